@@ -1,0 +1,198 @@
+/* hparams: the tables of worker hyperparameters and data keys, and typed
+ * access to configurations through them (see hparams.h). */
+#include "hparams.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errbuf.h"
+
+#define BIG 1e300
+
+const struct hparam hparams[] = {
+	{"task", HP_STRING, "mlp", 0, 0, 0, "mlp|trivial|bowl|narrow",
+	 "what to train: the MLP on the data set, or a synthetic task with a known optimum"},
+	{"epochs", HP_INT, "10", 1, 100000, 0, NULL, "passes over the training set"},
+	{"batch", HP_INT, "64", 1, 1e9, 0, NULL, "mini-batch size; the last partial batch is used"},
+	{"lr", HP_FLOAT, "0.001", 0, BIG, HP_MIN_OPEN, NULL, "initial learning rate alpha0"},
+	{"optimizer", HP_STRING, "adam", 0, 0, 0, "sgd|momentum|rmsprop|adam",
+	 "update rule"},
+	{"beta", HP_FLOAT, "0.9", 0, 1, HP_MAX_OPEN, NULL,
+	 "momentum: v = beta*v + (1-beta)*dW"},
+	{"beta1", HP_FLOAT, "0.9", 0, 1, HP_MAX_OPEN, NULL, "adam: first-moment decay"},
+	{"beta2", HP_FLOAT, "0.999", 0, 1, HP_MAX_OPEN, NULL,
+	 "adam and rmsprop: second-moment decay"},
+	{"eps", HP_FLOAT, "1e-8", 0, BIG, HP_MIN_OPEN, NULL, "adam and rmsprop: epsilon"},
+	{"layers", HP_INT, "2", 0, 1000, 0, NULL, "number of hidden layers (with units)"},
+	{"units", HP_INT, "128", 1, 1e6, 0, NULL, "units per hidden layer (with layers)"},
+	{"hidden", HP_INT_LIST, NULL, 1, 1e6, HP_NO_DEFAULT, NULL,
+	 "explicit hidden layer sizes, e.g. [256, 128]; overrides layers and units"},
+	{"activation", HP_STRING, "relu", 0, 0, 0, "relu|tanh",
+	 "hidden activation; He init for relu, Xavier for tanh"},
+	{"batch_norm", HP_BOOL, "true", 0, 0, 0, NULL,
+	 "batch normalization before each hidden activation (layers then have no bias)"},
+	{"bn_momentum", HP_FLOAT, "0.9", 0, 1, HP_MAX_OPEN, NULL,
+	 "running mean/var: r = m*r + (1-m)*batch (PyTorch's momentum 0.1)"},
+	{"bn_eps", HP_FLOAT, "1e-5", 0, BIG, HP_MIN_OPEN, NULL, "batch norm epsilon"},
+	{"l2", HP_FLOAT, "0", 0, BIG, 0, NULL, "L2 weight decay on weights (not on biases, gamma, beta)"},
+	{"dropout", HP_FLOAT, "0", 0, 1, HP_MAX_OPEN, NULL,
+	 "inverted dropout rate on hidden activations"},
+	{"lr_decay", HP_FLOAT, "0", 0, BIG, 0, NULL,
+	 "decay rate; 0 keeps the learning rate constant"},
+	{"decay_schedule", HP_STRING, "inverse_time", 0, 0, 0,
+	 "inverse_time|exponential|step",
+	 "inverse_time: lr0/(1+d*epoch); exponential: lr0*d^epoch; step: lr0*d^floor(epoch/decay_steps)"},
+	{"decay_steps", HP_INT, "1", 1, 1e9, 0, NULL, "step schedule: epochs between decays"},
+	{"report_every", HP_INT, "0", 0, 1e9, 0, NULL,
+	 "also report train_loss every N steps between epoch records (0: epochs only)"},
+	{"threads", HP_INT, "1", 1, 1024, 0, NULL, "OpenBLAS threads for this trial"},
+	{"seed", HP_INT, "0", 0, 9007199254740991.0, 0, NULL,
+	 "trial seed (set by the daemon from the sweep's seed)"},
+	{"epoch_ms", HP_INT, "0", 0, 3600000, 0, NULL,
+	 "synthetic tasks: milliseconds each epoch takes"},
+	{"checkpoint", HP_STRING, NULL, 0, 0, HP_NO_DEFAULT, NULL,
+	 "checkpoint file: saved after every epoch, resumed from when present"},
+};
+const size_t n_hparams = sizeof hparams / sizeof hparams[0];
+
+const struct hparam data_keys[] = {
+	{"dataset", HP_STRING, "fashion-mnist", 0, 0, 0, "fashion-mnist|idx|csv",
+	 "fashion-mnist (Debian's dataset-fashion-mnist), any IDX pair, or CSV"},
+	{"dir", HP_STRING, "/usr/share/datasets/fashion-mnist", 0, 0, 0, NULL,
+	 "fashion-mnist: directory of the four IDX files (.gz or raw)"},
+	{"train_images", HP_STRING, NULL, 0, 0, HP_NO_DEFAULT, NULL, "idx: training images file"},
+	{"train_labels", HP_STRING, NULL, 0, 0, HP_NO_DEFAULT, NULL, "idx: training labels file"},
+	{"test_images", HP_STRING, NULL, 0, 0, HP_NO_DEFAULT, NULL, "idx: test images file"},
+	{"test_labels", HP_STRING, NULL, 0, 0, HP_NO_DEFAULT, NULL, "idx: test labels file"},
+	{"train_csv", HP_STRING, NULL, 0, 0, HP_NO_DEFAULT, NULL,
+	 "csv: training file, label in the first column, numeric features after"},
+	{"test_csv", HP_STRING, NULL, 0, 0, HP_NO_DEFAULT, NULL, "csv: test file (optional)"},
+	{"train_limit", HP_INT, "0", 0, 1e9, 0, NULL,
+	 "use only the first N training examples (0: all)"},
+	{"test_limit", HP_INT, "0", 0, 1e9, 0, NULL, "use only the first N test examples (0: all)"},
+	{"val_fraction", HP_FLOAT, "0.1", 0, 1, HP_MAX_OPEN, NULL,
+	 "fraction of the training set held out for validation"},
+	{"cache_dir", HP_STRING, NULL, 0, 0, HP_NO_DEFAULT, NULL,
+	 "where the decoded data set is cached (default $CAVIAR_CACHE_DIR or ~/.cache/caviar)"},
+};
+const size_t n_data_keys = sizeof data_keys / sizeof data_keys[0];
+
+const struct hparam *hparam_find(const struct hparam *table, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(table[i].name, name) == 0)
+			return &table[i];
+	return NULL;
+}
+
+static int choice_ok(const char *choices, const char *s)
+{
+	size_t len = strlen(s);
+
+	for (const char *p = choices; p; p = strchr(p, '|')) {
+		if (*p == '|')
+			p++;
+		if (strncmp(p, s, len) == 0 && (p[len] == '|' || p[len] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+static int check_number(const struct hparam *h, const cJSON *v, char *err, size_t errlen)
+{
+	double x;
+	int lo_bad, hi_bad;
+
+	if (!cJSON_IsNumber(v))
+		return err_set(err, errlen, "expected a number");
+	x = v->valuedouble;
+	if (!isfinite(x))
+		return err_set(err, errlen, "expected a finite number");
+	if ((h->type == HP_INT || h->type == HP_INT_LIST) && x != floor(x))
+		return err_set(err, errlen, "expected an integer, got %g", x);
+	lo_bad = (h->flags & HP_MIN_OPEN) ? x <= h->min : x < h->min;
+	hi_bad = (h->flags & HP_MAX_OPEN) ? x >= h->max : x > h->max;
+	if (lo_bad || hi_bad) {
+		if (h->max >= BIG)
+			return err_set(err, errlen, "expected a number %s %g, got %g",
+				       (h->flags & HP_MIN_OPEN) ? ">" : ">=", h->min, x);
+		return err_set(err, errlen, "expected a number in %c%g, %g%c, got %g",
+			       (h->flags & HP_MIN_OPEN) ? '(' : '[', h->min, h->max,
+			       (h->flags & HP_MAX_OPEN) ? ')' : ']', x);
+	}
+	return 0;
+}
+
+int hparam_check(const struct hparam *h, const cJSON *v, char *err, size_t errlen)
+{
+	const cJSON *item;
+
+	switch (h->type) {
+	case HP_INT:
+	case HP_FLOAT:
+		return check_number(h, v, err, errlen);
+	case HP_BOOL:
+		return cJSON_IsBool(v) ? 0 : err_set(err, errlen, "expected true or false");
+	case HP_STRING:
+		if (!cJSON_IsString(v))
+			return err_set(err, errlen, "expected a string");
+		if (h->choices && !choice_ok(h->choices, v->valuestring))
+			return err_set(err, errlen, "expected one of %s, got \"%s\"", h->choices,
+				       v->valuestring);
+		return 0;
+	case HP_INT_LIST:
+		if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+			return err_set(err, errlen, "expected a non-empty array of integers");
+		cJSON_ArrayForEach(item, v)
+			if (check_number(h, item, err, errlen) < 0)
+				return -1;
+		return 0;
+	}
+	return err_set(err, errlen, "unknown type");
+}
+
+static const cJSON *lookup(const cJSON *cfg, const char *name)
+{
+	const cJSON *v = cfg ? cJSON_GetObjectItemCaseSensitive(cfg, name) : NULL;
+
+	return (v && !cJSON_IsNull(v)) ? v : NULL;
+}
+
+/* The table's default for name as a number (HP_INT, HP_FLOAT, HP_BOOL as 0/1). */
+static double default_number(const struct hparam *table, size_t n, const char *name)
+{
+	const struct hparam *h = hparam_find(table, n, name);
+
+	if (!h || !h->def)
+		return 0.0;
+	if (h->type == HP_BOOL)
+		return strcmp(h->def, "true") == 0;
+	return strtod(h->def, NULL);
+}
+
+double hp_number(const struct hparam *table, size_t n, const cJSON *cfg, const char *name)
+{
+	const cJSON *v = lookup(cfg, name);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : default_number(table, n, name);
+}
+
+int hp_bool(const struct hparam *table, size_t n, const cJSON *cfg, const char *name)
+{
+	const cJSON *v = lookup(cfg, name);
+
+	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : default_number(table, n, name) != 0.0;
+}
+
+const char *hp_string(const struct hparam *table, size_t n, const cJSON *cfg, const char *name)
+{
+	const cJSON *v = lookup(cfg, name);
+	const struct hparam *h;
+
+	if (cJSON_IsString(v))
+		return v->valuestring;
+	h = hparam_find(table, n, name);
+	return h ? h->def : NULL;
+}

@@ -1,0 +1,94 @@
+/* spec: parses and validates a sweep spec (the JSON a user submits) into a
+ * struct the sampler and the daemon use, and builds a trial's configuration for
+ * the worker. It does not sample (sample.h) and never touches the database.
+ * Every error names the JSON path and the rule broken:
+ *   "params.lr.log: expected two numbers, got 1". */
+#ifndef CAVIAR_SPEC_H
+#define CAVIAR_SPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+enum spec_search {
+	SEARCH_RANDOM,         /* the default */
+	SEARCH_GRID,           /* `points` per continuous parameter */
+	SEARCH_SOBOL,          /* scrambled Sobol' sequence */
+	SEARCH_COARSE_TO_FINE, /* `rounds`, `keep`, `shrink` */
+};
+
+enum param_kind {
+	PARAM_FIXED,       /* a plain value in "params" */
+	PARAM_UNIFORM,     /* {"uniform": [lo, hi]} */
+	PARAM_INT,         /* {"int": [lo, hi]}, inclusive */
+	PARAM_LOG,         /* {"log": [lo, hi]}, 0 < lo < hi */
+	PARAM_LOG_INT,     /* {"log_int": [lo, hi]}, integers, 1 <= lo < hi */
+	PARAM_REVERSE_LOG, /* {"reverse_log": [lo, hi]}, 0 < lo < hi < 1: 1-x log-uniform */
+	PARAM_CHOICE,      /* {"choice": [v, ...]}: numbers, strings, booleans */
+};
+
+/* "when": {"optimizer": "momentum"} or {"optimizer": ["momentum", "adam"]}:
+ * the parameter exists in a trial only when every condition holds. */
+struct spec_cond {
+	char *name;     /* a parameter of the spec (in "train" or "params") */
+	cJSON *values;  /* array of accepted values (owned) */
+};
+
+struct spec_param {
+	char *name;
+	enum param_kind kind;
+	double lo, hi;          /* numeric kinds */
+	cJSON *values;          /* PARAM_CHOICE: array; PARAM_FIXED: the value (owned) */
+	struct spec_cond *when; /* n_when conditions, all must hold */
+	int n_when;
+};
+
+enum early_stop_kind { EARLY_STOP_NONE, EARLY_STOP_MEDIAN, EARLY_STOP_ASHA };
+
+struct spec {
+	char *name;
+	int trials;                   /* the sweep's total budget */
+	uint64_t seed;
+	enum spec_search search;
+	int points;                   /* grid: points per continuous parameter (default 5) */
+	int rounds;                   /* coarse_to_fine (default 3) */
+	double keep;                  /* coarse_to_fine: fraction kept (default 0.25) */
+	double shrink;                /* coarse_to_fine: range factor per round (default 0.5) */
+	char *objective_metric;       /* default "val_acc" */
+	int objective_max;            /* 1: "max", 0: "min" (default max for *acc*, else min) */
+	cJSON *data;                  /* the "data" object, checked against data_keys (owned) */
+	cJSON *train;                 /* fixed hyperparameters, checked against hparams (owned) */
+	struct spec_param *params;    /* sampled (and fixed) ones, in an order where a
+	                               * parameter comes after every one its "when" names */
+	int n_params;
+	int parallel;                 /* per-sweep limit on running trials; 0: none */
+	int retries;                  /* retries for crashes and stalls (default 0) */
+	double timeout;               /* per-trial wall clock seconds; 0: none */
+	double stall_timeout;         /* seconds without a line; 0: none */
+	int memory_mb;                /* per-worker address-space limit; 0: none */
+	enum early_stop_kind early_stop;
+	int es_warmup, es_min_epochs, es_eta; /* early_stop options */
+	cJSON *json;                  /* the whole spec as submitted (owned) */
+};
+
+/* Parses and validates json (not taken over: copied). On success fills s and
+ * returns 0; on failure returns -1 with a path-naming message in err and s left
+ * empty (spec_finish is still safe). */
+int spec_parse(struct spec *s, const cJSON *json, char *err, size_t errlen);
+
+/* The same from text, reporting JSON syntax errors with line and column. */
+int spec_parse_text(struct spec *s, const char *text, size_t len, char *err, size_t errlen);
+
+/* Frees what s owns; s may be zeroed or already finished. */
+void spec_finish(struct spec *s);
+
+/* Builds the configuration handed to the worker for one trial: the spec's
+ * "train" values, overridden by the trial's sampled params, plus "seed" and
+ * "data". Returns a new object; the caller deletes it. */
+cJSON *spec_trial_config(const struct spec *s, const cJSON *params, uint64_t trial_seed);
+
+/* Index of the parameter called name in s->params, or -1. */
+int spec_param_index(const struct spec *s, const char *name);
+
+#endif
