@@ -1,0 +1,21 @@
+/* proto: the default socket path (see proto.h). */
+#include "proto.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int proto_default_socket(char *buf, size_t n)
+{
+	const char *env = getenv("CAVIAR_SOCKET");
+	const char *run = getenv("XDG_RUNTIME_DIR");
+	int len;
+
+	if (env && *env)
+		len = snprintf(buf, n, "%s", env);
+	else if (run && *run)
+		len = snprintf(buf, n, "%s/caviar/caviard.sock", run);
+	else
+		len = snprintf(buf, n, "/tmp/caviar-%u/caviard.sock", (unsigned)getuid());
+	return (len < 0 || (size_t)len >= n) ? -1 : 0;
+}

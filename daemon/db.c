@@ -1,0 +1,468 @@
+/* db: SQLite storage for the daemon: schema migrations, prepared statements,
+ * batched writes and JSON reads (see db.h). */
+#include "db.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errbuf.h"
+#include "schema.h"
+#include "xalloc.h"
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_INSERT_SWEEP] =
+		"INSERT INTO sweeps (name, spec, search, seed, metric, mode, budget, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_INSERT_ROUND] =
+		"INSERT OR REPLACE INTO rounds (sweep_id, round, ranges, created_at)"
+		" VALUES (?1, ?2, ?3, ?4)",
+	[ST_INSERT_TRIAL] =
+		"INSERT INTO trials (sweep_id, number, round, params, seed) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_INSERT_POINT] =
+		"INSERT OR REPLACE INTO points (trial_id, metric, epoch, step, value, wall_time)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_UPDATE_TRIAL] =
+		"UPDATE trials SET status = ?2, attempts = ?3, pid = ?4, started_at = ?5,"
+		" ended_at = ?6, exit_code = ?7, exit_signal = ?8, reason = ?9, stderr_tail = ?10,"
+		" epochs = ?11, best_value = ?12, best_epoch = ?13 WHERE id = ?1",
+	[ST_SWEEP_STATUS] =
+		"UPDATE sweeps SET status = ?2, finished_at = coalesce(?3, finished_at) WHERE id = ?1",
+};
+
+static int sql_error(struct db *db, char *err, size_t errlen, const char *what)
+{
+	return err_set(err, errlen, "%s: %s", what, sqlite3_errmsg(db->h));
+}
+
+static int exec(struct db *db, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		err_set(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db->h));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int user_version(struct db *db)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Applies the migrations the database lacks, each in its own transaction. */
+static int migrate(struct db *db, char *err, size_t errlen)
+{
+	int v = user_version(db);
+	char pragma[64];
+
+	if (v < 0)
+		return sql_error(db, err, errlen, "reading user_version");
+	if (v > schema_version)
+		return err_set(err, errlen,
+			       "database schema version %d is newer than this caviard's (%d)", v,
+			       schema_version);
+	for (; v < schema_version; v++) {
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d;", v + 1);
+		if (exec(db, "BEGIN IMMEDIATE", err, errlen) < 0)
+			return -1;
+		if (exec(db, schema_migrations[v], err, errlen) < 0 ||
+		    exec(db, pragma, err, errlen) < 0) {
+			err_prefix(err, errlen, "schema migration %d", v + 1);
+			exec(db, "ROLLBACK", NULL, 0);
+			return -1;
+		}
+		if (exec(db, "COMMIT", err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int db_open(struct db *db, const char *path, char *err, size_t errlen)
+{
+	memset(db, 0, sizeof *db);
+	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		err_set(err, errlen, "%s: %s", path, db->h ? sqlite3_errmsg(db->h) : "cannot open");
+		goto error;
+	}
+	/* A short busy timeout: the event loop must not stall behind a reader
+	 * holding a lock; a busy flush is retried on the next one. */
+	sqlite3_busy_timeout(db->h, 200);
+	if (exec(db, "PRAGMA journal_mode = WAL", err, errlen) < 0 ||
+	    exec(db, "PRAGMA synchronous = NORMAL", err, errlen) < 0 ||
+	    exec(db, "PRAGMA foreign_keys = ON", err, errlen) < 0 || migrate(db, err, errlen) < 0) {
+		err_prefix(err, errlen, "%s", path);
+		goto error;
+	}
+	for (int i = 0; i < ST_COUNT; i++)
+		if (sqlite3_prepare_v3(db->h, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &db->st[i],
+				       NULL) != SQLITE_OK) {
+			sql_error(db, err, errlen, "preparing statements");
+			goto error;
+		}
+	return 0;
+error:
+	db_close(db);
+	return -1;
+}
+
+static void row_free(struct trial_row *r)
+{
+	free(r->reason);
+	free(r->stderr_tail);
+}
+
+void db_close(struct db *db)
+{
+	if (!db->h)
+		return;
+	if (db_pending(db))
+		db_flush(db, NULL, 0);
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(db->st[i]);
+	for (int i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(db->q_st[i]);
+	sqlite3_close(db->h);
+	for (size_t i = 0; i < db->n_rows; i++)
+		row_free(&db->rows[i]);
+	for (size_t i = 0; i < db->n_metrics; i++)
+		free(db->metrics[i]);
+	free(db->rows);
+	free(db->points);
+	free(db->metrics);
+	memset(db, 0, sizeof *db);
+}
+
+int db_begin(struct db *db, char *err, size_t errlen)
+{
+	return exec(db, "BEGIN IMMEDIATE", err, errlen);
+}
+
+int db_commit(struct db *db, char *err, size_t errlen)
+{
+	return exec(db, "COMMIT", err, errlen);
+}
+
+void db_rollback(struct db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		exec(db, "ROLLBACK", NULL, 0);
+}
+
+/* Steps a bound statement that returns no rows, then resets it. */
+static int run(struct db *db, sqlite3_stmt *st, char *err, size_t errlen, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : sql_error(db, err, errlen, what);
+}
+
+int db_insert_sweep(struct db *db, const char *name, const char *spec_json, const char *search,
+		    uint64_t seed, const char *metric, int maximize, int budget, double now,
+		    int64_t *id, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_INSERT_SWEEP];
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, spec_json, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, search, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)seed);
+	sqlite3_bind_text(st, 5, metric, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, maximize ? "max" : "min", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 7, budget);
+	sqlite3_bind_double(st, 8, now);
+	if (run(db, st, err, errlen, "inserting sweep") < 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(db->h);
+	return 0;
+}
+
+int db_insert_round(struct db *db, int64_t sweep_id, int round, const char *ranges_json,
+		    double now, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_INSERT_ROUND];
+
+	sqlite3_bind_int64(st, 1, sweep_id);
+	sqlite3_bind_int(st, 2, round);
+	sqlite3_bind_text(st, 3, ranges_json, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_double(st, 4, now);
+	return run(db, st, err, errlen, "inserting round");
+}
+
+int db_insert_trial(struct db *db, int64_t sweep_id, int number, int round,
+		    const char *params_json, uint64_t seed, int64_t *id, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_INSERT_TRIAL];
+
+	sqlite3_bind_int64(st, 1, sweep_id);
+	sqlite3_bind_int(st, 2, number);
+	sqlite3_bind_int(st, 3, round);
+	sqlite3_bind_text(st, 4, params_json, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)seed);
+	if (run(db, st, err, errlen, "inserting trial") < 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(db->h);
+	return 0;
+}
+
+int db_set_sweep_status(struct db *db, int64_t sweep_id, const char *status, double now,
+			char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_SWEEP_STATUS];
+
+	sqlite3_bind_int64(st, 1, sweep_id);
+	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	if (now > 0)
+		sqlite3_bind_double(st, 3, now);
+	return run(db, st, err, errlen, "updating sweep");
+}
+
+static const char *intern(struct db *db, const char *name)
+{
+	for (size_t i = 0; i < db->n_metrics; i++)
+		if (strcmp(db->metrics[i], name) == 0)
+			return db->metrics[i];
+	db->metrics = xrealloc(db->metrics, (db->n_metrics + 1) * sizeof *db->metrics);
+	db->metrics[db->n_metrics] = xstrdup(name);
+	return db->metrics[db->n_metrics++];
+}
+
+void db_point_add(struct db *db, int64_t trial_id, const char *metric, int epoch, int64_t step,
+		  double value, double wall_time)
+{
+	struct db_point *p;
+
+	if (db->n_points == db->cap_points) {
+		db->cap_points = db->cap_points ? 2 * db->cap_points : 1024;
+		db->points = xrealloc(db->points, db->cap_points * sizeof *db->points);
+	}
+	p = &db->points[db->n_points++];
+	p->trial_id = trial_id;
+	p->metric = intern(db, metric);
+	p->epoch = epoch;
+	p->step = step;
+	p->value = value;
+	p->wall_time = wall_time;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void db_trial_update(struct db *db, const struct trial_row *row)
+{
+	struct trial_row *r = NULL;
+
+	for (size_t i = 0; i < db->n_rows; i++)
+		if (db->rows[i].id == row->id) {
+			r = &db->rows[i];
+			row_free(r);
+			break;
+		}
+	if (!r) {
+		if (db->n_rows == db->cap_rows) {
+			db->cap_rows = db->cap_rows ? 2 * db->cap_rows : 16;
+			db->rows = xrealloc(db->rows, db->cap_rows * sizeof *db->rows);
+		}
+		r = &db->rows[db->n_rows++];
+	}
+	*r = *row;
+	r->reason = dup_or_null(row->reason);
+	r->stderr_tail = dup_or_null(row->stderr_tail);
+}
+
+size_t db_pending(const struct db *db)
+{
+	return db->n_points + db->n_rows;
+}
+
+static void bind_opt_double(sqlite3_stmt *st, int i, double x, int present)
+{
+	if (present)
+		sqlite3_bind_double(st, i, x);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int write_row(struct db *db, const struct trial_row *r, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_UPDATE_TRIAL];
+
+	sqlite3_bind_int64(st, 1, r->id);
+	sqlite3_bind_text(st, 2, r->status, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, r->attempts);
+	bind_opt_double(st, 4, r->pid, r->pid > 0);
+	bind_opt_double(st, 5, r->started_at, r->started_at > 0);
+	bind_opt_double(st, 6, r->ended_at, r->ended_at > 0);
+	bind_opt_double(st, 7, r->exit_code, r->exit_code >= 0);
+	bind_opt_double(st, 8, r->exit_signal, r->exit_signal > 0);
+	sqlite3_bind_text(st, 9, r->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, r->stderr_tail, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 11, r->epochs);
+	bind_opt_double(st, 12, r->best_value, !isnan(r->best_value));
+	bind_opt_double(st, 13, r->best_epoch, !isnan(r->best_value));
+	return run(db, st, err, errlen, "updating trial");
+}
+
+static int write_point(struct db *db, const struct db_point *p, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_INSERT_POINT];
+
+	sqlite3_bind_int64(st, 1, p->trial_id);
+	sqlite3_bind_text(st, 2, p->metric, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, p->epoch);
+	sqlite3_bind_int64(st, 4, p->step);
+	sqlite3_bind_double(st, 5, p->value);
+	sqlite3_bind_double(st, 6, p->wall_time);
+	return run(db, st, err, errlen, "inserting point");
+}
+
+int db_flush(struct db *db, char *err, size_t errlen)
+{
+	if (!db_pending(db))
+		return 0;
+	if (db_begin(db, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < db->n_points; i++)
+		if (write_point(db, &db->points[i], err, errlen) < 0)
+			goto error;
+	for (size_t i = 0; i < db->n_rows; i++)
+		if (write_row(db, &db->rows[i], err, errlen) < 0)
+			goto error;
+	if (db_commit(db, err, errlen) < 0)
+		goto error;
+	db->points_written += (int64_t)db->n_points;
+	db->n_points = 0;
+	for (size_t i = 0; i < db->n_rows; i++)
+		row_free(&db->rows[i]);
+	db->n_rows = 0;
+	return 0;
+error:
+	db_rollback(db);
+	return -1;
+}
+
+int db_recover(struct db *db, char *err, size_t errlen)
+{
+	int n;
+
+	if (db_begin(db, err, errlen) < 0)
+		return -1;
+	if (exec(db,
+		 "UPDATE trials SET status = 'queued', pid = NULL, epochs = 0, best_value = NULL,"
+		 " best_epoch = NULL WHERE status = 'running';"
+		 "DELETE FROM points WHERE trial_id IN"
+		 " (SELECT id FROM trials WHERE status = 'queued');",
+		 err, errlen) < 0) {
+		db_rollback(db);
+		return -1;
+	}
+	n = sqlite3_changes(db->h);
+	if (db_commit(db, err, errlen) < 0)
+		return -1;
+	return n;
+}
+
+static const char *const query_sql[Q_COUNT] = {
+	[Q_ACTIVE_SWEEPS] =
+		"SELECT id, spec, status FROM sweeps WHERE status IN ('running', 'paused') ORDER BY id",
+	[Q_LAST_ROUND] =
+		"SELECT round, ranges FROM rounds WHERE sweep_id = ?1 ORDER BY round DESC LIMIT 1",
+	[Q_QUEUED_TRIALS] =
+		"SELECT id, number FROM trials WHERE sweep_id = ?1 AND status = 'queued' ORDER BY number",
+	[Q_TRIAL_COUNT] = "SELECT count(*) AS n FROM trials WHERE sweep_id = ?1",
+	[Q_TRIAL_START] = "SELECT params, seed, attempts FROM trials WHERE id = ?1",
+	[Q_ROUND_RESULTS] =
+		"SELECT params, best_value FROM trials WHERE sweep_id = ?1 AND round = ?2 ORDER BY number",
+	[Q_PROGRESS] = "SELECT * FROM sweep_progress ORDER BY sweep_id",
+	[Q_SWEEP] = "SELECT id, name, status, metric, mode, budget, search, seed, created_at,"
+		    " finished_at FROM sweeps WHERE id = ?1",
+	[Q_TOP] = "SELECT rank, trial_id, number, status, objective, best_epoch, epochs, params"
+		  " FROM leaderboard WHERE sweep_id = ?1 LIMIT ?2",
+	[Q_TRIAL_SWEEP] = "SELECT sweep_id, status FROM trials WHERE id = ?1",
+	[Q_CANCEL_QUEUED] =
+		"UPDATE trials SET status = 'cancelled', reason = 'cancelled',"
+		" ended_at = (julianday('now') - 2440587.5) * 86400.0"
+		" WHERE sweep_id = ?1 AND status = 'queued'",
+};
+
+static sqlite3_stmt *query_stmt(struct db *db, enum db_query q, char *err, size_t errlen)
+{
+	if (!db->q_st[q] && sqlite3_prepare_v3(db->h, query_sql[q], -1, SQLITE_PREPARE_PERSISTENT,
+					       &db->q_st[q], NULL) != SQLITE_OK) {
+		sql_error(db, err, errlen, "preparing query");
+		return NULL;
+	}
+	return db->q_st[q];
+}
+
+static int is_json_column(const char *name)
+{
+	size_t n = strlen(name);
+
+	return (n >= 6 && strcmp(name + n - 6, "params") == 0) ||
+	       (n >= 6 && strcmp(name + n - 6, "ranges") == 0);
+}
+
+static cJSON *column_json(sqlite3_stmt *st, int i)
+{
+	const char *text;
+	cJSON *parsed;
+
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_INTEGER:
+		return cJSON_CreateNumber((double)sqlite3_column_int64(st, i));
+	case SQLITE_FLOAT:
+		return cJSON_CreateNumber(sqlite3_column_double(st, i));
+	case SQLITE_NULL:
+		return cJSON_CreateNull();
+	}
+	text = (const char *)sqlite3_column_text(st, i);
+	if (is_json_column(sqlite3_column_name(st, i)) && (parsed = cJSON_Parse(text)))
+		return parsed;
+	return cJSON_CreateString(text ? text : "");
+}
+
+cJSON *db_query(struct db *db, enum db_query q, const int64_t *args, int n_args, char *err,
+		size_t errlen)
+{
+	sqlite3_stmt *st = query_stmt(db, q, err, errlen);
+	cJSON *rows;
+	int rc;
+
+	if (!st)
+		return NULL;
+	for (int i = 0; i < n_args; i++)
+		sqlite3_bind_int64(st, i + 1, args[i]);
+	rows = cJSON_CreateArray();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cJSON *row = cJSON_CreateObject();
+
+		for (int i = 0; i < sqlite3_column_count(st); i++)
+			cJSON_AddItemToObject(row, sqlite3_column_name(st, i), column_json(st, i));
+		cJSON_AddItemToArray(rows, row);
+	}
+	if (rc != SQLITE_DONE) {
+		sql_error(db, err, errlen, "query");
+		cJSON_Delete(rows);
+		rows = NULL;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rows;
+}

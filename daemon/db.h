@@ -1,0 +1,164 @@
+/* db: the daemon's SQLite database, the only writer of it. Opens it in WAL mode,
+ * applies the migrations in schema/ (PRAGMA user_version), prepares every
+ * statement once and binds every value. Curve points and trial updates are
+ * queued in memory and written in one transaction per flush, never one per
+ * point; a failed flush (busy, disk full, read-only) keeps them queued for the
+ * next one. Reads for clients return cJSON built from bound queries. */
+#ifndef CAVIAR_DB_H
+#define CAVIAR_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+enum db_stmt {
+	ST_INSERT_SWEEP,
+	ST_INSERT_ROUND,
+	ST_INSERT_TRIAL,
+	ST_INSERT_POINT,
+	ST_UPDATE_TRIAL,
+	ST_SWEEP_STATUS,
+	ST_COUNT
+};
+
+/* The read (and bulk update) queries the daemon runs; their SQL is in db.c. */
+enum db_query {
+	Q_ACTIVE_SWEEPS,  /* sweeps still running or paused, oldest first */
+	Q_LAST_ROUND,     /* ?1 sweep: its newest round and ranges */
+	Q_QUEUED_TRIALS,  /* ?1 sweep: queued trials (id, number) by number */
+	Q_TRIAL_COUNT,    /* ?1 sweep: trials sampled so far (n) */
+	Q_TRIAL_START,    /* ?1 trial: params, seed, attempts */
+	Q_ROUND_RESULTS,  /* ?1 sweep, ?2 round: params, best_value of its trials */
+	Q_PROGRESS,       /* all sweeps, from the sweep_progress view */
+	Q_SWEEP,          /* ?1 sweep: id, name, status, metric, mode, budget */
+	Q_TOP,            /* ?1 sweep, ?2 limit: leaderboard rows */
+	Q_TRIAL_SWEEP,    /* ?1 trial: sweep_id, status */
+	Q_CANCEL_QUEUED,  /* ?1 sweep: queued trials become cancelled */
+	Q_COUNT
+};
+
+/* The columns of a trial the daemon changes while it runs (see schema). */
+struct trial_row {
+	int64_t id;
+	const char *status;   /* static string: "queued", "running", ... */
+	int attempts;
+	int pid;              /* 0: none */
+	double started_at;    /* 0: none */
+	double ended_at;      /* 0: none */
+	int exit_code;        /* -1: none */
+	int exit_signal;      /* 0: none */
+	char *reason;         /* NULL: none; owned by whoever holds the row */
+	char *stderr_tail;    /* NULL: none; owned likewise */
+	int epochs;
+	double best_value;    /* NAN: none */
+	int best_epoch;
+};
+
+struct db_point {
+	int64_t trial_id;
+	const char *metric; /* interned by db_point_add: lives as long as the db */
+	int epoch;
+	int64_t step;
+	double value;
+	double wall_time;
+};
+
+struct db {
+	sqlite3 *h;
+	sqlite3_stmt *st[ST_COUNT];
+	struct db_point *points; /* queued points */
+	size_t n_points, cap_points;
+	struct trial_row *rows;  /* queued trial updates, one per trial (latest wins) */
+	size_t n_rows, cap_rows;
+	char **metrics;          /* interned metric names */
+	size_t n_metrics;
+	int64_t points_written;  /* since open */
+	sqlite3_stmt *q_st[Q_COUNT]; /* read statements, prepared on first use */
+};
+
+/* Opens (creating) path, migrates it, prepares statements. Returns 0 or -1. */
+int db_open(struct db *db, const char *path, char *err, size_t errlen);
+/* Flushes what it can, finalizes, closes. Accepts a zeroed db. */
+void db_close(struct db *db);
+
+/* Explicit transactions for multi-row writes done at once (a submit). */
+int db_begin(struct db *db, char *err, size_t errlen);
+int db_commit(struct db *db, char *err, size_t errlen);
+void db_rollback(struct db *db);
+
+int db_insert_sweep(struct db *db, const char *name, const char *spec_json, const char *search,
+		    uint64_t seed, const char *metric, int maximize, int budget, double now,
+		    int64_t *id, char *err, size_t errlen);
+int db_insert_round(struct db *db, int64_t sweep_id, int round, const char *ranges_json,
+		    double now, char *err, size_t errlen);
+int db_insert_trial(struct db *db, int64_t sweep_id, int number, int round,
+		    const char *params_json, uint64_t seed, int64_t *id, char *err, size_t errlen);
+/* Sets a sweep's status (and finished_at when now > 0) at once. */
+int db_set_sweep_status(struct db *db, int64_t sweep_id, const char *status, double now,
+			char *err, size_t errlen);
+
+/* Queues a point (metric is copied/interned) or a trial update (the row's
+ * strings are copied). Nothing is written until db_flush. */
+void db_point_add(struct db *db, int64_t trial_id, const char *metric, int epoch, int64_t step,
+		  double value, double wall_time);
+void db_trial_update(struct db *db, const struct trial_row *row);
+size_t db_pending(const struct db *db); /* points + rows queued */
+
+/* Writes everything queued in one transaction. On failure nothing queued is
+ * lost; returns -1 with the SQLite message. */
+int db_flush(struct db *db, char *err, size_t errlen);
+
+/* Crash recovery at start: trials left 'running' by a dead daemon go back to
+ * 'queued' and lose their partial curve (they restart from the beginning).
+ * Returns the number of trials requeued, or -1. */
+int db_recover(struct db *db, char *err, size_t errlen);
+
+
+/* Opens (creating) path, migrates it, prepares statements. Returns 0 or -1. */
+int db_open(struct db *db, const char *path, char *err, size_t errlen);
+/* Flushes what it can, finalizes, closes. Accepts a zeroed db. */
+void db_close(struct db *db);
+
+/* Explicit transactions for multi-row writes done at once (a submit). */
+int db_begin(struct db *db, char *err, size_t errlen);
+int db_commit(struct db *db, char *err, size_t errlen);
+void db_rollback(struct db *db);
+
+int db_insert_sweep(struct db *db, const char *name, const char *spec_json, const char *search,
+		    uint64_t seed, const char *metric, int maximize, int budget, double now,
+		    int64_t *id, char *err, size_t errlen);
+int db_insert_round(struct db *db, int64_t sweep_id, int round, const char *ranges_json,
+		    double now, char *err, size_t errlen);
+int db_insert_trial(struct db *db, int64_t sweep_id, int number, int round,
+		    const char *params_json, uint64_t seed, int64_t *id, char *err, size_t errlen);
+/* Sets a sweep's status (and finished_at when now > 0) at once. */
+int db_set_sweep_status(struct db *db, int64_t sweep_id, const char *status, double now,
+			char *err, size_t errlen);
+
+/* Queues a point (metric is copied/interned) or a trial update (the row's
+ * strings are copied). Nothing is written until db_flush. */
+void db_point_add(struct db *db, int64_t trial_id, const char *metric, int epoch, int64_t step,
+		  double value, double wall_time);
+void db_trial_update(struct db *db, const struct trial_row *row);
+size_t db_pending(const struct db *db); /* points + rows queued */
+
+/* Writes everything queued in one transaction. On failure nothing queued is
+ * lost; returns -1 with the SQLite message. */
+int db_flush(struct db *db, char *err, size_t errlen);
+
+/* Crash recovery at start: trials left 'running' by a dead daemon go back to
+ * 'queued' and lose their partial curve (they restart from the beginning).
+ * Returns the number of trials requeued, or -1. */
+int db_recover(struct db *db, char *err, size_t errlen);
+
+
+/* Runs query q with args bound to ?1.. and returns the rows as a JSON array of
+ * objects keyed by column name. Columns whose name ends in "params" or
+ * "ranges" holding JSON text are embedded as objects. Statements are prepared
+ * once. Returns NULL with err on failure. */
+cJSON *db_query(struct db *db, enum db_query q, const int64_t *args, int n_args, char *err,
+		size_t errlen);
+
+#endif

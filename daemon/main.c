@@ -1,0 +1,153 @@
+/* caviard: the caviar daemon. Parses the command line and runs the loop in
+ * daemon.c until SIGTERM, SIGINT or `caviar shutdown`. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "daemon.h"
+#include "proto.h"
+
+static const char usage[] =
+	"usage: caviard [--db FILE] [--socket PATH] [--slots N] [--worker PATH] [--grace SECONDS]\n"
+	"\n"
+	"Runs caviar's daemon in the foreground: takes sweeps from `caviar` clients,\n"
+	"runs their trials in worker processes, records every curve in SQLite.\n"
+	"\n"
+	"  --db FILE        SQLite database (default $XDG_DATA_HOME/caviar/caviar.db,\n"
+	"                   else ~/.local/share/caviar/caviar.db)\n"
+	"  --socket PATH    unix socket (default $CAVIAR_SOCKET, else\n"
+	"                   $XDG_RUNTIME_DIR/caviar/caviard.sock, else /tmp/caviar-$UID/caviard.sock)\n"
+	"  --slots N        trials run at once (default: the number of online cores)\n"
+	"  --worker PATH    the caviar-worker program (default: the one installed beside caviard)\n"
+	"  --grace SECONDS  time a stopping worker gets between SIGTERM and SIGKILL (default 10)\n"
+	"  --help, --version\n";
+
+static int bad_option(const char *opt, const char *why)
+{
+	fprintf(stderr, "caviard: option %s: %s\ntry 'caviard --help'\n", opt, why);
+	return 2;
+}
+
+static int parse_positive(const char *s, double max, double *out)
+{
+	char *end;
+	double x;
+
+	errno = 0;
+	x = strtod(s, &end);
+	if (errno || end == s || *end || !(x > 0) || x > max)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static int exists_exec(const char *path)
+{
+	return access(path, X_OK) == 0;
+}
+
+/* caviar-worker beside our own executable (installed), or in the build tree. */
+static void default_worker(char *buf, size_t n)
+{
+	char exe[PATH_MAX - 32]; /* room for the suffixes below */
+	size_t len = sizeof exe;
+	char *slash;
+
+	snprintf(buf, n, "caviar-worker");
+	if (uv_exepath(exe, &len) < 0 || !(slash = strrchr(exe, '/')))
+		return;
+	*slash = '\0';
+	snprintf(buf, n, "%s/caviar-worker", exe);
+	if (exists_exec(buf))
+		return;
+	snprintf(buf, n, "%s/../worker/caviar-worker", exe);
+	if (!exists_exec(buf))
+		snprintf(buf, n, "%s/caviar-worker", exe);
+}
+
+static void default_db(char *buf, size_t n)
+{
+	const char *data = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+
+	if (data && *data)
+		snprintf(buf, n, "%s/caviar/caviar.db", data);
+	else
+		snprintf(buf, n, "%s/.local/share/caviar/caviar.db", home ? home : ".");
+}
+
+/* mkdir -p of a file's directory (the default database's). */
+static void make_parent(const char *path)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof dir, "%s", path);
+	for (char *p = dir + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(dir, 0700);
+			*p = '/';
+		}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"db", required_argument, NULL, 'd'},     {"socket", required_argument, NULL, 's'},
+		{"slots", required_argument, NULL, 'n'},  {"worker", required_argument, NULL, 'w'},
+		{"grace", required_argument, NULL, 'g'},  {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+	};
+	char db[PATH_MAX], sock[PATH_MAX], worker[PATH_MAX];
+	struct daemon_options opt = {
+		.slots = (int)uv_available_parallelism(),
+		.grace = 10,
+		.flush_interval = 0.05,
+	};
+	double x;
+	int c;
+
+	default_db(db, sizeof db);
+	default_worker(worker, sizeof worker);
+	if (proto_default_socket(sock, sizeof sock) < 0)
+		return bad_option("--socket", "the default socket path is too long");
+	opt.db_path = db;
+	opt.socket_path = sock;
+	opt.worker_path = worker;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': opt.db_path = optarg; break;
+		case 's': opt.socket_path = optarg; break;
+		case 'w': opt.worker_path = optarg; break;
+		case 'n':
+			if (parse_positive(optarg, 100000, &x) < 0 || x != (int)x)
+				return bad_option("--slots", "expected a positive whole number");
+			opt.slots = (int)x;
+			break;
+		case 'g':
+			if (parse_positive(optarg, 86400, &x) < 0)
+				return bad_option("--grace", "expected a positive number of seconds");
+			opt.grace = x;
+			break;
+		case 'h': fputs(usage, stdout); return 0;
+		case 'V': puts("caviard " CAVIAR_VERSION); return 0;
+		default: fputs("try 'caviard --help'\n", stderr); return 2;
+		}
+	}
+	if (optind < argc)
+		return bad_option(argv[optind], "unexpected argument");
+	if (!exists_exec(opt.worker_path))
+		return bad_option("--worker", "not an executable file (is caviar built?)");
+	if (opt.db_path == db)
+		make_parent(db);
+	signal(SIGPIPE, SIG_IGN); /* a vanished client or worker is an EPIPE, not a death */
+	return daemon_run(&opt);
+}

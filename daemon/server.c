@@ -1,0 +1,508 @@
+/* server: caviard's unix socket, its clients and the request handlers (see
+ * server.h and proto.h for the protocol). */
+#include "server.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "errbuf.h"
+#include "linebuf.h"
+#include "proto.h"
+#include "sweeps.h"
+#include "trial.h"
+#include "xalloc.h"
+
+struct client {
+	uv_pipe_t pipe;
+	struct daemon *d;
+	struct client *next;
+	struct linebuf lb;
+	int64_t waiting;  /* sweep id this client waits on; 0: none */
+	int closing;
+};
+
+struct reply {
+	uv_write_t req;
+	char *text;
+};
+
+/* A request handler: fills reply (an object with "ok": true added by the
+ * caller) or returns -1 with err. */
+typedef int (*handler_fn)(struct client *c, const cJSON *req, cJSON *reply, char *err,
+			  size_t errlen);
+
+static void on_client_close(uv_handle_t *h)
+{
+	struct client *c = h->data;
+
+	linebuf_finish(&c->lb);
+	free(c);
+}
+
+static void client_drop(struct client *c)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	for (struct client **p = &c->d->clients; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	uv_close((uv_handle_t *)&c->pipe, on_client_close);
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+	struct reply *r = (struct reply *)req;
+
+	(void)status; /* a client gone before its reply is simply gone */
+	free(r->text);
+	free(r);
+}
+
+/* Sends obj as one line and deletes it. */
+static void client_send(struct client *c, cJSON *obj)
+{
+	struct reply *r;
+	char *text = cJSON_PrintUnformatted(obj);
+	size_t n = strlen(text);
+	uv_buf_t buf;
+
+	cJSON_Delete(obj);
+	if (c->closing) {
+		free(text);
+		return;
+	}
+	r = xcalloc(1, sizeof *r);
+	r->text = xrealloc(text, n + 2);
+	memcpy(r->text + n, "\n", 2);
+	buf = uv_buf_init(r->text, (unsigned)(n + 1));
+	if (uv_write(&r->req, (uv_stream_t *)&c->pipe, &buf, 1, on_written) < 0) {
+		free(r->text);
+		free(r);
+		client_drop(c);
+	}
+}
+
+static void send_error(struct client *c, const char *msg)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	cJSON_AddFalseToObject(obj, "ok");
+	cJSON_AddStringToObject(obj, "error", msg);
+	client_send(c, obj);
+}
+
+/* Reads a positive integer id field. */
+static int get_id(const cJSON *req, const char *key, int64_t *id, char *err, size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
+
+	if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble != floor(v->valuedouble))
+		return err_set(err, errlen, "\"%s\": expected a positive integer id", key);
+	*id = (int64_t)v->valuedouble;
+	return 0;
+}
+
+static int do_submit(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
+{
+	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(req, "spec");
+	struct sweep *sw;
+
+	if (!cJSON_IsObject(spec))
+		return err_set(err, errlen, "\"spec\": expected a JSON object");
+	sw = sweeps_submit(c->d, spec, err, errlen);
+	if (!sw)
+		return -1;
+	cJSON_AddNumberToObject(reply, "sweep", (double)sw->id);
+	cJSON_AddStringToObject(reply, "name", sw->spec.name);
+	cJSON_AddNumberToObject(reply, "trials", sw->spec.trials);
+	daemon_schedule(c->d);
+	return 0;
+}
+
+/* Reads run on committed data: flush what is queued first so a reply is fresh. */
+static void flush_for_read(struct daemon *d)
+{
+	char err[256];
+
+	if (db_pending(&d->db) && db_flush(&d->db, err, sizeof err) < 0)
+		daemon_log("flush before read: %s", err);
+}
+
+static int do_ls(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
+{
+	cJSON *rows;
+
+	(void)req;
+	flush_for_read(c->d);
+	rows = db_query(&c->d->db, Q_PROGRESS, NULL, 0, err, errlen);
+	if (!rows)
+		return -1;
+	cJSON_AddItemToObject(reply, "sweeps", rows);
+	return 0;
+}
+
+static int do_top(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(req, "n");
+	int64_t args[2] = {0, 10};
+	cJSON *sweep, *rows;
+
+	if (get_id(req, "sweep", &args[0], err, errlen) < 0)
+		return -1;
+	if (n && (!cJSON_IsNumber(n) || n->valuedouble < 1))
+		return err_set(err, errlen, "\"n\": expected a positive integer");
+	if (n)
+		args[1] = (int64_t)n->valuedouble;
+	flush_for_read(c->d);
+	sweep = db_query(&c->d->db, Q_SWEEP, args, 1, err, errlen);
+	if (!sweep)
+		return -1;
+	if (!sweep->child) {
+		cJSON_Delete(sweep);
+		return err_set(err, errlen, "no sweep %lld", (long long)args[0]);
+	}
+	rows = db_query(&c->d->db, Q_TOP, args, 2, err, errlen);
+	if (!rows) {
+		cJSON_Delete(sweep);
+		return -1;
+	}
+	cJSON_AddItemToObject(reply, "sweep", cJSON_DetachItemViaPointer(sweep, sweep->child));
+	cJSON_AddItemToObject(reply, "trials", rows);
+	cJSON_Delete(sweep);
+	return 0;
+}
+
+static cJSON *running_json(const struct trial *t)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "trial", (double)t->row.id);
+	cJSON_AddNumberToObject(o, "sweep", (double)t->sweep->id);
+	cJSON_AddNumberToObject(o, "number", t->number);
+	cJSON_AddNumberToObject(o, "pid", t->row.pid);
+	cJSON_AddNumberToObject(o, "epoch", t->row.epochs);
+	cJSON_AddNumberToObject(o, "epochs", t->epochs_total);
+	if (!isnan(t->row.best_value))
+		cJSON_AddNumberToObject(o, "best", t->row.best_value);
+	cJSON_AddNumberToObject(o, "started_at", t->row.started_at);
+	return o;
+}
+
+static int do_status(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
+{
+	struct daemon *d = c->d;
+	cJSON *running = cJSON_CreateArray();
+	int queued = 0, sweeps = 0;
+
+	(void)req, (void)err, (void)errlen;
+	for (struct trial *t = d->running; t; t = t->next)
+		cJSON_AddItemToArray(running, running_json(t));
+	for (struct sweep *sw = d->sweeps; sw; sw = sw->next, sweeps++)
+		queued += sw->n_queue - sw->q_head;
+	cJSON_AddStringToObject(reply, "version", CAVIAR_VERSION);
+	cJSON_AddNumberToObject(reply, "pid", (double)getpid());
+	cJSON_AddNumberToObject(reply, "slots", d->opt.slots);
+	cJSON_AddNumberToObject(reply, "active_sweeps", sweeps);
+	cJSON_AddNumberToObject(reply, "queued", queued);
+	cJSON_AddItemToObject(reply, "running", running);
+	cJSON_AddNumberToObject(reply, "trials_started", (double)d->trials_started);
+	cJSON_AddNumberToObject(reply, "points_written", (double)d->db.points_written);
+	cJSON_AddNumberToObject(reply, "lines_rejected", (double)d->lines_rejected);
+	if (d->db_failing)
+		cJSON_AddStringToObject(reply, "db_error", d->db_error);
+	return 0;
+}
+
+/* Replies at once for a sweep already over; otherwise the reply comes from
+ * server_sweep_ended. Returns 1 when the reply is deferred. */
+static int do_wait(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
+{
+	int64_t id;
+	cJSON *rows;
+	const cJSON *status;
+
+	if (get_id(req, "sweep", &id, err, errlen) < 0)
+		return -1;
+	if (sweeps_find(c->d, id)) {
+		c->waiting = id;
+		return 1;
+	}
+	rows = db_query(&c->d->db, Q_SWEEP, &id, 1, err, errlen);
+	if (!rows)
+		return -1;
+	if (!rows->child) {
+		cJSON_Delete(rows);
+		return err_set(err, errlen, "no sweep %lld", (long long)id);
+	}
+	status = cJSON_GetObjectItemCaseSensitive(rows->child, "status");
+	cJSON_AddNumberToObject(reply, "sweep", (double)id);
+	cJSON_AddStringToObject(reply, "status", status->valuestring);
+	cJSON_Delete(rows);
+	return 0;
+}
+
+static int do_cancel(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
+{
+	int64_t id;
+	int n;
+
+	if (cJSON_GetObjectItemCaseSensitive(req, "trial")) {
+		if (get_id(req, "trial", &id, err, errlen) < 0)
+			return -1;
+		n = sweeps_cancel_trial(c->d, id, err, errlen);
+	} else {
+		if (get_id(req, "sweep", &id, err, errlen) < 0)
+			return -1;
+		n = sweeps_cancel_sweep(c->d, id, err, errlen);
+	}
+	if (n < 0)
+		return -1;
+	cJSON_AddNumberToObject(reply, "cancelled", n);
+	return 0;
+}
+
+static int set_paused(struct client *c, const cJSON *req, int paused, char *err, size_t errlen)
+{
+	int64_t id;
+
+	if (get_id(req, "sweep", &id, err, errlen) < 0 ||
+	    sweeps_pause(c->d, id, paused, err, errlen) < 0)
+		return -1;
+	if (!paused)
+		daemon_schedule(c->d);
+	return 0;
+}
+
+static int do_pause(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
+{
+	(void)reply;
+	return set_paused(c, req, 1, err, errlen);
+}
+
+static int do_resume(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
+{
+	(void)reply;
+	return set_paused(c, req, 0, err, errlen);
+}
+
+static int do_shutdown(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
+{
+	(void)req, (void)reply, (void)err, (void)errlen;
+	daemon_shutdown(c->d);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	handler_fn fn;
+} handlers[] = {
+	{"submit", do_submit}, {"ls", do_ls},         {"top", do_top},
+	{"status", do_status}, {"wait", do_wait},     {"cancel", do_cancel},
+	{"pause", do_pause},   {"resume", do_resume}, {"shutdown", do_shutdown},
+};
+
+static int dispatch(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
+{
+	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, "v");
+
+	if (!cJSON_IsObject(req))
+		return err_set(err, errlen, "request is not a JSON object");
+	if (v && (!cJSON_IsNumber(v) || v->valueint != PROTO_VERSION))
+		return err_set(err, errlen, "protocol version %d not supported (daemon speaks %d)",
+			       cJSON_IsNumber(v) ? v->valueint : -1, PROTO_VERSION);
+	if (!cJSON_IsString(cmd))
+		return err_set(err, errlen, "\"cmd\": expected a string");
+	for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
+		if (strcmp(handlers[i].name, cmd->valuestring) == 0)
+			return handlers[i].fn(c, req, reply, err, errlen);
+	return err_set(err, errlen, "unknown command \"%s\"", cmd->valuestring);
+}
+
+static void on_request(void *ctx, const char *text, size_t len)
+{
+	struct client *c = ctx;
+	char err[ERRBUF_LEN] = "";
+	cJSON *req, *reply;
+	int rc;
+
+	if (c->closing)
+		return;
+	if (!text) {
+		snprintf(err, sizeof err, "request of %zu bytes exceeds %u", len, PROTO_MAX_REQUEST);
+		send_error(c, err);
+		return;
+	}
+	req = cJSON_ParseWithLength(text, len);
+	if (!req) {
+		send_error(c, "request is not valid JSON");
+		return;
+	}
+	reply = cJSON_CreateObject();
+	cJSON_AddTrueToObject(reply, "ok");
+	rc = dispatch(c, req, reply, err, sizeof err);
+	cJSON_Delete(req);
+	if (rc == 1) {
+		cJSON_Delete(reply);
+		return;
+	}
+	if (rc < 0) {
+		cJSON_Delete(reply);
+		send_error(c, err);
+		return;
+	}
+	client_send(c, reply);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct client *c = h->data;
+
+	(void)suggested;
+	buf->base = c->d->readbuf;
+	buf->len = sizeof c->d->readbuf;
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct client *c = s->data;
+
+	if (n > 0)
+		linebuf_feed(&c->lb, buf->base, (size_t)n, on_request, c);
+	else if (n < 0)
+		client_drop(c); /* EOF or error: whatever was half-sent is dropped */
+}
+
+static int same_user(uv_pipe_t *p)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)p, &fd) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return 0;
+	return cred.uid == getuid();
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct daemon *d = server->data;
+	struct client *c;
+
+	if (status < 0) {
+		daemon_log("accept: %s", uv_strerror(status));
+		return;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->d = d;
+	uv_pipe_init(&d->loop, &c->pipe, 0);
+	c->pipe.data = c;
+	linebuf_init(&c->lb, PROTO_MAX_REQUEST);
+	c->next = d->clients;
+	d->clients = c;
+	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 || !same_user(&c->pipe)) {
+		daemon_log("client refused: not the daemon's user");
+		client_drop(c);
+		return;
+	}
+	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+/* mkdir -p for the socket's directory, new directories mode 0700. */
+static int make_dirs(const char *path, char *err, size_t errlen)
+{
+	char *dir = xstrdup(path);
+	int rc = 0;
+
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			rc = err_set(err, errlen, "%s: %s", dir, strerror(errno));
+		*p = '/';
+		if (rc < 0)
+			break;
+	}
+	free(dir);
+	return rc;
+}
+
+/* An existing socket file is either a live daemon (refuse) or stale (remove). */
+static int clear_stale(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, live;
+
+	if (access(path, F_OK) < 0)
+		return 0;
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	live = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (live)
+		return err_set(err, errlen, "%s: another caviard is already listening there", path);
+	unlink(path);
+	return 0;
+}
+
+int server_start(struct daemon *d, char *err, size_t errlen)
+{
+	const char *path = d->opt.socket_path;
+	int rc;
+
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return err_set(err, errlen, "%s: socket path too long", path);
+	if (make_dirs(path, err, errlen) < 0 || clear_stale(path, err, errlen) < 0)
+		return -1;
+	uv_pipe_init(&d->loop, &d->server, 0);
+	d->server.data = d;
+	rc = uv_pipe_bind(&d->server, path);
+	if (rc == 0 && chmod(path, 0600) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&d->server, 64, on_connection);
+	if (rc < 0) {
+		uv_close((uv_handle_t *)&d->server, NULL);
+		return err_set(err, errlen, "%s: %s", path, uv_strerror(rc));
+	}
+	return 0;
+}
+
+void server_stop(struct daemon *d)
+{
+	if (!uv_is_closing((uv_handle_t *)&d->server)) {
+		uv_close((uv_handle_t *)&d->server, NULL);
+		unlink(d->opt.socket_path);
+	}
+	while (d->clients)
+		client_drop(d->clients);
+}
+
+void server_sweep_ended(struct daemon *d, int64_t sweep_id, const char *status)
+{
+	for (struct client *c = d->clients; c; c = c->next) {
+		cJSON *reply;
+
+		if (c->waiting != sweep_id)
+			continue;
+		c->waiting = 0;
+		reply = cJSON_CreateObject();
+		cJSON_AddTrueToObject(reply, "ok");
+		cJSON_AddNumberToObject(reply, "sweep", (double)sweep_id);
+		cJSON_AddStringToObject(reply, "status", status);
+		client_send(c, reply);
+	}
+}

@@ -1,0 +1,411 @@
+/* trial: a worker process and its pipes, from spawn to the last close
+ * callback (see trial.h). */
+#include "trial.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "errbuf.h"
+#include "exitcodes.h"
+#include "line.h"
+#include "proto.h"
+#include "sweeps.h"
+#include "xalloc.h"
+
+extern char **environ;
+
+#define MAX_LOGGED_REJECTS 5
+
+static void on_close(uv_handle_t *h)
+{
+	struct trial *t = h->data;
+
+	if (--t->open_handles > 0)
+		return;
+	linebuf_finish(&t->out_lb);
+	free(t->row.reason);
+	free(t->row.stderr_tail);
+	free(t->event_reason);
+	free(t->config);
+	free(t);
+}
+
+static void close_handle(uv_handle_t *h)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, on_close);
+}
+
+static void unlink_running(struct trial *t)
+{
+	for (struct trial **p = &t->d->running; *p; p = &(*p)->next)
+		if (*p == t) {
+			*p = t->next;
+			t->d->n_running--;
+			return;
+		}
+}
+
+/* The stderr ring, oldest first, from the start of a line when possible. */
+static char *stderr_tail(const struct trial *t)
+{
+	const char *s = t->tail;
+	size_t n = t->tail_len;
+	const char *nl;
+
+	if (n == TRIAL_TAIL && (nl = memchr(s, '\n', n)) && nl + 1 < s + n) {
+		n -= (size_t)(nl + 1 - s);
+		s = nl + 1;
+	}
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		n--;
+	return n ? xstrndup(s, n) : NULL;
+}
+
+/* The last line of the stderr tail, for a one-line reason. */
+static const char *last_line(const char *tail)
+{
+	const char *nl = tail ? strrchr(tail, '\n') : NULL;
+
+	return nl ? nl + 1 : tail;
+}
+
+static void set_reason(struct trial *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_reason(struct trial *t, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	free(t->row.reason);
+	t->row.reason = xstrdup(buf);
+}
+
+/* Decides status and reason from how the worker ended. */
+static void classify(struct trial *t)
+{
+	const char *why = worker_exit_reason((int)t->exit_status);
+	const char *last = last_line(t->row.stderr_tail);
+
+	t->row.status = "failed";
+	if (t->stop_status) {
+		t->row.status = t->stop_status;
+		set_reason(t, "%s", strcmp(t->stop_status, "cancelled") == 0
+					    ? "cancelled"
+					    : "interrupted by daemon shutdown");
+	} else if (t->event_reason) {
+		set_reason(t, "%s", t->event_reason);
+	} else if (t->term_signal) {
+		set_reason(t, "killed by signal %d (SIG%s)", t->term_signal,
+			   sigabbrev_np(t->term_signal) ? sigabbrev_np(t->term_signal) : "?");
+	} else if (t->exit_status == 0 && t->n_points == 0) {
+		set_reason(t, "exited without reporting any metric");
+	} else if (t->exit_status == 0) {
+		t->row.status = "done";
+		if (t->rejected)
+			set_reason(t, "finished (%d lines rejected)", t->rejected);
+		else
+			set_reason(t, "finished");
+	} else {
+		set_reason(t, "exit code %d (%s)%s%s", (int)t->exit_status, why ? why : "unknown",
+			   last ? ": " : "", last ? last : "");
+	}
+}
+
+static void maybe_finish(struct trial *t)
+{
+	struct daemon *d = t->d;
+
+	if (!t->exited || t->pipes_open > 0)
+		return;
+	uv_timer_stop(&t->kill_timer);
+	t->row.stderr_tail = stderr_tail(t);
+	t->row.pid = 0;
+	t->row.ended_at = daemon_now();
+	t->row.exit_code = t->term_signal ? -1 : (int)t->exit_status;
+	t->row.exit_signal = t->term_signal;
+	classify(t);
+	daemon_log("trial %lld (sweep %lld #%d): %s: %s", (long long)t->row.id,
+		   (long long)t->sweep->id, t->number, t->row.status, t->row.reason);
+	db_trial_update(&d->db, &t->row);
+	daemon_dirty(d);
+	unlink_running(t);
+	d->trials_finished++;
+	sweeps_trial_ended(d, t);
+	close_handle((uv_handle_t *)&t->proc);
+	close_handle((uv_handle_t *)&t->in);
+	close_handle((uv_handle_t *)&t->out);
+	close_handle((uv_handle_t *)&t->err);
+	close_handle((uv_handle_t *)&t->kill_timer);
+	daemon_schedule(d);
+}
+
+static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
+{
+	struct trial *t = p->data;
+
+	t->exited = 1;
+	t->exit_status = status;
+	t->term_signal = sig;
+	maybe_finish(t);
+}
+
+static void record_metrics(struct trial *t, const struct worker_line *l)
+{
+	struct daemon *d = t->d;
+	const struct spec *spec = &t->sweep->spec;
+	double now = daemon_now();
+
+	for (int i = 0; i < l->n_metrics; i++) {
+		const struct line_metric *m = &l->metrics[i];
+
+		db_point_add(&d->db, t->row.id, m->name, l->epoch, l->step, m->value, now);
+		t->n_points++;
+		if (strcmp(m->name, spec->objective_metric) != 0)
+			continue;
+		if (isnan(t->row.best_value) ||
+		    (spec->objective_max ? m->value > t->row.best_value
+					 : m->value < t->row.best_value)) {
+			t->row.best_value = m->value;
+			t->row.best_epoch = l->epoch;
+		}
+	}
+	if (l->epoch > t->row.epochs)
+		t->row.epochs = l->epoch;
+	db_trial_update(&d->db, &t->row);
+	daemon_dirty(d);
+}
+
+static void record_event(struct trial *t, const struct worker_line *l)
+{
+	const cJSON *metric = cJSON_GetObjectItemCaseSensitive(l->json, "metric");
+	const cJSON *value = cJSON_GetObjectItemCaseSensitive(l->json, "value");
+	char buf[512];
+
+	if (strcmp(l->event, "diverged") != 0) {
+		daemon_log("trial %lld: %s at epoch %d", (long long)t->row.id, l->event, l->epoch);
+		return;
+	}
+	snprintf(buf, sizeof buf, "diverged at epoch %d step %lld (%s = %s)", l->epoch,
+		 (long long)l->step, cJSON_IsString(metric) ? metric->valuestring : "loss",
+		 cJSON_IsString(value) ? value->valuestring : "non-finite");
+	free(t->event_reason);
+	t->event_reason = xstrdup(buf);
+}
+
+static void on_line(void *ctx, const char *text, size_t len)
+{
+	struct trial *t = ctx;
+	struct worker_line l;
+	char err[256];
+
+	if (!text) {
+		snprintf(err, sizeof err, "line of %zu bytes exceeds %u", len,
+			 PROTO_MAX_WORKER_LINE);
+	} else if (line_parse(&l, text, len, err, sizeof err) == 0) {
+		if (l.kind == LINE_METRICS)
+			record_metrics(t, &l);
+		else
+			record_event(t, &l);
+		line_finish(&l);
+		return;
+	} else {
+		line_finish(&l);
+	}
+	t->rejected++;
+	t->d->lines_rejected++;
+	if (t->rejected <= MAX_LOGGED_REJECTS)
+		daemon_log("trial %lld: line rejected: %s: %.60s%s", (long long)t->row.id, err,
+			   text ? text : "", text && len > 60 ? "..." : "");
+}
+
+/* Every read lands in the daemon's one read buffer: libuv calls the read
+ * callback right after the allocation, and lines are consumed (or carried by
+ * the linebuf) before the next read. */
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct trial *t = h->data;
+
+	(void)suggested;
+	buf->base = t->d->readbuf;
+	buf->len = sizeof t->d->readbuf;
+}
+
+static void pipe_done(struct trial *t, uv_stream_t *s)
+{
+	uv_read_stop(s);
+	t->pipes_open--;
+	maybe_finish(t);
+}
+
+static void on_out(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct trial *t = s->data;
+
+	if (n > 0)
+		linebuf_feed(&t->out_lb, buf->base, (size_t)n, on_line, t);
+	if (n < 0) {
+		linebuf_eof(&t->out_lb, on_line, t);
+		pipe_done(t, s);
+	}
+}
+
+static void tail_append(struct trial *t, const char *data, size_t n)
+{
+	if (n >= TRIAL_TAIL) {
+		memcpy(t->tail, data + n - TRIAL_TAIL, TRIAL_TAIL);
+		t->tail_len = TRIAL_TAIL;
+		return;
+	}
+	if (t->tail_len + n > TRIAL_TAIL) {
+		size_t drop = t->tail_len + n - TRIAL_TAIL;
+
+		memmove(t->tail, t->tail + drop, t->tail_len - drop);
+		t->tail_len -= drop;
+	}
+	memcpy(t->tail + t->tail_len, data, n);
+	t->tail_len += n;
+}
+
+static void on_err(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct trial *t = s->data;
+
+	if (n > 0)
+		tail_append(t, buf->base, (size_t)n);
+	if (n < 0)
+		pipe_done(t, s);
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+	struct trial *t = req->data;
+
+	(void)status; /* a worker that exits before reading its config fails on its own */
+	close_handle((uv_handle_t *)&t->in);
+}
+
+static void on_kill_timer(uv_timer_t *timer)
+{
+	struct trial *t = timer->data;
+
+	daemon_log("trial %lld: no exit after SIGTERM, sending SIGKILL", (long long)t->row.id);
+	uv_process_kill(&t->proc, SIGKILL);
+}
+
+/* environ plus the trial's variables; the strings in extra are owned by the caller. */
+static char **trial_env(char **extra, int n_extra)
+{
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = xcalloc(n + (size_t)n_extra + 1, sizeof *env);
+	for (size_t i = 0; i < n; i++) {
+		int overridden = 0;
+
+		for (int j = 0; j < n_extra; j++) {
+			size_t name_len = (size_t)(strchr(extra[j], '=') - extra[j]) + 1;
+
+			overridden |= strncmp(environ[i], extra[j], name_len) == 0;
+		}
+		if (!overridden)
+			env[k++] = environ[i];
+	}
+	for (int j = 0; j < n_extra; j++)
+		env[k++] = extra[j];
+	return env;
+}
+
+static void init_handles(struct trial *t)
+{
+	uv_loop_t *loop = &t->d->loop;
+
+	uv_pipe_init(loop, &t->in, 0);
+	uv_pipe_init(loop, &t->out, 0);
+	uv_pipe_init(loop, &t->err, 0);
+	uv_timer_init(loop, &t->kill_timer);
+	t->proc.data = t->in.data = t->out.data = t->err.data = t->kill_timer.data = t;
+	t->write_req.data = t;
+	t->open_handles = 5; /* proc, in, out, err, kill_timer */
+	linebuf_init(&t->out_lb, PROTO_MAX_WORKER_LINE);
+}
+
+int trial_start(struct trial *t, const char *config, char *err, size_t errlen)
+{
+	struct daemon *d = t->d;
+	char threads[64], trial_id[64];
+	char *extra[] = {threads, trial_id};
+	char *args[] = {(char *)d->opt.worker_path, "--config", "-", NULL};
+	uv_stdio_container_t stdio[3];
+	uv_process_options_t o;
+	uv_buf_t buf;
+	char **env;
+	int rc;
+
+	init_handles(t);
+	snprintf(threads, sizeof threads, "OPENBLAS_NUM_THREADS=%d", t->threads > 0 ? t->threads : 1);
+	snprintf(trial_id, sizeof trial_id, "CAVIAR_TRIAL_ID=%lld", (long long)t->row.id);
+	env = trial_env(extra, 2);
+	memset(&o, 0, sizeof o);
+	o.file = d->opt.worker_path;
+	o.args = args;
+	o.env = env;
+	o.exit_cb = on_exit_cb;
+	o.stdio = stdio;
+	o.stdio_count = 3;
+	stdio[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
+	stdio[0].data.stream = (uv_stream_t *)&t->in;
+	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[1].data.stream = (uv_stream_t *)&t->out;
+	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[2].data.stream = (uv_stream_t *)&t->err;
+	rc = uv_spawn(&d->loop, &t->proc, &o);
+	free(env);
+	if (rc < 0) {
+		err_set(err, errlen, "cannot start %s: %s", d->opt.worker_path, uv_strerror(rc));
+		t->row.status = "failed";
+		t->row.reason = xstrdup(err);
+		t->row.ended_at = daemon_now();
+		db_trial_update(&d->db, &t->row);
+		daemon_dirty(d);
+		sweeps_trial_ended(d, t);
+		close_handle((uv_handle_t *)&t->proc);
+		close_handle((uv_handle_t *)&t->in);
+		close_handle((uv_handle_t *)&t->out);
+		close_handle((uv_handle_t *)&t->err);
+		close_handle((uv_handle_t *)&t->kill_timer);
+		return rc;
+	}
+	t->config = xmalloc(strlen(config) + 2);
+	memcpy(t->config, config, strlen(config));
+	memcpy(t->config + strlen(config), "\n", 2);
+	buf = uv_buf_init(t->config, (unsigned)strlen(t->config));
+	if (uv_write(&t->write_req, (uv_stream_t *)&t->in, &buf, 1, on_written) < 0)
+		close_handle((uv_handle_t *)&t->in);
+	t->pipes_open = 2;
+	uv_read_start((uv_stream_t *)&t->out, on_alloc, on_out);
+	uv_read_start((uv_stream_t *)&t->err, on_alloc, on_err);
+	t->row.pid = t->proc.pid;
+	t->next = d->running;
+	d->running = t;
+	d->n_running++;
+	d->trials_started++;
+	return 0;
+}
+
+void trial_stop(struct trial *t, const char *status)
+{
+	if (t->stop_status)
+		return;
+	t->stop_status = status;
+	uv_process_kill(&t->proc, SIGTERM);
+	uv_timer_start(&t->kill_timer, on_kill_timer, (uint64_t)(t->d->opt.grace * 1000), 0);
+}

@@ -1,0 +1,58 @@
+/* trial: one running trial: its worker process (uv_spawn), the stdin pipe that
+ * carries its configuration, the stdout pipe its curve arrives on and the
+ * stderr pipe whose tail is kept for the record. A trial ends only after its
+ * exit callback AND the EOF of both pipes, in either order; its memory is
+ * freed in the last close callback. */
+#ifndef CAVIAR_TRIAL_H
+#define CAVIAR_TRIAL_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "db.h"
+#include "linebuf.h"
+
+struct daemon;
+struct sweep;
+
+#define TRIAL_TAIL 2048 /* bytes of stderr kept */
+
+struct trial {
+	struct daemon *d;
+	struct sweep *sweep;
+	struct trial *next;       /* in d->running */
+	struct trial_row row;     /* the database state, written through db_trial_update */
+	int number;
+	int threads;              /* OPENBLAS_NUM_THREADS for the worker */
+	int epochs_total;         /* epochs the configuration asks for */
+	uv_process_t proc;
+	uv_pipe_t in, out, err;
+	uv_timer_t kill_timer;    /* SIGKILL after the grace period */
+	uv_write_t write_req;
+	char *config;             /* the configuration text written to stdin */
+	struct linebuf out_lb;
+	char tail[TRIAL_TAIL];    /* stderr ring */
+	size_t tail_len;
+	int open_handles;         /* closes still to come before free */
+	int pipes_open;           /* stdout and stderr not yet at EOF */
+	int exited;
+	int64_t exit_status;
+	int term_signal;
+	const char *stop_status;  /* set when we asked it to stop: "cancelled", "queued" */
+	char *event_reason;       /* from a "diverged" event, say */
+	int n_points;             /* metric values received */
+	int rejected;             /* lines rejected */
+};
+
+/* Spawns the worker for a trial whose row is filled (id, attempts...) with
+ * the given configuration (JSON text, copied). Returns 0, or a negative libuv
+ * error with err set; then the trial is already recorded as failed with that
+ * reason and frees itself. Either way the caller no longer owns t. */
+int trial_start(struct trial *t, const char *config, char *err, size_t errlen);
+
+/* Asks the worker to stop: SIGTERM now, SIGKILL after the grace period. The
+ * trial then ends with status `status` ("cancelled", or "queued" to run again). */
+void trial_stop(struct trial *t, const char *status);
+
+#endif
