@@ -122,6 +122,7 @@ static void finish_shutdown(struct daemon *d)
 	if (uv_is_closing((uv_handle_t *)&d->flush_timer))
 		return;
 	flush(d);
+	server_drop_clients(d);
 	uv_close((uv_handle_t *)&d->flush_timer, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);

@@ -34,7 +34,8 @@ struct reply {
 };
 
 /* A request handler: fills reply (an object with "ok": true added by the
- * caller) or returns -1 with err. */
+ * caller) and returns 0, returns -1 with err, or returns 1 when it replies
+ * itself (later, or already). */
 typedef int (*handler_fn)(struct client *c, const cJSON *req, cJSON *reply, char *err,
 			  size_t errlen);
 
@@ -295,11 +296,13 @@ static int do_resume(struct client *c, const cJSON *req, cJSON *reply, char *err
 	return set_paused(c, req, 0, err, errlen);
 }
 
+/* Replies first: shutting down may close this very client. */
 static int do_shutdown(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
 {
-	(void)req, (void)reply, (void)err, (void)errlen;
+	(void)req, (void)err, (void)errlen;
+	client_send(c, cJSON_Duplicate(reply, 1));
 	daemon_shutdown(c->d);
-	return 0;
+	return 1;
 }
 
 static const struct {
@@ -487,8 +490,45 @@ void server_stop(struct daemon *d)
 		uv_close((uv_handle_t *)&d->server, NULL);
 		unlink(d->opt.socket_path);
 	}
-	while (d->clients)
-		client_drop(d->clients);
+	for (struct client *c = d->clients; c; c = c->next)
+		if (c->waiting) {
+			c->waiting = 0;
+			send_error(c, "caviard is shutting down; the sweep resumes at its next start");
+		}
+}
+
+static void on_client_shutdown(uv_shutdown_t *req, int status)
+{
+	struct client *c = req->data;
+
+	(void)status;
+	free(req);
+	uv_close((uv_handle_t *)&c->pipe, on_client_close);
+}
+
+/* Closes a client after the replies already written to it have gone out. */
+static void client_finish(struct client *c)
+{
+	uv_shutdown_t *req = xcalloc(1, sizeof *req);
+
+	c->closing = 1;
+	req->data = c;
+	uv_read_stop((uv_stream_t *)&c->pipe);
+	if (uv_shutdown(req, (uv_stream_t *)&c->pipe, on_client_shutdown) < 0) {
+		free(req);
+		uv_close((uv_handle_t *)&c->pipe, on_client_close);
+	}
+}
+
+void server_drop_clients(struct daemon *d)
+{
+	while (d->clients) {
+		struct client *c = d->clients;
+
+		d->clients = c->next;
+		if (!c->closing)
+			client_finish(c);
+	}
 }
 
 void server_sweep_ended(struct daemon *d, int64_t sweep_id, const char *status)

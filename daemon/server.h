@@ -14,8 +14,11 @@ struct daemon;
 /* Binds and listens on d->opt.socket_path. Returns 0, or -1 with err set. */
 int server_start(struct daemon *d, char *err, size_t errlen);
 
-/* Stops listening and drops every client. */
+/* Stops listening; clients waiting on a sweep are told the daemon is
+ * stopping. Connected clients stay until server_drop_clients, so replies
+ * already sent (to `caviar shutdown` itself) still arrive. */
 void server_stop(struct daemon *d);
+void server_drop_clients(struct daemon *d);
 
 /* Tells the clients waiting on a sweep that it ended with status. */
 void server_sweep_ended(struct daemon *d, int64_t sweep_id, const char *status);

@@ -30,9 +30,10 @@ struct data {
 
 /* Loads the data described by data_cfg (a spec's "data" object, keys in
  * hparams.h data_keys; NULL means Fashion-MNIST defaults). Returns 0, or a
- * worker exit code (WORKER_EXIT_DATA for a missing/corrupt/inconsistent file,
- * WORKER_EXIT_IO for a cache that cannot be written) with a message naming the
- * file and the problem in err. */
+ * worker exit code with a message naming the file and the problem in err:
+ * WORKER_EXIT_DATA for a missing/corrupt/inconsistent file, WORKER_EXIT_IO for
+ * a cache that cannot be written, WORKER_EXIT_CONFIG for a data object that
+ * names no usable source (unknown dataset, missing train file). */
 int data_load(struct data *d, const cJSON *data_cfg, char *err, size_t errlen);
 
 /* Unmaps; accepts a zeroed or already-unloaded struct. */

@@ -1,0 +1,260 @@
+/* cli: shared plumbing of the caviar commands (see cli.h). */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "errbuf.h"
+#include "xalloc.h"
+
+static int vfail(const struct cli *cli, int code, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "caviar: %s%s", cli->cmd ? cli->cmd : "", cli->cmd ? ": " : "");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+int cli_fail(const struct cli *cli, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(cli, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int cli_usage(const struct cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail(cli, EXIT_USAGE, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "try 'caviar %s --help'\n", cli->cmd ? cli->cmd : "");
+	return EXIT_USAGE;
+}
+
+cJSON *cli_call(const struct cli *cli, cJSON *req, int *code)
+{
+	char err[ERRBUF_LEN];
+	cJSON *reply = client_request(cli->socket, req, err, sizeof err);
+	const cJSON *msg;
+
+	cJSON_Delete(req);
+	if (!reply) {
+		*code = cli_fail(cli, EXIT_NODAEMON, "%s", err);
+		return NULL;
+	}
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
+		msg = cJSON_GetObjectItemCaseSensitive(reply, "error");
+		*code = cli_fail(cli, EXIT_FAILED, "%s",
+				 cJSON_IsString(msg) ? msg->valuestring : "the daemon refused");
+		cJSON_Delete(reply);
+		return NULL;
+	}
+	*code = EXIT_OK;
+	return reply;
+}
+
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, r;
+
+	if (!f) {
+		err_set(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	do {
+		if (cap - n < 4096)
+			buf = xrealloc(buf, cap = cap ? 2 * cap : 8192);
+		r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+	} while (r > 0);
+	if (ferror(f)) {
+		err_set(err, errlen, "%s", strerror(errno));
+		free(buf);
+		buf = NULL;
+	} else {
+		buf[n] = '\0';
+		*len = n;
+	}
+	fclose(f);
+	return buf;
+}
+
+cJSON *cli_read_spec(const struct cli *cli, const char *path, struct spec *spec)
+{
+	char err[ERRBUF_LEN];
+	size_t len;
+	char *text = read_file(path, &len, err, sizeof err);
+	cJSON *json;
+
+	if (!text) {
+		cli_fail(cli, EXIT_SPEC, "%s: %s", path, err);
+		return NULL;
+	}
+	if (spec_parse_text(spec, text, len, err, sizeof err) < 0) {
+		free(text);
+		cli_fail(cli, EXIT_SPEC, "%s: %s", path, err);
+		return NULL;
+	}
+	json = cJSON_ParseWithLength(text, len);
+	free(text);
+	return json;
+}
+
+long long cli_parse_id(const char *s)
+{
+	char *end;
+	long long id;
+
+	errno = 0;
+	id = strtoll(s, &end, 10);
+	return (errno || end == s || *end || id < 1) ? -1 : id;
+}
+
+void cli_print_json(cJSON *obj)
+{
+	char *text = cJSON_Print(obj);
+
+	puts(text);
+	free(text);
+	cJSON_Delete(obj);
+}
+
+char *cli_cell(const cJSON *v)
+{
+	char buf[64];
+
+	if (cJSON_IsNumber(v)) {
+		if (v->valuedouble == floor(v->valuedouble) && fabs(v->valuedouble) < 1e15)
+			snprintf(buf, sizeof buf, "%.0f", v->valuedouble);
+		else
+			snprintf(buf, sizeof buf, "%.4g", v->valuedouble);
+		return xstrdup(buf);
+	}
+	if (cJSON_IsString(v))
+		return xstrdup(v->valuestring);
+	if (cJSON_IsBool(v))
+		return xstrdup(cJSON_IsTrue(v) ? "true" : "false");
+	if (!v || cJSON_IsNull(v))
+		return xstrdup("-");
+	return cJSON_PrintUnformatted(v);
+}
+
+void table_init(struct table *t, int cols)
+{
+	memset(t, 0, sizeof *t);
+	t->cols = cols;
+}
+
+void table_add_owned(struct table *t, char *cell)
+{
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 64;
+		t->cells = xrealloc(t->cells, (size_t)t->cap * sizeof *t->cells);
+	}
+	t->cells[t->n++] = cell;
+}
+
+void table_add(struct table *t, const char *cell)
+{
+	table_add_owned(t, xstrdup(cell ? cell : "-"));
+}
+
+void table_header(struct table *t, const char *names)
+{
+	for (const char *p = names;; p++) {
+		size_t n = strcspn(p, "|");
+
+		table_add_owned(t, xstrndup(p, n));
+		p += n;
+		if (!*p)
+			break;
+	}
+}
+
+void table_print(struct table *t)
+{
+	int *width = xcalloc((size_t)t->cols, sizeof *width);
+
+	for (int i = 0; i < t->n; i++) {
+		int w = (int)strlen(t->cells[i]);
+
+		if (w > width[i % t->cols])
+			width[i % t->cols] = w;
+	}
+	for (int i = 0; i < t->n; i++) {
+		int last = i % t->cols == t->cols - 1 || i == t->n - 1;
+
+		if (last)
+			printf("%s\n", t->cells[i]);
+		else
+			printf("%-*s  ", width[i % t->cols], t->cells[i]);
+		free(t->cells[i]);
+	}
+	free(t->cells);
+	free(width);
+	memset(t, 0, sizeof *t);
+}
+
+void cli_print_usage(const struct command *cmd)
+{
+	printf("usage: caviar %s %s\n\n%s\n\n"
+	       "common options: --json (machine-readable output), --socket PATH, --help\n",
+	       cmd->name, cmd->usage, cmd->summary);
+}
+
+int cli_options(struct cli *cli, const struct command *cmd, int argc, char **argv,
+		const struct option *own, int (*fn)(void *ctx, int c, const char *arg), void *ctx,
+		int *args)
+{
+	static const struct option common[] = {
+		{"json", no_argument, NULL, 'J'},
+		{"socket", required_argument, NULL, 'S'},
+		{"help", no_argument, NULL, 'H'},
+	};
+	size_t n_own = 0, n_common = sizeof common / sizeof common[0];
+	struct option *all;
+	int c, rc = 0;
+
+	while (own && own[n_own].name)
+		n_own++;
+	all = xcalloc(n_own + n_common + 1, sizeof *all);
+	memcpy(all, own, n_own * sizeof *all);
+	memcpy(all + n_own, common, sizeof common);
+	optind = 1;
+	opterr = 0;
+	while (rc == 0 && (c = getopt_long(argc, argv, ":n:o:", all, NULL)) != -1) {
+		switch (c) {
+		case 'J': cli->json = 1; break;
+		case 'S': cli->socket = optarg; break;
+		case 'H': cli_print_usage(cmd); rc = CLI_DONE; break;
+		case '?': rc = cli_usage(cli, "unknown option %s", argv[optind - 1]); break;
+		case ':': rc = cli_usage(cli, "option %s needs a value", argv[optind - 1]); break;
+		default: rc = fn ? fn(ctx, c, optarg) : cli_usage(cli, "unknown option");
+		}
+	}
+	free(all);
+	*args = optind;
+	return rc;
+}
+
+int cli_operands(const struct cli *cli, int n, int min, int max)
+{
+	if (n < min)
+		return cli_usage(cli, "missing argument");
+	if (n > max)
+		return cli_usage(cli, "too many arguments");
+	return 0;
+}

@@ -1,0 +1,94 @@
+/* cli: what every `caviar` command shares: global options, the exit codes,
+ * error messages in the form "caviar: submit: spec.json: params.lr.log: ...",
+ * requests to the daemon, reading spec files, and aligned tables. One file per
+ * group of commands (cmd_*.c) registers in the table in caviar.c. */
+#ifndef CAVIAR_CLI_H
+#define CAVIAR_CLI_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "spec.h"
+
+/* Exit codes, documented in `caviar --help` and the README. */
+enum cli_exit {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,   /* the daemon refused the request, or a sweep did not finish */
+	EXIT_USAGE = 2,    /* bad command line */
+	EXIT_NODAEMON = 3, /* no daemon at the socket, or the connection broke */
+	EXIT_SPEC = 4,     /* the spec file is unreadable or invalid */
+};
+
+struct cli {
+	const char *socket; /* the daemon's socket path */
+	const char *cmd;    /* the command being run, for messages */
+	int json;           /* --json: machine-readable output */
+};
+
+struct command {
+	const char *name;
+	const char *usage;   /* arguments, e.g. "SPEC [--watch]" */
+	const char *summary; /* one line for `caviar --help` */
+	int (*run)(struct cli *cli, int argc, char **argv);
+};
+
+/* Prints "caviar: CMD: message" to stderr and returns code. */
+int cli_fail(const struct cli *cli, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A usage error: the message, then "try 'caviar CMD --help'". Returns EXIT_USAGE. */
+int cli_usage(const struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Sends req (deleted) and returns the {"ok": true} reply (caller deletes), or
+ * NULL after printing the error; *code is set to the exit code to return. */
+cJSON *cli_call(const struct cli *cli, cJSON *req, int *code);
+
+/* Reads and validates a spec file. Returns the parsed JSON (caller deletes)
+ * and fills spec (caller finishes), or NULL after printing
+ * "caviar: CMD: FILE: path: rule". */
+cJSON *cli_read_spec(const struct cli *cli, const char *path, struct spec *spec);
+
+/* Parses a positive integer id argument ("12"); -1 when it is not one. */
+long long cli_parse_id(const char *s);
+
+/* Prints obj as indented JSON on stdout and deletes it. */
+void cli_print_json(cJSON *obj);
+
+/* Formats a JSON value compactly for a table cell (numbers to 4 significant
+ * digits, strings bare). Returns a malloc'd string. */
+char *cli_cell(const cJSON *v);
+
+/* An aligned text table: add cells row by row, then print. */
+struct table {
+	char **cells;
+	int cols, n;       /* n cells so far */
+	int cap;
+};
+void table_init(struct table *t, int cols);
+void table_header(struct table *t, const char *names); /* "ID|NAME|...": one cell each */
+void table_add(struct table *t, const char *cell);     /* copies */
+void table_add_owned(struct table *t, char *cell);     /* takes a malloc'd string */
+void table_print(struct table *t);                     /* prints and frees */
+
+extern const struct command cmd_submit, cmd_ls, cmd_top, cmd_wait, cmd_status, cmd_cancel,
+	cmd_pause, cmd_resume, cmd_shutdown, cmd_validate, cmd_sample;
+
+#define CLI_DONE (-2) /* cli_options: --help was printed; exit 0 */
+
+struct option;
+
+/* Parses a command's options: its own (`own`, terminated by a zeroed entry;
+ * may be NULL), each handed to fn(ctx, val, optarg), which returns 0 or an
+ * exit code after cli_usage; and the common ones (--json, --socket, --help).
+ * On success returns 0 with *args set to the index of the first operand;
+ * otherwise an exit code, or CLI_DONE after --help. */
+int cli_options(struct cli *cli, const struct command *cmd, int argc, char **argv,
+		const struct option *own, int (*fn)(void *ctx, int c, const char *arg), void *ctx,
+		int *args);
+
+/* Checks the number of operands; prints a usage error otherwise. */
+int cli_operands(const struct cli *cli, int n, int min, int max);
+
+/* Prints a command's usage line and summary. */
+void cli_print_usage(const struct command *cmd);
+#endif

@@ -1,0 +1,220 @@
+/* cmd_list: the commands that show what the daemon knows: ls (sweeps and
+ * their progress), top (a sweep's best trials) and status (slots, running
+ * trials). Each prints a table, or the daemon's reply with --json. */
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "xalloc.h"
+
+static const cJSON *get(const cJSON *o, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+static double num(const cJSON *o, const char *key)
+{
+	const cJSON *v = get(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, f);
+	vsnprintf(buf, sizeof buf, f, ap);
+	va_end(ap);
+	return xstrdup(buf);
+}
+
+/* Sends {"cmd": name} plus an optional sweep id and n. */
+static cJSON *ask(struct cli *cli, long long sweep, long long n, int *code)
+{
+	cJSON *req = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(req, "cmd", cli->cmd);
+	if (sweep > 0)
+		cJSON_AddNumberToObject(req, "sweep", (double)sweep);
+	if (n > 0)
+		cJSON_AddNumberToObject(req, "n", (double)n);
+	return cli_call(cli, req, code);
+}
+
+static int no_operands(struct cli *cli, const struct command *cmd, int argc, char **argv)
+{
+	int args, code = cli_options(cli, cmd, argc, argv, NULL, NULL, NULL, &args);
+
+	return code ? code : cli_operands(cli, argc - args, 0, 0);
+}
+
+static int run_ls(struct cli *cli, int argc, char **argv)
+{
+	struct table t;
+	cJSON *reply, *row;
+	int code = no_operands(cli, &cmd_ls, argc, argv);
+
+	if (code || !(reply = ask(cli, 0, 0, &code)))
+		return code == CLI_DONE ? EXIT_OK : code;
+	if (cli->json) {
+		cli_print_json(cJSON_DetachItemFromObject(reply, "sweeps"));
+		cJSON_Delete(reply);
+		return EXIT_OK;
+	}
+	table_init(&t, 9);
+	table_header(&t, "ID|NAME|STATUS|DONE|RUNNING|QUEUED|FAILED|PRUNED|BEST");
+	cJSON_ArrayForEach(row, get(reply, "sweeps")) {
+		table_add_owned(&t, cli_cell(get(row, "sweep_id")));
+		table_add_owned(&t, cli_cell(get(row, "name")));
+		table_add_owned(&t, cli_cell(get(row, "status")));
+		table_add_owned(&t, fmt("%.0f/%.0f", num(row, "done"), num(row, "budget")));
+		table_add_owned(&t, cli_cell(get(row, "running")));
+		table_add_owned(&t, cli_cell(get(row, "queued")));
+		table_add_owned(&t, cli_cell(get(row, "failed")));
+		table_add_owned(&t, cli_cell(get(row, "pruned")));
+		if (cJSON_IsNumber(get(row, "best")))
+			table_add_owned(&t, fmt("%s %.4f", cJSON_GetStringValue(get(row, "metric")),
+						num(row, "best")));
+		else
+			table_add(&t, "-");
+	}
+	table_print(&t);
+	cJSON_Delete(reply);
+	return EXIT_OK;
+}
+
+const struct command cmd_ls = {"ls", "", "Lists sweeps with their progress and best objective.",
+			       run_ls};
+
+/* "lr=0.0031 batch=64 ...": a trial's params in one cell. */
+static char *params_cell(const cJSON *params)
+{
+	char buf[1024] = "";
+	const cJSON *p;
+
+	cJSON_ArrayForEach(p, params) {
+		char *v = cli_cell(p);
+		size_t len = strlen(buf);
+
+		snprintf(buf + len, sizeof buf - len, "%s%s=%s", len ? " " : "", p->string, v);
+		free(v);
+	}
+	return xstrdup(buf);
+}
+
+static int top_opt(void *ctx, int c, const char *arg)
+{
+	long long n = cli_parse_id(arg);
+
+	(void)c;
+	if (n < 0) {
+		fprintf(stderr, "caviar: top: -n: expected a positive number\n");
+		return EXIT_USAGE;
+	}
+	*(long long *)ctx = n;
+	return 0;
+}
+
+static void print_top(const cJSON *reply)
+{
+	const cJSON *sweep = get(reply, "sweep"), *row;
+	struct table t;
+
+	printf("sweep %.0f \"%s\" (%s): best %s first (%s)\n", num(sweep, "id"),
+	       cJSON_GetStringValue(get(sweep, "name")), cJSON_GetStringValue(get(sweep, "status")),
+	       cJSON_GetStringValue(get(sweep, "metric")),
+	       strcmp(cJSON_GetStringValue(get(sweep, "mode")), "max") == 0 ? "highest"
+									  : "lowest");
+	table_init(&t, 7);
+	table_header(&t, "RANK|TRIAL|#|STATUS|OBJECTIVE|EPOCH|PARAMS");
+	cJSON_ArrayForEach(row, get(reply, "trials")) {
+		table_add_owned(&t, cli_cell(get(row, "rank")));
+		table_add_owned(&t, cli_cell(get(row, "trial_id")));
+		table_add_owned(&t, cli_cell(get(row, "number")));
+		table_add_owned(&t, cli_cell(get(row, "status")));
+		table_add_owned(&t, fmt("%.4f", num(row, "objective")));
+		table_add_owned(&t, fmt("%.0f/%.0f", num(row, "best_epoch"), num(row, "epochs")));
+		table_add_owned(&t, params_cell(get(row, "params")));
+	}
+	table_print(&t);
+}
+
+static int run_top(struct cli *cli, int argc, char **argv)
+{
+	static const struct option own[] = {{"n", required_argument, NULL, 'n'},
+					    {NULL, 0, NULL, 0}};
+	long long n = 10, sweep;
+	cJSON *reply;
+	int args, code;
+
+	if ((code = cli_options(cli, &cmd_top, argc, argv, own, top_opt, &n, &args)) ||
+	    (code = cli_operands(cli, argc - args, 1, 1)))
+		return code;
+	sweep = cli_parse_id(argv[args]);
+	if (sweep < 0)
+		return cli_usage(cli, "%s: expected a sweep id (a positive number)", argv[args]);
+	reply = ask(cli, sweep, n, &code);
+	if (!reply)
+		return code;
+	if (cli->json) {
+		cli_print_json(reply);
+		return EXIT_OK;
+	}
+	print_top(reply);
+	cJSON_Delete(reply);
+	return EXIT_OK;
+}
+
+const struct command cmd_top = {
+	"top", "SWEEP [-n K]",
+	"Shows the sweep's K best finished trials (default 10): objective, epoch, params.",
+	run_top,
+};
+
+static int run_status(struct cli *cli, int argc, char **argv)
+{
+	struct table t;
+	cJSON *reply, *row;
+	int code = no_operands(cli, &cmd_status, argc, argv);
+	double now = (double)time(NULL);
+
+	if (code || !(reply = ask(cli, 0, 0, &code)))
+		return code == CLI_DONE ? EXIT_OK : code;
+	if (cli->json) {
+		cli_print_json(reply);
+		return EXIT_OK;
+	}
+	printf("caviard %s (pid %.0f): %d of %.0f slots busy, %.0f trials queued in %.0f sweeps\n",
+	       cJSON_GetStringValue(get(reply, "version")), num(reply, "pid"),
+	       cJSON_GetArraySize(get(reply, "running")), num(reply, "slots"), num(reply, "queued"),
+	       num(reply, "active_sweeps"));
+	if (cJSON_IsString(get(reply, "db_error")))
+		printf("database error: %s\n", cJSON_GetStringValue(get(reply, "db_error")));
+	if (cJSON_GetArraySize(get(reply, "running"))) {
+		table_init(&t, 6);
+		table_header(&t, "TRIAL|SWEEP|#|PID|EPOCH|RUNNING FOR");
+		cJSON_ArrayForEach(row, get(reply, "running")) {
+			table_add_owned(&t, cli_cell(get(row, "trial")));
+			table_add_owned(&t, cli_cell(get(row, "sweep")));
+			table_add_owned(&t, cli_cell(get(row, "number")));
+			table_add_owned(&t, cli_cell(get(row, "pid")));
+			table_add_owned(&t, fmt("%.0f/%.0f", num(row, "epoch"), num(row, "epochs")));
+			table_add_owned(&t, fmt("%.0fs", fmax(0, now - num(row, "started_at"))));
+		}
+		table_print(&t);
+	}
+	cJSON_Delete(reply);
+	return EXIT_OK;
+}
+
+const struct command cmd_status = {"status", "",
+				   "Shows the daemon's slots and the trials running now.",
+				   run_status};

@@ -1,0 +1,161 @@
+/* cmd_spec: commands that work on a spec file without a daemon: validate
+ * (check it, with errors naming the JSON path) and sample (print the trials it
+ * would produce, as a table, CSV or JSON). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "sample.h"
+#include "xalloc.h"
+
+static const char *const search_names[] = {"random", "grid", "sobol", "coarse_to_fine"};
+
+static int run_validate(struct cli *cli, int argc, char **argv)
+{
+	struct spec spec = {0};
+	cJSON *json;
+	int args, code;
+
+	if ((code = cli_options(cli, &cmd_validate, argc, argv, NULL, NULL, NULL, &args)) ||
+	    (code = cli_operands(cli, argc - args, 1, 1)))
+		return code;
+	json = cli_read_spec(cli, argv[args], &spec);
+	if (!json)
+		return EXIT_SPEC;
+	if (cli->json) {
+		cJSON *out = cJSON_CreateObject();
+
+		cJSON_AddTrueToObject(out, "ok");
+		cJSON_AddNumberToObject(out, "trials", spec.trials);
+		cJSON_AddStringToObject(out, "search", search_names[spec.search]);
+		cJSON_AddNumberToObject(out, "params", spec.n_params);
+		cli_print_json(out);
+	} else {
+		printf("%s: ok: \"%s\", %d trials, %s search over %d parameter%s, objective %s %s\n",
+		       argv[args], spec.name, spec.trials, search_names[spec.search], spec.n_params,
+		       spec.n_params == 1 ? "" : "s", spec.objective_max ? "max" : "min",
+		       spec.objective_metric);
+	}
+	cJSON_Delete(json);
+	spec_finish(&spec);
+	return EXIT_OK;
+}
+
+const struct command cmd_validate = {
+	"validate", "SPEC",
+	"Checks a spec file without running it; errors name the JSON path and the rule.",
+	run_validate,
+};
+
+struct sample_opts {
+	long long n;
+	int csv;
+};
+
+static int sample_opt(void *ctx, int c, const char *arg)
+{
+	struct sample_opts *o = ctx;
+
+	if (c == 'c') {
+		o->csv = 1;
+		return 0;
+	}
+	o->n = cli_parse_id(arg);
+	if (o->n < 0) {
+		fprintf(stderr, "caviar: sample: -n: expected a positive number\ntry 'caviar sample --help'\n");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* A CSV field: quoted when it holds a comma, quote or newline. */
+static void csv_field(const char *s, int last)
+{
+	if (strpbrk(s, ",\"\n")) {
+		putchar('"');
+		for (; *s; s++) {
+			if (*s == '"')
+				putchar('"');
+			putchar(*s);
+		}
+		putchar('"');
+	} else {
+		fputs(s, stdout);
+	}
+	putchar(last ? '\n' : ',');
+}
+
+/* Prints trials (an array of params objects) with one column per parameter. */
+static void print_trials(const struct spec *spec, const cJSON *trials, int csv)
+{
+	struct table t;
+	const cJSON *params;
+	int cols = spec->n_params + 1, n = 0;
+
+	table_init(&t, cols);
+	table_add(&t, "#");
+	for (int i = 0; i < spec->n_params; i++)
+		table_add(&t, spec->params[i].name);
+	cJSON_ArrayForEach(params, trials) {
+		char num[32];
+
+		snprintf(num, sizeof num, "%d", n++);
+		table_add(&t, num);
+		for (int i = 0; i < spec->n_params; i++)
+			table_add_owned(&t, cli_cell(cJSON_GetObjectItemCaseSensitive(
+						    params, spec->params[i].name)));
+	}
+	if (!csv) {
+		table_print(&t);
+		return;
+	}
+	for (int i = 0; i < t.n; i++) {
+		csv_field(strcmp(t.cells[i], "-") == 0 ? "" : t.cells[i], i % cols == cols - 1);
+		free(t.cells[i]);
+	}
+	free(t.cells);
+}
+
+static int run_sample(struct cli *cli, int argc, char **argv)
+{
+	static const struct option own[] = {{"n", required_argument, NULL, 'n'},
+					    {"csv", no_argument, NULL, 'c'},
+					    {NULL, 0, NULL, 0}};
+	struct sample_opts o = {0};
+	struct spec spec = {0};
+	struct sample_box box;
+	cJSON *json, *trials;
+	int args, code;
+
+	if ((code = cli_options(cli, &cmd_sample, argc, argv, own, sample_opt, &o, &args)) ||
+	    (code = cli_operands(cli, argc - args, 1, 1)))
+		return code;
+	json = cli_read_spec(cli, argv[args], &spec);
+	if (!json)
+		return EXIT_SPEC;
+	cJSON_Delete(json);
+	if (o.n == 0)
+		o.n = sample_round_size(&spec, 0);
+	sample_box_init(&box, &spec);
+	trials = cJSON_CreateArray();
+	for (long long i = 0; i < o.n; i++)
+		cJSON_AddItemToArray(trials, sample_trial(&spec, &box, (int)i));
+	if (cli->json)
+		cli_print_json(trials);
+	else {
+		print_trials(&spec, trials, o.csv);
+		cJSON_Delete(trials);
+	}
+	sample_box_finish(&box);
+	spec_finish(&spec);
+	return EXIT_OK;
+}
+
+const struct command cmd_sample = {
+	"sample", "SPEC [-n N] [--csv]",
+	"Prints the trials a spec would produce (the first N; default: the first round),\n"
+	"as a table, CSV (--csv) or JSON (--json). Needs no daemon.",
+	run_sample,
+};

@@ -1,0 +1,317 @@
+/* cmd_sweep: the commands that act on sweeps: submit, wait, cancel, pause,
+ * resume, and shutdown of the daemon. */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "client.h"
+#include "errbuf.h"
+
+#define PROGRESS_MS 2000 /* how often `wait --progress` reports */
+
+static int top_after(struct cli *cli, long long id);
+
+static double num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* One operand that is a sweep id. */
+static int sweep_operand(struct cli *cli, const struct command *cmd, int argc, char **argv,
+			 long long *id)
+{
+	int args, rc = cli_options(cli, cmd, argc, argv, NULL, NULL, NULL, &args);
+
+	if (rc)
+		return rc;
+	if ((rc = cli_operands(cli, argc - args, 1, 1)))
+		return rc;
+	*id = cli_parse_id(argv[args]);
+	if (*id < 0)
+		return cli_usage(cli, "%s: expected a sweep id (a positive number)", argv[args]);
+	return 0;
+}
+
+/* Sends {"cmd": cli->cmd, key: id} and prints done (a format taking the id). */
+static int simple_request(struct cli *cli, const char *key, long long id, const char *done)
+{
+	cJSON *req = cJSON_CreateObject(), *reply;
+	int code;
+
+	cJSON_AddStringToObject(req, "cmd", cli->cmd);
+	if (key)
+		cJSON_AddNumberToObject(req, key, (double)id);
+	reply = cli_call(cli, req, &code);
+	if (!reply)
+		return code;
+	if (cli->json)
+		cli_print_json(reply);
+	else {
+		printf(done, id);
+		if (cJSON_GetObjectItemCaseSensitive(reply, "cancelled"))
+			printf(": %.0f trial%s stopped or dequeued", num(reply, "cancelled"),
+			       num(reply, "cancelled") == 1 ? "" : "s");
+		putchar('\n');
+		cJSON_Delete(reply);
+	}
+	return EXIT_OK;
+}
+
+/* For commands whose one option is a flag: sets *(int *)ctx. */
+static int set_flag(void *ctx, int c, const char *arg)
+{
+	(void)c, (void)arg;
+	*(int *)ctx = 1;
+	return 0;
+}
+
+static int run_submit(struct cli *cli, int argc, char **argv)
+{
+	static const struct option own[] = {{"wait", no_argument, NULL, 'w'}, {NULL, 0, NULL, 0}};
+	struct spec spec = {0};
+	int wait = 0;
+	cJSON *json, *req, *reply;
+	long long id;
+	int args, code;
+
+	if ((code = cli_options(cli, &cmd_submit, argc, argv, own, set_flag, &wait, &args)) ||
+	    (code = cli_operands(cli, argc - args, 1, 1)))
+		return code;
+	json = cli_read_spec(cli, argv[args], &spec);
+	spec_finish(&spec);
+	if (!json)
+		return EXIT_SPEC;
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "submit");
+	cJSON_AddItemToObject(req, "spec", json);
+	reply = cli_call(cli, req, &code);
+	if (!reply)
+		return code;
+	id = (long long)num(reply, "sweep");
+	if (cli->json && !wait)
+		cli_print_json(reply);
+	else {
+		if (!wait)
+			printf("%lld\n", id);
+		if (isatty(STDERR_FILENO) || wait)
+			fprintf(stderr, "caviar: sweep %lld submitted: %lld trials\n", id,
+				(long long)num(reply, "trials"));
+		cJSON_Delete(reply);
+	}
+	return wait ? top_after(cli, id) : EXIT_OK;
+}
+
+const struct command cmd_submit = {
+	"submit", "SPEC [--wait]",
+	"Submits the sweep described by the JSON file SPEC and prints its id.\n"
+	"With --wait, follows it until it ends and prints its leaderboard.",
+	run_submit,
+};
+
+/* A progress line for `wait`, from the daemon's ls reply. */
+static void print_progress(struct cli *cli, long long id, char *last, size_t n)
+{
+	cJSON *req = cJSON_CreateObject(), *reply, *row;
+	char line[256] = "";
+	int code;
+
+	cJSON_AddStringToObject(req, "cmd", "ls");
+	reply = cli_call(cli, req, &code);
+	if (!reply)
+		return;
+	cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(reply, "sweeps")) {
+		const cJSON *best = cJSON_GetObjectItemCaseSensitive(row, "best");
+		const cJSON *metric = cJSON_GetObjectItemCaseSensitive(row, "metric");
+
+		if ((long long)num(row, "sweep_id") != id)
+			continue;
+		snprintf(line, sizeof line,
+			 "sweep %lld: %.0f/%.0f finished, %.0f running, %.0f failed; best %s %s",
+			 id, num(row, "done") + num(row, "failed") + num(row, "pruned") + num(row, "cancelled"),
+			 num(row, "budget"), num(row, "running"), num(row, "failed"),
+			 cJSON_IsString(metric) ? metric->valuestring : "",
+			 cJSON_IsNumber(best) ? "" : "-");
+		if (cJSON_IsNumber(best))
+			snprintf(line + strlen(line), sizeof line - strlen(line), "%.4f",
+				 best->valuedouble);
+	}
+	cJSON_Delete(reply);
+	if (*line && strcmp(line, last) != 0) {
+		fprintf(stderr, "%s\n", line);
+		snprintf(last, n, "%s", line);
+	}
+}
+
+/* Blocks until the sweep ends (reporting progress meanwhile when asked) and
+ * returns the daemon's reply, or NULL after printing why (*code set). */
+static cJSON *wait_sweep(struct cli *cli, long long id, int progress, int *code)
+{
+	struct client c;
+	char err[ERRBUF_LEN], last[256] = "";
+	cJSON *req, *reply;
+	struct pollfd pfd;
+
+	if (client_open(&c, cli->socket, err, sizeof err) < 0) {
+		*code = cli_fail(cli, EXIT_NODAEMON, "%s", err);
+		return NULL;
+	}
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "wait");
+	cJSON_AddNumberToObject(req, "sweep", (double)id);
+	reply = NULL;
+	if (client_send(&c, req, err, sizeof err) == 0) {
+		pfd.fd = c.fd;
+		pfd.events = POLLIN;
+		while (progress && poll(&pfd, 1, PROGRESS_MS) == 0)
+			print_progress(cli, id, last, sizeof last);
+		reply = client_recv(&c, err, sizeof err);
+	}
+	cJSON_Delete(req);
+	client_close(&c);
+	if (!reply) {
+		*code = cli_fail(cli, EXIT_NODAEMON, "%s", err);
+		return NULL;
+	}
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"))) {
+		const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(reply, "error"));
+
+		*code = cli_fail(cli, EXIT_FAILED, "%s", msg ? msg : "the daemon refused");
+		cJSON_Delete(reply);
+		return NULL;
+	}
+	if (progress)
+		print_progress(cli, id, last, sizeof last);
+	*code = EXIT_OK;
+	return reply;
+}
+
+/* The exit code for a sweep's final status: 0 only when it finished. */
+static int status_code(const cJSON *reply)
+{
+	const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(reply, "status"));
+
+	return status && strcmp(status, "done") == 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+/* `submit --wait`: follow, then show the leaderboard. */
+static int top_after(struct cli *cli, long long id)
+{
+	int code;
+	cJSON *reply = wait_sweep(cli, id, 1, &code);
+	char *argv[] = {"top", NULL, NULL};
+	char arg[32];
+
+	if (!reply)
+		return code;
+	code = status_code(reply);
+	cJSON_Delete(reply);
+	snprintf(arg, sizeof arg, "%lld", id);
+	argv[1] = arg;
+	cli->cmd = "top";
+	return cmd_top.run(cli, 2, argv) ? EXIT_FAILED : code;
+}
+
+static int run_wait(struct cli *cli, int argc, char **argv)
+{
+	static const struct option own[] = {{"progress", no_argument, NULL, 'p'},
+					    {NULL, 0, NULL, 0}};
+	long long id;
+	cJSON *reply;
+	int progress = 0, args, code;
+
+	if ((code = cli_options(cli, &cmd_wait, argc, argv, own, set_flag, &progress, &args)) ||
+	    (code = cli_operands(cli, argc - args, 1, 1)))
+		return code;
+	id = cli_parse_id(argv[args]);
+	if (id < 0)
+		return cli_usage(cli, "%s: expected a sweep id (a positive number)", argv[args]);
+	reply = wait_sweep(cli, id, progress, &code);
+	if (!reply)
+		return code;
+	code = status_code(reply);
+	if (cli->json) {
+		cli_print_json(reply);
+		return code;
+	}
+	printf("sweep %lld %s\n", id,
+	       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(reply, "status")));
+	cJSON_Delete(reply);
+	return code;
+}
+
+const struct command cmd_wait = {
+	"wait", "SWEEP [--progress]",
+	"Blocks until the sweep ends. Exits 0 when it finished, 1 when it was cancelled.\n"
+	"With --progress, prints a progress line to stderr as it changes.",
+	run_wait,
+};
+
+static int run_cancel(struct cli *cli, int argc, char **argv)
+{
+	static const struct option own[] = {{"trial", no_argument, NULL, 't'}, {NULL, 0, NULL, 0}};
+	int trial = 0, args, code;
+	long long id;
+
+	if ((code = cli_options(cli, &cmd_cancel, argc, argv, own, set_flag, &trial, &args)) ||
+	    (code = cli_operands(cli, argc - args, 1, 1)))
+		return code;
+	id = cli_parse_id(argv[args]);
+	if (id < 0)
+		return cli_usage(cli, "%s: expected an id (a positive number)", argv[args]);
+	return simple_request(cli, trial ? "trial" : "sweep", id,
+			      trial ? "trial %lld cancelled" : "sweep %lld cancelled");
+}
+
+const struct command cmd_cancel = {
+	"cancel", "SWEEP | --trial TRIAL",
+	"Cancels a sweep (its queued trials, and its running ones with SIGTERM, then\n"
+	"SIGKILL after the daemon's grace period), or with --trial a single trial.",
+	run_cancel,
+};
+
+static int run_pause(struct cli *cli, int argc, char **argv)
+{
+	long long id;
+	int code = sweep_operand(cli, &cmd_pause, argc, argv, &id);
+
+	return code ? code : simple_request(cli, "sweep", id, "sweep %lld paused");
+}
+
+const struct command cmd_pause = {
+	"pause", "SWEEP",
+	"Pauses a sweep: running trials go on, no new ones start until 'caviar resume'.",
+	run_pause,
+};
+
+static int run_resume(struct cli *cli, int argc, char **argv)
+{
+	long long id;
+	int code = sweep_operand(cli, &cmd_resume, argc, argv, &id);
+
+	return code ? code : simple_request(cli, "sweep", id, "sweep %lld resumed");
+}
+
+const struct command cmd_resume = {"resume", "SWEEP", "Resumes a paused sweep.", run_resume};
+
+static int run_shutdown(struct cli *cli, int argc, char **argv)
+{
+	int args, code = cli_options(cli, &cmd_shutdown, argc, argv, NULL, NULL, NULL, &args);
+
+	if (code || (code = cli_operands(cli, argc - args, 0, 0)))
+		return code;
+	return simple_request(cli, NULL, 0, "caviard stopping");
+}
+
+const struct command cmd_shutdown = {
+	"shutdown", "",
+	"Stops the daemon cleanly: running trials are stopped and queued again, every\n"
+	"point is written, and the next caviard start resumes the sweeps.",
+	run_shutdown,
+};
