@@ -1,0 +1,406 @@
+/* test_synth: the synthetic tasks: optima where synth.c's formulas put them,
+ * decreasing curves that approach the target, determinism, the trivial task's
+ * speed, epoch_ms, checkpoint resume and the graceful stop on SIGTERM. Each
+ * run happens in a forked child whose stdout is captured. */
+#include <signal.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "exitcodes.h"
+#include "report.h"
+#include "stop.h"
+#include "synth.h"
+#include "test.h"
+#include "tmpdir.h"
+
+#define MAX_RECS 2048
+
+static char root[PATH_MAX];
+
+static int run_child(void *arg)
+{
+	char err[512] = "";
+	int rc;
+
+	stop_install();
+	rc = synth_run(arg, err, sizeof err);
+	if (err[0])
+		fprintf(stderr, "synth_run: %d: %s\n", rc, err);
+	return rc;
+}
+
+/* Runs synth_run(cfg) in a child; returns its output (malloc'd) and status. */
+static char *run(const cJSON *cfg, int *status)
+{
+	return tmp_capture(run_child, (void *)cfg, status);
+}
+
+/* Parses out's lines into recs (caller deletes them); returns how many. */
+static int parse(const char *out, cJSON **recs, int max)
+{
+	int n = 0;
+
+	for (const char *p = out; p && *p && n < max;) {
+		const char *nl = strchr(p, '\n');
+		char *line = strndup(p, nl ? (size_t)(nl - p) : strlen(p));
+
+		recs[n] = cJSON_Parse(line);
+		CHECK(recs[n] != NULL);
+		free(line);
+		if (recs[n])
+			n++;
+		p = nl ? nl + 1 : NULL;
+	}
+	return n;
+}
+
+static void free_recs(cJSON **recs, int n)
+{
+	for (int i = 0; i < n; i++)
+		cJSON_Delete(recs[i]);
+}
+
+static double num(const cJSON *rec, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static const char *str(const cJSON *rec, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* out without the elapsed fields, one record a line (malloc'd). */
+static char *strip_elapsed(const char *out)
+{
+	cJSON *recs[MAX_RECS];
+	int n = parse(out, recs, MAX_RECS);
+	size_t cap = 64, len = 0;
+	char *all = calloc(1, cap);
+
+	for (int i = 0; i < n; i++) {
+		char *line;
+		size_t l;
+
+		cJSON_DeleteItemFromObject(recs[i], "elapsed");
+		line = cJSON_PrintUnformatted(recs[i]);
+		l = strlen(line);
+		while (cap < len + l + 2)
+			all = realloc(all, cap *= 2);
+		memcpy(all + len, line, l);
+		len += l;
+		all[len++] = '\n';
+		all[len] = '\0';
+		free(line);
+	}
+	free_recs(recs, n);
+	return all;
+}
+
+static cJSON *cfg_new(const char *task, double lr, double beta, int epochs)
+{
+	cJSON *cfg = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(cfg, "task", task);
+	cJSON_AddNumberToObject(cfg, "lr", lr);
+	cJSON_AddNumberToObject(cfg, "beta", beta);
+	cJSON_AddNumberToObject(cfg, "epochs", epochs);
+	cJSON_AddNumberToObject(cfg, "seed", 42);
+	return cfg;
+}
+
+static double target(const char *task, double lr, double beta, double eps)
+{
+	cJSON *cfg = cfg_new(task, lr, beta, 1);
+	double q;
+
+	cJSON_AddNumberToObject(cfg, "eps", eps);
+	q = synth_target_loss(cfg);
+	cJSON_Delete(cfg);
+	return q;
+}
+
+static void test_is_task(void)
+{
+	CHECK(synth_is_task("bowl") && synth_is_task("narrow") && synth_is_task("trivial"));
+	CHECK(!synth_is_task("mlp") && !synth_is_task("") && !synth_is_task(NULL));
+}
+
+static void test_optima(void)
+{
+	double lr = pow(10, -2.5), beta = 1 - pow(10, -1.5), nlr = pow(10, -3.3);
+	cJSON *defaults = cJSON_CreateObject();
+
+	CHECK_NEAR(target("bowl", lr, beta, 1e-8), 0.0, 1e-12);
+	CHECK(target("bowl", lr * 1.3, beta, 1e-8) > 0.01);
+	CHECK(target("bowl", lr / 1.3, beta, 1e-8) > 0.01);
+	CHECK(target("bowl", lr, 0.9, 1e-8) > 0.2);
+	CHECK_NEAR(target("bowl", lr, beta, 1e-6), 0.004, 1e-9); /* eps barely matters */
+	CHECK_NEAR(target("bowl", 1e-3, 0.9, 1e-8), 0.5, 1e-9);
+	cJSON_AddStringToObject(defaults, "task", "bowl"); /* lr 0.001, beta 0.9, eps 1e-8 */
+	CHECK_NEAR(synth_target_loss(defaults), 0.5, 1e-9);
+	cJSON_Delete(defaults);
+
+	CHECK_NEAR(target("narrow", nlr, 0.9, 1e-8), 0.0, 1e-12);
+	CHECK(target("narrow", nlr * 1.25, 0.9, 1e-8) > 0.6);
+	CHECK(target("narrow", nlr / 1.25, 0.9, 1e-8) > 0.6);
+	CHECK(target("narrow", 1e-2, 0.9, 1e-8) > 0.999);
+	CHECK_NEAR(target("narrow", nlr, 0.99, 1e-8), 0.1, 1e-9);
+	CHECK_NEAR(target("trivial", 0.25, 0.9, 1e-8), 0.8, 1e-12);
+}
+
+/* Runs task at (lr, beta) for epochs and checks the curve's shape. */
+static void check_curve(const char *task, double lr, double beta)
+{
+	enum { EPOCHS = 30 };
+	cJSON *cfg = cfg_new(task, lr, beta, EPOCHS), *recs[MAX_RECS];
+	double q = synth_target_loss(cfg), prev_val = INFINITY, prev_train = INFINITY;
+	int status, n;
+	char *out = run(cfg, &status);
+
+	CHECK(status == WORKER_EXIT_OK);
+	n = parse(out, recs, MAX_RECS);
+	CHECK(n == EPOCHS);
+	for (int i = 0; i < n; i++) {
+		double val = num(recs[i], "val_loss"), train = num(recs[i], "train_loss");
+
+		CHECK(num(recs[i], "epoch") == i + 1 && num(recs[i], "step") == 100 * (i + 1));
+		CHECK(val < prev_val && train < prev_train && train < val);
+		CHECK_NEAR(num(recs[i], "val_acc"), exp(-val), 1e-12);
+		CHECK_NEAR(num(recs[i], "lr"), lr, 1e-15);
+		CHECK(num(recs[i], "elapsed") >= 0);
+		prev_val = val;
+		prev_train = train;
+	}
+	CHECK_NEAR(prev_val, q, 1e-3 * (1 + q));
+	free_recs(recs, n);
+	free(out);
+	cJSON_Delete(cfg);
+}
+
+static void test_curves(void)
+{
+	check_curve("bowl", pow(10, -2.5), 1 - pow(10, -1.5));
+	check_curve("bowl", 0.5, 0.999);
+	check_curve("narrow", pow(10, -3.3), 0.9);
+	check_curve("narrow", 1e-5, 0.95);
+}
+
+static void test_deterministic(void)
+{
+	cJSON *cfg = cfg_new("bowl", 0.01, 0.95, 20);
+	int s1, s2, s3;
+	char *a = run(cfg, &s1), *b = run(cfg, &s2), *c, *sa = strip_elapsed(a),
+	     *sb = strip_elapsed(b), *sc;
+
+	cJSON_ReplaceItemInObject(cfg, "seed", cJSON_CreateNumber(43));
+	c = run(cfg, &s3);
+	sc = strip_elapsed(c);
+	CHECK(s1 == 0 && s2 == 0 && s3 == 0);
+	CHECK(strlen(sa) > 100);
+	CHECK_STR(sa, sb);
+	CHECK(strcmp(sa, sc) != 0);
+	free(a), free(b), free(c), free(sa), free(sb), free(sc);
+	cJSON_Delete(cfg);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void test_trivial(void)
+{
+	cJSON *cfg = cfg_new("trivial", 0.25, 0.9, 1000), *recs[MAX_RECS];
+	double t0 = now_s();
+	int status, n;
+	char *out;
+
+	cJSON_AddNumberToObject(cfg, "epoch_ms", 1000); /* ignored by trivial */
+	out = run(cfg, &status);
+	CHECK(status == 0);
+	CHECK(now_s() - t0 < 5.0);
+	n = parse(out, recs, MAX_RECS);
+	CHECK(n == 1000);
+	for (int i = 0; i < n; i++)
+		CHECK(num(recs[i], "val_loss") == 0.8 && num(recs[i], "epoch") == i + 1);
+	free_recs(recs, n);
+	free(out);
+	cJSON_Delete(cfg);
+}
+
+static void test_epoch_ms(void)
+{
+	cJSON *cfg = cfg_new("bowl", 0.01, 0.9, 3), *recs[8];
+	double t0 = now_s();
+	int status, n;
+	char *out;
+
+	cJSON_AddNumberToObject(cfg, "epoch_ms", 60);
+	out = run(cfg, &status);
+	CHECK(status == 0 && now_s() - t0 >= 0.18);
+	n = parse(out, recs, 8);
+	CHECK(n == 3 && num(recs[2], "elapsed") >= 0.17);
+	free_recs(recs, n);
+	free(out);
+	cJSON_Delete(cfg);
+}
+
+static int read_ckpt(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int e = -1;
+
+	if (f) {
+		CHECK(fscanf(f, "caviar-synth-checkpoint 1 epoch %d", &e) == 1);
+		fclose(f);
+	}
+	return e;
+}
+
+static void test_resume(void)
+{
+	char ck[PATH_MAX];
+	cJSON *cfg = cfg_new("bowl", 0.02, 0.9, 5);
+	int status;
+	char *full, *first, *rest, *sfull, *srest;
+
+	cJSON_AddStringToObject(cfg, "checkpoint", tmp_path(ck, root, "resume.ckpt"));
+	first = run(cfg, &status);
+	CHECK(status == 0 && read_ckpt(ck) == 5);
+	cJSON_ReplaceItemInObject(cfg, "epochs", cJSON_CreateNumber(8));
+	rest = run(cfg, &status);
+	CHECK(status == 0 && read_ckpt(ck) == 8);
+	cJSON_DeleteItemFromObject(cfg, "checkpoint");
+	full = run(cfg, &status);
+	sfull = strip_elapsed(full);
+	srest = strip_elapsed(rest);
+	/* the resumed run prints the event, then exactly epochs 6..8 of a full run */
+	CHECK(strncmp(srest, "{\"event\":\"resumed\",\"epoch\":5}\n", 30) == 0);
+	CHECK(strlen(sfull) > strlen(srest) - 30);
+	CHECK_STR(srest + 30, sfull + strlen(sfull) - (strlen(srest) - 30));
+	CHECK(strstr(srest, "\"epoch\":6,") && !strstr(srest, "\"epoch\":5,"));
+	free(first), free(rest), free(full), free(sfull), free(srest);
+	cJSON_Delete(cfg);
+}
+
+static void test_bad_checkpoint(void)
+{
+	char ck[PATH_MAX];
+	cJSON *cfg = cfg_new("bowl", 0.02, 0.9, 5);
+	FILE *f = fopen(tmp_path(ck, root, "bad.ckpt"), "w");
+	int status;
+	char *out;
+
+	fputs("something else\n", f);
+	fclose(f);
+	cJSON_AddStringToObject(cfg, "checkpoint", ck);
+	out = run(cfg, &status);
+	CHECK(status == WORKER_EXIT_IO && out[0] == '\0');
+	free(out);
+	cJSON_Delete(cfg);
+}
+
+/* Starts a run, sends SIGTERM after three records, returns the output. */
+static char *run_and_stop(const cJSON *cfg, int *status)
+{
+	int fds[2], ws = 0, lines = 0;
+	char buf[4096], *out = calloc(1, 1 << 16);
+	size_t len = 0;
+	ssize_t r;
+	pid_t pid;
+
+	CHECK(pipe(fds) == 0);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		_exit(run_child((void *)cfg));
+	}
+	close(fds[1]);
+	while ((r = read(fds[0], buf, sizeof buf)) > 0 && len + (size_t)r < (1 << 16) - 1) {
+		memcpy(out + len, buf, (size_t)r);
+		len += (size_t)r;
+		for (ssize_t i = 0; i < r; i++)
+			if (buf[i] == '\n' && ++lines == 3)
+				kill(pid, SIGTERM);
+	}
+	close(fds[0]);
+	waitpid(pid, &ws, 0);
+	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	return out;
+}
+
+static void test_stop(void)
+{
+	char ck[PATH_MAX];
+	cJSON *cfg = cfg_new("bowl", 0.02, 0.9, 100), *recs[MAX_RECS];
+	int status, n, e;
+	char *out;
+
+	cJSON_AddNumberToObject(cfg, "epoch_ms", 30);
+	cJSON_AddStringToObject(cfg, "checkpoint", tmp_path(ck, root, "stop.ckpt"));
+	out = run_and_stop(cfg, &status);
+	CHECK(status == WORKER_EXIT_STOPPED);
+	n = parse(out, recs, MAX_RECS);
+	CHECK(n >= 4 && n < 100);
+	e = n >= 2 ? (int)num(recs[n - 2], "epoch") : -1;
+	CHECK(n >= 1 && str(recs[n - 1], "event") && strcmp(str(recs[n - 1], "event"), "stopped") == 0);
+	CHECK(n >= 1 && num(recs[n - 1], "epoch") == e);
+	CHECK(read_ckpt(ck) == e);
+	free_recs(recs, n);
+	free(out);
+
+	cJSON_ReplaceItemInObject(cfg, "epoch_ms", cJSON_CreateNumber(0));
+	out = run(cfg, &status);
+	CHECK(status == 0);
+	n = parse(out, recs, MAX_RECS);
+	CHECK(n == 1 + 100 - e);
+	CHECK(n > 1 && str(recs[0], "event") && num(recs[0], "epoch") == e);
+	CHECK(n > 1 && num(recs[1], "epoch") == e + 1);
+	free_recs(recs, n);
+	free(out);
+	cJSON_Delete(cfg);
+}
+
+static void test_not_synth(void)
+{
+	cJSON *cfg = cfg_new("mlp", 0.01, 0.9, 3);
+	char err[256] = "";
+
+	CHECK(synth_run(cfg, err, sizeof err) == WORKER_EXIT_CONFIG);
+	CHECK_CONTAINS(err, "mlp");
+	cJSON_Delete(cfg);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case cases[] = {
+		{"is_task", test_is_task},
+		{"optima", test_optima},
+		{"curves", test_curves},
+		{"deterministic", test_deterministic},
+		{"trivial", test_trivial},
+		{"epoch_ms", test_epoch_ms},
+		{"resume", test_resume},
+		{"bad_checkpoint", test_bad_checkpoint},
+		{"stop", test_stop},
+		{"not_synth", test_not_synth},
+		{0},
+	};
+	int rc;
+
+	tmp_make(root, "caviar-test-synth");
+	rc = test_main(argc, argv, cases);
+	tmp_remove(root);
+	return rc;
+}

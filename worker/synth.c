@@ -1,0 +1,239 @@
+/* synth: synthetic tasks with known optima that emit learning curves like a
+ * real training run (see synth.h).
+ *
+ * For epoch e = 1..epochs every task emits one record
+ *   {"epoch": e, "step": 100 e, "train_loss", "val_loss", "val_acc", "lr", "elapsed"}
+ * with val_acc = exp(-val_loss), lr the configured lr and elapsed the seconds
+ * since synth_run started. Let L = log10(lr), B = log10(1 - beta) and
+ * E = log10(eps), absent keys taking the hparams defaults (lr 0.001, beta 0.9,
+ * eps 1e-8); every other hyperparameter is ignored.
+ *
+ *   bowl:    q = (L + 2.5)^2 + (B + 1.5)^2 + 0.001 (E + 8)^2
+ *            optimum q = 0 at lr = 10^-2.5 ~ 0.00316, beta = 1 - 10^-1.5 ~ 0.9684,
+ *            eps = 1e-8 (eps barely matters).
+ *   narrow:  q = 1 - exp(-((L + 3.3) / 0.08)^2) + 0.1 (B + 1)^2
+ *            optimum q = 0 at lr = 10^-3.3 ~ 0.000501, beta = 0.9; wherever
+ *            |L + 3.3| > 0.08 (lr off by more than ~20%), q > 0.63.
+ *   bowl and narrow share the curve, with d(e) = exp(-e / 3):
+ *            val_loss(e)   = q + (1 + q) d(e) + 0.01 d(e) u1
+ *            train_loss(e) = 0.95 (q + (1 + q) d(e)) + 0.01 d(e) u2
+ *            u1, u2 uniform in [-1, 1), the first two draws of rng_seed(rng_derive(seed, e)).
+ *            The noise is smaller than the epoch-to-epoch decrease, so both curves
+ *            decrease strictly, train_loss < val_loss, and val_loss -> q.
+ *   trivial: train_loss = val_loss = 1 / (1 + lr) at every epoch, emitted at once
+ *            (epoch_ms is ignored); its target is 1 / (1 + lr).
+ * synth_target_loss returns q (or 1 / (1 + lr)). The curve is a pure function of
+ * (cfg, seed, e): a resumed run prints the same records, elapsed aside.
+ *
+ * Checkpoint file (the `checkpoint` hyperparameter): one line
+ * "caviar-synth-checkpoint 1 epoch E\n", replaced atomically after every epoch. */
+#include "synth.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "errbuf.h"
+#include "exitcodes.h"
+#include "hparams.h"
+#include "report.h"
+#include "rng.h"
+#include "stop.h"
+
+#define CKPT_FORMAT "caviar-synth-checkpoint 1 epoch %d\n"
+#define SLICE_MS 10 /* sleeping granularity: how fast a stop request is seen */
+
+struct synth {
+	const char *task;
+	const char *ckpt; /* checkpoint path or NULL */
+	double q;         /* target loss */
+	double lr;
+	uint64_t seed;
+	int epochs;
+	int epoch_ms;
+	struct timespec t0;
+};
+
+int synth_is_task(const char *task)
+{
+	return task && (strcmp(task, "trivial") == 0 || strcmp(task, "bowl") == 0 ||
+			strcmp(task, "narrow") == 0);
+}
+
+static double sq(double x)
+{
+	return x * x;
+}
+
+double synth_target_loss(const cJSON *cfg)
+{
+	const char *task = HP_STR(cfg, "task");
+	double L = log10(HP_NUM(cfg, "lr"));
+	double B = log10(1.0 - HP_NUM(cfg, "beta"));
+	double E = log10(HP_NUM(cfg, "eps"));
+
+	if (task && strcmp(task, "bowl") == 0)
+		return sq(L + 2.5) + sq(B + 1.5) + 0.001 * sq(E + 8.0);
+	if (task && strcmp(task, "narrow") == 0)
+		return 1.0 - exp(-sq((L + 3.3) / 0.08)) + 0.1 * sq(B + 1.0);
+	return 1.0 / (1.0 + HP_NUM(cfg, "lr"));
+}
+
+/* The losses of epoch e (see the formulas above). */
+static void synth_curve(const struct synth *s, int e, double *train_loss, double *val_loss)
+{
+	struct rng r;
+	double d = exp(-e / 3.0), u1, u2;
+
+	if (strcmp(s->task, "trivial") == 0) {
+		*train_loss = *val_loss = s->q;
+		return;
+	}
+	rng_seed(&r, rng_derive(s->seed, (uint64_t)e));
+	u1 = 2.0 * rng_uniform(&r) - 1.0;
+	u2 = 2.0 * rng_uniform(&r) - 1.0;
+	*val_loss = s->q + (1.0 + s->q) * d + 0.01 * d * u1;
+	*train_loss = 0.95 * (s->q + (1.0 + s->q) * d) + 0.01 * d * u2;
+}
+
+static double elapsed(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) * 1e-9;
+}
+
+static void synth_emit(const struct synth *s, int e)
+{
+	cJSON *rec = report_record(e, 100L * e);
+	double train_loss, val_loss;
+
+	synth_curve(s, e, &train_loss, &val_loss);
+	report_add(rec, "train_loss", train_loss);
+	report_add(rec, "val_loss", val_loss);
+	report_add(rec, "val_acc", exp(-val_loss));
+	report_add(rec, "lr", s->lr);
+	report_add(rec, "elapsed", elapsed(&s->t0));
+	report_emit(rec);
+}
+
+/* Sleeps ms milliseconds in short slices; returns 1 as soon as a stop is
+ * requested, else 0. */
+static int synth_sleep(int ms)
+{
+	while (ms > 0) {
+		int slice = ms < SLICE_MS ? ms : SLICE_MS;
+		struct timespec ts = {0, slice * 1000000L};
+
+		if (stop_requested())
+			return 1;
+		nanosleep(&ts, NULL);
+		ms -= slice;
+	}
+	return stop_requested() != 0;
+}
+
+/* Reads the last finished epoch from path into *epoch (0 when the file does
+ * not exist). Returns 0 or WORKER_EXIT_IO. */
+static int ckpt_load(const char *path, int *epoch, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	*epoch = 0;
+	if (!f && errno == ENOENT)
+		return 0;
+	if (!f) {
+		err_set(err, errlen, "checkpoint %s: %s", path, strerror(errno));
+		return WORKER_EXIT_IO;
+	}
+	ok = fscanf(f, "caviar-synth-checkpoint 1 epoch %d", epoch) == 1 && *epoch >= 0;
+	fclose(f);
+	if (!ok) {
+		err_set(err, errlen, "checkpoint %s: not a synthetic-task checkpoint", path);
+		return WORKER_EXIT_IO;
+	}
+	return 0;
+}
+
+/* Writes epoch to path atomically: a temporary file in the same directory,
+ * fsync'd, then renamed over path. Returns 0 or WORKER_EXIT_IO. */
+static int ckpt_save(const char *path, int epoch, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX], line[64];
+	int n = snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path), fd;
+	int len = snprintf(line, sizeof line, CKPT_FORMAT, epoch);
+
+	if (n < 0 || (size_t)n >= sizeof tmp) {
+		err_set(err, errlen, "checkpoint %s: path too long", path);
+		return WORKER_EXIT_IO;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		err_set(err, errlen, "checkpoint %s: %s", tmp, strerror(errno));
+		return WORKER_EXIT_IO;
+	}
+	errno = 0;
+	if (write(fd, line, (size_t)len) != len || fsync(fd) < 0) {
+		err_set(err, errlen, "checkpoint %s: %s", tmp, strerror(errno ? errno : EIO));
+		close(fd);
+		unlink(tmp);
+		return WORKER_EXIT_IO;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		err_set(err, errlen, "checkpoint %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return WORKER_EXIT_IO;
+	}
+	return 0;
+}
+
+/* The stop path: saves the last finished epoch, reports "stopped". */
+static int synth_stop(const struct synth *s, int epoch, char *err, size_t errlen)
+{
+	int rc = s->ckpt ? ckpt_save(s->ckpt, epoch, err, errlen) : 0;
+
+	if (rc != 0)
+		return rc;
+	report_emit(report_event("stopped", epoch));
+	return WORKER_EXIT_STOPPED;
+}
+
+int synth_run(const cJSON *cfg, char *err, size_t errlen)
+{
+	struct synth s;
+	int start = 0, rc;
+
+	memset(&s, 0, sizeof s);
+	s.task = HP_STR(cfg, "task");
+	if (!synth_is_task(s.task)) {
+		err_set(err, errlen, "task: \"%s\" is not a synthetic task", s.task ? s.task : "");
+		return WORKER_EXIT_CONFIG;
+	}
+	s.ckpt = HP_STR(cfg, "checkpoint");
+	s.q = synth_target_loss(cfg);
+	s.lr = HP_NUM(cfg, "lr");
+	s.seed = (uint64_t)HP_NUM(cfg, "seed");
+	s.epochs = (int)HP_NUM(cfg, "epochs");
+	s.epoch_ms = strcmp(s.task, "trivial") == 0 ? 0 : (int)HP_NUM(cfg, "epoch_ms");
+	clock_gettime(CLOCK_MONOTONIC, &s.t0);
+	if (s.ckpt && (rc = ckpt_load(s.ckpt, &start, err, errlen)) != 0)
+		return rc;
+	if (start > 0)
+		report_emit(report_event("resumed", start));
+	for (int e = start + 1; e <= s.epochs; e++) {
+		if (stop_requested() || synth_sleep(s.epoch_ms))
+			return synth_stop(&s, e - 1, err, errlen);
+		synth_emit(&s, e);
+		if (s.ckpt && (rc = ckpt_save(s.ckpt, e, err, errlen)) != 0)
+			return rc;
+	}
+	return WORKER_EXIT_OK;
+}
