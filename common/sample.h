@@ -36,12 +36,39 @@ int sample_box_from_json(struct sample_box *b, const struct spec *s, const cJSON
 int sample_round_size(const struct spec *s, int round);
 int sample_rounds(const struct spec *s); /* 1, or spec->rounds for coarse_to_fine */
 
-/* Number of distinct grid points (for validation: trials must not exceed it). */
+/* Number of distinct grid points (for validation: trials must not exceed it);
+ * LONG_MAX when the product overflows. Computed for any strategy. */
 long sample_grid_size(const struct spec *s);
 
 /* The params of trial `number` (0-based within the sweep; for coarse_to_fine,
- * numbering runs on across rounds) sampled in box. Returns a new object with
- * one key per active parameter (conditions applied); the caller deletes it. */
+ * numbering runs on across rounds) sampled in box (NULL: the spec's ranges).
+ * Returns a new object with one key per active parameter (conditions applied),
+ * in the spec's (dependency) order; the caller deletes it.
+ *
+ * Every numeric parameter has a scale: linear (uniform, int), log10(x) (log,
+ * log_int), log10(1-x) (reverse_log).
+ * - random, coarse_to_fine: parameter k of trial i draws from its own stream,
+ *   rng_derive(rng_derive(seed, i), k), a u uniform in [0,1) mapped linearly
+ *   into the box in the parameter's scale (int and choice: uniform over the
+ *   integers / values; log_int: floor(exp(U[ln lo, ln(hi+1)))), so every
+ *   octave gets the same share). Full double precision, no rounding.
+ * - grid: `points` values per continuous parameter, evenly spaced in its scale,
+ *   endpoints included; int/log_int: the same values rounded, duplicates
+ *   dropped; choice: every value; plain values: one. Trial i is point i of the
+ *   product in mixed radix (the last parameter varies fastest); when trials <
+ *   grid size, point P(i) of a seeded random permutation P of the grid (a keyed
+ *   bijection with cycle walking: still a pure function of i). Conditions: the
+ *   parameters some condition names ("controllers") are enumerated first; each
+ *   combination of their values activates some other parameters, whose product
+ *   it contributes. An inactive parameter takes no value, so the grid lists
+ *   every distinct combination of active values exactly once (optimizer
+ *   {sgd, momentum} x 5 lrs x beta only with momentum: 5 + 25 = 30 points).
+ * - sobol: sampled (non-fixed) parameter j is dimension j of a Sobol' sequence
+ *   (Joe-Kuo direction numbers, up to 32 dimensions) with Owen scrambling
+ *   seeded per dimension from the sweep's seed; u maps through the scale as
+ *   for random (choice and int: floor(u * count)). Trial i is point i: the
+ *   scrambled point 0 is not the origin, and keeping it keeps every 2^m prefix
+ *   a balanced net. An inactive parameter's dimension is simply unused. */
 cJSON *sample_trial(const struct spec *s, const struct sample_box *box, int number);
 
 /* coarse_to_fine: from the previous round's box and its finished trials'
@@ -50,7 +77,17 @@ cJSON *sample_trial(const struct spec *s, const struct sample_box *box, int numb
  * and around them narrow each numeric range in that parameter's own scale
  * (log10 for log, log10(1-x) for reverse_log), to at most `shrink` times the
  * previous width, clamped inside the spec's range. Returns 0, or -1 with err
- * when no trial has a result. */
+ * when no trial has a result.
+ * Exactly: n counts trials with a finite value and params an object; best is
+ * by the spec's objective mode (ties: lower index). In each numeric parameter's
+ * scale, with W the previous width and w = shrink * W: the centre is the mean
+ * of the kept trials' values, moved if needed to within w/4 of the best
+ * trial's value (so the best lies in the middle half); the interval
+ * [centre - w/2, centre + w/2] is shifted (not cut) to lie inside the spec's
+ * range, then mapped back. int/log_int: lo = ceil, hi = floor, which always
+ * keeps the best trial's integer. A parameter no kept trial has (inactive)
+ * keeps its range; choices keep all values. next is initialized by the call
+ * (the caller finishes it, also after an error). */
 int sample_narrow(const struct spec *s, const struct sample_box *prev,
 		  const cJSON *const *params, const double *values, int n,
 		  struct sample_box *next, char *err, size_t errlen);

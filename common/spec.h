@@ -29,7 +29,11 @@ enum param_kind {
 };
 
 /* "when": {"optimizer": "momentum"} or {"optimizer": ["momentum", "adam"]}:
- * the parameter exists in a trial only when every condition holds. */
+ * the parameter exists in a trial only when every condition holds (a condition
+ * on a parameter that is itself absent fails). The name must be a parameter
+ * with discrete values (choice, int, log_int or a plain value) or a key of
+ * "train" (compared with its fixed value); a condition that can never hold,
+ * a parameter naming itself, and cycles are errors. */
 struct spec_cond {
 	char *name;     /* a parameter of the spec (in "train" or "params") */
 	cJSON *values;  /* array of accepted values (owned) */
@@ -56,6 +60,7 @@ struct spec {
 	double keep;                  /* coarse_to_fine: fraction kept (default 0.25) */
 	double shrink;                /* coarse_to_fine: range factor per round (default 0.5) */
 	char *objective_metric;       /* default "val_acc" */
+	char *task;                   /* top-level "task" (a value of hparam "task"), or NULL */
 	int objective_max;            /* 1: "max", 0: "min" (default max for *acc*, else min) */
 	cJSON *data;                  /* the "data" object, checked against data_keys (owned) */
 	cJSON *train;                 /* fixed hyperparameters, checked against hparams (owned) */
@@ -74,18 +79,24 @@ struct spec {
 
 /* Parses and validates json (not taken over: copied). On success fills s and
  * returns 0; on failure returns -1 with a path-naming message in err and s left
- * empty (spec_finish is still safe). */
+ * empty (spec_finish is still safe). Duplicate keys anywhere are errors. When
+ * "trials" is absent it is 20, or the grid's size for search "grid" (an error
+ * above 1,000,000 points); given, it must be in [1, 1000000], at least `rounds`
+ * for coarse_to_fine, and at most the grid's size for grid. */
 int spec_parse(struct spec *s, const cJSON *json, char *err, size_t errlen);
 
-/* The same from text, reporting JSON syntax errors with line and column. */
+/* The same from text, reporting JSON syntax errors with line and column
+ * ("spec: invalid JSON at line 3, column 11"), and text after the value. */
 int spec_parse_text(struct spec *s, const char *text, size_t len, char *err, size_t errlen);
 
 /* Frees what s owns; s may be zeroed or already finished. */
 void spec_finish(struct spec *s);
 
 /* Builds the configuration handed to the worker for one trial: the spec's
- * "train" values, overridden by the trial's sampled params, plus "seed" and
- * "data". Returns a new object; the caller deletes it. */
+ * "train" values, overridden by the trial's sampled params, plus "task" (when
+ * the spec sets it), "seed" (trial_seed cut to its low 53 bits, so the JSON
+ * number is exact) and "data" (when present). Returns a new object; the
+ * caller deletes it. */
 cJSON *spec_trial_config(const struct spec *s, const cJSON *params, uint64_t trial_seed);
 
 /* Index of the parameter called name in s->params, or -1. */

@@ -1,0 +1,1015 @@
+/* spec: parsing and validation of a sweep spec (see spec.h). Every check
+ * writes "path: rule" into the caller's buffer; the path is built as the
+ * walk descends ("params.lr.log"). The grid-size check is the only place that
+ * asks the sampler (sample_grid_size). */
+#include "spec.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errbuf.h"
+#include "hparams.h"
+#include "sample.h"
+#include "sobol.h"
+#include "xalloc.h"
+
+#define MAX_TRIALS 1000000     /* a sweep's budget; also caps a default grid */
+#define MAX_SEED 9007199254740991.0 /* 2^53 - 1: exact in a JSON number */
+
+static const char *const top_keys[] = {
+	"name", "description", "trials", "seed", "search", "points", "rounds", "keep",
+	"shrink", "objective", "task", "data", "train", "params", "parallel", "retries",
+	"timeout", "stall_timeout", "memory_mb", "early_stop", NULL,
+};
+
+static const char *const kind_names[] = {
+	/* indexed by enum param_kind; PARAM_FIXED has no key */
+	NULL, "uniform", "int", "log", "log_int", "reverse_log", "choice",
+};
+#define N_KINDS ((int)(sizeof kind_names / sizeof kind_names[0]))
+
+static const char *const search_names[] = {"random", "grid", "sobol", "coarse_to_fine", NULL};
+
+/* ---- small helpers ---- */
+
+/* Levenshtein distance of a and b, capped: strings longer than 63 are "far". */
+static int edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	int row[64];
+
+	if (la > 63 || lb > 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		int diag = row[0];
+
+		row[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* Remembers the closest candidate to name (distance <= 2, and < its length). */
+struct suggest {
+	const char *name, *best;
+	int dist;
+};
+
+static void suggest_try(struct suggest *sg, const char *candidate)
+{
+	int d = edit_distance(sg->name, candidate);
+
+	if (d <= 2 && d < (int)strlen(candidate) && (!sg->best || d < sg->dist)) {
+		sg->best = candidate;
+		sg->dist = d;
+	}
+}
+
+/* " (did you mean \"x\"?)" or "" into buf. */
+static const char *suggest_text(const struct suggest *sg, char *buf, size_t n)
+{
+	if (!sg->best)
+		return "";
+	snprintf(buf, n, " (did you mean \"%s\"?)", sg->best);
+	return buf;
+}
+
+/* buf = "a.b", truncated to n (paths are short; a cut one still reads). */
+static void path_join(char *buf, size_t n, const char *a, const char *b)
+{
+	if (snprintf(buf, n, "%s.%s", a, b) >= (int)n && n > 4)
+		memcpy(buf + n - 4, "...", 4);
+}
+
+static int in_list(const char *const *list, const char *s)
+{
+	for (int i = 0; list[i]; i++)
+		if (strcmp(list[i], s) == 0)
+			return i;
+	return -1;
+}
+
+static const char *json_type_name(const cJSON *v)
+{
+	if (cJSON_IsNumber(v))
+		return "a number";
+	if (cJSON_IsString(v))
+		return "a string";
+	if (cJSON_IsBool(v))
+		return "a boolean";
+	if (cJSON_IsArray(v))
+		return "an array";
+	if (cJSON_IsObject(v))
+		return "an object";
+	return "null";
+}
+
+/* Reads an integer in [min, max] (JSON number with integral value). */
+static int get_int(const cJSON *v, const char *path, double min, double max, double *out,
+		   char *err, size_t errlen)
+{
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+		return err_set(err, errlen, "%s: expected an integer, got %s", path,
+			       json_type_name(v));
+	if (v->valuedouble != floor(v->valuedouble))
+		return err_set(err, errlen, "%s: expected an integer, got %g", path,
+			       v->valuedouble);
+	if (v->valuedouble < min || v->valuedouble > max) {
+		if (max >= INT_MAX)
+			return err_set(err, errlen, "%s: expected an integer >= %.0f, got %g", path,
+				       min, v->valuedouble);
+		return err_set(err, errlen, "%s: expected an integer in [%.0f, %.0f], got %g",
+			       path, min, max, v->valuedouble);
+	}
+	*out = v->valuedouble;
+	return 0;
+}
+
+static int get_int_field(const cJSON *v, const char *path, int min, int max, int *out,
+			 char *err, size_t errlen)
+{
+	double d;
+
+	if (get_int(v, path, min, max, &d, err, errlen) < 0)
+		return -1;
+	*out = (int)d;
+	return 0;
+}
+
+static int get_seconds(const cJSON *v, const char *path, double *out, char *err, size_t errlen)
+{
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0)
+		return err_set(err, errlen, "%s: expected a number of seconds >= 0", path);
+	*out = v->valuedouble;
+	return 0;
+}
+
+static int get_string(const cJSON *v, const char *path, char **out, char *err, size_t errlen)
+{
+	if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
+		return err_set(err, errlen, "%s: expected a non-empty string", path);
+	free(*out);
+	*out = xstrdup(v->valuestring);
+	return 0;
+}
+
+/* ---- objective, early_stop, data, train ---- */
+
+static int parse_objective(struct spec *s, const cJSON *obj, char *err, size_t errlen)
+{
+	const cJSON *item, *mode = NULL;
+
+	if (!cJSON_IsObject(obj))
+		return err_set(err, errlen, "objective: expected an object {\"metric\", \"mode\"}");
+	cJSON_ArrayForEach(item, obj) {
+		if (strcmp(item->string, "metric") == 0) {
+			if (get_string(item, "objective.metric", &s->objective_metric, err,
+				       errlen) < 0)
+				return -1;
+		} else if (strcmp(item->string, "mode") == 0) {
+			mode = item;
+		} else {
+			return err_set(err, errlen, "objective.%s: unknown key (expected metric or mode)",
+				       item->string);
+		}
+	}
+	if (!mode) {
+		s->objective_max = strstr(s->objective_metric, "acc") != NULL;
+		return 0;
+	}
+	if (!cJSON_IsString(mode) ||
+	    (strcmp(mode->valuestring, "min") != 0 && strcmp(mode->valuestring, "max") != 0))
+		return err_set(err, errlen, "objective.mode: expected \"min\" or \"max\"");
+	s->objective_max = strcmp(mode->valuestring, "max") == 0;
+	return 0;
+}
+
+static int parse_es_kind(struct spec *s, const cJSON *v, char *err, size_t errlen)
+{
+	if (cJSON_IsString(v) && strcmp(v->valuestring, "median") == 0)
+		s->early_stop = EARLY_STOP_MEDIAN;
+	else if (cJSON_IsString(v) && strcmp(v->valuestring, "asha") == 0)
+		s->early_stop = EARLY_STOP_ASHA;
+	else
+		return err_set(err, errlen, "early_stop.kind: expected \"median\" or \"asha\"");
+	return 0;
+}
+
+static int parse_early_stop(struct spec *s, const cJSON *obj, char *err, size_t errlen)
+{
+	const cJSON *item, *eta = NULL;
+	char path[256];
+
+	if (!cJSON_IsObject(obj))
+		return err_set(err, errlen, "early_stop: expected an object {\"kind\": \"median\"|\"asha\", ...}");
+	cJSON_ArrayForEach(item, obj) {
+		const char *k = item->string;
+		int rc;
+
+		path_join(path, sizeof path, "early_stop", k);
+		if (strcmp(k, "kind") == 0)
+			rc = parse_es_kind(s, item, err, errlen);
+		else if (strcmp(k, "warmup") == 0)
+			rc = get_int_field(item, path, 0, INT_MAX, &s->es_warmup, err, errlen);
+		else if (strcmp(k, "min_epochs") == 0)
+			rc = get_int_field(item, path, 1, INT_MAX, &s->es_min_epochs, err, errlen);
+		else if (strcmp(k, "eta") == 0 && (eta = item) != NULL)
+			rc = get_int_field(item, path, 2, INT_MAX, &s->es_eta, err, errlen);
+		else
+			rc = err_set(err, errlen, "%s: unknown key (expected kind, warmup, min_epochs or eta)",
+				     path);
+		if (rc < 0)
+			return -1;
+	}
+	if (s->early_stop == EARLY_STOP_NONE)
+		return err_set(err, errlen, "early_stop.kind: missing (\"median\" or \"asha\")");
+	if (eta && s->early_stop != EARLY_STOP_ASHA)
+		return err_set(err, errlen, "early_stop.eta: only for kind \"asha\"");
+	return 0;
+}
+
+/* Error for an unknown name in table, with a did-you-mean. */
+static int unknown_name(const char *path, const char *what, const char *name,
+			const struct hparam *table, size_t n, char *err, size_t errlen)
+{
+	struct suggest sg = {name, NULL, 0};
+	char hint[96];
+
+	for (size_t i = 0; i < n; i++)
+		suggest_try(&sg, table[i].name);
+	return err_set(err, errlen, "%s: unknown %s%s", path, what,
+		       suggest_text(&sg, hint, sizeof hint));
+}
+
+/* Checks every key of obj against table (the "data" object, or "train"). */
+static int check_table_object(const cJSON *obj, const char *where, const struct hparam *table,
+			      size_t n, const char *what, char *err, size_t errlen)
+{
+	const cJSON *item;
+	char path[256];
+
+	if (!cJSON_IsObject(obj))
+		return err_set(err, errlen, "%s: expected an object", where);
+	cJSON_ArrayForEach(item, obj) {
+		const struct hparam *h = hparam_find(table, n, item->string);
+
+		path_join(path, sizeof path, where, item->string);
+		if (!h)
+			return unknown_name(path, what, item->string, table, n, err, errlen);
+		if (table == hparams && (strcmp(h->name, "seed") == 0 ||
+					 strcmp(h->name, "checkpoint") == 0))
+			return err_set(err, errlen, "%s: set by the daemon, not by the spec", path);
+		if (hparam_check(h, item, err, errlen) < 0)
+			return err_prefix(err, errlen, "%s", path);
+	}
+	return 0;
+}
+
+/* ---- params ---- */
+
+static void param_free(struct spec_param *p)
+{
+	free(p->name);
+	cJSON_Delete(p->values);
+	for (int i = 0; i < p->n_when; i++) {
+		free(p->when[i].name);
+		cJSON_Delete(p->when[i].values);
+	}
+	free(p->when);
+}
+
+static int parse_bounds(struct spec_param *p, const cJSON *v, const char *path, char *err,
+			size_t errlen)
+{
+	int n = cJSON_IsArray(v) ? cJSON_GetArraySize(v) : -1;
+	const cJSON *a, *b;
+
+	if (n < 0)
+		return err_set(err, errlen, "%s: expected two numbers [lo, hi], got %s", path,
+			       json_type_name(v));
+	if (n != 2)
+		return err_set(err, errlen, "%s: expected two numbers, got %d", path, n);
+	a = cJSON_GetArrayItem(v, 0);
+	b = cJSON_GetArrayItem(v, 1);
+	if (!cJSON_IsNumber(a) || !cJSON_IsNumber(b) || !isfinite(a->valuedouble) ||
+	    !isfinite(b->valuedouble))
+		return err_set(err, errlen, "%s: expected two numbers, got %s and %s", path,
+			       json_type_name(a), json_type_name(b));
+	p->lo = a->valuedouble;
+	p->hi = b->valuedouble;
+	if (p->lo > p->hi)
+		return err_set(err, errlen, "%s: bounds out of order (%g > %g)", path, p->lo, p->hi);
+	if (p->lo == p->hi)
+		return err_set(err, errlen, "%s: empty range [%g, %g] (a plain value fixes it)",
+			       path, p->lo, p->hi);
+	return 0;
+}
+
+/* The rules each kind puts on its range, beyond the hyperparameter's own. */
+static int check_kind_range(const struct spec_param *p, const struct hparam *h,
+			    const char *path, char *err, size_t errlen)
+{
+	int is_int = p->kind == PARAM_INT || p->kind == PARAM_LOG_INT;
+
+	if (h->type != HP_INT && h->type != HP_FLOAT)
+		return err_set(err, errlen, "%s: %s is not a number: use choice", path, h->name);
+	if (h->type == HP_INT && !is_int)
+		return err_set(err, errlen, "%s: %s is an integer hyperparameter: use int or log_int",
+			       path, h->name);
+	if (is_int && (p->lo != floor(p->lo) || p->hi != floor(p->hi)))
+		return err_set(err, errlen, "%s: bounds must be integers, got [%g, %g]", path,
+			       p->lo, p->hi);
+	if (p->kind == PARAM_LOG && p->lo <= 0)
+		return err_set(err, errlen, "%s: a log range must be > 0, got [%g, %g]", path,
+			       p->lo, p->hi);
+	if (p->kind == PARAM_LOG_INT && p->lo < 1)
+		return err_set(err, errlen, "%s: a log_int range must be >= 1, got [%g, %g]", path,
+			       p->lo, p->hi);
+	if (p->kind == PARAM_REVERSE_LOG && (p->lo <= 0 || p->hi >= 1))
+		return err_set(err, errlen, "%s: range must lie inside (0, 1), got [%g, %g]", path,
+			       p->lo, p->hi);
+	return 0;
+}
+
+/* Both bounds must be valid values of the hyperparameter. */
+static int check_bounds_valid(const struct spec_param *p, const struct hparam *h,
+			      const char *path, char *err, size_t errlen)
+{
+	double b[2] = {p->lo, p->hi};
+
+	for (int i = 0; i < 2; i++) {
+		cJSON *v = cJSON_CreateNumber(b[i]);
+		int rc = hparam_check(h, v, err, errlen);
+
+		cJSON_Delete(v);
+		if (rc < 0)
+			return err_prefix(err, errlen, "%s[%d]", path, i);
+	}
+	return 0;
+}
+
+static int parse_choice(struct spec_param *p, const struct hparam *h, const cJSON *v,
+			const char *path, char *err, size_t errlen)
+{
+	int n = cJSON_IsArray(v) ? cJSON_GetArraySize(v) : -1;
+
+	if (n < 0)
+		return err_set(err, errlen, "%s: expected an array of values, got %s", path,
+			       json_type_name(v));
+	if (n == 0)
+		return err_set(err, errlen, "%s: empty choice", path);
+	for (int i = 0; i < n; i++) {
+		const cJSON *x = cJSON_GetArrayItem(v, i);
+
+		if (hparam_check(h, x, err, errlen) < 0)
+			return err_prefix(err, errlen, "%s[%d]", path, i);
+		for (int j = 0; j < i; j++)
+			if (cJSON_Compare(x, cJSON_GetArrayItem(v, j), 1))
+				return err_set(err, errlen, "%s[%d]: duplicate of %s[%d]", path, i,
+					       path, j);
+	}
+	p->values = cJSON_Duplicate(v, 1);
+	return 0;
+}
+
+static int parse_kind(struct spec_param *p, const struct hparam *h, const cJSON *v,
+		      const char *path, char *err, size_t errlen)
+{
+	if (p->kind == PARAM_CHOICE)
+		return parse_choice(p, h, v, path, err, errlen);
+	if (parse_bounds(p, v, path, err, errlen) < 0 ||
+	    check_kind_range(p, h, path, err, errlen) < 0 ||
+	    check_bounds_valid(p, h, path, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+/* One "when" entry: name -> value or array of values (kept as an array). */
+static int parse_cond(struct spec_cond *c, const cJSON *item, const char *path, char *err,
+		      size_t errlen)
+{
+	const cJSON *x;
+
+	if (cJSON_IsObject(item) || cJSON_IsNull(item) ||
+	    (cJSON_IsArray(item) && cJSON_GetArraySize(item) == 0))
+		return err_set(err, errlen, "%s: expected a value or a non-empty array of values",
+			       path);
+	c->name = xstrdup(item->string);
+	if (cJSON_IsArray(item)) {
+		c->values = cJSON_Duplicate(item, 1);
+	} else {
+		c->values = cJSON_CreateArray();
+		cJSON_AddItemToArray(c->values, cJSON_Duplicate(item, 1));
+	}
+	cJSON_ArrayForEach(x, c->values)
+		if (cJSON_IsObject(x) || cJSON_IsArray(x) || cJSON_IsNull(x))
+			return err_set(err, errlen, "%s: expected plain values", path);
+	return 0;
+}
+
+static int parse_when(struct spec_param *p, const cJSON *when, const char *path, char *err,
+		      size_t errlen)
+{
+	const cJSON *item;
+	char sub[256];
+	int n;
+
+	if (!cJSON_IsObject(when) || (n = cJSON_GetArraySize(when)) == 0)
+		return err_set(err, errlen, "%s: expected an object {\"name\": value(s)}", path);
+	p->when = xcalloc((size_t)n, sizeof *p->when);
+	cJSON_ArrayForEach(item, when) {
+		path_join(sub, sizeof sub, path, item->string);
+		if (parse_cond(&p->when[p->n_when++], item, sub, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* An object value: exactly one kind key, plus an optional "when". */
+static int parse_param_object(struct spec_param *p, const struct hparam *h, const cJSON *obj,
+			      const char *path, char *err, size_t errlen)
+{
+	const cJSON *item, *kind_val = NULL;
+	char sub[256];
+
+	cJSON_ArrayForEach(item, obj) {
+		int k = -1;
+
+		path_join(sub, sizeof sub, path, item->string);
+		if (strcmp(item->string, "when") == 0) {
+			if (parse_when(p, item, sub, err, errlen) < 0)
+				return -1;
+			continue;
+		}
+		for (int i = 1; i < N_KINDS; i++)
+			if (strcmp(item->string, kind_names[i]) == 0)
+				k = i;
+		if (k < 0)
+			return err_set(err, errlen, "%s: unknown kind (expected uniform, int, log, "
+				       "log_int, reverse_log or choice)", sub);
+		if (kind_val)
+			return err_set(err, errlen, "%s: more than one kind (%s and %s)", path,
+				       kind_names[p->kind], item->string);
+		p->kind = (enum param_kind)k;
+		kind_val = item;
+	}
+	if (!kind_val)
+		return err_set(err, errlen, "%s: expected one of uniform, int, log, log_int, "
+			       "reverse_log or choice", path);
+	path_join(sub, sizeof sub, path, kind_val->string);
+	return parse_kind(p, h, kind_val, sub, err, errlen);
+}
+
+static int parse_param(struct spec *s, struct spec_param *p, const cJSON *item, char *err,
+		       size_t errlen)
+{
+	const struct hparam *h = hparam_find(hparams, n_hparams, item->string);
+	char path[256];
+
+	path_join(path, sizeof path, "params", item->string);
+	p->name = xstrdup(item->string);
+	if (!h)
+		return unknown_name(path, "hyperparameter", item->string, hparams, n_hparams, err,
+				    errlen);
+	if (strcmp(h->name, "seed") == 0 || strcmp(h->name, "checkpoint") == 0)
+		return err_set(err, errlen, "%s: set by the daemon, not by the spec", path);
+	if (strcmp(h->name, "task") == 0)
+		return err_set(err, errlen, "%s: the task is fixed per sweep (top-level \"task\")",
+			       path);
+	if (cJSON_GetObjectItemCaseSensitive(s->train, item->string))
+		return err_set(err, errlen, "%s: also fixed in train.%s", path, item->string);
+	if (cJSON_IsObject(item))
+		return parse_param_object(p, h, item, path, err, errlen);
+	p->kind = PARAM_FIXED;
+	if (hparam_check(h, item, err, errlen) < 0)
+		return err_prefix(err, errlen, "%s", path);
+	p->values = cJSON_Duplicate(item, 1);
+	return 0;
+}
+
+/* ---- conditions: names, satisfiability, order ---- */
+
+/* Can the condition c ever hold, given what the named parameter can take? */
+static int cond_can_hold(const struct spec *s, const struct spec_cond *c, int target)
+{
+	const struct spec_param *t = &s->params[target];
+	const cJSON *x;
+
+	cJSON_ArrayForEach(x, c->values) {
+		if (t->kind == PARAM_FIXED && cJSON_Compare(x, t->values, 1))
+			return 1;
+		if (t->kind == PARAM_CHOICE) {
+			const cJSON *y;
+
+			cJSON_ArrayForEach(y, t->values)
+				if (cJSON_Compare(x, y, 1))
+					return 1;
+		}
+		if ((t->kind == PARAM_INT || t->kind == PARAM_LOG_INT) && cJSON_IsNumber(x) &&
+		    x->valuedouble == floor(x->valuedouble) && x->valuedouble >= t->lo &&
+		    x->valuedouble <= t->hi)
+			return 1;
+	}
+	return 0;
+}
+
+static int cond_value_holds(const cJSON *values, const cJSON *v)
+{
+	const cJSON *x;
+
+	cJSON_ArrayForEach(x, values)
+		if (cJSON_Compare(x, v, 1))
+			return 1;
+	return 0;
+}
+
+/* A condition names neither a parameter nor a train key. */
+static int no_such_param(const struct spec *s, const char *path, const char *name, char *err,
+			 size_t errlen)
+{
+	struct suggest sg = {name, NULL, 0};
+	const cJSON *x;
+	char hint[96];
+
+	for (int j = 0; j < s->n_params; j++)
+		suggest_try(&sg, s->params[j].name);
+	for (x = s->train ? s->train->child : NULL; x; x = x->next)
+		suggest_try(&sg, x->string);
+	return err_set(err, errlen, "%s: no parameter named \"%s\"%s", path, name,
+		       suggest_text(&sg, hint, sizeof hint));
+}
+
+static int check_cond(const struct spec *s, int self, const struct spec_cond *c, char *err,
+		      size_t errlen)
+{
+	const struct spec_param *p = &s->params[self];
+	const cJSON *fixed = cJSON_GetObjectItemCaseSensitive(s->train, c->name);
+	const struct hparam *h = hparam_find(hparams, n_hparams, c->name);
+	int target = spec_param_index(s, c->name);
+	char path[256];
+	const cJSON *x;
+	int i = 0;
+
+	snprintf(path, sizeof path, "params.%s.when.%s", p->name, c->name);
+	if (target < 0 && !fixed)
+		return no_such_param(s, path, c->name, err, errlen);
+	cJSON_ArrayForEach(x, c->values)
+		if (hparam_check(h, x, err, errlen) < 0)
+			return err_prefix(err, errlen, "%s[%d]", path, i++);
+	if (target < 0) {
+		if (!cond_value_holds(c->values, fixed))
+			return err_set(err, errlen, "%s: never holds (train.%s is fixed)", path,
+				       c->name);
+		return 0;
+	}
+	if (target == self)
+		return err_set(err, errlen, "%s: a parameter cannot depend on itself", path);
+	switch (s->params[target].kind) {
+	case PARAM_UNIFORM:
+	case PARAM_LOG:
+	case PARAM_REVERSE_LOG:
+		return err_set(err, errlen, "%s: %s is sampled from a continuous range; "
+			       "a condition needs a choice, int or fixed parameter", path, c->name);
+	default:
+		break;
+	}
+	if (!cond_can_hold(s, c, target))
+		return err_set(err, errlen, "%s: never holds (params.%s cannot take these values)",
+			       path, c->name);
+	return 0;
+}
+
+/* Depth-first walk emitting dependencies first; state: 0 new, 1 on stack, 2 done. */
+struct topo {
+	const struct spec *s;
+	char *state;
+	int *order, n_order;
+	int *stack, depth;
+};
+
+static int cycle_error(struct topo *t, int back, char *err, size_t errlen)
+{
+	char buf[ERRBUF_LEN] = "";
+	size_t len = 0;
+	int from = 0;
+
+	while (t->stack[from] != back)
+		from++;
+	for (int i = from; i < t->depth && len < sizeof buf; i++)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s -> ",
+					t->s->params[t->stack[i]].name);
+	if (len < sizeof buf)
+		snprintf(buf + len, sizeof buf - len, "%s", t->s->params[back].name);
+	return err_set(err, errlen, "params: conditions form a cycle: %s", buf);
+}
+
+static int topo_visit(struct topo *t, int i, char *err, size_t errlen)
+{
+	const struct spec_param *p = &t->s->params[i];
+
+	if (t->state[i] == 2)
+		return 0;
+	if (t->state[i] == 1)
+		return cycle_error(t, i, err, errlen);
+	t->state[i] = 1;
+	t->stack[t->depth++] = i;
+	for (int k = 0; k < p->n_when; k++) {
+		int j = spec_param_index(t->s, p->when[k].name);
+
+		if (j >= 0 && topo_visit(t, j, err, errlen) < 0)
+			return -1;
+	}
+	t->depth--;
+	t->state[i] = 2;
+	t->order[t->n_order++] = i;
+	return 0;
+}
+
+/* Reorders s->params so each comes after the ones its conditions name. */
+static int order_params(struct spec *s, char *err, size_t errlen)
+{
+	int n = s->n_params, rc = 0;
+	struct topo t = {s, xcalloc((size_t)n + 1, 1), xcalloc((size_t)n + 1, sizeof(int)), 0,
+			 xcalloc((size_t)n + 1, sizeof(int)), 0};
+
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = topo_visit(&t, i, err, errlen);
+	if (rc == 0) {
+		struct spec_param *sorted = xcalloc((size_t)n + 1, sizeof *sorted);
+
+		for (int i = 0; i < n; i++)
+			sorted[i] = s->params[t.order[i]];
+		free(s->params);
+		s->params = sorted;
+	}
+	free(t.state);
+	free(t.order);
+	free(t.stack);
+	return rc;
+}
+
+static int parse_params(struct spec *s, const cJSON *obj, char *err, size_t errlen)
+{
+	const cJSON *item;
+	int n;
+
+	if (!cJSON_IsObject(obj))
+		return err_set(err, errlen, "params: expected an object");
+	n = cJSON_GetArraySize(obj);
+	s->params = xcalloc((size_t)n + 1, sizeof *s->params);
+	cJSON_ArrayForEach(item, obj)
+		if (parse_param(s, &s->params[s->n_params++], item, err, errlen) < 0)
+			return -1;
+	for (int i = 0; i < s->n_params; i++)
+		for (int k = 0; k < s->params[i].n_when; k++)
+			if (check_cond(s, i, &s->params[i].when[k], err, errlen) < 0)
+				return -1;
+	return order_params(s, err, errlen);
+}
+
+/* ---- top level ---- */
+
+static int parse_search(struct spec *s, const cJSON *v, char *err, size_t errlen)
+{
+	int i = cJSON_IsString(v) ? in_list(search_names, v->valuestring) : -1;
+
+	if (i < 0)
+		return err_set(err, errlen,
+			       "search: expected \"random\", \"grid\", \"sobol\" or \"coarse_to_fine\"");
+	s->search = (enum spec_search)i;
+	return 0;
+}
+
+/* Options that belong to one strategy only. */
+static int check_strategy_options(const struct spec *s, const cJSON *json, char *err,
+				  size_t errlen)
+{
+	static const char *const c2f[] = {"rounds", "keep", "shrink", NULL};
+
+	if (s->search != SEARCH_GRID && cJSON_GetObjectItemCaseSensitive(json, "points"))
+		return err_set(err, errlen, "points: only for search \"grid\" (this is \"%s\")",
+			       search_names[s->search]);
+	for (int i = 0; c2f[i]; i++)
+		if (s->search != SEARCH_COARSE_TO_FINE &&
+		    cJSON_GetObjectItemCaseSensitive(json, c2f[i]))
+			return err_set(err, errlen,
+				       "%s: only for search \"coarse_to_fine\" (this is \"%s\")",
+				       c2f[i], search_names[s->search]);
+	return 0;
+}
+
+static int parse_fraction(const cJSON *v, const char *path, int closed_hi, double *out,
+			  char *err, size_t errlen)
+{
+	double x = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+
+	if (!(x > 0) || (closed_hi ? x > 1 : x >= 1))
+		return err_set(err, errlen, "%s: expected a number in (0, 1%c", path,
+			       closed_hi ? ']' : ')');
+	*out = x;
+	return 0;
+}
+
+/* Scalar top-level options; objects are handled by the caller. */
+static int parse_scalar(struct spec *s, const cJSON *v, char *err, size_t errlen)
+{
+	const char *k = v->string;
+	double d;
+
+	if (strcmp(k, "name") == 0)
+		return get_string(v, k, &s->name, err, errlen);
+	if (strcmp(k, "description") == 0)
+		return cJSON_IsString(v) ? 0 : err_set(err, errlen, "description: expected a string");
+	if (strcmp(k, "trials") == 0)
+		return get_int_field(v, k, 1, MAX_TRIALS, &s->trials, err, errlen);
+	if (strcmp(k, "seed") == 0) {
+		if (get_int(v, k, 0, MAX_SEED, &d, err, errlen) < 0)
+			return -1;
+		s->seed = (uint64_t)d;
+		return 0;
+	}
+	if (strcmp(k, "search") == 0)
+		return parse_search(s, v, err, errlen);
+	if (strcmp(k, "points") == 0)
+		return get_int_field(v, k, 2, 1000, &s->points, err, errlen);
+	if (strcmp(k, "rounds") == 0)
+		return get_int_field(v, k, 2, 1000, &s->rounds, err, errlen);
+	if (strcmp(k, "keep") == 0)
+		return parse_fraction(v, k, 1, &s->keep, err, errlen);
+	if (strcmp(k, "shrink") == 0)
+		return parse_fraction(v, k, 0, &s->shrink, err, errlen);
+	if (strcmp(k, "parallel") == 0)
+		return get_int_field(v, k, 0, INT_MAX, &s->parallel, err, errlen);
+	if (strcmp(k, "retries") == 0)
+		return get_int_field(v, k, 0, INT_MAX, &s->retries, err, errlen);
+	if (strcmp(k, "memory_mb") == 0)
+		return get_int_field(v, k, 0, INT_MAX, &s->memory_mb, err, errlen);
+	if (strcmp(k, "timeout") == 0)
+		return get_seconds(v, k, &s->timeout, err, errlen);
+	if (strcmp(k, "stall_timeout") == 0)
+		return get_seconds(v, k, &s->stall_timeout, err, errlen);
+	return 1; /* not a scalar option */
+}
+
+/* cJSON keeps duplicate keys; a spec must not have any, anywhere. */
+static int check_duplicates(const cJSON *node, const char *path, char *err, size_t errlen)
+{
+	const cJSON *a;
+	char sub[256];
+
+	if (!cJSON_IsObject(node) && !cJSON_IsArray(node))
+		return 0;
+	for (a = node->child; a; a = a->next) {
+		if (cJSON_IsObject(node)) {
+			for (const cJSON *b = node->child; b != a; b = b->next)
+				if (strcmp(a->string, b->string) == 0)
+					return err_set(err, errlen, "%s%s%s: duplicate key",
+						       path, path[0] ? "." : "", a->string);
+			if (path[0])
+				path_join(sub, sizeof sub, path, a->string);
+			else
+				snprintf(sub, sizeof sub, "%s", a->string);
+		} else {
+			snprintf(sub, sizeof sub, "%s[]", path);
+		}
+		if (check_duplicates(a, sub, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int check_top_keys(const cJSON *json, char *err, size_t errlen)
+{
+	const cJSON *item;
+	char hint[96];
+
+	cJSON_ArrayForEach(item, json) {
+		struct suggest sg = {item->string, NULL, 0};
+
+		if (in_list(top_keys, item->string) >= 0)
+			continue;
+		for (int i = 0; top_keys[i]; i++)
+			suggest_try(&sg, top_keys[i]);
+		return err_set(err, errlen, "%s: unknown key%s", item->string,
+			       suggest_text(&sg, hint, sizeof hint));
+	}
+	return 0;
+}
+
+static int parse_task(struct spec *s, const cJSON *task, char *err, size_t errlen)
+{
+	const struct hparam *h = hparam_find(hparams, n_hparams, "task");
+
+	if (hparam_check(h, task, err, errlen) < 0)
+		return err_prefix(err, errlen, "task");
+	if (cJSON_GetObjectItemCaseSensitive(s->train, "task"))
+		return err_set(err, errlen, "train.task: also set by the top-level \"task\"");
+	s->task = xstrdup(task->valuestring);
+	return 0;
+}
+
+/* The object-valued options and task, in dependency order (train before params). */
+static int parse_sections(struct spec *s, const cJSON *json, char *err, size_t errlen)
+{
+	const cJSON *v;
+
+	if ((v = cJSON_GetObjectItemCaseSensitive(json, "objective")) &&
+	    parse_objective(s, v, err, errlen) < 0)
+		return -1;
+	if ((v = cJSON_GetObjectItemCaseSensitive(json, "early_stop")) &&
+	    parse_early_stop(s, v, err, errlen) < 0)
+		return -1;
+	if ((v = cJSON_GetObjectItemCaseSensitive(json, "data"))) {
+		if (check_table_object(v, "data", data_keys, n_data_keys, "key", err, errlen) < 0)
+			return -1;
+		s->data = cJSON_Duplicate(v, 1);
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(json, "train"))) {
+		if (check_table_object(v, "train", hparams, n_hparams, "hyperparameter", err,
+				       errlen) < 0)
+			return -1;
+		s->train = cJSON_Duplicate(v, 1);
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(json, "task")) &&
+	    parse_task(s, v, err, errlen) < 0)
+		return -1;
+	if ((v = cJSON_GetObjectItemCaseSensitive(json, "params")))
+		return parse_params(s, v, err, errlen);
+	return 0;
+}
+
+static void set_defaults(struct spec *s)
+{
+	memset(s, 0, sizeof *s);
+	s->name = xstrdup("sweep");
+	s->seed = 1;
+	s->points = 5;
+	s->rounds = 3;
+	s->keep = 0.25;
+	s->shrink = 0.5;
+	s->objective_metric = xstrdup("val_acc");
+	s->objective_max = 1;
+	s->es_warmup = 1;
+	s->es_min_epochs = 1;
+	s->es_eta = 3;
+}
+
+/* The budget: given, or the grid's size; checked against the strategy. */
+static int check_trials(struct spec *s, int given, char *err, size_t errlen)
+{
+	long grid;
+
+	if (s->search == SEARCH_SOBOL && sobol_max_dims() < s->n_params) {
+		int sampled = 0;
+
+		for (int i = 0; i < s->n_params; i++)
+			sampled += s->params[i].kind != PARAM_FIXED;
+		if (sampled > sobol_max_dims())
+			return err_set(err, errlen, "params: sobol supports at most %d sampled "
+				       "parameters, got %d", sobol_max_dims(), sampled);
+	}
+	if (s->search == SEARCH_COARSE_TO_FINE && given && s->trials < s->rounds)
+		return err_set(err, errlen, "trials: %d is fewer than one per round (rounds %d)",
+			       s->trials, s->rounds);
+	if (s->search != SEARCH_GRID) {
+		if (!given)
+			s->trials = s->search == SEARCH_COARSE_TO_FINE && s->rounds > 20 ? s->rounds : 20;
+		return 0;
+	}
+	grid = sample_grid_size(s);
+	if (given && s->trials > grid)
+		return err_set(err, errlen, "trials: %d exceeds the grid's %ld points", s->trials,
+			       grid);
+	if (!given && grid > MAX_TRIALS)
+		return err_set(err, errlen, "search: the grid has %ld points, over the %d trial "
+			       "limit; set trials or fewer points", grid, MAX_TRIALS);
+	if (!given)
+		s->trials = (int)grid;
+	return 0;
+}
+
+static int parse_all(struct spec *s, const cJSON *json, char *err, size_t errlen)
+{
+	const cJSON *v;
+
+	if (!cJSON_IsObject(json))
+		return err_set(err, errlen, "spec: expected a JSON object");
+	if (check_duplicates(json, "", err, errlen) < 0 || check_top_keys(json, err, errlen) < 0)
+		return -1;
+	cJSON_ArrayForEach(v, json)
+		if (parse_scalar(s, v, err, errlen) < 0)
+			return -1;
+	if (check_strategy_options(s, json, err, errlen) < 0 ||
+	    parse_sections(s, json, err, errlen) < 0)
+		return -1;
+	return check_trials(s, cJSON_GetObjectItemCaseSensitive(json, "trials") != NULL, err,
+			    errlen);
+}
+
+int spec_parse(struct spec *s, const cJSON *json, char *err, size_t errlen)
+{
+	set_defaults(s);
+	if (parse_all(s, json, err, errlen) < 0) {
+		spec_finish(s);
+		return -1;
+	}
+	s->json = cJSON_Duplicate(json, 1);
+	return 0;
+}
+
+/* 1-based line and column of position end in text. */
+static void text_position(const char *text, const char *end, int *line, int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (const char *p = text; p < end; p++) {
+		if (*p == '\n')
+			++*line, *col = 1;
+		else
+			++*col;
+	}
+}
+
+int spec_parse_text(struct spec *s, const char *text, size_t len, char *err, size_t errlen)
+{
+	const char *end = NULL;
+	cJSON *json = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	int line, col;
+
+	memset(s, 0, sizeof *s);
+	if (!end || end < text || end > text + len)
+		end = text + len;
+	if (!json) {
+		text_position(text, end, &line, &col);
+		return err_set(err, errlen, "spec: invalid JSON at line %d, column %d", line, col);
+	}
+	while (end < text + len && *end && strchr(" \t\r\n", *end))
+		end++;
+	if (end < text + len && *end) {
+		cJSON_Delete(json);
+		text_position(text, end, &line, &col);
+		return err_set(err, errlen, "spec: unexpected text after the JSON value at line %d, "
+			       "column %d", line, col);
+	}
+	line = spec_parse(s, json, err, errlen);
+	cJSON_Delete(json);
+	return line;
+}
+
+void spec_finish(struct spec *s)
+{
+	if (!s)
+		return;
+	free(s->name);
+	free(s->objective_metric);
+	free(s->task);
+	cJSON_Delete(s->data);
+	cJSON_Delete(s->train);
+	cJSON_Delete(s->json);
+	for (int i = 0; i < s->n_params; i++)
+		param_free(&s->params[i]);
+	free(s->params);
+	memset(s, 0, sizeof *s);
+}
+
+cJSON *spec_trial_config(const struct spec *s, const cJSON *params, uint64_t trial_seed)
+{
+	cJSON *cfg = s->train ? cJSON_Duplicate(s->train, 1) : cJSON_CreateObject();
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, params) {
+		cJSON_DeleteItemFromObjectCaseSensitive(cfg, item->string);
+		cJSON_AddItemToObject(cfg, item->string, cJSON_Duplicate(item, 1));
+	}
+	if (s->task) {
+		cJSON_DeleteItemFromObjectCaseSensitive(cfg, "task");
+		cJSON_AddStringToObject(cfg, "task", s->task);
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(cfg, "seed");
+	cJSON_AddNumberToObject(cfg, "seed", (double)(trial_seed & ((1ull << 53) - 1)));
+	if (s->data)
+		cJSON_AddItemToObject(cfg, "data", cJSON_Duplicate(s->data, 1));
+	return cfg;
+}
+
+int spec_param_index(const struct spec *s, const char *name)
+{
+	for (int i = 0; i < s->n_params; i++)
+		if (s->params[i].name && strcmp(s->params[i].name, name) == 0)
+			return i;
+	return -1;
+}

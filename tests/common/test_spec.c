@@ -1,0 +1,377 @@
+/* test_spec: parsing, defaults, trial configurations, and every validation
+ * rule's message (path and rule, checked by substring). */
+#include <stdlib.h>
+
+#include "errbuf.h"
+#include "spec.h"
+#include "test.h"
+
+static const char example[] =
+	"{ \"name\": \"fmnist-random\", \"trials\": 24, \"seed\": 7, \"search\": \"random\",\n"
+	"  \"objective\": {\"metric\": \"val_acc\", \"mode\": \"max\"},\n"
+	"  \"data\": {\"dataset\": \"fashion-mnist\", \"train_limit\": 20000, \"val_fraction\": 0.1},\n"
+	"  \"train\": {\"epochs\": 5, \"optimizer\": \"momentum\", \"batch_norm\": true},\n"
+	"  \"params\": {\n"
+	"    \"lr\":     {\"log\": [1e-4, 1e-1]},\n"
+	"    \"beta\":   {\"reverse_log\": [0.9, 0.999], \"when\": {\"optimizer\": \"momentum\"}},\n"
+	"    \"layers\": {\"int\": [2, 4]},\n"
+	"    \"units\":  {\"log_int\": [32, 512]},\n"
+	"    \"batch\":  {\"choice\": [32, 64, 128, 256]} } }\n";
+
+static int parse(struct spec *s, const char *text, char *err)
+{
+	return spec_parse_text(s, text, strlen(text), err, ERRBUF_LEN);
+}
+
+/* Parses text, expects failure with a message containing every needle. */
+static void expect_error(const char *text, const char *needle1, const char *needle2)
+{
+	struct spec s;
+	char err[ERRBUF_LEN] = "";
+	int rc = parse(&s, text, err);
+
+	CHECK(rc == -1);
+	if (rc == 0)
+		fprintf(stderr, "  accepted: %s\n", text);
+	CHECK_CONTAINS(err, needle1);
+	if (needle2)
+		CHECK_CONTAINS(err, needle2);
+	CHECK(s.params == NULL && s.name == NULL);
+	spec_finish(&s);
+}
+
+static void expect_ok(const char *text)
+{
+	struct spec s;
+	char err[ERRBUF_LEN] = "";
+
+	if (parse(&s, text, err) != 0) {
+		fprintf(stderr, "  rejected: %s\n  error: %s\n", text, err);
+		test_failures++;
+	}
+	spec_finish(&s);
+}
+
+static void test_example(void)
+{
+	struct spec s;
+	char err[ERRBUF_LEN] = "";
+	int lr, beta;
+
+	CHECK(parse(&s, example, err) == 0);
+	CHECK_STR(s.name, "fmnist-random");
+	CHECK(s.trials == 24 && s.seed == 7 && s.search == SEARCH_RANDOM);
+	CHECK_STR(s.objective_metric, "val_acc");
+	CHECK(s.objective_max == 1);
+	CHECK(s.n_params == 5);
+	lr = spec_param_index(&s, "lr");
+	beta = spec_param_index(&s, "beta");
+	CHECK(lr >= 0 && s.params[lr].kind == PARAM_LOG);
+	CHECK_NEAR(s.params[lr].lo, 1e-4, 0);
+	CHECK_NEAR(s.params[lr].hi, 1e-1, 0);
+	CHECK(beta >= 0 && s.params[beta].kind == PARAM_REVERSE_LOG && s.params[beta].n_when == 1);
+	CHECK_STR(s.params[beta].when[0].name, "optimizer");
+	CHECK(cJSON_IsArray(s.params[beta].when[0].values));
+	CHECK(s.params[spec_param_index(&s, "units")].kind == PARAM_LOG_INT);
+	CHECK(s.params[spec_param_index(&s, "layers")].kind == PARAM_INT);
+	CHECK(s.params[spec_param_index(&s, "batch")].kind == PARAM_CHOICE);
+	CHECK(cJSON_IsObject(s.data) && cJSON_IsObject(s.train) && cJSON_IsObject(s.json));
+	CHECK(spec_param_index(&s, "nope") == -1);
+	spec_finish(&s);
+	spec_finish(&s); /* twice is safe */
+}
+
+static void test_defaults(void)
+{
+	struct spec s;
+	char err[ERRBUF_LEN] = "";
+
+	CHECK(parse(&s, "{}", err) == 0);
+	CHECK_STR(s.name, "sweep");
+	CHECK(s.trials == 20 && s.seed == 1 && s.search == SEARCH_RANDOM);
+	CHECK(s.points == 5 && s.rounds == 3);
+	CHECK_NEAR(s.keep, 0.25, 0);
+	CHECK_NEAR(s.shrink, 0.5, 0);
+	CHECK_STR(s.objective_metric, "val_acc");
+	CHECK(s.objective_max == 1);
+	CHECK(s.n_params == 0 && s.data == NULL && s.train == NULL);
+	CHECK(s.parallel == 0 && s.retries == 0 && s.timeout == 0 && s.memory_mb == 0);
+	CHECK(s.early_stop == EARLY_STOP_NONE);
+	spec_finish(&s);
+
+	CHECK(parse(&s, "{\"objective\": {\"metric\": \"val_loss\"}}", err) == 0);
+	CHECK(s.objective_max == 0);
+	spec_finish(&s);
+	CHECK(parse(&s, "{\"objective\": {\"metric\": \"train_acc\", \"mode\": \"min\"}}", err) == 0);
+	CHECK(s.objective_max == 0);
+	spec_finish(&s);
+
+	CHECK(parse(&s, "{\"early_stop\": {\"kind\": \"asha\", \"eta\": 4}, \"parallel\": 3, "
+		       "\"retries\": 2, \"timeout\": 60, \"stall_timeout\": 5.5, \"memory_mb\": 512}",
+		    err) == 0);
+	CHECK(s.early_stop == EARLY_STOP_ASHA && s.es_eta == 4 && s.es_warmup == 1 &&
+	      s.es_min_epochs == 1);
+	CHECK(s.parallel == 3 && s.retries == 2 && s.timeout == 60 && s.stall_timeout == 5.5 &&
+	      s.memory_mb == 512);
+	spec_finish(&s);
+
+	CHECK(parse(&s, "{\"search\": \"coarse_to_fine\", \"rounds\": 4, \"keep\": 0.5, "
+		       "\"shrink\": 0.3}", err) == 0);
+	CHECK(s.search == SEARCH_COARSE_TO_FINE && s.rounds == 4 && s.keep == 0.5 &&
+	      s.shrink == 0.3);
+	spec_finish(&s);
+}
+
+static void test_grid_trials(void)
+{
+	struct spec s;
+	char err[ERRBUF_LEN] = "";
+	const char *grid = "{\"search\": \"grid\", \"params\": {\"lr\": {\"log\": [1e-4, 1]}, "
+			   "\"eps\": {\"log\": [1e-10, 1e-6]}}}";
+
+	CHECK(parse(&s, grid, err) == 0);
+	CHECK(s.search == SEARCH_GRID && s.trials == 25);
+	spec_finish(&s);
+	CHECK(parse(&s, "{\"search\": \"grid\", \"points\": 3, \"params\": {\"lr\": {\"log\": "
+		       "[1e-4, 1]}, \"optimizer\": {\"choice\": [\"sgd\", \"adam\"]}}}", err) == 0);
+	CHECK(s.trials == 6);
+	spec_finish(&s);
+	expect_error("{\"search\": \"grid\", \"trials\": 30, \"params\": {\"lr\": {\"log\": [1e-4, 1]}, "
+		     "\"eps\": {\"log\": [1e-10, 1e-6]}}}",
+		     "trials: 30 exceeds the grid's 25 points", NULL);
+}
+
+static void test_conditions_order(void)
+{
+	struct spec s;
+	char err[ERRBUF_LEN] = "";
+	/* beta depends on optimizer, which depends on layers: listed backwards */
+	const char *text = "{\"params\": {"
+			   "\"beta\": {\"reverse_log\": [0.9, 0.999], \"when\": {\"optimizer\": \"momentum\"}},"
+			   "\"optimizer\": {\"choice\": [\"sgd\", \"momentum\"], \"when\": {\"layers\": [2, 3]}},"
+			   "\"lr\": {\"log\": [1e-4, 1]},"
+			   "\"layers\": {\"int\": [1, 3]}}}";
+
+	CHECK(parse(&s, text, err) == 0);
+	CHECK(spec_param_index(&s, "layers") < spec_param_index(&s, "optimizer"));
+	CHECK(spec_param_index(&s, "optimizer") < spec_param_index(&s, "beta"));
+	CHECK(s.n_params == 4);
+	spec_finish(&s);
+
+	expect_error("{\"params\": {"
+		     "\"beta\": {\"choice\": [0.9], \"when\": {\"optimizer\": \"momentum\"}},"
+		     "\"optimizer\": {\"choice\": [\"sgd\", \"momentum\"], \"when\": {\"layers\": 2}},"
+		     "\"layers\": {\"int\": [1, 3], \"when\": {\"beta\": 0.9}}}}",
+		     "cycle", "beta -> optimizer -> layers -> beta");
+	expect_error("{\"params\": {\"layers\": {\"int\": [1, 3], \"when\": {\"layers\": 2}}}}",
+		     "params.layers.when.layers", "itself");
+	/* a condition on a train key */
+	expect_ok("{\"train\": {\"optimizer\": \"momentum\"}, \"params\": {\"beta\": "
+		  "{\"reverse_log\": [0.9, 0.999], \"when\": {\"optimizer\": [\"momentum\", \"adam\"]}}}}");
+	expect_error("{\"train\": {\"optimizer\": \"adam\"}, \"params\": {\"beta\": "
+		     "{\"reverse_log\": [0.9, 0.999], \"when\": {\"optimizer\": \"momentum\"}}}}",
+		     "params.beta.when.optimizer", "never holds");
+	expect_error("{\"params\": {\"optimizer\": {\"choice\": [\"sgd\", \"adam\"]}, \"beta\": "
+		     "{\"reverse_log\": [0.9, 0.999], \"when\": {\"optimizer\": \"momentum\"}}}}",
+		     "params.beta.when.optimizer", "never holds");
+	expect_error("{\"params\": {\"optimizer\": {\"choice\": [\"sgd\", \"momentum\"]}, \"beta\": "
+		     "{\"reverse_log\": [0.9, 0.999], \"when\": {\"optimiser\": \"momentum\"}}}}",
+		     "params.beta.when.optimiser: no parameter named \"optimiser\"",
+		     "did you mean \"optimizer\"");
+	expect_error("{\"params\": {\"optimizer\": {\"choice\": [\"sgd\", \"momentum\"]}, \"beta\": "
+		     "{\"reverse_log\": [0.9, 0.999], \"when\": {\"optimizer\": \"nesterov\"}}}}",
+		     "params.beta.when.optimizer[0]", "expected one of");
+	expect_error("{\"params\": {\"lr\": {\"log\": [1e-4, 1]}, \"beta\": "
+		     "{\"reverse_log\": [0.9, 0.999], \"when\": {\"lr\": 0.01}}}}",
+		     "params.beta.when.lr", "continuous");
+	expect_error("{\"params\": {\"beta\": {\"reverse_log\": [0.9, 0.999], \"when\": []}}}",
+		     "params.beta.when", "expected an object");
+}
+
+static void test_trial_config(void)
+{
+	struct spec s;
+	char err[ERRBUF_LEN] = "";
+	cJSON *params = cJSON_Parse("{\"lr\": 0.01, \"epochs\": 7}"), *cfg;
+
+	CHECK(parse(&s, "{\"task\": \"bowl\", \"train\": {\"epochs\": 5, \"optimizer\": \"sgd\"},"
+		       "\"data\": {\"train_limit\": 100}, \"params\": {\"lr\": {\"log\": [1e-4, 1]}}}",
+		    err) == 0);
+	CHECK_STR(s.task, "bowl");
+	cfg = spec_trial_config(&s, params, 12345);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "task")), "bowl");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "optimizer")), "sgd");
+	CHECK(cJSON_GetObjectItem(cfg, "epochs")->valuedouble == 7); /* params override */
+	CHECK(cJSON_GetObjectItem(cfg, "lr")->valuedouble == 0.01);
+	CHECK(cJSON_GetObjectItem(cfg, "seed")->valuedouble == 12345);
+	CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(cfg, "data"), "train_limit")->valuedouble == 100);
+	cJSON_Delete(cfg);
+	/* seeds are cut to 53 bits so the JSON number is exact */
+	cfg = spec_trial_config(&s, params, UINT64_MAX);
+	CHECK(cJSON_GetObjectItem(cfg, "seed")->valuedouble == 9007199254740991.0);
+	cJSON_Delete(cfg);
+	spec_finish(&s);
+
+	CHECK(parse(&s, "{}", err) == 0);
+	CHECK(s.task == NULL);
+	cfg = spec_trial_config(&s, params, 1);
+	CHECK(cJSON_GetObjectItem(cfg, "data") == NULL && cJSON_GetObjectItem(cfg, "task") == NULL);
+	CHECK(cJSON_GetArraySize(cfg) == 3);
+	cJSON_Delete(cfg);
+	spec_finish(&s);
+	cJSON_Delete(params);
+}
+
+static void test_syntax_errors(void)
+{
+	expect_error("{\n  \"trials\": 5,\n  \"seed\": ,\n}", "line 3, column", NULL);
+	expect_error("{\"trials\": 5", "line 1, column", "invalid JSON");
+	expect_error("{\"trials\": 5}\n  xyz", "line 2, column 3", NULL);
+	expect_error("", "invalid JSON", NULL);
+	expect_error("[1, 2]", "expected a JSON object", NULL);
+}
+
+static void test_top_level_errors(void)
+{
+	expect_error("{\"foo\": 1}", "foo: unknown key", NULL);
+	expect_error("{\"trials\": 1, \"trials\": 2}", "trials: duplicate key", NULL);
+	expect_error("{\"params\": {\"lr\": 0.1, \"lr\": {\"log\": [1e-4, 1]}}}",
+		     "params.lr: duplicate key", NULL);
+	expect_error("{\"params\": {\"beta\": {\"reverse_log\": [0.9, 0.99], \"when\": "
+		     "{\"optimizer\": \"sgd\", \"optimizer\": \"adam\"}}}}",
+		     "params.beta.when.optimizer: duplicate key", NULL);
+	expect_error("{\"trails\": 5}", "trails: unknown key", "did you mean \"trials\"");
+	expect_error("{\"trials\": 0}", "trials: expected an integer in [1, 1000000], got 0", NULL);
+	expect_error("{\"trials\": 2.5}", "trials: expected an integer", NULL);
+	expect_error("{\"trials\": \"5\"}", "trials: expected an integer", NULL);
+	expect_error("{\"seed\": -1}", "seed:", NULL);
+	expect_error("{\"name\": 3}", "name: expected a non-empty string", NULL);
+	expect_error("{\"search\": \"bayes\"}", "search: expected", "coarse_to_fine");
+	expect_error("{\"points\": 3}", "points: only for search \"grid\"", NULL);
+	expect_error("{\"search\": \"grid\", \"points\": 1}", "points:", NULL);
+	expect_error("{\"rounds\": 3}", "rounds: only for search \"coarse_to_fine\"", NULL);
+	expect_error("{\"search\": \"grid\", \"keep\": 0.5}", "keep: only for", NULL);
+	expect_error("{\"search\": \"coarse_to_fine\", \"keep\": 0}", "keep: expected a number in (0, 1]", NULL);
+	expect_error("{\"search\": \"coarse_to_fine\", \"shrink\": 1}", "shrink: expected a number in (0, 1)", NULL);
+	expect_error("{\"search\": \"coarse_to_fine\", \"rounds\": 1}", "rounds:", NULL);
+	expect_error("{\"search\": \"coarse_to_fine\", \"trials\": 2}", "trials:", "per round");
+	expect_error("{\"objective\": {\"metric\": \"val_acc\", \"mode\": \"maximize\"}}",
+		     "objective.mode", NULL);
+	expect_error("{\"objective\": {\"metrc\": \"val_acc\"}}", "objective.metrc: unknown key", NULL);
+	expect_error("{\"objective\": \"val_acc\"}", "objective: expected an object", NULL);
+	expect_error("{\"task\": \"cnn\"}", "task: expected one of mlp|trivial|bowl|narrow", NULL);
+	expect_error("{\"task\": \"bowl\", \"train\": {\"task\": \"bowl\"}}", "train.task", NULL);
+	expect_error("{\"parallel\": -1}", "parallel: expected an integer >= 0, got -1", NULL);
+	expect_error("{\"retries\": 1.5}", "retries:", NULL);
+	expect_error("{\"timeout\": -3}", "timeout:", ">= 0");
+	expect_error("{\"stall_timeout\": \"1m\"}", "stall_timeout:", NULL);
+	expect_error("{\"memory_mb\": -5}", "memory_mb:", NULL);
+	expect_error("{\"early_stop\": {\"kind\": \"hyperband\"}}", "early_stop.kind", NULL);
+	expect_error("{\"early_stop\": {\"warmup\": 2}}", "early_stop.kind: missing", NULL);
+	expect_error("{\"early_stop\": {\"kind\": \"asha\", \"eta\": 1}}", "early_stop.eta", NULL);
+	expect_error("{\"early_stop\": {\"kind\": \"median\", \"eta\": 3}}", "early_stop.eta",
+		     "asha");
+	expect_error("{\"early_stop\": {\"kind\": \"median\", \"min_epochs\": 0}}",
+		     "early_stop.min_epochs", NULL);
+	expect_error("{\"early_stop\": {\"kind\": \"median\", \"patience\": 3}}",
+		     "early_stop.patience: unknown key", NULL);
+}
+
+static void test_data_train_errors(void)
+{
+	expect_error("{\"data\": {\"datset\": \"idx\"}}", "data.datset: unknown key",
+		     "did you mean \"dataset\"");
+	expect_error("{\"data\": {\"val_fraction\": 1}}", "data.val_fraction: expected a number in [0, 1)",
+		     NULL);
+	expect_error("{\"data\": []}", "data: expected an object", NULL);
+	expect_error("{\"train\": {\"lrr\": 0.1}}", "train.lrr: unknown hyperparameter",
+		     "did you mean \"lr\"");
+	expect_error("{\"train\": {\"xyzzy\": 0.1}}", "train.xyzzy: unknown hyperparameter", NULL);
+	expect_error("{\"train\": {\"seed\": 3}}", "train.seed", "daemon");
+	expect_error("{\"train\": {\"checkpoint\": \"x\"}}", "train.checkpoint", "daemon");
+	expect_error("{\"train\": {\"epochs\": 0}}", "train.epochs: expected a number in [1", NULL);
+	expect_error("{\"train\": {\"optimizer\": \"adamw\"}}", "train.optimizer: expected one of", NULL);
+	expect_error("{\"train\": {\"batch_norm\": 1}}", "train.batch_norm: expected true or false",
+		     NULL);
+}
+
+static void test_param_errors(void)
+{
+	expect_error("{\"params\": {\"lr\": {\"log\": [0.1]}}}",
+		     "params.lr.log: expected two numbers, got 1", NULL);
+	expect_error("{\"params\": {\"lr\": {\"log\": 0.1}}}", "params.lr.log: expected two numbers",
+		     NULL);
+	expect_error("{\"params\": {\"lr\": {\"log\": [0.1, \"x\"]}}}",
+		     "params.lr.log: expected two numbers", NULL);
+	expect_error("{\"params\": {\"lr\": {\"log\": [0.1, 0.001]}}}",
+		     "params.lr.log: bounds out of order (0.1 > 0.001)", NULL);
+	expect_error("{\"params\": {\"lr\": {\"log\": [0.1, 0.1]}}}", "params.lr.log: empty range", NULL);
+	expect_error("{\"params\": {\"lr\": {\"log\": [0, 1]}}}",
+		     "params.lr.log: a log range must be > 0, got [0, 1]", NULL);
+	expect_error("{\"params\": {\"lr\": {\"uniform\": [0, 1]}}}", "params.lr.uniform[0]",
+		     "expected a number > 0, got 0");
+	expect_error("{\"params\": {\"beta\": {\"reverse_log\": [0.9, 1]}}}",
+		     "params.beta.reverse_log: range must lie inside (0, 1), got [0.9, 1]", NULL);
+	expect_error("{\"params\": {\"beta\": {\"reverse_log\": [0, 0.9]}}}",
+		     "params.beta.reverse_log: range must lie inside (0, 1)", NULL);
+	expect_error("{\"params\": {\"batch\": {\"choice\": []}}}", "params.batch.choice: empty choice",
+		     NULL);
+	expect_error("{\"params\": {\"batch\": {\"choice\": 32}}}", "params.batch.choice: expected an array",
+		     NULL);
+	expect_error("{\"params\": {\"batch\": {\"choice\": [32, 64, 32]}}}",
+		     "params.batch.choice[2]: duplicate", NULL);
+	expect_error("{\"params\": {\"batch\": {\"uniform\": [32, 256]}}}",
+		     "params.batch.uniform: batch is an integer hyperparameter: use int or log_int", NULL);
+	expect_error("{\"params\": {\"batch\": {\"log\": [32, 256]}}}",
+		     "params.batch.log: batch is an integer hyperparameter", NULL);
+	expect_error("{\"params\": {\"layers\": {\"int\": [1.5, 4]}}}",
+		     "params.layers.int: bounds must be integers", NULL);
+	expect_error("{\"params\": {\"units\": {\"log_int\": [0, 4]}}}",
+		     "params.units.log_int: a log_int range must be >= 1", NULL);
+	expect_error("{\"params\": {\"dropout\": {\"uniform\": [0, 1.5]}}}",
+		     "params.dropout.uniform[1]: expected a number in [0, 1), got 1.5", NULL);
+	expect_error("{\"params\": {\"epochs\": {\"int\": [0, 5]}}}", "params.epochs.int[0]", NULL);
+	expect_error("{\"params\": {\"optimizer\": {\"choice\": [\"sgd\", \"adam\", \"adamw\"]}}}",
+		     "params.optimizer.choice[2]: expected one of sgd|momentum|rmsprop|adam, got \"adamw\"",
+		     NULL);
+	expect_error("{\"params\": {\"optimizer\": {\"uniform\": [0, 1]}}}",
+		     "params.optimizer.uniform: optimizer is not a number: use choice", NULL);
+	expect_error("{\"params\": {\"lr\": {\"foo\": [1, 2]}}}",
+		     "params.lr.foo: unknown kind (expected uniform, int, log, log_int, reverse_log or choice)",
+		     NULL);
+	expect_error("{\"params\": {\"lr\": {\"log\": [1e-4, 1], \"uniform\": [0.1, 1]}}}",
+		     "params.lr: more than one kind", NULL);
+	expect_error("{\"params\": {\"lr\": {\"when\": {\"optimizer\": \"sgd\"}}}}",
+		     "params.lr: expected one of uniform", NULL);
+	expect_error("{\"params\": {\"lrr\": {\"log\": [1e-4, 1]}}}", "params.lrr: unknown hyperparameter",
+		     "did you mean \"lr\"");
+	expect_error("{\"train\": {\"lr\": 0.1}, \"params\": {\"lr\": {\"log\": [1e-4, 1]}}}",
+		     "params.lr: also fixed in train.lr", NULL);
+	expect_error("{\"params\": {\"seed\": {\"int\": [1, 5]}}}", "params.seed", "daemon");
+	expect_error("{\"params\": {\"checkpoint\": \"x\"}}", "params.checkpoint", NULL);
+	expect_error("{\"params\": {\"task\": {\"choice\": [\"bowl\"]}}}", "params.task", NULL);
+	expect_error("{\"params\": {\"lr\": -1}}", "params.lr: expected a number > 0, got -1", NULL);
+	expect_error("{\"params\": []}", "params: expected an object", NULL);
+	/* plain values and int lists are fixed params */
+	expect_ok("{\"params\": {\"lr\": 0.01, \"hidden\": [64, 32], \"batch_norm\": false}}");
+	expect_ok("{\"params\": {\"lr_decay\": {\"uniform\": [0, 0.5]}, \"l2\": {\"log\": [1e-6, 1e-2]},"
+		  " \"epochs\": {\"log_int\": [1, 64]}, \"activation\": {\"choice\": [\"relu\", \"tanh\"]}}}");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case cases[] = {
+		{"example", test_example},
+		{"defaults", test_defaults},
+		{"grid_trials", test_grid_trials},
+		{"conditions_order", test_conditions_order},
+		{"trial_config", test_trial_config},
+		{"syntax_errors", test_syntax_errors},
+		{"top_level_errors", test_top_level_errors},
+		{"data_train_errors", test_data_train_errors},
+		{"param_errors", test_param_errors},
+		{0},
+	};
+
+	return test_main(argc, argv, cases);
+}
