@@ -1,0 +1,89 @@
+/* fake_worker: a stand-in for caviar-worker that misbehaves on purpose, so the
+ * end-to-end tests can check that the daemon survives and records each fault.
+ * It reads the trial configuration like the real worker (--config -) and
+ * picks its behaviour from the "units" hyperparameter:
+ *   1 normal: 3 epochs of val_loss/val_acc        5 exits 3 with a message on stderr
+ *   2 dies by SIGSEGV after one epoch             6 reports a divergence, exits 4
+ *   3 garbage and over-long lines between epochs  7 exits 0 without any metric
+ *   4 floods 20,000 lines as fast as it can       8 hangs until killed (SIGTERM ignored) */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+static cJSON *read_config(void)
+{
+	static char buf[1 << 16];
+	size_t n = fread(buf, 1, sizeof buf - 1, stdin);
+
+	buf[n] = '\0';
+	return cJSON_Parse(buf);
+}
+
+static void epoch_line(int epoch, double lr)
+{
+	printf("{\"epoch\": %d, \"step\": %d, \"val_loss\": %.6f, \"val_acc\": %.6f}\n", epoch,
+	       epoch * 10, 1.0 / (epoch + lr), 1.0 - 1.0 / (epoch + 1));
+	fflush(stdout);
+}
+
+static void garbage(void)
+{
+	static char longline[100 << 10];
+
+	puts("this is not json");
+	puts("{\"epoch\": \"one\", \"val_loss\": 1}");
+	puts("[1, 2, 3]");
+	puts("{\"val_loss\": 0.5}");
+	memset(longline, 'x', sizeof longline - 1);
+	puts(longline);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	cJSON *cfg = read_config();
+	const cJSON *units = cJSON_GetObjectItemCaseSensitive(cfg, "units");
+	const cJSON *lr = cJSON_GetObjectItemCaseSensitive(cfg, "lr");
+	int mode = cJSON_IsNumber(units) ? units->valueint : 1;
+	double rate = cJSON_IsNumber(lr) ? lr->valuedouble : 0.1;
+
+	(void)argc, (void)argv;
+	cJSON_Delete(cfg);
+	switch (mode) {
+	case 2:
+		epoch_line(1, rate);
+		raise(SIGSEGV);
+		break;
+	case 4:
+		for (int i = 0; i < 20000; i++)
+			printf("{\"epoch\": %d, \"step\": %d, \"train_loss\": %d.5}\n", 1 + i / 1000, i, i);
+		fflush(stdout);
+		return 0;
+	case 5:
+		fprintf(stderr, "fake_worker: data.csv: line 3: label out of range\n");
+		return 3;
+	case 6:
+		epoch_line(1, rate);
+		puts("{\"event\": \"diverged\", \"epoch\": 2, \"step\": 17, \"metric\": \"train_loss\", "
+		     "\"value\": \"nan\"}");
+		return 4;
+	case 7:
+		puts("hello, no metrics here");
+		return 0;
+	case 8:
+		signal(SIGTERM, SIG_IGN);
+		epoch_line(1, rate);
+		for (;;)
+			pause();
+	}
+	for (int e = 1; e <= 3; e++) {
+		if (mode == 3)
+			garbage();
+		epoch_line(e, rate);
+	}
+	return 0;
+}

@@ -1,0 +1,62 @@
+# lib.sh: what every end-to-end test shares. Sourced by the test scripts, which
+# meson runs with CAVIARD, CAVIAR, WORKER and FAKE_WORKER set to the built
+# binaries. Each test gets its own temporary socket, database and cache, a
+# daemon it starts with start_daemon, and a trap that stops it.
+set -u
+
+TMP=$(mktemp -d /tmp/caviar-e2e.XXXXXX)
+SOCK=$TMP/caviard.sock
+DB=$TMP/caviar.db
+export CAVIAR_SOCKET=$SOCK CAVIAR_CACHE_DIR=$TMP/cache
+DAEMON_PID=
+FAILS=0
+
+cleanup() {
+	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+		kill -9 "$DAEMON_PID" 2>/dev/null
+	fi
+	if [ "$FAILS" -ne 0 ] && [ -f "$TMP/daemon.log" ]; then
+		echo "--- daemon log ---"; tail -40 "$TMP/daemon.log"
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# start_daemon [caviard options...]: starts caviard and waits for its socket.
+start_daemon() {
+	"$CAVIARD" --db "$DB" --socket "$SOCK" "$@" 2>>"$TMP/daemon.log" &
+	DAEMON_PID=$!
+	for _ in $(seq 100); do
+		[ -S "$SOCK" ] && return 0
+		sleep 0.05
+	done
+	echo "caviard did not start"; cat "$TMP/daemon.log"; exit 1
+}
+
+# stop_daemon: caviar shutdown, then wait for the process to exit 0.
+stop_daemon() {
+	"$CAVIAR" shutdown >/dev/null || fail "caviar shutdown failed"
+	wait "$DAEMON_PID"; local rc=$?
+	DAEMON_PID=
+	[ "$rc" -eq 0 ] || fail "caviard exited with $rc"
+}
+
+sql() { sqlite3 -batch -noheader "$DB" "$@"; }
+
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+
+# check DESCRIPTION ACTUAL EXPECTED
+check() {
+	if [ "$2" = "$3" ]; then echo "ok   $1"; else fail "$1: got '$2', expected '$3'"; fi
+}
+
+# check_true DESCRIPTION COMMAND...: the command must succeed.
+check_true() {
+	local what=$1; shift
+	if "$@"; then echo "ok   $what"; else fail "$what"; fi
+}
+
+finish() {
+	[ "$FAILS" -eq 0 ] || { echo "$FAILS check(s) failed"; exit 1; }
+	exit 0
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The client's error paths: each prints "caviar: CMD: ..." and exits with its
+# documented code.
+. "$(dirname "$0")/lib.sh"
+
+# expect CODE PATTERN COMMAND...: exit code and a stderr line matching PATTERN.
+expect() {
+	local code=$1 pattern=$2; shift 2
+	local out rc
+	out=$("$@" 2>&1 >/dev/null); rc=$?
+	check "$* -> exit $code" "$rc" "$code"
+	if printf '%s\n' "$out" | grep -qE -- "$pattern"; then echo "ok   message: $pattern"
+	else fail "message '$out' does not match '$pattern'"; fi
+}
+
+printf '{"params": {"lr": {"log": [0.1]}}}' >"$TMP/bad.json"
+printf '{"trials": 3,\n "params": {"lr": {"log": [1e-3, 1e-1]},}}' >"$TMP/syntax.json"
+printf '{"trials": 2, "params": {"lrr": {"log": [1e-3, 1e-1]}}}' >"$TMP/typo.json"
+printf '{"trials": 2, "train": {"epochs": 1}, "params": {"lr": {"log": [1e-3, 1e-1]}}}' >"$TMP/good.json"
+
+expect 4 "^caviar: validate: $TMP/bad.json: params.lr.log: expected two numbers" "$CAVIAR" validate "$TMP/bad.json"
+expect 4 "^caviar: validate: $TMP/syntax.json: .*line 2" "$CAVIAR" validate "$TMP/syntax.json"
+expect 4 "^caviar: submit: $TMP/typo.json: params.lrr: unknown" "$CAVIAR" submit "$TMP/typo.json"
+expect 4 "^caviar: validate: $TMP/missing.json: No such file" "$CAVIAR" validate "$TMP/missing.json"
+expect 3 "no daemon is running at $SOCK; start one with 'caviard" "$CAVIAR" ls
+expect 2 "unknown command 'frobnicate'" "$CAVIAR" frobnicate
+expect 2 "^caviar: top: missing argument" "$CAVIAR" top
+expect 2 "^caviar: top: x: expected a sweep id" "$CAVIAR" top x
+expect 2 "^caviar: ls: unknown option --bogus" "$CAVIAR" ls --bogus
+check "validate accepts a good spec" "$("$CAVIAR" validate "$TMP/good.json" >/dev/null; echo $?)" 0
+check "sample needs no daemon" "$("$CAVIAR" sample "$TMP/good.json" --csv | head -1)" "#,lr"
+check "--help exits 0" "$("$CAVIAR" --help >/dev/null; echo $?)" 0
+check "COMMAND --help exits 0" "$("$CAVIAR" top --help | head -1)" "usage: caviar top SWEEP [-n K]"
+
+start_daemon --slots 1
+expect 1 "^caviar: top: no sweep 42" "$CAVIAR" top 42
+expect 1 "^caviar: wait: no sweep 42" "$CAVIAR" wait 42
+expect 1 "^caviar: cancel: sweep 42 is not running" "$CAVIAR" cancel 42
+# A client that sends garbage, or a huge request, or hangs up mid-request: the daemon carries on.
+reply=$(printf 'not json\n' | python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"not json\n")
+print(s.makefile().readline().strip())' "$SOCK")
+check "garbage request gets an error reply" "$reply" '{"ok":false,"error":"request is not valid JSON"}'
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"{\"cmd\": \"submit\", \"spec\": {\"na"); s.close()' "$SOCK"
+reply=$(python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"x" * (2 << 20) + b"\n{\"cmd\":\"status\"}\n")
+f = s.makefile(); print(f.readline().strip()[:39]); print(f.readline().strip()[:10])' "$SOCK")
+check "an over-long request is refused, the next one served" "$reply" $'{"ok":false,"error":"request of 2097152\n{"ok":true'
+check_true "the daemon is alive after bad clients" "$CAVIAR" status
+stop_daemon
+finish
