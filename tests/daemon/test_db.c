@@ -1,0 +1,180 @@
+/* test_db: schema migration, batched writes that survive a failed flush,
+ * crash recovery, and the documented views. */
+#include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "test.h"
+
+static char path[64];
+
+static void open_fresh(struct db *db)
+{
+	char err[512];
+
+	snprintf(path, sizeof path, "/tmp/caviar-test-db.XXXXXX");
+	close(mkstemp(path));
+	unlink(path);
+	CHECK(db_open(db, path, err, sizeof err) == 0);
+}
+
+static void cleanup(struct db *db)
+{
+	char wal[80], shm[80];
+
+	db_close(db);
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	snprintf(shm, sizeof shm, "%s-shm", path);
+	unlink(path);
+	unlink(wal);
+	unlink(shm);
+}
+
+static int64_t scalar(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return -2;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* A sweep with two trials; returns the trial ids. */
+static void make_sweep(struct db *db, int64_t *t1, int64_t *t2)
+{
+	char err[512];
+	int64_t sweep;
+
+	CHECK(db_insert_sweep(db, "s", "{}", "random", 7, "val_acc", 1, 2, 1000.0, &sweep, err,
+			      sizeof err) == 0);
+	CHECK(db_insert_trial(db, sweep, 0, 0, "{\"lr\": 0.1}", 1, t1, err, sizeof err) == 0);
+	CHECK(db_insert_trial(db, sweep, 1, 0, "{\"lr\": 0.01}", 2, t2, err, sizeof err) == 0);
+}
+
+static void test_migrate(void)
+{
+	struct db db;
+	char err[512];
+
+	open_fresh(&db);
+	CHECK(scalar(&db, "PRAGMA user_version") == 1);
+	CHECK(scalar(&db, "SELECT count(*) FROM sqlite_master WHERE type = 'view'") == 4);
+	db_close(&db);
+	CHECK(db_open(&db, path, err, sizeof err) == 0); /* reopening migrates nothing */
+	CHECK(scalar(&db, "PRAGMA user_version") == 1);
+	sqlite3_exec(db.h, "PRAGMA user_version = 99", NULL, NULL, NULL);
+	db_close(&db);
+	CHECK(db_open(&db, path, err, sizeof err) < 0);
+	CHECK_CONTAINS(err, "newer than this caviard");
+	cleanup(&db);
+}
+
+static void test_batched_points(void)
+{
+	struct db db;
+	char err[512];
+	int64_t t1, t2;
+	struct trial_row row = {.status = "done", .exit_code = 0, .epochs = 2, .best_value = 0.9,
+				.best_epoch = 2, .reason = "finished"};
+
+	open_fresh(&db);
+	make_sweep(&db, &t1, &t2);
+	for (int e = 1; e <= 2; e++) {
+		db_point_add(&db, t1, "val_acc", e, e * 10, 0.8 + e * 0.05, 1000.0 + e);
+		db_point_add(&db, t1, "val_loss", e, e * 10, 1.0 / e, 1000.0 + e);
+	}
+	db_point_add(&db, t1, "val_acc", 2, 20, 0.9, 1003); /* same key again: replaces */
+	row.id = t1;
+	db_trial_update(&db, &row);
+	CHECK(db_pending(&db) == 6);
+	CHECK(scalar(&db, "SELECT count(*) FROM points") == 0); /* nothing until the flush */
+	CHECK(db_flush(&db, err, sizeof err) == 0);
+	CHECK(db_pending(&db) == 0);
+	CHECK(scalar(&db, "SELECT count(*) FROM points") == 4);
+	CHECK(scalar(&db, "SELECT count(*) FROM leaderboard") == 1);
+	CHECK(scalar(&db, "SELECT done FROM sweep_progress") == 1);
+	CHECK(scalar(&db, "SELECT queued FROM sweep_progress") == 1);
+	CHECK(scalar(&db, "SELECT count(*) FROM curves WHERE number = 0") == 4);
+	cleanup(&db);
+}
+
+static void test_failed_flush_keeps_points(void)
+{
+	struct db db, reader;
+	char err[512];
+	int64_t t1, t2;
+
+	open_fresh(&db);
+	make_sweep(&db, &t1, &t2);
+	db_point_add(&db, t1, "val_acc", 1, 1, 0.5, 1);
+	/* Another connection holds the write lock: the flush fails, points stay queued. */
+	CHECK(sqlite3_open(path, &reader.h) == SQLITE_OK);
+	CHECK(sqlite3_exec(reader.h, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(db_flush(&db, err, sizeof err) < 0);
+	CHECK_CONTAINS(err, "locked");
+	CHECK(db_pending(&db) == 1);
+	sqlite3_exec(reader.h, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(reader.h);
+	CHECK(db_flush(&db, err, sizeof err) == 0);
+	CHECK(scalar(&db, "SELECT count(*) FROM points") == 1);
+	cleanup(&db);
+}
+
+static void test_recover(void)
+{
+	struct db db;
+	char err[512];
+	int64_t t1, t2;
+	struct trial_row row = {.status = "running", .exit_code = -1, .attempts = 1, .pid = 4242,
+				.started_at = 5, .best_value = NAN};
+
+	open_fresh(&db);
+	make_sweep(&db, &t1, &t2);
+	row.id = t1;
+	db_trial_update(&db, &row);
+	db_point_add(&db, t1, "val_acc", 1, 1, 0.5, 1);
+	CHECK(db_flush(&db, err, sizeof err) == 0);
+	CHECK(db_recover(&db, err, sizeof err) == 1);
+	CHECK(scalar(&db, "SELECT count(*) FROM trials WHERE status = 'queued'") == 2);
+	CHECK(scalar(&db, "SELECT count(*) FROM points") == 0);
+	CHECK(scalar(&db, "SELECT attempts FROM trials WHERE pid IS NULL AND number = 0") == 1);
+	cleanup(&db);
+}
+
+static void test_query(void)
+{
+	struct db db;
+	char err[512];
+	int64_t t1, t2, sweep = 1;
+	cJSON *rows;
+
+	open_fresh(&db);
+	make_sweep(&db, &t1, &t2);
+	rows = db_query(&db, Q_QUEUED_TRIALS, &sweep, 1, err, sizeof err);
+	CHECK(cJSON_GetArraySize(rows) == 2);
+	cJSON_Delete(rows);
+	rows = db_query(&db, Q_TRIAL_START, &t2, 1, err, sizeof err);
+	CHECK(rows && cJSON_IsObject(cJSON_GetObjectItem(rows->child, "params")));
+	CHECK_NEAR(cJSON_GetObjectItem(cJSON_GetObjectItem(rows->child, "params"), "lr")->valuedouble,
+		   0.01, 0);
+	cJSON_Delete(rows);
+	cleanup(&db);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case cases[] = {
+		{"migrate", test_migrate},
+		{"batched_points", test_batched_points},
+		{"failed_flush_keeps_points", test_failed_flush_keeps_points},
+		{"recover", test_recover},
+		{"query", test_query},
+		{NULL, NULL},
+	};
+	return test_main(argc, argv, cases);
+}
