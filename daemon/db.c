@@ -365,17 +365,21 @@ int db_recover(struct db *db, char *err, size_t errlen)
 		return -1;
 	if (exec(db,
 		 "UPDATE trials SET status = 'queued', pid = NULL, epochs = 0, best_value = NULL,"
-		 " best_epoch = NULL WHERE status = 'running';"
-		 "DELETE FROM points WHERE trial_id IN"
-		 " (SELECT id FROM trials WHERE status = 'queued');",
-		 err, errlen) < 0) {
-		db_rollback(db);
-		return -1;
-	}
+		 " best_epoch = NULL WHERE status = 'running'",
+		 err, errlen) < 0)
+		goto error;
 	n = sqlite3_changes(db->h);
+	if (exec(db,
+		 "DELETE FROM points WHERE trial_id IN"
+		 " (SELECT id FROM trials WHERE status = 'queued')",
+		 err, errlen) < 0)
+		goto error;
 	if (db_commit(db, err, errlen) < 0)
 		return -1;
 	return n;
+error:
+	db_rollback(db);
+	return -1;
 }
 
 static const char *const query_sql[Q_COUNT] = {

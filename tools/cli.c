@@ -231,7 +231,8 @@ int cli_options(struct cli *cli, const struct command *cmd, int argc, char **arg
 	while (own && own[n_own].name)
 		n_own++;
 	all = xcalloc(n_own + n_common + 1, sizeof *all);
-	memcpy(all, own, n_own * sizeof *all);
+	if (n_own)
+		memcpy(all, own, n_own * sizeof *all);
 	memcpy(all + n_own, common, sizeof common);
 	optind = 1;
 	opterr = 0;

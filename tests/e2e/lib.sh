@@ -16,18 +16,19 @@ cleanup() {
 		kill -9 "$DAEMON_PID" 2>/dev/null
 	fi
 	if [ "$FAILS" -ne 0 ] && [ -f "$TMP/daemon.log" ]; then
-		echo "--- daemon log ---"; tail -40 "$TMP/daemon.log"
+		echo "--- daemon log ---"; tail -60 "$TMP/daemon.log"
 	fi
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-# start_daemon [caviard options...]: starts caviard and waits for its socket.
+# start_daemon [caviard options...]: starts caviard and waits until it answers
+# (a stale socket file left by a killed daemon does not count).
 start_daemon() {
 	"$CAVIARD" --db "$DB" --socket "$SOCK" "$@" 2>>"$TMP/daemon.log" &
 	DAEMON_PID=$!
-	for _ in $(seq 100); do
-		[ -S "$SOCK" ] && return 0
+	for _ in $(seq 200); do
+		"$CAVIAR" status >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done
 	echo "caviard did not start"; cat "$TMP/daemon.log"; exit 1
@@ -35,7 +36,10 @@ start_daemon() {
 
 # stop_daemon: caviar shutdown, then wait for the process to exit 0.
 stop_daemon() {
-	"$CAVIAR" shutdown >/dev/null || fail "caviar shutdown failed"
+	if ! "$CAVIAR" shutdown >/dev/null; then
+		fail "caviar shutdown failed"
+		kill -9 "$DAEMON_PID"
+	fi
 	wait "$DAEMON_PID"; local rc=$?
 	DAEMON_PID=
 	[ "$rc" -eq 0 ] || fail "caviard exited with $rc"

@@ -16,9 +16,12 @@ sleep 1.2
 done_before=$(sql "SELECT count(*) FROM trials WHERE status = 'done'")
 points_done_before=$(sql "SELECT count(*) FROM points p JOIN trials t ON t.id = p.trial_id WHERE t.status = 'done'")
 kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
-check "a trial was running at the kill" "$(sql "SELECT count(*) > 0 FROM trials WHERE status = 'running'")" 1
+running=$(sql "SELECT count(*) FROM trials WHERE status = 'running'")
+check_true "a trial was running at the kill ($running)" test "$running" -gt 0
 
 start_daemon --slots 2
+check_true "the restart requeues exactly the interrupted trials" \
+	grep -q "caviard: $running trials\? interrupted by the last stop queued again" "$TMP/daemon.log"
 check "no trial left running after recovery" \
 	"$(sql "SELECT count(*) FROM trials WHERE status = 'running' AND started_at < (SELECT max(created_at) FROM sweeps)")" 0
 "$CAVIAR" wait "$id"
