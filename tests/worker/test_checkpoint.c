@@ -1,0 +1,172 @@
+/* test_checkpoint: round trip of state and arrays, the atomic write (no .tmp
+ * left), and every way a load must refuse: missing (not an error), another
+ * configuration, another model shape, truncation, a flipped byte. */
+#include <limits.h>
+
+#include "checkpoint.h"
+#include "exitcodes.h"
+#include "wtest.h"
+
+static char dir[128], path[PATH_MAX];
+static float a0[5], a1[8], a2[1];
+
+static void setup(struct ckpt_state *s, struct ckpt_array arr[3])
+{
+	struct rng r;
+
+	rng_seed(&r, 77);
+	wt_fill(a0, 5, &r);
+	wt_fill(a1, 8, &r);
+	a2[0] = 3.5f;
+	memset(s, 0, sizeof *s);
+	s->config_hash = 0x1234abcdull;
+	s->epoch_done = 3;
+	s->step = 1266;
+	s->opt_t = 1266;
+	s->lr = 0.001;
+	s->rng = r;
+	arr[0] = (struct ckpt_array){a0, 5};
+	arr[1] = (struct ckpt_array){a1, 8};
+	arr[2] = (struct ckpt_array){a2, 1};
+}
+
+static void save_default(void)
+{
+	struct ckpt_state s;
+	struct ckpt_array arr[3];
+	char err[256] = "";
+
+	setup(&s, arr);
+	CHECK(checkpoint_save(path, &s, arr, 3, err, sizeof err) == 0);
+}
+
+static void test_round_trip(void)
+{
+	struct ckpt_state s, got;
+	struct ckpt_array arr[3];
+	float b0[5], b1[8], b2[1];
+	struct ckpt_array out[3] = {{b0, 5}, {b1, 8}, {b2, 1}};
+	char err[256] = "", tmp[PATH_MAX + 64];
+
+	setup(&s, arr);
+	CHECK(checkpoint_save(path, &s, arr, 3, err, sizeof err) == 0);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	CHECK(access(tmp, F_OK) != 0);
+	CHECK(checkpoint_load(path, s.config_hash, &got, out, 3, err, sizeof err) == 0);
+	CHECK(got.epoch_done == 3 && got.step == 1266 && got.opt_t == 1266);
+	CHECK(got.lr == 0.001 && got.config_hash == s.config_hash);
+	CHECK(memcmp(got.rng.s, s.rng.s, sizeof s.rng.s) == 0);
+	CHECK(memcmp(b0, a0, sizeof a0) == 0 && memcmp(b1, a1, sizeof a1) == 0 && b2[0] == 3.5f);
+	/* overwriting an existing checkpoint works too */
+	s.epoch_done = 4;
+	CHECK(checkpoint_save(path, &s, arr, 3, err, sizeof err) == 0);
+	CHECK(checkpoint_load(path, s.config_hash, &got, out, 3, err, sizeof err) == 0);
+	CHECK(got.epoch_done == 4);
+}
+
+static void test_missing(void)
+{
+	struct ckpt_state s;
+	struct ckpt_array arr[3];
+	char err[256] = "", p[PATH_MAX + 64];
+
+	setup(&s, arr);
+	snprintf(p, sizeof p, "%s/nothing", dir);
+	CHECK(checkpoint_load(p, 1, &s, arr, 3, err, sizeof err) ==
+	      CKPT_MISSING);
+	/* an unwritable place fails with an i/o error */
+	CHECK(checkpoint_save("/nonexistent-dir/x.ckpt", &s, arr, 3, err, sizeof err) ==
+	      WORKER_EXIT_IO);
+	CHECK_CONTAINS(err, "/nonexistent-dir/x.ckpt");
+}
+
+static void test_other_config(void)
+{
+	struct ckpt_state s;
+	struct ckpt_array arr[3];
+	char err[256] = "";
+
+	save_default();
+	setup(&s, arr);
+	CHECK(checkpoint_load(path, 999, &s, arr, 3, err, sizeof err) == WORKER_EXIT_CONFIG);
+	CHECK_CONTAINS(err, "another configuration");
+	CHECK_CONTAINS(err, path);
+}
+
+static void test_other_shape(void)
+{
+	struct ckpt_state s;
+	struct ckpt_array arr[3];
+	float big[9];
+	char err[256] = "";
+
+	save_default();
+	setup(&s, arr);
+	arr[1] = (struct ckpt_array){big, 9};
+	CHECK(checkpoint_load(path, s.config_hash, &s, arr, 3, err, sizeof err) == WORKER_EXIT_IO);
+	CHECK_CONTAINS(err, "corrupt");
+}
+
+static void test_truncated(void)
+{
+	struct ckpt_state s;
+	struct ckpt_array arr[3];
+	char err[256] = "";
+	struct stat st;
+
+	save_default();
+	stat(path, &st);
+	CHECK(truncate(path, st.st_size - 6) == 0);
+	setup(&s, arr);
+	CHECK(checkpoint_load(path, s.config_hash, &s, arr, 3, err, sizeof err) == WORKER_EXIT_IO);
+	CHECK_CONTAINS(err, "truncated");
+	CHECK(truncate(path, 10) == 0);
+	CHECK(checkpoint_load(path, s.config_hash, &s, arr, 3, err, sizeof err) == WORKER_EXIT_IO);
+	CHECK(truncate(path, 0) == 0);
+	CHECK(checkpoint_load(path, s.config_hash, &s, arr, 3, err, sizeof err) == WORKER_EXIT_IO);
+	CHECK_CONTAINS(err, "truncated");
+}
+
+static void test_flipped_byte(void)
+{
+	struct ckpt_state s;
+	struct ckpt_array arr[3];
+	char err[256] = "";
+	struct stat st;
+	FILE *f;
+
+	save_default();
+	stat(path, &st);
+	f = fopen(path, "r+b");
+	fseek(f, st.st_size - 12, SEEK_SET); /* inside the last float array */
+	fputc(0x5a, f);
+	fclose(f);
+	setup(&s, arr);
+	CHECK(checkpoint_load(path, s.config_hash, &s, arr, 3, err, sizeof err) == WORKER_EXIT_IO);
+	CHECK_CONTAINS(err, "CRC");
+	f = fopen(path, "r+b"); /* and garbage instead of the magic */
+	fputc('X', f);
+	fclose(f);
+	CHECK(checkpoint_load(path, s.config_hash, &s, arr, 3, err, sizeof err) == WORKER_EXIT_IO);
+	CHECK_CONTAINS(err, "not a caviar checkpoint");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case cases[] = {
+		{"round_trip", test_round_trip},
+		{"missing", test_missing},
+		{"other_config", test_other_config},
+		{"other_shape", test_other_shape},
+		{"truncated", test_truncated},
+		{"flipped_byte", test_flipped_byte},
+		{0},
+	};
+	int rc;
+
+	wt_tmpdir(dir, sizeof dir, "caviar-ckpt");
+	snprintf(path, sizeof path, "%s/trial.ckpt", dir);
+	rc = test_main(argc, argv, cases);
+	wt_rmdir(dir);
+	return rc;
+}

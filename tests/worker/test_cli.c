@@ -1,0 +1,288 @@
+/* test_cli: runs the real caviar-worker binary (argv[1]) end to end: --help,
+ * --version, usage and configuration errors (message and exit code), a
+ * training run on a tiny generated CSV data set through stdin and through a
+ * file, a data error, divergence, a synthetic task, and SIGTERM mid-run. */
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+
+#include "exitcodes.h"
+#include "wtest.h"
+
+static const char *worker;
+static char dir[128];
+
+/* dir/name into out */
+static const char *in_dir(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", dir, name);
+	return out;
+}
+
+static char *read_file(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	char *s = fd >= 0 ? wt_slurp(fd) : NULL;
+
+	if (fd >= 0)
+		close(fd);
+	return s;
+}
+
+/* Runs worker with args (NULL-terminated, at most 6) and stdin_text; returns
+ * the exit status, stdout and stderr in *out and *err (caller frees). */
+static int spawn(const char *const *args, const char *stdin_text, char **out, char **err)
+{
+	char pin[PATH_MAX + 16], pout[PATH_MAX + 16], perr[PATH_MAX + 16];
+	const char *argv[8] = {worker};
+	FILE *f;
+	pid_t pid;
+	int ws;
+
+	for (int i = 0; args[i] && i < 6; i++)
+		argv[i + 1] = args[i];
+	f = fopen(in_dir(pin, sizeof pin, "stdin"), "w");
+	fputs(stdin_text ? stdin_text : "", f);
+	fclose(f);
+	in_dir(pout, sizeof pout, "stdout");
+	in_dir(perr, sizeof perr, "stderr");
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		freopen(pin, "r", stdin);
+		freopen(pout, "w", stdout);
+		freopen(perr, "w", stderr);
+		execv(worker, (char *const *)argv);
+		_exit(127);
+	}
+	waitpid(pid, &ws, 0);
+	*out = read_file(pout);
+	*err = read_file(perr);
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
+/* Runs `--config -` with json on stdin. */
+static int run_stdin(const char *json, char **out, char **err)
+{
+	static const char *const args[] = {"--config", "-", NULL};
+
+	return spawn(args, json, out, err);
+}
+
+/* Writes a CSV of n rows (label, 4 features) from the blobs of wtest.h. */
+static void write_csv(const char *name, int n, uint64_t seed)
+{
+	char path[PATH_MAX + 16];
+	struct dataset ds;
+	FILE *f = fopen(in_dir(path, sizeof path, name), "w");
+
+	wt_dataset(&ds, n, 4, 3, seed);
+	fprintf(f, "label,a,b,c,d\n");
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%d,%.6f,%.6f,%.6f,%.6f\n", ds.y[i], ds.x[i * 4], ds.x[i * 4 + 1],
+			ds.x[i * 4 + 2], ds.x[i * 4 + 3]);
+	fclose(f);
+	wt_dataset_free(&ds);
+}
+
+/* A configuration training on the CSV files, with extra keys in front. */
+static const char *csv_config(char *buf, size_t n, const char *extra)
+{
+	snprintf(buf, n,
+		 "{%s\"hidden\": [8], \"batch\": 16, \"lr\": 0.01, \"data\": {\"dataset\": \"csv\","
+		 "\"train_csv\": \"%s/train.csv\", \"test_csv\": \"%s/test.csv\","
+		 "\"val_fraction\": 0.2, \"cache_dir\": \"%s/cache\"}}",
+		 extra, dir, dir, dir);
+	return buf;
+}
+
+static void test_help_version(void)
+{
+	static const char *const help[] = {"--help", NULL}, *const version[] = {"--version", NULL};
+	char *out, *err;
+
+	CHECK(spawn(help, NULL, &out, &err) == 0);
+	CHECK_CONTAINS(out, "usage: caviar-worker --config FILE");
+	CHECK_CONTAINS(out, "bn_momentum");
+	free(out), free(err);
+	CHECK(spawn(version, NULL, &out, &err) == 0);
+	CHECK(strncmp(out, "caviar-worker ", 14) == 0);
+	free(out), free(err);
+}
+
+static void test_usage_errors(void)
+{
+	static const char *const none[] = {NULL}, *const bogus[] = {"--frobnicate", NULL};
+	static const char *const missing[] = {"--config", "/nonexistent/cfg.json", NULL};
+	char *out, *err;
+
+	CHECK(spawn(none, NULL, &out, &err) == WORKER_EXIT_CONFIG);
+	CHECK_CONTAINS(err, "--config");
+	CHECK_CONTAINS(err, "try 'caviar-worker --help'");
+	free(out), free(err);
+	CHECK(spawn(bogus, NULL, &out, &err) == WORKER_EXIT_CONFIG);
+	CHECK_CONTAINS(err, "--frobnicate");
+	free(out), free(err);
+	CHECK(spawn(missing, NULL, &out, &err) == WORKER_EXIT_CONFIG);
+	CHECK_CONTAINS(err, "/nonexistent/cfg.json");
+	free(out), free(err);
+}
+
+static void test_config_errors(void)
+{
+	char *out, *err;
+
+	CHECK(run_stdin("{\"lr\": -1}", &out, &err) == WORKER_EXIT_CONFIG);
+	CHECK_STR(err, "caviar-worker: config: lr: expected a number > 0, got -1\n");
+	CHECK_STR(out, "");
+	free(out), free(err);
+	CHECK(run_stdin("{\"epochs\": 3, \"learning_rate\": 0.1}", &out, &err) ==
+	      WORKER_EXIT_CONFIG);
+	CHECK_STR(err, "caviar-worker: config: learning_rate: unknown key\n");
+	free(out), free(err);
+	CHECK(run_stdin("{\"data\": {\"dataset\": \"parquet\"}}", &out, &err) ==
+	      WORKER_EXIT_CONFIG);
+	CHECK_CONTAINS(err, "caviar-worker: config: data.dataset: expected one of");
+	free(out), free(err);
+	CHECK(run_stdin("{\"lr\": 0.1,", &out, &err) == WORKER_EXIT_CONFIG);
+	CHECK_CONTAINS(err, "invalid JSON");
+	free(out), free(err);
+}
+
+static void test_train_stdin(void)
+{
+	char json[PATH_MAX * 4];
+	char *out, *err;
+
+	CHECK(run_stdin(csv_config(json, sizeof json, "\"epochs\": 3, "), &out, &err) == 0);
+	CHECK_STR(err, "");
+	CHECK(wt_count_lines(out, "\"val_acc\"") == 3);
+	CHECK(strncmp(out, "{\"epoch\":1,\"step\":", 18) == 0);
+	CHECK_CONTAINS(out, "{\"epoch\":3,\"test_loss\":");
+	free(out), free(err);
+}
+
+static void test_train_file(void)
+{
+	static const char *args[3] = {"--config", NULL, NULL};
+	char json[PATH_MAX * 4], path[PATH_MAX + 16];
+	char *out, *err, *out2, *err2;
+	FILE *f = fopen(in_dir(path, sizeof path, "cfg.json"), "w");
+
+	fputs(csv_config(json, sizeof json, "\"epochs\": 2, \"dropout\": 0.1, "), f);
+	fclose(f);
+	args[1] = path;
+	CHECK(spawn(args, NULL, &out, &err) == 0);
+	CHECK(wt_count_lines(out, "\"train_acc\"") == 2);
+	/* the same configuration on stdin gives the same curve */
+	CHECK(run_stdin(json, &out2, &err2) == 0);
+	wt_strip_elapsed(out);
+	wt_strip_elapsed(out2);
+	CHECK_STR(out, out2);
+	free(out), free(err), free(out2), free(err2);
+}
+
+static void test_data_error(void)
+{
+	char json[PATH_MAX * 2];
+	char *out, *err;
+
+	snprintf(json, sizeof json, "{\"data\": {\"dataset\": \"csv\", \"train_csv\": "
+		 "\"%s/missing.csv\", \"cache_dir\": \"%s/cache\"}}", dir, dir);
+	CHECK(run_stdin(json, &out, &err) == WORKER_EXIT_DATA);
+	CHECK_CONTAINS(err, "missing.csv");
+	free(out), free(err);
+}
+
+static void test_diverged(void)
+{
+	char json[PATH_MAX * 4];
+	char *out, *err;
+
+	csv_config(json, sizeof json, "\"epochs\": 2, \"optimizer\": \"sgd\", "
+		   "\"batch_norm\": false, \"lr\": 1e15, ");
+	/* csv_config's own "lr" comes second: drop it to keep one lr */
+	memcpy(strstr(json, "\"lr\": 0.01,"), "           ", 11);
+	CHECK(run_stdin(json, &out, &err) == WORKER_EXIT_DIVERGED);
+	CHECK_CONTAINS(out, "\"event\":\"diverged\"");
+	free(out), free(err);
+}
+
+static void test_synthetic(void)
+{
+	char *out, *err;
+
+	CHECK(run_stdin("{\"task\": \"trivial\", \"epochs\": 3}", &out, &err) == 0);
+	CHECK(wt_count_lines(out, "\"epoch\"") >= 3);
+	free(out), free(err);
+}
+
+/* SIGTERM after the first epoch line: "stopped", exit 6, checkpoint resumable */
+static void test_sigterm(void)
+{
+	char json[PATH_MAX * 4], extra[PATH_MAX + 128], line[4096];
+	int in[2], outp[2], ws;
+	pid_t pid;
+	FILE *f;
+	char *rest;
+
+	snprintf(extra, sizeof extra, "\"epochs\": 100000, \"checkpoint\": \"%s/sig.ckpt\", ", dir);
+	csv_config(json, sizeof json, extra);
+	if (pipe(in) < 0 || pipe(outp) < 0)
+		return;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(outp[1], 1);
+		close(in[1]);
+		close(outp[0]);
+		execl(worker, worker, "--config", "-", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(outp[1]);
+	CHECK(write(in[1], json, strlen(json)) == (ssize_t)strlen(json));
+	close(in[1]);
+	f = fdopen(outp[0], "r");
+	CHECK(fgets(line, sizeof line, f) != NULL);
+	CHECK(strncmp(line, "{\"epoch\":1,", 11) == 0);
+	kill(pid, SIGTERM);
+	rest = wt_slurp(fileno(f));
+	fclose(f);
+	waitpid(pid, &ws, 0);
+	CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == WORKER_EXIT_STOPPED);
+	CHECK_CONTAINS(rest, "{\"event\":\"stopped\",\"epoch\":");
+	free(rest);
+	in_dir(line, sizeof line, "sig.ckpt");
+	CHECK(access(line, F_OK) == 0);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case cases[] = {
+		{"help_version", test_help_version},
+		{"usage_errors", test_usage_errors},
+		{"config_errors", test_config_errors},
+		{"train_stdin", test_train_stdin},
+		{"train_file", test_train_file},
+		{"data_error", test_data_error},
+		{"diverged", test_diverged},
+		{"synthetic", test_synthetic},
+		{"sigterm", test_sigterm},
+		{0},
+	};
+	int rc;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: test_cli PATH-TO-caviar-worker [CASE]\n");
+		return 1;
+	}
+	worker = argv[1];
+	wt_tmpdir(dir, sizeof dir, "caviar-cli");
+	write_csv("train.csv", 200, 1);
+	write_csv("test.csv", 50, 3);
+	rc = test_main(argc - 1, argv + 1, cases);
+	wt_rmdir(dir);
+	return rc;
+}

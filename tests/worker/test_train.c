@@ -1,0 +1,406 @@
+/* test_train: the training loop on small in-memory data sets (Gaussian blobs).
+ * Configuration checks and messages, the config hash, learning, the record
+ * format, determinism, exact resume from a checkpoint, divergence, report_every,
+ * missing splits, stop requests, and refusing foreign or corrupt checkpoints.
+ * Each run happens in a forked child with stdout captured. */
+#include <cblas.h>
+#include <limits.h>
+#include <signal.h>
+
+#include "errbuf.h"
+#include "exitcodes.h"
+#include "stop.h"
+#include "train.h"
+#include "wtest.h"
+
+static struct data D;        /* 300 train, 60 val, 60 test, 8 features, 3 classes */
+static char dir[128];
+
+struct job {
+	const char *json;
+	const struct data *d;
+	int sigterm; /* raise SIGTERM before training (a stop request) */
+};
+
+static int run_job(void *arg)
+{
+	struct job *j = arg;
+	cJSON *cfg = cJSON_Parse(j->json);
+	struct train_config tc;
+	char err[ERRBUF_LEN] = "";
+	int rc;
+
+	if (!cfg || train_config_check(cfg, err, sizeof err) < 0) {
+		fprintf(stderr, "config: %s\n", err);
+		return WORKER_EXIT_CONFIG;
+	}
+	train_config_init(&tc, cfg);
+	if (j->sigterm) {
+		stop_install();
+		raise(SIGTERM);
+	}
+	rc = train_run(&tc, j->d, err, sizeof err);
+	if (rc && err[0])
+		fprintf(stderr, "train: %s\n", err);
+	train_config_finish(&tc);
+	cJSON_Delete(cfg);
+	return rc;
+}
+
+/* Trains per json on D; returns the output (caller frees), status in *rc. */
+static char *run(const char *json, int *rc)
+{
+	struct job j = {json, &D, 0};
+
+	return wt_capture(run_job, &j, rc);
+}
+
+/* A json configuration with the checkpoint at dir/name, from fmt with one %s. */
+static const char *with_ckpt(char *buf, size_t n, const char *fmt, const char *name)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	snprintf(buf, n, fmt, path);
+	return buf;
+}
+
+/* ---- configuration ---------------------------------------------------------------- */
+
+static void expect_error(const char *json, const char *msg)
+{
+	cJSON *cfg = cJSON_Parse(json);
+	char err[ERRBUF_LEN] = "";
+
+	CHECK(cfg != NULL);
+	CHECK(train_config_check(cfg, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, msg);
+	cJSON_Delete(cfg);
+}
+
+static void test_config_errors(void)
+{
+	expect_error("{\"lr\": -1}", "lr: expected a number > 0, got -1");
+	expect_error("{\"epochs\": 2, \"lrr\": 0.1}", "lrr: unknown key");
+	expect_error("{\"optimizer\": \"adagrad\"}", "optimizer: expected one of");
+	expect_error("{\"batch\": 0.5}", "batch: expected an integer");
+	expect_error("{\"hidden\": []}", "hidden: expected a non-empty array");
+	expect_error("{\"hidden\": [8, -1]}", "hidden:");
+	expect_error("{\"batch_norm\": 1}", "batch_norm: expected true or false");
+	expect_error("{\"data\": 5}", "data: expected an object");
+	expect_error("{\"data\": {\"bogus\": 1}}", "data.bogus: unknown key");
+	expect_error("{\"data\": {\"val_fraction\": 1}}", "data.val_fraction:");
+	expect_error("[1, 2]", "expected a JSON object");
+	expect_error("{\"checkpoint\": \"\"}", "checkpoint: expected a file name");
+	expect_error("{\"lr\": 0.1, \"batch\": 8, \"lr\": 0.2}", "lr: duplicate key");
+}
+
+static void test_config_read(void)
+{
+	cJSON *cfg = cJSON_Parse("{\"hidden\": [7, 5, 3], \"optimizer\": \"rmsprop\","
+				 "\"activation\": \"tanh\", \"decay_schedule\": \"step\","
+				 "\"checkpoint\": \"/x/y\", \"seed\": 12, \"dropout\": null}");
+	struct train_config tc;
+	char err[ERRBUF_LEN];
+
+	CHECK(train_config_check(cfg, err, sizeof err) == 0); /* null means absent */
+	train_config_init(&tc, cfg);
+	CHECK(tc.model.n_hidden == 3 && tc.hidden[0] == 7 && tc.hidden[2] == 3);
+	CHECK(tc.opt.kind == OPTIM_RMSPROP && tc.model.act == ACT_TANH);
+	CHECK(tc.sched.kind == LR_STEP && tc.seed == 12);
+	CHECK_STR(tc.checkpoint, "/x/y");
+	/* defaults from the hparams table */
+	CHECK(tc.epochs == 10 && tc.batch == 64 && tc.model.batch_norm == 1);
+	CHECK(tc.sched.lr0 == 0.001 && tc.model.dropout == 0.0f && tc.threads == 1);
+	train_config_finish(&tc);
+	train_config_finish(&tc);
+	cJSON_Delete(cfg);
+	cfg = cJSON_Parse("{\"layers\": 3, \"units\": 9, \"optimizer\": \"momentum\"}");
+	train_config_init(&tc, cfg);
+	CHECK(tc.model.n_hidden == 3 && tc.hidden[1] == 9 && tc.opt.kind == OPTIM_MOMENTUM);
+	CHECK(tc.checkpoint == NULL && tc.opt.kind == OPTIM_MOMENTUM);
+	train_config_finish(&tc);
+	cJSON_Delete(cfg);
+}
+
+static uint64_t hash_of(const char *json)
+{
+	cJSON *cfg = cJSON_Parse(json);
+	uint64_t h = train_config_hash(cfg);
+
+	cJSON_Delete(cfg);
+	return h;
+}
+
+static void test_config_hash(void)
+{
+	uint64_t h = hash_of("{\"lr\": 0.01, \"batch\": 32, \"data\": {\"train_limit\": 5}}");
+
+	CHECK(h == hash_of("{\"data\": {\"train_limit\": 5}, \"batch\": 32, \"lr\": 0.01}"));
+	CHECK(h == hash_of("{\"lr\": 0.01, \"batch\": 32, \"epochs\": 99, \"threads\": 2,"
+			   "\"report_every\": 5, \"checkpoint\": \"a\","
+			   "\"data\": {\"train_limit\": 5, \"cache_dir\": \"/c\"}}"));
+	CHECK(h == hash_of("{\"lr\": 0.01, \"batch\": 32, \"optimizer\": \"adam\","
+			   "\"data\": {\"train_limit\": 5, \"dataset\": \"fashion-mnist\"}}"));
+	CHECK(h != hash_of("{\"lr\": 0.02, \"batch\": 32, \"data\": {\"train_limit\": 5}}"));
+	CHECK(h != hash_of("{\"lr\": 0.01, \"batch\": 32, \"data\": {\"train_limit\": 6}}"));
+	CHECK(h != hash_of("{\"lr\": 0.01, \"batch\": 32, \"seed\": 1,"
+			   "\"data\": {\"train_limit\": 5}}"));
+	CHECK(hash_of("{\"hidden\": [4, 3]}") != hash_of("{\"hidden\": [3, 4]}"));
+}
+
+/* ---- training ----------------------------------------------------------------------- */
+
+#define BASE0 "\"hidden\": [16, 8], \"seed\": 5"
+#define BASE BASE0 ", \"batch\": 32, \"lr\": 0.01"
+
+static void test_learns(void)
+{
+	int rc;
+	char *out = run("{" BASE ", \"epochs\": 5, \"lr_decay\": 0.5,"
+			"\"decay_schedule\": \"exponential\"}", &rc);
+	const char *last;
+
+	CHECK(rc == WORKER_EXIT_OK);
+	CHECK(wt_count_lines(out, "\"train_acc\"") == 5);
+	CHECK(wt_count_lines(out, "\"test_acc\"") == 1);
+	CHECK(strncmp(out, "{\"epoch\":1,\"step\":10,\"train_loss\":", 34) == 0);
+	CHECK_CONTAINS(out, "{\"epoch\":5,\"step\":50,");
+	CHECK_CONTAINS(out, "\"lr\":0.01,"); /* epoch 1: lr0 */
+	CHECK_CONTAINS(out, "\"lr\":0.000625,"); /* epoch 5: 0.01 * 0.5^4 */
+	CHECK_CONTAINS(out, "\"val_loss\":");
+	CHECK_CONTAINS(out, "\"elapsed\":");
+	last = strstr(out, "{\"epoch\":5,\"test_loss\":");
+	CHECK(last != NULL);
+	if (last) {
+		double acc = strtod(strstr(last, "\"test_acc\":") + 11, NULL);
+		CHECK(acc > 0.8); /* three well-separated blobs */
+	}
+	free(out);
+}
+
+static void check_deterministic(const char *json)
+{
+	int rc1, rc2;
+	char *a = run(json, &rc1), *b = run(json, &rc2);
+
+	CHECK(rc1 == 0 && rc2 == 0);
+	wt_strip_elapsed(a);
+	wt_strip_elapsed(b);
+	CHECK_STR(a, b);
+	CHECK(wt_count_lines(a, "\"epoch\"") >= 3);
+	free(a);
+	free(b);
+}
+
+static void test_deterministic(void)
+{
+	check_deterministic("{" BASE ", \"epochs\": 3}");
+	check_deterministic("{" BASE ", \"epochs\": 3, \"dropout\": 0.3, \"activation\": \"tanh\","
+			    "\"optimizer\": \"momentum\", \"batch_norm\": false, \"l2\": 0.01}");
+}
+
+/* Removes the line containing needle (the "resumed" event) from s. */
+static void drop_line(char *s, const char *needle)
+{
+	char *hit = strstr(s, needle), *start, *end;
+
+	if (!hit)
+		return;
+	start = hit;
+	while (start > s && start[-1] != '\n')
+		start--;
+	end = strchr(hit, '\n');
+	end = end ? end + 1 : hit + strlen(hit);
+	memmove(start, end, strlen(end) + 1);
+}
+
+static void check_resume(const char *extra, const char *name)
+{
+	char fmt[1024], json[8192];
+	int rc;
+	char *straight, *part1, *part2, *joined;
+
+	snprintf(fmt, sizeof fmt, "{" BASE ", %s, \"epochs\": 4}", extra);
+	straight = run(fmt, &rc);
+	CHECK(rc == 0);
+	snprintf(fmt, sizeof fmt, "{" BASE ", %s, \"epochs\": 2, \"checkpoint\": \"%%s\"}", extra);
+	part1 = run(with_ckpt(json, sizeof json, fmt, name), &rc);
+	CHECK(rc == 0);
+	snprintf(fmt, sizeof fmt, "{" BASE ", %s, \"epochs\": 4, \"checkpoint\": \"%%s\"}", extra);
+	part2 = run(with_ckpt(json, sizeof json, fmt, name), &rc);
+	CHECK(rc == 0);
+	CHECK(strncmp(part2, "{\"event\":\"resumed\",\"epoch\":2}\n", 30) == 0);
+	drop_line(part1, "\"test_loss\""); /* the 2-epoch run's test record */
+	drop_line(part2, "\"resumed\"");
+	joined = malloc(strlen(part1) + strlen(part2) + 1);
+	memcpy(joined, part1, strlen(part1));
+	memcpy(joined + strlen(part1), part2, strlen(part2) + 1);
+	wt_strip_elapsed(straight);
+	wt_strip_elapsed(joined);
+	CHECK_STR(joined, straight);
+	free(straight), free(part1), free(part2), free(joined);
+}
+
+static void test_resume_exact(void)
+{
+	check_resume("\"optimizer\": \"adam\", \"dropout\": 0.2, \"lr_decay\": 0.3", "adam.ckpt");
+	check_resume("\"optimizer\": \"rmsprop\", \"report_every\": 3, \"batch_norm\": false,"
+		     "\"decay_schedule\": \"step\", \"lr_decay\": 0.5", "rms.ckpt");
+	check_resume("\"optimizer\": \"momentum\", \"activation\": \"tanh\", \"l2\": 0.001",
+		     "mom.ckpt");
+}
+
+static void test_diverged(void)
+{
+	int rc;
+	char *out = run("{" BASE0 ", \"batch\": 32, \"epochs\": 3, \"lr\": 1e12,"
+			"\"optimizer\": \"sgd\","
+			"\"batch_norm\": false}", &rc);
+
+	CHECK(rc == WORKER_EXIT_DIVERGED);
+	CHECK_CONTAINS(out, "{\"event\":\"diverged\",\"epoch\":");
+	CHECK_CONTAINS(out, "\"metric\":\"train_loss\"");
+	CHECK(strstr(out, "\"value\":\"nan\"") || strstr(out, "\"value\":\"inf\""));
+	CHECK(wt_count_lines(out, "\"test_acc\"") == 0);
+	free(out);
+}
+
+static void test_report_every(void)
+{
+	int rc;
+	char *out = run("{" BASE ", \"epochs\": 2, \"report_every\": 3}", &rc);
+
+	CHECK(rc == 0);
+	/* 10 steps per epoch: steps 3, 6, 9 in epoch 1 and 12, 15, 18 in epoch 2 */
+	CHECK(wt_count_lines(out, "\"train_loss\"") == 2 + 6);
+	CHECK_CONTAINS(out, "{\"epoch\":1,\"step\":3,\"train_loss\":");
+	CHECK_CONTAINS(out, "{\"epoch\":2,\"step\":12,\"train_loss\":");
+	CHECK(strstr(out, "{\"epoch\":2,\"step\":21,") == NULL);
+	free(out);
+}
+
+static void test_splits_missing(void)
+{
+	struct data d = D;
+	struct job j = {"{" BASE ", \"epochs\": 2}", &d, 0};
+	int rc;
+	char *out;
+
+	d.val.n = 0;
+	d.test.n = 0;
+	out = wt_capture(run_job, &j, &rc);
+	CHECK(rc == 0);
+	CHECK(wt_count_lines(out, "\"train_acc\"") == 2);
+	CHECK(strstr(out, "val_") == NULL && strstr(out, "test_") == NULL);
+	free(out);
+	d.train.n = 0;
+	out = wt_capture(run_job, &j, &rc);
+	CHECK(rc == WORKER_EXIT_DATA);
+	free(out);
+}
+
+static void test_odd_batches(void)
+{
+	int rc;
+	/* BN on one example */
+	char *out = run("{" BASE0 ", \"lr\": 0.01, \"epochs\": 1, \"batch\": 1}", &rc);
+
+	CHECK(rc == 0);
+	CHECK_CONTAINS(out, "{\"epoch\":1,\"step\":300,");
+	free(out);
+	/* one batch of everything */
+	out = run("{" BASE0 ", \"lr\": 0.01, \"epochs\": 2, \"batch\": 100000}", &rc);
+	CHECK(rc == 0);
+	CHECK_CONTAINS(out, "{\"epoch\":2,\"step\":2,");
+	free(out);
+	/* softmax regression, 300 = 42 * 7 + 6: the partial batch counts as a step */
+	out = run("{\"seed\": 5, \"lr\": 0.01, \"epochs\": 1, \"batch\": 7, \"layers\": 0}",
+		  &rc);
+	CHECK(rc == 0);
+	CHECK_CONTAINS(out, "{\"epoch\":1,\"step\":43,");
+	free(out);
+}
+
+static void test_stop(void)
+{
+	char json[8192];
+	struct job j = {"{" BASE ", \"epochs\": 3}", &D, 1};
+	int rc;
+	char *out = wt_capture(run_job, &j, &rc);
+
+	CHECK(rc == WORKER_EXIT_STOPPED);
+	CHECK_STR(out, "{\"event\":\"stopped\",\"epoch\":0}\n");
+	free(out);
+	/* one epoch saved, then a stop request: resumed at 1, stopped at 1 */
+	out = run(with_ckpt(json, sizeof json, "{" BASE ", \"epochs\": 1, \"checkpoint\": \"%s\"}",
+			    "stop.ckpt"), &rc);
+	CHECK(rc == 0);
+	free(out);
+	j.json = with_ckpt(json, sizeof json, "{" BASE ", \"epochs\": 3, \"checkpoint\": \"%s\"}",
+			   "stop.ckpt");
+	out = wt_capture(run_job, &j, &rc);
+	CHECK(rc == WORKER_EXIT_STOPPED);
+	CHECK_STR(out, "{\"event\":\"resumed\",\"epoch\":1}\n"
+		       "{\"event\":\"stopped\",\"epoch\":1}\n");
+	free(out);
+	out = run(json, &rc); /* and it continues from there */
+	CHECK(rc == 0);
+	CHECK(strncmp(out, "{\"event\":\"resumed\",\"epoch\":1}\n{\"epoch\":2,", 39) == 0);
+	free(out);
+}
+
+static void test_bad_checkpoint(void)
+{
+	char json[8192], path[PATH_MAX + 64];
+	int rc;
+	char *out;
+	FILE *f;
+
+	out = run(with_ckpt(json, sizeof json, "{" BASE ", \"epochs\": 1, \"checkpoint\": \"%s\"}",
+			    "other.ckpt"), &rc);
+	CHECK(rc == 0);
+	free(out);
+	out = run(with_ckpt(json, sizeof json, "{" BASE0 ", \"batch\": 32, \"epochs\": 2,"
+			    "\"lr\": 0.02,"
+			    "\"checkpoint\": \"%s\"}", "other.ckpt"), &rc);
+	CHECK(rc == WORKER_EXIT_CONFIG);
+	CHECK(out[0] == '\0');
+	free(out);
+	snprintf(path, sizeof path, "%s/garbage.ckpt", dir);
+	f = fopen(path, "wb");
+	fputs("this is not a checkpoint, just some text long enough to look like one", f);
+	fclose(f);
+	out = run(with_ckpt(json, sizeof json, "{" BASE ", \"epochs\": 2, \"checkpoint\": \"%s\"}",
+			    "garbage.ckpt"), &rc);
+	CHECK(rc == WORKER_EXIT_IO);
+	free(out);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case cases[] = {
+		{"config_errors", test_config_errors},
+		{"config_read", test_config_read},
+		{"config_hash", test_config_hash},
+		{"learns", test_learns},
+		{"deterministic", test_deterministic},
+		{"resume_exact", test_resume_exact},
+		{"diverged", test_diverged},
+		{"report_every", test_report_every},
+		{"splits_missing", test_splits_missing},
+		{"odd_batches", test_odd_batches},
+		{"stop", test_stop},
+		{"bad_checkpoint", test_bad_checkpoint},
+		{0},
+	};
+	int rc;
+
+	openblas_set_num_threads(1);
+	wt_data(&D, 300, 60, 60, 8, 3);
+	wt_tmpdir(dir, sizeof dir, "caviar-train");
+	rc = test_main(argc, argv, cases);
+	wt_rmdir(dir);
+	wt_data_free(&D);
+	return rc;
+}

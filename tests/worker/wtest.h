@@ -1,0 +1,229 @@
+/* wtest: helpers shared by the worker's test programs: tiny in-memory data sets
+ * (Gaussian blobs, one per class), finite-difference gradient comparison, a
+ * scratch directory, and running a function in a forked child with its stdout
+ * captured (the trainer reports on stdout and returns exit codes). */
+#ifndef CAVIAR_TESTS_WTEST_H
+#define CAVIAR_TESTS_WTEST_H
+
+#include <ftw.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "data.h"
+#include "rng.h"
+#include "test.h"
+
+/* ---- data ------------------------------------------------------------------- */
+
+/* Fills ds with n examples of dim features around class centres (one centre
+ * per class, drawn from seed 1234 so every split shares them). Malloc'd; free
+ * with wt_dataset_free. */
+static inline void wt_dataset(struct dataset *ds, int n, int dim, int classes, uint64_t seed)
+{
+	struct rng r, rc;
+	float *x = malloc((size_t)n * dim * sizeof(float) + 1);
+	int32_t *y = malloc((size_t)n * sizeof(int32_t) + 1);
+
+	rng_seed(&r, seed);
+	for (int i = 0; i < n; i++) {
+		y[i] = (int32_t)rng_below(&r, (uint64_t)classes);
+		rng_seed(&rc, 1234 + (uint64_t)y[i]);
+		for (int k = 0; k < dim; k++)
+			x[(size_t)i * dim + k] = (float)(1.5 * rng_normal(&rc) + rng_normal(&r));
+	}
+	ds->n = n;
+	ds->dim = dim;
+	ds->x = x;
+	ds->y = y;
+}
+
+static inline void wt_dataset_free(struct dataset *ds)
+{
+	free((void *)ds->x);
+	free((void *)ds->y);
+	memset(ds, 0, sizeof *ds);
+}
+
+/* A struct data with train/val/test splits of the given sizes. */
+static inline void wt_data(struct data *d, int ntrain, int nval, int ntest, int dim, int classes)
+{
+	memset(d, 0, sizeof *d);
+	wt_dataset(&d->train, ntrain, dim, classes, 1);
+	wt_dataset(&d->val, nval, dim, classes, 2);
+	wt_dataset(&d->test, ntest, dim, classes, 3);
+	d->classes = classes;
+}
+
+static inline void wt_data_free(struct data *d)
+{
+	wt_dataset_free(&d->train);
+	wt_dataset_free(&d->val);
+	wt_dataset_free(&d->test);
+}
+
+/* ---- gradient checks ------------------------------------------------------------ */
+
+/* Largest |a - n| / max(1e-2, |a| + |n|) over k entries of the analytic and the
+ * numeric gradient: a relative error that ignores noise on tiny entries. */
+static inline double wt_rel_err(const double *analytic, const double *numeric, int k)
+{
+	double worst = 0.0;
+
+	for (int i = 0; i < k; i++) {
+		double den = fabs(analytic[i]) + fabs(numeric[i]);
+		double e = fabs(analytic[i] - numeric[i]) / (den > 1e-2 ? den : 1e-2);
+		if (e > worst)
+			worst = e;
+	}
+	return worst;
+}
+
+/* A scalar loss of the parameters the check perturbs (computed in double). */
+typedef double (*wt_loss_fn)(void *ctx);
+
+/* Central differences of f with respect to p[0..k) (every entry when k is
+ * small, else `limit` entries spread over it) against the analytic gradient g;
+ * returns the worst wt_rel_err. f must not change g. */
+static inline double wt_gradcheck(wt_loss_fn f, void *ctx, float *p, const float *g, int k,
+				  float h, int limit)
+{
+	int stride = k > limit ? k / limit : 1, m = 0;
+	double *an = malloc(sizeof(double) * (size_t)(k + 1));
+	double *nu = malloc(sizeof(double) * (size_t)(k + 1));
+	double worst;
+
+	for (int i = 0; i < k; i += stride, m++) {
+		float save = p[i], up = save + h, down = save - h;
+		double lp, lm;
+		p[i] = up;
+		lp = f(ctx);
+		p[i] = down;
+		lm = f(ctx);
+		p[i] = save;
+		an[m] = g[i];
+		nu[m] = (lp - lm) / ((double)up - (double)down);
+	}
+	worst = wt_rel_err(an, nu, m);
+	if (getenv("WT_VERBOSE"))
+		fprintf(stderr, "gradcheck: worst relative error %.3g over %d entries\n", worst, m);
+	free(an);
+	free(nu);
+	return worst;
+}
+
+/* Random floats in [-1, 1). */
+static inline void wt_fill(float *p, size_t n, struct rng *r)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (float)(2.0 * rng_uniform(r) - 1.0);
+}
+
+/* ---- scratch directory and child processes ---------------------------------------- */
+
+static inline int wt_rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	remove(path);
+	return 0;
+}
+
+/* A fresh directory /tmp/PREFIX.XXXXXX into dir (n bytes); exits on failure. */
+static inline void wt_tmpdir(char *dir, size_t n, const char *prefix)
+{
+	snprintf(dir, n, "/tmp/%s.XXXXXX", prefix);
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(1);
+	}
+}
+
+static inline void wt_rmdir(const char *dir)
+{
+	nftw(dir, wt_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Reads fd to EOF into a malloc'd string (caller frees). */
+static inline char *wt_slurp(int fd)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	ssize_t r;
+
+	while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += (size_t)r;
+		if (cap - len - 1 == 0)
+			buf = realloc(buf, cap *= 2);
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* Runs fn(arg) in a child whose stdout is captured; *status receives its
+ * return value (or 128 + signal). Returns the output (caller frees). */
+static inline char *wt_capture(int (*fn)(void *), void *arg, int *status)
+{
+	int fds[2], ws = 0;
+	pid_t pid;
+	char *out;
+
+	fflush(stdout);
+	if (pipe(fds) < 0 || (pid = fork()) < 0) {
+		perror("pipe/fork");
+		exit(1);
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[1]);
+		ws = fn(arg);
+		fflush(stdout);
+		_exit(ws);
+	}
+	close(fds[1]);
+	out = wt_slurp(fds[0]);
+	close(fds[0]);
+	waitpid(pid, &ws, 0);
+	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	return out;
+}
+
+/* Removes every ,"elapsed":NUMBER from JSON lines in place (the one field
+ * that differs between identical runs). */
+static inline void wt_strip_elapsed(char *s)
+{
+	char *p;
+
+	while ((p = strstr(s, ",\"elapsed\":")) != NULL) {
+		char *end = p + strlen(",\"elapsed\":");
+		while (*end && *end != ',' && *end != '}')
+			end++;
+		memmove(p, end, strlen(end) + 1);
+	}
+}
+
+/* Number of lines of s containing needle. */
+static inline int wt_count_lines(const char *s, const char *needle)
+{
+	int n = 0;
+
+	for (const char *line = s; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		const char *hit = strstr(line, needle);
+		if (hit && (size_t)(hit - line) < len)
+			n++;
+		line = nl ? nl + 1 : NULL;
+	}
+	return n;
+}
+
+#endif
