@@ -116,44 +116,6 @@ int db_flush(struct db *db, char *err, size_t errlen);
 int db_recover(struct db *db, char *err, size_t errlen);
 
 
-/* Opens (creating) path, migrates it, prepares statements. Returns 0 or -1. */
-int db_open(struct db *db, const char *path, char *err, size_t errlen);
-/* Flushes what it can, finalizes, closes. Accepts a zeroed db. */
-void db_close(struct db *db);
-
-/* Explicit transactions for multi-row writes done at once (a submit). */
-int db_begin(struct db *db, char *err, size_t errlen);
-int db_commit(struct db *db, char *err, size_t errlen);
-void db_rollback(struct db *db);
-
-int db_insert_sweep(struct db *db, const char *name, const char *spec_json, const char *search,
-		    uint64_t seed, const char *metric, int maximize, int budget, double now,
-		    int64_t *id, char *err, size_t errlen);
-int db_insert_round(struct db *db, int64_t sweep_id, int round, const char *ranges_json,
-		    double now, char *err, size_t errlen);
-int db_insert_trial(struct db *db, int64_t sweep_id, int number, int round,
-		    const char *params_json, uint64_t seed, int64_t *id, char *err, size_t errlen);
-/* Sets a sweep's status (and finished_at when now > 0) at once. */
-int db_set_sweep_status(struct db *db, int64_t sweep_id, const char *status, double now,
-			char *err, size_t errlen);
-
-/* Queues a point (metric is copied/interned) or a trial update (the row's
- * strings are copied). Nothing is written until db_flush. */
-void db_point_add(struct db *db, int64_t trial_id, const char *metric, int epoch, int64_t step,
-		  double value, double wall_time);
-void db_trial_update(struct db *db, const struct trial_row *row);
-size_t db_pending(const struct db *db); /* points + rows queued */
-
-/* Writes everything queued in one transaction. On failure nothing queued is
- * lost; returns -1 with the SQLite message. */
-int db_flush(struct db *db, char *err, size_t errlen);
-
-/* Crash recovery at start: trials left 'running' by a dead daemon go back to
- * 'queued' and lose their partial curve (they restart from the beginning).
- * Returns the number of trials requeued, or -1. */
-int db_recover(struct db *db, char *err, size_t errlen);
-
-
 /* Runs query q with args bound to ?1.. and returns the rows as a JSON array of
  * objects keyed by column name. Columns whose name ends in "params" or
  * "ranges" holding JSON text are embedded as objects. Statements are prepared

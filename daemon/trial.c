@@ -40,6 +40,16 @@ static void close_handle(uv_handle_t *h)
 		uv_close(h, on_close);
 }
 
+/* Closes every handle of the trial; the last close callback frees it. */
+static void close_all(struct trial *t)
+{
+	close_handle((uv_handle_t *)&t->proc);
+	close_handle((uv_handle_t *)&t->in);
+	close_handle((uv_handle_t *)&t->out);
+	close_handle((uv_handle_t *)&t->err);
+	close_handle((uv_handle_t *)&t->kill_timer);
+}
+
 static void unlink_running(struct trial *t)
 {
 	for (struct trial **p = &t->d->running; *p; p = &(*p)->next)
@@ -138,11 +148,7 @@ static void maybe_finish(struct trial *t)
 	unlink_running(t);
 	d->trials_finished++;
 	sweeps_trial_ended(d, t);
-	close_handle((uv_handle_t *)&t->proc);
-	close_handle((uv_handle_t *)&t->in);
-	close_handle((uv_handle_t *)&t->out);
-	close_handle((uv_handle_t *)&t->err);
-	close_handle((uv_handle_t *)&t->kill_timer);
+	close_all(t);
 	daemon_schedule(d);
 }
 
@@ -377,11 +383,7 @@ int trial_start(struct trial *t, const char *config, char *err, size_t errlen)
 		db_trial_update(&d->db, &t->row);
 		daemon_dirty(d);
 		sweeps_trial_ended(d, t);
-		close_handle((uv_handle_t *)&t->proc);
-		close_handle((uv_handle_t *)&t->in);
-		close_handle((uv_handle_t *)&t->out);
-		close_handle((uv_handle_t *)&t->err);
-		close_handle((uv_handle_t *)&t->kill_timer);
+		close_all(t);
 		return rc;
 	}
 	t->config = xmalloc(strlen(config) + 2);

@@ -8,19 +8,7 @@
 #include <math.h>
 #include <stddef.h>
 
-/* Hot loops are compiled twice, for AVX2 and for the baseline ISA, and picked
- * at load time. Both clones do the same IEEE operations in the same order (no
- * FMA contraction under -std=c11, no reassociation), so results do not depend
- * on which one runs. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("O3") /* the build's -O2 vectorizes only loops of known length */
-#endif
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    !defined(__SANITIZE_ADDRESS__)
-#define SIMD_HOT __attribute__((target_clones("avx2", "default")))
-#else
-#define SIMD_HOT
-#endif
+#include "hot.h"
 
 /* ---- linear ----------------------------------------------------------------- */
 

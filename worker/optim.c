@@ -9,17 +9,7 @@
 
 #include "xalloc.h"
 
-#if defined(__GNUC__) && !defined(__clang__)
-/* -O2 vectorizes only loops of known length. sqrtf vectorizes only with
- * -fno-math-errno, which worker/meson.build passes (a pragma cannot set it). */
-#pragma GCC optimize("O3")
-#endif
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    !defined(__SANITIZE_ADDRESS__)
-#define SIMD_HOT __attribute__((target_clones("avx2", "default")))
-#else
-#define SIMD_HOT
-#endif
+#include "hot.h"
 
 void optim_init(struct optim *o, const struct optim_config *c, size_t n, size_t n_decay)
 {

@@ -779,7 +779,7 @@ int main(int argc, char **argv)
 	};
 	int rc;
 
-	tmp_make(root, "caviar-test-data");
+	tmp_make(root, sizeof root, "caviar-test-data");
 	rc = test_main(argc, argv, cases);
 	tmp_remove(root);
 	return rc;

@@ -94,7 +94,7 @@ int main(int argc, char **argv)
 		       FMNIST_DIR);
 		return 77;
 	}
-	tmp_make(root, "caviar-test-fmnist");
+	tmp_make(root, sizeof root, "caviar-test-fmnist");
 	rc = test_main(argc, argv, cases);
 	tmp_remove(root);
 	return rc;

@@ -399,7 +399,7 @@ int main(int argc, char **argv)
 	};
 	int rc;
 
-	tmp_make(root, "caviar-test-synth");
+	tmp_make(root, sizeof root, "caviar-test-synth");
 	rc = test_main(argc, argv, cases);
 	tmp_remove(root);
 	return rc;

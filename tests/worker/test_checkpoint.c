@@ -7,7 +7,7 @@
 #include "exitcodes.h"
 #include "wtest.h"
 
-static char dir[128], path[PATH_MAX];
+static char dir[PATH_MAX], path[PATH_MAX];
 static float a0[5], a1[8], a2[1];
 
 static void setup(struct ckpt_state *s, struct ckpt_array arr[3])
@@ -71,7 +71,7 @@ static void test_missing(void)
 	char err[256] = "", p[PATH_MAX + 64];
 
 	setup(&s, arr);
-	snprintf(p, sizeof p, "%s/nothing", dir);
+	tmp_path(p, dir, "nothing");
 	CHECK(checkpoint_load(p, 1, &s, arr, 3, err, sizeof err) ==
 	      CKPT_MISSING);
 	/* an unwritable place fails with an i/o error */
@@ -164,9 +164,9 @@ int main(int argc, char **argv)
 	};
 	int rc;
 
-	wt_tmpdir(dir, sizeof dir, "caviar-ckpt");
-	snprintf(path, sizeof path, "%s/trial.ckpt", dir);
+	tmp_make(dir, sizeof dir, "caviar-ckpt");
+	tmp_path(path, dir, "trial.ckpt");
 	rc = test_main(argc, argv, cases);
-	wt_rmdir(dir);
+	tmp_remove(dir);
 	return rc;
 }

@@ -22,7 +22,7 @@ static const char *in_dir(char *out, size_t n, const char *name)
 static char *read_file(const char *path)
 {
 	int fd = open(path, O_RDONLY);
-	char *s = fd >= 0 ? wt_slurp(fd) : NULL;
+	char *s = fd >= 0 ? tmp_slurp(fd) : NULL;
 
 	if (fd >= 0)
 		close(fd);
@@ -248,7 +248,7 @@ static void test_sigterm(void)
 	CHECK(fgets(line, sizeof line, f) != NULL);
 	CHECK(strncmp(line, "{\"epoch\":1,", 11) == 0);
 	kill(pid, SIGTERM);
-	rest = wt_slurp(fileno(f));
+	rest = tmp_slurp(fileno(f));
 	fclose(f);
 	waitpid(pid, &ws, 0);
 	CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == WORKER_EXIT_STOPPED);
@@ -279,10 +279,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	worker = argv[1];
-	wt_tmpdir(dir, sizeof dir, "caviar-cli");
+	tmp_make(dir, sizeof dir, "caviar-cli");
 	write_csv("train.csv", 200, 1);
 	write_csv("test.csv", 50, 3);
 	rc = test_main(argc - 1, argv + 1, cases);
-	wt_rmdir(dir);
+	tmp_remove(dir);
 	return rc;
 }

@@ -52,7 +52,7 @@ static char *run(const char *json, int *rc)
 {
 	struct job j = {json, &D, 0};
 
-	return wt_capture(run_job, &j, rc);
+	return tmp_capture(run_job, &j, rc);
 }
 
 /* A json configuration with the checkpoint at dir/name, from fmt with one %s. */
@@ -289,13 +289,13 @@ static void test_splits_missing(void)
 
 	d.val.n = 0;
 	d.test.n = 0;
-	out = wt_capture(run_job, &j, &rc);
+	out = tmp_capture(run_job, &j, &rc);
 	CHECK(rc == 0);
 	CHECK(wt_count_lines(out, "\"train_acc\"") == 2);
 	CHECK(strstr(out, "val_") == NULL && strstr(out, "test_") == NULL);
 	free(out);
 	d.train.n = 0;
-	out = wt_capture(run_job, &j, &rc);
+	out = tmp_capture(run_job, &j, &rc);
 	CHECK(rc == WORKER_EXIT_DATA);
 	free(out);
 }
@@ -327,7 +327,7 @@ static void test_stop(void)
 	char json[8192];
 	struct job j = {"{" BASE ", \"epochs\": 3}", &D, 1};
 	int rc;
-	char *out = wt_capture(run_job, &j, &rc);
+	char *out = tmp_capture(run_job, &j, &rc);
 
 	CHECK(rc == WORKER_EXIT_STOPPED);
 	CHECK_STR(out, "{\"event\":\"stopped\",\"epoch\":0}\n");
@@ -339,7 +339,7 @@ static void test_stop(void)
 	free(out);
 	j.json = with_ckpt(json, sizeof json, "{" BASE ", \"epochs\": 3, \"checkpoint\": \"%s\"}",
 			   "stop.ckpt");
-	out = wt_capture(run_job, &j, &rc);
+	out = tmp_capture(run_job, &j, &rc);
 	CHECK(rc == WORKER_EXIT_STOPPED);
 	CHECK_STR(out, "{\"event\":\"resumed\",\"epoch\":1}\n"
 		       "{\"event\":\"stopped\",\"epoch\":1}\n");
@@ -367,7 +367,7 @@ static void test_bad_checkpoint(void)
 	CHECK(rc == WORKER_EXIT_CONFIG);
 	CHECK(out[0] == '\0');
 	free(out);
-	snprintf(path, sizeof path, "%s/garbage.ckpt", dir);
+	tmp_path(path, dir, "garbage.ckpt");
 	f = fopen(path, "wb");
 	fputs("this is not a checkpoint, just some text long enough to look like one", f);
 	fclose(f);
@@ -398,9 +398,9 @@ int main(int argc, char **argv)
 
 	openblas_set_num_threads(1);
 	wt_data(&D, 300, 60, 60, 8, 3);
-	wt_tmpdir(dir, sizeof dir, "caviar-train");
+	tmp_make(dir, sizeof dir, "caviar-train");
 	rc = test_main(argc, argv, cases);
-	wt_rmdir(dir);
+	tmp_remove(dir);
 	wt_data_free(&D);
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include "data.h"
 #include "rng.h"
 #include "test.h"
+#include "tmpdir.h"
 
 /* ---- data ------------------------------------------------------------------- */
 
@@ -125,76 +126,8 @@ static inline void wt_fill(float *p, size_t n, struct rng *r)
 		p[i] = (float)(2.0 * rng_uniform(r) - 1.0);
 }
 
-/* ---- scratch directory and child processes ---------------------------------------- */
-
-static inline int wt_rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	remove(path);
-	return 0;
-}
-
-/* A fresh directory /tmp/PREFIX.XXXXXX into dir (n bytes); exits on failure. */
-static inline void wt_tmpdir(char *dir, size_t n, const char *prefix)
-{
-	snprintf(dir, n, "/tmp/%s.XXXXXX", prefix);
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		exit(1);
-	}
-}
-
-static inline void wt_rmdir(const char *dir)
-{
-	nftw(dir, wt_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Reads fd to EOF into a malloc'd string (caller frees). */
-static inline char *wt_slurp(int fd)
-{
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
-	ssize_t r;
-
-	while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += (size_t)r;
-		if (cap - len - 1 == 0)
-			buf = realloc(buf, cap *= 2);
-	}
-	buf[len] = '\0';
-	return buf;
-}
-
-/* Runs fn(arg) in a child whose stdout is captured; *status receives its
- * return value (or 128 + signal). Returns the output (caller frees). */
-static inline char *wt_capture(int (*fn)(void *), void *arg, int *status)
-{
-	int fds[2], ws = 0;
-	pid_t pid;
-	char *out;
-
-	fflush(stdout);
-	if (pipe(fds) < 0 || (pid = fork()) < 0) {
-		perror("pipe/fork");
-		exit(1);
-	}
-	if (pid == 0) {
-		close(fds[0]);
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[1]);
-		ws = fn(arg);
-		fflush(stdout);
-		_exit(ws);
-	}
-	close(fds[1]);
-	out = wt_slurp(fds[0]);
-	close(fds[0]);
-	waitpid(pid, &ws, 0);
-	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-	return out;
-}
+/* Scratch directories and captured children: tmp_make, tmp_remove, tmp_capture
+ * and tmp_slurp from tests/tmpdir.h. */
 
 /* Removes every ,"elapsed":NUMBER from JSON lines in place (the one field
  * that differs between identical runs). */

@@ -1,4 +1,4 @@
-/* tmpdir: scratch directories for the data and synth tests: a mkdtemp
+/* tmpdir: scratch directories for the test programs: a mkdtemp
  * directory per test program, removed with its contents at exit, and a
  * helper to run a function in a forked child with its stdout captured. */
 #ifndef CAVIAR_TESTS_TMPDIR_H
@@ -28,13 +28,13 @@ static inline void tmp_remove(const char *dir)
 	nftw(dir, tmp_remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Creates a fresh directory /tmp/<prefix>.XXXXXX into dir (PATH_MAX bytes);
+/* Creates a fresh directory /tmp/<prefix>.XXXXXX into dir (size bytes);
  * exits on failure. */
-static inline void tmp_make(char *dir, const char *prefix)
+static inline void tmp_make(char *dir, size_t size, const char *prefix)
 {
-	int n = snprintf(dir, PATH_MAX, "/tmp/%s.XXXXXX", prefix);
+	int n = snprintf(dir, size, "/tmp/%s.XXXXXX", prefix);
 
-	if (n < 0 || n >= PATH_MAX || !mkdtemp(dir)) {
+	if (n < 0 || (size_t)n >= size || !mkdtemp(dir)) {
 		perror("mkdtemp");
 		exit(1);
 	}
