@@ -155,6 +155,8 @@ static int start(struct daemon *d, char *err, size_t errlen)
 
 	if (db_open(&d->db, d->opt.db_path, err, errlen) < 0)
 		return -1;
+	if (!realpath(d->opt.db_path, d->db_realpath))
+		snprintf(d->db_realpath, sizeof d->db_realpath, "%s", d->opt.db_path);
 	requeued = db_recover(&d->db, err, errlen);
 	if (requeued < 0)
 		return err_prefix(err, errlen, "recovering %s", d->opt.db_path);

@@ -35,6 +35,8 @@ struct daemon {
 	struct trial *running;   /* running trials (a list through trial->next) */
 	int n_running;
 	struct client *clients;  /* connected clients */
+	int subscribers;         /* of them, subscribed to events */
+	char db_realpath[4096];  /* the database's absolute path, for clients */
 	int shutting_down;       /* no new trials; exit when the last trial is gone */
 	int db_failing;          /* the last flush failed: no new trials until one succeeds */
 	char db_error[512];      /* why */

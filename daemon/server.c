@@ -25,8 +25,11 @@ struct client {
 	struct client *next;
 	struct linebuf lb;
 	int64_t waiting;  /* sweep id this client waits on; 0: none */
+	int64_t watching; /* subscribed to this sweep's events; 0: all; -1: none */
 	int closing;
 };
+
+#define MAX_BACKLOG (8u << 20) /* bytes queued to a subscriber before it is dropped */
 
 struct reply {
 	uv_write_t req;
@@ -52,6 +55,8 @@ static void client_drop(struct client *c)
 	if (c->closing)
 		return;
 	c->closing = 1;
+	if (c->watching >= 0)
+		c->d->subscribers--;
 	for (struct client **p = &c->d->clients; *p; p = &(*p)->next)
 		if (*p == c) {
 			*p = c->next;
@@ -212,6 +217,7 @@ static int do_status(struct client *c, const cJSON *req, cJSON *reply, char *err
 		queued += sw->n_queue - sw->q_head;
 	cJSON_AddStringToObject(reply, "version", CAVIAR_VERSION);
 	cJSON_AddNumberToObject(reply, "pid", (double)getpid());
+	cJSON_AddStringToObject(reply, "db", d->db_realpath);
 	cJSON_AddNumberToObject(reply, "slots", d->opt.slots);
 	cJSON_AddNumberToObject(reply, "active_sweeps", sweeps);
 	cJSON_AddNumberToObject(reply, "queued", queued);
@@ -297,6 +303,20 @@ static int do_resume(struct client *c, const cJSON *req, cJSON *reply, char *err
 }
 
 /* Replies first: shutting down may close this very client. */
+static int do_subscribe(struct client *c, const cJSON *req, cJSON *reply, char *err,
+			size_t errlen)
+{
+	int64_t id = 0;
+
+	if (cJSON_GetObjectItemCaseSensitive(req, "sweep") &&
+	    get_id(req, "sweep", &id, err, errlen) < 0)
+		return -1;
+	c->watching = id;
+	c->d->subscribers++;
+	cJSON_AddNumberToObject(reply, "sweep", (double)id);
+	return 0;
+}
+
 static int do_shutdown(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
 {
 	(void)req, (void)err, (void)errlen;
@@ -312,6 +332,7 @@ static const struct {
 	{"submit", do_submit}, {"ls", do_ls},         {"top", do_top},
 	{"status", do_status}, {"wait", do_wait},     {"cancel", do_cancel},
 	{"pause", do_pause},   {"resume", do_resume}, {"shutdown", do_shutdown},
+	{"subscribe", do_subscribe},
 };
 
 static int dispatch(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
@@ -409,6 +430,7 @@ static void on_connection(uv_stream_t *server, int status)
 	}
 	c = xcalloc(1, sizeof *c);
 	c->d = d;
+	c->watching = -1;
 	uv_pipe_init(&d->loop, &c->pipe, 0);
 	c->pipe.data = c;
 	linebuf_init(&c->lb, PROTO_MAX_REQUEST);
@@ -529,6 +551,34 @@ void server_drop_clients(struct daemon *d)
 		if (!c->closing)
 			client_finish(c);
 	}
+}
+
+int server_listening(struct daemon *d, int64_t sweep_id)
+{
+	if (d->subscribers == 0)
+		return 0;
+	for (struct client *c = d->clients; c; c = c->next)
+		if (c->watching == 0 || c->watching == sweep_id)
+			return 1;
+	return 0;
+}
+
+void server_publish(struct daemon *d, int64_t sweep_id, cJSON *event)
+{
+	struct client *next;
+
+	for (struct client *c = d->clients; c; c = next) {
+		next = c->next;
+		if (c->closing || !(c->watching == 0 || c->watching == sweep_id))
+			continue;
+		if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > MAX_BACKLOG) {
+			daemon_log("subscriber dropped: it stopped reading events");
+			client_drop(c);
+			continue;
+		}
+		client_send(c, cJSON_Duplicate(event, 1));
+	}
+	cJSON_Delete(event);
 }
 
 void server_sweep_ended(struct daemon *d, int64_t sweep_id, const char *status)

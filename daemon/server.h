@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 struct daemon;
 
 /* Binds and listens on d->opt.socket_path. Returns 0, or -1 with err set. */
@@ -19,6 +21,13 @@ int server_start(struct daemon *d, char *err, size_t errlen);
  * already sent (to `caviar shutdown` itself) still arrive. */
 void server_stop(struct daemon *d);
 void server_drop_clients(struct daemon *d);
+
+/* 1 when some client subscribed to events of this sweep (or of all). */
+int server_listening(struct daemon *d, int64_t sweep_id);
+
+/* Sends event (deleted here) to every client subscribed to its sweep. A
+ * subscriber that stops reading is dropped once its backlog passes a bound. */
+void server_publish(struct daemon *d, int64_t sweep_id, cJSON *event);
 
 /* Tells the clients waiting on a sweep that it ended with status. */
 void server_sweep_ended(struct daemon *d, int64_t sweep_id, const char *status);

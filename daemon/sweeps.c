@@ -7,6 +7,7 @@
 
 #include "daemon.h"
 #include "errbuf.h"
+#include "events.h"
 #include "hparams.h"
 #include "rng.h"
 #include "server.h"
@@ -111,6 +112,7 @@ struct sweep *sweeps_submit(struct daemon *d, const cJSON *spec_json, char *err,
 	sweep_append(d, sw);
 	daemon_log("sweep %lld \"%s\" submitted: %d trials, %s search", (long long)sw->id,
 		   sw->spec.name, sw->spec.trials, search_names[sw->spec.search]);
+	events_sweep(d, sw->id, "sweep_started", sw->spec.name, "running");
 	return sw;
 error:
 	free(text);
@@ -230,6 +232,7 @@ static char *trial_config(struct daemon *d, struct trial *t, int64_t id)
 	config = spec_trial_config(&t->sweep->spec,
 				   cJSON_GetObjectItemCaseSensitive(rows->child, "params"),
 				   (uint64_t)num(rows->child, "seed"));
+	t->params = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(rows->child, "params"));
 	t->threads = (int)HP_NUM(config, "threads");
 	t->epochs_total = (int)HP_NUM(config, "epochs");
 	text = cJSON_PrintUnformatted(config);
@@ -342,6 +345,7 @@ static void sweep_check_done(struct daemon *d, struct sweep *sw)
 	}
 	daemon_log("sweep %lld \"%s\" %s", (long long)sw->id, sw->spec.name, status);
 	server_sweep_ended(d, sw->id, status);
+	events_sweep(d, sw->id, "sweep_ended", sw->spec.name, status);
 	sweep_remove(d, sw);
 }
 

@@ -10,6 +10,7 @@
 
 #include "daemon.h"
 #include "errbuf.h"
+#include "events.h"
 #include "exitcodes.h"
 #include "line.h"
 #include "proto.h"
@@ -31,6 +32,7 @@ static void on_close(uv_handle_t *h)
 	free(t->row.stderr_tail);
 	free(t->event_reason);
 	free(t->config);
+	free(t->params);
 	free(t);
 }
 
@@ -145,6 +147,7 @@ static void maybe_finish(struct trial *t)
 		   (long long)t->sweep->id, t->number, t->row.status, t->row.reason);
 	db_trial_update(&d->db, &t->row);
 	daemon_dirty(d);
+	events_trial_ended(d, t);
 	unlink_running(t);
 	d->trials_finished++;
 	sweeps_trial_ended(d, t);
@@ -186,6 +189,7 @@ static void record_metrics(struct trial *t, const struct worker_line *l)
 		t->row.epochs = l->epoch;
 	db_trial_update(&d->db, &t->row);
 	daemon_dirty(d);
+	events_progress(d, t, l);
 }
 
 static void record_event(struct trial *t, const struct worker_line *l)
@@ -400,6 +404,7 @@ int trial_start(struct trial *t, const char *config, char *err, size_t errlen)
 	d->running = t;
 	d->n_running++;
 	d->trials_started++;
+	events_trial_started(d, t, t->params);
 	return 0;
 }
 

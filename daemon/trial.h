@@ -31,6 +31,7 @@ struct trial {
 	uv_timer_t kill_timer;    /* SIGKILL after the grace period */
 	uv_write_t write_req;
 	char *config;             /* the configuration text written to stdin */
+	char *params;             /* the trial's params as JSON text */
 	struct linebuf out_lb;
 	char tail[TRIAL_TAIL];    /* stderr ring */
 	size_t tail_len;

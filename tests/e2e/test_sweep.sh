@@ -11,6 +11,21 @@ cat >"$TMP/bowl.json" <<'JSON'
   "params": { "lr": {"log": [1e-4, 1e-1]}, "beta": {"reverse_log": [0.9, 0.999]} } }
 JSON
 start_daemon --slots 2
+# A subscriber counts the live events of the sweep until it ends.
+python3 - "$SOCK" >"$TMP/events.txt" <<'PY' &
+import collections, json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b'{"cmd": "subscribe", "sweep": 1}\n')
+f = s.makefile(); counts = collections.Counter()
+assert json.loads(f.readline())["ok"]
+for line in f:
+    e = json.loads(line); counts[e["event"]] += 1
+    if e["event"] == "sweep_ended":
+        break
+print(" ".join(f"{k}={counts[k]}" for k in sorted(counts)))
+PY
+subscriber=$!
+sleep 0.2
 id=$("$CAVIAR" submit "$TMP/bowl.json")
 check "submit prints the sweep id" "$id" 1
 
@@ -31,6 +46,9 @@ check "best_value is the minimum of the curve" \
 	"$(sql "SELECT count(*) FROM trials t WHERE abs(best_value - (SELECT min(value) FROM points WHERE trial_id = t.id AND metric = 'val_loss')) > 1e-12")" 0
 check "leaderboard is ordered best first" \
 	"$(sql "SELECT group_concat(objective <= next, '') FROM (SELECT objective, lead(objective) OVER (ORDER BY rank) AS next FROM leaderboard WHERE sweep_id = $id) WHERE next IS NOT NULL")" 11111
+wait "$subscriber"
+check "a subscriber sees every event of the sweep" "$(cat "$TMP/events.txt")" \
+	"progress=24 sweep_ended=1 sweep_started=1 trial_ended=6 trial_started=6"
 check "trial seeds are distinct" "$(sql "SELECT count(DISTINCT seed) FROM trials")" 6
 
 top=$("$CAVIAR" top "$id" -n 2 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["trials"]), d["trials"][0]["rank"])')

@@ -1,0 +1,26 @@
+/* events: the live event stream of `caviar watch`. A client subscribes
+ * ({"cmd": "subscribe", "sweep": ID} or all sweeps without "sweep") and then
+ * receives one JSON line per event, as it happens:
+ *   {"event": "trial_started", "sweep": 1, "trial": 7, "number": 6, "epochs": 10, "params": {...}}
+ *   {"event": "progress", "sweep": 1, "trial": 7, "epoch": 3, "step": 1266,
+ *    "metrics": {"val_acc": 0.86, ...}, "best": 0.86}
+ *   {"event": "trial_ended", "sweep": 1, "trial": 7, "status": "done", "reason": "finished",
+ *    "best": 0.87, "epochs": 10}
+ *   {"event": "sweep_started" | "sweep_ended", "sweep": 1, "name": "...", "status": "done"}
+ * Building an event costs nothing when nobody listens. */
+#ifndef CAVIAR_EVENTS_H
+#define CAVIAR_EVENTS_H
+
+#include <stdint.h>
+
+struct daemon;
+struct trial;
+struct worker_line;
+
+void events_trial_started(struct daemon *d, const struct trial *t, const char *params_json);
+void events_progress(struct daemon *d, const struct trial *t, const struct worker_line *l);
+void events_trial_ended(struct daemon *d, const struct trial *t);
+void events_sweep(struct daemon *d, int64_t sweep_id, const char *event, const char *name,
+		  const char *status);
+
+#endif
