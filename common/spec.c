@@ -229,8 +229,11 @@ static int parse_early_stop(struct spec *s, const cJSON *obj, char *err, size_t 
 			rc = get_int_field(item, path, 1, INT_MAX, &s->es_min_epochs, err, errlen);
 		else if (strcmp(k, "eta") == 0 && (eta = item) != NULL)
 			rc = get_int_field(item, path, 2, INT_MAX, &s->es_eta, err, errlen);
+		else if (strcmp(k, "min_trials") == 0)
+			rc = get_int_field(item, path, 1, INT_MAX, &s->es_min_trials, err, errlen);
 		else
-			rc = err_set(err, errlen, "%s: unknown key (expected kind, warmup, min_epochs or eta)",
+			rc = err_set(err, errlen,
+				     "%s: unknown key (expected kind, warmup, min_epochs, min_trials or eta)",
 				     path);
 		if (rc < 0)
 			return -1;
@@ -866,6 +869,7 @@ static void set_defaults(struct spec *s)
 	s->es_warmup = 1;
 	s->es_min_epochs = 1;
 	s->es_eta = 3;
+	s->es_min_trials = 3;
 }
 
 /* The budget: given, or the grid's size; checked against the strategy. */

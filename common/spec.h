@@ -73,7 +73,10 @@ struct spec {
 	double stall_timeout;         /* seconds without a line; 0: none */
 	int memory_mb;                /* per-worker address-space limit; 0: none */
 	enum early_stop_kind early_stop;
-	int es_warmup, es_min_epochs, es_eta; /* early_stop options */
+	int es_warmup;     /* early_stop: epochs before any trial may be stopped (default 1) */
+	int es_min_epochs; /* asha: the first rung (default 1); rungs at min_epochs * eta^k */
+	int es_eta;        /* asha: reduction factor (default 3) */
+	int es_min_trials; /* median: other trials needed at an epoch to judge (default 3) */
 	cJSON *json;                  /* the whole spec as submitted (owned) */
 };
 

@@ -137,7 +137,7 @@ void daemon_shutdown(struct daemon *d)
 		   d->n_running == 1 ? "" : "s");
 	server_stop(d);
 	for (struct trial *t = d->running; t; t = t->next)
-		trial_stop(t, "queued");
+		trial_stop(t, "queued", "interrupted by daemon shutdown");
 	daemon_schedule(d);
 }
 
@@ -181,9 +181,13 @@ int daemon_run(const struct daemon_options *opt)
 {
 	struct daemon *d = xcalloc(1, sizeof *d);
 	char err[ERRBUF_LEN];
+	size_t len;
 	int rc = 1;
 
 	d->opt = *opt;
+	len = sizeof d->self_path;
+	if (uv_exepath(d->self_path, &len) < 0)
+		snprintf(d->self_path, sizeof d->self_path, "caviard");
 	uv_loop_init(&d->loop);
 	if (start(d, err, sizeof err) < 0) {
 		fprintf(stderr, "caviard: %s\n", err);

@@ -19,6 +19,7 @@ struct daemon_options {
 	const char *db_path;
 	const char *socket_path;
 	const char *worker_path; /* caviar-worker to spawn */
+	const char *state_dir;   /* trials' checkpoints; NULL: none */
 	int slots;               /* trials run at once */
 	double grace;            /* seconds between SIGTERM and SIGKILL */
 	double flush_interval;   /* seconds points may wait before a flush */
@@ -41,6 +42,7 @@ struct daemon {
 	int db_failing;          /* the last flush failed: no new trials until one succeeds */
 	char db_error[512];      /* why */
 	int64_t trials_started, trials_finished, lines_rejected;
+	char self_path[4096];    /* caviard itself, to spawn workers with limits */
 	char readbuf[64 << 10];  /* every pipe read lands here (see trial.c) */
 };
 

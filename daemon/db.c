@@ -3,6 +3,7 @@
 #include "db.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +21,22 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" VALUES (?1, ?2, ?3, ?4)",
 	[ST_INSERT_TRIAL] =
 		"INSERT INTO trials (sweep_id, number, round, params, seed) VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* A line seen again (a resumed worker replays its curve) keeps the
+	 * original row; a different value for the same point replaces it. */
 	[ST_INSERT_POINT] =
-		"INSERT OR REPLACE INTO points (trial_id, metric, epoch, step, value, wall_time)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		"INSERT INTO points (trial_id, metric, epoch, step, value, wall_time)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (trial_id, metric, epoch, step)"
+		" DO UPDATE SET value = excluded.value, wall_time = excluded.wall_time"
+		" WHERE value IS NOT excluded.value",
 	[ST_UPDATE_TRIAL] =
 		"UPDATE trials SET status = ?2, attempts = ?3, pid = ?4, started_at = ?5,"
 		" ended_at = ?6, exit_code = ?7, exit_signal = ?8, reason = ?9, stderr_tail = ?10,"
 		" epochs = ?11, best_value = ?12, best_epoch = ?13 WHERE id = ?1",
 	[ST_SWEEP_STATUS] =
 		"UPDATE sweeps SET status = ?2, finished_at = coalesce(?3, finished_at) WHERE id = ?1",
+	[ST_TRUNCATE] = "DELETE FROM points WHERE trial_id = ?1 AND epoch > ?2",
+	[ST_BEST] = "SELECT value, epoch FROM points WHERE trial_id = ?1 AND metric = ?2"
+		    " ORDER BY CASE WHEN ?3 THEN -value ELSE value END, epoch LIMIT 1",
 };
 
 static int sql_error(struct db *db, char *err, size_t errlen, const char *what)
@@ -116,6 +124,18 @@ int db_open(struct db *db, const char *path, char *err, size_t errlen)
 error:
 	db_close(db);
 	return -1;
+}
+
+void trial_row_reason(struct trial_row *row, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	free(row->reason);
+	row->reason = xstrdup(buf);
 }
 
 static void row_free(struct trial_row *r)
@@ -359,27 +379,36 @@ error:
 
 int db_recover(struct db *db, char *err, size_t errlen)
 {
-	int n;
+	if (exec(db, "UPDATE trials SET status = 'queued', pid = NULL WHERE status = 'running'", err,
+		 errlen) < 0)
+		return -1;
+	return sqlite3_changes(db->h);
+}
 
-	if (db_begin(db, err, errlen) < 0)
+int db_trial_truncate(struct db *db, int64_t trial_id, int from, const char *metric,
+		      int maximize, double *best, int *best_epoch, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_TRUNCATE];
+	int rc;
+
+	sqlite3_bind_int64(st, 1, trial_id);
+	sqlite3_bind_int(st, 2, from);
+	if (run(db, st, err, errlen, "truncating a curve") < 0)
 		return -1;
-	if (exec(db,
-		 "UPDATE trials SET status = 'queued', pid = NULL, epochs = 0, best_value = NULL,"
-		 " best_epoch = NULL WHERE status = 'running'",
-		 err, errlen) < 0)
-		goto error;
-	n = sqlite3_changes(db->h);
-	if (exec(db,
-		 "DELETE FROM points WHERE trial_id IN"
-		 " (SELECT id FROM trials WHERE status = 'queued')",
-		 err, errlen) < 0)
-		goto error;
-	if (db_commit(db, err, errlen) < 0)
-		return -1;
-	return n;
-error:
-	db_rollback(db);
-	return -1;
+	st = db->st[ST_BEST];
+	sqlite3_bind_int64(st, 1, trial_id);
+	sqlite3_bind_text(st, 2, metric, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, maximize);
+	*best = NAN;
+	*best_epoch = 0;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*best = sqlite3_column_double(st, 0);
+		*best_epoch = sqlite3_column_int(st, 1);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_error(db, err, errlen, "best value");
 }
 
 static const char *const query_sql[Q_COUNT] = {
@@ -388,9 +417,10 @@ static const char *const query_sql[Q_COUNT] = {
 	[Q_LAST_ROUND] =
 		"SELECT round, ranges FROM rounds WHERE sweep_id = ?1 ORDER BY round DESC LIMIT 1",
 	[Q_QUEUED_TRIALS] =
-		"SELECT id, number FROM trials WHERE sweep_id = ?1 AND status = 'queued' ORDER BY number",
+		"SELECT id, number, attempts FROM trials WHERE sweep_id = ?1 AND status = 'queued'"
+		" ORDER BY number",
 	[Q_TRIAL_COUNT] = "SELECT count(*) AS n FROM trials WHERE sweep_id = ?1",
-	[Q_TRIAL_START] = "SELECT params, seed, attempts FROM trials WHERE id = ?1",
+	[Q_TRIAL_START] = "SELECT params, seed FROM trials WHERE id = ?1",
 	[Q_ROUND_RESULTS] =
 		"SELECT params, best_value FROM trials WHERE sweep_id = ?1 AND round = ?2 ORDER BY number",
 	[Q_PROGRESS] = "SELECT * FROM sweep_progress ORDER BY sweep_id",
@@ -399,6 +429,10 @@ static const char *const query_sql[Q_COUNT] = {
 	[Q_TOP] = "SELECT rank, trial_id, number, status, objective, best_epoch, epochs, params"
 		  " FROM leaderboard WHERE sweep_id = ?1 LIMIT ?2",
 	[Q_TRIAL_SWEEP] = "SELECT sweep_id, status FROM trials WHERE id = ?1",
+	[Q_OBJECTIVE_POINTS] =
+		"SELECT t.number, p.epoch, p.value FROM trials t"
+		" JOIN points p ON p.trial_id = t.id AND p.metric = (SELECT metric FROM sweeps WHERE id = ?1)"
+		" WHERE t.sweep_id = ?1 ORDER BY t.number, p.epoch, p.step",
 	[Q_CANCEL_QUEUED] =
 		"UPDATE trials SET status = 'cancelled', reason = 'cancelled',"
 		" ended_at = (julianday('now') - 2440587.5) * 86400.0"

@@ -20,6 +20,8 @@ enum db_stmt {
 	ST_INSERT_POINT,
 	ST_UPDATE_TRIAL,
 	ST_SWEEP_STATUS,
+	ST_TRUNCATE,
+	ST_BEST,
 	ST_COUNT
 };
 
@@ -27,15 +29,16 @@ enum db_stmt {
 enum db_query {
 	Q_ACTIVE_SWEEPS,  /* sweeps still running or paused, oldest first */
 	Q_LAST_ROUND,     /* ?1 sweep: its newest round and ranges */
-	Q_QUEUED_TRIALS,  /* ?1 sweep: queued trials (id, number) by number */
+	Q_QUEUED_TRIALS,  /* ?1 sweep: queued trials (id, number, attempts) by number */
 	Q_TRIAL_COUNT,    /* ?1 sweep: trials sampled so far (n) */
-	Q_TRIAL_START,    /* ?1 trial: params, seed, attempts */
+	Q_TRIAL_START,    /* ?1 trial: params, seed */
 	Q_ROUND_RESULTS,  /* ?1 sweep, ?2 round: params, best_value of its trials */
 	Q_PROGRESS,       /* all sweeps, from the sweep_progress view */
 	Q_SWEEP,          /* ?1 sweep: id, name, status, metric, mode, budget */
 	Q_TOP,            /* ?1 sweep, ?2 limit: leaderboard rows */
 	Q_TRIAL_SWEEP,    /* ?1 trial: sweep_id, status */
 	Q_CANCEL_QUEUED,  /* ?1 sweep: queued trials become cancelled */
+	Q_OBJECTIVE_POINTS, /* ?1 sweep: (number, epoch, value) of its objective, in order */
 	Q_COUNT
 };
 
@@ -55,6 +58,10 @@ struct trial_row {
 	double best_value;    /* NAN: none */
 	int best_epoch;
 };
+
+/* Replaces row->reason with a formatted message. */
+void trial_row_reason(struct trial_row *row, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 struct db_point {
 	int64_t trial_id;
@@ -111,9 +118,15 @@ size_t db_pending(const struct db *db); /* points + rows queued */
 int db_flush(struct db *db, char *err, size_t errlen);
 
 /* Crash recovery at start: trials left 'running' by a dead daemon go back to
- * 'queued' and lose their partial curve (they restart from the beginning).
+ * 'queued'. Their curves stay until they run again (see db_trial_truncate).
  * Returns the number of trials requeued, or -1. */
 int db_recover(struct db *db, char *err, size_t errlen);
+
+/* A trial starting over from epoch `from` (0: from nothing; else from its
+ * checkpoint): deletes its points after that epoch, at once, and returns its
+ * best `metric` value up to there (NAN when none) and that value's epoch. */
+int db_trial_truncate(struct db *db, int64_t trial_id, int from, const char *metric,
+		      int maximize, double *best, int *best_epoch, char *err, size_t errlen);
 
 
 /* Runs query q with args bound to ?1.. and returns the rows as a JSON array of

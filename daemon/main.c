@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +30,8 @@ static const char usage[] =
 	"  --slots N        trials run at once (default: the number of online cores)\n"
 	"  --worker PATH    the caviar-worker program (default: the one installed beside caviard)\n"
 	"  --grace SECONDS  time a stopping worker gets between SIGTERM and SIGKILL (default 10)\n"
+	"  --checkpoints DIR  where workers keep their checkpoints, so interrupted trials\n"
+	"                   resume (default: FILE.checkpoints beside the database)\n"
 	"  --help, --version\n";
 
 static int bad_option(const char *opt, const char *why)
@@ -47,6 +51,30 @@ static int parse_positive(const char *s, double max, double *out)
 		return -1;
 	*out = x;
 	return 0;
+}
+
+/* caviard --exec-limits MB -- PROGRAM ARGS...: how the daemon starts a worker
+ * under a memory limit (uv_spawn has no hook between fork and exec): set the
+ * address-space limit, follow the daemon's death, then become the worker. */
+static int exec_limited(int argc, char **argv)
+{
+	char *end;
+	long mb = argc > 4 ? strtol(argv[2], &end, 10) : 0;
+	struct rlimit lim;
+
+	if (argc < 5 || *end || mb <= 0 || strcmp(argv[3], "--") != 0) {
+		fputs("caviard: usage: caviard --exec-limits MB -- PROGRAM [ARGS...]\n", stderr);
+		return 2;
+	}
+	lim.rlim_cur = lim.rlim_max = (rlim_t)mb << 20;
+	if (setrlimit(RLIMIT_AS, &lim) < 0) {
+		fprintf(stderr, "caviard: setrlimit: %s\n", strerror(errno));
+		return 70;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	execv(argv[4], argv + 4);
+	fprintf(stderr, "caviard: cannot run %s: %s\n", argv[4], strerror(errno));
+	return 127;
 }
 
 static int exists_exec(const char *path)
@@ -104,9 +132,10 @@ int main(int argc, char **argv)
 		{"db", required_argument, NULL, 'd'},     {"socket", required_argument, NULL, 's'},
 		{"slots", required_argument, NULL, 'n'},  {"worker", required_argument, NULL, 'w'},
 		{"grace", required_argument, NULL, 'g'},  {"help", no_argument, NULL, 'h'},
+		{"checkpoints", required_argument, NULL, 'c'},
 		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
-	char db[PATH_MAX], sock[PATH_MAX], worker[PATH_MAX];
+	char db[PATH_MAX], sock[PATH_MAX], worker[PATH_MAX], ckpt[PATH_MAX];
 	struct daemon_options opt = {
 		.slots = (int)uv_available_parallelism(),
 		.grace = 10,
@@ -115,6 +144,8 @@ int main(int argc, char **argv)
 	double x;
 	int c;
 
+	if (argc > 1 && strcmp(argv[1], "--exec-limits") == 0)
+		return exec_limited(argc, argv);
 	default_db(db, sizeof db);
 	default_worker(worker, sizeof worker);
 	if (proto_default_socket(sock, sizeof sock) < 0)
@@ -127,6 +158,7 @@ int main(int argc, char **argv)
 		case 'd': opt.db_path = optarg; break;
 		case 's': opt.socket_path = optarg; break;
 		case 'w': opt.worker_path = optarg; break;
+		case 'c': opt.state_dir = optarg; break;
 		case 'n':
 			if (parse_positive(optarg, 100000, &x) < 0 || x != (int)x)
 				return bad_option("--slots", "expected a positive whole number");
@@ -148,6 +180,15 @@ int main(int argc, char **argv)
 		return bad_option("--worker", "not an executable file (is caviar built?)");
 	if (opt.db_path == db)
 		make_parent(db);
+	if (!opt.state_dir) {
+		snprintf(ckpt, sizeof ckpt, "%.*s.checkpoints", (int)sizeof ckpt - 16, opt.db_path);
+		opt.state_dir = ckpt;
+	}
+	if (mkdir(opt.state_dir, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "caviard: %s: %s\n", opt.state_dir, strerror(errno));
+		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN); /* a vanished client or worker is an EPIPE, not a death */
+	signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a write error, reported as such */
 	return daemon_run(&opt);
 }

@@ -3,7 +3,9 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "errbuf.h"
@@ -27,16 +29,28 @@ static uint64_t trial_seed(const struct spec *s, int number)
 	return rng_derive(rng_derive(s->seed, (uint64_t)number), 0x5eed) & ((1ull << 53) - 1);
 }
 
-static void queue_push(struct sweep *sw, int64_t id, int number)
+static void queue_push(struct sweep *sw, int64_t id, int number, int attempts)
 {
 	if (sw->n_queue == sw->cap_queue) {
-		sw->cap_queue = sw->cap_queue ? 2 * sw->cap_queue : 16;
-		sw->queue = xrealloc(sw->queue, (size_t)sw->cap_queue * sizeof *sw->queue);
-		sw->queue_number =
-			xrealloc(sw->queue_number, (size_t)sw->cap_queue * sizeof *sw->queue_number);
+		size_t cap = sw->cap_queue ? 2 * (size_t)sw->cap_queue : 16;
+
+		sw->cap_queue = (int)cap;
+		sw->queue = xrealloc(sw->queue, cap * sizeof *sw->queue);
+		sw->queue_number = xrealloc(sw->queue_number, cap * sizeof *sw->queue_number);
+		sw->queue_attempts = xrealloc(sw->queue_attempts, cap * sizeof *sw->queue_attempts);
 	}
 	sw->queue[sw->n_queue] = id;
-	sw->queue_number[sw->n_queue++] = number;
+	sw->queue_number[sw->n_queue] = number;
+	sw->queue_attempts[sw->n_queue++] = attempts;
+}
+
+/* Puts a trial back at the head of the queue (a retry). */
+static void queue_unshift(struct sweep *sw, const struct trial *t)
+{
+	sw->q_head--;
+	sw->queue[sw->q_head] = t->row.id;
+	sw->queue_number[sw->q_head] = t->number;
+	sw->queue_attempts[sw->q_head] = t->row.attempts;
 }
 
 static void sweep_free(struct sweep *sw)
@@ -45,8 +59,10 @@ static void sweep_free(struct sweep *sw)
 		return;
 	spec_finish(&sw->spec);
 	sample_box_finish(&sw->box);
+	stopper_finish(&sw->stopper);
 	free(sw->queue);
 	free(sw->queue_number);
+	free(sw->queue_attempts);
 	free(sw);
 }
 
@@ -72,7 +88,7 @@ static int insert_round(struct daemon *d, struct sweep *sw, int round, char *err
 				     &id, err, errlen);
 		free(ptext);
 		if (rc == 0)
-			queue_push(sw, id, number);
+			queue_push(sw, id, number, 0);
 	}
 	if (rc == 0) {
 		sw->next_number += n;
@@ -98,6 +114,7 @@ struct sweep *sweeps_submit(struct daemon *d, const cJSON *spec_json, char *err,
 	if (spec_parse(&sw->spec, spec_json, err, errlen) < 0)
 		goto error;
 	sample_box_init(&sw->box, &sw->spec);
+	stopper_init(&sw->stopper, &sw->spec);
 	text = cJSON_PrintUnformatted(spec_json);
 	if (db_flush(&d->db, err, errlen) < 0 || db_begin(&d->db, err, errlen) < 0)
 		goto error;
@@ -135,6 +152,25 @@ static double num(const cJSON *row, const char *key)
 	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+/* Early stopping after a restart: the rule sees again every objective value
+ * recorded so far, without stopping anything. */
+static int replay_stopper(struct daemon *d, struct sweep *sw, char *err, size_t errlen)
+{
+	char reason[512];
+	cJSON *rows, *row;
+
+	if (sw->stopper.kind == EARLY_STOP_NONE)
+		return 0;
+	rows = db_query(&d->db, Q_OBJECTIVE_POINTS, &sw->id, 1, err, errlen);
+	if (!rows)
+		return -1;
+	cJSON_ArrayForEach(row, rows)
+		stopper_report(&sw->stopper, (int)num(row, "number"), (int)num(row, "epoch"),
+			       num(row, "value"), reason, sizeof reason);
+	cJSON_Delete(rows);
+	return 0;
+}
+
 /* Rebuilds one active sweep from its rows. */
 static struct sweep *load_sweep(struct daemon *d, const cJSON *row, char *err, size_t errlen)
 {
@@ -163,9 +199,11 @@ static struct sweep *load_sweep(struct daemon *d, const cJSON *row, char *err, s
 				      errlen) < 0)
 		goto out;
 	cJSON_ArrayForEach(item, queued)
-		queue_push(sw, (int64_t)num(item, "id"), (int)num(item, "number"));
+		queue_push(sw, (int64_t)num(item, "id"), (int)num(item, "number"),
+			   (int)num(item, "attempts"));
 	sw->next_number = (int)num(count->child, "n");
-	rc = 0;
+	stopper_init(&sw->stopper, &sw->spec);
+	rc = replay_stopper(d, sw, err, errlen);
 out:
 	cJSON_Delete(json);
 	cJSON_Delete(rounds);
@@ -228,13 +266,20 @@ static char *trial_config(struct daemon *d, struct trial *t, int64_t id)
 		cJSON_Delete(rows);
 		return NULL;
 	}
-	t->row.attempts = (int)num(rows->child, "attempts");
 	config = spec_trial_config(&t->sweep->spec,
 				   cJSON_GetObjectItemCaseSensitive(rows->child, "params"),
 				   (uint64_t)num(rows->child, "seed"));
 	t->params = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(rows->child, "params"));
 	t->threads = (int)HP_NUM(config, "threads");
 	t->epochs_total = (int)HP_NUM(config, "epochs");
+	t->memory_mb = t->sweep->spec.memory_mb;
+	if (d->opt.state_dir) {
+		char path[4096];
+
+		snprintf(path, sizeof path, "%s/trial-%lld.ckpt", d->opt.state_dir, (long long)id);
+		t->checkpoint = xstrdup(path);
+		cJSON_AddStringToObject(config, "checkpoint", path);
+	}
 	text = cJSON_PrintUnformatted(config);
 	cJSON_Delete(config);
 	cJSON_Delete(rows);
@@ -253,6 +298,7 @@ struct trial *sweeps_next(struct daemon *d, char **config)
 		t->sweep = sw;
 		t->row.id = sw->queue[sw->q_head];
 		t->number = sw->queue_number[sw->q_head];
+		t->row.attempts = sw->queue_attempts[sw->q_head];
 		sw->q_head++;
 		t->row.status = "running";
 		t->row.exit_code = -1;
@@ -349,15 +395,65 @@ static void sweep_check_done(struct daemon *d, struct sweep *sw)
 	sweep_remove(d, sw);
 }
 
+void sweeps_trial_outcome(struct daemon *d, struct trial *t)
+{
+	const struct sweep *sw = t->sweep;
+	char *why;
+
+	if (strcmp(t->row.status, "failed") != 0 || !t->retryable || sw->cancelled ||
+	    d->shutting_down || t->row.attempts > sw->spec.retries)
+		return;
+	why = t->row.reason;
+	t->row.reason = NULL;
+	t->row.status = "queued";
+	t->row.ended_at = 0;
+	trial_row_reason(&t->row, "attempt %d failed (%s); retrying", t->row.attempts, why);
+	free(why);
+}
+
 void sweeps_trial_ended(struct daemon *d, struct trial *t)
 {
 	struct sweep *sw = t->sweep;
 
 	sw->running--;
-	if (t->row.status && strcmp(t->row.status, "queued") == 0)
-		return; /* interrupted by shutdown: runs again at the next start */
+	if (strcmp(t->row.status, "queued") == 0) {
+		/* Runs again: now (a retry), or at the next start (a shutdown). */
+		if (!d->shutting_down && sw->q_head > 0)
+			queue_unshift(sw, t);
+		return;
+	}
+	if (t->checkpoint) {
+		char curve[4200];
+
+		snprintf(curve, sizeof curve, "%s.curve", t->checkpoint);
+		unlink(t->checkpoint);
+		unlink(curve);
+	}
 	if (!d->shutting_down)
 		sweep_check_done(d, sw);
+}
+
+void sweeps_trial_resume(struct daemon *d, struct trial *t, int from)
+{
+	const struct spec *spec = &t->sweep->spec;
+	char err[512];
+
+	if (db_trial_truncate(&d->db, t->row.id, from, spec->objective_metric, spec->objective_max,
+			      &t->row.best_value, &t->row.best_epoch, err, sizeof err) < 0) {
+		daemon_log("trial %lld: cannot cut its curve back to epoch %d: %s",
+			   (long long)t->row.id, from, err);
+		return;
+	}
+	t->row.epochs = from;
+	if (from > 0)
+		daemon_log("trial %lld: resumed from its checkpoint at epoch %d", (long long)t->row.id,
+			   from);
+}
+
+int sweeps_should_stop(struct sweep *sw, const struct trial *t, int epoch, double value,
+		       char *reason, size_t n)
+{
+	return stopper_report(&sw->stopper, t->number, epoch, value, reason, n);
 }
 
 int sweeps_cancel_sweep(struct daemon *d, int64_t sweep_id, char *err, size_t errlen)
@@ -377,7 +473,7 @@ int sweeps_cancel_sweep(struct daemon *d, int64_t sweep_id, char *err, size_t er
 	sw->cancelled = 1;
 	for (struct trial *t = d->running; t; t = t->next)
 		if (t->sweep == sw) {
-			trial_stop(t, "cancelled");
+			trial_stop(t, "cancelled", "cancelled");
 			n++;
 		}
 	sweep_check_done(d, sw);
@@ -393,6 +489,8 @@ static int cancel_queued(struct daemon *d, struct sweep *sw, int i)
 	memmove(&sw->queue[i], &sw->queue[i + 1], (size_t)(sw->n_queue - i - 1) * sizeof *sw->queue);
 	memmove(&sw->queue_number[i], &sw->queue_number[i + 1],
 		(size_t)(sw->n_queue - i - 1) * sizeof *sw->queue_number);
+	memmove(&sw->queue_attempts[i], &sw->queue_attempts[i + 1],
+		(size_t)(sw->n_queue - i - 1) * sizeof *sw->queue_attempts);
 	sw->n_queue--;
 	db_trial_update(&d->db, &row);
 	daemon_dirty(d);
@@ -404,7 +502,7 @@ int sweeps_cancel_trial(struct daemon *d, int64_t trial_id, char *err, size_t er
 {
 	for (struct trial *t = d->running; t; t = t->next)
 		if (t->row.id == trial_id) {
-			trial_stop(t, "cancelled");
+			trial_stop(t, "cancelled", "cancelled");
 			return 1;
 		}
 	for (struct sweep *sw = d->sweeps; sw; sw = sw->next)

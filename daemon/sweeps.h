@@ -13,6 +13,7 @@
 
 #include "sample.h"
 #include "spec.h"
+#include "stopping.h"
 
 struct daemon;
 struct trial;
@@ -27,9 +28,11 @@ struct sweep {
 	int cancelled;          /* queued trials were cancelled; ends as 'cancelled' */
 	int64_t *queue;         /* queued trial ids, in number order */
 	int *queue_number;      /* their numbers */
+	int *queue_attempts;    /* and how often each was started already */
 	int n_queue, q_head, cap_queue;
 	int running;            /* trials of this sweep running now */
 	int next_number;        /* number of the next trial to sample */
+	struct stopper stopper; /* early stopping (kind NONE when the spec has none) */
 };
 
 /* Validates spec_json, records a new sweep with its first round of trials and
@@ -44,8 +47,22 @@ int sweeps_load(struct daemon *d, char *err, size_t errlen);
  * start now. The caller starts it with trial_start. */
 struct trial *sweeps_next(struct daemon *d, char **config);
 
-/* Called when a trial has ended (row final) and before it is freed. */
+/* Called when a trial's worker is gone and its status classified: a crash or
+ * stall within the sweep's `retries` turns into 'queued' (to run again). */
+void sweeps_trial_outcome(struct daemon *d, struct trial *t);
+
+/* Called when a trial has ended (row final and queued for writing) and before
+ * it is freed: requeues it or retires it, and ends the sweep when it was the
+ * last. */
 void sweeps_trial_ended(struct daemon *d, struct trial *t);
+
+/* A trial that ran before starts over from epoch `from` (its checkpoint; 0:
+ * from nothing): its recorded curve is cut back to match. */
+void sweeps_trial_resume(struct daemon *d, struct trial *t, int from);
+
+/* Feeds the early-stopping rule; 1 when the trial should stop (reason set). */
+int sweeps_should_stop(struct sweep *sw, const struct trial *t, int epoch, double value,
+		       char *reason, size_t n);
 
 /* Cancels a sweep (queued trials cancelled, running ones stopped). */
 int sweeps_cancel_sweep(struct daemon *d, int64_t sweep_id, char *err, size_t errlen);

@@ -4,9 +4,11 @@
 
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "errbuf.h"
@@ -20,6 +22,7 @@
 extern char **environ;
 
 #define MAX_LOGGED_REJECTS 5
+#define N_HANDLES 7 /* proc, in, out, err, kill_timer, stall_timer, deadline */
 
 static void on_close(uv_handle_t *h)
 {
@@ -31,8 +34,10 @@ static void on_close(uv_handle_t *h)
 	free(t->row.reason);
 	free(t->row.stderr_tail);
 	free(t->event_reason);
+	free(t->stop_reason);
 	free(t->config);
 	free(t->params);
+	free(t->checkpoint);
 	free(t);
 }
 
@@ -50,6 +55,8 @@ static void close_all(struct trial *t)
 	close_handle((uv_handle_t *)&t->out);
 	close_handle((uv_handle_t *)&t->err);
 	close_handle((uv_handle_t *)&t->kill_timer);
+	close_handle((uv_handle_t *)&t->stall_timer);
+	close_handle((uv_handle_t *)&t->deadline);
 }
 
 static void unlink_running(struct trial *t)
@@ -86,47 +93,62 @@ static const char *last_line(const char *tail)
 	return nl ? nl + 1 : tail;
 }
 
-static void set_reason(struct trial *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_reason(struct trial *t, const char *fmt, ...)
+/* Whether a failed worker ran out of its memory limit, judging by stderr. */
+static int out_of_memory(const struct trial *t)
 {
-	char buf[1024];
-	va_list ap;
+	const char *tail = t->row.stderr_tail;
 
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	free(t->row.reason);
-	t->row.reason = xstrdup(buf);
+	return t->memory_mb > 0 && tail &&
+	       (strstr(tail, "out of memory") || strstr(tail, "Cannot allocate memory") ||
+		strstr(tail, "MemoryError") || strstr(tail, "bad_alloc"));
+}
+
+static void classify_exit(struct trial *t)
+{
+	const char *why = worker_exit_reason((int)t->exit_status);
+	const char *last = last_line(t->row.stderr_tail);
+	int code = (int)t->exit_status;
+
+	if (t->term_signal) {
+		trial_row_reason(&t->row, "killed by signal %d (SIG%s)", t->term_signal,
+			   sigabbrev_np(t->term_signal) ? sigabbrev_np(t->term_signal) : "?");
+		t->retryable = 1;
+	} else if (code == 0 && t->n_points == 0) {
+		trial_row_reason(&t->row, "exited without reporting any metric");
+	} else if (code == 0) {
+		t->row.status = "done";
+		if (t->rejected)
+			trial_row_reason(&t->row, "finished (%d lines rejected)", t->rejected);
+		else
+			trial_row_reason(&t->row, "finished");
+	} else {
+		trial_row_reason(&t->row, "exit code %d (%s)%s%s", code, why ? why : "unknown", last ? ": " : "",
+			   last ? last : "");
+		t->retryable = code != WORKER_EXIT_CONFIG && code != WORKER_EXIT_DATA &&
+			       code != WORKER_EXIT_DIVERGED;
+	}
 }
 
 /* Decides status and reason from how the worker ended. */
 static void classify(struct trial *t)
 {
-	const char *why = worker_exit_reason((int)t->exit_status);
-	const char *last = last_line(t->row.stderr_tail);
-
 	t->row.status = "failed";
+	t->retryable = 0;
 	if (t->stop_status) {
 		t->row.status = t->stop_status;
-		set_reason(t, "%s", strcmp(t->stop_status, "cancelled") == 0
-					    ? "cancelled"
-					    : "interrupted by daemon shutdown");
+		trial_row_reason(&t->row, "%s", t->stop_reason);
+		t->retryable = t->stop_retryable;
 	} else if (t->event_reason) {
-		set_reason(t, "%s", t->event_reason);
-	} else if (t->term_signal) {
-		set_reason(t, "killed by signal %d (SIG%s)", t->term_signal,
-			   sigabbrev_np(t->term_signal) ? sigabbrev_np(t->term_signal) : "?");
-	} else if (t->exit_status == 0 && t->n_points == 0) {
-		set_reason(t, "exited without reporting any metric");
-	} else if (t->exit_status == 0) {
-		t->row.status = "done";
-		if (t->rejected)
-			set_reason(t, "finished (%d lines rejected)", t->rejected);
-		else
-			set_reason(t, "finished");
+		trial_row_reason(&t->row, "%s", t->event_reason);
 	} else {
-		set_reason(t, "exit code %d (%s)%s%s", (int)t->exit_status, why ? why : "unknown",
-			   last ? ": " : "", last ? last : "");
+		classify_exit(t);
+	}
+	if (strcmp(t->row.status, "failed") == 0 && !t->stop_status && out_of_memory(t)) {
+		char *was = xstrdup(t->row.reason);
+
+		trial_row_reason(&t->row, "exceeded its memory limit (%d MB): %s", t->memory_mb, was);
+		free(was);
+		t->retryable = 0;
 	}
 }
 
@@ -137,12 +159,15 @@ static void maybe_finish(struct trial *t)
 	if (!t->exited || t->pipes_open > 0)
 		return;
 	uv_timer_stop(&t->kill_timer);
+	uv_timer_stop(&t->stall_timer);
+	uv_timer_stop(&t->deadline);
 	t->row.stderr_tail = stderr_tail(t);
 	t->row.pid = 0;
 	t->row.ended_at = daemon_now();
 	t->row.exit_code = t->term_signal ? -1 : (int)t->exit_status;
 	t->row.exit_signal = t->term_signal;
 	classify(t);
+	sweeps_trial_outcome(d, t);
 	daemon_log("trial %lld (sweep %lld #%d): %s: %s", (long long)t->row.id,
 		   (long long)t->sweep->id, t->number, t->row.status, t->row.reason);
 	db_trial_update(&d->db, &t->row);
@@ -169,7 +194,8 @@ static void record_metrics(struct trial *t, const struct worker_line *l)
 {
 	struct daemon *d = t->d;
 	const struct spec *spec = &t->sweep->spec;
-	double now = daemon_now();
+	double now = daemon_now(), objective = NAN;
+	char reason[512];
 
 	for (int i = 0; i < l->n_metrics; i++) {
 		const struct line_metric *m = &l->metrics[i];
@@ -178,6 +204,7 @@ static void record_metrics(struct trial *t, const struct worker_line *l)
 		t->n_points++;
 		if (strcmp(m->name, spec->objective_metric) != 0)
 			continue;
+		objective = m->value;
 		if (isnan(t->row.best_value) ||
 		    (spec->objective_max ? m->value > t->row.best_value
 					 : m->value < t->row.best_value)) {
@@ -190,6 +217,22 @@ static void record_metrics(struct trial *t, const struct worker_line *l)
 	db_trial_update(&d->db, &t->row);
 	daemon_dirty(d);
 	events_progress(d, t, l);
+	if (!isnan(objective) && sweeps_should_stop(t->sweep, t, l->epoch, objective, reason,
+						    sizeof reason))
+		trial_stop(t, "pruned", reason);
+}
+
+/* A trial that ran before (a restart, a retry) starts over from its
+ * checkpoint, or from nothing: its curve is cut back to match. */
+static void first_line(struct trial *t, const struct worker_line *l)
+{
+	int from = 0;
+
+	t->first_line_seen = 1;
+	if (l->kind == LINE_EVENT && strcmp(l->event, "resumed") == 0 && l->epoch > 0)
+		from = l->epoch;
+	if (t->row.attempts > 1 || from > 0)
+		sweeps_trial_resume(t->d, t, from);
 }
 
 static void record_event(struct trial *t, const struct worker_line *l)
@@ -198,6 +241,8 @@ static void record_event(struct trial *t, const struct worker_line *l)
 	const cJSON *value = cJSON_GetObjectItemCaseSensitive(l->json, "value");
 	char buf[512];
 
+	if (strcmp(l->event, "resumed") == 0)
+		return; /* first_line() has dealt with it */
 	if (strcmp(l->event, "diverged") != 0) {
 		daemon_log("trial %lld: %s at epoch %d", (long long)t->row.id, l->event, l->epoch);
 		return;
@@ -215,10 +260,14 @@ static void on_line(void *ctx, const char *text, size_t len)
 	struct worker_line l;
 	char err[256];
 
+	if (uv_is_active((uv_handle_t *)&t->stall_timer))
+		uv_timer_again(&t->stall_timer);
 	if (!text) {
 		snprintf(err, sizeof err, "line of %zu bytes exceeds %u", len,
 			 PROTO_MAX_WORKER_LINE);
 	} else if (line_parse(&l, text, len, err, sizeof err) == 0) {
+		if (!t->first_line_seen)
+			first_line(t, &l);
 		if (l.kind == LINE_METRICS)
 			record_metrics(t, &l);
 		else
@@ -309,6 +358,26 @@ static void on_kill_timer(uv_timer_t *timer)
 	uv_process_kill(&t->proc, SIGKILL);
 }
 
+static void on_stall(uv_timer_t *timer)
+{
+	struct trial *t = timer->data;
+	char reason[128];
+
+	snprintf(reason, sizeof reason, "stalled: no output for %g s", t->sweep->spec.stall_timeout);
+	uv_timer_stop(timer);
+	t->stop_retryable = 1;
+	trial_stop(t, "failed", reason);
+}
+
+static void on_deadline(uv_timer_t *timer)
+{
+	struct trial *t = timer->data;
+	char reason[128];
+
+	snprintf(reason, sizeof reason, "timed out after %g s", t->sweep->spec.timeout);
+	trial_stop(t, "failed", reason);
+}
+
 /* environ plus the trial's variables; the strings in extra are owned by the caller. */
 static char **trial_env(char **extra, int n_extra)
 {
@@ -342,32 +411,53 @@ static void init_handles(struct trial *t)
 	uv_pipe_init(loop, &t->out, 0);
 	uv_pipe_init(loop, &t->err, 0);
 	uv_timer_init(loop, &t->kill_timer);
-	t->proc.data = t->in.data = t->out.data = t->err.data = t->kill_timer.data = t;
+	uv_timer_init(loop, &t->stall_timer);
+	uv_timer_init(loop, &t->deadline);
+	t->proc.data = t->in.data = t->out.data = t->err.data = t;
+	t->kill_timer.data = t->stall_timer.data = t->deadline.data = t;
 	t->write_req.data = t;
-	t->open_handles = 5; /* proc, in, out, err, kill_timer */
+	t->open_handles = N_HANDLES;
 	linebuf_init(&t->out_lb, PROTO_MAX_WORKER_LINE);
 }
 
-int trial_start(struct trial *t, const char *config, char *err, size_t errlen)
+/* The trial failed to start: recorded as failed, then freed through its handles. */
+static int start_failed(struct trial *t, int rc, char *err, size_t errlen)
 {
 	struct daemon *d = t->d;
-	char threads[64], trial_id[64];
-	char *extra[] = {threads, trial_id};
-	char *args[] = {(char *)d->opt.worker_path, "--config", "-", NULL};
+
+	err_set(err, errlen, "cannot start %s: %s", d->opt.worker_path, uv_strerror(rc));
+	t->row.status = "failed";
+	t->row.reason = xstrdup(err);
+	t->row.ended_at = daemon_now();
+	db_trial_update(&d->db, &t->row);
+	daemon_dirty(d);
+	sweeps_trial_ended(d, t);
+	close_all(t);
+	return rc;
+}
+
+/* Spawns the worker: directly, or through caviard itself (--exec-limits)
+ * when the sweep sets a memory limit, which it applies before exec. */
+static int spawn(struct trial *t)
+{
+	struct daemon *d = t->d;
+	char threads[64], trial_id[64], parent[64], memory[32];
+	char *extra[] = {threads, trial_id, parent};
+	char *direct[] = {(char *)d->opt.worker_path, "--config", "-", NULL};
+	char *limited[] = {d->self_path, "--exec-limits", memory, "--", (char *)d->opt.worker_path,
+			   "--config", "-", NULL};
 	uv_stdio_container_t stdio[3];
 	uv_process_options_t o;
-	uv_buf_t buf;
-	char **env;
 	int rc;
 
-	init_handles(t);
 	snprintf(threads, sizeof threads, "OPENBLAS_NUM_THREADS=%d", t->threads > 0 ? t->threads : 1);
 	snprintf(trial_id, sizeof trial_id, "CAVIAR_TRIAL_ID=%lld", (long long)t->row.id);
-	env = trial_env(extra, 2);
+	snprintf(parent, sizeof parent, "CAVIAR_PARENT_PID=%ld", (long)getpid());
+	snprintf(memory, sizeof memory, "%d", t->memory_mb);
 	memset(&o, 0, sizeof o);
-	o.file = d->opt.worker_path;
-	o.args = args;
-	o.env = env;
+	o.file = t->memory_mb > 0 ? limited[0] : direct[0];
+	o.args = t->memory_mb > 0 ? limited : direct;
+	o.env = trial_env(extra, 3);
 	o.exit_cb = on_exit_cb;
 	o.stdio = stdio;
 	o.stdio_count = 3;
@@ -378,27 +468,44 @@ int trial_start(struct trial *t, const char *config, char *err, size_t errlen)
 	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	stdio[2].data.stream = (uv_stream_t *)&t->err;
 	rc = uv_spawn(&d->loop, &t->proc, &o);
-	free(env);
-	if (rc < 0) {
-		err_set(err, errlen, "cannot start %s: %s", d->opt.worker_path, uv_strerror(rc));
-		t->row.status = "failed";
-		t->row.reason = xstrdup(err);
-		t->row.ended_at = daemon_now();
-		db_trial_update(&d->db, &t->row);
-		daemon_dirty(d);
-		sweeps_trial_ended(d, t);
-		close_all(t);
-		return rc;
+	free(o.env);
+	return rc;
+}
+
+static void start_timers(struct trial *t)
+{
+	const struct spec *spec = &t->sweep->spec;
+
+	if (spec->stall_timeout > 0) {
+		uint64_t ms = (uint64_t)(spec->stall_timeout * 1000);
+
+		uv_timer_start(&t->stall_timer, on_stall, ms, ms);
 	}
-	t->config = xmalloc(strlen(config) + 2);
-	memcpy(t->config, config, strlen(config));
-	memcpy(t->config + strlen(config), "\n", 2);
-	buf = uv_buf_init(t->config, (unsigned)strlen(t->config));
+	if (spec->timeout > 0)
+		uv_timer_start(&t->deadline, on_deadline, (uint64_t)(spec->timeout * 1000), 0);
+}
+
+int trial_start(struct trial *t, const char *config, char *err, size_t errlen)
+{
+	struct daemon *d = t->d;
+	size_t len = strlen(config);
+	uv_buf_t buf;
+	int rc;
+
+	init_handles(t);
+	rc = spawn(t);
+	if (rc < 0)
+		return start_failed(t, rc, err, errlen);
+	t->config = xmalloc(len + 2);
+	memcpy(t->config, config, len);
+	memcpy(t->config + len, "\n", 2);
+	buf = uv_buf_init(t->config, (unsigned)(len + 1));
 	if (uv_write(&t->write_req, (uv_stream_t *)&t->in, &buf, 1, on_written) < 0)
 		close_handle((uv_handle_t *)&t->in);
 	t->pipes_open = 2;
 	uv_read_start((uv_stream_t *)&t->out, on_alloc, on_out);
 	uv_read_start((uv_stream_t *)&t->err, on_alloc, on_err);
+	start_timers(t);
 	t->row.pid = t->proc.pid;
 	t->next = d->running;
 	d->running = t;
@@ -408,11 +515,12 @@ int trial_start(struct trial *t, const char *config, char *err, size_t errlen)
 	return 0;
 }
 
-void trial_stop(struct trial *t, const char *status)
+void trial_stop(struct trial *t, const char *status, const char *reason)
 {
-	if (t->stop_status)
+	if (t->stop_status || t->exited)
 		return;
 	t->stop_status = status;
+	t->stop_reason = xstrdup(reason);
 	uv_process_kill(&t->proc, SIGTERM);
 	uv_timer_start(&t->kill_timer, on_kill_timer, (uint64_t)(t->d->opt.grace * 1000), 0);
 }

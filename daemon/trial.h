@@ -26,9 +26,14 @@ struct trial {
 	int number;
 	int threads;              /* OPENBLAS_NUM_THREADS for the worker */
 	int epochs_total;         /* epochs the configuration asks for */
+	int memory_mb;            /* address-space limit for the worker; 0: none */
+	char *checkpoint;         /* the worker's checkpoint file, or NULL */
 	uv_process_t proc;
 	uv_pipe_t in, out, err;
 	uv_timer_t kill_timer;    /* SIGKILL after the grace period */
+	uv_timer_t stall_timer;   /* restarted by every line: fires after stall_timeout */
+	uv_timer_t deadline;      /* fires after the sweep's per-trial timeout */
+	int first_line_seen;      /* the first line tells a resume from a fresh start */
 	uv_write_t write_req;
 	char *config;             /* the configuration text written to stdin */
 	char *params;             /* the trial's params as JSON text */
@@ -40,7 +45,10 @@ struct trial {
 	int exited;
 	int64_t exit_status;
 	int term_signal;
-	const char *stop_status;  /* set when we asked it to stop: "cancelled", "queued" */
+	const char *stop_status;  /* set when we asked it to stop: "cancelled", "queued", ... */
+	char *stop_reason;        /* why we asked */
+	int retryable;            /* classify: a crash or stall that `retries` may repeat */
+	int stop_retryable;       /* the stop we asked for (a stall) may be retried */
 	char *event_reason;       /* from a "diverged" event, say */
 	int n_points;             /* metric values received */
 	int rejected;             /* lines rejected */
@@ -52,8 +60,10 @@ struct trial {
  * reason and frees itself. Either way the caller no longer owns t. */
 int trial_start(struct trial *t, const char *config, char *err, size_t errlen);
 
-/* Asks the worker to stop: SIGTERM now, SIGKILL after the grace period. The
- * trial then ends with status `status` ("cancelled", or "queued" to run again). */
-void trial_stop(struct trial *t, const char *status);
+/* Asks the worker to stop: SIGTERM now (a worker saves its checkpoint and
+ * exits), SIGKILL after the grace period. The trial then ends with status
+ * `status` ("cancelled", "pruned", "failed", or "queued" to run again) and the
+ * reason given. A second request for the same trial is ignored. */
+void trial_stop(struct trial *t, const char *status, const char *reason);
 
 #endif

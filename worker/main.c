@@ -151,6 +151,7 @@ int main(int argc, char **argv)
 	if (!path)
 		return bad_usage("option --config: expected a file name or '-'", NULL);
 	stop_install();
+	stop_follow_parent();
 	cfg = load_config(path, err, sizeof err);
 	if (!cfg) {
 		fprintf(stderr, PROG ": config: %s\n", err);

@@ -22,4 +22,24 @@ void report_add(cJSON *rec, const char *name, double value);
 /* Prints rec as one line on stdout, flushes, and deletes rec. */
 void report_emit(cJSON *rec);
 
+/* The curve so far, kept beside a checkpoint (PATH.curve): a resumed worker
+ * prints it again, so a daemon that died before recording the last lines it
+ * was sent still ends up with the whole curve (points are keyed by metric,
+ * epoch and step, so a line seen twice counts once). */
+struct report_log {
+	char *text; /* the lines, each ending in '\n' */
+	size_t len, cap;
+};
+
+void report_log_finish(struct report_log *log); /* accepts a zeroed struct */
+/* report_emit that also appends the line to log. */
+void report_emit_logged(struct report_log *log, cJSON *rec);
+/* Writes log to checkpoint.curve atomically. Returns 0 or WORKER_EXIT_IO. */
+int report_log_save(const struct report_log *log, const char *checkpoint, char *err,
+		    size_t errlen);
+/* Prints again the lines of checkpoint.curve up to epoch `upto` and keeps
+ * them in log; a missing file prints nothing. Returns 0 or WORKER_EXIT_IO. */
+int report_log_replay(struct report_log *log, const char *checkpoint, int upto, char *err,
+		      size_t errlen);
+
 #endif

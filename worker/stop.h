@@ -8,4 +8,9 @@
 void stop_install(void);   /* installs the SIGTERM/SIGINT handlers */
 int stop_requested(void);  /* nonzero once a stop signal arrived */
 
+/* When $CAVIAR_PARENT_PID names our parent (the daemon sets it), asks the
+ * kernel for SIGTERM when that parent dies, so a worker of a dead daemon stops
+ * (checkpointed) instead of training unobserved. Returns 0. */
+int stop_follow_parent(void);
+
 #endif

@@ -23,7 +23,9 @@
  *   trivial: train_loss = val_loss = 1 / (1 + lr) at every epoch, emitted at once
  *            (epoch_ms is ignored); its target is 1 / (1 + lr).
  * synth_target_loss returns q (or 1 / (1 + lr)). The curve is a pure function of
- * (cfg, seed, e): a resumed run prints the same records, elapsed aside.
+ * (cfg, seed, e). A resumed run prints the records up to its checkpoint again
+ * (from the curve kept beside it), then the rest: the same lines as an
+ * uninterrupted run, elapsed aside.
  *
  * Checkpoint file (the `checkpoint` hyperparameter): one line
  * "caviar-synth-checkpoint 1 epoch E\n", replaced atomically after every epoch. */
@@ -58,6 +60,7 @@ struct synth {
 	int epochs;
 	int epoch_ms;
 	struct timespec t0;
+	struct report_log log; /* the records so far, saved beside the checkpoint */
 };
 
 int synth_is_task(const char *task)
@@ -110,7 +113,7 @@ static double elapsed(const struct timespec *t0)
 	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) * 1e-9;
 }
 
-static void synth_emit(const struct synth *s, int e)
+static void synth_emit(struct synth *s, int e)
 {
 	cJSON *rec = report_record(e, 100L * e);
 	double train_loss, val_loss;
@@ -121,7 +124,7 @@ static void synth_emit(const struct synth *s, int e)
 	report_add(rec, "val_acc", exp(-val_loss));
 	report_add(rec, "lr", s->lr);
 	report_add(rec, "elapsed", elapsed(&s->t0));
-	report_emit(rec);
+	report_emit_logged(s->ckpt ? &s->log : NULL, rec);
 }
 
 /* Sleeps ms milliseconds in short slices; returns 1 as soon as a stop is
@@ -195,15 +198,48 @@ static int ckpt_save(const char *path, int epoch, char *err, size_t errlen)
 	return 0;
 }
 
+/* Saves the curve so far, then the checkpoint of `epoch` (in that order: a
+ * curve may run ahead of its checkpoint, never behind). */
+static int synth_save(const struct synth *s, int epoch, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!s->ckpt)
+		return 0;
+	rc = report_log_save(&s->log, s->ckpt, err, errlen);
+	return rc ? rc : ckpt_save(s->ckpt, epoch, err, errlen);
+}
+
 /* The stop path: saves the last finished epoch, reports "stopped". */
 static int synth_stop(const struct synth *s, int epoch, char *err, size_t errlen)
 {
-	int rc = s->ckpt ? ckpt_save(s->ckpt, epoch, err, errlen) : 0;
+	int rc = synth_save(s, epoch, err, errlen);
 
 	if (rc != 0)
 		return rc;
 	report_emit(report_event("stopped", epoch));
 	return WORKER_EXIT_STOPPED;
+}
+
+/* Epochs start+1 .. epochs, after a resume at `start` (0: a fresh run). */
+static int synth_epochs(struct synth *s, int start, char *err, size_t errlen)
+{
+	int rc;
+
+	if (start > 0) {
+		report_emit(report_event("resumed", start));
+		/* the curve so far again: the daemon may have missed its last lines */
+		if ((rc = report_log_replay(&s->log, s->ckpt, start, err, errlen)) != 0)
+			return rc;
+	}
+	for (int e = start + 1; e <= s->epochs; e++) {
+		if (stop_requested() || synth_sleep(s->epoch_ms))
+			return synth_stop(s, e - 1, err, errlen);
+		synth_emit(s, e);
+		if ((rc = synth_save(s, e, err, errlen)) != 0)
+			return rc;
+	}
+	return WORKER_EXIT_OK;
 }
 
 int synth_run(const cJSON *cfg, char *err, size_t errlen)
@@ -226,14 +262,7 @@ int synth_run(const cJSON *cfg, char *err, size_t errlen)
 	clock_gettime(CLOCK_MONOTONIC, &s.t0);
 	if (s.ckpt && (rc = ckpt_load(s.ckpt, &start, err, errlen)) != 0)
 		return rc;
-	if (start > 0)
-		report_emit(report_event("resumed", start));
-	for (int e = start + 1; e <= s.epochs; e++) {
-		if (stop_requested() || synth_sleep(s.epoch_ms))
-			return synth_stop(&s, e - 1, err, errlen);
-		synth_emit(&s, e);
-		if (s.ckpt && (rc = ckpt_save(s.ckpt, e, err, errlen)) != 0)
-			return rc;
-	}
-	return WORKER_EXIT_OK;
+	rc = synth_epochs(&s, start, err, errlen);
+	report_log_finish(&s.log);
+	return rc;
 }

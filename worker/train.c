@@ -230,6 +230,7 @@ struct trainer {
 	long step;           /* optimizer steps so far */
 	double lr;           /* learning rate of the current epoch */
 	double t0;           /* monotonic start time */
+	struct report_log log; /* the records so far, saved beside the checkpoint */
 	double win_loss;     /* report_every window (since the last record or the
 	                      * epoch's start): summed loss and examples */
 	long win_n;
@@ -271,6 +272,7 @@ static void trainer_init(struct trainer *t, const struct train_config *tc, const
 static void trainer_finish(struct trainer *t)
 {
 	mlp_finish(&t->m);
+	report_log_finish(&t->log);
 	optim_finish(&t->o);
 	free(t->xb);
 	free(t->yb);
@@ -291,8 +293,9 @@ static int trainer_save(struct trainer *t, char *err, size_t errlen)
 	struct ckpt_array arr[3];
 	struct ckpt_state s = {t->tc->hash, t->epoch_done, t->step, t->o.t, t->lr, t->rng};
 	int n = ckpt_arrays(t, arr);
+	int rc = report_log_save(&t->log, t->tc->checkpoint, err, errlen);
 
-	return checkpoint_save(t->tc->checkpoint, &s, arr, n, err, errlen);
+	return rc ? rc : checkpoint_save(t->tc->checkpoint, &s, arr, n, err, errlen);
 }
 
 /* Loads the checkpoint when there is one; emits "resumed". */
@@ -313,7 +316,7 @@ static int trainer_resume(struct trainer *t, char *err, size_t errlen)
 	t->lr = s.lr;
 	t->rng = s.rng;
 	report_emit(report_event("resumed", t->epoch_done));
-	return 0;
+	return report_log_replay(&t->log, t->tc->checkpoint, t->epoch_done, err, errlen);
 }
 
 /* Emits the "diverged" event; returns WORKER_EXIT_DIVERGED. */
@@ -387,7 +390,7 @@ static void report_window(struct trainer *t, double loss, int b)
 		return;
 	rec = report_record(t->epoch_done + 1, t->step);
 	report_add(rec, "train_loss", t->win_loss / (double)t->win_n);
-	report_emit(rec);
+	report_emit_logged(&t->log, rec);
 	t->win_loss = 0.0;
 	t->win_n = 0;
 }
@@ -438,7 +441,7 @@ static void report_epoch(struct trainer *t, double loss, long right)
 	}
 	report_add(rec, "lr", t->lr);
 	report_add(rec, "elapsed", now_seconds() - t->t0);
-	report_emit(rec);
+	report_emit_logged(&t->log, rec);
 }
 
 static void report_test(struct trainer *t)

@@ -141,8 +141,39 @@ static void test_recover(void)
 	CHECK(db_flush(&db, err, sizeof err) == 0);
 	CHECK(db_recover(&db, err, sizeof err) == 1);
 	CHECK(scalar(&db, "SELECT count(*) FROM trials WHERE status = 'queued'") == 2);
-	CHECK(scalar(&db, "SELECT count(*) FROM points") == 0);
+	CHECK(scalar(&db, "SELECT count(*) FROM points") == 1); /* kept until it runs again */
 	CHECK(scalar(&db, "SELECT attempts FROM trials WHERE pid IS NULL AND number = 0") == 1);
+	CHECK(db_recover(&db, err, sizeof err) == 0);
+	cleanup(&db);
+}
+
+static void test_truncate(void)
+{
+	struct db db;
+	char err[512];
+	int64_t t1, t2;
+	double best;
+	int best_epoch;
+	const double acc[] = {0.5, 0.9, 0.7, 0.95};
+
+	open_fresh(&db);
+	make_sweep(&db, &t1, &t2);
+	for (int e = 1; e <= 4; e++) {
+		db_point_add(&db, t1, "val_acc", e, e, acc[e - 1], e);
+		db_point_add(&db, t2, "val_acc", e, e, 0.1, e);
+	}
+	CHECK(db_flush(&db, err, sizeof err) == 0);
+	/* Resumed from a checkpoint at epoch 3: epoch 4 goes, the best is recomputed. */
+	CHECK(db_trial_truncate(&db, t1, 3, "val_acc", 1, &best, &best_epoch, err, sizeof err) == 0);
+	CHECK(scalar(&db, "SELECT count(*) FROM points WHERE trial_id = 1") == 3);
+	CHECK_NEAR(best, 0.9, 0);
+	CHECK(best_epoch == 2);
+	CHECK(db_trial_truncate(&db, t1, 3, "val_acc", 0, &best, &best_epoch, err, sizeof err) == 0);
+	CHECK_NEAR(best, 0.5, 0); /* minimizing */
+	/* Started over from nothing: the whole curve goes, the other trial's stays. */
+	CHECK(db_trial_truncate(&db, t1, 0, "val_acc", 1, &best, &best_epoch, err, sizeof err) == 0);
+	CHECK(isnan(best));
+	CHECK(scalar(&db, "SELECT count(*) FROM points") == 4);
 	cleanup(&db);
 }
 
@@ -173,6 +204,7 @@ int main(int argc, char **argv)
 		{"batched_points", test_batched_points},
 		{"failed_flush_keeps_points", test_failed_flush_keeps_points},
 		{"recover", test_recover},
+		{"truncate", test_truncate},
 		{"query", test_query},
 		{NULL, NULL},
 	};

@@ -283,11 +283,10 @@ static void test_resume(void)
 	full = run(cfg, &status);
 	sfull = strip_elapsed(full);
 	srest = strip_elapsed(rest);
-	/* the resumed run prints the event, then exactly epochs 6..8 of a full run */
+	/* the resumed run prints the event, then epochs 1..5 again (the daemon may
+	 * have missed the last ones) and 6..8: exactly the full run */
 	CHECK(strncmp(srest, "{\"event\":\"resumed\",\"epoch\":5}\n", 30) == 0);
-	CHECK(strlen(sfull) > strlen(srest) - 30);
-	CHECK_STR(srest + 30, sfull + strlen(sfull) - (strlen(srest) - 30));
-	CHECK(strstr(srest, "\"epoch\":6,") && !strstr(srest, "\"epoch\":5,"));
+	CHECK_STR(srest + 30, sfull);
 	free(first), free(rest), free(full), free(sfull), free(srest);
 	cJSON_Delete(cfg);
 }
@@ -364,9 +363,9 @@ static void test_stop(void)
 	out = run(cfg, &status);
 	CHECK(status == 0);
 	n = parse(out, recs, MAX_RECS);
-	CHECK(n == 1 + 100 - e);
+	CHECK(n == 1 + 100); /* the event, the e epochs again, the rest */
 	CHECK(n > 1 && str(recs[0], "event") && num(recs[0], "epoch") == e);
-	CHECK(n > 1 && num(recs[1], "epoch") == e + 1);
+	CHECK(n > e + 1 && num(recs[1], "epoch") == 1 && num(recs[e + 1], "epoch") == e + 1);
 	free_recs(recs, n);
 	free(out);
 	cJSON_Delete(cfg);

@@ -5,7 +5,10 @@
  *   1 normal: 3 epochs of val_loss/val_acc        5 exits 3 with a message on stderr
  *   2 dies by SIGSEGV after one epoch             6 reports a divergence, exits 4
  *   3 garbage and over-long lines between epochs  7 exits 0 without any metric
- *   4 floods 20,000 lines as fast as it can       8 hangs until killed (SIGTERM ignored) */
+ *   4 floods 20,000 lines as fast as it can       8 hangs until killed (SIGTERM ignored)
+ *   9 allocates memory until it fails             10 crashes on its first attempt only
+ *  11 reports an epoch every 200 ms, forever
+ * Mode 10 remembers attempts in $FAKE_STATE_DIR/trial-$CAVIAR_TRIAL_ID. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +44,37 @@ static void garbage(void)
 	memset(longline, 'x', sizeof longline - 1);
 	puts(longline);
 	fflush(stdout);
+}
+
+static int hog_memory(void)
+{
+	for (int mb = 0; mb < 4096; mb++) {
+		char *p = malloc(1 << 20);
+
+		if (!p) {
+			fprintf(stderr, "fake_worker: out of memory after %d MB\n", mb);
+			return 70;
+		}
+		memset(p, 1, 1 << 20);
+	}
+	return 0;
+}
+
+/* 1 the first time this trial runs, 0 after (a marker file remembers). */
+static int first_attempt(void)
+{
+	const char *dir = getenv("FAKE_STATE_DIR"), *id = getenv("CAVIAR_TRIAL_ID");
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/trial-%s", dir ? dir : "/tmp", id ? id : "0");
+	if ((f = fopen(path, "r"))) {
+		fclose(f);
+		return 0;
+	}
+	if ((f = fopen(path, "w")))
+		fclose(f);
+	return 1;
 }
 
 int main(int argc, char **argv)
@@ -80,6 +114,20 @@ int main(int argc, char **argv)
 		epoch_line(1, rate);
 		for (;;)
 			pause();
+	case 9:
+		epoch_line(1, rate);
+		return hog_memory();
+	case 10:
+		if (first_attempt()) {
+			signal(SIGSEGV, SIG_DFL);
+			raise(SIGSEGV);
+		}
+		break;
+	case 11:
+		for (int e = 1;; e++) {
+			epoch_line(e, rate);
+			usleep(200000);
+		}
 	}
 	for (int e = 1; e <= 3; e++) {
 		if (mode == 3)

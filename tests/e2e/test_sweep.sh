@@ -12,12 +12,13 @@ cat >"$TMP/bowl.json" <<'JSON'
 JSON
 start_daemon --slots 2
 # A subscriber counts the live events of the sweep until it ends.
-python3 - "$SOCK" >"$TMP/events.txt" <<'PY' &
+python3 - "$SOCK" "$TMP/subscribed" >"$TMP/events.txt" <<'PY' &
 import collections, json, socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 s.sendall(b'{"cmd": "subscribe", "sweep": 1}\n')
 f = s.makefile(); counts = collections.Counter()
 assert json.loads(f.readline())["ok"]
+open(sys.argv[2], "w").close()  # subscribed: the test may submit now
 for line in f:
     e = json.loads(line); counts[e["event"]] += 1
     if e["event"] == "sweep_ended":
@@ -25,7 +26,7 @@ for line in f:
 print(" ".join(f"{k}={counts[k]}" for k in sorted(counts)))
 PY
 subscriber=$!
-sleep 0.2
+for _ in $(seq 200); do [ -e "$TMP/subscribed" ] && break; sleep 0.05; done
 id=$("$CAVIAR" submit "$TMP/bowl.json")
 check "submit prints the sweep id" "$id" 1
 

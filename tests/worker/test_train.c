@@ -219,7 +219,7 @@ static void check_resume(const char *extra, const char *name)
 {
 	char fmt[1024], json[8192];
 	int rc;
-	char *straight, *part1, *part2, *joined;
+	char *straight, *part1, *part2;
 
 	snprintf(fmt, sizeof fmt, "{" BASE ", %s, \"epochs\": 4}", extra);
 	straight = run(fmt, &rc);
@@ -233,13 +233,14 @@ static void check_resume(const char *extra, const char *name)
 	CHECK(strncmp(part2, "{\"event\":\"resumed\",\"epoch\":2}\n", 30) == 0);
 	drop_line(part1, "\"test_loss\""); /* the 2-epoch run's test record */
 	drop_line(part2, "\"resumed\"");
-	joined = malloc(strlen(part1) + strlen(part2) + 1);
-	memcpy(joined, part1, strlen(part1));
-	memcpy(joined + strlen(part1), part2, strlen(part2) + 1);
 	wt_strip_elapsed(straight);
-	wt_strip_elapsed(joined);
-	CHECK_STR(joined, straight);
-	free(straight), free(part1), free(part2), free(joined);
+	wt_strip_elapsed(part1);
+	wt_strip_elapsed(part2);
+	/* The first run is the straight run's beginning; the resumed one prints the
+	 * records of its checkpoint again, then the rest: the whole straight run. */
+	CHECK(strncmp(part1, straight, strlen(part1)) == 0);
+	CHECK_STR(part2, straight);
+	free(straight), free(part1), free(part2);
 }
 
 static void test_resume_exact(void)
@@ -341,12 +342,15 @@ static void test_stop(void)
 			   "stop.ckpt");
 	out = tmp_capture(run_job, &j, &rc);
 	CHECK(rc == WORKER_EXIT_STOPPED);
-	CHECK_STR(out, "{\"event\":\"resumed\",\"epoch\":1}\n"
-		       "{\"event\":\"stopped\",\"epoch\":1}\n");
+	/* resumed, epoch 1's record again (the curve so far), stopped */
+	CHECK(wt_count_lines(out, "") == 3);
+	CHECK(strncmp(out, "{\"event\":\"resumed\",\"epoch\":1}\n{\"epoch\":1,", 39) == 0);
+	CHECK_CONTAINS(out, "\n{\"event\":\"stopped\",\"epoch\":1}\n");
 	free(out);
 	out = run(json, &rc); /* and it continues from there */
 	CHECK(rc == 0);
-	CHECK(strncmp(out, "{\"event\":\"resumed\",\"epoch\":1}\n{\"epoch\":2,", 39) == 0);
+	CHECK(strncmp(out, "{\"event\":\"resumed\",\"epoch\":1}\n{\"epoch\":1,", 39) == 0);
+	CHECK_CONTAINS(out, "\n{\"epoch\":2,");
 	free(out);
 }
 
