@@ -266,6 +266,10 @@ static void on_line(void *ctx, const char *text, size_t len)
 		snprintf(err, sizeof err, "line of %zu bytes exceeds %u", len,
 			 PROTO_MAX_WORKER_LINE);
 	} else if (line_parse(&l, text, len, err, sizeof err) == 0) {
+		if (t->stop_status) { /* asked to stop: its curve ends where it was stopped */
+			line_finish(&l);
+			return;
+		}
 		if (!t->first_line_seen)
 			first_line(t, &l);
 		if (l.kind == LINE_METRICS)
