@@ -16,7 +16,23 @@
 #include "xalloc.h"
 
 #define FLUSH_NOW 50000  /* queued writes that trigger a flush without waiting */
+#define HOLD_MAX 500000  /* queued writes past which workers' pipes are no longer read */
 #define RETRY_MS 1000    /* after a failed flush */
+
+/* While the database cannot be written and the queue is full, stop reading
+ * the workers' pipes: they block on their next line instead of our memory
+ * growing, and nothing is lost. */
+static void hold_reads(struct daemon *d, int hold)
+{
+	if (d->reads_held == hold)
+		return;
+	d->reads_held = hold;
+	daemon_log(hold ? "holding %zu writes: workers' output paused until the database works"
+			: "resuming workers' output (%zu writes held)",
+		   db_pending(&d->db));
+	for (struct trial *t = d->running; t; t = t->next)
+		trial_hold_reading(t, hold);
+}
 
 double daemon_now(void)
 {
@@ -69,6 +85,8 @@ static void flush(struct daemon *d)
 		daemon_log("database writable again");
 		d->db_failing = 0;
 		d->db_error[0] = '\0';
+		hold_reads(d, 0);
+		sweeps_check_all(d);
 		daemon_schedule(d);
 	}
 }
@@ -86,6 +104,8 @@ void daemon_dirty(struct daemon *d)
 		flush(d);
 		return;
 	}
+	if (d->db_failing && db_pending(&d->db) >= HOLD_MAX)
+		hold_reads(d, 1);
 	if (!uv_is_active((uv_handle_t *)&d->flush_timer) &&
 	    !uv_is_closing((uv_handle_t *)&d->flush_timer))
 		uv_timer_start(&d->flush_timer, on_flush_timer,

@@ -40,6 +40,7 @@ struct daemon {
 	char db_realpath[4096];  /* the database's absolute path, for clients */
 	int shutting_down;       /* no new trials; exit when the last trial is gone */
 	int db_failing;          /* the last flush failed: no new trials until one succeeds */
+	int reads_held;          /* workers' pipes are not read (see daemon.c hold_reads) */
 	char db_error[512];      /* why */
 	int64_t trials_started, trials_finished, lines_rejected;
 	char self_path[4096];    /* caviard itself, to spawn workers with limits */

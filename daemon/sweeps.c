@@ -222,7 +222,6 @@ static void sweep_check_done(struct daemon *d, struct sweep *sw);
 int sweeps_load(struct daemon *d, char *err, size_t errlen)
 {
 	cJSON *rows = db_query(&d->db, Q_ACTIVE_SWEEPS, NULL, 0, err, errlen), *row;
-	struct sweep *next;
 
 	if (!rows)
 		return -1;
@@ -239,10 +238,7 @@ int sweeps_load(struct daemon *d, char *err, size_t errlen)
 			   sw->spec.name, sw->n_queue);
 	}
 	cJSON_Delete(rows);
-	for (struct sweep *sw = d->sweeps; sw; sw = next) {
-		next = sw->next;
-		sweep_check_done(d, sw);
-	}
+	sweeps_check_all(d);
 	return 0;
 }
 
@@ -373,7 +369,7 @@ static void sweep_check_done(struct daemon *d, struct sweep *sw)
 		return;
 	if (db_flush(&d->db, err, sizeof err) < 0) {
 		daemon_log("sweep %lld: cannot record its results yet: %s", (long long)sw->id, err);
-		return; /* the flush timer retries; the next trial end checks again */
+		return; /* checked again once a flush succeeds (daemon.c) */
 	}
 	if (sw->round + 1 < sample_rounds(&sw->spec) && !sw->cancelled) {
 		if (next_round(d, sw, err, sizeof err) < 0)
@@ -393,6 +389,16 @@ static void sweep_check_done(struct daemon *d, struct sweep *sw)
 	server_sweep_ended(d, sw->id, status);
 	events_sweep(d, sw->id, "sweep_ended", sw->spec.name, status);
 	sweep_remove(d, sw);
+}
+
+void sweeps_check_all(struct daemon *d)
+{
+	struct sweep *next;
+
+	for (struct sweep *sw = d->sweeps; sw; sw = next) {
+		next = sw->next;
+		sweep_check_done(d, sw);
+	}
 }
 
 void sweeps_trial_outcome(struct daemon *d, struct trial *t)

@@ -64,6 +64,10 @@ void sweeps_trial_resume(struct daemon *d, struct trial *t, int from);
 int sweeps_should_stop(struct sweep *sw, const struct trial *t, int epoch, double value,
 		       char *reason, size_t n);
 
+/* Ends (or opens the next round of) every sweep with nothing left to run:
+ * after a flush that follows failed ones. */
+void sweeps_check_all(struct daemon *d);
+
 /* Cancels a sweep (queued trials cancelled, running ones stopped). */
 int sweeps_cancel_sweep(struct daemon *d, int64_t sweep_id, char *err, size_t errlen);
 int sweeps_cancel_trial(struct daemon *d, int64_t trial_id, char *err, size_t errlen);

@@ -315,6 +315,7 @@ static void on_out(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		linebuf_feed(&t->out_lb, buf->base, (size_t)n, on_line, t);
 	if (n < 0) {
 		linebuf_eof(&t->out_lb, on_line, t);
+		t->out_eof = 1;
 		pipe_done(t, s);
 	}
 }
@@ -367,6 +368,8 @@ static void on_stall(uv_timer_t *timer)
 	struct trial *t = timer->data;
 	char reason[128];
 
+	if (t->d->reads_held)
+		return; /* it is blocked on us, not stalled; the timer repeats */
 	snprintf(reason, sizeof reason, "stalled: no output for %g s", t->sweep->spec.stall_timeout);
 	uv_timer_stop(timer);
 	t->stop_retryable = 1;
@@ -507,7 +510,8 @@ int trial_start(struct trial *t, const char *config, char *err, size_t errlen)
 	if (uv_write(&t->write_req, (uv_stream_t *)&t->in, &buf, 1, on_written) < 0)
 		close_handle((uv_handle_t *)&t->in);
 	t->pipes_open = 2;
-	uv_read_start((uv_stream_t *)&t->out, on_alloc, on_out);
+	if (!d->reads_held)
+		uv_read_start((uv_stream_t *)&t->out, on_alloc, on_out);
 	uv_read_start((uv_stream_t *)&t->err, on_alloc, on_err);
 	start_timers(t);
 	t->row.pid = t->proc.pid;
@@ -517,6 +521,16 @@ int trial_start(struct trial *t, const char *config, char *err, size_t errlen)
 	d->trials_started++;
 	events_trial_started(d, t, t->params);
 	return 0;
+}
+
+void trial_hold_reading(struct trial *t, int hold)
+{
+	if (t->out_eof)
+		return;
+	if (hold)
+		uv_read_stop((uv_stream_t *)&t->out);
+	else
+		uv_read_start((uv_stream_t *)&t->out, on_alloc, on_out);
 }
 
 void trial_stop(struct trial *t, const char *status, const char *reason)

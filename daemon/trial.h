@@ -42,6 +42,7 @@ struct trial {
 	size_t tail_len;
 	int open_handles;         /* closes still to come before free */
 	int pipes_open;           /* stdout and stderr not yet at EOF */
+	int out_eof;              /* stdout is at EOF */
 	int exited;
 	int64_t exit_status;
 	int term_signal;
@@ -65,5 +66,9 @@ int trial_start(struct trial *t, const char *config, char *err, size_t errlen);
  * `status` ("cancelled", "pruned", "failed", or "queued" to run again) and the
  * reason given. A second request for the same trial is ignored. */
 void trial_stop(struct trial *t, const char *status, const char *reason);
+
+/* Stops (hold) or resumes reading the worker's stdout: a held worker blocks
+ * on its next line, so its output waits in the pipe instead of our memory. */
+void trial_hold_reading(struct trial *t, int hold);
 
 #endif
