@@ -15,6 +15,7 @@
 #include "errbuf.h"
 #include "linebuf.h"
 #include "proto.h"
+#include "request.h"
 #include "sweeps.h"
 #include "trial.h"
 #include "xalloc.h"
@@ -39,7 +40,7 @@ struct reply {
 /* A request handler: fills reply (an object with "ok": true added by the
  * caller) and returns 0, returns -1 with err, or returns 1 when it replies
  * itself (later, or already). */
-typedef int (*handler_fn)(struct client *c, const cJSON *req, cJSON *reply, char *err,
+typedef int (*handler_fn)(struct client *c, const struct request *req, cJSON *reply, char *err,
 			  size_t errlen);
 
 static void on_client_close(uv_handle_t *h)
@@ -107,25 +108,11 @@ static void send_error(struct client *c, const char *msg)
 	client_send(c, obj);
 }
 
-/* Reads a positive integer id field. */
-static int get_id(const cJSON *req, const char *key, int64_t *id, char *err, size_t errlen)
+static int do_submit(struct client *c, const struct request *req, cJSON *reply, char *err,
+			size_t errlen)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
+	struct sweep *sw = sweeps_submit(c->d, req->spec, err, errlen);
 
-	if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble != floor(v->valuedouble))
-		return err_set(err, errlen, "\"%s\": expected a positive integer id", key);
-	*id = (int64_t)v->valuedouble;
-	return 0;
-}
-
-static int do_submit(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
-{
-	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(req, "spec");
-	struct sweep *sw;
-
-	if (!cJSON_IsObject(spec))
-		return err_set(err, errlen, "\"spec\": expected a JSON object");
-	sw = sweeps_submit(c->d, spec, err, errlen);
 	if (!sw)
 		return -1;
 	cJSON_AddNumberToObject(reply, "sweep", (double)sw->id);
@@ -144,7 +131,8 @@ static void flush_for_read(struct daemon *d)
 		daemon_log("flush before read: %s", err);
 }
 
-static int do_ls(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
+static int do_ls(struct client *c, const struct request *req, cJSON *reply, char *err,
+			size_t errlen)
 {
 	cJSON *rows;
 
@@ -157,18 +145,12 @@ static int do_ls(struct client *c, const cJSON *req, cJSON *reply, char *err, si
 	return 0;
 }
 
-static int do_top(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
+static int do_top(struct client *c, const struct request *req, cJSON *reply, char *err,
+			size_t errlen)
 {
-	const cJSON *n = cJSON_GetObjectItemCaseSensitive(req, "n");
-	int64_t args[2] = {0, 10};
+	int64_t args[2] = {req->sweep, req->n ? req->n : 10};
 	cJSON *sweep, *rows;
 
-	if (get_id(req, "sweep", &args[0], err, errlen) < 0)
-		return -1;
-	if (n && (!cJSON_IsNumber(n) || n->valuedouble < 1))
-		return err_set(err, errlen, "\"n\": expected a positive integer");
-	if (n)
-		args[1] = (int64_t)n->valuedouble;
 	flush_for_read(c->d);
 	sweep = db_query(&c->d->db, Q_SWEEP, args, 1, err, errlen);
 	if (!sweep)
@@ -204,7 +186,8 @@ static cJSON *running_json(const struct trial *t)
 	return o;
 }
 
-static int do_status(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
+static int do_status(struct client *c, const struct request *req, cJSON *reply, char *err,
+			size_t errlen)
 {
 	struct daemon *d = c->d;
 	cJSON *running = cJSON_CreateArray();
@@ -232,14 +215,13 @@ static int do_status(struct client *c, const cJSON *req, cJSON *reply, char *err
 
 /* Replies at once for a sweep already over; otherwise the reply comes from
  * server_sweep_ended. Returns 1 when the reply is deferred. */
-static int do_wait(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
+static int do_wait(struct client *c, const struct request *req, cJSON *reply, char *err,
+			size_t errlen)
 {
-	int64_t id;
+	int64_t id = req->sweep;
 	cJSON *rows;
 	const cJSON *status;
 
-	if (get_id(req, "sweep", &id, err, errlen) < 0)
-		return -1;
 	if (sweeps_find(c->d, id)) {
 		c->waiting = id;
 		return 1;
@@ -258,66 +240,56 @@ static int do_wait(struct client *c, const cJSON *req, cJSON *reply, char *err, 
 	return 0;
 }
 
-static int do_cancel(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
+static int do_cancel(struct client *c, const struct request *req, cJSON *reply, char *err,
+			size_t errlen)
 {
-	int64_t id;
-	int n;
+	int n = req->trial ? sweeps_cancel_trial(c->d, req->trial, err, errlen)
+			   : sweeps_cancel_sweep(c->d, req->sweep, err, errlen);
 
-	if (cJSON_GetObjectItemCaseSensitive(req, "trial")) {
-		if (get_id(req, "trial", &id, err, errlen) < 0)
-			return -1;
-		n = sweeps_cancel_trial(c->d, id, err, errlen);
-	} else {
-		if (get_id(req, "sweep", &id, err, errlen) < 0)
-			return -1;
-		n = sweeps_cancel_sweep(c->d, id, err, errlen);
-	}
 	if (n < 0)
 		return -1;
 	cJSON_AddNumberToObject(reply, "cancelled", n);
 	return 0;
 }
 
-static int set_paused(struct client *c, const cJSON *req, int paused, char *err, size_t errlen)
+static int set_paused(struct client *c, const struct request *req, int paused, char *err,
+		      size_t errlen)
 {
-	int64_t id;
-
-	if (get_id(req, "sweep", &id, err, errlen) < 0 ||
-	    sweeps_pause(c->d, id, paused, err, errlen) < 0)
+	if (sweeps_pause(c->d, req->sweep, paused, err, errlen) < 0)
 		return -1;
 	if (!paused)
 		daemon_schedule(c->d);
 	return 0;
 }
 
-static int do_pause(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
+static int do_pause(struct client *c, const struct request *req, cJSON *reply, char *err,
+			size_t errlen)
 {
 	(void)reply;
 	return set_paused(c, req, 1, err, errlen);
 }
 
-static int do_resume(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
+static int do_resume(struct client *c, const struct request *req, cJSON *reply, char *err,
+			size_t errlen)
 {
 	(void)reply;
 	return set_paused(c, req, 0, err, errlen);
 }
 
 /* Replies first: shutting down may close this very client. */
-static int do_subscribe(struct client *c, const cJSON *req, cJSON *reply, char *err,
+static int do_subscribe(struct client *c, const struct request *req, cJSON *reply, char *err,
 			size_t errlen)
 {
-	int64_t id = 0;
-
-	if (cJSON_GetObjectItemCaseSensitive(req, "sweep") &&
-	    get_id(req, "sweep", &id, err, errlen) < 0)
-		return -1;
-	c->watching = id;
-	c->d->subscribers++;
-	cJSON_AddNumberToObject(reply, "sweep", (double)id);
+	(void)err, (void)errlen;
+	if (c->watching < 0)
+		c->d->subscribers++;
+	c->watching = req->sweep;
+	cJSON_AddNumberToObject(reply, "sweep", (double)req->sweep);
 	return 0;
 }
 
-static int do_shutdown(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
+static int do_shutdown(struct client *c, const struct request *req, cJSON *reply, char *err,
+			size_t errlen)
 {
 	(void)req, (void)err, (void)errlen;
 	client_send(c, cJSON_Duplicate(reply, 1));
@@ -325,39 +297,32 @@ static int do_shutdown(struct client *c, const cJSON *req, cJSON *reply, char *e
 	return 1;
 }
 
-static const struct {
-	const char *name;
-	handler_fn fn;
-} handlers[] = {
-	{"submit", do_submit}, {"ls", do_ls},         {"top", do_top},
-	{"status", do_status}, {"wait", do_wait},     {"cancel", do_cancel},
-	{"pause", do_pause},   {"resume", do_resume}, {"shutdown", do_shutdown},
-	{"subscribe", do_subscribe},
-};
-
-static int dispatch(struct client *c, const cJSON *req, cJSON *reply, char *err, size_t errlen)
+static int do_slots(struct client *c, const struct request *req, cJSON *reply, char *err,
+		    size_t errlen)
 {
-	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, "v");
-
-	if (!cJSON_IsObject(req))
-		return err_set(err, errlen, "request is not a JSON object");
-	if (v && (!cJSON_IsNumber(v) || v->valueint != PROTO_VERSION))
-		return err_set(err, errlen, "protocol version %d not supported (daemon speaks %d)",
-			       cJSON_IsNumber(v) ? v->valueint : -1, PROTO_VERSION);
-	if (!cJSON_IsString(cmd))
-		return err_set(err, errlen, "\"cmd\": expected a string");
-	for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
-		if (strcmp(handlers[i].name, cmd->valuestring) == 0)
-			return handlers[i].fn(c, req, reply, err, errlen);
-	return err_set(err, errlen, "unknown command \"%s\"", cmd->valuestring);
+	(void)err, (void)errlen;
+	if (req->n > 100000)
+		return err_set(err, errlen, "\"n\": at most 100000 slots");
+	daemon_log("slots: %d -> %lld", c->d->opt.slots, (long long)req->n);
+	c->d->opt.slots = (int)req->n;
+	cJSON_AddNumberToObject(reply, "slots", (double)req->n);
+	daemon_schedule(c->d);
+	return 0;
 }
+
+static const handler_fn handlers[REQ_COUNT] = {
+	[REQ_SUBMIT] = do_submit,   [REQ_LS] = do_ls,         [REQ_TOP] = do_top,
+	[REQ_STATUS] = do_status,   [REQ_WAIT] = do_wait,     [REQ_CANCEL] = do_cancel,
+	[REQ_PAUSE] = do_pause,     [REQ_RESUME] = do_resume, [REQ_SHUTDOWN] = do_shutdown,
+	[REQ_SUBSCRIBE] = do_subscribe, [REQ_SLOTS] = do_slots,
+};
 
 static void on_request(void *ctx, const char *text, size_t len)
 {
 	struct client *c = ctx;
 	char err[ERRBUF_LEN] = "";
-	cJSON *req, *reply;
+	struct request req;
+	cJSON *reply;
 	int rc;
 
 	if (c->closing)
@@ -367,15 +332,15 @@ static void on_request(void *ctx, const char *text, size_t len)
 		send_error(c, err);
 		return;
 	}
-	req = cJSON_ParseWithLength(text, len);
-	if (!req) {
-		send_error(c, "request is not valid JSON");
+	if (request_parse(&req, text, len, err, sizeof err) < 0) {
+		request_finish(&req);
+		send_error(c, err);
 		return;
 	}
 	reply = cJSON_CreateObject();
 	cJSON_AddTrueToObject(reply, "ok");
-	rc = dispatch(c, req, reply, err, sizeof err);
-	cJSON_Delete(req);
+	rc = handlers[req.cmd](c, &req, reply, err, sizeof err);
+	request_finish(&req);
 	if (rc == 1) {
 		cJSON_Delete(reply);
 		return;

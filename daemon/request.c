@@ -1,0 +1,103 @@
+/* request: client request parsing and validation (see request.h). */
+#include "request.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "errbuf.h"
+#include "proto.h"
+
+/* What each command needs, besides its name. */
+enum { NEED_SWEEP = 1, OPT_SWEEP = 2, NEED_SPEC = 4, OPT_N = 8, NEED_N = 16, SWEEP_OR_TRIAL = 32 };
+
+static const struct {
+	const char *name;
+	unsigned fields;
+} commands[REQ_COUNT] = {
+	[REQ_SUBMIT] = {"submit", NEED_SPEC},
+	[REQ_LS] = {"ls", 0},
+	[REQ_TOP] = {"top", NEED_SWEEP | OPT_N},
+	[REQ_STATUS] = {"status", 0},
+	[REQ_WAIT] = {"wait", NEED_SWEEP},
+	[REQ_CANCEL] = {"cancel", SWEEP_OR_TRIAL},
+	[REQ_PAUSE] = {"pause", NEED_SWEEP},
+	[REQ_RESUME] = {"resume", NEED_SWEEP},
+	[REQ_SHUTDOWN] = {"shutdown", 0},
+	[REQ_SUBSCRIBE] = {"subscribe", OPT_SWEEP},
+	[REQ_SLOTS] = {"slots", NEED_N},
+};
+
+const char *request_name(enum request_cmd cmd)
+{
+	return cmd < REQ_COUNT ? commands[cmd].name : "?";
+}
+
+/* A positive whole number field: 0 when absent (and allowed), else -1 with err. */
+static int get_count(const cJSON *json, const char *key, int required, int64_t *out, char *err,
+		     size_t errlen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(json, key);
+
+	*out = 0;
+	if (!v && !required)
+		return 0;
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 1) || v->valuedouble > 9e15 ||
+	    v->valuedouble != floor(v->valuedouble))
+		return err_set(err, errlen, "\"%s\": expected a positive integer", key);
+	*out = (int64_t)v->valuedouble;
+	return 0;
+}
+
+static int get_fields(struct request *r, unsigned fields, char *err, size_t errlen)
+{
+	if ((fields & (NEED_SWEEP | OPT_SWEEP)) &&
+	    get_count(r->json, "sweep", fields & NEED_SWEEP, &r->sweep, err, errlen) < 0)
+		return -1;
+	if ((fields & (NEED_N | OPT_N)) &&
+	    get_count(r->json, "n", fields & NEED_N, &r->n, err, errlen) < 0)
+		return -1;
+	if (fields & SWEEP_OR_TRIAL) {
+		int has_trial = cJSON_GetObjectItemCaseSensitive(r->json, "trial") != NULL;
+
+		if (get_count(r->json, has_trial ? "trial" : "sweep", 1,
+			      has_trial ? &r->trial : &r->sweep, err, errlen) < 0)
+			return -1;
+	}
+	if (fields & NEED_SPEC) {
+		r->spec = cJSON_GetObjectItemCaseSensitive(r->json, "spec");
+		if (!cJSON_IsObject(r->spec))
+			return err_set(err, errlen, "\"spec\": expected a JSON object");
+	}
+	return 0;
+}
+
+int request_parse(struct request *r, const char *text, size_t len, char *err, size_t errlen)
+{
+	const cJSON *cmd, *v;
+
+	memset(r, 0, sizeof *r);
+	r->json = cJSON_ParseWithLength(text, len);
+	if (!r->json)
+		return err_set(err, errlen, "request is not valid JSON");
+	if (!cJSON_IsObject(r->json))
+		return err_set(err, errlen, "request is not a JSON object");
+	v = cJSON_GetObjectItemCaseSensitive(r->json, "v");
+	if (v && (!cJSON_IsNumber(v) || v->valuedouble != PROTO_VERSION))
+		return err_set(err, errlen, "protocol version %g not supported (daemon speaks %d)",
+			       cJSON_IsNumber(v) ? v->valuedouble : -1.0, PROTO_VERSION);
+	cmd = cJSON_GetObjectItemCaseSensitive(r->json, "cmd");
+	if (!cJSON_IsString(cmd))
+		return err_set(err, errlen, "\"cmd\": expected a string");
+	for (int i = 0; i < REQ_COUNT; i++)
+		if (strcmp(commands[i].name, cmd->valuestring) == 0) {
+			r->cmd = (enum request_cmd)i;
+			return get_fields(r, commands[i].fields, err, errlen);
+		}
+	return err_set(err, errlen, "unknown command \"%.64s\"", cmd->valuestring);
+}
+
+void request_finish(struct request *r)
+{
+	cJSON_Delete(r->json);
+	r->json = NULL;
+}

@@ -1,0 +1,44 @@
+/* request: parses one client request line into a command and its checked
+ * fields, so the handlers in server.c only ever see valid requests. Pure (no
+ * I/O, no daemon state): unit-tested and fuzzed. The protocol is in proto.h. */
+#ifndef CAVIAR_REQUEST_H
+#define CAVIAR_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+enum request_cmd {
+	REQ_SUBMIT,    /* spec */
+	REQ_LS,
+	REQ_TOP,       /* sweep, n (default 10) */
+	REQ_STATUS,
+	REQ_WAIT,      /* sweep */
+	REQ_CANCEL,    /* sweep or trial */
+	REQ_PAUSE,     /* sweep */
+	REQ_RESUME,    /* sweep */
+	REQ_SHUTDOWN,
+	REQ_SUBSCRIBE, /* sweep (optional: all sweeps) */
+	REQ_SLOTS,     /* n */
+	REQ_COUNT
+};
+
+struct request {
+	enum request_cmd cmd;
+	cJSON *json;          /* the parsed request (owned) */
+	const cJSON *spec;    /* REQ_SUBMIT: the spec object, inside json */
+	int64_t sweep, trial; /* ids; 0 when absent */
+	int64_t n;            /* REQ_TOP: rows; REQ_SLOTS: slots; 0 when absent */
+};
+
+/* Parses len bytes. Returns 0, or -1 with a message for the client in err
+ * ("unknown command \"frobnicate\"", "\"sweep\": expected a positive integer
+ * id"). r needs request_finish either way. */
+int request_parse(struct request *r, const char *text, size_t len, char *err, size_t errlen);
+void request_finish(struct request *r);
+
+/* The command's name ("submit"). */
+const char *request_name(enum request_cmd cmd);
+
+#endif

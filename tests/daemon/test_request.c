@@ -1,0 +1,79 @@
+/* test_request: client requests are parsed into commands with checked fields,
+ * and every malformed one is refused with a reason. */
+#include "request.h"
+#include "test.h"
+
+static int parse(struct request *r, const char *text, char *err)
+{
+	return request_parse(r, text, strlen(text), err, 256);
+}
+
+static void test_valid(void)
+{
+	struct request r;
+	char err[256];
+
+	CHECK(parse(&r, "{\"cmd\": \"top\", \"sweep\": 3, \"n\": 5, \"v\": 1}", err) == 0);
+	CHECK(r.cmd == REQ_TOP && r.sweep == 3 && r.n == 5);
+	request_finish(&r);
+	CHECK(parse(&r, "{\"cmd\": \"top\", \"sweep\": 3}", err) == 0);
+	CHECK(r.n == 0); /* the handler's default applies */
+	request_finish(&r);
+	CHECK(parse(&r, "{\"cmd\": \"cancel\", \"trial\": 12}", err) == 0);
+	CHECK(r.cmd == REQ_CANCEL && r.trial == 12 && r.sweep == 0);
+	request_finish(&r);
+	CHECK(parse(&r, "{\"cmd\": \"subscribe\"}", err) == 0);
+	CHECK(r.cmd == REQ_SUBSCRIBE && r.sweep == 0);
+	request_finish(&r);
+	CHECK(parse(&r, "{\"cmd\": \"submit\", \"spec\": {\"trials\": 2}}", err) == 0);
+	CHECK(cJSON_IsObject(r.spec));
+	request_finish(&r);
+	CHECK(parse(&r, "{\"cmd\": \"slots\", \"n\": 8}", err) == 0);
+	CHECK(r.cmd == REQ_SLOTS && r.n == 8);
+	CHECK_STR(request_name(r.cmd), "slots");
+	request_finish(&r);
+}
+
+static void refused(const char *text, const char *why)
+{
+	struct request r;
+	char err[256] = "";
+
+	CHECK(parse(&r, text, err) < 0);
+	CHECK_CONTAINS(err, why);
+	request_finish(&r);
+}
+
+static void test_refused(void)
+{
+	refused("", "not valid JSON");
+	refused("{\"cmd\": \"ls\"", "not valid JSON");
+	refused("[\"ls\"]", "not a JSON object");
+	refused("{\"cmd\": 3}", "\"cmd\": expected a string");
+	refused("{}", "\"cmd\": expected a string");
+	refused("{\"cmd\": \"frobnicate\"}", "unknown command \"frobnicate\"");
+	refused("{\"cmd\": \"ls\", \"v\": 2}", "protocol version 2 not supported");
+	refused("{\"cmd\": \"top\"}", "\"sweep\": expected a positive integer");
+	refused("{\"cmd\": \"top\", \"sweep\": 0}", "\"sweep\": expected a positive integer");
+	refused("{\"cmd\": \"top\", \"sweep\": 1.5}", "\"sweep\"");
+	refused("{\"cmd\": \"top\", \"sweep\": \"1\"}", "\"sweep\"");
+	refused("{\"cmd\": \"top\", \"sweep\": 1, \"n\": -2}", "\"n\"");
+	refused("{\"cmd\": \"top\", \"sweep\": 1e300}", "\"sweep\"");
+	refused("{\"cmd\": \"wait\"}", "\"sweep\"");
+	refused("{\"cmd\": \"cancel\"}", "\"sweep\"");
+	refused("{\"cmd\": \"cancel\", \"trial\": null}", "\"trial\"");
+	refused("{\"cmd\": \"submit\"}", "\"spec\": expected a JSON object");
+	refused("{\"cmd\": \"submit\", \"spec\": [1]}", "\"spec\"");
+	refused("{\"cmd\": \"slots\"}", "\"n\"");
+	refused("{\"cmd\": \"subscribe\", \"sweep\": -1}", "\"sweep\"");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case cases[] = {
+		{"valid", test_valid},
+		{"refused", test_refused},
+		{NULL, NULL},
+	};
+	return test_main(argc, argv, cases);
+}

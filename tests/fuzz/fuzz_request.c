@@ -1,0 +1,25 @@
+/* fuzz_request: libFuzzer target for the client request parser: any input is
+ * a valid request with checked fields, or refused with a reason. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "request.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct request r;
+	char err[512] = "";
+
+	if (request_parse(&r, (const char *)data, size, err, sizeof err) == 0) {
+		if (r.cmd >= REQ_COUNT || r.sweep < 0 || r.trial < 0 || r.n < 0 ||
+		    (r.cmd == REQ_SUBMIT && !r.spec))
+			__builtin_trap();
+	} else if (strlen(err) == 0) {
+		__builtin_trap();
+	}
+	request_finish(&r);
+	return 0;
+}

@@ -1,0 +1,35 @@
+/* fuzz_spec: libFuzzer target for the spec parser and everything it feeds
+ * (sampling of each strategy, the trial configuration, coarse-to-fine boxes):
+ * any input either fails with a message or yields trials. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "sample.h"
+#include "spec.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct spec s = {0};
+	struct sample_box box;
+	char err[512];
+
+	if (spec_parse_text(&s, (const char *)data, size, err, sizeof err) == 0) {
+		sample_box_init(&box, &s);
+		for (int i = 0; i < 4 && i < s.trials; i++) {
+			cJSON *params = sample_trial(&s, &box, i);
+			cJSON *config = spec_trial_config(&s, params, (uint64_t)i);
+
+			cJSON_Delete(config);
+			cJSON_Delete(params);
+		}
+		cJSON_Delete(sample_box_to_json(&box, &s));
+		sample_box_finish(&box);
+	} else if (strlen(err) == 0) {
+		__builtin_trap(); /* a failure must say why */
+	}
+	spec_finish(&s);
+	return 0;
+}
