@@ -448,6 +448,23 @@ static int clear_stale(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* The socket's directory should be the user's alone; say so when it is not
+ * (the socket itself is 0600 and peers are checked either way). */
+static void check_private_dir(const char *path)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	struct stat st;
+
+	if (slash)
+		*slash = '\0';
+	if (stat(slash && slash != dir ? dir : slash ? "/" : ".", &st) == 0 &&
+	    (st.st_mode & 0077) != 0)
+		daemon_log("warning: %s is open to other users; prefer a directory only you "
+			   "can enter (the default is)",
+			   slash && slash != dir ? dir : ".");
+	free(dir);
+}
+
 int server_start(struct daemon *d, char *err, size_t errlen)
 {
 	const char *path = d->opt.socket_path;
@@ -457,6 +474,7 @@ int server_start(struct daemon *d, char *err, size_t errlen)
 		return err_set(err, errlen, "%s: socket path too long", path);
 	if (make_dirs(path, err, errlen) < 0 || clear_stale(path, err, errlen) < 0)
 		return -1;
+	check_private_dir(path);
 	uv_pipe_init(&d->loop, &d->server, 0);
 	d->server.data = d;
 	rc = uv_pipe_bind(&d->server, path);
