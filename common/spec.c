@@ -4,6 +4,7 @@
  * asks the sampler (sample_grid_size). */
 #include "spec.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -22,7 +23,13 @@
 static const char *const top_keys[] = {
 	"name", "description", "trials", "seed", "search", "points", "rounds", "keep",
 	"shrink", "objective", "task", "data", "train", "params", "parallel", "retries",
-	"timeout", "stall_timeout", "memory_mb", "early_stop", NULL,
+	"timeout", "stall_timeout", "memory_mb", "early_stop", "command", "metrics_prefix",
+	"workdir", NULL,
+};
+
+/* Placeholders every command trial can use besides its parameters. */
+static const char *const builtin_vars[] = {
+	"trial_id", "seed", "trial_dir", "checkpoint_dir", "workdir", NULL,
 };
 
 static const char *const kind_names[] = {
@@ -282,6 +289,39 @@ static int check_table_object(const cJSON *obj, const char *where, const struct 
 	return 0;
 }
 
+/* A parameter name of a command trial: an identifier, so {name} works. */
+static int check_free_name(const char *path, const char *name, char *err, size_t errlen)
+{
+	if (!*name || !(isalpha((unsigned char)*name) || *name == '_'))
+		return err_set(err, errlen, "%s: a name must start with a letter or '_'", path);
+	for (const char *c = name; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_')
+			return err_set(err, errlen, "%s: a name may hold only letters, digits and '_'",
+				       path);
+	if (strcmp(name, "seed") == 0)
+		return err_set(err, errlen, "%s: set by the daemon, not by the spec", path);
+	return 0;
+}
+
+/* "train" of a command trial: any names, plain values. */
+static int check_free_object(const cJSON *obj, char *err, size_t errlen)
+{
+	const cJSON *item;
+	char path[256];
+
+	if (!cJSON_IsObject(obj))
+		return err_set(err, errlen, "train: expected an object");
+	cJSON_ArrayForEach(item, obj) {
+		path_join(path, sizeof path, "train", item->string);
+		if (check_free_name(path, item->string, err, errlen) < 0)
+			return -1;
+		if (cJSON_IsObject(item) || cJSON_IsNull(item))
+			return err_set(err, errlen, "%s: expected a number, string, boolean or array",
+				       path);
+	}
+	return 0;
+}
+
 /* ---- params ---- */
 
 static void param_free(struct spec_param *p)
@@ -328,9 +368,9 @@ static int check_kind_range(const struct spec_param *p, const struct hparam *h,
 {
 	int is_int = p->kind == PARAM_INT || p->kind == PARAM_LOG_INT;
 
-	if (h->type != HP_INT && h->type != HP_FLOAT)
+	if (h && h->type != HP_INT && h->type != HP_FLOAT)
 		return err_set(err, errlen, "%s: %s is not a number: use choice", path, h->name);
-	if (h->type == HP_INT && !is_int)
+	if (h && h->type == HP_INT && !is_int)
 		return err_set(err, errlen, "%s: %s is an integer hyperparameter: use int or log_int",
 			       path, h->name);
 	if (is_int && (p->lo != floor(p->lo) || p->hi != floor(p->hi)))
@@ -354,7 +394,7 @@ static int check_bounds_valid(const struct spec_param *p, const struct hparam *h
 {
 	double b[2] = {p->lo, p->hi};
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; h && i < 2; i++) {
 		cJSON *v = cJSON_CreateNumber(b[i]);
 		int rc = hparam_check(h, v, err, errlen);
 
@@ -378,7 +418,10 @@ static int parse_choice(struct spec_param *p, const struct hparam *h, const cJSO
 	for (int i = 0; i < n; i++) {
 		const cJSON *x = cJSON_GetArrayItem(v, i);
 
-		if (hparam_check(h, x, err, errlen) < 0)
+		if (!h && (cJSON_IsObject(x) || cJSON_IsArray(x) || cJSON_IsNull(x)))
+			return err_set(err, errlen, "%s[%d]: expected a number, string or boolean",
+				       path, i);
+		if (h && hparam_check(h, x, err, errlen) < 0)
 			return err_prefix(err, errlen, "%s[%d]", path, i);
 		for (int j = 0; j < i; j++)
 			if (cJSON_Compare(x, cJSON_GetArrayItem(v, j), 1))
@@ -477,6 +520,23 @@ static int parse_param_object(struct spec_param *p, const struct hparam *h, cons
 	return parse_kind(p, h, kind_val, sub, err, errlen);
 }
 
+/* A parameter of a command trial: any name, any kind, no hyperparameter table. */
+static int parse_free_param(struct spec *s, struct spec_param *p, const cJSON *item,
+			    const char *path, char *err, size_t errlen)
+{
+	if (check_free_name(path, item->string, err, errlen) < 0)
+		return -1;
+	if (cJSON_GetObjectItemCaseSensitive(s->train, item->string))
+		return err_set(err, errlen, "%s: also fixed in train.%s", path, item->string);
+	if (cJSON_IsObject(item))
+		return parse_param_object(p, NULL, item, path, err, errlen);
+	if (cJSON_IsNull(item))
+		return err_set(err, errlen, "%s: expected a value or a kind object", path);
+	p->kind = PARAM_FIXED;
+	p->values = cJSON_Duplicate(item, 1);
+	return 0;
+}
+
 static int parse_param(struct spec *s, struct spec_param *p, const cJSON *item, char *err,
 		       size_t errlen)
 {
@@ -485,6 +545,8 @@ static int parse_param(struct spec *s, struct spec_param *p, const cJSON *item, 
 
 	path_join(path, sizeof path, "params", item->string);
 	p->name = xstrdup(item->string);
+	if (s->command)
+		return parse_free_param(s, p, item, path, err, errlen);
 	if (!h)
 		return unknown_name(path, "hyperparameter", item->string, hparams, n_hparams, err,
 				    errlen);
@@ -571,7 +633,7 @@ static int check_cond(const struct spec *s, int self, const struct spec_cond *c,
 	if (target < 0 && !fixed)
 		return no_such_param(s, path, c->name, err, errlen);
 	cJSON_ArrayForEach(x, c->values)
-		if (hparam_check(h, x, err, errlen) < 0)
+		if (h && hparam_check(h, x, err, errlen) < 0)
 			return err_prefix(err, errlen, "%s[%d]", path, i++);
 	if (target < 0) {
 		if (!cond_value_holds(c->values, fixed))
@@ -825,6 +887,190 @@ static int parse_task(struct spec *s, const cJSON *task, char *err, size_t errle
 	return 0;
 }
 
+/* ---- command trials ---- */
+
+/* Walks the {name} placeholders of arg: calls fn for each name (len bytes at
+ * name), copies literal text (with {{ and }} unescaped) through lit. Returns
+ * 0, or -1 with err for an unclosed or empty brace. */
+static int walk_placeholders(const char *arg, int (*fn)(void *ctx, const char *name, size_t len),
+			     void (*lit)(void *ctx, const char *text, size_t len), void *ctx,
+			     char *err, size_t errlen)
+{
+	const char *p = arg;
+
+	while (*p) {
+		const char *close;
+		size_t run = strcspn(p, "{}");
+
+		lit(ctx, p, run);
+		p += run;
+		if (!*p)
+			break;
+		if (p[0] == p[1]) { /* {{ or }} */
+			lit(ctx, p, 1);
+			p += 2;
+			continue;
+		}
+		if (*p == '}')
+			return err_set(err, errlen, "\"%s\": a lone '}' (write }} for a brace)", arg);
+		close = strchr(p, '}');
+		if (!close || close == p + 1)
+			return err_set(err, errlen, "\"%s\": %s placeholder", arg,
+				       close ? "an empty" : "an unclosed");
+		if (fn(ctx, p + 1, (size_t)(close - p - 1)) < 0)
+			return -1;
+		p = close + 1;
+	}
+	return 0;
+}
+
+struct placeholder_check {
+	const struct spec *s;
+	const char *path;
+	char *err;
+	size_t errlen;
+};
+
+static void no_literal(void *ctx, const char *text, size_t len)
+{
+	(void)ctx, (void)text, (void)len;
+}
+
+static int known_placeholder(void *ctx, const char *name, size_t len)
+{
+	struct placeholder_check *pc = ctx;
+	char buf[128];
+
+	snprintf(buf, sizeof buf, "%.*s", (int)len, name);
+	if (in_list(builtin_vars, buf) >= 0 || spec_param_index(pc->s, buf) >= 0 ||
+	    cJSON_GetObjectItemCaseSensitive(pc->s->train, buf))
+		return 0;
+	return no_such_param(pc->s, pc->path, buf, pc->err, pc->errlen);
+}
+
+/* Every {name} in the command names a parameter, a train value or a builtin. */
+static int check_placeholders(const struct spec *s, char *err, size_t errlen)
+{
+	const cJSON *arg;
+	char path[64];
+	int i = 0;
+
+	cJSON_ArrayForEach(arg, s->command) {
+		struct placeholder_check pc = {s, path, err, errlen};
+
+		snprintf(path, sizeof path, "command[%d]", i++);
+		if (walk_placeholders(arg->valuestring, known_placeholder, no_literal, &pc, err,
+				      errlen) < 0)
+			return err_prefix(err, errlen, "%s", path), -1;
+	}
+	return 0;
+}
+
+static int parse_command(struct spec *s, const cJSON *json, char *err, size_t errlen)
+{
+	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(json, "command"), *arg, *v;
+	int i = 0;
+
+	if (!cmd)
+		return 0;
+	if (!cJSON_IsArray(cmd) || cJSON_GetArraySize(cmd) == 0)
+		return err_set(err, errlen, "command: expected a non-empty array of strings, e.g. "
+			       "[\"python3\", \"train.py\", \"--lr\", \"{lr}\"]");
+	cJSON_ArrayForEach(arg, cmd) {
+		if (!cJSON_IsString(arg))
+			return err_set(err, errlen, "command[%d]: expected a string", i);
+		if (i++ == 0 && !*arg->valuestring)
+			return err_set(err, errlen, "command[0]: empty program name");
+	}
+	s->command = cJSON_Duplicate(cmd, 1);
+	if ((v = cJSON_GetObjectItemCaseSensitive(json, "metrics_prefix")) &&
+	    (get_string(v, "metrics_prefix", &s->metrics_prefix, err, errlen) < 0))
+		return -1;
+	if ((v = cJSON_GetObjectItemCaseSensitive(json, "workdir"))) {
+		if (get_string(v, "workdir", &s->workdir, err, errlen) < 0)
+			return -1;
+		if (s->workdir[0] != '/')
+			return err_set(err, errlen, "workdir: expected an absolute path, got \"%s\"",
+				       s->workdir);
+	}
+	return 0;
+}
+
+struct expansion {
+	const cJSON *vars;
+	char *out;
+	size_t len, cap;
+	const char *arg;
+	char *err;
+	size_t errlen;
+};
+
+static void expand_literal(void *ctx, const char *text, size_t len)
+{
+	struct expansion *e = ctx;
+
+	if (e->len + len + 1 > e->cap) {
+		e->cap = 2 * (e->len + len + 1);
+		e->out = xrealloc(e->out, e->cap);
+	}
+	memcpy(e->out + e->len, text, len);
+	e->len += len;
+	e->out[e->len] = '\0';
+}
+
+/* A number as the shortest text that reads back the same. */
+static void format_number(double x, char *buf, size_t n)
+{
+	if (x == floor(x) && fabs(x) < 1e15) {
+		snprintf(buf, n, "%.0f", x);
+		return;
+	}
+	for (int prec = 6; prec <= 17; prec++) {
+		snprintf(buf, n, "%.*g", prec, x);
+		if (strtod(buf, NULL) == x)
+			return;
+	}
+}
+
+static int expand_var(void *ctx, const char *name, size_t len)
+{
+	struct expansion *e = ctx;
+	char key[128], num[64];
+	const cJSON *v;
+	char *text;
+
+	snprintf(key, sizeof key, "%.*s", (int)len, name);
+	v = cJSON_GetObjectItemCaseSensitive(e->vars, key);
+	if (cJSON_IsString(v)) {
+		expand_literal(e, v->valuestring, strlen(v->valuestring));
+	} else if (cJSON_IsNumber(v)) {
+		format_number(v->valuedouble, num, sizeof num);
+		expand_literal(e, num, strlen(num));
+	} else if (cJSON_IsBool(v)) {
+		expand_literal(e, cJSON_IsTrue(v) ? "true" : "false", cJSON_IsTrue(v) ? 4 : 5);
+	} else if (v) {
+		text = cJSON_PrintUnformatted(v);
+		expand_literal(e, text, strlen(text));
+		free(text);
+	} else {
+		return err_set(e->err, e->errlen, "{%s}: not set in this trial (a condition on it "
+			       "does not hold; read CAVIAR_PARAMS instead)", key);
+	}
+	return 0;
+}
+
+char *spec_expand(const char *arg, const cJSON *vars, char *err, size_t errlen)
+{
+	struct expansion e = {vars, NULL, 0, 0, arg, err, errlen};
+
+	expand_literal(&e, "", 0);
+	if (walk_placeholders(arg, expand_var, expand_literal, &e, err, errlen) < 0) {
+		free(e.out);
+		return NULL;
+	}
+	return e.out;
+}
+
 /* The object-valued options and task, in dependency order (train before params). */
 static int parse_sections(struct spec *s, const cJSON *json, char *err, size_t errlen)
 {
@@ -836,23 +1082,33 @@ static int parse_sections(struct spec *s, const cJSON *json, char *err, size_t e
 	if ((v = cJSON_GetObjectItemCaseSensitive(json, "early_stop")) &&
 	    parse_early_stop(s, v, err, errlen) < 0)
 		return -1;
+	if (s->command) {
+		if (cJSON_GetObjectItemCaseSensitive(json, "data"))
+			return err_set(err, errlen, "data: only for the built-in worker (this spec runs "
+				       "a command)");
+		if (cJSON_GetObjectItemCaseSensitive(json, "task"))
+			return err_set(err, errlen, "task: only for the built-in worker (this spec runs "
+				       "a command)");
+	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(json, "data"))) {
 		if (check_table_object(v, "data", data_keys, n_data_keys, "key", err, errlen) < 0)
 			return -1;
 		s->data = cJSON_Duplicate(v, 1);
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(json, "train"))) {
-		if (check_table_object(v, "train", hparams, n_hparams, "hyperparameter", err,
-				       errlen) < 0)
+		if ((s->command ? check_free_object(v, err, errlen)
+				: check_table_object(v, "train", hparams, n_hparams, "hyperparameter",
+						     err, errlen)) < 0)
 			return -1;
 		s->train = cJSON_Duplicate(v, 1);
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(json, "task")) &&
 	    parse_task(s, v, err, errlen) < 0)
 		return -1;
-	if ((v = cJSON_GetObjectItemCaseSensitive(json, "params")))
-		return parse_params(s, v, err, errlen);
-	return 0;
+	if ((v = cJSON_GetObjectItemCaseSensitive(json, "params")) &&
+	    parse_params(s, v, err, errlen) < 0)
+		return -1;
+	return s->command ? check_placeholders(s, err, errlen) : 0;
 }
 
 static void set_defaults(struct spec *s)
@@ -917,7 +1173,8 @@ static int parse_all(struct spec *s, const cJSON *json, char *err, size_t errlen
 	cJSON_ArrayForEach(v, json)
 		if (parse_scalar(s, v, err, errlen) < 0)
 			return -1;
-	if (check_strategy_options(s, json, err, errlen) < 0 ||
+	if (parse_command(s, json, err, errlen) < 0 ||
+	    check_strategy_options(s, json, err, errlen) < 0 ||
 	    parse_sections(s, json, err, errlen) < 0)
 		return -1;
 	return check_trials(s, cJSON_GetObjectItemCaseSensitive(json, "trials") != NULL, err,
@@ -981,6 +1238,9 @@ void spec_finish(struct spec *s)
 	free(s->name);
 	free(s->objective_metric);
 	free(s->task);
+	free(s->metrics_prefix);
+	free(s->workdir);
+	cJSON_Delete(s->command);
 	cJSON_Delete(s->data);
 	cJSON_Delete(s->train);
 	cJSON_Delete(s->json);

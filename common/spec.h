@@ -78,6 +78,12 @@ struct spec {
 	int es_eta;        /* asha: reduction factor (default 3) */
 	int es_min_trials; /* median: other trials needed at an epoch to judge (default 3) */
 	cJSON *json;                  /* the whole spec as submitted (owned) */
+	cJSON *command;               /* a command trial: ["python3", "train.py", "{lr}"];
+	                               * NULL runs the built-in worker. Its params and
+	                               * train take any names (identifiers). */
+	char *metrics_prefix;         /* command: only lines starting with it are metrics */
+	char *workdir;                /* command: absolute directory relative paths start
+	                               * from (`caviar submit` sets the spec file's) */
 };
 
 /* Parses and validates json (not taken over: copied). On success fills s and
@@ -101,6 +107,12 @@ void spec_finish(struct spec *s);
  * number is exact) and "data" (when present). Returns a new object; the
  * caller deletes it. */
 cJSON *spec_trial_config(const struct spec *s, const cJSON *params, uint64_t trial_seed);
+
+/* Expands the {name} placeholders of one command argument from vars (a trial's
+ * values plus trial_id, seed, trial_dir, checkpoint_dir, workdir); {{ and }}
+ * are literal braces. Returns a malloc'd string, or NULL with err when a name
+ * is not in vars. */
+char *spec_expand(const char *arg, const cJSON *vars, char *err, size_t errlen);
 
 /* Index of the parameter called name in s->params, or -1. */
 int spec_param_index(const struct spec *s, const char *name);

@@ -35,6 +35,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SWEEP_STATUS] =
 		"UPDATE sweeps SET status = ?2, finished_at = coalesce(?3, finished_at) WHERE id = ?1",
 	[ST_TRUNCATE] = "DELETE FROM points WHERE trial_id = ?1 AND epoch > ?2",
+	[ST_INSERT_LOG] = "INSERT OR REPLACE INTO logs (trial_id, attempt, seq, wall_time, line)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_BEST] = "SELECT value, epoch FROM points WHERE trial_id = ?1 AND metric = ?2"
 		    " ORDER BY CASE WHEN ?3 THEN -value ELSE value END, epoch LIMIT 1",
 };
@@ -157,8 +159,11 @@ void db_close(struct db *db)
 	sqlite3_close(db->h);
 	for (size_t i = 0; i < db->n_rows; i++)
 		row_free(&db->rows[i]);
+	for (size_t i = 0; i < db->n_logs; i++)
+		free(db->logs[i].line);
 	for (size_t i = 0; i < db->n_metrics; i++)
 		free(db->metrics[i]);
+	free(db->logs);
 	free(db->rows);
 	free(db->points);
 	free(db->metrics);
@@ -306,9 +311,38 @@ void db_trial_update(struct db *db, const struct trial_row *row)
 	r->stderr_tail = dup_or_null(row->stderr_tail);
 }
 
+void db_log_add(struct db *db, int64_t trial_id, int attempt, int seq, const char *line,
+		size_t len, double wall_time)
+{
+	struct db_log *l;
+
+	if (db->n_logs == db->cap_logs) {
+		db->cap_logs = db->cap_logs ? 2 * db->cap_logs : 256;
+		db->logs = xrealloc(db->logs, db->cap_logs * sizeof *db->logs);
+	}
+	l = &db->logs[db->n_logs++];
+	l->trial_id = trial_id;
+	l->attempt = attempt;
+	l->seq = seq;
+	l->wall_time = wall_time;
+	l->line = xstrndup(line, len);
+}
+
 size_t db_pending(const struct db *db)
 {
-	return db->n_points + db->n_rows;
+	return db->n_points + db->n_logs + db->n_rows;
+}
+
+static int write_log(struct db *db, const struct db_log *l, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_INSERT_LOG];
+
+	sqlite3_bind_int64(st, 1, l->trial_id);
+	sqlite3_bind_int(st, 2, l->attempt);
+	sqlite3_bind_int(st, 3, l->seq);
+	sqlite3_bind_double(st, 4, l->wall_time);
+	sqlite3_bind_text(st, 5, l->line, -1, SQLITE_STATIC);
+	return run(db, st, err, errlen, "inserting a log line");
 }
 
 static void bind_opt_double(sqlite3_stmt *st, int i, double x, int present)
@@ -361,6 +395,9 @@ int db_flush(struct db *db, char *err, size_t errlen)
 	for (size_t i = 0; i < db->n_points; i++)
 		if (write_point(db, &db->points[i], err, errlen) < 0)
 			goto error;
+	for (size_t i = 0; i < db->n_logs; i++)
+		if (write_log(db, &db->logs[i], err, errlen) < 0)
+			goto error;
 	for (size_t i = 0; i < db->n_rows; i++)
 		if (write_row(db, &db->rows[i], err, errlen) < 0)
 			goto error;
@@ -368,6 +405,9 @@ int db_flush(struct db *db, char *err, size_t errlen)
 		goto error;
 	db->points_written += (int64_t)db->n_points;
 	db->n_points = 0;
+	for (size_t i = 0; i < db->n_logs; i++)
+		free(db->logs[i].line);
+	db->n_logs = 0;
 	for (size_t i = 0; i < db->n_rows; i++)
 		row_free(&db->rows[i]);
 	db->n_rows = 0;

@@ -22,6 +22,7 @@ enum db_stmt {
 	ST_SWEEP_STATUS,
 	ST_TRUNCATE,
 	ST_BEST,
+	ST_INSERT_LOG,
 	ST_COUNT
 };
 
@@ -72,11 +73,20 @@ struct db_point {
 	double wall_time;
 };
 
+struct db_log {
+	int64_t trial_id;
+	int attempt, seq;
+	double wall_time;
+	char *line; /* owned */
+};
+
 struct db {
 	sqlite3 *h;
 	sqlite3_stmt *st[ST_COUNT];
 	struct db_point *points; /* queued points */
 	size_t n_points, cap_points;
+	struct db_log *logs;     /* queued log lines of command trials */
+	size_t n_logs, cap_logs;
 	struct trial_row *rows;  /* queued trial updates, one per trial (latest wins) */
 	size_t n_rows, cap_rows;
 	char **metrics;          /* interned metric names */
@@ -111,7 +121,10 @@ int db_set_sweep_status(struct db *db, int64_t sweep_id, const char *status, dou
 void db_point_add(struct db *db, int64_t trial_id, const char *metric, int epoch, int64_t step,
 		  double value, double wall_time);
 void db_trial_update(struct db *db, const struct trial_row *row);
-size_t db_pending(const struct db *db); /* points + rows queued */
+/* Queues one output line of a command trial (copied). */
+void db_log_add(struct db *db, int64_t trial_id, int attempt, int seq, const char *line,
+		size_t len, double wall_time);
+size_t db_pending(const struct db *db); /* points + logs + rows queued */
 
 /* Writes everything queued in one transaction. On failure nothing queued is
  * lost; returns -1 with the SQLite message. */

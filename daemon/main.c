@@ -30,8 +30,8 @@ static const char usage[] =
 	"  --slots N        trials run at once (default: the number of online cores)\n"
 	"  --worker PATH    the caviar-worker program (default: the one installed beside caviard)\n"
 	"  --grace SECONDS  time a stopping worker gets between SIGTERM and SIGKILL (default 10)\n"
-	"  --checkpoints DIR  where workers keep their checkpoints, so interrupted trials\n"
-	"                   resume (default: FILE.checkpoints beside the database)\n"
+	"  --state-dir DIR  trials' checkpoints and command trials' directories, so\n"
+	"                   interrupted trials resume (default: FILE.d beside the database)\n"
 	"  --help, --version\n";
 
 static int bad_option(const char *opt, const char *why)
@@ -53,26 +53,30 @@ static int parse_positive(const char *s, double max, double *out)
 	return 0;
 }
 
-/* caviard --exec-limits MB -- PROGRAM ARGS...: how the daemon starts a worker
- * under a memory limit (uv_spawn has no hook between fork and exec): set the
- * address-space limit, follow the daemon's death, then become the worker. */
+/* caviard --exec-limits MB -- PROGRAM ARGS...: how the daemon starts a command
+ * trial, or a worker under a memory limit (uv_spawn has no hook between fork
+ * and exec): set the address-space limit (MB 0: none), ask for SIGTERM when the
+ * daemon dies, then become the program (found in $PATH like a shell would). */
 static int exec_limited(int argc, char **argv)
 {
-	char *end;
-	long mb = argc > 4 ? strtol(argv[2], &end, 10) : 0;
+	char *end = "";
+	long mb = argc > 4 ? strtol(argv[2], &end, 10) : -1;
 	struct rlimit lim;
 
-	if (argc < 5 || *end || mb <= 0 || strcmp(argv[3], "--") != 0) {
-		fputs("caviard: usage: caviard --exec-limits MB -- PROGRAM [ARGS...]\n", stderr);
+	if (argc < 5 || *end || mb < 0 || strcmp(argv[3], "--") != 0) {
+		fputs("caviard: usage: caviard --exec-limits MB -- PROGRAM [ARGS...] (MB 0: none)\n",
+		      stderr);
 		return 2;
 	}
 	lim.rlim_cur = lim.rlim_max = (rlim_t)mb << 20;
-	if (setrlimit(RLIMIT_AS, &lim) < 0) {
+	if (mb > 0 && setrlimit(RLIMIT_AS, &lim) < 0) {
 		fprintf(stderr, "caviard: setrlimit: %s\n", strerror(errno));
 		return 70;
 	}
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	execv(argv[4], argv + 4);
+	if (getppid() == 1) /* the daemon died before prctl */
+		return 70;
+	execvp(argv[4], argv + 4);
 	fprintf(stderr, "caviard: cannot run %s: %s\n", argv[4], strerror(errno));
 	return 127;
 }
@@ -126,13 +130,26 @@ static void make_parent(const char *path)
 		}
 }
 
+/* The state directory and its checkpoints/ (trials/ is made on demand). */
+static int make_state_dir(const char *dir)
+{
+	char sub[PATH_MAX];
+
+	snprintf(sub, sizeof sub, "%.*s/checkpoints", PATH_MAX - 16, dir);
+	if ((mkdir(dir, 0700) < 0 && errno != EEXIST) || (mkdir(sub, 0700) < 0 && errno != EEXIST)) {
+		fprintf(stderr, "caviard: %s: %s\n", errno == EEXIST ? dir : sub, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"db", required_argument, NULL, 'd'},     {"socket", required_argument, NULL, 's'},
 		{"slots", required_argument, NULL, 'n'},  {"worker", required_argument, NULL, 'w'},
 		{"grace", required_argument, NULL, 'g'},  {"help", no_argument, NULL, 'h'},
-		{"checkpoints", required_argument, NULL, 'c'},
+		{"state-dir", required_argument, NULL, 'c'},
 		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	char db[PATH_MAX], sock[PATH_MAX], worker[PATH_MAX], ckpt[PATH_MAX];
@@ -181,13 +198,11 @@ int main(int argc, char **argv)
 	if (opt.db_path == db)
 		make_parent(db);
 	if (!opt.state_dir) {
-		snprintf(ckpt, sizeof ckpt, "%.*s.checkpoints", (int)sizeof ckpt - 16, opt.db_path);
+		snprintf(ckpt, sizeof ckpt, "%.*s.d", (int)sizeof ckpt - 8, opt.db_path);
 		opt.state_dir = ckpt;
 	}
-	if (mkdir(opt.state_dir, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "caviard: %s: %s\n", opt.state_dir, strerror(errno));
+	if (make_state_dir(opt.state_dir) < 0)
 		return 1;
-	}
 	signal(SIGPIPE, SIG_IGN); /* a vanished client or worker is an EPIPE, not a death */
 	signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a write error, reported as such */
 	return daemon_run(&opt);

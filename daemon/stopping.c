@@ -172,15 +172,18 @@ static int asha_rule(struct stopper *s, int number, int epoch, const struct stop
 	return 1;
 }
 
-int stopper_report(struct stopper *s, int number, int epoch, double value, char *reason,
-		   size_t n)
+int stopper_report(struct stopper *s, int number, int epoch, int last, double value,
+		   char *reason, size_t n)
 {
 	const struct stop_trial *t;
+	int stop;
 
 	if (s->kind == EARLY_STOP_NONE || number < 0 || epoch < 1 || !isfinite(value))
 		return 0;
 	t = remember(s, number, epoch, value);
 	if (s->kind == EARLY_STOP_MEDIAN)
-		return median_rule(s, number, epoch, t, reason, n);
-	return asha_rule(s, number, epoch, t, reason, n);
+		stop = median_rule(s, number, epoch, t, reason, n);
+	else
+		stop = asha_rule(s, number, epoch, t, reason, n);
+	return stop && !(last > 0 && epoch >= last);
 }

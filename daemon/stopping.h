@@ -46,10 +46,12 @@ struct stopper {
 void stopper_init(struct stopper *s, const struct spec *spec);
 void stopper_finish(struct stopper *s); /* accepts a zeroed struct */
 
-/* Records trial `number`'s objective `value` at `epoch` (1-based). Returns 1
- * when the trial should stop now, with the reason in reason ("pruned at epoch
- * 3: best 0.71 is worse than the median 0.80 of 5 trials"), else 0. */
-int stopper_report(struct stopper *s, int number, int epoch, double value, char *reason,
-		   size_t n);
+/* Records trial `number`'s objective `value` at `epoch` (1-based) of its
+ * `last` epochs (0: unknown). Returns 1 when the trial should stop now, with
+ * the reason in reason ("pruned at epoch 3: best 0.71 is worse than the median
+ * 0.80 of 5 trials"), else 0. A trial at its last epoch has nothing left to
+ * save: it is recorded, never stopped. */
+int stopper_report(struct stopper *s, int number, int epoch, int last, double value,
+		   char *reason, size_t n);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "daemon.h"
 #include "errbuf.h"
+#include "command.h"
 #include "events.h"
 #include "hparams.h"
 #include "rng.h"
@@ -111,7 +112,8 @@ struct sweep *sweeps_submit(struct daemon *d, const cJSON *spec_json, char *err,
 	struct sweep *sw = xcalloc(1, sizeof *sw);
 	char *text = NULL;
 
-	if (spec_parse(&sw->spec, spec_json, err, errlen) < 0)
+	if (spec_parse(&sw->spec, spec_json, err, errlen) < 0 ||
+	    (sw->spec.command && command_check(&sw->spec, err, errlen) < 0))
 		goto error;
 	sample_box_init(&sw->box, &sw->spec);
 	stopper_init(&sw->stopper, &sw->spec);
@@ -165,7 +167,7 @@ static int replay_stopper(struct daemon *d, struct sweep *sw, char *err, size_t 
 	if (!rows)
 		return -1;
 	cJSON_ArrayForEach(row, rows)
-		stopper_report(&sw->stopper, (int)num(row, "number"), (int)num(row, "epoch"),
+		stopper_report(&sw->stopper, (int)num(row, "number"), (int)num(row, "epoch"), 0,
 			       num(row, "value"), reason, sizeof reason);
 	cJSON_Delete(rows);
 	return 0;
@@ -248,11 +250,35 @@ static int may_start(const struct sweep *sw)
 	       (sw->spec.parallel == 0 || sw->running < sw->spec.parallel);
 }
 
+/* A built-in worker's checkpoint: STATE/checkpoints/trial-ID.ckpt. */
+static void builtin_checkpoint(struct daemon *d, struct trial *t, cJSON *config)
+{
+	char path[4096];
+
+	snprintf(path, sizeof path, "%s/checkpoints/trial-%lld.ckpt", d->opt.state_dir,
+		 (long long)t->row.id);
+	t->checkpoint = xstrdup(path);
+	cJSON_AddStringToObject(config, "checkpoint", path);
+}
+
+/* A command trial's argv, directories and environment; a failure is kept as
+ * the reason the trial cannot start. */
+static void command_setup(struct daemon *d, struct trial *t, const cJSON *config)
+{
+	char err[ERRBUF_LEN];
+
+	t->cmd = xcalloc(1, sizeof *t->cmd);
+	if (command_prepare(t->cmd, &t->sweep->spec, config, t->sweep->id, t->row.id,
+			    d->opt.state_dir, err, sizeof err) < 0)
+		t->start_error = xstrdup(err);
+}
+
 /* The trial's configuration text, from its recorded params. */
 static char *trial_config(struct daemon *d, struct trial *t, int64_t id)
 {
 	char err[256];
 	cJSON *rows = db_query(&d->db, Q_TRIAL_START, &id, 1, err, sizeof err);
+	const cJSON *threads;
 	cJSON *config;
 	char *text;
 
@@ -266,16 +292,14 @@ static char *trial_config(struct daemon *d, struct trial *t, int64_t id)
 				   cJSON_GetObjectItemCaseSensitive(rows->child, "params"),
 				   (uint64_t)num(rows->child, "seed"));
 	t->params = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(rows->child, "params"));
-	t->threads = (int)HP_NUM(config, "threads");
+	threads = cJSON_GetObjectItemCaseSensitive(config, "threads");
+	t->threads = cJSON_IsNumber(threads) && threads->valuedouble >= 1 ? threads->valueint : 1;
 	t->epochs_total = (int)HP_NUM(config, "epochs");
 	t->memory_mb = t->sweep->spec.memory_mb;
-	if (d->opt.state_dir) {
-		char path[4096];
-
-		snprintf(path, sizeof path, "%s/trial-%lld.ckpt", d->opt.state_dir, (long long)id);
-		t->checkpoint = xstrdup(path);
-		cJSON_AddStringToObject(config, "checkpoint", path);
-	}
+	if (t->sweep->spec.command)
+		command_setup(d, t, config);
+	else
+		builtin_checkpoint(d, t, config);
 	text = cJSON_PrintUnformatted(config);
 	cJSON_Delete(config);
 	cJSON_Delete(rows);
@@ -459,7 +483,7 @@ void sweeps_trial_resume(struct daemon *d, struct trial *t, int from)
 int sweeps_should_stop(struct sweep *sw, const struct trial *t, int epoch, double value,
 		       char *reason, size_t n)
 {
-	return stopper_report(&sw->stopper, t->number, epoch, value, reason, n);
+	return stopper_report(&sw->stopper, t->number, epoch, t->epochs_total, value, reason, n);
 }
 
 int sweeps_cancel_sweep(struct daemon *d, int64_t sweep_id, char *err, size_t errlen)

@@ -22,6 +22,7 @@
 extern char **environ;
 
 #define MAX_LOGGED_REJECTS 5
+#define MAX_LOG_LINES 10000 /* output lines of a command trial kept per attempt */
 #define N_HANDLES 7 /* proc, in, out, err, kill_timer, stall_timer, deadline */
 
 static void on_close(uv_handle_t *h)
@@ -38,6 +39,10 @@ static void on_close(uv_handle_t *h)
 	free(t->config);
 	free(t->params);
 	free(t->checkpoint);
+	free(t->start_error);
+	if (t->cmd)
+		command_run_finish(t->cmd);
+	free(t->cmd);
 	free(t);
 }
 
@@ -254,10 +259,57 @@ static void record_event(struct trial *t, const struct worker_line *l)
 	t->event_reason = xstrdup(buf);
 }
 
+/* A command trial's output line that is not for the daemon: its log. */
+static void keep_log(struct trial *t, const char *text, size_t len)
+{
+	if (t->log_lines >= MAX_LOG_LINES) {
+		if (t->log_lines++ == MAX_LOG_LINES)
+			daemon_log("trial %lld: over %d lines of output; the rest is not kept",
+				   (long long)t->row.id, MAX_LOG_LINES);
+		return;
+	}
+	t->log_lines++;
+	db_log_add(&t->d->db, t->row.id, t->row.attempts, t->log_lines, text, len, daemon_now());
+	daemon_dirty(t->d);
+}
+
+/* The part of a line meant for the daemon: all of it from the built-in
+ * worker; from a command, what follows the spec's metrics_prefix, or without
+ * one a line that opens a JSON object. NULL: a log line. */
+static const char *metrics_part(const struct trial *t, const char *text, size_t *len)
+{
+	const char *prefix = t->sweep->spec.metrics_prefix;
+	size_t skip = 0, n;
+
+	if (!t->cmd)
+		return text;
+	if (prefix) {
+		n = strlen(prefix);
+		if (*len < n || memcmp(text, prefix, n) != 0)
+			return NULL;
+		*len -= n;
+		return text + n;
+	}
+	while (skip < *len && (text[skip] == ' ' || text[skip] == '\t'))
+		skip++;
+	return skip < *len && text[skip] == '{' ? text : NULL;
+}
+
+static void reject(struct trial *t, const char *why, const char *text, size_t len)
+{
+	t->rejected++;
+	t->d->lines_rejected++;
+	if (t->rejected <= MAX_LOGGED_REJECTS)
+		daemon_log("trial %lld: line rejected: %s: %.60s%s", (long long)t->row.id, why,
+			   text ? text : "", text && len > 60 ? "..." : "");
+}
+
 static void on_line(void *ctx, const char *text, size_t len)
 {
 	struct trial *t = ctx;
 	struct worker_line l;
+	size_t body_len = len;
+	const char *body;
 	char err[256];
 
 	if (uv_is_active((uv_handle_t *)&t->stall_timer))
@@ -265,27 +317,30 @@ static void on_line(void *ctx, const char *text, size_t len)
 	if (!text) {
 		snprintf(err, sizeof err, "line of %zu bytes exceeds %u", len,
 			 PROTO_MAX_WORKER_LINE);
-	} else if (line_parse(&l, text, len, err, sizeof err) == 0) {
-		if (t->stop_status) { /* asked to stop: its curve ends where it was stopped */
-			line_finish(&l);
-			return;
-		}
+		reject(t, err, NULL, 0);
+		return;
+	}
+	body = metrics_part(t, text, &body_len);
+	if (!body) {
+		keep_log(t, text, len);
+		return;
+	}
+	if (line_parse(&l, body, body_len, err, sizeof err) < 0) {
+		line_finish(&l);
+		reject(t, err, text, len);
+		if (t->cmd)
+			keep_log(t, text, len);
+		return;
+	}
+	if (!t->stop_status) { /* asked to stop: its curve ends where it was stopped */
 		if (!t->first_line_seen)
 			first_line(t, &l);
 		if (l.kind == LINE_METRICS)
 			record_metrics(t, &l);
 		else
 			record_event(t, &l);
-		line_finish(&l);
-		return;
-	} else {
-		line_finish(&l);
 	}
-	t->rejected++;
-	t->d->lines_rejected++;
-	if (t->rejected <= MAX_LOGGED_REJECTS)
-		daemon_log("trial %lld: line rejected: %s: %.60s%s", (long long)t->row.id, err,
-			   text ? text : "", text && len > 60 ? "..." : "");
+	line_finish(&l);
 }
 
 /* Every read lands in the daemon's one read buffer: libuv calls the read
@@ -427,48 +482,71 @@ static void init_handles(struct trial *t)
 	linebuf_init(&t->out_lb, PROTO_MAX_WORKER_LINE);
 }
 
-/* The trial failed to start: recorded as failed, then freed through its handles. */
-static int start_failed(struct trial *t, int rc, char *err, size_t errlen)
+/* The trial failed to start: recorded as failed with why, then freed through
+ * its handles. Returns -1. */
+static int start_failed(struct trial *t, const char *why, char *err, size_t errlen)
 {
 	struct daemon *d = t->d;
 
-	err_set(err, errlen, "cannot start %s: %s", d->opt.worker_path, uv_strerror(rc));
+	err_set(err, errlen, "trial %lld: %s", (long long)t->row.id, why);
 	t->row.status = "failed";
-	t->row.reason = xstrdup(err);
+	t->row.reason = xstrdup(why);
 	t->row.ended_at = daemon_now();
 	db_trial_update(&d->db, &t->row);
 	daemon_dirty(d);
 	sweeps_trial_ended(d, t);
 	close_all(t);
-	return rc;
+	return -1;
 }
 
-/* Spawns the worker: directly, or through caviard itself (--exec-limits)
- * when the sweep sets a memory limit, which it applies before exec. */
+/* NULL-terminated argv: `head` (n_head entries), then `tail` (NULL-terminated). */
+static char **concat_argv(char *const *head, int n_head, char *const *tail)
+{
+	int n_tail = 0;
+	char **argv;
+
+	while (tail[n_tail])
+		n_tail++;
+	argv = xcalloc((size_t)(n_head + n_tail + 1), sizeof *argv);
+	memcpy(argv, head, (size_t)n_head * sizeof *argv);
+	memcpy(argv + n_head, tail, (size_t)n_tail * sizeof *argv);
+	return argv;
+}
+
+/* Spawns the worker: the built-in one directly (its config on stdin), or
+ * through caviard itself (--exec-limits: a memory limit, and SIGTERM when the
+ * daemon dies) for a memory-limited trial and for every command trial, which
+ * runs in its own directory with its values in its environment. */
 static int spawn(struct trial *t)
 {
 	struct daemon *d = t->d;
-	char threads[64], trial_id[64], parent[64], memory[32];
-	char *extra[] = {threads, trial_id, parent};
-	char *direct[] = {(char *)d->opt.worker_path, "--config", "-", NULL};
-	char *limited[] = {d->self_path, "--exec-limits", memory, "--", (char *)d->opt.worker_path,
-			   "--config", "-", NULL};
+	char threads[64], omp[64], trial_id[64], parent[64], memory[32];
+	char *extra[64] = {threads, omp, trial_id, parent};
+	char *worker[] = {(char *)d->opt.worker_path, "--config", "-", NULL};
+	char *wrap[] = {d->self_path, "--exec-limits", memory, "--"};
 	uv_stdio_container_t stdio[3];
 	uv_process_options_t o;
-	int rc;
+	int n_extra = 4, rc;
 
-	snprintf(threads, sizeof threads, "OPENBLAS_NUM_THREADS=%d", t->threads > 0 ? t->threads : 1);
+	snprintf(threads, sizeof threads, "OPENBLAS_NUM_THREADS=%d", t->threads);
+	snprintf(omp, sizeof omp, "OMP_NUM_THREADS=%d", t->threads);
 	snprintf(trial_id, sizeof trial_id, "CAVIAR_TRIAL_ID=%lld", (long long)t->row.id);
 	snprintf(parent, sizeof parent, "CAVIAR_PARENT_PID=%ld", (long)getpid());
 	snprintf(memory, sizeof memory, "%d", t->memory_mb);
+	for (int i = 0; t->cmd && i < t->cmd->n_env && n_extra < 63; i++)
+		extra[n_extra++] = t->cmd->env[i];
 	memset(&o, 0, sizeof o);
-	o.file = t->memory_mb > 0 ? limited[0] : direct[0];
-	o.args = t->memory_mb > 0 ? limited : direct;
-	o.env = trial_env(extra, 3);
+	if (t->cmd || t->memory_mb > 0)
+		o.args = concat_argv(wrap, 4, t->cmd ? t->cmd->argv : worker);
+	else
+		o.args = concat_argv(worker, 0, worker);
+	o.file = o.args[0];
+	o.cwd = t->cmd ? t->cmd->trial_dir : NULL;
+	o.env = trial_env(extra, n_extra);
 	o.exit_cb = on_exit_cb;
 	o.stdio = stdio;
 	o.stdio_count = 3;
-	stdio[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
+	stdio[0].flags = t->cmd ? UV_IGNORE : UV_CREATE_PIPE | UV_READABLE_PIPE;
 	stdio[0].data.stream = (uv_stream_t *)&t->in;
 	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	stdio[1].data.stream = (uv_stream_t *)&t->out;
@@ -476,6 +554,7 @@ static int spawn(struct trial *t)
 	stdio[2].data.stream = (uv_stream_t *)&t->err;
 	rc = uv_spawn(&d->loop, &t->proc, &o);
 	free(o.env);
+	free(o.args);
 	return rc;
 }
 
@@ -500,15 +579,26 @@ int trial_start(struct trial *t, const char *config, char *err, size_t errlen)
 	int rc;
 
 	init_handles(t);
+	if (t->start_error)
+		return start_failed(t, t->start_error, err, errlen);
 	rc = spawn(t);
-	if (rc < 0)
-		return start_failed(t, rc, err, errlen);
-	t->config = xmalloc(len + 2);
-	memcpy(t->config, config, len);
-	memcpy(t->config + len, "\n", 2);
-	buf = uv_buf_init(t->config, (unsigned)(len + 1));
-	if (uv_write(&t->write_req, (uv_stream_t *)&t->in, &buf, 1, on_written) < 0)
-		close_handle((uv_handle_t *)&t->in);
+	if (rc < 0) {
+		char why[512];
+
+		snprintf(why, sizeof why, "cannot start %s: %s",
+			 t->cmd ? t->cmd->argv[0] : d->opt.worker_path, uv_strerror(rc));
+		return start_failed(t, why, err, errlen);
+	}
+	if (t->cmd) {
+		close_handle((uv_handle_t *)&t->in); /* a command reads no configuration */
+	} else {
+		t->config = xmalloc(len + 2);
+		memcpy(t->config, config, len);
+		memcpy(t->config + len, "\n", 2);
+		buf = uv_buf_init(t->config, (unsigned)(len + 1));
+		if (uv_write(&t->write_req, (uv_stream_t *)&t->in, &buf, 1, on_written) < 0)
+			close_handle((uv_handle_t *)&t->in);
+	}
 	t->pipes_open = 2;
 	if (!d->reads_held)
 		uv_read_start((uv_stream_t *)&t->out, on_alloc, on_out);

@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "db.h"
+#include "command.h"
 #include "linebuf.h"
 
 struct daemon;
@@ -27,7 +28,10 @@ struct trial {
 	int threads;              /* OPENBLAS_NUM_THREADS for the worker */
 	int epochs_total;         /* epochs the configuration asks for */
 	int memory_mb;            /* address-space limit for the worker; 0: none */
-	char *checkpoint;         /* the worker's checkpoint file, or NULL */
+	char *checkpoint;         /* the built-in worker's checkpoint file, or NULL */
+	struct command_run *cmd;  /* a command trial's argv, dirs, environment; or NULL */
+	char *start_error;        /* why it cannot start (a bad placeholder...), or NULL */
+	int log_lines;            /* output lines of a command trial kept as its log */
 	uv_process_t proc;
 	uv_pipe_t in, out, err;
 	uv_timer_t kill_timer;    /* SIGKILL after the grace period */

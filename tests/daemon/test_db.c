@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "schema.h"
 #include "test.h"
 
 static char path[64];
@@ -61,12 +62,24 @@ static void test_migrate(void)
 	struct db db;
 	char err[512];
 
+	sqlite3 *h;
+
+	/* A version 1 database (before the logs table) is migrated on open. */
 	open_fresh(&db);
-	CHECK(scalar(&db, "PRAGMA user_version") == 1);
+	db_close(&db);
+	unlink(path);
+	CHECK(sqlite3_open(path, &h) == SQLITE_OK);
+	CHECK(sqlite3_exec(h, schema_migrations[0], NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(sqlite3_exec(h, "PRAGMA user_version = 1", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(h);
+	CHECK(db_open(&db, path, err, sizeof err) == 0);
+	CHECK(scalar(&db, "PRAGMA user_version") == schema_version);
+	CHECK(schema_version >= 2);
+	CHECK(scalar(&db, "SELECT count(*) FROM logs") == 0);
 	CHECK(scalar(&db, "SELECT count(*) FROM sqlite_master WHERE type = 'view'") == 4);
 	db_close(&db);
 	CHECK(db_open(&db, path, err, sizeof err) == 0); /* reopening migrates nothing */
-	CHECK(scalar(&db, "PRAGMA user_version") == 1);
+	CHECK(scalar(&db, "PRAGMA user_version") == schema_version);
 	sqlite3_exec(db.h, "PRAGMA user_version = 99", NULL, NULL, NULL);
 	db_close(&db);
 	CHECK(db_open(&db, path, err, sizeof err) < 0);

@@ -21,7 +21,7 @@ static int report(struct stopper *s, int number, int epoch, double value)
 {
 	char reason[256];
 
-	return stopper_report(s, number, epoch, value, reason, sizeof reason);
+	return stopper_report(s, number, epoch, 0, value, reason, sizeof reason);
 }
 
 static void test_none(void)
@@ -45,7 +45,7 @@ static void test_median(void)
 	CHECK(report(&s, 3, 1, 0.1) == 0);                   /* epoch 1 is the warmup */
 	CHECK(report(&s, 4, 1, 0.9) == 0);
 	CHECK(report(&s, 4, 2, 0.9) == 0);                   /* better than the median */
-	CHECK(stopper_report(&s, 3, 2, 0.2, reason, sizeof reason) == 1);
+	CHECK(stopper_report(&s, 3, 2, 0, 0.2, reason, sizeof reason) == 1);
 	CHECK_CONTAINS(reason, "pruned at epoch 2");
 	CHECK_CONTAINS(reason, "median 0.65"); /* of 0.5, 0.6, 0.7, 0.9 (trial 4's average) */
 	/* Its best so far counts, not its last value: a bad epoch after a good one survives. */
@@ -61,6 +61,7 @@ static void test_median_minimize(void)
 	CHECK(report(&s, 0, 1, 1.0) == 0);
 	CHECK(report(&s, 1, 1, 2.0) == 1); /* a loss above the other's average */
 	CHECK(report(&s, 2, 1, 0.5) == 0);
+	CHECK(stopper_report(&s, 3, 1, 1, 9.0, NULL, 0) == 0); /* its last epoch */
 	stopper_finish(&s);
 }
 
@@ -74,7 +75,7 @@ static void test_asha(void)
 	CHECK(report(&s, 0, 1, 0.5) == 0);   /* n 1: alone, goes on */
 	CHECK(report(&s, 1, 1, 0.4) == 1);   /* n 2, top 1: not the best */
 	CHECK(report(&s, 2, 1, 0.6) == 0);   /* the new best */
-	CHECK(stopper_report(&s, 3, 1, 0.55, reason, sizeof reason) == 1); /* n 4, top 1 */
+	CHECK(stopper_report(&s, 3, 1, 0, 0.55, reason, sizeof reason) == 1); /* n 4, top 1 */
 	CHECK_CONTAINS(reason, "ranks 2 of 4 at rung 0");
 	CHECK(report(&s, 4, 1, 0.3) == 1);   /* n 5, top 1 */
 	CHECK(report(&s, 5, 1, 0.58) == 0);  /* n 6, top 2: second best goes on */
@@ -83,6 +84,8 @@ static void test_asha(void)
 	CHECK(report(&s, 2, 2, 0.6) == 0);
 	CHECK(report(&s, 2, 3, 0.4) == 0);   /* best 0.6 beats trial 0's 0.5 */
 	CHECK(report(&s, 5, 3, 0.52) == 1);  /* best 0.58: rank 2 of 3, top 1 */
+	/* at its last epoch a trial is recorded but not stopped */
+	CHECK(stopper_report(&s, 6, 1, 1, 0.1, reason, sizeof reason) == 0);
 	stopper_finish(&s);
 }
 

@@ -1,0 +1,184 @@
+/* command: checking and preparing command trials (see command.h). */
+#include "command.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errbuf.h"
+#include "xalloc.h"
+
+/* dir/name into buf; 0, or -1 when it does not fit. */
+static int join(char *buf, size_t n, const char *dir, const char *name)
+{
+	int len = snprintf(buf, n, "%s/%s", dir, name);
+
+	return len < 0 || (size_t)len >= n ? -1 : 0;
+}
+
+static int is_exec_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* A program name without '/': the first executable of that name in $PATH. */
+static int in_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	char *dirs = xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin"), *save, *dir;
+	char buf[4096];
+	int found = 0;
+
+	for (dir = strtok_r(dirs, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save))
+		found = join(buf, sizeof buf, *dir ? dir : ".", name) == 0 && is_exec_file(buf);
+	free(dirs);
+	return found;
+}
+
+/* A relative path made absolute against workdir, when it names a file there. */
+static char *resolve(const struct spec *s, const char *arg)
+{
+	char buf[4096];
+
+	if (s->workdir && arg[0] != '/' && arg[0] != '-' && !strchr(arg, '{') &&
+	    join(buf, sizeof buf, s->workdir, arg) == 0 && access(buf, F_OK) == 0)
+		return xstrdup(buf);
+	return xstrdup(arg);
+}
+
+int command_check(const struct spec *s, char *err, size_t errlen)
+{
+	const char *prog = cJSON_GetArrayItem(s->command, 0)->valuestring;
+	char *path;
+	int rc = 0;
+
+	if (!strchr(prog, '/'))
+		return in_path(prog) ? 0
+				     : err_set(err, errlen,
+					       "command[0]: \"%s\": command not found in PATH", prog);
+	path = resolve(s, prog);
+	if (access(path, F_OK) < 0)
+		rc = err_set(err, errlen, "command[0]: %s: %s", path, strerror(errno));
+	else if (!is_exec_file(path))
+		rc = err_set(err, errlen, "command[0]: %s: not an executable file (chmod +x?)", path);
+	free(path);
+	return rc;
+}
+
+static int make_dir(const char *path, char *err, size_t errlen)
+{
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return err_set(err, errlen, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+static void env_add(struct command_run *r, const char *name, const char *value)
+{
+	size_t n = strlen(name) + strlen(value) + 2;
+	char *kv = xmalloc(n);
+
+	snprintf(kv, n, "%s=%s", name, value);
+	r->env = xrealloc(r->env, (size_t)(r->n_env + 2) * sizeof *r->env);
+	r->env[r->n_env++] = kv;
+	r->env[r->n_env] = NULL;
+}
+
+/* The trial's directories: STATE/trials/ID and its checkpoint/ inside. */
+static int make_dirs(struct command_run *r, const char *state_dir, int64_t trial_id, char *err,
+		     size_t errlen)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof buf, "%s/trials", state_dir);
+	if (make_dir(buf, err, errlen) < 0)
+		return -1;
+	snprintf(buf, sizeof buf, "%s/trials/%lld", state_dir, (long long)trial_id);
+	r->trial_dir = xstrdup(buf);
+	snprintf(buf, sizeof buf, "%s/checkpoint", r->trial_dir);
+	r->checkpoint_dir = xstrdup(buf);
+	if (make_dir(r->trial_dir, err, errlen) < 0 || make_dir(r->checkpoint_dir, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+/* The placeholders' values: the trial's own, then the builtins. */
+static cJSON *variables(const struct command_run *r, const struct spec *s, const cJSON *config,
+			int64_t trial_id)
+{
+	cJSON *vars = cJSON_Duplicate(config, 1);
+
+	cJSON_AddNumberToObject(vars, "trial_id", (double)trial_id);
+	cJSON_AddStringToObject(vars, "trial_dir", r->trial_dir);
+	cJSON_AddStringToObject(vars, "checkpoint_dir", r->checkpoint_dir);
+	cJSON_AddStringToObject(vars, "workdir", s->workdir ? s->workdir : r->trial_dir);
+	return vars;
+}
+
+static int expand_argv(struct command_run *r, const struct spec *s, const cJSON *vars,
+		       char *err, size_t errlen)
+{
+	int n = cJSON_GetArraySize(s->command), i = 0;
+	const cJSON *arg;
+
+	r->argv = xcalloc((size_t)n + 1, sizeof *r->argv);
+	cJSON_ArrayForEach(arg, s->command) {
+		char *resolved = resolve(s, arg->valuestring);
+
+		r->argv[i] = spec_expand(resolved, vars, err, errlen);
+		free(resolved);
+		if (!r->argv[i])
+			return err_prefix(err, errlen, "command[%d]", i);
+		i++;
+	}
+	return 0;
+}
+
+int command_prepare(struct command_run *r, const struct spec *s, const cJSON *config,
+		    int64_t sweep_id, int64_t trial_id, const char *state_dir, char *err,
+		    size_t errlen)
+{
+	char num[32], *params;
+	cJSON *vars;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	if (make_dirs(r, state_dir, trial_id, err, errlen) < 0)
+		return -1;
+	vars = variables(r, s, config, trial_id);
+	rc = expand_argv(r, s, vars, err, errlen);
+	cJSON_Delete(vars);
+	if (rc < 0)
+		return -1;
+	params = cJSON_PrintUnformatted(config);
+	env_add(r, "CAVIAR_PARAMS", params);
+	free(params);
+	snprintf(num, sizeof num, "%lld", (long long)sweep_id);
+	env_add(r, "CAVIAR_SWEEP_ID", num);
+	env_add(r, "CAVIAR_TRIAL_DIR", r->trial_dir);
+	env_add(r, "CAVIAR_CHECKPOINT_DIR", r->checkpoint_dir);
+	snprintf(num, sizeof num, "%.0f",
+		 cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(config, "seed")));
+	env_add(r, "CAVIAR_SEED", num);
+	if (s->metrics_prefix)
+		env_add(r, "CAVIAR_METRICS_PREFIX", s->metrics_prefix);
+	env_add(r, "PYTHONUNBUFFERED", "1"); /* Python's stdout is block-buffered on a pipe */
+	return 0;
+}
+
+void command_run_finish(struct command_run *r)
+{
+	for (int i = 0; r->argv && r->argv[i]; i++)
+		free(r->argv[i]);
+	for (int i = 0; i < r->n_env; i++)
+		free(r->env[i]);
+	free(r->argv);
+	free(r->env);
+	free(r->trial_dir);
+	free(r->checkpoint_dir);
+	memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,38 @@
+/* command: a user's own training program as a trial (a spec's "command"). At
+ * submit it checks that the program can run; for each trial it expands the
+ * {placeholders}, makes the trial's working and checkpoint directories, and
+ * lists the environment the program gets (its params as JSON, ids, dirs). It
+ * does not spawn (trial.c does) nor read output. */
+#ifndef CAVIAR_COMMAND_H
+#define CAVIAR_COMMAND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "spec.h"
+
+/* What one trial runs. */
+struct command_run {
+	char **argv;          /* NULL-terminated, expanded; argv[0] as the spec gives it */
+	char **env;           /* NULL-terminated "NAME=value" extras for the environment */
+	int n_env;
+	char *trial_dir;      /* its working directory, STATE/trials/ID */
+	char *checkpoint_dir; /* STATE/trials/ID/checkpoint: kept across restarts */
+};
+
+/* Checks at submit that command[0] is an executable file (a path, relative to
+ * the spec's workdir, or a name found in $PATH). Returns 0, or -1 with
+ * "command[0]: \"pyhton3\": command not found in PATH" and the like. */
+int command_check(const struct spec *s, char *err, size_t errlen);
+
+/* Prepares trial `trial_id` of sweep `sweep_id` whose values are config (the
+ * trial configuration: train, params, seed). Returns 0, or -1 with err (a
+ * placeholder of an absent parameter, a directory that cannot be made). */
+int command_prepare(struct command_run *r, const struct spec *s, const cJSON *config,
+		    int64_t sweep_id, int64_t trial_id, const char *state_dir, char *err,
+		    size_t errlen);
+void command_run_finish(struct command_run *r); /* accepts a zeroed struct */
+
+#endif
