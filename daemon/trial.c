@@ -252,11 +252,14 @@ static void record_event(struct trial *t, const struct worker_line *l)
 		daemon_log("trial %lld: %s at epoch %d", (long long)t->row.id, l->event, l->epoch);
 		return;
 	}
+	if (t->event_reason)
+		return; /* the first divergence is the one that counts */
 	snprintf(buf, sizeof buf, "diverged at epoch %d step %lld (%s = %s)", l->epoch,
 		 (long long)l->step, cJSON_IsString(metric) ? metric->valuestring : "loss",
 		 cJSON_IsString(value) ? value->valuestring : "non-finite");
-	free(t->event_reason);
 	t->event_reason = xstrdup(buf);
+	/* The built-in worker exits by itself; a program that goes on is stopped. */
+	trial_stop(t, "failed", buf);
 }
 
 /* A command trial's output line that is not for the daemon: its log. */

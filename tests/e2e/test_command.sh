@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Command trials: a user's own program tuned over the same pipe protocol, in
+# Python (examples/command/train.py with tools/report/caviar.py) and in C
+# (c_trial.c with tools/report/caviar_report.h); log lines kept apart from
+# metrics, the metrics prefix, checkpoint and resume, cancel, and every error a
+# user meets at submit time or on the trial.
+. "$(dirname "$0")/lib.sh"
+EXAMPLE=$(cd "$(dirname "$0")/../../examples/command" && pwd)
+
+# spec NAME COMMAND-JSON EXTRA-KEYS PARAMS-JSON: writes $TMP/NAME.json
+spec() {
+	printf '{"name": "%s", "command": %s, "workdir": "%s", "seed": 5, %s
+	  "objective": {"metric": "val_acc", "mode": "max"}, "params": %s}' \
+		"$1" "$2" "$EXAMPLE" "$3" "$4" >"$TMP/$1.json"
+}
+submit() { "$CAVIAR" submit "$TMP/$1.json"; }
+start_daemon --slots 2
+
+# 1. The example sweep: python3 train.py --lr {lr} --epochs {epochs}.
+spec py '["python3", "train.py", "--lr", "{lr}", "--epochs", "{epochs}"]' \
+	'"trials": 4, "train": {"epochs": 3, "examples": 120},' \
+	'{"lr": {"log": [0.01, 1]}, "hidden": {"choice": [4, 8]}}'
+py=$(submit py)
+"$CAVIAR" wait "$py"
+check "python: the sweep finishes" $? 0
+check "python: every trial done" "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $py AND status = 'done'")" 4
+check "python: 3 epochs of val_acc per trial" \
+	"$(sql "SELECT count(*) FROM (SELECT trial_id FROM points WHERE metric = 'val_acc' GROUP BY trial_id HAVING count(*) = 3)")" 4
+check "python: the placeholders reached the program" \
+	"$(sql "SELECT count(*) FROM logs l JOIN trials t ON t.id = l.trial_id WHERE t.sweep_id = $py AND l.line LIKE 'spirals: 96 training and 24 validation points, hidden ' || json_extract(t.params, '\$.hidden') || ', lr %'")" 4
+check "python: other output is kept as the trial's log, not as metrics" \
+	"$(sql "SELECT count(*) FROM logs l JOIN trials t ON t.id = l.trial_id WHERE t.sweep_id = $py AND line = 'done'")" 4
+first=$(sql "SELECT min(id) FROM trials WHERE sweep_id = $py")
+check_true "python: each trial has its own directory and checkpoint" test -f "$DB.d/trials/$first/checkpoint/caviar.ckpt"
+
+# 2. A metrics prefix: only prefixed lines are metrics, other JSON is a log line.
+cat >"$TMP/prefixed.sh" <<'SH'
+#!/bin/sh
+echo '{"not": "a metric"}'
+for e in 1 2; do echo "@@caviar {\"epoch\": $e, \"val_acc\": 0.$e}"; done
+SH
+chmod +x "$TMP/prefixed.sh"
+spec prefixed "[\"$TMP/prefixed.sh\"]" '"trials": 1, "metrics_prefix": "@@caviar ",' '{}'
+id=$(submit prefixed); "$CAVIAR" wait "$id" >/dev/null
+check "prefix: prefixed lines are metrics" "$(sql "SELECT group_concat(value) FROM points p JOIN trials t ON t.id = p.trial_id WHERE t.sweep_id = $id")" "0.1,0.2"
+check "prefix: other JSON is kept as a log line" \
+	"$(sql "SELECT line FROM logs l JOIN trials t ON t.id = l.trial_id WHERE t.sweep_id = $id")" '{"not": "a metric"}'
+
+# 3. A C program with caviar_report.h; lr 1000 makes it report a NaN.
+spec c "[\"$C_TRIAL\"]" '"trials": 2, "search": "grid", "train": {"epochs": 4},' '{"lr": {"choice": [0.5, 1000]}}'
+id=$(submit c); "$CAVIAR" wait "$id" >/dev/null
+check "C: a trial reports its curve" \
+	"$(sql "SELECT count(*) FROM points p JOIN trials t ON t.id = p.trial_id WHERE t.sweep_id = $id AND metric = 'val_loss' AND json_extract(t.params, '\$.lr') = 0.5")" 4
+check "C: a NaN is a divergence" \
+	"$(sql "SELECT reason FROM trials WHERE sweep_id = $id AND json_extract(params, '\$.lr') = 1000")" \
+	"diverged at epoch 2 step 0 (val_loss = nan)"
+
+# 4. Errors at submit time, with the path in the spec.
+expect_submit() { # NAME PATTERN
+	local out; out=$("$CAVIAR" submit "$TMP/$1.json" 2>&1 >/dev/null)
+	if printf '%s' "$out" | grep -qE -- "$2"; then echo "ok   submit $1: $2"; else fail "submit $1: '$out' does not match '$2'"; fi
+}
+spec typo '["pyhton3", "train.py"]' '"trials": 1,' '{}'
+expect_submit typo 'command\[0\]: "pyhton3": command not found in PATH'
+printf '#!/bin/sh\n' >"$TMP/noexec.sh"
+spec noexec "[\"$TMP/noexec.sh\"]" '"trials": 1,' '{}'
+expect_submit noexec "command\\[0\\]: $TMP/noexec.sh: not an executable file"
+spec placeholder '["python3", "train.py", "--lr", "{lrr}"]' '"trials": 1,' '{"lr": {"log": [0.01, 1]}}'
+expect_submit placeholder 'command\[3\]: no parameter named "lrr" \(did you mean "lr"\?\)'
+spec brace '["python3", "train.py", "--lr", "{lr"]' '"trials": 1,' '{"lr": 0.1}'
+expect_submit brace 'command\[3\]: "\{lr": an unclosed placeholder'
+spec withdata '["python3", "train.py"]' '"trials": 1, "data": {"train_limit": 5},' '{}'
+expect_submit withdata 'data: only for the built-in worker'
+
+# 5. On the trial: no metric, a missing interpreter at run time, a conditional placeholder.
+spec silent '["python3", "-c", "print(\"hello\")"]' '"trials": 1,' '{}'
+id=$(submit silent); "$CAVIAR" wait "$id" >/dev/null
+check "a program that reports nothing" "$(sql "SELECT reason FROM trials WHERE sweep_id = $id")" "exited without reporting any metric"
+spec cond '["python3", "train.py", "--lr", "{beta}"]' '"trials": 1, "train": {"optimizer": "adam"},' \
+	'{"beta": {"uniform": [0.1, 0.9], "when": {"optimizer": "momentum"}}}'
+expect_submit cond 'never holds'
+
+# 6. Cancel reaches the program's handler; a daemon restart resumes from its checkpoint.
+spec slow '["python3", "train.py", "--lr", "{lr}", "--epochs", "{epochs}"]' \
+	'"trials": 2, "train": {"epochs": 6, "examples": 60, "epoch_seconds": 0.25},' '{"lr": {"log": [0.01, 1]}}'
+slow=$(submit slow)
+for _ in $(seq 100); do
+	[ "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $slow AND status = 'running' AND epochs >= 2")" -gt 0 ] && break
+	sleep 0.05
+done
+kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+start_daemon --slots 2
+"$CAVIAR" wait "$slow" >/dev/null
+check_true "a command trial resumes from its checkpoint after a restart" \
+	grep -q "resumed from its checkpoint at epoch" "$TMP/daemon.log"
+check "after the restart both trials complete their 6 epochs" \
+	"$(sql "SELECT count(*) FROM (SELECT trial_id FROM points p JOIN trials t ON t.id = p.trial_id WHERE t.sweep_id = $slow AND metric = 'val_acc' GROUP BY trial_id HAVING count(*) = 6)")" 2
+slow=$(submit slow)
+for _ in $(seq 100); do
+	[ "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $slow AND status = 'running' AND epochs >= 1")" -gt 0 ] && break
+	sleep 0.05
+done
+"$CAVIAR" cancel "$slow" >/dev/null
+"$CAVIAR" wait "$slow" >/dev/null
+check "cancel: the program stops on SIGTERM, at an epoch boundary" \
+	"$(sql "SELECT count(*) FROM logs l JOIN trials t ON t.id = l.trial_id WHERE t.sweep_id = $slow AND line LIKE 'stopping after epoch %'")" \
+	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $slow AND status = 'cancelled' AND started_at IS NOT NULL AND epochs >= 1")"
+stop_daemon
+finish

@@ -1,0 +1,133 @@
+"""caviar: report a training run's learning curve to caviard (stdlib only).
+
+A command trial (a spec with "command": [...]) is any program that prints one
+JSON object per line; this module prints them for you, reads the trial's
+values, and tells you when the daemon asks the program to stop.
+
+    import caviar
+
+    params = caviar.params()                 # {"lr": 0.003, "batch": 64, "seed": 17, ...}
+    start, state = caviar.resume()           # (0, None), or what save_checkpoint saved
+    for epoch in range(start + 1, epochs + 1):
+        ...train...
+        caviar.report(epoch, train_loss=tl, val_loss=vl, val_acc=va)
+        caviar.save_checkpoint(epoch, state)  # optional: survives a daemon restart
+        if caviar.should_stop():             # SIGTERM: cancel, early stop, shutdown
+            break
+
+Copy this file next to your script or put its directory on PYTHONPATH. Run
+outside caviar, params() returns the defaults you pass and report() prints the
+same lines to the terminal.
+"""
+
+import json
+import math
+import os
+import pickle
+import signal
+import sys
+
+__all__ = ["params", "report", "diverged", "resumed", "should_stop", "trial_dir",
+           "checkpoint_dir", "save_checkpoint", "load_checkpoint", "resume"]
+
+_stop = False
+_prefix = os.environ.get("CAVIAR_METRICS_PREFIX", "")
+
+
+def _on_term(signum, frame):
+    global _stop
+    _stop = True
+
+
+if os.environ.get("CAVIAR_TRIAL_ID"):
+    # Under caviard: SIGTERM means "stop at the next epoch boundary".
+    signal.signal(signal.SIGTERM, _on_term)
+
+
+def params(**defaults):
+    """The trial's values (train + params + seed); defaults fill what is absent."""
+    values = dict(defaults)
+    values.update(json.loads(os.environ.get("CAVIAR_PARAMS", "{}")))
+    return values
+
+
+def _emit(record):
+    sys.stdout.write(_prefix + json.dumps(record, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+
+def report(epoch, step=None, **metrics):
+    """Prints one record: epoch, optional step, and numeric metrics.
+
+    Non-finite values are not JSON: a NaN or infinite metric is reported as
+    a divergence instead, which ends the trial's curve with that reason."""
+    record = {"epoch": int(epoch)}
+    if step is not None:
+        record["step"] = int(step)
+    for name, value in metrics.items():
+        value = float(value)
+        if not math.isfinite(value):
+            diverged(epoch, name, value, step)
+            return
+        record[name] = value
+    _emit(record)
+
+
+def diverged(epoch, metric, value, step=None):
+    """Reports that training diverged (metric became NaN or infinite)."""
+    record = {"event": "diverged", "epoch": int(epoch), "metric": metric, "value": str(value)}
+    if step is not None:
+        record["step"] = int(step)
+    _emit(record)
+
+
+def resumed(epoch):
+    """Tells caviard the run continues after `epoch` (from a checkpoint)."""
+    _emit({"event": "resumed", "epoch": int(epoch)})
+
+
+def should_stop():
+    """True once caviard asked the program to stop (SIGTERM)."""
+    return _stop
+
+
+def trial_dir():
+    """This trial's own directory (also the working directory)."""
+    return os.environ.get("CAVIAR_TRIAL_DIR", os.getcwd())
+
+
+def checkpoint_dir():
+    """A directory that survives restarts of this trial."""
+    path = os.environ.get("CAVIAR_CHECKPOINT_DIR") or os.path.join(os.getcwd(), "checkpoint")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def save_checkpoint(epoch, state):
+    """Saves (epoch, state) atomically in checkpoint_dir(); state is pickled."""
+    path = os.path.join(checkpoint_dir(), "caviar.ckpt")
+    with open(path + ".tmp", "wb") as f:
+        pickle.dump({"epoch": int(epoch), "state": state}, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(path + ".tmp", path)
+
+
+def load_checkpoint():
+    """(epoch, state) from the last save_checkpoint, or (0, None)."""
+    path = os.path.join(checkpoint_dir(), "caviar.ckpt")
+    try:
+        with open(path, "rb") as f:
+            saved = pickle.load(f)
+    except FileNotFoundError:
+        return 0, None
+    return saved["epoch"], saved["state"]
+
+
+def resume():
+    """(epoch, state) of the last save_checkpoint, or (0, None); when there is
+    one, tells caviard the run resumes after that epoch."""
+    epoch, state = load_checkpoint()
+    if epoch:
+        resumed(epoch)
+    return epoch, state
