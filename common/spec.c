@@ -24,7 +24,7 @@ static const char *const top_keys[] = {
 	"name", "description", "trials", "seed", "search", "points", "rounds", "keep",
 	"shrink", "objective", "task", "data", "train", "params", "parallel", "retries",
 	"timeout", "stall_timeout", "memory_mb", "early_stop", "command", "metrics_prefix",
-	"workdir", NULL,
+	"workdir", "slurm", NULL,
 };
 
 /* Placeholders every command trial can use besides its parameters. */
@@ -966,6 +966,42 @@ static int check_placeholders(const struct spec *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* "slurm": per-sweep options for trials run as Slurm job steps. */
+static int parse_slurm(struct spec *s, const cJSON *obj, char *err, size_t errlen)
+{
+	static const char *const string_keys[] = {"partition", "time", "mem", NULL};
+	const cJSON *item, *x;
+	char path[128];
+
+	if (!cJSON_IsObject(obj))
+		return err_set(err, errlen, "slurm: expected an object {\"partition\": ..., "
+			       "\"time\": ..., \"cpus\": ..., \"mem\": ..., \"args\": [...]}");
+	cJSON_ArrayForEach(item, obj) {
+		path_join(path, sizeof path, "slurm", item->string);
+		if (in_list(string_keys, item->string) >= 0) {
+			if (!cJSON_IsString(item) || !*item->valuestring)
+				return err_set(err, errlen, "%s: expected a non-empty string", path);
+		} else if (strcmp(item->string, "cpus") == 0) {
+			double cpus;
+
+			if (get_int(item, path, 1, 4096, &cpus, err, errlen) < 0)
+				return -1;
+		} else if (strcmp(item->string, "args") == 0) {
+			if (!cJSON_IsArray(item))
+				return err_set(err, errlen, "%s: expected an array of strings", path);
+			cJSON_ArrayForEach(x, item)
+				if (!cJSON_IsString(x))
+					return err_set(err, errlen, "%s: expected an array of strings",
+						       path);
+		} else {
+			return err_set(err, errlen, "%s: unknown key (expected partition, time, cpus, "
+				       "mem or args)", path);
+		}
+	}
+	s->slurm = cJSON_Duplicate(obj, 1);
+	return 0;
+}
+
 static int parse_command(struct spec *s, const cJSON *json, char *err, size_t errlen)
 {
 	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(json, "command"), *arg, *v;
@@ -1173,6 +1209,9 @@ static int parse_all(struct spec *s, const cJSON *json, char *err, size_t errlen
 	cJSON_ArrayForEach(v, json)
 		if (parse_scalar(s, v, err, errlen) < 0)
 			return -1;
+	if ((v = cJSON_GetObjectItemCaseSensitive(json, "slurm")) &&
+	    parse_slurm(s, v, err, errlen) < 0)
+		return -1;
 	if (parse_command(s, json, err, errlen) < 0 ||
 	    check_strategy_options(s, json, err, errlen) < 0 ||
 	    parse_sections(s, json, err, errlen) < 0)
@@ -1241,6 +1280,7 @@ void spec_finish(struct spec *s)
 	free(s->metrics_prefix);
 	free(s->workdir);
 	cJSON_Delete(s->command);
+	cJSON_Delete(s->slurm);
 	cJSON_Delete(s->data);
 	cJSON_Delete(s->train);
 	cJSON_Delete(s->json);

@@ -84,6 +84,8 @@ struct spec {
 	char *metrics_prefix;         /* command: only lines starting with it are metrics */
 	char *workdir;                /* command: absolute directory relative paths start
 	                               * from (`caviar submit` sets the spec file's) */
+	cJSON *slurm;                 /* {"partition", "time", "cpus", "mem", "args"} for
+	                               * caviard --launcher slurm; NULL: none */
 };
 
 /* Parses and validates json (not taken over: copied). On success fills s and

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "db.h"
+#include "launcher.h"
 
 struct sweep;
 struct trial;
@@ -19,7 +20,8 @@ struct daemon_options {
 	const char *db_path;
 	const char *socket_path;
 	const char *worker_path; /* caviar-worker to spawn */
-	const char *state_dir;   /* trials' checkpoints; NULL: none */
+	const char *state_dir;   /* trials' checkpoints and command trials' directories */
+	enum launcher_kind launcher; /* local processes or Slurm job steps */
 	int slots;               /* trials run at once */
 	double grace;            /* seconds between SIGTERM and SIGKILL */
 	double flush_interval;   /* seconds points may wait before a flush */
@@ -38,6 +40,7 @@ struct daemon {
 	struct client *clients;  /* connected clients */
 	int subscribers;         /* of them, subscribed to events */
 	char db_realpath[4096];  /* the database's absolute path, for clients */
+	double slurm_checked_at; /* when the Slurm reachability probe last passed */
 	int shutting_down;       /* no new trials; exit when the last trial is gone */
 	int db_failing;          /* the last flush failed: no new trials until one succeeds */
 	int reads_held;          /* workers' pipes are not read (see daemon.c hold_reads) */

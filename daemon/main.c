@@ -30,6 +30,9 @@ static const char usage[] =
 	"  --slots N        trials run at once (default: the number of online cores)\n"
 	"  --worker PATH    the caviar-worker program (default: the one installed beside caviard)\n"
 	"  --grace SECONDS  time a stopping worker gets between SIGTERM and SIGKILL (default 10)\n"
+	"  --launcher local|slurm  run trials here (default) or as Slurm job steps (srun);\n"
+	"                   with slurm, caviard, its worker and DIR must be on a filesystem\n"
+	"                   the compute nodes share\n"
 	"  --state-dir DIR  trials' checkpoints and command trials' directories, so\n"
 	"                   interrupted trials resume (default: FILE.d beside the database)\n"
 	"  --help, --version\n";
@@ -150,6 +153,7 @@ int main(int argc, char **argv)
 		{"slots", required_argument, NULL, 'n'},  {"worker", required_argument, NULL, 'w'},
 		{"grace", required_argument, NULL, 'g'},  {"help", no_argument, NULL, 'h'},
 		{"state-dir", required_argument, NULL, 'c'},
+		{"launcher", required_argument, NULL, 'l'},
 		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	char db[PATH_MAX], sock[PATH_MAX], worker[PATH_MAX], ckpt[PATH_MAX];
@@ -176,6 +180,11 @@ int main(int argc, char **argv)
 		case 's': opt.socket_path = optarg; break;
 		case 'w': opt.worker_path = optarg; break;
 		case 'c': opt.state_dir = optarg; break;
+		case 'l':
+			if (launcher_parse(optarg) < 0)
+				return bad_option("--launcher", "expected local or slurm");
+			opt.launcher = (enum launcher_kind)launcher_parse(optarg);
+			break;
 		case 'n':
 			if (parse_positive(optarg, 100000, &x) < 0 || x != (int)x)
 				return bad_option("--slots", "expected a positive whole number");

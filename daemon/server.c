@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "errbuf.h"
 #include "linebuf.h"
+#include "probe.h"
 #include "proto.h"
 #include "request.h"
 #include "sweeps.h"
@@ -27,8 +28,19 @@ struct client {
 	struct linebuf lb;
 	int64_t waiting;  /* sweep id this client waits on; 0: none */
 	int64_t watching; /* subscribed to this sweep's events; 0: all; -1: none */
+	struct pending_submit *pending; /* a submit waiting for the Slurm probe */
 	int closing;
 };
+
+/* A submit held while a Slurm step checks that the compute node can reach
+ * the worker and the state directory. */
+struct pending_submit {
+	struct client *c; /* NULL once the client is gone: the submit is dropped */
+	cJSON *spec;
+};
+
+#define SLURM_PROBE_SECONDS 120 /* the probe step may wait in Slurm's queue */
+#define SLURM_PROBE_VALID 600   /* seconds a passed probe vouches for later submits */
 
 #define MAX_BACKLOG (8u << 20) /* bytes queued to a subscriber before it is dropped */
 
@@ -58,6 +70,8 @@ static void client_drop(struct client *c)
 	c->closing = 1;
 	if (c->watching >= 0)
 		c->d->subscribers--;
+	if (c->pending)
+		c->pending->c = NULL;
 	for (struct client **p = &c->d->clients; *p; p = &(*p)->next)
 		if (*p == c) {
 			*p = c->next;
@@ -108,10 +122,10 @@ static void send_error(struct client *c, const char *msg)
 	client_send(c, obj);
 }
 
-static int do_submit(struct client *c, const struct request *req, cJSON *reply, char *err,
-			size_t errlen)
+static int submit_now(struct client *c, const cJSON *spec, cJSON *reply, char *err,
+		      size_t errlen)
 {
-	struct sweep *sw = sweeps_submit(c->d, req->spec, err, errlen);
+	struct sweep *sw = sweeps_submit(c->d, spec, err, errlen);
 
 	if (!sw)
 		return -1;
@@ -120,6 +134,97 @@ static int do_submit(struct client *c, const struct request *req, cJSON *reply, 
 	cJSON_AddNumberToObject(reply, "trials", sw->spec.trials);
 	daemon_schedule(c->d);
 	return 0;
+}
+
+/* Sends the reply of a submit: done now, or after the Slurm probe. */
+static void finish_submit(struct client *c, const cJSON *spec)
+{
+	char err[ERRBUF_LEN];
+	cJSON *reply = cJSON_CreateObject();
+
+	cJSON_AddTrueToObject(reply, "ok");
+	if (submit_now(c, spec, reply, err, sizeof err) < 0) {
+		cJSON_Delete(reply);
+		send_error(c, err);
+		return;
+	}
+	client_send(c, reply);
+}
+
+static void on_slurm_probe(void *ctx, int ok, const char *msg)
+{
+	struct pending_submit *ps = ctx;
+	char err[ERRBUF_LEN];
+
+	if (ps->c) {
+		struct client *c = ps->c;
+
+		c->pending = NULL;
+		if (ok) {
+			c->d->slurm_checked_at = daemon_now();
+			finish_submit(c, ps->spec);
+		} else {
+			snprintf(err, sizeof err,
+				 "slurm: a compute node cannot run the trials (caviar-worker or the "
+				 "command, and the state directory %s, must be on a filesystem the "
+				 "nodes share): %s",
+				 c->d->opt.state_dir, msg);
+			send_error(c, err);
+		}
+	}
+	cJSON_Delete(ps->spec);
+	free(ps);
+}
+
+/* Starts a one-task step that checks the program and the state directory. */
+static int start_slurm_probe(struct client *c, const struct spec *spec, char *err,
+			     size_t errlen)
+{
+	static char script[] =
+		"case $1 in */*) test -x \"$1\" ;; *) command -v \"$1\" >/dev/null ;; esac ||"
+		" { echo \"cannot run $1 on $(hostname)\" >&2; exit 1; };"
+		" test -d \"$2\" && test -w \"$2\" ||"
+		" { echo \"cannot write $2 on $(hostname)\" >&2; exit 1; }";
+	struct daemon *d = c->d;
+	const char *prog = spec->command ? cJSON_GetArrayItem(spec->command, 0)->valuestring
+					 : d->opt.worker_path;
+	char *program[] = {"sh", "-c", script, "sh", (char *)prog, (char *)d->opt.state_dir, NULL};
+	char **owned, **argv;
+	struct pending_submit *ps = xcalloc(1, sizeof *ps);
+	int rc;
+
+	argv = launcher_argv(LAUNCHER_SLURM, d->self_path, program, 0, 0, spec->slurm, 0, &owned);
+	ps->c = c;
+	ps->spec = cJSON_Duplicate(spec->json, 1);
+	rc = probe_start(&d->loop, argv, SLURM_PROBE_SECONDS, on_slurm_probe, ps);
+	free(argv);
+	for (int i = 0; owned[i]; i++)
+		free(owned[i]);
+	free(owned);
+	if (rc < 0) {
+		cJSON_Delete(ps->spec);
+		free(ps);
+		return err_set(err, errlen, "slurm: cannot run srun: %s", uv_strerror(rc));
+	}
+	c->pending = ps;
+	return 0;
+}
+
+static int do_submit(struct client *c, const struct request *req, cJSON *reply, char *err,
+		     size_t errlen)
+{
+	struct spec spec;
+	int rc;
+
+	if (c->d->opt.launcher != LAUNCHER_SLURM ||
+	    daemon_now() - c->d->slurm_checked_at < SLURM_PROBE_VALID)
+		return submit_now(c, req->spec, reply, err, errlen);
+	/* Under Slurm: a valid spec first, then the probe, then the reply. */
+	if (spec_parse(&spec, req->spec, err, errlen) < 0)
+		return -1;
+	rc = start_slurm_probe(c, &spec, err, errlen);
+	spec_finish(&spec);
+	return rc < 0 ? -1 : 1;
 }
 
 /* Reads run on committed data: flush what is queued first so a reply is fresh. */
@@ -180,6 +285,7 @@ static cJSON *running_json(const struct trial *t)
 	cJSON_AddNumberToObject(o, "pid", t->row.pid);
 	cJSON_AddNumberToObject(o, "epoch", t->row.epochs);
 	cJSON_AddNumberToObject(o, "epochs", t->epochs_total);
+	cJSON_AddStringToObject(o, "state", t->slurm_queued ? "queued in Slurm" : "running");
 	if (!isnan(t->row.best_value))
 		cJSON_AddNumberToObject(o, "best", t->row.best_value);
 	cJSON_AddNumberToObject(o, "started_at", t->row.started_at);
@@ -202,6 +308,7 @@ static int do_status(struct client *c, const struct request *req, cJSON *reply, 
 	cJSON_AddNumberToObject(reply, "pid", (double)getpid());
 	cJSON_AddStringToObject(reply, "db", d->db_realpath);
 	cJSON_AddNumberToObject(reply, "slots", d->opt.slots);
+	cJSON_AddStringToObject(reply, "launcher", launcher_name(d->opt.launcher));
 	cJSON_AddNumberToObject(reply, "active_sweeps", sweeps);
 	cJSON_AddNumberToObject(reply, "queued", queued);
 	cJSON_AddItemToObject(reply, "running", running);

@@ -2,12 +2,14 @@
  * callback (see trial.h). */
 #include "trial.h"
 
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -32,6 +34,7 @@ static void on_close(uv_handle_t *h)
 	if (--t->open_handles > 0)
 		return;
 	linebuf_finish(&t->out_lb);
+	linebuf_finish(&t->err_lb);
 	free(t->row.reason);
 	free(t->row.stderr_tail);
 	free(t->event_reason);
@@ -191,7 +194,7 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
 
 	t->exited = 1;
 	t->exit_status = status;
-	t->term_signal = sig;
+	t->term_signal = sig ? sig : launcher_exit_signal(t->d->opt.launcher, status);
 	maybe_finish(t);
 }
 
@@ -395,12 +398,25 @@ static void tail_append(struct trial *t, const char *data, size_t n)
 	t->tail_len += n;
 }
 
+/* What srun says on stderr about the step's place in Slurm's queue. */
+static void on_err_line(void *ctx, const char *line, size_t len)
+{
+	struct trial *t = ctx;
+	int queued = line ? launcher_queue_state(line, len) : -1;
+
+	if (queued >= 0)
+		t->slurm_queued = queued;
+}
+
 static void on_err(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
 	struct trial *t = s->data;
 
-	if (n > 0)
+	if (n > 0) {
 		tail_append(t, buf->base, (size_t)n);
+		if (t->d->opt.launcher == LAUNCHER_SLURM)
+			linebuf_feed(&t->err_lb, buf->base, (size_t)n, on_err_line, t);
+	}
 	if (n < 0)
 		pipe_done(t, s);
 }
@@ -483,6 +499,7 @@ static void init_handles(struct trial *t)
 	t->write_req.data = t;
 	t->open_handles = N_HANDLES;
 	linebuf_init(&t->out_lb, PROTO_MAX_WORKER_LINE);
+	linebuf_init(&t->err_lb, 1024);
 }
 
 /* The trial failed to start: recorded as failed with why, then freed through
@@ -502,31 +519,44 @@ static int start_failed(struct trial *t, const char *why, char *err, size_t errl
 	return -1;
 }
 
-/* NULL-terminated argv: `head` (n_head entries), then `tail` (NULL-terminated). */
-static char **concat_argv(char *const *head, int n_head, char *const *tail)
+/* Under Slurm the built-in worker cannot read its configuration from stdin
+ * (srun's stdin is /dev/null): it goes to STATE/trials/ID/config.json, on the
+ * filesystem the compute nodes share. Returns the path, or NULL with err. */
+static char *config_file(struct trial *t, const char *config, char *err, size_t errlen)
 {
-	int n_tail = 0;
-	char **argv;
+	char path[4096];
+	FILE *f;
+	int ok;
 
-	while (tail[n_tail])
-		n_tail++;
-	argv = xcalloc((size_t)(n_head + n_tail + 1), sizeof *argv);
-	memcpy(argv, head, (size_t)n_head * sizeof *argv);
-	memcpy(argv + n_head, tail, (size_t)n_tail * sizeof *argv);
-	return argv;
+	snprintf(path, sizeof path, "%s/trials", t->d->opt.state_dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/trials/%lld", t->d->opt.state_dir, (long long)t->row.id);
+	mkdir(path, 0700);
+	snprintf(path, sizeof path, "%s/trials/%lld/config.json", t->d->opt.state_dir,
+		 (long long)t->row.id);
+	f = fopen(path, "w");
+	ok = f && fputs(config, f) >= 0;
+	if (f)
+		ok = (fclose(f) == 0) & ok;
+	if (!ok) {
+		err_set(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	return xstrdup(path);
 }
 
-/* Spawns the worker: the built-in one directly (its config on stdin), or
- * through caviard itself (--exec-limits: a memory limit, and SIGTERM when the
- * daemon dies) for a memory-limited trial and for every command trial, which
- * runs in its own directory with its values in its environment. */
-static int spawn(struct trial *t)
+/* Spawns the trial's program through its launcher: the built-in worker (its
+ * configuration on stdin, or in a file under Slurm) or a command, which runs
+ * in its own directory with its values in its environment. The --exec-limits
+ * wrapper (caviard itself) sets a memory limit and makes the program die with
+ * the daemon; every command trial and every Slurm step goes through it. */
+static int spawn(struct trial *t, const char *config_path)
 {
 	struct daemon *d = t->d;
-	char threads[64], omp[64], trial_id[64], parent[64], memory[32];
+	char threads[64], omp[64], trial_id[64], parent[64];
 	char *extra[64] = {threads, omp, trial_id, parent};
-	char *worker[] = {(char *)d->opt.worker_path, "--config", "-", NULL};
-	char *wrap[] = {d->self_path, "--exec-limits", memory, "--"};
+	char *worker[] = {(char *)d->opt.worker_path, "--config", (char *)config_path, NULL};
+	char **owned, **argv;
 	uv_stdio_container_t stdio[3];
 	uv_process_options_t o;
 	int n_extra = 4, rc;
@@ -535,21 +565,20 @@ static int spawn(struct trial *t)
 	snprintf(omp, sizeof omp, "OMP_NUM_THREADS=%d", t->threads);
 	snprintf(trial_id, sizeof trial_id, "CAVIAR_TRIAL_ID=%lld", (long long)t->row.id);
 	snprintf(parent, sizeof parent, "CAVIAR_PARENT_PID=%ld", (long)getpid());
-	snprintf(memory, sizeof memory, "%d", t->memory_mb);
 	for (int i = 0; t->cmd && i < t->cmd->n_env && n_extra < 63; i++)
 		extra[n_extra++] = t->cmd->env[i];
+	argv = launcher_argv(d->opt.launcher, d->self_path, t->cmd ? t->cmd->argv : worker,
+			     t->cmd || t->memory_mb > 0, t->memory_mb, t->sweep->spec.slurm,
+			     t->row.id, &owned);
 	memset(&o, 0, sizeof o);
-	if (t->cmd || t->memory_mb > 0)
-		o.args = concat_argv(wrap, 4, t->cmd ? t->cmd->argv : worker);
-	else
-		o.args = concat_argv(worker, 0, worker);
-	o.file = o.args[0];
+	o.file = argv[0];
+	o.args = argv;
 	o.cwd = t->cmd ? t->cmd->trial_dir : NULL;
 	o.env = trial_env(extra, n_extra);
 	o.exit_cb = on_exit_cb;
 	o.stdio = stdio;
 	o.stdio_count = 3;
-	stdio[0].flags = t->cmd ? UV_IGNORE : UV_CREATE_PIPE | UV_READABLE_PIPE;
+	stdio[0].flags = strcmp(config_path, "-") ? UV_IGNORE : UV_CREATE_PIPE | UV_READABLE_PIPE;
 	stdio[0].data.stream = (uv_stream_t *)&t->in;
 	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	stdio[1].data.stream = (uv_stream_t *)&t->out;
@@ -557,7 +586,10 @@ static int spawn(struct trial *t)
 	stdio[2].data.stream = (uv_stream_t *)&t->err;
 	rc = uv_spawn(&d->loop, &t->proc, &o);
 	free(o.env);
-	free(o.args);
+	free(argv);
+	for (int i = 0; owned[i]; i++)
+		free(owned[i]);
+	free(owned);
 	return rc;
 }
 
@@ -578,22 +610,25 @@ int trial_start(struct trial *t, const char *config, char *err, size_t errlen)
 {
 	struct daemon *d = t->d;
 	size_t len = strlen(config);
+	char *config_path = NULL, why[512];
 	uv_buf_t buf;
 	int rc;
 
 	init_handles(t);
 	if (t->start_error)
 		return start_failed(t, t->start_error, err, errlen);
-	rc = spawn(t);
+	if (!t->cmd && d->opt.launcher == LAUNCHER_SLURM &&
+	    !(config_path = config_file(t, config, why, sizeof why)))
+		return start_failed(t, why, err, errlen);
+	rc = spawn(t, config_path ? config_path : "-");
+	free(config_path);
 	if (rc < 0) {
-		char why[512];
-
 		snprintf(why, sizeof why, "cannot start %s: %s",
 			 t->cmd ? t->cmd->argv[0] : d->opt.worker_path, uv_strerror(rc));
 		return start_failed(t, why, err, errlen);
 	}
-	if (t->cmd) {
-		close_handle((uv_handle_t *)&t->in); /* a command reads no configuration */
+	if (t->cmd || d->opt.launcher == LAUNCHER_SLURM) {
+		close_handle((uv_handle_t *)&t->in); /* no configuration on stdin */
 	} else {
 		t->config = xmalloc(len + 2);
 		memcpy(t->config, config, len);
@@ -632,6 +667,6 @@ void trial_stop(struct trial *t, const char *status, const char *reason)
 		return;
 	t->stop_status = status;
 	t->stop_reason = xstrdup(reason);
-	uv_process_kill(&t->proc, SIGTERM);
+	uv_process_kill(&t->proc, launcher_stop_signal(t->d->opt.launcher));
 	uv_timer_start(&t->kill_timer, on_kill_timer, (uint64_t)(t->d->opt.grace * 1000), 0);
 }

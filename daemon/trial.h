@@ -32,6 +32,8 @@ struct trial {
 	struct command_run *cmd;  /* a command trial's argv, dirs, environment; or NULL */
 	char *start_error;        /* why it cannot start (a bad placeholder...), or NULL */
 	int log_lines;            /* output lines of a command trial kept as its log */
+	int slurm_queued;         /* srun said the step waits in Slurm's queue */
+	struct linebuf err_lb;    /* stderr lines, for what srun says */
 	uv_process_t proc;
 	uv_pipe_t in, out, err;
 	uv_timer_t kill_timer;    /* SIGKILL after the grace period */

@@ -24,6 +24,7 @@ void stop_install(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL); /* what srun forwards for a graceful stop */
 }
 
 int stop_follow_parent(void)

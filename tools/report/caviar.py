@@ -40,8 +40,10 @@ def _on_term(signum, frame):
 
 
 if os.environ.get("CAVIAR_TRIAL_ID"):
-    # Under caviard: SIGTERM means "stop at the next epoch boundary".
+    # Under caviard: SIGTERM (SIGUSR1 under Slurm, which srun forwards) means
+    # "stop at the next epoch boundary".
     signal.signal(signal.SIGTERM, _on_term)
+    signal.signal(signal.SIGUSR1, _on_term)
 
 
 def params(**defaults):
@@ -87,7 +89,7 @@ def resumed(epoch):
 
 
 def should_stop():
-    """True once caviard asked the program to stop (SIGTERM)."""
+    """True once caviard asked the program to stop (SIGTERM, or SIGUSR1 under Slurm)."""
     return _stop
 
 

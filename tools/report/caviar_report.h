@@ -10,7 +10,7 @@
  *       if (caviar_should_stop()) break;              // SIGTERM from caviard
  *   }
  *
- * Call caviar_init() once at start: it installs the SIGTERM handler. */
+ * Call caviar_init() once at start: it installs the stop handlers. */
 #ifndef CAVIAR_REPORT_HEADER_H
 #define CAVIAR_REPORT_HEADER_H
 
@@ -29,10 +29,12 @@ static void caviar_on_term_(int sig)
 	caviar_stop_flag_ = 1;
 }
 
-/* Installs the SIGTERM handler; call once before training. */
+/* Installs the stop handlers (SIGTERM; SIGUSR1, which srun forwards under
+ * Slurm); call once before training. */
 static inline void caviar_init(void)
 {
 	signal(SIGTERM, caviar_on_term_);
+	signal(SIGUSR1, caviar_on_term_);
 }
 
 /* Nonzero once caviard asked the program to stop. */
