@@ -127,11 +127,9 @@ void daemon_schedule(struct daemon *d)
 
 		if (!t)
 			break;
-		if (trial_start(t, config, err, sizeof err) == 0) {
+		if (trial_start(t, config, err, sizeof err) == 0) { /* else logged and recorded */
 			db_trial_update(&d->db, &t->row);
 			daemon_dirty(d);
-		} else {
-			daemon_log("%s", err);
 		}
 		free(config);
 	}

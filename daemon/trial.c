@@ -502,19 +502,21 @@ static void init_handles(struct trial *t)
 	linebuf_init(&t->err_lb, 1024);
 }
 
-/* The trial failed to start: recorded as failed with why, then freed through
- * its handles. Returns -1. */
+/* The trial failed to start: recorded as failed with why (and told to
+ * subscribers), then freed through its handles. Returns -1 with err set. */
 static int start_failed(struct trial *t, const char *why, char *err, size_t errlen)
 {
 	struct daemon *d = t->d;
 
 	err_set(err, errlen, "trial %lld: %s", (long long)t->row.id, why);
+	daemon_log("%s", err);
 	t->row.status = "failed";
 	t->row.reason = xstrdup(why);
 	t->row.ended_at = daemon_now();
 	db_trial_update(&d->db, &t->row);
 	daemon_dirty(d);
-	sweeps_trial_ended(d, t);
+	events_trial_ended(d, t);
+	sweeps_trial_ended(d, t); /* may end the sweep: t->sweep is not used after */
 	close_all(t);
 	return -1;
 }
