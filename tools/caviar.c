@@ -8,7 +8,8 @@
 
 static const struct command *const commands[] = {
 	&cmd_submit, &cmd_ls,     &cmd_top,      &cmd_status,   &cmd_wait,   &cmd_cancel,
-	&cmd_pause,  &cmd_resume, &cmd_shutdown, &cmd_validate, &cmd_sample,
+	&cmd_pause,  &cmd_resume, &cmd_shutdown, &cmd_validate, &cmd_sample, &cmd_watch,
+	&cmd_show,   &cmd_curves, &cmd_plot,     &cmd_export,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -17,9 +18,15 @@ static void help(void)
 	printf("usage: caviar [--socket PATH] COMMAND [ARGS] [--json]\n\n"
 	       "caviar runs hyperparameter sweeps on caviard, a daemon that trains many models\n"
 	       "in parallel and records every learning curve in SQLite.\n\ncommands:\n");
-	for (size_t i = 0; i < N_COMMANDS; i++)
-		printf("  %-9s %-22s %.*s\n", commands[i]->name, commands[i]->usage,
-		       (int)strcspn(commands[i]->summary, ".\n"), commands[i]->summary);
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const char *usage = commands[i]->usage;
+
+		if (strlen(usage) > 22) /* a long usage gets its own line */
+			printf("  %-9s %s\n", commands[i]->name, usage);
+		printf("  %-9s %-22s %.*s\n", strlen(usage) > 22 ? "" : commands[i]->name,
+		       strlen(usage) > 22 ? "" : usage, (int)strcspn(commands[i]->summary, ".\n"),
+		       commands[i]->summary);
+	}
 	printf("\n'caviar COMMAND --help' tells more. The socket is --socket, else $CAVIAR_SOCKET,\n"
 	       "else $XDG_RUNTIME_DIR/caviar/caviard.sock, else /tmp/caviar-$UID/caviard.sock.\n\n"
 	       "exit codes: 0 ok; 1 the request failed or the sweep did not finish; 2 bad usage;\n"

@@ -152,6 +152,18 @@ char *cli_cell(const cJSON *v)
 	return cJSON_PrintUnformatted(v);
 }
 
+const cJSON *cli_get(const cJSON *o, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+double cli_num(const cJSON *o, const char *key, double dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
 void table_init(struct table *t, int cols)
 {
 	memset(t, 0, sizeof *t);
@@ -236,7 +248,7 @@ int cli_options(struct cli *cli, const struct command *cmd, int argc, char **arg
 	memcpy(all + n_own, common, sizeof common);
 	optind = 1;
 	opterr = 0;
-	while (rc == 0 && (c = getopt_long(argc, argv, ":n:o:", all, NULL)) != -1) {
+	while (rc == 0 && (c = getopt_long(argc, argv, ":n:o:k:", all, NULL)) != -1) {
 		switch (c) {
 		case 'J': cli->json = 1; break;
 		case 'S': cli->socket = optarg; break;

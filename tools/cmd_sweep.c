@@ -72,18 +72,46 @@ static int set_flag(void *ctx, int c, const char *arg)
 	return 0;
 }
 
+/* submit's flags: --wait, --watch. */
+static int submit_opt(void *ctx, int c, const char *arg)
+{
+	int *flags = ctx;
+
+	(void)arg;
+	flags[c == 'W'] = 1;
+	return 0;
+}
+
+/* `submit --watch`: the live view of the new sweep. */
+static int watch_after(struct cli *cli, long long id)
+{
+	char arg[32];
+	char *argv[] = {"watch", arg, NULL};
+
+	snprintf(arg, sizeof arg, "%lld", id);
+	cli->cmd = "watch";
+	return cmd_watch.run(cli, 2, argv);
+}
+
 static int run_submit(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"wait", no_argument, NULL, 'w'}, {NULL, 0, NULL, 0}};
+	static const struct option own[] = {{"wait", no_argument, NULL, 'w'},
+					    {"watch", no_argument, NULL, 'W'},
+					    {NULL, 0, NULL, 0}};
 	struct spec spec = {0};
-	int wait = 0;
+	int flags[2] = {0, 0}, wait, watch;
 	cJSON *json, *req, *reply;
 	long long id;
 	int args, code;
 
-	if ((code = cli_options(cli, &cmd_submit, argc, argv, own, set_flag, &wait, &args)) ||
+	if ((code = cli_options(cli, &cmd_submit, argc, argv, own, submit_opt, flags, &args)) ||
 	    (code = cli_operands(cli, argc - args, 1, 1)))
 		return code;
+	wait = flags[0];
+	watch = flags[1];
+	if (wait && watch)
+		return cli_usage(cli, "--wait and --watch exclude each other");
+	wait |= watch;
 	json = cli_read_spec(cli, argv[args], &spec);
 	spec_finish(&spec);
 	if (!json)
@@ -105,13 +133,14 @@ static int run_submit(struct cli *cli, int argc, char **argv)
 				(long long)num(reply, "trials"));
 		cJSON_Delete(reply);
 	}
-	return wait ? top_after(cli, id) : EXIT_OK;
+	return watch ? watch_after(cli, id) : wait ? top_after(cli, id) : EXIT_OK;
 }
 
 const struct command cmd_submit = {
-	"submit", "SPEC [--wait]",
+	"submit", "SPEC [--wait|--watch]",
 	"Submits the sweep described by the JSON file SPEC and prints its id.\n"
-	"With --wait, follows it until it ends and prints its leaderboard.",
+	"With --wait, follows it until it ends and prints its leaderboard; with --watch,\n"
+	"shows it live (as 'caviar watch') until it ends.",
 	run_submit,
 };
 

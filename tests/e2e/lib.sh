@@ -15,6 +15,9 @@ cleanup() {
 	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
 		kill -9 "$DAEMON_PID" 2>/dev/null
 	fi
+	if declare -F cleanup_extra >/dev/null; then
+		cleanup_extra # a test's own (tearing down a Slurm cluster, say)
+	fi
 	if [ "$FAILS" -ne 0 ] && [ -f "$TMP/daemon.log" ]; then
 		echo "--- daemon log ---"; tail -60 "$TMP/daemon.log"
 	fi

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The bash completion (commands, options, sweep ids from the daemon) and the
+# systemd user unit.
+. "$(dirname "$0")/lib.sh"
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+# complete WORDS...: what completing the last word offers.
+complete_words() {
+	bash -c '
+		. "$1"; shift
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _caviar
+		printf "%s\n" "${COMPREPLY[@]}"' _ "$SRC/tools/caviar.bash-completion" "$@" | sort | paste -sd ' '
+}
+PATH=$(dirname "$CAVIAR"):$PATH
+
+commands=$("$CAVIAR" --help | sed -n 's/^  \([a-z]\+\) .*/\1/p' | sort | paste -sd ' ')
+check "completion: every command of --help" "$(complete_words caviar '' | tr ' ' '\n' | grep -v '^-' | sort | paste -sd ' ')" "$commands"
+check "completion: a prefix" "$(complete_words caviar w)" "wait watch"
+check "completion: plot's options" "$(complete_words caviar plot -)" "--db --help --json --socket -k -o"
+check "completion: export's options" "$(complete_words caviar export --)" "--csv --db --help --json --points --socket"
+check "completion: no sweep ids without a daemon" "$(complete_words caviar watch '')" ""
+printf '{"trials": 1, "task": "trivial", "params": {"lr": {"log": [1e-3, 1e-1]}}}' >"$TMP/t.json"
+start_daemon --slots 1
+"$CAVIAR" submit "$TMP/t.json" >/dev/null
+"$CAVIAR" submit "$TMP/t.json" >/dev/null
+check "completion: sweep ids from caviar ls --json" "$(complete_words caviar top '')" "1 2"
+check "completion: sweep ids with --socket" "$(CAVIAR_SOCKET=/nonexistent complete_words caviar --socket "$SOCK" watch '')" "1 2"
+check "completion: spec files for submit" "$(cd "$TMP" && complete_words caviar submit t)" "t.json"
+stop_daemon
+
+unit=$SRC/tools/caviard.service
+check "unit: ExecStart under %h" "$(sed -n 's/^ExecStart=\(%h\/[^ ]*\/caviard\) .*/\1/p' "$unit")" "%h/.local/bin/caviard"
+check "unit: Restart=on-failure" "$(grep -c '^Restart=on-failure$' "$unit")" 1
+check "unit: wanted by default.target" "$(grep -c '^WantedBy=default.target$' "$unit")" 1
+for opt in $(sed -n 's/^ExecStart=[^ ]* //p' "$unit" | grep -o -- '--[a-z]*'); do
+	check_true "unit: caviard knows $opt" grep -q -- "$opt" <<<"$("$CAVIARD" --help)"
+done
+finish

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# caviar plot: real SVG and PNG files drawn with cairo, one curve per trial
+# (the best K in colour, the rest grey), one panel per numeric parameter on
+# its own scale; --json reports what was drawn; the error paths.
+. "$(dirname "$0")/lib.sh"
+
+expect() {
+	local code=$1 pattern=$2; shift 2
+	local err rc
+	err=$("$@" 2>&1 >/dev/null); rc=$?
+	check "$* -> exit $code" "$rc" "$code"
+	if grep -qE -- "$pattern" <<<"$err"; then echo "ok   message: $pattern"
+	else fail "message '$err' does not match '$pattern'"; fi
+}
+
+cat >"$TMP/bowl.json" <<'JSON'
+{ "name": "bowl", "trials": 7, "seed": 9, "task": "bowl",
+  "objective": {"metric": "val_loss", "mode": "min"},
+  "train": {"epochs": 4, "epoch_ms": 10},
+  "params": { "lr": {"log": [1e-4, 1e-1]}, "beta": {"reverse_log": [0.9, 0.999]},
+              "eps": {"log": [1e-9, 1e-6]}, "batch": {"choice": [32, 64, 128]},
+              "optimizer": {"choice": ["adam", "momentum"]}, "l2": 0 } }
+JSON
+start_daemon --slots 4
+id=$("$CAVIAR" submit "$TMP/bowl.json")
+"$CAVIAR" wait "$id" >/dev/null
+trials=$(sql "SELECT count(DISTINCT trial_id) FROM curves WHERE sweep_id = $id AND metric = 'val_loss'")
+check "every trial has a curve" "$trials" 7
+
+"$CAVIAR" plot "$id" -o "$TMP/sweep.svg" --json >"$TMP/svg.json"
+check "plot --json: what was drawn" "$(python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["format"], d["metric"], d["curves"], d["highlighted"],
+      [(p["param"], p["scale"], p["points"]) for p in d["panels"]])' <"$TMP/svg.json")" \
+	"svg val_loss $trials 5 [('lr', 'log', 7), ('beta', 'reverse_log', 7), ('eps', 'log', 7), ('batch', 'linear', 7)]"
+check "the SVG is an SVG" "$(head -c 5 "$TMP/sweep.svg")" "<?xml"
+check_true "file(1) agrees" grep -q "SVG" <<<"$(file "$TMP/sweep.svg")"
+check_true "the SVG is not empty ($(stat -c %s "$TMP/sweep.svg") bytes)" test "$(stat -c %s "$TMP/sweep.svg")" -gt 20000
+# Curves as drawn: the others faint grey, each of the best 5 in its colour (curve and legend).
+check "grey curves in the SVG" "$(grep -c 'stroke:rgb(55%,55%,55%);stroke-opacity:0.35' "$TMP/sweep.svg")" 2
+check "the best trial's colour: its curve and its legend" "$(grep -c 'stroke:rgb(12.2%,46.7%,70.6%)' "$TMP/sweep.svg")" 2
+check "the 5th best's colour" "$(grep -c 'stroke:rgb(58%,40.4%,74.1%)' "$TMP/sweep.svg")" 2
+
+out=$("$CAVIAR" plot "$id" -o "$TMP/sweep.png" -k 2)
+check "plot: one line saying what it wrote" "$out" "wrote $TMP/sweep.png: $trials curves (best 2 in colour), 4 parameter panels"
+check "the PNG has the PNG magic" "$(head -c 8 "$TMP/sweep.png" | od -An -tx1 | tr -d ' \n')" "89504e470d0a1a0a"
+check_true "file(1): a 1200x640 PNG" grep -q "PNG image data, 1200 x 640" <<<"$(file "$TMP/sweep.png")"
+check_true "the PNG is not empty ($(stat -c %s "$TMP/sweep.png") bytes)" test "$(stat -c %s "$TMP/sweep.png")" -gt 20000
+check "-k larger than the trials" "$("$CAVIAR" plot "$id" -o "$TMP/all.svg" -k 50 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["curves"], d["highlighted"])')" "7 7"
+check "grey curves with every trial highlighted" "$(grep -c 'stroke-opacity:0.35' "$TMP/all.svg")" 0
+
+# Errors.
+expect 2 "^caviar: plot: missing -o FILE.svg or -o FILE.png" "$CAVIAR" plot "$id"
+expect 2 "^caviar: plot: -o $TMP/x.pdf: the file name must end in .svg or .png" "$CAVIAR" plot "$id" -o "$TMP/x.pdf"
+expect 2 "^caviar: plot: -k: expected a positive number" "$CAVIAR" plot "$id" -o "$TMP/x.svg" -k 0
+expect 2 "^caviar: plot: missing argument" "$CAVIAR" plot -o "$TMP/x.svg"
+expect 2 "^caviar: plot: x: expected a sweep id" "$CAVIAR" plot x -o "$TMP/x.svg"
+expect 1 "^caviar: plot: no sweep 42$" "$CAVIAR" plot 42 -o "$TMP/x.svg"
+check_true "... and writes no file" test ! -e "$TMP/x.svg"
+expect 1 "^caviar: plot: $TMP/no/such/dir.svg: No such file or directory" "$CAVIAR" plot "$id" -o "$TMP/no/such/dir.svg"
+mkdir "$TMP/dir.png"
+expect 1 "^caviar: plot: $TMP/dir.png: Is a directory" "$CAVIAR" plot "$id" -o "$TMP/dir.png"
+ln -s /dev/full "$TMP/full.png"
+expect 1 "^caviar: plot: $TMP/full.png: .*(space|error)" "$CAVIAR" plot "$id" -o "$TMP/full.png"
+stop_daemon
+check "plot --db without a daemon" "$("$CAVIAR" plot "$id" --db "$DB" -o "$TMP/db.svg" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["curves"])')" 7
+finish

@@ -1,0 +1,478 @@
+/* cmd_show: the commands that read finished results from the database (see
+ * store.h), with or without a daemon: show (one trial: params, status, timings,
+ * stderr and its curve as a table) and export (a sweep's trials, or every
+ * point, as CSV or JSON). */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "errbuf.h"
+#include "store.h"
+#include "xalloc.h"
+
+struct read_opts {
+	const char *db; /* --db FILE */
+	int csv;        /* export --csv */
+	int points;     /* export --points */
+};
+
+static int read_opt(void *ctx, int c, const char *arg)
+{
+	struct read_opts *o = ctx;
+
+	if (c == 'd')
+		o->db = arg;
+	else if (c == 'c')
+		o->csv = 1;
+	else if (c == 'p')
+		o->points = 1;
+	return 0;
+}
+
+/* The one id operand of show and export. */
+static int id_operand(struct cli *cli, int argc, char **argv, int args, const char *what,
+		      long long *id)
+{
+	int code = cli_operands(cli, argc - args, 1, 1);
+
+	if (code)
+		return code;
+	*id = cli_parse_id(argv[args]);
+	if (*id < 0)
+		return cli_usage(cli, "%s: expected a %s id (a positive number)", argv[args], what);
+	return 0;
+}
+
+/* Runs q with one id argument; prints the error and returns NULL on failure. */
+static cJSON *query_id(struct cli *cli, struct store *st, enum store_query q, long long id,
+		       int *code)
+{
+	char err[ERRBUF_LEN];
+	cJSON *rows = store_query(st, err, sizeof err, q, "i", id);
+
+	if (!rows)
+		*code = cli_fail(cli, EXIT_FAILED, "%s", err);
+	return rows;
+}
+
+/* A number as cJSON writes it: the shortest of %.15g and %.17g that reads back. */
+static void num_text(char *buf, size_t n, double v)
+{
+	snprintf(buf, n, "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		snprintf(buf, n, "%.17g", v);
+}
+
+/* A point's curve row: {"epoch": e, "step": s}, found or appended. */
+static cJSON *curve_row(cJSON *curve, double epoch, double step)
+{
+	cJSON *last = cJSON_GetArrayItem(curve, cJSON_GetArraySize(curve) - 1), *row;
+
+	if (last && cli_num(last, "epoch", -1) == epoch && cli_num(last, "step", -1) == step)
+		return last;
+	row = cJSON_CreateObject();
+	cJSON_AddNumberToObject(row, "epoch", epoch);
+	cJSON_AddNumberToObject(row, "step", step);
+	cJSON_AddItemToArray(curve, row);
+	return row;
+}
+
+/* Adds name to the array of strings names unless there, keeping it sorted. */
+static void add_name(cJSON *names, const char *name)
+{
+	cJSON *n;
+	int i = 0;
+
+	cJSON_ArrayForEach(n, names) {
+		int c = strcmp(n->valuestring, name);
+
+		if (c == 0)
+			return;
+		if (c > 0)
+			break;
+		i++;
+	}
+	cJSON_InsertItemInArray(names, i, cJSON_CreateString(name));
+}
+
+/* Points (epoch, step order) to rows of one (epoch, step) each, and the metric names. */
+static cJSON *curve_rows(const cJSON *points, cJSON *metrics)
+{
+	cJSON *curve = cJSON_CreateArray();
+	const cJSON *p;
+
+	cJSON_ArrayForEach(p, points) {
+		const char *m = cJSON_GetStringValue(cli_get(p, "metric"));
+		cJSON *row = curve_row(curve, cli_num(p, "epoch", 0), cli_num(p, "step", 0));
+
+		add_name(metrics, m);
+		cJSON_DeleteItemFromObjectCaseSensitive(row, m);
+		cJSON_AddNumberToObject(row, m, cli_num(p, "value", NAN));
+	}
+	return curve;
+}
+
+static void print_curve(const cJSON *curve, const cJSON *metrics)
+{
+	const cJSON *row, *m;
+	struct table t;
+
+	table_init(&t, 2 + cJSON_GetArraySize(metrics));
+	table_add(&t, "EPOCH");
+	table_add(&t, "STEP");
+	cJSON_ArrayForEach(m, metrics)
+		table_add(&t, m->valuestring);
+	cJSON_ArrayForEach(row, curve) {
+		table_add_owned(&t, cli_cell(cli_get(row, "epoch")));
+		table_add_owned(&t, cli_cell(cli_get(row, "step")));
+		cJSON_ArrayForEach(m, metrics)
+			table_add_owned(&t, cli_cell(cli_get(row, m->valuestring)));
+	}
+	table_print(&t);
+}
+
+/* "2026-11-26 08:01:02", or "-" for a missing time. */
+static void time_text(char *buf, size_t n, const cJSON *v)
+{
+	time_t when = (time_t)(cJSON_IsNumber(v) ? v->valuedouble : 0);
+	struct tm tm;
+
+	if (!cJSON_IsNumber(v) || !localtime_r(&when, &tm) ||
+	    !strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(buf, n, "-");
+}
+
+static void print_params(const cJSON *params)
+{
+	const cJSON *p;
+
+	printf("params:   ");
+	cJSON_ArrayForEach(p, params) {
+		char *v = cli_cell(p);
+
+		printf("%s=%s%s", p->string, v, p->next ? " " : "");
+		free(v);
+	}
+	printf("%s\n", params && params->child ? "" : "(none)");
+}
+
+static void print_trial(const cJSON *t)
+{
+	char start[32], end[32];
+	const char *tail = cJSON_GetStringValue(cli_get(t, "stderr_tail"));
+	double t0 = cli_num(t, "started_at", NAN), t1 = cli_num(t, "ended_at", NAN);
+
+	printf("trial %.0f: sweep %.0f \"%s\", #%.0f, round %.0f\n", cli_num(t, "id", 0),
+	       cli_num(t, "sweep_id", 0), cJSON_GetStringValue(cli_get(t, "sweep")),
+	       cli_num(t, "number", 0), cli_num(t, "round", 0));
+	printf("status:   %s%s%s\n", cJSON_GetStringValue(cli_get(t, "status")),
+	       cJSON_IsString(cli_get(t, "reason")) ? ", " : "",
+	       cJSON_IsString(cli_get(t, "reason")) ? cli_get(t, "reason")->valuestring : "");
+	print_params(cli_get(t, "params"));
+	if (cJSON_IsNumber(cli_get(t, "best_value")))
+		printf("best:     %s %.6g at epoch %.0f of %.0f\n",
+		       cJSON_GetStringValue(cli_get(t, "metric")), cli_num(t, "best_value", 0),
+		       cli_num(t, "best_epoch", 0), cli_num(t, "epochs", 0));
+	time_text(start, sizeof start, cli_get(t, "started_at"));
+	time_text(end, sizeof end, cli_get(t, "ended_at"));
+	printf("started:  %s, attempt %.0f\n", start, cli_num(t, "attempts", 0));
+	if (!isnan(t1))
+		printf("ended:    %s, after %.1f s", end, t1 - (isnan(t0) ? t1 : t0));
+	if (cJSON_IsNumber(cli_get(t, "exit_signal")) && cli_num(t, "exit_signal", 0) > 0)
+		printf(", killed by signal %.0f\n", cli_num(t, "exit_signal", 0));
+	else if (cJSON_IsNumber(cli_get(t, "exit_code")))
+		printf(", exit code %.0f\n", cli_num(t, "exit_code", 0));
+	else if (!isnan(t1))
+		putchar('\n');
+	if (tail && *tail) {
+		printf("stderr:\n");
+		for (const char *p = tail; *p;) {
+			size_t n = strcspn(p, "\n");
+
+			printf("  | %.*s\n", (int)n, p);
+			p += n + (p[n] == '\n');
+		}
+	}
+}
+
+static int show_trial(struct cli *cli, struct store *st, long long id)
+{
+	cJSON *trial, *points, *metrics, *curve;
+	int code = EXIT_OK;
+
+	if (!(trial = query_id(cli, st, STORE_TRIAL, id, &code)))
+		return code;
+	if (!trial->child) {
+		cJSON_Delete(trial);
+		return cli_fail(cli, EXIT_FAILED, "no trial %lld", id);
+	}
+	if (!(points = query_id(cli, st, STORE_TRIAL_POINTS, id, &code))) {
+		cJSON_Delete(trial);
+		return code;
+	}
+	metrics = cJSON_CreateArray();
+	curve = curve_rows(points, metrics);
+	if (cli->json) {
+		cJSON *out = cJSON_DetachItemViaPointer(trial, trial->child);
+
+		cJSON_AddItemToObject(out, "metrics", metrics);
+		cJSON_AddItemToObject(out, "curve", curve);
+		cli_print_json(out);
+	} else {
+		print_trial(trial->child);
+		putchar('\n');
+		if (curve->child)
+			print_curve(curve, metrics);
+		else
+			printf("no points yet\n");
+		cJSON_Delete(metrics);
+		cJSON_Delete(curve);
+	}
+	cJSON_Delete(points);
+	cJSON_Delete(trial);
+	return EXIT_OK;
+}
+
+static const struct option db_opts[] = {{"db", required_argument, NULL, 'd'},
+					{NULL, 0, NULL, 0}};
+
+static int run_show(struct cli *cli, int argc, char **argv)
+{
+	struct read_opts o = {0};
+	struct store st;
+	long long id;
+	int args, code;
+
+	if ((code = cli_options(cli, &cmd_show, argc, argv, db_opts, read_opt, &o, &args)) ||
+	    (code = id_operand(cli, argc, argv, args, "trial", &id)) ||
+	    (code = store_open_cli(&st, cli, o.db)))
+		return code;
+	code = show_trial(cli, &st, id);
+	store_close(&st);
+	return code;
+}
+
+const struct command cmd_show = {
+	"show", "TRIAL [--db FILE]",
+	"Shows one trial: params, status, timings, stderr and its curve.\n"
+	"The reason it ended, the tail of its stderr, and its curve as a table (one row per\n"
+	"epoch, one column per metric).\n"
+	"Reads the database (--db FILE, else the daemon's); --json prints it all as JSON.",
+	run_show,
+};
+
+/* A CSV field: quoted when it holds a comma, quote or newline. */
+static void csv_field(const char *s, int last)
+{
+	if (strpbrk(s, ",\"\n")) {
+		putchar('"');
+		for (; *s; s++) {
+			if (*s == '"')
+				putchar('"');
+			putchar(*s);
+		}
+		putchar('"');
+	} else {
+		fputs(s, stdout);
+	}
+	putchar(last ? '\n' : ',');
+}
+
+/* A JSON value as a CSV field: numbers exact, strings bare, null empty. */
+static void csv_value(const cJSON *v, int last)
+{
+	char buf[64];
+	char *text;
+
+	if (cJSON_IsNumber(v)) {
+		num_text(buf, sizeof buf, v->valuedouble);
+		csv_field(buf, last);
+	} else if (cJSON_IsString(v)) {
+		csv_field(v->valuestring, last);
+	} else if (!v || cJSON_IsNull(v)) {
+		csv_field("", last);
+	} else {
+		text = cJSON_PrintUnformatted(v);
+		csv_field(text, last);
+		free(text);
+	}
+}
+
+/* Prints rows (objects) as CSV with the columns in names (an array of strings). */
+static void print_csv(const cJSON *rows, const cJSON *names)
+{
+	const cJSON *row, *n;
+
+	cJSON_ArrayForEach(n, names)
+		csv_field(n->valuestring, !n->next);
+	cJSON_ArrayForEach(row, rows)
+		cJSON_ArrayForEach(n, names)
+			csv_value(cli_get(row, n->valuestring), !n->next);
+}
+
+static cJSON *names_of(const char *const *names)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (; *names; names++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(*names));
+	return a;
+}
+
+static const char *const trial_cols[] = {"trial_id", "number", "round", "status",
+					 "objective", "best_epoch", "epochs", NULL};
+
+/* One export row per trial: its columns, params and final metrics nested. */
+static cJSON *trial_rows(const cJSON *trials, const cJSON *finals)
+{
+	cJSON *rows = cJSON_CreateArray();
+	const cJSON *t, *f;
+
+	cJSON_ArrayForEach(t, trials) {
+		cJSON *row = cJSON_CreateObject(), *final = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(row, "trial_id", cli_num(t, "id", 0));
+		cJSON_AddItemToObject(row, "number", cJSON_Duplicate(cli_get(t, "number"), 1));
+		cJSON_AddItemToObject(row, "round", cJSON_Duplicate(cli_get(t, "round"), 1));
+		cJSON_AddItemToObject(row, "status", cJSON_Duplicate(cli_get(t, "status"), 1));
+		cJSON_AddItemToObject(row, "objective", cJSON_Duplicate(cli_get(t, "best_value"), 1));
+		cJSON_AddItemToObject(row, "best_epoch", cJSON_Duplicate(cli_get(t, "best_epoch"), 1));
+		cJSON_AddItemToObject(row, "epochs", cJSON_Duplicate(cli_get(t, "epochs"), 1));
+		cJSON_AddItemToObject(row, "params", cJSON_Duplicate(cli_get(t, "params"), 1));
+		cJSON_ArrayForEach(f, finals)
+			if (cli_num(f, "trial_id", 0) == cli_num(t, "id", -1))
+				cJSON_AddNumberToObject(final, cJSON_GetStringValue(cli_get(f, "metric")),
+							cli_num(f, "value", NAN));
+		cJSON_AddItemToObject(row, "final", final);
+		cJSON_AddItemToArray(rows, row);
+	}
+	return rows;
+}
+
+/* Flattens the nested rows for CSV: params bare, metrics as final_<metric>. */
+static void print_trials_csv(cJSON *rows)
+{
+	cJSON *names = names_of(trial_cols), *params = cJSON_CreateObject(), *row, *v;
+	char key[256];
+
+	cJSON_ArrayForEach(row, rows)
+		cJSON_ArrayForEach(v, cli_get(row, "params"))
+			if (!cJSON_GetObjectItemCaseSensitive(params, v->string))
+				cJSON_AddItemToObject(params, v->string, cJSON_CreateNull());
+	cJSON_ArrayForEach(v, params)
+		cJSON_AddItemToArray(names, cJSON_CreateString(v->string));
+	cJSON_Delete(params);
+	params = cJSON_CreateArray();
+	cJSON_ArrayForEach(row, rows)
+		cJSON_ArrayForEach(v, cli_get(row, "final")) {
+			snprintf(key, sizeof key, "final_%s", v->string);
+			add_name(params, key);
+		}
+	cJSON_ArrayForEach(row, rows) {
+		cJSON_ArrayForEach(v, cli_get(row, "params"))
+			cJSON_AddItemReferenceToObject(row, v->string, v);
+		cJSON_ArrayForEach(v, cli_get(row, "final")) {
+			snprintf(key, sizeof key, "final_%s", v->string);
+			cJSON_AddItemReferenceToObject(row, key, v);
+		}
+	}
+	cJSON_ArrayForEach(v, params)
+		cJSON_AddItemToArray(names, cJSON_CreateString(v->valuestring));
+	print_csv(rows, names);
+	cJSON_Delete(params);
+	cJSON_Delete(names);
+}
+
+static int export_trials(struct cli *cli, struct store *st, long long id, int json)
+{
+	cJSON *trials, *finals, *rows;
+	int code = EXIT_OK;
+
+	if (!(trials = query_id(cli, st, STORE_TRIALS, id, &code)))
+		return code;
+	if (!(finals = query_id(cli, st, STORE_FINAL, id, &code))) {
+		cJSON_Delete(trials);
+		return code;
+	}
+	rows = trial_rows(trials, finals);
+	cJSON_Delete(trials);
+	cJSON_Delete(finals);
+	if (json) {
+		cli_print_json(rows);
+		return EXIT_OK;
+	}
+	print_trials_csv(rows);
+	cJSON_Delete(rows);
+	return EXIT_OK;
+}
+
+static int export_points(struct cli *cli, struct store *st, long long id, int json)
+{
+	static const char *const cols[] = {"trial_id", "number", "metric", "epoch",
+					   "step", "value", "wall_time", NULL};
+	cJSON *points, *names;
+	int code = EXIT_OK;
+
+	if (!(points = query_id(cli, st, STORE_SWEEP_POINTS, id, &code)))
+		return code;
+	if (json) {
+		cli_print_json(points);
+		return EXIT_OK;
+	}
+	names = names_of(cols);
+	print_csv(points, names);
+	cJSON_Delete(names);
+	cJSON_Delete(points);
+	return EXIT_OK;
+}
+
+/* Fails with "no sweep ID" unless the sweep exists. */
+static int check_sweep(struct cli *cli, struct store *st, long long id)
+{
+	int code = EXIT_OK;
+	cJSON *rows = query_id(cli, st, STORE_SWEEP, id, &code);
+
+	if (rows && !rows->child)
+		code = cli_fail(cli, EXIT_FAILED, "no sweep %lld", id);
+	cJSON_Delete(rows);
+	return code;
+}
+
+static int run_export(struct cli *cli, int argc, char **argv)
+{
+	static const struct option own[] = {{"db", required_argument, NULL, 'd'},
+					    {"csv", no_argument, NULL, 'c'},
+					    {"points", no_argument, NULL, 'p'},
+					    {NULL, 0, NULL, 0}};
+	struct read_opts o = {0};
+	struct store st;
+	long long id;
+	int args, code;
+
+	if ((code = cli_options(cli, &cmd_export, argc, argv, own, read_opt, &o, &args)) ||
+	    (code = id_operand(cli, argc, argv, args, "sweep", &id)))
+		return code;
+	if (o.csv && cli->json)
+		return cli_usage(cli, "--csv and --json exclude each other");
+	if ((code = store_open_cli(&st, cli, o.db)))
+		return code;
+	if (!(code = check_sweep(cli, &st, id)))
+		code = o.points ? export_points(cli, &st, id, cli->json)
+				: export_trials(cli, &st, id, cli->json);
+	store_close(&st);
+	return code;
+}
+
+const struct command cmd_export = {
+	"export", "SWEEP --csv|--json [--points]",
+	"Exports a sweep's trials or points as CSV or JSON.\n"
+	"One row per trial with every param (a column each), its objective\n"
+	"and the last value of each metric (final_<metric>); with --points, every point of\n"
+	"every curve. CSV (the default, --csv) or JSON (--json). --db FILE reads that\n"
+	"database without a daemon.",
+	run_export,
+};
