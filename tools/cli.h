@@ -71,7 +71,7 @@ void table_add_owned(struct table *t, char *cell);     /* takes a malloc'd strin
 void table_print(struct table *t);                     /* prints and frees */
 
 extern const struct command cmd_submit, cmd_ls, cmd_top, cmd_wait, cmd_status, cmd_cancel,
-	cmd_pause, cmd_resume, cmd_shutdown, cmd_validate, cmd_sample, cmd_watch, cmd_show,
+	cmd_pause, cmd_resume, cmd_slots, cmd_shutdown, cmd_validate, cmd_sample, cmd_watch, cmd_show,
 	cmd_curves, cmd_plot, cmd_export;
 
 /* o[key], or NULL; and its number, or dflt when it is not a number. */

@@ -64,6 +64,21 @@ static int simple_request(struct cli *cli, const char *key, long long id, const 
 	return EXIT_OK;
 }
 
+/* A command trial's relative paths are relative to its spec file: record that
+ * file's directory as "workdir" (the daemon runs elsewhere). */
+static void add_workdir(cJSON *json, const char *spec_path)
+{
+	char *full = realpath(spec_path, NULL), *slash;
+
+	if (!full)
+		return;
+	slash = strrchr(full, '/');
+	if (slash)
+		*(slash == full ? slash + 1 : slash) = '\0';
+	cJSON_AddStringToObject(json, "workdir", full);
+	free(full);
+}
+
 /* For commands whose one option is a flag: sets *(int *)ctx. */
 static int set_flag(void *ctx, int c, const char *arg)
 {
@@ -113,6 +128,8 @@ static int run_submit(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, "--wait and --watch exclude each other");
 	wait |= watch;
 	json = cli_read_spec(cli, argv[args], &spec);
+	if (json && spec.command && !spec.workdir)
+		add_workdir(json, argv[args]);
 	spec_finish(&spec);
 	if (!json)
 		return EXIT_SPEC;
@@ -337,6 +354,39 @@ static int run_shutdown(struct cli *cli, int argc, char **argv)
 		return code;
 	return simple_request(cli, NULL, 0, "caviard stopping");
 }
+
+static int run_slots(struct cli *cli, int argc, char **argv)
+{
+	int args, code = cli_options(cli, &cmd_slots, argc, argv, NULL, NULL, NULL, &args);
+	long long n;
+	cJSON *req, *reply;
+
+	if (code || (code = cli_operands(cli, argc - args, 1, 1)))
+		return code;
+	n = cli_parse_id(argv[args]);
+	if (n < 0)
+		return cli_usage(cli, "%s: expected a positive number of slots", argv[args]);
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "slots");
+	cJSON_AddNumberToObject(req, "n", (double)n);
+	reply = cli_call(cli, req, &code);
+	if (!reply)
+		return code;
+	if (cli->json)
+		cli_print_json(reply);
+	else {
+		printf("caviard now runs up to %lld trials at once\n", n);
+		cJSON_Delete(reply);
+	}
+	return EXIT_OK;
+}
+
+const struct command cmd_slots = {
+	"slots", "N",
+	"Changes how many trials the daemon runs at once, while it runs. Running trials\n"
+	"go on; with fewer slots no new trial starts until one ends.",
+	run_slots,
+};
 
 const struct command cmd_shutdown = {
 	"shutdown", "",

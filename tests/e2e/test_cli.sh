@@ -33,6 +33,8 @@ check "--help exits 0" "$("$CAVIAR" --help >/dev/null; echo $?)" 0
 check "COMMAND --help exits 0" "$("$CAVIAR" top --help | head -1)" "usage: caviar top SWEEP [-n K]"
 
 start_daemon --slots 1
+check "slots: changed while running" "$("$CAVIAR" slots 3 >/dev/null; "$CAVIAR" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["slots"])')" 3
+expect 2 "^caviar: slots: 0: expected a positive number of slots" "$CAVIAR" slots 0
 expect 1 "^caviar: top: no sweep 42" "$CAVIAR" top 42
 expect 1 "^caviar: wait: no sweep 42" "$CAVIAR" wait 42
 expect 1 "^caviar: cancel: sweep 42 is not running" "$CAVIAR" cancel 42

@@ -33,6 +33,14 @@ check "python: other output is kept as the trial's log, not as metrics" \
 first=$(sql "SELECT min(id) FROM trials WHERE sweep_id = $py")
 check_true "python: each trial has its own directory and checkpoint" test -f "$DB.d/trials/$first/checkpoint/caviar.ckpt"
 
+# 1b. The example as shipped: relative paths are relative to the spec file
+# (caviar submit records its directory as workdir).
+ex=$("$CAVIAR" submit "$EXAMPLE/sweep.json")
+"$CAVIAR" wait "$ex" >/dev/null
+check "the shipped example runs from any directory" \
+	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $ex AND status = 'done'")" 8
+check "its workdir is recorded" "$(sql "SELECT json_extract(spec, '\$.workdir') FROM sweeps WHERE id = $ex")" "$EXAMPLE"
+
 # 2. A metrics prefix: only prefixed lines are metrics, other JSON is a log line.
 cat >"$TMP/prefixed.sh" <<'SH'
 #!/bin/sh
