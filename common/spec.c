@@ -929,6 +929,7 @@ struct placeholder_check {
 	const char *path;
 	char *err;
 	size_t errlen;
+	int named; /* the error already names the path */
 };
 
 static void no_literal(void *ctx, const char *text, size_t len)
@@ -945,6 +946,7 @@ static int known_placeholder(void *ctx, const char *name, size_t len)
 	if (in_list(builtin_vars, buf) >= 0 || spec_param_index(pc->s, buf) >= 0 ||
 	    cJSON_GetObjectItemCaseSensitive(pc->s->train, buf))
 		return 0;
+	pc->named = 1;
 	return no_such_param(pc->s, pc->path, buf, pc->err, pc->errlen);
 }
 
@@ -956,12 +958,12 @@ static int check_placeholders(const struct spec *s, char *err, size_t errlen)
 	int i = 0;
 
 	cJSON_ArrayForEach(arg, s->command) {
-		struct placeholder_check pc = {s, path, err, errlen};
+		struct placeholder_check pc = {s, path, err, errlen, 0};
 
 		snprintf(path, sizeof path, "command[%d]", i++);
 		if (walk_placeholders(arg->valuestring, known_placeholder, no_literal, &pc, err,
 				      errlen) < 0)
-			return err_prefix(err, errlen, "%s", path), -1;
+			return pc.named ? -1 : err_prefix(err, errlen, "%s", path);
 	}
 	return 0;
 }

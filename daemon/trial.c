@@ -338,14 +338,12 @@ static void on_line(void *ctx, const char *text, size_t len)
 			keep_log(t, text, len);
 		return;
 	}
-	if (!t->stop_status) { /* asked to stop: its curve ends where it was stopped */
-		if (!t->first_line_seen)
-			first_line(t, &l);
-		if (l.kind == LINE_METRICS)
-			record_metrics(t, &l);
-		else
-			record_event(t, &l);
-	}
+	if (!t->first_line_seen)
+		first_line(t, &l);
+	if (l.kind == LINE_EVENT)
+		record_event(t, &l);
+	else if (!t->stop_status) /* asked to stop: its curve ends where it was stopped */
+		record_metrics(t, &l);
 	line_finish(&l);
 }
 
@@ -557,11 +555,13 @@ static int spawn(struct trial *t, const char *config_path)
 	struct daemon *d = t->d;
 	char threads[64], omp[64], trial_id[64], parent[64];
 	char *extra[64] = {threads, omp, trial_id, parent};
+	/* Under Slurm the task's parent is slurmstepd, not us: srun itself dies
+	 * with the daemon (--exec-limits), so the task must not follow a parent. */
+	int n_extra = d->opt.launcher == LAUNCHER_SLURM ? 3 : 4, rc;
 	char *worker[] = {(char *)d->opt.worker_path, "--config", (char *)config_path, NULL};
 	char **owned, **argv;
 	uv_stdio_container_t stdio[3];
 	uv_process_options_t o;
-	int n_extra = 4, rc;
 
 	snprintf(threads, sizeof threads, "OPENBLAS_NUM_THREADS=%d", t->threads);
 	snprintf(omp, sizeof omp, "OMP_NUM_THREADS=%d", t->threads);

@@ -50,10 +50,19 @@ static void canvas_dot(struct canvas *c, int x, int y, int rank)
 		c->rank[i] = (signed char)rank;
 }
 
+/* Clamped just outside the canvas, so a point far off it (a diverging curve)
+ * still draws its line to the edge, and a line is never millions of dots long. */
+static int to_dot(double f, int n)
+{
+	if (!(f >= -1))
+		return -1; /* also NaN */
+	return f > n ? n : (int)lround(f);
+}
+
 static void canvas_point(const struct canvas *c, double ex, double v, int *x, int *y)
 {
-	*x = (int)lround((ex - c->x0) / (c->x1 > c->x0 ? c->x1 - c->x0 : 1) * (2 * c->w - 1));
-	*y = (int)lround((c->y1 - v) / (c->y1 > c->y0 ? c->y1 - c->y0 : 1) * (4 * c->h - 1));
+	*x = to_dot((ex - c->x0) / (c->x1 > c->x0 ? c->x1 - c->x0 : 1) * (2 * c->w - 1), 2 * c->w);
+	*y = to_dot((c->y1 - v) / (c->y1 > c->y0 ? c->y1 - c->y0 : 1) * (4 * c->h - 1), 4 * c->h);
 }
 
 static void canvas_line(struct canvas *c, int x0, int y0, int x1, int y1, int rank)

@@ -45,6 +45,24 @@ last_line() { grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1 || true; }
 # conf_value KEY: a KEY=value setting from $conf.
 conf_value() { [ ! -f "$conf" ] || sed -n "s/^$1=//p" "$conf" | head -n 1; }
 
+# detached LOG CMD...: runs CMD (a daemon that forks) with stdin /dev/null, output to
+# LOG and no other inherited descriptor: munged keeps every fd it inherits, so a
+# caller's pipe (eval "$(... up)", a test harness) would otherwise never see EOF.
+detached() {
+	local log=$1
+	shift
+	(
+		local fd
+		for fd in /proc/self/fd/*; do
+			fd=${fd##*/}
+			if [ "$fd" -gt 2 ]; then
+				eval "exec $fd>&-"
+			fi
+		done
+		exec "$@" </dev/null >>"$log" 2>&1
+	)
+}
+
 install_packages() {
 	local missing=() p
 	for p in "${packages[@]}"; do
@@ -62,7 +80,7 @@ munge_works() { munge -n 2>/dev/null | unmunge >/dev/null 2>&1; }
 # The directories and key munged insists on; systemd's tmpfiles would create /run/munge.
 munge_prepare() {
 	install -d -o munge -g munge -m 0755 /run/munge
-	install -d -o munge -g munge -m 0700 /etc/munge /var/log/munge "$dir/munge"
+	install -d -o munge -g munge -m 0700 /etc/munge /var/log/munge
 	install -d -o munge -g munge -m 0711 /var/lib/munge
 	if [ ! -s /etc/munge/munge.key ]; then
 		say "creating /etc/munge/munge.key"
@@ -72,20 +90,26 @@ munge_prepare() {
 	chmod 0600 /etc/munge/munge.key
 }
 
-# Reuses a working munged (ours or the system's); otherwise starts one and records its pid.
+# Reuses a working munged (ours or the system's); otherwise starts one. munged's own
+# files go to /run/munge, not $dir: the munge user may not reach $dir (mktemp -d is
+# 0700). $dir/munged.pid records that this script started it, for `down`.
 munge_start() {
 	munge_works && return 0
 	munge_prepare
-	rm -f /run/munge/munge.socket.2 /run/munge/munge.socket.2.lock
-	runuser -u munge -- munged --pid-file="$dir/munge/munged.pid" \
-		--log-file="$dir/munge/munged.log" --seed-file="$dir/munge/munged.seed" \
-		|| die "cannot start: munged exited: $(last_line "$dir/munge/munged.log")"
+	rm -f /run/munge/munge.socket.2 /run/munge/munge.socket.2.lock /run/munge/munged.pid
+	detached "$dir/munged.out" runuser -u munge -- munged \
+		--pid-file=/run/munge/munged.pid --log-file=/run/munge/munged.log \
+		--seed-file=/run/munge/munged.seed ||
+		die "cannot start: munged exited: $(last_line "$dir/munged.out")"
 	local i
 	for ((i = 0; i < wait_secs * 10; i++)); do
-		munge_works && return 0
+		if munge_works; then
+			cp /run/munge/munged.pid "$dir/munged.pid"
+			return 0
+		fi
 		sleep 0.1
 	done
-	die "cannot start: munge -n | unmunge fails: $(last_line "$dir/munge/munged.log")"
+	die "cannot start: munge -n | unmunge fails: $(last_line /run/munge/munged.log)"
 }
 
 # free_ports: the first pair P, P+1 from 6817 with neither port in use.
@@ -158,7 +182,7 @@ wait_listening() {
 start_daemon() {
 	local name=$1 port=$2
 	shift 2
-	if "$name" "$@" >>"$dir/$name.log" 2>&1 && wait_listening "$name" "$port"; then
+	if detached "$dir/$name.log" "$name" "$@" && wait_listening "$name" "$port"; then
 		return 0
 	fi
 	why="$name exited: $(last_line "$dir/$name.log")"
@@ -243,8 +267,19 @@ stop_slurm() {
 	stop "$dir/slurmctld.pid" slurmctld
 }
 
-# other_slurmctld: a slurmctld (of another cluster) is still running.
-other_slurmctld() { ps -eo stat=,comm= | awk '$1 !~ /^Z/ && $2 == "slurmctld" {f = 1} END {exit !f}'; }
+# other_cluster: the DIR of another running cluster started by this script (its
+# slurmctld runs with -f DIR/slurm.conf), or nothing.
+other_cluster() {
+	local pid conf_arg
+	for pid in $(pgrep -x slurmctld || true); do
+		alive "$pid" slurmctld || continue
+		conf_arg=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | sed -n '/^-f$/{n;p;q}') || true
+		if [ -n "$conf_arg" ] && [ "${conf_arg%/slurm.conf}" != "$dir" ]; then
+			echo "${conf_arg%/slurm.conf}"
+			return 0
+		fi
+	done
+}
 
 # start_slurm: a fresh slurmctld + slurmd on free ports; on failure sets $why and
 # returns 2 when another process took a port in the meantime.
@@ -294,11 +329,14 @@ cmd_up() {
 
 cmd_down() {
 	stop_slurm
-	if [ -f "$dir/munge/munged.pid" ]; then
-		if other_slurmctld; then
-			say "leaving munged running: another Slurm cluster uses it"
+	local other
+	if [ -f "$dir/munged.pid" ]; then
+		other=$(other_cluster)
+		if [ -n "$other" ] && [ -d "$other" ]; then
+			say "leaving munged running for the cluster in $other"
+			cp "$dir/munged.pid" "$other/munged.pid" # its `down` stops munged
 		else
-			stop "$dir/munge/munged.pid" munged
+			stop "$dir/munged.pid" munged
 		fi
 	fi
 	if [ -f /etc/slurm/slurm.conf ] && cmp -s "$conf" /etc/slurm/slurm.conf; then

@@ -74,7 +74,7 @@ printf '#!/bin/sh\n' >"$TMP/noexec.sh"
 spec noexec "[\"$TMP/noexec.sh\"]" '"trials": 1,' '{}'
 expect_submit noexec "command\\[0\\]: $TMP/noexec.sh: not an executable file"
 spec placeholder '["python3", "train.py", "--lr", "{lrr}"]' '"trials": 1,' '{"lr": {"log": [0.01, 1]}}'
-expect_submit placeholder 'command\[3\]: no parameter named "lrr" \(did you mean "lr"\?\)'
+expect_submit placeholder '^caviar: submit: [^ ]*: command\[3\]: no parameter named "lrr" \(did you mean "lr"\?\)$'
 spec brace '["python3", "train.py", "--lr", "{lr"]' '"trials": 1,' '{"lr": 0.1}'
 expect_submit brace 'command\[3\]: "\{lr": an unclosed placeholder'
 spec withdata '["python3", "train.py"]' '"trials": 1, "data": {"train_limit": 5},' '{}'
