@@ -39,19 +39,6 @@ void report_add(cJSON *rec, const char *name, double value)
 		cJSON_AddStringToObject(rec, name, isnan(value) ? "nan" : value > 0 ? "inf" : "-inf");
 }
 
-static void log_append(struct report_log *log, const char *line, size_t n)
-{
-	if (log->len + n + 1 > log->cap) {
-		log->cap = log->cap ? 2 * log->cap : 4096;
-		while (log->cap < log->len + n + 1)
-			log->cap *= 2;
-		log->text = xrealloc(log->text, log->cap);
-	}
-	memcpy(log->text + log->len, line, n);
-	log->len += n;
-	log->text[log->len++] = '\n';
-}
-
 static void emit_text(const char *text)
 {
 	fputs(text, stdout);
@@ -65,8 +52,10 @@ void report_emit_logged(struct report_log *log, cJSON *rec)
 
 	if (text) {
 		emit_text(text);
-		if (log)
-			log_append(log, text, strlen(text));
+		if (log && log->f) {
+			fputs(text, log->f);
+			fputc('\n', log->f);
+		}
 		free(text);
 	}
 	cJSON_Delete(rec);
@@ -79,40 +68,17 @@ void report_emit(cJSON *rec)
 
 void report_log_finish(struct report_log *log)
 {
-	free(log->text);
-	memset(log, 0, sizeof *log);
+	if (log->f)
+		fclose(log->f);
+	log->f = NULL;
 }
 
-static int curve_path(char *buf, size_t n, const char *checkpoint, char *err, size_t errlen)
+int report_log_save(struct report_log *log, char *err, size_t errlen)
 {
-	int len = snprintf(buf, n, "%s.curve", checkpoint);
-
-	if (len < 0 || (size_t)len >= n)
-		return err_set(err, errlen, "checkpoint %s: path too long", checkpoint), WORKER_EXIT_IO;
-	return 0;
-}
-
-int report_log_save(const struct report_log *log, const char *checkpoint, char *err,
-		    size_t errlen)
-{
-	char path[4096], tmp[4200];
-	FILE *f;
-	int ok;
-
-	if (curve_path(path, sizeof path, checkpoint, err, errlen))
-		return WORKER_EXIT_IO;
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f) {
-		err_set(err, errlen, "%s: %s", tmp, strerror(errno));
-		return WORKER_EXIT_IO;
-	}
-	ok = fwrite(log->text ? log->text : "", 1, log->len, f) == log->len;
-	ok = (fflush(f) == 0) & ok & (fsync(fileno(f)) == 0);
-	ok = (fclose(f) == 0) & ok;
-	if (!ok || rename(tmp, path) < 0) {
-		err_set(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
-		unlink(tmp);
+	if (!log->f)
+		return 0;
+	if (fflush(log->f) != 0 || fdatasync(fileno(log->f)) != 0) {
+		err_set(err, errlen, "curve log: %s", strerror(errno));
 		return WORKER_EXIT_IO;
 	}
 	return 0;
@@ -129,29 +95,46 @@ static int line_epoch(const char *line, size_t n)
 	return epoch;
 }
 
-int report_log_replay(struct report_log *log, const char *checkpoint, int upto, char *err,
-		      size_t errlen)
+/* Prints the lines of in up to epoch `upto` again and copies them to out. */
+static void replay(FILE *in, FILE *out, int upto)
 {
-	char path[4096], *line = NULL;
+	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	FILE *f;
 
-	if (curve_path(path, sizeof path, checkpoint, err, errlen))
-		return WORKER_EXIT_IO;
-	f = fopen(path, "r");
-	if (!f)
-		return errno == ENOENT ? 0 : (err_set(err, errlen, "%s: %s", path, strerror(errno)),
-					     WORKER_EXIT_IO);
-	while ((n = getline(&line, &cap, f)) > 0) {
+	while ((n = getline(&line, &cap, in)) > 0) {
 		if (line[n - 1] == '\n')
 			line[--n] = '\0';
 		if (n == 0 || line_epoch(line, (size_t)n) > upto)
 			continue;
 		emit_text(line);
-		log_append(log, line, (size_t)n);
+		fprintf(out, "%s\n", line);
 	}
 	free(line);
-	fclose(f);
+}
+
+int report_log_open(struct report_log *log, const char *checkpoint, int upto, char *err,
+		    size_t errlen)
+{
+	char path[4096], tmp[4200];
+	FILE *in;
+
+	log->f = NULL;
+	if (snprintf(path, sizeof path, "%s.curve", checkpoint) >= (int)sizeof path)
+		return err_set(err, errlen, "checkpoint %s: path too long", checkpoint),
+		       WORKER_EXIT_IO;
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	log->f = fopen(tmp, "w");
+	if (!log->f)
+		return err_set(err, errlen, "%s: %s", tmp, strerror(errno)), WORKER_EXIT_IO;
+	if (upto >= 0 && (in = fopen(path, "r"))) {
+		replay(in, log->f, upto);
+		fclose(in);
+	}
+	if (fflush(log->f) != 0 || rename(tmp, path) < 0) {
+		err_set(err, errlen, "%s: %s", path, strerror(errno));
+		report_log_finish(log);
+		return WORKER_EXIT_IO;
+	}
 	return 0;
 }

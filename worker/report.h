@@ -10,6 +10,8 @@
 #ifndef CAVIAR_REPORT_H
 #define CAVIAR_REPORT_H
 
+#include <stdio.h>
+
 #include <cjson/cJSON.h>
 
 /* A new metrics record for epoch (and step, when step >= 0); add numbers with
@@ -25,21 +27,22 @@ void report_emit(cJSON *rec);
 /* The curve so far, kept beside a checkpoint (PATH.curve): a resumed worker
  * prints it again, so a daemon that died before recording the last lines it
  * was sent still ends up with the whole curve (points are keyed by metric,
- * epoch and step, so a line seen twice counts once). */
+ * epoch and step, so a line seen twice counts once). Lines are appended as
+ * they are printed; a save only makes them durable, so the cost of a
+ * checkpoint does not grow with the length of the curve. */
 struct report_log {
-	char *text; /* the lines, each ending in '\n' */
-	size_t len, cap;
+	FILE *f; /* PATH.curve, open for appending; NULL: no log */
 };
 
-void report_log_finish(struct report_log *log); /* accepts a zeroed struct */
-/* report_emit that also appends the line to log. */
-void report_emit_logged(struct report_log *log, cJSON *rec);
-/* Writes log to checkpoint.curve atomically. Returns 0 or WORKER_EXIT_IO. */
-int report_log_save(const struct report_log *log, const char *checkpoint, char *err,
+/* Opens checkpoint.curve. upto < 0: a fresh run, the file starts empty.
+ * upto >= 0: a resumed run: prints again the lines of epochs <= upto, keeps
+ * only those, and appends after them. Returns 0 or WORKER_EXIT_IO. */
+int report_log_open(struct report_log *log, const char *checkpoint, int upto, char *err,
 		    size_t errlen);
-/* Prints again the lines of checkpoint.curve up to epoch `upto` and keeps
- * them in log; a missing file prints nothing. Returns 0 or WORKER_EXIT_IO. */
-int report_log_replay(struct report_log *log, const char *checkpoint, int upto, char *err,
-		      size_t errlen);
+void report_log_finish(struct report_log *log); /* accepts a zeroed struct */
+/* report_emit that also appends the line to log (when it is open). */
+void report_emit_logged(struct report_log *log, cJSON *rec);
+/* Makes the lines appended so far durable. Returns 0 or WORKER_EXIT_IO. */
+int report_log_save(struct report_log *log, char *err, size_t errlen);
 
 #endif

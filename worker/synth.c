@@ -28,7 +28,8 @@
  * uninterrupted run, elapsed aside.
  *
  * Checkpoint file (the `checkpoint` hyperparameter): one line
- * "caviar-synth-checkpoint 1 epoch E\n", replaced atomically after every epoch. */
+ * "caviar-synth-checkpoint 1 epoch E\n", replaced atomically after the first
+ * epoch, then at most once a second, after the last epoch and at a stop. */
 #include "synth.h"
 
 #include <errno.h>
@@ -61,7 +62,10 @@ struct synth {
 	int epoch_ms;
 	struct timespec t0;
 	struct report_log log; /* the records so far, saved beside the checkpoint */
+	double last_save;      /* when the checkpoint was last saved (monotonic) */
 };
+
+#define SAVE_EVERY 1.0 /* seconds between checkpoints (and at the end, and at a stop) */
 
 int synth_is_task(const char *task)
 {
@@ -124,7 +128,7 @@ static void synth_emit(struct synth *s, int e)
 	report_add(rec, "val_acc", exp(-val_loss));
 	report_add(rec, "lr", s->lr);
 	report_add(rec, "elapsed", elapsed(&s->t0));
-	report_emit_logged(s->ckpt ? &s->log : NULL, rec);
+	report_emit_logged(&s->log, rec);
 }
 
 /* Sleeps ms milliseconds in short slices; returns 1 as soon as a stop is
@@ -200,18 +204,19 @@ static int ckpt_save(const char *path, int epoch, char *err, size_t errlen)
 
 /* Saves the curve so far, then the checkpoint of `epoch` (in that order: a
  * curve may run ahead of its checkpoint, never behind). */
-static int synth_save(const struct synth *s, int epoch, char *err, size_t errlen)
+static int synth_save(struct synth *s, int epoch, char *err, size_t errlen)
 {
 	int rc;
 
 	if (!s->ckpt)
 		return 0;
-	rc = report_log_save(&s->log, s->ckpt, err, errlen);
+	s->last_save = elapsed(&s->t0);
+	rc = report_log_save(&s->log, err, errlen);
 	return rc ? rc : ckpt_save(s->ckpt, epoch, err, errlen);
 }
 
 /* The stop path: saves the last finished epoch, reports "stopped". */
-static int synth_stop(const struct synth *s, int epoch, char *err, size_t errlen)
+static int synth_stop(struct synth *s, int epoch, char *err, size_t errlen)
 {
 	int rc = synth_save(s, epoch, err, errlen);
 
@@ -226,17 +231,20 @@ static int synth_epochs(struct synth *s, int start, char *err, size_t errlen)
 {
 	int rc;
 
-	if (start > 0) {
+	if (start > 0)
 		report_emit(report_event("resumed", start));
-		/* the curve so far again: the daemon may have missed its last lines */
-		if ((rc = report_log_replay(&s->log, s->ckpt, start, err, errlen)) != 0)
-			return rc;
-	}
+	/* a resumed run prints the curve so far again: the daemon may have
+	 * missed its last lines */
+	if (s->ckpt && (rc = report_log_open(&s->log, s->ckpt, start > 0 ? start : -1, err,
+					     errlen)) != 0)
+		return rc;
+	s->last_save = -SAVE_EVERY;
 	for (int e = start + 1; e <= s->epochs; e++) {
 		if (stop_requested() || synth_sleep(s->epoch_ms))
 			return synth_stop(s, e - 1, err, errlen);
 		synth_emit(s, e);
-		if ((rc = synth_save(s, e, err, errlen)) != 0)
+		if ((e == s->epochs || elapsed(&s->t0) - s->last_save >= SAVE_EVERY) &&
+		    (rc = synth_save(s, e, err, errlen)) != 0)
 			return rc;
 	}
 	return WORKER_EXIT_OK;

@@ -293,7 +293,7 @@ static int trainer_save(struct trainer *t, char *err, size_t errlen)
 	struct ckpt_array arr[3];
 	struct ckpt_state s = {t->tc->hash, t->epoch_done, t->step, t->o.t, t->lr, t->rng};
 	int n = ckpt_arrays(t, arr);
-	int rc = report_log_save(&t->log, t->tc->checkpoint, err, errlen);
+	int rc = report_log_save(&t->log, err, errlen);
 
 	return rc ? rc : checkpoint_save(t->tc->checkpoint, &s, arr, n, err, errlen);
 }
@@ -307,7 +307,7 @@ static int trainer_resume(struct trainer *t, char *err, size_t errlen)
 	int rc = checkpoint_load(t->tc->checkpoint, t->tc->hash, &s, arr, n, err, errlen);
 
 	if (rc == CKPT_MISSING)
-		return 0;
+		return report_log_open(&t->log, t->tc->checkpoint, -1, err, errlen);
 	if (rc != 0)
 		return rc;
 	t->epoch_done = s.epoch_done;
@@ -316,7 +316,7 @@ static int trainer_resume(struct trainer *t, char *err, size_t errlen)
 	t->lr = s.lr;
 	t->rng = s.rng;
 	report_emit(report_event("resumed", t->epoch_done));
-	return report_log_replay(&t->log, t->tc->checkpoint, t->epoch_done, err, errlen);
+	return report_log_open(&t->log, t->tc->checkpoint, t->epoch_done, err, errlen);
 }
 
 /* Emits the "diverged" event; returns WORKER_EXIT_DIVERGED. */
