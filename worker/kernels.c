@@ -4,10 +4,10 @@
  * (BN statistics, bias gradients) are accumulated into (O) vectors the same way. */
 #include "kernels.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stddef.h>
 
+#include "blas.h"
 #include "hot.h"
 
 /* ---- linear ----------------------------------------------------------------- */
@@ -37,7 +37,7 @@ SIMD_HOT static void col_sum(float *restrict dbias, const float *restrict dout, 
 void matmul_forward(float *out, const float *inp, const float *w, const float *bias, int B,
 		    int NI, int O)
 {
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, O, NI, 1.0f, inp, NI, w, NI, 0.0f,
+	blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, O, NI, 1.0f, inp, NI, w, NI, 0.0f,
 		    out, O);
 	if (bias)
 		add_bias(out, bias, B, O);
@@ -59,9 +59,9 @@ void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, co
 		     const float *w, int B, int NI, int O)
 {
 	if (dinp)
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, NI, O, 1.0f, dout, O, w,
+		blas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, NI, O, 1.0f, dout, O, w,
 			    NI, 0.0f, dinp, NI);
-	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, NI, B, 1.0f, dout, O, inp, NI,
+	blas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, NI, B, 1.0f, dout, O, inp, NI,
 		    0.0f, dw, NI);
 	if (dbias)
 		col_sum(dbias, dout, B, O);

@@ -3,7 +3,6 @@
  * stdin (--config -); errors go to stderr and the exit code says what happened
  * (exitcodes.h). Task "mlp" trains the network on the data set (train.h); the
  * synthetic tasks run synth.h. */
-#include <cblas.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "blas.h"
 #include "data.h"
 #include "errbuf.h"
 #include "exitcodes.h"
@@ -111,7 +111,9 @@ static int run_mlp(const cJSON *cfg, char *err, size_t errlen)
 
 	memset(&d, 0, sizeof d);
 	train_config_init(&tc, cfg);
-	openblas_set_num_threads(tc.threads);
+	if (blas_open(err, errlen) < 0)
+		return WORKER_EXIT_INTERNAL;
+	blas_set_threads(tc.threads);
 	rc = data_load(&d, cJSON_GetObjectItemCaseSensitive(cfg, "data"), err, errlen);
 	if (rc == 0)
 		rc = train_run(&tc, &d, err, errlen);

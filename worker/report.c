@@ -73,11 +73,11 @@ void report_log_finish(struct report_log *log)
 	log->f = NULL;
 }
 
-int report_log_save(struct report_log *log, char *err, size_t errlen)
+int report_log_save(struct report_log *log, int durable, char *err, size_t errlen)
 {
 	if (!log->f)
 		return 0;
-	if (fflush(log->f) != 0 || fdatasync(fileno(log->f)) != 0) {
+	if (fflush(log->f) != 0 || (durable && fdatasync(fileno(log->f)) != 0)) {
 		err_set(err, errlen, "curve log: %s", strerror(errno));
 		return WORKER_EXIT_IO;
 	}

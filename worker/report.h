@@ -42,7 +42,9 @@ int report_log_open(struct report_log *log, const char *checkpoint, int upto, ch
 void report_log_finish(struct report_log *log); /* accepts a zeroed struct */
 /* report_emit that also appends the line to log (when it is open). */
 void report_emit_logged(struct report_log *log, cJSON *rec);
-/* Makes the lines appended so far durable. Returns 0 or WORKER_EXIT_IO. */
-int report_log_save(struct report_log *log, char *err, size_t errlen);
+/* Writes out the lines appended so far, and with `durable` syncs them to disk
+ * (the trainer's checkpoints are; a synthetic run is cheap to redo). Returns 0
+ * or WORKER_EXIT_IO. */
+int report_log_save(struct report_log *log, int durable, char *err, size_t errlen);
 
 #endif

@@ -293,7 +293,7 @@ static int trainer_save(struct trainer *t, char *err, size_t errlen)
 	struct ckpt_array arr[3];
 	struct ckpt_state s = {t->tc->hash, t->epoch_done, t->step, t->o.t, t->lr, t->rng};
 	int n = ckpt_arrays(t, arr);
-	int rc = report_log_save(&t->log, err, errlen);
+	int rc = report_log_save(&t->log, 1, err, errlen);
 
 	return rc ? rc : checkpoint_save(t->tc->checkpoint, &s, arr, n, err, errlen);
 }

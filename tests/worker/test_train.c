@@ -3,7 +3,7 @@
  * format, determinism, exact resume from a checkpoint, divergence, report_every,
  * missing splits, stop requests, and refusing foreign or corrupt checkpoints.
  * Each run happens in a forked child with stdout captured. */
-#include <cblas.h>
+#include "blas.h"
 #include <limits.h>
 #include <signal.h>
 
@@ -400,7 +400,7 @@ int main(int argc, char **argv)
 	};
 	int rc;
 
-	openblas_set_num_threads(1);
+	blas_set_threads(1);
 	wt_data(&D, 300, 60, 60, 8, 3);
 	tmp_make(dir, sizeof dir, "caviar-train");
 	rc = test_main(argc, argv, cases);
