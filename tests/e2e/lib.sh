@@ -11,8 +11,11 @@ export CAVIAR_SOCKET=$SOCK CAVIAR_CACHE_DIR=$TMP/cache
 DAEMON_PID=
 FAILS=0
 
+# is_daemon PID: PID is still our caviard (PIDs are reused fast on a busy machine).
+is_daemon() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = caviard ]; }
+
 cleanup() {
-	if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+	if [ -n "$DAEMON_PID" ] && is_daemon "$DAEMON_PID"; then
 		kill -9 "$DAEMON_PID" 2>/dev/null
 	fi
 	if declare -F cleanup_extra >/dev/null; then
@@ -41,7 +44,7 @@ start_daemon() {
 stop_daemon() {
 	if ! "$CAVIAR" shutdown >/dev/null; then
 		fail "caviar shutdown failed"
-		kill -9 "$DAEMON_PID"
+		is_daemon "$DAEMON_PID" && kill -9 "$DAEMON_PID"
 	fi
 	wait "$DAEMON_PID"; local rc=$?
 	DAEMON_PID=

@@ -88,6 +88,33 @@ spec cond '["python3", "train.py", "--lr", "{beta}"]' '"trials": 1, "train": {"o
 	'{"beta": {"uniform": [0.1, 0.9], "when": {"optimizer": "momentum"}}}'
 expect_submit cond 'never holds'
 
+# 5b. Limits and retries work for commands as for the built-in worker.
+cat >"$TMP/stall.sh" <<'SH'
+#!/bin/sh
+echo '{"epoch": 1, "val_acc": 0.5}'
+exec sleep 30
+SH
+cat >"$TMP/slow.sh" <<'SH'
+#!/bin/sh
+for e in 1 2 3 4 5 6 7 8 9; do echo "{\"epoch\": $e, \"val_acc\": 0.5}"; sleep 0.3; done
+SH
+cat >"$TMP/flaky.sh" <<SH
+#!/bin/sh
+if [ -e "$TMP/flaky-\$CAVIAR_TRIAL_ID" ]; then echo '{"epoch": 1, "val_acc": 0.9}'; exit 0; fi
+touch "$TMP/flaky-\$CAVIAR_TRIAL_ID"
+kill -SEGV \$\$
+SH
+chmod +x "$TMP/stall.sh" "$TMP/slow.sh" "$TMP/flaky.sh"
+spec stall "[\"$TMP/stall.sh\"]" '"trials": 1, "stall_timeout": 1,' '{}'
+spec slowcmd "[\"$TMP/slow.sh\"]" '"trials": 1, "timeout": 1,' '{}'
+spec flaky "[\"$TMP/flaky.sh\"]" '"trials": 1, "retries": 1,' '{}'
+for n in stall slowcmd flaky; do eval "$n=\$(submit $n)"; done
+for s in $stall $slowcmd $flaky; do "$CAVIAR" wait "$s" >/dev/null; done
+reason() { sql "SELECT status || ' ' || attempts || ': ' || reason FROM trials WHERE sweep_id = $1"; }
+check "a command that stalls" "$(reason "$stall")" "failed 1: stalled: no output for 1 s"
+check "a command over its timeout" "$(reason "$slowcmd")" "failed 1: timed out after 1 s"
+check "a command that crashes once is retried" "$(reason "$flaky")" "done 2: finished"
+
 # 6. Cancel reaches the program's handler; a daemon restart resumes from its checkpoint.
 spec slow '["python3", "train.py", "--lr", "{lr}", "--epochs", "{epochs}"]' \
 	'"trials": 2, "train": {"epochs": 6, "examples": 60, "epoch_seconds": 0.25},' '{"lr": {"log": [0.01, 1]}}'
