@@ -123,6 +123,22 @@ long long cli_parse_id(const char *s)
 	return (errno || end == s || *end || id < 1) ? -1 : id;
 }
 
+void cli_csv_field(const char *s, int last)
+{
+	if (strpbrk(s, ",\"\n")) {
+		putchar('"');
+		for (; *s; s++) {
+			if (*s == '"')
+				putchar('"');
+			putchar(*s);
+		}
+		putchar('"');
+	} else {
+		fputs(s, stdout);
+	}
+	putchar(last ? '\n' : ',');
+}
+
 void cli_print_json(cJSON *obj)
 {
 	char *text = cJSON_Print(obj);

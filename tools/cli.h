@@ -51,6 +51,10 @@ cJSON *cli_read_spec(const struct cli *cli, const char *path, struct spec *spec)
 /* Parses a positive integer id argument ("12"); -1 when it is not one. */
 long long cli_parse_id(const char *s);
 
+/* Prints s as one CSV field (quoted when it holds a comma, quote or newline),
+ * then ',' or, for the last field of a row, '\n'. */
+void cli_csv_field(const char *s, int last);
+
 /* Prints obj as indented JSON on stdout and deletes it. */
 void cli_print_json(cJSON *obj);
 

@@ -265,22 +265,6 @@ const struct command cmd_show = {
 	run_show,
 };
 
-/* A CSV field: quoted when it holds a comma, quote or newline. */
-static void csv_field(const char *s, int last)
-{
-	if (strpbrk(s, ",\"\n")) {
-		putchar('"');
-		for (; *s; s++) {
-			if (*s == '"')
-				putchar('"');
-			putchar(*s);
-		}
-		putchar('"');
-	} else {
-		fputs(s, stdout);
-	}
-	putchar(last ? '\n' : ',');
-}
 
 /* A JSON value as a CSV field: numbers exact, strings bare, null empty. */
 static void csv_value(const cJSON *v, int last)
@@ -290,14 +274,14 @@ static void csv_value(const cJSON *v, int last)
 
 	if (cJSON_IsNumber(v)) {
 		num_text(buf, sizeof buf, v->valuedouble);
-		csv_field(buf, last);
+		cli_csv_field(buf, last);
 	} else if (cJSON_IsString(v)) {
-		csv_field(v->valuestring, last);
+		cli_csv_field(v->valuestring, last);
 	} else if (!v || cJSON_IsNull(v)) {
-		csv_field("", last);
+		cli_csv_field("", last);
 	} else {
 		text = cJSON_PrintUnformatted(v);
-		csv_field(text, last);
+		cli_csv_field(text, last);
 		free(text);
 	}
 }
@@ -308,7 +292,7 @@ static void print_csv(const cJSON *rows, const cJSON *names)
 	const cJSON *row, *n;
 
 	cJSON_ArrayForEach(n, names)
-		csv_field(n->valuestring, !n->next);
+		cli_csv_field(n->valuestring, !n->next);
 	cJSON_ArrayForEach(row, rows)
 		cJSON_ArrayForEach(n, names)
 			csv_value(cli_get(row, n->valuestring), !n->next);

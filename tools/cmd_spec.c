@@ -70,22 +70,6 @@ static int sample_opt(void *ctx, int c, const char *arg)
 	return 0;
 }
 
-/* A CSV field: quoted when it holds a comma, quote or newline. */
-static void csv_field(const char *s, int last)
-{
-	if (strpbrk(s, ",\"\n")) {
-		putchar('"');
-		for (; *s; s++) {
-			if (*s == '"')
-				putchar('"');
-			putchar(*s);
-		}
-		putchar('"');
-	} else {
-		fputs(s, stdout);
-	}
-	putchar(last ? '\n' : ',');
-}
 
 /* Prints trials (an array of params objects) with one column per parameter. */
 static void print_trials(const struct spec *spec, const cJSON *trials, int csv)
@@ -112,7 +96,7 @@ static void print_trials(const struct spec *spec, const cJSON *trials, int csv)
 		return;
 	}
 	for (int i = 0; i < t.n; i++) {
-		csv_field(strcmp(t.cells[i], "-") == 0 ? "" : t.cells[i], i % cols == cols - 1);
+		cli_csv_field(strcmp(t.cells[i], "-") == 0 ? "" : t.cells[i], i % cols == cols - 1);
 		free(t.cells[i]);
 	}
 	free(t.cells);

@@ -66,6 +66,17 @@ check_true() {
 	if "$@"; then echo "ok   $what"; else fail "$what"; fi
 }
 
+# expect CODE PATTERN COMMAND...: the command exits with CODE and says
+# something matching PATTERN (an extended regex) on stderr.
+expect() {
+	local code=$1 pattern=$2; shift 2
+	local err rc
+	err=$("$@" 2>&1 >/dev/null); rc=$?
+	check "$* -> exit $code" "$rc" "$code"
+	if grep -qE -- "$pattern" <<<"$err"; then echo "ok   message: $pattern"
+	else fail "message '$err' does not match '$pattern'"; fi
+}
+
 finish() {
 	[ "$FAILS" -eq 0 ] || { echo "$FAILS check(s) failed"; exit 1; }
 	exit 0

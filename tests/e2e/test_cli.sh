@@ -3,15 +3,6 @@
 # documented code.
 . "$(dirname "$0")/lib.sh"
 
-# expect CODE PATTERN COMMAND...: exit code and a stderr line matching PATTERN.
-expect() {
-	local code=$1 pattern=$2; shift 2
-	local out rc
-	out=$("$@" 2>&1 >/dev/null); rc=$?
-	check "$* -> exit $code" "$rc" "$code"
-	if printf '%s\n' "$out" | grep -qE -- "$pattern"; then echo "ok   message: $pattern"
-	else fail "message '$out' does not match '$pattern'"; fi
-}
 
 printf '{"params": {"lr": {"log": [0.1]}}}' >"$TMP/bad.json"
 printf '{"trials": 3,\n "params": {"lr": {"log": [1e-3, 1e-1]},}}' >"$TMP/syntax.json"

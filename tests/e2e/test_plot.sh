@@ -4,14 +4,6 @@
 # its own scale; --json reports what was drawn; the error paths.
 . "$(dirname "$0")/lib.sh"
 
-expect() {
-	local code=$1 pattern=$2; shift 2
-	local err rc
-	err=$("$@" 2>&1 >/dev/null); rc=$?
-	check "$* -> exit $code" "$rc" "$code"
-	if grep -qE -- "$pattern" <<<"$err"; then echo "ok   message: $pattern"
-	else fail "message '$err' does not match '$pattern'"; fi
-}
 
 cat >"$TMP/bowl.json" <<'JSON'
 { "name": "bowl", "trials": 7, "seed": 9, "task": "bowl",

@@ -120,14 +120,6 @@ check_true "submit --watch says it submitted" grep -q "caviar: sweep [0-9]* subm
 check_true "submit --watch ends with the summary" grep -qE '^sweep [0-9]+ "bowl" done: done 2 ' <<<"$(tail -1 <<<"$out")"
 
 # Errors.
-expect() {
-	local code=$1 pattern=$2; shift 2
-	local err rc
-	err=$("$@" 2>&1 >/dev/null); rc=$?
-	check "$* -> exit $code" "$rc" "$code"
-	if grep -qE -- "$pattern" <<<"$err"; then echo "ok   message: $pattern"
-	else fail "message '$err' does not match '$pattern'"; fi
-}
 expect 1 "^caviar: watch: no sweep 42$" "$CAVIAR" watch 42
 expect 2 "^caviar: watch: x: expected a sweep id" "$CAVIAR" watch x
 expect 2 "^caviar: watch: too many arguments" "$CAVIAR" watch 1 2
