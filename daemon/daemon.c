@@ -144,6 +144,7 @@ static void finish_shutdown(struct daemon *d)
 	uv_close((uv_handle_t *)&d->flush_timer, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
+	uv_close((uv_handle_t *)&d->sigchld, NULL);
 }
 
 void daemon_shutdown(struct daemon *d)
@@ -167,6 +168,12 @@ static void on_signal(uv_signal_t *s, int signum)
 	daemon_shutdown(d);
 }
 
+static void on_sigchld(uv_signal_t *s, int signum)
+{
+	(void)signum;
+	trials_reap(s->data);
+}
+
 static int start(struct daemon *d, char *err, size_t errlen)
 {
 	int requeued;
@@ -187,9 +194,11 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	d->flush_timer.data = d;
 	uv_signal_init(&d->loop, &d->sigint);
 	uv_signal_init(&d->loop, &d->sigterm);
-	d->sigint.data = d->sigterm.data = d;
+	uv_signal_init(&d->loop, &d->sigchld);
+	d->sigint.data = d->sigterm.data = d->sigchld.data = d;
 	uv_signal_start(&d->sigint, on_signal, SIGINT);
 	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&d->sigchld, on_sigchld, SIGCHLD);
 	daemon_log("listening on %s, database %s, %d slot%s, worker %s", d->opt.socket_path,
 		   d->opt.db_path, d->opt.slots, d->opt.slots == 1 ? "" : "s", d->opt.worker_path);
 	return 0;

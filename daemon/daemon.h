@@ -34,6 +34,7 @@ struct daemon {
 	uv_pipe_t server;        /* listening socket */
 	uv_timer_t flush_timer;  /* armed while writes are queued */
 	uv_signal_t sigint, sigterm;
+	uv_signal_t sigchld;     /* a trial's program exited: trials_reap */
 	struct sweep *sweeps;    /* active (running or paused) sweeps, submission order */
 	struct trial *running;   /* running trials (a list through trial->next) */
 	int n_running;

@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "daemon.h"
 #include "errbuf.h"
 #include "events.h"
@@ -25,7 +27,7 @@ extern char **environ;
 
 #define MAX_LOGGED_REJECTS 5
 #define MAX_LOG_LINES 10000 /* output lines of a command trial kept per attempt */
-#define N_HANDLES 7 /* proc, in, out, err, kill_timer, stall_timer, deadline */
+#define N_HANDLES 6 /* in, out, err, kill_timer, stall_timer, deadline */
 
 static void on_close(uv_handle_t *h)
 {
@@ -58,7 +60,6 @@ static void close_handle(uv_handle_t *h)
 /* Closes every handle of the trial; the last close callback frees it. */
 static void close_all(struct trial *t)
 {
-	close_handle((uv_handle_t *)&t->proc);
 	close_handle((uv_handle_t *)&t->in);
 	close_handle((uv_handle_t *)&t->out);
 	close_handle((uv_handle_t *)&t->err);
@@ -188,14 +189,28 @@ static void maybe_finish(struct trial *t)
 	daemon_schedule(d);
 }
 
-static void on_exit_cb(uv_process_t *p, int64_t status, int sig)
+static void program_exited(struct trial *t, int64_t status, int sig)
 {
-	struct trial *t = p->data;
-
 	t->exited = 1;
 	t->exit_status = status;
 	t->term_signal = sig ? sig : launcher_exit_signal(t->d->opt.launcher, status);
 	maybe_finish(t);
+}
+
+void trials_reap(struct daemon *d)
+{
+	struct trial *next;
+	int status;
+
+	for (struct trial *t = d->running; t; t = next) {
+		next = t->next; /* program_exited may take t off the list (and start others) */
+		if (t->exited || t->pid <= 0 || waitpid(t->pid, &status, WNOHANG) != t->pid)
+			continue;
+		if (WIFEXITED(status))
+			program_exited(t, WEXITSTATUS(status), 0);
+		else if (WIFSIGNALED(status))
+			program_exited(t, 0, WTERMSIG(status));
+	}
 }
 
 static void record_metrics(struct trial *t, const struct worker_line *l)
@@ -432,7 +447,7 @@ static void on_kill_timer(uv_timer_t *timer)
 	struct trial *t = timer->data;
 
 	daemon_log("trial %lld: no exit after SIGTERM, sending SIGKILL", (long long)t->row.id);
-	uv_process_kill(&t->proc, SIGKILL);
+	kill(t->pid, SIGKILL);
 }
 
 static void on_stall(uv_timer_t *timer)
@@ -492,7 +507,7 @@ static void init_handles(struct trial *t)
 	uv_timer_init(loop, &t->kill_timer);
 	uv_timer_init(loop, &t->stall_timer);
 	uv_timer_init(loop, &t->deadline);
-	t->proc.data = t->in.data = t->out.data = t->err.data = t;
+	t->in.data = t->out.data = t->err.data = t;
 	t->kill_timer.data = t->stall_timer.data = t->deadline.data = t;
 	t->write_req.data = t;
 	t->open_handles = N_HANDLES;
@@ -550,6 +565,31 @@ static char *config_file(struct trial *t, const char *config, char *err, size_t 
  * in its own directory with its values in its environment. The --exec-limits
  * wrapper (caviard itself) sets a memory limit and makes the program die with
  * the daemon; every command trial and every Slurm step goes through it. */
+/* Its pipes: for each of stdin, stdout, stderr the child's end in child[i]
+ * (-1: /dev/null) and ours opened in the libuv handle. Returns 0 or a
+ * negative libuv error (every descriptor made is closed). */
+static int make_pipes(struct trial *t, int want_stdin, int child[3])
+{
+	uv_pipe_t *ours[3] = {&t->in, &t->out, &t->err};
+	int fds[2], rc = 0;
+
+	child[0] = child[1] = child[2] = -1;
+	for (int i = want_stdin ? 0 : 1; i < 3 && rc == 0; i++) {
+		rc = uv_pipe(fds, i ? UV_NONBLOCK_PIPE : 0, i ? 0 : UV_NONBLOCK_PIPE);
+		if (rc < 0)
+			break;
+		child[i] = fds[i ? 1 : 0];
+		rc = uv_pipe_open(ours[i], fds[i ? 0 : 1]);
+		if (rc < 0)
+			close(fds[i ? 0 : 1]);
+	}
+	if (rc < 0)
+		for (int i = 0; i < 3; i++)
+			if (child[i] >= 0)
+				close(child[i]);
+	return rc;
+}
+
 static int spawn(struct trial *t, const char *config_path)
 {
 	struct daemon *d = t->d;
@@ -557,11 +597,9 @@ static int spawn(struct trial *t, const char *config_path)
 	char *extra[64] = {threads, omp, trial_id, parent};
 	/* Under Slurm the task's parent is slurmstepd, not us: srun itself dies
 	 * with the daemon (--exec-limits), so the task must not follow a parent. */
-	int n_extra = d->opt.launcher == LAUNCHER_SLURM ? 3 : 4, rc;
+	int n_extra = d->opt.launcher == LAUNCHER_SLURM ? 3 : 4, rc, child[3];
 	char *worker[] = {(char *)d->opt.worker_path, "--config", (char *)config_path, NULL};
-	char **owned, **argv;
-	uv_stdio_container_t stdio[3];
-	uv_process_options_t o;
+	char **owned, **argv, **env;
 
 	snprintf(threads, sizeof threads, "OPENBLAS_NUM_THREADS=%d", t->threads);
 	snprintf(omp, sizeof omp, "OMP_NUM_THREADS=%d", t->threads);
@@ -569,25 +607,18 @@ static int spawn(struct trial *t, const char *config_path)
 	snprintf(parent, sizeof parent, "CAVIAR_PARENT_PID=%ld", (long)getpid());
 	for (int i = 0; t->cmd && i < t->cmd->n_env && n_extra < 63; i++)
 		extra[n_extra++] = t->cmd->env[i];
+	rc = make_pipes(t, strcmp(config_path, "-") == 0, child);
+	if (rc < 0)
+		return rc;
 	argv = launcher_argv(d->opt.launcher, d->self_path, t->cmd ? t->cmd->argv : worker,
 			     t->cmd || t->memory_mb > 0, t->memory_mb, t->sweep->spec.slurm,
 			     t->row.id, &owned);
-	memset(&o, 0, sizeof o);
-	o.file = argv[0];
-	o.args = argv;
-	o.cwd = t->cmd ? t->cmd->trial_dir : NULL;
-	o.env = trial_env(extra, n_extra);
-	o.exit_cb = on_exit_cb;
-	o.stdio = stdio;
-	o.stdio_count = 3;
-	stdio[0].flags = strcmp(config_path, "-") ? UV_IGNORE : UV_CREATE_PIPE | UV_READABLE_PIPE;
-	stdio[0].data.stream = (uv_stream_t *)&t->in;
-	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[1].data.stream = (uv_stream_t *)&t->out;
-	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-	stdio[2].data.stream = (uv_stream_t *)&t->err;
-	rc = uv_spawn(&d->loop, &t->proc, &o);
-	free(o.env);
+	env = trial_env(extra, n_extra);
+	rc = child_spawn(argv[0], argv, env, t->cmd ? t->cmd->trial_dir : NULL, child, &t->pid);
+	for (int i = 0; i < 3; i++)
+		if (child[i] >= 0)
+			close(child[i]);
+	free(env);
 	free(argv);
 	for (int i = 0; owned[i]; i++)
 		free(owned[i]);
@@ -644,7 +675,7 @@ int trial_start(struct trial *t, const char *config, char *err, size_t errlen)
 		uv_read_start((uv_stream_t *)&t->out, on_alloc, on_out);
 	uv_read_start((uv_stream_t *)&t->err, on_alloc, on_err);
 	start_timers(t);
-	t->row.pid = t->proc.pid;
+	t->row.pid = (int)t->pid;
 	t->next = d->running;
 	d->running = t;
 	d->n_running++;
@@ -669,6 +700,6 @@ void trial_stop(struct trial *t, const char *status, const char *reason)
 		return;
 	t->stop_status = status;
 	t->stop_reason = xstrdup(reason);
-	uv_process_kill(&t->proc, launcher_stop_signal(t->d->opt.launcher));
+	kill(t->pid, launcher_stop_signal(t->d->opt.launcher));
 	uv_timer_start(&t->kill_timer, on_kill_timer, (uint64_t)(t->d->opt.grace * 1000), 0);
 }

@@ -7,6 +7,7 @@
 #define CAVIAR_TRIAL_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <uv.h>
 
@@ -34,7 +35,7 @@ struct trial {
 	int log_lines;            /* output lines of a command trial kept as its log */
 	int slurm_queued;         /* srun said the step waits in Slurm's queue */
 	struct linebuf err_lb;    /* stderr lines, for what srun says */
-	uv_process_t proc;
+	pid_t pid;                /* the program, started by child.c; 0 before */
 	uv_pipe_t in, out, err;
 	uv_timer_t kill_timer;    /* SIGKILL after the grace period */
 	uv_timer_t stall_timer;   /* restarted by every line: fires after stall_timeout */
@@ -72,6 +73,10 @@ int trial_start(struct trial *t, const char *config, char *err, size_t errlen);
  * `status` ("cancelled", "pruned", "failed", or "queued" to run again) and the
  * reason given. A second request for the same trial is ignored. */
 void trial_stop(struct trial *t, const char *status, const char *reason);
+
+/* Reaps the running trials' programs that have exited (on SIGCHLD): each
+ * one's exit is handled as it is found. */
+void trials_reap(struct daemon *d);
 
 /* Stops (hold) or resumes reading the worker's stdout: a held worker blocks
  * on its next line, so its output waits in the pipe instead of our memory. */

@@ -1,0 +1,35 @@
+/* child: posix_spawn of a trial's program (see child.h). */
+#include "child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+
+int child_spawn(const char *file, char *const argv[], char *const envp[], const char *cwd,
+		const int fds[3], pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t all, none;
+	int rc = 0;
+
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setsigmask(&attr, &none);
+	for (int i = 0; i < 3 && rc == 0; i++)
+		rc = fds[i] >= 0 ? posix_spawn_file_actions_adddup2(&fa, fds[i], i)
+				 : posix_spawn_file_actions_addopen(&fa, i, "/dev/null",
+								    i ? O_WRONLY : O_RDONLY, 0);
+	if (rc == 0 && cwd)
+		rc = posix_spawn_file_actions_addchdir_np(&fa, cwd);
+	if (rc == 0)
+		rc = posix_spawnp(pid, file, &fa, &attr, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	return -rc;
+}

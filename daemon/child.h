@@ -1,0 +1,18 @@
+/* child: starts a trial's program with posix_spawn, whose vfork semantics do
+ * not copy the daemon's page tables (with fork, that copy and the
+ * copy-on-write faults after it were the daemon's largest cost per trial).
+ * The caller owns the pipes and reaps the child (trial.c, on SIGCHLD). */
+#ifndef CAVIAR_CHILD_H
+#define CAVIAR_CHILD_H
+
+#include <sys/types.h>
+
+/* Runs file (searched in PATH when it has no '/') with argv and envp in cwd
+ * (NULL: ours). fds[i] becomes the child's descriptor i; -1 gives it
+ * /dev/null. Signals the daemon ignores or handles are reset to their
+ * defaults and none is blocked. Returns 0 with *pid set, or a negative errno
+ * (the program could not be started). */
+int child_spawn(const char *file, char *const argv[], char *const envp[], const char *cwd,
+		const int fds[3], pid_t *pid);
+
+#endif
