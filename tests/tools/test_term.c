@@ -1,0 +1,103 @@
+/* test_term: terminal lines cut at the screen's width in characters (not
+ * bytes, not escape sequences), bars and sparklines. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "term.h"
+#include "test.h"
+
+static void test_width_counts_characters(void)
+{
+	struct term_line l;
+
+	term_line_init(&l, 5, 1);
+	term_line_esc(&l, TERM_BOLD); /* takes no column */
+	term_line_add(&l, "héllo, world");
+	CHECK(l.cols == 5);
+	CHECK_STR(l.s, TERM_BOLD "héllo");
+	term_line_add(&l, "more");
+	CHECK(l.cols == 5); /* already at the limit */
+	term_line_finish(&l);
+}
+
+static void test_no_colour(void)
+{
+	struct term_line l;
+
+	term_line_init(&l, 0, 0);
+	term_line_esc(&l, TERM_RED);
+	term_line_add(&l, "plain");
+	term_line_esc(&l, TERM_RESET);
+	CHECK_STR(l.s, "plain");
+	term_line_finish(&l);
+}
+
+static void test_pad_and_grow(void)
+{
+	struct term_line l;
+
+	term_line_init(&l, 0, 0);
+	term_line_add(&l, "ab");
+	term_line_pad(&l, 6);
+	CHECK_STR(l.s, "ab    ");
+	for (int i = 0; i < 200; i++) /* past the initial buffer */
+		term_line_add(&l, "0123456789");
+	CHECK(l.cols == 6 + 2000);
+	CHECK(strlen(l.s) == 2006);
+	term_line_clear(&l);
+	CHECK(l.cols == 0 && l.s[0] == '\0');
+	term_line_finish(&l);
+}
+
+static void test_bar(void)
+{
+	struct term_line l;
+
+	term_line_init(&l, 0, 0);
+	term_line_bar(&l, 0.5, 4);
+	CHECK(l.cols == 4);
+	CHECK_STR(l.s, "██··"); /* empty cells are dots */
+	term_line_clear(&l);
+	term_line_bar(&l, 2.0, 3); /* clamped */
+	CHECK_STR(l.s, "███");
+	term_line_clear(&l);
+	term_line_bar(&l, NAN, 2);
+	CHECK(l.cols == 2);
+	term_line_finish(&l);
+}
+
+static void test_spark(void)
+{
+	const double v[] = {0, 1, 2, 3, 4, 5, 6, 7};
+	const double flat[] = {3, 3, 3};
+	const double gap[] = {0, NAN, 1};
+	struct term_line l;
+
+	term_line_init(&l, 0, 0);
+	term_line_spark(&l, v, 8, 8);
+	CHECK_STR(l.s, "▁▂▃▄▅▆▇█");
+	term_line_clear(&l);
+	term_line_spark(&l, v, 8, 3); /* the last 3 values */
+	CHECK(l.cols == 3);
+	term_line_clear(&l);
+	term_line_spark(&l, flat, 3, 3); /* no range: still 3 cells */
+	CHECK(l.cols == 3);
+	term_line_clear(&l);
+	term_line_spark(&l, gap, 3, 3);
+	CHECK(l.cols == 3);
+	CHECK_CONTAINS(l.s, " ");
+	term_line_finish(&l);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case cases[] = {
+		{"width_counts_characters", test_width_counts_characters},
+		{"no_colour", test_no_colour},
+		{"pad_and_grow", test_pad_and_grow},
+		{"bar", test_bar},
+		{"spark", test_spark},
+		{NULL, NULL},
+	};
+	return test_main(argc, argv, cases);
+}
