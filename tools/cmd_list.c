@@ -12,18 +12,6 @@
 #include "cli.h"
 #include "xalloc.h"
 
-static const cJSON *get(const cJSON *o, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(o, key);
-}
-
-static double num(const cJSON *o, const char *key)
-{
-	const cJSON *v = get(o, key);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 static char *fmt(const char *f, ...)
 {
@@ -71,18 +59,18 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 	}
 	table_init(&t, 9);
 	table_header(&t, "ID|NAME|STATUS|DONE|RUNNING|QUEUED|FAILED|PRUNED|BEST");
-	cJSON_ArrayForEach(row, get(reply, "sweeps")) {
-		table_add_owned(&t, cli_cell(get(row, "sweep_id")));
-		table_add_owned(&t, cli_cell(get(row, "name")));
-		table_add_owned(&t, cli_cell(get(row, "status")));
-		table_add_owned(&t, fmt("%.0f/%.0f", num(row, "done"), num(row, "budget")));
-		table_add_owned(&t, cli_cell(get(row, "running")));
-		table_add_owned(&t, cli_cell(get(row, "queued")));
-		table_add_owned(&t, cli_cell(get(row, "failed")));
-		table_add_owned(&t, cli_cell(get(row, "pruned")));
-		if (cJSON_IsNumber(get(row, "best")))
-			table_add_owned(&t, fmt("%s %.4f", cJSON_GetStringValue(get(row, "metric")),
-						num(row, "best")));
+	cJSON_ArrayForEach(row, cli_get(reply, "sweeps")) {
+		table_add_owned(&t, cli_cell(cli_get(row, "sweep_id")));
+		table_add_owned(&t, cli_cell(cli_get(row, "name")));
+		table_add_owned(&t, cli_cell(cli_get(row, "status")));
+		table_add_owned(&t, fmt("%.0f/%.0f", cli_num(row, "done", 0), cli_num(row, "budget", 0)));
+		table_add_owned(&t, cli_cell(cli_get(row, "running")));
+		table_add_owned(&t, cli_cell(cli_get(row, "queued")));
+		table_add_owned(&t, cli_cell(cli_get(row, "failed")));
+		table_add_owned(&t, cli_cell(cli_get(row, "pruned")));
+		if (cJSON_IsNumber(cli_get(row, "best")))
+			table_add_owned(&t, fmt("%s %.4f", cJSON_GetStringValue(cli_get(row, "metric")),
+						cli_num(row, "best", 0)));
 		else
 			table_add(&t, "-");
 	}
@@ -125,24 +113,24 @@ static int top_opt(void *ctx, int c, const char *arg)
 
 static void print_top(const cJSON *reply)
 {
-	const cJSON *sweep = get(reply, "sweep"), *row;
+	const cJSON *sweep = cli_get(reply, "sweep"), *row;
 	struct table t;
 
-	printf("sweep %.0f \"%s\" (%s): best %s first (%s)\n", num(sweep, "id"),
-	       cJSON_GetStringValue(get(sweep, "name")), cJSON_GetStringValue(get(sweep, "status")),
-	       cJSON_GetStringValue(get(sweep, "metric")),
-	       strcmp(cJSON_GetStringValue(get(sweep, "mode")), "max") == 0 ? "highest"
+	printf("sweep %.0f \"%s\" (%s): best %s first (%s)\n", cli_num(sweep, "id", 0),
+	       cJSON_GetStringValue(cli_get(sweep, "name")), cJSON_GetStringValue(cli_get(sweep, "status")),
+	       cJSON_GetStringValue(cli_get(sweep, "metric")),
+	       strcmp(cJSON_GetStringValue(cli_get(sweep, "mode")), "max") == 0 ? "highest"
 									  : "lowest");
 	table_init(&t, 7);
 	table_header(&t, "RANK|TRIAL|#|STATUS|OBJECTIVE|EPOCH|PARAMS");
-	cJSON_ArrayForEach(row, get(reply, "trials")) {
-		table_add_owned(&t, cli_cell(get(row, "rank")));
-		table_add_owned(&t, cli_cell(get(row, "trial_id")));
-		table_add_owned(&t, cli_cell(get(row, "number")));
-		table_add_owned(&t, cli_cell(get(row, "status")));
-		table_add_owned(&t, fmt("%.4f", num(row, "objective")));
-		table_add_owned(&t, fmt("%.0f/%.0f", num(row, "best_epoch"), num(row, "epochs")));
-		table_add_owned(&t, params_cell(get(row, "params")));
+	cJSON_ArrayForEach(row, cli_get(reply, "trials")) {
+		table_add_owned(&t, cli_cell(cli_get(row, "rank")));
+		table_add_owned(&t, cli_cell(cli_get(row, "trial_id")));
+		table_add_owned(&t, cli_cell(cli_get(row, "number")));
+		table_add_owned(&t, cli_cell(cli_get(row, "status")));
+		table_add_owned(&t, fmt("%.4f", cli_num(row, "objective", 0)));
+		table_add_owned(&t, fmt("%.0f/%.0f", cli_num(row, "best_epoch", 0), cli_num(row, "epochs", 0)));
+		table_add_owned(&t, params_cell(cli_get(row, "params")));
 	}
 	table_print(&t);
 }
@@ -193,21 +181,21 @@ static int run_status(struct cli *cli, int argc, char **argv)
 		return EXIT_OK;
 	}
 	printf("caviard %s (pid %.0f): %d of %.0f slots busy, %.0f trials queued in %.0f sweeps\n",
-	       cJSON_GetStringValue(get(reply, "version")), num(reply, "pid"),
-	       cJSON_GetArraySize(get(reply, "running")), num(reply, "slots"), num(reply, "queued"),
-	       num(reply, "active_sweeps"));
-	if (cJSON_IsString(get(reply, "db_error")))
-		printf("database error: %s\n", cJSON_GetStringValue(get(reply, "db_error")));
-	if (cJSON_GetArraySize(get(reply, "running"))) {
+	       cJSON_GetStringValue(cli_get(reply, "version")), cli_num(reply, "pid", 0),
+	       cJSON_GetArraySize(cli_get(reply, "running")), cli_num(reply, "slots", 0), cli_num(reply, "queued", 0),
+	       cli_num(reply, "active_sweeps", 0));
+	if (cJSON_IsString(cli_get(reply, "db_error")))
+		printf("database error: %s\n", cJSON_GetStringValue(cli_get(reply, "db_error")));
+	if (cJSON_GetArraySize(cli_get(reply, "running"))) {
 		table_init(&t, 6);
 		table_header(&t, "TRIAL|SWEEP|#|PID|EPOCH|RUNNING FOR");
-		cJSON_ArrayForEach(row, get(reply, "running")) {
-			table_add_owned(&t, cli_cell(get(row, "trial")));
-			table_add_owned(&t, cli_cell(get(row, "sweep")));
-			table_add_owned(&t, cli_cell(get(row, "number")));
-			table_add_owned(&t, cli_cell(get(row, "pid")));
-			table_add_owned(&t, fmt("%.0f/%.0f", num(row, "epoch"), num(row, "epochs")));
-			table_add_owned(&t, fmt("%.0fs", fmax(0, now - num(row, "started_at"))));
+		cJSON_ArrayForEach(row, cli_get(reply, "running")) {
+			table_add_owned(&t, cli_cell(cli_get(row, "trial")));
+			table_add_owned(&t, cli_cell(cli_get(row, "sweep")));
+			table_add_owned(&t, cli_cell(cli_get(row, "number")));
+			table_add_owned(&t, cli_cell(cli_get(row, "pid")));
+			table_add_owned(&t, fmt("%.0f/%.0f", cli_num(row, "epoch", 0), cli_num(row, "epochs", 0)));
+			table_add_owned(&t, fmt("%.0fs", fmax(0, now - cli_num(row, "started_at", 0))));
 		}
 		table_print(&t);
 	}

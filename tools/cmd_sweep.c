@@ -16,13 +16,6 @@
 
 static int top_after(struct cli *cli, long long id);
 
-static double num(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
 /* One operand that is a sweep id. */
 static int sweep_operand(struct cli *cli, const struct command *cmd, int argc, char **argv,
 			 long long *id)
@@ -56,8 +49,8 @@ static int simple_request(struct cli *cli, const char *key, long long id, const 
 	else {
 		printf(done, id);
 		if (cJSON_GetObjectItemCaseSensitive(reply, "cancelled"))
-			printf(": %.0f trial%s stopped or dequeued", num(reply, "cancelled"),
-			       num(reply, "cancelled") == 1 ? "" : "s");
+			printf(": %.0f trial%s stopped or dequeued", cli_num(reply, "cancelled", 0),
+			       cli_num(reply, "cancelled", 0) == 1 ? "" : "s");
 		putchar('\n');
 		cJSON_Delete(reply);
 	}
@@ -139,7 +132,7 @@ static int run_submit(struct cli *cli, int argc, char **argv)
 	reply = cli_call(cli, req, &code);
 	if (!reply)
 		return code;
-	id = (long long)num(reply, "sweep");
+	id = (long long)cli_num(reply, "sweep", 0);
 	if (cli->json && !wait)
 		cli_print_json(reply);
 	else {
@@ -147,7 +140,7 @@ static int run_submit(struct cli *cli, int argc, char **argv)
 			printf("%lld\n", id);
 		if (isatty(STDERR_FILENO) || wait)
 			fprintf(stderr, "caviar: sweep %lld submitted: %lld trials\n", id,
-				(long long)num(reply, "trials"));
+				(long long)cli_num(reply, "trials", 0));
 		cJSON_Delete(reply);
 	}
 	return watch ? watch_after(cli, id) : wait ? top_after(cli, id) : EXIT_OK;
@@ -176,12 +169,12 @@ static void print_progress(struct cli *cli, long long id, char *last, size_t n)
 		const cJSON *best = cJSON_GetObjectItemCaseSensitive(row, "best");
 		const cJSON *metric = cJSON_GetObjectItemCaseSensitive(row, "metric");
 
-		if ((long long)num(row, "sweep_id") != id)
+		if ((long long)cli_num(row, "sweep_id", 0) != id)
 			continue;
 		snprintf(line, sizeof line,
 			 "sweep %lld: %.0f/%.0f finished, %.0f running, %.0f failed; best %s %s",
-			 id, num(row, "done") + num(row, "failed") + num(row, "pruned") + num(row, "cancelled"),
-			 num(row, "budget"), num(row, "running"), num(row, "failed"),
+			 id, cli_num(row, "done", 0) + cli_num(row, "failed", 0) + cli_num(row, "pruned", 0) + cli_num(row, "cancelled", 0),
+			 cli_num(row, "budget", 0), cli_num(row, "running", 0), cli_num(row, "failed", 0),
 			 cJSON_IsString(metric) ? metric->valuestring : "",
 			 cJSON_IsNumber(best) ? "" : "-");
 		if (cJSON_IsNumber(best))
