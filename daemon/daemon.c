@@ -65,8 +65,7 @@ void daemon_log(const char *fmt, ...)
 static void finish_shutdown(struct daemon *d);
 static void on_flush_timer(uv_timer_t *timer);
 
-/* Writes what is queued; on failure holds it, stops new trials and retries. */
-static void flush(struct daemon *d)
+int daemon_flush(struct daemon *d)
 {
 	char err[sizeof d->db_error];
 
@@ -79,29 +78,37 @@ static void flush(struct daemon *d)
 		snprintf(d->db_error, sizeof d->db_error, "%s", err);
 		if (!d->shutting_down)
 			uv_timer_start(&d->flush_timer, on_flush_timer, RETRY_MS, 0);
-		return;
+		return -1;
 	}
 	if (d->db_failing) {
 		daemon_log("database writable again");
 		d->db_failing = 0;
 		d->db_error[0] = '\0';
-		hold_reads(d, 0);
-		sweeps_check_all(d);
-		daemon_schedule(d);
+		/* What waited on the database resumes from the timer, never inside
+		 * a caller of this function (a sweep being checked, a request). */
+		d->db_recovered = 1;
+		if (!d->shutting_down)
+			uv_timer_start(&d->flush_timer, on_flush_timer, 0, 0);
 	}
+	return 0;
 }
 
 static void on_flush_timer(uv_timer_t *timer)
 {
 	struct daemon *d = timer->data;
 
-	flush(d);
+	if (daemon_flush(d) < 0 || !d->db_recovered)
+		return;
+	d->db_recovered = 0;
+	hold_reads(d, 0);
+	sweeps_check_all(d);
+	daemon_schedule(d);
 }
 
 void daemon_dirty(struct daemon *d)
 {
 	if (db_pending(&d->db) >= FLUSH_NOW && !d->db_failing) {
-		flush(d);
+		daemon_flush(d);
 		return;
 	}
 	if (d->db_failing && db_pending(&d->db) >= HOLD_MAX)
@@ -139,7 +146,7 @@ static void finish_shutdown(struct daemon *d)
 {
 	if (uv_is_closing((uv_handle_t *)&d->flush_timer))
 		return;
-	flush(d);
+	daemon_flush(d);
 	server_drop_clients(d);
 	uv_close((uv_handle_t *)&d->flush_timer, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);

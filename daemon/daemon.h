@@ -45,6 +45,7 @@ struct daemon {
 	int shutting_down;       /* no new trials; exit when the last trial is gone */
 	int db_failing;          /* the last flush failed: no new trials until one succeeds */
 	int reads_held;          /* workers' pipes are not read (see daemon.c hold_reads) */
+	int db_recovered;        /* writes work again: resume what waited (flush timer) */
 	char db_error[512];      /* why */
 	int64_t trials_started, trials_finished, lines_rejected;
 	char self_path[4096];    /* caviard itself, to spawn workers with limits */
@@ -60,6 +61,10 @@ double daemon_now(void);
 
 /* Logs one line to stderr: "caviard: <message>", journal-friendly. */
 void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Writes the queued writes now. On failure they stay queued, no new trial
+ * starts, the error shows in status and a retry is armed; returns -1. */
+int daemon_flush(struct daemon *d);
 
 /* Queues the database's pending writes for a flush soon (arms the timer). */
 void daemon_dirty(struct daemon *d);

@@ -118,7 +118,11 @@ struct sweep *sweeps_submit(struct daemon *d, const cJSON *spec_json, char *err,
 	sample_box_init(&sw->box, &sw->spec);
 	stopper_init(&sw->stopper, &sw->spec);
 	text = cJSON_PrintUnformatted(spec_json);
-	if (db_flush(&d->db, err, errlen) < 0 || db_begin(&d->db, err, errlen) < 0)
+	if (daemon_flush(d) < 0) {
+		err_set(err, errlen, "the database cannot be written: %s", d->db_error);
+		goto error;
+	}
+	if (db_begin(&d->db, err, errlen) < 0)
 		goto error;
 	if (db_insert_sweep(&d->db, sw->spec.name, text, search_names[sw->spec.search],
 			    sw->spec.seed, sw->spec.objective_metric, sw->spec.objective_max,
@@ -391,10 +395,8 @@ static void sweep_check_done(struct daemon *d, struct sweep *sw)
 
 	if (sw->running > 0 || sw->q_head < sw->n_queue)
 		return;
-	if (db_flush(&d->db, err, sizeof err) < 0) {
-		daemon_log("sweep %lld: cannot record its results yet: %s", (long long)sw->id, err);
-		return; /* checked again once a flush succeeds (daemon.c) */
-	}
+	if (daemon_flush(d) < 0)
+		return; /* checked again once writes work (daemon.c) */
 	if (sw->round + 1 < sample_rounds(&sw->spec) && !sw->cancelled) {
 		if (next_round(d, sw, err, sizeof err) < 0)
 			daemon_log("sweep %lld: cannot open round %d: %s", (long long)sw->id,
