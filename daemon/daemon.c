@@ -1,23 +1,32 @@
-/* daemon: caviard's loop: start-up and recovery, the flush timer, the
- * scheduling of trials into free slots, and an orderly shutdown (see daemon.h). */
+/* daemon: caviard's hub (see daemon.h): start-up and recovery, the flush
+ * timer, scheduling trials into free slots, acting on what trials report and
+ * what sweeps decide, answering clients, and an orderly shutdown. */
 #include "daemon.h"
 
-#include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
+#include <unistd.h>
 
+#include "command.h"
 #include "errbuf.h"
-#include "sweeps.h"
-#include "server.h"
-#include "trial.h"
+#include "log.h"
+#include "probe.h"
 #include "xalloc.h"
 
 #define FLUSH_NOW 50000  /* queued writes that trigger a flush without waiting */
 #define HOLD_MAX 500000  /* queued writes past which workers' pipes are no longer read */
 #define RETRY_MS 1000    /* after a failed flush */
+
+#define SLURM_PROBE_SECONDS 120 /* the probe step may wait in Slurm's queue */
+#define SLURM_PROBE_VALID 600   /* seconds a passed probe vouches for later submits */
+
+static void schedule(struct daemon *d);
+static void finish_shutdown(struct daemon *d);
+static void on_flush_timer(uv_timer_t *timer);
+
+/* ---- writing the database ---- */
 
 /* While the database cannot be written and the queue is full, stop reading
  * the workers' pipes: they block on their next line instead of our memory
@@ -27,53 +36,24 @@ static void hold_reads(struct daemon *d, int hold)
 	if (d->reads_held == hold)
 		return;
 	d->reads_held = hold;
-	daemon_log(hold ? "holding %zu writes: workers' output paused until the database works"
-			: "resuming workers' output (%zu writes held)",
-		   db_pending(&d->db));
+	log_msg(hold ? "holding %zu writes: workers' output paused until the database works"
+		     : "resuming workers' output (%zu writes held)",
+		db_pending(&d->db));
 	for (struct trial *t = d->running; t; t = t->next)
 		trial_hold_reading(t, hold);
 }
 
-double daemon_now(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (double)tv.tv_sec + tv.tv_usec / 1e6;
-}
-
-void daemon_log(const char *fmt, ...)
-{
-	char stamp[32] = "";
-	va_list ap;
-
-	/* Under systemd the journal stamps lines itself. */
-	if (!getenv("JOURNAL_STREAM")) {
-		time_t now = time(NULL);
-		struct tm tm;
-
-		gmtime_r(&now, &tm);
-		strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ ", &tm);
-	}
-	fprintf(stderr, "%scaviard: ", stamp);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static void finish_shutdown(struct daemon *d);
-static void on_flush_timer(uv_timer_t *timer);
-
-int daemon_flush(struct daemon *d)
+/* Writes the queued writes now. On failure they stay queued, no new trial
+ * starts, the error shows in status and a retry is armed; returns -1. */
+static int flush(struct daemon *d)
 {
 	char err[sizeof d->db_error];
 
 	if (db_flush(&d->db, err, sizeof err) < 0) {
 		if (!d->db_failing || strcmp(err, d->db_error) != 0)
-			daemon_log("cannot write the database (%zu writes held, no new trials "
-				   "until it works): %s",
-				   db_pending(&d->db), err);
+			log_msg("cannot write the database (%zu writes held, no new trials "
+				"until it works): %s",
+				db_pending(&d->db), err);
 		d->db_failing = 1;
 		snprintf(d->db_error, sizeof d->db_error, "%s", err);
 		if (!d->shutting_down)
@@ -81,7 +61,7 @@ int daemon_flush(struct daemon *d)
 		return -1;
 	}
 	if (d->db_failing) {
-		daemon_log("database writable again");
+		log_msg("database writable again");
 		d->db_failing = 0;
 		d->db_error[0] = '\0';
 		/* What waited on the database resumes from the timer, never inside
@@ -93,22 +73,11 @@ int daemon_flush(struct daemon *d)
 	return 0;
 }
 
-static void on_flush_timer(uv_timer_t *timer)
-{
-	struct daemon *d = timer->data;
-
-	if (daemon_flush(d) < 0 || !d->db_recovered)
-		return;
-	d->db_recovered = 0;
-	hold_reads(d, 0);
-	sweeps_check_all(d);
-	daemon_schedule(d);
-}
-
-void daemon_dirty(struct daemon *d)
+/* Queues the database's pending writes for a flush soon (arms the timer). */
+static void dirty(struct daemon *d)
 {
 	if (db_pending(&d->db) >= FLUSH_NOW && !d->db_failing) {
-		daemon_flush(d);
+		flush(d);
 		return;
 	}
 	if (d->db_failing && db_pending(&d->db) >= HOLD_MAX)
@@ -119,66 +88,582 @@ void daemon_dirty(struct daemon *d)
 			       (uint64_t)(d->opt.flush_interval * 1000), 0);
 }
 
-void daemon_schedule(struct daemon *d)
+/* ---- sweeps' decisions ---- */
+
+/* Acts on what becomes of sw once nothing of it is queued or running: its
+ * next round is scheduled, or its end told to clients. Sweeps are judged on
+ * committed data: when the flush fails, this runs again once writes work. */
+static void check_sweep(struct daemon *d, struct sweep *sw)
+{
+	const char *status = NULL;
+
+	if (!sweeps_idle(sw) || flush(d) < 0)
+		return;
+	switch (sweeps_advance(&d->sweeps, sw, &status)) {
+	case SWEEP_ROUND:
+		schedule(d);
+		break;
+	case SWEEP_ENDED:
+		server_sweep_ended(&d->server, sw->id, status);
+		events_sweep(&d->events, sw->id, "sweep_ended", sw->spec.name, status);
+		sweeps_remove(&d->sweeps, sw);
+		break;
+	case SWEEP_BUSY:
+	case SWEEP_STUCK:
+		break;
+	}
+}
+
+static void check_all(struct daemon *d)
+{
+	struct sweep *next;
+
+	for (struct sweep *sw = d->sweeps.list; sw; sw = next) {
+		next = sw->next;
+		check_sweep(d, sw);
+	}
+}
+
+static void on_flush_timer(uv_timer_t *timer)
+{
+	struct daemon *d = timer->data;
+
+	if (flush(d) < 0 || !d->db_recovered)
+		return;
+	d->db_recovered = 0;
+	hold_reads(d, 0);
+	check_all(d);
+	schedule(d);
+}
+
+/* Starts as many queued trials as free slots allow. */
+static void schedule(struct daemon *d)
 {
 	char err[ERRBUF_LEN];
+	struct sweep_pick p;
 
 	if (d->shutting_down) {
 		if (d->n_running == 0)
 			finish_shutdown(d);
 		return;
 	}
-	while (!d->db_failing && d->n_running < d->opt.slots) {
-		char *config = NULL;
-		struct trial *t = sweeps_next(d, &config);
+	if (d->scheduling)
+		return; /* a trial that failed to start ends inside the loop below */
+	d->scheduling = 1;
+	while (!d->db_failing && d->n_running < d->opt.slots && sweeps_next(&d->sweeps, &p)) {
+		struct trial *t = trial_create(&d->host, &p.sweep->spec, p.sweep->id, p.id, p.number,
+					       p.attempts, p.params, p.seed);
 
-		if (!t)
-			break;
-		if (trial_start(t, config, err, sizeof err) == 0) { /* else logged and recorded */
-			db_trial_update(&d->db, &t->row);
-			daemon_dirty(d);
-		}
-		free(config);
+		t->owner = p.sweep;
+		t->next = d->running;
+		d->running = t;
+		d->n_running++;
+		if (trial_start(t, err, sizeof err) < 0)
+			continue; /* recorded as failed by trial_ended */
+		d->trials_started++;
+		db_trial_update(&d->db, &t->row);
+		dirty(d);
+		events_trial_started(&d->events, t);
 	}
+	d->scheduling = 0;
 }
+
+/* ---- what trials report (trial_host callbacks) ---- */
+
+static void trial_resumed(struct trial *t, int from)
+{
+	struct daemon *d = t->host->data;
+
+	sweeps_trial_resume(&d->sweeps, t->owner, &t->row, from);
+}
+
+static void trial_metrics(struct trial *t, const struct worker_line *l, double objective)
+{
+	struct daemon *d = t->host->data;
+	double now = log_now();
+	char reason[512];
+
+	for (int i = 0; i < l->n_metrics; i++)
+		db_point_add(&d->db, t->row.id, l->metrics[i].name, l->epoch, l->step,
+			     l->metrics[i].value, now);
+	db_trial_update(&d->db, &t->row);
+	dirty(d);
+	events_progress(&d->events, t, l);
+	if (!isnan(objective) && sweeps_should_stop(t->owner, t->number, l->epoch, t->epochs_total,
+						    objective, reason, sizeof reason))
+		trial_stop(t, "pruned", reason);
+}
+
+static void trial_log(struct trial *t, const char *text, size_t len)
+{
+	struct daemon *d = t->host->data;
+
+	db_log_add(&d->db, t->row.id, t->row.attempts, t->log_lines, text, len, log_now());
+	dirty(d);
+}
+
+/* A crash or stall within the sweep's `retries` runs again. */
+static int retry(struct daemon *d, struct trial *t)
+{
+	char *why;
+
+	if (strcmp(t->row.status, "failed") != 0 || !t->retryable || d->shutting_down ||
+	    !sweeps_may_retry(t->owner, t->row.attempts))
+		return 0;
+	why = t->row.reason;
+	t->row.reason = NULL;
+	t->row.status = "queued";
+	t->row.ended_at = 0;
+	trial_row_reason(&t->row, "attempt %d failed (%s); retrying", t->row.attempts, why);
+	free(why);
+	return 1;
+}
+
+static void unlink_running(struct daemon *d, struct trial *t)
+{
+	for (struct trial **p = &d->running; *p; p = &(*p)->next)
+		if (*p == t) {
+			*p = t->next;
+			d->n_running--;
+			return;
+		}
+}
+
+static void trial_ended(struct trial *t)
+{
+	struct daemon *d = t->host->data;
+	struct sweep *sw = t->owner;
+	struct sweep_pick again = {.sweep = sw, .id = t->row.id, .number = t->number,
+				   .attempts = t->row.attempts, .seed = t->seed,
+				   .params = t->params};
+	int queued;
+
+	retry(d, t);
+	queued = strcmp(t->row.status, "queued") == 0;
+	log_msg("trial %lld (sweep %lld #%d): %s: %s", (long long)t->row.id, (long long)sw->id,
+		t->number, t->row.status, t->row.reason);
+	db_trial_update(&d->db, &t->row);
+	dirty(d);
+	events_trial_ended(&d->events, t);
+	unlink_running(d, t);
+	d->trials_finished++;
+	d->lines_rejected += t->rejected;
+	/* Runs again now (a retry), or at the next start (a shutdown). */
+	sweeps_trial_ended(sw, queued && !d->shutting_down ? &again : NULL);
+	if (!queued) {
+		trial_discard_checkpoint(t);
+		if (!d->shutting_down)
+			check_sweep(d, sw);
+	}
+	schedule(d);
+}
+
+/* ---- answering clients (the server's handler) ---- */
+
+/* A submit held while a Slurm step checks that the compute node can reach
+ * the worker and the state directory. */
+struct pending_submit {
+	struct daemon *d;
+	int64_t client;   /* server_find: NULL once the client is gone */
+	struct spec spec; /* parsed once, at the request */
+};
+
+/* Records the sweep of spec (taken) and fills the reply. */
+static int submit_now(struct daemon *d, struct spec *spec, cJSON *reply, char *err,
+		      size_t errlen)
+{
+	struct sweep *sw;
+
+	if (flush(d) < 0)
+		return err_set(err, errlen, "the database cannot be written: %s", d->db_error);
+	sw = sweeps_submit(&d->sweeps, spec, err, errlen);
+	if (!sw)
+		return -1;
+	log_msg("sweep %lld \"%s\" submitted: %d trials, %s search", (long long)sw->id,
+		sw->spec.name, sw->spec.trials, sweeps_search_name(&sw->spec));
+	events_sweep(&d->events, sw->id, "sweep_started", sw->spec.name, "running");
+	cJSON_AddNumberToObject(reply, "sweep", (double)sw->id);
+	cJSON_AddStringToObject(reply, "name", sw->spec.name);
+	cJSON_AddNumberToObject(reply, "trials", sw->spec.trials);
+	schedule(d);
+	return 0;
+}
+
+static void on_slurm_probe(void *ctx, int ok, const char *msg)
+{
+	struct pending_submit *ps = ctx;
+	struct daemon *d = ps->d;
+	struct server_client *c = server_find(&d->server, ps->client);
+	char err[ERRBUF_LEN];
+	cJSON *reply;
+
+	if (c && !ok) {
+		snprintf(err, sizeof err,
+			 "slurm: a compute node cannot run the trials (caviar-worker or the "
+			 "command, and the state directory %s, must be on a filesystem the "
+			 "nodes share): %s",
+			 d->opt.state_dir, msg);
+		server_error(c, err);
+	} else if (c) {
+		d->slurm_checked_at = log_now();
+		reply = cJSON_CreateObject();
+		cJSON_AddTrueToObject(reply, "ok");
+		if (submit_now(d, &ps->spec, reply, err, sizeof err) < 0) {
+			cJSON_Delete(reply);
+			server_error(c, err);
+		} else {
+			server_reply(c, reply);
+		}
+	}
+	spec_finish(&ps->spec);
+	free(ps);
+}
+
+/* Starts a one-task step that checks the program and the state directory;
+ * spec is taken on success. */
+static int start_slurm_probe(struct daemon *d, struct server_client *c, struct spec *spec,
+			     char *err, size_t errlen)
+{
+	static char script[] =
+		"case $1 in */*) test -x \"$1\" ;; *) command -v \"$1\" >/dev/null ;; esac ||"
+		" { echo \"cannot run $1 on $(hostname)\" >&2; exit 1; };"
+		" test -d \"$2\" && test -w \"$2\" ||"
+		" { echo \"cannot write $2 on $(hostname)\" >&2; exit 1; }";
+	const char *prog = spec->command ? cJSON_GetArrayItem(spec->command, 0)->valuestring
+					 : d->opt.worker_path;
+	char *program[] = {"sh", "-c", script, "sh", (char *)prog, (char *)d->opt.state_dir, NULL};
+	char **owned, **argv;
+	struct pending_submit *ps = xcalloc(1, sizeof *ps);
+	int rc;
+
+	argv = launcher_argv(LAUNCHER_SLURM, d->self_path, program, 0, 0, spec->slurm, 0, &owned);
+	ps->d = d;
+	ps->client = server_client_id(c);
+	ps->spec = *spec;
+	rc = probe_start(&d->loop, argv, SLURM_PROBE_SECONDS, on_slurm_probe, ps);
+	free(argv);
+	for (int i = 0; owned[i]; i++)
+		free(owned[i]);
+	free(owned);
+	if (rc < 0) {
+		free(ps);
+		return err_set(err, errlen, "slurm: cannot run srun: %s", uv_strerror(rc));
+	}
+	memset(spec, 0, sizeof *spec);
+	return 0;
+}
+
+static int do_submit(struct daemon *d, struct server_client *c, const struct request *req,
+		     cJSON *reply, char *err, size_t errlen)
+{
+	struct spec spec;
+	int rc;
+
+	if (spec_parse(&spec, req->spec, err, errlen) < 0)
+		return -1;
+	if (d->opt.launcher != LAUNCHER_SLURM || log_now() - d->slurm_checked_at < SLURM_PROBE_VALID)
+		rc = spec.command && command_check(&spec, err, errlen) < 0
+			     ? -1
+			     : submit_now(d, &spec, reply, err, errlen);
+	else /* under Slurm: the probe first, then the reply */
+		rc = start_slurm_probe(d, c, &spec, err, errlen) < 0 ? -1 : 1;
+	spec_finish(&spec);
+	return rc;
+}
+
+/* Reads run on committed data: flush what is queued first so a reply is
+ * fresh (a failure is handled by flush; the reply then lags). */
+static void flush_for_read(struct daemon *d)
+{
+	if (db_pending(&d->db))
+		flush(d);
+}
+
+static int do_ls(struct daemon *d, const struct request *req, cJSON *reply, char *err,
+		 size_t errlen)
+{
+	cJSON *rows;
+
+	(void)req;
+	flush_for_read(d);
+	rows = db_query(&d->db, Q_PROGRESS, NULL, 0, err, errlen);
+	if (!rows)
+		return -1;
+	cJSON_AddItemToObject(reply, "sweeps", rows);
+	return 0;
+}
+
+static int do_top(struct daemon *d, const struct request *req, cJSON *reply, char *err,
+		  size_t errlen)
+{
+	int64_t args[2] = {req->sweep, req->n ? req->n : 10};
+	cJSON *sweep, *rows;
+
+	flush_for_read(d);
+	sweep = db_query(&d->db, Q_SWEEP, args, 1, err, errlen);
+	if (!sweep)
+		return -1;
+	if (!sweep->child) {
+		cJSON_Delete(sweep);
+		return err_set(err, errlen, "no sweep %lld", (long long)args[0]);
+	}
+	rows = db_query(&d->db, Q_TOP, args, 2, err, errlen);
+	if (!rows) {
+		cJSON_Delete(sweep);
+		return -1;
+	}
+	cJSON_AddItemToObject(reply, "sweep", cJSON_DetachItemViaPointer(sweep, sweep->child));
+	cJSON_AddItemToObject(reply, "trials", rows);
+	cJSON_Delete(sweep);
+	return 0;
+}
+
+static cJSON *running_json(const struct trial *t)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "trial", (double)t->row.id);
+	cJSON_AddNumberToObject(o, "sweep", (double)t->sweep_id);
+	cJSON_AddNumberToObject(o, "number", t->number);
+	cJSON_AddNumberToObject(o, "pid", t->row.pid);
+	cJSON_AddNumberToObject(o, "epoch", t->row.epochs);
+	cJSON_AddNumberToObject(o, "epochs", t->epochs_total);
+	cJSON_AddStringToObject(o, "state", t->slurm_queued ? "queued in Slurm" : "running");
+	if (!isnan(t->row.best_value))
+		cJSON_AddNumberToObject(o, "best", t->row.best_value);
+	cJSON_AddNumberToObject(o, "started_at", t->row.started_at);
+	return o;
+}
+
+static int do_status(struct daemon *d, cJSON *reply)
+{
+	cJSON *running = cJSON_CreateArray();
+	int64_t rejected = d->lines_rejected;
+	int sweeps = 0;
+
+	for (struct trial *t = d->running; t; t = t->next) {
+		cJSON_AddItemToArray(running, running_json(t));
+		rejected += t->rejected;
+	}
+	for (struct sweep *sw = d->sweeps.list; sw; sw = sw->next)
+		sweeps++;
+	cJSON_AddStringToObject(reply, "version", CAVIAR_VERSION);
+	cJSON_AddNumberToObject(reply, "pid", (double)getpid());
+	cJSON_AddStringToObject(reply, "db", d->db_realpath);
+	cJSON_AddNumberToObject(reply, "slots", d->opt.slots);
+	cJSON_AddStringToObject(reply, "launcher", launcher_name(d->opt.launcher));
+	cJSON_AddNumberToObject(reply, "active_sweeps", sweeps);
+	cJSON_AddNumberToObject(reply, "queued", sweeps_queued(&d->sweeps));
+	cJSON_AddItemToObject(reply, "running", running);
+	cJSON_AddNumberToObject(reply, "trials_started", (double)d->trials_started);
+	cJSON_AddNumberToObject(reply, "points_written", (double)d->db.points_written);
+	cJSON_AddNumberToObject(reply, "lines_rejected", (double)rejected);
+	if (d->db_failing)
+		cJSON_AddStringToObject(reply, "db_error", d->db_error);
+	return 0;
+}
+
+/* Replies at once for a sweep already over; otherwise the reply comes from
+ * server_sweep_ended. Returns 1 when the reply is deferred. */
+static int do_wait(struct daemon *d, struct server_client *c, const struct request *req,
+		   cJSON *reply, char *err, size_t errlen)
+{
+	int64_t id = req->sweep;
+	cJSON *rows;
+	const cJSON *status;
+
+	if (sweeps_find(&d->sweeps, id)) {
+		server_wait(c, id);
+		return 1;
+	}
+	rows = db_query(&d->db, Q_SWEEP, &id, 1, err, errlen);
+	if (!rows)
+		return -1;
+	if (!rows->child) {
+		cJSON_Delete(rows);
+		return err_set(err, errlen, "no sweep %lld", (long long)id);
+	}
+	status = cJSON_GetObjectItemCaseSensitive(rows->child, "status");
+	cJSON_AddNumberToObject(reply, "sweep", (double)id);
+	cJSON_AddStringToObject(reply, "status", status->valuestring);
+	cJSON_Delete(rows);
+	return 0;
+}
+
+/* Cancels a sweep: its queued trials at once, its running ones stopped. */
+static int cancel_sweep(struct daemon *d, int64_t id, char *err, size_t errlen)
+{
+	struct sweep *sw = sweeps_find(&d->sweeps, id);
+	int n;
+
+	if (!sw)
+		return err_set(err, errlen, "sweep %lld is not running", (long long)id);
+	n = sweeps_cancel(&d->sweeps, sw, err, errlen);
+	if (n < 0)
+		return -1;
+	for (struct trial *t = d->running; t; t = t->next)
+		if (t->owner == sw) {
+			trial_stop(t, "cancelled", "cancelled");
+			n++;
+		}
+	check_sweep(d, sw);
+	return n;
+}
+
+static int cancel_trial(struct daemon *d, int64_t id, char *err, size_t errlen)
+{
+	struct sweep *sw;
+
+	for (struct trial *t = d->running; t; t = t->next)
+		if (t->row.id == id) {
+			trial_stop(t, "cancelled", "cancelled");
+			return 1;
+		}
+	sw = sweeps_cancel_queued(&d->sweeps, id);
+	if (!sw)
+		return err_set(err, errlen, "trial %lld is neither running nor queued", (long long)id);
+	dirty(d);
+	check_sweep(d, sw);
+	return 1;
+}
+
+static int do_cancel(struct daemon *d, const struct request *req, cJSON *reply, char *err,
+		     size_t errlen)
+{
+	int n = req->trial ? cancel_trial(d, req->trial, err, errlen)
+			   : cancel_sweep(d, req->sweep, err, errlen);
+
+	if (n < 0)
+		return -1;
+	cJSON_AddNumberToObject(reply, "cancelled", n);
+	return 0;
+}
+
+static int do_pause(struct daemon *d, const struct request *req, int paused, char *err,
+		    size_t errlen)
+{
+	struct sweep *sw = sweeps_find(&d->sweeps, req->sweep);
+
+	if (!sw)
+		return err_set(err, errlen, "sweep %lld is not running", (long long)req->sweep);
+	if (sweeps_pause(&d->sweeps, sw, paused, err, errlen) < 0)
+		return -1;
+	if (!paused)
+		schedule(d);
+	return 0;
+}
+
+static int do_slots(struct daemon *d, const struct request *req, cJSON *reply, char *err,
+		    size_t errlen)
+{
+	if (req->n > 100000)
+		return err_set(err, errlen, "\"n\": at most 100000 slots");
+	log_msg("slots: %d -> %lld", d->opt.slots, (long long)req->n);
+	d->opt.slots = (int)req->n;
+	cJSON_AddNumberToObject(reply, "slots", (double)req->n);
+	schedule(d);
+	return 0;
+}
+
+static void shutdown_daemon(struct daemon *d);
+
+/* The server's handler: every command but subscribe (the server's own). */
+static int handle(void *ctx, struct server_client *c, const struct request *req, cJSON *reply,
+		  char *err, size_t errlen)
+{
+	struct daemon *d = ctx;
+
+	switch (req->cmd) {
+	case REQ_SUBMIT: return do_submit(d, c, req, reply, err, errlen);
+	case REQ_LS: return do_ls(d, req, reply, err, errlen);
+	case REQ_TOP: return do_top(d, req, reply, err, errlen);
+	case REQ_STATUS: return do_status(d, reply);
+	case REQ_WAIT: return do_wait(d, c, req, reply, err, errlen);
+	case REQ_CANCEL: return do_cancel(d, req, reply, err, errlen);
+	case REQ_PAUSE: return do_pause(d, req, 1, err, errlen);
+	case REQ_RESUME: return do_pause(d, req, 0, err, errlen);
+	case REQ_SLOTS: return do_slots(d, req, reply, err, errlen);
+	case REQ_SHUTDOWN:
+		/* Replies first: shutting down closes this very client. */
+		server_reply(c, cJSON_Duplicate(reply, 1));
+		shutdown_daemon(d);
+		return 1;
+	case REQ_SUBSCRIBE:
+	case REQ_COUNT:
+		break;
+	}
+	return err_set(err, errlen, "\"%s\" is not the daemon's to answer", request_name(req->cmd));
+}
+
+/* ---- start and stop ---- */
 
 static void finish_shutdown(struct daemon *d)
 {
 	if (uv_is_closing((uv_handle_t *)&d->flush_timer))
 		return;
-	daemon_flush(d);
-	server_drop_clients(d);
+	flush(d);
+	server_drop_clients(&d->server);
 	uv_close((uv_handle_t *)&d->flush_timer, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigchld, NULL);
 }
 
-void daemon_shutdown(struct daemon *d)
+/* Begins a graceful stop: stop trials, flush, close handles. */
+static void shutdown_daemon(struct daemon *d)
 {
 	if (d->shutting_down)
 		return;
 	d->shutting_down = 1;
-	daemon_log("shutting down: stopping %d running trial%s", d->n_running,
-		   d->n_running == 1 ? "" : "s");
-	server_stop(d);
+	log_msg("shutting down: stopping %d running trial%s", d->n_running,
+		d->n_running == 1 ? "" : "s");
+	server_stop(&d->server);
 	for (struct trial *t = d->running; t; t = t->next)
 		trial_stop(t, "queued", "interrupted by daemon shutdown");
-	daemon_schedule(d);
+	schedule(d);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
 {
 	struct daemon *d = s->data;
 
-	daemon_log("signal %d received", signum);
-	daemon_shutdown(d);
+	log_msg("signal %d received", signum);
+	shutdown_daemon(d);
 }
 
 static void on_sigchld(uv_signal_t *s, int signum)
 {
+	struct daemon *d = s->data;
+	struct trial *next;
+
 	(void)signum;
-	trials_reap(s->data);
+	for (struct trial *t = d->running; t; t = next) {
+		next = t->next; /* an exit takes t off the list (and may start others) */
+		trial_reap(t);
+	}
+}
+
+/* Hands every spoke what it needs of the daemon. */
+static void wire(struct daemon *d)
+{
+	d->sweeps.db = &d->db;
+	d->host = (struct trial_host){
+		.loop = &d->loop, .launcher = d->opt.launcher, .worker_path = d->opt.worker_path,
+		.self_path = d->self_path, .state_dir = d->opt.state_dir, .grace = d->opt.grace,
+		.readbuf = d->readbuf, .readbuf_len = sizeof d->readbuf, .data = d,
+		.on_resume = trial_resumed, .on_metrics = trial_metrics, .on_log = trial_log,
+		.on_end = trial_ended};
+	d->server = (struct server){.loop = &d->loop, .path = d->opt.socket_path,
+				    .readbuf = d->readbuf, .readbuf_len = sizeof d->readbuf,
+				    .handler = handle, .ctx = d};
+	d->events = (struct events){.listening = server_listening, .publish = server_publish,
+				    .ctx = &d->server};
+	uv_timer_init(&d->loop, &d->flush_timer);
+	d->flush_timer.data = d;
+	uv_signal_init(&d->loop, &d->sigint);
+	uv_signal_init(&d->loop, &d->sigterm);
+	uv_signal_init(&d->loop, &d->sigchld);
+	d->sigint.data = d->sigterm.data = d->sigchld.data = d;
 }
 
 static int start(struct daemon *d, char *err, size_t errlen)
@@ -193,21 +678,18 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (requeued < 0)
 		return err_prefix(err, errlen, "recovering %s", d->opt.db_path);
 	if (requeued > 0)
-		daemon_log("%d trial%s interrupted by the last stop queued again", requeued,
-			   requeued == 1 ? "" : "s");
-	if (sweeps_load(d, err, errlen) < 0 || server_start(d, err, errlen) < 0)
+		log_msg("%d trial%s interrupted by the last stop queued again", requeued,
+			requeued == 1 ? "" : "s");
+	if (sweeps_load(&d->sweeps, err, errlen) < 0)
 		return -1;
-	uv_timer_init(&d->loop, &d->flush_timer);
-	d->flush_timer.data = d;
-	uv_signal_init(&d->loop, &d->sigint);
-	uv_signal_init(&d->loop, &d->sigterm);
-	uv_signal_init(&d->loop, &d->sigchld);
-	d->sigint.data = d->sigterm.data = d->sigchld.data = d;
+	check_all(d);
+	if (server_start(&d->server, err, errlen) < 0)
+		return -1;
 	uv_signal_start(&d->sigint, on_signal, SIGINT);
 	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&d->sigchld, on_sigchld, SIGCHLD);
-	daemon_log("listening on %s, database %s, %d slot%s, worker %s", d->opt.socket_path,
-		   d->opt.db_path, d->opt.slots, d->opt.slots == 1 ? "" : "s", d->opt.worker_path);
+	log_msg("listening on %s, database %s, %d slot%s, worker %s", d->opt.socket_path,
+		d->opt.db_path, d->opt.slots, d->opt.slots == 1 ? "" : "s", d->opt.worker_path);
 	return 0;
 }
 
@@ -223,23 +705,28 @@ int daemon_run(const struct daemon_options *opt)
 	if (uv_exepath(d->self_path, &len) < 0)
 		snprintf(d->self_path, sizeof d->self_path, "caviard");
 	uv_loop_init(&d->loop);
+	wire(d);
 	if (start(d, err, sizeof err) < 0) {
 		fprintf(stderr, "caviard: %s\n", err);
+		uv_close((uv_handle_t *)&d->flush_timer, NULL);
+		uv_close((uv_handle_t *)&d->sigint, NULL);
+		uv_close((uv_handle_t *)&d->sigterm, NULL);
+		uv_close((uv_handle_t *)&d->sigchld, NULL);
 		goto out;
 	}
-	daemon_schedule(d);
+	schedule(d);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	rc = 0;
 out:
 	db_close(&d->db);
-	sweeps_free_all(d);
+	sweeps_free_all(&d->sweeps);
 	uv_run(&d->loop, UV_RUN_DEFAULT); /* let close callbacks run */
 	if (uv_loop_close(&d->loop) != 0) {
-		daemon_log("internal error: handles left open at exit");
+		log_msg("internal error: handles left open at exit");
 		rc = 1;
 	}
 	if (rc == 0)
-		daemon_log("stopped");
+		log_msg("stopped");
 	free(d);
 	return rc;
 }

@@ -1,7 +1,18 @@
-/* daemon: the state caviard owns, reached from every callback through
- * handle->data: the loop, the database, the socket server, the sweeps and the
- * running trials. main.c fills the options and runs it; nothing is global, so a
- * test can run two daemons in one process. */
+/* daemon: the hub of caviard, and the only file that wires its modules
+ * together. It owns the loop, the database, the socket server, the sweeps and
+ * the running trials; the spokes never call each other nor back up into it by
+ * name: trial.c reports through the callbacks of its trial_host, sweeps.c
+ * returns decisions ("start this trial", "this sweep ended"), server.c hands
+ * every request to one handler, events.c is handed its publisher. The hub
+ * acts on what they say: it records (db.c), tells clients (server.c,
+ * events.c), starts and stops trials. main.c fills the options and runs it;
+ * nothing is global, so a test can run two daemons in one process.
+ *
+ *   main -> daemon (hub) -> server -> request
+ *                        -> sweeps -> sample, stopping, db
+ *                        -> trial  -> child, launcher, command, line
+ *                        -> events, probe, db, query
+ */
 #ifndef CAVIAR_DAEMON_H
 #define CAVIAR_DAEMON_H
 
@@ -10,11 +21,11 @@
 #include <uv.h>
 
 #include "db.h"
+#include "events.h"
 #include "launcher.h"
-
-struct sweep;
-struct trial;
-struct client;
+#include "server.h"
+#include "sweeps.h"
+#include "trial.h"
 
 struct daemon_options {
 	const char *db_path;
@@ -31,15 +42,16 @@ struct daemon {
 	struct daemon_options opt;
 	uv_loop_t loop;
 	struct db db;
-	uv_pipe_t server;        /* listening socket */
+	struct server server;    /* the socket and its clients */
+	struct sweeps sweeps;    /* active (running or paused) sweeps */
+	struct trial_host host;  /* what every trial is started with */
+	struct events events;    /* published to the server's subscribers */
 	uv_timer_t flush_timer;  /* armed while writes are queued */
 	uv_signal_t sigint, sigterm;
-	uv_signal_t sigchld;     /* a trial's program exited: trials_reap */
-	struct sweep *sweeps;    /* active (running or paused) sweeps, submission order */
+	uv_signal_t sigchld;     /* a trial's program exited: trial_reap each */
 	struct trial *running;   /* running trials (a list through trial->next) */
 	int n_running;
-	struct client *clients;  /* connected clients */
-	int subscribers;         /* of them, subscribed to events */
+	int scheduling;          /* inside schedule(): a trial's end does not recurse */
 	char db_realpath[4096];  /* the database's absolute path, for clients */
 	double slurm_checked_at; /* when the Slurm reachability probe last passed */
 	int shutting_down;       /* no new trials; exit when the last trial is gone */
@@ -49,30 +61,11 @@ struct daemon {
 	char db_error[512];      /* why */
 	int64_t trials_started, trials_finished, lines_rejected;
 	char self_path[4096];    /* caviard itself, to spawn workers with limits */
-	char readbuf[64 << 10];  /* every pipe read lands here (see trial.c) */
+	char readbuf[64 << 10];  /* every pipe and socket read lands here */
 };
 
 /* Runs the daemon until it is asked to stop. Returns a process exit code and
  * prints its own errors. */
 int daemon_run(const struct daemon_options *opt);
-
-/* Wall clock now, in unix seconds. */
-double daemon_now(void);
-
-/* Logs one line to stderr: "caviard: <message>", journal-friendly. */
-void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Writes the queued writes now. On failure they stay queued, no new trial
- * starts, the error shows in status and a retry is armed; returns -1. */
-int daemon_flush(struct daemon *d);
-
-/* Queues the database's pending writes for a flush soon (arms the timer). */
-void daemon_dirty(struct daemon *d);
-
-/* Starts as many queued trials as free slots allow. */
-void daemon_schedule(struct daemon *d);
-
-/* Begins a graceful stop: stop trials, flush, close handles. */
-void daemon_shutdown(struct daemon *d);
 
 #endif

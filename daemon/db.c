@@ -457,10 +457,10 @@ static const char *const query_sql[Q_COUNT] = {
 	[Q_LAST_ROUND] =
 		"SELECT round, ranges FROM rounds WHERE sweep_id = ?1 ORDER BY round DESC LIMIT 1",
 	[Q_QUEUED_TRIALS] =
-		"SELECT id, number, attempts FROM trials WHERE sweep_id = ?1 AND status = 'queued'"
+		"SELECT id, number, attempts, seed, params AS sampled FROM trials"
+		" WHERE sweep_id = ?1 AND status = 'queued'"
 		" ORDER BY number",
 	[Q_TRIAL_COUNT] = "SELECT count(*) AS n FROM trials WHERE sweep_id = ?1",
-	[Q_TRIAL_START] = "SELECT params, seed FROM trials WHERE id = ?1",
 	[Q_ROUND_RESULTS] =
 		"SELECT params, best_value FROM trials WHERE sweep_id = ?1 AND round = ?2 ORDER BY number",
 	[Q_PROGRESS] = "SELECT * FROM sweep_progress ORDER BY sweep_id",

@@ -30,9 +30,9 @@ enum db_stmt {
 enum db_query {
 	Q_ACTIVE_SWEEPS,  /* sweeps still running or paused, oldest first */
 	Q_LAST_ROUND,     /* ?1 sweep: its newest round and ranges */
-	Q_QUEUED_TRIALS,  /* ?1 sweep: queued trials (id, number, attempts) by number */
+	Q_QUEUED_TRIALS,  /* ?1 sweep: queued trials (id, number, attempts, seed, and
+	                   * params as text: sampled) by number */
 	Q_TRIAL_COUNT,    /* ?1 sweep: trials sampled so far (n) */
-	Q_TRIAL_START,    /* ?1 trial: params, seed */
 	Q_ROUND_RESULTS,  /* ?1 sweep, ?2 round: params, best_value of its trials */
 	Q_PROGRESS,       /* all sweeps, from the sweep_progress view */
 	Q_SWEEP,          /* ?1 sweep: id, name, status, metric, mode, budget */

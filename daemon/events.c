@@ -1,15 +1,12 @@
-/* events: building the events of the live stream (see events.h); server.c
- * delivers them to subscribers. */
+/* events: building the events of the live stream (see events.h); the
+ * publisher the hub hands over delivers them. */
 #include "events.h"
 
 #include <math.h>
 
 #include <cjson/cJSON.h>
 
-#include "daemon.h"
 #include "line.h"
-#include "server.h"
-#include "sweeps.h"
 #include "trial.h"
 
 static cJSON *trial_event(const char *name, const struct trial *t)
@@ -17,7 +14,7 @@ static cJSON *trial_event(const char *name, const struct trial *t)
 	cJSON *e = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(e, "event", name);
-	cJSON_AddNumberToObject(e, "sweep", (double)t->sweep->id);
+	cJSON_AddNumberToObject(e, "sweep", (double)t->sweep_id);
 	cJSON_AddNumberToObject(e, "trial", (double)t->row.id);
 	cJSON_AddNumberToObject(e, "number", t->number);
 	return e;
@@ -29,23 +26,23 @@ static void add_best(cJSON *e, const struct trial *t)
 		cJSON_AddNumberToObject(e, "best", t->row.best_value);
 }
 
-void events_trial_started(struct daemon *d, const struct trial *t, const char *params_json)
+void events_trial_started(const struct events *ev, const struct trial *t)
 {
 	cJSON *e;
 
-	if (!server_listening(d, t->sweep->id))
+	if (!ev->listening(ev->ctx, t->sweep_id))
 		return;
 	e = trial_event("trial_started", t);
 	cJSON_AddNumberToObject(e, "epochs", t->epochs_total);
-	cJSON_AddItemToObject(e, "params", cJSON_Parse(params_json ? params_json : "{}"));
-	server_publish(d, t->sweep->id, e);
+	cJSON_AddItemToObject(e, "params", cJSON_Duplicate(t->params, 1));
+	ev->publish(ev->ctx, t->sweep_id, e);
 }
 
-void events_progress(struct daemon *d, const struct trial *t, const struct worker_line *l)
+void events_progress(const struct events *ev, const struct trial *t, const struct worker_line *l)
 {
 	cJSON *e, *metrics;
 
-	if (!server_listening(d, t->sweep->id))
+	if (!ev->listening(ev->ctx, t->sweep_id))
 		return;
 	e = trial_event("progress", t);
 	cJSON_AddNumberToObject(e, "epoch", l->epoch);
@@ -55,34 +52,34 @@ void events_progress(struct daemon *d, const struct trial *t, const struct worke
 	for (int i = 0; i < l->n_metrics; i++)
 		cJSON_AddNumberToObject(metrics, l->metrics[i].name, l->metrics[i].value);
 	add_best(e, t);
-	server_publish(d, t->sweep->id, e);
+	ev->publish(ev->ctx, t->sweep_id, e);
 }
 
-void events_trial_ended(struct daemon *d, const struct trial *t)
+void events_trial_ended(const struct events *ev, const struct trial *t)
 {
 	cJSON *e;
 
-	if (!server_listening(d, t->sweep->id))
+	if (!ev->listening(ev->ctx, t->sweep_id))
 		return;
 	e = trial_event("trial_ended", t);
 	cJSON_AddStringToObject(e, "status", t->row.status);
 	cJSON_AddStringToObject(e, "reason", t->row.reason ? t->row.reason : "");
 	cJSON_AddNumberToObject(e, "epochs", t->row.epochs);
 	add_best(e, t);
-	server_publish(d, t->sweep->id, e);
+	ev->publish(ev->ctx, t->sweep_id, e);
 }
 
-void events_sweep(struct daemon *d, int64_t sweep_id, const char *event, const char *name,
+void events_sweep(const struct events *ev, int64_t sweep_id, const char *event, const char *name,
 		  const char *status)
 {
 	cJSON *e;
 
-	if (!server_listening(d, sweep_id))
+	if (!ev->listening(ev->ctx, sweep_id))
 		return;
 	e = cJSON_CreateObject();
 	cJSON_AddStringToObject(e, "event", event);
 	cJSON_AddNumberToObject(e, "sweep", (double)sweep_id);
 	cJSON_AddStringToObject(e, "name", name);
 	cJSON_AddStringToObject(e, "status", status);
-	server_publish(d, sweep_id, e);
+	ev->publish(ev->ctx, sweep_id, e);
 }

@@ -7,20 +7,31 @@
  *   {"event": "trial_ended", "sweep": 1, "trial": 7, "status": "done", "reason": "finished",
  *    "best": 0.87, "epochs": 10}
  *   {"event": "sweep_started" | "sweep_ended", "sweep": 1, "name": "...", "status": "done"}
- * Building an event costs nothing when nobody listens. */
+ * This module builds the events; it is handed its publisher (the server's
+ * subscribers, by the hub) and knows nothing of sockets. Building an event
+ * costs nothing when nobody listens. */
 #ifndef CAVIAR_EVENTS_H
 #define CAVIAR_EVENTS_H
 
 #include <stdint.h>
 
-struct daemon;
+#include <cjson/cJSON.h>
+
 struct trial;
 struct worker_line;
 
-void events_trial_started(struct daemon *d, const struct trial *t, const char *params_json);
-void events_progress(struct daemon *d, const struct trial *t, const struct worker_line *l);
-void events_trial_ended(struct daemon *d, const struct trial *t);
-void events_sweep(struct daemon *d, int64_t sweep_id, const char *event, const char *name,
+struct events {
+	/* 1 when someone listens to events of this sweep. */
+	int (*listening)(void *ctx, int64_t sweep_id);
+	/* Delivers event (taken) to those listening to its sweep. */
+	void (*publish)(void *ctx, int64_t sweep_id, cJSON *event);
+	void *ctx;
+};
+
+void events_trial_started(const struct events *ev, const struct trial *t);
+void events_progress(const struct events *ev, const struct trial *t, const struct worker_line *l);
+void events_trial_ended(const struct events *ev, const struct trial *t);
+void events_sweep(const struct events *ev, int64_t sweep_id, const char *event, const char *name,
 		  const char *status);
 
 #endif

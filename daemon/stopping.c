@@ -8,7 +8,7 @@
 
 #include "xalloc.h"
 
-void stopper_init(struct stopper *s, const struct spec *spec)
+void stopping_init(struct stopping *s, const struct spec *spec)
 {
 	memset(s, 0, sizeof *s);
 	s->kind = spec->early_stop;
@@ -19,7 +19,7 @@ void stopper_init(struct stopper *s, const struct spec *spec)
 	s->min_trials = spec->es_min_trials;
 }
 
-void stopper_finish(struct stopper *s)
+void stopping_finish(struct stopping *s)
 {
 	for (int i = 0; i < s->n_at; i++)
 		free(s->at[i].e);
@@ -30,7 +30,7 @@ void stopper_finish(struct stopper *s)
 	memset(s, 0, sizeof *s);
 }
 
-static int better(const struct stopper *s, double a, double b)
+static int better(const struct stopping *s, double a, double b)
 {
 	return s->maximize ? a > b : a < b;
 }
@@ -63,7 +63,7 @@ static void list_set(struct stop_list *l, int number, double value)
 }
 
 /* Records value at epoch for the trial; returns its history. */
-static struct stop_trial *remember(struct stopper *s, int number, int epoch, double value)
+static struct stop_trial *remember(struct stopping *s, int number, int epoch, double value)
 {
 	struct stop_trial *t;
 
@@ -80,7 +80,7 @@ static struct stop_trial *remember(struct stopper *s, int number, int epoch, dou
 }
 
 /* The best value and the running average of the first `epoch` values. */
-static void summarize(const struct stopper *s, const struct stop_trial *t, int epoch,
+static void summarize(const struct stopping *s, const struct stop_trial *t, int epoch,
 		      double *best, double *mean)
 {
 	double sum = 0;
@@ -107,7 +107,7 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int median_rule(struct stopper *s, int number, int epoch, const struct stop_trial *t,
+static int median_rule(struct stopping *s, int number, int epoch, const struct stop_trial *t,
 		       char *reason, size_t n)
 {
 	struct stop_list *l;
@@ -137,7 +137,7 @@ static int median_rule(struct stopper *s, int number, int epoch, const struct st
 }
 
 /* The rung index of epoch (min_epochs * eta^k == epoch), or -1. */
-static int rung_of(const struct stopper *s, int epoch)
+static int rung_of(const struct stopping *s, int epoch)
 {
 	long r = s->min_epochs;
 
@@ -147,7 +147,7 @@ static int rung_of(const struct stopper *s, int epoch)
 	return -1;
 }
 
-static int asha_rule(struct stopper *s, int number, int epoch, const struct stop_trial *t,
+static int asha_rule(struct stopping *s, int number, int epoch, const struct stop_trial *t,
 		     char *reason, size_t n)
 {
 	int k = rung_of(s, epoch), rank = 0, keep;
@@ -172,7 +172,7 @@ static int asha_rule(struct stopper *s, int number, int epoch, const struct stop
 	return 1;
 }
 
-int stopper_report(struct stopper *s, int number, int epoch, int last, double value,
+int stopping_report(struct stopping *s, int number, int epoch, int last, double value,
 		   char *reason, size_t n)
 {
 	const struct stop_trial *t;

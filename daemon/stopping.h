@@ -1,5 +1,5 @@
 /* stopping: early stopping rules, the "pick the best curve" part automated.
- * Pure bookkeeping over the objective values trials report, one stopper per
+ * Pure bookkeeping over the objective values trials report, one rule per
  * sweep; it decides, the caller stops the trial (status 'pruned').
  *   median: after `warmup` epochs, a trial whose best value so far is worse
  *           than the median of the other trials' running averages at the same
@@ -32,7 +32,7 @@ struct stop_trial {
 	int n;
 };
 
-struct stopper {
+struct stopping {
 	enum early_stop_kind kind;
 	int maximize;
 	int warmup, min_epochs, eta, min_trials;
@@ -43,15 +43,15 @@ struct stopper {
 };
 
 /* Sets up the rule the spec asks for (EARLY_STOP_NONE: never stops). */
-void stopper_init(struct stopper *s, const struct spec *spec);
-void stopper_finish(struct stopper *s); /* accepts a zeroed struct */
+void stopping_init(struct stopping *s, const struct spec *spec);
+void stopping_finish(struct stopping *s); /* accepts a zeroed struct */
 
 /* Records trial `number`'s objective `value` at `epoch` (1-based) of its
  * `last` epochs (0: unknown). Returns 1 when the trial should stop now, with
  * the reason in reason ("pruned at epoch 3: best 0.71 is worse than the median
  * 0.80 of 5 trials"), else 0. A trial at its last epoch has nothing left to
  * save: it is recorded, never stopped. */
-int stopper_report(struct stopper *s, int number, int epoch, int last, double value,
+int stopping_report(struct stopping *s, int number, int epoch, int last, double value,
 		   char *reason, size_t n);
 
 #endif

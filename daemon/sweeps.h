@@ -1,8 +1,11 @@
-/* sweeps: sweeps and the trial queue. Turns a submitted spec into a sweep with
- * its sampled trials (recorded at once), hands out the next queued trial across
- * sweeps in submission order within each sweep's `parallel` limit, records how
- * trials end, opens coarse_to_fine rounds when the previous one is over, and
- * marks sweeps done. Knows nothing of processes (trial.h) or sockets. */
+/* sweeps: the bookkeeping of sweeps and their trial queues. Records a submitted
+ * sweep with its sampled trials, hands out the next queued trial across sweeps
+ * (submission order, within each sweep's `parallel` limit), takes a trial back
+ * for a retry, opens coarse_to_fine rounds, feeds the early-stopping rule and
+ * says when a sweep is over. It returns decisions and never acts on them: it
+ * knows no process, socket or event (the hub, daemon.c, starts and stops
+ * trials and tells clients). Its only neighbours are the database (db.h,
+ * query.h) and the rules it applies (sample.h, stopping.h). */
 #ifndef CAVIAR_SWEEPS_H
 #define CAVIAR_SWEEPS_H
 
@@ -11,12 +14,20 @@
 
 #include <cjson/cJSON.h>
 
+#include "db.h"
 #include "sample.h"
 #include "spec.h"
 #include "stopping.h"
 
-struct daemon;
-struct trial;
+/* A queued trial: its params as sampled (JSON text, owned), so a trial's
+ * values are read from the database once (at start-up) and never again. */
+struct sweep_slot {
+	int64_t id;
+	int number;
+	int attempts;           /* how often it was started already */
+	uint64_t seed;          /* the worker's seed */
+	char *params;
+};
 
 struct sweep {
 	struct sweep *next;
@@ -26,56 +37,93 @@ struct sweep {
 	int round;
 	int paused;
 	int cancelled;          /* queued trials were cancelled; ends as 'cancelled' */
-	int64_t *queue;         /* queued trial ids, in number order */
-	int *queue_number;      /* their numbers */
-	int *queue_attempts;    /* and how often each was started already */
+	struct sweep_slot *queue; /* queued trials in number order, from q_head */
 	int n_queue, q_head, cap_queue;
 	int running;            /* trials of this sweep running now */
 	int next_number;        /* number of the next trial to sample */
-	struct stopper stopper; /* early stopping (kind NONE when the spec has none) */
+	struct stopping stopping; /* early stopping (kind NONE when the spec has none) */
 };
 
-/* Validates spec_json, records a new sweep with its first round of trials and
- * adds it to the daemon. Returns the sweep, or NULL with err set (nothing
- * recorded). */
-struct sweep *sweeps_submit(struct daemon *d, const cJSON *spec_json, char *err, size_t errlen);
+struct sweeps {
+	struct sweep *list;     /* active (running or paused), submission order */
+	struct db *db;          /* where they are recorded */
+};
 
-/* Loads the sweeps still running or paused from the database (at start). */
-int sweeps_load(struct daemon *d, char *err, size_t errlen);
+/* A trial handed out to start: the caller owns params (parsed here, once). */
+struct sweep_pick {
+	struct sweep *sweep;
+	int64_t id;
+	int number;
+	int attempts;
+	uint64_t seed;
+	cJSON *params;
+};
 
-/* The next trial to start, created but not started, or NULL when none may
- * start now. The caller starts it with trial_start. */
-struct trial *sweeps_next(struct daemon *d, char **config);
+/* Records a new sweep for spec (taken over: s is left empty) with its first
+ * round of trials, in one transaction. The caller has flushed the database
+ * first. Returns the sweep, or NULL with err set (nothing recorded). */
+struct sweep *sweeps_submit(struct sweeps *s, struct spec *spec, char *err, size_t errlen);
 
-/* Called when a trial's worker is gone and its status classified: a crash or
- * stall within the sweep's `retries` turns into 'queued' (to run again). */
-void sweeps_trial_outcome(struct daemon *d, struct trial *t);
+/* Loads the sweeps still running or paused (at start). A sweep that cannot
+ * be read is logged and left out; -1 only when the database cannot be read. */
+int sweeps_load(struct sweeps *s, char *err, size_t errlen);
 
-/* Called when a trial has ended (row final and queued for writing) and before
- * it is freed: requeues it or retires it, and ends the sweep when it was the
- * last. */
-void sweeps_trial_ended(struct daemon *d, struct trial *t);
+/* Takes the next trial that may start now into pick (counted as running in
+ * its sweep). Returns 1, or 0 when none may start. */
+int sweeps_next(struct sweeps *s, struct sweep_pick *pick);
+
+/* Whether a failed attempt (attempts so far) of sw's trial may run again. */
+int sweeps_may_retry(const struct sweep *sw, int attempts);
+
+/* A trial of sw is no longer running. requeue: it runs again (its slot goes
+ * back to the head of the queue; with pick's fields). */
+void sweeps_trial_ended(struct sweep *sw, const struct sweep_pick *again);
 
 /* A trial that ran before starts over from epoch `from` (its checkpoint; 0:
- * from nothing): its recorded curve is cut back to match. */
-void sweeps_trial_resume(struct daemon *d, struct trial *t, int from);
+ * from nothing): its recorded curve is cut back to match, and row's best
+ * value and epochs with it. */
+void sweeps_trial_resume(struct sweeps *s, const struct sweep *sw, struct trial_row *row,
+			 int from);
 
-/* Feeds the early-stopping rule; 1 when the trial should stop (reason set). */
-int sweeps_should_stop(struct sweep *sw, const struct trial *t, int epoch, double value,
+/* Feeds the early-stopping rule with trial `number`'s objective at epoch (of
+ * last); 1 when the trial should stop (reason set). */
+int sweeps_should_stop(struct sweep *sw, int number, int epoch, int last, double value,
 		       char *reason, size_t n);
 
-/* Ends (or opens the next round of) every sweep with nothing left to run:
- * after a flush that follows failed ones. */
-void sweeps_check_all(struct daemon *d);
+/* 1 when nothing of sw is queued or running: time to sweeps_advance it. */
+int sweeps_idle(const struct sweep *sw);
 
-/* Cancels a sweep (queued trials cancelled, running ones stopped). */
-int sweeps_cancel_sweep(struct daemon *d, int64_t sweep_id, char *err, size_t errlen);
-int sweeps_cancel_trial(struct daemon *d, int64_t trial_id, char *err, size_t errlen);
+enum sweep_state {
+	SWEEP_BUSY,   /* trials queued or running */
+	SWEEP_ROUND,  /* its next coarse_to_fine round was opened: schedule it */
+	SWEEP_ENDED,  /* over and recorded: *status says how; the caller tells
+	               * clients, then sweeps_remove */
+	SWEEP_STUCK,  /* over, but it could not be recorded (logged): check later */
+};
 
-/* Pauses (no new trials start) or resumes a sweep. */
-int sweeps_pause(struct daemon *d, int64_t sweep_id, int paused, char *err, size_t errlen);
+/* What happens to sw now: nothing while trials are queued or running; else
+ * its next round opens or it ends. The caller has flushed the database. */
+enum sweep_state sweeps_advance(struct sweeps *s, struct sweep *sw, const char **status);
 
-struct sweep *sweeps_find(struct daemon *d, int64_t sweep_id);
-void sweeps_free_all(struct daemon *d);
+/* Cancels sw's queued trials (recorded at once) and marks it cancelled; the
+ * caller stops its running ones. Returns how many were queued, or -1. */
+int sweeps_cancel(struct sweeps *s, struct sweep *sw, char *err, size_t errlen);
+
+/* Cancels one queued trial (its row queued for writing). Returns its sweep,
+ * or NULL when no sweep has it queued. */
+struct sweep *sweeps_cancel_queued(struct sweeps *s, int64_t trial_id);
+
+/* Pauses (no new trials start) or resumes sw, recorded at once. */
+int sweeps_pause(struct sweeps *s, struct sweep *sw, int paused, char *err, size_t errlen);
+
+/* Trials queued in every active sweep. */
+int sweeps_queued(const struct sweeps *s);
+
+struct sweep *sweeps_find(const struct sweeps *s, int64_t sweep_id);
+void sweeps_remove(struct sweeps *s, struct sweep *sw);
+void sweeps_free_all(struct sweeps *s);
+
+/* The name of a spec's search ("random", "coarse_to_fine"). */
+const char *sweeps_search_name(const struct spec *spec);
 
 #endif

@@ -1,4 +1,4 @@
-/* trial: a worker process and its pipes, from spawn to the last close
+/* trial: a trial's program and its pipes, from spawn to the last close
  * callback (see trial.h). */
 #include "trial.h"
 
@@ -14,13 +14,11 @@
 #include <unistd.h>
 
 #include "child.h"
-#include "daemon.h"
 #include "errbuf.h"
-#include "events.h"
 #include "exitcodes.h"
-#include "line.h"
+#include "hparams.h"
+#include "log.h"
 #include "proto.h"
-#include "sweeps.h"
 #include "xalloc.h"
 
 extern char **environ;
@@ -42,7 +40,7 @@ static void on_close(uv_handle_t *h)
 	free(t->event_reason);
 	free(t->stop_reason);
 	free(t->config);
-	free(t->params);
+	cJSON_Delete(t->params);
 	free(t->checkpoint);
 	free(t->start_error);
 	if (t->cmd)
@@ -66,16 +64,6 @@ static void close_all(struct trial *t)
 	close_handle((uv_handle_t *)&t->kill_timer);
 	close_handle((uv_handle_t *)&t->stall_timer);
 	close_handle((uv_handle_t *)&t->deadline);
-}
-
-static void unlink_running(struct trial *t)
-{
-	for (struct trial **p = &t->d->running; *p; p = &(*p)->next)
-		if (*p == t) {
-			*p = t->next;
-			t->d->n_running--;
-			return;
-		}
 }
 
 /* The stderr ring, oldest first, from the start of a line when possible. */
@@ -163,8 +151,6 @@ static void classify(struct trial *t)
 
 static void maybe_finish(struct trial *t)
 {
-	struct daemon *d = t->d;
-
 	if (!t->exited || t->pipes_open > 0)
 		return;
 	uv_timer_stop(&t->kill_timer);
@@ -172,58 +158,43 @@ static void maybe_finish(struct trial *t)
 	uv_timer_stop(&t->deadline);
 	t->row.stderr_tail = stderr_tail(t);
 	t->row.pid = 0;
-	t->row.ended_at = daemon_now();
+	t->row.ended_at = log_now();
 	t->row.exit_code = t->term_signal ? -1 : (int)t->exit_status;
 	t->row.exit_signal = t->term_signal;
 	classify(t);
-	sweeps_trial_outcome(d, t);
-	daemon_log("trial %lld (sweep %lld #%d): %s: %s", (long long)t->row.id,
-		   (long long)t->sweep->id, t->number, t->row.status, t->row.reason);
-	db_trial_update(&d->db, &t->row);
-	daemon_dirty(d);
-	events_trial_ended(d, t);
-	unlink_running(t);
-	d->trials_finished++;
-	sweeps_trial_ended(d, t);
+	t->host->on_end(t);
 	close_all(t);
-	daemon_schedule(d);
 }
 
 static void program_exited(struct trial *t, int64_t status, int sig)
 {
 	t->exited = 1;
 	t->exit_status = status;
-	t->term_signal = sig ? sig : launcher_exit_signal(t->d->opt.launcher, status);
+	t->term_signal = sig ? sig : launcher_exit_signal(t->host->launcher, status);
 	maybe_finish(t);
 }
 
-void trials_reap(struct daemon *d)
+void trial_reap(struct trial *t)
 {
-	struct trial *next;
 	int status;
 
-	for (struct trial *t = d->running; t; t = next) {
-		next = t->next; /* program_exited may take t off the list (and start others) */
-		if (t->exited || t->pid <= 0 || waitpid(t->pid, &status, WNOHANG) != t->pid)
-			continue;
-		if (WIFEXITED(status))
-			program_exited(t, WEXITSTATUS(status), 0);
-		else if (WIFSIGNALED(status))
-			program_exited(t, 0, WTERMSIG(status));
-	}
+	if (t->exited || t->pid <= 0 || waitpid(t->pid, &status, WNOHANG) != t->pid)
+		return;
+	if (WIFEXITED(status))
+		program_exited(t, WEXITSTATUS(status), 0);
+	else if (WIFSIGNALED(status))
+		program_exited(t, 0, WTERMSIG(status));
 }
 
+/* The row takes the line in (points, best value, epochs); the owner records it. */
 static void record_metrics(struct trial *t, const struct worker_line *l)
 {
-	struct daemon *d = t->d;
-	const struct spec *spec = &t->sweep->spec;
-	double now = daemon_now(), objective = NAN;
-	char reason[512];
+	const struct spec *spec = t->spec;
+	double objective = NAN;
 
 	for (int i = 0; i < l->n_metrics; i++) {
 		const struct line_metric *m = &l->metrics[i];
 
-		db_point_add(&d->db, t->row.id, m->name, l->epoch, l->step, m->value, now);
 		t->n_points++;
 		if (strcmp(m->name, spec->objective_metric) != 0)
 			continue;
@@ -237,12 +208,7 @@ static void record_metrics(struct trial *t, const struct worker_line *l)
 	}
 	if (l->epoch > t->row.epochs)
 		t->row.epochs = l->epoch;
-	db_trial_update(&d->db, &t->row);
-	daemon_dirty(d);
-	events_progress(d, t, l);
-	if (!isnan(objective) && sweeps_should_stop(t->sweep, t, l->epoch, objective, reason,
-						    sizeof reason))
-		trial_stop(t, "pruned", reason);
+	t->host->on_metrics(t, l, objective);
 }
 
 /* A trial that ran before (a restart, a retry) starts over from its
@@ -255,7 +221,7 @@ static void first_line(struct trial *t, const struct worker_line *l)
 	if (l->kind == LINE_EVENT && strcmp(l->event, "resumed") == 0 && l->epoch > 0)
 		from = l->epoch;
 	if (t->row.attempts > 1 || from > 0)
-		sweeps_trial_resume(t->d, t, from);
+		t->host->on_resume(t, from);
 }
 
 static void record_event(struct trial *t, const struct worker_line *l)
@@ -267,7 +233,7 @@ static void record_event(struct trial *t, const struct worker_line *l)
 	if (strcmp(l->event, "resumed") == 0)
 		return; /* first_line() has dealt with it */
 	if (strcmp(l->event, "diverged") != 0) {
-		daemon_log("trial %lld: %s at epoch %d", (long long)t->row.id, l->event, l->epoch);
+		log_msg("trial %lld: %s at epoch %d", (long long)t->row.id, l->event, l->epoch);
 		return;
 	}
 	if (t->event_reason)
@@ -285,13 +251,12 @@ static void keep_log(struct trial *t, const char *text, size_t len)
 {
 	if (t->log_lines >= MAX_LOG_LINES) {
 		if (t->log_lines++ == MAX_LOG_LINES)
-			daemon_log("trial %lld: over %d lines of output; the rest is not kept",
-				   (long long)t->row.id, MAX_LOG_LINES);
+			log_msg("trial %lld: over %d lines of output; the rest is not kept",
+				(long long)t->row.id, MAX_LOG_LINES);
 		return;
 	}
 	t->log_lines++;
-	db_log_add(&t->d->db, t->row.id, t->row.attempts, t->log_lines, text, len, daemon_now());
-	daemon_dirty(t->d);
+	t->host->on_log(t, text, len);
 }
 
 /* The part of a line meant for the daemon: all of it from the built-in
@@ -299,7 +264,7 @@ static void keep_log(struct trial *t, const char *text, size_t len)
  * one a line that opens a JSON object. NULL: a log line. */
 static const char *metrics_part(const struct trial *t, const char *text, size_t *len)
 {
-	const char *prefix = t->sweep->spec.metrics_prefix;
+	const char *prefix = t->spec->metrics_prefix;
 	size_t skip = 0, n;
 
 	if (!t->cmd)
@@ -319,9 +284,8 @@ static const char *metrics_part(const struct trial *t, const char *text, size_t 
 static void reject(struct trial *t, const char *why, const char *text, size_t len)
 {
 	t->rejected++;
-	t->d->lines_rejected++;
 	if (t->rejected <= MAX_LOGGED_REJECTS)
-		daemon_log("trial %lld: line rejected: %s: %.60s%s", (long long)t->row.id, why,
+		log_msg("trial %lld: line rejected: %s: %.60s%s", (long long)t->row.id, why,
 			   text ? text : "", text && len > 60 ? "..." : "");
 }
 
@@ -370,8 +334,8 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	struct trial *t = h->data;
 
 	(void)suggested;
-	buf->base = t->d->readbuf;
-	buf->len = sizeof t->d->readbuf;
+	buf->base = t->host->readbuf;
+	buf->len = t->host->readbuf_len;
 }
 
 static void pipe_done(struct trial *t, uv_stream_t *s)
@@ -427,7 +391,7 @@ static void on_err(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 
 	if (n > 0) {
 		tail_append(t, buf->base, (size_t)n);
-		if (t->d->opt.launcher == LAUNCHER_SLURM)
+		if (t->host->launcher == LAUNCHER_SLURM)
 			linebuf_feed(&t->err_lb, buf->base, (size_t)n, on_err_line, t);
 	}
 	if (n < 0)
@@ -446,7 +410,7 @@ static void on_kill_timer(uv_timer_t *timer)
 {
 	struct trial *t = timer->data;
 
-	daemon_log("trial %lld: no exit after SIGTERM, sending SIGKILL", (long long)t->row.id);
+	log_msg("trial %lld: no exit after its stop signal, sending SIGKILL", (long long)t->row.id);
 	kill(t->pid, SIGKILL);
 }
 
@@ -455,9 +419,9 @@ static void on_stall(uv_timer_t *timer)
 	struct trial *t = timer->data;
 	char reason[128];
 
-	if (t->d->reads_held)
+	if (t->held)
 		return; /* it is blocked on us, not stalled; the timer repeats */
-	snprintf(reason, sizeof reason, "stalled: no output for %g s", t->sweep->spec.stall_timeout);
+	snprintf(reason, sizeof reason, "stalled: no output for %g s", t->spec->stall_timeout);
 	uv_timer_stop(timer);
 	t->stop_retryable = 1;
 	trial_stop(t, "failed", reason);
@@ -468,7 +432,7 @@ static void on_deadline(uv_timer_t *timer)
 	struct trial *t = timer->data;
 	char reason[128];
 
-	snprintf(reason, sizeof reason, "timed out after %g s", t->sweep->spec.timeout);
+	snprintf(reason, sizeof reason, "timed out after %g s", t->spec->timeout);
 	trial_stop(t, "failed", reason);
 }
 
@@ -499,7 +463,7 @@ static char **trial_env(char **extra, int n_extra)
 
 static void init_handles(struct trial *t)
 {
-	uv_loop_t *loop = &t->d->loop;
+	uv_loop_t *loop = t->host->loop;
 
 	uv_pipe_init(loop, &t->in, 0);
 	uv_pipe_init(loop, &t->out, 0);
@@ -515,21 +479,16 @@ static void init_handles(struct trial *t)
 	linebuf_init(&t->err_lb, 1024);
 }
 
-/* The trial failed to start: recorded as failed with why (and told to
- * subscribers), then freed through its handles. Returns -1 with err set. */
+/* The trial failed to start: it ends as failed with why, then is freed
+ * through its handles. Returns -1 with err set. */
 static int start_failed(struct trial *t, const char *why, char *err, size_t errlen)
 {
-	struct daemon *d = t->d;
-
 	err_set(err, errlen, "trial %lld: %s", (long long)t->row.id, why);
-	daemon_log("%s", err);
+	log_msg("%s", err);
 	t->row.status = "failed";
 	t->row.reason = xstrdup(why);
-	t->row.ended_at = daemon_now();
-	db_trial_update(&d->db, &t->row);
-	daemon_dirty(d);
-	events_trial_ended(d, t);
-	sweeps_trial_ended(d, t); /* may end the sweep: t->sweep is not used after */
+	t->row.ended_at = log_now();
+	t->host->on_end(t);
 	close_all(t);
 	return -1;
 }
@@ -537,20 +496,20 @@ static int start_failed(struct trial *t, const char *why, char *err, size_t errl
 /* Under Slurm the built-in worker cannot read its configuration from stdin
  * (srun's stdin is /dev/null): it goes to STATE/trials/ID/config.json, on the
  * filesystem the compute nodes share. Returns the path, or NULL with err. */
-static char *config_file(struct trial *t, const char *config, char *err, size_t errlen)
+static char *config_file(struct trial *t, char *err, size_t errlen)
 {
 	char path[4096];
 	FILE *f;
 	int ok;
 
-	snprintf(path, sizeof path, "%s/trials", t->d->opt.state_dir);
+	snprintf(path, sizeof path, "%s/trials", t->host->state_dir);
 	mkdir(path, 0700);
-	snprintf(path, sizeof path, "%s/trials/%lld", t->d->opt.state_dir, (long long)t->row.id);
+	snprintf(path, sizeof path, "%s/trials/%lld", t->host->state_dir, (long long)t->row.id);
 	mkdir(path, 0700);
-	snprintf(path, sizeof path, "%s/trials/%lld/config.json", t->d->opt.state_dir,
+	snprintf(path, sizeof path, "%s/trials/%lld/config.json", t->host->state_dir,
 		 (long long)t->row.id);
 	f = fopen(path, "w");
-	ok = f && fputs(config, f) >= 0;
+	ok = f && fputs(t->config, f) >= 0;
 	if (f)
 		ok = (fclose(f) == 0) & ok;
 	if (!ok) {
@@ -592,13 +551,13 @@ static int make_pipes(struct trial *t, int want_stdin, int child[3])
 
 static int spawn(struct trial *t, const char *config_path)
 {
-	struct daemon *d = t->d;
+	const struct trial_host *h = t->host;
 	char threads[64], omp[64], trial_id[64], parent[64];
 	char *extra[64] = {threads, omp, trial_id, parent};
 	/* Under Slurm the task's parent is slurmstepd, not us: srun itself dies
 	 * with the daemon (--exec-limits), so the task must not follow a parent. */
-	int n_extra = d->opt.launcher == LAUNCHER_SLURM ? 3 : 4, rc, child[3];
-	char *worker[] = {(char *)d->opt.worker_path, "--config", (char *)config_path, NULL};
+	int n_extra = h->launcher == LAUNCHER_SLURM ? 3 : 4, rc, child[3];
+	char *worker[] = {(char *)h->worker_path, "--config", (char *)config_path, NULL};
 	char **owned, **argv, **env;
 
 	snprintf(threads, sizeof threads, "OPENBLAS_NUM_THREADS=%d", t->threads);
@@ -610,8 +569,8 @@ static int spawn(struct trial *t, const char *config_path)
 	rc = make_pipes(t, strcmp(config_path, "-") == 0, child);
 	if (rc < 0)
 		return rc;
-	argv = launcher_argv(d->opt.launcher, d->self_path, t->cmd ? t->cmd->argv : worker,
-			     t->cmd || t->memory_mb > 0, t->memory_mb, t->sweep->spec.slurm,
+	argv = launcher_argv(h->launcher, h->self_path, t->cmd ? t->cmd->argv : worker,
+			     t->cmd || t->memory_mb > 0, t->memory_mb, t->spec->slurm,
 			     t->row.id, &owned);
 	env = trial_env(extra, n_extra);
 	rc = child_spawn(argv[0], argv, env, t->cmd ? t->cmd->trial_dir : NULL, child, &t->pid);
@@ -628,7 +587,7 @@ static int spawn(struct trial *t, const char *config_path)
 
 static void start_timers(struct trial *t)
 {
-	const struct spec *spec = &t->sweep->spec;
+	const struct spec *spec = t->spec;
 
 	if (spec->stall_timeout > 0) {
 		uint64_t ms = (uint64_t)(spec->stall_timeout * 1000);
@@ -639,10 +598,9 @@ static void start_timers(struct trial *t)
 		uv_timer_start(&t->deadline, on_deadline, (uint64_t)(spec->timeout * 1000), 0);
 }
 
-int trial_start(struct trial *t, const char *config, char *err, size_t errlen)
+int trial_start(struct trial *t, char *err, size_t errlen)
 {
-	struct daemon *d = t->d;
-	size_t len = strlen(config);
+	const struct trial_host *h = t->host;
 	char *config_path = NULL, why[512];
 	uv_buf_t buf;
 	int rc;
@@ -650,42 +608,33 @@ int trial_start(struct trial *t, const char *config, char *err, size_t errlen)
 	init_handles(t);
 	if (t->start_error)
 		return start_failed(t, t->start_error, err, errlen);
-	if (!t->cmd && d->opt.launcher == LAUNCHER_SLURM &&
-	    !(config_path = config_file(t, config, why, sizeof why)))
+	if (!t->cmd && h->launcher == LAUNCHER_SLURM && !(config_path = config_file(t, why, sizeof why)))
 		return start_failed(t, why, err, errlen);
 	rc = spawn(t, config_path ? config_path : "-");
 	free(config_path);
 	if (rc < 0) {
 		snprintf(why, sizeof why, "cannot start %s: %s",
-			 t->cmd ? t->cmd->argv[0] : d->opt.worker_path, uv_strerror(rc));
+			 t->cmd ? t->cmd->argv[0] : h->worker_path, uv_strerror(rc));
 		return start_failed(t, why, err, errlen);
 	}
-	if (t->cmd || d->opt.launcher == LAUNCHER_SLURM) {
+	if (t->cmd || h->launcher == LAUNCHER_SLURM) {
 		close_handle((uv_handle_t *)&t->in); /* no configuration on stdin */
 	} else {
-		t->config = xmalloc(len + 2);
-		memcpy(t->config, config, len);
-		memcpy(t->config + len, "\n", 2);
-		buf = uv_buf_init(t->config, (unsigned)(len + 1));
+		buf = uv_buf_init(t->config, (unsigned)strlen(t->config));
 		if (uv_write(&t->write_req, (uv_stream_t *)&t->in, &buf, 1, on_written) < 0)
 			close_handle((uv_handle_t *)&t->in);
 	}
 	t->pipes_open = 2;
-	if (!d->reads_held)
-		uv_read_start((uv_stream_t *)&t->out, on_alloc, on_out);
+	uv_read_start((uv_stream_t *)&t->out, on_alloc, on_out);
 	uv_read_start((uv_stream_t *)&t->err, on_alloc, on_err);
 	start_timers(t);
 	t->row.pid = (int)t->pid;
-	t->next = d->running;
-	d->running = t;
-	d->n_running++;
-	d->trials_started++;
-	events_trial_started(d, t, t->params);
 	return 0;
 }
 
 void trial_hold_reading(struct trial *t, int hold)
 {
+	t->held = hold;
 	if (t->out_eof)
 		return;
 	if (hold)
@@ -700,6 +649,76 @@ void trial_stop(struct trial *t, const char *status, const char *reason)
 		return;
 	t->stop_status = status;
 	t->stop_reason = xstrdup(reason);
-	kill(t->pid, launcher_stop_signal(t->d->opt.launcher));
-	uv_timer_start(&t->kill_timer, on_kill_timer, (uint64_t)(t->d->opt.grace * 1000), 0);
+	kill(t->pid, launcher_stop_signal(t->host->launcher));
+	uv_timer_start(&t->kill_timer, on_kill_timer, (uint64_t)(t->host->grace * 1000), 0);
+}
+
+/* A built-in worker's checkpoint: STATE/checkpoints/trial-ID.ckpt. */
+static void builtin_checkpoint(struct trial *t, cJSON *config)
+{
+	char path[4096];
+
+	snprintf(path, sizeof path, "%s/checkpoints/trial-%lld.ckpt", t->host->state_dir,
+		 (long long)t->row.id);
+	t->checkpoint = xstrdup(path);
+	cJSON_AddStringToObject(config, "checkpoint", path);
+}
+
+/* A command trial's argv, directories and environment; a failure is kept as
+ * the reason the trial cannot start. */
+static void command_setup(struct trial *t, const cJSON *config)
+{
+	char err[ERRBUF_LEN];
+
+	t->cmd = xcalloc(1, sizeof *t->cmd);
+	if (command_prepare(t->cmd, t->spec, config, t->sweep_id, t->row.id, t->host->state_dir,
+			    err, sizeof err) < 0)
+		t->start_error = xstrdup(err);
+}
+
+struct trial *trial_create(struct trial_host *host, const struct spec *spec, int64_t sweep_id,
+			   int64_t id, int number, int attempts, cJSON *params, uint64_t seed)
+{
+	struct trial *t = xcalloc(1, sizeof *t);
+	cJSON *config = spec_trial_config(spec, params, seed);
+	const cJSON *threads = cJSON_GetObjectItemCaseSensitive(config, "threads");
+	char *text;
+	size_t len;
+
+	t->host = host;
+	t->spec = spec;
+	t->sweep_id = sweep_id;
+	t->number = number;
+	t->seed = seed;
+	t->params = params;
+	t->row.id = id;
+	t->row.attempts = attempts + 1;
+	t->row.status = "running";
+	t->row.exit_code = -1;
+	t->row.best_value = NAN;
+	t->row.started_at = log_now();
+	t->threads = cJSON_IsNumber(threads) && threads->valuedouble >= 1 ? threads->valueint : 1;
+	t->epochs_total = (int)HP_NUM(config, "epochs");
+	t->memory_mb = spec->memory_mb;
+	if (spec->command)
+		command_setup(t, config);
+	else
+		builtin_checkpoint(t, config);
+	text = cJSON_PrintUnformatted(config);
+	len = strlen(text);
+	t->config = xrealloc(text, len + 2); /* one line on the worker's stdin */
+	memcpy(t->config + len, "\n", 2);
+	cJSON_Delete(config);
+	return t;
+}
+
+void trial_discard_checkpoint(const struct trial *t)
+{
+	char curve[4200];
+
+	if (!t->checkpoint)
+		return;
+	snprintf(curve, sizeof curve, "%s.curve", t->checkpoint);
+	unlink(t->checkpoint);
+	unlink(curve);
 }

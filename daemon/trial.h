@@ -1,39 +1,77 @@
-/* trial: one running trial: its worker process (uv_spawn), the stdin pipe that
- * carries its configuration, the stdout pipe its curve arrives on and the
- * stderr pipe whose tail is kept for the record. A trial ends only after its
- * exit callback AND the EOF of both pipes, in either order; its memory is
- * freed in the last close callback. */
+/* trial: one trial's program, from spawn to the last close callback: the
+ * process (child.c, through its launcher), the stdin pipe that carries its
+ * configuration, the stdout pipe its curve arrives on (framed, parsed with
+ * line.c, split from a command's log lines) and the stderr pipe whose tail is
+ * kept. It keeps the trial's row (status, best value, epochs) up to date and
+ * classifies how the program ended, but records nothing and decides nothing
+ * about sweeps: it reports to its owner through the callbacks in trial_host,
+ * the way tmux's job_run reports through its update and complete callbacks.
+ * A trial ends only after its exit AND the EOF of both pipes, in either
+ * order; its memory is freed in the last close callback. */
 #ifndef CAVIAR_TRIAL_H
 #define CAVIAR_TRIAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <cjson/cJSON.h>
 #include <uv.h>
 
-#include "db.h"
 #include "command.h"
+#include "db.h"
+#include "launcher.h"
 #include "linebuf.h"
+#include "line.h"
+#include "spec.h"
 
-struct daemon;
-struct sweep;
+struct trial;
+
+/* What trials need from their owner, set once (the daemon embeds it). */
+struct trial_host {
+	uv_loop_t *loop;
+	enum launcher_kind launcher;
+	const char *worker_path; /* caviar-worker */
+	const char *self_path;   /* caviard, whose --exec-limits wraps programs */
+	const char *state_dir;   /* checkpoints and command trials' directories */
+	double grace;            /* seconds between the stop signal and SIGKILL */
+	char *readbuf;           /* every pipe read lands here (one buffer for all) */
+	size_t readbuf_len;
+	void *data;              /* the owner's */
+	/* A trial that ran before starts over from epoch `from` (0: from nothing). */
+	void (*on_resume)(struct trial *t, int from);
+	/* A metrics line, after the row took it in; objective is NAN when the
+	 * line lacks the sweep's objective metric. */
+	void (*on_metrics)(struct trial *t, const struct worker_line *l, double objective);
+	/* A command trial's output line that is not for the daemon (its log). */
+	void (*on_log)(struct trial *t, const char *text, size_t len);
+	/* The program is gone (or never started): row.status and row.reason say
+	 * how it ended. The trial is freed after this returns. */
+	void (*on_end)(struct trial *t);
+};
 
 #define TRIAL_TAIL 2048 /* bytes of stderr kept */
 
 struct trial {
-	struct daemon *d;
-	struct sweep *sweep;
-	struct trial *next;       /* in d->running */
-	struct trial_row row;     /* the database state, written through db_trial_update */
+	struct trial_host *host;
+	void *owner;              /* the owner's (the hub: the trial's sweep) */
+	struct trial *next;       /* the owner's list of running trials */
+	const struct spec *spec;  /* the sweep's spec, which outlives the trial */
+	int64_t sweep_id;
+	struct trial_row row;     /* the database state the owner records */
 	int number;
+	uint64_t seed;            /* the worker's seed */
 	int threads;              /* OPENBLAS_NUM_THREADS for the worker */
 	int epochs_total;         /* epochs the configuration asks for */
 	int memory_mb;            /* address-space limit for the worker; 0: none */
+	cJSON *params;            /* the trial's params (owned) */
+	char *config;             /* the configuration text (stdin, or a file) */
 	char *checkpoint;         /* the built-in worker's checkpoint file, or NULL */
 	struct command_run *cmd;  /* a command trial's argv, dirs, environment; or NULL */
 	char *start_error;        /* why it cannot start (a bad placeholder...), or NULL */
 	int log_lines;            /* output lines of a command trial kept as its log */
 	int slurm_queued;         /* srun said the step waits in Slurm's queue */
+	int held;                 /* stdout is not read (trial_hold_reading) */
 	struct linebuf err_lb;    /* stderr lines, for what srun says */
 	pid_t pid;                /* the program, started by child.c; 0 before */
 	uv_pipe_t in, out, err;
@@ -42,8 +80,6 @@ struct trial {
 	uv_timer_t deadline;      /* fires after the sweep's per-trial timeout */
 	int first_line_seen;      /* the first line tells a resume from a fresh start */
 	uv_write_t write_req;
-	char *config;             /* the configuration text written to stdin */
-	char *params;             /* the trial's params as JSON text */
 	struct linebuf out_lb;
 	char tail[TRIAL_TAIL];    /* stderr ring */
 	size_t tail_len;
@@ -62,24 +98,36 @@ struct trial {
 	int rejected;             /* lines rejected */
 };
 
-/* Spawns the worker for a trial whose row is filled (id, attempts...) with
- * the given configuration (JSON text, copied). Returns 0, or a negative libuv
- * error with err set; then the trial is already recorded as failed with that
- * reason and frees itself. Either way the caller no longer owns t. */
-int trial_start(struct trial *t, const char *config, char *err, size_t errlen);
+/* A trial of a sweep, ready to start: attempt attempts + 1 of trial `id`
+ * (number `number`) with params (taken) and the worker's seed. Builds its
+ * configuration, and its checkpoint path or its command (a command that
+ * cannot be prepared is kept as start_error: trial_start reports it). */
+struct trial *trial_create(struct trial_host *host, const struct spec *spec, int64_t sweep_id,
+			   int64_t id, int number, int attempts, cJSON *params, uint64_t seed);
 
-/* Asks the worker to stop: SIGTERM now (a worker saves its checkpoint and
- * exits), SIGKILL after the grace period. The trial then ends with status
- * `status` ("cancelled", "pruned", "failed", or "queued" to run again) and the
- * reason given. A second request for the same trial is ignored. */
+/* Spawns the trial's program. Returns 0, or -1 with err set: then on_end has
+ * already been called (status "failed", the reason why) and the trial frees
+ * itself. Either way the caller no longer owns t. */
+int trial_start(struct trial *t, char *err, size_t errlen);
+
+/* Asks the program to stop: the launcher's stop signal now (a worker saves
+ * its checkpoint and exits), SIGKILL after the grace period. The trial then
+ * ends with status `status` ("cancelled", "pruned", "failed", or "queued" to
+ * run again) and the reason given. A second request for the same trial is
+ * ignored. */
 void trial_stop(struct trial *t, const char *status, const char *reason);
 
-/* Reaps the running trials' programs that have exited (on SIGCHLD): each
- * one's exit is handled as it is found. */
-void trials_reap(struct daemon *d);
+/* Handles the program's exit if it has exited (on SIGCHLD; waitpid WNOHANG).
+ * May end the trial (on_end). */
+void trial_reap(struct trial *t);
 
-/* Stops (hold) or resumes reading the worker's stdout: a held worker blocks
- * on its next line, so its output waits in the pipe instead of our memory. */
+/* Stops (hold) or resumes reading the program's stdout: a held program
+ * blocks on its next line, so its output waits in the pipe instead of our
+ * memory; a held trial is never taken for stalled. */
 void trial_hold_reading(struct trial *t, int hold);
+
+/* Removes the built-in worker's checkpoint and the curve kept beside it (the
+ * trial is over for good). */
+void trial_discard_checkpoint(const struct trial *t);
 
 #endif

@@ -2,10 +2,10 @@
 #include "stopping.h"
 #include "test.h"
 
-static struct stopper make(enum early_stop_kind kind, int maximize, int warmup, int min_trials)
+static struct stopping make(enum early_stop_kind kind, int maximize, int warmup, int min_trials)
 {
 	struct spec spec = {0};
-	struct stopper s;
+	struct stopping s;
 
 	spec.early_stop = kind;
 	spec.objective_max = maximize;
@@ -13,29 +13,29 @@ static struct stopper make(enum early_stop_kind kind, int maximize, int warmup, 
 	spec.es_min_epochs = 1;
 	spec.es_eta = 3;
 	spec.es_min_trials = min_trials;
-	stopper_init(&s, &spec);
+	stopping_init(&s, &spec);
 	return s;
 }
 
-static int report(struct stopper *s, int number, int epoch, double value)
+static int report(struct stopping *s, int number, int epoch, double value)
 {
 	char reason[256];
 
-	return stopper_report(s, number, epoch, 0, value, reason, sizeof reason);
+	return stopping_report(s, number, epoch, 0, value, reason, sizeof reason);
 }
 
 static void test_none(void)
 {
-	struct stopper s = make(EARLY_STOP_NONE, 1, 0, 1);
+	struct stopping s = make(EARLY_STOP_NONE, 1, 0, 1);
 
 	for (int i = 0; i < 10; i++)
 		CHECK(report(&s, i, 1, i) == 0);
-	stopper_finish(&s);
+	stopping_finish(&s);
 }
 
 static void test_median(void)
 {
-	struct stopper s = make(EARLY_STOP_MEDIAN, 1, 1, 3);
+	struct stopping s = make(EARLY_STOP_MEDIAN, 1, 1, 3);
 	char reason[256];
 
 	/* Three trials with accuracies 0.5, 0.6, 0.7 over 3 epochs. */
@@ -45,29 +45,29 @@ static void test_median(void)
 	CHECK(report(&s, 3, 1, 0.1) == 0);                   /* epoch 1 is the warmup */
 	CHECK(report(&s, 4, 1, 0.9) == 0);
 	CHECK(report(&s, 4, 2, 0.9) == 0);                   /* better than the median */
-	CHECK(stopper_report(&s, 3, 2, 0, 0.2, reason, sizeof reason) == 1);
+	CHECK(stopping_report(&s, 3, 2, 0, 0.2, reason, sizeof reason) == 1);
 	CHECK_CONTAINS(reason, "pruned at epoch 2");
 	CHECK_CONTAINS(reason, "median 0.65"); /* of 0.5, 0.6, 0.7, 0.9 (trial 4's average) */
 	/* Its best so far counts, not its last value: a bad epoch after a good one survives. */
 	CHECK(report(&s, 5, 1, 0.8) == 0);
 	CHECK(report(&s, 5, 2, 0.3) == 0);
-	stopper_finish(&s);
+	stopping_finish(&s);
 }
 
 static void test_median_minimize(void)
 {
-	struct stopper s = make(EARLY_STOP_MEDIAN, 0, 0, 1);
+	struct stopping s = make(EARLY_STOP_MEDIAN, 0, 0, 1);
 
 	CHECK(report(&s, 0, 1, 1.0) == 0);
 	CHECK(report(&s, 1, 1, 2.0) == 1); /* a loss above the other's average */
 	CHECK(report(&s, 2, 1, 0.5) == 0);
-	CHECK(stopper_report(&s, 3, 1, 1, 9.0, NULL, 0) == 0); /* its last epoch */
-	stopper_finish(&s);
+	CHECK(stopping_report(&s, 3, 1, 1, 9.0, NULL, 0) == 0); /* its last epoch */
+	stopping_finish(&s);
 }
 
 static void test_asha(void)
 {
-	struct stopper s = make(EARLY_STOP_ASHA, 1, 0, 1);
+	struct stopping s = make(EARLY_STOP_ASHA, 1, 0, 1);
 	char reason[256];
 
 	/* eta 3, min_epochs 1: rungs at epochs 1, 3, 9. At a rung, of the n trials
@@ -75,7 +75,7 @@ static void test_asha(void)
 	CHECK(report(&s, 0, 1, 0.5) == 0);   /* n 1: alone, goes on */
 	CHECK(report(&s, 1, 1, 0.4) == 1);   /* n 2, top 1: not the best */
 	CHECK(report(&s, 2, 1, 0.6) == 0);   /* the new best */
-	CHECK(stopper_report(&s, 3, 1, 0, 0.55, reason, sizeof reason) == 1); /* n 4, top 1 */
+	CHECK(stopping_report(&s, 3, 1, 0, 0.55, reason, sizeof reason) == 1); /* n 4, top 1 */
 	CHECK_CONTAINS(reason, "ranks 2 of 4 at rung 0");
 	CHECK(report(&s, 4, 1, 0.3) == 1);   /* n 5, top 1 */
 	CHECK(report(&s, 5, 1, 0.58) == 0);  /* n 6, top 2: second best goes on */
@@ -85,8 +85,8 @@ static void test_asha(void)
 	CHECK(report(&s, 2, 3, 0.4) == 0);   /* best 0.6 beats trial 0's 0.5 */
 	CHECK(report(&s, 5, 3, 0.52) == 1);  /* best 0.58: rank 2 of 3, top 1 */
 	/* at its last epoch a trial is recorded but not stopped */
-	CHECK(stopper_report(&s, 6, 1, 1, 0.1, reason, sizeof reason) == 0);
-	stopper_finish(&s);
+	CHECK(stopping_report(&s, 6, 1, 1, 0.1, reason, sizeof reason) == 0);
+	stopping_finish(&s);
 }
 
 int main(int argc, char **argv)
