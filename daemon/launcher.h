@@ -3,7 +3,13 @@
  * streams back over the same pipe, so curves, early stopping, faults and cancel
  * work unchanged. This module knows the differences: the argv to spawn, the
  * signal that asks for a graceful stop, how an exit status reads, and what
- * srun says on stderr. Facts it relies on: ../shared/slurm-notes.md. */
+ * srun says on stderr. Facts it relies on, measured with slurm-wlm 22.05 on a
+ * one-node cluster (scripts/slurm-cluster.sh brings one up): without
+ * --unbuffered a task's stdout is a pipe that glibc fully buffers, so curves
+ * would arrive at exit, while with it the task writes to a pty and lines
+ * stream; SIGTERM to srun kills the task at once, SIGUSR1 is forwarded to it;
+ * srun exits 128 + N for a task killed by signal N; a step waiting for
+ * resources makes srun print "queued and waiting for resources". */
 #ifndef CAVIAR_LAUNCHER_H
 #define CAVIAR_LAUNCHER_H
 
