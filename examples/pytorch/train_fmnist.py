@@ -19,7 +19,7 @@ import time
 import torch
 from torch import nn
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "report"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sdk"))
 import caviar  # noqa: E402
 
 DATA = "/usr/share/datasets/fashion-mnist"

@@ -1,4 +1,4 @@
-/* c_trial: a command trial written in C with tools/report/caviar_report.h, for
+/* c_trial: a command trial written in C with sdk/caviar_report.h, for
  * the end-to-end tests: a "training" whose loss decays at a rate set by lr. */
 #include <unistd.h>
 

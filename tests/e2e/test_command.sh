@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Command trials: a user's own program tuned over the same pipe protocol, in
-# Python (examples/command/train.py with tools/report/caviar.py) and in C
-# (c_trial.c with tools/report/caviar_report.h); log lines kept apart from
+# Python (examples/command/train.py with sdk/caviar.py) and in C
+# (c_trial.c with sdk/caviar_report.h); log lines kept apart from
 # metrics, the metrics prefix, checkpoint and resume, cancel, and every error a
 # user meets at submit time or on the trial.
 . "$(dirname "$0")/lib.sh"

@@ -9,7 +9,7 @@ complete_words() {
 	bash -c '
 		. "$1"; shift
 		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _caviar
-		printf "%s\n" "${COMPREPLY[@]}"' _ "$SRC/tools/caviar.bash-completion" "$@" | sort | paste -sd ' '
+		printf "%s\n" "${COMPREPLY[@]}"' _ "$SRC/packaging/caviar.bash-completion" "$@" | sort | paste -sd ' '
 }
 PATH=$(dirname "$CAVIAR"):$PATH
 
@@ -28,7 +28,7 @@ check "completion: sweep ids with --socket" "$(CAVIAR_SOCKET=/nonexistent comple
 check "completion: spec files for submit" "$(cd "$TMP" && complete_words caviar submit t)" "t.json"
 stop_daemon
 
-unit=$SRC/tools/caviard.service
+unit=$SRC/packaging/caviard.service
 check "unit: ExecStart under %h" "$(sed -n 's/^ExecStart=\(%h\/[^ ]*\/caviard\) .*/\1/p' "$unit")" "%h/.local/bin/caviard"
 check "unit: Restart=on-failure" "$(grep -c '^Restart=on-failure$' "$unit")" 1
 check "unit: wanted by default.target" "$(grep -c '^WantedBy=default.target$' "$unit")" 1

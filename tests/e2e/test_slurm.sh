@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Trials as Slurm job steps, on a real single-node cluster that
-# tools/slurm-cluster.sh brings up here (Debian's slurm-wlm and munge): the same
+# scripts/slurm-cluster.sh brings up here (Debian's slurm-wlm and munge): the same
 # assertions as the local tests. Curves stream while trials run, cancel reaches
 # the worker's handler (SIGUSR1 through srun), a crash is reported with its
 # signal, early stopping works, and the daemon survives a restart mid-sweep.
@@ -9,8 +9,8 @@
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CLUSTER=$TMP/slurm
 
-cleanup_extra() { "$ROOT/tools/slurm-cluster.sh" down "$CLUSTER" >/dev/null 2>&1; }
-if ! up=$("$ROOT/tools/slurm-cluster.sh" up "$CLUSTER" 2>"$TMP/slurm-up.log"); then
+cleanup_extra() { "$ROOT/scripts/slurm-cluster.sh" down "$CLUSTER" >/dev/null 2>&1; }
+if ! up=$("$ROOT/scripts/slurm-cluster.sh" up "$CLUSTER" 2>"$TMP/slurm-up.log"); then
 	echo "SKIP: SLURM CANNOT START ON THIS MACHINE: $(tail -1 "$TMP/slurm-up.log")"
 	exit 77
 fi

@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-tools/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0

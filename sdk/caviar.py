@@ -1,8 +1,10 @@
 """caviar: report a training run's learning curve to caviard (stdlib only).
 
-A command trial (a spec with "command": [...]) is any program that prints one
-JSON object per line; this module prints them for you, reads the trial's
-values, and tells you when the daemon asks the program to stop.
+The Python half of caviar's SDK (sdk/; caviar_report.h is the C half): it goes
+in your own training program, not in caviar. A command trial (a spec with
+"command": [...]) is any program that prints one JSON object per line; this
+module prints them for you, reads the trial's values, and tells you when the
+daemon asks the program to stop.
 
     import caviar
 

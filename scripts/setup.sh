@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # setup.sh: installs the Debian packages caviar needs to build, test and run its
 # demo, skipping those already installed. Run as root or with sudo available.
-#   tools/setup.sh           build, tests, demo
-#   tools/setup.sh --bench   also the optional benchmark baselines (PyTorch, Optuna)
+#   scripts/setup.sh           build, tests, demo
+#   scripts/setup.sh --bench   also the optional benchmark baselines (PyTorch, Optuna)
 set -euo pipefail
 
 packages=(

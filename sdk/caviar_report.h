@@ -1,6 +1,8 @@
 /* caviar_report.h: report a training run's learning curve to caviard from C
- * or C++, in one header with no dependencies. A command trial prints one JSON
- * object per line; these helpers print them and read the trial's values.
+ * or C++, in one header with no dependencies: the C half of caviar's SDK (sdk/;
+ * caviar.py is the Python half), for your own training program, not for
+ * caviar. A command trial prints one JSON object per line; these helpers print
+ * them and read the trial's values.
  *
  *   #include "caviar_report.h"
  *   double lr = caviar_param("lr", 0.01);          // from $CAVIAR_PARAMS
