@@ -18,7 +18,9 @@ int child_spawn(const char *file, char *const argv[], char *const envp[], const 
 	sigemptyset(&none);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
+					POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&attr, 0); /* its own process group, led by it */
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawnattr_setsigmask(&attr, &none);
 	for (int i = 0; i < 3 && rc == 0; i++)

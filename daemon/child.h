@@ -1,7 +1,10 @@
 /* child: starts a trial's program with posix_spawn, whose vfork semantics do
  * not copy the daemon's page tables (with fork, that copy and the
  * copy-on-write faults after it were the daemon's largest cost per trial).
- * The caller owns the pipes and reaps the child (trial.c, on SIGCHLD). */
+ * The child leads a process group of its own (its pid is the group's id), so
+ * a signal to the group reaches whatever it started too: a shell wrapper's
+ * program, a data loader's workers. The caller owns the pipes and reaps the
+ * child (trial.c, on SIGCHLD). */
 #ifndef CAVIAR_CHILD_H
 #define CAVIAR_CHILD_H
 

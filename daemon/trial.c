@@ -24,8 +24,10 @@
 extern char **environ;
 
 #define MAX_LOGGED_REJECTS 5
-#define MAX_LOG_LINES 10000 /* output lines of a command trial kept per attempt */
 #define N_HANDLES 6 /* in, out, err, kill_timer, stall_timer, deadline */
+
+static void signal_group(const struct trial *t, int sig);
+static void on_kill_timer(uv_timer_t *timer);
 
 static void on_close(uv_handle_t *h)
 {
@@ -171,6 +173,13 @@ static void program_exited(struct trial *t, int64_t status, int sig)
 	t->exited = 1;
 	t->exit_status = status;
 	t->term_signal = sig ? sig : launcher_exit_signal(t->host->launcher, status);
+	if (t->pipes_open > 0) {
+		/* Whatever it left running is asked to go, and given the grace
+		 * period to let go of the output. */
+		signal_group(t, SIGTERM);
+		uv_timer_start(&t->kill_timer, on_kill_timer, (uint64_t)(t->host->grace * 1000),
+			       (uint64_t)(t->host->grace * 1000));
+	}
 	maybe_finish(t);
 }
 
@@ -246,17 +255,27 @@ static void record_event(struct trial *t, const struct worker_line *l)
 	trial_stop(t, "failed", buf);
 }
 
-/* A command trial's output line that is not for the daemon: its log. */
+/* A command trial's output line that is not for the daemon: its log, up to
+ * TRIAL_MAX_LOG_LINES lines and TRIAL_MAX_LOG_BYTES bytes an attempt; the
+ * log then says where it was cut. */
 static void keep_log(struct trial *t, const char *text, size_t len)
 {
-	if (t->log_lines >= MAX_LOG_LINES) {
-		if (t->log_lines++ == MAX_LOG_LINES)
-			log_msg("trial %lld: over %d lines of output; the rest is not kept",
-				(long long)t->row.id, MAX_LOG_LINES);
+	char note[160];
+
+	if (t->log_cut)
+		return;
+	if (t->log_lines < TRIAL_MAX_LOG_LINES && t->log_bytes + len <= TRIAL_MAX_LOG_BYTES) {
+		t->log_lines++;
+		t->log_bytes += len;
+		t->host->on_log(t, text, len);
 		return;
 	}
+	t->log_cut = 1;
+	snprintf(note, sizeof note, "[caviard: output past %d lines or %u MiB not kept]",
+		 TRIAL_MAX_LOG_LINES, TRIAL_MAX_LOG_BYTES >> 20);
+	log_msg("trial %lld: %s", (long long)t->row.id, note);
 	t->log_lines++;
-	t->host->on_log(t, text, len);
+	t->host->on_log(t, note, strlen(note));
 }
 
 /* The part of a line meant for the daemon: all of it from the built-in
@@ -284,9 +303,10 @@ static const char *metrics_part(const struct trial *t, const char *text, size_t 
 static void reject(struct trial *t, const char *why, const char *text, size_t len)
 {
 	t->rejected++;
-	if (t->rejected <= MAX_LOGGED_REJECTS)
-		log_msg("trial %lld: line rejected: %s: %.60s%s", (long long)t->row.id, why,
-			   text ? text : "", text && len > 60 ? "..." : "");
+	if (t->rejected <= MAX_LOGGED_REJECTS) /* text is not NUL-terminated */
+		log_msg("trial %lld: line rejected: %s: %.*s%s", (long long)t->row.id, why,
+			text ? (int)(len < 60 ? len : 60) : 0, text ? text : "",
+			text && len > 60 ? "..." : "");
 }
 
 static void on_line(void *ctx, const char *text, size_t len)
@@ -315,6 +335,12 @@ static void on_line(void *ctx, const char *text, size_t len)
 		reject(t, err, text, len);
 		if (t->cmd)
 			keep_log(t, text, len);
+		return;
+	}
+	if (l.epoch > t->max_epoch) {
+		snprintf(err, sizeof err, "epoch %d is past the trial's %d", l.epoch, t->max_epoch);
+		line_finish(&l);
+		reject(t, err, text, len);
 		return;
 	}
 	if (!t->first_line_seen)
@@ -351,7 +377,7 @@ static void on_out(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 
 	if (n > 0)
 		linebuf_feed(&t->out_lb, buf->base, (size_t)n, on_line, t);
-	if (n < 0) {
+	if (n < 0 && !t->out_eof) {
 		linebuf_eof(&t->out_lb, on_line, t);
 		t->out_eof = 1;
 		pipe_done(t, s);
@@ -394,8 +420,10 @@ static void on_err(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		if (t->host->launcher == LAUNCHER_SLURM)
 			linebuf_feed(&t->err_lb, buf->base, (size_t)n, on_err_line, t);
 	}
-	if (n < 0)
+	if (n < 0 && !t->err_eof) {
+		t->err_eof = 1;
 		pipe_done(t, s);
+	}
 }
 
 static void on_written(uv_write_t *req, int status)
@@ -406,12 +434,48 @@ static void on_written(uv_write_t *req, int status)
 	close_handle((uv_handle_t *)&t->in);
 }
 
+/* Signals the program's process group (see child.h); the program alone when
+ * the group is gone but it is not (it cannot be: it leads the group). */
+static void signal_group(const struct trial *t, int sig)
+{
+	if (t->pid > 0 && kill(-t->pid, sig) < 0 && errno == ESRCH && !t->exited)
+		kill(t->pid, sig);
+}
+
+/* Stops reading a pipe something left over still holds open: for the trial
+ * it is at its end. */
+static void force_eof(struct trial *t)
+{
+	if (!t->out_eof) {
+		linebuf_eof(&t->out_lb, on_line, t);
+		t->out_eof = 1;
+		pipe_done(t, (uv_stream_t *)&t->out);
+	}
+	if (!t->err_eof) {
+		t->err_eof = 1;
+		pipe_done(t, (uv_stream_t *)&t->err);
+	}
+}
+
 static void on_kill_timer(uv_timer_t *timer)
 {
 	struct trial *t = timer->data;
 
-	log_msg("trial %lld: no exit after its stop signal, sending SIGKILL", (long long)t->row.id);
-	kill(t->pid, SIGKILL);
+	if (!t->exited) {
+		log_msg("trial %lld: no exit %g s after its stop signal, sending SIGKILL",
+			(long long)t->row.id, t->host->grace);
+		signal_group(t, SIGKILL);
+		return;
+	}
+	if (t->held) { /* its output waits for us, not the other way round */
+		uv_timer_again(timer);
+		return;
+	}
+	log_msg("trial %lld: its program exited but what it started still holds its output "
+		"after %g s: SIGKILL to its process group, output closed",
+		(long long)t->row.id, t->host->grace);
+	signal_group(t, SIGKILL);
+	force_eof(t);
 }
 
 static void on_stall(uv_timer_t *timer)
@@ -649,7 +713,7 @@ void trial_stop(struct trial *t, const char *status, const char *reason)
 		return;
 	t->stop_status = status;
 	t->stop_reason = xstrdup(reason);
-	kill(t->pid, launcher_stop_signal(t->host->launcher));
+	signal_group(t, launcher_stop_signal(t->host->launcher));
 	uv_timer_start(&t->kill_timer, on_kill_timer, (uint64_t)(t->host->grace * 1000), 0);
 }
 
@@ -699,6 +763,7 @@ struct trial *trial_create(struct trial_host *host, const struct spec *spec, int
 	t->row.started_at = log_now();
 	t->threads = cJSON_IsNumber(threads) && threads->valuedouble >= 1 ? threads->valueint : 1;
 	t->epochs_total = (int)HP_NUM(config, "epochs");
+	t->max_epoch = t->epochs_total > TRIAL_MAX_EPOCH ? t->epochs_total : TRIAL_MAX_EPOCH;
 	t->memory_mb = spec->memory_mb;
 	if (spec->command)
 		command_setup(t, config);

@@ -6,8 +6,11 @@
  * classifies how the program ended, but records nothing and decides nothing
  * about sweeps: it reports to its owner through the callbacks in trial_host,
  * the way tmux's job_run reports through its update and complete callbacks.
- * A trial ends only after its exit AND the EOF of both pipes, in either
- * order; its memory is freed in the last close callback. */
+ * The program leads a process group of its own and every signal goes to the
+ * group. A trial ends after its exit AND the EOF of both pipes, in either
+ * order; when the program has exited but something it started still holds
+ * its output, the group is sent SIGTERM, SIGKILL after the grace period, and
+ * the pipes are closed then. Its memory is freed in the last close callback. */
 #ifndef CAVIAR_TRIAL_H
 #define CAVIAR_TRIAL_H
 
@@ -26,6 +29,10 @@
 #include "spec.h"
 
 struct trial;
+
+#define TRIAL_MAX_EPOCH 100000      /* a line past this epoch is rejected (hparams' bound) */
+#define TRIAL_MAX_LOG_LINES 10000   /* output lines of a command trial kept per attempt */
+#define TRIAL_MAX_LOG_BYTES (16u << 20) /* and bytes */
 
 /* What trials need from their owner, set once (the daemon embeds it). */
 struct trial_host {
@@ -63,6 +70,8 @@ struct trial {
 	uint64_t seed;            /* the worker's seed */
 	int threads;              /* OPENBLAS_NUM_THREADS for the worker */
 	int epochs_total;         /* epochs the configuration asks for */
+	int max_epoch;            /* a line past it is rejected (early stopping's arrays
+	                           * are sized by epoch) */
 	int memory_mb;            /* address-space limit for the worker; 0: none */
 	cJSON *params;            /* the trial's params (owned) */
 	char *config;             /* the configuration text (stdin, or a file) */
@@ -70,6 +79,8 @@ struct trial {
 	struct command_run *cmd;  /* a command trial's argv, dirs, environment; or NULL */
 	char *start_error;        /* why it cannot start (a bad placeholder...), or NULL */
 	int log_lines;            /* output lines of a command trial kept as its log */
+	size_t log_bytes;         /* and their bytes */
+	int log_cut;              /* the log hit a cap: the rest is not kept */
 	int slurm_queued;         /* srun said the step waits in Slurm's queue */
 	int held;                 /* stdout is not read (trial_hold_reading) */
 	struct linebuf err_lb;    /* stderr lines, for what srun says */
@@ -85,7 +96,8 @@ struct trial {
 	size_t tail_len;
 	int open_handles;         /* closes still to come before free */
 	int pipes_open;           /* stdout and stderr not yet at EOF */
-	int out_eof;              /* stdout is at EOF */
+	int out_eof;              /* stdout is at EOF (or taken for it) */
+	int err_eof;              /* stderr likewise */
 	int exited;
 	int64_t exit_status;
 	int term_signal;
