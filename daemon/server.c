@@ -242,7 +242,7 @@ static int do_ls(struct client *c, const struct request *req, cJSON *reply, char
 
 	(void)req;
 	flush_for_read(c->d);
-	rows = db_query(&c->d->db, Q_PROGRESS, NULL, 0, err, errlen);
+	rows = query_run(&c->d->db.query, err, errlen, QUERY_PROGRESS, "");
 	if (!rows)
 		return -1;
 	cJSON_AddItemToObject(reply, "sweeps", rows);
@@ -256,14 +256,15 @@ static int do_top(struct client *c, const struct request *req, cJSON *reply, cha
 	cJSON *sweep, *rows;
 
 	flush_for_read(c->d);
-	sweep = db_query(&c->d->db, Q_SWEEP, args, 1, err, errlen);
+	sweep = query_run(&c->d->db.query, err, errlen, QUERY_SWEEP_BRIEF, "i", (long long)args[0]);
 	if (!sweep)
 		return -1;
 	if (!sweep->child) {
 		cJSON_Delete(sweep);
 		return err_set(err, errlen, "no sweep %lld", (long long)args[0]);
 	}
-	rows = db_query(&c->d->db, Q_TOP, args, 2, err, errlen);
+	rows = query_run(&c->d->db.query, err, errlen, QUERY_LEADERBOARD, "ii", (long long)args[0],
+			 (long long)args[1]);
 	if (!rows) {
 		cJSON_Delete(sweep);
 		return -1;
@@ -332,7 +333,7 @@ static int do_wait(struct client *c, const struct request *req, cJSON *reply, ch
 		c->waiting = id;
 		return 1;
 	}
-	rows = db_query(&c->d->db, Q_SWEEP, &id, 1, err, errlen);
+	rows = query_run(&c->d->db.query, err, errlen, QUERY_SWEEP_BRIEF, "i", (long long)id);
 	if (!rows)
 		return -1;
 	if (!rows->child) {

@@ -167,7 +167,7 @@ static int replay_stopper(struct daemon *d, struct sweep *sw, char *err, size_t 
 
 	if (sw->stopper.kind == EARLY_STOP_NONE)
 		return 0;
-	rows = db_query(&d->db, Q_OBJECTIVE_POINTS, &sw->id, 1, err, errlen);
+	rows = query_run(&d->db.query, err, errlen, QUERY_OBJECTIVE_POINTS, "i", (long long)sw->id);
 	if (!rows)
 		return -1;
 	cJSON_ArrayForEach(row, rows)
@@ -181,10 +181,10 @@ static int replay_stopper(struct daemon *d, struct sweep *sw, char *err, size_t 
 static struct sweep *load_sweep(struct daemon *d, const cJSON *row, char *err, size_t errlen)
 {
 	struct sweep *sw = xcalloc(1, sizeof *sw);
-	const cJSON *spec_text = cJSON_GetObjectItemCaseSensitive(row, "spec");
+	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(row, "spec"); /* parsed unless bad */
 	const cJSON *status = cJSON_GetObjectItemCaseSensitive(row, "status");
 	int64_t id = (int64_t)num(row, "id");
-	cJSON *json = cJSON_Parse(cJSON_IsString(spec_text) ? spec_text->valuestring : "");
+	cJSON *json = cJSON_IsString(spec) ? NULL : cJSON_Duplicate(spec, 1);
 	cJSON *rounds = NULL, *queued = NULL, *count = NULL, *item;
 	int rc = -1;
 
@@ -192,9 +192,9 @@ static struct sweep *load_sweep(struct daemon *d, const cJSON *row, char *err, s
 	sw->paused = cJSON_IsString(status) && strcmp(status->valuestring, "paused") == 0;
 	if (!json || spec_parse(&sw->spec, json, err, errlen) < 0)
 		goto out;
-	rounds = db_query(&d->db, Q_LAST_ROUND, &id, 1, err, errlen);
-	queued = db_query(&d->db, Q_QUEUED_TRIALS, &id, 1, err, errlen);
-	count = db_query(&d->db, Q_TRIAL_COUNT, &id, 1, err, errlen);
+	rounds = query_run(&d->db.query, err, errlen, QUERY_LAST_ROUND, "i", (long long)id);
+	queued = query_run(&d->db.query, err, errlen, QUERY_QUEUED_TRIALS, "i", (long long)id);
+	count = query_run(&d->db.query, err, errlen, QUERY_TRIAL_COUNT, "i", (long long)id);
 	if (!rounds || !queued || !count)
 		goto out;
 	sw->round = cJSON_GetArraySize(rounds) ? (int)num(rounds->child, "round") : 0;
@@ -227,7 +227,7 @@ static void sweep_check_done(struct daemon *d, struct sweep *sw);
 
 int sweeps_load(struct daemon *d, char *err, size_t errlen)
 {
-	cJSON *rows = db_query(&d->db, Q_ACTIVE_SWEEPS, NULL, 0, err, errlen), *row;
+	cJSON *rows = query_run(&d->db.query, err, errlen, QUERY_ACTIVE_SWEEPS, ""), *row;
 
 	if (!rows)
 		return -1;
@@ -281,7 +281,7 @@ static void command_setup(struct daemon *d, struct trial *t, const cJSON *config
 static char *trial_config(struct daemon *d, struct trial *t, int64_t id)
 {
 	char err[256];
-	cJSON *rows = db_query(&d->db, Q_TRIAL_START, &id, 1, err, sizeof err);
+	cJSON *rows = query_run(&d->db.query, err, sizeof err, QUERY_TRIAL_START, "i", (long long)id);
 	const cJSON *threads;
 	cJSON *config;
 	char *text;
@@ -354,7 +354,8 @@ static void sweep_remove(struct daemon *d, struct sweep *sw)
 static int next_round(struct daemon *d, struct sweep *sw, char *err, size_t errlen)
 {
 	int64_t args[2] = {sw->id, sw->round};
-	cJSON *rows = db_query(&d->db, Q_ROUND_RESULTS, args, 2, err, errlen), *row;
+	cJSON *rows = query_run(&d->db.query, err, errlen, QUERY_ROUND_RESULTS, "ii",
+				 (long long)args[0], (long long)args[1]), *row;
 	int n = cJSON_GetArraySize(rows), i = 0, rc = -1;
 	const cJSON **params = xcalloc((size_t)n + 1, sizeof *params);
 	double *values = xcalloc((size_t)n + 1, sizeof *values);
@@ -491,15 +492,12 @@ int sweeps_should_stop(struct sweep *sw, const struct trial *t, int epoch, doubl
 int sweeps_cancel_sweep(struct daemon *d, int64_t sweep_id, char *err, size_t errlen)
 {
 	struct sweep *sw = sweeps_find(d, sweep_id);
-	cJSON *res;
 	int n = 0;
 
 	if (!sw)
 		return err_set(err, errlen, "sweep %lld is not running", (long long)sweep_id);
-	res = db_query(&d->db, Q_CANCEL_QUEUED, &sweep_id, 1, err, errlen);
-	if (!res)
+	if (db_cancel_queued(&d->db, sweep_id, err, errlen) < 0)
 		return -1;
-	cJSON_Delete(res);
 	n = sw->n_queue - sw->q_head;
 	sw->q_head = sw->n_queue;
 	sw->cancelled = 1;
