@@ -133,7 +133,7 @@ error:
 	return -1;
 }
 
-void trial_row_reason(struct trial_row *row, const char *fmt, ...)
+void db_row_reason(struct trial_row *row, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;

@@ -48,7 +48,7 @@ struct trial_row {
 };
 
 /* Replaces row->reason with a formatted message. */
-void trial_row_reason(struct trial_row *row, const char *fmt, ...)
+void db_row_reason(struct trial_row *row, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 struct db_point {

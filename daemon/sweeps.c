@@ -440,7 +440,7 @@ void sweeps_trial_outcome(struct daemon *d, struct trial *t)
 	t->row.reason = NULL;
 	t->row.status = "queued";
 	t->row.ended_at = 0;
-	trial_row_reason(&t->row, "attempt %d failed (%s); retrying", t->row.attempts, why);
+	db_row_reason(&t->row, "attempt %d failed (%s); retrying", t->row.attempts, why);
 	free(why);
 }
 
