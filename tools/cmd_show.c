@@ -119,20 +119,20 @@ static cJSON *curve_rows(const cJSON *points, cJSON *metrics)
 static void print_curve(const cJSON *curve, const cJSON *metrics)
 {
 	const cJSON *row, *m;
-	struct table t;
+	struct cli_table t;
 
-	table_init(&t, 2 + cJSON_GetArraySize(metrics));
-	table_add(&t, "EPOCH");
-	table_add(&t, "STEP");
+	cli_table_init(&t, 2 + cJSON_GetArraySize(metrics));
+	cli_table_add(&t, "EPOCH");
+	cli_table_add(&t, "STEP");
 	cJSON_ArrayForEach(m, metrics)
-		table_add(&t, m->valuestring);
+		cli_table_add(&t, m->valuestring);
 	cJSON_ArrayForEach(row, curve) {
-		table_add_owned(&t, cli_cell(cli_get(row, "epoch")));
-		table_add_owned(&t, cli_cell(cli_get(row, "step")));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "epoch")));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "step")));
 		cJSON_ArrayForEach(m, metrics)
-			table_add_owned(&t, cli_cell(cli_get(row, m->valuestring)));
+			cli_table_add_owned(&t, cli_cell(cli_get(row, m->valuestring)));
 	}
-	table_print(&t);
+	cli_table_print(&t);
 }
 
 /* "2026-11-26 08:01:02", or "-" for a missing time. */
