@@ -13,6 +13,7 @@
 #include "errbuf.h"
 #include "log.h"
 #include "probe.h"
+#include "query.h"
 #include "xalloc.h"
 
 #define FLUSH_NOW 50000  /* queued writes that trigger a flush without waiting */
@@ -214,7 +215,7 @@ static int retry(struct daemon *d, struct trial *t)
 	t->row.reason = NULL;
 	t->row.status = "queued";
 	t->row.ended_at = 0;
-	trial_row_reason(&t->row, "attempt %d failed (%s); retrying", t->row.attempts, why);
+	db_row_reason(&t->row, "attempt %d failed (%s); retrying", t->row.attempts, why);
 	free(why);
 	return 1;
 }
@@ -386,7 +387,7 @@ static int do_ls(struct daemon *d, const struct request *req, cJSON *reply, char
 
 	(void)req;
 	flush_for_read(d);
-	rows = db_query(&d->db, Q_PROGRESS, NULL, 0, err, errlen);
+	rows = query_run(&d->db.query, err, errlen, QUERY_PROGRESS, "");
 	if (!rows)
 		return -1;
 	cJSON_AddItemToObject(reply, "sweeps", rows);
@@ -396,18 +397,18 @@ static int do_ls(struct daemon *d, const struct request *req, cJSON *reply, char
 static int do_top(struct daemon *d, const struct request *req, cJSON *reply, char *err,
 		  size_t errlen)
 {
-	int64_t args[2] = {req->sweep, req->n ? req->n : 10};
+	long long id = req->sweep, limit = req->n ? req->n : 10;
 	cJSON *sweep, *rows;
 
 	flush_for_read(d);
-	sweep = db_query(&d->db, Q_SWEEP, args, 1, err, errlen);
+	sweep = query_run(&d->db.query, err, errlen, QUERY_SWEEP_BRIEF, "i", id);
 	if (!sweep)
 		return -1;
 	if (!sweep->child) {
 		cJSON_Delete(sweep);
-		return err_set(err, errlen, "no sweep %lld", (long long)args[0]);
+		return err_set(err, errlen, "no sweep %lld", id);
 	}
-	rows = db_query(&d->db, Q_TOP, args, 2, err, errlen);
+	rows = query_run(&d->db.query, err, errlen, QUERY_LEADERBOARD, "ii", id, limit);
 	if (!rows) {
 		cJSON_Delete(sweep);
 		return -1;
@@ -476,7 +477,7 @@ static int do_wait(struct daemon *d, struct server_client *c, const struct reque
 		server_wait(c, id);
 		return 1;
 	}
-	rows = db_query(&d->db, Q_SWEEP, &id, 1, err, errlen);
+	rows = query_run(&d->db.query, err, errlen, QUERY_SWEEP_BRIEF, "i", (long long)id);
 	if (!rows)
 		return -1;
 	if (!rows->child) {

@@ -1,5 +1,5 @@
 /* db: SQLite storage for the daemon: schema migrations, prepared statements,
- * batched writes and JSON reads (see db.h). */
+ * batched writes (see db.h). */
 #include "db.h"
 
 #include <math.h>
@@ -37,6 +37,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_TRUNCATE] = "DELETE FROM points WHERE trial_id = ?1 AND epoch > ?2",
 	[ST_INSERT_LOG] = "INSERT OR REPLACE INTO logs (trial_id, attempt, seq, wall_time, line)"
 			  " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_CANCEL_QUEUED] =
+		"UPDATE trials SET status = 'cancelled', reason = 'cancelled',"
+		" ended_at = (julianday('now') - 2440587.5) * 86400.0"
+		" WHERE sweep_id = ?1 AND status = 'queued'",
 	[ST_BEST] = "SELECT value, epoch FROM points WHERE trial_id = ?1 AND metric = ?2"
 		    " ORDER BY CASE WHEN ?3 THEN -value ELSE value END, epoch LIMIT 1",
 };
@@ -122,13 +126,14 @@ int db_open(struct db *db, const char *path, char *err, size_t errlen)
 			sql_error(db, err, errlen, "preparing statements");
 			goto error;
 		}
+	query_init(&db->query, db->h);
 	return 0;
 error:
 	db_close(db);
 	return -1;
 }
 
-void trial_row_reason(struct trial_row *row, const char *fmt, ...)
+void db_row_reason(struct trial_row *row, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -154,8 +159,7 @@ void db_close(struct db *db)
 		db_flush(db, NULL, 0);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(db->st[i]);
-	for (int i = 0; i < Q_COUNT; i++)
-		sqlite3_finalize(db->q_st[i]);
+	query_finish(&db->query);
 	sqlite3_close(db->h);
 	for (size_t i = 0; i < db->n_rows; i++)
 		row_free(&db->rows[i]);
@@ -451,96 +455,10 @@ int db_trial_truncate(struct db *db, int64_t trial_id, int from, const char *met
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_error(db, err, errlen, "best value");
 }
 
-static const char *const query_sql[Q_COUNT] = {
-	[Q_ACTIVE_SWEEPS] =
-		"SELECT id, spec, status FROM sweeps WHERE status IN ('running', 'paused') ORDER BY id",
-	[Q_LAST_ROUND] =
-		"SELECT round, ranges FROM rounds WHERE sweep_id = ?1 ORDER BY round DESC LIMIT 1",
-	[Q_QUEUED_TRIALS] =
-		"SELECT id, number, attempts, seed, params AS sampled FROM trials"
-		" WHERE sweep_id = ?1 AND status = 'queued'"
-		" ORDER BY number",
-	[Q_TRIAL_COUNT] = "SELECT count(*) AS n FROM trials WHERE sweep_id = ?1",
-	[Q_ROUND_RESULTS] =
-		"SELECT params, best_value FROM trials WHERE sweep_id = ?1 AND round = ?2 ORDER BY number",
-	[Q_PROGRESS] = "SELECT * FROM sweep_progress ORDER BY sweep_id",
-	[Q_SWEEP] = "SELECT id, name, status, metric, mode, budget, search, seed, created_at,"
-		    " finished_at FROM sweeps WHERE id = ?1",
-	[Q_TOP] = "SELECT rank, trial_id, number, status, objective, best_epoch, epochs, params"
-		  " FROM leaderboard WHERE sweep_id = ?1 LIMIT ?2",
-	[Q_TRIAL_SWEEP] = "SELECT sweep_id, status FROM trials WHERE id = ?1",
-	[Q_OBJECTIVE_POINTS] =
-		"SELECT t.number, p.epoch, p.value FROM trials t"
-		" JOIN points p ON p.trial_id = t.id AND p.metric = (SELECT metric FROM sweeps WHERE id = ?1)"
-		" WHERE t.sweep_id = ?1 ORDER BY t.number, p.epoch, p.step",
-	[Q_CANCEL_QUEUED] =
-		"UPDATE trials SET status = 'cancelled', reason = 'cancelled',"
-		" ended_at = (julianday('now') - 2440587.5) * 86400.0"
-		" WHERE sweep_id = ?1 AND status = 'queued'",
-};
-
-static sqlite3_stmt *query_stmt(struct db *db, enum db_query q, char *err, size_t errlen)
+int db_cancel_queued(struct db *db, int64_t sweep_id, char *err, size_t errlen)
 {
-	if (!db->q_st[q] && sqlite3_prepare_v3(db->h, query_sql[q], -1, SQLITE_PREPARE_PERSISTENT,
-					       &db->q_st[q], NULL) != SQLITE_OK) {
-		sql_error(db, err, errlen, "preparing query");
-		return NULL;
-	}
-	return db->q_st[q];
-}
+	sqlite3_stmt *st = db->st[ST_CANCEL_QUEUED];
 
-static int is_json_column(const char *name)
-{
-	size_t n = strlen(name);
-
-	return (n >= 6 && strcmp(name + n - 6, "params") == 0) ||
-	       (n >= 6 && strcmp(name + n - 6, "ranges") == 0);
-}
-
-static cJSON *column_json(sqlite3_stmt *st, int i)
-{
-	const char *text;
-	cJSON *parsed;
-
-	switch (sqlite3_column_type(st, i)) {
-	case SQLITE_INTEGER:
-		return cJSON_CreateNumber((double)sqlite3_column_int64(st, i));
-	case SQLITE_FLOAT:
-		return cJSON_CreateNumber(sqlite3_column_double(st, i));
-	case SQLITE_NULL:
-		return cJSON_CreateNull();
-	}
-	text = (const char *)sqlite3_column_text(st, i);
-	if (is_json_column(sqlite3_column_name(st, i)) && (parsed = cJSON_Parse(text)))
-		return parsed;
-	return cJSON_CreateString(text ? text : "");
-}
-
-cJSON *db_query(struct db *db, enum db_query q, const int64_t *args, int n_args, char *err,
-		size_t errlen)
-{
-	sqlite3_stmt *st = query_stmt(db, q, err, errlen);
-	cJSON *rows;
-	int rc;
-
-	if (!st)
-		return NULL;
-	for (int i = 0; i < n_args; i++)
-		sqlite3_bind_int64(st, i + 1, args[i]);
-	rows = cJSON_CreateArray();
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cJSON *row = cJSON_CreateObject();
-
-		for (int i = 0; i < sqlite3_column_count(st); i++)
-			cJSON_AddItemToObject(row, sqlite3_column_name(st, i), column_json(st, i));
-		cJSON_AddItemToArray(rows, row);
-	}
-	if (rc != SQLITE_DONE) {
-		sql_error(db, err, errlen, "query");
-		cJSON_Delete(rows);
-		rows = NULL;
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rows;
+	sqlite3_bind_int64(st, 1, sweep_id);
+	return run(db, st, err, errlen, "cancelling queued trials");
 }

@@ -3,7 +3,8 @@
  * statement once and binds every value. Curve points and trial updates are
  * queued in memory and written in one transaction per flush, never one per
  * point; a failed flush (busy, disk full, read-only) keeps them queued for the
- * next one. Reads for clients return cJSON built from bound queries. */
+ * next one. Reads are the query module's (common/query.h): it runs them on
+ * this connection through db->query. */
 #ifndef CAVIAR_DB_H
 #define CAVIAR_DB_H
 
@@ -12,6 +13,8 @@
 
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
+
+#include "query.h"
 
 enum db_stmt {
 	ST_INSERT_SWEEP,
@@ -23,24 +26,8 @@ enum db_stmt {
 	ST_TRUNCATE,
 	ST_BEST,
 	ST_INSERT_LOG,
+	ST_CANCEL_QUEUED,
 	ST_COUNT
-};
-
-/* The read (and bulk update) queries the daemon runs; their SQL is in db.c. */
-enum db_query {
-	Q_ACTIVE_SWEEPS,  /* sweeps still running or paused, oldest first */
-	Q_LAST_ROUND,     /* ?1 sweep: its newest round and ranges */
-	Q_QUEUED_TRIALS,  /* ?1 sweep: queued trials (id, number, attempts, seed, and
-	                   * params as text: sampled) by number */
-	Q_TRIAL_COUNT,    /* ?1 sweep: trials sampled so far (n) */
-	Q_ROUND_RESULTS,  /* ?1 sweep, ?2 round: params, best_value of its trials */
-	Q_PROGRESS,       /* all sweeps, from the sweep_progress view */
-	Q_SWEEP,          /* ?1 sweep: id, name, status, metric, mode, budget */
-	Q_TOP,            /* ?1 sweep, ?2 limit: leaderboard rows */
-	Q_TRIAL_SWEEP,    /* ?1 trial: sweep_id, status */
-	Q_CANCEL_QUEUED,  /* ?1 sweep: queued trials become cancelled */
-	Q_OBJECTIVE_POINTS, /* ?1 sweep: (number, epoch, value) of its objective, in order */
-	Q_COUNT
 };
 
 /* The columns of a trial the daemon changes while it runs (see schema). */
@@ -61,7 +48,7 @@ struct trial_row {
 };
 
 /* Replaces row->reason with a formatted message. */
-void trial_row_reason(struct trial_row *row, const char *fmt, ...)
+void db_row_reason(struct trial_row *row, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 struct db_point {
@@ -92,7 +79,7 @@ struct db {
 	char **metrics;          /* interned metric names */
 	size_t n_metrics;
 	int64_t points_written;  /* since open */
-	sqlite3_stmt *q_st[Q_COUNT]; /* read statements, prepared on first use */
+	struct query query;      /* the reads on this connection (query_run) */
 };
 
 /* Opens (creating) path, migrates it, prepares statements. Returns 0 or -1. */
@@ -141,12 +128,8 @@ int db_recover(struct db *db, char *err, size_t errlen);
 int db_trial_truncate(struct db *db, int64_t trial_id, int from, const char *metric,
 		      int maximize, double *best, int *best_epoch, char *err, size_t errlen);
 
-
-/* Runs query q with args bound to ?1.. and returns the rows as a JSON array of
- * objects keyed by column name. Columns whose name ends in "params" or
- * "ranges" holding JSON text are embedded as objects. Statements are prepared
- * once. Returns NULL with err on failure. */
-cJSON *db_query(struct db *db, enum db_query q, const int64_t *args, int n_args, char *err,
-		size_t errlen);
+/* Cancels a sweep's queued trials at once (status and reason 'cancelled').
+ * Returns 0 or -1. */
+int db_cancel_queued(struct db *db, int64_t sweep_id, char *err, size_t errlen);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "errbuf.h"
 #include "log.h"
+#include "query.h"
 #include "rng.h"
 #include "xalloc.h"
 
@@ -147,7 +148,7 @@ static int replay_stopping(struct sweeps *s, struct sweep *sw, char *err, size_t
 
 	if (sw->stopping.kind == EARLY_STOP_NONE)
 		return 0;
-	rows = db_query(s->db, Q_OBJECTIVE_POINTS, &sw->id, 1, err, errlen);
+	rows = query_run(&s->db->query, err, errlen, QUERY_OBJECTIVE_POINTS, "i", (long long)sw->id);
 	if (!rows)
 		return -1;
 	cJSON_ArrayForEach(row, rows)
@@ -160,15 +161,17 @@ static int replay_stopping(struct sweeps *s, struct sweep *sw, char *err, size_t
 /* Queues sw's trials recorded as queued, with their params as recorded. */
 static int load_queue(struct sweeps *s, struct sweep *sw, char *err, size_t errlen)
 {
-	cJSON *rows = db_query(s->db, Q_QUEUED_TRIALS, &sw->id, 1, err, errlen), *row;
+	cJSON *rows = query_run(&s->db->query, err, errlen, QUERY_QUEUED_TRIALS, "i",
+				(long long)sw->id), *row;
 
 	if (!rows)
 		return -1;
 	cJSON_ArrayForEach(row, rows) {
 		const cJSON *params = cJSON_GetObjectItemCaseSensitive(row, "sampled");
 
-		queue_push(sw, (int64_t)num(row, "id"), (int)num(row, "number"),
-			   (int)num(row, "attempts"), (uint64_t)num(row, "seed"),
+		queue_push(sw, query_int(cJSON_GetObjectItemCaseSensitive(row, "id"), 0),
+			   (int)num(row, "number"), (int)num(row, "attempts"),
+			   (uint64_t)query_int(cJSON_GetObjectItemCaseSensitive(row, "seed"), 0),
 			   xstrdup(cJSON_IsString(params) ? params->valuestring : "{}"));
 	}
 	cJSON_Delete(rows);
@@ -179,19 +182,22 @@ static int load_queue(struct sweeps *s, struct sweep *sw, char *err, size_t errl
 static struct sweep *load_sweep(struct sweeps *s, const cJSON *row, char *err, size_t errlen)
 {
 	struct sweep *sw = xcalloc(1, sizeof *sw);
-	const cJSON *spec_text = cJSON_GetObjectItemCaseSensitive(row, "spec");
+	const cJSON *json = cJSON_GetObjectItemCaseSensitive(row, "spec");
 	const cJSON *status = cJSON_GetObjectItemCaseSensitive(row, "status");
-	int64_t id = (int64_t)num(row, "id");
-	cJSON *json = cJSON_Parse(cJSON_IsString(spec_text) ? spec_text->valuestring : "");
+	int64_t id = query_int(cJSON_GetObjectItemCaseSensitive(row, "id"), 0);
 	cJSON *rounds = NULL, *count = NULL;
 	int rc = -1;
 
 	sw->id = id;
 	sw->paused = cJSON_IsString(status) && strcmp(status->valuestring, "paused") == 0;
-	if (!json || spec_parse(&sw->spec, json, err, errlen) < 0)
+	if (!cJSON_IsObject(json)) {
+		err_set(err, errlen, "its spec is not a JSON object");
 		goto out;
-	rounds = db_query(s->db, Q_LAST_ROUND, &id, 1, err, errlen);
-	count = db_query(s->db, Q_TRIAL_COUNT, &id, 1, err, errlen);
+	}
+	if (spec_parse(&sw->spec, json, err, errlen) < 0)
+		goto out;
+	rounds = query_run(&s->db->query, err, errlen, QUERY_LAST_ROUND, "i", (long long)id);
+	count = query_run(&s->db->query, err, errlen, QUERY_TRIAL_COUNT, "i", (long long)id);
 	if (!rounds || !count || load_queue(s, sw, err, errlen) < 0)
 		goto out;
 	sw->round = cJSON_GetArraySize(rounds) ? (int)num(rounds->child, "round") : 0;
@@ -205,7 +211,6 @@ static struct sweep *load_sweep(struct sweeps *s, const cJSON *row, char *err, s
 	stopping_init(&sw->stopping, &sw->spec);
 	rc = replay_stopping(s, sw, err, errlen);
 out:
-	cJSON_Delete(json);
 	cJSON_Delete(rounds);
 	cJSON_Delete(count);
 	if (rc < 0) {
@@ -218,7 +223,7 @@ out:
 
 int sweeps_load(struct sweeps *s, char *err, size_t errlen)
 {
-	cJSON *rows = db_query(s->db, Q_ACTIVE_SWEEPS, NULL, 0, err, errlen), *row;
+	cJSON *rows = query_run(&s->db->query, err, errlen, QUERY_ACTIVE_SWEEPS, ""), *row;
 
 	if (!rows)
 		return -1;
@@ -307,8 +312,8 @@ int sweeps_should_stop(struct sweep *sw, int number, int epoch, int last, double
 /* Opens the next coarse_to_fine round around the best trials of the last. */
 static int next_round(struct sweeps *s, struct sweep *sw, char *err, size_t errlen)
 {
-	int64_t args[2] = {sw->id, sw->round};
-	cJSON *rows = db_query(s->db, Q_ROUND_RESULTS, args, 2, err, errlen), *row;
+	cJSON *rows = query_run(&s->db->query, err, errlen, QUERY_ROUND_RESULTS, "ii",
+				(long long)sw->id, (long long)sw->round), *row;
 	int n = cJSON_GetArraySize(rows), i = 0, rc = -1;
 	const cJSON **params = xcalloc((size_t)n + 1, sizeof *params);
 	double *values = xcalloc((size_t)n + 1, sizeof *values);
@@ -372,12 +377,10 @@ enum sweep_state sweeps_advance(struct sweeps *s, struct sweep *sw, const char *
 
 int sweeps_cancel(struct sweeps *s, struct sweep *sw, char *err, size_t errlen)
 {
-	cJSON *res = db_query(s->db, Q_CANCEL_QUEUED, &sw->id, 1, err, errlen);
 	int n = sw->n_queue - sw->q_head;
 
-	if (!res)
+	if (db_cancel_queued(s->db, sw->id, err, errlen) < 0)
 		return -1;
-	cJSON_Delete(res);
 	for (int i = sw->q_head; i < sw->n_queue; i++) {
 		free(sw->queue[i].params);
 		sw->queue[i].params = NULL;

@@ -109,19 +109,19 @@ static void classify_exit(struct trial *t)
 	int code = (int)t->exit_status;
 
 	if (t->term_signal) {
-		trial_row_reason(&t->row, "killed by signal %d (SIG%s)", t->term_signal,
+		db_row_reason(&t->row, "killed by signal %d (SIG%s)", t->term_signal,
 			   sigabbrev_np(t->term_signal) ? sigabbrev_np(t->term_signal) : "?");
 		t->retryable = 1;
 	} else if (code == 0 && t->n_points == 0) {
-		trial_row_reason(&t->row, "exited without reporting any metric");
+		db_row_reason(&t->row, "exited without reporting any metric");
 	} else if (code == 0) {
 		t->row.status = "done";
 		if (t->rejected)
-			trial_row_reason(&t->row, "finished (%d lines rejected)", t->rejected);
+			db_row_reason(&t->row, "finished (%d lines rejected)", t->rejected);
 		else
-			trial_row_reason(&t->row, "finished");
+			db_row_reason(&t->row, "finished");
 	} else {
-		trial_row_reason(&t->row, "exit code %d (%s)%s%s", code, why ? why : "unknown", last ? ": " : "",
+		db_row_reason(&t->row, "exit code %d (%s)%s%s", code, why ? why : "unknown", last ? ": " : "",
 			   last ? last : "");
 		t->retryable = code != WORKER_EXIT_CONFIG && code != WORKER_EXIT_DATA &&
 			       code != WORKER_EXIT_DIVERGED;
@@ -135,17 +135,17 @@ static void classify(struct trial *t)
 	t->retryable = 0;
 	if (t->stop_status) {
 		t->row.status = t->stop_status;
-		trial_row_reason(&t->row, "%s", t->stop_reason);
+		db_row_reason(&t->row, "%s", t->stop_reason);
 		t->retryable = t->stop_retryable;
 	} else if (t->event_reason) {
-		trial_row_reason(&t->row, "%s", t->event_reason);
+		db_row_reason(&t->row, "%s", t->event_reason);
 	} else {
 		classify_exit(t);
 	}
 	if (strcmp(t->row.status, "failed") == 0 && !t->stop_status && out_of_memory(t)) {
 		char *was = xstrdup(t->row.reason);
 
-		trial_row_reason(&t->row, "exceeded its memory limit (%d MB): %s", t->memory_mb, was);
+		db_row_reason(&t->row, "exceeded its memory limit (%d MB): %s", t->memory_mb, was);
 		free(was);
 		t->retryable = 0;
 	}

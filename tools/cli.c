@@ -180,13 +180,13 @@ double cli_num(const cJSON *o, const char *key, double dflt)
 	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
 }
 
-void table_init(struct table *t, int cols)
+void cli_table_init(struct cli_table *t, int cols)
 {
 	memset(t, 0, sizeof *t);
 	t->cols = cols;
 }
 
-void table_add_owned(struct table *t, char *cell)
+void cli_table_add_owned(struct cli_table *t, char *cell)
 {
 	if (t->n == t->cap) {
 		t->cap = t->cap ? 2 * t->cap : 64;
@@ -195,24 +195,24 @@ void table_add_owned(struct table *t, char *cell)
 	t->cells[t->n++] = cell;
 }
 
-void table_add(struct table *t, const char *cell)
+void cli_table_add(struct cli_table *t, const char *cell)
 {
-	table_add_owned(t, xstrdup(cell ? cell : "-"));
+	cli_table_add_owned(t, xstrdup(cell ? cell : "-"));
 }
 
-void table_header(struct table *t, const char *names)
+void cli_table_header(struct cli_table *t, const char *names)
 {
 	for (const char *p = names;; p++) {
 		size_t n = strcspn(p, "|");
 
-		table_add_owned(t, xstrndup(p, n));
+		cli_table_add_owned(t, xstrndup(p, n));
 		p += n;
 		if (!*p)
 			break;
 	}
 }
 
-void table_print(struct table *t)
+void cli_table_print(struct cli_table *t)
 {
 	int *width = xcalloc((size_t)t->cols, sizeof *width);
 

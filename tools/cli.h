@@ -63,16 +63,16 @@ void cli_print_json(cJSON *obj);
 char *cli_cell(const cJSON *v);
 
 /* An aligned text table: add cells row by row, then print. */
-struct table {
+struct cli_table {
 	char **cells;
 	int cols, n;       /* n cells so far */
 	int cap;
 };
-void table_init(struct table *t, int cols);
-void table_header(struct table *t, const char *names); /* "ID|NAME|...": one cell each */
-void table_add(struct table *t, const char *cell);     /* copies */
-void table_add_owned(struct table *t, char *cell);     /* takes a malloc'd string */
-void table_print(struct table *t);                     /* prints and frees */
+void cli_table_init(struct cli_table *t, int cols);
+void cli_table_header(struct cli_table *t, const char *names); /* "ID|NAME|...": one cell each */
+void cli_table_add(struct cli_table *t, const char *cell);     /* copies */
+void cli_table_add_owned(struct cli_table *t, char *cell);     /* takes a malloc'd string */
+void cli_table_print(struct cli_table *t);                     /* prints and frees */
 
 extern const struct command cmd_submit, cmd_ls, cmd_top, cmd_wait, cmd_status, cmd_cancel,
 	cmd_pause, cmd_resume, cmd_slots, cmd_shutdown, cmd_validate, cmd_sample, cmd_watch, cmd_show,

@@ -219,8 +219,8 @@ static int find_sweep(struct cli *cli, struct store *st, struct curves_opts *o, 
 		      cJSON **info)
 {
 	char err[ERRBUF_LEN];
-	cJSON *rows = o->trial ? store_query(st, err, sizeof err, STORE_TRIAL, "i", o->trial)
-			       : store_query(st, err, sizeof err, STORE_SWEEP, "i", *sweep);
+	cJSON *rows = o->trial ? query_run(&st->query, err, sizeof err, QUERY_TRIAL, "i", o->trial)
+			       : query_run(&st->query, err, sizeof err, QUERY_SWEEP, "i", *sweep);
 
 	if (!rows)
 		return cli_fail(cli, EXIT_FAILED, "%s", err);
@@ -245,8 +245,9 @@ static int show_curves(struct cli *cli, struct store *st, struct curves_opts *o,
 	if ((code = find_sweep(cli, st, o, &sweep, &info)))
 		return code;
 	metric = o->metric ? o->metric : cJSON_GetStringValue(cli_get(info->child, "metric"));
-	rows = store_query(st, err, sizeof err, STORE_METRIC, "is", sweep, metric);
-	leader = rows ? store_query(st, err, sizeof err, STORE_LEADER, "i", sweep) : NULL;
+	rows = query_run(&st->query, err, sizeof err, QUERY_METRIC, "is", sweep, metric);
+	leader = rows ? query_run(&st->query, err, sizeof err, QUERY_LEADERBOARD, "ii", sweep, -1LL)
+		      : NULL;
 	if (!leader) {
 		cJSON_Delete(rows);
 		cJSON_Delete(info);

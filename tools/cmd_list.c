@@ -46,7 +46,7 @@ static int no_operands(struct cli *cli, const struct command *cmd, int argc, cha
 
 static int run_ls(struct cli *cli, int argc, char **argv)
 {
-	struct table t;
+	struct cli_table t;
 	cJSON *reply, *row;
 	int code = no_operands(cli, &cmd_ls, argc, argv);
 
@@ -57,24 +57,24 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 		cJSON_Delete(reply);
 		return EXIT_OK;
 	}
-	table_init(&t, 9);
-	table_header(&t, "ID|NAME|STATUS|DONE|RUNNING|QUEUED|FAILED|PRUNED|BEST");
+	cli_table_init(&t, 9);
+	cli_table_header(&t, "ID|NAME|STATUS|DONE|RUNNING|QUEUED|FAILED|PRUNED|BEST");
 	cJSON_ArrayForEach(row, cli_get(reply, "sweeps")) {
-		table_add_owned(&t, cli_cell(cli_get(row, "sweep_id")));
-		table_add_owned(&t, cli_cell(cli_get(row, "name")));
-		table_add_owned(&t, cli_cell(cli_get(row, "status")));
-		table_add_owned(&t, fmt("%.0f/%.0f", cli_num(row, "done", 0), cli_num(row, "budget", 0)));
-		table_add_owned(&t, cli_cell(cli_get(row, "running")));
-		table_add_owned(&t, cli_cell(cli_get(row, "queued")));
-		table_add_owned(&t, cli_cell(cli_get(row, "failed")));
-		table_add_owned(&t, cli_cell(cli_get(row, "pruned")));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "sweep_id")));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "name")));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "status")));
+		cli_table_add_owned(&t, fmt("%.0f/%.0f", cli_num(row, "done", 0), cli_num(row, "budget", 0)));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "running")));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "queued")));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "failed")));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "pruned")));
 		if (cJSON_IsNumber(cli_get(row, "best")))
-			table_add_owned(&t, fmt("%s %.4f", cJSON_GetStringValue(cli_get(row, "metric")),
+			cli_table_add_owned(&t, fmt("%s %.4f", cJSON_GetStringValue(cli_get(row, "metric")),
 						cli_num(row, "best", 0)));
 		else
-			table_add(&t, "-");
+			cli_table_add(&t, "-");
 	}
-	table_print(&t);
+	cli_table_print(&t);
 	cJSON_Delete(reply);
 	return EXIT_OK;
 }
@@ -114,25 +114,25 @@ static int top_opt(void *ctx, int c, const char *arg)
 static void print_top(const cJSON *reply)
 {
 	const cJSON *sweep = cli_get(reply, "sweep"), *row;
-	struct table t;
+	struct cli_table t;
 
 	printf("sweep %.0f \"%s\" (%s): best %s first (%s)\n", cli_num(sweep, "id", 0),
 	       cJSON_GetStringValue(cli_get(sweep, "name")), cJSON_GetStringValue(cli_get(sweep, "status")),
 	       cJSON_GetStringValue(cli_get(sweep, "metric")),
 	       strcmp(cJSON_GetStringValue(cli_get(sweep, "mode")), "max") == 0 ? "highest"
 									  : "lowest");
-	table_init(&t, 7);
-	table_header(&t, "RANK|TRIAL|#|STATUS|OBJECTIVE|EPOCH|PARAMS");
+	cli_table_init(&t, 7);
+	cli_table_header(&t, "RANK|TRIAL|#|STATUS|OBJECTIVE|EPOCH|PARAMS");
 	cJSON_ArrayForEach(row, cli_get(reply, "trials")) {
-		table_add_owned(&t, cli_cell(cli_get(row, "rank")));
-		table_add_owned(&t, cli_cell(cli_get(row, "trial_id")));
-		table_add_owned(&t, cli_cell(cli_get(row, "number")));
-		table_add_owned(&t, cli_cell(cli_get(row, "status")));
-		table_add_owned(&t, fmt("%.4f", cli_num(row, "objective", 0)));
-		table_add_owned(&t, fmt("%.0f/%.0f", cli_num(row, "best_epoch", 0), cli_num(row, "epochs", 0)));
-		table_add_owned(&t, params_cell(cli_get(row, "params")));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "rank")));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "trial_id")));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "number")));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "status")));
+		cli_table_add_owned(&t, fmt("%.4f", cli_num(row, "objective", 0)));
+		cli_table_add_owned(&t, fmt("%.0f/%.0f", cli_num(row, "best_epoch", 0), cli_num(row, "epochs", 0)));
+		cli_table_add_owned(&t, params_cell(cli_get(row, "params")));
 	}
-	table_print(&t);
+	cli_table_print(&t);
 }
 
 static int run_top(struct cli *cli, int argc, char **argv)
@@ -169,7 +169,7 @@ const struct command cmd_top = {
 
 static int run_status(struct cli *cli, int argc, char **argv)
 {
-	struct table t;
+	struct cli_table t;
 	cJSON *reply, *row;
 	int code = no_operands(cli, &cmd_status, argc, argv);
 	double now = (double)time(NULL);
@@ -187,17 +187,17 @@ static int run_status(struct cli *cli, int argc, char **argv)
 	if (cJSON_IsString(cli_get(reply, "db_error")))
 		printf("database error: %s\n", cJSON_GetStringValue(cli_get(reply, "db_error")));
 	if (cJSON_GetArraySize(cli_get(reply, "running"))) {
-		table_init(&t, 6);
-		table_header(&t, "TRIAL|SWEEP|#|PID|EPOCH|RUNNING FOR");
+		cli_table_init(&t, 6);
+		cli_table_header(&t, "TRIAL|SWEEP|#|PID|EPOCH|RUNNING FOR");
 		cJSON_ArrayForEach(row, cli_get(reply, "running")) {
-			table_add_owned(&t, cli_cell(cli_get(row, "trial")));
-			table_add_owned(&t, cli_cell(cli_get(row, "sweep")));
-			table_add_owned(&t, cli_cell(cli_get(row, "number")));
-			table_add_owned(&t, cli_cell(cli_get(row, "pid")));
-			table_add_owned(&t, fmt("%.0f/%.0f", cli_num(row, "epoch", 0), cli_num(row, "epochs", 0)));
-			table_add_owned(&t, fmt("%.0fs", fmax(0, now - cli_num(row, "started_at", 0))));
+			cli_table_add_owned(&t, cli_cell(cli_get(row, "trial")));
+			cli_table_add_owned(&t, cli_cell(cli_get(row, "sweep")));
+			cli_table_add_owned(&t, cli_cell(cli_get(row, "number")));
+			cli_table_add_owned(&t, cli_cell(cli_get(row, "pid")));
+			cli_table_add_owned(&t, fmt("%.0f/%.0f", cli_num(row, "epoch", 0), cli_num(row, "epochs", 0)));
+			cli_table_add_owned(&t, fmt("%.0fs", fmax(0, now - cli_num(row, "started_at", 0))));
 		}
-		table_print(&t);
+		cli_table_print(&t);
 	}
 	cJSON_Delete(reply);
 	return EXIT_OK;

@@ -42,8 +42,8 @@ struct plot_opts {
 
 struct plot {
 	const char *metric;
-	cJSON *curves;      /* STORE_METRIC rows: trial_id, number, epoch, value */
-	cJSON *trials;      /* STORE_TRIALS rows */
+	cJSON *curves;      /* QUERY_METRIC rows: trial_id, number, epoch, value */
+	cJSON *trials;      /* QUERY_TRIALS rows */
 	long long top[64];  /* trial ids of the best K, best first */
 	int n_top;
 	struct spec spec;
@@ -447,7 +447,7 @@ static int draw_file(const struct plot *p, FILE *f, int svg, char *err, size_t e
 static int load(struct cli *cli, struct store *st, struct plot *p, long long id, long long k)
 {
 	char err[ERRBUF_LEN];
-	cJSON *sweep = store_query(st, err, sizeof err, STORE_SWEEP, "i", id), *leader, *r;
+	cJSON *sweep = query_run(&st->query, err, sizeof err, QUERY_SWEEP, "i", id), *leader, *r;
 	int code = EXIT_OK;
 
 	if (!sweep)
@@ -462,9 +462,10 @@ static int load(struct cli *cli, struct store *st, struct plot *p, long long id,
 	cJSON_Delete(sweep);
 	if (code)
 		return code;
-	p->curves = store_query(st, err, sizeof err, STORE_METRIC, "is", id, p->metric);
-	p->trials = p->curves ? store_query(st, err, sizeof err, STORE_TRIALS, "i", id) : NULL;
-	leader = p->trials ? store_query(st, err, sizeof err, STORE_LEADER, "i", id) : NULL;
+	p->curves = query_run(&st->query, err, sizeof err, QUERY_METRIC, "is", id, p->metric);
+	p->trials = p->curves ? query_run(&st->query, err, sizeof err, QUERY_TRIALS, "i", id) : NULL;
+	leader = p->trials ? query_run(&st->query, err, sizeof err, QUERY_LEADERBOARD, "ii", id, -1LL)
+			   : NULL;
 	if (!leader)
 		return cli_fail(cli, EXIT_FAILED, "%s", err);
 	cJSON_ArrayForEach(r, leader)

@@ -48,11 +48,11 @@ static int id_operand(struct cli *cli, int argc, char **argv, int args, const ch
 }
 
 /* Runs q with one id argument; prints the error and returns NULL on failure. */
-static cJSON *query_id(struct cli *cli, struct store *st, enum store_query q, long long id,
+static cJSON *query_id(struct cli *cli, struct store *st, enum query_id q, long long id,
 		       int *code)
 {
 	char err[ERRBUF_LEN];
-	cJSON *rows = store_query(st, err, sizeof err, q, "i", id);
+	cJSON *rows = query_run(&st->query, err, sizeof err, q, "i", id);
 
 	if (!rows)
 		*code = cli_fail(cli, EXIT_FAILED, "%s", err);
@@ -119,20 +119,20 @@ static cJSON *curve_rows(const cJSON *points, cJSON *metrics)
 static void print_curve(const cJSON *curve, const cJSON *metrics)
 {
 	const cJSON *row, *m;
-	struct table t;
+	struct cli_table t;
 
-	table_init(&t, 2 + cJSON_GetArraySize(metrics));
-	table_add(&t, "EPOCH");
-	table_add(&t, "STEP");
+	cli_table_init(&t, 2 + cJSON_GetArraySize(metrics));
+	cli_table_add(&t, "EPOCH");
+	cli_table_add(&t, "STEP");
 	cJSON_ArrayForEach(m, metrics)
-		table_add(&t, m->valuestring);
+		cli_table_add(&t, m->valuestring);
 	cJSON_ArrayForEach(row, curve) {
-		table_add_owned(&t, cli_cell(cli_get(row, "epoch")));
-		table_add_owned(&t, cli_cell(cli_get(row, "step")));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "epoch")));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "step")));
 		cJSON_ArrayForEach(m, metrics)
-			table_add_owned(&t, cli_cell(cli_get(row, m->valuestring)));
+			cli_table_add_owned(&t, cli_cell(cli_get(row, m->valuestring)));
 	}
-	table_print(&t);
+	cli_table_print(&t);
 }
 
 /* "2026-11-26 08:01:02", or "-" for a missing time. */
@@ -204,13 +204,13 @@ static int show_trial(struct cli *cli, struct store *st, long long id)
 	cJSON *trial, *points, *metrics, *curve;
 	int code = EXIT_OK;
 
-	if (!(trial = query_id(cli, st, STORE_TRIAL, id, &code)))
+	if (!(trial = query_id(cli, st, QUERY_TRIAL, id, &code)))
 		return code;
 	if (!trial->child) {
 		cJSON_Delete(trial);
 		return cli_fail(cli, EXIT_FAILED, "no trial %lld", id);
 	}
-	if (!(points = query_id(cli, st, STORE_TRIAL_POINTS, id, &code))) {
+	if (!(points = query_id(cli, st, QUERY_TRIAL_POINTS, id, &code))) {
 		cJSON_Delete(trial);
 		return code;
 	}
@@ -376,9 +376,9 @@ static int export_trials(struct cli *cli, struct store *st, long long id, int js
 	cJSON *trials, *finals, *rows;
 	int code = EXIT_OK;
 
-	if (!(trials = query_id(cli, st, STORE_TRIALS, id, &code)))
+	if (!(trials = query_id(cli, st, QUERY_TRIALS, id, &code)))
 		return code;
-	if (!(finals = query_id(cli, st, STORE_FINAL, id, &code))) {
+	if (!(finals = query_id(cli, st, QUERY_FINAL, id, &code))) {
 		cJSON_Delete(trials);
 		return code;
 	}
@@ -401,7 +401,7 @@ static int export_points(struct cli *cli, struct store *st, long long id, int js
 	cJSON *points, *names;
 	int code = EXIT_OK;
 
-	if (!(points = query_id(cli, st, STORE_SWEEP_POINTS, id, &code)))
+	if (!(points = query_id(cli, st, QUERY_SWEEP_POINTS, id, &code)))
 		return code;
 	if (json) {
 		cli_print_json(points);
@@ -418,7 +418,7 @@ static int export_points(struct cli *cli, struct store *st, long long id, int js
 static int check_sweep(struct cli *cli, struct store *st, long long id)
 {
 	int code = EXIT_OK;
-	cJSON *rows = query_id(cli, st, STORE_SWEEP, id, &code);
+	cJSON *rows = query_id(cli, st, QUERY_SWEEP, id, &code);
 
 	if (rows && !rows->child)
 		code = cli_fail(cli, EXIT_FAILED, "no sweep %lld", id);

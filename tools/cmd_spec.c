@@ -74,25 +74,25 @@ static int sample_opt(void *ctx, int c, const char *arg)
 /* Prints trials (an array of params objects) with one column per parameter. */
 static void print_trials(const struct spec *spec, const cJSON *trials, int csv)
 {
-	struct table t;
+	struct cli_table t;
 	const cJSON *params;
 	int cols = spec->n_params + 1, n = 0;
 
-	table_init(&t, cols);
-	table_add(&t, "#");
+	cli_table_init(&t, cols);
+	cli_table_add(&t, "#");
 	for (int i = 0; i < spec->n_params; i++)
-		table_add(&t, spec->params[i].name);
+		cli_table_add(&t, spec->params[i].name);
 	cJSON_ArrayForEach(params, trials) {
 		char num[32];
 
 		snprintf(num, sizeof num, "%d", n++);
-		table_add(&t, num);
+		cli_table_add(&t, num);
 		for (int i = 0; i < spec->n_params; i++)
-			table_add_owned(&t, cli_cell(cJSON_GetObjectItemCaseSensitive(
+			cli_table_add_owned(&t, cli_cell(cJSON_GetObjectItemCaseSensitive(
 						    params, spec->params[i].name)));
 	}
 	if (!csv) {
-		table_print(&t);
+		cli_table_print(&t);
 		return;
 	}
 	for (int i = 0; i < t.n; i++) {

@@ -401,7 +401,7 @@ static int snapshot(struct viewer *v)
 		return watch_load(&v->w, &v->st, v->only, err, sizeof err)
 			       ? EXIT_OK
 			       : cli_fail(v->cli, EXIT_FAILED, "%s", err);
-	if (!(rows = store_query(&v->st, err, sizeof err, STORE_SWEEPS, "")))
+	if (!(rows = query_run(&v->st.query, err, sizeof err, QUERY_SWEEPS, "")))
 		return cli_fail(v->cli, EXIT_FAILED, "%s", err);
 	cJSON_ArrayForEach(r, rows) {
 		const char *status = cJSON_GetStringValue(cli_get(r, "status"));

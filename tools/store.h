@@ -1,8 +1,8 @@
-/* store: the client's read-only window on caviard's SQLite database, for show,
- * export, curves, plot and watch. Every query the client runs is here, prepared
- * once and bound; the documented views (leaderboard, curves, sweep_progress,
- * failures) are used where they fit. It never writes: the database is opened
- * with SQLITE_OPEN_READONLY, and WAL mode lets it read while the daemon writes. */
+/* store: the client's read-only connection to caviard's SQLite database, for
+ * show, export, curves, plot and watch: it finds the file and opens it with
+ * SQLITE_OPEN_READONLY (WAL mode lets it read while the daemon writes). It has
+ * no SQL of its own: commands run the query module's reads (common/query.h)
+ * on st->query. */
 #ifndef CAVIAR_STORE_H
 #define CAVIAR_STORE_H
 
@@ -11,29 +11,13 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
-struct cli;
+#include "query.h"
 
-enum store_query {
-	STORE_SWEEP,        /* (sweep): id, name, spec, status, metric, mode, budget, search */
-	STORE_SWEEPS,       /* (): the same for every sweep */
-	STORE_PROGRESS,     /* (sweep): the sweep_progress row */
-	STORE_TRIAL,        /* (trial): every column of trials, plus sweep, metric, mode */
-	STORE_TRIALS,       /* (sweep): id, number, status, params, epochs, best_value, ... */
-	STORE_TRIAL_POINTS, /* (trial): metric, epoch, step, value, wall_time from curves */
-	STORE_SWEEP_POINTS, /* (sweep): trial_id, number, metric, epoch, step, value, wall_time */
-	STORE_METRIC,       /* (sweep, metric): trial_id, number, epoch, value; last step per epoch */
-	STORE_FINAL,        /* (sweep): trial_id, metric, value: each metric's last value */
-	STORE_LAST,         /* (trial): metric, epoch, value: each metric's last value */
-	STORE_TRIAL_METRIC, /* (trial, metric): epoch, value; the last step of each epoch */
-	STORE_LEADER,       /* (sweep): trial_id, number, rank, objective from leaderboard */
-	STORE_BEST,         /* (sweep, mode): the best trial so far, running ones included */
-	STORE_FAILURE,      /* (trial): the failures row of a failed or cancelled trial */
-	STORE_N
-};
+struct cli;
 
 struct store {
 	sqlite3 *db;
-	sqlite3_stmt *stmt[STORE_N]; /* prepared on first use */
+	struct query query; /* the reads on db */
 };
 
 /* Opens path read-only (busy timeout of a few seconds). Returns 0, or -1 with
@@ -47,12 +31,5 @@ int store_open(struct store *s, const char *path, char *err, size_t errlen);
 int store_open_cli(struct store *s, const struct cli *cli, const char *db);
 
 void store_close(struct store *s); /* accepts a zeroed or closed store */
-
-/* Runs query q with the arguments described by types: 'i' a long long, 's' a
- * string, one character per argument. Returns an array of row objects (column
- * name: number, string or null; columns called params or spec hold parsed
- * JSON), which the caller deletes; or NULL with err set. */
-cJSON *store_query(struct store *s, char *err, size_t errlen, enum store_query q,
-		   const char *types, ...);
 
 #endif

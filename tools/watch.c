@@ -144,14 +144,14 @@ static int trial_epochs(const struct watch_sweep *sw, const cJSON *params)
 static void load_live(struct watch_sweep *sw, struct watch_trial *t, struct store *st)
 {
 	char err[ERRBUF_LEN];
-	cJSON *rows = store_query(st, err, sizeof err, STORE_TRIAL_METRIC, "is", t->id, sw->metric);
+	cJSON *rows = query_run(&st->query, err, sizeof err, QUERY_TRIAL_METRIC, "is", t->id, sw->metric);
 	const cJSON *r;
 
 	cJSON_ArrayForEach(r, rows)
 		curve_set(t, (int)cli_num(r, "epoch", 0), cli_num(r, "value", NAN));
 	cJSON_Delete(rows);
 	t->metrics = cJSON_CreateObject();
-	rows = store_query(st, err, sizeof err, STORE_LAST, "i", t->id);
+	rows = query_run(&st->query, err, sizeof err, QUERY_LAST, "i", t->id);
 	cJSON_ArrayForEach(r, rows) {
 		cJSON_AddNumberToObject(t->metrics, cJSON_GetStringValue(cli_get(r, "metric")),
 					cli_num(r, "value", NAN));
@@ -189,7 +189,7 @@ static void load_trials(struct watch_sweep *sw, const cJSON *rows, struct store 
 static void refresh(struct watch_sweep *sw, struct store *st)
 {
 	char err[ERRBUF_LEN];
-	cJSON *trials = store_query(st, err, sizeof err, STORE_TRIALS, "i", sw->id);
+	cJSON *trials = query_run(&st->query, err, sizeof err, QUERY_TRIALS, "i", sw->id);
 
 	if (!trials)
 		return;
@@ -227,14 +227,14 @@ struct watch_sweep *watch_load(struct watch *w, struct store *st, long long id, 
 
 	if (sw)
 		return sw;
-	if (!(rows = store_query(st, err, errlen, STORE_SWEEP, "i", id)))
+	if (!(rows = query_run(&st->query, err, errlen, QUERY_SWEEP, "i", id)))
 		return NULL;
 	if (!rows->child) {
 		cJSON_Delete(rows);
 		err_set(err, errlen, "no sweep %lld", id);
 		return NULL;
 	}
-	if (!(trials = store_query(st, err, errlen, STORE_TRIALS, "i", id))) {
+	if (!(trials = query_run(&st->query, err, errlen, QUERY_TRIALS, "i", id))) {
 		cJSON_Delete(rows);
 		return NULL;
 	}

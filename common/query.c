@@ -1,0 +1,208 @@
+/* query: the SQL of every read on caviard's schema, and the one row-to-JSON
+ * rule (see query.h). */
+#include "query.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errbuf.h"
+
+#define EXACT_DOUBLE_MAX ((int64_t)1 << 53) /* integers up to this are exact doubles */
+
+static const char *const query_sql[QUERY_COUNT] = {
+	[QUERY_ACTIVE_SWEEPS] =
+		"SELECT id, spec, status FROM sweeps WHERE status IN ('running', 'paused') ORDER BY id",
+	[QUERY_LAST_ROUND] =
+		"SELECT round, ranges FROM rounds WHERE sweep_id = ?1 ORDER BY round DESC LIMIT 1",
+	[QUERY_QUEUED_TRIALS] =
+		"SELECT id, number, attempts, seed, params AS sampled FROM trials"
+		" WHERE sweep_id = ?1 AND status = 'queued' ORDER BY number",
+	[QUERY_TRIAL_COUNT] = "SELECT count(*) AS n FROM trials WHERE sweep_id = ?1",
+	[QUERY_ROUND_RESULTS] =
+		"SELECT params, best_value FROM trials WHERE sweep_id = ?1 AND round = ?2 ORDER BY number",
+	[QUERY_OBJECTIVE_POINTS] =
+		"SELECT t.number, p.epoch, p.value FROM trials t"
+		" JOIN points p ON p.trial_id = t.id AND p.metric = (SELECT metric FROM sweeps WHERE id = ?1)"
+		" WHERE t.sweep_id = ?1 ORDER BY t.number, p.epoch, p.step",
+	[QUERY_PROGRESS] = "SELECT * FROM sweep_progress ORDER BY sweep_id",
+	[QUERY_SWEEP_BRIEF] =
+		"SELECT id, name, status, metric, mode, budget, search, seed, created_at,"
+		" finished_at FROM sweeps WHERE id = ?1",
+	[QUERY_LEADERBOARD] =
+		"SELECT rank, trial_id, number, status, objective, best_epoch, epochs, params"
+		" FROM leaderboard WHERE sweep_id = ?1 ORDER BY rank, number LIMIT ?2",
+	[QUERY_SWEEP] = "SELECT id, name, spec, status, metric, mode, budget, search, created_at,"
+			" finished_at FROM sweeps WHERE id = ?1",
+	[QUERY_SWEEPS] = "SELECT id, name, spec, status, metric, mode, budget, search, created_at,"
+			 " finished_at FROM sweeps ORDER BY id",
+	[QUERY_TRIAL] = "SELECT t.*, s.name AS sweep, s.metric, s.mode"
+			" FROM trials t JOIN sweeps s ON s.id = t.sweep_id WHERE t.id = ?1",
+	[QUERY_TRIALS] = "SELECT id, number, round, status, params, epochs, best_value, best_epoch,"
+			 " reason, started_at, ended_at FROM trials WHERE sweep_id = ?1"
+			 " ORDER BY number",
+	[QUERY_TRIAL_POINTS] = "SELECT metric, epoch, step, value, wall_time FROM curves"
+			       " WHERE trial_id = ?1 ORDER BY epoch, step, metric",
+	[QUERY_SWEEP_POINTS] = "SELECT trial_id, number, metric, epoch, step, value, wall_time"
+			       " FROM curves WHERE sweep_id = ?1"
+			       " ORDER BY number, metric, epoch, step",
+	[QUERY_METRIC] = "SELECT trial_id, number, epoch, value FROM"
+			 " (SELECT trial_id, number, epoch, value, row_number() OVER"
+			 "   (PARTITION BY trial_id, epoch ORDER BY step DESC) AS r"
+			 "  FROM curves WHERE sweep_id = ?1 AND metric = ?2)"
+			 " WHERE r = 1 ORDER BY number, epoch",
+	[QUERY_FINAL] = "SELECT trial_id, metric, value FROM"
+			" (SELECT trial_id, number, metric, value, row_number() OVER"
+			"   (PARTITION BY trial_id, metric ORDER BY epoch DESC, step DESC) AS r"
+			"  FROM curves WHERE sweep_id = ?1)"
+			" WHERE r = 1 ORDER BY number, metric",
+	[QUERY_LAST] = "SELECT metric, epoch, value FROM"
+		       " (SELECT metric, epoch, value, row_number() OVER"
+		       "   (PARTITION BY metric ORDER BY epoch DESC, step DESC) AS r"
+		       "  FROM points WHERE trial_id = ?1)"
+		       " WHERE r = 1 ORDER BY metric",
+	[QUERY_TRIAL_METRIC] = "SELECT epoch, value FROM"
+			       " (SELECT epoch, value, row_number() OVER"
+			       "   (PARTITION BY epoch ORDER BY step DESC) AS r"
+			       "  FROM points WHERE trial_id = ?1 AND metric = ?2)"
+			       " WHERE r = 1 ORDER BY epoch",
+};
+
+/* The schema's columns that hold JSON text (see schema/001-init.sql). */
+static const char *const json_columns[] = {"params", "ranges", "spec", NULL};
+
+void query_init(struct query *q, sqlite3 *h)
+{
+	memset(q, 0, sizeof *q);
+	q->h = h;
+}
+
+void query_finish(struct query *q)
+{
+	for (int i = 0; i < QUERY_COUNT; i++)
+		sqlite3_finalize(q->st[i]);
+	memset(q, 0, sizeof *q);
+}
+
+static int is_json_column(const char *name)
+{
+	for (int i = 0; json_columns[i]; i++)
+		if (strcmp(name, json_columns[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static cJSON *integer_json(int64_t v)
+{
+	char digits[32];
+
+	if (v >= -EXACT_DOUBLE_MAX && v <= EXACT_DOUBLE_MAX)
+		return cJSON_CreateNumber((double)v);
+	snprintf(digits, sizeof digits, "%" PRId64, v);
+	return cJSON_CreateRaw(digits);
+}
+
+static cJSON *column_json(sqlite3_stmt *st, int i)
+{
+	const char *text;
+	cJSON *parsed;
+
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_INTEGER:
+		return integer_json(sqlite3_column_int64(st, i));
+	case SQLITE_FLOAT:
+		return cJSON_CreateNumber(sqlite3_column_double(st, i));
+	case SQLITE_NULL:
+		return cJSON_CreateNull();
+	}
+	text = (const char *)sqlite3_column_text(st, i);
+	if (is_json_column(sqlite3_column_name(st, i)) && (parsed = cJSON_Parse(text)))
+		return parsed;
+	return cJSON_CreateString(text ? text : "");
+}
+
+cJSON *query_row(sqlite3_stmt *st)
+{
+	cJSON *row = cJSON_CreateObject();
+
+	for (int i = 0; i < sqlite3_column_count(st); i++)
+		cJSON_AddItemToObject(row, sqlite3_column_name(st, i), column_json(st, i));
+	return row;
+}
+
+int64_t query_int(const cJSON *v, int64_t fallback)
+{
+	char *end;
+	long long x;
+
+	if (cJSON_IsNumber(v))
+		return (int64_t)v->valuedouble;
+	if (!cJSON_IsRaw(v) || !v->valuestring)
+		return fallback;
+	x = strtoll(v->valuestring, &end, 10);
+	return *end ? fallback : (int64_t)x;
+}
+
+static sqlite3_stmt *prepared(struct query *q, enum query_id id, char *err, size_t errlen)
+{
+	if (!q->st[id] && sqlite3_prepare_v3(q->h, query_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+					     &q->st[id], NULL) != SQLITE_OK) {
+		err_set(err, errlen, "%s", sqlite3_errmsg(q->h));
+		return NULL;
+	}
+	return q->st[id];
+}
+
+/* Binds ?1.. from ap as types says; a mismatch with the SQL is a caller's bug,
+ * reported as an error rather than run with missing values. */
+static int bind_args(struct query *q, sqlite3_stmt *st, const char *types, va_list ap,
+		     char *err, size_t errlen)
+{
+	int n = (int)strlen(types), rc = SQLITE_OK;
+
+	if (n != sqlite3_bind_parameter_count(st))
+		return err_set(err, errlen, "query expects %d arguments, got %d",
+			       sqlite3_bind_parameter_count(st), n);
+	for (int i = 0; i < n && rc == SQLITE_OK; i++) {
+		if (types[i] == 'i')
+			rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, long long));
+		else if (types[i] == 's')
+			rc = sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1,
+					       SQLITE_TRANSIENT);
+		else
+			return err_set(err, errlen, "query argument %d: unknown type '%c'", i + 1,
+				       types[i]);
+	}
+	return rc == SQLITE_OK ? 0 : err_set(err, errlen, "%s", sqlite3_errmsg(q->h));
+}
+
+cJSON *query_run(struct query *q, char *err, size_t errlen, enum query_id id,
+		 const char *types, ...)
+{
+	sqlite3_stmt *st = prepared(q, id, err, errlen);
+	cJSON *rows = NULL;
+	va_list ap;
+	int rc;
+
+	if (!st)
+		return NULL;
+	va_start(ap, types);
+	rc = bind_args(q, st, types, ap, err, errlen);
+	va_end(ap);
+	if (rc < 0)
+		goto out;
+	rows = cJSON_CreateArray();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cJSON_AddItemToArray(rows, query_row(st));
+	if (rc != SQLITE_DONE) {
+		err_set(err, errlen, "%s", sqlite3_errmsg(q->h));
+		cJSON_Delete(rows);
+		rows = NULL;
+	}
+out:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rows;
+}

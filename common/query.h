@@ -1,0 +1,85 @@
+/* query: every read the daemon's replies, its bookkeeping and the client run
+ * against caviard's schema: the SQL of each, prepared once per connection and
+ * bound, and the one rule that turns a row into JSON. It never writes and never
+ * opens a file: writes and migrations are the db module's (daemon), opening the
+ * file read-only the store's (client). The worker does not link it (nor SQLite). */
+#ifndef CAVIAR_QUERY_H
+#define CAVIAR_QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+/* Each read, with its arguments (see query_run) and its columns. */
+enum query_id {
+	/* The daemon's own bookkeeping (resuming sweeps, starting trials). */
+	QUERY_ACTIVE_SWEEPS,    /* (): id, spec, status of running or paused sweeps */
+	QUERY_LAST_ROUND,       /* (sweep): round, ranges of its newest round */
+	QUERY_QUEUED_TRIALS,    /* (sweep): id, number, attempts, seed and sampled (params as
+				   the text recorded) of queued trials, by number */
+	QUERY_TRIAL_COUNT,      /* (sweep): n, the trials sampled so far */
+	QUERY_ROUND_RESULTS,    /* (sweep, round): params, best_value of its trials */
+	QUERY_OBJECTIVE_POINTS, /* (sweep): number, epoch, value of every objective point */
+	/* The daemon's replies (ls, top, wait). */
+	QUERY_PROGRESS,         /* (): every sweep's sweep_progress row */
+	QUERY_SWEEP_BRIEF,      /* (sweep): id, name, status, metric, mode, budget, search,
+				   seed, created_at, finished_at: the sweep without its spec */
+	QUERY_LEADERBOARD,      /* (sweep, limit; -1: all): rank, trial_id, number, status,
+				   objective, best_epoch, epochs, params */
+	/* The client's offline commands (show, export, curves, plot, watch). */
+	QUERY_SWEEP,            /* (sweep): id, name, spec, status, metric, mode, budget,
+				   search, created_at, finished_at */
+	QUERY_SWEEPS,           /* (): the same for every sweep, by id */
+	QUERY_TRIAL,            /* (trial): every column of trials, plus sweep, metric, mode */
+	QUERY_TRIALS,           /* (sweep): id, number, round, status, params, epochs,
+				   best_value, best_epoch, reason, started_at, ended_at */
+	QUERY_TRIAL_POINTS,     /* (trial): metric, epoch, step, value, wall_time */
+	QUERY_SWEEP_POINTS,     /* (sweep): trial_id, number, metric, epoch, step, value,
+				   wall_time */
+	QUERY_METRIC,           /* (sweep, metric): trial_id, number, epoch, value; the last
+				   step of each epoch */
+	QUERY_FINAL,            /* (sweep): trial_id, metric, value: each metric's last value */
+	QUERY_LAST,             /* (trial): metric, epoch, value: each metric's last value */
+	QUERY_TRIAL_METRIC,     /* (trial, metric): epoch, value; the last step of each epoch */
+	QUERY_COUNT
+};
+
+/* The statements of one connection. */
+struct query {
+	sqlite3 *h;                      /* not owned */
+	sqlite3_stmt *st[QUERY_COUNT];   /* prepared on first use */
+};
+
+/* Memory the caller provides: query_init binds it to an open connection h,
+ * which must outlive it; query_finish finalizes the statements (before h is
+ * closed) and accepts a zeroed or finished query. */
+void query_init(struct query *q, sqlite3 *h);
+void query_finish(struct query *q);
+
+/* Runs query id with the arguments described by types, one character each:
+ * 'i' a long long, 's' a string (copied). Returns a JSON array of one object
+ * per row, keyed by column name (see query_row), which the caller deletes;
+ * or NULL with SQLite's message in err (also when types does not match the
+ * query's parameters). */
+cJSON *query_run(struct query *q, char *err, size_t errlen, enum query_id id,
+		 const char *types, ...);
+
+/* The one row-to-JSON rule, for the row st is on. Each column becomes:
+ *   NULL -> null;
+ *   an integer -> a number; one beyond +-2^53, which a double would round, is
+ *     a cJSON_Raw holding its decimal digits (printed as the same JSON number;
+ *     read it with query_int);
+ *   a real -> a number;
+ *   text -> a string, except the schema's JSON columns, named exactly params,
+ *     ranges or spec, whose text is parsed into its value (kept a string if
+ *     it does not parse).
+ * Returns a new object the caller deletes. */
+cJSON *query_row(sqlite3_stmt *st);
+
+/* Reads an integer column of a row exactly (either form of query_row);
+ * returns fallback when v is missing or not a number. */
+int64_t query_int(const cJSON *v, int64_t fallback);
+
+#endif
