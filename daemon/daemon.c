@@ -3,10 +3,14 @@
  * what sweeps decide, answering clients, and an orderly shutdown. */
 #include "daemon.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "command.h"
@@ -44,6 +48,16 @@ static void hold_reads(struct daemon *d, int hold)
 		trial_hold_reading(t, hold);
 }
 
+/* Removes the checkpoints of trials whose end is now committed. */
+static void discard_checkpoints(struct daemon *d)
+{
+	for (int i = 0; i < d->n_discard; i++) {
+		trial_checkpoint_remove(d->discard[i]);
+		free(d->discard[i]);
+	}
+	d->n_discard = 0;
+}
+
 /* Writes the queued writes now. On failure they stay queued, no new trial
  * starts, the error shows in status and a retry is armed; returns -1. */
 static int flush(struct daemon *d)
@@ -61,6 +75,7 @@ static int flush(struct daemon *d)
 			uv_timer_start(&d->flush_timer, on_flush_timer, RETRY_MS, 0);
 		return -1;
 	}
+	discard_checkpoints(d);
 	if (d->db_failing) {
 		log_msg("database writable again");
 		d->db_failing = 0;
@@ -251,11 +266,15 @@ static void trial_ended(struct trial *t)
 	d->lines_rejected += t->rejected;
 	/* Runs again now (a retry), or at the next start (a shutdown). */
 	sweeps_trial_ended(sw, queued && !d->shutting_down ? &again : NULL);
-	if (!queued) {
-		trial_discard_checkpoint(t);
-		if (!d->shutting_down)
-			check_sweep(d, sw);
+	if (!queued && t->checkpoint) {
+		if (d->n_discard == d->cap_discard) {
+			d->cap_discard = d->cap_discard ? 2 * d->cap_discard : 8;
+			d->discard = xrealloc(d->discard, (size_t)d->cap_discard * sizeof *d->discard);
+		}
+		d->discard[d->n_discard++] = xstrdup(t->checkpoint);
 	}
+	if (!queued && !d->shutting_down)
+		check_sweep(d, sw);
 	schedule(d);
 }
 
@@ -598,11 +617,29 @@ static int handle(void *ctx, struct server_client *c, const struct request *req,
 
 /* ---- start and stop ---- */
 
+/* The last flush: a database locked by a reader is waited for, up to
+ * flush_wait seconds; what still cannot be written is said, and the daemon
+ * then exits 1 (the trials it concerns run again at the next start). */
+static void final_flush(struct daemon *d)
+{
+	struct timespec pause = {0, 100 * 1000 * 1000};
+	double give_up = log_now() + d->opt.flush_wait;
+
+	while (flush(d) < 0 && log_now() < give_up)
+		nanosleep(&pause, NULL);
+	if (!d->db_failing)
+		return;
+	log_msg("giving up after %g s: %zu points, %zu trial updates and %zu log lines not "
+		"written: %s",
+		d->opt.flush_wait, d->db.n_points, d->db.n_rows, d->db.n_logs, d->db_error);
+	d->exit_code = 1;
+}
+
 static void finish_shutdown(struct daemon *d)
 {
 	if (uv_is_closing((uv_handle_t *)&d->flush_timer))
 		return;
-	flush(d);
+	final_flush(d);
 	server_drop_clients(&d->server);
 	uv_close((uv_handle_t *)&d->flush_timer, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
@@ -667,11 +704,37 @@ static void wire(struct daemon *d)
 	d->sigint.data = d->sigterm.data = d->sigchld.data = d;
 }
 
+/* Holds DB.lock, so that two daemons never share one database (both would
+ * run its trials on the same checkpoints); the file names the holder. */
+static int lock_state(struct daemon *d, char *err, size_t errlen)
+{
+	char path[4200], pid[32] = "";
+	ssize_t n;
+
+	snprintf(path, sizeof path, "%s.lock", d->opt.db_path);
+	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->lock_fd < 0)
+		return err_set(err, errlen, "%s: %s", path, strerror(errno));
+	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		n = pread(d->lock_fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		return err_set(err, errlen,
+			       "%s is in use by another caviard (pid %s); stop it first, or give "
+			       "this one another --db",
+			       d->opt.db_path, pid[0] ? pid : "unknown");
+	}
+	snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(d->lock_fd, 0) < 0 || pwrite(d->lock_fd, pid, strlen(pid), 0) < 0)
+		log_msg("%s: %s", path, strerror(errno)); /* the lock holds regardless */
+	return 0;
+}
+
 static int start(struct daemon *d, char *err, size_t errlen)
 {
 	int requeued;
 
-	if (db_open(&d->db, d->opt.db_path, err, errlen) < 0)
+	if (lock_state(d, err, errlen) < 0 || db_open(&d->db, d->opt.db_path, err, errlen) < 0)
 		return -1;
 	if (!realpath(d->opt.db_path, d->db_realpath))
 		snprintf(d->db_realpath, sizeof d->db_realpath, "%s", d->opt.db_path);
@@ -702,6 +765,7 @@ int daemon_run(const struct daemon_options *opt)
 	int rc = 1;
 
 	d->opt = *opt;
+	d->lock_fd = -1;
 	len = sizeof d->self_path;
 	if (uv_exepath(d->self_path, &len) < 0)
 		snprintf(d->self_path, sizeof d->self_path, "caviard");
@@ -717,10 +781,15 @@ int daemon_run(const struct daemon_options *opt)
 	}
 	schedule(d);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
-	rc = 0;
+	rc = d->exit_code;
 out:
 	db_close(&d->db);
 	sweeps_free_all(&d->sweeps);
+	for (int i = 0; i < d->n_discard; i++) /* the last flush failed: they are kept */
+		free(d->discard[i]);
+	free(d->discard);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
 	uv_run(&d->loop, UV_RUN_DEFAULT); /* let close callbacks run */
 	if (uv_loop_close(&d->loop) != 0) {
 		log_msg("internal error: handles left open at exit");

@@ -36,6 +36,7 @@ struct daemon_options {
 	int slots;               /* trials run at once */
 	double grace;            /* seconds between SIGTERM and SIGKILL */
 	double flush_interval;   /* seconds points may wait before a flush */
+	double flush_wait;       /* seconds a stopping daemon waits for a locked database */
 };
 
 struct daemon {
@@ -59,6 +60,11 @@ struct daemon {
 	int reads_held;          /* workers' pipes are not read (see daemon.c hold_reads) */
 	int db_recovered;        /* writes work again: resume what waited (flush timer) */
 	char db_error[512];      /* why */
+	char **discard;          /* checkpoints of ended trials, removed once their end is
+	                          * committed (a crash before that resumes from them) */
+	int n_discard, cap_discard;
+	int lock_fd;             /* DB.lock, held (flock) while the daemon runs; -1: none */
+	int exit_code;           /* 1 when writes were given up at shutdown */
 	int64_t trials_started, trials_finished, lines_rejected;
 	char self_path[4096];    /* caviard itself, to spawn workers with limits */
 	char readbuf[64 << 10];  /* every pipe and socket read lands here */

@@ -429,22 +429,47 @@ int db_recover(struct db *db, char *err, size_t errlen)
 	return sqlite3_changes(db->h);
 }
 
+/* Drops the queued points of trial_id past epoch `from`, and takes the queued
+ * ones of metric up to it into *best (they are not in the table yet). */
+static void truncate_queued(struct db *db, int64_t trial_id, int from, const char *metric,
+			    int maximize, double *best, int *best_epoch)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < db->n_points; i++) {
+		const struct db_point *p = &db->points[i];
+
+		if (p->trial_id == trial_id && p->epoch > from)
+			continue;
+		if (p->trial_id == trial_id && strcmp(p->metric, metric) == 0 &&
+		    (isnan(*best) || (maximize ? p->value > *best : p->value < *best) ||
+		     (p->value == *best && p->epoch < *best_epoch))) {
+			*best = p->value;
+			*best_epoch = p->epoch;
+		}
+		db->points[k++] = *p;
+	}
+	db->n_points = k;
+}
+
 int db_trial_truncate(struct db *db, int64_t trial_id, int from, const char *metric,
 		      int maximize, double *best, int *best_epoch, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = db->st[ST_TRUNCATE];
 	int rc;
 
+	*best = NAN;
+	*best_epoch = 0;
 	sqlite3_bind_int64(st, 1, trial_id);
 	sqlite3_bind_int(st, 2, from);
-	if (run(db, st, err, errlen, "truncating a curve") < 0)
+	if (run(db, st, err, errlen, "truncating a curve") < 0) {
+		truncate_queued(db, trial_id, from, metric, maximize, best, best_epoch);
 		return -1;
+	}
 	st = db->st[ST_BEST];
 	sqlite3_bind_int64(st, 1, trial_id);
 	sqlite3_bind_text(st, 2, metric, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, maximize);
-	*best = NAN;
-	*best_epoch = 0;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*best = sqlite3_column_double(st, 0);
@@ -452,6 +477,7 @@ int db_trial_truncate(struct db *db, int64_t trial_id, int from, const char *met
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	truncate_queued(db, trial_id, from, metric, maximize, best, best_epoch);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_error(db, err, errlen, "best value");
 }
 

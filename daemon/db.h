@@ -123,8 +123,9 @@ int db_flush(struct db *db, char *err, size_t errlen);
 int db_recover(struct db *db, char *err, size_t errlen);
 
 /* A trial starting over from epoch `from` (0: from nothing; else from its
- * checkpoint): deletes its points after that epoch, at once, and returns its
- * best `metric` value up to there (NAN when none) and that value's epoch. */
+ * checkpoint): deletes its points after that epoch, at once, and drops those
+ * still queued, and returns its best `metric` value up to there, recorded or
+ * queued (NAN when none), and that value's epoch. */
 int db_trial_truncate(struct db *db, int64_t trial_id, int from, const char *metric,
 		      int maximize, double *best, int *best_epoch, char *err, size_t errlen);
 

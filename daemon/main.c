@@ -35,6 +35,8 @@ static const char usage[] =
 	"                   the compute nodes share\n"
 	"  --state-dir DIR  trials' checkpoints and command trials' directories, so\n"
 	"                   interrupted trials resume (default: FILE.d beside the database)\n"
+	"  --flush-wait SECONDS  at shutdown, how long to wait for a database another\n"
+	"                   program holds locked before giving up on the last writes (default 30)\n"
 	"  --help, --version\n";
 
 static int bad_option(const char *opt, const char *why)
@@ -65,6 +67,7 @@ static int exec_limited(int argc, char **argv)
 	char *end = "";
 	long mb = argc > 4 ? strtol(argv[2], &end, 10) : -1;
 	struct rlimit lim;
+	pid_t parent;
 
 	if (argc < 5 || *end || mb < 0 || strcmp(argv[3], "--") != 0) {
 		fputs("caviard: usage: caviard --exec-limits MB -- PROGRAM [ARGS...] (MB 0: none)\n",
@@ -76,8 +79,12 @@ static int exec_limited(int argc, char **argv)
 		fprintf(stderr, "caviard: setrlimit: %s\n", strerror(errno));
 		return 70;
 	}
+	/* The daemon died before prctl if our parent is no longer it (it says its
+	 * pid for local trials: under a subreaper such as systemd --user an orphan's
+	 * parent is not 1). */
+	parent = getenv("CAVIAR_PARENT_PID") ? (pid_t)atol(getenv("CAVIAR_PARENT_PID")) : getppid();
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() == 1) /* the daemon died before prctl */
+	if (getppid() != parent)
 		return 70;
 	execvp(argv[4], argv + 4);
 	fprintf(stderr, "caviard: cannot run %s: %s\n", argv[4], strerror(errno));
@@ -154,6 +161,7 @@ int main(int argc, char **argv)
 		{"grace", required_argument, NULL, 'g'},  {"help", no_argument, NULL, 'h'},
 		{"state-dir", required_argument, NULL, 'c'},
 		{"launcher", required_argument, NULL, 'l'},
+		{"flush-wait", required_argument, NULL, 'f'},
 		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	char db[PATH_MAX], sock[PATH_MAX], worker[PATH_MAX], ckpt[PATH_MAX];
@@ -161,6 +169,7 @@ int main(int argc, char **argv)
 		.slots = (int)uv_available_parallelism(),
 		.grace = 10,
 		.flush_interval = 0.05,
+		.flush_wait = 30,
 	};
 	double x;
 	int c;
@@ -194,6 +203,11 @@ int main(int argc, char **argv)
 			if (parse_positive(optarg, 86400, &x) < 0)
 				return bad_option("--grace", "expected a positive number of seconds");
 			opt.grace = x;
+			break;
+		case 'f':
+			if (parse_positive(optarg, 86400, &x) < 0)
+				return bad_option("--flush-wait", "expected a positive number of seconds");
+			opt.flush_wait = x;
 			break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'V': puts("caviard " CAVIAR_VERSION); return 0;

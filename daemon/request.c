@@ -74,11 +74,17 @@ static int get_fields(struct request *r, unsigned fields, char *err, size_t errl
 int request_parse(struct request *r, const char *text, size_t len, char *err, size_t errlen)
 {
 	const cJSON *cmd, *v;
+	const char *end = NULL;
 
 	memset(r, 0, sizeof *r);
-	r->json = cJSON_ParseWithLength(text, len);
+	r->json = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!r->json)
 		return err_set(err, errlen, "request is not valid JSON");
+	while (end < text + len && (*end == ' ' || *end == '\t' || *end == '\r'))
+		end++;
+	if (end < text + len)
+		return err_set(err, errlen, "request has text after its JSON object, at byte %zu",
+			       (size_t)(end - text));
 	if (!cJSON_IsObject(r->json))
 		return err_set(err, errlen, "request is not a JSON object");
 	v = cJSON_GetObjectItemCaseSensitive(r->json, "v");

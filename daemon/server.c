@@ -25,9 +25,14 @@ struct server_client {
 	int64_t waiting;  /* sweep id this client waits on; 0: none */
 	int64_t watching; /* subscribed to this sweep's events; 0: all; -1: none */
 	int closing;
+	int throttled;    /* replies wait to be read: requests are not (see MAX_PENDING) */
+	char *held;       /* requests that came in with the read that throttled it */
+	size_t n_held, cap_held;
 };
 
 #define MAX_BACKLOG (8u << 20) /* bytes queued to a subscriber before it is dropped */
+#define MAX_PENDING (1u << 20) /* reply bytes a client may leave unread before the
+				* daemon stops reading its requests */
 
 struct reply {
 	uv_write_t req;
@@ -39,6 +44,7 @@ static void on_client_close(uv_handle_t *h)
 	struct server_client *c = h->data;
 
 	linebuf_finish(&c->lb);
+	free(c->held);
 	free(c);
 }
 
@@ -57,13 +63,23 @@ static void client_drop(struct server_client *c)
 	uv_close((uv_handle_t *)&c->pipe, on_client_close);
 }
 
+static void resume_requests(struct server_client *c);
+
+static size_t pending(struct server_client *c)
+{
+	return uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe);
+}
+
 static void on_written(uv_write_t *req, int status)
 {
 	struct reply *r = (struct reply *)req;
+	struct server_client *c = req->handle->data;
 
 	(void)status; /* a client gone before its reply is simply gone */
 	free(r->text);
 	free(r);
+	if (c->throttled && !c->closing && pending(c) < MAX_PENDING / 2)
+		resume_requests(c);
 }
 
 /* Sends obj as one line and deletes it. */
@@ -127,24 +143,82 @@ void server_wait(struct server_client *c, int64_t sweep_id)
 	c->waiting = sweep_id;
 }
 
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+
+/* A client that leaves its replies unread stops being read: its requests
+ * wait in the socket, not in our memory. */
+static void throttle(struct server_client *c)
+{
+	if (c->throttled || c->closing || pending(c) <= MAX_PENDING)
+		return;
+	c->throttled = 1;
+	uv_read_stop((uv_stream_t *)&c->pipe);
+}
+
+static void answer(struct server_client *c, const char *text, size_t len);
+
+/* Keeps a request that arrived with the read that throttled c. */
+static void hold(struct server_client *c, const char *text, size_t len)
+{
+	if (c->n_held + len + 1 > c->cap_held) {
+		c->cap_held = 2 * (c->n_held + len + 1);
+		c->held = xrealloc(c->held, c->cap_held);
+	}
+	memcpy(c->held + c->n_held, text, len);
+	c->held[c->n_held + len] = '\n';
+	c->n_held += len + 1;
+}
+
+/* Its replies were read: answers what was held, then reads again. */
+static void resume_requests(struct server_client *c)
+{
+	size_t pos = 0;
+
+	c->throttled = 0;
+	while (!c->throttled && !c->closing && pos < c->n_held) {
+		char *nl = memchr(c->held + pos, '\n', c->n_held - pos);
+		size_t len = (size_t)(nl - (c->held + pos));
+
+		answer(c, c->held + pos, len);
+		pos += len + 1;
+	}
+	memmove(c->held, c->held + pos, c->n_held - pos);
+	c->n_held -= pos;
+	if (!c->throttled && !c->closing &&
+	    uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) < 0)
+		client_drop(c);
+}
+
 static void on_request(void *ctx, const char *text, size_t len)
 {
 	struct server_client *c = ctx;
+
+	if (c->closing)
+		return;
+	if (c->throttled && text)
+		hold(c, text, len);
+	else
+		answer(c, text, len);
+}
+
+static void answer(struct server_client *c, const char *text, size_t len)
+{
 	char err[ERRBUF_LEN] = "";
 	struct request req;
 	cJSON *reply;
 	int rc;
 
-	if (c->closing)
-		return;
 	if (!text) {
 		snprintf(err, sizeof err, "request of %zu bytes exceeds %u", len, PROTO_MAX_REQUEST);
 		server_error(c, err);
+		throttle(c);
 		return;
 	}
 	if (request_parse(&req, text, len, err, sizeof err) < 0) {
 		request_finish(&req);
 		server_error(c, err);
+		throttle(c);
 		return;
 	}
 	reply = cJSON_CreateObject();
@@ -156,14 +230,17 @@ static void on_request(void *ctx, const char *text, size_t len)
 	request_finish(&req);
 	if (rc == 1) {
 		cJSON_Delete(reply);
+		throttle(c);
 		return;
 	}
 	if (rc < 0) {
 		cJSON_Delete(reply);
 		server_error(c, err);
+		throttle(c);
 		return;
 	}
 	server_reply(c, reply);
+	throttle(c);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -201,6 +278,7 @@ static void on_connection(uv_stream_t *server, int status)
 {
 	struct server *srv = server->data;
 	struct server_client *c;
+	int rc;
 
 	if (status < 0) {
 		log_msg("accept: %s", uv_strerror(status));
@@ -215,12 +293,20 @@ static void on_connection(uv_stream_t *server, int status)
 	linebuf_init(&c->lb, PROTO_MAX_REQUEST);
 	c->next = srv->clients;
 	srv->clients = c;
-	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 || !same_user(&c->pipe)) {
+	if ((rc = uv_accept(server, (uv_stream_t *)&c->pipe)) < 0) {
+		log_msg("accept: %s", uv_strerror(rc));
+		client_drop(c);
+		return;
+	}
+	if (!same_user(&c->pipe)) {
 		log_msg("client refused: not the daemon's user");
 		client_drop(c);
 		return;
 	}
-	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+	if ((rc = uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read)) < 0) {
+		log_msg("client dropped: cannot read from it: %s", uv_strerror(rc));
+		client_drop(c);
+	}
 }
 
 /* mkdir -p for the socket's directory, new directories mode 0700. */
@@ -262,21 +348,34 @@ static int clear_stale(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* The socket's directory should be the user's alone; say so when it is not
- * (the socket itself is 0600 and peers are checked either way). */
-static void check_private_dir(const char *path)
+/* The socket's directory must be the user's own: whoever owns it can replace
+ * the socket with theirs, answer clients and read every spec they send (the
+ * default /tmp/caviar-$UID could be made by anyone). Refused when another
+ * user owns it; a warning when others may enter it (the socket itself is
+ * 0600 and peers are checked either way). */
+static int check_private_dir(const char *path, char *err, size_t errlen)
 {
 	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	const char *name = slash && slash != dir ? dir : slash ? "/" : ".";
 	struct stat st;
+	int rc = 0;
 
-	if (slash)
+	if (slash && slash != dir)
 		*slash = '\0';
-	if (stat(slash && slash != dir ? dir : slash ? "/" : ".", &st) == 0 &&
-	    (st.st_mode & 0077) != 0)
+	if (stat(name, &st) < 0)
+		rc = err_set(err, errlen, "%s: %s", name, strerror(errno));
+	else if (st.st_uid != getuid() && strcmp(name, "/") != 0)
+		rc = err_set(err, errlen,
+			     "%s, the socket's directory, belongs to uid %u, not to you (uid %u): "
+			     "its owner could replace the socket; remove it or give another "
+			     "--socket",
+			     name, (unsigned)st.st_uid, (unsigned)getuid());
+	else if ((st.st_mode & 0077) != 0)
 		log_msg("warning: %s is open to other users; prefer a directory only you "
-			   "can enter (the default is)",
-			   slash && slash != dir ? dir : ".");
+			"can enter (the default is)",
+			name);
 	free(dir);
+	return rc;
 }
 
 int server_start(struct server *srv, char *err, size_t errlen)
@@ -286,9 +385,9 @@ int server_start(struct server *srv, char *err, size_t errlen)
 
 	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		return err_set(err, errlen, "%s: socket path too long", path);
-	if (make_dirs(path, err, errlen) < 0 || clear_stale(path, err, errlen) < 0)
+	if (make_dirs(path, err, errlen) < 0 || check_private_dir(path, err, errlen) < 0 ||
+	    clear_stale(path, err, errlen) < 0)
 		return -1;
-	check_private_dir(path);
 	uv_pipe_init(srv->loop, &srv->pipe, 0);
 	srv->pipe.data = srv;
 	rc = uv_pipe_bind(&srv->pipe, path);

@@ -567,9 +567,16 @@ static char *config_file(struct trial *t, char *err, size_t errlen)
 	int ok;
 
 	snprintf(path, sizeof path, "%s/trials", t->host->state_dir);
-	mkdir(path, 0700);
-	snprintf(path, sizeof path, "%s/trials/%lld", t->host->state_dir, (long long)t->row.id);
-	mkdir(path, 0700);
+	ok = mkdir(path, 0700) == 0 || errno == EEXIST;
+	if (ok) {
+		snprintf(path, sizeof path, "%s/trials/%lld", t->host->state_dir,
+			 (long long)t->row.id);
+		ok = mkdir(path, 0700) == 0 || errno == EEXIST;
+	}
+	if (!ok) {
+		err_set(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
 	snprintf(path, sizeof path, "%s/trials/%lld/config.json", t->host->state_dir,
 		 (long long)t->row.id);
 	f = fopen(path, "w");
@@ -689,8 +696,15 @@ int trial_start(struct trial *t, char *err, size_t errlen)
 			close_handle((uv_handle_t *)&t->in);
 	}
 	t->pipes_open = 2;
-	uv_read_start((uv_stream_t *)&t->out, on_alloc, on_out);
-	uv_read_start((uv_stream_t *)&t->err, on_alloc, on_err);
+	if ((rc = uv_read_start((uv_stream_t *)&t->out, on_alloc, on_out)) < 0) {
+		log_msg("trial %lld: cannot read its output: %s", (long long)t->row.id, uv_strerror(rc));
+		t->out_eof = 1;
+		t->pipes_open--;
+	}
+	if ((rc = uv_read_start((uv_stream_t *)&t->err, on_alloc, on_err)) < 0) {
+		t->err_eof = 1;
+		t->pipes_open--;
+	}
 	start_timers(t);
 	t->row.pid = (int)t->pid;
 	return 0;
@@ -777,13 +791,11 @@ struct trial *trial_create(struct trial_host *host, const struct spec *spec, int
 	return t;
 }
 
-void trial_discard_checkpoint(const struct trial *t)
+void trial_checkpoint_remove(const char *checkpoint)
 {
 	char curve[4200];
 
-	if (!t->checkpoint)
-		return;
-	snprintf(curve, sizeof curve, "%s.curve", t->checkpoint);
-	unlink(t->checkpoint);
+	snprintf(curve, sizeof curve, "%s.curve", checkpoint);
+	unlink(checkpoint);
 	unlink(curve);
 }

@@ -138,8 +138,8 @@ void trial_reap(struct trial *t);
  * memory; a held trial is never taken for stalled. */
 void trial_hold_reading(struct trial *t, int hold);
 
-/* Removes the built-in worker's checkpoint and the curve kept beside it (the
- * trial is over for good). */
-void trial_discard_checkpoint(const struct trial *t);
+/* Removes a built-in worker's checkpoint file and the curve kept beside it
+ * (its trial is over for good, and that is committed). */
+void trial_checkpoint_remove(const char *checkpoint);
 
 #endif

@@ -28,6 +28,8 @@ static void test_valid(void)
 	CHECK(parse(&r, "{\"cmd\": \"submit\", \"spec\": {\"trials\": 2}}", err) == 0);
 	CHECK(cJSON_IsObject(r.spec));
 	request_finish(&r);
+	CHECK(parse(&r, "{\"cmd\": \"ls\"} \r", err) == 0); /* trailing blanks are fine */
+	request_finish(&r);
 	CHECK(parse(&r, "{\"cmd\": \"slots\", \"n\": 8}", err) == 0);
 	CHECK(r.cmd == REQ_SLOTS && r.n == 8);
 	CHECK_STR(request_name(r.cmd), "slots");
@@ -66,6 +68,9 @@ static void test_refused(void)
 	refused("{\"cmd\": \"submit\", \"spec\": [1]}", "\"spec\"");
 	refused("{\"cmd\": \"slots\"}", "\"n\"");
 	refused("{\"cmd\": \"subscribe\", \"sweep\": -1}", "\"sweep\"");
+	/* a request followed by anything but blanks is not one request */
+	refused("{\"cmd\": \"ls\"} {\"cmd\": \"shutdown\"}", "text after its JSON object, at byte 14");
+	refused("{\"cmd\": \"ls\"}x", "at byte 13");
 }
 
 int main(int argc, char **argv)
