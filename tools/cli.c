@@ -143,7 +143,8 @@ void cli_print_json(cJSON *obj)
 {
 	char *text = cJSON_Print(obj);
 
-	puts(text);
+	if (text)
+		puts(text);
 	free(text);
 	cJSON_Delete(obj);
 }

@@ -6,7 +6,9 @@
 #include "line.h"
 #include "linebuf.h"
 #include "proto.h"
+#include "xalloc.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void on_line(void *ctx, const char *text, size_t len)
@@ -21,6 +23,15 @@ static void on_line(void *ctx, const char *text, size_t len)
 	    (l.n_metrics < 1 || l.n_metrics > LINE_MAX_METRICS || l.epoch < 0))
 		__builtin_trap();
 	line_finish(&l);
+}
+
+/* cJSON allocates through xalloc, as in the programs. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	xalloc_cjson_hooks();
+	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

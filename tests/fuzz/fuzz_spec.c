@@ -7,8 +7,19 @@
 
 #include "sample.h"
 #include "spec.h"
+#include "xalloc.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* cJSON allocates through xalloc, as in the programs. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	xalloc_cjson_hooks();
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
