@@ -98,18 +98,21 @@ cJSON *cli_read_spec(const struct cli *cli, const char *path, struct spec *spec)
 	size_t len;
 	char *text = read_file(path, &len, err, sizeof err);
 	cJSON *json;
+	int rc;
 
 	if (!text) {
 		cli_fail(cli, EXIT_SPEC, "%s: %s", path, err);
 		return NULL;
 	}
-	if (spec_parse_text(spec, text, len, err, sizeof err) < 0) {
-		free(text);
+	rc = spec_parse_text(spec, text, len, err, sizeof err);
+	free(text);
+	if (rc < 0) {
 		cli_fail(cli, EXIT_SPEC, "%s: %s", path, err);
 		return NULL;
 	}
-	json = cJSON_ParseWithLength(text, len);
-	free(text);
+	/* the JSON just validated is the one returned: the text is parsed once */
+	json = spec->json;
+	spec->json = NULL;
 	return json;
 }
 
