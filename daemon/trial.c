@@ -19,8 +19,8 @@
 #include "events.h"
 #include "exitcodes.h"
 #include "line.h"
-#include "proto.h"
 #include "sweeps.h"
+#include "worker_proto.h"
 #include "xalloc.h"
 
 extern char **environ;
@@ -252,7 +252,7 @@ static void first_line(struct trial *t, const struct worker_line *l)
 	int from = 0;
 
 	t->first_line_seen = 1;
-	if (l->kind == LINE_EVENT && strcmp(l->event, "resumed") == 0 && l->epoch > 0)
+	if (l->kind == LINE_EVENT && strcmp(l->event, WORKER_PROTO_RESUMED) == 0 && l->epoch > 0)
 		from = l->epoch;
 	if (t->row.attempts > 1 || from > 0)
 		sweeps_trial_resume(t->d, t, from);
@@ -264,9 +264,9 @@ static void record_event(struct trial *t, const struct worker_line *l)
 	const cJSON *value = cJSON_GetObjectItemCaseSensitive(l->json, "value");
 	char buf[512];
 
-	if (strcmp(l->event, "resumed") == 0)
+	if (strcmp(l->event, WORKER_PROTO_RESUMED) == 0)
 		return; /* first_line() has dealt with it */
-	if (strcmp(l->event, "diverged") != 0) {
+	if (strcmp(l->event, WORKER_PROTO_DIVERGED) != 0) {
 		daemon_log("trial %lld: %s at epoch %d", (long long)t->row.id, l->event, l->epoch);
 		return;
 	}
@@ -337,7 +337,7 @@ static void on_line(void *ctx, const char *text, size_t len)
 		uv_timer_again(&t->stall_timer);
 	if (!text) {
 		snprintf(err, sizeof err, "line of %zu bytes exceeds %u", len,
-			 PROTO_MAX_WORKER_LINE);
+			 WORKER_PROTO_MAX_LINE);
 		reject(t, err, NULL, 0);
 		return;
 	}
@@ -511,7 +511,7 @@ static void init_handles(struct trial *t)
 	t->kill_timer.data = t->stall_timer.data = t->deadline.data = t;
 	t->write_req.data = t;
 	t->open_handles = N_HANDLES;
-	linebuf_init(&t->out_lb, PROTO_MAX_WORKER_LINE);
+	linebuf_init(&t->out_lb, WORKER_PROTO_MAX_LINE);
 	linebuf_init(&t->err_lb, 1024);
 }
 

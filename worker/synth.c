@@ -225,7 +225,7 @@ static int synth_stop(struct synth *s, int epoch, char *err, size_t errlen)
 
 	if (rc != 0)
 		return rc;
-	report_emit(report_event("stopped", epoch));
+	report_emit(report_event(WORKER_PROTO_STOPPED, epoch));
 	return WORKER_EXIT_STOPPED;
 }
 
@@ -235,7 +235,7 @@ static int synth_epochs(struct synth *s, int start, char *err, size_t errlen)
 	int rc;
 
 	if (start > 0)
-		report_emit(report_event("resumed", start));
+		report_emit(report_event(WORKER_PROTO_RESUMED, start));
 	/* a resumed run prints the curve so far again: the daemon may have
 	 * missed its last lines */
 	if (s->ckpt && (rc = report_log_open(&s->log, s->ckpt, start > 0 ? start : -1, err,

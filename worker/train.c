@@ -318,18 +318,18 @@ static int trainer_resume(struct trainer *t, char *err, size_t errlen)
 	t->o.t = s.opt_t;
 	t->lr = s.lr;
 	t->rng = s.rng;
-	report_emit(report_event("resumed", t->epoch_done));
+	report_emit(report_event(WORKER_PROTO_RESUMED, t->epoch_done));
 	return report_log_open(&t->log, t->tc->checkpoint, t->epoch_done, err, errlen);
 }
 
 /* Emits the "diverged" event; returns WORKER_EXIT_DIVERGED. */
 static int trainer_diverged(struct trainer *t, const char *metric, double value)
 {
-	cJSON *ev = report_event("diverged", t->epoch_done + 1);
+	cJSON *ev = report_event(WORKER_PROTO_DIVERGED, t->epoch_done + 1);
 
-	cJSON_AddNumberToObject(ev, "step", (double)t->step);
-	cJSON_AddStringToObject(ev, "metric", metric);
-	report_add(ev, "value", value);
+	cJSON_AddNumberToObject(ev, WORKER_PROTO_STEP, (double)t->step);
+	cJSON_AddStringToObject(ev, WORKER_PROTO_METRIC, metric);
+	report_add(ev, WORKER_PROTO_VALUE, value);
 	report_emit(ev);
 	return WORKER_EXIT_DIVERGED;
 }
@@ -338,7 +338,7 @@ static int trainer_diverged(struct trainer *t, const char *metric, double value)
  * epoch (it is written after each one), so only the event remains. */
 static int trainer_stopped(struct trainer *t)
 {
-	report_emit(report_event("stopped", t->epoch_done));
+	report_emit(report_event(WORKER_PROTO_STOPPED, t->epoch_done));
 	return WORKER_EXIT_STOPPED;
 }
 

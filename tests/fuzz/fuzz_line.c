@@ -5,7 +5,6 @@
 
 #include "line.h"
 #include "linebuf.h"
-#include "proto.h"
 #include "xalloc.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -38,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct linebuf lb;
 
-	linebuf_init(&lb, PROTO_MAX_WORKER_LINE);
+	linebuf_init(&lb, WORKER_PROTO_MAX_LINE);
 	/* in two chunks, as pipe reads may split a line anywhere */
 	linebuf_feed(&lb, (const char *)data, size / 2, on_line, NULL);
 	linebuf_feed(&lb, (const char *)data + size / 2, size - size / 2, on_line, NULL);
