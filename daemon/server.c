@@ -220,7 +220,8 @@ static int do_submit(struct client *c, const struct request *req, cJSON *reply, 
 	    daemon_now() - c->d->slurm_checked_at < SLURM_PROBE_VALID)
 		return submit_now(c, req->spec, reply, err, errlen);
 	/* Under Slurm: a valid spec first, then the probe, then the reply. */
-	if (spec_parse(&spec, req->spec, err, errlen) < 0)
+	if (spec_parse(&spec, req->spec, err, errlen) < 0 ||
+	    sample_check_grid(&spec, err, errlen) < 0)
 		return -1;
 	rc = start_slurm_probe(c, &spec, err, errlen);
 	spec_finish(&spec);

@@ -15,6 +15,7 @@
 #include "rng.h"
 #include "server.h"
 #include "trial.h"
+#include "trialcfg.h"
 #include "xalloc.h"
 
 static const char *const search_names[] = {
@@ -113,6 +114,7 @@ struct sweep *sweeps_submit(struct daemon *d, const cJSON *spec_json, char *err,
 	char *text = NULL;
 
 	if (spec_parse(&sw->spec, spec_json, err, errlen) < 0 ||
+	    sample_check_grid(&sw->spec, err, errlen) < 0 ||
 	    (sw->spec.command && command_check(&sw->spec, err, errlen) < 0))
 		goto error;
 	sample_box_init(&sw->box, &sw->spec);
@@ -190,7 +192,8 @@ static struct sweep *load_sweep(struct daemon *d, const cJSON *row, char *err, s
 
 	sw->id = id;
 	sw->paused = cJSON_IsString(status) && strcmp(status->valuestring, "paused") == 0;
-	if (!json || spec_parse(&sw->spec, json, err, errlen) < 0)
+	if (!json || spec_parse(&sw->spec, json, err, errlen) < 0 ||
+	    sample_check_grid(&sw->spec, err, errlen) < 0)
 		goto out;
 	rounds = db_query(&d->db, Q_LAST_ROUND, &id, 1, err, errlen);
 	queued = db_query(&d->db, Q_QUEUED_TRIALS, &id, 1, err, errlen);
@@ -292,9 +295,9 @@ static char *trial_config(struct daemon *d, struct trial *t, int64_t id)
 		cJSON_Delete(rows);
 		return NULL;
 	}
-	config = spec_trial_config(&t->sweep->spec,
-				   cJSON_GetObjectItemCaseSensitive(rows->child, "params"),
-				   (uint64_t)num(rows->child, "seed"));
+	config = trialcfg_build(&t->sweep->spec,
+				cJSON_GetObjectItemCaseSensitive(rows->child, "params"),
+				(uint64_t)num(rows->child, "seed"));
 	t->params = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(rows->child, "params"));
 	threads = cJSON_GetObjectItemCaseSensitive(config, "threads");
 	t->threads = cJSON_IsNumber(threads) && threads->valuedouble >= 1 ? threads->valueint : 1;

@@ -11,6 +11,7 @@
 
 #include "client.h"
 #include "errbuf.h"
+#include "sample.h"
 #include "xalloc.h"
 
 static int vfail(const struct cli *cli, int code, const char *fmt, va_list ap)
@@ -105,6 +106,8 @@ cJSON *cli_read_spec(const struct cli *cli, const char *path, struct spec *spec)
 		return NULL;
 	}
 	rc = spec_parse_text(spec, text, len, err, sizeof err);
+	if (rc == 0)
+		rc = sample_check_grid(spec, err, sizeof err);
 	free(text);
 	if (rc < 0) {
 		cli_fail(cli, EXIT_SPEC, "%s: %s", path, err);
