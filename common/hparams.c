@@ -11,13 +11,34 @@
 
 #define BIG 1e300
 
+/* The choice lists, the one place their names are written (see hparams.h). */
+static const char *const tasks[HP_N_TASK + 1] = {
+	[HP_TASK_MLP] = "mlp", [HP_TASK_TRIVIAL] = "trivial", [HP_TASK_BOWL] = "bowl",
+	[HP_TASK_NARROW] = "narrow",
+};
+static const char *const optimizers[HP_N_OPTIMIZER + 1] = {
+	[HP_OPTIMIZER_SGD] = "sgd", [HP_OPTIMIZER_MOMENTUM] = "momentum",
+	[HP_OPTIMIZER_RMSPROP] = "rmsprop", [HP_OPTIMIZER_ADAM] = "adam",
+};
+static const char *const activations[HP_N_ACTIVATION + 1] = {
+	[HP_ACTIVATION_RELU] = "relu", [HP_ACTIVATION_TANH] = "tanh",
+};
+static const char *const decay_schedules[HP_N_DECAY_SCHEDULE + 1] = {
+	[HP_DECAY_INVERSE_TIME] = "inverse_time", [HP_DECAY_EXPONENTIAL] = "exponential",
+	[HP_DECAY_STEP] = "step",
+};
+static const char *const datasets[HP_N_DATASET + 1] = {
+	[HP_DATASET_FASHION_MNIST] = "fashion-mnist", [HP_DATASET_IDX] = "idx",
+	[HP_DATASET_CSV] = "csv",
+};
+
 const struct hparam hparams[] = {
-	{"task", HP_STRING, "mlp", 0, 0, 0, "mlp|trivial|bowl|narrow",
+	{"task", HP_STRING, "mlp", 0, 0, 0, tasks,
 	 "what to train: the MLP on the data set, or a synthetic task with a known optimum"},
 	{"epochs", HP_INT, "10", 1, 100000, 0, NULL, "passes over the training set"},
 	{"batch", HP_INT, "64", 1, 1e9, 0, NULL, "mini-batch size; the last partial batch is used"},
 	{"lr", HP_FLOAT, "0.001", 0, BIG, HP_MIN_OPEN, NULL, "initial learning rate alpha0"},
-	{"optimizer", HP_STRING, "adam", 0, 0, 0, "sgd|momentum|rmsprop|adam",
+	{"optimizer", HP_STRING, "adam", 0, 0, 0, optimizers,
 	 "update rule"},
 	{"beta", HP_FLOAT, "0.9", 0, 1, HP_MAX_OPEN, NULL,
 	 "momentum: v = beta*v + (1-beta)*dW"},
@@ -29,7 +50,7 @@ const struct hparam hparams[] = {
 	{"units", HP_INT, "128", 1, 1e6, 0, NULL, "units per hidden layer (with layers)"},
 	{"hidden", HP_INT_LIST, NULL, 1, 1e6, HP_NO_DEFAULT, NULL,
 	 "explicit hidden layer sizes, e.g. [256, 128]; overrides layers and units"},
-	{"activation", HP_STRING, "relu", 0, 0, 0, "relu|tanh",
+	{"activation", HP_STRING, "relu", 0, 0, 0, activations,
 	 "hidden activation; He init for relu, Xavier for tanh"},
 	{"batch_norm", HP_BOOL, "true", 0, 0, 0, NULL,
 	 "batch normalization before each hidden activation (layers then have no bias)"},
@@ -42,7 +63,7 @@ const struct hparam hparams[] = {
 	{"lr_decay", HP_FLOAT, "0", 0, BIG, 0, NULL,
 	 "decay rate; 0 keeps the learning rate constant"},
 	{"decay_schedule", HP_STRING, "inverse_time", 0, 0, 0,
-	 "inverse_time|exponential|step",
+	 decay_schedules,
 	 "inverse_time: lr0/(1+d*epoch); exponential: lr0*d^epoch; step: lr0*d^floor(epoch/decay_steps)"},
 	{"decay_steps", HP_INT, "1", 1, 1e9, 0, NULL, "step schedule: epochs between decays"},
 	{"report_every", HP_INT, "0", 0, 1e9, 0, NULL,
@@ -58,7 +79,7 @@ const struct hparam hparams[] = {
 const size_t n_hparams = sizeof hparams / sizeof hparams[0];
 
 const struct hparam data_keys[] = {
-	{"dataset", HP_STRING, "fashion-mnist", 0, 0, 0, "fashion-mnist|idx|csv",
+	{"dataset", HP_STRING, "fashion-mnist", 0, 0, 0, datasets,
 	 "fashion-mnist (Debian's dataset-fashion-mnist), any IDX pair, or CSV"},
 	{"dir", HP_STRING, "/usr/share/datasets/fashion-mnist", 0, 0, 0, NULL,
 	 "fashion-mnist: directory of the four IDX files (.gz or raw)"},
@@ -87,17 +108,24 @@ const struct hparam *hparam_find(const struct hparam *table, size_t n, const cha
 	return NULL;
 }
 
-static int choice_ok(const char *choices, const char *s)
+int hparam_choice(const struct hparam *h, const char *s)
 {
-	size_t len = strlen(s);
+	if (!h || !h->choices || !s)
+		return -1;
+	for (int i = 0; h->choices[i]; i++)
+		if (strcmp(h->choices[i], s) == 0)
+			return i;
+	return -1;
+}
 
-	for (const char *p = choices; p; p = strchr(p, '|')) {
-		if (*p == '|')
-			p++;
-		if (strncmp(p, s, len) == 0 && (p[len] == '|' || p[len] == '\0'))
-			return 1;
-	}
-	return 0;
+/* The choices as one text, "sgd|momentum|rmsprop|adam", for messages. */
+static void choices_text(const char *const *choices, char *buf, size_t n)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; choices[i] && len < n; i++)
+		len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? "|" : "", choices[i]);
 }
 
 static int check_number(const struct hparam *h, const cJSON *v, char *err, size_t errlen)
@@ -138,9 +166,13 @@ int hparam_check(const struct hparam *h, const cJSON *v, char *err, size_t errle
 	case HP_STRING:
 		if (!cJSON_IsString(v))
 			return err_set(err, errlen, "expected a string");
-		if (h->choices && !choice_ok(h->choices, v->valuestring))
-			return err_set(err, errlen, "expected one of %s, got \"%s\"", h->choices,
+		if (h->choices && hparam_choice(h, v->valuestring) < 0) {
+			char list[256];
+
+			choices_text(h->choices, list, sizeof list);
+			return err_set(err, errlen, "expected one of %s, got \"%s\"", list,
 				       v->valuestring);
+		}
 		return 0;
 	case HP_INT_LIST:
 		if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
@@ -195,4 +227,9 @@ const char *hp_string(const struct hparam *table, size_t n, const cJSON *cfg, co
 		return v->valuestring;
 	h = hparam_find(table, n, name);
 	return h ? h->def : NULL;
+}
+
+int hp_choice(const struct hparam *table, size_t n, const cJSON *cfg, const char *name)
+{
+	return hparam_choice(hparam_find(table, n, name), hp_string(table, n, cfg, name));
 }

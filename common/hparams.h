@@ -24,13 +24,35 @@ enum {
 	HP_NO_DEFAULT = 4, /* absent means "not set" (def is NULL) */
 };
 
+/* The values of the string hyperparameters that take one of a fixed list, as
+ * enums. The names are written once, in hparams.c, as each row's `choices`
+ * indexed by these enums; code reads a value with hp_choice and compares
+ * enums, never the names. */
+enum hp_task { HP_TASK_MLP, HP_TASK_TRIVIAL, HP_TASK_BOWL, HP_TASK_NARROW, HP_N_TASK };
+enum hp_optimizer {
+	HP_OPTIMIZER_SGD,
+	HP_OPTIMIZER_MOMENTUM,
+	HP_OPTIMIZER_RMSPROP,
+	HP_OPTIMIZER_ADAM,
+	HP_N_OPTIMIZER
+};
+enum hp_activation { HP_ACTIVATION_RELU, HP_ACTIVATION_TANH, HP_N_ACTIVATION };
+enum hp_decay_schedule {
+	HP_DECAY_INVERSE_TIME,
+	HP_DECAY_EXPONENTIAL,
+	HP_DECAY_STEP,
+	HP_N_DECAY_SCHEDULE
+};
+enum hp_dataset { HP_DATASET_FASHION_MNIST, HP_DATASET_IDX, HP_DATASET_CSV, HP_N_DATASET };
+
 struct hparam {
 	const char *name;
 	enum hp_type type;
 	const char *def;     /* default as text ("0.001", "true", "adam"); NULL with HP_NO_DEFAULT */
 	double min, max;     /* numeric range (inclusive unless flags say open) */
 	unsigned flags;
-	const char *choices; /* HP_STRING: allowed values separated by '|', or NULL */
+	const char *const *choices; /* HP_STRING: the allowed values, NULL-terminated and
+	                             * indexed by the row's enum (hp_optimizer...), or NULL */
 	const char *doc;     /* one line for the README and --help */
 };
 
@@ -50,6 +72,11 @@ const struct hparam *hparam_find(const struct hparam *table, size_t n, const cha
  * Returns 0, or -1 with a message like "expected a number > 0, got -1". */
 int hparam_check(const struct hparam *h, const cJSON *value, char *err, size_t errlen);
 
+/* Index of s in h's choices, which is the value of the row's enum (enum
+ * hp_optimizer for "optimizer", ...); -1 when h has no choices or s is not one
+ * of them. */
+int hparam_choice(const struct hparam *h, const char *s);
+
 /* Typed reads of a configuration object (a trial configuration, or a "data"
  * object), falling back to the table's default when the key is absent. The
  * value is assumed already checked (hparam_check); the name must be in the
@@ -58,10 +85,14 @@ int hparam_check(const struct hparam *h, const cJSON *value, char *err, size_t e
 double hp_number(const struct hparam *table, size_t n, const cJSON *cfg, const char *name);
 int hp_bool(const struct hparam *table, size_t n, const cJSON *cfg, const char *name);
 const char *hp_string(const struct hparam *table, size_t n, const cJSON *cfg, const char *name);
+/* hp_string as an index into the row's choices (its enum); -1 when the value
+ * is absent without default or not one of them. */
+int hp_choice(const struct hparam *table, size_t n, const cJSON *cfg, const char *name);
 
 /* Shorthands for the worker's hyperparameter table. */
 #define HP_NUM(cfg, name) hp_number(hparams, n_hparams, (cfg), (name))
 #define HP_BOOL(cfg, name) hp_bool(hparams, n_hparams, (cfg), (name))
 #define HP_STR(cfg, name) hp_string(hparams, n_hparams, (cfg), (name))
+#define HP_CHOICE(cfg, name) hp_choice(hparams, n_hparams, (cfg), (name))
 
 #endif

@@ -9,7 +9,7 @@
 
 #define PROTO_VERSION 1
 #define PROTO_MAX_REQUEST (1u << 20) /* bytes in one request line */
-#define PROTO_MAX_WORKER_LINE (64u << 10) /* bytes in one worker line */
+/* What a trial's program prints to caviard is another protocol: worker_proto.h. */
 
 /* The socket path clients and the daemon use when none is given:
  * $CAVIAR_SOCKET, else $XDG_RUNTIME_DIR/caviar/caviard.sock, else

@@ -478,6 +478,30 @@ long sample_grid_size(const struct spec *s)
 	return n;
 }
 
+int sample_check_grid(struct spec *s, char *err, size_t errlen)
+{
+	long grid;
+
+	if (s->search != SEARCH_GRID)
+		return 0;
+	grid = sample_grid_size(s);
+	if (s->trials > grid) {
+		err_set(err, errlen, "trials: %d exceeds the grid's %ld points", s->trials, grid);
+		goto error;
+	}
+	if (s->trials == 0 && grid > SPEC_MAX_TRIALS) {
+		err_set(err, errlen, "search: the grid has %ld points, over the %d trial limit; "
+			"set trials or fewer points", grid, SPEC_MAX_TRIALS);
+		goto error;
+	}
+	if (s->trials == 0)
+		s->trials = (int)grid;
+	return 0;
+error:
+	spec_finish(s);
+	return -1;
+}
+
 /* A keyed bijection of [0, 2^bits): xorshift, odd multiply, add; each step is
  * invertible modulo 2^bits. */
 static uint64_t mix_bits(uint64_t x, int bits, const uint64_t key[4])

@@ -40,6 +40,13 @@ int sample_rounds(const struct spec *s); /* 1, or spec->rounds for coarse_to_fin
  * LONG_MAX when the product overflows. Computed for any strategy. */
 long sample_grid_size(const struct spec *s);
 
+/* The check of a parsed spec that needs the sampler, made after spec_parse by
+ * whoever validates a whole spec: for search "grid", sets absent trials (0)
+ * to the grid's size, an error above SPEC_MAX_TRIALS points, and refuses a
+ * budget larger than the grid. Other strategies pass. Returns 0, or -1 with
+ * err and s finished (empty), as spec_parse leaves it on failure. */
+int sample_check_grid(struct spec *s, char *err, size_t errlen);
+
 /* The params of trial `number` (0-based within the sweep; for coarse_to_fine,
  * numbering runs on across rounds) sampled in box (NULL: the spec's ranges).
  * Returns a new object with one key per active parameter (conditions applied),

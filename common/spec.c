@@ -1,7 +1,7 @@
 /* spec: parsing and validation of a sweep spec (see spec.h). Every check
  * writes "path: rule" into the caller's buffer; the path is built as the
- * walk descends ("params.lr.log"). The grid-size check is the only place that
- * asks the sampler (sample_grid_size). */
+ * walk descends ("params.lr.log"). The one check that needs the sampler, a
+ * grid's size, is the sampler's (sample_check_grid): spec never calls it. */
 #include "spec.h"
 
 #include <ctype.h>
@@ -13,11 +13,9 @@
 
 #include "errbuf.h"
 #include "hparams.h"
-#include "sample.h"
 #include "sobol.h"
 #include "xalloc.h"
 
-#define MAX_TRIALS 1000000     /* a sweep's budget; also caps a default grid */
 #define MAX_SEED 9007199254740991.0 /* 2^53 - 1: exact in a JSON number */
 
 static const char *const top_keys[] = {
@@ -800,7 +798,7 @@ static int parse_scalar(struct spec *s, const cJSON *v, char *err, size_t errlen
 	if (strcmp(k, "description") == 0)
 		return cJSON_IsString(v) ? 0 : err_set(err, errlen, "description: expected a string");
 	if (strcmp(k, "trials") == 0)
-		return get_int_field(v, k, 1, MAX_TRIALS, &s->trials, err, errlen);
+		return get_int_field(v, k, 1, SPEC_MAX_TRIALS, &s->trials, err, errlen);
 	if (strcmp(k, "seed") == 0) {
 		if (get_int(v, k, 0, MAX_SEED, &d, err, errlen) < 0)
 			return -1;
@@ -889,12 +887,8 @@ static int parse_task(struct spec *s, const cJSON *task, char *err, size_t errle
 
 /* ---- command trials ---- */
 
-/* Walks the {name} placeholders of arg: calls fn for each name (len bytes at
- * name), copies literal text (with {{ and }} unescaped) through lit. Returns
- * 0, or -1 with err for an unclosed or empty brace. */
-static int walk_placeholders(const char *arg, int (*fn)(void *ctx, const char *name, size_t len),
-			     void (*lit)(void *ctx, const char *text, size_t len), void *ctx,
-			     char *err, size_t errlen)
+int spec_walk_placeholders(const char *arg, spec_placeholder_fn fn, spec_literal_fn lit,
+			   void *ctx, char *err, size_t errlen)
 {
 	const char *p = arg;
 
@@ -961,8 +955,8 @@ static int check_placeholders(const struct spec *s, char *err, size_t errlen)
 		struct placeholder_check pc = {s, path, err, errlen, 0};
 
 		snprintf(path, sizeof path, "command[%d]", i++);
-		if (walk_placeholders(arg->valuestring, known_placeholder, no_literal, &pc, err,
-				      errlen) < 0)
+		if (spec_walk_placeholders(arg->valuestring, known_placeholder, no_literal, &pc,
+					   err, errlen) < 0)
 			return pc.named ? -1 : err_prefix(err, errlen, "%s", path);
 	}
 	return 0;
@@ -1034,81 +1028,6 @@ static int parse_command(struct spec *s, const cJSON *json, char *err, size_t er
 	return 0;
 }
 
-struct expansion {
-	const cJSON *vars;
-	char *out;
-	size_t len, cap;
-	const char *arg;
-	char *err;
-	size_t errlen;
-};
-
-static void expand_literal(void *ctx, const char *text, size_t len)
-{
-	struct expansion *e = ctx;
-
-	if (e->len + len + 1 > e->cap) {
-		e->cap = 2 * (e->len + len + 1);
-		e->out = xrealloc(e->out, e->cap);
-	}
-	memcpy(e->out + e->len, text, len);
-	e->len += len;
-	e->out[e->len] = '\0';
-}
-
-/* A number as the shortest text that reads back the same. */
-static void format_number(double x, char *buf, size_t n)
-{
-	if (x == floor(x) && fabs(x) < 1e15) {
-		snprintf(buf, n, "%.0f", x);
-		return;
-	}
-	for (int prec = 6; prec <= 17; prec++) {
-		snprintf(buf, n, "%.*g", prec, x);
-		if (strtod(buf, NULL) == x)
-			return;
-	}
-}
-
-static int expand_var(void *ctx, const char *name, size_t len)
-{
-	struct expansion *e = ctx;
-	char key[128], num[64];
-	const cJSON *v;
-	char *text;
-
-	snprintf(key, sizeof key, "%.*s", (int)len, name);
-	v = cJSON_GetObjectItemCaseSensitive(e->vars, key);
-	if (cJSON_IsString(v)) {
-		expand_literal(e, v->valuestring, strlen(v->valuestring));
-	} else if (cJSON_IsNumber(v)) {
-		format_number(v->valuedouble, num, sizeof num);
-		expand_literal(e, num, strlen(num));
-	} else if (cJSON_IsBool(v)) {
-		expand_literal(e, cJSON_IsTrue(v) ? "true" : "false", cJSON_IsTrue(v) ? 4 : 5);
-	} else if (v) {
-		text = cJSON_PrintUnformatted(v);
-		expand_literal(e, text, strlen(text));
-		free(text);
-	} else {
-		return err_set(e->err, e->errlen, "{%s}: not set in this trial (a condition on it "
-			       "does not hold; read CAVIAR_PARAMS instead)", key);
-	}
-	return 0;
-}
-
-char *spec_expand(const char *arg, const cJSON *vars, char *err, size_t errlen)
-{
-	struct expansion e = {vars, NULL, 0, 0, arg, err, errlen};
-
-	expand_literal(&e, "", 0);
-	if (walk_placeholders(arg, expand_var, expand_literal, &e, err, errlen) < 0) {
-		free(e.out);
-		return NULL;
-	}
-	return e.out;
-}
-
 /* The object-valued options and task, in dependency order (train before params). */
 static int parse_sections(struct spec *s, const cJSON *json, char *err, size_t errlen)
 {
@@ -1166,11 +1085,10 @@ static void set_defaults(struct spec *s)
 	s->es_min_trials = 3;
 }
 
-/* The budget: given, or the grid's size; checked against the strategy. */
+/* The budget: given, or the default; checked against the strategy. A grid's
+ * is checked against its size by the sampler (sample_check_grid). */
 static int check_trials(struct spec *s, int given, char *err, size_t errlen)
 {
-	long grid;
-
 	if (s->search == SEARCH_SOBOL && sobol_max_dims() < s->n_params) {
 		int sampled = 0;
 
@@ -1183,20 +1101,13 @@ static int check_trials(struct spec *s, int given, char *err, size_t errlen)
 	if (s->search == SEARCH_COARSE_TO_FINE && given && s->trials < s->rounds)
 		return err_set(err, errlen, "trials: %d is fewer than one per round (rounds %d)",
 			       s->trials, s->rounds);
-	if (s->search != SEARCH_GRID) {
+	if (s->search == SEARCH_GRID) {
 		if (!given)
-			s->trials = s->search == SEARCH_COARSE_TO_FINE && s->rounds > 20 ? s->rounds : 20;
+			s->trials = 0; /* the grid's size: sample_check_grid sets it */
 		return 0;
 	}
-	grid = sample_grid_size(s);
-	if (given && s->trials > grid)
-		return err_set(err, errlen, "trials: %d exceeds the grid's %ld points", s->trials,
-			       grid);
-	if (!given && grid > MAX_TRIALS)
-		return err_set(err, errlen, "search: the grid has %ld points, over the %d trial "
-			       "limit; set trials or fewer points", grid, MAX_TRIALS);
 	if (!given)
-		s->trials = (int)grid;
+		s->trials = s->search == SEARCH_COARSE_TO_FINE && s->rounds > 20 ? s->rounds : 20;
 	return 0;
 }
 
@@ -1290,26 +1201,6 @@ void spec_finish(struct spec *s)
 		param_free(&s->params[i]);
 	free(s->params);
 	memset(s, 0, sizeof *s);
-}
-
-cJSON *spec_trial_config(const struct spec *s, const cJSON *params, uint64_t trial_seed)
-{
-	cJSON *cfg = s->train ? cJSON_Duplicate(s->train, 1) : cJSON_CreateObject();
-	const cJSON *item;
-
-	cJSON_ArrayForEach(item, params) {
-		cJSON_DeleteItemFromObjectCaseSensitive(cfg, item->string);
-		cJSON_AddItemToObject(cfg, item->string, cJSON_Duplicate(item, 1));
-	}
-	if (s->task) {
-		cJSON_DeleteItemFromObjectCaseSensitive(cfg, "task");
-		cJSON_AddStringToObject(cfg, "task", s->task);
-	}
-	cJSON_DeleteItemFromObjectCaseSensitive(cfg, "seed");
-	cJSON_AddNumberToObject(cfg, "seed", (double)(trial_seed & ((1ull << 53) - 1)));
-	if (s->data)
-		cJSON_AddItemToObject(cfg, "data", cJSON_Duplicate(s->data, 1));
-	return cfg;
 }
 
 int spec_param_index(const struct spec *s, const char *name)

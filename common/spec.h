@@ -1,6 +1,8 @@
 /* spec: parses and validates a sweep spec (the JSON a user submits) into a
- * struct the sampler and the daemon use, and builds a trial's configuration for
- * the worker. It does not sample (sample.h) and never touches the database.
+ * struct the sampler and the daemon use. It does not sample (sample.h; the
+ * grid's size is checked there), does not build trials' configurations
+ * (daemon/trialcfg.h) nor expand commands (daemon/command.h), and never
+ * touches the database.
  * Every error names the JSON path and the rule broken:
  *   "params.lr.log: expected two numbers, got 1". */
 #ifndef CAVIAR_SPEC_H
@@ -10,6 +12,8 @@
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
+
+#define SPEC_MAX_TRIALS 1000000 /* a sweep's budget; also caps a default grid */
 
 enum spec_search {
 	SEARCH_RANDOM,         /* the default */
@@ -91,9 +95,11 @@ struct spec {
 /* Parses and validates json (not taken over: copied). On success fills s and
  * returns 0; on failure returns -1 with a path-naming message in err and s left
  * empty (spec_finish is still safe). Duplicate keys anywhere are errors. When
- * "trials" is absent it is 20, or the grid's size for search "grid" (an error
- * above 1,000,000 points); given, it must be in [1, 1000000], at least `rounds`
- * for coarse_to_fine, and at most the grid's size for grid. */
+ * "trials" is absent it is 20 (or `rounds` when more, for coarse_to_fine);
+ * given, it must be in [1, SPEC_MAX_TRIALS] and at least `rounds` for
+ * coarse_to_fine. For search "grid", absent trials are 0 and the budget is
+ * not checked against the grid: sample_check_grid does both, and whoever
+ * validates a whole spec calls it next. */
 int spec_parse(struct spec *s, const cJSON *json, char *err, size_t errlen);
 
 /* The same from text, reporting JSON syntax errors with line and column
@@ -103,18 +109,15 @@ int spec_parse_text(struct spec *s, const char *text, size_t len, char *err, siz
 /* Frees what s owns; s may be zeroed or already finished. */
 void spec_finish(struct spec *s);
 
-/* Builds the configuration handed to the worker for one trial: the spec's
- * "train" values, overridden by the trial's sampled params, plus "task" (when
- * the spec sets it), "seed" (trial_seed cut to its low 53 bits, so the JSON
- * number is exact) and "data" (when present). Returns a new object; the
- * caller deletes it. */
-cJSON *spec_trial_config(const struct spec *s, const cJSON *params, uint64_t trial_seed);
-
-/* Expands the {name} placeholders of one command argument from vars (a trial's
- * values plus trial_id, seed, trial_dir, checkpoint_dir, workdir); {{ and }}
- * are literal braces. Returns a malloc'd string, or NULL with err when a name
- * is not in vars. */
-char *spec_expand(const char *arg, const cJSON *vars, char *err, size_t errlen);
+/* The {name} placeholders of a command argument ({{ and }} are literal
+ * braces): calls fn for each placeholder's name (len bytes at name) and lit
+ * for each run of literal text, braces unescaped, in order. Returns 0, -1 when
+ * fn does, or -1 with err for an unclosed, empty or lone brace. The daemon
+ * expands them with it (command.h); validation checks the names. */
+typedef int (*spec_placeholder_fn)(void *ctx, const char *name, size_t len);
+typedef void (*spec_literal_fn)(void *ctx, const char *text, size_t len);
+int spec_walk_placeholders(const char *arg, spec_placeholder_fn fn, spec_literal_fn lit,
+			   void *ctx, char *err, size_t errlen);
 
 /* Index of the parameter called name in s->params, or -1. */
 int spec_param_index(const struct spec *s, const char *name);

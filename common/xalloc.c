@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 static void oom(void)
 {
 	fputs("caviar: out of memory\n", stderr);
@@ -47,4 +49,11 @@ char *xstrndup(const char *s, size_t n)
 	memcpy(p, s, len);
 	p[len] = '\0';
 	return p;
+}
+
+void xalloc_cjson_hooks(void)
+{
+	cJSON_Hooks hooks = {xmalloc, free};
+
+	cJSON_InitHooks(&hooks);
 }

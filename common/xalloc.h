@@ -12,4 +12,9 @@ void *xrealloc(void *p, size_t n);    /* never NULL; caller frees */
 char *xstrdup(const char *s);         /* never NULL; caller frees */
 char *xstrndup(const char *s, size_t n);
 
+/* Routes cJSON's allocations through xmalloc/free, so that they too abort on
+ * out-of-memory instead of failing silently. Call first thing in main, before
+ * any cJSON call; it changes cJSON's process-wide hooks. */
+void xalloc_cjson_hooks(void);
+
 #endif

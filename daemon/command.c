@@ -1,7 +1,9 @@
-/* command: checking and preparing command trials (see command.h). */
+/* command: checking and preparing command trials, and expanding their
+ * arguments' {placeholders} (see command.h). */
 #include "command.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +121,83 @@ static cJSON *variables(const struct command_run *r, const struct spec *s, const
 	return vars;
 }
 
+/* ---- placeholders: the syntax is the spec's (spec_walk_placeholders) ---- */
+
+struct expansion {
+	const cJSON *vars;
+	char *out;
+	size_t len, cap;
+	const char *arg;
+	char *err;
+	size_t errlen;
+};
+
+static void expand_literal(void *ctx, const char *text, size_t len)
+{
+	struct expansion *e = ctx;
+
+	if (e->len + len + 1 > e->cap) {
+		e->cap = 2 * (e->len + len + 1);
+		e->out = xrealloc(e->out, e->cap);
+	}
+	memcpy(e->out + e->len, text, len);
+	e->len += len;
+	e->out[e->len] = '\0';
+}
+
+/* A number as the shortest text that reads back the same. */
+static void format_number(double x, char *buf, size_t n)
+{
+	if (x == floor(x) && fabs(x) < 1e15) {
+		snprintf(buf, n, "%.0f", x);
+		return;
+	}
+	for (int prec = 6; prec <= 17; prec++) {
+		snprintf(buf, n, "%.*g", prec, x);
+		if (strtod(buf, NULL) == x)
+			return;
+	}
+}
+
+static int expand_var(void *ctx, const char *name, size_t len)
+{
+	struct expansion *e = ctx;
+	char key[128], num[64];
+	const cJSON *v;
+	char *text;
+
+	snprintf(key, sizeof key, "%.*s", (int)len, name);
+	v = cJSON_GetObjectItemCaseSensitive(e->vars, key);
+	if (cJSON_IsString(v)) {
+		expand_literal(e, v->valuestring, strlen(v->valuestring));
+	} else if (cJSON_IsNumber(v)) {
+		format_number(v->valuedouble, num, sizeof num);
+		expand_literal(e, num, strlen(num));
+	} else if (cJSON_IsBool(v)) {
+		expand_literal(e, cJSON_IsTrue(v) ? "true" : "false", cJSON_IsTrue(v) ? 4 : 5);
+	} else if (v) {
+		text = cJSON_PrintUnformatted(v);
+		expand_literal(e, text, strlen(text));
+		free(text);
+	} else {
+		return err_set(e->err, e->errlen, "{%s}: not set in this trial (a condition on it "
+			       "does not hold; read CAVIAR_PARAMS instead)", key);
+	}
+	return 0;
+}
+
+char *command_expand(const char *arg, const cJSON *vars, char *err, size_t errlen)
+{
+	struct expansion e = {vars, NULL, 0, 0, arg, err, errlen};
+
+	expand_literal(&e, "", 0);
+	if (spec_walk_placeholders(arg, expand_var, expand_literal, &e, err, errlen) < 0) {
+		free(e.out);
+		return NULL;
+	}
+	return e.out;
+}
+
 static int expand_argv(struct command_run *r, const struct spec *s, const cJSON *vars,
 		       char *err, size_t errlen)
 {
@@ -129,7 +208,7 @@ static int expand_argv(struct command_run *r, const struct spec *s, const cJSON 
 	cJSON_ArrayForEach(arg, s->command) {
 		char *resolved = resolve(s, arg->valuestring);
 
-		r->argv[i] = spec_expand(resolved, vars, err, errlen);
+		r->argv[i] = command_expand(resolved, vars, err, errlen);
 		free(resolved);
 		if (!r->argv[i])
 			return err_prefix(err, errlen, "command[%d]", i);

@@ -35,4 +35,11 @@ int command_prepare(struct command_run *r, const struct spec *s, const cJSON *co
 		    size_t errlen);
 void command_run_finish(struct command_run *r); /* accepts a zeroed struct */
 
+/* Expands the {name} placeholders of one command argument from vars (a trial's
+ * values plus trial_id, seed, trial_dir, checkpoint_dir, workdir); {{ and }}
+ * are literal braces (the syntax: spec_walk_placeholders). Numbers are written
+ * as the shortest text that reads back the same, other non-strings as JSON.
+ * Returns a malloc'd string, or NULL with err when a name is not in vars. */
+char *command_expand(const char *arg, const cJSON *vars, char *err, size_t errlen);
+
 #endif

@@ -379,8 +379,11 @@ static int do_submit(struct daemon *d, struct server_client *c, const struct req
 	struct spec spec;
 	int rc;
 
-	if (spec_parse(&spec, req->spec, err, errlen) < 0)
+	if (spec_parse(&spec, req->spec, err, errlen) < 0 ||
+	    sample_check_grid(&spec, err, errlen) < 0) {
+		spec_finish(&spec);
 		return -1;
+	}
 	if (d->opt.launcher != LAUNCHER_SLURM || log_now() - d->slurm_checked_at < SLURM_PROBE_VALID)
 		rc = spec.command && command_check(&spec, err, errlen) < 0
 			     ? -1

@@ -1,4 +1,4 @@
-/* line: worker line parsing (see line.h). */
+/* line: worker line parsing (see line.h; the protocol: common/worker_proto.h). */
 #include "line.h"
 
 #include <math.h>
@@ -14,8 +14,8 @@ static int is_count(const cJSON *v, double max)
 
 static int parse_position(struct worker_line *l, int need_epoch, char *err, size_t errlen)
 {
-	const cJSON *epoch = cJSON_GetObjectItemCaseSensitive(l->json, "epoch");
-	const cJSON *step = cJSON_GetObjectItemCaseSensitive(l->json, "step");
+	const cJSON *epoch = cJSON_GetObjectItemCaseSensitive(l->json, WORKER_PROTO_EPOCH);
+	const cJSON *step = cJSON_GetObjectItemCaseSensitive(l->json, WORKER_PROTO_STEP);
 
 	l->epoch = -1;
 	if (epoch) {
@@ -38,8 +38,8 @@ static int parse_metrics(struct worker_line *l, char *err, size_t errlen)
 	const cJSON *item;
 
 	cJSON_ArrayForEach(item, l->json) {
-		if (!cJSON_IsNumber(item) || strcmp(item->string, "epoch") == 0 ||
-		    strcmp(item->string, "step") == 0)
+		if (!cJSON_IsNumber(item) || strcmp(item->string, WORKER_PROTO_EPOCH) == 0 ||
+		    strcmp(item->string, WORKER_PROTO_STEP) == 0)
 			continue;
 		if (!isfinite(item->valuedouble))
 			continue;
@@ -62,7 +62,7 @@ int line_parse(struct worker_line *l, const char *text, size_t len, char *err, s
 		return err_set(err, errlen, "not JSON");
 	if (!cJSON_IsObject(l->json))
 		return err_set(err, errlen, "not a JSON object");
-	event = cJSON_GetObjectItemCaseSensitive(l->json, "event");
+	event = cJSON_GetObjectItemCaseSensitive(l->json, WORKER_PROTO_EVENT);
 	if (event) {
 		if (!cJSON_IsString(event) || !*event->valuestring)
 			return err_set(err, errlen, "\"event\" must be a non-empty string");

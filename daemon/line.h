@@ -1,8 +1,7 @@
 /* line: parses one line a worker wrote on stdout into curve points or an event.
  * Pure and bounded (no I/O, no allocation beyond the parsed JSON), so it can be
- * unit-tested and fuzzed. The protocol is described in worker/report.h:
- *   {"epoch": 3, "step": 1266, "train_loss": 0.41, ...}  metrics
- *   {"event": "diverged", "epoch": 3, ...}                 an event */
+ * unit-tested and fuzzed. The protocol, its line kinds and fields, is defined
+ * in common/worker_proto.h; this is its reader. */
 #ifndef CAVIAR_LINE_H
 #define CAVIAR_LINE_H
 
@@ -11,7 +10,9 @@
 
 #include <cjson/cJSON.h>
 
-#define LINE_MAX_METRICS 64
+#include "worker_proto.h"
+
+#define LINE_MAX_METRICS WORKER_PROTO_MAX_METRICS
 
 enum line_kind { LINE_METRICS, LINE_EVENT };
 
@@ -24,7 +25,7 @@ struct worker_line {
 	enum line_kind kind;
 	int epoch;          /* >= 0; events without one get -1 */
 	int64_t step;       /* 0 when absent */
-	const char *event;  /* LINE_EVENT: the event's name */
+	const char *event;  /* LINE_EVENT: the event's name (WORKER_PROTO_DIVERGED...) */
 	struct line_metric metrics[LINE_MAX_METRICS];
 	int n_metrics;
 	cJSON *json;        /* owned; line_finish frees it */

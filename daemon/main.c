@@ -16,6 +16,7 @@
 
 #include "daemon.h"
 #include "proto.h"
+#include "xalloc.h"
 
 static const char usage[] =
 	"usage: caviard [--db FILE] [--socket PATH] [--slots N] [--worker PATH] [--grace SECONDS]\n"
@@ -174,6 +175,7 @@ int main(int argc, char **argv)
 	double x;
 	int c;
 
+	xalloc_cjson_hooks();
 	if (argc > 1 && strcmp(argv[1], "--exec-limits") == 0)
 		return exec_limited(argc, argv);
 	default_db(db, sizeof db);

@@ -194,7 +194,8 @@ static struct sweep *load_sweep(struct sweeps *s, const cJSON *row, char *err, s
 		err_set(err, errlen, "its spec is not a JSON object");
 		goto out;
 	}
-	if (spec_parse(&sw->spec, json, err, errlen) < 0)
+	if (spec_parse(&sw->spec, json, err, errlen) < 0 ||
+	    sample_check_grid(&sw->spec, err, errlen) < 0)
 		goto out;
 	rounds = query_run(&s->db->query, err, errlen, QUERY_LAST_ROUND, "i", (long long)id);
 	count = query_run(&s->db->query, err, errlen, QUERY_TRIAL_COUNT, "i", (long long)id);

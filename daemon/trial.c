@@ -18,7 +18,8 @@
 #include "exitcodes.h"
 #include "hparams.h"
 #include "log.h"
-#include "proto.h"
+#include "trialcfg.h"
+#include "worker_proto.h"
 #include "xalloc.h"
 
 extern char **environ;
@@ -227,7 +228,7 @@ static void first_line(struct trial *t, const struct worker_line *l)
 	int from = 0;
 
 	t->first_line_seen = 1;
-	if (l->kind == LINE_EVENT && strcmp(l->event, "resumed") == 0 && l->epoch > 0)
+	if (l->kind == LINE_EVENT && strcmp(l->event, WORKER_PROTO_RESUMED) == 0 && l->epoch > 0)
 		from = l->epoch;
 	if (t->row.attempts > 1 || from > 0)
 		t->host->on_resume(t, from);
@@ -239,9 +240,9 @@ static void record_event(struct trial *t, const struct worker_line *l)
 	const cJSON *value = cJSON_GetObjectItemCaseSensitive(l->json, "value");
 	char buf[512];
 
-	if (strcmp(l->event, "resumed") == 0)
+	if (strcmp(l->event, WORKER_PROTO_RESUMED) == 0)
 		return; /* first_line() has dealt with it */
-	if (strcmp(l->event, "diverged") != 0) {
+	if (strcmp(l->event, WORKER_PROTO_DIVERGED) != 0) {
 		log_msg("trial %lld: %s at epoch %d", (long long)t->row.id, l->event, l->epoch);
 		return;
 	}
@@ -321,7 +322,7 @@ static void on_line(void *ctx, const char *text, size_t len)
 		uv_timer_again(&t->stall_timer);
 	if (!text) {
 		snprintf(err, sizeof err, "line of %zu bytes exceeds %u", len,
-			 PROTO_MAX_WORKER_LINE);
+			 WORKER_PROTO_MAX_LINE);
 		reject(t, err, NULL, 0);
 		return;
 	}
@@ -539,7 +540,7 @@ static void init_handles(struct trial *t)
 	t->kill_timer.data = t->stall_timer.data = t->deadline.data = t;
 	t->write_req.data = t;
 	t->open_handles = N_HANDLES;
-	linebuf_init(&t->out_lb, PROTO_MAX_WORKER_LINE);
+	linebuf_init(&t->out_lb, WORKER_PROTO_MAX_LINE);
 	linebuf_init(&t->err_lb, 1024);
 }
 
@@ -758,7 +759,7 @@ struct trial *trial_create(struct trial_host *host, const struct spec *spec, int
 			   int64_t id, int number, int attempts, cJSON *params, uint64_t seed)
 {
 	struct trial *t = xcalloc(1, sizeof *t);
-	cJSON *config = spec_trial_config(spec, params, seed);
+	cJSON *config = trialcfg_build(spec, params, seed);
 	const cJSON *threads = cJSON_GetObjectItemCaseSensitive(config, "threads");
 	char *text;
 	size_t len;

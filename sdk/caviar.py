@@ -20,6 +20,10 @@ daemon asks the program to stop.
 Copy this file next to your script or put its directory on PYTHONPATH. Run
 outside caviar, params() returns the defaults you pass and report() prints the
 same lines to the terminal.
+
+The lines follow caviar's worker line protocol, defined in
+common/worker_proto.h of caviar's source; this module speaks version
+PROTOCOL_VERSION of it.
 """
 
 import json
@@ -30,7 +34,12 @@ import signal
 import sys
 
 __all__ = ["params", "report", "diverged", "resumed", "should_stop", "trial_dir",
-           "checkpoint_dir", "save_checkpoint", "load_checkpoint", "resume"]
+           "checkpoint_dir", "save_checkpoint", "load_checkpoint", "resume",
+           "PROTOCOL_VERSION"]
+
+# The worker line protocol version this module writes (WORKER_PROTO_VERSION in
+# common/worker_proto.h; tests/daemon/test_line.c checks they are equal).
+PROTOCOL_VERSION = 1
 
 _stop = False
 _prefix = os.environ.get("CAVIAR_METRICS_PREFIX", "")

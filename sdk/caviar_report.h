@@ -12,7 +12,11 @@
  *       if (caviar_should_stop()) break;              // SIGTERM from caviard
  *   }
  *
- * Call caviar_init() once at start: it installs the stop handlers. */
+ * Call caviar_init() once at start: it installs the stop handlers.
+ *
+ * The lines follow caviar's worker line protocol, defined in
+ * common/worker_proto.h of caviar's source; this header speaks version
+ * CAVIAR_REPORT_PROTOCOL_VERSION of it. */
 #ifndef CAVIAR_REPORT_HEADER_H
 #define CAVIAR_REPORT_HEADER_H
 
@@ -22,6 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The worker line protocol version these helpers write (WORKER_PROTO_VERSION
+ * in common/worker_proto.h; tests/daemon/test_line.c checks they are equal). */
+#define CAVIAR_REPORT_PROTOCOL_VERSION 1
 
 static volatile sig_atomic_t caviar_stop_flag_;
 

@@ -6,13 +6,16 @@
  *       static const struct test_case cases[] = {{"parse", test_parse}, {0}};
  *       return test_main(argc, argv, cases);
  *   }
- * `prog NAME` runs only the case called NAME. */
+ * `prog NAME` runs only the case called NAME. cJSON allocates through xalloc,
+ * as in the programs. */
 #ifndef CAVIAR_TEST_H
 #define CAVIAR_TEST_H
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "xalloc.h"
 
 struct test_case {
 	const char *name;
@@ -66,6 +69,7 @@ static inline int test_main(int argc, char **argv, const struct test_case *cases
 {
 	int ran = 0;
 
+	xalloc_cjson_hooks(); /* as every program's main does */
 	for (const struct test_case *c = cases; c->name; c++) {
 		int before = test_failures;
 

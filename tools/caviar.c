@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "proto.h"
+#include "xalloc.h"
 
 static const struct command *const commands[] = {
 	&cmd_submit, &cmd_ls,     &cmd_top,      &cmd_status,   &cmd_wait,   &cmd_cancel,
@@ -39,6 +40,7 @@ int main(int argc, char **argv)
 	struct cli cli = {0};
 	int i = 1, code;
 
+	xalloc_cjson_hooks();
 	if (proto_default_socket(sock, sizeof sock) == 0)
 		cli.socket = sock;
 	for (; i < argc && argv[i][0] == '-'; i++) {

@@ -11,6 +11,7 @@
 
 #include "client.h"
 #include "errbuf.h"
+#include "sample.h"
 #include "xalloc.h"
 
 static int vfail(const struct cli *cli, int code, const char *fmt, va_list ap)
@@ -98,18 +99,23 @@ cJSON *cli_read_spec(const struct cli *cli, const char *path, struct spec *spec)
 	size_t len;
 	char *text = read_file(path, &len, err, sizeof err);
 	cJSON *json;
+	int rc;
 
 	if (!text) {
 		cli_fail(cli, EXIT_SPEC, "%s: %s", path, err);
 		return NULL;
 	}
-	if (spec_parse_text(spec, text, len, err, sizeof err) < 0) {
-		free(text);
+	rc = spec_parse_text(spec, text, len, err, sizeof err);
+	if (rc == 0)
+		rc = sample_check_grid(spec, err, sizeof err);
+	free(text);
+	if (rc < 0) {
 		cli_fail(cli, EXIT_SPEC, "%s: %s", path, err);
 		return NULL;
 	}
-	json = cJSON_ParseWithLength(text, len);
-	free(text);
+	/* the JSON just validated is the one returned: the text is parsed once */
+	json = spec->json;
+	spec->json = NULL;
 	return json;
 }
 
@@ -143,7 +149,8 @@ void cli_print_json(cJSON *obj)
 {
 	char *text = cJSON_Print(obj);
 
-	puts(text);
+	if (text)
+		puts(text);
 	free(text);
 	cJSON_Delete(obj);
 }

@@ -43,9 +43,10 @@ int cli_usage(const struct cli *cli, const char *fmt, ...) __attribute__((format
  * NULL after printing the error; *code is set to the exit code to return. */
 cJSON *cli_call(const struct cli *cli, cJSON *req, int *code);
 
-/* Reads and validates a spec file. Returns the parsed JSON (caller deletes)
- * and fills spec (caller finishes), or NULL after printing
- * "caviar: CMD: FILE: path: rule". */
+/* Reads, parses and validates a spec file, once. Returns the JSON that was
+ * validated, taken over from spec->json (the caller deletes it; spec->json is
+ * left NULL), and fills the rest of spec (caller finishes), or NULL after
+ * printing "caviar: CMD: FILE: path: rule". */
 cJSON *cli_read_spec(const struct cli *cli, const char *path, struct spec *spec);
 
 /* Parses a positive integer id argument ("12"); -1 when it is not one. */

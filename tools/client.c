@@ -93,6 +93,8 @@ int client_send(struct client *c, cJSON *req, char *err, size_t errlen)
 	if (!cJSON_GetObjectItemCaseSensitive(req, "v"))
 		cJSON_AddNumberToObject(req, "v", PROTO_VERSION);
 	text = cJSON_PrintUnformatted(req);
+	if (!text)
+		return err_set(err, errlen, "%s: the request cannot be written as JSON", c->path);
 	rc = send_all(c->fd, text, strlen(text));
 	free(text);
 	if (rc < 0 || send_all(c->fd, "\n", 1) < 0)

@@ -174,15 +174,14 @@ static int sources_find(struct sources *src, const cJSON *cfg, char *err, size_t
 	const char *dataset = hp_string(data_keys, n_data_keys, cfg, "dataset");
 
 	memset(src, 0, sizeof *src);
-	if (strcmp(dataset, "fashion-mnist") == 0) {
+	switch (hp_choice(data_keys, n_data_keys, cfg, "dataset")) {
+	case HP_DATASET_FASHION_MNIST:
 		src->format = FMT_FMNIST;
 		return sources_fmnist(src, cfg, err, errlen);
-	}
-	if (strcmp(dataset, "idx") == 0) {
+	case HP_DATASET_IDX:
 		src->format = FMT_IDX;
 		return sources_keys(src, cfg, idx_keys, 4, 2, err, errlen);
-	}
-	if (strcmp(dataset, "csv") == 0) {
+	case HP_DATASET_CSV:
 		src->format = FMT_CSV;
 		return sources_keys(src, cfg, csv_keys, 2, 1, err, errlen);
 	}

@@ -75,6 +75,7 @@ static cJSON *load_config(const char *path, char *err, size_t errlen)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	size_t len = 0;
+	const char *end = NULL;
 	char *text;
 	cJSON *cfg;
 
@@ -89,11 +90,12 @@ static cJSON *load_config(const char *path, char *err, size_t errlen)
 		err_set(err, errlen, "%s: read error", path);
 		return NULL;
 	}
-	cfg = cJSON_ParseWithLength(text, len);
+	/* the error position comes back through `end`: cJSON_GetErrorPtr is a
+	 * global, not thread-safe */
+	cfg = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!cfg) {
-		const char *at = cJSON_GetErrorPtr();
 		err_set(err, errlen, "%s: invalid JSON at byte %ld", path,
-			at ? (long)(at - text) : -1L);
+			end ? (long)(end - text) : -1L);
 	} else if (train_config_check(cfg, err, errlen) < 0) {
 		cJSON_Delete(cfg);
 		cfg = NULL;
@@ -135,6 +137,7 @@ int main(int argc, char **argv)
 	cJSON *cfg;
 	int rc;
 
+	xalloc_cjson_hooks();
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);

@@ -1,4 +1,5 @@
-/* report: JSON lines from the worker to the daemon (see report.h). */
+/* report: JSON lines from the worker to the daemon (see report.h and
+ * common/worker_proto.h). */
 #include "report.h"
 
 #include <errno.h>
@@ -16,9 +17,9 @@ cJSON *report_record(int epoch, long step)
 {
 	cJSON *rec = cJSON_CreateObject();
 
-	cJSON_AddNumberToObject(rec, "epoch", epoch);
+	cJSON_AddNumberToObject(rec, WORKER_PROTO_EPOCH, epoch);
 	if (step >= 0)
-		cJSON_AddNumberToObject(rec, "step", (double)step);
+		cJSON_AddNumberToObject(rec, WORKER_PROTO_STEP, (double)step);
 	return rec;
 }
 
@@ -26,8 +27,8 @@ cJSON *report_event(const char *name, int epoch)
 {
 	cJSON *rec = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(rec, "event", name);
-	cJSON_AddNumberToObject(rec, "epoch", epoch);
+	cJSON_AddStringToObject(rec, WORKER_PROTO_EVENT, name);
+	cJSON_AddNumberToObject(rec, WORKER_PROTO_EPOCH, epoch);
 	return rec;
 }
 
@@ -36,7 +37,7 @@ void report_add(cJSON *rec, const char *name, double value)
 	if (isfinite(value))
 		cJSON_AddNumberToObject(rec, name, value);
 	else
-		cJSON_AddStringToObject(rec, name, isnan(value) ? "nan" : value > 0 ? "inf" : "-inf");
+		cJSON_AddStringToObject(rec, name, worker_proto_nonfinite(value));
 }
 
 static void emit_text(const char *text)
@@ -88,7 +89,7 @@ int report_log_save(struct report_log *log, int durable, char *err, size_t errle
 static int line_epoch(const char *line, size_t n)
 {
 	cJSON *j = cJSON_ParseWithLength(line, n);
-	const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "epoch");
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, WORKER_PROTO_EPOCH);
 	int epoch = cJSON_IsNumber(e) ? e->valueint : -1;
 
 	cJSON_Delete(j);

@@ -53,7 +53,7 @@
 #define SLICE_MS 10 /* sleeping granularity: how fast a stop request is seen */
 
 struct synth {
-	const char *task;
+	int task;         /* enum hp_task */
 	const char *ckpt; /* checkpoint path or NULL */
 	double q;         /* target loss */
 	double lr;
@@ -69,8 +69,9 @@ struct synth {
 
 int synth_is_task(const char *task)
 {
-	return task && (strcmp(task, "trivial") == 0 || strcmp(task, "bowl") == 0 ||
-			strcmp(task, "narrow") == 0);
+	int i = hparam_choice(hparam_find(hparams, n_hparams, "task"), task);
+
+	return i == HP_TASK_TRIVIAL || i == HP_TASK_BOWL || i == HP_TASK_NARROW;
 }
 
 static double sq(double x)
@@ -80,14 +81,14 @@ static double sq(double x)
 
 double synth_target_loss(const cJSON *cfg)
 {
-	const char *task = HP_STR(cfg, "task");
+	int task = HP_CHOICE(cfg, "task");
 	double L = log10(HP_NUM(cfg, "lr"));
 	double B = log10(1.0 - HP_NUM(cfg, "beta"));
 	double E = log10(HP_NUM(cfg, "eps"));
 
-	if (task && strcmp(task, "bowl") == 0)
+	if (task == HP_TASK_BOWL)
 		return sq(L + 2.5) + sq(B + 1.5) + 0.001 * sq(E + 8.0);
-	if (task && strcmp(task, "narrow") == 0)
+	if (task == HP_TASK_NARROW)
 		return 1.0 - exp(-sq((L + 3.3) / 0.08)) + 0.1 * sq(B + 1.0);
 	return 1.0 / (1.0 + HP_NUM(cfg, "lr"));
 }
@@ -98,7 +99,7 @@ static void synth_curve(const struct synth *s, int e, double *train_loss, double
 	struct rng r;
 	double d = exp(-e / 3.0), u1, u2;
 
-	if (strcmp(s->task, "trivial") == 0) {
+	if (s->task == HP_TASK_TRIVIAL) {
 		*train_loss = *val_loss = s->q;
 		return;
 	}
@@ -224,7 +225,7 @@ static int synth_stop(struct synth *s, int epoch, char *err, size_t errlen)
 
 	if (rc != 0)
 		return rc;
-	report_emit(report_event("stopped", epoch));
+	report_emit(report_event(WORKER_PROTO_STOPPED, epoch));
 	return WORKER_EXIT_STOPPED;
 }
 
@@ -234,7 +235,7 @@ static int synth_epochs(struct synth *s, int start, char *err, size_t errlen)
 	int rc;
 
 	if (start > 0)
-		report_emit(report_event("resumed", start));
+		report_emit(report_event(WORKER_PROTO_RESUMED, start));
 	/* a resumed run prints the curve so far again: the daemon may have
 	 * missed its last lines */
 	if (s->ckpt && (rc = report_log_open(&s->log, s->ckpt, start > 0 ? start : -1, err,
@@ -254,21 +255,22 @@ static int synth_epochs(struct synth *s, int start, char *err, size_t errlen)
 
 int synth_run(const cJSON *cfg, char *err, size_t errlen)
 {
+	const char *task = HP_STR(cfg, "task");
 	struct synth s;
 	int start = 0, rc;
 
 	memset(&s, 0, sizeof s);
-	s.task = HP_STR(cfg, "task");
-	if (!synth_is_task(s.task)) {
-		err_set(err, errlen, "task: \"%s\" is not a synthetic task", s.task ? s.task : "");
+	if (!synth_is_task(task)) {
+		err_set(err, errlen, "task: \"%s\" is not a synthetic task", task ? task : "");
 		return WORKER_EXIT_CONFIG;
 	}
+	s.task = HP_CHOICE(cfg, "task");
 	s.ckpt = HP_STR(cfg, "checkpoint");
 	s.q = synth_target_loss(cfg);
 	s.lr = HP_NUM(cfg, "lr");
 	s.seed = (uint64_t)HP_NUM(cfg, "seed");
 	s.epochs = (int)HP_NUM(cfg, "epochs");
-	s.epoch_ms = strcmp(s.task, "trivial") == 0 ? 0 : (int)HP_NUM(cfg, "epoch_ms");
+	s.epoch_ms = s.task == HP_TASK_TRIVIAL ? 0 : (int)HP_NUM(cfg, "epoch_ms");
 	clock_gettime(CLOCK_MONOTONIC, &s.t0);
 	if (s.ckpt && (rc = ckpt_load(s.ckpt, &start, err, errlen)) != 0)
 		return rc;

@@ -78,22 +78,27 @@ int train_config_check(const cJSON *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-/* index of s in the '|'-separated names, or 0 */
-static int choice_index(const char *names, const char *s)
-{
-	size_t len = strlen(s);
-	int i = 0;
+/* The enums of the worker's modules for the values of the choice
+ * hyperparameters (hparams.h), by name, not by position. */
+static const enum act activation_of[HP_N_ACTIVATION] = {
+	[HP_ACTIVATION_RELU] = ACT_RELU, [HP_ACTIVATION_TANH] = ACT_TANH,
+};
+static const enum optim_kind optimizer_of[HP_N_OPTIMIZER] = {
+	[HP_OPTIMIZER_SGD] = OPTIM_SGD, [HP_OPTIMIZER_MOMENTUM] = OPTIM_MOMENTUM,
+	[HP_OPTIMIZER_RMSPROP] = OPTIM_RMSPROP, [HP_OPTIMIZER_ADAM] = OPTIM_ADAM,
+};
+static const enum lr_schedule_kind schedule_of[HP_N_DECAY_SCHEDULE] = {
+	[HP_DECAY_INVERSE_TIME] = LR_INVERSE_TIME, [HP_DECAY_EXPONENTIAL] = LR_EXPONENTIAL,
+	[HP_DECAY_STEP] = LR_STEP,
+};
 
-	for (const char *p = names; *p; i++) {
-		const char *bar = strchr(p, '|');
-		size_t n = bar ? (size_t)(bar - p) : strlen(p);
-		if (n == len && strncmp(p, s, n) == 0)
-			return i;
-		if (!bar)
-			break;
-		p = bar + 1;
-	}
-	return 0;
+/* The value of a choice hyperparameter as its hparams enum; the list's first
+ * when it is not one of them (a configuration train_config_check refused). */
+static int choice(const cJSON *cfg, const char *name)
+{
+	int i = HP_CHOICE(cfg, name);
+
+	return i < 0 ? 0 : i;
 }
 
 /* hidden sizes: the "hidden" list, else `layers` copies of `units` */
@@ -123,13 +128,12 @@ void train_config_init(struct train_config *tc, const cJSON *cfg)
 
 	memset(tc, 0, sizeof *tc);
 	read_hidden(tc, cfg);
-	tc->model.act = choice_index("relu|tanh", HP_STR(cfg, "activation")) ? ACT_TANH : ACT_RELU;
+	tc->model.act = activation_of[choice(cfg, "activation")];
 	tc->model.batch_norm = HP_BOOL(cfg, "batch_norm");
 	tc->model.bn_momentum = (float)HP_NUM(cfg, "bn_momentum");
 	tc->model.bn_eps = (float)HP_NUM(cfg, "bn_eps");
 	tc->model.dropout = (float)HP_NUM(cfg, "dropout");
-	tc->opt.kind = (enum optim_kind)choice_index("sgd|momentum|rmsprop|adam",
-						     HP_STR(cfg, "optimizer"));
+	tc->opt.kind = optimizer_of[choice(cfg, "optimizer")];
 	tc->opt.beta = (float)HP_NUM(cfg, "beta");
 	tc->opt.beta1 = (float)HP_NUM(cfg, "beta1");
 	tc->opt.beta2 = (float)HP_NUM(cfg, "beta2");
@@ -137,8 +141,7 @@ void train_config_init(struct train_config *tc, const cJSON *cfg)
 	tc->opt.l2 = (float)HP_NUM(cfg, "l2");
 	tc->sched.lr0 = HP_NUM(cfg, "lr");
 	tc->sched.decay = HP_NUM(cfg, "lr_decay");
-	tc->sched.kind = (enum lr_schedule_kind)choice_index("inverse_time|exponential|step",
-							     HP_STR(cfg, "decay_schedule"));
+	tc->sched.kind = schedule_of[choice(cfg, "decay_schedule")];
 	tc->sched.decay_steps = (int)HP_NUM(cfg, "decay_steps");
 	tc->epochs = (int)HP_NUM(cfg, "epochs");
 	tc->batch = (int)HP_NUM(cfg, "batch");
@@ -315,18 +318,18 @@ static int trainer_resume(struct trainer *t, char *err, size_t errlen)
 	t->o.t = s.opt_t;
 	t->lr = s.lr;
 	t->rng = s.rng;
-	report_emit(report_event("resumed", t->epoch_done));
+	report_emit(report_event(WORKER_PROTO_RESUMED, t->epoch_done));
 	return report_log_open(&t->log, t->tc->checkpoint, t->epoch_done, err, errlen);
 }
 
 /* Emits the "diverged" event; returns WORKER_EXIT_DIVERGED. */
 static int trainer_diverged(struct trainer *t, const char *metric, double value)
 {
-	cJSON *ev = report_event("diverged", t->epoch_done + 1);
+	cJSON *ev = report_event(WORKER_PROTO_DIVERGED, t->epoch_done + 1);
 
-	cJSON_AddNumberToObject(ev, "step", (double)t->step);
-	cJSON_AddStringToObject(ev, "metric", metric);
-	report_add(ev, "value", value);
+	cJSON_AddNumberToObject(ev, WORKER_PROTO_STEP, (double)t->step);
+	cJSON_AddStringToObject(ev, WORKER_PROTO_METRIC, metric);
+	report_add(ev, WORKER_PROTO_VALUE, value);
 	report_emit(ev);
 	return WORKER_EXIT_DIVERGED;
 }
@@ -335,7 +338,7 @@ static int trainer_diverged(struct trainer *t, const char *metric, double value)
  * epoch (it is written after each one), so only the event remains. */
 static int trainer_stopped(struct trainer *t)
 {
-	report_emit(report_event("stopped", t->epoch_done));
+	report_emit(report_event(WORKER_PROTO_STOPPED, t->epoch_done));
 	return WORKER_EXIT_STOPPED;
 }
 

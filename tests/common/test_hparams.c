@@ -1,5 +1,6 @@
 /* test_hparams: the tables are consistent (unique names, every default valid),
- * hparam_check's messages, and typed reads with defaults. */
+ * hparam_check's messages, typed reads with defaults, and the choice lists
+ * read as their enums. */
 #include <stdlib.h>
 
 #include "errbuf.h"
@@ -110,12 +111,68 @@ static void test_reads(void)
 	cJSON_Delete(cfg);
 }
 
+/* Every choice row lists as many names as its enum has values, none twice,
+ * and its default among them. */
+static void check_choices(const struct hparam *table, size_t n, const char *name, int count)
+{
+	const struct hparam *h = hparam_find(table, n, name);
+	int i = 0;
+
+	CHECK(h && h->type == HP_STRING && h->choices);
+	if (!h || !h->choices)
+		return;
+	for (; h->choices[i]; i++)
+		CHECK(hparam_choice(h, h->choices[i]) == i);
+	CHECK(i == count);
+	CHECK(hparam_choice(h, h->def) >= 0);
+}
+
+static void test_choices(void)
+{
+	const struct hparam *opt = hparam_find(hparams, n_hparams, "optimizer");
+	cJSON *cfg = cJSON_Parse("{\"optimizer\": \"rmsprop\", \"activation\": \"tanh\", "
+				 "\"decay_schedule\": \"step\", \"task\": \"bowl\", "
+				 "\"data\": {\"dataset\": \"csv\"}}");
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(cfg, "data");
+
+	check_choices(hparams, n_hparams, "task", HP_N_TASK);
+	check_choices(hparams, n_hparams, "optimizer", HP_N_OPTIMIZER);
+	check_choices(hparams, n_hparams, "activation", HP_N_ACTIVATION);
+	check_choices(hparams, n_hparams, "decay_schedule", HP_N_DECAY_SCHEDULE);
+	check_choices(data_keys, n_data_keys, "dataset", HP_N_DATASET);
+	/* the enums name the values they stand for */
+	CHECK(hparam_choice(opt, "sgd") == HP_OPTIMIZER_SGD);
+	CHECK(hparam_choice(opt, "momentum") == HP_OPTIMIZER_MOMENTUM);
+	CHECK(hparam_choice(opt, "adam") == HP_OPTIMIZER_ADAM);
+	CHECK(HP_CHOICE(cfg, "optimizer") == HP_OPTIMIZER_RMSPROP);
+	CHECK(HP_CHOICE(cfg, "activation") == HP_ACTIVATION_TANH);
+	CHECK(HP_CHOICE(NULL, "activation") == HP_ACTIVATION_RELU);
+	CHECK(HP_CHOICE(cfg, "decay_schedule") == HP_DECAY_STEP);
+	CHECK(HP_CHOICE(NULL, "decay_schedule") == HP_DECAY_INVERSE_TIME);
+	CHECK(HP_CHOICE(cfg, "task") == HP_TASK_BOWL);
+	CHECK(HP_CHOICE(NULL, "task") == HP_TASK_MLP);
+	CHECK(hp_choice(data_keys, n_data_keys, data, "dataset") == HP_DATASET_CSV);
+	CHECK(hp_choice(data_keys, n_data_keys, NULL, "dataset") == HP_DATASET_FASHION_MNIST);
+	/* not a value of the list, or not a list */
+	CHECK(hparam_choice(opt, "adamw") == -1);
+	CHECK(hparam_choice(opt, "sgd|momentum") == -1);
+	CHECK(hparam_choice(opt, "") == -1);
+	CHECK(hparam_choice(opt, NULL) == -1);
+	CHECK(HP_CHOICE(cfg, "lr") == -1);
+	CHECK(HP_CHOICE(cfg, "checkpoint") == -1);
+	check("optimizer", "\"sgd|momentum\"", "expected one of sgd|momentum|rmsprop|adam");
+	check("decay_schedule", "\"linear\"",
+	      "expected one of inverse_time|exponential|step, got \"linear\"");
+	cJSON_Delete(cfg);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
 		{"tables", test_tables},
 		{"check", test_check},
 		{"reads", test_reads},
+		{"choices", test_choices},
 		{0},
 	};
 

@@ -15,7 +15,8 @@ static void parse_or_fail(struct spec *s, const char *text)
 {
 	char err[ERRBUF_LEN] = "";
 
-	if (spec_parse_text(s, text, strlen(text), err, sizeof err) != 0) {
+	if (spec_parse_text(s, text, strlen(text), err, sizeof err) != 0 ||
+	    sample_check_grid(s, err, sizeof err) != 0) {
 		fprintf(stderr, "spec rejected: %s\n  %s\n", err, text);
 		test_failures++;
 		exit(1);
@@ -300,6 +301,40 @@ static void test_grid_vs_random(void)
 	free(rlr);
 	spec_finish(&g);
 	spec_finish(&r);
+}
+
+/* A grid's budget: absent, the grid's size (an error past SPEC_MAX_TRIALS);
+ * given, at most that. */
+static void test_grid_trials(void)
+{
+	static const char grid[] = "{\"search\": \"grid\", \"params\": {\"lr\": {\"log\": [1e-4, 1]}, "
+				   "\"eps\": {\"log\": [1e-10, 1e-6]}}}";
+	static const char too_many[] = "{\"search\": \"grid\", \"trials\": 30, \"params\": {\"lr\": "
+				       "{\"log\": [1e-4, 1]}, \"eps\": {\"log\": [1e-10, 1e-6]}}}";
+	static const char huge[] = "{\"search\": \"grid\", \"points\": 100, \"params\": {"
+				   "\"lr\": {\"log\": [1e-4, 1]}, \"eps\": {\"log\": [1e-10, 1e-6]}, "
+				   "\"l2\": {\"uniform\": [0, 1]}, \"beta1\": {\"uniform\": [0, 0.9]}}}";
+	struct spec s;
+	char err[ERRBUF_LEN] = "";
+
+	parse_or_fail(&s, grid);
+	CHECK(s.search == SEARCH_GRID && s.trials == 25);
+	spec_finish(&s);
+	parse_or_fail(&s, "{\"search\": \"grid\", \"points\": 3, \"params\": {\"lr\": {\"log\": "
+			  "[1e-4, 1]}, \"optimizer\": {\"choice\": [\"sgd\", \"adam\"]}}}");
+	CHECK(s.trials == 6);
+	spec_finish(&s);
+	/* spec_parse alone leaves a grid's budget to the sampler */
+	CHECK(spec_parse_text(&s, grid, strlen(grid), err, sizeof err) == 0 && s.trials == 0);
+	spec_finish(&s);
+	CHECK(spec_parse_text(&s, too_many, strlen(too_many), err, sizeof err) == 0);
+	CHECK(sample_check_grid(&s, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "trials: 30 exceeds the grid's 25 points");
+	CHECK(s.params == NULL && s.name == NULL); /* finished, as spec_parse leaves it */
+	CHECK(spec_parse_text(&s, huge, strlen(huge), err, sizeof err) == 0);
+	CHECK(sample_check_grid(&s, err, sizeof err) == -1);
+	CHECK_CONTAINS(err, "search: the grid has 100000000 points, over the 1000000 trial limit");
+	spec_finish(&s);
 }
 
 static void test_grid_axes(void)
@@ -735,6 +770,7 @@ int main(int argc, char **argv)
 		{"conditions", test_conditions},
 		{"reproducible", test_reproducible},
 		{"grid_vs_random", test_grid_vs_random},
+		{"grid_trials", test_grid_trials},
 		{"grid_axes", test_grid_axes},
 		{"grid_partial_and_conditional", test_grid_partial_and_conditional},
 		{"discrepancy_reference", test_discrepancy_reference},

@@ -1,5 +1,6 @@
-/* test_spec: parsing, defaults, trial configurations, and every validation
- * rule's message (path and rule, checked by substring). */
+/* test_spec: parsing, defaults, and every validation rule's message (path and
+ * rule, checked by substring). A grid's budget is the sampler's check
+ * (test_sample), trial configurations the daemon's (test_trialcfg). */
 #include <stdlib.h>
 
 #include "errbuf.h"
@@ -122,25 +123,6 @@ static void test_defaults(void)
 	spec_finish(&s);
 }
 
-static void test_grid_trials(void)
-{
-	struct spec s;
-	char err[ERRBUF_LEN] = "";
-	const char *grid = "{\"search\": \"grid\", \"params\": {\"lr\": {\"log\": [1e-4, 1]}, "
-			   "\"eps\": {\"log\": [1e-10, 1e-6]}}}";
-
-	CHECK(parse(&s, grid, err) == 0);
-	CHECK(s.search == SEARCH_GRID && s.trials == 25);
-	spec_finish(&s);
-	CHECK(parse(&s, "{\"search\": \"grid\", \"points\": 3, \"params\": {\"lr\": {\"log\": "
-		       "[1e-4, 1]}, \"optimizer\": {\"choice\": [\"sgd\", \"adam\"]}}}", err) == 0);
-	CHECK(s.trials == 6);
-	spec_finish(&s);
-	expect_error("{\"search\": \"grid\", \"trials\": 30, \"params\": {\"lr\": {\"log\": [1e-4, 1]}, "
-		     "\"eps\": {\"log\": [1e-10, 1e-6]}}}",
-		     "trials: 30 exceeds the grid's 25 points", NULL);
-}
-
 static void test_conditions_order(void)
 {
 	struct spec s;
@@ -186,40 +168,6 @@ static void test_conditions_order(void)
 		     "params.beta.when.lr", "continuous");
 	expect_error("{\"params\": {\"beta\": {\"reverse_log\": [0.9, 0.999], \"when\": []}}}",
 		     "params.beta.when", "expected an object");
-}
-
-static void test_trial_config(void)
-{
-	struct spec s;
-	char err[ERRBUF_LEN] = "";
-	cJSON *params = cJSON_Parse("{\"lr\": 0.01, \"epochs\": 7}"), *cfg;
-
-	CHECK(parse(&s, "{\"task\": \"bowl\", \"train\": {\"epochs\": 5, \"optimizer\": \"sgd\"},"
-		       "\"data\": {\"train_limit\": 100}, \"params\": {\"lr\": {\"log\": [1e-4, 1]}}}",
-		    err) == 0);
-	CHECK_STR(s.task, "bowl");
-	cfg = spec_trial_config(&s, params, 12345);
-	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "task")), "bowl");
-	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cfg, "optimizer")), "sgd");
-	CHECK(cJSON_GetObjectItem(cfg, "epochs")->valuedouble == 7); /* params override */
-	CHECK(cJSON_GetObjectItem(cfg, "lr")->valuedouble == 0.01);
-	CHECK(cJSON_GetObjectItem(cfg, "seed")->valuedouble == 12345);
-	CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(cfg, "data"), "train_limit")->valuedouble == 100);
-	cJSON_Delete(cfg);
-	/* seeds are cut to 53 bits so the JSON number is exact */
-	cfg = spec_trial_config(&s, params, UINT64_MAX);
-	CHECK(cJSON_GetObjectItem(cfg, "seed")->valuedouble == 9007199254740991.0);
-	cJSON_Delete(cfg);
-	spec_finish(&s);
-
-	CHECK(parse(&s, "{}", err) == 0);
-	CHECK(s.task == NULL);
-	cfg = spec_trial_config(&s, params, 1);
-	CHECK(cJSON_GetObjectItem(cfg, "data") == NULL && cJSON_GetObjectItem(cfg, "task") == NULL);
-	CHECK(cJSON_GetArraySize(cfg) == 3);
-	cJSON_Delete(cfg);
-	spec_finish(&s);
-	cJSON_Delete(params);
 }
 
 static void test_syntax_errors(void)
@@ -363,9 +311,7 @@ int main(int argc, char **argv)
 	static const struct test_case cases[] = {
 		{"example", test_example},
 		{"defaults", test_defaults},
-		{"grid_trials", test_grid_trials},
 		{"conditions_order", test_conditions_order},
-		{"trial_config", test_trial_config},
 		{"syntax_errors", test_syntax_errors},
 		{"top_level_errors", test_top_level_errors},
 		{"data_train_errors", test_data_train_errors},

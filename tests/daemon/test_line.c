@@ -1,7 +1,21 @@
 /* test_line: the worker-line parser accepts the protocol and rejects the rest
- * with a reason. */
+ * with a reason; every example worker line in README.md parses; the report
+ * helpers (sdk/) state the protocol version of worker_proto.h. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "caviar_report.h"
 #include "line.h"
 #include "test.h"
+#include "worker_proto.h"
+
+/* meson passes where the README and the report helpers are */
+#ifndef CAVIAR_SOURCE_ROOT
+#error "CAVIAR_SOURCE_ROOT must name the source tree"
+#endif
+#ifndef CAVIAR_REPORT_DIR
+#error "CAVIAR_REPORT_DIR must name the report helpers' directory"
+#endif
 
 static int parse(struct worker_line *l, const char *text, char *err)
 {
@@ -75,12 +89,120 @@ static void test_rejects(void)
 	expect_error(many, "more than");
 }
 
+/* The whole of a file as a malloc'd string (the caller frees), or NULL. */
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f) {
+		fprintf(stderr, "  %s: cannot open\n", path);
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+		buf = xmalloc((size_t)n + 1);
+		buf[fread(buf, 1, (size_t)n, f)] = '\0';
+	}
+	fclose(f);
+	return buf;
+}
+
+/* 1 if a worker line opens at p: '{', blanks, then the key "epoch" or "event". */
+static int opens_worker_line(const char *p)
+{
+	static const char epoch[] = "\"" WORKER_PROTO_EPOCH "\"";
+	static const char event[] = "\"" WORKER_PROTO_EVENT "\"";
+
+	if (*p++ != '{')
+		return 0;
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	return strncmp(p, epoch, sizeof epoch - 1) == 0 || strncmp(p, event, sizeof event - 1) == 0;
+}
+
+/* Length of the JSON object opening at p (strings and nesting respected), or
+ * 0 when it does not close. */
+static size_t object_len(const char *p)
+{
+	int depth = 0, in_string = 0;
+
+	for (size_t i = 0; p[i]; i++) {
+		if (in_string) {
+			if (p[i] == '\\' && p[i + 1])
+				i++;
+			else if (p[i] == '"')
+				in_string = 0;
+		} else if (p[i] == '"') {
+			in_string = 1;
+		} else if (p[i] == '{') {
+			depth++;
+		} else if (p[i] == '}' && --depth == 0) {
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+/* Every example worker line of the README, in a code block or inline (any
+ * JSON object whose first key is "epoch" or "event"), is one line_parse
+ * accepts; there must be examples of both kinds. */
+static void test_readme(void)
+{
+	char *text = read_text(CAVIAR_SOURCE_ROOT "/README.md");
+	int n[2] = {0, 0}; /* by enum line_kind */
+
+	CHECK(text != NULL);
+	if (!text)
+		return;
+	for (const char *p = strchr(text, '{'); p; p = strchr(p + 1, '{')) {
+		struct worker_line l;
+		char err[128] = "";
+		size_t len;
+
+		if (!opens_worker_line(p))
+			continue;
+		len = object_len(p);
+		if (len == 0 || line_parse(&l, p, len, err, sizeof err) < 0) {
+			fprintf(stderr, "  README.md: %.*s: %s\n", len ? (int)len : 40, p,
+				len ? err : "the object does not close");
+			CHECK(!"a README example is a valid worker line");
+		} else {
+			n[l.kind]++;
+		}
+		if (len)
+			line_finish(&l);
+	}
+	free(text);
+	if (n[LINE_METRICS] == 0 || n[LINE_EVENT] == 0)
+		fprintf(stderr, "  README.md: %d metrics and %d event lines found\n",
+			n[LINE_METRICS], n[LINE_EVENT]);
+	CHECK(n[LINE_METRICS] > 0);
+	CHECK(n[LINE_EVENT] > 0);
+}
+
+/* caviar.py and caviar_report.h speak the version worker_proto.h defines. */
+static void test_helper_versions(void)
+{
+	static const char assign[] = "\nPROTOCOL_VERSION = ";
+	char *py = read_text(CAVIAR_REPORT_DIR "/caviar.py");
+	const char *v = py ? strstr(py, assign) : NULL;
+
+	CHECK(CAVIAR_REPORT_PROTOCOL_VERSION == WORKER_PROTO_VERSION);
+	CHECK(v != NULL);
+	if (v)
+		CHECK(atoi(v + sizeof assign - 1) == WORKER_PROTO_VERSION);
+	free(py);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
 		{"metrics", test_metrics},
 		{"event", test_event},
 		{"rejects", test_rejects},
+		{"readme", test_readme},
+		{"helper_versions", test_helper_versions},
 		{NULL, NULL},
 	};
 	return test_main(argc, argv, cases);

@@ -5,8 +5,9 @@
 
 #include "line.h"
 #include "linebuf.h"
-#include "proto.h"
+#include "xalloc.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void on_line(void *ctx, const char *text, size_t len)
@@ -23,11 +24,20 @@ static void on_line(void *ctx, const char *text, size_t len)
 	line_finish(&l);
 }
 
+/* cJSON allocates through xalloc, as in the programs. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	xalloc_cjson_hooks();
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct linebuf lb;
 
-	linebuf_init(&lb, PROTO_MAX_WORKER_LINE);
+	linebuf_init(&lb, WORKER_PROTO_MAX_LINE);
 	/* in two chunks, as pipe reads may split a line anywhere */
 	linebuf_feed(&lb, (const char *)data, size / 2, on_line, NULL);
 	linebuf_feed(&lb, (const char *)data + size / 2, size - size / 2, on_line, NULL);

@@ -1,5 +1,6 @@
 /* fuzz_spec: libFuzzer target for the spec parser and everything it feeds
- * (sampling of each strategy, the trial configuration, coarse-to-fine boxes):
+ * (the grid check and sampling of each strategy, the daemon's trial
+ * configuration, coarse-to-fine boxes):
  * any input either fails with a message or yields trials. */
 #include <stddef.h>
 #include <stdint.h>
@@ -7,8 +8,20 @@
 
 #include "sample.h"
 #include "spec.h"
+#include "trialcfg.h"
+#include "xalloc.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* cJSON allocates through xalloc, as in the programs. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	xalloc_cjson_hooks();
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -16,11 +29,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sample_box box;
 	char err[512];
 
-	if (spec_parse_text(&s, (const char *)data, size, err, sizeof err) == 0) {
+	if (spec_parse_text(&s, (const char *)data, size, err, sizeof err) == 0 &&
+	    sample_check_grid(&s, err, sizeof err) == 0) {
 		sample_box_init(&box, &s);
 		for (int i = 0; i < 4 && i < s.trials; i++) {
 			cJSON *params = sample_trial(&s, &box, i);
-			cJSON *config = spec_trial_config(&s, params, (uint64_t)i);
+			cJSON *config = trialcfg_build(&s, params, (uint64_t)i);
 
 			cJSON_Delete(config);
 			cJSON_Delete(params);
