@@ -131,6 +131,15 @@ void sample_box_init(struct sample_box *b, const struct spec *s)
 	}
 }
 
+void sample_box_copy(struct sample_box *to, const struct sample_box *from)
+{
+	to->n = from->n;
+	to->lo = xcalloc((size_t)to->n + 1, sizeof *to->lo);
+	to->hi = xcalloc((size_t)to->n + 1, sizeof *to->hi);
+	memcpy(to->lo, from->lo, (size_t)to->n * sizeof *to->lo);
+	memcpy(to->hi, from->hi, (size_t)to->n * sizeof *to->hi);
+}
+
 void sample_box_finish(struct sample_box *b)
 {
 	if (!b)

@@ -23,6 +23,7 @@ struct sample_box {
 
 void sample_box_init(struct sample_box *b, const struct spec *s);  /* the spec's ranges */
 void sample_box_finish(struct sample_box *b);                       /* accepts zeroed */
+void sample_box_copy(struct sample_box *to, const struct sample_box *from); /* to: uninitialized */
 
 /* {"lr": {"log": [1e-3, 1e-2]}, ...} for numeric params: recorded per round. */
 cJSON *sample_box_to_json(const struct sample_box *b, const struct spec *s);

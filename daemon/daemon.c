@@ -30,6 +30,7 @@
 static void schedule(struct daemon *d);
 static void finish_shutdown(struct daemon *d);
 static void on_flush_timer(uv_timer_t *timer);
+static void fill_soon(struct daemon *d);
 
 /* ---- writing the database ---- */
 
@@ -117,6 +118,7 @@ static void check_sweep(struct daemon *d, struct sweep *sw)
 		return;
 	switch (sweeps_advance(&d->sweeps, sw, &status)) {
 	case SWEEP_ROUND:
+		fill_soon(d);
 		schedule(d);
 		break;
 	case SWEEP_ENDED:
@@ -150,6 +152,27 @@ static void on_flush_timer(uv_timer_t *timer)
 	hold_reads(d, 0);
 	check_all(d);
 	schedule(d);
+}
+
+/* Samples and records a slice of the trials still to be recorded, between
+ * loop iterations, until none is left. */
+static void on_fill_timer(uv_timer_t *timer)
+{
+	struct daemon *d = timer->data;
+	int left;
+
+	if (d->shutting_down)
+		return;
+	left = sweeps_fill(&d->sweeps, SWEEPS_SLICE);
+	if (left != 0)
+		uv_timer_start(timer, on_fill_timer, left < 0 ? RETRY_MS : 0, 0);
+	schedule(d);
+}
+
+static void fill_soon(struct daemon *d)
+{
+	if (!d->shutting_down && !uv_is_active((uv_handle_t *)&d->fill_timer))
+		uv_timer_start(&d->fill_timer, on_fill_timer, 0, 0);
 }
 
 /* Starts as many queued trials as free slots allow. */
@@ -301,6 +324,7 @@ static int submit_now(struct daemon *d, struct spec *spec, cJSON *reply, char *e
 		return -1;
 	log_msg("sweep %lld \"%s\" submitted: %d trials, %s search", (long long)sw->id,
 		sw->spec.name, sw->spec.trials, sweeps_search_name(&sw->spec));
+	fill_soon(d);
 	events_sweep(&d->events, sw->id, "sweep_started", sw->spec.name, "running");
 	cJSON_AddNumberToObject(reply, "sweep", (double)sw->id);
 	cJSON_AddStringToObject(reply, "name", sw->spec.name);
@@ -638,16 +662,22 @@ static void final_flush(struct daemon *d)
 	d->exit_code = 1;
 }
 
+static void close_handles(struct daemon *d)
+{
+	uv_close((uv_handle_t *)&d->flush_timer, NULL);
+	uv_close((uv_handle_t *)&d->fill_timer, NULL);
+	uv_close((uv_handle_t *)&d->sigint, NULL);
+	uv_close((uv_handle_t *)&d->sigterm, NULL);
+	uv_close((uv_handle_t *)&d->sigchld, NULL);
+}
+
 static void finish_shutdown(struct daemon *d)
 {
 	if (uv_is_closing((uv_handle_t *)&d->flush_timer))
 		return;
 	final_flush(d);
 	server_drop_clients(&d->server);
-	uv_close((uv_handle_t *)&d->flush_timer, NULL);
-	uv_close((uv_handle_t *)&d->sigint, NULL);
-	uv_close((uv_handle_t *)&d->sigterm, NULL);
-	uv_close((uv_handle_t *)&d->sigchld, NULL);
+	close_handles(d);
 }
 
 /* Begins a graceful stop: stop trials, flush, close handles. */
@@ -700,7 +730,8 @@ static void wire(struct daemon *d)
 	d->events = (struct events){.listening = server_listening, .publish = server_publish,
 				    .ctx = &d->server};
 	uv_timer_init(&d->loop, &d->flush_timer);
-	d->flush_timer.data = d;
+	uv_timer_init(&d->loop, &d->fill_timer);
+	d->flush_timer.data = d->fill_timer.data = d;
 	uv_signal_init(&d->loop, &d->sigint);
 	uv_signal_init(&d->loop, &d->sigterm);
 	uv_signal_init(&d->loop, &d->sigchld);
@@ -750,6 +781,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (sweeps_load(&d->sweeps, err, errlen) < 0)
 		return -1;
 	check_all(d);
+	fill_soon(d);
 	if (server_start(&d->server, err, errlen) < 0)
 		return -1;
 	uv_signal_start(&d->sigint, on_signal, SIGINT);
@@ -776,10 +808,7 @@ int daemon_run(const struct daemon_options *opt)
 	wire(d);
 	if (start(d, err, sizeof err) < 0) {
 		fprintf(stderr, "caviard: %s\n", err);
-		uv_close((uv_handle_t *)&d->flush_timer, NULL);
-		uv_close((uv_handle_t *)&d->sigint, NULL);
-		uv_close((uv_handle_t *)&d->sigterm, NULL);
-		uv_close((uv_handle_t *)&d->sigchld, NULL);
+		close_handles(d);
 		goto out;
 	}
 	schedule(d);

@@ -48,6 +48,7 @@ struct daemon {
 	struct trial_host host;  /* what every trial is started with */
 	struct events events;    /* published to the server's subscribers */
 	uv_timer_t flush_timer;  /* armed while writes are queued */
+	uv_timer_t fill_timer;   /* armed while sweeps have trials still to sample */
 	uv_signal_t sigint, sigterm;
 	uv_signal_t sigchld;     /* a trial's program exited: trial_reap each */
 	struct trial *running;   /* running trials (a list through trial->next) */

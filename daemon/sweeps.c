@@ -55,36 +55,97 @@ static void sweep_free(struct sweep *sw)
 	free(sw);
 }
 
-/* Records round `round` of sw (its box, then its trials) inside the caller's
- * transaction, and queues the trials. */
-static int insert_round(struct sweeps *s, struct sweep *sw, int round, char *err, size_t errlen)
+/* Samples and records up to n more trials of sw's current round inside the
+ * caller's transaction, and queues them. */
+static int insert_trials(struct sweeps *s, struct sweep *sw, int n, char *err, size_t errlen)
 {
-	cJSON *ranges = sample_box_to_json(&sw->box, &sw->spec);
-	char *text = cJSON_PrintUnformatted(ranges);
-	int n = sample_round_size(&sw->spec, round), rc;
-
-	cJSON_Delete(ranges);
-	rc = db_insert_round(s->db, sw->id, round, text, log_now(), err, errlen);
-	free(text);
-	for (int i = 0; rc == 0 && i < n; i++) {
-		int number = sw->next_number + i;
+	for (int i = 0; i < n && sw->next_number < sw->round_end; i++) {
+		int number = sw->next_number;
 		uint64_t seed = trial_seed(&sw->spec, number);
 		cJSON *params = sample_trial(&sw->spec, &sw->box, number);
 		char *ptext = cJSON_PrintUnformatted(params);
 		int64_t id;
 
 		cJSON_Delete(params);
-		rc = db_insert_trial(s->db, sw->id, number, round, ptext, seed, &id, err, errlen);
-		if (rc == 0)
-			queue_push(sw, id, number, 0, seed, ptext);
-		else
+		if (db_insert_trial(s->db, sw->id, number, sw->round, ptext, seed, &id, err, errlen) < 0) {
 			free(ptext);
+			return -1;
+		}
+		queue_push(sw, id, number, 0, seed, ptext);
+		sw->next_number++;
 	}
-	if (rc == 0) {
-		sw->next_number += n;
-		sw->round = round;
+	return 0;
+}
+
+/* Records round `round` of sw (its box, then a first slice of its trials)
+ * inside the caller's transaction; sweeps_fill records the rest. */
+static int insert_round(struct sweeps *s, struct sweep *sw, int round, char *err, size_t errlen)
+{
+	cJSON *ranges = sample_box_to_json(&sw->box, &sw->spec);
+	char *text = cJSON_PrintUnformatted(ranges);
+	int rc;
+
+	cJSON_Delete(ranges);
+	rc = db_insert_round(s->db, sw->id, round, text, log_now(), err, errlen);
+	free(text);
+	if (rc < 0)
+		return rc;
+	sw->round = round;
+	sw->round_end = sw->next_number + sample_round_size(&sw->spec, round);
+	return insert_trials(s, sw, SWEEPS_SLICE, err, errlen);
+}
+
+/* Where round `round` ends: past the trials of it and of the rounds before. */
+static int round_end(const struct spec *spec, int round)
+{
+	int n = 0;
+
+	for (int r = 0; r <= round; r++)
+		n += sample_round_size(spec, r);
+	return n;
+}
+
+/* What a transaction may change of a sweep, to undo after its rollback. */
+struct sweep_mark {
+	int next_number, round, round_end, n_queue;
+};
+
+static struct sweep_mark mark(const struct sweep *sw)
+{
+	return (struct sweep_mark){sw->next_number, sw->round, sw->round_end, sw->n_queue};
+}
+
+static void undo(struct sweep *sw, struct sweep_mark m)
+{
+	for (int i = m.n_queue; i < sw->n_queue; i++)
+		free(sw->queue[i].params);
+	sw->n_queue = m.n_queue;
+	sw->next_number = m.next_number;
+	sw->round = m.round;
+	sw->round_end = m.round_end;
+}
+
+int sweeps_fill(struct sweeps *s, int max)
+{
+	char err[512];
+	int left = 0;
+
+	for (struct sweep *sw = s->list; sw; sw = sw->next) {
+		int n = sw->round_end - sw->next_number < max ? sw->round_end - sw->next_number : max;
+		struct sweep_mark m = mark(sw);
+
+		if (n > 0 && (db_begin(s->db, err, sizeof err) < 0 ||
+			      insert_trials(s, sw, n, err, sizeof err) < 0 ||
+			      db_commit(s->db, err, sizeof err) < 0)) {
+			db_rollback(s->db);
+			undo(sw, m);
+			log_msg("sweep %lld: cannot record its trials yet: %s", (long long)sw->id, err);
+			return -1;
+		}
+		max -= n > 0 ? n : 0;
+		left += sw->round_end - sw->next_number;
 	}
-	return rc;
+	return left;
 }
 
 static void sweep_append(struct sweeps *s, struct sweep *sw)
@@ -209,6 +270,7 @@ static struct sweep *load_sweep(struct sweeps *s, const cJSON *row, char *err, s
 				      errlen) < 0)
 		goto out;
 	sw->next_number = (int)num(count->child, "n");
+	sw->round_end = round_end(&sw->spec, sw->round);
 	stopping_init(&sw->stopping, &sw->spec);
 	rc = replay_stopping(s, sw, err, errlen);
 out:
@@ -318,7 +380,8 @@ static int next_round(struct sweeps *s, struct sweep *sw, char *err, size_t errl
 	int n = cJSON_GetArraySize(rows), i = 0, rc = -1;
 	const cJSON **params = xcalloc((size_t)n + 1, sizeof *params);
 	double *values = xcalloc((size_t)n + 1, sizeof *values);
-	struct sample_box next = {0};
+	struct sample_box next = {0}, was;
+	struct sweep_mark m = mark(sw);
 
 	if (!rows)
 		goto out;
@@ -329,16 +392,23 @@ static int next_round(struct sweeps *s, struct sweep *sw, char *err, size_t errl
 	if (sample_narrow(&sw->spec, &sw->box, params, values, n, &next, err, errlen) < 0) {
 		log_msg("sweep %lld: round %d not narrowed (%s); keeping its region",
 			(long long)sw->id, sw->round + 1, err);
-	} else {
-		sample_box_finish(&sw->box);
-		sw->box = next;
+		sample_box_copy(&next, &sw->box);
 	}
+	was = sw->box;
+	sw->box = next;
 	if (db_begin(s->db, err, errlen) == 0) {
 		rc = insert_round(s, sw, sw->round + 1, err, errlen);
 		if (rc == 0)
 			rc = db_commit(s->db, err, errlen);
 		if (rc < 0)
 			db_rollback(s->db);
+	}
+	if (rc < 0) { /* as it was: the round is opened again from the same results */
+		undo(sw, m);
+		sample_box_finish(&sw->box);
+		sw->box = was;
+	} else {
+		sample_box_finish(&was);
 	}
 out:
 	free(params);
@@ -349,7 +419,7 @@ out:
 
 int sweeps_idle(const struct sweep *sw)
 {
-	return sw->running == 0 && sw->q_head == sw->n_queue;
+	return sw->running == 0 && sw->q_head == sw->n_queue && sw->next_number >= sw->round_end;
 }
 
 enum sweep_state sweeps_advance(struct sweeps *s, struct sweep *sw, const char **status)
@@ -387,6 +457,7 @@ int sweeps_cancel(struct sweeps *s, struct sweep *sw, char *err, size_t errlen)
 		sw->queue[i].params = NULL;
 	}
 	sw->q_head = sw->n_queue;
+	sw->round_end = sw->next_number; /* nothing more is sampled */
 	sw->cancelled = 1;
 	return n;
 }

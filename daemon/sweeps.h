@@ -1,5 +1,7 @@
 /* sweeps: the bookkeeping of sweeps and their trial queues. Records a submitted
- * sweep with its sampled trials, hands out the next queued trial across sweeps
+ * sweep with its sampled trials (a first slice at once, the rest in slices
+ * between loop iterations, so that a sweep of a million trials never stalls
+ * the daemon), hands out the next queued trial across sweeps
  * (submission order, within each sweep's `parallel` limit), takes a trial back
  * for a retry, opens coarse_to_fine rounds, feeds the early-stopping rule and
  * says when a sweep is over. It returns decisions and never acts on them: it
@@ -18,6 +20,8 @@
 #include "sample.h"
 #include "spec.h"
 #include "stopping.h"
+
+#define SWEEPS_SLICE 256 /* trials sampled and recorded in one transaction */
 
 /* A queued trial: its params as sampled (JSON text, owned), so a trial's
  * values are read from the database once (at start-up) and never again. */
@@ -41,6 +45,9 @@ struct sweep {
 	int n_queue, q_head, cap_queue;
 	int running;            /* trials of this sweep running now */
 	int next_number;        /* number of the next trial to sample */
+	int round_end;          /* number past the current round's last trial: the
+	                         * trials from next_number up to it are still to be
+	                         * sampled and recorded (sweeps_fill) */
 	struct stopping stopping; /* early stopping (kind NONE when the spec has none) */
 };
 
@@ -63,6 +70,11 @@ struct sweep_pick {
  * round of trials, in one transaction. The caller has flushed the database
  * first. Returns the sweep, or NULL with err set (nothing recorded). */
 struct sweep *sweeps_submit(struct sweeps *s, struct spec *spec, char *err, size_t errlen);
+
+/* Samples and records up to max more trials of the rounds still being
+ * filled, each sweep's slice in one transaction. Returns how many remain
+ * (> 0: call again soon), or -1 when the database refused (logged). */
+int sweeps_fill(struct sweeps *s, int max);
 
 /* Loads the sweeps still running or paused (at start). A sweep that cannot
  * be read is logged and left out; -1 only when the database cannot be read. */
@@ -90,7 +102,8 @@ void sweeps_trial_resume(struct sweeps *s, const struct sweep *sw, struct trial_
 int sweeps_should_stop(struct sweep *sw, int number, int epoch, int last, double value,
 		       char *reason, size_t n);
 
-/* 1 when nothing of sw is queued or running: time to sweeps_advance it. */
+/* 1 when nothing of sw is queued, running or still to be sampled: time to
+ * sweeps_advance it. */
 int sweeps_idle(const struct sweep *sw);
 
 enum sweep_state {
