@@ -9,6 +9,7 @@ packages=(
 	gcc meson ninja-build pkg-config python3     # build (meson runs schema/embed.py)
 	libuv1-dev libsqlite3-dev libcjson-dev libopenblas-dev zlib1g-dev
 	sqlite3 tmux valgrind file                   # tests
+	scdoc man-db                                 # the man pages (man/*.scd), checked with man -l
 	libcairo2-dev                                # caviar plot (the client only)
 	clang libclang-rt-14-dev                     # the fuzz targets (libFuzzer)
 	dataset-fashion-mnist                        # the demo's data, and the real-data tests

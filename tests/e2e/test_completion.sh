@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The bash completion (commands, options, sweep ids from the daemon) and the
-# systemd user unit.
+# The bash completion: commands, options, sweep ids from the daemon. (Where it
+# is installed, and the systemd unit: test_install.sh.)
 . "$(dirname "$0")/lib.sh"
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,12 +27,4 @@ check "completion: sweep ids from caviar ls --json" "$(complete_words caviar top
 check "completion: sweep ids with --socket" "$(CAVIAR_SOCKET=/nonexistent complete_words caviar --socket "$SOCK" watch '')" "1 2"
 check "completion: spec files for submit" "$(cd "$TMP" && complete_words caviar submit t)" "t.json"
 stop_daemon
-
-unit=$SRC/packaging/caviard.service
-check "unit: ExecStart under %h" "$(sed -n 's/^ExecStart=\(%h\/[^ ]*\/caviard\) .*/\1/p' "$unit")" "%h/.local/bin/caviard"
-check "unit: Restart=on-failure" "$(grep -c '^Restart=on-failure$' "$unit")" 1
-check "unit: wanted by default.target" "$(grep -c '^WantedBy=default.target$' "$unit")" 1
-for opt in $(sed -n 's/^ExecStart=[^ ]* //p' "$unit" | grep -o -- '--[a-z]*'); do
-	check_true "unit: caviard knows $opt" grep -q -- "$opt" <<<"$("$CAVIARD" --help)"
-done
 finish
