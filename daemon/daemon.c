@@ -154,25 +154,31 @@ static void on_flush_timer(uv_timer_t *timer)
 	schedule(d);
 }
 
-/* Samples and records a slice of the trials still to be recorded, between
- * loop iterations, until none is left. */
-static void on_fill_timer(uv_timer_t *timer)
-{
-	struct daemon *d = timer->data;
-	int left;
+static void on_fill_retry(uv_timer_t *timer);
 
-	if (d->shutting_down)
-		return;
-	left = sweeps_fill(&d->sweeps, SWEEPS_SLICE);
-	if (left != 0)
-		uv_timer_start(timer, on_fill_timer, left < 0 ? RETRY_MS : 0, 0);
+/* Samples and records a slice of the trials still to be recorded, once per
+ * loop iteration, until none is left. */
+static void on_fill(uv_idle_t *idle)
+{
+	struct daemon *d = idle->data;
+	int left = d->shutting_down ? 0 : sweeps_fill(&d->sweeps, SWEEPS_SLICE);
+
+	if (left <= 0)
+		uv_idle_stop(idle);
+	if (left < 0)
+		uv_timer_start(&d->fill_retry, on_fill_retry, RETRY_MS, 0);
 	schedule(d);
 }
 
 static void fill_soon(struct daemon *d)
 {
-	if (!d->shutting_down && !uv_is_active((uv_handle_t *)&d->fill_timer))
-		uv_timer_start(&d->fill_timer, on_fill_timer, 0, 0);
+	if (!d->shutting_down)
+		uv_idle_start(&d->fill, on_fill);
+}
+
+static void on_fill_retry(uv_timer_t *timer)
+{
+	fill_soon(timer->data);
 }
 
 /* Starts as many queued trials as free slots allow. */
@@ -665,7 +671,8 @@ static void final_flush(struct daemon *d)
 static void close_handles(struct daemon *d)
 {
 	uv_close((uv_handle_t *)&d->flush_timer, NULL);
-	uv_close((uv_handle_t *)&d->fill_timer, NULL);
+	uv_close((uv_handle_t *)&d->fill, NULL);
+	uv_close((uv_handle_t *)&d->fill_retry, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigchld, NULL);
@@ -730,8 +737,9 @@ static void wire(struct daemon *d)
 	d->events = (struct events){.listening = server_listening, .publish = server_publish,
 				    .ctx = &d->server};
 	uv_timer_init(&d->loop, &d->flush_timer);
-	uv_timer_init(&d->loop, &d->fill_timer);
-	d->flush_timer.data = d->fill_timer.data = d;
+	uv_idle_init(&d->loop, &d->fill);
+	uv_timer_init(&d->loop, &d->fill_retry);
+	d->flush_timer.data = d->fill.data = d->fill_retry.data = d;
 	uv_signal_init(&d->loop, &d->sigint);
 	uv_signal_init(&d->loop, &d->sigterm);
 	uv_signal_init(&d->loop, &d->sigchld);

@@ -48,7 +48,10 @@ struct daemon {
 	struct trial_host host;  /* what every trial is started with */
 	struct events events;    /* published to the server's subscribers */
 	uv_timer_t flush_timer;  /* armed while writes are queued */
-	uv_timer_t fill_timer;   /* armed while sweeps have trials still to sample */
+	uv_idle_t fill;          /* active while sweeps have trials still to sample: a
+	                          * slice per loop iteration (a 0 ms timer would not
+	                          * let the loop poll in between) */
+	uv_timer_t fill_retry;   /* after the database refused a slice */
 	uv_signal_t sigint, sigterm;
 	uv_signal_t sigchld;     /* a trial's program exited: trial_reap each */
 	struct trial *running;   /* running trials (a list through trial->next) */

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# Nothing lost, nothing stuck, nobody in (issue 19): one daemon per database;
+# a socket directory of another user refused; a million-trial submit does not
+# stall the loop; a client that never reads its replies cannot grow the
+# daemon; a checkpoint outlives its trial until the trial's end is committed;
+# a shutdown waits for a locked database and says what it could not write; a
+# retried trial keeps no stale points and its best counts every epoch.
+. "$(dirname "$0")/lib.sh"
+
+PY=/usr/bin/python3
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# hold_lock SECONDS: another program holds the database's write lock.
+hold_lock() {
+	"$PY" - "$DB" "$1" <<'PY' &
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+c.execute("BEGIN EXCLUSIVE")
+time.sleep(float(sys.argv[2]))
+c.execute("ROLLBACK")
+PY
+	LOCK_PID=$!
+	sleep 0.3 # it has the lock
+}
+
+# 1. Two daemons never share one database.
+start_daemon --slots 1
+expect 1 "caviar.db is in use by another caviard \(pid $DAEMON_PID\)" \
+	"$CAVIARD" --db "$DB" --socket "$TMP/other.sock"
+check_true "the first daemon still answers" "$CAVIAR" status
+
+# 2. A socket directory owned by someone else is refused (root can make one).
+if [ "$(id -u)" -eq 0 ]; then
+	mkdir -m 0755 "$TMP/theirs" && chown nobody "$TMP/theirs"
+	expect 1 "theirs, the socket's directory, belongs to uid $(id -u nobody), not to you" \
+		"$CAVIARD" --db "$TMP/other.db" --socket "$TMP/theirs/caviard.sock"
+else
+	echo "skip the socket directory of another user: not root"
+fi
+
+# 3. A huge submit is recorded in slices: status answers at once throughout.
+cat >"$TMP/huge.json" <<'JSON'
+{ "name": "huge", "trials": 200000, "seed": 1, "task": "bowl", "parallel": 1,
+  "objective": {"metric": "val_loss", "mode": "min"},
+  "train": {"epochs": 1, "epoch_ms": 0}, "params": {"lr": {"log": [1e-4, 1e-1]}} }
+JSON
+"$CAVIAR" submit "$TMP/huge.json" >"$TMP/huge.id" &
+submitting=$!
+huge=1
+worst=0
+for _ in $(seq 40); do
+	t0=$(date +%s%N); "$CAVIAR" status >/dev/null; t1=$(date +%s%N)
+	ms=$(((t1 - t0) / 1000000)); [ "$ms" -gt "$worst" ] && worst=$ms
+	[ "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $huge")" -eq 200000 ] && break
+	sleep 0.05
+done
+echo "     slowest status reply while recording 200,000 trials: $worst ms"
+check_true "no status reply waited a second (slowest $worst ms)" test "$worst" -lt 1000
+for _ in $(seq 300); do
+	[ "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $huge")" -eq 200000 ] && break
+	sleep 0.1
+done
+wait "$submitting"
+check "the huge sweep is accepted" "$(cat "$TMP/huge.id")" "$huge"
+check "every trial is recorded in the end" "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $huge")" 200000
+"$CAVIAR" cancel "$huge" >/dev/null
+check "the huge sweep cancels" "$("$CAVIAR" wait "$huge" >/dev/null; sql "SELECT status FROM sweeps WHERE id = $huge")" cancelled
+
+# 4. A client that sends requests and never reads: the daemon stops reading it.
+before=$(rss_kb "$DAEMON_PID")
+"$PY" - "$SOCK" "$TMP/replies" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.setblocking(False)
+line = b'{"cmd": "status"}\n' * 2000
+sent = 0
+deadline = time.time() + 4
+while sent < 300 and time.time() < deadline: # up to 600,000 requests, unread
+    try:
+        s.send(line); sent += 1
+    except BlockingIOError:
+        time.sleep(0.05)
+time.sleep(1)
+open(sys.argv[2], "w").write(str(sent * 2000))
+time.sleep(30) # holds the connection, reading nothing, until killed
+PY
+flood=$!
+for _ in $(seq 120); do [ -s "$TMP/replies" ] && break; sleep 0.1; done
+after=$(rss_kb "$DAEMON_PID")
+echo "     daemon RSS $before kB -> $after kB while a client sent $(cat "$TMP/replies") requests it never read"
+check_true "the daemon grew by less than 32 MB" test $((after - before)) -lt 32768
+check_true "the daemon answers others meanwhile" "$CAVIAR" status
+kill "$flood" 2>/dev/null; wait "$flood" 2>/dev/null
+stop_daemon
+
+# 5. A trial that ends while the database is locked keeps its checkpoint
+# until its end is committed; killed then, it resumes from the checkpoint.
+cat >"$TMP/one.json" <<'JSON'
+{ "name": "one", "trials": 1, "seed": 2, "task": "bowl",
+  "objective": {"metric": "val_loss", "mode": "min"},
+  "train": {"epochs": 3, "epoch_ms": 300}, "params": {"lr": {"log": [1e-3, 1e-2]}} }
+JSON
+start_daemon --slots 1
+one=$("$CAVIAR" submit "$TMP/one.json")
+tid=$(sql "SELECT id FROM trials WHERE sweep_id = $one")
+for _ in $(seq 100); do [ "$(sql "SELECT epochs FROM trials WHERE id = $tid")" -ge 2 ] && break; sleep 0.05; done
+hold_lock 6
+for _ in $(seq 100); do grep -q "trial $tid (sweep $one #0): done" "$TMP/daemon.log" && break; sleep 0.05; done
+check_true "the trial ended while the database was locked" grep -q "trial $tid (sweep $one #0): done" "$TMP/daemon.log"
+check_true "its checkpoint is still there" test -f "$DB.d/checkpoints/trial-$tid.ckpt"
+kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+kill "$LOCK_PID"; wait "$LOCK_PID" 2>/dev/null
+start_daemon --slots 1
+"$CAVIAR" wait "$one" >/dev/null
+check_true "restarted, it resumed from its checkpoint" \
+	grep -q "trial $tid: resumed from its checkpoint at epoch 3" "$TMP/daemon.log"
+check "its curve is whole" "$(sql "SELECT group_concat(epoch) FROM (SELECT DISTINCT epoch FROM points WHERE trial_id = $tid AND metric = 'val_loss' ORDER BY epoch)")" "1,2,3"
+for _ in $(seq 40); do [ -f "$DB.d/checkpoints/trial-$tid.ckpt" ] || break; sleep 0.05; done
+check_true "once committed, the checkpoint is removed" test ! -f "$DB.d/checkpoints/trial-$tid.ckpt"
+
+# 6. Shutdown while another program holds the write lock: the daemon waits
+# for it and writes everything; past --flush-wait it says what it could not
+# write and exits 1.
+stop_daemon
+cat >"$TMP/stream.json" <<'JSON'
+{ "name": "stream", "trials": 1, "seed": 3, "task": "bowl",
+  "objective": {"metric": "val_loss", "mode": "min"},
+  "train": {"epochs": 30, "epoch_ms": 30}, "params": {"lr": {"log": [1e-3, 1e-2]}} }
+JSON
+start_daemon --slots 1 --flush-wait 20
+st=$("$CAVIAR" submit "$TMP/stream.json")
+for _ in $(seq 100); do [ "$(sql "SELECT epochs FROM trials WHERE sweep_id = $st")" -ge 3 ] && break; sleep 0.05; done
+hold_lock 2
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; rc=$?; DAEMON_PID=
+wait "$LOCK_PID" 2>/dev/null
+check "a shutdown that waited for the lock exits 0" "$rc" 0
+stid=$(sql "SELECT id FROM trials WHERE sweep_id = $st")
+seen=$(grep -c '"val_loss"' "$DB.d/checkpoints/trial-$stid.ckpt.curve")
+check_true "the worker printed a few epochs ($seen)" test "$seen" -ge 3
+check "every point the worker printed is recorded" \
+	"$(sql "SELECT count(*) FROM points WHERE trial_id = $stid AND metric = 'val_loss'")" "$seen"
+start_daemon --slots 1 --flush-wait 1
+for _ in $(seq 100); do [ "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $st AND status = 'running'")" -eq 1 ] && break; sleep 0.05; done
+sleep 0.3
+hold_lock 8
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; rc=$?; DAEMON_PID=
+kill "$LOCK_PID" 2>/dev/null; wait "$LOCK_PID" 2>/dev/null
+check "a shutdown that gave up on the lock exits 1" "$rc" 1
+check_true "and says what it did not write" \
+	grep -qE "giving up after 1 s: [0-9]+ points, [0-9]+ trial updates and [0-9]+ log lines not written" "$TMP/daemon.log"
+
+# 7. A retry: attempt 1 reports epochs 1-10 and crashes; attempt 2 resumes at
+# epoch 2 and ends at 4. Epochs 5-10 of attempt 1 are gone and the best value
+# is attempt 1's epoch 1.
+cat >"$TMP/retry.sh" <<SH
+#!/bin/sh
+if [ ! -f "$TMP/attempted" ]; then
+	touch "$TMP/attempted"
+	echo '{"epoch": 1, "val_loss": 0.1}'
+	for e in 2 3 4 5 6 7 8 9 10; do echo "{\"epoch\": \$e, \"val_loss\": 0.\$e}"; done
+	exit 1
+fi
+echo '{"event": "resumed", "epoch": 2}'
+echo '{"epoch": 3, "val_loss": 0.5}'
+echo '{"epoch": 4, "val_loss": 0.4}'
+SH
+chmod +x "$TMP/retry.sh"
+cat >"$TMP/retry.json" <<JSON
+{ "name": "retry", "trials": 1, "retries": 1, "command": ["$TMP/retry.sh"],
+  "objective": {"metric": "val_loss", "mode": "min"}, "params": {} }
+JSON
+start_daemon --slots 1
+rt=$("$CAVIAR" submit "$TMP/retry.json"); "$CAVIAR" wait "$rt" >/dev/null
+rtid=$(sql "SELECT id FROM trials WHERE sweep_id = $rt")
+check "the retry finished" "$(sql "SELECT status || ' ' || attempts FROM trials WHERE id = $rtid")" "done 2"
+check "no stale epochs of attempt 1" "$(sql "SELECT group_concat(epoch) FROM (SELECT epoch FROM points WHERE trial_id = $rtid ORDER BY epoch)")" "1,2,3,4"
+check "the best value counts epoch 1" "$(sql "SELECT best_value || ' @' || best_epoch FROM trials WHERE id = $rtid")" "0.1 @1"
+stop_daemon
+finish
