@@ -81,25 +81,74 @@ static cJSON *curve_row(cJSON *curve, double epoch, double step)
 	return row;
 }
 
-/* Adds name to the array of strings names unless there, keeping it sorted. */
+/* Adds name to the array of strings names unless it is there. */
 static void add_name(cJSON *names, const char *name)
 {
-	cJSON *n;
-	int i = 0;
+	const cJSON *n;
 
-	cJSON_ArrayForEach(n, names) {
-		int c = strcmp(n->valuestring, name);
-
-		if (c == 0)
+	cJSON_ArrayForEach(n, names)
+		if (strcmp(n->valuestring, name) == 0)
 			return;
-		if (c > 0)
-			break;
-		i++;
-	}
-	cJSON_InsertItemInArray(names, i, cJSON_CreateString(name));
+	cJSON_AddItemToArray(names, cJSON_CreateString(name));
 }
 
-/* Points (epoch, step order) to rows of one (epoch, step) each, and the metric names. */
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp((*(cJSON *const *)a)->valuestring, (*(cJSON *const *)b)->valuestring);
+}
+
+/* Sorts an array of strings by detaching its items and appending them in
+ * order: cJSON_InsertItemInArray cannot be used to keep it sorted as it grows,
+ * since Debian's cJSON 1.7.15 refuses an insert in the middle (returns 0 and
+ * leaves the array as it was), which dropped metrics that first appear late. */
+static void sort_names(cJSON *names)
+{
+	int n = cJSON_GetArraySize(names);
+	cJSON **items = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *items);
+
+	for (int i = 0; i < n; i++)
+		items[i] = cJSON_DetachItemFromArray(names, 0);
+	qsort(items, (size_t)n, sizeof *items, cmp_name);
+	for (int i = 0; i < n; i++)
+		cJSON_AddItemToArray(names, items[i]);
+	free(items);
+}
+
+/* Whether rows a and b both hold a metric. */
+static int rows_collide(const cJSON *a, const cJSON *b)
+{
+	const cJSON *m;
+
+	cJSON_ArrayForEach(m, a)
+		if (strcmp(m->string, "epoch") && strcmp(m->string, "step") && cli_get(b, m->string))
+			return 1;
+	return 0;
+}
+
+/* Folds a row without a step (step 0: the program reported none, like the
+ * worker's test_loss and test_acc after its last epoch) into the last row of
+ * the same epoch, when they share no metric: one row per epoch, as reported. */
+static void fold_unstepped(cJSON *curve)
+{
+	cJSON *row = curve->child, *next, *last, *m;
+
+	for (; row; row = next) {
+		double epoch = cli_num(row, "epoch", 0);
+
+		next = row->next;
+		for (last = row; last->next && cli_num(last->next, "epoch", -1) == epoch;)
+			last = last->next;
+		if (cli_num(row, "step", 0) != 0 || last == row || rows_collide(row, last))
+			continue;
+		cJSON_ArrayForEach(m, row)
+			if (strcmp(m->string, "epoch") && strcmp(m->string, "step"))
+				cJSON_AddNumberToObject(last, m->string, m->valuedouble);
+		cJSON_Delete(cJSON_DetachItemViaPointer(curve, row));
+	}
+}
+
+/* Points (epoch, step order) to rows of one (epoch, step) each, and the
+ * metric names, sorted. */
 static cJSON *curve_rows(const cJSON *points, cJSON *metrics)
 {
 	cJSON *curve = cJSON_CreateArray();
@@ -113,6 +162,8 @@ static cJSON *curve_rows(const cJSON *points, cJSON *metrics)
 		cJSON_DeleteItemFromObjectCaseSensitive(row, m);
 		cJSON_AddNumberToObject(row, m, cli_num(p, "value", NAN));
 	}
+	sort_names(metrics);
+	fold_unstepped(curve);
 	return curve;
 }
 
@@ -356,6 +407,7 @@ static void print_trials_csv(cJSON *rows)
 			snprintf(key, sizeof key, "final_%s", v->string);
 			add_name(params, key);
 		}
+	sort_names(params);
 	cJSON_ArrayForEach(row, rows) {
 		cJSON_ArrayForEach(v, cli_get(row, "params"))
 			cJSON_AddItemReferenceToObject(row, v->string, v);
