@@ -1,6 +1,6 @@
 /* cmd_show: the commands that read finished results from the database (see
  * store.h), with or without a daemon: show (one trial: params, status, timings,
- * stderr and its curve as a table) and export (a sweep's trials, or every
+ * its log and stderr, and its curve as a table) and export (a sweep's trials, or every
  * point, as CSV or JSON). */
 #include <getopt.h>
 #include <math.h>
@@ -211,48 +211,107 @@ static void print_params(const cJSON *params)
 	printf("%s\n", params && params->child ? "" : "(none)");
 }
 
-static void print_trial(const cJSON *t)
+/* "done, finished", "failed, exit code 1: ...": the status, then the reason
+ * unless it only repeats the status ("cancelled, cancelled"); a reason that
+ * starts with the status ("pruned at epoch 3: ...") stands alone. */
+static void print_status(const cJSON *t)
+{
+	const char *status = cJSON_GetStringValue(cli_get(t, "status"));
+	const char *reason = cJSON_GetStringValue(cli_get(t, "reason"));
+	size_t n = status ? strlen(status) : 0;
+
+	if (!status)
+		status = "?";
+	if (!reason || !*reason || strcmp(reason, status) == 0)
+		printf("status:   %s\n", status);
+	else if (n && strncmp(reason, status, n) == 0 && reason[n] == ' ')
+		printf("status:   %s\n", reason);
+	else
+		printf("status:   %s, %s\n", status, reason);
+}
+
+/* "started:  ...", and "ended:    ..." with how it ended, when it did. */
+static void print_times(const cJSON *t)
 {
 	char start[32], end[32];
-	const char *tail = cJSON_GetStringValue(cli_get(t, "stderr_tail"));
 	double t0 = cli_num(t, "started_at", NAN), t1 = cli_num(t, "ended_at", NAN);
 
+	time_text(start, sizeof start, cli_get(t, "started_at"));
+	time_text(end, sizeof end, cli_get(t, "ended_at"));
+	if (isnan(t0))
+		printf("started:  %s\n", isnan(t1) ? "not yet" : "never");
+	else
+		printf("started:  %s, attempt %.0f\n", start, cli_num(t, "attempts", 0));
+	if (isnan(t1))
+		return;
+	printf("ended:    %s", end);
+	if (!isnan(t0))
+		printf(", after %.1f s", t1 - t0);
+	if (cJSON_IsNumber(cli_get(t, "exit_signal")) && cli_num(t, "exit_signal", 0) > 0)
+		printf(", killed by signal %.0f", cli_num(t, "exit_signal", 0));
+	else if (cJSON_IsNumber(cli_get(t, "exit_code")))
+		printf(", exit code %.0f", cli_num(t, "exit_code", 0));
+	putchar('\n');
+}
+
+static void print_trial(const cJSON *t)
+{
 	printf("trial %.0f: sweep %.0f \"%s\", #%.0f, round %.0f\n", cli_num(t, "id", 0),
 	       cli_num(t, "sweep_id", 0), cJSON_GetStringValue(cli_get(t, "sweep")),
 	       cli_num(t, "number", 0), cli_num(t, "round", 0));
-	printf("status:   %s%s%s\n", cJSON_GetStringValue(cli_get(t, "status")),
-	       cJSON_IsString(cli_get(t, "reason")) ? ", " : "",
-	       cJSON_IsString(cli_get(t, "reason")) ? cli_get(t, "reason")->valuestring : "");
+	print_status(t);
 	print_params(cli_get(t, "params"));
 	if (cJSON_IsNumber(cli_get(t, "best_value")))
 		printf("best:     %s %.6g at epoch %.0f of %.0f\n",
 		       cJSON_GetStringValue(cli_get(t, "metric")), cli_num(t, "best_value", 0),
 		       cli_num(t, "best_epoch", 0), cli_num(t, "epochs", 0));
-	time_text(start, sizeof start, cli_get(t, "started_at"));
-	time_text(end, sizeof end, cli_get(t, "ended_at"));
-	printf("started:  %s, attempt %.0f\n", start, cli_num(t, "attempts", 0));
-	if (!isnan(t1))
-		printf("ended:    %s, after %.1f s", end, t1 - (isnan(t0) ? t1 : t0));
-	if (cJSON_IsNumber(cli_get(t, "exit_signal")) && cli_num(t, "exit_signal", 0) > 0)
-		printf(", killed by signal %.0f\n", cli_num(t, "exit_signal", 0));
-	else if (cJSON_IsNumber(cli_get(t, "exit_code")))
-		printf(", exit code %.0f\n", cli_num(t, "exit_code", 0));
-	else if (!isnan(t1))
-		putchar('\n');
-	if (tail && *tail) {
-		printf("stderr:\n");
-		for (const char *p = tail; *p;) {
-			size_t n = strcspn(p, "\n");
+	print_times(t);
+}
 
-			printf("  | %.*s\n", (int)n, p);
-			p += n + (p[n] == '\n');
-		}
+#define LOG_LINES 20 /* the log's last lines show prints; --json has them all */
+
+/* What a command trial printed that is not a metric (its last lines, with the
+ * attempt when it changes), then the tail of its stderr. */
+static void print_output(const cJSON *log, const char *tail)
+{
+	int n = cJSON_GetArraySize(log), i = 0;
+	double attempt = -1;
+	const cJSON *l;
+
+	if (n > LOG_LINES)
+		printf("log (the last %d of %d lines; --json has them all):\n", LOG_LINES, n);
+	else if (n)
+		printf("log:\n");
+	cJSON_ArrayForEach(l, log) {
+		if (i++ < n - LOG_LINES)
+			continue;
+		if (attempt >= 0 && cli_num(l, "attempt", 0) != attempt)
+			printf("  (attempt %.0f)\n", cli_num(l, "attempt", 0));
+		attempt = cli_num(l, "attempt", 0);
+		printf("  | %s\n", cJSON_GetStringValue(cli_get(l, "line")));
 	}
+	if (!tail || !*tail)
+		return;
+	printf("stderr:\n");
+	for (const char *p = tail; *p;) {
+		size_t len = strcspn(p, "\n");
+
+		printf("  | %.*s\n", (int)len, p);
+		p += len + (p[len] == '\n');
+	}
+}
+
+/* Whether the trial may still report points. */
+static int trial_live(const cJSON *t)
+{
+	const char *status = cJSON_GetStringValue(cli_get(t, "status"));
+
+	return status && (strcmp(status, "queued") == 0 || strcmp(status, "running") == 0);
 }
 
 static int show_trial(struct cli *cli, struct store *st, long long id)
 {
-	cJSON *trial, *points, *metrics, *curve;
+	cJSON *trial, *points = NULL, *log = NULL, *metrics, *curve;
 	int code = EXIT_OK;
 
 	if (!(trial = query_id(cli, st, QUERY_TRIAL, id, &code)))
@@ -261,7 +320,9 @@ static int show_trial(struct cli *cli, struct store *st, long long id)
 		cJSON_Delete(trial);
 		return cli_fail(cli, EXIT_FAILED, "no trial %lld", id);
 	}
-	if (!(points = query_id(cli, st, QUERY_TRIAL_POINTS, id, &code))) {
+	if (!(points = query_id(cli, st, QUERY_TRIAL_POINTS, id, &code)) ||
+	    !(log = query_id(cli, st, QUERY_TRIAL_LOG, id, &code))) {
+		cJSON_Delete(points);
 		cJSON_Delete(trial);
 		return code;
 	}
@@ -272,16 +333,19 @@ static int show_trial(struct cli *cli, struct store *st, long long id)
 
 		cJSON_AddItemToObject(out, "metrics", metrics);
 		cJSON_AddItemToObject(out, "curve", curve);
+		cJSON_AddItemToObject(out, "log", log);
 		cli_print_json(out);
 	} else {
 		print_trial(trial->child);
+		print_output(log, cJSON_GetStringValue(cli_get(trial->child, "stderr_tail")));
 		putchar('\n');
 		if (curve->child)
 			print_curve(curve, metrics);
 		else
-			printf("no points yet\n");
+			printf("no points%s\n", trial_live(trial->child) ? " yet" : "");
 		cJSON_Delete(metrics);
 		cJSON_Delete(curve);
+		cJSON_Delete(log);
 	}
 	cJSON_Delete(points);
 	cJSON_Delete(trial);
@@ -309,8 +373,9 @@ static int run_show(struct cli *cli, int argc, char **argv)
 
 const struct command cmd_show = {
 	"show", "TRIAL [--db FILE]",
-	"Shows one trial: params, status, timings, stderr and its curve.\n"
-	"The reason it ended, the tail of its stderr, and its curve as a table (one row per\n"
+	"Shows one trial: params, status, timings, output and its curve.\n"
+	"The reason it ended, the last lines of its log (what a command trial printed that\n"
+	"is not a metric), the tail of its stderr, and its curve as a table (one row per\n"
 	"epoch, one column per metric).\n"
 	"Reads the database (--db FILE, else the daemon's); --json prints it all as JSON.",
 	run_show,
