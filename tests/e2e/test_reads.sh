@@ -36,6 +36,12 @@ d = json.load(sys.stdin)
 print(d["id"], d["status"], len(d["curve"]), "val_loss" in d["metrics"], sorted(d["params"]),
       d["curve"][-1]["val_loss"] == d["best_value"])')" "2 done 5 True ['batch', 'beta', 'lr'] True"
 
+# top: the best epoch and the epochs run are two columns, not "5/5" (read as "ran 5 of 5")
+out=$("$CAVIAR" top "$id")
+check "top: the header" "$(sed -n 2p <<<"$out" | tr -s ' ')" "RANK TRIAL # STATUS OBJECTIVE BEST@ EPOCHS PARAMS"
+check "top: rank 1's best epoch and epochs run" "$(sed -n 3p <<<"$out" | awk '{print $1, $2, $6, $7}')" \
+	"$(sql "SELECT rank || ' ' || trial_id || ' ' || best_epoch || ' ' || epochs FROM leaderboard WHERE sweep_id = $id ORDER BY rank, number LIMIT 1")"
+
 # export
 "$CAVIAR" export "$id" >"$TMP/trials.csv"
 check "export: CSV by default, one row per trial" "$(python3 -c '
