@@ -79,8 +79,12 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
-const struct command cmd_ls = {"ls", "", "Lists sweeps with their progress and best objective.",
-			       run_ls};
+const struct command cmd_ls = {
+	"ls", "",
+	"Lists the sweeps and their progress.\n"
+	"Each with its status, its trials counted by status, and its best objective.",
+	run_ls,
+};
 
 /* "lr=0.0031 batch=64 ...": a trial's params in one cell. */
 static char *params_cell(const cJSON *params)
@@ -165,8 +169,8 @@ static int run_top(struct cli *cli, int argc, char **argv)
 
 const struct command cmd_top = {
 	"top", "SWEEP [-n K]",
-	"Shows a sweep's K best finished trials (default 10).\n"
-	"Each with its rank, objective, the epoch of its best value (BEST@), the epochs it\n"
+	"Shows the K best trials of a sweep.\n"
+	"Its finished trials (K is 10 unless -n says otherwise), each with its rank, objective, the epoch of its best value (BEST@), the epochs it\n"
 	"ran (EPOCHS) and its params.",
 	run_top,
 };
@@ -207,6 +211,10 @@ static int run_status(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
-const struct command cmd_status = {"status", "",
-				   "Shows the daemon's slots and the trials running now.",
-				   run_status};
+const struct command cmd_status = {
+	"status", "",
+	"Shows the daemon's slots and running trials.\n"
+	"Its version and pid, slots busy, trials queued, any database error, and each\n"
+	"running trial's epoch and time so far.",
+	run_status,
+};

@@ -573,7 +573,7 @@ static int run_plot(struct cli *cli, int argc, char **argv)
 
 const struct command cmd_plot = {
 	"plot", "SWEEP -o FILE.svg|FILE.png [-k K]",
-	"Draws a sweep's curves and params into an SVG or PNG file.\n"
+	"Draws a sweep's curves into an SVG or PNG.\n"
 	"With cairo: the objective's learning curves of every trial (the best\n"
 	"K in colour, default 5; the rest grey), and the objective against each numeric\n"
 	"parameter on its own scale (log axes for log and log_int, 1-x on a log axis for\n"

@@ -373,8 +373,8 @@ static int run_show(struct cli *cli, int argc, char **argv)
 
 const struct command cmd_show = {
 	"show", "TRIAL [--db FILE]",
-	"Shows one trial: params, status, timings, output and its curve.\n"
-	"The reason it ended, the last lines of its log (what a command trial printed that\n"
+	"Shows one trial, its output and its curve.\n"
+	"Its params, status, timings, the reason it ended, the last lines of its log (what a command trial printed that\n"
 	"is not a metric), the tail of its stderr, and its curve as a table (one row per\n"
 	"epoch, one column per metric).\n"
 	"Reads the database (--db FILE, else the daemon's); --json prints it all as JSON.",
@@ -570,10 +570,10 @@ static int run_export(struct cli *cli, int argc, char **argv)
 
 const struct command cmd_export = {
 	"export", "SWEEP --csv|--json [--points]",
-	"Exports a sweep's trials or points as CSV or JSON.\n"
+	"Exports a sweep's trials as CSV or JSON.\n"
 	"One row per trial with every param (a column each), its objective\n"
 	"and the last value of each metric (final_<metric>); with --points, every point of\n"
-	"every curve. CSV (the default, --csv) or JSON (--json). --db FILE reads that\n"
+	"every curve instead. CSV (the default, --csv) or JSON (--json). --db FILE reads that\n"
 	"database without a daemon.",
 	run_export,
 };
