@@ -84,7 +84,7 @@ import json, sys
 d = json.load(sys.stdin)
 print(d["sweep"], d["metric"], [c["trial_id"] for c in d["curves"]])')" "1 val_acc [3]"
 # Colour on a terminal, and never with NO_COLOR.
-trap 'for n in c nc; do tmux -L "caviar-e2e-$$-$n" kill-server 2>/dev/null; done; cleanup' EXIT
+trap 'for n in c nc w; do tmux -L "caviar-e2e-$$-$n" kill-server 2>/dev/null; done; cleanup' EXIT
 for nc in "" 1; do
 	TMUX_NAME=caviar-e2e-$$-${nc:+n}c
 	tmux -L "$TMUX_NAME" -f /dev/null new-session -d -x 100 -y 40 \
@@ -95,6 +95,20 @@ for nc in "" 1; do
 		sleep 0.1
 	done
 	tmux -L "$TMUX_NAME" kill-server
+done
+# The x axis and its label fit the terminal's width: nothing wraps.
+for cols in 80 100 160; do
+	TMUX_NAME=caviar-e2e-$$-w
+	tmux -L "$TMUX_NAME" -f /dev/null new-session -d -x "$cols" -y 40 \
+		"env TERM=xterm-256color CAVIAR_SOCKET='$SOCK' '$CAVIAR' curves $id; echo EXIT=\$?; sleep 30"
+	for _ in $(seq 50); do
+		tmux -L "$TMUX_NAME" capture-pane -p >"$TMP/wide.txt"
+		grep -q EXIT= "$TMP/wide.txt" && break
+		sleep 0.1
+	done
+	tmux -L "$TMUX_NAME" kill-server
+	check "curves at $cols columns: the x axis labelled on one line" \
+		"$(grep -cE '^ +1 +5  epoch$' "$TMP/wide.txt") $(grep -cE '^(e|poch|och|h)$' "$TMP/wide.txt")" "1 0"
 done
 check_true "curves on a terminal: colour" grep -q $'\033\\[32m' "$TMP/pane.txt"
 check_true "curves on a terminal with NO_COLOR: none" test -z "$(grep -l $'\033\\[3[0-9]m' "$TMP/pane1.txt")"
