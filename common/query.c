@@ -68,6 +68,8 @@ static const char *const query_sql[QUERY_COUNT] = {
 			       "   (PARTITION BY epoch ORDER BY step DESC) AS r"
 			       "  FROM points WHERE trial_id = ?1 AND metric = ?2)"
 			       " WHERE r = 1 ORDER BY epoch",
+	[QUERY_TRIAL_LOG] = "SELECT attempt, seq, wall_time, line FROM logs WHERE trial_id = ?1"
+			    " ORDER BY attempt, seq",
 };
 
 /* The schema's columns that hold JSON text (see schema/001-init.sql). */

@@ -43,6 +43,7 @@ enum query_id {
 	QUERY_FINAL,            /* (sweep): trial_id, metric, value: each metric's last value */
 	QUERY_LAST,             /* (trial): metric, epoch, value: each metric's last value */
 	QUERY_TRIAL_METRIC,     /* (trial, metric): epoch, value; the last step of each epoch */
+	QUERY_TRIAL_LOG,        /* (trial): attempt, seq, wall_time, line: its log, in order */
 	QUERY_COUNT
 };
 

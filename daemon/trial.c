@@ -122,8 +122,8 @@ static void classify_exit(struct trial *t)
 		else
 			db_row_reason(&t->row, "finished");
 	} else {
-		db_row_reason(&t->row, "exit code %d (%s)%s%s", code, why ? why : "unknown", last ? ": " : "",
-			   last ? last : "");
+		db_row_reason(&t->row, "exit code %d%s%s%s%s%s", code, why ? " (" : "", why ? why : "",
+			   why ? ")" : "", last ? ": " : "", last ? last : "");
 		t->retryable = code != WORKER_EXIT_CONFIG && code != WORKER_EXIT_DATA &&
 			       code != WORKER_EXIT_DIVERGED;
 	}

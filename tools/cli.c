@@ -12,6 +12,7 @@
 #include "client.h"
 #include "errbuf.h"
 #include "sample.h"
+#include "term.h"
 #include "xalloc.h"
 
 static int vfail(const struct cli *cli, int code, const char *fmt, va_list ap)
@@ -245,9 +246,14 @@ void cli_table_print(struct cli_table *t)
 
 void cli_print_usage(const struct command *cmd)
 {
-	printf("usage: caviar %s %s\n\n%s\n\n"
-	       "common options: --json (machine-readable output), --socket PATH, --help\n",
-	       cmd->name, cmd->usage, cmd->summary);
+	int col = printf("usage: caviar %s", cmd->name);
+	char *usage = term_wrap(cmd->usage, col + 1, col + 1, CLI_HELP_WIDTH);
+	char *summary = term_wrap(cmd->summary, 0, 0, CLI_HELP_WIDTH);
+
+	printf("%s%s\n\n%s\n\n", *usage ? " " : "", usage, summary);
+	printf("common options: --json (machine-readable output), --socket PATH, --help\n");
+	free(usage);
+	free(summary);
 }
 
 int cli_options(struct cli *cli, const struct command *cmd, int argc, char **argv,

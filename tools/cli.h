@@ -29,7 +29,9 @@ struct cli {
 struct command {
 	const char *name;
 	const char *usage;   /* arguments, e.g. "SPEC [--watch]" */
-	const char *summary; /* one line for `caviar --help` */
+	const char *summary; /* prose, reflowed at print time (a newline is a space); its
+				first sentence, at most 45 columns, is the command's line
+				in `caviar --help`, the whole of it `caviar CMD --help` */
 	int (*run)(struct cli *cli, int argc, char **argv);
 };
 
@@ -99,6 +101,8 @@ int cli_options(struct cli *cli, const struct command *cmd, int argc, char **arg
 /* Checks the number of operands; prints a usage error otherwise. */
 int cli_operands(const struct cli *cli, int n, int min, int max);
 
-/* Prints a command's usage line and summary. */
+#define CLI_HELP_WIDTH 80 /* columns of help text */
+
+/* Prints a command's usage line and summary, wrapped between words. */
 void cli_print_usage(const struct command *cmd);
 #endif

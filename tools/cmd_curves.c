@@ -18,6 +18,10 @@
 
 #define PLOT_ROWS 16
 #define LABEL_W 10 /* columns of the y labels */
+#define X_LABEL "  epoch" /* after the x axis's last number */
+/* The canvas's columns in a terminal of cols: the y labels and the axis
+ * ("   6.905 ┤") on its left, the x label on the right of its last number. */
+#define CANVAS_W(cols) ((cols) - (LABEL_W - 1) - (int)strlen(X_LABEL))
 
 static const char *const colours[] = {TERM_GREEN, TERM_CYAN, TERM_YELLOW, "\033[35m", "\033[34m",
 				      TERM_RED};
@@ -131,8 +135,8 @@ static void print_canvas(const struct canvas *c, int colour)
 	printf("%*s └", LABEL_W - 2, "");
 	for (int col = 0; col < c->w; col++)
 		fputs("─", stdout);
-	printf("\n%*s %-*.0f%*.0f  epoch\n", LABEL_W - 2, "", c->w / 2, c->x0, c->w - c->w / 2,
-	       c->x1);
+	printf("\n%*s %-*.0f%*.0f%s\n", LABEL_W - 2, "", c->w / 2, c->x0, c->w - c->w / 2,
+	       c->x1, X_LABEL);
 }
 
 /* The data: one object per trial {trial_id, number, rank, highlighted, points}. */
@@ -168,7 +172,7 @@ static cJSON *collect(const cJSON *rows, const cJSON *leader, long long only, lo
 
 static void plot_curves(const cJSON *curves, int colour, int cols)
 {
-	struct canvas c = {.w = cols - LABEL_W - 2, .h = PLOT_ROWS};
+	struct canvas c = {.w = CANVAS_W(cols), .h = PLOT_ROWS};
 	const cJSON *cv, *p;
 	int n = 0;
 

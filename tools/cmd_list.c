@@ -79,8 +79,12 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
-const struct command cmd_ls = {"ls", "", "Lists sweeps with their progress and best objective.",
-			       run_ls};
+const struct command cmd_ls = {
+	"ls", "",
+	"Lists the sweeps and their progress.\n"
+	"Each with its status, its trials counted by status, and its best objective.",
+	run_ls,
+};
 
 /* "lr=0.0031 batch=64 ...": a trial's params in one cell. */
 static char *params_cell(const cJSON *params)
@@ -121,15 +125,17 @@ static void print_top(const cJSON *reply)
 	       cJSON_GetStringValue(cli_get(sweep, "metric")),
 	       strcmp(cJSON_GetStringValue(cli_get(sweep, "mode")), "max") == 0 ? "highest"
 									  : "lowest");
-	cli_table_init(&t, 7);
-	cli_table_header(&t, "RANK|TRIAL|#|STATUS|OBJECTIVE|EPOCH|PARAMS");
+	/* The best epoch and the epochs run apart: "5/8" read as "ran 5 of 8". */
+	cli_table_init(&t, 8);
+	cli_table_header(&t, "RANK|TRIAL|#|STATUS|OBJECTIVE|BEST@|EPOCHS|PARAMS");
 	cJSON_ArrayForEach(row, cli_get(reply, "trials")) {
 		cli_table_add_owned(&t, cli_cell(cli_get(row, "rank")));
 		cli_table_add_owned(&t, cli_cell(cli_get(row, "trial_id")));
 		cli_table_add_owned(&t, cli_cell(cli_get(row, "number")));
 		cli_table_add_owned(&t, cli_cell(cli_get(row, "status")));
 		cli_table_add_owned(&t, fmt("%.4f", cli_num(row, "objective", 0)));
-		cli_table_add_owned(&t, fmt("%.0f/%.0f", cli_num(row, "best_epoch", 0), cli_num(row, "epochs", 0)));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "best_epoch")));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "epochs")));
 		cli_table_add_owned(&t, params_cell(cli_get(row, "params")));
 	}
 	cli_table_print(&t);
@@ -163,7 +169,9 @@ static int run_top(struct cli *cli, int argc, char **argv)
 
 const struct command cmd_top = {
 	"top", "SWEEP [-n K]",
-	"Shows the sweep's K best finished trials (default 10): objective, epoch, params.",
+	"Shows the K best trials of a sweep.\n"
+	"Its finished trials (K is 10 unless -n says otherwise), each with its rank, objective, the epoch of its best value (BEST@), the epochs it\n"
+	"ran (EPOCHS) and its params.",
 	run_top,
 };
 
@@ -203,6 +211,10 @@ static int run_status(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
-const struct command cmd_status = {"status", "",
-				   "Shows the daemon's slots and the trials running now.",
-				   run_status};
+const struct command cmd_status = {
+	"status", "",
+	"Shows the daemon's slots and running trials.\n"
+	"Its version and pid, slots busy, trials queued, any database error, and each\n"
+	"running trial's epoch and time so far.",
+	run_status,
+};

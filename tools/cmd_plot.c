@@ -1,10 +1,14 @@
 /* cmd_plot: `caviar plot SWEEP -o FILE.svg|FILE.png [-k K]`, a figure of a
- * sweep drawn with cairo: on the left the objective's learning curves of every
- * trial (the best K in colour, the rest faint grey); on the right one small
- * panel per numeric sampled parameter, the objective against that parameter on
- * the parameter's own scale (log for log and log_int; 1-x on a log axis for
- * reverse_log), the scale read from the sweep's spec. --json reports what was
- * drawn. Reads the database only (store.h). */
+ * sweep drawn with cairo, titled with the sweep's id and name: on the left the
+ * objective's learning curves of every trial (the best K in colour, the rest
+ * faint grey, pruned ones dashed, a one-epoch curve a dot), with a legend of
+ * the best K by their leaderboard rank (as `caviar top`) in the corner the
+ * curves leave freest; on the right one small panel per sampled parameter, the
+ * objective against that parameter on the parameter's own scale (log for log
+ * and log_int; 1-x on a log axis for reverse_log; one evenly spaced slot per
+ * value of a choice), the scale read from the sweep's spec. Integer axes
+ * (epochs, int parameters) get integer ticks. --json reports what was drawn
+ * (title, legend, each panel's ticks). Reads the database only (store.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -25,7 +29,9 @@
 
 #define WIDTH 1200.0
 #define HEIGHT 640.0
+#define TOP 30.0       /* the figure's title band */
 #define MAX_TICKS 64
+#define LEGEND_ROWS 10 /* legend entries shown; more are counted in a last line */
 
 /* Best-K colours (matplotlib's tab10). */
 static const double palette[][3] = {
@@ -45,15 +51,21 @@ struct plot {
 	cJSON *curves;      /* QUERY_METRIC rows: trial_id, number, epoch, value */
 	cJSON *trials;      /* QUERY_TRIALS rows */
 	long long top[64];  /* trial ids of the best K, best first */
+	int rank[64];       /* their leaderboard ranks (ties share one, as in `caviar top`) */
 	int n_top;
+	long long sweep;    /* the sweep's id */
+	char *name;         /* and its name (malloc'd) */
 	struct spec spec;
 	cJSON *report;      /* what was drawn, for --json */
 };
 
-/* A data range mapped to a pixel range. */
+/* A data range mapped to a pixel range. A categorical axis (cats: the
+ * values of a choice) has one slot per value, at 0 .. n-1. */
 struct axis {
 	double lo, hi;
 	int log;
+	int integer;       /* ticks at integers only */
+	const cJSON *cats; /* not owned */
 	double p0, p1;
 };
 
@@ -63,6 +75,15 @@ static double axis_map(const struct axis *a, double v)
 			  : (v - a->lo) / (a->hi - a->lo);
 
 	return a->p0 + t * (a->p1 - a->p0);
+}
+
+/* A categorical axis: a slot per value of cats, half a slot of margin. */
+static void axis_fit_cats(struct axis *a, const cJSON *cats)
+{
+	a->cats = cats;
+	a->log = 0;
+	a->lo = -0.5;
+	a->hi = cJSON_GetArraySize(cats) - 0.5;
 }
 
 /* Sets the range to [lo, hi] with a margin. */
@@ -86,12 +107,50 @@ static void axis_fit(struct axis *a, double lo, double hi, int log_scale)
 	}
 }
 
-/* Tick positions in the range; returns how many, and the decimals to print. */
-static int axis_ticks(const struct axis *a, double *t, int *decimals)
+static void tick_label(char *buf, size_t n, double v, int decimals)
 {
-	int n = 0;
+	if (decimals < 0)
+		snprintf(buf, n, "%g", v);
+	else
+		snprintf(buf, n, "%.*f", decimals, v);
+}
 
-	*decimals = -1;
+/* A choice's value as a tick label. */
+static void cat_label(char *buf, size_t n, const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		snprintf(buf, n, "%s", v->valuestring);
+	else if (cJSON_IsNumber(v))
+		snprintf(buf, n, "%g", v->valuedouble);
+	else
+		snprintf(buf, n, "%s", cJSON_IsTrue(v) ? "true" : "false");
+}
+
+/* A linear axis's tick step: 1, 2 or 5 times a power of ten, at least 1 on
+ * an integer axis; and the decimals its labels need. */
+static double tick_step(const struct axis *a, int *decimals)
+{
+	double raw = (a->hi - a->lo) / 5, mag = pow(10, floor(log10(raw)));
+	double step = raw / mag < 1.5 ? mag : raw / mag < 3.5 ? 2 * mag : raw / mag < 7.5 ? 5 * mag : 10 * mag;
+
+	if (a->integer && step < 1)
+		step = 1;
+	*decimals = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
+	return step;
+}
+
+/* Tick positions in the range and their labels; returns how many. */
+static int axis_ticks(const struct axis *a, double *t, char (*label)[32])
+{
+	int n = 0, dec;
+
+	if (a->cats) {
+		for (const cJSON *v = a->cats->child; v && n < MAX_TICKS; v = v->next, n++) {
+			t[n] = n;
+			cat_label(label[n], sizeof label[n], v);
+		}
+		return n;
+	}
 	if (a->log) {
 		int e0 = (int)floor(log10(a->lo)), e1 = (int)ceil(log10(a->hi));
 		int few = e1 - e0 <= 2;
@@ -99,16 +158,19 @@ static int axis_ticks(const struct axis *a, double *t, int *decimals)
 		for (int e = e0; e <= e1 && n < MAX_TICKS - 3; e++)
 			for (int m = 1; m <= 5; m += m == 1 ? 1 : 3)
 				if ((m == 1 || few) && pow(10, e) * m >= a->lo &&
-				    pow(10, e) * m <= a->hi)
-					t[n++] = pow(10, e) * m;
+				    pow(10, e) * m <= a->hi) {
+					t[n] = pow(10, e) * m;
+					tick_label(label[n], sizeof label[n], t[n], -1);
+					n++;
+				}
 		return n;
 	}
-	double raw = (a->hi - a->lo) / 5, mag = pow(10, floor(log10(raw)));
-	double step = raw / mag < 1.5 ? mag : raw / mag < 3.5 ? 2 * mag : raw / mag < 7.5 ? 5 * mag : 10 * mag;
+	double step = tick_step(a, &dec);
 
-	*decimals = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
-	for (double v = ceil(a->lo / step) * step; v <= a->hi && n < MAX_TICKS; v += step)
-		t[n++] = fabs(v) < step * 1e-9 ? 0 : v;
+	for (double v = ceil(a->lo / step) * step; v <= a->hi && n < MAX_TICKS; v += step, n++) {
+		t[n] = fabs(v) < step * 1e-9 ? 0 : v;
+		tick_label(label[n], sizeof label[n], t[n], dec);
+	}
 	return n;
 }
 
@@ -121,25 +183,18 @@ static void text_at(cairo_t *cr, double x, double y, double ax, double ay, const
 	cairo_show_text(cr, s);
 }
 
-static void tick_label(char *buf, size_t n, double v, int decimals)
-{
-	if (decimals < 0)
-		snprintf(buf, n, "%g", v);
-	else
-		snprintf(buf, n, "%.*f", decimals, v);
-}
-
-/* The frame of a panel: box, ticks with labels, grid lines, axis labels, title. */
+/* The frame of a panel: box, ticks with labels, grid lines, axis labels,
+ * title; the x ticks' labels are added to ticks (a JSON array) when given. */
 static void draw_frame(cairo_t *cr, const struct axis *x, const struct axis *y, const char *xlabel,
-		       const char *ylabel, const char *title)
+		       const char *ylabel, const char *title, cJSON *ticks)
 {
 	double t[MAX_TICKS];
-	char buf[64];
-	int n, dec;
+	char label[MAX_TICKS][32];
+	int n;
 
 	cairo_set_font_size(cr, 10);
 	cairo_set_line_width(cr, 1);
-	n = axis_ticks(x, t, &dec);
+	n = axis_ticks(x, t, label);
 	for (int i = 0; i < n; i++) {
 		double px = axis_map(x, t[i]);
 
@@ -148,10 +203,11 @@ static void draw_frame(cairo_t *cr, const struct axis *x, const struct axis *y, 
 		cairo_line_to(cr, px, y->p1);
 		cairo_stroke(cr);
 		cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-		tick_label(buf, sizeof buf, t[i], dec);
-		text_at(cr, px, y->p0 + 4, 0.5, 0, buf);
+		text_at(cr, px, y->p0 + 4, 0.5, 0, label[i]);
+		if (ticks)
+			cJSON_AddItemToArray(ticks, cJSON_CreateString(label[i]));
 	}
-	n = axis_ticks(y, t, &dec);
+	n = axis_ticks(y, t, label);
 	for (int i = 0; i < n; i++) {
 		double py = axis_map(y, t[i]);
 
@@ -160,8 +216,7 @@ static void draw_frame(cairo_t *cr, const struct axis *x, const struct axis *y, 
 		cairo_line_to(cr, x->p1, py);
 		cairo_stroke(cr);
 		cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-		tick_label(buf, sizeof buf, t[i], dec);
-		text_at(cr, x->p0 - 4, py, 1, 0.5, buf);
+		text_at(cr, x->p0 - 4, py, 1, 0.5, label[i]);
 	}
 	cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
 	cairo_rectangle(cr, x->p0, y->p1, x->p1 - x->p0, y->p0 - y->p1);
@@ -198,68 +253,181 @@ static void set_trial_colour(cairo_t *cr, int rank, double width)
 	}
 }
 
-/* Strokes the curves of pass 0 (others) or pass 1 (best K); returns how many. */
-static int stroke_curves(cairo_t *cr, const struct plot *p, const struct axis *x,
-			 const struct axis *y, int pass)
+/* The trial's QUERY_TRIALS row, or NULL. */
+static const cJSON *trial_row(const struct plot *p, long long id)
 {
-	const cJSON *r;
-	long long cur = -1;
+	const cJSON *t;
+
+	cJSON_ArrayForEach(t, p->trials)
+		if ((long long)cli_num(t, "id", 0) == id)
+			return t;
+	return NULL;
+}
+
+static int is_pruned(const cJSON *trial)
+{
+	const char *status = cJSON_GetStringValue(cli_get(trial, "status"));
+
+	return status && strcmp(status, "pruned") == 0;
+}
+
+static long long row_trial(const cJSON *r)
+{
+	return r ? (long long)cli_num(r, "trial_id", 0) : -1;
+}
+
+/* One trial's curve, from its first row of p->curves: a line (dashed when
+ * the trial was pruned), or a dot when it has one point. */
+static void stroke_trial(cairo_t *cr, const cJSON *r, int rank, int pruned, const struct axis *x,
+			 const struct axis *y)
+{
+	static const double dash[] = {5, 3};
+	long long id = row_trial(r);
+	double px = 0, py = 0;
 	int n = 0;
 
-	cJSON_ArrayForEach(r, p->curves) {
-		long long id = (long long)cli_num(r, "trial_id", 0);
-		int rank = top_rank(p, id);
-		double px = axis_map(x, cli_num(r, "epoch", 0)), py = axis_map(y, cli_num(r, "value", 0));
+	set_trial_colour(cr, rank, 2);
+	cairo_set_dash(cr, dash, pruned ? 2 : 0, 0);
+	for (; r && row_trial(r) == id; r = r->next, n++) {
+		px = axis_map(x, cli_num(r, "epoch", 0));
+		py = axis_map(y, cli_num(r, "value", 0));
+		if (n == 0)
+			cairo_move_to(cr, px, py);
+		else
+			cairo_line_to(cr, px, py);
+	}
+	if (n == 1) {
+		cairo_new_path(cr);
+		cairo_arc(cr, px, py, rank >= 0 ? 3.5 : 2.5, 0, 2 * M_PI);
+		cairo_fill(cr);
+	} else {
+		cairo_stroke(cr);
+	}
+	cairo_set_dash(cr, NULL, 0, 0);
+}
 
+/* Draws the curves of pass 0 (others) or pass 1 (best K); returns how many,
+ * and counts the pruned trials' in *pruned. */
+static int stroke_curves(cairo_t *cr, const struct plot *p, const struct axis *x,
+			 const struct axis *y, int pass, int *pruned)
+{
+	const cJSON *r;
+	int n = 0;
+
+	for (r = p->curves ? p->curves->child : NULL; r; r = r->next) {
+		long long id = row_trial(r);
+		int rank = top_rank(p, id), cut = is_pruned(trial_row(p, id));
+
+		if (r->prev && r != p->curves->child && row_trial(r->prev) == id)
+			continue; /* not the trial's first row */
 		if ((rank >= 0) != pass)
 			continue;
-		if (id != cur) {
-			if (cur >= 0)
-				cairo_stroke(cr);
-			set_trial_colour(cr, rank, 2);
-			cairo_move_to(cr, px, py);
-			cur = id;
-			n++;
-		} else {
-			cairo_line_to(cr, px, py);
-		}
+		stroke_trial(cr, r, rank, cut, x, y);
+		n++;
+		*pruned += cut;
 	}
-	if (cur >= 0)
-		cairo_stroke(cr);
 	return n;
 }
 
+/* How much of the curves lies in the box: their points and the points along
+ * their segments, the best K's counted ten times. */
+static double box_cover(const struct plot *p, const struct axis *x, const struct axis *y,
+			double bx, double by, double bw, double bh)
+{
+	const cJSON *r;
+	double cover = 0;
+
+	for (r = p->curves ? p->curves->child : NULL; r; r = r->next) {
+		int first = r == p->curves->child || row_trial(r->prev) != row_trial(r);
+		double x1 = axis_map(x, cli_num(r, "epoch", 0)), y1 = axis_map(y, cli_num(r, "value", 0));
+		double x0 = first ? x1 : axis_map(x, cli_num(r->prev, "epoch", 0));
+		double y0 = first ? y1 : axis_map(y, cli_num(r->prev, "value", 0));
+		double w = top_rank(p, row_trial(r)) >= 0 ? 10 : 1;
+
+		for (int i = 0; i <= 16; i++) {
+			double px = x0 + (x1 - x0) * i / 16, py = y0 + (y1 - y0) * i / 16;
+
+			cover += w * (px >= bx && px <= bx + bw && py >= by && py <= by + bh);
+		}
+	}
+	return cover;
+}
+
+/* "1. trial 16 (#15): 0.06486": a legend entry, by the trial's leaderboard rank. */
+static void legend_text(char *buf, size_t n, const struct plot *p, int i)
+{
+	const cJSON *t = trial_row(p, p->top[i]);
+
+	snprintf(buf, n, "%d. trial %lld (#%d): %.4g%s", p->rank[i], p->top[i],
+		 (int)cli_num(t, "number", 0), cli_num(t, "best_value", NAN),
+		 is_pruned(t) ? ", pruned" : "");
+}
+
+/* The legend in the corner of the curves' panel they cover least. */
 static void draw_legend(cairo_t *cr, const struct plot *p, const struct axis *x,
 			const struct axis *y)
 {
-	char buf[96];
+	static const char *const corners[] = {"top right", "top left", "bottom right", "bottom left"};
+	int rows = p->n_top > LEGEND_ROWS ? LEGEND_ROWS + 1 : p->n_top, best = 0;
+	double bw = 0, bh = 14.0 * rows + 8, bx[4], by[4], cover[4];
+	cJSON *legend = cJSON_AddObjectToObject(p->report, "legend"), *entries;
+	char buf[128];
 
+	if (!p->n_top)
+		return;
 	cairo_set_font_size(cr, 10);
-	for (int i = 0; i < p->n_top; i++) {
-		double ly = y->p1 + 14 + 14 * i;
-		const cJSON *t;
+	for (int i = 0; i < p->n_top && i < LEGEND_ROWS; i++) {
+		cairo_text_extents_t e;
 
-		cJSON_ArrayForEach(t, p->trials)
-			if ((long long)cli_num(t, "id", 0) == p->top[i])
-				break;
-		snprintf(buf, sizeof buf, "#%d trial %lld: %.4g", (int)cli_num(t, "number", 0),
-			 p->top[i], cli_num(t, "best_value", NAN));
-		set_trial_colour(cr, i, 2);
-		cairo_move_to(cr, x->p1 - 150, ly);
-		cairo_line_to(cr, x->p1 - 130, ly);
-		cairo_stroke(cr);
+		legend_text(buf, sizeof buf, p, i);
+		cairo_text_extents(cr, buf, &e);
+		bw = fmax(bw, e.x_advance + 40);
+	}
+	for (int c = 0; c < 4; c++) {
+		bx[c] = c % 2 ? x->p0 + 8 : x->p1 - 8 - bw;
+		by[c] = c < 2 ? y->p1 + 8 : y->p0 - 8 - bh;
+		cover[c] = box_cover(p, x, y, bx[c], by[c], bw, bh);
+		if (cover[c] < cover[best])
+			best = c;
+	}
+	cJSON_AddStringToObject(legend, "corner", corners[best]);
+	cJSON_AddNumberToObject(legend, "covers", cover[best]);
+	entries = cJSON_AddArrayToObject(legend, "entries");
+	cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
+	cairo_rectangle(cr, bx[best], by[best], bw, bh);
+	cairo_fill(cr);
+	for (int i = 0; i < rows; i++) {
+		double ly = by[best] + 11 + 14 * i;
+		cJSON *entry;
+
+		if (i == LEGEND_ROWS) {
+			snprintf(buf, sizeof buf, "and %d more", p->n_top - LEGEND_ROWS);
+		} else {
+			legend_text(buf, sizeof buf, p, i);
+			set_trial_colour(cr, i, 2);
+			cairo_move_to(cr, bx[best] + 6, ly);
+			cairo_line_to(cr, bx[best] + 26, ly);
+			cairo_stroke(cr);
+		}
 		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-		text_at(cr, x->p1 - 125, ly, 0, 0.5, buf);
+		text_at(cr, bx[best] + 31, ly, 0, 0.5, buf);
+		cJSON_AddItemToArray(entries, entry = cJSON_CreateObject());
+		cJSON_AddStringToObject(entry, "text", buf);
+		if (i < LEGEND_ROWS) {
+			cJSON_AddNumberToObject(entry, "rank", p->rank[i]);
+			cJSON_AddNumberToObject(entry, "trial_id", (double)p->top[i]);
+		}
 	}
 }
 
 static void draw_curves(cairo_t *cr, const struct plot *p, double right)
 {
-	struct axis x = {.p0 = 80, .p1 = right}, y = {.p0 = HEIGHT - 60, .p1 = 50};
+	struct axis x = {.p0 = 80, .p1 = right, .integer = 1}, y = {.p0 = HEIGHT - 60, .p1 = TOP + 50};
 	double lo = INFINITY, hi = -INFINITY, emax = 1;
+	cJSON *ticks = cJSON_AddArrayToObject(p->report, "epoch_ticks");
 	const cJSON *r;
 	char title[128];
-	int n;
+	int n, pruned = 0;
 
 	cJSON_ArrayForEach(r, p->curves) {
 		lo = fmin(lo, cli_num(r, "value", NAN));
@@ -268,55 +436,48 @@ static void draw_curves(cairo_t *cr, const struct plot *p, double right)
 	}
 	axis_fit(&x, 1, emax, 0);
 	axis_fit(&y, lo, hi, 0);
-	snprintf(title, sizeof title, "%s learning curves (best %d in colour)", p->metric, p->n_top);
-	draw_frame(cr, &x, &y, "epoch", p->metric, title);
+	snprintf(title, sizeof title, "%s learning curves (best %d in colour, pruned dashed)",
+		 p->metric, p->n_top);
+	draw_frame(cr, &x, &y, "epoch", p->metric, title, ticks);
 	cairo_save(cr);
 	cairo_rectangle(cr, x.p0, y.p1, x.p1 - x.p0, y.p0 - y.p1);
 	cairo_clip(cr);
-	n = stroke_curves(cr, p, &x, &y, 0);
-	n += stroke_curves(cr, p, &x, &y, 1);
+	n = stroke_curves(cr, p, &x, &y, 0, &pruned);
+	n += stroke_curves(cr, p, &x, &y, 1, &pruned);
 	cairo_restore(cr);
 	draw_legend(cr, p, &x, &y);
 	cJSON_AddNumberToObject(p->report, "curves", n);
+	cJSON_AddNumberToObject(p->report, "pruned", pruned);
 }
 
-/* A numeric sampled parameter: its scale, and the value plotted for v. */
-static int param_numeric(const struct spec_param *sp)
+/* Whether a parameter gets a panel: sampled, and a choice of two values or more. */
+static int param_plotted(const struct spec_param *sp)
 {
-	const cJSON *v;
-
-	if (sp->kind == PARAM_FIXED)
-		return 0;
-	if (sp->kind != PARAM_CHOICE)
-		return 1;
-	cJSON_ArrayForEach(v, sp->values)
-		if (!cJSON_IsNumber(v))
-			return 0;
-	return cJSON_GetArraySize(sp->values) > 1;
+	return sp->kind != PARAM_FIXED &&
+	       (sp->kind != PARAM_CHOICE || cJSON_GetArraySize(sp->values) > 1);
 }
 
-static double param_x(const struct spec_param *sp, double v)
+/* Where value v goes on the parameter's axis; NaN when it has no place. */
+static double param_x(const struct spec_param *sp, const cJSON *v)
 {
-	return sp->kind == PARAM_REVERSE_LOG ? 1 - v : v;
-}
+	int i = 0;
+	const cJSON *c;
 
-static void param_range(const struct spec_param *sp, double *lo, double *hi)
-{
-	const cJSON *v;
-
-	*lo = sp->kind == PARAM_REVERSE_LOG ? 1 - sp->hi : sp->lo;
-	*hi = sp->kind == PARAM_REVERSE_LOG ? 1 - sp->lo : sp->hi;
-	if (sp->kind != PARAM_CHOICE)
-		return;
-	*lo = INFINITY;
-	*hi = -INFINITY;
-	cJSON_ArrayForEach(v, sp->values) {
-		*lo = fmin(*lo, v->valuedouble);
-		*hi = fmax(*hi, v->valuedouble);
+	if (sp->kind == PARAM_CHOICE) {
+		cJSON_ArrayForEach(c, sp->values) {
+			if (cJSON_Compare(c, v, 1))
+				return i;
+			i++;
+		}
+		return NAN;
 	}
+	if (!cJSON_IsNumber(v))
+		return NAN;
+	return sp->kind == PARAM_REVERSE_LOG ? 1 - v->valuedouble : v->valuedouble;
 }
 
-/* Dots of one parameter panel for pass 0 (others) or 1 (best K); returns how many. */
+/* Dots of one parameter panel for pass 0 (others) or 1 (best K); a pruned
+ * trial's a ring. Returns how many. */
 static int param_dots(cairo_t *cr, const struct plot *p, const struct spec_param *sp,
 		      const struct axis *x, const struct axis *y, int pass)
 {
@@ -324,23 +485,40 @@ static int param_dots(cairo_t *cr, const struct plot *p, const struct spec_param
 	int n = 0;
 
 	cJSON_ArrayForEach(t, p->trials) {
-		const cJSON *v = cli_get(cli_get(t, "params"), sp->name);
 		int rank = top_rank(p, (long long)cli_num(t, "id", 0));
-		double obj = cli_num(t, "best_value", NAN), xv;
+		double obj = cli_num(t, "best_value", NAN);
+		double xv = param_x(sp, cli_get(cli_get(t, "params"), sp->name));
 		const char *status = cJSON_GetStringValue(cli_get(t, "status"));
 
-		if (!cJSON_IsNumber(v) || isnan(obj) || (rank >= 0) != pass || !status ||
+		if (isnan(xv) || isnan(obj) || (rank >= 0) != pass || !status ||
 		    (strcmp(status, "done") && strcmp(status, "pruned")))
 			continue;
-		xv = param_x(sp, v->valuedouble);
 		if (x->log && !(xv > 0))
 			continue;
 		set_trial_colour(cr, rank, 2);
+		cairo_new_sub_path(cr);
 		cairo_arc(cr, axis_map(x, xv), axis_map(y, obj), rank >= 0 ? 4 : 3, 0, 2 * M_PI);
-		cairo_fill(cr);
+		if (is_pruned(t)) {
+			cairo_set_line_width(cr, 1.5);
+			cairo_stroke(cr);
+		} else {
+			cairo_fill(cr);
+		}
 		n++;
 	}
 	return n;
+}
+
+static const char *param_scale(const struct spec_param *sp)
+{
+	switch (sp->kind) {
+	case PARAM_LOG:
+	case PARAM_LOG_INT: return "log";
+	case PARAM_REVERSE_LOG: return "reverse_log";
+	case PARAM_CHOICE: return "choice";
+	case PARAM_INT: return "int";
+	default: return "linear";
+	}
 }
 
 static void draw_param(cairo_t *cr, const struct plot *p, const struct spec_param *sp,
@@ -348,26 +526,28 @@ static void draw_param(cairo_t *cr, const struct plot *p, const struct spec_para
 {
 	int log_scale = sp->kind == PARAM_LOG || sp->kind == PARAM_LOG_INT ||
 			sp->kind == PARAM_REVERSE_LOG;
+	cJSON *panel = cJSON_CreateObject(), *ticks;
 	char label[128];
-	double lo, hi;
-	cJSON *panel;
 	int n;
 
-	param_range(sp, &lo, &hi);
-	axis_fit(&x, lo, hi, log_scale);
+	if (sp->kind == PARAM_CHOICE) {
+		axis_fit_cats(&x, sp->values);
+	} else {
+		x.integer = sp->kind == PARAM_INT || sp->kind == PARAM_LOG_INT;
+		axis_fit(&x, sp->kind == PARAM_REVERSE_LOG ? 1 - sp->hi : sp->lo,
+			 sp->kind == PARAM_REVERSE_LOG ? 1 - sp->lo : sp->hi, log_scale);
+	}
 	axis_fit(&y, ylo, yhi, 0);
 	if (sp->kind == PARAM_REVERSE_LOG)
 		snprintf(label, sizeof label, "1 - %s (log scale)", sp->name);
 	else
 		snprintf(label, sizeof label, "%s%s", sp->name, log_scale ? " (log scale)" : "");
-	draw_frame(cr, &x, &y, label, p->metric, "");
+	cJSON_AddStringToObject(panel, "param", sp->name);
+	cJSON_AddStringToObject(panel, "scale", param_scale(sp));
+	ticks = cJSON_AddArrayToObject(panel, "ticks");
+	draw_frame(cr, &x, &y, label, p->metric, "", ticks);
 	n = param_dots(cr, p, sp, &x, &y, 0);
 	n += param_dots(cr, p, sp, &x, &y, 1);
-	panel = cJSON_CreateObject();
-	cJSON_AddStringToObject(panel, "param", sp->name);
-	cJSON_AddStringToObject(panel, "scale", sp->kind == PARAM_REVERSE_LOG ? "reverse_log"
-						: log_scale			 ? "log"
-										 : "linear");
 	cJSON_AddNumberToObject(panel, "points", n);
 	cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(p->report, "panels"), panel);
 }
@@ -381,7 +561,7 @@ static void draw_params(cairo_t *cr, const struct plot *p, double left)
 
 	cJSON_AddArrayToObject(p->report, "panels");
 	for (int i = 0; i < p->spec.n_params; i++)
-		n += param_numeric(&p->spec.params[i]);
+		n += param_plotted(&p->spec.params[i]);
 	if (n == 0)
 		return;
 	cJSON_ArrayForEach(t, p->trials) {
@@ -391,14 +571,15 @@ static void draw_params(cairo_t *cr, const struct plot *p, double left)
 	cols = n > 2 ? 2 : 1;
 	rows = (n + cols - 1) / cols;
 	w = (WIDTH - left) / cols;
-	h = (HEIGHT - 20) / rows;
+	h = (HEIGHT - TOP - 20) / rows;
 	for (int i = 0; i < p->spec.n_params; i++) {
 		struct axis x, y;
 
-		if (!param_numeric(&p->spec.params[i]))
+		if (!param_plotted(&p->spec.params[i]))
 			continue;
 		x = (struct axis){.p0 = left + (k % cols) * w + 60, .p1 = left + (k % cols + 1) * w - 15};
-		y = (struct axis){.p0 = 20 + (k / cols + 1) * h - 45, .p1 = 20 + (k / cols) * h + 15};
+		y = (struct axis){.p0 = TOP + 20 + (k / cols + 1) * h - 45,
+				  .p1 = TOP + 20 + (k / cols) * h + 15};
 		draw_param(cr, p, &p->spec.params[i], x, y, ylo, yhi);
 		k++;
 	}
@@ -408,10 +589,20 @@ static void render(cairo_t *cr, const struct plot *p)
 {
 	int params = 0;
 
+	char title[256];
+
 	for (int i = 0; i < p->spec.n_params; i++)
-		params += param_numeric(&p->spec.params[i]);
+		params += param_plotted(&p->spec.params[i]);
 	cairo_set_source_rgb(cr, 1, 1, 1);
 	cairo_paint(cr);
+	cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+	snprintf(title, sizeof title, "sweep %lld \"%s\": %s (%s is better), %d trials", p->sweep,
+		 p->name, p->metric, p->spec.objective_max ? "higher" : "lower",
+		 cJSON_GetArraySize(p->trials));
+	cJSON_AddStringToObject(p->report, "title", title);
+	cairo_set_font_size(cr, 15);
+	cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+	text_at(cr, WIDTH / 2, 12, 0.5, 0, title);
 	cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 	draw_curves(cr, p, params ? WIDTH * 0.5 : WIDTH - 30);
 	draw_params(cr, p, WIDTH * 0.52);
@@ -459,6 +650,9 @@ static int load(struct cli *cli, struct store *st, struct plot *p, long long id,
 	if (spec_parse(&p->spec, cli_get(sweep->child, "spec"), err, sizeof err) < 0)
 		code = cli_fail(cli, EXIT_FAILED, "sweep %lld: its spec: %s", id, err);
 	p->metric = p->spec.objective_metric;
+	p->sweep = id;
+	p->name = xstrdup(cJSON_IsString(cli_get(sweep->child, "name"))
+				  ? cli_get(sweep->child, "name")->valuestring : "");
 	cJSON_Delete(sweep);
 	if (code)
 		return code;
@@ -469,8 +663,10 @@ static int load(struct cli *cli, struct store *st, struct plot *p, long long id,
 	if (!leader)
 		return cli_fail(cli, EXIT_FAILED, "%s", err);
 	cJSON_ArrayForEach(r, leader)
-		if (p->n_top < k && p->n_top < (int)(sizeof p->top / sizeof p->top[0]))
+		if (p->n_top < k && p->n_top < (int)(sizeof p->top / sizeof p->top[0])) {
+			p->rank[p->n_top] = (int)cli_num(r, "rank", 0);
 			p->top[p->n_top++] = (long long)cli_num(r, "trial_id", 0);
+		}
 	cJSON_Delete(leader);
 	return EXIT_OK;
 }
@@ -513,9 +709,9 @@ static int write_plot(struct cli *cli, struct plot *p, const char *path)
 		cli_print_json(p->report);
 		p->report = NULL;
 	} else {
-		printf("wrote %s: %.0f curves (best %d in colour), %d parameter panels\n", path,
-		       cli_num(p->report, "curves", 0), p->n_top,
-		       cJSON_GetArraySize(cli_get(p->report, "panels")));
+		printf("wrote %s: %.0f curves (best %d in colour, %.0f pruned), %d parameter panels\n",
+		       path, cli_num(p->report, "curves", 0), p->n_top,
+		       cli_num(p->report, "pruned", 0), cJSON_GetArraySize(cli_get(p->report, "panels")));
 	}
 	return EXIT_OK;
 }
@@ -565,6 +761,7 @@ static int run_plot(struct cli *cli, int argc, char **argv)
 	cJSON_Delete(p.trials);
 	cJSON_Delete(p.report);
 	spec_finish(&p.spec);
+	free(p.name);
 	store_close(&st);
 	cairo_debug_reset_static_data(); /* cairo's and fontconfig's caches: no leak to report */
 	FcFini();
@@ -573,10 +770,11 @@ static int run_plot(struct cli *cli, int argc, char **argv)
 
 const struct command cmd_plot = {
 	"plot", "SWEEP -o FILE.svg|FILE.png [-k K]",
-	"Draws a sweep's curves and params into an SVG or PNG file.\n"
-	"With cairo: the objective's learning curves of every trial (the best\n"
-	"K in colour, default 5; the rest grey), and the objective against each numeric\n"
-	"parameter on its own scale (log axes for log and log_int, 1-x on a log axis for\n"
-	"reverse_log). --json reports what was drawn; --db FILE reads that database.",
+	"Draws a sweep's curves into an SVG or PNG.\n"
+	"With cairo: the objective's learning curves of every trial (the best K in\n"
+	"colour, default 5, with their leaderboard ranks; the rest grey; pruned trials\n"
+	"dashed), and the objective against each sampled parameter on its own scale (log\n"
+	"axes for log and log_int, 1-x on a log axis for reverse_log, one slot per value\n"
+	"of a choice). --json reports what was drawn; --db FILE reads that database.",
 	run_plot,
 };

@@ -1,6 +1,6 @@
 /* cmd_show: the commands that read finished results from the database (see
  * store.h), with or without a daemon: show (one trial: params, status, timings,
- * stderr and its curve as a table) and export (a sweep's trials, or every
+ * its log and stderr, and its curve as a table) and export (a sweep's trials, or every
  * point, as CSV or JSON). */
 #include <getopt.h>
 #include <math.h>
@@ -81,25 +81,74 @@ static cJSON *curve_row(cJSON *curve, double epoch, double step)
 	return row;
 }
 
-/* Adds name to the array of strings names unless there, keeping it sorted. */
+/* Adds name to the array of strings names unless it is there. */
 static void add_name(cJSON *names, const char *name)
 {
-	cJSON *n;
-	int i = 0;
+	const cJSON *n;
 
-	cJSON_ArrayForEach(n, names) {
-		int c = strcmp(n->valuestring, name);
-
-		if (c == 0)
+	cJSON_ArrayForEach(n, names)
+		if (strcmp(n->valuestring, name) == 0)
 			return;
-		if (c > 0)
-			break;
-		i++;
-	}
-	cJSON_InsertItemInArray(names, i, cJSON_CreateString(name));
+	cJSON_AddItemToArray(names, cJSON_CreateString(name));
 }
 
-/* Points (epoch, step order) to rows of one (epoch, step) each, and the metric names. */
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp((*(cJSON *const *)a)->valuestring, (*(cJSON *const *)b)->valuestring);
+}
+
+/* Sorts an array of strings by detaching its items and appending them in
+ * order: cJSON_InsertItemInArray cannot be used to keep it sorted as it grows,
+ * since Debian's cJSON 1.7.15 refuses an insert in the middle (returns 0 and
+ * leaves the array as it was), which dropped metrics that first appear late. */
+static void sort_names(cJSON *names)
+{
+	int n = cJSON_GetArraySize(names);
+	cJSON **items = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *items);
+
+	for (int i = 0; i < n; i++)
+		items[i] = cJSON_DetachItemFromArray(names, 0);
+	qsort(items, (size_t)n, sizeof *items, cmp_name);
+	for (int i = 0; i < n; i++)
+		cJSON_AddItemToArray(names, items[i]);
+	free(items);
+}
+
+/* Whether rows a and b both hold a metric. */
+static int rows_collide(const cJSON *a, const cJSON *b)
+{
+	const cJSON *m;
+
+	cJSON_ArrayForEach(m, a)
+		if (strcmp(m->string, "epoch") && strcmp(m->string, "step") && cli_get(b, m->string))
+			return 1;
+	return 0;
+}
+
+/* Folds a row without a step (step 0: the program reported none, like the
+ * worker's test_loss and test_acc after its last epoch) into the last row of
+ * the same epoch, when they share no metric: one row per epoch, as reported. */
+static void fold_unstepped(cJSON *curve)
+{
+	cJSON *row = curve->child, *next, *last, *m;
+
+	for (; row; row = next) {
+		double epoch = cli_num(row, "epoch", 0);
+
+		next = row->next;
+		for (last = row; last->next && cli_num(last->next, "epoch", -1) == epoch;)
+			last = last->next;
+		if (cli_num(row, "step", 0) != 0 || last == row || rows_collide(row, last))
+			continue;
+		cJSON_ArrayForEach(m, row)
+			if (strcmp(m->string, "epoch") && strcmp(m->string, "step"))
+				cJSON_AddNumberToObject(last, m->string, m->valuedouble);
+		cJSON_Delete(cJSON_DetachItemViaPointer(curve, row));
+	}
+}
+
+/* Points (epoch, step order) to rows of one (epoch, step) each, and the
+ * metric names, sorted. */
 static cJSON *curve_rows(const cJSON *points, cJSON *metrics)
 {
 	cJSON *curve = cJSON_CreateArray();
@@ -113,6 +162,8 @@ static cJSON *curve_rows(const cJSON *points, cJSON *metrics)
 		cJSON_DeleteItemFromObjectCaseSensitive(row, m);
 		cJSON_AddNumberToObject(row, m, cli_num(p, "value", NAN));
 	}
+	sort_names(metrics);
+	fold_unstepped(curve);
 	return curve;
 }
 
@@ -160,48 +211,107 @@ static void print_params(const cJSON *params)
 	printf("%s\n", params && params->child ? "" : "(none)");
 }
 
-static void print_trial(const cJSON *t)
+/* "done, finished", "failed, exit code 1: ...": the status, then the reason
+ * unless it only repeats the status ("cancelled, cancelled"); a reason that
+ * starts with the status ("pruned at epoch 3: ...") stands alone. */
+static void print_status(const cJSON *t)
+{
+	const char *status = cJSON_GetStringValue(cli_get(t, "status"));
+	const char *reason = cJSON_GetStringValue(cli_get(t, "reason"));
+	size_t n = status ? strlen(status) : 0;
+
+	if (!status)
+		status = "?";
+	if (!reason || !*reason || strcmp(reason, status) == 0)
+		printf("status:   %s\n", status);
+	else if (n && strncmp(reason, status, n) == 0 && reason[n] == ' ')
+		printf("status:   %s\n", reason);
+	else
+		printf("status:   %s, %s\n", status, reason);
+}
+
+/* "started:  ...", and "ended:    ..." with how it ended, when it did. */
+static void print_times(const cJSON *t)
 {
 	char start[32], end[32];
-	const char *tail = cJSON_GetStringValue(cli_get(t, "stderr_tail"));
 	double t0 = cli_num(t, "started_at", NAN), t1 = cli_num(t, "ended_at", NAN);
 
+	time_text(start, sizeof start, cli_get(t, "started_at"));
+	time_text(end, sizeof end, cli_get(t, "ended_at"));
+	if (isnan(t0))
+		printf("started:  %s\n", isnan(t1) ? "not yet" : "never");
+	else
+		printf("started:  %s, attempt %.0f\n", start, cli_num(t, "attempts", 0));
+	if (isnan(t1))
+		return;
+	printf("ended:    %s", end);
+	if (!isnan(t0))
+		printf(", after %.1f s", t1 - t0);
+	if (cJSON_IsNumber(cli_get(t, "exit_signal")) && cli_num(t, "exit_signal", 0) > 0)
+		printf(", killed by signal %.0f", cli_num(t, "exit_signal", 0));
+	else if (cJSON_IsNumber(cli_get(t, "exit_code")))
+		printf(", exit code %.0f", cli_num(t, "exit_code", 0));
+	putchar('\n');
+}
+
+static void print_trial(const cJSON *t)
+{
 	printf("trial %.0f: sweep %.0f \"%s\", #%.0f, round %.0f\n", cli_num(t, "id", 0),
 	       cli_num(t, "sweep_id", 0), cJSON_GetStringValue(cli_get(t, "sweep")),
 	       cli_num(t, "number", 0), cli_num(t, "round", 0));
-	printf("status:   %s%s%s\n", cJSON_GetStringValue(cli_get(t, "status")),
-	       cJSON_IsString(cli_get(t, "reason")) ? ", " : "",
-	       cJSON_IsString(cli_get(t, "reason")) ? cli_get(t, "reason")->valuestring : "");
+	print_status(t);
 	print_params(cli_get(t, "params"));
 	if (cJSON_IsNumber(cli_get(t, "best_value")))
 		printf("best:     %s %.6g at epoch %.0f of %.0f\n",
 		       cJSON_GetStringValue(cli_get(t, "metric")), cli_num(t, "best_value", 0),
 		       cli_num(t, "best_epoch", 0), cli_num(t, "epochs", 0));
-	time_text(start, sizeof start, cli_get(t, "started_at"));
-	time_text(end, sizeof end, cli_get(t, "ended_at"));
-	printf("started:  %s, attempt %.0f\n", start, cli_num(t, "attempts", 0));
-	if (!isnan(t1))
-		printf("ended:    %s, after %.1f s", end, t1 - (isnan(t0) ? t1 : t0));
-	if (cJSON_IsNumber(cli_get(t, "exit_signal")) && cli_num(t, "exit_signal", 0) > 0)
-		printf(", killed by signal %.0f\n", cli_num(t, "exit_signal", 0));
-	else if (cJSON_IsNumber(cli_get(t, "exit_code")))
-		printf(", exit code %.0f\n", cli_num(t, "exit_code", 0));
-	else if (!isnan(t1))
-		putchar('\n');
-	if (tail && *tail) {
-		printf("stderr:\n");
-		for (const char *p = tail; *p;) {
-			size_t n = strcspn(p, "\n");
+	print_times(t);
+}
 
-			printf("  | %.*s\n", (int)n, p);
-			p += n + (p[n] == '\n');
-		}
+#define LOG_LINES 20 /* the log's last lines show prints; --json has them all */
+
+/* What a command trial printed that is not a metric (its last lines, with the
+ * attempt when it changes), then the tail of its stderr. */
+static void print_output(const cJSON *log, const char *tail)
+{
+	int n = cJSON_GetArraySize(log), i = 0;
+	double attempt = -1;
+	const cJSON *l;
+
+	if (n > LOG_LINES)
+		printf("log (the last %d of %d lines; --json has them all):\n", LOG_LINES, n);
+	else if (n)
+		printf("log:\n");
+	cJSON_ArrayForEach(l, log) {
+		if (i++ < n - LOG_LINES)
+			continue;
+		if (attempt >= 0 && cli_num(l, "attempt", 0) != attempt)
+			printf("  (attempt %.0f)\n", cli_num(l, "attempt", 0));
+		attempt = cli_num(l, "attempt", 0);
+		printf("  | %s\n", cJSON_GetStringValue(cli_get(l, "line")));
 	}
+	if (!tail || !*tail)
+		return;
+	printf("stderr:\n");
+	for (const char *p = tail; *p;) {
+		size_t len = strcspn(p, "\n");
+
+		printf("  | %.*s\n", (int)len, p);
+		p += len + (p[len] == '\n');
+	}
+}
+
+/* Whether the trial may still report points. */
+static int trial_live(const cJSON *t)
+{
+	const char *status = cJSON_GetStringValue(cli_get(t, "status"));
+
+	return status && (strcmp(status, "queued") == 0 || strcmp(status, "running") == 0);
 }
 
 static int show_trial(struct cli *cli, struct store *st, long long id)
 {
-	cJSON *trial, *points, *metrics, *curve;
+	cJSON *trial, *points = NULL, *log = NULL, *metrics, *curve;
 	int code = EXIT_OK;
 
 	if (!(trial = query_id(cli, st, QUERY_TRIAL, id, &code)))
@@ -210,7 +320,9 @@ static int show_trial(struct cli *cli, struct store *st, long long id)
 		cJSON_Delete(trial);
 		return cli_fail(cli, EXIT_FAILED, "no trial %lld", id);
 	}
-	if (!(points = query_id(cli, st, QUERY_TRIAL_POINTS, id, &code))) {
+	if (!(points = query_id(cli, st, QUERY_TRIAL_POINTS, id, &code)) ||
+	    !(log = query_id(cli, st, QUERY_TRIAL_LOG, id, &code))) {
+		cJSON_Delete(points);
 		cJSON_Delete(trial);
 		return code;
 	}
@@ -221,16 +333,19 @@ static int show_trial(struct cli *cli, struct store *st, long long id)
 
 		cJSON_AddItemToObject(out, "metrics", metrics);
 		cJSON_AddItemToObject(out, "curve", curve);
+		cJSON_AddItemToObject(out, "log", log);
 		cli_print_json(out);
 	} else {
 		print_trial(trial->child);
+		print_output(log, cJSON_GetStringValue(cli_get(trial->child, "stderr_tail")));
 		putchar('\n');
 		if (curve->child)
 			print_curve(curve, metrics);
 		else
-			printf("no points yet\n");
+			printf("no points%s\n", trial_live(trial->child) ? " yet" : "");
 		cJSON_Delete(metrics);
 		cJSON_Delete(curve);
+		cJSON_Delete(log);
 	}
 	cJSON_Delete(points);
 	cJSON_Delete(trial);
@@ -258,8 +373,9 @@ static int run_show(struct cli *cli, int argc, char **argv)
 
 const struct command cmd_show = {
 	"show", "TRIAL [--db FILE]",
-	"Shows one trial: params, status, timings, stderr and its curve.\n"
-	"The reason it ended, the tail of its stderr, and its curve as a table (one row per\n"
+	"Shows one trial, its output and its curve.\n"
+	"Its params, status, timings, the reason it ended, the last lines of its log (what a command trial printed that\n"
+	"is not a metric), the tail of its stderr, and its curve as a table (one row per\n"
 	"epoch, one column per metric).\n"
 	"Reads the database (--db FILE, else the daemon's); --json prints it all as JSON.",
 	run_show,
@@ -356,6 +472,7 @@ static void print_trials_csv(cJSON *rows)
 			snprintf(key, sizeof key, "final_%s", v->string);
 			add_name(params, key);
 		}
+	sort_names(params);
 	cJSON_ArrayForEach(row, rows) {
 		cJSON_ArrayForEach(v, cli_get(row, "params"))
 			cJSON_AddItemReferenceToObject(row, v->string, v);
@@ -453,10 +570,10 @@ static int run_export(struct cli *cli, int argc, char **argv)
 
 const struct command cmd_export = {
 	"export", "SWEEP --csv|--json [--points]",
-	"Exports a sweep's trials or points as CSV or JSON.\n"
+	"Exports a sweep's trials as CSV or JSON.\n"
 	"One row per trial with every param (a column each), its objective\n"
 	"and the last value of each metric (final_<metric>); with --points, every point of\n"
-	"every curve. CSV (the default, --csv) or JSON (--json). --db FILE reads that\n"
+	"every curve instead. CSV (the default, --csv) or JSON (--json). --db FILE reads that\n"
 	"database without a daemon.",
 	run_export,
 };

@@ -45,7 +45,8 @@ static int run_validate(struct cli *cli, int argc, char **argv)
 
 const struct command cmd_validate = {
 	"validate", "SPEC",
-	"Checks a spec file without running it; errors name the JSON path and the rule.",
+	"Checks a spec file without running it.\n"
+	"Errors name the JSON path and the rule.",
 	run_validate,
 };
 
@@ -139,7 +140,8 @@ static int run_sample(struct cli *cli, int argc, char **argv)
 
 const struct command cmd_sample = {
 	"sample", "SPEC [-n N] [--csv]",
-	"Prints the trials a spec would produce (the first N; default: the first round),\n"
-	"as a table, CSV (--csv) or JSON (--json). Needs no daemon.",
+	"Prints the trials a spec would produce.\n"
+	"The first N (default: the first round), as a table, CSV (--csv) or JSON\n"
+	"(--json). Needs no daemon.",
 	run_sample,
 };

@@ -148,8 +148,8 @@ static int run_submit(struct cli *cli, int argc, char **argv)
 
 const struct command cmd_submit = {
 	"submit", "SPEC [--wait|--watch]",
-	"Submits the sweep described by the JSON file SPEC and prints its id.\n"
-	"With --wait, follows it until it ends and prints its leaderboard; with --watch,\n"
+	"Submits the sweep in SPEC and prints its id.\n"
+	"SPEC is the sweep's JSON file. With --wait, follows it until it ends and prints its leaderboard; with --watch,\n"
 	"shows it live (as 'caviar watch') until it ends.",
 	run_submit,
 };
@@ -310,8 +310,9 @@ static int run_cancel(struct cli *cli, int argc, char **argv)
 
 const struct command cmd_cancel = {
 	"cancel", "SWEEP | --trial TRIAL",
-	"Cancels a sweep (its queued trials, and its running ones with SIGTERM, then\n"
-	"SIGKILL after the daemon's grace period), or with --trial a single trial.",
+	"Cancels a sweep, or one trial with --trial.\n"
+	"Queued trials are dropped; running ones get SIGTERM, then SIGKILL after the\n"
+	"daemon's grace period.",
 	run_cancel,
 };
 
@@ -325,7 +326,8 @@ static int run_pause(struct cli *cli, int argc, char **argv)
 
 const struct command cmd_pause = {
 	"pause", "SWEEP",
-	"Pauses a sweep: running trials go on, no new ones start until 'caviar resume'.",
+	"Pauses a sweep: no new trials start.\n"
+	"Running trials go on; 'caviar resume' starts new ones again.",
 	run_pause,
 };
 
@@ -376,14 +378,16 @@ static int run_slots(struct cli *cli, int argc, char **argv)
 
 const struct command cmd_slots = {
 	"slots", "N",
-	"Changes how many trials the daemon runs at once, while it runs. Running trials\n"
-	"go on; with fewer slots no new trial starts until one ends.",
+	"Changes how many trials run at once.\n"
+	"The daemon goes on running. Running trials go on; with fewer slots no new trial\n"
+	"starts until one ends.",
 	run_slots,
 };
 
 const struct command cmd_shutdown = {
 	"shutdown", "",
-	"Stops the daemon cleanly: running trials are stopped and queued again, every\n"
-	"point is written, and the next caviard start resumes the sweeps.",
+	"Stops the daemon cleanly.\n"
+	"Running trials are stopped and queued again, every point is written, and the\n"
+	"next caviard start resumes the sweeps.",
 	run_shutdown,
 };

@@ -149,3 +149,52 @@ void term_line_spark(struct term_line *l, const double *v, int n, int width)
 		add_text(l, isnan(v[i]) ? " " : ticks[k < 0 ? 0 : k > 7 ? 7 : k]);
 	}
 }
+
+/* Columns of n bytes of UTF-8 text. */
+static int text_cols(const char *p, size_t n)
+{
+	int cols = 0;
+
+	for (size_t i = 0; i < n; i++)
+		cols += ((unsigned char)p[i] & 0xC0) != 0x80;
+	return cols;
+}
+
+char *term_wrap(const char *text, int col, int indent, int width)
+{
+	struct term_line l;
+	int fresh = 1; /* nothing on this line yet but its indent */
+
+	term_line_init(&l, 0, 0);
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, " \n");
+		int w = text_cols(p, n);
+
+		if (n == 0) {
+			if (p[0] == '\n' && p[1] == '\n' && p[2] && !fresh) {
+				term_line_raw(&l, "\n\n");
+				col = 0;
+				fresh = 1;
+				p += 2;
+			} else {
+				p++;
+			}
+			continue;
+		}
+		if (!fresh && col + 1 + w > width) {
+			term_line_raw(&l, "\n");
+			for (col = 0; col < indent; col++)
+				term_line_raw(&l, " ");
+			fresh = 1;
+		}
+		if (!fresh) {
+			term_line_raw(&l, " ");
+			col++;
+		}
+		put(&l, p, n);
+		col += w;
+		fresh = 0;
+		p += n;
+	}
+	return l.s;
+}

@@ -1,7 +1,8 @@
 /* term: text for terminals, shared by watch, show and curves: whether to use
  * colour (a terminal, and NO_COLOR unset), the terminal's size, lines that are
  * cut at the screen's width (counting UTF-8 characters, not bytes, and not
- * escape sequences), progress bars and sparklines. It does no I/O besides
+ * escape sequences), prose wrapped at word boundaries, progress bars and
+ * sparklines. It does no I/O besides
  * asking the terminal its size. */
 #ifndef CAVIAR_TERM_H
 #define CAVIAR_TERM_H
@@ -48,5 +49,13 @@ void term_line_bar(struct term_line *l, double f, int width);
 /* The last width values of v[0..n) as a sparkline (▁▂▃▄▅▆▇█), scaled between
  * their min and max; NaN values are blanks. */
 void term_line_spark(struct term_line *l, const double *v, int n, int width);
+
+/* Prose reflowed to lines of at most width columns, broken only between
+ * words: a run of spaces and single newlines is one space; a blank line
+ * ("\n\n") ends a paragraph and is kept. The first line goes on from column
+ * col (text the caller printed before it), later lines start with indent
+ * spaces. A word wider than a line has a line of its own. Returns a malloc'd
+ * string without a final newline; the caller frees it. */
+char *term_wrap(const char *text, int col, int indent, int width);
 
 #endif

@@ -14,7 +14,6 @@ expect 4 "^caviar: validate: $TMP/syntax.json: .*line 2" "$CAVIAR" validate "$TM
 expect 4 "^caviar: submit: $TMP/typo.json: params.lrr: unknown" "$CAVIAR" submit "$TMP/typo.json"
 expect 4 "^caviar: validate: $TMP/missing.json: No such file" "$CAVIAR" validate "$TMP/missing.json"
 expect 3 "no daemon is running at $SOCK; start one with 'caviard" "$CAVIAR" ls
-expect 2 "unknown command 'frobnicate'" "$CAVIAR" frobnicate
 expect 2 "^caviar: top: missing argument" "$CAVIAR" top
 expect 2 "^caviar: top: x: expected a sweep id" "$CAVIAR" top x
 expect 2 "^caviar: ls: unknown option --bogus" "$CAVIAR" ls --bogus
@@ -22,6 +21,40 @@ check "validate accepts a good spec" "$("$CAVIAR" validate "$TMP/good.json" >/de
 check "sample needs no daemon" "$("$CAVIAR" sample "$TMP/good.json" --csv | head -1)" "#,lr"
 check "--help exits 0" "$("$CAVIAR" --help >/dev/null; echo $?)" 0
 check "COMMAND --help exits 0" "$("$CAVIAR" top --help | head -1)" "usage: caviar top SWEEP [-n K]"
+
+# Help: every command listed with its whole first sentence; text wrapped
+# between words within 80 columns; `caviar help [CMD]`; the nearest command.
+cmds="submit ls top status wait cancel pause resume slots shutdown validate sample watch show curves plot export"
+"$CAVIAR" --help >"$TMP/help.txt"
+check "help: each command, one whole sentence" "$(python3 - "$TMP/help.txt" $cmds <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().split("\n")
+bad = [l for l in lines if len(l) > 80]
+for name in sys.argv[2:]:
+    i = next((i for i, l in enumerate(lines) if re.match(r"  %s( |$)" % name, l)), None)
+    if i is None:
+        bad.append(name + ": not listed"); continue
+    line = lines[i] if lines[i].endswith(".") else lines[i + 1]  # a long usage: the next line
+    if (line is not lines[i] and line[:35].strip()) or not re.fullmatch(r"[A-Z][^.]*\.", line[35:]):
+        bad.append(name + ": " + repr(line))
+print(bad or "ok")
+PY
+)" ok
+check "help: 'caviar help' is 'caviar --help'" "$("$CAVIAR" help | cmp - "$TMP/help.txt" && echo same)" same
+check "help: 'caviar help CMD' is 'caviar CMD --help'" "$("$CAVIAR" help watch | cmp - <("$CAVIAR" watch --help) && echo same)" same
+check "help: every command's help wrapped between words, within 80 columns" "$(for c in $cmds; do
+	"$CAVIAR" "$c" --help | python3 -c '
+import sys
+text = sys.stdin.read().rstrip("\n").split("\n")
+for a, b in zip(text, text[1:]):
+    if len(a) > 80 or (a and b and not b.startswith(" ") and len(a) + 1 + len(b.split()[0]) <= 80):
+        print(sys.argv[1] + ": " + repr(a))' "$c"
+done)" ""
+check_true "help: no usage line ends in a space" test -z "$("$CAVIAR" ls --help | grep -E ' $')"
+expect 2 "^caviar: unknown command 'stauts'; did you mean 'status'\?$" "$CAVIAR" stauts
+expect 2 "^caviar: unknown command 'sumbit'; did you mean 'submit'\?$" "$CAVIAR" sumbit
+expect 2 "^caviar: unknown command 'frobnicate'$" "$CAVIAR" frobnicate
+expect 2 "^caviar: unknown command 'shwo'; did you mean 'show'\?$" "$CAVIAR" help shwo
 
 start_daemon --slots 1
 check "slots: changed while running" "$("$CAVIAR" slots 3 >/dev/null; "$CAVIAR" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["slots"])')" 3

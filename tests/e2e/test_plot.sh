@@ -25,7 +25,7 @@ import json, sys
 d = json.load(sys.stdin)
 print(d["format"], d["metric"], d["curves"], d["highlighted"],
       [(p["param"], p["scale"], p["points"]) for p in d["panels"]])' <"$TMP/svg.json")" \
-	"svg val_loss $trials 5 [('lr', 'log', 7), ('beta', 'reverse_log', 7), ('eps', 'log', 7), ('batch', 'linear', 7)]"
+	"svg val_loss $trials 5 [('lr', 'log', 7), ('beta', 'reverse_log', 7), ('eps', 'log', 7), ('batch', 'choice', 7), ('optimizer', 'choice', 7)]"
 check "the SVG is an SVG" "$(head -c 5 "$TMP/sweep.svg")" "<?xml"
 check_true "file(1) agrees" grep -q "SVG" <<<"$(file "$TMP/sweep.svg")"
 check_true "the SVG is not empty ($(stat -c %s "$TMP/sweep.svg") bytes)" test "$(stat -c %s "$TMP/sweep.svg")" -gt 20000
@@ -35,12 +35,47 @@ check "the best trial's colour: its curve and its legend" "$(grep -c 'stroke:rgb
 check "the 5th best's colour" "$(grep -c 'stroke:rgb(58%,40.4%,74.1%)' "$TMP/sweep.svg")" 2
 
 out=$("$CAVIAR" plot "$id" -o "$TMP/sweep.png" -k 2)
-check "plot: one line saying what it wrote" "$out" "wrote $TMP/sweep.png: $trials curves (best 2 in colour), 4 parameter panels"
+check "plot: one line saying what it wrote" "$out" "wrote $TMP/sweep.png: $trials curves (best 2 in colour, 0 pruned), 5 parameter panels"
 check "the PNG has the PNG magic" "$(head -c 8 "$TMP/sweep.png" | od -An -tx1 | tr -d ' \n')" "89504e470d0a1a0a"
 check_true "file(1): a 1200x640 PNG" grep -q "PNG image data, 1200 x 640" <<<"$(file "$TMP/sweep.png")"
 check_true "the PNG is not empty ($(stat -c %s "$TMP/sweep.png") bytes)" test "$(stat -c %s "$TMP/sweep.png")" -gt 20000
 check "-k larger than the trials" "$("$CAVIAR" plot "$id" -o "$TMP/all.svg" -k 50 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["curves"], d["highlighted"])')" "7 7"
 check "grey curves with every trial highlighted" "$(grep -c 'stroke-opacity:0.35' "$TMP/all.svg")" 0
+
+# A sweep with pruned trials, an int and a choice parameter.
+cat >"$TMP/pruned.json" <<'JSON'
+{ "name": "pruned", "trials": 16, "seed": 4, "task": "bowl",
+  "objective": {"metric": "val_loss", "mode": "min"},
+  "train": {"epochs": 9, "epoch_ms": 5},
+  "early_stop": {"kind": "asha", "min_epochs": 1, "eta": 3},
+  "params": { "lr": {"log": [1e-4, 1e-1]}, "layers": {"int": [1, 4]},
+              "batch": {"choice": [32, 64, 128, 256]} } }
+JSON
+pr=$("$CAVIAR" submit "$TMP/pruned.json")
+"$CAVIAR" wait "$pr" >/dev/null
+pruned=$(sql "SELECT count(*) FROM trials WHERE sweep_id = $pr AND status = 'pruned'")
+check_true "the sweep has pruned trials ($pruned)" test "$pruned" -gt 0
+"$CAVIAR" plot "$pr" -o "$TMP/pruned.svg" --json >"$TMP/pruned.json.out"
+check "plot: every trial's curve drawn, the pruned ones too" "$(python3 -c '
+import json, sys; d = json.load(sys.stdin); print(d["curves"], d["pruned"])' <"$TMP/pruned.json.out")" "16 $pruned"
+check "plot: the pruned trials' curves are dashed (a one-epoch curve is a dot)" \
+	"$(grep -c 'stroke-dasharray' "$TMP/pruned.svg")" \
+	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $pr AND status = 'pruned' AND epochs > 1")"
+check "plot: the title names the sweep" "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["title"])' <"$TMP/pruned.json.out")" \
+	"sweep $pr \"pruned\": val_loss (lower is better), 16 trials"
+check "plot: the legend's ranks are caviar top's" "$(python3 -c '
+import json, sys
+print(" ".join("%d:%d" % (e["rank"], e["trial_id"]) for e in json.load(sys.stdin)["legend"]["entries"]))' <"$TMP/pruned.json.out")" \
+	"$("$CAVIAR" top "$pr" -n 5 | awk 'NR > 2 {printf "%s%s:%s", (NR > 3 ? " " : ""), $1, $2}')"
+check "plot: the legend covers none of the curves" "$(python3 -c '
+import json, sys; print(json.load(sys.stdin)["legend"]["covers"])' <"$TMP/pruned.json.out")" 0
+check "plot: integer ticks for epochs and an int parameter, a slot per choice" "$(python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+p = {x["param"]: x for x in d["panels"]}
+print(all(t.isdigit() for t in d["epoch_ticks"]), p["layers"]["scale"], p["layers"]["ticks"],
+      p["batch"]["scale"], p["batch"]["ticks"])' <"$TMP/pruned.json.out")" \
+	"True int ['1', '2', '3', '4'] choice ['32', '64', '128', '256']"
 
 # Errors.
 expect 2 "^caviar: plot: missing -o FILE.svg or -o FILE.png" "$CAVIAR" plot "$id"

@@ -36,6 +36,12 @@ d = json.load(sys.stdin)
 print(d["id"], d["status"], len(d["curve"]), "val_loss" in d["metrics"], sorted(d["params"]),
       d["curve"][-1]["val_loss"] == d["best_value"])')" "2 done 5 True ['batch', 'beta', 'lr'] True"
 
+# top: the best epoch and the epochs run are two columns, not "5/5" (read as "ran 5 of 5")
+out=$("$CAVIAR" top "$id")
+check "top: the header" "$(sed -n 2p <<<"$out" | tr -s ' ')" "RANK TRIAL # STATUS OBJECTIVE BEST@ EPOCHS PARAMS"
+check "top: rank 1's best epoch and epochs run" "$(sed -n 3p <<<"$out" | awk '{print $1, $2, $6, $7}')" \
+	"$(sql "SELECT rank || ' ' || trial_id || ' ' || best_epoch || ' ' || epochs FROM leaderboard WHERE sweep_id = $id ORDER BY rank, number LIMIT 1")"
+
 # export
 "$CAVIAR" export "$id" >"$TMP/trials.csv"
 check "export: CSV by default, one row per trial" "$(python3 -c '
@@ -78,7 +84,7 @@ import json, sys
 d = json.load(sys.stdin)
 print(d["sweep"], d["metric"], [c["trial_id"] for c in d["curves"]])')" "1 val_acc [3]"
 # Colour on a terminal, and never with NO_COLOR.
-trap 'for n in c nc; do tmux -L "caviar-e2e-$$-$n" kill-server 2>/dev/null; done; cleanup' EXIT
+trap 'for n in c nc w; do tmux -L "caviar-e2e-$$-$n" kill-server 2>/dev/null; done; cleanup' EXIT
 for nc in "" 1; do
 	TMUX_NAME=caviar-e2e-$$-${nc:+n}c
 	tmux -L "$TMUX_NAME" -f /dev/null new-session -d -x 100 -y 40 \
@@ -89,6 +95,20 @@ for nc in "" 1; do
 		sleep 0.1
 	done
 	tmux -L "$TMUX_NAME" kill-server
+done
+# The x axis and its label fit the terminal's width: nothing wraps.
+for cols in 80 100 160; do
+	TMUX_NAME=caviar-e2e-$$-w
+	tmux -L "$TMUX_NAME" -f /dev/null new-session -d -x "$cols" -y 40 \
+		"env TERM=xterm-256color CAVIAR_SOCKET='$SOCK' '$CAVIAR' curves $id; echo EXIT=\$?; sleep 30"
+	for _ in $(seq 50); do
+		tmux -L "$TMUX_NAME" capture-pane -p >"$TMP/wide.txt"
+		grep -q EXIT= "$TMP/wide.txt" && break
+		sleep 0.1
+	done
+	tmux -L "$TMUX_NAME" kill-server
+	check "curves at $cols columns: the x axis labelled on one line" \
+		"$(grep -cE '^ +1 +5  epoch$' "$TMP/wide.txt") $(grep -cE '^(e|poch|och|h)$' "$TMP/wide.txt")" "1 0"
 done
 check_true "curves on a terminal: colour" grep -q $'\033\\[32m' "$TMP/pane.txt"
 check_true "curves on a terminal with NO_COLOR: none" test -z "$(grep -l $'\033\\[3[0-9]m' "$TMP/pane1.txt")"

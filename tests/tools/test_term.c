@@ -1,5 +1,6 @@
 /* test_term: terminal lines cut at the screen's width in characters (not
- * bytes, not escape sequences), bars and sparklines. */
+ * bytes, not escape sequences), prose wrapped between words, bars and
+ * sparklines. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -89,6 +90,34 @@ static void test_spark(void)
 	term_line_finish(&l);
 }
 
+static void test_wrap(void)
+{
+	char *s;
+
+	s = term_wrap("one two three four", 0, 0, 9);
+	CHECK_STR(s, "one two\nthree\nfour");
+	free(s);
+	/* single newlines and runs of spaces are one space; a blank line stays */
+	s = term_wrap("a  b\nc\n\nd", 0, 0, 80);
+	CHECK_STR(s, "a b c\n\nd");
+	free(s);
+	/* after a prefix the caller printed; later lines indented */
+	s = term_wrap("alpha beta gamma", 10, 4, 20);
+	CHECK_STR(s, "alpha beta\n    gamma"); /* 10 + 10 columns */
+	free(s);
+	/* a word wider than the line is kept whole, on a line of its own */
+	s = term_wrap("a SWEEP|--trial|TRIAL b", 0, 2, 8);
+	CHECK_STR(s, "a\n  SWEEP|--trial|TRIAL\n  b");
+	free(s);
+	/* columns are characters, not bytes */
+	s = term_wrap("ééé ééé", 0, 0, 7);
+	CHECK_STR(s, "ééé ééé");
+	free(s);
+	s = term_wrap("", 0, 0, 80);
+	CHECK_STR(s, "");
+	free(s);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -97,6 +126,7 @@ int main(int argc, char **argv)
 		{"pad_and_grow", test_pad_and_grow},
 		{"bar", test_bar},
 		{"spark", test_spark},
+		{"wrap", test_wrap},
 		{NULL, NULL},
 	};
 	return test_main(argc, argv, cases);
