@@ -662,12 +662,13 @@ static void start_timers(struct trial *t)
 	const struct spec *spec = t->spec;
 
 	if (spec->stall_timeout > 0) {
-		uint64_t ms = (uint64_t)(spec->stall_timeout * 1000);
+		uint64_t ms = (uint64_t)(fmin(spec->stall_timeout, SPEC_MAX_SECONDS) * 1000);
 
 		uv_timer_start(&t->stall_timer, on_stall, ms, ms);
 	}
 	if (spec->timeout > 0)
-		uv_timer_start(&t->deadline, on_deadline, (uint64_t)(spec->timeout * 1000), 0);
+		uv_timer_start(&t->deadline, on_deadline,
+			       (uint64_t)(fmin(spec->timeout, SPEC_MAX_SECONDS) * 1000), 0);
 }
 
 int trial_start(struct trial *t, char *err, size_t errlen)
