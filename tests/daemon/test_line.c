@@ -7,6 +7,7 @@
 #include "caviar_report.h"
 #include "line.h"
 #include "test.h"
+#include "tmpdir.h"
 #include "worker_proto.h"
 
 /* meson passes where the README and the report helpers are */
@@ -251,6 +252,68 @@ static void test_readme(void)
 	CHECK(n[LINE_EVENT] > 0);
 }
 
+/* A run of a command trial with caviar_report.h: resumes after resume_at
+ * (0: a fresh run), reports epochs from..to and saves a checkpoint at sync_at. */
+struct curve_run {
+	const char *dir;
+	int resume_at, from, to, sync_at;
+};
+
+static int curve_child(void *arg)
+{
+	const struct curve_run *r = arg;
+
+	setenv("CAVIAR_CHECKPOINT_DIR", r->dir, 1);
+	unsetenv("CAVIAR_METRICS_PREFIX");
+	if (r->resume_at > 0)
+		caviar_resumed(r->resume_at);
+	for (int e = r->from; e <= r->to; e++) {
+		caviar_report(e, "val_loss", 0.5 * e, (const char *)0);
+		if (e == r->sync_at && caviar_curve_sync() < 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void check_curve_run(const struct curve_run *r, const char *out_want, const char *log_want)
+{
+	char path[PATH_MAX];
+	int status;
+	char *out = tmp_capture(curve_child, (void *)r, &status);
+	char *log = read_text(tmp_path(path, r->dir, "curve.jsonl"));
+
+	CHECK(status == 0);
+	CHECK_STR(out, out_want);
+	CHECK_STR(log, log_want);
+	free(out);
+	free(log);
+}
+
+/* caviar_report.h keeps the curve beside the program's checkpoint and prints
+ * it again on resume, up to the checkpoint's epoch (as caviar-worker does). */
+static void test_helper_curve(void)
+{
+	char dir[PATH_MAX];
+	struct curve_run first = {dir, 0, 1, 3, 2}, resumed = {dir, 2, 3, 4, 4}, fresh = {dir, 0, 1, 1, 1};
+
+	tmp_make(dir, sizeof dir, "caviar-test-line");
+	check_curve_run(&first,
+			"{\"epoch\": 1, \"val_loss\": 0.5}\n{\"epoch\": 2, \"val_loss\": 1}\n"
+			"{\"epoch\": 3, \"val_loss\": 1.5}\n",
+			"{\"epoch\": 1, \"val_loss\": 0.5}\n{\"epoch\": 2, \"val_loss\": 1}\n"
+			"{\"epoch\": 3, \"val_loss\": 1.5}\n");
+	/* resumed after epoch 2: epochs 1 and 2 again, 3 (past the checkpoint) redone */
+	check_curve_run(&resumed,
+			"{\"event\": \"resumed\", \"epoch\": 2}\n"
+			"{\"epoch\": 1, \"val_loss\": 0.5}\n{\"epoch\": 2, \"val_loss\": 1}\n"
+			"{\"epoch\": 3, \"val_loss\": 1.5}\n{\"epoch\": 4, \"val_loss\": 2}\n",
+			"{\"epoch\": 1, \"val_loss\": 0.5}\n{\"epoch\": 2, \"val_loss\": 1}\n"
+			"{\"epoch\": 3, \"val_loss\": 1.5}\n{\"epoch\": 4, \"val_loss\": 2}\n");
+	/* a fresh run starts a fresh log */
+	check_curve_run(&fresh, "{\"epoch\": 1, \"val_loss\": 0.5}\n", "{\"epoch\": 1, \"val_loss\": 0.5}\n");
+	tmp_remove(dir);
+}
+
 /* caviar.py and caviar_report.h speak the version worker_proto.h defines. */
 static void test_helper_versions(void)
 {
@@ -275,6 +338,7 @@ int main(int argc, char **argv)
 		{"nonfinite_long", test_nonfinite_long},
 		{"readme", test_readme},
 		{"helper_versions", test_helper_versions},
+		{"helper_curve", test_helper_curve},
 		{NULL, NULL},
 	};
 	return test_main(argc, argv, cases);
