@@ -155,10 +155,15 @@ static int get_int_field(const cJSON *v, const char *path, int min, int max, int
 	return 0;
 }
 
+/* A timeout: more than 0 (absent is none) and at most SPEC_MAX_SECONDS, so
+ * its milliseconds fit a timer. */
 static int get_seconds(const cJSON *v, const char *path, double *out, char *err, size_t errlen)
 {
-	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0)
-		return err_set(err, errlen, "%s: expected a number of seconds >= 0", path);
+	if (!cJSON_IsNumber(v))
+		return err_set(err, errlen, "%s: expected seconds in (0, %d]", path, SPEC_MAX_SECONDS);
+	if (!(v->valuedouble > 0 && v->valuedouble <= SPEC_MAX_SECONDS))
+		return err_set(err, errlen, "%s: expected seconds in (0, %d], got %g", path,
+			       SPEC_MAX_SECONDS, v->valuedouble);
 	*out = v->valuedouble;
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #define SPEC_MAX_TRIALS 1000000 /* a sweep's budget; also caps a default grid */
+#define SPEC_MAX_SECONDS 2592000 /* timeout, stall_timeout: 30 days at most */
 
 enum spec_search {
 	SEARCH_RANDOM,         /* the default */

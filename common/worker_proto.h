@@ -28,10 +28,15 @@
  *               the program stopped on SIGTERM after saving epoch 2.
  *   Events of any other name are accepted and logged.
  *
- * Non-finite numbers: NaN and infinities are not JSON, so they never appear as
- * numbers. Where one must be written (a diverged event's "value", or a metric
- * of the built-in worker) it is the string "nan", "inf" or "-inf"; as a string
- * it is not a metric.
+ * Non-finite numbers: NaN and infinities are not JSON. Where one must be
+ * written (a diverged event's "value", or a metric of the built-in worker) it
+ * is the string "nan", "inf" or "-inf". caviard also reads a metric's value
+ * written the ways programs print them: bare NaN, nan, Infinity, -Infinity, inf,
+ * -inf (Python's json.dumps and printf; any case) outside strings, those words
+ * as strings, and numbers that overflow a double (1e999). Such a value is
+ * never a point: the objective's is a divergence, exactly as a diverged event
+ * ("diverged at epoch 2 step 0 (val_acc = nan)", the program stopped); another
+ * metric's makes the line count as rejected, its finite metrics kept.
  *
  * Size: a line is at most WORKER_PROTO_MAX_LINE bytes; caviard drops a longer
  * one and logs it. A command trial's protocol lines are those that open a JSON
@@ -61,9 +66,13 @@
 
 /* How a non-finite number is written: "nan", "inf" or "-inf" for x (which
  * must not be finite). */
+#define WORKER_PROTO_NAN "nan"
+#define WORKER_PROTO_INF "inf"
+#define WORKER_PROTO_NEG_INF "-inf"
+
 static inline const char *worker_proto_nonfinite(double x)
 {
-	return x != x ? "nan" : x > 0 ? "inf" : "-inf";
+	return x != x ? WORKER_PROTO_NAN : x > 0 ? WORKER_PROTO_INF : WORKER_PROTO_NEG_INF;
 }
 
 #endif

@@ -234,11 +234,26 @@ static void first_line(struct trial *t, const struct worker_line *l)
 		t->host->on_resume(t, from);
 }
 
+/* metric became value (NaN or infinite) at the line's epoch and step: the
+ * trial fails, not ranked, never retried. */
+static void diverged(struct trial *t, const struct worker_line *l, const char *metric,
+		     const char *value)
+{
+	char buf[512];
+
+	if (t->event_reason)
+		return; /* the first divergence is the one that counts */
+	snprintf(buf, sizeof buf, "diverged at epoch %d step %lld (%s = %s)", l->epoch,
+		 (long long)l->step, metric, value);
+	t->event_reason = xstrdup(buf);
+	/* The built-in worker exits by itself; a program that goes on is stopped. */
+	trial_stop(t, "failed", buf);
+}
+
 static void record_event(struct trial *t, const struct worker_line *l)
 {
 	const cJSON *metric = cJSON_GetObjectItemCaseSensitive(l->json, "metric");
 	const cJSON *value = cJSON_GetObjectItemCaseSensitive(l->json, "value");
-	char buf[512];
 
 	if (strcmp(l->event, WORKER_PROTO_RESUMED) == 0)
 		return; /* first_line() has dealt with it */
@@ -246,14 +261,8 @@ static void record_event(struct trial *t, const struct worker_line *l)
 		log_msg("trial %lld: %s at epoch %d", (long long)t->row.id, l->event, l->epoch);
 		return;
 	}
-	if (t->event_reason)
-		return; /* the first divergence is the one that counts */
-	snprintf(buf, sizeof buf, "diverged at epoch %d step %lld (%s = %s)", l->epoch,
-		 (long long)l->step, cJSON_IsString(metric) ? metric->valuestring : "loss",
+	diverged(t, l, cJSON_IsString(metric) ? metric->valuestring : "loss",
 		 cJSON_IsString(value) ? value->valuestring : "non-finite");
-	t->event_reason = xstrdup(buf);
-	/* The built-in worker exits by itself; a program that goes on is stopped. */
-	trial_stop(t, "failed", buf);
 }
 
 /* A command trial's output line that is not for the daemon: its log, up to
@@ -310,6 +319,28 @@ static void reject(struct trial *t, const char *why, const char *text, size_t le
 			text && len > 60 ? "..." : "");
 }
 
+/* A metrics line's NaN and infinite values are no points: the objective's is
+ * a divergence (as the "diverged" event), another metric's makes the line
+ * count as rejected though its finite metrics are kept. */
+static void record_nonfinite(struct trial *t, const struct worker_line *l, const char *text,
+			     size_t len)
+{
+	const struct line_nonfinite *other = NULL;
+	char why[256];
+
+	for (int i = 0; i < l->n_nonfinite; i++) {
+		if (strcmp(l->nonfinite[i].name, t->spec->objective_metric) == 0)
+			diverged(t, l, l->nonfinite[i].name, l->nonfinite[i].value);
+		else if (!other)
+			other = &l->nonfinite[i];
+	}
+	if (!other)
+		return;
+	snprintf(why, sizeof why, "%s = %s is not a number; the line's other metrics are kept",
+		 other->name, other->value);
+	reject(t, why, text, len);
+}
+
 static void on_line(void *ctx, const char *text, size_t len)
 {
 	struct trial *t = ctx;
@@ -346,10 +377,13 @@ static void on_line(void *ctx, const char *text, size_t len)
 	}
 	if (!t->first_line_seen)
 		first_line(t, &l);
-	if (l.kind == LINE_EVENT)
+	if (l.kind == LINE_EVENT) {
 		record_event(t, &l);
-	else if (!t->stop_status) /* asked to stop: its curve ends where it was stopped */
-		record_metrics(t, &l);
+	} else if (!t->stop_status) { /* asked to stop: its curve ends where it was stopped */
+		if (l.n_metrics)
+			record_metrics(t, &l);
+		record_nonfinite(t, &l, text, len);
+	}
 	line_finish(&l);
 }
 
@@ -662,12 +696,13 @@ static void start_timers(struct trial *t)
 	const struct spec *spec = t->spec;
 
 	if (spec->stall_timeout > 0) {
-		uint64_t ms = (uint64_t)(spec->stall_timeout * 1000);
+		uint64_t ms = (uint64_t)(fmin(spec->stall_timeout, SPEC_MAX_SECONDS) * 1000);
 
 		uv_timer_start(&t->stall_timer, on_stall, ms, ms);
 	}
 	if (spec->timeout > 0)
-		uv_timer_start(&t->deadline, on_deadline, (uint64_t)(spec->timeout * 1000), 0);
+		uv_timer_start(&t->deadline, on_deadline,
+			       (uint64_t)(fmin(spec->timeout, SPEC_MAX_SECONDS) * 1000), 0);
 }
 
 int trial_start(struct trial *t, char *err, size_t errlen)

@@ -17,6 +17,12 @@ daemon asks the program to stop.
         if caviar.should_stop():             # SIGTERM: cancel, early stop, shutdown
             break
 
+Under caviard, the lines report() prints are also kept in checkpoint_dir()'s
+curve.jsonl, made durable with each save_checkpoint; resume() (or resumed())
+prints them again up to the checkpoint's epoch, so a daemon killed before it
+recorded the last lines it was sent still gets the whole curve (a line it sees
+twice counts once).
+
 Copy this file next to your script or put its directory on PYTHONPATH. Run
 outside caviar, params() returns the defaults you pass and report() prints the
 same lines to the terminal.
@@ -43,6 +49,7 @@ PROTOCOL_VERSION = 1
 
 _stop = False
 _prefix = os.environ.get("CAVIAR_METRICS_PREFIX", "")
+_curve = None  # CHECKPOINT_DIR/curve.jsonl, open for appending once a line is kept
 
 
 def _on_term(signum, frame):
@@ -64,9 +71,55 @@ def params(**defaults):
     return values
 
 
-def _emit(record):
-    sys.stdout.write(_prefix + json.dumps(record, allow_nan=False) + "\n")
+def _print(line):
+    sys.stdout.write(_prefix + line + "\n")
     sys.stdout.flush()
+
+
+def _emit(record, keep=False):
+    """Prints record; with keep, also appends it to the curve log."""
+    line = json.dumps(record, allow_nan=False)
+    _print(line)
+    if keep and _curve_open(None):
+        _curve.write(line + "\n")
+        _curve.flush()
+
+
+def _line_epoch(line):
+    try:
+        epoch = json.loads(line).get("epoch")
+    except (ValueError, AttributeError):
+        return None
+    return epoch if isinstance(epoch, int) else None
+
+
+def _curve_open(upto):
+    """Opens the curve log (under caviard only: CAVIAR_CHECKPOINT_DIR is set)
+    once; returns whether it is open. upto None: a fresh run, the log starts
+    empty. Else a run resumed after epoch upto: the logged lines of epochs <=
+    upto are printed again and kept, the rest (past the checkpoint) dropped."""
+    global _curve
+    directory = os.environ.get("CAVIAR_CHECKPOINT_DIR")
+    if _curve is not None or not directory:
+        return _curve is not None
+    path = os.path.join(directory, "curve.jsonl")
+    kept = []
+    if upto is not None:
+        try:
+            with open(path) as f:
+                for line in f:
+                    epoch = _line_epoch(line)
+                    if epoch is not None and epoch <= upto and line.endswith("\n"):
+                        kept.append(line[:-1])
+        except FileNotFoundError:
+            pass
+    with open(path + ".tmp", "w") as f:
+        f.writelines(line + "\n" for line in kept)
+    os.replace(path + ".tmp", path)
+    _curve = open(path, "a")
+    for line in kept:
+        _print(line)
+    return True
 
 
 def report(epoch, step=None, **metrics):
@@ -83,7 +136,7 @@ def report(epoch, step=None, **metrics):
             diverged(epoch, name, value, step)
             return
         record[name] = value
-    _emit(record)
+    _emit(record, keep=True)
 
 
 def diverged(epoch, metric, value, step=None):
@@ -95,8 +148,10 @@ def diverged(epoch, metric, value, step=None):
 
 
 def resumed(epoch):
-    """Tells caviard the run continues after `epoch` (from a checkpoint)."""
+    """Tells caviard the run continues after `epoch` (from a checkpoint), then
+    prints again the curve kept up to that epoch (under caviard)."""
     _emit({"event": "resumed", "epoch": int(epoch)})
+    _curve_open(int(epoch))
 
 
 def should_stop():
@@ -117,7 +172,11 @@ def checkpoint_dir():
 
 
 def save_checkpoint(epoch, state):
-    """Saves (epoch, state) atomically in checkpoint_dir(); state is pickled."""
+    """Saves (epoch, state) atomically in checkpoint_dir(); state is pickled.
+    The curve printed so far is made durable first."""
+    if _curve is not None:
+        _curve.flush()
+        os.fsync(_curve.fileno())
     path = os.path.join(checkpoint_dir(), "caviar.ckpt")
     with open(path + ".tmp", "wb") as f:
         pickle.dump({"epoch": int(epoch), "state": state}, f)

@@ -14,6 +14,15 @@
  *
  * Call caviar_init() once at start: it installs the stop handlers.
  *
+ * Checkpoints are the program's own (in $CAVIAR_CHECKPOINT_DIR, which survives
+ * restarts). Under caviard the lines caviar_report prints are also kept in
+ * $CAVIAR_CHECKPOINT_DIR/curve.jsonl: call caviar_curve_sync() when you save
+ * a checkpoint, before it replaces the last one, and caviar_resumed(epoch)
+ * when you resume from one; it prints the kept curve again up to that epoch,
+ * so a daemon killed before it recorded the last lines it was sent still gets
+ * the whole curve (a line it sees twice counts once). Needs POSIX (fsync,
+ * fileno): with gcc -std=c11, define _POSIX_C_SOURCE=200809L.
+ *
  * The lines follow caviar's worker line protocol, defined in
  * common/worker_proto.h of caviar's source; this header speaks version
  * CAVIAR_REPORT_PROTOCOL_VERSION of it. */
@@ -26,12 +35,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The worker line protocol version these helpers write (WORKER_PROTO_VERSION
  * in common/worker_proto.h; tests/daemon/test_line.c checks they are equal). */
 #define CAVIAR_REPORT_PROTOCOL_VERSION 1
 
 static volatile sig_atomic_t caviar_stop_flag_;
+static FILE *caviar_curve_; /* $CAVIAR_CHECKPOINT_DIR/curve.jsonl, once a line is kept */
 
 static void caviar_on_term_(int sig)
 {
@@ -72,8 +83,54 @@ static inline double caviar_param(const char *name, double dflt)
 	return dflt;
 }
 
+/* The curve log, opened once, under caviard only (NULL otherwise, or when it
+ * cannot be written). upto < 0: a fresh run, the log starts empty. Else a run
+ * resumed after epoch upto: the logged lines of epochs <= upto are printed
+ * again and kept, the rest (past the checkpoint) dropped. */
+static inline FILE *caviar_curve_open_(int upto)
+{
+	const char *dir = getenv("CAVIAR_CHECKPOINT_DIR");
+	const char *prefix = getenv("CAVIAR_METRICS_PREFIX");
+	char path[4096], tmp[4200], line[8192];
+	FILE *in, *out;
+	int epoch;
+
+	if (caviar_curve_ || !dir || !*dir)
+		return caviar_curve_;
+	snprintf(path, sizeof path, "%s/curve.jsonl", dir);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if ((out = fopen(tmp, "w")) == NULL)
+		return NULL;
+	if (upto >= 0 && (in = fopen(path, "r")) != NULL) {
+		while (fgets(line, sizeof line, in))
+			if (strchr(line, '\n') && sscanf(line, "{\"epoch\": %d", &epoch) == 1 &&
+			    epoch <= upto) {
+				fputs(line, out);
+				printf("%s%s", prefix ? prefix : "", line);
+			}
+		fclose(in);
+		fflush(stdout);
+	}
+	if (fflush(out) != 0 || rename(tmp, path) != 0) {
+		fclose(out);
+		return NULL;
+	}
+	return caviar_curve_ = out;
+}
+
+/* Makes the lines printed so far durable: call it when you save a
+ * checkpoint, before the checkpoint replaces the last one. Returns 0, or -1
+ * when they could not be written. */
+static inline int caviar_curve_sync(void)
+{
+	if (!caviar_curve_)
+		return 0;
+	return fflush(caviar_curve_) == 0 && fsync(fileno(caviar_curve_)) == 0 ? 0 : -1;
+}
+
 /* Prints {"epoch": E, "name": value, ...}: name/value pairs end with a null
- * name. A non-finite value is reported as a divergence instead. */
+ * name. A non-finite value is reported as a divergence instead. Under
+ * caviard the line is also kept in the curve log. */
 static inline void caviar_report(int epoch, ...)
 {
 	const char *prefix = getenv("CAVIAR_METRICS_PREFIX");
@@ -99,18 +156,26 @@ static inline void caviar_report(int epoch, ...)
 	}
 	va_end(ap);
 	if (len < sizeof line) {
+		FILE *curve = caviar_curve_open_(-1);
+
 		printf("%s}\n", line);
 		fflush(stdout);
+		if (curve) {
+			fprintf(curve, "%s}\n", line + (prefix ? strlen(prefix) : 0));
+			fflush(curve);
+		}
 	}
 }
 
-/* Tells caviard the run continues after `epoch` (from its own checkpoint). */
+/* Tells caviard the run continues after `epoch` (from its own checkpoint),
+ * then prints again the curve kept up to that epoch (under caviard). */
 static inline void caviar_resumed(int epoch)
 {
 	const char *prefix = getenv("CAVIAR_METRICS_PREFIX");
 
 	printf("%s{\"event\": \"resumed\", \"epoch\": %d}\n", prefix ? prefix : "", epoch);
 	fflush(stdout);
+	caviar_curve_open_(epoch);
 }
 
 #endif

@@ -13,6 +13,21 @@
 #include "proto.h"
 #include "xalloc.h"
 
+/* Whoever listens at the socket must be us: a request is never sent to
+ * another user's listener (a stale path, a shared directory). */
+static int check_peer(int fd, const char *path, char *err, size_t errlen)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return err_set(err, errlen, "%s: cannot tell who serves it: %s", path, strerror(errno));
+	if (cred.uid != geteuid())
+		return err_set(err, errlen, "%s is served by uid %u, not you (uid %u); refusing to send",
+			       path, (unsigned)cred.uid, (unsigned)geteuid());
+	return 0;
+}
+
 int client_open(struct client *c, const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -25,15 +40,17 @@ int client_open(struct client *c, const char *path, char *err, size_t errlen)
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return err_set(err, errlen, "socket: %s", strerror(errno));
-	if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa) == 0)
-		return 0;
-	if (errno == ENOENT || errno == ECONNREFUSED)
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+		if (check_peer(c->fd, path, err, errlen) == 0)
+			return 0;
+	} else if (errno == ENOENT || errno == ECONNREFUSED) {
 		err_set(err, errlen,
 			"no daemon is running at %s; start one with 'caviard &' "
 			"(or 'caviard --socket %s'), or point CAVIAR_SOCKET at it",
 			path, path);
-	else
+	} else {
 		err_set(err, errlen, "%s: %s", path, strerror(errno));
+	}
 	close(c->fd);
 	c->fd = -1;
 	return -1;

@@ -15,8 +15,9 @@ struct client {
 	size_t len, cap;
 };
 
-/* Connects to path. Returns 0, or -1 with a message saying how to start a
- * daemon when none listens there. */
+/* Connects to path and checks that the peer runs as our user (SO_PEERCRED)
+ * before anything is sent. Returns 0, or -1 with a message: how to start a
+ * daemon when none listens there, or whose listener it is. */
 int client_open(struct client *c, const char *path, char *err, size_t errlen);
 void client_close(struct client *c); /* accepts a zeroed struct */
 

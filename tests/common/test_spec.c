@@ -211,7 +211,13 @@ static void test_top_level_errors(void)
 	expect_error("{\"task\": \"bowl\", \"train\": {\"task\": \"bowl\"}}", "train.task", NULL);
 	expect_error("{\"parallel\": -1}", "parallel: expected an integer >= 0, got -1", NULL);
 	expect_error("{\"retries\": 1.5}", "retries:", NULL);
-	expect_error("{\"timeout\": -3}", "timeout:", ">= 0");
+	expect_error("{\"timeout\": -3}", "timeout: expected seconds in (0, 2592000], got -3", NULL);
+	expect_error("{\"timeout\": 0}", "timeout: expected seconds in (0, 2592000], got 0", NULL);
+	/* past 30 days: 1e17 s overflowed the timer's milliseconds and fired at once */
+	expect_error("{\"timeout\": 1e17}", "timeout: expected seconds in (0, 2592000], got 1e+17", NULL);
+	expect_error("{\"stall_timeout\": 1e300}", "stall_timeout: expected seconds in (0, 2592000], got 1e+300", NULL);
+	expect_error("{\"timeout\": 2592000.5}", "timeout:", "2592000");
+	expect_ok("{\"timeout\": 2592000, \"stall_timeout\": 0.5}");
 	expect_error("{\"stall_timeout\": \"1m\"}", "stall_timeout:", NULL);
 	expect_error("{\"memory_mb\": -5}", "memory_mb:", NULL);
 	expect_error("{\"early_stop\": {\"kind\": \"hyperband\"}}", "early_stop.kind", NULL);

@@ -7,6 +7,7 @@
 #include "caviar_report.h"
 #include "line.h"
 #include "test.h"
+#include "tmpdir.h"
 #include "worker_proto.h"
 
 /* meson passes where the README and the report helpers are */
@@ -57,6 +58,68 @@ static void test_event(void)
 	line_finish(&l);
 }
 
+/* The ways programs print a non-finite metric: bare words (Python's
+ * json.dumps, C's printf), overflowing numbers, the protocol's strings. None
+ * is a point; each is a non-finite metric with its canonical value. */
+static void test_nonfinite(void)
+{
+	static const char *const want[][2] = {
+		{"a", "nan"}, {"b", "nan"}, {"c", "inf"}, {"d", "-inf"}, {"e", "inf"}, {"f", "-inf"},
+		{"g", "nan"}, {"h", "inf"}, {"i", "-inf"}, {"j", "-inf"}, {"k", "inf"},
+	};
+	struct worker_line l;
+	char err[128] = "";
+
+	CHECK(parse(&l, "{\"epoch\": 2, \"a\": NaN, \"b\": nan, \"c\": Infinity, \"d\": -Infinity,"
+			" \"e\": 1e999, \"f\": -1E+999, \"g\": \"nan\", \"h\": \"inf\", \"i\": \"-inf\","
+			"\"j\":-inf,\"k\":inf}", err) == 0);
+	CHECK_STR(err, "");
+	CHECK(l.kind == LINE_METRICS && l.epoch == 2);
+	CHECK(l.n_metrics == 0);
+	CHECK(l.n_nonfinite == 11);
+	for (int i = 0; i < l.n_nonfinite && i < 11; i++) {
+		CHECK_STR(l.nonfinite[i].name, want[i][0]);
+		CHECK_STR(l.nonfinite[i].value, want[i][1]);
+	}
+	line_finish(&l);
+
+	/* the rest of the line stays: finite metrics, strings with the words in them */
+	CHECK(parse(&l, "{\"epoch\": 3, \"step\": 7, \"val_loss\": NaN, \"NaN\": 0.5,"
+			" \"note\": \"NaN \\\" Infinity\", \"val_acc\": 0.25, \"ok\": true}", err) == 0);
+	CHECK(l.epoch == 3 && l.step == 7);
+	CHECK(l.n_metrics == 2 && l.n_nonfinite == 1);
+	CHECK_STR(l.metrics[0].name, "NaN");
+	CHECK_STR(l.metrics[1].name, "val_acc");
+	CHECK_STR(l.nonfinite[0].name, "val_loss");
+	CHECK_STR(cJSON_GetObjectItemCaseSensitive(l.json, "note")->valuestring, "NaN \" Infinity");
+	line_finish(&l);
+
+	/* an event's value may be printed bare too */
+	CHECK(parse(&l, "{\"event\": \"diverged\", \"epoch\": 2, \"metric\": \"loss\", \"value\": NaN}",
+		    err) == 0);
+	CHECK(l.kind == LINE_EVENT);
+	CHECK_STR(cJSON_GetObjectItemCaseSensitive(l.json, "value")->valuestring, "nan");
+	line_finish(&l);
+}
+
+/* A line of nothing but bare NaNs grows when they are quoted: still parsed. */
+static void test_nonfinite_long(void)
+{
+	size_t cap = WORKER_PROTO_MAX_LINE, n = 0;
+	char *text = xmalloc(cap + 1);
+	struct worker_line l;
+	char err[128] = "";
+
+	n += (size_t)snprintf(text, cap, "{\"epoch\": 1, \"x\": [");
+	while (n + 32 < cap)
+		n += (size_t)snprintf(text + n, cap - n, "NaN,");
+	n += (size_t)snprintf(text + n, cap - n, "NaN], \"v\": NaN}");
+	CHECK(line_parse(&l, text, n, err, sizeof err) == 0);
+	CHECK(l.n_nonfinite == 1);
+	line_finish(&l);
+	free(text);
+}
+
 static void expect_error(const char *text, const char *why)
 {
 	struct worker_line l;
@@ -81,9 +144,17 @@ static void test_rejects(void)
 	expect_error("{\"epoch\": \"1\", \"val_loss\": 0.5}", "\"epoch\" must be");
 	expect_error("{\"epoch\": 1, \"step\": -3, \"val_loss\": 0.5}", "\"step\" must be");
 	expect_error("{\"epoch\": 1}", "no numeric metric");
-	expect_error("{\"epoch\": 1, \"val_loss\": \"nan\"}", "no numeric metric");
+	expect_error("{\"epoch\": 1, \"phase\": \"train\"}", "no numeric metric");
+	expect_error("{\"epoch\": NaN, \"val_loss\": 0.5}", "\"epoch\" must be");
+	expect_error("{\"epoch\": 1, \"val_loss\": nanx}", "not JSON");
+	expect_error("{\"epoch\": 1, \"val_loss\": Infinit}", "not JSON");
 	expect_error("{\"event\": 3}", "\"event\" must be");
 	for (int i = 0; i < LINE_MAX_METRICS + 1; i++)
+		snprintf(many + strlen(many), sizeof many - strlen(many), ", \"m%d\": %d", i, i);
+	strcat(many, "}");
+	expect_error(many, "more than");
+	snprintf(many, sizeof many, "{\"epoch\": 1, \"nan\": NaN");
+	for (int i = 0; i < LINE_MAX_METRICS; i++) /* non-finite ones count too */
 		snprintf(many + strlen(many), sizeof many - strlen(many), ", \"m%d\": %d", i, i);
 	strcat(many, "}");
 	expect_error(many, "more than");
@@ -181,6 +252,68 @@ static void test_readme(void)
 	CHECK(n[LINE_EVENT] > 0);
 }
 
+/* A run of a command trial with caviar_report.h: resumes after resume_at
+ * (0: a fresh run), reports epochs from..to and saves a checkpoint at sync_at. */
+struct curve_run {
+	const char *dir;
+	int resume_at, from, to, sync_at;
+};
+
+static int curve_child(void *arg)
+{
+	const struct curve_run *r = arg;
+
+	setenv("CAVIAR_CHECKPOINT_DIR", r->dir, 1);
+	unsetenv("CAVIAR_METRICS_PREFIX");
+	if (r->resume_at > 0)
+		caviar_resumed(r->resume_at);
+	for (int e = r->from; e <= r->to; e++) {
+		caviar_report(e, "val_loss", 0.5 * e, (const char *)0);
+		if (e == r->sync_at && caviar_curve_sync() < 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void check_curve_run(const struct curve_run *r, const char *out_want, const char *log_want)
+{
+	char path[PATH_MAX];
+	int status;
+	char *out = tmp_capture(curve_child, (void *)r, &status);
+	char *log = read_text(tmp_path(path, r->dir, "curve.jsonl"));
+
+	CHECK(status == 0);
+	CHECK_STR(out, out_want);
+	CHECK_STR(log, log_want);
+	free(out);
+	free(log);
+}
+
+/* caviar_report.h keeps the curve beside the program's checkpoint and prints
+ * it again on resume, up to the checkpoint's epoch (as caviar-worker does). */
+static void test_helper_curve(void)
+{
+	char dir[PATH_MAX];
+	struct curve_run first = {dir, 0, 1, 3, 2}, resumed = {dir, 2, 3, 4, 4}, fresh = {dir, 0, 1, 1, 1};
+
+	tmp_make(dir, sizeof dir, "caviar-test-line");
+	check_curve_run(&first,
+			"{\"epoch\": 1, \"val_loss\": 0.5}\n{\"epoch\": 2, \"val_loss\": 1}\n"
+			"{\"epoch\": 3, \"val_loss\": 1.5}\n",
+			"{\"epoch\": 1, \"val_loss\": 0.5}\n{\"epoch\": 2, \"val_loss\": 1}\n"
+			"{\"epoch\": 3, \"val_loss\": 1.5}\n");
+	/* resumed after epoch 2: epochs 1 and 2 again, 3 (past the checkpoint) redone */
+	check_curve_run(&resumed,
+			"{\"event\": \"resumed\", \"epoch\": 2}\n"
+			"{\"epoch\": 1, \"val_loss\": 0.5}\n{\"epoch\": 2, \"val_loss\": 1}\n"
+			"{\"epoch\": 3, \"val_loss\": 1.5}\n{\"epoch\": 4, \"val_loss\": 2}\n",
+			"{\"epoch\": 1, \"val_loss\": 0.5}\n{\"epoch\": 2, \"val_loss\": 1}\n"
+			"{\"epoch\": 3, \"val_loss\": 1.5}\n{\"epoch\": 4, \"val_loss\": 2}\n");
+	/* a fresh run starts a fresh log */
+	check_curve_run(&fresh, "{\"epoch\": 1, \"val_loss\": 0.5}\n", "{\"epoch\": 1, \"val_loss\": 0.5}\n");
+	tmp_remove(dir);
+}
+
 /* caviar.py and caviar_report.h speak the version worker_proto.h defines. */
 static void test_helper_versions(void)
 {
@@ -201,8 +334,11 @@ int main(int argc, char **argv)
 		{"metrics", test_metrics},
 		{"event", test_event},
 		{"rejects", test_rejects},
+		{"nonfinite", test_nonfinite},
+		{"nonfinite_long", test_nonfinite_long},
 		{"readme", test_readme},
 		{"helper_versions", test_helper_versions},
+		{"helper_curve", test_helper_curve},
 		{NULL, NULL},
 	};
 	return test_main(argc, argv, cases);

@@ -140,5 +140,46 @@ done
 check "cancel: the program stops on SIGTERM, at an epoch boundary" \
 	"$(sql "SELECT count(*) FROM logs l JOIN trials t ON t.id = l.trial_id WHERE t.sweep_id = $slow AND line LIKE 'stopping after epoch %'")" \
 	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $slow AND status = 'cancelled' AND started_at IS NOT NULL AND epochs >= 1")"
+
+# 7. Non-finite values, printed as programs print them. The objective's NaN
+# (json.dumps writes NaN) or an overflowing number (1e999) is a divergence:
+# failed, not ranked, the program stopped; another metric's is rejected and
+# the rest of its line kept.
+cat >"$TMP/nonfinite.py" <<'PY'
+import json, sys, time
+mode = sys.argv[1]
+for e in range(1, 9):
+    if mode == "nan":
+        line = json.dumps({"epoch": e, "val_acc": float("nan") if e == 2 else 0.1 * e, "train_loss": 1.0 / e})
+    elif mode == "overflow":
+        line = '{"epoch": %d, "val_acc": %s}' % (e, "1e999" if e == 2 else str(0.1 * e))
+    else:
+        line = '{"epoch": %d, "val_acc": 0.0%d, "train_loss": %s}' % (e, e, ["NaN", "-Infinity", '"inf"', "0.5"][e % 4])
+    print(line, flush=True)
+    time.sleep(0.25 if mode != "other" else 0)
+PY
+spec nonfinite "[\"python3\", \"$TMP/nonfinite.py\", \"{mode}\"]" '"trials": 3, "search": "grid",' \
+	'{"mode": {"choice": ["nan", "overflow", "other"]}}'
+nf=$(submit nonfinite); "$CAVIAR" wait "$nf" >/dev/null
+nf_trial() { # MODE COLUMNS
+	sql "SELECT $2 FROM trials WHERE sweep_id = $nf AND json_extract(params, '\$.mode') = '$1'"
+}
+check "NaN objective: failed, diverged" "$(nf_trial nan "status || ': ' || reason")" \
+	"failed: diverged at epoch 2 step 0 (val_acc = nan)"
+check "NaN objective: best is that of the finite values" "$(nf_trial nan "best_value || ' ' || best_epoch")" "0.1 1"
+check "NaN objective: the program that went on was stopped" "$(nf_trial nan exit_signal)" 15
+check "NaN objective: no val_acc point past epoch 1" \
+	"$(sql "SELECT max(epoch) FROM points WHERE metric = 'val_acc' AND trial_id = $(nf_trial nan id)")" 1
+check "1e999 objective: failed, diverged" "$(nf_trial overflow "status || ': ' || reason")" \
+	"failed: diverged at epoch 2 step 0 (val_acc = inf)"
+check "another metric's NaN: the trial finishes, its lines counted as rejected" \
+	"$(nf_trial other "status || ': ' || reason")" "done: finished (6 lines rejected)"
+check "another metric's NaN: its finite values are kept, the rest of each line too" \
+	"$(sql "SELECT metric || ' ' || count(*) FROM points WHERE trial_id = $(nf_trial other id) GROUP BY metric ORDER BY metric" | tr '\n' ,)" \
+	"train_loss 2,val_acc 8,"
+check "the leaderboard ranks only the trial that finished" \
+	"$(sql "SELECT group_concat(trial_id) FROM leaderboard WHERE sweep_id = $nf")" "$(nf_trial other id)"
+check_true "the rejected line's reason names the metric" \
+	grep -q "line rejected: train_loss = nan is not a number" "$TMP/daemon.log"
 stop_daemon
 finish

@@ -64,5 +64,56 @@ check "SIGTERM: no trial left running" "$(sql "SELECT count(*) FROM trials WHERE
 start_daemon --slots 2
 "$CAVIAR" wait "$id2" >/dev/null
 check "SIGTERM: the sweep finishes after the restart" "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $id2 AND status = 'done'")" 6
+
+# A command trial with the Python helper, killed with the daemon after it
+# printed and checkpointed epoch 3 but before the daemon wrote that epoch
+# (another process holds the database's write lock): on resume the helper
+# prints its curve again up to the checkpoint, so no epoch is lost.
+SDK=$(cd "$(dirname "$0")/../../sdk" && pwd)
+cat >"$TMP/helper.py" <<PY
+import os, sys, time
+sys.path.insert(0, "$SDK")
+import caviar
+start, state = caviar.resume()
+for epoch in range(start + 1, 6):
+    if start == 0 and epoch == 3:  # the first run waits for the lock to be taken
+        while not os.path.exists("$TMP/locked"):
+            time.sleep(0.02)
+    caviar.report(epoch, val_acc=0.1 * epoch, train_loss=1.0 / epoch)
+    caviar.save_checkpoint(epoch, {"epoch": epoch})
+    if start == 0 and epoch == 3:  # and then for the daemon's end
+        open("$TMP/printed3", "w").close()
+        while not caviar.should_stop():
+            time.sleep(0.02)
+        sys.exit(0)
+PY
+printf '{"name": "helper", "command": ["python3", "%s"], "trials": 1,
+  "objective": {"metric": "val_acc", "mode": "max"}, "params": {}}' "$TMP/helper.py" >"$TMP/helper.json"
+hid=$("$CAVIAR" submit "$TMP/helper.json")
+for _ in $(seq 200); do
+	[ "$(sql "SELECT count(*) FROM points p JOIN trials t ON t.id = p.trial_id WHERE t.sweep_id = $hid AND metric = 'val_acc'")" -ge 2 ] && break
+	sleep 0.05
+done
+python3 -c '
+import os, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN EXCLUSIVE"); open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]): time.sleep(0.02)
+c.execute("ROLLBACK")' "$DB" "$TMP/locked" "$TMP/unlock" &
+locker=$!
+for _ in $(seq 200); do [ -e "$TMP/printed3" ] && break; sleep 0.05; done
+sleep 0.3 # the daemon has read epoch 3 and failed to write it
+kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+touch "$TMP/unlock"; wait "$locker"
+curve() { sql "SELECT group_concat(epoch) FROM (SELECT p.epoch FROM points p JOIN trials t ON t.id = p.trial_id WHERE t.sweep_id = $hid AND metric = '$1' ORDER BY p.epoch)"; }
+check "helper: epoch 3 was not written before the kill" "$(curve val_acc)" "1,2"
+start_daemon --slots 2
+"$CAVIAR" wait "$hid" >/dev/null
+check "helper: the trial finishes" "$(sql "SELECT status FROM trials WHERE sweep_id = $hid")" done
+check "helper: every epoch once, none lost" "$(curve val_acc)" "1,2,3,4,5"
+check "helper: every metric's too" "$(curve train_loss)" "1,2,3,4,5"
+check "helper: the curve log beside its checkpoint" \
+	"$(python3 -c 'import json,sys; print(",".join(str(json.loads(l)["epoch"]) for l in open(sys.argv[1])))' \
+		"$DB.d/trials/$(sql "SELECT id FROM trials WHERE sweep_id = $hid")/checkpoint/curve.jsonl")" "1,2,3,4,5"
 stop_daemon
 finish
