@@ -165,12 +165,10 @@ void db_close(struct db *db)
 		row_free(&db->rows[i]);
 	for (size_t i = 0; i < db->n_logs; i++)
 		free(db->logs[i].line);
-	for (size_t i = 0; i < db->n_metrics; i++)
-		free(db->metrics[i]);
+	strset_finish(&db->names);
 	free(db->logs);
 	free(db->rows);
 	free(db->points);
-	free(db->metrics);
 	memset(db, 0, sizeof *db);
 }
 
@@ -260,15 +258,6 @@ int db_set_sweep_status(struct db *db, int64_t sweep_id, const char *status, dou
 	return run(db, st, err, errlen, "updating sweep");
 }
 
-static const char *intern(struct db *db, const char *name)
-{
-	for (size_t i = 0; i < db->n_metrics; i++)
-		if (strcmp(db->metrics[i], name) == 0)
-			return db->metrics[i];
-	db->metrics = xrealloc(db->metrics, (db->n_metrics + 1) * sizeof *db->metrics);
-	db->metrics[db->n_metrics] = xstrdup(name);
-	return db->metrics[db->n_metrics++];
-}
 
 void db_point_add(struct db *db, int64_t trial_id, const char *metric, int epoch, int64_t step,
 		  double value, double wall_time)
@@ -281,7 +270,7 @@ void db_point_add(struct db *db, int64_t trial_id, const char *metric, int epoch
 	}
 	p = &db->points[db->n_points++];
 	p->trial_id = trial_id;
-	p->metric = intern(db, metric);
+	p->metric = strset_add(&db->names, metric);
 	p->epoch = epoch;
 	p->step = step;
 	p->value = value;
@@ -409,6 +398,7 @@ int db_flush(struct db *db, char *err, size_t errlen)
 		goto error;
 	db->points_written += (int64_t)db->n_points;
 	db->n_points = 0;
+	strset_finish(&db->names); /* no queued point names one any more */
 	for (size_t i = 0; i < db->n_logs; i++)
 		free(db->logs[i].line);
 	db->n_logs = 0;

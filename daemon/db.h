@@ -14,6 +14,8 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "strset.h"
+
 #include "query.h"
 
 enum db_stmt {
@@ -53,7 +55,7 @@ void db_row_reason(struct trial_row *row, const char *fmt, ...)
 
 struct db_point {
 	int64_t trial_id;
-	const char *metric; /* interned by db_point_add: lives as long as the db */
+	const char *metric; /* interned by db_point_add: lives while the point is queued */
 	int epoch;
 	int64_t step;
 	double value;
@@ -76,8 +78,8 @@ struct db {
 	size_t n_logs, cap_logs;
 	struct trial_row *rows;  /* queued trial updates, one per trial (latest wins) */
 	size_t n_rows, cap_rows;
-	char **metrics;          /* interned metric names */
-	size_t n_metrics;
+	struct strset names;     /* metric names of the queued points, interned; emptied
+	                          * by each flush that writes them all */
 	int64_t points_written;  /* since open */
 	struct query query;      /* the reads on this connection (query_run) */
 };

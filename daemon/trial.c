@@ -38,6 +38,7 @@ static void on_close(uv_handle_t *h)
 		return;
 	linebuf_finish(&t->out_lb);
 	linebuf_finish(&t->err_lb);
+	strset_finish(&t->names);
 	free(t->row.reason);
 	free(t->row.stderr_tail);
 	free(t->event_reason);
@@ -341,6 +342,31 @@ static void record_nonfinite(struct trial *t, const struct worker_line *l, const
 	reject(t, why, text, len);
 }
 
+/* Keeps the line's metrics whose names the trial has used before, or new
+ * ones up to TRIAL_MAX_METRIC_NAMES distinct names; the others are rejected. */
+static void known_metrics(struct trial *t, struct worker_line *l, const char *text, size_t len)
+{
+	int k = 0, dropped = 0;
+	char why[128];
+
+	for (int i = 0; i < l->n_metrics; i++) {
+		const char *name = l->metrics[i].name;
+
+		if (!strset_find(&t->names, name) && t->names.n >= TRIAL_MAX_METRIC_NAMES) {
+			dropped++;
+			continue;
+		}
+		strset_add(&t->names, name);
+		l->metrics[k++] = l->metrics[i];
+	}
+	l->n_metrics = k;
+	if (dropped) {
+		snprintf(why, sizeof why, "%d new metric name%s past the trial's %d distinct ones",
+			 dropped, dropped == 1 ? "" : "s", TRIAL_MAX_METRIC_NAMES);
+		reject(t, why, text, len);
+	}
+}
+
 static void on_line(void *ctx, const char *text, size_t len)
 {
 	struct trial *t = ctx;
@@ -380,6 +406,7 @@ static void on_line(void *ctx, const char *text, size_t len)
 	if (l.kind == LINE_EVENT) {
 		record_event(t, &l);
 	} else if (!t->stop_status) { /* asked to stop: its curve ends where it was stopped */
+		known_metrics(t, &l, text, len);
 		if (l.n_metrics)
 			record_metrics(t, &l);
 		record_nonfinite(t, &l, text, len);

@@ -27,12 +27,14 @@
 #include "linebuf.h"
 #include "line.h"
 #include "spec.h"
+#include "strset.h"
 
 struct trial;
 
 #define TRIAL_MAX_EPOCH 100000      /* a line past this epoch is rejected (hparams' bound) */
 #define TRIAL_MAX_LOG_LINES 10000   /* output lines of a command trial kept per attempt */
 #define TRIAL_MAX_LOG_BYTES (16u << 20) /* and bytes */
+#define TRIAL_MAX_METRIC_NAMES 1000 /* distinct metric names one trial may report */
 
 /* What trials need from their owner, set once (the daemon embeds it). */
 struct trial_host {
@@ -108,6 +110,7 @@ struct trial {
 	char *event_reason;       /* from a "diverged" event, say */
 	int n_points;             /* metric values received */
 	int rejected;             /* lines rejected */
+	struct strset names;      /* the distinct metric names it reported */
 };
 
 /* A trial of a sweep, ready to start: attempt attempts + 1 of trial `id`

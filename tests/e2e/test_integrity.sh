@@ -175,5 +175,24 @@ rtid=$(sql "SELECT id FROM trials WHERE sweep_id = $rt")
 check "the retry finished" "$(sql "SELECT status || ' ' || attempts FROM trials WHERE id = $rtid")" "done 2"
 check "no stale epochs of attempt 1" "$(sql "SELECT group_concat(epoch) FROM (SELECT epoch FROM points WHERE trial_id = $rtid ORDER BY epoch)")" "1,2,3,4"
 check "the best value counts epoch 1" "$(sql "SELECT best_value || ' @' || best_epoch FROM trials WHERE id = $rtid")" "0.1 @1"
+
+# 8. A program that invents a metric name on every line: the first 1,000
+# distinct names are kept, the rest rejected, and the daemon stays quick.
+cat >"$TMP/names.py" <<'PY'
+import json
+for i in range(2000):
+    print(json.dumps(dict([("epoch", 1), ("val_loss", 0.5)] +
+                          [("m%d_%d" % (i, j), j) for j in range(10)])), flush=True)
+PY
+cat >"$TMP/names.json" <<JSON
+{ "name": "names", "trials": 1, "command": ["$PY", "$TMP/names.py"],
+  "objective": {"metric": "val_loss", "mode": "min"}, "params": {} }
+JSON
+nm=$("$CAVIAR" submit "$TMP/names.json"); "$CAVIAR" wait "$nm" >/dev/null
+nmid=$(sql "SELECT id FROM trials WHERE sweep_id = $nm")
+check "1,000 distinct metric names are kept" "$(sql "SELECT count(DISTINCT metric) FROM points WHERE trial_id = $nmid")" 1000
+check_true "the others are rejected, and the log says why" \
+	grep -q "trial $nmid: line rejected: 10 new metric names past the trial's 1000 distinct ones" "$TMP/daemon.log"
+check "the trial still finishes" "$(sql "SELECT status FROM trials WHERE id = $nmid")" done
 stop_daemon
 finish
