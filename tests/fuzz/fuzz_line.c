@@ -18,8 +18,10 @@ static void on_line(void *ctx, const char *text, size_t len)
 	(void)ctx;
 	if (!text)
 		return;
+	/* a metrics line has at least one value, finite or not, and at most the cap */
 	if (line_parse(&l, text, len, err, sizeof err) == 0 && l.kind == LINE_METRICS &&
-	    (l.n_metrics < 1 || l.n_metrics > LINE_MAX_METRICS || l.epoch < 0))
+	    (l.n_metrics + l.n_nonfinite < 1 || l.n_metrics + l.n_nonfinite > LINE_MAX_METRICS ||
+	     l.n_metrics < 0 || l.n_nonfinite < 0 || l.epoch < 0))
 		__builtin_trap();
 	line_finish(&l);
 }
