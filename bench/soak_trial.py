@@ -11,10 +11,12 @@ mostly garbage (not JSON, broken JSON, an epoch of 1,000,000,000, lines over
 the daemon's 64 KiB cap, log lines), and among them valid train_loss points,
 one per step 1..flood/8 of the epoch, which bench/soak counts too.
 
-With replay = 1 a resumed run reports its curve up to the checkpoint again
-(the val_loss values and the flood's train_loss points), as the built-in
-worker does (worker/report.c): the daemon may not have committed the last
-lines it read before it was killed (bench/soak --replay).
+The SDK keeps every line it reported beside the checkpoint and prints them
+again on resume, as the built-in worker does (worker/report.c): the daemon may
+not have committed the last lines it read before it was killed. With replay =
+1 the trial also reports its whole curve up to the checkpoint again by itself
+(bench/soak --replay), which must change nothing (points are keyed by metric,
+epoch and step).
 
 Run alone: python3 soak_trial.py   (CAVIAR_PARAMS='{"flood": 80}' for the flood)
 """
@@ -39,13 +41,16 @@ def point(epoch, i):
 
 
 def flood(epoch, n):
-    """n lines for epoch: 7 of 8 garbage or log, 1 of 8 a train_loss point
-    (steps 1, 2, ... within the epoch)."""
+    """n lines for epoch: 7 of 8 garbage or log, printed raw, and 1 of 8 a
+    train_loss point (steps 1, 2, ... within the epoch) reported through the
+    SDK, which keeps it beside the checkpoint to print again on resume."""
     out = []
     for i in range(n):
         kind = i % 8
         if kind == 0:
-            out.append(point(epoch, i))
+            sys.stdout.write("\n".join(out) + "\n" if out else "")
+            out = []
+            caviar.report(epoch, step=i // 8 + 1, train_loss=i + 0.5)
         elif kind == 1:
             out.append("{bad")
         elif kind == 2:
