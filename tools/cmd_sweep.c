@@ -173,7 +173,7 @@ static void print_progress(struct cli *cli, long long id, char *last, size_t n)
 			continue;
 		snprintf(line, sizeof line,
 			 "sweep %lld: %.0f/%.0f finished, %.0f running, %.0f failed; best %s %s",
-			 id, cli_num(row, "done", 0) + cli_num(row, "failed", 0) + cli_num(row, "pruned", 0) + cli_num(row, "cancelled", 0),
+			 id, cli_num(row, "ended", 0),
 			 cli_num(row, "budget", 0), cli_num(row, "running", 0), cli_num(row, "failed", 0),
 			 cJSON_IsString(metric) ? metric->valuestring : "",
 			 cJSON_IsNumber(best) ? "" : "-");

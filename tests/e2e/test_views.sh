@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The numbers the reading commands show: one definition of a sweep's best
+# trial (done or pruned, never failed) shared by the views, ls, top,
+# wait --progress, show and export; counts that add up in ls.
+. "$(dirname "$0")/lib.sh"
+
+# A trial that reports a great value at epoch 1 and then fails (units 12), a
+# normal one (units 1, best val_loss 1/3.1) and one that hangs until cancelled
+# (units 8).
+cat >"$TMP/best.json" <<'JSON'
+{ "name": "best", "search": "grid", "trials": 3, "seed": 1,
+  "objective": {"metric": "val_loss", "mode": "min"},
+  "train": {"lr": 0.1},
+  "params": { "units": {"choice": [12, 1, 8]} } }
+JSON
+start_daemon --slots 3 --worker "$FAKE_WORKER" --grace 0.3
+id=$("$CAVIAR" submit "$TMP/best.json")
+trial() { sql "SELECT id FROM trials WHERE sweep_id = $id AND json_extract(params, '$.units') = $1"; }
+"$CAVIAR" wait "$id" --progress 2>"$TMP/progress" &
+waiter=$!
+for _ in $(seq 200); do
+	[ "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $id AND status IN ('done', 'failed')")" = 2 ] &&
+		[ "$(sql "SELECT epochs FROM trials WHERE sweep_id = $id AND status = 'running'")" = 1 ] && break
+	sleep 0.05
+done
+sleep 2.5 # one progress line after both ended
+"$CAVIAR" cancel "$id" >/dev/null
+wait "$waiter"
+failed=$(trial 12) normal=$(trial 1)
+check "the early failure is failed" "$(sql "SELECT status, best_value FROM trials WHERE id = $failed")" "failed|0.001"
+best=$(sql "SELECT best_value FROM trials WHERE id = $normal")
+check "sweep_progress: best is the normal trial's" \
+	"$(sql "SELECT best, best_trial_id FROM sweep_progress WHERE sweep_id = $id")" "$best|$normal"
+check "leaderboard: the failed trial is not ranked" \
+	"$(sql "SELECT group_concat(trial_id) FROM leaderboard WHERE sweep_id = $id")" "$normal"
+check "objectives: one row, the normal trial" \
+	"$(sql "SELECT trial_id, objective FROM objectives WHERE sweep_id = $id")" "$normal|$best"
+best4=$(printf '%.4f' "$best")
+check "ls: best" "$("$CAVIAR" ls | awk -v id="$id" '$1 == id {print $(NF-1), $NF}')" "val_loss $best4"
+check "ls --json and top --json agree" "$("$CAVIAR" ls --json | python3 -c '
+import json, sys; r = json.load(sys.stdin)[0]; print(r["best"], r["best_trial_id"])')" \
+	"$("$CAVIAR" top "$id" --json | python3 -c '
+import json, sys; r = json.load(sys.stdin)["trials"][0]; print(r["objective"], r["trial_id"])')"
+check_true "wait --progress: best is the normal trial's" \
+	grep -q "^sweep $id: 2/3 finished, 1 running, 1 failed; best val_loss $best4$" "$TMP/progress"
+check "wait --progress: never the failed value" "$(grep -c "0\.0010" "$TMP/progress")" 0
+check_true "show: the failed trial is not ranked" grep -q \
+	"^best:     val_loss 0.001 at epoch 1 of 1 (not ranked: only done and pruned trials count)$" \
+	<<<"$("$CAVIAR" show "$failed")"
+check "export: the failed trial has no objective" "$("$CAVIAR" export "$id" | python3 -c '
+import csv, sys
+print(" ".join(r["status"] + "=" + r["objective"] for r in csv.DictReader(sys.stdin)))')" \
+	"failed= done=$best cancelled="
+stop_daemon
+finish
