@@ -109,6 +109,8 @@ cJSON *cli_read_spec(const struct cli *cli, const char *path, struct spec *spec)
 	rc = spec_parse_text(spec, text, len, err, sizeof err);
 	if (rc == 0)
 		rc = sample_check_grid(spec, err, sizeof err);
+	if (rc == 0)
+		rc = spec_check_objective(spec, err, sizeof err);
 	free(text);
 	if (rc < 0) {
 		cli_fail(cli, EXIT_SPEC, "%s: %s", path, err);

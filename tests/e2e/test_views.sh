@@ -4,6 +4,19 @@
 # wait --progress, show and export; counts that add up in ls.
 . "$(dirname "$0")/lib.sh"
 
+# An objective no trial reports is refused before anything runs, naming the
+# metrics there are.
+printf '{"objective": {"metric": "val_accuracy"}, "params": {"lr": {"log": [1e-4, 1e-1]}}}' \
+	>"$TMP/metric.json"
+printf '{"task": "bowl", "objective": {"metric": "test_acc"}}' >"$TMP/metric-bowl.json"
+built_in='\(it reports train_loss, train_acc, val_loss, val_acc, lr, elapsed, test_loss, test_acc\)'
+for cmd in validate submit; do
+	expect 4 "^caviar: $cmd: $TMP/metric.json: objective.metric: \"val_accuracy\" is not reported by the built-in worker $built_in$" \
+		"$CAVIAR" $cmd "$TMP/metric.json"
+	expect 4 "objective.metric: \"test_acc\" is not reported by the synthetic task \"bowl\" \(it reports train_loss, val_loss, val_acc, lr, elapsed\)$" \
+		"$CAVIAR" $cmd "$TMP/metric-bowl.json"
+done
+
 # A trial that reports a great value at epoch 1 and then fails (units 12), a
 # normal one (units 1, best val_loss 1/3.1) and one that hangs until cancelled
 # (units 8).
