@@ -57,21 +57,6 @@ static int simple_request(struct cli *cli, const char *key, long long id, const 
 	return EXIT_OK;
 }
 
-/* A command trial's relative paths are relative to its spec file: record that
- * file's directory as "workdir" (the daemon runs elsewhere). */
-static void add_workdir(cJSON *json, const char *spec_path)
-{
-	char *full = realpath(spec_path, NULL), *slash;
-
-	if (!full)
-		return;
-	slash = strrchr(full, '/');
-	if (slash)
-		*(slash == full ? slash + 1 : slash) = '\0';
-	cJSON_AddStringToObject(json, "workdir", full);
-	free(full);
-}
-
 /* For commands whose one option is a flag: sets *(int *)ctx. */
 static int set_flag(void *ctx, int c, const char *arg)
 {
@@ -121,8 +106,6 @@ static int run_submit(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, "--wait and --watch exclude each other");
 	wait |= watch;
 	json = cli_read_spec(cli, argv[args], &spec);
-	if (json && spec.command && !spec.workdir)
-		add_workdir(json, argv[args]);
 	spec_finish(&spec);
 	if (!json)
 		return EXIT_SPEC;

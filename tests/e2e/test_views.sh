@@ -17,6 +17,26 @@ for cmd in validate submit; do
 		"$CAVIAR" $cmd "$TMP/metric-bowl.json"
 done
 
+# validate and submit share the program check (common/program.c) with the
+# daemon: a program not in PATH or not executable is an invalid spec (exit 4),
+# before any daemon is asked; a path is relative to the spec's directory.
+mkdir -p "$TMP/proj"
+printf '#!/bin/sh\n' >"$TMP/proj/noexec.sh"
+printf '#!/bin/sh\n' >"$TMP/proj/run.sh"; chmod +x "$TMP/proj/run.sh"
+printf '{"command": ["pyhton3", "train.py"], "trials": 1}' >"$TMP/proj/typo.json"
+printf '{"command": ["./noexec.sh"], "trials": 1}' >"$TMP/proj/noexec.json"
+printf '{"command": ["./missing.sh"], "trials": 1}' >"$TMP/proj/missing.json"
+printf '{"command": ["./run.sh", "{lr}"], "trials": 1, "params": {"lr": {"log": [0.01, 1]}}}' >"$TMP/proj/ok.json"
+for cmd in validate submit; do
+	expect 4 "^caviar: $cmd: $TMP/proj/typo.json: command\[0\]: \"pyhton3\": command not found in PATH$" \
+		"$CAVIAR" $cmd "$TMP/proj/typo.json"
+	expect 4 "^caviar: $cmd: $TMP/proj/noexec.json: command\[0\]: $TMP/proj/\\./noexec.sh: not an executable file \(chmod \+x\?\)$" \
+		"$CAVIAR" $cmd "$TMP/proj/noexec.json"
+	expect 4 "command\[0\]: ./missing.sh: No such file or directory$" "$CAVIAR" $cmd "$TMP/proj/missing.json"
+done
+check_true "validate: a program relative to the spec's directory" \
+	sh -c "cd / && '$CAVIAR' validate '$TMP/proj/ok.json' >/dev/null"
+
 # A trial that reports a great value at epoch 1 and then fails (units 12), a
 # normal one (units 1, best val_loss 1/3.1) and one that hangs until cancelled
 # (units 8).
