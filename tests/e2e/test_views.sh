@@ -69,7 +69,11 @@ check "leaderboard: the failed trial is not ranked" \
 check "objectives: one row, the normal trial" \
 	"$(sql "SELECT trial_id, objective FROM objectives WHERE sweep_id = $id")" "$normal|$best"
 best4=$(printf '%.4f' "$best")
-check "ls: best" "$("$CAVIAR" ls | awk -v id="$id" '$1 == id {print $(NF-1), $NF}')" "val_loss $best4"
+check "ls: the header" "$("$CAVIAR" ls | head -1 | tr -s ' ')" \
+	"ID NAME STATUS ENDED DONE PRUNED FAILED CANCELLED RUNNING QUEUED BEST"
+check "ls: counts that add up, the status and the best trial" "$("$CAVIAR" ls | awk -v id="$id" '$1 == id' | tr -s ' ')" \
+	"$id best cancelled 3/3 1 0 1 1 0 0 val_loss $best4 (trial $normal)"
+check "sweep_progress: ended and mode" "$(sql "SELECT ended, mode FROM sweep_progress WHERE sweep_id = $id")" "3|min"
 check "ls --json and top --json agree" "$("$CAVIAR" ls --json | python3 -c '
 import json, sys; r = json.load(sys.stdin)[0]; print(r["best"], r["best_trial_id"])')" \
 	"$("$CAVIAR" top "$id" --json | python3 -c '
@@ -84,5 +88,18 @@ check "export: the failed trial has no objective" "$("$CAVIAR" export "$id" | py
 import csv, sys
 print(" ".join(r["status"] + "=" + r["objective"] for r in csv.DictReader(sys.stdin)))')" \
 	"failed= done=$best cancelled="
+ls_daemon=$("$CAVIAR" ls) top_daemon=$("$CAVIAR" top "$id")
 stop_daemon
+
+# ls and top without a daemon: --db FILE, else the default database, said so.
+check "ls --db: as from the daemon" "$("$CAVIAR" ls --db "$DB")" "$ls_daemon"
+check "top --db: as from the daemon" "$("$CAVIAR" top "$id" --db "$DB")" "$top_daemon"
+check "top --db -n 1 --json" "$("$CAVIAR" top "$id" --db "$DB" -n 1 --json | python3 -c '
+import json, sys; d = json.load(sys.stdin); print(d["sweep"]["id"], [t["trial_id"] for t in d["trials"]])')" "$id [$normal]"
+expect 1 "^caviar: top: no sweep 42$" "$CAVIAR" top 42 --db "$DB"
+expect 3 "^caviar: ls: no daemon is running at $SOCK.*; or read a database with --db FILE$" "$CAVIAR" ls
+mkdir -p "$TMP/data/caviar" && cp "$DB" "$TMP/data/caviar/caviar.db"
+expect 0 "^caviar: ls: no daemon is running; reading $TMP/data/caviar/caviar.db$" "$CAVIAR" ls
+check "ls: the default database without a daemon" "$("$CAVIAR" ls 2>/dev/null)" "$ls_daemon"
+check "top: the default database without a daemon" "$("$CAVIAR" top "$id" 2>/dev/null)" "$top_daemon"
 finish
