@@ -233,3 +233,48 @@ int hp_choice(const struct hparam *table, size_t n, const cJSON *cfg, const char
 {
 	return hparam_choice(hparam_find(table, n, name), hp_string(table, n, cfg, name));
 }
+
+const char *const hp_metric_names[HP_N_METRIC] = {
+	[HP_METRIC_TRAIN_LOSS] = "train_loss", [HP_METRIC_TRAIN_ACC] = "train_acc",
+	[HP_METRIC_VAL_LOSS] = "val_loss",     [HP_METRIC_VAL_ACC] = "val_acc",
+	[HP_METRIC_LR] = "lr",                 [HP_METRIC_ELAPSED] = "elapsed",
+	[HP_METRIC_TEST_LOSS] = "test_loss",   [HP_METRIC_TEST_ACC] = "test_acc",
+};
+
+#define BIT(m) (1u << (m))
+#define SYNTH_METRICS                                                                    \
+	(BIT(HP_METRIC_TRAIN_LOSS) | BIT(HP_METRIC_VAL_LOSS) | BIT(HP_METRIC_VAL_ACC) |  \
+	 BIT(HP_METRIC_LR) | BIT(HP_METRIC_ELAPSED))
+
+/* The metrics of each task, as bits of enum hp_metric. */
+static const unsigned task_metrics[HP_N_TASK] = {
+	[HP_TASK_MLP] = BIT(HP_N_METRIC) - 1,
+	[HP_TASK_TRIVIAL] = SYNTH_METRICS,
+	[HP_TASK_BOWL] = SYNTH_METRICS,
+	[HP_TASK_NARROW] = SYNTH_METRICS,
+};
+
+int hp_task_reports(int task, enum hp_metric m)
+{
+	return task >= 0 && task < HP_N_TASK && (task_metrics[task] & BIT(m)) != 0;
+}
+
+int hp_metric_check(int task, const char *name, char *err, size_t errlen)
+{
+	char list[256] = "";
+	size_t len;
+
+	for (int m = 0; m < HP_N_METRIC; m++) {
+		if (!hp_task_reports(task, (enum hp_metric)m))
+			continue;
+		if (strcmp(name, hp_metric_names[m]) == 0)
+			return 0;
+		len = strlen(list);
+		snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", hp_metric_names[m]);
+	}
+	if (task == HP_TASK_MLP)
+		return err_set(err, errlen, "\"%s\" is not reported by the built-in worker (it reports %s)",
+			       name, list);
+	return err_set(err, errlen, "\"%s\" is not reported by the synthetic task \"%s\" (it reports %s)",
+		       name, task >= 0 && task < HP_N_TASK ? tasks[task] : "?", list);
+}

@@ -77,6 +77,33 @@ int hparam_check(const struct hparam *h, const cJSON *value, char *err, size_t e
  * of them. */
 int hparam_choice(const struct hparam *h, const char *s);
 
+/* The metrics the built-in worker reports, named once: the worker writes its
+ * records with hp_metric_names (worker/train.c, worker/synth.c) and the spec
+ * check accepts an objective only among those its task reports. A command
+ * trial's metrics are its own and not listed here. */
+enum hp_metric {
+	HP_METRIC_TRAIN_LOSS,
+	HP_METRIC_TRAIN_ACC,
+	HP_METRIC_VAL_LOSS,
+	HP_METRIC_VAL_ACC,
+	HP_METRIC_LR,
+	HP_METRIC_ELAPSED,
+	HP_METRIC_TEST_LOSS,
+	HP_METRIC_TEST_ACC,
+	HP_N_METRIC
+};
+extern const char *const hp_metric_names[HP_N_METRIC];
+
+/* Whether the built-in worker running task (enum hp_task) reports metric m:
+ * mlp reports them all (val_* with a validation set, test_* with a test set),
+ * the synthetic tasks train_loss, val_loss, val_acc, lr and elapsed. */
+int hp_task_reports(int task, enum hp_metric m);
+
+/* Checks that the built-in worker running task reports a metric called name.
+ * Returns 0, or -1 with "\"val_accuracy\" is not reported by the built-in
+ * worker (it reports train_loss, ...)" (or "by the synthetic task \"bowl\""). */
+int hp_metric_check(int task, const char *name, char *err, size_t errlen);
+
 /* Typed reads of a configuration object (a trial configuration, or a "data"
  * object), falling back to the table's default when the key is absent. The
  * value is assumed already checked (hparam_check); the name must be in the

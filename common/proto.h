@@ -16,4 +16,9 @@
  * /tmp/caviar-$UID/caviard.sock. Returns 0, or -1 if it does not fit in n. */
 int proto_default_socket(char *buf, size_t n);
 
+/* The database caviard uses when none is given, where the client looks
+ * without a daemon: $XDG_DATA_HOME/caviar/caviar.db, else
+ * ~/.local/share/caviar/caviar.db. Returns 0, or -1 if it does not fit in n. */
+int proto_default_db(char *buf, size_t n);
+
 #endif

@@ -22,7 +22,9 @@ static const char *const query_sql[QUERY_COUNT] = {
 		" WHERE sweep_id = ?1 AND status = 'queued' ORDER BY number",
 	[QUERY_TRIAL_COUNT] = "SELECT count(*) AS n FROM trials WHERE sweep_id = ?1",
 	[QUERY_ROUND_RESULTS] =
-		"SELECT params, best_value FROM trials WHERE sweep_id = ?1 AND round = ?2 ORDER BY number",
+		"SELECT t.params, o.objective AS best_value FROM trials t"
+		" LEFT JOIN objectives o ON o.trial_id = t.id"
+		" WHERE t.sweep_id = ?1 AND t.round = ?2 ORDER BY t.number",
 	[QUERY_OBJECTIVE_POINTS] =
 		"SELECT t.number, p.epoch, p.value FROM trials t"
 		" JOIN points p ON p.trial_id = t.id AND p.metric = (SELECT metric FROM sweeps WHERE id = ?1)"
@@ -38,11 +40,13 @@ static const char *const query_sql[QUERY_COUNT] = {
 			" finished_at FROM sweeps WHERE id = ?1",
 	[QUERY_SWEEPS] = "SELECT id, name, spec, status, metric, mode, budget, search, created_at,"
 			 " finished_at FROM sweeps ORDER BY id",
-	[QUERY_TRIAL] = "SELECT t.*, s.name AS sweep, s.metric, s.mode"
-			" FROM trials t JOIN sweeps s ON s.id = t.sweep_id WHERE t.id = ?1",
-	[QUERY_TRIALS] = "SELECT id, number, round, status, params, epochs, best_value, best_epoch,"
-			 " reason, started_at, ended_at FROM trials WHERE sweep_id = ?1"
-			 " ORDER BY number",
+	[QUERY_TRIAL] = "SELECT t.*, s.name AS sweep, s.metric, s.mode, o.objective"
+			" FROM trials t JOIN sweeps s ON s.id = t.sweep_id"
+			" LEFT JOIN objectives o ON o.trial_id = t.id WHERE t.id = ?1",
+	[QUERY_TRIALS] = "SELECT t.id, t.number, t.round, t.status, t.params, t.epochs, t.best_value,"
+			 " t.best_epoch, t.reason, t.started_at, t.ended_at, o.objective"
+			 " FROM trials t LEFT JOIN objectives o ON o.trial_id = t.id"
+			 " WHERE t.sweep_id = ?1 ORDER BY t.number",
 	[QUERY_TRIAL_POINTS] = "SELECT metric, epoch, step, value, wall_time FROM curves"
 			       " WHERE trial_id = ?1 ORDER BY epoch, step, metric",
 	[QUERY_SWEEP_POINTS] = "SELECT trial_id, number, metric, epoch, step, value, wall_time"

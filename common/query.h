@@ -20,7 +20,9 @@ enum query_id {
 	QUERY_QUEUED_TRIALS,    /* (sweep): id, number, attempts, seed and sampled (params as
 				   the text recorded) of queued trials, by number */
 	QUERY_TRIAL_COUNT,      /* (sweep): n, the trials sampled so far */
-	QUERY_ROUND_RESULTS,    /* (sweep, round): params, best_value of its trials */
+	QUERY_ROUND_RESULTS,    /* (sweep, round): params, best_value of its trials; best_value
+				   is the objective of the objectives view: null for a trial
+				   that does not count (failed, cancelled) */
 	QUERY_OBJECTIVE_POINTS, /* (sweep): number, epoch, value of every objective point */
 	/* The daemon's replies (ls, top, wait). */
 	QUERY_PROGRESS,         /* (): every sweep's sweep_progress row */
@@ -32,9 +34,14 @@ enum query_id {
 	QUERY_SWEEP,            /* (sweep): id, name, spec, status, metric, mode, budget,
 				   search, created_at, finished_at */
 	QUERY_SWEEPS,           /* (): the same for every sweep, by id */
-	QUERY_TRIAL,            /* (trial): every column of trials, plus sweep, metric, mode */
+	QUERY_TRIAL,            /* (trial): every column of trials, plus sweep, metric, mode,
+				   objective */
 	QUERY_TRIALS,           /* (sweep): id, number, round, status, params, epochs,
-				   best_value, best_epoch, reason, started_at, ended_at */
+				   best_value, best_epoch, reason, started_at, ended_at,
+				   objective */
+	/* objective is the trial's value in the objectives view (schema/004-best.sql):
+	   its best_value when it counts toward the sweep's best (done or pruned), else
+	   null; best_value is what it reported, counted or not. */
 	QUERY_TRIAL_POINTS,     /* (trial): metric, epoch, step, value, wall_time */
 	QUERY_SWEEP_POINTS,     /* (sweep): trial_id, number, metric, epoch, step, value,
 				   wall_time */

@@ -1188,6 +1188,18 @@ int spec_parse_text(struct spec *s, const char *text, size_t len, char *err, siz
 	return line;
 }
 
+int spec_check_objective(const struct spec *s, char *err, size_t errlen)
+{
+	int task = s->task ? hparam_choice(hparam_find(hparams, n_hparams, "task"), s->task)
+			   : HP_TASK_MLP;
+
+	if (s->command || !s->objective_metric)
+		return 0;
+	if (hp_metric_check(task, s->objective_metric, err, errlen) < 0)
+		return err_prefix(err, errlen, "objective.metric");
+	return 0;
+}
+
 void spec_finish(struct spec *s)
 {
 	if (!s)

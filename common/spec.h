@@ -107,6 +107,14 @@ int spec_parse(struct spec *s, const cJSON *json, char *err, size_t errlen);
  * ("spec: invalid JSON at line 3, column 11"), and text after the value. */
 int spec_parse_text(struct spec *s, const char *text, size_t len, char *err, size_t errlen);
 
+/* Checks that the objective metric is one the trials report, where that is
+ * known: the built-in worker's and the synthetic tasks' metrics (hparams.h);
+ * a command's are its own (always 0). Returns 0, or -1 with
+ * "objective.metric: \"val_accuracy\" is not reported by the built-in worker
+ * (it reports ...)". Whoever validates a whole spec for submission calls it,
+ * like sample_check_grid; spec_parse does not (a recorded sweep stays readable). */
+int spec_check_objective(const struct spec *s, char *err, size_t errlen);
+
 /* Frees what s owns; s may be zeroed or already finished. */
 void spec_finish(struct spec *s);
 

@@ -1,5 +1,6 @@
 /* command: a user's own training program as a trial (a spec's "command"). At
- * submit it checks that the program can run; for each trial it expands the
+ * submit the daemon checks that the program can run (program_check, in
+ * common/program.h, shared with the client); for each trial it expands the
  * {placeholders}, makes the trial's working and checkpoint directories, and
  * lists the environment the program gets (its params as JSON, ids, dirs). It
  * does not spawn (trial.c does) nor read output. */
@@ -21,11 +22,6 @@ struct command_run {
 	char *trial_dir;      /* its working directory, STATE/trials/ID */
 	char *checkpoint_dir; /* STATE/trials/ID/checkpoint: kept across restarts */
 };
-
-/* Checks at submit that command[0] is an executable file (a path, relative to
- * the spec's workdir, or a name found in $PATH). Returns 0, or -1 with
- * "command[0]: \"pyhton3\": command not found in PATH" and the like. */
-int command_check(const struct spec *s, char *err, size_t errlen);
 
 /* Prepares trial `trial_id` of sweep `sweep_id` whose values are config (the
  * trial configuration: train, params, seed). Returns 0, or -1 with err (a

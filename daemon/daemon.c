@@ -17,6 +17,7 @@
 #include "errbuf.h"
 #include "log.h"
 #include "probe.h"
+#include "program.h"
 #include "query.h"
 #include "xalloc.h"
 
@@ -415,7 +416,7 @@ static int do_submit(struct daemon *d, struct server_client *c, const struct req
 		return -1;
 	}
 	if (d->opt.launcher != LAUNCHER_SLURM || log_now() - d->slurm_checked_at < SLURM_PROBE_VALID)
-		rc = spec.command && command_check(&spec, err, errlen) < 0
+		rc = spec.command && program_check(&spec, err, errlen) < 0
 			     ? -1
 			     : submit_now(d, &spec, reply, err, errlen);
 	else /* under Slurm: the probe first, then the reply */

@@ -116,17 +116,6 @@ static void default_worker(char *buf, size_t n)
 		snprintf(buf, n, "%s/caviar-worker", exe);
 }
 
-static void default_db(char *buf, size_t n)
-{
-	const char *data = getenv("XDG_DATA_HOME");
-	const char *home = getenv("HOME");
-
-	if (data && *data)
-		snprintf(buf, n, "%s/caviar/caviar.db", data);
-	else
-		snprintf(buf, n, "%s/.local/share/caviar/caviar.db", home ? home : ".");
-}
-
 /* mkdir -p of a file's directory (the default database's). */
 static void make_parent(const char *path)
 {
@@ -178,7 +167,7 @@ int main(int argc, char **argv)
 	xalloc_cjson_hooks();
 	if (argc > 1 && strcmp(argv[1], "--exec-limits") == 0)
 		return exec_limited(argc, argv);
-	default_db(db, sizeof db);
+	proto_default_db(db, sizeof db);
 	default_worker(worker, sizeof worker);
 	if (proto_default_socket(sock, sizeof sock) < 0)
 		return bad_option("--socket", "the default socket path is too long");

@@ -11,6 +11,7 @@
 
 #include "client.h"
 #include "errbuf.h"
+#include "program.h"
 #include "sample.h"
 #include "term.h"
 #include "xalloc.h"
@@ -94,6 +95,21 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 	return buf;
 }
 
+/* A command trial's relative paths are relative to its spec file: record that
+ * file's directory as "workdir" in json and spec (the daemon runs elsewhere). */
+static void add_workdir(cJSON *json, struct spec *spec, const char *spec_path)
+{
+	char *full = realpath(spec_path, NULL), *slash;
+
+	if (!full)
+		return;
+	slash = strrchr(full, '/');
+	if (slash)
+		*(slash == full ? slash + 1 : slash) = '\0';
+	cJSON_AddStringToObject(json, "workdir", full);
+	spec->workdir = full;
+}
+
 cJSON *cli_read_spec(const struct cli *cli, const char *path, struct spec *spec)
 {
 	char err[ERRBUF_LEN];
@@ -109,6 +125,12 @@ cJSON *cli_read_spec(const struct cli *cli, const char *path, struct spec *spec)
 	rc = spec_parse_text(spec, text, len, err, sizeof err);
 	if (rc == 0)
 		rc = sample_check_grid(spec, err, sizeof err);
+	if (rc == 0)
+		rc = spec_check_objective(spec, err, sizeof err);
+	if (rc == 0 && spec->command && !spec->workdir)
+		add_workdir(spec->json, spec, path);
+	if (rc == 0 && spec->command) /* the daemon checks again, with its own PATH */
+		rc = program_check(spec, err, sizeof err);
 	free(text);
 	if (rc < 0) {
 		cli_fail(cli, EXIT_SPEC, "%s: %s", path, err);

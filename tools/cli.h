@@ -45,7 +45,10 @@ int cli_usage(const struct cli *cli, const char *fmt, ...) __attribute__((format
  * NULL after printing the error; *code is set to the exit code to return. */
 cJSON *cli_call(const struct cli *cli, cJSON *req, int *code);
 
-/* Reads, parses and validates a spec file, once. Returns the JSON that was
+/* Reads, parses and validates a spec file, once, as `validate` and `submit`
+ * both must: spec_parse, sample_check_grid, spec_check_objective, and for a
+ * command trial its program (program_check, the daemon's own check), with
+ * "workdir" set to the spec file's directory. Returns the JSON that was
  * validated, taken over from spec->json (the caller deletes it; spec->json is
  * left NULL), and fills the rest of spec (caller finishes), or NULL after
  * printing "caviar: CMD: FILE: path: rule". */

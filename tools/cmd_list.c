@@ -1,6 +1,8 @@
 /* cmd_list: the commands that show what the daemon knows: ls (sweeps and
  * their progress), top (a sweep's best trials) and status (slots, running
- * trials). Each prints a table, or the daemon's reply with --json. */
+ * trials). Each prints a table, or the daemon's reply with --json. ls and top
+ * also read a database without a daemon (--db FILE, or the default database
+ * when no daemon runs), through the same views, into the same JSON. */
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -10,6 +12,9 @@
 #include <time.h>
 
 #include "cli.h"
+#include "client.h"
+#include "errbuf.h"
+#include "store.h"
 #include "xalloc.h"
 
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
@@ -44,35 +49,123 @@ static int no_operands(struct cli *cli, const struct command *cmd, int argc, cha
 	return code ? code : cli_operands(cli, argc - args, 0, 0);
 }
 
+/* ls's and top's options: --db, and top's -n. */
+struct list_opts {
+	long long n;
+	const char *db;
+};
+
+static int list_opt(void *ctx, int c, const char *arg)
+{
+	struct list_opts *o = ctx;
+
+	if (c == 'd') {
+		o->db = arg;
+		return 0;
+	}
+	o->n = cli_parse_id(arg);
+	if (o->n < 0) {
+		fprintf(stderr, "caviar: top: -n: expected a positive number\n");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The reply of ls (sweep 0) or top from the database, as the daemon builds it
+ * (daemon.c: do_ls, do_top): {"sweeps": [...]} or {"sweep": {...}, "trials"}. */
+static cJSON *read_reply(struct cli *cli, struct store *st, long long sweep, long long n, int *code)
+{
+	char err[ERRBUF_LEN];
+	cJSON *reply = cJSON_CreateObject(), *rows, *brief = NULL;
+
+	*code = EXIT_OK;
+	if (sweep == 0)
+		rows = query_run(&st->query, err, sizeof err, QUERY_PROGRESS, "");
+	else if ((brief = query_run(&st->query, err, sizeof err, QUERY_SWEEP_BRIEF, "i", sweep)) &&
+		 !brief->child) {
+		*code = cli_fail(cli, EXIT_FAILED, "no sweep %lld", sweep);
+		rows = NULL;
+	} else
+		rows = brief ? query_run(&st->query, err, sizeof err, QUERY_LEADERBOARD, "ii", sweep, n)
+			     : NULL;
+	if (!rows) {
+		if (*code == EXIT_OK)
+			*code = cli_fail(cli, EXIT_FAILED, "%s", err);
+		cJSON_Delete(brief);
+		cJSON_Delete(reply);
+		return NULL;
+	}
+	if (brief)
+		cJSON_AddItemToObject(reply, "sweep", cJSON_DetachItemViaPointer(brief, brief->child));
+	cJSON_AddItemToObject(reply, sweep ? "trials" : "sweeps", rows);
+	cJSON_Delete(brief);
+	return reply;
+}
+
+/* ls's or top's reply: from the daemon when one runs and no --db is given,
+ * else from the database (--db, or the default one). NULL with *code set. */
+static cJSON *list_reply(struct cli *cli, const struct list_opts *o, long long sweep, int *code)
+{
+	char err[ERRBUF_LEN];
+	struct client c;
+	struct store st;
+	cJSON *reply;
+
+	if (!o->db && client_open(&c, cli->socket, err, sizeof err) == 0) {
+		client_close(&c);
+		return ask(cli, sweep, o->n, code);
+	}
+	*code = o->db ? store_open_cli(&st, cli, o->db) : store_open_offline(&st, cli, err);
+	if (*code)
+		return NULL;
+	reply = read_reply(cli, &st, sweep, o->n > 0 ? o->n : -1, code);
+	store_close(&st);
+	return reply;
+}
+
+static const struct option db_opts[] = {{"db", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
+
+/* "val_loss 0.3226 (trial 2)": a sweep's best, or "-". */
+static char *best_cell(const cJSON *row)
+{
+	if (!cJSON_IsNumber(cli_get(row, "best")))
+		return xstrdup("-");
+	return fmt("%s %.4f (trial %.0f)", cJSON_GetStringValue(cli_get(row, "metric")),
+		   cli_num(row, "best", 0), cli_num(row, "best_trial_id", 0));
+}
+
 static int run_ls(struct cli *cli, int argc, char **argv)
 {
+	struct list_opts o = {0, NULL};
 	struct cli_table t;
 	cJSON *reply, *row;
-	int code = no_operands(cli, &cmd_ls, argc, argv);
+	int args, code;
 
-	if (code || !(reply = ask(cli, 0, 0, &code)))
+	if ((code = cli_options(cli, &cmd_ls, argc, argv, db_opts, list_opt, &o, &args)) ||
+	    (code = cli_operands(cli, argc - args, 0, 0)))
 		return code == CLI_DONE ? EXIT_OK : code;
+	if (!(reply = list_reply(cli, &o, 0, &code)))
+		return code;
 	if (cli->json) {
 		cli_print_json(cJSON_DetachItemFromObject(reply, "sweeps"));
 		cJSON_Delete(reply);
 		return EXIT_OK;
 	}
-	cli_table_init(&t, 9);
-	cli_table_header(&t, "ID|NAME|STATUS|DONE|RUNNING|QUEUED|FAILED|PRUNED|BEST");
+	/* ENDED is ended/budget; ended = done + pruned + failed + cancelled */
+	cli_table_init(&t, 11);
+	cli_table_header(&t, "ID|NAME|STATUS|ENDED|DONE|PRUNED|FAILED|CANCELLED|RUNNING|QUEUED|BEST");
 	cJSON_ArrayForEach(row, cli_get(reply, "sweeps")) {
 		cli_table_add_owned(&t, cli_cell(cli_get(row, "sweep_id")));
 		cli_table_add_owned(&t, cli_cell(cli_get(row, "name")));
 		cli_table_add_owned(&t, cli_cell(cli_get(row, "status")));
-		cli_table_add_owned(&t, fmt("%.0f/%.0f", cli_num(row, "done", 0), cli_num(row, "budget", 0)));
+		cli_table_add_owned(&t, fmt("%.0f/%.0f", cli_num(row, "ended", 0), cli_num(row, "budget", 0)));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "done")));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "pruned")));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "failed")));
+		cli_table_add_owned(&t, cli_cell(cli_get(row, "cancelled")));
 		cli_table_add_owned(&t, cli_cell(cli_get(row, "running")));
 		cli_table_add_owned(&t, cli_cell(cli_get(row, "queued")));
-		cli_table_add_owned(&t, cli_cell(cli_get(row, "failed")));
-		cli_table_add_owned(&t, cli_cell(cli_get(row, "pruned")));
-		if (cJSON_IsNumber(cli_get(row, "best")))
-			cli_table_add_owned(&t, fmt("%s %.4f", cJSON_GetStringValue(cli_get(row, "metric")),
-						cli_num(row, "best", 0)));
-		else
-			cli_table_add(&t, "-");
+		cli_table_add_owned(&t, best_cell(row));
 	}
 	cli_table_print(&t);
 	cJSON_Delete(reply);
@@ -80,9 +173,11 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 }
 
 const struct command cmd_ls = {
-	"ls", "",
+	"ls", "[--db FILE]",
 	"Lists the sweeps and their progress.\n"
-	"Each with its status, its trials counted by status, and its best objective.",
+	"Each with its status, its trials counted by status (ENDED is done + pruned + failed +\n"
+	"cancelled, of the budget), and its best trial (done or pruned; never a failed one). Without a\n"
+	"daemon, or with --db FILE, it reads the database (the default one when no daemon runs).",
 	run_ls,
 };
 
@@ -100,19 +195,6 @@ static char *params_cell(const cJSON *params)
 		free(v);
 	}
 	return xstrdup(buf);
-}
-
-static int top_opt(void *ctx, int c, const char *arg)
-{
-	long long n = cli_parse_id(arg);
-
-	(void)c;
-	if (n < 0) {
-		fprintf(stderr, "caviar: top: -n: expected a positive number\n");
-		return EXIT_USAGE;
-	}
-	*(long long *)ctx = n;
-	return 0;
 }
 
 static void print_top(const cJSON *reply)
@@ -144,18 +226,20 @@ static void print_top(const cJSON *reply)
 static int run_top(struct cli *cli, int argc, char **argv)
 {
 	static const struct option own[] = {{"n", required_argument, NULL, 'n'},
+					    {"db", required_argument, NULL, 'd'},
 					    {NULL, 0, NULL, 0}};
-	long long n = 10, sweep;
+	struct list_opts o = {10, NULL};
+	long long sweep;
 	cJSON *reply;
 	int args, code;
 
-	if ((code = cli_options(cli, &cmd_top, argc, argv, own, top_opt, &n, &args)) ||
+	if ((code = cli_options(cli, &cmd_top, argc, argv, own, list_opt, &o, &args)) ||
 	    (code = cli_operands(cli, argc - args, 1, 1)))
 		return code;
 	sweep = cli_parse_id(argv[args]);
 	if (sweep < 0)
 		return cli_usage(cli, "%s: expected a sweep id (a positive number)", argv[args]);
-	reply = ask(cli, sweep, n, &code);
+	reply = list_reply(cli, &o, sweep, &code);
 	if (!reply)
 		return code;
 	if (cli->json) {
@@ -168,10 +252,11 @@ static int run_top(struct cli *cli, int argc, char **argv)
 }
 
 const struct command cmd_top = {
-	"top", "SWEEP [-n K]",
+	"top", "SWEEP [-n K] [--db FILE]",
 	"Shows the K best trials of a sweep.\n"
 	"Its finished trials (K is 10 unless -n says otherwise), each with its rank, objective, the epoch of its best value (BEST@), the epochs it\n"
-	"ran (EPOCHS) and its params.",
+	"ran (EPOCHS) and its params. Only done and pruned trials are ranked, never failed ones. Without a\n"
+	"daemon, or with --db FILE, it reads the database (the default one when no daemon runs).",
 	run_top,
 };
 

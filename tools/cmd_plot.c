@@ -359,7 +359,7 @@ static void legend_text(char *buf, size_t n, const struct plot *p, int i)
 	const cJSON *t = trial_row(p, p->top[i]);
 
 	snprintf(buf, n, "%d. trial %lld (#%d): %.4g%s", p->rank[i], p->top[i],
-		 (int)cli_num(t, "number", 0), cli_num(t, "best_value", NAN),
+		 (int)cli_num(t, "number", 0), cli_num(t, "objective", NAN),
 		 is_pruned(t) ? ", pruned" : "");
 }
 
@@ -476,7 +476,8 @@ static double param_x(const struct spec_param *sp, const cJSON *v)
 	return sp->kind == PARAM_REVERSE_LOG ? 1 - v->valuedouble : v->valuedouble;
 }
 
-/* Dots of one parameter panel for pass 0 (others) or 1 (best K); a pruned
+/* Dots of one parameter panel for pass 0 (others) or 1 (best K), of the
+ * trials that count (those with an objective: objectives view); a pruned
  * trial's a ring. Returns how many. */
 static int param_dots(cairo_t *cr, const struct plot *p, const struct spec_param *sp,
 		      const struct axis *x, const struct axis *y, int pass)
@@ -486,12 +487,10 @@ static int param_dots(cairo_t *cr, const struct plot *p, const struct spec_param
 
 	cJSON_ArrayForEach(t, p->trials) {
 		int rank = top_rank(p, (long long)cli_num(t, "id", 0));
-		double obj = cli_num(t, "best_value", NAN);
+		double obj = cli_num(t, "objective", NAN);
 		double xv = param_x(sp, cli_get(cli_get(t, "params"), sp->name));
-		const char *status = cJSON_GetStringValue(cli_get(t, "status"));
 
-		if (isnan(xv) || isnan(obj) || (rank >= 0) != pass || !status ||
-		    (strcmp(status, "done") && strcmp(status, "pruned")))
+		if (isnan(xv) || isnan(obj) || (rank >= 0) != pass)
 			continue;
 		if (x->log && !(xv > 0))
 			continue;
@@ -565,8 +564,8 @@ static void draw_params(cairo_t *cr, const struct plot *p, double left)
 	if (n == 0)
 		return;
 	cJSON_ArrayForEach(t, p->trials) {
-		ylo = fmin(ylo, cli_num(t, "best_value", NAN));
-		yhi = fmax(yhi, cli_num(t, "best_value", NAN));
+		ylo = fmin(ylo, cli_num(t, "objective", NAN));
+		yhi = fmax(yhi, cli_num(t, "objective", NAN));
 	}
 	cols = n > 2 ? 2 : 1;
 	rows = (n + cols - 1) / cols;

@@ -254,6 +254,19 @@ static void print_times(const cJSON *t)
 	putchar('\n');
 }
 
+/* After the best value a trial reported: whether it counts toward its sweep's
+ * best (it does when it has an objective: the objectives view's rule). */
+static const char *rank_note(const cJSON *t)
+{
+	const char *status = cJSON_GetStringValue(cli_get(t, "status"));
+
+	if (cJSON_IsNumber(cli_get(t, "objective")))
+		return "";
+	if (status && (strcmp(status, "running") == 0 || strcmp(status, "queued") == 0))
+		return " so far";
+	return " (not ranked: only done and pruned trials count)";
+}
+
 static void print_trial(const cJSON *t)
 {
 	printf("trial %.0f: sweep %.0f \"%s\", #%.0f, round %.0f\n", cli_num(t, "id", 0),
@@ -262,9 +275,9 @@ static void print_trial(const cJSON *t)
 	print_status(t);
 	print_params(cli_get(t, "params"));
 	if (cJSON_IsNumber(cli_get(t, "best_value")))
-		printf("best:     %s %.6g at epoch %.0f of %.0f\n",
+		printf("best:     %s %.6g at epoch %.0f of %.0f%s\n",
 		       cJSON_GetStringValue(cli_get(t, "metric")), cli_num(t, "best_value", 0),
-		       cli_num(t, "best_epoch", 0), cli_num(t, "epochs", 0));
+		       cli_num(t, "best_epoch", 0), cli_num(t, "epochs", 0), rank_note(t));
 	print_times(t);
 }
 
@@ -439,7 +452,7 @@ static cJSON *trial_rows(const cJSON *trials, const cJSON *finals)
 		cJSON_AddItemToObject(row, "number", cJSON_Duplicate(cli_get(t, "number"), 1));
 		cJSON_AddItemToObject(row, "round", cJSON_Duplicate(cli_get(t, "round"), 1));
 		cJSON_AddItemToObject(row, "status", cJSON_Duplicate(cli_get(t, "status"), 1));
-		cJSON_AddItemToObject(row, "objective", cJSON_Duplicate(cli_get(t, "best_value"), 1));
+		cJSON_AddItemToObject(row, "objective", cJSON_Duplicate(cli_get(t, "objective"), 1));
 		cJSON_AddItemToObject(row, "best_epoch", cJSON_Duplicate(cli_get(t, "best_epoch"), 1));
 		cJSON_AddItemToObject(row, "epochs", cJSON_Duplicate(cli_get(t, "epochs"), 1));
 		cJSON_AddItemToObject(row, "params", cJSON_Duplicate(cli_get(t, "params"), 1));

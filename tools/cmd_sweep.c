@@ -57,21 +57,6 @@ static int simple_request(struct cli *cli, const char *key, long long id, const 
 	return EXIT_OK;
 }
 
-/* A command trial's relative paths are relative to its spec file: record that
- * file's directory as "workdir" (the daemon runs elsewhere). */
-static void add_workdir(cJSON *json, const char *spec_path)
-{
-	char *full = realpath(spec_path, NULL), *slash;
-
-	if (!full)
-		return;
-	slash = strrchr(full, '/');
-	if (slash)
-		*(slash == full ? slash + 1 : slash) = '\0';
-	cJSON_AddStringToObject(json, "workdir", full);
-	free(full);
-}
-
 /* For commands whose one option is a flag: sets *(int *)ctx. */
 static int set_flag(void *ctx, int c, const char *arg)
 {
@@ -121,8 +106,6 @@ static int run_submit(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, "--wait and --watch exclude each other");
 	wait |= watch;
 	json = cli_read_spec(cli, argv[args], &spec);
-	if (json && spec.command && !spec.workdir)
-		add_workdir(json, argv[args]);
 	spec_finish(&spec);
 	if (!json)
 		return EXIT_SPEC;
@@ -173,7 +156,7 @@ static void print_progress(struct cli *cli, long long id, char *last, size_t n)
 			continue;
 		snprintf(line, sizeof line,
 			 "sweep %lld: %.0f/%.0f finished, %.0f running, %.0f failed; best %s %s",
-			 id, cli_num(row, "done", 0) + cli_num(row, "failed", 0) + cli_num(row, "pruned", 0) + cli_num(row, "cancelled", 0),
+			 id, cli_num(row, "ended", 0),
 			 cli_num(row, "budget", 0), cli_num(row, "running", 0), cli_num(row, "failed", 0),
 			 cJSON_IsString(metric) ? metric->valuestring : "",
 			 cJSON_IsNumber(best) ? "" : "-");

@@ -1,6 +1,7 @@
 /* store: the client's read-only connection to caviard's SQLite database, for
- * show, export, curves, plot and watch: it finds the file and opens it with
- * SQLITE_OPEN_READONLY (WAL mode lets it read while the daemon writes). It has
+ * show, export, curves, plot and watch, and ls and top without a daemon: it
+ * finds the file and opens it with SQLITE_OPEN_READONLY (WAL mode lets it
+ * read while the daemon writes). It has
  * no SQL of its own: commands run the query module's reads (common/query.h)
  * on st->query. */
 #ifndef CAVIAR_STORE_H
@@ -26,9 +27,17 @@ struct store {
 int store_open(struct store *s, const char *path, char *err, size_t errlen);
 
 /* Opens the database of a command: db when given (no daemon needed), else the
- * one the daemon at cli->socket reports in its status. Returns 0 or an exit
- * code after printing "caviar: CMD: ..." (3 without a daemon, 1 otherwise). */
+ * one the daemon at cli->socket reports in its status, else (no daemon) the
+ * default database (store_open_offline). Returns 0 or an exit code after
+ * printing "caviar: CMD: ..." (3 without a daemon nor a default database, 1
+ * otherwise). */
 int store_open_cli(struct store *s, const struct cli *cli, const char *db);
+
+/* With no daemon to ask: opens the default database (proto_default_db) when
+ * it exists, saying so on stderr ("caviar: CMD: no daemon is running; reading
+ * PATH"); otherwise fails with exit 3 and "WHY; or read a database with --db
+ * FILE". Returns 0 or the exit code. */
+int store_open_offline(struct store *s, const struct cli *cli, const char *why);
 
 void store_close(struct store *s); /* accepts a zeroed or closed store */
 

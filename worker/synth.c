@@ -124,11 +124,11 @@ static void synth_emit(struct synth *s, int e)
 	double train_loss, val_loss;
 
 	synth_curve(s, e, &train_loss, &val_loss);
-	report_add(rec, "train_loss", train_loss);
-	report_add(rec, "val_loss", val_loss);
-	report_add(rec, "val_acc", exp(-val_loss));
-	report_add(rec, "lr", s->lr);
-	report_add(rec, "elapsed", elapsed(&s->t0));
+	report_add(rec, hp_metric_names[HP_METRIC_TRAIN_LOSS], train_loss);
+	report_add(rec, hp_metric_names[HP_METRIC_VAL_LOSS], val_loss);
+	report_add(rec, hp_metric_names[HP_METRIC_VAL_ACC], exp(-val_loss));
+	report_add(rec, hp_metric_names[HP_METRIC_LR], s->lr);
+	report_add(rec, hp_metric_names[HP_METRIC_ELAPSED], elapsed(&s->t0));
 	report_emit_logged(&s->log, rec);
 }
 

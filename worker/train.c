@@ -392,7 +392,7 @@ static void report_window(struct trainer *t, double loss, int b)
 	if (t->tc->report_every <= 0 || t->step % t->tc->report_every != 0)
 		return;
 	rec = report_record(t->epoch_done + 1, t->step);
-	report_add(rec, "train_loss", t->win_loss / (double)t->win_n);
+	report_add(rec, hp_metric_names[HP_METRIC_TRAIN_LOSS], t->win_loss / (double)t->win_n);
 	report_emit_logged(&t->log, rec);
 	t->win_loss = 0.0;
 	t->win_n = 0;
@@ -416,7 +416,7 @@ static int run_epoch(struct trainer *t, double *loss, long *right)
 		gather(t, t->perm + off, b);
 		l = mlp_forward(&t->m, t->xb, t->yb, b, 1, &t->rng, &correct);
 		if (!isfinite(l))
-			return trainer_diverged(t, "train_loss", l);
+			return trainer_diverged(t, hp_metric_names[HP_METRIC_TRAIN_LOSS], l);
 		mlp_backward(&t->m, t->xb, t->yb, b);
 		optim_step(&t->o, t->m.params, t->m.grads, (float)t->lr);
 		t->step++;
@@ -435,15 +435,15 @@ static void report_epoch(struct trainer *t, double loss, long right)
 	cJSON *rec = report_record(t->epoch_done, t->step);
 	double vloss, vacc;
 
-	report_add(rec, "train_loss", loss / d->train.n);
-	report_add(rec, "train_acc", (double)right / d->train.n);
+	report_add(rec, hp_metric_names[HP_METRIC_TRAIN_LOSS], loss / d->train.n);
+	report_add(rec, hp_metric_names[HP_METRIC_TRAIN_ACC], (double)right / d->train.n);
 	if (d->val.n > 0) {
 		evaluate(t, &d->val, &vloss, &vacc);
-		report_add(rec, "val_loss", vloss);
-		report_add(rec, "val_acc", vacc);
+		report_add(rec, hp_metric_names[HP_METRIC_VAL_LOSS], vloss);
+		report_add(rec, hp_metric_names[HP_METRIC_VAL_ACC], vacc);
 	}
-	report_add(rec, "lr", t->lr);
-	report_add(rec, "elapsed", now_seconds() - t->t0);
+	report_add(rec, hp_metric_names[HP_METRIC_LR], t->lr);
+	report_add(rec, hp_metric_names[HP_METRIC_ELAPSED], now_seconds() - t->t0);
 	report_emit_logged(&t->log, rec);
 }
 
@@ -456,8 +456,8 @@ static void report_test(struct trainer *t)
 		return;
 	evaluate(t, &t->d->test, &loss, &acc);
 	rec = report_record(t->epoch_done, -1);
-	report_add(rec, "test_loss", loss);
-	report_add(rec, "test_acc", acc);
+	report_add(rec, hp_metric_names[HP_METRIC_TEST_LOSS], loss);
+	report_add(rec, hp_metric_names[HP_METRIC_TEST_ACC], acc);
 	report_emit(rec);
 }
 

@@ -312,6 +312,40 @@ static void test_param_errors(void)
 		  " \"epochs\": {\"log_int\": [1, 64]}, \"activation\": {\"choice\": [\"relu\", \"tanh\"]}}}");
 }
 
+/* spec_check_objective on text that parses; returns its result, message in err. */
+static int check_objective(const char *text, char *err)
+{
+	struct spec s;
+	int rc;
+
+	CHECK(parse(&s, text, err) == 0);
+	rc = spec_check_objective(&s, err, ERRBUF_LEN);
+	spec_finish(&s);
+	return rc;
+}
+
+/* An objective no trial reports is refused where the metrics are known. */
+static void test_objective_metric(void)
+{
+	char err[ERRBUF_LEN] = "";
+
+	CHECK(check_objective("{\"objective\": {\"metric\": \"val_accuracy\"}}", err) == -1);
+	CHECK_STR(err, "objective.metric: \"val_accuracy\" is not reported by the built-in worker"
+		       " (it reports train_loss, train_acc, val_loss, val_acc, lr, elapsed, test_loss,"
+		       " test_acc)");
+	CHECK(check_objective("{\"task\": \"bowl\", \"objective\": {\"metric\": \"test_acc\"}}",
+			      err) == -1);
+	CHECK_STR(err, "objective.metric: \"test_acc\" is not reported by the synthetic task \"bowl\""
+		       " (it reports train_loss, val_loss, val_acc, lr, elapsed)");
+	CHECK(check_objective("{}", err) == 0); /* val_acc */
+	CHECK(check_objective("{\"objective\": {\"metric\": \"test_acc\"}}", err) == 0);
+	CHECK(check_objective("{\"task\": \"narrow\", \"objective\": {\"metric\": \"val_loss\"}}",
+			      err) == 0);
+	/* a command's metrics are its own */
+	CHECK(check_objective("{\"command\": [\"./train\"], \"objective\": {\"metric\": \"bleu\"}}",
+			      err) == 0);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -322,6 +356,7 @@ int main(int argc, char **argv)
 		{"top_level_errors", test_top_level_errors},
 		{"data_train_errors", test_data_train_errors},
 		{"param_errors", test_param_errors},
+		{"objective_metric", test_objective_metric},
 		{0},
 	};
 

@@ -71,12 +71,25 @@ static void test_migrate(void)
 	CHECK(sqlite3_open(path, &h) == SQLITE_OK);
 	CHECK(sqlite3_exec(h, schema_migrations[0], NULL, NULL, NULL) == SQLITE_OK);
 	CHECK(sqlite3_exec(h, "PRAGMA user_version = 1", NULL, NULL, NULL) == SQLITE_OK);
+	/* a failed trial that reported a better value than the done one */
+	CHECK(sqlite3_exec(h,
+			   "INSERT INTO sweeps (id, name, spec, search, seed, metric, mode, budget,"
+			   " created_at) VALUES (1, 's', '{}', 'random', 1, 'val_loss', 'min', 3, 0);"
+			   "INSERT INTO trials (sweep_id, number, params, seed, status, best_value)"
+			   " VALUES (1, 0, '{}', 1, 'failed', 0.001), (1, 1, '{}', 1, 'done', 0.5),"
+			   " (1, 2, '{}', 1, 'cancelled', 0.0001)",
+			   NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(h);
 	CHECK(db_open(&db, path, err, sizeof err) == 0);
 	CHECK(scalar(&db, "PRAGMA user_version") == schema_version);
 	CHECK(schema_version >= 2);
 	CHECK(scalar(&db, "SELECT count(*) FROM logs") == 0);
-	CHECK(scalar(&db, "SELECT count(*) FROM sqlite_master WHERE type = 'view'") == 4);
+	CHECK(scalar(&db, "SELECT count(*) FROM sqlite_master WHERE type = 'view'") == 5);
+	/* 004-best.sql: only done and pruned trials count toward the best */
+	CHECK(scalar(&db, "SELECT best_trial_id FROM sweep_progress WHERE sweep_id = 1") == 2);
+	CHECK(scalar(&db, "SELECT best * 10 FROM sweep_progress WHERE sweep_id = 1") == 5);
+	CHECK(scalar(&db, "SELECT ended FROM sweep_progress WHERE sweep_id = 1") == 3);
+	CHECK(scalar(&db, "SELECT count(*) FROM leaderboard") == 1);
 	db_close(&db);
 	CHECK(db_open(&db, path, err, sizeof err) == 0); /* reopening migrates nothing */
 	CHECK(scalar(&db, "PRAGMA user_version") == schema_version);

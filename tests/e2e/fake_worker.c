@@ -7,7 +7,8 @@
  *   3 garbage and over-long lines between epochs  7 exits 0 without any metric
  *   4 floods 20,000 lines as fast as it can       8 hangs until killed (SIGTERM ignored)
  *   9 allocates memory until it fails             10 crashes on its first attempt only
- *  11 reports an epoch every 200 ms, forever
+ *  11 reports an epoch every 200 ms, forever   12 a great epoch 1 (val_loss 0.001),
+ *                                                 then exits 1 with an error
  * Mode 10 remembers attempts in $FAKE_STATE_DIR/trial-$CAVIAR_TRIAL_ID. */
 #include <signal.h>
 #include <stdio.h>
@@ -123,6 +124,11 @@ int main(int argc, char **argv)
 			raise(SIGSEGV);
 		}
 		break;
+	case 12:
+		puts("{\"epoch\": 1, \"step\": 10, \"val_loss\": 0.001, \"val_acc\": 0.999}");
+		fflush(stdout);
+		fprintf(stderr, "fake_worker: RuntimeError: CUDA out of memory\n");
+		return 1;
 	case 11:
 		for (int e = 1;; e++) {
 			epoch_line(e, rate);

@@ -8,6 +8,7 @@ TMP=$(mktemp -d /tmp/caviar-e2e.XXXXXX)
 SOCK=$TMP/caviard.sock
 DB=$TMP/caviar.db
 export CAVIAR_SOCKET=$SOCK CAVIAR_CACHE_DIR=$TMP/cache
+export XDG_DATA_HOME=$TMP/data # the default database (never the user's own)
 DAEMON_PID=
 FAILS=0
 

@@ -20,7 +20,7 @@ expect 2 "^caviar: ls: unknown option --bogus" "$CAVIAR" ls --bogus
 check "validate accepts a good spec" "$("$CAVIAR" validate "$TMP/good.json" >/dev/null; echo $?)" 0
 check "sample needs no daemon" "$("$CAVIAR" sample "$TMP/good.json" --csv | head -1)" "#,lr"
 check "--help exits 0" "$("$CAVIAR" --help >/dev/null; echo $?)" 0
-check "COMMAND --help exits 0" "$("$CAVIAR" top --help | head -1)" "usage: caviar top SWEEP [-n K]"
+check "COMMAND --help exits 0" "$("$CAVIAR" top --help | head -1)" "usage: caviar top SWEEP [-n K] [--db FILE]"
 
 # Help: every command listed with its whole first sentence; text wrapped
 # between words within 80 columns; `caviar help [CMD]`; the nearest command.

@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include "exitcodes.h"
+#include "hparams.h"
 #include "wtest.h"
 
 static const char *worker;
@@ -149,6 +150,33 @@ static void test_config_errors(void)
 	free(out), free(err);
 }
 
+/* The metrics of out's lines are exactly those hparams.h lists for task: the
+ * table the spec check reads is the worker's own. */
+static void check_metrics_of(const char *out, int task)
+{
+	unsigned seen = 0;
+	const char *line = out;
+
+	for (; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		cJSON *rec = cJSON_Parse(line), *v;
+
+		cJSON_ArrayForEach(v, rec) {
+			int m = 0;
+
+			if (!cJSON_IsNumber(v) || !strcmp(v->string, "epoch") || !strcmp(v->string, "step"))
+				continue;
+			while (m < HP_N_METRIC && strcmp(v->string, hp_metric_names[m]) != 0)
+				m++;
+			CHECK(m < HP_N_METRIC && hp_task_reports(task, (enum hp_metric)m));
+			if (m < HP_N_METRIC)
+				seen |= 1u << m;
+		}
+		cJSON_Delete(rec);
+	}
+	for (int m = 0; m < HP_N_METRIC; m++)
+		CHECK(!(seen & 1u << m) == !hp_task_reports(task, (enum hp_metric)m));
+}
+
 static void test_train_stdin(void)
 {
 	char json[PATH_MAX * 4];
@@ -159,6 +187,7 @@ static void test_train_stdin(void)
 	CHECK(wt_count_lines(out, "\"val_acc\"") == 3);
 	CHECK(strncmp(out, "{\"epoch\":1,\"step\":", 18) == 0);
 	CHECK_CONTAINS(out, "{\"epoch\":3,\"test_loss\":");
+	check_metrics_of(out, HP_TASK_MLP);
 	free(out), free(err);
 }
 
@@ -214,6 +243,10 @@ static void test_synthetic(void)
 
 	CHECK(run_stdin("{\"task\": \"trivial\", \"epochs\": 3}", &out, &err) == 0);
 	CHECK(wt_count_lines(out, "\"epoch\"") >= 3);
+	check_metrics_of(out, HP_TASK_TRIVIAL);
+	free(out), free(err);
+	CHECK(run_stdin("{\"task\": \"bowl\", \"epochs\": 2}", &out, &err) == 0);
+	check_metrics_of(out, HP_TASK_BOWL);
 	free(out), free(err);
 }
 
