@@ -44,6 +44,24 @@ static int no_operands(struct cli *cli, const struct command *cmd, int argc, cha
 	return code ? code : cli_operands(cli, argc - args, 0, 0);
 }
 
+/* "#baseline #v2 lr too high": a sweep's tags and note in one cell, or "-". */
+static char *labels_cell(const cJSON *row)
+{
+	char buf[256] = "";
+	const cJSON *tag, *note = cli_get(row, "note");
+	size_t len;
+
+	cJSON_ArrayForEach(tag, cli_get(row, "tags")) {
+		len = strlen(buf);
+		snprintf(buf + len, sizeof buf - len, "%s#%s", len ? " " : "",
+			 cJSON_GetStringValue(tag));
+	}
+	len = strlen(buf);
+	if (cJSON_IsString(note))
+		snprintf(buf + len, sizeof buf - len, "%s%s", len ? " " : "", note->valuestring);
+	return xstrdup(buf[0] ? buf : "-");
+}
+
 static int run_ls(struct cli *cli, int argc, char **argv)
 {
 	struct cli_table t;
@@ -57,8 +75,8 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 		cJSON_Delete(reply);
 		return EXIT_OK;
 	}
-	cli_table_init(&t, 9);
-	cli_table_header(&t, "ID|NAME|STATUS|DONE|RUNNING|QUEUED|FAILED|PRUNED|BEST");
+	cli_table_init(&t, 10);
+	cli_table_header(&t, "ID|NAME|STATUS|DONE|RUNNING|QUEUED|FAILED|PRUNED|BEST|NOTE");
 	cJSON_ArrayForEach(row, cli_get(reply, "sweeps")) {
 		cli_table_add_owned(&t, cli_cell(cli_get(row, "sweep_id")));
 		cli_table_add_owned(&t, cli_cell(cli_get(row, "name")));
@@ -73,6 +91,7 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 						cli_num(row, "best", 0)));
 		else
 			cli_table_add(&t, "-");
+		cli_table_add_owned(&t, labels_cell(row));
 	}
 	cli_table_print(&t);
 	cJSON_Delete(reply);
@@ -194,6 +213,11 @@ static int run_status(struct cli *cli, int argc, char **argv)
 	       cli_num(reply, "active_sweeps", 0));
 	if (cJSON_IsString(cli_get(reply, "db_error")))
 		printf("database error: %s\n", cJSON_GetStringValue(cli_get(reply, "db_error")));
+	cJSON_ArrayForEach(row, cli_get(reply, "sweeps"))
+		printf("sweep %.0f \"%s\": %s, %.0f running, %.0f queued\n", cli_num(row, "sweep", 0),
+		       cJSON_GetStringValue(cli_get(row, "name")),
+		       cJSON_GetStringValue(cli_get(row, "state")), cli_num(row, "running", 0),
+		       cli_num(row, "queued", 0));
 	if (cJSON_GetArraySize(cli_get(reply, "running"))) {
 		cli_table_init(&t, 6);
 		cli_table_header(&t, "TRIAL|SWEEP|#|PID|EPOCH|RUNNING FOR");
