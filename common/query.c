@@ -14,7 +14,8 @@
 
 static const char *const query_sql[QUERY_COUNT] = {
 	[QUERY_ACTIVE_SWEEPS] =
-		"SELECT id, spec, status FROM sweeps WHERE status IN ('running', 'paused') ORDER BY id",
+		"SELECT id, spec, status, budget, created_at FROM sweeps"
+		" WHERE status IN ('running', 'paused') ORDER BY id",
 	[QUERY_LAST_ROUND] =
 		"SELECT round, ranges FROM rounds WHERE sweep_id = ?1 ORDER BY round DESC LIMIT 1",
 	[QUERY_QUEUED_TRIALS] =
@@ -29,7 +30,15 @@ static const char *const query_sql[QUERY_COUNT] = {
 		"SELECT t.number, p.epoch, p.value FROM trials t"
 		" JOIN points p ON p.trial_id = t.id AND p.metric = (SELECT metric FROM sweeps WHERE id = ?1)"
 		" WHERE t.sweep_id = ?1 ORDER BY t.number, p.epoch, p.step",
+	[QUERY_SWEEP_RESULTS] =
+		"SELECT params, best_value FROM trials WHERE sweep_id = ?1 ORDER BY number",
+	[QUERY_SWEEP_OUTCOME] = "SELECT count(*) AS n, coalesce(sum(status = 'failed'), 0) AS failed"
+				" FROM trials WHERE sweep_id = ?1",
+	[QUERY_SAME_SPEC] = "SELECT id FROM sweeps WHERE spec = ?1 ORDER BY id DESC LIMIT 1",
 	[QUERY_PROGRESS] = "SELECT * FROM sweep_progress ORDER BY sweep_id",
+	[QUERY_LABELS] = "SELECT s.id AS sweep_id, s.note, (SELECT json_group_array(tag) FROM"
+			 " (SELECT tag FROM tags WHERE sweep_id = s.id ORDER BY tag)) AS tags,"
+			 " s.ended_reason FROM sweeps s ORDER BY s.id",
 	[QUERY_SWEEP_BRIEF] =
 		"SELECT id, name, status, metric, mode, budget, search, seed, created_at,"
 		" finished_at FROM sweeps WHERE id = ?1",
@@ -77,7 +86,7 @@ static const char *const query_sql[QUERY_COUNT] = {
 };
 
 /* The schema's columns that hold JSON text (see schema/001-init.sql). */
-static const char *const json_columns[] = {"params", "ranges", "spec", NULL};
+static const char *const json_columns[] = {"params", "ranges", "spec", "tags", NULL};
 
 void query_init(struct query *q, sqlite3 *h)
 {

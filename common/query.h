@@ -15,7 +15,8 @@
 /* Each read, with its arguments (see query_run) and its columns. */
 enum query_id {
 	/* The daemon's own bookkeeping (resuming sweeps, starting trials). */
-	QUERY_ACTIVE_SWEEPS,    /* (): id, spec, status of running or paused sweeps */
+	QUERY_ACTIVE_SWEEPS,    /* (): id, spec, status, budget, created_at of running or
+				   paused sweeps */
 	QUERY_LAST_ROUND,       /* (sweep): round, ranges of its newest round */
 	QUERY_QUEUED_TRIALS,    /* (sweep): id, number, attempts, seed and sampled (params as
 				   the text recorded) of queued trials, by number */
@@ -24,8 +25,13 @@ enum query_id {
 				   is the objective of the objectives view: null for a trial
 				   that does not count (failed, cancelled) */
 	QUERY_OBJECTIVE_POINTS, /* (sweep): number, epoch, value of every objective point */
+	QUERY_SWEEP_RESULTS,    /* (sweep): params, best_value of all its trials */
+	QUERY_SWEEP_OUTCOME,    /* (sweep): n trials, how many failed */
+	QUERY_SAME_SPEC,        /* (spec text): id of the newest sweep with exactly that spec */
 	/* The daemon's replies (ls, top, wait). */
 	QUERY_PROGRESS,         /* (): every sweep's sweep_progress row */
+	QUERY_LABELS,           /* (): sweep_id, note, tags (a JSON array), ended_reason of
+				   every sweep, by id */
 	QUERY_SWEEP_BRIEF,      /* (sweep): id, name, status, metric, mode, budget, search,
 				   seed, created_at, finished_at: the sweep without its spec */
 	QUERY_LEADERBOARD,      /* (sweep, limit; -1: all): rank, trial_id, number, status,
@@ -81,7 +87,7 @@ cJSON *query_run(struct query *q, char *err, size_t errlen, enum query_id id,
  *     read it with query_int);
  *   a real -> a number;
  *   text -> a string, except the schema's JSON columns, named exactly params,
- *     ranges or spec, whose text is parsed into its value (kept a string if
+ *     ranges, spec or tags, whose text is parsed into its value (kept a string if
  *     it does not parse).
  * Returns a new object the caller deletes. */
 cJSON *query_row(sqlite3_stmt *st);

@@ -22,7 +22,7 @@ static const char *const top_keys[] = {
 	"name", "description", "trials", "seed", "search", "points", "rounds", "keep",
 	"shrink", "objective", "task", "data", "train", "params", "parallel", "retries",
 	"timeout", "stall_timeout", "memory_mb", "early_stop", "command", "metrics_prefix",
-	"workdir", "slurm", NULL,
+	"workdir", "slurm", "budget", NULL,
 };
 
 /* Placeholders every command trial can use besides its parameters. */
@@ -252,6 +252,36 @@ static int parse_early_stop(struct spec *s, const cJSON *obj, char *err, size_t 
 		return err_set(err, errlen, "early_stop.kind: missing (\"median\" or \"asha\")");
 	if (eta && s->early_stop != EARLY_STOP_ASHA)
 		return err_set(err, errlen, "early_stop.eta: only for kind \"asha\"");
+	return 0;
+}
+
+/* "budget": {"minutes": 30, "stop": true}: a wall-clock budget from the
+ * sweep's creation. */
+static int parse_budget(struct spec *s, const cJSON *obj, char *err, size_t errlen)
+{
+	const cJSON *item;
+	char path[256];
+
+	if (!cJSON_IsObject(obj))
+		return err_set(err, errlen, "budget: expected an object {\"minutes\": N, \"stop\": true|false}");
+	cJSON_ArrayForEach(item, obj) {
+		path_join(path, sizeof path, "budget", item->string);
+		if (strcmp(item->string, "minutes") == 0) {
+			if (!cJSON_IsNumber(item) || !(item->valuedouble > 0) ||
+			    item->valuedouble > SPEC_MAX_BUDGET_MINUTES)
+				return err_set(err, errlen, "%s: expected a number in (0, %d]", path,
+					       SPEC_MAX_BUDGET_MINUTES);
+			s->budget_minutes = item->valuedouble;
+		} else if (strcmp(item->string, "stop") == 0) {
+			if (!cJSON_IsBool(item))
+				return err_set(err, errlen, "%s: expected true or false", path);
+			s->budget_stop = cJSON_IsTrue(item);
+		} else {
+			return err_set(err, errlen, "%s: unknown key (expected minutes or stop)", path);
+		}
+	}
+	if (s->budget_minutes == 0)
+		return err_set(err, errlen, "budget.minutes: missing");
 	return 0;
 }
 
@@ -1043,6 +1073,9 @@ static int parse_sections(struct spec *s, const cJSON *json, char *err, size_t e
 		return -1;
 	if ((v = cJSON_GetObjectItemCaseSensitive(json, "early_stop")) &&
 	    parse_early_stop(s, v, err, errlen) < 0)
+		return -1;
+	if ((v = cJSON_GetObjectItemCaseSensitive(json, "budget")) &&
+	    parse_budget(s, v, err, errlen) < 0)
 		return -1;
 	if (s->command) {
 		if (cJSON_GetObjectItemCaseSensitive(json, "data"))

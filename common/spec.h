@@ -15,6 +15,7 @@
 
 #define SPEC_MAX_TRIALS 1000000 /* a sweep's budget; also caps a default grid */
 #define SPEC_MAX_SECONDS 2592000 /* timeout, stall_timeout: 30 days at most */
+#define SPEC_MAX_BUDGET_MINUTES 525600 /* a wall-clock budget: at most a year */
 
 enum spec_search {
 	SEARCH_RANDOM,         /* the default */
@@ -77,6 +78,10 @@ struct spec {
 	double timeout;               /* per-trial wall clock seconds; 0: none */
 	double stall_timeout;         /* seconds without a line; 0: none */
 	int memory_mb;                /* per-worker address-space limit; 0: none */
+	double budget_minutes;        /* "budget": {"minutes"}: wall clock from the sweep's
+	                               * creation after which no trial starts; 0: none */
+	int budget_stop;              /* "budget": {"stop": true}: running trials are
+	                               * stopped then too */
 	enum early_stop_kind early_stop;
 	int es_warmup;     /* early_stop: epochs before any trial may be stopped (default 1) */
 	int es_min_epochs; /* asha: the first rung (default 1); rungs at min_epochs * eta^k */

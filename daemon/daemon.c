@@ -32,6 +32,8 @@ static void schedule(struct daemon *d);
 static void finish_shutdown(struct daemon *d);
 static void on_flush_timer(uv_timer_t *timer);
 static void fill_soon(struct daemon *d);
+static void finish_rm(struct daemon *d, int64_t sweep_id);
+static void arm_budget(struct daemon *d);
 
 /* ---- writing the database ---- */
 
@@ -122,11 +124,15 @@ static void check_sweep(struct daemon *d, struct sweep *sw)
 		fill_soon(d);
 		schedule(d);
 		break;
-	case SWEEP_ENDED:
-		server_sweep_ended(&d->server, sw->id, status);
-		events_sweep(&d->events, sw->id, "sweep_ended", sw->spec.name, status);
+	case SWEEP_ENDED: {
+		int64_t id = sw->id;
+
+		server_sweep_ended(&d->server, id, status);
+		events_sweep(&d->events, id, "sweep_ended", sw->spec.name, status);
 		sweeps_remove(&d->sweeps, sw);
+		finish_rm(d, id);
 		break;
+	}
 	case SWEEP_BUSY:
 	case SWEEP_STUCK:
 		break;
@@ -323,12 +329,16 @@ static int submit_now(struct daemon *d, struct spec *spec, cJSON *reply, char *e
 		      size_t errlen)
 {
 	struct sweep *sw;
+	int64_t repeats;
 
 	if (flush(d) < 0)
 		return err_set(err, errlen, "the database cannot be written: %s", d->db_error);
-	sw = sweeps_submit(&d->sweeps, spec, err, errlen);
+	sw = sweeps_submit(&d->sweeps, spec, &repeats, err, errlen);
 	if (!sw)
 		return -1;
+	if (repeats)
+		cJSON_AddNumberToObject(reply, "repeats", (double)repeats);
+	arm_budget(d);
 	log_msg("sweep %lld \"%s\" submitted: %d trials, %s search", (long long)sw->id,
 		sw->spec.name, sw->spec.trials, sweeps_search_name(&sw->spec));
 	fill_soon(d);
@@ -433,6 +443,31 @@ static void flush_for_read(struct daemon *d)
 		flush(d);
 }
 
+/* Adds each sweep's note, tags and ended_reason to its row of rows (both
+ * ordered by sweep id). */
+static int add_labels(struct daemon *d, cJSON *rows, char *err, size_t errlen)
+{
+	cJSON *labels = query_run(&d->db.query, err, errlen, QUERY_LABELS, ""), *row;
+	cJSON *l;
+
+	if (!labels)
+		return -1;
+	l = labels->child;
+	cJSON_ArrayForEach(row, rows) {
+		int64_t id = query_int(cJSON_GetObjectItemCaseSensitive(row, "sweep_id"), 0);
+
+		while (l && query_int(cJSON_GetObjectItemCaseSensitive(l, "sweep_id"), 0) < id)
+			l = l->next;
+		if (!l || query_int(cJSON_GetObjectItemCaseSensitive(l, "sweep_id"), 0) != id)
+			continue;
+		for (const char *const *k = (const char *const[]){"note", "tags", "ended_reason", NULL};
+		     *k; k++)
+			cJSON_AddItemToObject(row, *k, cJSON_DetachItemFromObjectCaseSensitive(l, *k));
+	}
+	cJSON_Delete(labels);
+	return 0;
+}
+
 static int do_ls(struct daemon *d, const struct request *req, cJSON *reply, char *err,
 		 size_t errlen)
 {
@@ -443,6 +478,10 @@ static int do_ls(struct daemon *d, const struct request *req, cJSON *reply, char
 	rows = query_run(&d->db.query, err, errlen, QUERY_PROGRESS, "");
 	if (!rows)
 		return -1;
+	if (add_labels(d, rows, err, errlen) < 0) {
+		cJSON_Delete(rows);
+		return -1;
+	}
 	cJSON_AddItemToObject(reply, "sweeps", rows);
 	return 0;
 }
@@ -491,7 +530,7 @@ static cJSON *running_json(const struct trial *t)
 
 static int do_status(struct daemon *d, cJSON *reply)
 {
-	cJSON *running = cJSON_CreateArray();
+	cJSON *running = cJSON_CreateArray(), *active = cJSON_CreateArray();
 	int64_t rejected = d->lines_rejected;
 	int sweeps = 0;
 
@@ -499,14 +538,27 @@ static int do_status(struct daemon *d, cJSON *reply)
 		cJSON_AddItemToArray(running, running_json(t));
 		rejected += t->rejected;
 	}
-	for (struct sweep *sw = d->sweeps.list; sw; sw = sw->next)
+	for (struct sweep *sw = d->sweeps.list; sw; sw = sw->next) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "sweep", (double)sw->id);
+		cJSON_AddStringToObject(o, "name", sw->spec.name);
+		cJSON_AddStringToObject(o, "state", sw->paused ? "paused" : "running");
+		cJSON_AddNumberToObject(o, "running", sw->running);
+		cJSON_AddNumberToObject(o, "queued", sw->n_queue - sw->q_head);
+		cJSON_AddNumberToObject(o, "budget", sw->budget);
+		if (sweeps_deadline(sw) > 0)
+			cJSON_AddNumberToObject(o, "deadline", sweeps_deadline(sw));
+		cJSON_AddItemToArray(active, o);
 		sweeps++;
+	}
 	cJSON_AddStringToObject(reply, "version", CAVIAR_VERSION);
 	cJSON_AddNumberToObject(reply, "pid", (double)getpid());
 	cJSON_AddStringToObject(reply, "db", d->db_realpath);
 	cJSON_AddNumberToObject(reply, "slots", d->opt.slots);
 	cJSON_AddStringToObject(reply, "launcher", launcher_name(d->opt.launcher));
 	cJSON_AddNumberToObject(reply, "active_sweeps", sweeps);
+	cJSON_AddItemToObject(reply, "sweeps", active);
 	cJSON_AddNumberToObject(reply, "queued", sweeps_queued(&d->sweeps));
 	cJSON_AddItemToObject(reply, "running", running);
 	cJSON_AddNumberToObject(reply, "trials_started", (double)d->trials_started);
@@ -551,7 +603,7 @@ static int cancel_sweep(struct daemon *d, int64_t id, char *err, size_t errlen)
 	int n;
 
 	if (!sw)
-		return err_set(err, errlen, "sweep %lld is not running", (long long)id);
+		return sweeps_not_active(&d->sweeps, id, err, errlen);
 	n = sweeps_cancel(&d->sweeps, sw, err, errlen);
 	if (n < 0)
 		return -1;
@@ -599,12 +651,230 @@ static int do_pause(struct daemon *d, const struct request *req, int paused, cha
 	struct sweep *sw = sweeps_find(&d->sweeps, req->sweep);
 
 	if (!sw)
-		return err_set(err, errlen, "sweep %lld is not running", (long long)req->sweep);
+		return sweeps_not_active(&d->sweeps, req->sweep, err, errlen);
 	if (sweeps_pause(&d->sweeps, sw, paused, err, errlen) < 0)
 		return -1;
+	log_msg("sweep %lld %s", (long long)sw->id, paused ? "paused" : "resumed");
+	events_sweep(&d->events, sw->id, paused ? "sweep_paused" : "sweep_resumed", sw->spec.name,
+		     paused ? "paused" : "running");
 	if (!paused)
 		schedule(d);
 	return 0;
+}
+
+/* n more trials for a sweep, running, paused or over (it runs again). */
+static int do_extend(struct daemon *d, const struct request *req, cJSON *reply, char *err,
+		     size_t errlen)
+{
+	struct sweep *revived, *sw;
+
+	if (req->n > SPEC_MAX_TRIALS)
+		return err_set(err, errlen, "\"n\": at most %d trials", SPEC_MAX_TRIALS);
+	if (flush(d) < 0)
+		return err_set(err, errlen, "the database cannot be written: %s", d->db_error);
+	sw = sweeps_extend(&d->sweeps, req->sweep, (int)req->n, &revived, err, errlen);
+	if (!sw)
+		return -1;
+	if (revived)
+		events_sweep(&d->events, sw->id, "sweep_started", sw->spec.name, "running");
+	cJSON_AddNumberToObject(reply, "sweep", (double)sw->id);
+	cJSON_AddNumberToObject(reply, "added", (double)req->n);
+	cJSON_AddNumberToObject(reply, "trials", sw->budget);
+	cJSON_AddStringToObject(reply, "status", sw->paused ? "paused" : "running");
+	arm_budget(d);
+	fill_soon(d);
+	check_sweep(d, sw); /* coarse_to_fine over its rounds: opens the new one */
+	schedule(d);
+	return 0;
+}
+
+/* Removes an ended sweep's rows now. */
+static int remove_sweep(struct daemon *d, int64_t id, char *err, size_t errlen)
+{
+	if (flush(d) < 0)
+		return err_set(err, errlen, "the database cannot be written: %s", d->db_error);
+	if (db_delete_sweep(&d->db, id, err, errlen) < 0)
+		return -1;
+	log_msg("sweep %lld removed", (long long)id);
+	return 0;
+}
+
+/* The `rm --force` waiting on sweep_id end: the sweep is removed now. */
+static void finish_rm(struct daemon *d, int64_t sweep_id)
+{
+	char err[ERRBUF_LEN];
+
+	for (int i = 0; i < d->n_rms; i++) {
+		struct server_client *c;
+		cJSON *reply;
+
+		if (d->rms[i].sweep != sweep_id)
+			continue;
+		c = server_find(&d->server, d->rms[i].client);
+		d->rms[i--] = d->rms[--d->n_rms];
+		if (remove_sweep(d, sweep_id, err, sizeof err) < 0) {
+			log_msg("sweep %lld: cannot remove it: %s", (long long)sweep_id, err);
+			if (c)
+				server_error(c, err);
+			continue;
+		}
+		if (!c)
+			continue;
+		reply = cJSON_CreateObject();
+		cJSON_AddTrueToObject(reply, "ok");
+		cJSON_AddNumberToObject(reply, "removed", (double)sweep_id);
+		server_reply(c, reply);
+	}
+}
+
+/* Deletes a sweep and its rows; an active one only with force, which cancels
+ * it first and replies once its trials have stopped (finish_rm). */
+static int do_rm(struct daemon *d, struct server_client *c, const struct request *req,
+		 cJSON *reply, char *err, size_t errlen)
+{
+	struct sweep *sw = sweeps_find(&d->sweeps, req->sweep);
+	cJSON *rows;
+
+	if (sw && !req->force)
+		return err_set(err, errlen, "sweep %lld is %s; cancel it first, or rm --force",
+			       (long long)req->sweep, sw->paused ? "paused" : "running");
+	if (sw) {
+		d->rms = xrealloc(d->rms, (size_t)(d->n_rms + 1) * sizeof *d->rms);
+		d->rms[d->n_rms++] = (struct daemon_rm){req->sweep, server_client_id(c)};
+		if (!sw->cancelled && cancel_sweep(d, req->sweep, err, errlen) < 0) {
+			d->n_rms--;
+			return -1;
+		}
+		return 1; /* finish_rm replies, now or when its trials have stopped */
+	}
+	rows = query_run(&d->db.query, err, errlen, QUERY_SWEEP_BRIEF, "i", (long long)req->sweep);
+	if (!rows)
+		return -1;
+	if (!rows->child) {
+		cJSON_Delete(rows);
+		return err_set(err, errlen, "no sweep %lld", (long long)req->sweep);
+	}
+	cJSON_Delete(rows);
+	if (remove_sweep(d, req->sweep, err, errlen) < 0)
+		return -1;
+	cJSON_AddNumberToObject(reply, "removed", (double)req->sweep);
+	return 0;
+}
+
+/* The sweep exists (any status), else err "no sweep N". */
+static int sweep_exists(struct daemon *d, int64_t id, char *err, size_t errlen)
+{
+	cJSON *rows = query_run(&d->db.query, err, errlen, QUERY_SWEEP_BRIEF, "i", (long long)id);
+	int found = rows && rows->child;
+
+	if (rows && !found)
+		err_set(err, errlen, "no sweep %lld", (long long)id);
+	cJSON_Delete(rows);
+	return found ? 0 : -1;
+}
+
+/* note, tag, untag: a sweep's labels, written at once. */
+static int do_label(struct daemon *d, const struct request *req, cJSON *reply, char *err,
+		    size_t errlen)
+{
+	const cJSON *t;
+
+	if (sweep_exists(d, req->sweep, err, errlen) < 0)
+		return -1;
+	if (req->cmd == REQ_NOTE)
+		return db_set_sweep_note(&d->db, req->sweep, req->text[0] ? req->text : NULL, err,
+					 errlen);
+	if (db_begin(&d->db, err, errlen) < 0)
+		return -1;
+	cJSON_ArrayForEach(t, req->tags)
+		if (db_tag(&d->db, req->sweep, t->valuestring, req->cmd == REQ_TAG, err, errlen) < 0) {
+			db_rollback(&d->db);
+			return -1;
+		}
+	(void)reply;
+	return db_commit(&d->db, err, errlen);
+}
+
+/* ---- wall-clock budgets ---- */
+
+static void on_budget(uv_timer_t *timer)
+{
+	struct daemon *d = timer->data;
+	char err[ERRBUF_LEN];
+	double now = log_now();
+	struct sweep *next;
+
+	for (struct sweep *sw = d->sweeps.list; sw; sw = next) {
+		double deadline = sweeps_deadline(sw);
+
+		next = sw->next;
+		if (deadline <= 0 || deadline > now)
+			continue;
+		if (sweeps_spend(&d->sweeps, sw, err, sizeof err) < 0) {
+			log_msg("sweep %lld: %s", (long long)sw->id, err);
+			continue; /* tried again at the next arm */
+		}
+		for (struct trial *t = d->running; sw->spec.budget_stop && t; t = t->next)
+			if (t->owner == sw)
+				trial_stop(t, "cancelled", sw->reason);
+		check_sweep(d, sw);
+	}
+	arm_budget(d);
+}
+
+/* Arms the budget timer for the nearest deadline of the active sweeps. */
+static void arm_budget(struct daemon *d)
+{
+	double nearest = 0;
+
+	if (d->shutting_down)
+		return;
+	for (struct sweep *sw = d->sweeps.list; sw; sw = sw->next) {
+		double deadline = sweeps_deadline(sw);
+
+		if (deadline > 0 && (nearest == 0 || deadline < nearest))
+			nearest = deadline;
+	}
+	if (nearest == 0) {
+		uv_timer_stop(&d->budget_timer);
+		return;
+	}
+	nearest -= log_now();
+	uv_timer_start(&d->budget_timer, on_budget,
+		       nearest <= 0 ? 0 : (uint64_t)(fmin(nearest, 86400.0) * 1000) + 1, 0);
+}
+
+/* ---- the event stream ---- */
+
+/* A new subscriber's first event: the trials of its sweeps running now. */
+static void on_subscribe(void *ctx, struct server_client *c, int64_t sweep_id)
+{
+	struct daemon *d = ctx;
+	cJSON *e = cJSON_CreateObject(), *running;
+
+	cJSON_AddStringToObject(e, "event", "snapshot");
+	if (sweep_id)
+		cJSON_AddNumberToObject(e, "sweep", (double)sweep_id);
+	else
+		cJSON_AddNullToObject(e, "sweep");
+	running = cJSON_AddArrayToObject(e, "running");
+	for (struct trial *t = d->running; t; t = t->next) {
+		cJSON *o;
+
+		if (sweep_id && t->sweep_id != sweep_id)
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "sweep", (double)t->sweep_id);
+		cJSON_AddNumberToObject(o, "trial", (double)t->row.id);
+		cJSON_AddNumberToObject(o, "number", t->number);
+		cJSON_AddNumberToObject(o, "epoch", t->row.epochs);
+		cJSON_AddNumberToObject(o, "epochs", t->epochs_total);
+		if (!isnan(t->row.best_value))
+			cJSON_AddNumberToObject(o, "best", t->row.best_value);
+		cJSON_AddItemToObject(o, "params", cJSON_Duplicate(t->params, 1));
+		cJSON_AddItemToArray(running, o);
+	}
+	server_reply(c, e);
 }
 
 static int do_slots(struct daemon *d, const struct request *req, cJSON *reply, char *err,
@@ -637,6 +907,11 @@ static int handle(void *ctx, struct server_client *c, const struct request *req,
 	case REQ_PAUSE: return do_pause(d, req, 1, err, errlen);
 	case REQ_RESUME: return do_pause(d, req, 0, err, errlen);
 	case REQ_SLOTS: return do_slots(d, req, reply, err, errlen);
+	case REQ_EXTEND: return do_extend(d, req, reply, err, errlen);
+	case REQ_RM: return do_rm(d, c, req, reply, err, errlen);
+	case REQ_NOTE:
+	case REQ_TAG:
+	case REQ_UNTAG: return do_label(d, req, reply, err, errlen);
 	case REQ_SHUTDOWN:
 		/* Replies first: shutting down closes this very client. */
 		server_reply(c, cJSON_Duplicate(reply, 1));
@@ -674,6 +949,7 @@ static void close_handles(struct daemon *d)
 	uv_close((uv_handle_t *)&d->flush_timer, NULL);
 	uv_close((uv_handle_t *)&d->fill, NULL);
 	uv_close((uv_handle_t *)&d->fill_retry, NULL);
+	uv_close((uv_handle_t *)&d->budget_timer, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigchld, NULL);
@@ -694,6 +970,7 @@ static void shutdown_daemon(struct daemon *d)
 	if (d->shutting_down)
 		return;
 	d->shutting_down = 1;
+	uv_timer_stop(&d->budget_timer);
 	log_msg("shutting down: stopping %d running trial%s", d->n_running,
 		d->n_running == 1 ? "" : "s");
 	server_stop(&d->server);
@@ -734,13 +1011,14 @@ static void wire(struct daemon *d)
 		.on_end = trial_ended};
 	d->server = (struct server){.loop = &d->loop, .path = d->opt.socket_path,
 				    .readbuf = d->readbuf, .readbuf_len = sizeof d->readbuf,
-				    .handler = handle, .ctx = d};
+				    .handler = handle, .ctx = d, .on_subscribe = on_subscribe};
 	d->events = (struct events){.listening = server_listening, .publish = server_publish,
 				    .ctx = &d->server};
 	uv_timer_init(&d->loop, &d->flush_timer);
 	uv_idle_init(&d->loop, &d->fill);
 	uv_timer_init(&d->loop, &d->fill_retry);
-	d->flush_timer.data = d->fill.data = d->fill_retry.data = d;
+	uv_timer_init(&d->loop, &d->budget_timer);
+	d->flush_timer.data = d->fill.data = d->fill_retry.data = d->budget_timer.data = d;
 	uv_signal_init(&d->loop, &d->sigint);
 	uv_signal_init(&d->loop, &d->sigterm);
 	uv_signal_init(&d->loop, &d->sigchld);
@@ -791,6 +1069,7 @@ static int start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	check_all(d);
 	fill_soon(d);
+	arm_budget(d);
 	if (server_start(&d->server, err, errlen) < 0)
 		return -1;
 	uv_signal_start(&d->sigint, on_signal, SIGINT);
@@ -829,6 +1108,7 @@ out:
 	for (int i = 0; i < d->n_discard; i++) /* the last flush failed: they are kept */
 		free(d->discard[i]);
 	free(d->discard);
+	free(d->rms);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
 	uv_run(&d->loop, UV_RUN_DEFAULT); /* let close callbacks run */

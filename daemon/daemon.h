@@ -52,6 +52,12 @@ struct daemon {
 	                          * slice per loop iteration (a 0 ms timer would not
 	                          * let the loop poll in between) */
 	uv_timer_t fill_retry;   /* after the database refused a slice */
+	uv_timer_t budget_timer; /* armed for the nearest wall-clock budget of a sweep */
+	struct daemon_rm {       /* `rm --force` of a sweep whose trials are stopping:
+	                          * removed, and the client told, once it ends */
+		int64_t sweep, client;
+	} *rms;
+	int n_rms;
 	uv_signal_t sigint, sigterm;
 	uv_signal_t sigchld;     /* a trial's program exited: trial_reap each */
 	struct trial *running;   /* running trials (a list through trial->next) */

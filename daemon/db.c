@@ -38,9 +38,24 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_INSERT_LOG] = "INSERT OR REPLACE INTO logs (trial_id, attempt, seq, wall_time, line)"
 			  " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_CANCEL_QUEUED] =
-		"UPDATE trials SET status = 'cancelled', reason = 'cancelled',"
+		"UPDATE trials SET status = 'cancelled', reason = ?2,"
 		" ended_at = (julianday('now') - 2440587.5) * 86400.0"
 		" WHERE sweep_id = ?1 AND status = 'queued'",
+	[ST_SWEEP_END] =
+		"UPDATE sweeps SET status = ?2, finished_at = ?3, ended_reason = ?4 WHERE id = ?1",
+	[ST_SWEEP_BUDGET] =
+		"UPDATE sweeps SET budget = ?2, status = ?3, finished_at = NULL, ended_reason = NULL"
+		" WHERE id = ?1",
+	[ST_SWEEP_NOTE] = "UPDATE sweeps SET note = ?2 WHERE id = ?1",
+	[ST_TAG] = "INSERT OR IGNORE INTO tags (sweep_id, tag) VALUES (?1, ?2)",
+	[ST_UNTAG] = "DELETE FROM tags WHERE sweep_id = ?1 AND tag = ?2",
+	/* A sweep's rows, children first (foreign keys are on). */
+	[ST_RM_POINTS] = "DELETE FROM points WHERE trial_id IN (SELECT id FROM trials WHERE sweep_id = ?1)",
+	[ST_RM_LOGS] = "DELETE FROM logs WHERE trial_id IN (SELECT id FROM trials WHERE sweep_id = ?1)",
+	[ST_RM_TRIALS] = "DELETE FROM trials WHERE sweep_id = ?1",
+	[ST_RM_ROUNDS] = "DELETE FROM rounds WHERE sweep_id = ?1",
+	[ST_RM_TAGS] = "DELETE FROM tags WHERE sweep_id = ?1",
+	[ST_RM_SWEEP] = "DELETE FROM sweeps WHERE id = ?1",
 	[ST_BEST] = "SELECT value, epoch FROM points WHERE trial_id = ?1 AND metric = ?2"
 		    " ORDER BY CASE WHEN ?3 THEN -value ELSE value END, epoch LIMIT 1",
 };
@@ -75,7 +90,26 @@ static int user_version(struct db *db)
 	return v;
 }
 
-/* Applies the migrations the database lacks, each in its own transaction. */
+/* After a migration that rebuilt a table (foreign keys are off while
+ * migrating): every reference must still hold. */
+static int foreign_keys_ok(struct db *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+		return sql_error(db, err, errlen, "checking foreign keys");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		err_set(err, errlen, "a row of %s refers to a missing row of %s",
+			(const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 2));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : rc == SQLITE_ROW ? -1 : sql_error(db, err, errlen, "checking foreign keys");
+}
+
+/* Applies the migrations the database lacks, each in its own transaction,
+ * with foreign keys off (a migration may rebuild a table the documented way;
+ * foreign_keys_ok checks the result before it commits). */
 static int migrate(struct db *db, char *err, size_t errlen)
 {
 	int v = user_version(db);
@@ -92,7 +126,7 @@ static int migrate(struct db *db, char *err, size_t errlen)
 		if (exec(db, "BEGIN IMMEDIATE", err, errlen) < 0)
 			return -1;
 		if (exec(db, schema_migrations[v], err, errlen) < 0 ||
-		    exec(db, pragma, err, errlen) < 0) {
+		    foreign_keys_ok(db, err, errlen) < 0 || exec(db, pragma, err, errlen) < 0) {
 			err_prefix(err, errlen, "schema migration %d", v + 1);
 			exec(db, "ROLLBACK", NULL, 0);
 			return -1;
@@ -116,7 +150,7 @@ int db_open(struct db *db, const char *path, char *err, size_t errlen)
 	sqlite3_busy_timeout(db->h, 200);
 	if (exec(db, "PRAGMA journal_mode = WAL", err, errlen) < 0 ||
 	    exec(db, "PRAGMA synchronous = NORMAL", err, errlen) < 0 ||
-	    exec(db, "PRAGMA foreign_keys = ON", err, errlen) < 0 || migrate(db, err, errlen) < 0) {
+	    migrate(db, err, errlen) < 0 || exec(db, "PRAGMA foreign_keys = ON", err, errlen) < 0) {
 		err_prefix(err, errlen, "%s", path);
 		goto error;
 	}
@@ -471,10 +505,71 @@ int db_trial_truncate(struct db *db, int64_t trial_id, int from, const char *met
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_error(db, err, errlen, "best value");
 }
 
-int db_cancel_queued(struct db *db, int64_t sweep_id, char *err, size_t errlen)
+int db_cancel_queued(struct db *db, int64_t sweep_id, const char *reason, char *err,
+		     size_t errlen)
 {
 	sqlite3_stmt *st = db->st[ST_CANCEL_QUEUED];
 
 	sqlite3_bind_int64(st, 1, sweep_id);
+	sqlite3_bind_text(st, 2, reason, -1, SQLITE_TRANSIENT);
 	return run(db, st, err, errlen, "cancelling queued trials");
+}
+
+int db_end_sweep(struct db *db, int64_t sweep_id, const char *status, const char *reason,
+		 double now, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_SWEEP_END];
+
+	sqlite3_bind_int64(st, 1, sweep_id);
+	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 3, now);
+	sqlite3_bind_text(st, 4, reason, -1, SQLITE_TRANSIENT);
+	return run(db, st, err, errlen, "ending sweep");
+}
+
+int db_set_sweep_budget(struct db *db, int64_t sweep_id, int budget, const char *status,
+			char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_SWEEP_BUDGET];
+
+	sqlite3_bind_int64(st, 1, sweep_id);
+	sqlite3_bind_int(st, 2, budget);
+	sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
+	return run(db, st, err, errlen, "extending sweep");
+}
+
+int db_set_sweep_note(struct db *db, int64_t sweep_id, const char *note, char *err,
+		      size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_SWEEP_NOTE];
+
+	sqlite3_bind_int64(st, 1, sweep_id);
+	sqlite3_bind_text(st, 2, note, -1, SQLITE_TRANSIENT);
+	return run(db, st, err, errlen, "setting the note");
+}
+
+int db_tag(struct db *db, int64_t sweep_id, const char *tag, int add, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db->st[add ? ST_TAG : ST_UNTAG];
+
+	sqlite3_bind_int64(st, 1, sweep_id);
+	sqlite3_bind_text(st, 2, tag, -1, SQLITE_TRANSIENT);
+	return run(db, st, err, errlen, add ? "tagging" : "untagging");
+}
+
+int db_delete_sweep(struct db *db, int64_t sweep_id, char *err, size_t errlen)
+{
+	static const enum db_stmt order[] = {ST_RM_POINTS, ST_RM_LOGS, ST_RM_TRIALS,
+					     ST_RM_ROUNDS, ST_RM_TAGS, ST_RM_SWEEP};
+
+	if (db_begin(db, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		sqlite3_bind_int64(db->st[order[i]], 1, sweep_id);
+		if (run(db, db->st[order[i]], err, errlen, "removing sweep") < 0) {
+			db_rollback(db);
+			return -1;
+		}
+	}
+	return db_commit(db, err, errlen);
 }

@@ -29,6 +29,17 @@ enum db_stmt {
 	ST_BEST,
 	ST_INSERT_LOG,
 	ST_CANCEL_QUEUED,
+	ST_SWEEP_END,
+	ST_SWEEP_BUDGET,
+	ST_SWEEP_NOTE,
+	ST_TAG,
+	ST_UNTAG,
+	ST_RM_POINTS,
+	ST_RM_LOGS,
+	ST_RM_TRIALS,
+	ST_RM_ROUNDS,
+	ST_RM_TAGS,
+	ST_RM_SWEEP,
 	ST_COUNT
 };
 
@@ -131,8 +142,28 @@ int db_recover(struct db *db, char *err, size_t errlen);
 int db_trial_truncate(struct db *db, int64_t trial_id, int from, const char *metric,
 		      int maximize, double *best, int *best_epoch, char *err, size_t errlen);
 
-/* Cancels a sweep's queued trials at once (status and reason 'cancelled').
+/* Cancels a sweep's queued trials at once (status 'cancelled', with reason).
  * Returns 0 or -1. */
-int db_cancel_queued(struct db *db, int64_t sweep_id, char *err, size_t errlen);
+int db_cancel_queued(struct db *db, int64_t sweep_id, const char *reason, char *err,
+		     size_t errlen);
+
+/* Ends a sweep at once: its status, finished_at = now and ended_reason
+ * (NULL: none). Returns 0 or -1. */
+int db_end_sweep(struct db *db, int64_t sweep_id, const char *status, const char *reason,
+		 double now, char *err, size_t errlen);
+
+/* A sweep's budget grows (`caviar extend`): status is "running" or "paused";
+ * an ended sweep's finished_at and ended_reason are cleared. At once. */
+int db_set_sweep_budget(struct db *db, int64_t sweep_id, int budget, const char *status,
+			char *err, size_t errlen);
+
+/* A sweep's note (NULL clears it), and adds (add = 1) or removes a tag. At once. */
+int db_set_sweep_note(struct db *db, int64_t sweep_id, const char *note, char *err,
+		      size_t errlen);
+int db_tag(struct db *db, int64_t sweep_id, const char *tag, int add, char *err, size_t errlen);
+
+/* Deletes a sweep and every row of it (points, logs, trials, rounds, tags) in
+ * one transaction. The caller has flushed and runs none of its trials. */
+int db_delete_sweep(struct db *db, int64_t sweep_id, char *err, size_t errlen);
 
 #endif

@@ -6,7 +6,12 @@
  *    "metrics": {"val_acc": 0.86, ...}, "best": 0.86}
  *   {"event": "trial_ended", "sweep": 1, "trial": 7, "status": "done", "reason": "finished",
  *    "best": 0.87, "epochs": 10}
- *   {"event": "sweep_started" | "sweep_ended", "sweep": 1, "name": "...", "status": "done"}
+ *   {"event": "sweep_started" | "sweep_paused" | "sweep_resumed" | "sweep_ended", "sweep": 1,
+ *    "name": "...", "status": "done"}
+ * The first line after the subscribe's reply is a snapshot of the trials
+ * running then, built by the hub (daemon.c, the server's on_subscribe):
+ *   {"event": "snapshot", "sweep": 1 (null: all), "running": [{"sweep", "trial", "number",
+ *    "epoch", "epochs", "best", "params"}, ...]}
  * This module builds the events; it is handed its publisher (the server's
  * subscribers, by the hub) and knows nothing of sockets. Building an event
  * costs nothing when nobody listens. */

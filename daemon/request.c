@@ -8,7 +8,10 @@
 #include "proto.h"
 
 /* What each command needs, besides its name. */
-enum { NEED_SWEEP = 1, OPT_SWEEP = 2, NEED_SPEC = 4, OPT_N = 8, NEED_N = 16, SWEEP_OR_TRIAL = 32 };
+enum {
+	NEED_SWEEP = 1, OPT_SWEEP = 2, NEED_SPEC = 4, OPT_N = 8, NEED_N = 16, SWEEP_OR_TRIAL = 32,
+	OPT_FORCE = 64, NEED_TEXT = 128, NEED_TAGS = 256
+};
 
 static const struct {
 	const char *name;
@@ -25,6 +28,11 @@ static const struct {
 	[REQ_SHUTDOWN] = {"shutdown", 0},
 	[REQ_SUBSCRIBE] = {"subscribe", OPT_SWEEP},
 	[REQ_SLOTS] = {"slots", NEED_N},
+	[REQ_EXTEND] = {"extend", NEED_SWEEP | NEED_N},
+	[REQ_RM] = {"rm", NEED_SWEEP | OPT_FORCE},
+	[REQ_NOTE] = {"note", NEED_SWEEP | NEED_TEXT},
+	[REQ_TAG] = {"tag", NEED_SWEEP | NEED_TAGS},
+	[REQ_UNTAG] = {"untag", NEED_SWEEP | NEED_TAGS},
 };
 
 const char *request_name(enum request_cmd cmd)
@@ -48,6 +56,44 @@ static int get_count(const cJSON *json, const char *key, int required, int64_t *
 	return 0;
 }
 
+/* "tags": a non-empty array of tags, each a non-empty string without spaces
+ * or commas, at most REQUEST_MAX_TAG bytes. */
+static int get_tags(struct request *r, char *err, size_t errlen)
+{
+	const cJSON *t;
+
+	r->tags = cJSON_GetObjectItemCaseSensitive(r->json, "tags");
+	if (!cJSON_IsArray(r->tags) || !r->tags->child)
+		return err_set(err, errlen, "\"tags\": expected a non-empty array of strings");
+	cJSON_ArrayForEach(t, r->tags)
+		if (!cJSON_IsString(t) || !t->valuestring[0] ||
+		    strlen(t->valuestring) > REQUEST_MAX_TAG || strpbrk(t->valuestring, " ,\t\n"))
+			return err_set(err, errlen, "\"tags\": a tag is a word of 1 to %d bytes "
+				       "without spaces or commas", REQUEST_MAX_TAG);
+	return 0;
+}
+
+/* The optional fields: "force" (a boolean) and "text" (a string). */
+static int get_flags(struct request *r, unsigned fields, char *err, size_t errlen)
+{
+	const cJSON *v;
+
+	if (fields & OPT_FORCE) {
+		v = cJSON_GetObjectItemCaseSensitive(r->json, "force");
+		if (v && !cJSON_IsBool(v))
+			return err_set(err, errlen, "\"force\": expected true or false");
+		r->force = cJSON_IsTrue(v);
+	}
+	if (fields & NEED_TEXT) {
+		v = cJSON_GetObjectItemCaseSensitive(r->json, "text");
+		if (!cJSON_IsString(v) || strlen(v->valuestring) > REQUEST_MAX_NOTE)
+			return err_set(err, errlen, "\"text\": expected a string of at most %d bytes",
+				       REQUEST_MAX_NOTE);
+		r->text = v->valuestring;
+	}
+	return fields & NEED_TAGS ? get_tags(r, err, errlen) : 0;
+}
+
 static int get_fields(struct request *r, unsigned fields, char *err, size_t errlen)
 {
 	if ((fields & (NEED_SWEEP | OPT_SWEEP)) &&
@@ -68,7 +114,7 @@ static int get_fields(struct request *r, unsigned fields, char *err, size_t errl
 		if (!cJSON_IsObject(r->spec))
 			return err_set(err, errlen, "\"spec\": expected a JSON object");
 	}
-	return 0;
+	return get_flags(r, fields, err, errlen);
 }
 
 int request_parse(struct request *r, const char *text, size_t len, char *err, size_t errlen)

@@ -21,6 +21,11 @@ enum request_cmd {
 	REQ_SHUTDOWN,
 	REQ_SUBSCRIBE, /* sweep (optional: all sweeps) */
 	REQ_SLOTS,     /* n */
+	REQ_EXTEND,    /* sweep, n: n more trials */
+	REQ_RM,        /* sweep, force (optional boolean) */
+	REQ_NOTE,      /* sweep, text (a string; "" clears the note) */
+	REQ_TAG,       /* sweep, tags (a non-empty array of non-empty strings) */
+	REQ_UNTAG,     /* sweep, tags */
 	REQ_COUNT
 };
 
@@ -29,8 +34,15 @@ struct request {
 	cJSON *json;          /* the parsed request (owned) */
 	const cJSON *spec;    /* REQ_SUBMIT: the spec object, inside json */
 	int64_t sweep, trial; /* ids; 0 when absent */
-	int64_t n;            /* REQ_TOP: rows; REQ_SLOTS: slots; 0 when absent */
+	int64_t n;            /* REQ_TOP: rows; REQ_SLOTS: slots; REQ_EXTEND: trials;
+	                       * 0 when absent */
+	int force;            /* REQ_RM: "force": true */
+	const char *text;     /* REQ_NOTE: the note, inside json */
+	const cJSON *tags;    /* REQ_TAG, REQ_UNTAG: the array of tags, inside json */
 };
+
+#define REQUEST_MAX_NOTE 4096 /* bytes in a note */
+#define REQUEST_MAX_TAG 64    /* bytes in a tag */
 
 /* Parses len bytes. Returns 0, or -1 with a message for the client in err
  * ("unknown command \"frobnicate\"", "\"sweep\": expected a positive integer

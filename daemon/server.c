@@ -207,6 +207,7 @@ static void answer(struct server_client *c, const char *text, size_t len)
 	char err[ERRBUF_LEN] = "";
 	struct request req;
 	cJSON *reply;
+	int64_t subscribed = -1;
 	int rc;
 
 	if (!text) {
@@ -223,9 +224,10 @@ static void answer(struct server_client *c, const char *text, size_t len)
 	}
 	reply = cJSON_CreateObject();
 	cJSON_AddTrueToObject(reply, "ok");
-	if (req.cmd == REQ_SUBSCRIBE)
+	if (req.cmd == REQ_SUBSCRIBE) {
 		rc = subscribe(c, &req, reply);
-	else
+		subscribed = req.sweep;
+	} else
 		rc = c->srv->handler(c->srv->ctx, c, &req, reply, err, sizeof err);
 	request_finish(&req);
 	if (rc == 1) {
@@ -240,6 +242,8 @@ static void answer(struct server_client *c, const char *text, size_t len)
 		return;
 	}
 	server_reply(c, reply);
+	if (subscribed >= 0 && c->srv->on_subscribe)
+		c->srv->on_subscribe(c->srv->ctx, c, subscribed);
 	throttle(c);
 }
 

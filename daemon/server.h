@@ -36,6 +36,10 @@ struct server {
 	size_t readbuf_len;
 	server_handler handler;   /* every command but subscribe */
 	void *ctx;                /* the handler's */
+	/* Called (with ctx) right after a subscribe to sweep_id (0: all) is
+	 * acknowledged, so that its owner can send the subscriber a first event
+	 * (server_reply) before any other; NULL: none. */
+	void (*on_subscribe)(void *ctx, struct server_client *c, int64_t sweep_id);
 };
 
 /* Binds and listens on srv->path (loop, path, readbuf and handler set).

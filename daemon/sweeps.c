@@ -77,6 +77,26 @@ static int insert_trials(struct sweeps *s, struct sweep *sw, int n, char *err, s
 	return 0;
 }
 
+/* Where round `round` ends: past the trials of it and of the rounds before. */
+static int round_end(const struct spec *spec, int round)
+{
+	int n = 0;
+
+	for (int r = 0; r <= round; r++)
+		n += sample_round_size(spec, r);
+	return n;
+}
+
+/* Where sw's current round ends: a round of the spec's own ends where the
+ * spec says; the last round (of random, grid, sobol: the only one; of
+ * coarse_to_fine: a round `extend` added) ends at the budget. */
+static int current_round_end(const struct sweep *sw)
+{
+	if (sw->spec.search == SEARCH_COARSE_TO_FINE && sw->round < sw->spec.rounds)
+		return round_end(&sw->spec, sw->round);
+	return sw->budget;
+}
+
 /* Records round `round` of sw (its box, then a first slice of its trials)
  * inside the caller's transaction; sweeps_fill records the rest. */
 static int insert_round(struct sweeps *s, struct sweep *sw, int round, char *err, size_t errlen)
@@ -91,18 +111,8 @@ static int insert_round(struct sweeps *s, struct sweep *sw, int round, char *err
 	if (rc < 0)
 		return rc;
 	sw->round = round;
-	sw->round_end = sw->next_number + sample_round_size(&sw->spec, round);
+	sw->round_end = current_round_end(sw);
 	return insert_trials(s, sw, SWEEPS_SLICE, err, errlen);
-}
-
-/* Where round `round` ends: past the trials of it and of the rounds before. */
-static int round_end(const struct spec *spec, int round)
-{
-	int n = 0;
-
-	for (int r = 0; r <= round; r++)
-		n += sample_round_size(spec, r);
-	return n;
 }
 
 /* What a transaction may change of a sweep, to undo after its rollback. */
@@ -157,21 +167,36 @@ static void sweep_append(struct sweeps *s, struct sweep *sw)
 	*p = sw;
 }
 
-struct sweep *sweeps_submit(struct sweeps *s, struct spec *spec, char *err, size_t errlen)
+/* The newest sweep recorded with exactly this spec text, or 0. */
+static int64_t same_spec(struct sweeps *s, const char *text)
+{
+	char err[512];
+	cJSON *rows = query_run(&s->db->query, err, sizeof err, QUERY_SAME_SPEC, "s", text);
+	int64_t id = rows && rows->child ? query_int(cJSON_GetObjectItemCaseSensitive(rows->child, "id"), 0) : 0;
+
+	cJSON_Delete(rows);
+	return id;
+}
+
+struct sweep *sweeps_submit(struct sweeps *s, struct spec *spec, int64_t *repeats, char *err,
+			    size_t errlen)
 {
 	struct sweep *sw = xcalloc(1, sizeof *sw);
 	char *text;
 
 	sw->spec = *spec;
 	memset(spec, 0, sizeof *spec);
+	sw->budget = sw->spec.trials;
+	sw->created_at = log_now();
 	sample_box_init(&sw->box, &sw->spec);
 	stopping_init(&sw->stopping, &sw->spec);
 	text = cJSON_PrintUnformatted(sw->spec.json);
+	*repeats = same_spec(s, text);
 	if (db_begin(s->db, err, errlen) < 0)
 		goto error;
 	if (db_insert_sweep(s->db, sw->spec.name, text, search_names[sw->spec.search],
 			    sw->spec.seed, sw->spec.objective_metric, sw->spec.objective_max,
-			    sw->spec.trials, log_now(), &sw->id, err, errlen) < 0 ||
+			    sw->spec.trials, sw->created_at, &sw->id, err, errlen) < 0 ||
 	    insert_round(s, sw, 0, err, errlen) < 0 || db_commit(s->db, err, errlen) < 0) {
 		db_rollback(s->db);
 		goto error;
@@ -251,6 +276,8 @@ static struct sweep *load_sweep(struct sweeps *s, const cJSON *row, char *err, s
 
 	sw->id = id;
 	sw->paused = cJSON_IsString(status) && strcmp(status->valuestring, "paused") == 0;
+	sw->budget = (int)num(row, "budget");
+	sw->created_at = num(row, "created_at");
 	if (!cJSON_IsObject(json)) {
 		err_set(err, errlen, "its spec is not a JSON object");
 		goto out;
@@ -270,7 +297,7 @@ static struct sweep *load_sweep(struct sweeps *s, const cJSON *row, char *err, s
 				      errlen) < 0)
 		goto out;
 	sw->next_number = (int)num(count->child, "n");
-	sw->round_end = round_end(&sw->spec, sw->round);
+	sw->round_end = current_round_end(sw);
 	stopping_init(&sw->stopping, &sw->spec);
 	rc = replay_stopping(s, sw, err, errlen);
 out:
@@ -372,11 +399,21 @@ int sweeps_should_stop(struct sweep *sw, int number, int epoch, int last, double
 	return stopping_report(&sw->stopping, number, epoch, last, value, reason, n);
 }
 
-/* Opens the next coarse_to_fine round around the best trials of the last. */
+/* The results the next round narrows around: the last round's, or for a
+ * round `extend` added, every trial's so far. */
+static cJSON *round_results(struct sweeps *s, struct sweep *sw, char *err, size_t errlen)
+{
+	if (sw->round + 1 < sw->spec.rounds)
+		return query_run(&s->db->query, err, errlen, QUERY_ROUND_RESULTS, "ii",
+				 (long long)sw->id, (long long)sw->round);
+	return query_run(&s->db->query, err, errlen, QUERY_SWEEP_RESULTS, "i", (long long)sw->id);
+}
+
+/* Opens the next coarse_to_fine round around the best trials of the last
+ * (or, past the spec's rounds, of all). */
 static int next_round(struct sweeps *s, struct sweep *sw, char *err, size_t errlen)
 {
-	cJSON *rows = query_run(&s->db->query, err, errlen, QUERY_ROUND_RESULTS, "ii",
-				(long long)sw->id, (long long)sw->round), *row;
+	cJSON *rows = round_results(s, sw, err, errlen), *row;
 	int n = cJSON_GetArraySize(rows), i = 0, rc = -1;
 	const cJSON **params = xcalloc((size_t)n + 1, sizeof *params);
 	double *values = xcalloc((size_t)n + 1, sizeof *values);
@@ -422,13 +459,32 @@ int sweeps_idle(const struct sweep *sw)
 	return sw->running == 0 && sw->q_head == sw->n_queue && sw->next_number >= sw->round_end;
 }
 
+/* Whether every trial of sw failed (sw->reason then says so). */
+static int all_failed(struct sweeps *s, struct sweep *sw)
+{
+	char err[512];
+	cJSON *rows = query_run(&s->db->query, err, sizeof err, QUERY_SWEEP_OUTCOME, "i",
+				(long long)sw->id);
+	int n = rows && rows->child ? (int)num(rows->child, "n") : 0;
+	int failed = n > 0 && (int)num(rows->child, "failed") == n;
+
+	if (!rows)
+		log_msg("sweep %lld: cannot count its failed trials: %s", (long long)sw->id, err);
+	cJSON_Delete(rows);
+	if (failed)
+		snprintf(sw->reason, sizeof sw->reason, "all %d trial%s failed", n, n == 1 ? "" : "s");
+	return failed;
+}
+
 enum sweep_state sweeps_advance(struct sweeps *s, struct sweep *sw, const char **status)
 {
 	char err[512];
 
 	if (!sweeps_idle(sw))
 		return SWEEP_BUSY;
-	if (sw->round + 1 < sample_rounds(&sw->spec) && !sw->cancelled) {
+	if (!sw->cancelled && !sw->spent &&
+	    (sw->round + 1 < sample_rounds(&sw->spec) ||
+	     (sw->spec.search == SEARCH_COARSE_TO_FINE && sw->next_number < sw->budget))) {
 		if (next_round(s, sw, err, sizeof err) < 0) {
 			log_msg("sweep %lld: cannot open round %d: %s", (long long)sw->id,
 				sw->round + 1, err);
@@ -437,8 +493,9 @@ enum sweep_state sweeps_advance(struct sweeps *s, struct sweep *sw, const char *
 		log_msg("sweep %lld: round %d opened", (long long)sw->id, sw->round);
 		return SWEEP_ROUND;
 	}
-	*status = sw->cancelled ? "cancelled" : "done";
-	if (db_set_sweep_status(s->db, sw->id, *status, log_now(), err, sizeof err) < 0) {
+	*status = sw->cancelled ? "cancelled" : all_failed(s, sw) ? "failed" : "done";
+	if (db_end_sweep(s->db, sw->id, *status, sw->reason[0] ? sw->reason : NULL, log_now(), err,
+			 sizeof err) < 0) {
 		log_msg("sweep %lld: %s", (long long)sw->id, err);
 		return SWEEP_STUCK;
 	}
@@ -446,11 +503,14 @@ enum sweep_state sweeps_advance(struct sweeps *s, struct sweep *sw, const char *
 	return SWEEP_ENDED;
 }
 
-int sweeps_cancel(struct sweeps *s, struct sweep *sw, char *err, size_t errlen)
+/* Cancels sw's queued trials (with reason) and samples no more. Returns how
+ * many were queued, or -1. */
+static int drop_queued(struct sweeps *s, struct sweep *sw, const char *reason, char *err,
+		       size_t errlen)
 {
 	int n = sw->n_queue - sw->q_head;
 
-	if (db_cancel_queued(s->db, sw->id, err, errlen) < 0)
+	if (db_cancel_queued(s->db, sw->id, reason, err, errlen) < 0)
 		return -1;
 	for (int i = sw->q_head; i < sw->n_queue; i++) {
 		free(sw->queue[i].params);
@@ -458,8 +518,119 @@ int sweeps_cancel(struct sweeps *s, struct sweep *sw, char *err, size_t errlen)
 	}
 	sw->q_head = sw->n_queue;
 	sw->round_end = sw->next_number; /* nothing more is sampled */
-	sw->cancelled = 1;
 	return n;
+}
+
+int sweeps_cancel(struct sweeps *s, struct sweep *sw, char *err, size_t errlen)
+{
+	int n = drop_queued(s, sw, "cancelled", err, errlen);
+
+	if (n >= 0)
+		sw->cancelled = 1;
+	return n;
+}
+
+double sweeps_deadline(const struct sweep *sw)
+{
+	if (sw->spec.budget_minutes <= 0 || sw->spent || sw->cancelled)
+		return 0;
+	return sw->created_at + sw->spec.budget_minutes * 60;
+}
+
+int sweeps_spend(struct sweeps *s, struct sweep *sw, char *err, size_t errlen)
+{
+	char reason[sizeof sw->reason];
+
+	snprintf(reason, sizeof reason, "the sweep's budget of %g min is spent",
+		 sw->spec.budget_minutes);
+	if (drop_queued(s, sw, reason, err, errlen) < 0)
+		return -1;
+	snprintf(sw->reason, sizeof sw->reason, "%s", reason);
+	sw->spent = 1;
+	log_msg("sweep %lld: %s", (long long)sw->id, reason);
+	return 0;
+}
+
+int sweeps_not_active(struct sweeps *s, int64_t id, char *err, size_t errlen)
+{
+	cJSON *rows = query_run(&s->db->query, err, errlen, QUERY_SWEEP_BRIEF, "i", (long long)id);
+	const cJSON *status = rows && rows->child
+				      ? cJSON_GetObjectItemCaseSensitive(rows->child, "status")
+				      : NULL;
+
+	if (rows && !rows->child)
+		err_set(err, errlen, "no sweep %lld", (long long)id);
+	else if (rows)
+		err_set(err, errlen, "sweep %lld is already %s", (long long)id,
+			cJSON_IsString(status) ? status->valuestring : "over");
+	cJSON_Delete(rows);
+	return -1;
+}
+
+/* Refuses n more trials when sw's search cannot take them. */
+static int check_extend(const struct sweep *sw, int n, char *err, size_t errlen)
+{
+	long grid = sample_grid_size(&sw->spec);
+
+	if ((long long)sw->budget + n > SPEC_MAX_TRIALS)
+		return err_set(err, errlen, "sweep %lld: %d more trials would pass %d in all",
+			       (long long)sw->id, n, SPEC_MAX_TRIALS);
+	if (sw->spec.search == SEARCH_GRID && sw->budget + (long)n > grid)
+		return err_set(err, errlen,
+			       "sweep %lld is a grid search of %ld points and has %d: at most "
+			       "%ld more trials",
+			       (long long)sw->id, grid, sw->budget, grid - sw->budget);
+	if (sw->cancelled || sw->spent)
+		return err_set(err, errlen, "sweep %lld is ending; extend it once it has ended",
+			       (long long)sw->id);
+	return 0;
+}
+
+/* The budget of an active sweep grows; its current round ends later (or,
+ * for coarse_to_fine within its own rounds, a round opens after them). */
+static int extend_active(struct sweeps *s, struct sweep *sw, int n, char *err, size_t errlen)
+{
+	if (check_extend(sw, n, err, errlen) < 0 ||
+	    db_set_sweep_budget(s->db, sw->id, sw->budget + n, sw->paused ? "paused" : "running",
+				err, errlen) < 0)
+		return -1;
+	sw->budget += n;
+	sw->round_end = current_round_end(sw);
+	return 0;
+}
+
+/* An ended sweep, read back and made active with n more trials. */
+static struct sweep *revive(struct sweeps *s, int64_t id, int n, char *err, size_t errlen)
+{
+	cJSON *rows = query_run(&s->db->query, err, errlen, QUERY_SWEEP, "i", (long long)id);
+	struct sweep *sw = NULL;
+
+	if (rows && !rows->child)
+		err_set(err, errlen, "no sweep %lld", (long long)id);
+	else if (rows && (sw = load_sweep(s, rows->child, err, errlen)) &&
+		 extend_active(s, sw, n, err, errlen) < 0) {
+		sweep_free(sw);
+		sw = NULL;
+	}
+	cJSON_Delete(rows);
+	if (sw)
+		sweep_append(s, sw);
+	return sw;
+}
+
+struct sweep *sweeps_extend(struct sweeps *s, int64_t id, int n, struct sweep **revived,
+			    char *err, size_t errlen)
+{
+	struct sweep *sw = sweeps_find(s, id);
+
+	*revived = NULL;
+	if (sw)
+		return extend_active(s, sw, n, err, errlen) < 0 ? NULL : sw;
+	sw = *revived = revive(s, id, n, err, errlen);
+	if (sw)
+		log_msg("sweep %lld \"%s\" running again: %d more trials", (long long)id,
+			sw->spec.name, n);
+	return sw;
 }
 
 struct sweep *sweeps_cancel_queued(struct sweeps *s, int64_t trial_id)

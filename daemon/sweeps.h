@@ -41,6 +41,10 @@ struct sweep {
 	int round;
 	int paused;
 	int cancelled;          /* queued trials were cancelled; ends as 'cancelled' */
+	int spent;              /* its wall-clock budget is spent: nothing more starts */
+	int budget;             /* trials in all: the spec's, plus what `extend` added */
+	double created_at;      /* unix seconds: a wall-clock budget counts from here */
+	char reason[128];       /* why it ended, when it says more than its status */
 	struct sweep_slot *queue; /* queued trials in number order, from q_head */
 	int n_queue, q_head, cap_queue;
 	int running;            /* trials of this sweep running now */
@@ -68,8 +72,33 @@ struct sweep_pick {
 
 /* Records a new sweep for spec (taken over: s is left empty) with its first
  * round of trials, in one transaction. The caller has flushed the database
- * first. Returns the sweep, or NULL with err set (nothing recorded). */
-struct sweep *sweeps_submit(struct sweeps *s, struct spec *spec, char *err, size_t errlen);
+ * first. *repeats is set to the newest earlier sweep with exactly this spec
+ * (and so the same trials), or 0. Returns the sweep, or NULL with err set
+ * (nothing recorded). */
+struct sweep *sweeps_submit(struct sweeps *s, struct spec *spec, int64_t *repeats, char *err,
+			    size_t errlen);
+
+/* Adds n trials to sweep id, recorded at once (its budget grows): an active
+ * sweep samples them after its own; an ended one becomes running again and
+ * active (returned in *revived, else NULL). random and sobol go on with the
+ * next numbers; grid refuses to go past its grid; coarse_to_fine opens a
+ * round of n around the best trials so far once its rounds are over (an
+ * extension round still running grows instead). The caller has flushed.
+ * Returns the sweep, or NULL with err ("no sweep 9", "sweep 3's grid ..."). */
+struct sweep *sweeps_extend(struct sweeps *s, int64_t id, int n, struct sweep **revived,
+			    char *err, size_t errlen);
+
+/* Why sweep id takes no request for an active sweep: "no sweep 9" or "sweep 9
+ * is already done". Returns -1 (err set) in every case. */
+int sweeps_not_active(struct sweeps *s, int64_t id, char *err, size_t errlen);
+
+/* When sw's wall-clock budget runs out (unix seconds), or 0: none, or spent. */
+double sweeps_deadline(const struct sweep *sw);
+
+/* sw's wall-clock budget is spent: its queued trials are cancelled (recorded
+ * at once), nothing more is sampled, and it ends "done" with sw->reason. The
+ * caller stops its running trials when the spec says "stop". Returns 0 or -1. */
+int sweeps_spend(struct sweeps *s, struct sweep *sw, char *err, size_t errlen);
 
 /* Samples and records up to max more trials of the rounds still being
  * filled, each sweep's slice in one transaction. Returns how many remain
@@ -109,7 +138,8 @@ int sweeps_idle(const struct sweep *sw);
 enum sweep_state {
 	SWEEP_BUSY,   /* trials queued or running */
 	SWEEP_ROUND,  /* its next coarse_to_fine round was opened: schedule it */
-	SWEEP_ENDED,  /* over and recorded: *status says how; the caller tells
+	SWEEP_ENDED,  /* over and recorded: *status says how ("done", "cancelled",
+	               * or "failed" when every trial failed); the caller tells
 	               * clients, then sweeps_remove */
 	SWEEP_STUCK,  /* over, but it could not be recorded (logged): check later */
 };

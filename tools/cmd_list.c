@@ -134,6 +134,24 @@ static char *best_cell(const cJSON *row)
 		   cli_num(row, "best", 0), cli_num(row, "best_trial_id", 0));
 }
 
+/* "#baseline #v2 lr too high": a sweep's tags and note in one cell, or "-". */
+static char *labels_cell(const cJSON *row)
+{
+	char buf[256] = "";
+	const cJSON *tag, *note = cli_get(row, "note");
+	size_t len;
+
+	cJSON_ArrayForEach(tag, cli_get(row, "tags")) {
+		len = strlen(buf);
+		snprintf(buf + len, sizeof buf - len, "%s#%s", len ? " " : "",
+			 cJSON_GetStringValue(tag));
+	}
+	len = strlen(buf);
+	if (cJSON_IsString(note))
+		snprintf(buf + len, sizeof buf - len, "%s%s", len ? " " : "", note->valuestring);
+	return xstrdup(buf[0] ? buf : "-");
+}
+
 static int run_ls(struct cli *cli, int argc, char **argv)
 {
 	struct list_opts o = {0, NULL};
@@ -152,8 +170,8 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 		return EXIT_OK;
 	}
 	/* ENDED is ended/budget; ended = done + pruned + failed + cancelled */
-	cli_table_init(&t, 11);
-	cli_table_header(&t, "ID|NAME|STATUS|ENDED|DONE|PRUNED|FAILED|CANCELLED|RUNNING|QUEUED|BEST");
+	cli_table_init(&t, 12);
+	cli_table_header(&t, "ID|NAME|STATUS|ENDED|DONE|PRUNED|FAILED|CANCELLED|RUNNING|QUEUED|BEST|NOTE");
 	cJSON_ArrayForEach(row, cli_get(reply, "sweeps")) {
 		cli_table_add_owned(&t, cli_cell(cli_get(row, "sweep_id")));
 		cli_table_add_owned(&t, cli_cell(cli_get(row, "name")));
@@ -166,6 +184,7 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 		cli_table_add_owned(&t, cli_cell(cli_get(row, "running")));
 		cli_table_add_owned(&t, cli_cell(cli_get(row, "queued")));
 		cli_table_add_owned(&t, best_cell(row));
+		cli_table_add_owned(&t, labels_cell(row));
 	}
 	cli_table_print(&t);
 	cJSON_Delete(reply);
@@ -279,6 +298,11 @@ static int run_status(struct cli *cli, int argc, char **argv)
 	       cli_num(reply, "active_sweeps", 0));
 	if (cJSON_IsString(cli_get(reply, "db_error")))
 		printf("database error: %s\n", cJSON_GetStringValue(cli_get(reply, "db_error")));
+	cJSON_ArrayForEach(row, cli_get(reply, "sweeps"))
+		printf("sweep %.0f \"%s\": %s, %.0f running, %.0f queued\n", cli_num(row, "sweep", 0),
+		       cJSON_GetStringValue(cli_get(row, "name")),
+		       cJSON_GetStringValue(cli_get(row, "state")), cli_num(row, "running", 0),
+		       cli_num(row, "queued", 0));
 	if (cJSON_GetArraySize(cli_get(reply, "running"))) {
 		cli_table_init(&t, 6);
 		cli_table_header(&t, "TRIAL|SWEEP|#|PID|EPOCH|RUNNING FOR");

@@ -1,5 +1,5 @@
 /* cmd_sweep: the commands that act on sweeps: submit, wait, cancel, pause,
- * resume, and shutdown of the daemon. */
+ * resume, extend, rm, note, tag, untag, and shutdown of the daemon. */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -117,15 +117,19 @@ static int run_submit(struct cli *cli, int argc, char **argv)
 		return code;
 	id = (long long)cli_num(reply, "sweep", 0);
 	if (cli->json && !wait)
-		cli_print_json(reply);
+		cli_print_json(cJSON_Duplicate(reply, 1));
 	else {
 		if (!wait)
 			printf("%lld\n", id);
 		if (isatty(STDERR_FILENO) || wait)
 			fprintf(stderr, "caviar: sweep %lld submitted: %lld trials\n", id,
 				(long long)cli_num(reply, "trials", 0));
-		cJSON_Delete(reply);
 	}
+	if (cli_num(reply, "repeats", 0) > 0)
+		fprintf(stderr, "caviar: warning: sweep %lld has the same spec and seed as sweep %.0f: "
+			"it repeats its trials (change \"seed\" for new ones, or 'caviar extend %.0f N')\n",
+			id, cli_num(reply, "repeats", 0), cli_num(reply, "repeats", 0));
+	cJSON_Delete(reply);
 	return watch ? watch_after(cli, id) : wait ? top_after(cli, id) : EXIT_OK;
 }
 
@@ -374,3 +378,162 @@ const struct command cmd_shutdown = {
 	"next caviard start resumes the sweeps.",
 	run_shutdown,
 };
+
+/* Sends req (deleted) and prints the reply (--json) or done; returns the exit code. */
+static int send_and_say(struct cli *cli, cJSON *req, const char *done)
+{
+	int code;
+	cJSON *reply = cli_call(cli, req, &code);
+
+	if (!reply)
+		return code;
+	if (cli->json)
+		cli_print_json(reply);
+	else {
+		puts(done);
+		cJSON_Delete(reply);
+	}
+	return EXIT_OK;
+}
+
+static int run_extend(struct cli *cli, int argc, char **argv)
+{
+	int args, code = cli_options(cli, &cmd_extend, argc, argv, NULL, NULL, NULL, &args);
+	long long id, n;
+	cJSON *req, *reply;
+
+	if (code || (code = cli_operands(cli, argc - args, 2, 2)))
+		return code;
+	if ((id = cli_parse_id(argv[args])) < 0)
+		return cli_usage(cli, "%s: expected a sweep id (a positive number)", argv[args]);
+	if ((n = cli_parse_id(argv[args + 1])) < 0)
+		return cli_usage(cli, "%s: expected a positive number of trials", argv[args + 1]);
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "extend");
+	cJSON_AddNumberToObject(req, "sweep", (double)id);
+	cJSON_AddNumberToObject(req, "n", (double)n);
+	if (!(reply = cli_call(cli, req, &code)))
+		return code;
+	if (cli->json)
+		cli_print_json(reply);
+	else {
+		printf("sweep %lld extended by %lld trials: %.0f in all, %s\n", id, n,
+		       cli_num(reply, "trials", 0), cJSON_GetStringValue(cli_get(reply, "status")));
+		cJSON_Delete(reply);
+	}
+	return EXIT_OK;
+}
+
+const struct command cmd_extend = {
+	"extend", "SWEEP N",
+	"Adds N trials to a sweep, with the same spec.\n"
+	"The sweep may be running, paused or over (it then runs again). random and sobol go on with "
+	"the next trials of their sequence; grid refuses to go past its grid; coarse_to_fine adds a "
+	"round of N around the best trials so far, once its own rounds are over. The sweep's budget "
+	"grows by N.",
+	run_extend,
+};
+
+static int rm_opt(void *ctx, int c, const char *arg)
+{
+	return set_flag(ctx, c, arg);
+}
+
+static int run_rm(struct cli *cli, int argc, char **argv)
+{
+	static const struct option own[] = {{"force", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+	int force = 0, args, code;
+	long long id;
+	char done[64];
+	cJSON *req;
+
+	if ((code = cli_options(cli, &cmd_rm, argc, argv, own, rm_opt, &force, &args)) ||
+	    (code = cli_operands(cli, argc - args, 1, 1)))
+		return code;
+	if ((id = cli_parse_id(argv[args])) < 0)
+		return cli_usage(cli, "%s: expected a sweep id (a positive number)", argv[args]);
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "rm");
+	cJSON_AddNumberToObject(req, "sweep", (double)id);
+	if (force)
+		cJSON_AddTrueToObject(req, "force");
+	snprintf(done, sizeof done, "sweep %lld removed", id);
+	return send_and_say(cli, req, done);
+}
+
+const struct command cmd_rm = {
+	"rm", "SWEEP [--force]",
+	"Deletes a sweep and everything recorded of it.\n"
+	"Its trials, curves, logs, rounds, note and tags go; the database keeps no trace. A running "
+	"or paused sweep is refused unless --force, which cancels it first and returns once its "
+	"trials have stopped.",
+	run_rm,
+};
+
+static int run_note(struct cli *cli, int argc, char **argv)
+{
+	int args, code = cli_options(cli, &cmd_note, argc, argv, NULL, NULL, NULL, &args);
+	long long id;
+	char done[64];
+	cJSON *req;
+
+	if (code || (code = cli_operands(cli, argc - args, 2, 2)))
+		return code;
+	if ((id = cli_parse_id(argv[args])) < 0)
+		return cli_usage(cli, "%s: expected a sweep id (a positive number)", argv[args]);
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "note");
+	cJSON_AddNumberToObject(req, "sweep", (double)id);
+	cJSON_AddStringToObject(req, "text", argv[args + 1]);
+	snprintf(done, sizeof done, "sweep %lld: note %s", id, argv[args + 1][0] ? "set" : "cleared");
+	return send_and_say(cli, req, done);
+}
+
+const struct command cmd_note = {
+	"note", "SWEEP TEXT",
+	"Sets a sweep's note, shown by 'caviar ls'.\n"
+	"An empty TEXT clears it. The note is in the sweeps table's note column.",
+	run_note,
+};
+
+/* tag and untag: SWEEP TAG... */
+static int run_tags(struct cli *cli, const struct command *cmd, int argc, char **argv)
+{
+	int args, code = cli_options(cli, cmd, argc, argv, NULL, NULL, NULL, &args);
+	long long id;
+	char done[64];
+	cJSON *req, *tags;
+
+	if (code || (code = cli_operands(cli, argc - args, 2, argc)))
+		return code;
+	if ((id = cli_parse_id(argv[args])) < 0)
+		return cli_usage(cli, "%s: expected a sweep id (a positive number)", argv[args]);
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", cmd->name);
+	cJSON_AddNumberToObject(req, "sweep", (double)id);
+	tags = cJSON_AddArrayToObject(req, "tags");
+	for (int i = args + 1; i < argc; i++)
+		cJSON_AddItemToArray(tags, cJSON_CreateString(argv[i]));
+	snprintf(done, sizeof done, "sweep %lld %s", id, cmd == &cmd_tag ? "tagged" : "untagged");
+	return send_and_say(cli, req, done);
+}
+
+static int run_tag(struct cli *cli, int argc, char **argv)
+{
+	return run_tags(cli, &cmd_tag, argc, argv);
+}
+
+static int run_untag(struct cli *cli, int argc, char **argv)
+{
+	return run_tags(cli, &cmd_untag, argc, argv);
+}
+
+const struct command cmd_tag = {
+	"tag", "SWEEP TAG...",
+	"Adds tags to a sweep, shown by 'caviar ls'.\n"
+	"A tag is a word without spaces or commas; they are in the tags table.",
+	run_tag,
+};
+
+const struct command cmd_untag = {"untag", "SWEEP TAG...", "Removes tags from a sweep.",
+				  run_untag};

@@ -253,8 +253,8 @@ static void print_event(struct viewer *v, const struct watch_change *ch, const c
 	if (!t) {
 		if (strcmp(ch->event, "sweep_ended") == 0)
 			print_summary(v, ch->sweep);
-		else
-			printf("sweep %lld \"%s\" started\n", ch->sweep->id, ch->sweep->name);
+		else if (strncmp(ch->event, "sweep_", 6) == 0) /* started, paused, resumed */
+			printf("sweep %lld \"%s\" %s\n", ch->sweep->id, ch->sweep->name, ch->event + 6);
 		return;
 	}
 	term_line_add(l, "sweep %lld trial %lld (#%d) ", ch->sweep->id, t->id, t->number);

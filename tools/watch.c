@@ -307,7 +307,7 @@ struct watch_change watch_apply(struct watch *w, struct store *st, const cJSON *
 	if (!sw || !ch.event)
 		return ch;
 	ch.sweep = sw;
-	if (strcmp(ch.event, "sweep_ended") == 0 || strcmp(ch.event, "sweep_started") == 0) {
+	if (strncmp(ch.event, "sweep_", 6) == 0) { /* started, paused, resumed, ended */
 		free(sw->status);
 		sw->status = xstrdup(cJSON_IsString(cli_get(e, "status"))
 					     ? cli_get(e, "status")->valuestring
@@ -317,6 +317,8 @@ struct watch_change watch_apply(struct watch *w, struct store *st, const cJSON *
 			refresh(sw, st);
 		return ch;
 	}
+	if (strcmp(ch.event, "snapshot") == 0) /* what the database gave already */
+		return ch;
 	if (!(ch.trial = trial_at(sw, (int)cli_num(e, "number", -1))))
 		return ch;
 	ch.trial->id = (long long)cli_num(e, "trial", (double)ch.trial->id);

@@ -3,7 +3,10 @@
  * metrics and objective curve. It starts from a snapshot of the database
  * (store.h) and is then kept current by the daemon's events (daemon/events.h);
  * applying an event twice, or one the snapshot already holds, changes nothing
- * twice. It does not talk to the daemon nor draw (cmd_watch.c does). */
+ * twice. A sweep_paused or sweep_resumed event sets the sweep's status; the
+ * snapshot event (the trials running when the client subscribed) is what the
+ * database snapshot holds already. It does not talk to the daemon nor draw
+ * (cmd_watch.c does). */
 #ifndef CAVIAR_WATCH_H
 #define CAVIAR_WATCH_H
 

@@ -231,6 +231,33 @@ static void test_top_level_errors(void)
 		     "early_stop.patience: unknown key", NULL);
 }
 
+/* "budget": a wall-clock budget, bounded, with an optional stop. */
+static void test_budget(void)
+{
+	struct spec s;
+	char err[ERRBUF_LEN] = "";
+
+	CHECK(parse(&s, "{\"budget\": {\"minutes\": 30, \"stop\": true}}", err) == 0);
+	CHECK_NEAR(s.budget_minutes, 30, 0);
+	CHECK(s.budget_stop == 1);
+	spec_finish(&s);
+	CHECK(parse(&s, "{\"budget\": {\"minutes\": 0.5}}", err) == 0);
+	CHECK_NEAR(s.budget_minutes, 0.5, 0);
+	CHECK(s.budget_stop == 0);
+	spec_finish(&s);
+	CHECK(parse(&s, "{}", err) == 0);
+	CHECK(s.budget_minutes == 0 && s.budget_stop == 0);
+	spec_finish(&s);
+	expect_ok("{\"budget\": {\"minutes\": 525600}}");
+	expect_error("{\"budget\": {\"minutes\": 0}}", "budget.minutes: expected a number in (0, 525600]", NULL);
+	expect_error("{\"budget\": {\"minutes\": 525601}}", "budget.minutes: expected a number in (0, 525600]", NULL);
+	expect_error("{\"budget\": {\"minutes\": \"30\"}}", "budget.minutes:", NULL);
+	expect_error("{\"budget\": {\"stop\": true}}", "budget.minutes: missing", NULL);
+	expect_error("{\"budget\": {\"minutes\": 3, \"stop\": 1}}", "budget.stop: expected true or false", NULL);
+	expect_error("{\"budget\": {\"minutes\": 3, \"hours\": 1}}", "budget.hours: unknown key", NULL);
+	expect_error("{\"budget\": 30}", "budget: expected an object", NULL);
+}
+
 static void test_data_train_errors(void)
 {
 	expect_error("{\"data\": {\"datset\": \"idx\"}}", "data.datset: unknown key",
@@ -354,6 +381,7 @@ int main(int argc, char **argv)
 		{"conditions_order", test_conditions_order},
 		{"syntax_errors", test_syntax_errors},
 		{"top_level_errors", test_top_level_errors},
+		{"budget", test_budget},
 		{"data_train_errors", test_data_train_errors},
 		{"param_errors", test_param_errors},
 		{"objective_metric", test_objective_metric},

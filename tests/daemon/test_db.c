@@ -79,10 +79,15 @@ static void test_migrate(void)
 			   " VALUES (1, 0, '{}', 1, 'failed', 0.001), (1, 1, '{}', 1, 'done', 0.5),"
 			   " (1, 2, '{}', 1, 'cancelled', 0.0001)",
 			   NULL, NULL, NULL) == SQLITE_OK);
+	/* rows the rebuild of sweeps (version 3) must keep, with their ids */
+	CHECK(sqlite3_exec(h, "INSERT INTO sweeps (id, name, spec, search, seed, metric, mode, budget,"
+			      " status, created_at) VALUES (7, 's', '{}', 'random', 1, 'val_acc', 'max', 2,"
+			      " 'done', 1000); INSERT INTO trials (sweep_id, number, params, seed)"
+			      " VALUES (7, 0, '{}', 1)", NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(h);
 	CHECK(db_open(&db, path, err, sizeof err) == 0);
 	CHECK(scalar(&db, "PRAGMA user_version") == schema_version);
-	CHECK(schema_version >= 2);
+	CHECK(schema_version >= 3);
 	CHECK(scalar(&db, "SELECT count(*) FROM logs") == 0);
 	CHECK(scalar(&db, "SELECT count(*) FROM sqlite_master WHERE type = 'view'") == 5);
 	/* 004-best.sql: only done and pruned trials count toward the best */
@@ -90,6 +95,16 @@ static void test_migrate(void)
 	CHECK(scalar(&db, "SELECT best * 10 FROM sweep_progress WHERE sweep_id = 1") == 5);
 	CHECK(scalar(&db, "SELECT ended FROM sweep_progress WHERE sweep_id = 1") == 3);
 	CHECK(scalar(&db, "SELECT count(*) FROM leaderboard") == 1);
+	CHECK(scalar(&db, "SELECT count(*) FROM sweeps WHERE id = 7 AND status = 'done'") == 1);
+	CHECK(scalar(&db, "SELECT count(*) FROM sweep_progress WHERE sweep_id = 7 AND queued = 1") == 1);
+	CHECK(db_end_sweep(&db, 7, "failed", "all 1 trials failed", 2000, err, sizeof err) == 0);
+	CHECK(scalar(&db, "SELECT count(*) FROM sweeps WHERE status = 'failed' AND note IS NULL"
+			  " AND ended_reason IS NOT NULL") == 1);
+	CHECK(scalar(&db, "PRAGMA foreign_keys") == 1);
+	CHECK(db_tag(&db, 7, "a", 1, err, sizeof err) == 0);
+	CHECK(db_delete_sweep(&db, 7, err, sizeof err) == 0);
+	CHECK(scalar(&db, "SELECT count(*) FROM trials WHERE sweep_id = 7") +
+	      scalar(&db, "SELECT count(*) FROM tags") == 0);
 	db_close(&db);
 	CHECK(db_open(&db, path, err, sizeof err) == 0); /* reopening migrates nothing */
 	CHECK(scalar(&db, "PRAGMA user_version") == schema_version);
@@ -222,7 +237,7 @@ static void test_cancel_queued(void)
 	rows = query_run(&db.query, err, sizeof err, QUERY_QUEUED_TRIALS, "i", 1LL);
 	CHECK(cJSON_GetArraySize(rows) == 1);
 	cJSON_Delete(rows);
-	CHECK(db_cancel_queued(&db, 1, err, sizeof err) == 0);
+	CHECK(db_cancel_queued(&db, 1, "cancelled", err, sizeof err) == 0);
 	CHECK(scalar(&db, "SELECT count(*) FROM trials WHERE status = 'cancelled'"
 			  " AND reason = 'cancelled' AND ended_at > 0") == 1);
 	CHECK(scalar(&db, "SELECT count(*) FROM trials WHERE status = 'running'") == 1);

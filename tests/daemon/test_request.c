@@ -36,6 +36,33 @@ static void test_valid(void)
 	request_finish(&r);
 }
 
+/* The requests of a sweep's life: extend, rm, note, tag, untag. */
+static void test_lifecycle(void)
+{
+	struct request r;
+	char err[256];
+
+	CHECK(parse(&r, "{\"cmd\": \"extend\", \"sweep\": 2, \"n\": 10}", err) == 0);
+	CHECK(r.cmd == REQ_EXTEND && r.sweep == 2 && r.n == 10);
+	request_finish(&r);
+	CHECK(parse(&r, "{\"cmd\": \"rm\", \"sweep\": 2}", err) == 0);
+	CHECK(r.cmd == REQ_RM && r.force == 0);
+	request_finish(&r);
+	CHECK(parse(&r, "{\"cmd\": \"rm\", \"sweep\": 2, \"force\": true}", err) == 0);
+	CHECK(r.force == 1);
+	request_finish(&r);
+	CHECK(parse(&r, "{\"cmd\": \"note\", \"sweep\": 2, \"text\": \"lr too high\"}", err) == 0);
+	CHECK(r.cmd == REQ_NOTE);
+	CHECK_STR(r.text, "lr too high");
+	request_finish(&r);
+	CHECK(parse(&r, "{\"cmd\": \"tag\", \"sweep\": 2, \"tags\": [\"baseline\", \"v2\"]}", err) == 0);
+	CHECK(r.cmd == REQ_TAG && cJSON_GetArraySize(r.tags) == 2);
+	request_finish(&r);
+	CHECK(parse(&r, "{\"cmd\": \"untag\", \"sweep\": 2, \"tags\": [\"v2\"]}", err) == 0);
+	CHECK(r.cmd == REQ_UNTAG);
+	request_finish(&r);
+}
+
 static void refused(const char *text, const char *why)
 {
 	struct request r;
@@ -68,6 +95,14 @@ static void test_refused(void)
 	refused("{\"cmd\": \"submit\", \"spec\": [1]}", "\"spec\"");
 	refused("{\"cmd\": \"slots\"}", "\"n\"");
 	refused("{\"cmd\": \"subscribe\", \"sweep\": -1}", "\"sweep\"");
+	refused("{\"cmd\": \"extend\", \"sweep\": 1}", "\"n\"");
+	refused("{\"cmd\": \"extend\", \"n\": 3}", "\"sweep\"");
+	refused("{\"cmd\": \"rm\", \"sweep\": 1, \"force\": 1}", "\"force\": expected true or false");
+	refused("{\"cmd\": \"note\", \"sweep\": 1}", "\"text\": expected a string");
+	refused("{\"cmd\": \"tag\", \"sweep\": 1, \"tags\": []}", "\"tags\": expected a non-empty array");
+	refused("{\"cmd\": \"tag\", \"sweep\": 1, \"tags\": \"a\"}", "\"tags\"");
+	refused("{\"cmd\": \"untag\", \"sweep\": 1, \"tags\": [\"a b\"]}", "without spaces");
+	refused("{\"cmd\": \"tag\", \"sweep\": 1, \"tags\": [\"\"]}", "\"tags\"");
 	/* a request followed by anything but blanks is not one request */
 	refused("{\"cmd\": \"ls\"} {\"cmd\": \"shutdown\"}", "text after its JSON object, at byte 14");
 	refused("{\"cmd\": \"ls\"}x", "at byte 13");
@@ -77,6 +112,7 @@ int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
 		{"valid", test_valid},
+		{"lifecycle", test_lifecycle},
 		{"refused", test_refused},
 		{NULL, NULL},
 	};

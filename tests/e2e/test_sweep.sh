@@ -49,7 +49,7 @@ check "leaderboard is ordered best first" \
 	"$(sql "SELECT group_concat(objective <= next, '') FROM (SELECT objective, lead(objective) OVER (ORDER BY rank) AS next FROM leaderboard WHERE sweep_id = $id) WHERE next IS NOT NULL")" 11111
 wait "$subscriber"
 check "a subscriber sees every event of the sweep" "$(cat "$TMP/events.txt")" \
-	"progress=24 sweep_ended=1 sweep_started=1 trial_ended=6 trial_started=6"
+	"progress=24 snapshot=1 sweep_ended=1 sweep_started=1 trial_ended=6 trial_started=6"
 check "trial seeds are distinct" "$(sql "SELECT count(DISTINCT seed) FROM trials")" 6
 
 top=$("$CAVIAR" top "$id" -n 2 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["trials"]), d["trials"][0]["rank"])')

@@ -70,9 +70,9 @@ check "objectives: one row, the normal trial" \
 	"$(sql "SELECT trial_id, objective FROM objectives WHERE sweep_id = $id")" "$normal|$best"
 best4=$(printf '%.4f' "$best")
 check "ls: the header" "$("$CAVIAR" ls | head -1 | tr -s ' ')" \
-	"ID NAME STATUS ENDED DONE PRUNED FAILED CANCELLED RUNNING QUEUED BEST"
+	"ID NAME STATUS ENDED DONE PRUNED FAILED CANCELLED RUNNING QUEUED BEST NOTE"
 check "ls: counts that add up, the status and the best trial" "$("$CAVIAR" ls | awk -v id="$id" '$1 == id' | tr -s ' ')" \
-	"$id best cancelled 3/3 1 0 1 1 0 0 val_loss $best4 (trial $normal)"
+	"$id best cancelled 3/3 1 0 1 1 0 0 val_loss $best4 (trial $normal) -"
 check "sweep_progress: ended and mode" "$(sql "SELECT ended, mode FROM sweep_progress WHERE sweep_id = $id")" "3|min"
 check "ls --json and top --json agree" "$("$CAVIAR" ls --json | python3 -c '
 import json, sys; r = json.load(sys.stdin)[0]; print(r["best"], r["best_trial_id"])')" \
