@@ -2,6 +2,7 @@
 #include "strset.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,33 @@ const char *strset_add(struct strset *s, const char *name)
 		s->n++;
 	}
 	return s->slot[i];
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *strset_join(const struct strset *s, const char *sep, char *buf, size_t n)
+{
+	const char **all = xcalloc(s->n + 1, sizeof *all);
+	size_t k = 0, len = 0;
+
+	for (size_t i = 0; i < s->cap; i++)
+		if (s->slot[i])
+			all[k++] = s->slot[i];
+	qsort(all, k, sizeof *all, by_bytes);
+	if (n)
+		buf[0] = '\0';
+	for (size_t i = 0; i < k && len < n; i++) {
+		int w = snprintf(buf + len, n - len, "%s%s", i ? sep : "", all[i]);
+
+		len += w > 0 ? (size_t)w : 0;
+	}
+	if (len >= n && n > 4)
+		memcpy(buf + n - 4, "...", 4);
+	free(all);
+	return buf;
 }
 
 void strset_finish(struct strset *s)

@@ -23,4 +23,8 @@ const char *strset_find(const struct strset *s, const char *name);
 /* The set's copy of name, added when new. */
 const char *strset_add(struct strset *s, const char *name);
 
+/* Joins the strings in byte order with sep into buf (n bytes), cut with
+ * "..." when they do not fit. Returns buf. */
+char *strset_join(const struct strset *s, const char *sep, char *buf, size_t n);
+
 #endif

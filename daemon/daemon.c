@@ -281,6 +281,33 @@ static void unlink_running(struct daemon *d, struct trial *t)
 		}
 }
 
+/* A command trial that finished without ever reporting the sweep's objective
+ * (a misspelt metric, say): no trial of that sweep can be ranked, so the sweep
+ * fails at once, loudly, naming what the program did report. */
+static void check_objective(struct daemon *d, struct trial *t)
+{
+	struct sweep *sw = t->owner;
+	char names[256], why[sizeof sw->reason], err[ERRBUF_LEN];
+
+	if (!t->cmd || strcmp(t->row.status, "done") != 0 || !isnan(t->row.best_value) ||
+	    sw->failed)
+		return;
+	snprintf(why, sizeof why,
+		 "trial %lld finished without ever reporting the objective \"%s\"; it reported %s",
+		 (long long)t->row.id, sw->spec.objective_metric,
+		 strset_join(&t->names, ", ", names, sizeof names));
+	t->row.status = "failed";
+	db_row_reason(&t->row, "%s", why);
+	if (sweeps_fail(&d->sweeps, sw, why, err, sizeof err) < 0) {
+		log_msg("sweep %lld: %s", (long long)sw->id, err);
+		return;
+	}
+	dirty(d);
+	for (struct trial *o = d->running; o; o = o->next)
+		if (o->owner == sw && o != t)
+			trial_stop(o, "cancelled", why);
+}
+
 static void trial_ended(struct trial *t)
 {
 	struct daemon *d = t->host->data;
@@ -290,6 +317,7 @@ static void trial_ended(struct trial *t)
 				   .params = t->params};
 	int queued;
 
+	check_objective(d, t);
 	retry(d, t);
 	queued = strcmp(t->row.status, "queued") == 0;
 	log_msg("trial %lld (sweep %lld #%d): %s: %s", (long long)t->row.id, (long long)sw->id,

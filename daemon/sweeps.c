@@ -362,7 +362,7 @@ int sweeps_next(struct sweeps *s, struct sweep_pick *pick)
 
 int sweeps_may_retry(const struct sweep *sw, int attempts)
 {
-	return !sw->cancelled && attempts <= sw->spec.retries;
+	return !sw->cancelled && !sw->failed && attempts <= sw->spec.retries;
 }
 
 void sweeps_trial_ended(struct sweep *sw, const struct sweep_pick *again)
@@ -493,7 +493,7 @@ enum sweep_state sweeps_advance(struct sweeps *s, struct sweep *sw, const char *
 		log_msg("sweep %lld: round %d opened", (long long)sw->id, sw->round);
 		return SWEEP_ROUND;
 	}
-	*status = sw->cancelled ? "cancelled" : all_failed(s, sw) ? "failed" : "done";
+	*status = sw->cancelled ? "cancelled" : sw->failed || all_failed(s, sw) ? "failed" : "done";
 	if (db_end_sweep(s->db, sw->id, *status, sw->reason[0] ? sw->reason : NULL, log_now(), err,
 			 sizeof err) < 0) {
 		log_msg("sweep %lld: %s", (long long)sw->id, err);
@@ -548,6 +548,16 @@ int sweeps_spend(struct sweeps *s, struct sweep *sw, char *err, size_t errlen)
 	snprintf(sw->reason, sizeof sw->reason, "%s", reason);
 	sw->spent = 1;
 	log_msg("sweep %lld: %s", (long long)sw->id, reason);
+	return 0;
+}
+
+int sweeps_fail(struct sweeps *s, struct sweep *sw, const char *why, char *err, size_t errlen)
+{
+	if (drop_queued(s, sw, why, err, errlen) < 0)
+		return -1;
+	snprintf(sw->reason, sizeof sw->reason, "%s", why);
+	sw->failed = 1;
+	log_msg("sweep %lld: %s", (long long)sw->id, why);
 	return 0;
 }
 

@@ -42,9 +42,10 @@ struct sweep {
 	int paused;
 	int cancelled;          /* queued trials were cancelled; ends as 'cancelled' */
 	int spent;              /* its wall-clock budget is spent: nothing more starts */
+	int failed;             /* it cannot succeed (sweeps_fail): it ends 'failed' */
 	int budget;             /* trials in all: the spec's, plus what `extend` added */
 	double created_at;      /* unix seconds: a wall-clock budget counts from here */
-	char reason[128];       /* why it ended, when it says more than its status */
+	char reason[512];       /* why it ended, when it says more than its status */
 	struct sweep_slot *queue; /* queued trials in number order, from q_head */
 	int n_queue, q_head, cap_queue;
 	int running;            /* trials of this sweep running now */
@@ -99,6 +100,12 @@ double sweeps_deadline(const struct sweep *sw);
  * at once), nothing more is sampled, and it ends "done" with sw->reason. The
  * caller stops its running trials when the spec says "stop". Returns 0 or -1. */
 int sweeps_spend(struct sweeps *s, struct sweep *sw, char *err, size_t errlen);
+
+/* sw cannot succeed (its trials do not report its objective, say): its
+ * queued trials are cancelled with why (recorded at once), nothing more is
+ * sampled, and it ends "failed" with why as its reason; the caller stops its
+ * running trials. */
+int sweeps_fail(struct sweeps *s, struct sweep *sw, const char *why, char *err, size_t errlen);
 
 /* Samples and records up to max more trials of the rounds still being
  * filled, each sweep's slice in one transaction. Returns how many remain

@@ -30,10 +30,25 @@ static void test_add_find(void)
 	strset_finish(&s);
 }
 
+static void test_join(void)
+{
+	struct strset s = {0};
+	char buf[64], small[12];
+
+	CHECK_STR(strset_join(&s, ", ", buf, sizeof buf), "");
+	strset_add(&s, "val_loss");
+	strset_add(&s, "train_loss");
+	strset_add(&s, "val_acc");
+	CHECK_STR(strset_join(&s, ", ", buf, sizeof buf), "train_loss, val_acc, val_loss");
+	CHECK_STR(strset_join(&s, ", ", small, sizeof small), "train_lo...");
+	strset_finish(&s);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
 		{"add_find", test_add_find},
+		{"join", test_join},
 		{NULL, NULL},
 	};
 	return test_main(argc, argv, cases);

@@ -88,6 +88,24 @@ check "export: the failed trial has no objective" "$("$CAVIAR" export "$id" | py
 import csv, sys
 print(" ".join(r["status"] + "=" + r["objective"] for r in csv.DictReader(sys.stdin)))')" \
 	"failed= done=$best cancelled="
+
+# A command trial that never reports the objective fails its sweep at once,
+# naming what it did report; the other trials do not run.
+cat >"$TMP/misspelt.sh" <<'SH'
+#!/bin/sh
+for e in 1 2; do echo "{\"epoch\": $e, \"val_acc\": 0.$e, \"val_loss\": 1.$e}"; done
+SH
+chmod +x "$TMP/misspelt.sh"
+printf '{"name": "misspelt", "trials": 4, "command": ["%s"], "objective": {"metric": "val_accuracy", "mode": "max"}, "params": {}}' \
+	"$TMP/misspelt.sh" >"$TMP/misspelt.json"
+ms=$("$CAVIAR" submit "$TMP/misspelt.json")
+"$CAVIAR" wait "$ms" >/dev/null
+check "a sweep whose objective no trial reports fails" "$?" 1
+check "it fails loudly, naming what was reported" "$(sql "SELECT status || ': ' || ended_reason FROM sweeps WHERE id = $ms")" \
+	"failed: trial $(sql "SELECT id FROM trials WHERE sweep_id = $ms AND status = 'failed'") finished without ever reporting the objective \"val_accuracy\"; it reported val_acc, val_loss"
+check "the first trial to finish failed, the others were stopped or never ran" \
+	"$(sql "SELECT group_concat(n) FROM (SELECT status || ' ' || count(*) AS n FROM trials WHERE sweep_id = $ms GROUP BY status ORDER BY status)")" \
+	"cancelled 3,failed 1"
 ls_daemon=$("$CAVIAR" ls) top_daemon=$("$CAVIAR" top "$id")
 stop_daemon
 
