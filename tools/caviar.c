@@ -41,7 +41,8 @@ static void help_command(const struct command *cmd)
 	char *line = first_sentence(cmd->summary), *text;
 	int col;
 
-	col = printf("  %-*s%s", USAGE_COL - 2, cmd->name, cmd->usage);
+	col = printf("  %-*s%s%s", USAGE_COL - 2, cmd->name,
+		     strlen(cmd->name) >= USAGE_COL - 2 ? " " : "", cmd->usage);
 	if (col >= SUMMARY_COL - 1) {
 		putchar('\n');
 		col = 0;
