@@ -235,12 +235,14 @@ static void collect(struct leaves *L, const struct forest *f, const struct fores
 }
 
 /* Var(f_k) for one tree, exact: the main effect of dimension k. Each leaf
- * adds its term to the cells it covers (a difference array, numeric). */
+ * adds its term to the cells it covers (a difference array, numeric). Also
+ * *binned: the variance of f_k averaged within PAIR_BINS equal bins (the
+ * pairs' resolution; a categorical dimension's categories are its bins). */
 static double main_effect(const struct leaves *L, const struct forest *f, int k, double mean,
-			  double *diff)
+			  double *diff, double *binned)
 {
 	int cells = L->cells[k], cats = f->dims[k].cats;
-	double run = 0, var = 0;
+	double run = 0, var = 0, bin[PAIR_BINS] = {0};
 
 	memset(diff, 0, ((size_t)cells + 1) * sizeof *diff);
 	for (int l = 0; l < L->n; l++) {
@@ -260,10 +262,20 @@ static double main_effect(const struct leaves *L, const struct forest *f, int k,
 		}
 	}
 	for (int c = 0; c < cells; c++) {
-		double len = cats ? 1.0 / cats : L->cut[k][c + 1] - L->cut[k][c];
+		double a = cats ? 0 : L->cut[k][c], b = cats ? 0 : L->cut[k][c + 1];
+		double len = cats ? 1.0 / cats : b - a;
 
 		run = cats ? diff[c] : run + diff[c];
 		var += len * (run - mean) * (run - mean);
+		for (int j = (int)(a * PAIR_BINS); !cats && j < PAIR_BINS && j < b * PAIR_BINS; j++)
+			bin[j] += run * (fmin(b, (j + 1.0) / PAIR_BINS) - fmax(a, (double)j / PAIR_BINS)) *
+				  PAIR_BINS;
+	}
+	*binned = var;
+	if (!cats) {
+		*binned = 0;
+		for (int j = 0; j < PAIR_BINS; j++)
+			*binned += (bin[j] - mean) * (bin[j] - mean) / PAIR_BINS;
 	}
 	return var;
 }
@@ -545,7 +557,7 @@ static int decompose(const struct forest *f, int pairs, double *s1, double *s2)
 				need = (size_t)(FOREST_MAX_CATS + 1) * 3;
 			if (diff_n < need)
 				diff = xrealloc(diff, (diff_n = need) * sizeof *diff);
-			vi[k] = main_effect(&L, f, k, mean, diff);
+			vi[k] = main_effect(&L, f, k, mean, diff, &bi[k]);
 			s1[k] += vi[k] / var;
 			s2[k] += (vi[k] / var) * (vi[k] / var);
 		}
@@ -553,8 +565,6 @@ static int decompose(const struct forest *f, int pairs, double *s1, double *s2)
 			below_fill(&B, f, &f->trees[t], &L);
 			below_sums(&B, &f->trees[t], &L);
 		}
-		for (int k = 0; pairs && k < d; k++)
-			bi[k] = binned_variance(f, &f->trees[t], &B, k, -1, mean, diff, &stack, &cap);
 		for (int i = 0; pairs && i < d; i++)
 			for (int j = i + 1; j < d; j++) {
 				size_t need = ((size_t)bins(f, i) + 1) * ((size_t)bins(f, j) + 1) +
