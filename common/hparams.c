@@ -108,6 +108,22 @@ const struct hparam *hparam_find(const struct hparam *table, size_t n, const cha
 	return NULL;
 }
 
+int hparam_course_rank(const char *name)
+{
+	static const struct {
+		const char *name;
+		int rank;
+	} course[] = {
+		{"lr", 1},     {"beta", 2},     {"units", 2}, {"hidden", 2}, {"batch", 2},
+		{"layers", 3}, {"lr_decay", 3}, {"beta1", 4}, {"beta2", 4},  {"eps", 4},
+	};
+
+	for (size_t i = 0; i < sizeof course / sizeof course[0]; i++)
+		if (strcmp(course[i].name, name) == 0)
+			return course[i].rank;
+	return 0;
+}
+
 int hparam_choice(const struct hparam *h, const char *s)
 {
 	if (!h || !h->choices || !s)

@@ -65,6 +65,14 @@ extern const size_t n_hparams;
 extern const struct hparam data_keys[];
 extern const size_t n_data_keys;
 
+/* The course's ranking of the hyperparameters that matter (the domain notes,
+ * "The hyperparameters that matter, most important first"): 1 for the
+ * learning rate; 2 for momentum's beta, hidden units and mini-batch size; 3
+ * for layers and learning-rate decay; 4 for Adam's beta1, beta2 and epsilon;
+ * 0 for a name it does not rank. A prior to compare a sweep's importances
+ * with, not a measurement. */
+int hparam_course_rank(const char *name);
+
 /* Looks name up in table (hparams or data_keys); NULL when unknown. */
 const struct hparam *hparam_find(const struct hparam *table, size_t n, const char *name);
 

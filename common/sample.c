@@ -44,6 +44,11 @@ static double to_scale(enum param_kind k, double x)
 	return x;
 }
 
+double sample_scale(enum param_kind k, double x)
+{
+	return to_scale(k, x);
+}
+
 static double from_scale(enum param_kind k, double t)
 {
 	if (k == PARAM_LOG || k == PARAM_LOG_INT)

@@ -35,6 +35,11 @@ int sample_box_from_json(struct sample_box *b, const struct spec *s, const cJSON
  * strategies; the budget split over `rounds` for coarse_to_fine (the first
  * rounds get the remainder). */
 int sample_round_size(const struct spec *s, int round);
+
+/* A numeric kind's value in its own scale: log10 x for log and log_int,
+ * log10(1 - x) for reverse_log, x otherwise (the scale sampling, the grid and
+ * coarse_to_fine work in; fANOVA's too). */
+double sample_scale(enum param_kind k, double x);
 int sample_rounds(const struct spec *s); /* 1, or spec->rounds for coarse_to_fine */
 
 /* Number of distinct grid points (for validation: trials must not exceed it);

@@ -2,7 +2,7 @@
 # setup.sh: installs the Debian packages caviar needs to build, test and run its
 # demo, skipping those already installed. Run as root or with sudo available.
 #   scripts/setup.sh           build, tests, demo
-#   scripts/setup.sh --bench   also the optional benchmark baselines (PyTorch, Optuna)
+#   scripts/setup.sh --bench   also the optional benchmark baselines (PyTorch, Optuna, scikit-learn)
 set -euo pipefail
 
 packages=(
@@ -15,7 +15,7 @@ packages=(
 	dataset-fashion-mnist                        # the demo's data, and the real-data tests
 )
 if [ "${1:-}" = "--bench" ]; then
-	packages+=(python3-torch python3-optuna)
+	packages+=(python3-torch python3-optuna python3-sklearn) # sklearn: Optuna's fANOVA (bench row 8)
 fi
 
 missing=()

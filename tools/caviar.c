@@ -16,7 +16,7 @@ static const struct command *const commands[] = {
 	&cmd_submit, &cmd_ls,     &cmd_top,      &cmd_status,   &cmd_wait,   &cmd_cancel,
 	&cmd_pause,  &cmd_resume, &cmd_extend, &cmd_rm, &cmd_note, &cmd_tag, &cmd_untag,
 	&cmd_slots, &cmd_shutdown, &cmd_validate, &cmd_sample, &cmd_watch,
-	&cmd_show,   &cmd_curves, &cmd_plot,     &cmd_export,
+	&cmd_show,   &cmd_curves, &cmd_plot,     &cmd_importance, &cmd_export,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -42,7 +42,8 @@ static void help_command(const struct command *cmd)
 	char *line = first_sentence(cmd->summary), *text;
 	int col;
 
-	col = printf("  %-*s%s", USAGE_COL - 2, cmd->name, cmd->usage);
+	col = printf("  %-*s%s%s", USAGE_COL - 2, cmd->name,
+		     strlen(cmd->name) >= USAGE_COL - 2 ? " " : "", cmd->usage);
 	if (col >= SUMMARY_COL - 1) {
 		putchar('\n');
 		col = 0;

@@ -23,6 +23,8 @@
 
 #include "cli.h"
 #include "errbuf.h"
+#include "hparams.h"
+#include "importance.h"
 #include "spec.h"
 #include "store.h"
 #include "xalloc.h"
@@ -41,9 +43,12 @@ static const double palette[][3] = {
 };
 #define N_COLOURS (sizeof palette / sizeof palette[0])
 
+enum plot_kind { PLOT_SWEEP, PLOT_IMPORTANCE, PLOT_PARALLEL, PLOT_PAIR };
+
 struct plot_opts {
 	const char *db, *out;
 	long long k;
+	enum plot_kind kind;
 };
 
 struct plot {
@@ -57,6 +62,8 @@ struct plot {
 	char *name;         /* and its name (malloc'd) */
 	struct spec spec;
 	cJSON *report;      /* what was drawn, for --json */
+	enum plot_kind kind;
+	struct importance imp; /* --importance, --pair */
 };
 
 /* A data range mapped to a pixel range. A categorical axis (cats: the
@@ -457,6 +464,11 @@ static int param_plotted(const struct spec_param *sp)
 	       (sp->kind != PARAM_CHOICE || cJSON_GetArraySize(sp->values) > 1);
 }
 
+static const char *pname_of(const struct importance *im, int k)
+{
+	return im->spec.params[im->param[k]].name;
+}
+
 /* Where value v goes on the parameter's axis; NaN when it has no place. */
 static double param_x(const struct spec_param *sp, const cJSON *v)
 {
@@ -584,11 +596,29 @@ static void draw_params(cairo_t *cr, const struct plot *p, double left)
 	}
 }
 
+static void render_importance(cairo_t *cr, const struct plot *p);
+static void render_parallel(cairo_t *cr, const struct plot *p);
+static void render_pair(cairo_t *cr, const struct plot *p);
+
 static void render(cairo_t *cr, const struct plot *p)
 {
 	int params = 0;
 
 	char title[256];
+
+	if (p->kind != PLOT_SWEEP) {
+		cairo_set_source_rgb(cr, 1, 1, 1);
+		cairo_paint(cr);
+		cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
+				       CAIRO_FONT_WEIGHT_NORMAL);
+		if (p->kind == PLOT_IMPORTANCE)
+			render_importance(cr, p);
+		else if (p->kind == PLOT_PARALLEL)
+			render_parallel(cr, p);
+		else
+			render_pair(cr, p);
+		return;
+	}
 
 	for (int i = 0; i < p->spec.n_params; i++)
 		params += param_plotted(&p->spec.params[i]);
@@ -605,6 +635,350 @@ static void render(cairo_t *cr, const struct plot *p)
 	cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 	draw_curves(cr, p, params ? WIDTH * 0.5 : WIDTH - 30);
 	draw_params(cr, p, WIDTH * 0.52);
+}
+
+/* ---- --importance, --parallel, --pair ---- */
+
+/* A colour for t in [0, 1] (worst to best objective): viridis. */
+static void set_viridis(cairo_t *cr, double t, double alpha)
+{
+	static const double stops[][3] = {{0.267, 0.005, 0.329}, {0.229, 0.322, 0.546},
+					  {0.128, 0.567, 0.551}, {0.369, 0.789, 0.383},
+					  {0.993, 0.906, 0.144}};
+	double u = fmin(1, fmax(0, t)) * 4;
+	int i = u >= 4 ? 3 : (int)u;
+
+	u -= i;
+	cairo_set_source_rgba(cr, stops[i][0] + u * (stops[i + 1][0] - stops[i][0]),
+			      stops[i][1] + u * (stops[i + 1][1] - stops[i][1]),
+			      stops[i][2] + u * (stops[i + 1][2] - stops[i][2]), alpha);
+}
+
+/* The finished trials (done or pruned, with an objective), worst first;
+ * *n of them (the array is malloc'd). */
+static const cJSON **finished_by_objective(const struct plot *p, int *n)
+{
+	const cJSON **t = xmalloc(((size_t)cJSON_GetArraySize(p->trials) + 1) * sizeof *t), *r;
+	int sign = p->spec.objective_max ? 1 : -1;
+
+	*n = 0;
+	cJSON_ArrayForEach(r, p->trials) {
+		const char *status = cJSON_GetStringValue(cli_get(r, "status"));
+		double v = cli_num(r, "best_value", NAN);
+		int j = (*n)++;
+
+		if (!status || (strcmp(status, "done") && strcmp(status, "pruned")) || !isfinite(v)) {
+			(*n)--;
+			continue;
+		}
+		for (; j > 0 && sign * cli_num(t[j - 1], "best_value", 0) > sign * v; j--)
+			t[j] = t[j - 1];
+		t[j] = r;
+	}
+	return t;
+}
+
+/* A parameter's axis on its own scale (as the sweep plot's panels). */
+static void param_axis(struct axis *a, const struct spec_param *sp)
+{
+	int log_scale = sp->kind == PARAM_LOG || sp->kind == PARAM_LOG_INT ||
+			sp->kind == PARAM_REVERSE_LOG;
+
+	if (sp->kind == PARAM_CHOICE) {
+		axis_fit_cats(a, sp->values);
+		return;
+	}
+	a->integer = sp->kind == PARAM_INT || sp->kind == PARAM_LOG_INT;
+	axis_fit(a, sp->kind == PARAM_REVERSE_LOG ? 1 - sp->hi : sp->lo,
+		 sp->kind == PARAM_REVERSE_LOG ? 1 - sp->lo : sp->hi, log_scale);
+}
+
+static void axis_label(char *buf, size_t n, const struct spec_param *sp)
+{
+	if (sp->kind == PARAM_REVERSE_LOG)
+		snprintf(buf, n, "1 - %s (log)", sp->name);
+	else
+		snprintf(buf, n, "%s%s", sp->name,
+			 sp->kind == PARAM_LOG || sp->kind == PARAM_LOG_INT ? " (log)" : "");
+}
+
+static void plot_title(cairo_t *cr, const struct plot *p, const char *what)
+{
+	char title[256];
+
+	snprintf(title, sizeof title, "sweep %lld \"%s\": %s", p->sweep, p->name, what);
+	cJSON_AddStringToObject(p->report, "title", title);
+	cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+	cairo_set_font_size(cr, 15);
+	cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+	text_at(cr, WIDTH / 2, 12, 0.5, 0, title);
+	cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+}
+
+/* --importance: a bar per parameter (largest first), its std as an error bar,
+ * the course's tier beside its name. */
+static void render_importance(cairo_t *cr, const struct plot *p)
+{
+	const struct importance *im = &p->imp;
+	int *order = xmalloc((size_t)im->d * sizeof *order);
+	struct axis x = {.p0 = 230, .p1 = WIDTH - 60}, y = {.p0 = HEIGHT - 60, .p1 = TOP + 50};
+	double hi = 0, band;
+	char what[160], buf[128];
+	cJSON *params = cJSON_AddArrayToObject(p->report, "params");
+
+	snprintf(what, sizeof what, "share of %s's variance by parameter (fANOVA, %d trials, %d trees)",
+		 p->metric, im->n, im->fa.trees);
+	plot_title(cr, p, what);
+	for (int k = 0; k < im->d; k++) {
+		int j = k;
+
+		for (; j > 0 && im->fa.share[order[j - 1]] < im->fa.share[k]; j--)
+			order[j] = order[j - 1];
+		order[j] = k;
+		hi = fmax(hi, im->fa.share[k] + im->fa.share_std[k]);
+	}
+	cJSON *none = cJSON_CreateArray(); /* no ticks on the bars' axis */
+
+	axis_fit(&x, 0, fmin(1, hi * 1.05), 0);
+	x.lo = 0;
+	y.lo = 0;
+	y.hi = im->d;
+	y.cats = none;
+	draw_frame(cr, &x, &y, "share of the main effects (error bars: std over trees)", "", "", NULL);
+	band = (y.p0 - y.p1) / im->d;
+	for (int r = 0; r < im->d; r++) {
+		int k = order[r], tier = hparam_course_rank(pname_of(im, k));
+		double top = y.p1 + r * band + band * 0.2, h = band * 0.6;
+		double s = im->fa.share[k], sd = im->fa.share_std[k];
+		cJSON *e = cJSON_CreateObject();
+
+		cairo_set_source_rgb(cr, palette[0][0], palette[0][1], palette[0][2]);
+		cairo_rectangle(cr, axis_map(&x, 0), top, axis_map(&x, s) - axis_map(&x, 0), h);
+		cairo_fill(cr);
+		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+		cairo_set_line_width(cr, 1.5);
+		cairo_move_to(cr, axis_map(&x, fmax(0, s - sd)), top + h / 2);
+		cairo_line_to(cr, axis_map(&x, s + sd), top + h / 2);
+		for (int side = -1; side <= 1; side += 2) {
+			double px = axis_map(&x, side < 0 ? fmax(0, s - sd) : s + sd);
+
+			cairo_move_to(cr, px, top + h * 0.2);
+			cairo_line_to(cr, px, top + h * 0.8);
+		}
+		cairo_stroke(cr);
+		cairo_set_font_size(cr, 12);
+		if (tier)
+			snprintf(buf, sizeof buf, "%s (course: tier %d)", pname_of(im, k), tier);
+		else
+			snprintf(buf, sizeof buf, "%s", pname_of(im, k));
+		text_at(cr, x.p0 - 8, top + h / 2, 1, 0.5, buf);
+		snprintf(buf, sizeof buf, "%.1f%%", 100 * s);
+		text_at(cr, axis_map(&x, s + sd) + 6, top + h / 2, 0, 0.5, buf);
+		cJSON_AddStringToObject(e, "param", pname_of(im, k));
+		cJSON_AddNumberToObject(e, "share", s);
+		cJSON_AddNumberToObject(e, "std", sd);
+		cJSON_AddNumberToObject(e, "course_tier", tier);
+		cJSON_AddItemToArray(params, e);
+	}
+	snprintf(buf, sizeof buf, "%d bars, largest %s %.1f%%", im->d, pname_of(im, order[0]),
+		 100 * im->fa.share[order[0]]);
+	cJSON_Delete(none);
+	cJSON_AddStringToObject(p->report, "kind", "importance");
+	cJSON_AddStringToObject(p->report, "summary", buf);
+	free(order);
+}
+
+/* The colour bar of the objective, best at the top, in [x, x + 14]. */
+static void colour_bar(cairo_t *cr, const struct plot *p, double x, double top, double bottom,
+		       double worst, double best)
+{
+	char buf[64];
+
+	for (int i = 0; i < 100; i++) {
+		set_viridis(cr, 1 - i / 99.0, 1);
+		cairo_rectangle(cr, x, top + (bottom - top) * i / 100, 14, (bottom - top) / 100 + 0.5);
+		cairo_fill(cr);
+	}
+	cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+	cairo_set_font_size(cr, 10);
+	snprintf(buf, sizeof buf, "%.4g (best)", best);
+	text_at(cr, x + 18, top, 0, 0.5, buf);
+	snprintf(buf, sizeof buf, "%.4g", worst);
+	text_at(cr, x + 18, bottom, 0, 0.5, buf);
+	cairo_save(cr);
+	cairo_translate(cr, x + 30, (top + bottom) / 2);
+	cairo_rotate(cr, -M_PI / 2);
+	text_at(cr, 0, 0, 0.5, 0, p->metric);
+	cairo_restore(cr);
+}
+
+/* One vertical axis of the parallel plot: line, ticks, name. */
+static void parallel_axis(cairo_t *cr, const struct axis *a, double px, const char *name,
+			  cJSON *axes, const char *scale)
+{
+	double t[MAX_TICKS];
+	char label[MAX_TICKS][32];
+	int n = axis_ticks(a, t, label);
+	cJSON *e = cJSON_CreateObject(), *ticks = cJSON_AddArrayToObject(e, "ticks");
+
+	cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+	cairo_set_line_width(cr, 1);
+	cairo_move_to(cr, px, a->p0);
+	cairo_line_to(cr, px, a->p1);
+	cairo_stroke(cr);
+	cairo_set_font_size(cr, 9);
+	for (int i = 0; i < n; i++) {
+		double py = axis_map(a, t[i]);
+
+		cairo_move_to(cr, px - 3, py);
+		cairo_line_to(cr, px, py);
+		cairo_stroke(cr);
+		text_at(cr, px - 5, py, 1, 0.5, label[i]);
+		cJSON_AddItemToArray(ticks, cJSON_CreateString(label[i]));
+	}
+	cairo_set_font_size(cr, 11);
+	text_at(cr, px, a->p0 + 10, 0.5, 0, name);
+	cJSON_AddStringToObject(e, "param", name);
+	cJSON_AddStringToObject(e, "scale", scale);
+	cJSON_AddItemToArray(axes, e);
+}
+
+/* --parallel: an axis per sampled parameter and one for the objective; a
+ * line per finished trial coloured by its objective, worst first so the
+ * best lie on top, the best K wider; a conditional parameter a trial lacks
+ * breaks its line. */
+static void render_parallel(cairo_t *cr, const struct plot *p)
+{
+	int n, na = 0, *idx = xmalloc(((size_t)p->spec.n_params + 1) * sizeof *idx);
+	const cJSON **t = finished_by_objective(p, &n);
+	struct axis *ax = xcalloc((size_t)p->spec.n_params + 1, sizeof *ax);
+	double left = 90, right = WIDTH - 150, lo = INFINITY, hi = -INFINITY;
+	cJSON *axes = cJSON_AddArrayToObject(p->report, "axes");
+	char what[160], buf[128];
+
+	for (int i = 0; i < p->spec.n_params; i++)
+		if (param_plotted(&p->spec.params[i]))
+			idx[na++] = i;
+	for (int i = 0; i < n; i++) {
+		lo = fmin(lo, cli_num(t[i], "best_value", 0));
+		hi = fmax(hi, cli_num(t[i], "best_value", 0));
+	}
+	snprintf(what, sizeof what, "parallel coordinates, %d trials coloured by %s (best %d wider)",
+		 n, p->metric, p->n_top);
+	plot_title(cr, p, what);
+	for (int a = 0; a <= na; a++) {
+		ax[a] = (struct axis){.p0 = HEIGHT - 70, .p1 = TOP + 40};
+		if (a < na)
+			param_axis(&ax[a], &p->spec.params[idx[a]]);
+		else
+			axis_fit(&ax[a], lo, hi, 0);
+	}
+	for (int i = 0; i < n; i++) {
+		int rank = top_rank(p, (long long)cli_num(t[i], "id", 0)), pen = 0;
+
+		set_viridis(cr, n > 1 ? (double)i / (n - 1) : 1, rank >= 0 ? 1 : 0.55);
+		cairo_set_line_width(cr, rank >= 0 ? 2.5 : 1);
+		for (int a = 0; a <= na; a++) {
+			double px = left + (right - left) * a / (na > 0 ? na : 1), v;
+
+			v = a < na ? param_x(&p->spec.params[idx[a]],
+					     cli_get(cli_get(t[i], "params"), p->spec.params[idx[a]].name))
+				   : cli_num(t[i], "best_value", NAN);
+			if (isnan(v) || (ax[a].log && !(v > 0))) {
+				pen = 0;
+				continue;
+			}
+			if (pen)
+				cairo_line_to(cr, px, axis_map(&ax[a], v));
+			else
+				cairo_move_to(cr, px, axis_map(&ax[a], v));
+			pen = 1;
+		}
+		cairo_stroke(cr);
+	}
+	for (int a = 0; a <= na; a++) {
+		double px = left + (right - left) * a / (na > 0 ? na : 1);
+
+		if (a < na) {
+			axis_label(buf, sizeof buf, &p->spec.params[idx[a]]);
+			parallel_axis(cr, &ax[a], px, buf, axes, param_scale(&p->spec.params[idx[a]]));
+		} else {
+			parallel_axis(cr, &ax[a], px, p->metric, axes, "objective");
+		}
+	}
+	colour_bar(cr, p, WIDTH - 110, TOP + 40, HEIGHT - 70,
+		   p->spec.objective_max ? lo : hi, p->spec.objective_max ? hi : lo);
+	snprintf(buf, sizeof buf, "%d lines over %d parameter axes and the objective", n, na);
+	cJSON_AddStringToObject(p->report, "kind", "parallel");
+	cJSON_AddNumberToObject(p->report, "lines", n);
+	cJSON_AddStringToObject(p->report, "summary", buf);
+	free(t);
+	free(ax);
+	free(idx);
+}
+
+/* --pair: the finished trials over the two parameters whose interaction is
+ * the largest, coloured by their objective (the best on top). */
+static void render_pair(cairo_t *cr, const struct plot *p)
+{
+	const struct importance *im = &p->imp;
+	int bi = 0, bj = 1, n, drawn = 0;
+	const cJSON **t = finished_by_objective(p, &n);
+	struct axis x = {.p0 = 110, .p1 = WIDTH - 180}, y = {.p0 = HEIGHT - 60, .p1 = TOP + 40};
+	const struct spec_param *pi, *pj;
+	double lo = INFINITY, hi = -INFINITY;
+	char what[200], xl[128], yl[128], buf[128];
+	cJSON *pair;
+
+	for (int i = 0; i < im->d; i++)
+		for (int j = i + 1; j < im->d; j++)
+			if (im->fa.pair[i * im->d + j] > im->fa.pair[bi * im->d + bj])
+				bi = i, bj = j;
+	pi = &im->spec.params[im->param[bi]];
+	pj = &im->spec.params[im->param[bj]];
+	snprintf(what, sizeof what, "%s over %s and %s, the largest interaction (%.1f%% of the variance)",
+		 p->metric, pi->name, pj->name, 100 * im->fa.pair[bi * im->d + bj]);
+	plot_title(cr, p, what);
+	param_axis(&x, pi);
+	param_axis(&y, pj);
+	axis_label(xl, sizeof xl, pi);
+	axis_label(yl, sizeof yl, pj);
+	draw_frame(cr, &x, &y, xl, yl, "", NULL);
+	for (int i = 0; i < n; i++) {
+		lo = fmin(lo, cli_num(t[i], "best_value", 0));
+		hi = fmax(hi, cli_num(t[i], "best_value", 0));
+	}
+	for (int i = 0; i < n; i++) {
+		const cJSON *params = cli_get(t[i], "params");
+		double vx = param_x(pi, cli_get(params, pi->name)), vy = param_x(pj, cli_get(params, pj->name));
+		double jx = 0, jy = 0;
+
+		if (isnan(vx) || isnan(vy) || (x.log && !(vx > 0)) || (y.log && !(vy > 0)))
+			continue;
+		if (x.cats) /* spread a choice's trials within its slot, reproducibly */
+			jx = 0.3 * (((long long)cli_num(t[i], "id", 0) * 7919 % 101) / 50.0 - 1);
+		if (y.cats)
+			jy = 0.3 * (((long long)cli_num(t[i], "id", 0) * 104729 % 101) / 50.0 - 1);
+		set_viridis(cr, n > 1 ? (double)i / (n - 1) : 1, 0.9);
+		cairo_new_sub_path(cr);
+		cairo_arc(cr, axis_map(&x, vx + jx), axis_map(&y, vy + jy), 5, 0, 2 * M_PI);
+		cairo_fill_preserve(cr);
+		cairo_set_source_rgba(cr, 0.2, 0.2, 0.2, 0.6);
+		cairo_set_line_width(cr, 0.6);
+		cairo_stroke(cr);
+		drawn++;
+	}
+	colour_bar(cr, p, WIDTH - 120, TOP + 40, HEIGHT - 60,
+		   p->spec.objective_max ? lo : hi, p->spec.objective_max ? hi : lo);
+	pair = cJSON_AddArrayToObject(p->report, "params");
+	cJSON_AddItemToArray(pair, cJSON_CreateString(pi->name));
+	cJSON_AddItemToArray(pair, cJSON_CreateString(pj->name));
+	cJSON_AddNumberToObject(p->report, "interaction", im->fa.pair[bi * im->d + bj]);
+	cJSON_AddNumberToObject(p->report, "points", drawn);
+	cJSON_AddStringToObject(p->report, "kind", "pair");
+	snprintf(buf, sizeof buf, "%d trials over %s and %s", drawn, pi->name, pj->name);
+	cJSON_AddStringToObject(p->report, "summary", buf);
+	free(t);
 }
 
 static cairo_status_t write_cb(void *closure, const unsigned char *data, unsigned int len)
@@ -707,6 +1081,8 @@ static int write_plot(struct cli *cli, struct plot *p, const char *path)
 	if (cli->json) {
 		cli_print_json(p->report);
 		p->report = NULL;
+	} else if (p->kind != PLOT_SWEEP) {
+		printf("wrote %s: %s\n", path, cJSON_GetStringValue(cli_get(p->report, "summary")));
 	} else {
 		printf("wrote %s: %.0f curves (best %d in colour, %.0f pruned), %d parameter panels\n",
 		       path, cli_num(p->report, "curves", 0), p->n_top,
@@ -719,7 +1095,16 @@ static int plot_opt(void *ctx, int c, const char *arg)
 {
 	struct plot_opts *o = ctx;
 
-	if (c == 'd')
+	if (c == 'I' || c == 'P' || c == 'R') {
+		enum plot_kind k = c == 'I' ? PLOT_IMPORTANCE : c == 'P' ? PLOT_PARALLEL : PLOT_PAIR;
+
+		if (o->kind != PLOT_SWEEP && o->kind != k) {
+			fprintf(stderr, "caviar: plot: --importance, --parallel and --pair exclude "
+					"each other\ntry 'caviar plot --help'\n");
+			return EXIT_USAGE;
+		}
+		o->kind = k;
+	} else if (c == 'd')
 		o->db = arg;
 	else if (c == 'o')
 		o->out = arg;
@@ -736,6 +1121,9 @@ static int run_plot(struct cli *cli, int argc, char **argv)
 	static const struct option own[] = {{"db", required_argument, NULL, 'd'},
 					    {"output", required_argument, NULL, 'o'},
 					    {"k", required_argument, NULL, 'k'},
+					    {"importance", no_argument, NULL, 'I'},
+					    {"parallel", no_argument, NULL, 'P'},
+					    {"pair", no_argument, NULL, 'R'},
 					    {NULL, 0, NULL, 0}};
 	struct plot_opts o = {.k = 5};
 	struct plot p = {0};
@@ -754,12 +1142,23 @@ static int run_plot(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, "-o %s: the file name must end in .svg or .png", o.out);
 	if ((code = store_open_cli(&st, cli, o.db)))
 		return code;
-	if (!(code = load(cli, &st, &p, id, o.k)))
+	p.kind = o.kind;
+	if (!(code = load(cli, &st, &p, id, o.k)) && (o.kind == PLOT_IMPORTANCE || o.kind == PLOT_PAIR)) {
+		struct importance_opts io = {.trees = 64, .pairs = o.kind == PLOT_PAIR};
+		char err[ERRBUF_LEN];
+
+		if (importance_load(&p.imp, &st, id, &io, err, sizeof err) < 0)
+			code = cli_fail(cli, EXIT_FAILED, "%s", err);
+		else if (o.kind == PLOT_PAIR && p.imp.d < 2)
+			code = cli_fail(cli, EXIT_FAILED, "--pair: the sweep samples one parameter");
+	}
+	if (!code)
 		code = write_plot(cli, &p, o.out);
 	cJSON_Delete(p.curves);
 	cJSON_Delete(p.trials);
 	cJSON_Delete(p.report);
 	spec_finish(&p.spec);
+	importance_finish(&p.imp);
 	free(p.name);
 	store_close(&st);
 	cairo_debug_reset_static_data(); /* cairo's and fontconfig's caches: no leak to report */
@@ -768,12 +1167,18 @@ static int run_plot(struct cli *cli, int argc, char **argv)
 }
 
 const struct command cmd_plot = {
-	"plot", "SWEEP -o FILE.svg|FILE.png [-k K]",
+	"plot", "SWEEP -o FILE.svg|FILE.png [-k K] [--importance|--parallel|--pair]",
 	"Draws a sweep's curves into an SVG or PNG.\n"
 	"With cairo: the objective's learning curves of every trial (the best K in\n"
 	"colour, default 5, with their leaderboard ranks; the rest grey; pruned trials\n"
 	"dashed), and the objective against each sampled parameter on its own scale (log\n"
 	"axes for log and log_int, 1-x on a log axis for reverse_log, one slot per value\n"
-	"of a choice). --json reports what was drawn; --db FILE reads that database.",
+	"of a choice). --importance draws instead each parameter's share of the\n"
+	"variance (caviar importance) as bars with their std as error bars;\n"
+	"--parallel, parallel coordinates: an axis per parameter on its own scale and\n"
+	"one for the objective, a line per finished trial coloured by its objective,\n"
+	"the best K on top; --pair, the trials over the two parameters that interact\n"
+	"most, coloured by their objective. --json reports what was drawn; --db FILE\n"
+	"reads that database.",
 	run_plot,
 };

@@ -1,0 +1,50 @@
+/* importance: a sweep's finished trials as fANOVA's input, and the result, for
+ * `caviar importance` and `caviar plot --importance|--pair`. It reads the
+ * database through the query module (the sweep, its trials, with --by-epoch
+ * its objective's points), maps every sampled parameter into its own scale
+ * (sample_scale; a choice's value to its index), and runs forest + fanova.
+ * It prints nothing. */
+#ifndef CAVIAR_IMPORTANCE_H
+#define CAVIAR_IMPORTANCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fanova.h"
+#include "forest.h"
+#include "spec.h"
+#include "store.h"
+
+struct importance_opts {
+	long long by_epoch; /* > 0: the objective's value at this epoch; 0: its best */
+	int trees;          /* default 64 */
+	uint64_t seed;
+	int pairs;          /* also the pairwise interactions */
+};
+
+struct importance {
+	struct spec spec;     /* the sweep's */
+	char *name;           /* the sweep's name (malloc'd) */
+	int n;                /* trials used: done or pruned, with an objective */
+	int d;                /* parameters analysed */
+	int *param;           /* d: their indices in spec.params */
+	int *present;         /* d: trials where each exists (conditional ones: fewer) */
+	struct forest_dim *dims;
+	double *x;            /* n x d values in each parameter's scale; NaN: absent */
+	double *y;            /* n objective values */
+	long long *trial;     /* n trial ids */
+	struct fanova fa;
+};
+
+/* Loads sweep id from st and computes its importances. Returns 0, or -1 with
+ * err set ("no sweep 42", "sweep 3 has 1 finished trial: importance needs at
+ * least 2", ...); im is then safe to finish. */
+int importance_load(struct importance *im, struct store *st, long long id,
+		    const struct importance_opts *o, char *err, size_t errlen);
+
+/* "log", "log_int", "reverse_log", "int", "uniform" or "choice". */
+const char *importance_scale(const struct spec_param *p);
+
+void importance_finish(struct importance *im); /* accepts a zeroed or finished one */
+
+#endif
