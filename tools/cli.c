@@ -133,6 +133,7 @@ cJSON *cli_read_spec(const struct cli *cli, const char *path, struct spec *spec)
 		rc = program_check(spec, err, sizeof err);
 	free(text);
 	if (rc < 0) {
+		spec_finish(spec); /* parsed, then refused by a later check */
 		cli_fail(cli, EXIT_SPEC, "%s: %s", path, err);
 		return NULL;
 	}
