@@ -35,7 +35,7 @@ static int is_integer(enum param_kind k)
 
 /* ---- scales ---- */
 
-static double to_scale(enum param_kind k, double x)
+double sample_to_scale(enum param_kind k, double x)
 {
 	if (k == PARAM_LOG || k == PARAM_LOG_INT)
 		return log10(x);
@@ -44,7 +44,7 @@ static double to_scale(enum param_kind k, double x)
 	return x;
 }
 
-static double from_scale(enum param_kind k, double t)
+double sample_from_scale(enum param_kind k, double t)
 {
 	if (k == PARAM_LOG || k == PARAM_LOG_INT)
 		return pow(10.0, t);
@@ -72,9 +72,9 @@ static double map_unit(enum param_kind k, double lo, double hi, double u)
 		b = log(hi + 1.0);
 		return clamp(floor(exp(a + u * (b - a))), lo, hi);
 	default:
-		a = to_scale(k, lo);
-		b = to_scale(k, hi);
-		return clamp(from_scale(k, a + u * (b - a)), lo, hi);
+		a = sample_to_scale(k, lo);
+		b = sample_to_scale(k, hi);
+		return clamp(sample_from_scale(k, a + u * (b - a)), lo, hi);
 	}
 }
 
@@ -97,7 +97,7 @@ static cJSON *value_at(const struct spec_param *p, double lo, double hi, double 
 /* Does p's every condition hold, given the trial's params so far? A condition
  * naming a parameter looks in trial (absent: it fails); one naming a train key
  * looks at the fixed value. */
-static int active(const struct spec *s, const struct spec_param *p, const cJSON *trial)
+int sample_active(const struct spec *s, const struct spec_param *p, const cJSON *trial)
 {
 	for (int i = 0; i < p->n_when; i++) {
 		const struct spec_cond *c = &p->when[i];
@@ -262,7 +262,7 @@ static cJSON *sample_random(const struct spec *s, const struct sample_box *box, 
 		struct rng r;
 		double u;
 
-		if (!active(s, p, trial))
+		if (!sample_active(s, p, trial))
 			continue;
 		rng_seed(&r, rng_derive(base, (uint64_t)k));
 		if (p->kind == PARAM_INT)
@@ -294,7 +294,7 @@ static cJSON *sample_sobol(const struct spec *s, const struct sample_box *box, i
 
 			u = sobol_point((uint32_t)number, dim++, seed);
 		}
-		if (active(s, p, trial))
+		if (sample_active(s, p, trial))
 			cJSON_AddItemToObject(trial, p->name, value_at(p, box->lo[k], box->hi[k], u));
 	}
 	return trial;
@@ -320,12 +320,12 @@ struct grid {
 static void axis_numeric(struct axis *a, const struct spec_param *p, double lo, double hi,
 			 int points)
 {
-	double tl = to_scale(p->kind, lo), th = to_scale(p->kind, hi);
+	double tl = sample_to_scale(p->kind, lo), th = sample_to_scale(p->kind, hi);
 
 	a->num = xcalloc((size_t)points, sizeof *a->num);
 	for (int i = 0; i < points; i++) {
 		double x = i == 0 ? lo : i == points - 1 ? hi :
-			   from_scale(p->kind, tl + (th - tl) * i / (points - 1));
+			   sample_from_scale(p->kind, tl + (th - tl) * i / (points - 1));
 
 		x = clamp(x, fmin(lo, hi), fmax(lo, hi));
 		if (is_integer(p->kind))
@@ -397,7 +397,7 @@ static long leaf_size(const struct grid *g, const cJSON *ctrl_values)
 	long n = 1;
 
 	for (int k = 0; k < g->s->n_params; k++)
-		if (!g->is_ctrl[k] && active(g->s, &g->s->params[k], ctrl_values))
+		if (!g->is_ctrl[k] && sample_active(g->s, &g->s->params[k], ctrl_values))
 			n = mul_sat(n, g->ax[k].count);
 	return n;
 }
@@ -411,7 +411,7 @@ static cJSON *leaf_point(const struct grid *g, const cJSON *ctrl_values, long re
 	cJSON *trial = cJSON_CreateObject();
 
 	for (int k = s->n_params - 1; k >= 0; k--) {
-		if (g->is_ctrl[k] || !active(s, &s->params[k], ctrl_values))
+		if (g->is_ctrl[k] || !sample_active(s, &s->params[k], ctrl_values))
 			continue;
 		digit[k] = (int)(rem % g->ax[k].count);
 		rem /= g->ax[k].count;
@@ -421,7 +421,7 @@ static cJSON *leaf_point(const struct grid *g, const cJSON *ctrl_values, long re
 
 		if (g->is_ctrl[k] && v)
 			cJSON_AddItemToObject(trial, s->params[k].name, cJSON_Duplicate(v, 1));
-		else if (!g->is_ctrl[k] && active(s, &s->params[k], ctrl_values))
+		else if (!g->is_ctrl[k] && sample_active(s, &s->params[k], ctrl_values))
 			cJSON_AddItemToObject(trial, s->params[k].name, axis_value(g, k, digit[k]));
 	}
 	free(digit);
@@ -448,7 +448,7 @@ static long grid_walk(const struct grid *g, int pos, cJSON *ctrl_values, long *r
 		return n;
 	}
 	p = &g->s->params[g->ctrl[pos]];
-	if (!active(g->s, p, ctrl_values))
+	if (!sample_active(g->s, p, ctrl_values))
 		return grid_walk(g, pos + 1, ctrl_values, rem, out);
 	for (int i = 0; i < g->ax[g->ctrl[pos]].count; i++) {
 		long n;
@@ -571,6 +571,7 @@ static cJSON *sample_in_box(const struct spec *s, const struct sample_box *box, 
 	case SEARCH_GRID:
 		return sample_grid(s, box, number);
 	case SEARCH_SOBOL:
+	case SEARCH_TPE: /* its startup trials (tpe.h) */
 		return sample_sobol(s, box, number);
 	default:
 		return sample_random(s, box, number);
@@ -613,9 +614,9 @@ static void narrow_param(const struct spec *s, int k, const struct sample_box *p
 			 const double *t_kept, int n_kept, double best, struct sample_box *next)
 {
 	const struct spec_param *p = &s->params[k];
-	double a = to_scale(p->kind, prev->lo[k]), b = to_scale(p->kind, prev->hi[k]);
-	double sa = to_scale(p->kind, p->lo), sb = to_scale(p->kind, p->hi);
-	double w = s->shrink * fabs(b - a), tb = to_scale(p->kind, best), c = 0, L, U, x, y;
+	double a = sample_to_scale(p->kind, prev->lo[k]), b = sample_to_scale(p->kind, prev->hi[k]);
+	double sa = sample_to_scale(p->kind, p->lo), sb = sample_to_scale(p->kind, p->hi);
+	double w = s->shrink * fabs(b - a), tb = sample_to_scale(p->kind, best), c = 0, L, U, x, y;
 
 	for (int i = 0; i < n_kept; i++)
 		c += t_kept[i] / n_kept;
@@ -626,8 +627,8 @@ static void narrow_param(const struct spec *s, int k, const struct sample_box *p
 		U += fmin(sa, sb) - L, L = fmin(sa, sb);
 	if (U > fmax(sa, sb))
 		L -= U - fmax(sa, sb), U = fmax(sa, sb);
-	x = clamp(from_scale(p->kind, L), p->lo, p->hi);
-	y = clamp(from_scale(p->kind, U), p->lo, p->hi);
+	x = clamp(sample_from_scale(p->kind, L), p->lo, p->hi);
+	y = clamp(sample_from_scale(p->kind, U), p->lo, p->hi);
 	next->lo[k] = fmin(fmin(x, y), best);
 	next->hi[k] = fmax(fmax(x, y), best);
 	if (is_integer(p->kind)) {
@@ -652,7 +653,7 @@ static void narrow_kept(const struct spec *s, int k, const struct sample_box *pr
 			continue;
 		if (m == 0)
 			best = v->valuedouble;
-		t[m++] = to_scale(s->params[k].kind, v->valuedouble);
+		t[m++] = sample_to_scale(s->params[k].kind, v->valuedouble);
 	}
 	if (m > 0)
 		narrow_param(s, k, prev, t, m, best, next);

@@ -1,5 +1,6 @@
 /* sample: turns a parsed spec into trial parameters, for every search
- * strategy (random, grid, sobol, coarse_to_fine), reproducibly: trial number i
+ * strategy (random, grid, sobol, coarse_to_fine; tpe's startup trials, the
+ * rest being common/tpe.h's), reproducibly: trial number i
  * of a sweep is a pure function of (spec, seed, box, i), so the daemon can
  * sample any trial again after a restart. It never touches the database; the
  * daemon records what it returns. */
@@ -76,7 +77,9 @@ int sample_check_grid(struct spec *s, char *err, size_t errlen);
  *   seeded per dimension from the sweep's seed; u maps through the scale as
  *   for random (choice and int: floor(u * count)). Trial i is point i: the
  *   scrambled point 0 is not the origin, and keeping it keeps every 2^m prefix
- *   a balanced net. An inactive parameter's dimension is simply unused. */
+ *   a balanced net. An inactive parameter's dimension is simply unused.
+ * - tpe: as sobol. These are its startup trials; later ones come from the
+ *   model (tpe_suggest), which needs the sweep's history. */
 cJSON *sample_trial(const struct spec *s, const struct sample_box *box, int number);
 
 /* coarse_to_fine: from the previous round's box and its finished trials'
@@ -99,6 +102,16 @@ cJSON *sample_trial(const struct spec *s, const struct sample_box *box, int numb
 int sample_narrow(const struct spec *s, const struct sample_box *prev,
 		  const cJSON *const *params, const double *values, int n,
 		  struct sample_box *next, char *err, size_t errlen);
+
+/* A numeric kind's scale, the one place it is written: log10(x) for log and
+ * log_int, log10(1 - x) for reverse_log, x for uniform and int; and back. */
+double sample_to_scale(enum param_kind k, double x);
+double sample_from_scale(enum param_kind k, double t);
+
+/* Whether p's every "when" condition holds, given the trial's params so far
+ * (trial: an object of the params sampled before p; a condition on a train
+ * key compares the spec's fixed value). */
+int sample_active(const struct spec *s, const struct spec_param *p, const cJSON *trial);
 
 /* Star discrepancy proxy used by tests (L2-star discrepancy of n points in d dims,
  * points row-major in [0,1)^d). */
