@@ -27,6 +27,13 @@ static const char *const query_sql[QUERY_COUNT] = {
 		"SELECT t.number, p.epoch, p.value FROM trials t"
 		" JOIN points p ON p.trial_id = t.id AND p.metric = (SELECT metric FROM sweeps WHERE id = ?1)"
 		" WHERE t.sweep_id = ?1 ORDER BY t.number, p.epoch, p.step",
+	[QUERY_TPE_HISTORY] =
+		"SELECT t.number, t.status, t.params, t.epochs, t.best_value,"
+		" (SELECT p.value FROM points p WHERE p.trial_id = t.id"
+		"   AND p.metric = (SELECT metric FROM sweeps WHERE id = ?1)"
+		"  ORDER BY p.epoch DESC, p.step DESC LIMIT 1) AS last"
+		" FROM trials t WHERE t.sweep_id = ?1 AND t.status IN ('done', 'pruned')"
+		" ORDER BY t.number",
 	[QUERY_PROGRESS] = "SELECT * FROM sweep_progress ORDER BY sweep_id",
 	[QUERY_SWEEP_BRIEF] =
 		"SELECT id, name, status, metric, mode, budget, search, seed, created_at,"
@@ -72,8 +79,8 @@ static const char *const query_sql[QUERY_COUNT] = {
 			    " ORDER BY attempt, seq",
 };
 
-/* The schema's columns that hold JSON text (see schema/001-init.sql). */
-static const char *const json_columns[] = {"params", "ranges", "spec", NULL};
+/* The schema's columns that hold JSON text (see schema/001-init.sql, 005). */
+static const char *const json_columns[] = {"params", "ranges", "spec", "suggestion", NULL};
 
 void query_init(struct query *q, sqlite3 *h)
 {

@@ -22,6 +22,9 @@ enum query_id {
 	QUERY_TRIAL_COUNT,      /* (sweep): n, the trials sampled so far */
 	QUERY_ROUND_RESULTS,    /* (sweep, round): params, best_value of its trials */
 	QUERY_OBJECTIVE_POINTS, /* (sweep): number, epoch, value of every objective point */
+	QUERY_TPE_HISTORY,      /* (sweep): number, status, params, epochs, best_value and
+				   last (the objective's value at its last epoch) of the
+				   trials that ran: search tpe's history */
 	/* The daemon's replies (ls, top, wait). */
 	QUERY_PROGRESS,         /* (): every sweep's sweep_progress row */
 	QUERY_SWEEP_BRIEF,      /* (sweep): id, name, status, metric, mode, budget, search,
@@ -74,7 +77,7 @@ cJSON *query_run(struct query *q, char *err, size_t errlen, enum query_id id,
  *     read it with query_int);
  *   a real -> a number;
  *   text -> a string, except the schema's JSON columns, named exactly params,
- *     ranges or spec, whose text is parsed into its value (kept a string if
+ *     ranges, spec or suggestion, whose text is parsed into its value (kept a string if
  *     it does not parse).
  * Returns a new object the caller deletes. */
 cJSON *query_row(sqlite3_stmt *st);

@@ -29,6 +29,7 @@ enum db_stmt {
 	ST_BEST,
 	ST_INSERT_LOG,
 	ST_CANCEL_QUEUED,
+	ST_SUGGESTION,
 	ST_COUNT
 };
 
@@ -134,5 +135,10 @@ int db_trial_truncate(struct db *db, int64_t trial_id, int from, const char *met
 /* Cancels a sweep's queued trials at once (status and reason 'cancelled').
  * Returns 0 or -1. */
 int db_cancel_queued(struct db *db, int64_t sweep_id, char *err, size_t errlen);
+
+/* Records why search tpe proposed a trial (JSON text; trials.suggestion), at
+ * once (inside the caller's transaction, if any). Returns 0 or -1. */
+int db_set_suggestion(struct db *db, int64_t trial_id, const char *json, char *err,
+		      size_t errlen);
 
 #endif
