@@ -64,7 +64,8 @@ int tpe_history_finished(const struct tpe_history *h);
  * *why (when why is not NULL) is set to a new object saying why: for a startup
  * point {"startup": true, "finished": k}; else {"finished", "good", "bad",
  * "liars", "log_l", "log_g", "params": {name: {"log_l", "log_g"}}}, the log
- * densities of the chosen point (joint ones under "joint" when multivariate). */
+ * densities of the chosen point (joint ones under "joint" when multivariate),
+ * in Optuna 3.1's form: continuous kernels not divided by their sigma (tpe.c). */
 cJSON *tpe_suggest(const struct spec *s, const struct tpe_history *h, int number, cJSON **why);
 
 /* The building block, for tests: a univariate Parzen estimator in internal
