@@ -125,6 +125,7 @@ void sample_box_init(struct sample_box *b, const struct spec *s)
 	b->n = s->n_params;
 	b->lo = xcalloc((size_t)b->n + 1, sizeof *b->lo);
 	b->hi = xcalloc((size_t)b->n + 1, sizeof *b->hi);
+	b->excluded = xcalloc((size_t)b->n + 1, sizeof *b->excluded);
 	for (int i = 0; i < b->n; i++) {
 		b->lo[i] = s->params[i].lo;
 		b->hi[i] = s->params[i].hi;
@@ -136,8 +137,11 @@ void sample_box_copy(struct sample_box *to, const struct sample_box *from)
 	to->n = from->n;
 	to->lo = xcalloc((size_t)to->n + 1, sizeof *to->lo);
 	to->hi = xcalloc((size_t)to->n + 1, sizeof *to->hi);
+	to->excluded = xcalloc((size_t)to->n + 1, sizeof *to->excluded);
 	memcpy(to->lo, from->lo, (size_t)to->n * sizeof *to->lo);
 	memcpy(to->hi, from->hi, (size_t)to->n * sizeof *to->hi);
+	if (from->excluded)
+		memcpy(to->excluded, from->excluded, (size_t)to->n * sizeof *to->excluded);
 }
 
 void sample_box_finish(struct sample_box *b)
@@ -146,7 +150,21 @@ void sample_box_finish(struct sample_box *b)
 		return;
 	free(b->lo);
 	free(b->hi);
+	free(b->excluded);
 	memset(b, 0, sizeof *b);
+}
+
+/* Whether value i of choice param k is sampled in box b. */
+static uint64_t value_mask(const struct spec_param *p)
+{
+	int n = cJSON_GetArraySize(p->values);
+
+	return n >= 64 ? ~0ull : (1ull << n) - 1;
+}
+
+static int allowed(const struct sample_box *b, int k, int i)
+{
+	return !b->excluded || i >= 64 || !(b->excluded[k] >> i & 1);
 }
 
 static const char *kind_key(enum param_kind k)
@@ -166,6 +184,17 @@ cJSON *sample_box_to_json(const struct sample_box *b, const struct spec *s)
 		const struct spec_param *p = &s->params[i];
 		cJSON *range, *pair;
 
+		if (p->kind == PARAM_CHOICE && b->excluded && b->excluded[i]) {
+			cJSON *vals = cJSON_CreateArray(), *v;
+			int j = 0;
+
+			cJSON_ArrayForEach(v, p->values)
+				if (allowed(b, i, j++))
+					cJSON_AddItemToArray(vals, cJSON_Duplicate(v, 1));
+			range = cJSON_CreateObject();
+			cJSON_AddItemToObject(range, "choice", vals);
+			cJSON_AddItemToObject(obj, p->name, range);
+		}
 		if (!is_numeric(p->kind))
 			continue;
 		pair = cJSON_CreateArray();
@@ -199,6 +228,30 @@ static int box_entry(const struct spec_param *p, const cJSON *range, double *lo,
 	return 0;
 }
 
+/* A recorded choice entry: {"choice": [values of the spec]}. */
+static int box_choice(const struct spec_param *p, const cJSON *range, uint64_t *excluded,
+		      char *err, size_t errlen)
+{
+	const cJSON *vals = cJSON_GetObjectItemCaseSensitive(range, "choice"), *v, *c;
+	uint64_t keep = 0;
+
+	if (!cJSON_IsArray(vals) || cJSON_GetArraySize(vals) == 0)
+		return err_set(err, errlen, "box.%s: expected {\"choice\": [values]}", p->name);
+	cJSON_ArrayForEach(v, vals) {
+		int j = 0, found = 0;
+
+		cJSON_ArrayForEach(c, p->values) {
+			if (cJSON_Compare(c, v, 1) && j < 64)
+				keep |= 1ull << j, found = 1;
+			j++;
+		}
+		if (!found)
+			return err_set(err, errlen, "box.%s: a value not among the spec's", p->name);
+	}
+	*excluded = ~keep & value_mask(p);
+	return 0;
+}
+
 int sample_box_from_json(struct sample_box *b, const struct spec *s, const cJSON *json,
 			 char *err, size_t errlen)
 {
@@ -210,12 +263,20 @@ int sample_box_from_json(struct sample_box *b, const struct spec *s, const cJSON
 	cJSON_ArrayForEach(item, json) {
 		int i = spec_param_index(s, item->string);
 
-		if (i < 0 || !is_numeric(s->params[i].kind))
-			return err_set(err, errlen, "box.%s: not a numeric parameter of the spec",
+		if (i < 0 || s->params[i].kind == PARAM_FIXED)
+			return err_set(err, errlen, "box.%s: not a sampled parameter of the spec",
 				       item->string);
 	}
 	sample_box_init(b, s);
 	for (int i = 0; i < s->n_params; i++) {
+		if (s->params[i].kind == PARAM_CHOICE) {
+			item = cJSON_GetObjectItemCaseSensitive(json, s->params[i].name);
+			if (item && box_choice(&s->params[i], item, &b->excluded[i], err, errlen) < 0) {
+				sample_box_finish(b);
+				return -1;
+			}
+			continue;
+		}
 		if (!is_numeric(s->params[i].kind))
 			continue;
 		item = cJSON_GetObjectItemCaseSensitive(json, s->params[i].name);
@@ -249,6 +310,23 @@ int sample_round_size(const struct spec *s, int round)
 
 /* ---- random and sobol ---- */
 
+/* A choice's u: the middle of a value's slot, uniform over the values the
+ * box allows (all of them: exactly as before narrowing existed). */
+static double choice_u(const struct sample_box *box, int k, int n, struct rng *r)
+{
+	int m = 0, pick, j = 0;
+
+	for (int i = 0; i < n; i++)
+		m += allowed(box, k, i);
+	if (m == n || m == 0)
+		return ((double)rng_below(r, (uint64_t)n) + 0.5) / n;
+	pick = (int)rng_below(r, (uint64_t)m);
+	for (; j < n; j++)
+		if (allowed(box, k, j) && pick-- == 0)
+			break;
+	return (j + 0.5) / n;
+}
+
 /* Param k of trial `number` draws from its own stream: rng_derive(rng_derive(
  * seed, number), k), so one parameter's value does not depend on whether
  * others were active. */
@@ -269,8 +347,7 @@ static cJSON *sample_random(const struct spec *s, const struct sample_box *box, 
 			u = ((double)rng_below(&r, (uint64_t)(box->hi[k] - box->lo[k]) + 1) + 0.5) /
 			    (box->hi[k] - box->lo[k] + 1.0);
 		else if (p->kind == PARAM_CHOICE)
-			u = ((double)rng_below(&r, (uint64_t)cJSON_GetArraySize(p->values)) + 0.5) /
-			    cJSON_GetArraySize(p->values);
+			u = choice_u(box, k, cJSON_GetArraySize(p->values), &r);
 		else
 			u = rng_uniform(&r);
 		cJSON_AddItemToObject(trial, p->name, value_at(p, box->lo[k], box->hi[k], u));
@@ -660,6 +737,28 @@ static void narrow_kept(const struct spec *s, int k, const struct sample_box *pr
 	free(t);
 }
 
+/* A choice keeps the values its kept trials used (unchanged when none has it). */
+static void narrow_choice(const struct spec *s, int k, const cJSON *const *params,
+			  const struct ranked *kept, int n_kept, struct sample_box *next)
+{
+	const struct spec_param *p = &s->params[k];
+	uint64_t used = 0;
+	int any = 0;
+
+	for (int i = 0; i < n_kept; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(params[kept[i].index], p->name), *c;
+		int j = 0;
+
+		cJSON_ArrayForEach(c, p->values) {
+			if (v && j < 64 && cJSON_Compare(c, v, 1))
+				used |= 1ull << j, any = 1;
+			j++;
+		}
+	}
+	if (any)
+		next->excluded[k] = ~used & value_mask(p);
+}
+
 int sample_narrow(const struct spec *s, const struct sample_box *prev,
 		  const cJSON *const *params, const double *values, int n,
 		  struct sample_box *next, char *err, size_t errlen)
@@ -682,8 +781,12 @@ int sample_narrow(const struct spec *s, const struct sample_box *prev,
 	for (int k = 0; k < s->n_params && k < prev->n; k++) {
 		next->lo[k] = prev->lo[k];
 		next->hi[k] = prev->hi[k];
+		if (prev->excluded)
+			next->excluded[k] = prev->excluded[k];
 		if (is_numeric(s->params[k].kind))
 			narrow_kept(s, k, prev, params, r, keep, next);
+		else if (s->params[k].kind == PARAM_CHOICE)
+			narrow_choice(s, k, params, r, keep, next);
 	}
 	free(r);
 	return 0;

@@ -8,6 +8,7 @@
 #define CAVIAR_SAMPLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -20,13 +21,18 @@
 struct sample_box {
 	int n;
 	double *lo, *hi; /* n entries; meaningful for numeric kinds only */
+	uint64_t *excluded; /* n entries: for a choice, bit i set when value i is not
+	                     * sampled (coarse_to_fine narrows to the values its kept
+	                     * trials used; values past the 64th are never excluded) */
 };
 
 void sample_box_init(struct sample_box *b, const struct spec *s);  /* the spec's ranges */
 void sample_box_finish(struct sample_box *b);                       /* accepts zeroed */
 void sample_box_copy(struct sample_box *to, const struct sample_box *from); /* to: uninitialized */
 
-/* {"lr": {"log": [1e-3, 1e-2]}, ...} for numeric params: recorded per round. */
+/* {"lr": {"log": [1e-3, 1e-2]}, ...} for numeric params, and {"opt":
+ * {"choice": [...]}} for a choice narrowed to some of its values: recorded
+ * per round. */
 cJSON *sample_box_to_json(const struct sample_box *b, const struct spec *s);
 /* The inverse, for a daemon restarting mid-sweep. Returns 0 or -1 with err. */
 int sample_box_from_json(struct sample_box *b, const struct spec *s, const cJSON *json,
@@ -87,7 +93,8 @@ cJSON *sample_trial(const struct spec *s, const struct sample_box *box, int numb
  * result), computes the next round's box: keep the best ceil(keep*n) trials,
  * and around them narrow each numeric range in that parameter's own scale
  * (log10 for log, log10(1-x) for reverse_log), to at most `shrink` times the
- * previous width, clamped inside the spec's range. Returns 0, or -1 with err
+ * previous width, clamped inside the spec's range; a choice keeps the values
+ * the kept trials used. Returns 0, or -1 with err
  * when no trial has a result.
  * Exactly: n counts trials with a finite value and params an object; best is
  * by the spec's objective mode (ties: lower index). In each numeric parameter's
@@ -97,7 +104,7 @@ cJSON *sample_trial(const struct spec *s, const struct sample_box *box, int numb
  * [centre - w/2, centre + w/2] is shifted (not cut) to lie inside the spec's
  * range, then mapped back. int/log_int: lo = ceil, hi = floor, which always
  * keeps the best trial's integer. A parameter no kept trial has (inactive)
- * keeps its range; choices keep all values. next is initialized by the call
+ * keeps its range (a choice, its values). next is initialized by the call
  * (the caller finishes it, also after an error). */
 int sample_narrow(const struct spec *s, const struct sample_box *prev,
 		  const cJSON *const *params, const double *values, int n,
