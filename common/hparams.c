@@ -14,7 +14,9 @@
 /* The choice lists, the one place their names are written (see hparams.h). */
 static const char *const tasks[HP_N_TASK + 1] = {
 	[HP_TASK_MLP] = "mlp", [HP_TASK_TRIVIAL] = "trivial", [HP_TASK_BOWL] = "bowl",
-	[HP_TASK_NARROW] = "narrow",
+	[HP_TASK_NARROW] = "narrow", [HP_TASK_BRANIN] = "branin",
+	[HP_TASK_HARTMANN6] = "hartmann6", [HP_TASK_ROSENBROCK] = "rosenbrock",
+	[HP_TASK_COND] = "cond",
 };
 static const char *const optimizers[HP_N_OPTIMIZER + 1] = {
 	[HP_OPTIMIZER_SGD] = "sgd", [HP_OPTIMIZER_MOMENTUM] = "momentum",
@@ -73,6 +75,12 @@ const struct hparam hparams[] = {
 	 "trial seed (set by the daemon from the sweep's seed)"},
 	{"epoch_ms", HP_INT, "0", 0, 3600000, 0, NULL,
 	 "synthetic tasks: milliseconds each epoch takes"},
+	{"x1", HP_FLOAT, "0", -BIG, BIG, 0, NULL, "test-function tasks: coordinate 1"},
+	{"x2", HP_FLOAT, "0", -BIG, BIG, 0, NULL, "test-function tasks: coordinate 2"},
+	{"x3", HP_FLOAT, "0", -BIG, BIG, 0, NULL, "test-function tasks: coordinate 3"},
+	{"x4", HP_FLOAT, "0", -BIG, BIG, 0, NULL, "test-function tasks: coordinate 4"},
+	{"x5", HP_FLOAT, "0", -BIG, BIG, 0, NULL, "test-function tasks: coordinate 5"},
+	{"x6", HP_FLOAT, "0", -BIG, BIG, 0, NULL, "test-function tasks: coordinate 6"},
 	{"checkpoint", HP_STRING, NULL, 0, 0, HP_NO_DEFAULT, NULL,
 	 "checkpoint file: saved after every epoch, resumed from when present"},
 };
@@ -268,6 +276,10 @@ static const unsigned task_metrics[HP_N_TASK] = {
 	[HP_TASK_TRIVIAL] = SYNTH_METRICS,
 	[HP_TASK_BOWL] = SYNTH_METRICS,
 	[HP_TASK_NARROW] = SYNTH_METRICS,
+	[HP_TASK_BRANIN] = SYNTH_METRICS,
+	[HP_TASK_HARTMANN6] = SYNTH_METRICS,
+	[HP_TASK_ROSENBROCK] = SYNTH_METRICS,
+	[HP_TASK_COND] = SYNTH_METRICS,
 };
 
 int hp_task_reports(int task, enum hp_metric m)

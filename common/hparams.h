@@ -28,7 +28,17 @@ enum {
  * enums. The names are written once, in hparams.c, as each row's `choices`
  * indexed by these enums; code reads a value with hp_choice and compares
  * enums, never the names. */
-enum hp_task { HP_TASK_MLP, HP_TASK_TRIVIAL, HP_TASK_BOWL, HP_TASK_NARROW, HP_N_TASK };
+enum hp_task {
+	HP_TASK_MLP,
+	HP_TASK_TRIVIAL,
+	HP_TASK_BOWL,
+	HP_TASK_NARROW,
+	HP_TASK_BRANIN,     /* the test functions of common/testfn.h */
+	HP_TASK_HARTMANN6,
+	HP_TASK_ROSENBROCK,
+	HP_TASK_COND,
+	HP_N_TASK
+};
 enum hp_optimizer {
 	HP_OPTIMIZER_SGD,
 	HP_OPTIMIZER_MOMENTUM,

@@ -35,6 +35,13 @@ static const char *const query_sql[QUERY_COUNT] = {
 	[QUERY_SWEEP_OUTCOME] = "SELECT count(*) AS n, coalesce(sum(status = 'failed'), 0) AS failed"
 				" FROM trials WHERE sweep_id = ?1",
 	[QUERY_SAME_SPEC] = "SELECT id FROM sweeps WHERE spec = ?1 ORDER BY id DESC LIMIT 1",
+	[QUERY_TPE_HISTORY] =
+		"SELECT t.number, t.status, t.params, t.epochs, t.best_value,"
+		" (SELECT p.value FROM points p WHERE p.trial_id = t.id"
+		"   AND p.metric = (SELECT metric FROM sweeps WHERE id = ?1)"
+		"  ORDER BY p.epoch DESC, p.step DESC LIMIT 1) AS last"
+		" FROM trials t WHERE t.sweep_id = ?1 AND t.status IN ('done', 'pruned')"
+		" ORDER BY t.number",
 	[QUERY_PROGRESS] = "SELECT * FROM sweep_progress ORDER BY sweep_id",
 	[QUERY_LABELS] = "SELECT s.id AS sweep_id, s.note, (SELECT json_group_array(tag) FROM"
 			 " (SELECT tag FROM tags WHERE sweep_id = s.id ORDER BY tag)) AS tags,"
@@ -85,8 +92,8 @@ static const char *const query_sql[QUERY_COUNT] = {
 			    " ORDER BY attempt, seq",
 };
 
-/* The schema's columns that hold JSON text (see schema/001-init.sql). */
-static const char *const json_columns[] = {"params", "ranges", "spec", "tags", NULL};
+/* The schema's columns that hold JSON text (see schema/001-init.sql, 003, 005). */
+static const char *const json_columns[] = {"params", "ranges", "spec", "tags", "suggestion", NULL};
 
 void query_init(struct query *q, sqlite3 *h)
 {

@@ -28,6 +28,9 @@ enum query_id {
 	QUERY_SWEEP_RESULTS,    /* (sweep): params, best_value of all its trials */
 	QUERY_SWEEP_OUTCOME,    /* (sweep): n trials, how many failed */
 	QUERY_SAME_SPEC,        /* (spec text): id of the newest sweep with exactly that spec */
+	QUERY_TPE_HISTORY,      /* (sweep): number, status, params, epochs, best_value and
+				   last (the objective's value at its last epoch) of the
+				   trials that ran: search tpe's history */
 	/* The daemon's replies (ls, top, wait). */
 	QUERY_PROGRESS,         /* (): every sweep's sweep_progress row */
 	QUERY_LABELS,           /* (): sweep_id, note, tags (a JSON array), ended_reason of
@@ -87,7 +90,7 @@ cJSON *query_run(struct query *q, char *err, size_t errlen, enum query_id id,
  *     read it with query_int);
  *   a real -> a number;
  *   text -> a string, except the schema's JSON columns, named exactly params,
- *     ranges, spec or tags, whose text is parsed into its value (kept a string if
+ *     ranges, spec, tags or suggestion, whose text is parsed into its value (kept a string if
  *     it does not parse).
  * Returns a new object the caller deletes. */
 cJSON *query_row(sqlite3_stmt *st);

@@ -35,7 +35,7 @@ static int is_integer(enum param_kind k)
 
 /* ---- scales ---- */
 
-static double to_scale(enum param_kind k, double x)
+double sample_to_scale(enum param_kind k, double x)
 {
 	if (k == PARAM_LOG || k == PARAM_LOG_INT)
 		return log10(x);
@@ -44,12 +44,7 @@ static double to_scale(enum param_kind k, double x)
 	return x;
 }
 
-double sample_scale(enum param_kind k, double x)
-{
-	return to_scale(k, x);
-}
-
-static double from_scale(enum param_kind k, double t)
+double sample_from_scale(enum param_kind k, double t)
 {
 	if (k == PARAM_LOG || k == PARAM_LOG_INT)
 		return pow(10.0, t);
@@ -77,9 +72,9 @@ static double map_unit(enum param_kind k, double lo, double hi, double u)
 		b = log(hi + 1.0);
 		return clamp(floor(exp(a + u * (b - a))), lo, hi);
 	default:
-		a = to_scale(k, lo);
-		b = to_scale(k, hi);
-		return clamp(from_scale(k, a + u * (b - a)), lo, hi);
+		a = sample_to_scale(k, lo);
+		b = sample_to_scale(k, hi);
+		return clamp(sample_from_scale(k, a + u * (b - a)), lo, hi);
 	}
 }
 
@@ -102,7 +97,7 @@ static cJSON *value_at(const struct spec_param *p, double lo, double hi, double 
 /* Does p's every condition hold, given the trial's params so far? A condition
  * naming a parameter looks in trial (absent: it fails); one naming a train key
  * looks at the fixed value. */
-static int active(const struct spec *s, const struct spec_param *p, const cJSON *trial)
+int sample_active(const struct spec *s, const struct spec_param *p, const cJSON *trial)
 {
 	for (int i = 0; i < p->n_when; i++) {
 		const struct spec_cond *c = &p->when[i];
@@ -130,6 +125,7 @@ void sample_box_init(struct sample_box *b, const struct spec *s)
 	b->n = s->n_params;
 	b->lo = xcalloc((size_t)b->n + 1, sizeof *b->lo);
 	b->hi = xcalloc((size_t)b->n + 1, sizeof *b->hi);
+	b->excluded = xcalloc((size_t)b->n + 1, sizeof *b->excluded);
 	for (int i = 0; i < b->n; i++) {
 		b->lo[i] = s->params[i].lo;
 		b->hi[i] = s->params[i].hi;
@@ -141,8 +137,11 @@ void sample_box_copy(struct sample_box *to, const struct sample_box *from)
 	to->n = from->n;
 	to->lo = xcalloc((size_t)to->n + 1, sizeof *to->lo);
 	to->hi = xcalloc((size_t)to->n + 1, sizeof *to->hi);
+	to->excluded = xcalloc((size_t)to->n + 1, sizeof *to->excluded);
 	memcpy(to->lo, from->lo, (size_t)to->n * sizeof *to->lo);
 	memcpy(to->hi, from->hi, (size_t)to->n * sizeof *to->hi);
+	if (from->excluded)
+		memcpy(to->excluded, from->excluded, (size_t)to->n * sizeof *to->excluded);
 }
 
 void sample_box_finish(struct sample_box *b)
@@ -151,7 +150,21 @@ void sample_box_finish(struct sample_box *b)
 		return;
 	free(b->lo);
 	free(b->hi);
+	free(b->excluded);
 	memset(b, 0, sizeof *b);
+}
+
+/* Whether value i of choice param k is sampled in box b. */
+static uint64_t value_mask(const struct spec_param *p)
+{
+	int n = cJSON_GetArraySize(p->values);
+
+	return n >= 64 ? ~0ull : (1ull << n) - 1;
+}
+
+static int allowed(const struct sample_box *b, int k, int i)
+{
+	return !b->excluded || i >= 64 || !(b->excluded[k] >> i & 1);
 }
 
 static const char *kind_key(enum param_kind k)
@@ -171,6 +184,17 @@ cJSON *sample_box_to_json(const struct sample_box *b, const struct spec *s)
 		const struct spec_param *p = &s->params[i];
 		cJSON *range, *pair;
 
+		if (p->kind == PARAM_CHOICE && b->excluded && b->excluded[i]) {
+			cJSON *vals = cJSON_CreateArray(), *v;
+			int j = 0;
+
+			cJSON_ArrayForEach(v, p->values)
+				if (allowed(b, i, j++))
+					cJSON_AddItemToArray(vals, cJSON_Duplicate(v, 1));
+			range = cJSON_CreateObject();
+			cJSON_AddItemToObject(range, "choice", vals);
+			cJSON_AddItemToObject(obj, p->name, range);
+		}
 		if (!is_numeric(p->kind))
 			continue;
 		pair = cJSON_CreateArray();
@@ -204,6 +228,30 @@ static int box_entry(const struct spec_param *p, const cJSON *range, double *lo,
 	return 0;
 }
 
+/* A recorded choice entry: {"choice": [values of the spec]}. */
+static int box_choice(const struct spec_param *p, const cJSON *range, uint64_t *excluded,
+		      char *err, size_t errlen)
+{
+	const cJSON *vals = cJSON_GetObjectItemCaseSensitive(range, "choice"), *v, *c;
+	uint64_t keep = 0;
+
+	if (!cJSON_IsArray(vals) || cJSON_GetArraySize(vals) == 0)
+		return err_set(err, errlen, "box.%s: expected {\"choice\": [values]}", p->name);
+	cJSON_ArrayForEach(v, vals) {
+		int j = 0, found = 0;
+
+		cJSON_ArrayForEach(c, p->values) {
+			if (cJSON_Compare(c, v, 1) && j < 64)
+				keep |= 1ull << j, found = 1;
+			j++;
+		}
+		if (!found)
+			return err_set(err, errlen, "box.%s: a value not among the spec's", p->name);
+	}
+	*excluded = ~keep & value_mask(p);
+	return 0;
+}
+
 int sample_box_from_json(struct sample_box *b, const struct spec *s, const cJSON *json,
 			 char *err, size_t errlen)
 {
@@ -215,12 +263,20 @@ int sample_box_from_json(struct sample_box *b, const struct spec *s, const cJSON
 	cJSON_ArrayForEach(item, json) {
 		int i = spec_param_index(s, item->string);
 
-		if (i < 0 || !is_numeric(s->params[i].kind))
-			return err_set(err, errlen, "box.%s: not a numeric parameter of the spec",
+		if (i < 0 || s->params[i].kind == PARAM_FIXED)
+			return err_set(err, errlen, "box.%s: not a sampled parameter of the spec",
 				       item->string);
 	}
 	sample_box_init(b, s);
 	for (int i = 0; i < s->n_params; i++) {
+		if (s->params[i].kind == PARAM_CHOICE) {
+			item = cJSON_GetObjectItemCaseSensitive(json, s->params[i].name);
+			if (item && box_choice(&s->params[i], item, &b->excluded[i], err, errlen) < 0) {
+				sample_box_finish(b);
+				return -1;
+			}
+			continue;
+		}
 		if (!is_numeric(s->params[i].kind))
 			continue;
 		item = cJSON_GetObjectItemCaseSensitive(json, s->params[i].name);
@@ -254,6 +310,23 @@ int sample_round_size(const struct spec *s, int round)
 
 /* ---- random and sobol ---- */
 
+/* A choice's u: the middle of a value's slot, uniform over the values the
+ * box allows (all of them: exactly as before narrowing existed). */
+static double choice_u(const struct sample_box *box, int k, int n, struct rng *r)
+{
+	int m = 0, pick, j = 0;
+
+	for (int i = 0; i < n; i++)
+		m += allowed(box, k, i);
+	if (m == n || m == 0)
+		return ((double)rng_below(r, (uint64_t)n) + 0.5) / n;
+	pick = (int)rng_below(r, (uint64_t)m);
+	for (; j < n; j++)
+		if (allowed(box, k, j) && pick-- == 0)
+			break;
+	return (j + 0.5) / n;
+}
+
 /* Param k of trial `number` draws from its own stream: rng_derive(rng_derive(
  * seed, number), k), so one parameter's value does not depend on whether
  * others were active. */
@@ -267,15 +340,14 @@ static cJSON *sample_random(const struct spec *s, const struct sample_box *box, 
 		struct rng r;
 		double u;
 
-		if (!active(s, p, trial))
+		if (!sample_active(s, p, trial))
 			continue;
 		rng_seed(&r, rng_derive(base, (uint64_t)k));
 		if (p->kind == PARAM_INT)
 			u = ((double)rng_below(&r, (uint64_t)(box->hi[k] - box->lo[k]) + 1) + 0.5) /
 			    (box->hi[k] - box->lo[k] + 1.0);
 		else if (p->kind == PARAM_CHOICE)
-			u = ((double)rng_below(&r, (uint64_t)cJSON_GetArraySize(p->values)) + 0.5) /
-			    cJSON_GetArraySize(p->values);
+			u = choice_u(box, k, cJSON_GetArraySize(p->values), &r);
 		else
 			u = rng_uniform(&r);
 		cJSON_AddItemToObject(trial, p->name, value_at(p, box->lo[k], box->hi[k], u));
@@ -299,7 +371,7 @@ static cJSON *sample_sobol(const struct spec *s, const struct sample_box *box, i
 
 			u = sobol_point((uint32_t)number, dim++, seed);
 		}
-		if (active(s, p, trial))
+		if (sample_active(s, p, trial))
 			cJSON_AddItemToObject(trial, p->name, value_at(p, box->lo[k], box->hi[k], u));
 	}
 	return trial;
@@ -325,12 +397,12 @@ struct grid {
 static void axis_numeric(struct axis *a, const struct spec_param *p, double lo, double hi,
 			 int points)
 {
-	double tl = to_scale(p->kind, lo), th = to_scale(p->kind, hi);
+	double tl = sample_to_scale(p->kind, lo), th = sample_to_scale(p->kind, hi);
 
 	a->num = xcalloc((size_t)points, sizeof *a->num);
 	for (int i = 0; i < points; i++) {
 		double x = i == 0 ? lo : i == points - 1 ? hi :
-			   from_scale(p->kind, tl + (th - tl) * i / (points - 1));
+			   sample_from_scale(p->kind, tl + (th - tl) * i / (points - 1));
 
 		x = clamp(x, fmin(lo, hi), fmax(lo, hi));
 		if (is_integer(p->kind))
@@ -402,7 +474,7 @@ static long leaf_size(const struct grid *g, const cJSON *ctrl_values)
 	long n = 1;
 
 	for (int k = 0; k < g->s->n_params; k++)
-		if (!g->is_ctrl[k] && active(g->s, &g->s->params[k], ctrl_values))
+		if (!g->is_ctrl[k] && sample_active(g->s, &g->s->params[k], ctrl_values))
 			n = mul_sat(n, g->ax[k].count);
 	return n;
 }
@@ -416,7 +488,7 @@ static cJSON *leaf_point(const struct grid *g, const cJSON *ctrl_values, long re
 	cJSON *trial = cJSON_CreateObject();
 
 	for (int k = s->n_params - 1; k >= 0; k--) {
-		if (g->is_ctrl[k] || !active(s, &s->params[k], ctrl_values))
+		if (g->is_ctrl[k] || !sample_active(s, &s->params[k], ctrl_values))
 			continue;
 		digit[k] = (int)(rem % g->ax[k].count);
 		rem /= g->ax[k].count;
@@ -426,7 +498,7 @@ static cJSON *leaf_point(const struct grid *g, const cJSON *ctrl_values, long re
 
 		if (g->is_ctrl[k] && v)
 			cJSON_AddItemToObject(trial, s->params[k].name, cJSON_Duplicate(v, 1));
-		else if (!g->is_ctrl[k] && active(s, &s->params[k], ctrl_values))
+		else if (!g->is_ctrl[k] && sample_active(s, &s->params[k], ctrl_values))
 			cJSON_AddItemToObject(trial, s->params[k].name, axis_value(g, k, digit[k]));
 	}
 	free(digit);
@@ -453,7 +525,7 @@ static long grid_walk(const struct grid *g, int pos, cJSON *ctrl_values, long *r
 		return n;
 	}
 	p = &g->s->params[g->ctrl[pos]];
-	if (!active(g->s, p, ctrl_values))
+	if (!sample_active(g->s, p, ctrl_values))
 		return grid_walk(g, pos + 1, ctrl_values, rem, out);
 	for (int i = 0; i < g->ax[g->ctrl[pos]].count; i++) {
 		long n;
@@ -576,6 +648,7 @@ static cJSON *sample_in_box(const struct spec *s, const struct sample_box *box, 
 	case SEARCH_GRID:
 		return sample_grid(s, box, number);
 	case SEARCH_SOBOL:
+	case SEARCH_TPE: /* its startup trials (tpe.h) */
 		return sample_sobol(s, box, number);
 	default:
 		return sample_random(s, box, number);
@@ -618,9 +691,9 @@ static void narrow_param(const struct spec *s, int k, const struct sample_box *p
 			 const double *t_kept, int n_kept, double best, struct sample_box *next)
 {
 	const struct spec_param *p = &s->params[k];
-	double a = to_scale(p->kind, prev->lo[k]), b = to_scale(p->kind, prev->hi[k]);
-	double sa = to_scale(p->kind, p->lo), sb = to_scale(p->kind, p->hi);
-	double w = s->shrink * fabs(b - a), tb = to_scale(p->kind, best), c = 0, L, U, x, y;
+	double a = sample_to_scale(p->kind, prev->lo[k]), b = sample_to_scale(p->kind, prev->hi[k]);
+	double sa = sample_to_scale(p->kind, p->lo), sb = sample_to_scale(p->kind, p->hi);
+	double w = s->shrink * fabs(b - a), tb = sample_to_scale(p->kind, best), c = 0, L, U, x, y;
 
 	for (int i = 0; i < n_kept; i++)
 		c += t_kept[i] / n_kept;
@@ -631,8 +704,8 @@ static void narrow_param(const struct spec *s, int k, const struct sample_box *p
 		U += fmin(sa, sb) - L, L = fmin(sa, sb);
 	if (U > fmax(sa, sb))
 		L -= U - fmax(sa, sb), U = fmax(sa, sb);
-	x = clamp(from_scale(p->kind, L), p->lo, p->hi);
-	y = clamp(from_scale(p->kind, U), p->lo, p->hi);
+	x = clamp(sample_from_scale(p->kind, L), p->lo, p->hi);
+	y = clamp(sample_from_scale(p->kind, U), p->lo, p->hi);
 	next->lo[k] = fmin(fmin(x, y), best);
 	next->hi[k] = fmax(fmax(x, y), best);
 	if (is_integer(p->kind)) {
@@ -657,11 +730,33 @@ static void narrow_kept(const struct spec *s, int k, const struct sample_box *pr
 			continue;
 		if (m == 0)
 			best = v->valuedouble;
-		t[m++] = to_scale(s->params[k].kind, v->valuedouble);
+		t[m++] = sample_to_scale(s->params[k].kind, v->valuedouble);
 	}
 	if (m > 0)
 		narrow_param(s, k, prev, t, m, best, next);
 	free(t);
+}
+
+/* A choice keeps the values its kept trials used (unchanged when none has it). */
+static void narrow_choice(const struct spec *s, int k, const cJSON *const *params,
+			  const struct ranked *kept, int n_kept, struct sample_box *next)
+{
+	const struct spec_param *p = &s->params[k];
+	uint64_t used = 0;
+	int any = 0;
+
+	for (int i = 0; i < n_kept; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(params[kept[i].index], p->name), *c;
+		int j = 0;
+
+		cJSON_ArrayForEach(c, p->values) {
+			if (v && j < 64 && cJSON_Compare(c, v, 1))
+				used |= 1ull << j, any = 1;
+			j++;
+		}
+	}
+	if (any)
+		next->excluded[k] = ~used & value_mask(p);
 }
 
 int sample_narrow(const struct spec *s, const struct sample_box *prev,
@@ -686,8 +781,12 @@ int sample_narrow(const struct spec *s, const struct sample_box *prev,
 	for (int k = 0; k < s->n_params && k < prev->n; k++) {
 		next->lo[k] = prev->lo[k];
 		next->hi[k] = prev->hi[k];
+		if (prev->excluded)
+			next->excluded[k] = prev->excluded[k];
 		if (is_numeric(s->params[k].kind))
 			narrow_kept(s, k, prev, params, r, keep, next);
+		else if (s->params[k].kind == PARAM_CHOICE)
+			narrow_choice(s, k, params, r, keep, next);
 	}
 	free(r);
 	return 0;

@@ -1,5 +1,6 @@
 /* sample: turns a parsed spec into trial parameters, for every search
- * strategy (random, grid, sobol, coarse_to_fine), reproducibly: trial number i
+ * strategy (random, grid, sobol, coarse_to_fine; tpe's startup trials, the
+ * rest being common/tpe.h's), reproducibly: trial number i
  * of a sweep is a pure function of (spec, seed, box, i), so the daemon can
  * sample any trial again after a restart. It never touches the database; the
  * daemon records what it returns. */
@@ -7,6 +8,7 @@
 #define CAVIAR_SAMPLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -19,13 +21,18 @@
 struct sample_box {
 	int n;
 	double *lo, *hi; /* n entries; meaningful for numeric kinds only */
+	uint64_t *excluded; /* n entries: for a choice, bit i set when value i is not
+	                     * sampled (coarse_to_fine narrows to the values its kept
+	                     * trials used; values past the 64th are never excluded) */
 };
 
 void sample_box_init(struct sample_box *b, const struct spec *s);  /* the spec's ranges */
 void sample_box_finish(struct sample_box *b);                       /* accepts zeroed */
 void sample_box_copy(struct sample_box *to, const struct sample_box *from); /* to: uninitialized */
 
-/* {"lr": {"log": [1e-3, 1e-2]}, ...} for numeric params: recorded per round. */
+/* {"lr": {"log": [1e-3, 1e-2]}, ...} for numeric params, and {"opt":
+ * {"choice": [...]}} for a choice narrowed to some of its values: recorded
+ * per round. */
 cJSON *sample_box_to_json(const struct sample_box *b, const struct spec *s);
 /* The inverse, for a daemon restarting mid-sweep. Returns 0 or -1 with err. */
 int sample_box_from_json(struct sample_box *b, const struct spec *s, const cJSON *json,
@@ -36,10 +43,6 @@ int sample_box_from_json(struct sample_box *b, const struct spec *s, const cJSON
  * rounds get the remainder). */
 int sample_round_size(const struct spec *s, int round);
 
-/* A numeric kind's value in its own scale: log10 x for log and log_int,
- * log10(1 - x) for reverse_log, x otherwise (the scale sampling, the grid and
- * coarse_to_fine work in; fANOVA's too). */
-double sample_scale(enum param_kind k, double x);
 int sample_rounds(const struct spec *s); /* 1, or spec->rounds for coarse_to_fine */
 
 /* Number of distinct grid points (for validation: trials must not exceed it);
@@ -81,7 +84,9 @@ int sample_check_grid(struct spec *s, char *err, size_t errlen);
  *   seeded per dimension from the sweep's seed; u maps through the scale as
  *   for random (choice and int: floor(u * count)). Trial i is point i: the
  *   scrambled point 0 is not the origin, and keeping it keeps every 2^m prefix
- *   a balanced net. An inactive parameter's dimension is simply unused. */
+ *   a balanced net. An inactive parameter's dimension is simply unused.
+ * - tpe: as sobol. These are its startup trials; later ones come from the
+ *   model (tpe_suggest), which needs the sweep's history. */
 cJSON *sample_trial(const struct spec *s, const struct sample_box *box, int number);
 
 /* coarse_to_fine: from the previous round's box and its finished trials'
@@ -89,7 +94,8 @@ cJSON *sample_trial(const struct spec *s, const struct sample_box *box, int numb
  * result), computes the next round's box: keep the best ceil(keep*n) trials,
  * and around them narrow each numeric range in that parameter's own scale
  * (log10 for log, log10(1-x) for reverse_log), to at most `shrink` times the
- * previous width, clamped inside the spec's range. Returns 0, or -1 with err
+ * previous width, clamped inside the spec's range; a choice keeps the values
+ * the kept trials used. Returns 0, or -1 with err
  * when no trial has a result.
  * Exactly: n counts trials with a finite value and params an object; best is
  * by the spec's objective mode (ties: lower index). In each numeric parameter's
@@ -99,11 +105,21 @@ cJSON *sample_trial(const struct spec *s, const struct sample_box *box, int numb
  * [centre - w/2, centre + w/2] is shifted (not cut) to lie inside the spec's
  * range, then mapped back. int/log_int: lo = ceil, hi = floor, which always
  * keeps the best trial's integer. A parameter no kept trial has (inactive)
- * keeps its range; choices keep all values. next is initialized by the call
+ * keeps its range (a choice, its values). next is initialized by the call
  * (the caller finishes it, also after an error). */
 int sample_narrow(const struct spec *s, const struct sample_box *prev,
 		  const cJSON *const *params, const double *values, int n,
 		  struct sample_box *next, char *err, size_t errlen);
+
+/* A numeric kind's scale, the one place it is written: log10(x) for log and
+ * log_int, log10(1 - x) for reverse_log, x for uniform and int; and back. */
+double sample_to_scale(enum param_kind k, double x);
+double sample_from_scale(enum param_kind k, double t);
+
+/* Whether p's every "when" condition holds, given the trial's params so far
+ * (trial: an object of the params sampled before p; a condition on a train
+ * key compares the spec's fixed value). */
+int sample_active(const struct spec *s, const struct spec_param *p, const cJSON *trial);
 
 /* Star discrepancy proxy used by tests (L2-star discrepancy of n points in d dims,
  * points row-major in [0,1)^d). */

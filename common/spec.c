@@ -22,7 +22,7 @@ static const char *const top_keys[] = {
 	"name", "description", "trials", "seed", "search", "points", "rounds", "keep",
 	"shrink", "objective", "task", "data", "train", "params", "parallel", "retries",
 	"timeout", "stall_timeout", "memory_mb", "early_stop", "command", "metrics_prefix",
-	"workdir", "slurm", "budget", NULL,
+	"workdir", "slurm", "budget", "tpe", NULL,
 };
 
 /* Placeholders every command trial can use besides its parameters. */
@@ -36,7 +36,8 @@ static const char *const kind_names[] = {
 };
 #define N_KINDS ((int)(sizeof kind_names / sizeof kind_names[0]))
 
-static const char *const search_names[] = {"random", "grid", "sobol", "coarse_to_fine", NULL};
+static const char *const search_names[] = {"random", "grid", "sobol", "coarse_to_fine", "tpe",
+					   NULL};
 
 /* ---- small helpers ---- */
 
@@ -787,7 +788,8 @@ static int parse_search(struct spec *s, const cJSON *v, char *err, size_t errlen
 
 	if (i < 0)
 		return err_set(err, errlen,
-			       "search: expected \"random\", \"grid\", \"sobol\" or \"coarse_to_fine\"");
+			       "search: expected \"random\", \"grid\", \"sobol\", \"coarse_to_fine\" "
+			       "or \"tpe\"");
 	s->search = (enum spec_search)i;
 	return 0;
 }
@@ -807,6 +809,9 @@ static int check_strategy_options(const struct spec *s, const cJSON *json, char 
 			return err_set(err, errlen,
 				       "%s: only for search \"coarse_to_fine\" (this is \"%s\")",
 				       c2f[i], search_names[s->search]);
+	if (s->search != SEARCH_TPE && cJSON_GetObjectItemCaseSensitive(json, "tpe"))
+		return err_set(err, errlen, "tpe: only for search \"tpe\" (this is \"%s\")",
+			       search_names[s->search]);
 	return 0;
 }
 
@@ -819,6 +824,62 @@ static int parse_fraction(const cJSON *v, const char *path, int closed_hi, doubl
 		return err_set(err, errlen, "%s: expected a number in (0, 1%c", path,
 			       closed_hi ? ']' : ')');
 	*out = x;
+	return 0;
+}
+
+/* One key of "tpe" (see struct spec_tpe). */
+static int parse_tpe_key(struct spec *s, const cJSON *v, const char *path, char *err,
+			 size_t errlen)
+{
+	const char *k = v->string;
+	double d;
+
+	if (strcmp(k, "startup") == 0)
+		return get_int_field(v, path, 1, SPEC_MAX_TRIALS, &s->tpe.startup, err, errlen);
+	if (strcmp(k, "candidates") == 0)
+		return get_int_field(v, path, 1, 10000, &s->tpe.candidates, err, errlen);
+	if (strcmp(k, "gamma") == 0)
+		return parse_fraction(v, path, 0, &s->tpe.gamma, err, errlen);
+	if (strcmp(k, "gamma_max") == 0)
+		return get_int_field(v, path, 1, SPEC_MAX_TRIALS, &s->tpe.gamma_max, err, errlen);
+	if (strcmp(k, "prior_weight") == 0) {
+		if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble <= 1e6))
+			return err_set(err, errlen, "%s: expected a number in (0, 1e6]", path);
+		s->tpe.prior_weight = v->valuedouble;
+		return 0;
+	}
+	if (strcmp(k, "multivariate") == 0) {
+		if (!cJSON_IsBool(v))
+			return err_set(err, errlen, "%s: expected true or false", path);
+		s->tpe.multivariate = cJSON_IsTrue(v);
+		return 0;
+	}
+	if (strcmp(k, "seed") == 0) {
+		if (get_int(v, path, 0, MAX_SEED, &d, err, errlen) < 0)
+			return -1;
+		s->tpe.seed = (uint64_t)d;
+		return 0;
+	}
+	return err_set(err, errlen, "%s: unknown key (expected startup, candidates, gamma, "
+		       "gamma_max, prior_weight, multivariate or seed)", path);
+}
+
+/* "tpe": {...}; absent keys keep Optuna's defaults, the seed the sweep's. */
+static int parse_tpe(struct spec *s, const cJSON *obj, char *err, size_t errlen)
+{
+	const cJSON *item;
+	char path[256];
+
+	s->tpe.seed = s->seed;
+	if (!obj)
+		return 0;
+	if (!cJSON_IsObject(obj))
+		return err_set(err, errlen, "tpe: expected an object {\"startup\", \"candidates\", ...}");
+	cJSON_ArrayForEach(item, obj) {
+		path_join(path, sizeof path, "tpe", item->string);
+		if (parse_tpe_key(s, item, path, err, errlen) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -1115,6 +1176,8 @@ static void set_defaults(struct spec *s)
 	s->rounds = 3;
 	s->keep = 0.25;
 	s->shrink = 0.5;
+	s->tpe = (struct spec_tpe){.startup = 10, .candidates = 24, .gamma = 0.1,
+				   .gamma_max = 25, .prior_weight = 1.0};
 	s->objective_metric = xstrdup("val_acc");
 	s->objective_max = 1;
 	s->es_warmup = 1;
@@ -1127,14 +1190,16 @@ static void set_defaults(struct spec *s)
  * is checked against its size by the sampler (sample_check_grid). */
 static int check_trials(struct spec *s, int given, char *err, size_t errlen)
 {
-	if (s->search == SEARCH_SOBOL && sobol_max_dims() < s->n_params) {
+	if ((s->search == SEARCH_SOBOL || s->search == SEARCH_TPE) &&
+	    sobol_max_dims() < s->n_params) {
 		int sampled = 0;
 
 		for (int i = 0; i < s->n_params; i++)
 			sampled += s->params[i].kind != PARAM_FIXED;
 		if (sampled > sobol_max_dims())
-			return err_set(err, errlen, "params: sobol supports at most %d sampled "
-				       "parameters, got %d", sobol_max_dims(), sampled);
+			return err_set(err, errlen, "params: %s supports at most %d sampled "
+				       "parameters, got %d", search_names[s->search],
+				       sobol_max_dims(), sampled);
 	}
 	if (s->search == SEARCH_COARSE_TO_FINE && given && s->trials < s->rounds)
 		return err_set(err, errlen, "trials: %d is fewer than one per round (rounds %d)",
@@ -1165,6 +1230,7 @@ static int parse_all(struct spec *s, const cJSON *json, char *err, size_t errlen
 		return -1;
 	if (parse_command(s, json, err, errlen) < 0 ||
 	    check_strategy_options(s, json, err, errlen) < 0 ||
+	    parse_tpe(s, cJSON_GetObjectItemCaseSensitive(json, "tpe"), err, errlen) < 0 ||
 	    parse_sections(s, json, err, errlen) < 0)
 		return -1;
 	return check_trials(s, cJSON_GetObjectItemCaseSensitive(json, "trials") != NULL, err,

@@ -22,6 +22,23 @@ enum spec_search {
 	SEARCH_GRID,           /* `points` per continuous parameter */
 	SEARCH_SOBOL,          /* scrambled Sobol' sequence */
 	SEARCH_COARSE_TO_FINE, /* `rounds`, `keep`, `shrink` */
+	SEARCH_TPE,            /* tree-structured Parzen estimator, options in "tpe" */
+};
+
+/* "tpe": {...}: the options of search "tpe" (common/tpe.h), named after
+ * Optuna's TPESampler's and with its defaults. */
+struct spec_tpe {
+	int startup;         /* "startup": trials before the model, from Sobol (10;
+	                      * Optuna's n_startup_trials) */
+	int candidates;      /* "candidates": draws from l(x) per suggestion (24;
+	                      * n_ei_candidates) */
+	double gamma;        /* "gamma": fraction of trials that are good (0.1) */
+	int gamma_max;       /* "gamma_max": at most this many good trials (25): Optuna's
+	                      * gamma(n) = min(ceil(0.1 n), 25) */
+	double prior_weight; /* "prior_weight": the prior component's weight (1.0) */
+	int multivariate;    /* "multivariate": model unconditional parameters jointly
+	                      * (false) */
+	uint64_t seed;       /* "seed": the model's draws (default: the sweep's seed) */
 };
 
 enum param_kind {
@@ -65,6 +82,7 @@ struct spec {
 	int rounds;                   /* coarse_to_fine (default 3) */
 	double keep;                  /* coarse_to_fine: fraction kept (default 0.25) */
 	double shrink;                /* coarse_to_fine: range factor per round (default 0.5) */
+	struct spec_tpe tpe;          /* search "tpe" */
 	char *objective_metric;       /* default "val_acc" */
 	char *task;                   /* top-level "task" (a value of hparam "task"), or NULL */
 	int objective_max;            /* 1: "max", 0: "min" (default max for *acc*, else min) */

@@ -328,6 +328,7 @@ static void trial_ended(struct trial *t)
 	unlink_running(d, t);
 	d->trials_finished++;
 	d->lines_rejected += t->rejected;
+	sweeps_trial_result(sw, t->number, t->row.status, t->row.best_value);
 	/* Runs again now (a retry), or at the next start (a shutdown). */
 	sweeps_trial_ended(sw, queued && !d->shutting_down ? &again : NULL);
 	if (!queued && t->checkpoint) {

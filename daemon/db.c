@@ -56,6 +56,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RM_ROUNDS] = "DELETE FROM rounds WHERE sweep_id = ?1",
 	[ST_RM_TAGS] = "DELETE FROM tags WHERE sweep_id = ?1",
 	[ST_RM_SWEEP] = "DELETE FROM sweeps WHERE id = ?1",
+	[ST_SUGGESTION] = "UPDATE trials SET suggestion = ?2 WHERE id = ?1",
 	[ST_BEST] = "SELECT value, epoch FROM points WHERE trial_id = ?1 AND metric = ?2"
 		    " ORDER BY CASE WHEN ?3 THEN -value ELSE value END, epoch LIMIT 1",
 };
@@ -572,4 +573,14 @@ int db_delete_sweep(struct db *db, int64_t sweep_id, char *err, size_t errlen)
 		}
 	}
 	return db_commit(db, err, errlen);
+}
+
+int db_set_suggestion(struct db *db, int64_t trial_id, const char *json, char *err,
+		      size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_SUGGESTION];
+
+	sqlite3_bind_int64(st, 1, trial_id);
+	sqlite3_bind_text(st, 2, json, -1, SQLITE_TRANSIENT);
+	return run(db, st, err, errlen, "recording a suggestion");
 }

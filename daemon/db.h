@@ -40,6 +40,7 @@ enum db_stmt {
 	ST_RM_ROUNDS,
 	ST_RM_TAGS,
 	ST_RM_SWEEP,
+	ST_SUGGESTION,
 	ST_COUNT
 };
 
@@ -165,5 +166,10 @@ int db_tag(struct db *db, int64_t sweep_id, const char *tag, int add, char *err,
 /* Deletes a sweep and every row of it (points, logs, trials, rounds, tags) in
  * one transaction. The caller has flushed and runs none of its trials. */
 int db_delete_sweep(struct db *db, int64_t sweep_id, char *err, size_t errlen);
+
+/* Records why search tpe proposed a trial (JSON text; trials.suggestion), at
+ * once (inside the caller's transaction, if any). Returns 0 or -1. */
+int db_set_suggestion(struct db *db, int64_t trial_id, const char *json, char *err,
+		      size_t errlen);
 
 #endif

@@ -17,6 +17,7 @@ static const char *const search_names[] = {
 	[SEARCH_GRID] = "grid",
 	[SEARCH_SOBOL] = "sobol",
 	[SEARCH_COARSE_TO_FINE] = "coarse_to_fine",
+	[SEARCH_TPE] = "tpe",
 };
 
 const char *sweeps_search_name(const struct spec *spec)
@@ -49,23 +50,35 @@ static void sweep_free(struct sweep *sw)
 	spec_finish(&sw->spec);
 	sample_box_finish(&sw->box);
 	stopping_finish(&sw->stopping);
+	tpe_history_finish(&sw->tpe);
 	for (int i = sw->q_head; i < sw->n_queue; i++)
 		free(sw->queue[i].params);
 	free(sw->queue);
 	free(sw);
 }
 
+/* Past the trials sampled ahead: the round's end, or for search tpe its
+ * startup trials (the rest are proposed one at a time, by sweeps_next). */
+static int fill_end(const struct sweep *sw)
+{
+	if (sw->spec.search == SEARCH_TPE && sw->spec.tpe.startup < sw->round_end)
+		return sw->spec.tpe.startup > sw->next_number ? sw->spec.tpe.startup : sw->next_number;
+	return sw->round_end;
+}
+
 /* Samples and records up to n more trials of sw's current round inside the
  * caller's transaction, and queues them. */
 static int insert_trials(struct sweeps *s, struct sweep *sw, int n, char *err, size_t errlen)
 {
-	for (int i = 0; i < n && sw->next_number < sw->round_end; i++) {
+	for (int i = 0; i < n && sw->next_number < fill_end(sw); i++) {
 		int number = sw->next_number;
 		uint64_t seed = trial_seed(&sw->spec, number);
 		cJSON *params = sample_trial(&sw->spec, &sw->box, number);
 		char *ptext = cJSON_PrintUnformatted(params);
 		int64_t id;
 
+		if (sw->spec.search == SEARCH_TPE)
+			tpe_history_add(&sw->tpe, &sw->spec, number, params);
 		cJSON_Delete(params);
 		if (db_insert_trial(s->db, sw->id, number, sw->round, ptext, seed, &id, err, errlen) < 0) {
 			free(ptext);
@@ -141,7 +154,7 @@ int sweeps_fill(struct sweeps *s, int max)
 	int left = 0;
 
 	for (struct sweep *sw = s->list; sw; sw = sw->next) {
-		int n = sw->round_end - sw->next_number < max ? sw->round_end - sw->next_number : max;
+		int n = fill_end(sw) - sw->next_number < max ? fill_end(sw) - sw->next_number : max;
 		struct sweep_mark m = mark(sw);
 
 		if (n > 0 && (db_begin(s->db, err, sizeof err) < 0 ||
@@ -153,7 +166,7 @@ int sweeps_fill(struct sweeps *s, int max)
 			return -1;
 		}
 		max -= n > 0 ? n : 0;
-		left += sw->round_end - sw->next_number;
+		left += fill_end(sw) - sw->next_number;
 	}
 	return left;
 }
@@ -190,6 +203,7 @@ struct sweep *sweeps_submit(struct sweeps *s, struct spec *spec, int64_t *repeat
 	sw->created_at = log_now();
 	sample_box_init(&sw->box, &sw->spec);
 	stopping_init(&sw->stopping, &sw->spec);
+	tpe_history_init(&sw->tpe, sw->spec.n_params);
 	text = cJSON_PrintUnformatted(sw->spec.json);
 	*repeats = same_spec(s, text);
 	if (db_begin(s->db, err, errlen) < 0)
@@ -244,6 +258,32 @@ static int replay_stopping(struct sweeps *s, struct sweep *sw, char *err, size_t
 	return 0;
 }
 
+/* Search tpe after a restart: the history of the trials that ended, as
+ * recorded (the queued ones are added by load_queue). */
+static int load_tpe(struct sweeps *s, struct sweep *sw, char *err, size_t errlen)
+{
+	cJSON *rows, *row;
+
+	tpe_history_init(&sw->tpe, sw->spec.n_params);
+	if (sw->spec.search != SEARCH_TPE)
+		return 0;
+	rows = query_run(&s->db->query, err, errlen, QUERY_TPE_HISTORY, "i", (long long)sw->id);
+	if (!rows)
+		return -1;
+	cJSON_ArrayForEach(row, rows) {
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(row, "status");
+		int number = (int)num(row, "number");
+		int done = cJSON_IsString(st) && strcmp(st->valuestring, "done") == 0;
+
+		tpe_history_add(&sw->tpe, &sw->spec, number,
+				cJSON_GetObjectItemCaseSensitive(row, "params"));
+		tpe_history_set(&sw->tpe, number, done ? TPE_DONE : TPE_PRUNED,
+				(int)num(row, "epochs"), num(row, done ? "best_value" : "last"));
+	}
+	cJSON_Delete(rows);
+	return 0;
+}
+
 /* Queues sw's trials recorded as queued, with their params as recorded. */
 static int load_queue(struct sweeps *s, struct sweep *sw, char *err, size_t errlen)
 {
@@ -255,6 +295,12 @@ static int load_queue(struct sweeps *s, struct sweep *sw, char *err, size_t errl
 	cJSON_ArrayForEach(row, rows) {
 		const cJSON *params = cJSON_GetObjectItemCaseSensitive(row, "sampled");
 
+		if (sw->spec.search == SEARCH_TPE && cJSON_IsString(params)) {
+			cJSON *p = cJSON_Parse(params->valuestring);
+
+			tpe_history_add(&sw->tpe, &sw->spec, (int)num(row, "number"), p);
+			cJSON_Delete(p);
+		}
 		queue_push(sw, query_int(cJSON_GetObjectItemCaseSensitive(row, "id"), 0),
 			   (int)num(row, "number"), (int)num(row, "attempts"),
 			   (uint64_t)query_int(cJSON_GetObjectItemCaseSensitive(row, "seed"), 0),
@@ -287,7 +333,8 @@ static struct sweep *load_sweep(struct sweeps *s, const cJSON *row, char *err, s
 		goto out;
 	rounds = query_run(&s->db->query, err, errlen, QUERY_LAST_ROUND, "i", (long long)id);
 	count = query_run(&s->db->query, err, errlen, QUERY_TRIAL_COUNT, "i", (long long)id);
-	if (!rounds || !count || load_queue(s, sw, err, errlen) < 0)
+	if (!rounds || !count || load_tpe(s, sw, err, errlen) < 0 ||
+	    load_queue(s, sw, err, errlen) < 0)
 		goto out;
 	sw->round = cJSON_GetArraySize(rounds) ? (int)num(rounds->child, "round") : 0;
 	if (cJSON_GetArraySize(rounds) == 0)
@@ -339,11 +386,48 @@ static int may_start(const struct sweep *sw)
 	       (sw->spec.parallel == 0 || sw->running < sw->spec.parallel);
 }
 
+/* Search tpe: proposes, records and queues sw's next trial from its history
+ * (one transaction: the trial and its suggestion). Returns 0, or -1 (logged;
+ * tried again at the next start). */
+static int propose(struct sweeps *s, struct sweep *sw)
+{
+	struct sweep_mark m = mark(sw);
+	int number = sw->next_number;
+	uint64_t seed = trial_seed(&sw->spec, number);
+	cJSON *why = NULL, *params = tpe_suggest(&sw->spec, &sw->tpe, number, &why);
+	char *ptext = cJSON_PrintUnformatted(params), *wtext = cJSON_PrintUnformatted(why);
+	char err[512];
+	int64_t id;
+
+	tpe_history_add(&sw->tpe, &sw->spec, number, params);
+	cJSON_Delete(params);
+	cJSON_Delete(why);
+	if (db_begin(s->db, err, sizeof err) < 0 ||
+	    db_insert_trial(s->db, sw->id, number, sw->round, ptext, seed, &id, err, sizeof err) < 0 ||
+	    db_set_suggestion(s->db, id, wtext, err, sizeof err) < 0 ||
+	    db_commit(s->db, err, sizeof err) < 0) {
+		db_rollback(s->db);
+		undo(sw, m);
+		log_msg("sweep %lld: cannot record trial %d yet: %s", (long long)sw->id, number, err);
+		free(ptext);
+		free(wtext);
+		return -1;
+	}
+	free(wtext);
+	queue_push(sw, id, number, 0, seed, ptext);
+	sw->next_number++;
+	return 0;
+}
+
 int sweeps_next(struct sweeps *s, struct sweep_pick *pick)
 {
 	for (struct sweep *sw = s->list; sw; sw = sw->next) {
 		struct sweep_slot *q;
 
+		if (sw->spec.search == SEARCH_TPE && sw->q_head == sw->n_queue && !sw->cancelled &&
+		    sw->next_number < sw->round_end && !sw->paused &&
+		    (sw->spec.parallel == 0 || sw->running < sw->spec.parallel))
+			propose(s, sw);
 		if (!may_start(sw))
 			continue;
 		q = &sw->queue[sw->q_head++];
@@ -354,6 +438,7 @@ int sweeps_next(struct sweeps *s, struct sweep_pick *pick)
 		q->params = NULL;
 		if (!pick->params)
 			pick->params = cJSON_CreateObject(); /* recorded by us: cannot happen */
+		tpe_history_set(&sw->tpe, q->number, TPE_RUNNING, 0, NAN);
 		sw->running++;
 		return 1;
 	}
@@ -393,9 +478,26 @@ void sweeps_trial_resume(struct sweeps *s, const struct sweep *sw, struct trial_
 			from);
 }
 
+void sweeps_trial_result(struct sweep *sw, int number, const char *status, double best_value)
+{
+	const struct tpe_history *h = &sw->tpe;
+	int epochs = number >= 0 && number < h->n ? h->epochs[number] : 0;
+	double last = number >= 0 && number < h->n ? h->value[number] : NAN;
+
+	if (strcmp(status, "done") == 0)
+		tpe_history_set(&sw->tpe, number, TPE_DONE, epochs, best_value);
+	else if (strcmp(status, "pruned") == 0)
+		tpe_history_set(&sw->tpe, number, TPE_PRUNED, epochs, last);
+	else
+		tpe_history_set(&sw->tpe, number, TPE_NONE, 0, NAN);
+}
+
 int sweeps_should_stop(struct sweep *sw, int number, int epoch, int last, double value,
 		       char *reason, size_t n)
 {
+	if (number >= 0 && number < sw->tpe.n && sw->tpe.state[number] == TPE_RUNNING &&
+	    epoch >= sw->tpe.epochs[number])
+		tpe_history_set(&sw->tpe, number, TPE_RUNNING, epoch, value);
 	return stopping_report(&sw->stopping, number, epoch, last, value, reason, n);
 }
 

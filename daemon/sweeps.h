@@ -20,6 +20,7 @@
 #include "sample.h"
 #include "spec.h"
 #include "stopping.h"
+#include "tpe.h"
 
 #define SWEEPS_SLICE 256 /* trials sampled and recorded in one transaction */
 
@@ -54,6 +55,8 @@ struct sweep {
 	                         * trials from next_number up to it are still to be
 	                         * sampled and recorded (sweeps_fill) */
 	struct stopping stopping; /* early stopping (kind NONE when the spec has none) */
+	struct tpe_history tpe; /* search tpe: what the model learns from, kept as
+	                         * trials start, report and end (read back at load) */
 };
 
 struct sweeps {
@@ -117,7 +120,10 @@ int sweeps_fill(struct sweeps *s, int max);
 int sweeps_load(struct sweeps *s, char *err, size_t errlen);
 
 /* Takes the next trial that may start now into pick (counted as running in
- * its sweep). Returns 1, or 0 when none may start. */
+ * its sweep). Returns 1, or 0 when none may start. A tpe sweep past its
+ * startup trials has none queued: its next trial is proposed by the model
+ * from the history at that moment (running trials count as bad), and
+ * recorded with its suggestion in one transaction, here. */
 int sweeps_next(struct sweeps *s, struct sweep_pick *pick);
 
 /* Whether a failed attempt (attempts so far) of sw's trial may run again. */
@@ -126,6 +132,11 @@ int sweeps_may_retry(const struct sweep *sw, int attempts);
 /* A trial of sw is no longer running. requeue: it runs again (its slot goes
  * back to the head of the queue; with pick's fields). */
 void sweeps_trial_ended(struct sweep *sw, const struct sweep_pick *again);
+
+/* How a trial of sw ended, for search tpe's history: status "done" (its
+ * objective best_value), "pruned" (its reports count), anything else is left
+ * out of the model. Call before sweeps_trial_ended. */
+void sweeps_trial_result(struct sweep *sw, int number, const char *status, double best_value);
 
 /* A trial that ran before starts over from epoch `from` (its checkpoint; 0:
  * from nothing): its recorded curve is cut back to match, and row's best

@@ -10,7 +10,8 @@
 #include "sample.h"
 #include "xalloc.h"
 
-static const char *const search_names[] = {"random", "grid", "sobol", "coarse_to_fine"};
+static const char *const search_names[] = {"random", "grid", "sobol", "coarse_to_fine",
+					   "tpe"};
 
 static int run_validate(struct cli *cli, int argc, char **argv)
 {

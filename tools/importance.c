@@ -51,7 +51,7 @@ static int make_dim(const struct spec_param *p, struct forest_dim *dim, char *er
 		a = log10(p->lo), b = log10(p->hi + 1);
 		break;
 	default:
-		a = sample_scale(p->kind, p->lo), b = sample_scale(p->kind, p->hi);
+		a = sample_to_scale(p->kind, p->lo), b = sample_to_scale(p->kind, p->hi);
 	}
 	dim->lo = fmin(a, b);
 	dim->hi = fmax(a, b);
@@ -77,7 +77,7 @@ static double to_dim(const struct spec_param *p, const struct forest_dim *dim, c
 	}
 	if (!cJSON_IsNumber(v))
 		return NAN;
-	return fmin(dim->hi, fmax(dim->lo, sample_scale(p->kind, v->valuedouble)));
+	return fmin(dim->hi, fmax(dim->lo, sample_to_scale(p->kind, v->valuedouble)));
 }
 
 /* trial id -> value at epoch e, from QUERY_METRIC rows (ordered by trial). */

@@ -2,7 +2,7 @@
  * `caviar importance` and `caviar plot --importance|--pair`. It reads the
  * database through the query module (the sweep, its trials, with --by-epoch
  * its objective's points), maps every sampled parameter into its own scale
- * (sample_scale; a choice's value to its index), and runs forest + fanova.
+ * (sample_to_scale; a choice's value to its index), and runs forest + fanova.
  * It prints nothing. */
 #ifndef CAVIAR_IMPORTANCE_H
 #define CAVIAR_IMPORTANCE_H

@@ -14,7 +14,10 @@
  *   narrow:  q = 1 - exp(-((L + 3.3) / 0.08)^2) + 0.1 (B + 1)^2
  *            optimum q = 0 at lr = 10^-3.3 ~ 0.000501, beta = 0.9; wherever
  *            |L + 3.3| > 0.08 (lr off by more than ~20%), q > 0.63.
- *   bowl and narrow share the curve, with d(e) = exp(-e / 3):
+ *   branin, hartmann6, rosenbrock, cond: q = f(x1..x6, optimizer) - f*, the
+ *            regret of the test function of common/testfn.h at the trial's
+ *            params (the formulas and optima are there).
+ *   bowl, narrow and the test functions share the curve, with d(e) = exp(-e / 3):
  *            val_loss(e)   = q + (1 + q) d(e) + 0.01 d(e) u1
  *            train_loss(e) = 0.95 (q + (1 + q) d(e)) + 0.01 d(e) u2
  *            u1, u2 uniform in [-1, 1), the first two draws of rng_seed(rng_derive(seed, e)).
@@ -48,6 +51,7 @@
 #include "report.h"
 #include "rng.h"
 #include "stop.h"
+#include "testfn.h"
 
 #define CKPT_FORMAT "caviar-synth-checkpoint 1 epoch %d\n"
 #define SLICE_MS 10 /* sleeping granularity: how fast a stop request is seen */
@@ -71,7 +75,8 @@ int synth_is_task(const char *task)
 {
 	int i = hparam_choice(hparam_find(hparams, n_hparams, "task"), task);
 
-	return i == HP_TASK_TRIVIAL || i == HP_TASK_BOWL || i == HP_TASK_NARROW;
+	return i == HP_TASK_TRIVIAL || i == HP_TASK_BOWL || i == HP_TASK_NARROW ||
+	       testfn_find(task) != NULL;
 }
 
 static double sq(double x)
@@ -85,7 +90,10 @@ double synth_target_loss(const cJSON *cfg)
 	double L = log10(HP_NUM(cfg, "lr"));
 	double B = log10(1.0 - HP_NUM(cfg, "beta"));
 	double E = log10(HP_NUM(cfg, "eps"));
+	const struct testfn *t = testfn_find(HP_STR(cfg, "task"));
 
+	if (t)
+		return testfn_regret(t, cfg);
 	if (task == HP_TASK_BOWL)
 		return sq(L + 2.5) + sq(B + 1.5) + 0.001 * sq(E + 8.0);
 	if (task == HP_TASK_NARROW)

@@ -595,7 +595,7 @@ static void test_narrow_errors_and_box_json(void)
 
 	/* round trip, exactly */
 	j = sample_box_to_json(&next, &s);
-	CHECK(cJSON_GetArraySize(j) == 5); /* the choice has no range */
+	CHECK(cJSON_GetArraySize(j) == 6); /* the choice: the one value its kept trial used */
 	CHECK(cJSON_IsArray(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "lr"), "log")));
 	CHECK(cJSON_IsArray(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "beta"), "reverse_log")));
 	{
@@ -606,6 +606,8 @@ static void test_narrow_errors_and_box_json(void)
 		for (int k = 0; k < s.n_params; k++)
 			if (s.params[k].kind != PARAM_CHOICE)
 				CHECK(back.lo[k] == next.lo[k] && back.hi[k] == next.hi[k]);
+			else
+				CHECK(back.excluded[k] == next.excluded[k]);
 		sample_box_finish(&back);
 		cJSON_Delete(parsed);
 		free(txt);
@@ -626,6 +628,7 @@ static void test_narrow_errors_and_box_json(void)
 	CHECK_CONTAINS(err, "box.lr: expected {\"log\": [lo, hi]}");
 	cJSON_Delete(bad);
 	bad = cJSON_Duplicate(j, 1);
+	cJSON_DeleteItemFromObject(bad, "optimizer");
 	cJSON_AddItemToObject(bad, "optimizer", cJSON_Parse("{\"choice\": [1, 2]}"));
 	CHECK(sample_box_from_json(&back, &s, bad, err, sizeof err) == -1);
 	CHECK_CONTAINS(err, "box.optimizer");
@@ -734,6 +737,47 @@ static double bowl_q(const cJSON *t)
 	return a * a + 0.001 * b * b;
 }
 
+/* coarse_to_fine: a choice narrows to the values its kept trials used; the
+ * next round samples only those, and the box records and reads them back. */
+static void test_narrow_choice(void)
+{
+	struct spec s;
+	struct sample_box prev, next, back;
+	cJSON *t[8], *json;
+	double v[8];
+	char err[256];
+
+	parse_or_fail(&s, "{\"search\": \"coarse_to_fine\", \"trials\": 30,"
+			  " \"objective\": {\"metric\": \"val_loss\", \"mode\": \"min\"},"
+			  " \"params\": {\"optimizer\": {\"choice\": [\"sgd\", \"momentum\", \"adam\"]},"
+			  " \"lr\": {\"log\": [1e-4, 1]}}}");
+	sample_box_init(&prev, &s);
+	for (int i = 0; i < 8; i++) {
+		t[i] = sample_trial(&s, &prev, i);
+		/* adam is best, sgd worst */
+		v[i] = strcmp(cJSON_GetObjectItem(t[i], "optimizer")->valuestring, "adam") == 0 ? 0 : 1 + i;
+	}
+	CHECK(sample_narrow(&s, &prev, (const cJSON *const *)t, v, 8, &next, err, sizeof err) == 0);
+	for (int i = 8; i < 40; i++) {
+		cJSON *p = sample_trial(&s, &next, i);
+
+		CHECK_STR(cJSON_GetObjectItem(p, "optimizer")->valuestring, "adam");
+		cJSON_Delete(p);
+	}
+	json = sample_box_to_json(&next, &s);
+	CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(json, "optimizer"),
+						     "choice")) == 1);
+	CHECK(sample_box_from_json(&back, &s, json, err, sizeof err) == 0);
+	CHECK(back.excluded[0] == next.excluded[0] && back.excluded[0] != 0);
+	cJSON_Delete(json);
+	sample_box_finish(&back);
+	for (int i = 0; i < 8; i++)
+		cJSON_Delete(t[i]);
+	sample_box_finish(&prev);
+	sample_box_finish(&next);
+	spec_finish(&s);
+}
+
 static void test_random_beats_grid(void)
 {
 	static const char params[] = "\"objective\": {\"metric\": \"q\", \"mode\": \"min\"}, "
@@ -763,6 +807,7 @@ static void test_random_beats_grid(void)
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
+		{"narrow_choice", test_narrow_choice},
 		{"log_decades", test_log_decades},
 		{"reverse_log_halves", test_reverse_log_halves},
 		{"log_int_octaves", test_log_int_octaves},

@@ -1,0 +1,229 @@
+/* search_bench: the search strategies run directly on the test functions of
+ * common/testfn.h, no daemon, one trial after another; and the cost of one
+ * tpe suggestion. Prints one JSON object.
+ *
+ *   search_bench regret [--seeds 20] [--trials 100]
+ *       for each function and each of random, sobol, coarse_to_fine and tpe:
+ *       the best regret f - f* after --trials trials, over --seeds seeds
+ *       (1..seeds): median, first and third quartiles (numpy's linear rule).
+ *       tpe sees every finished trial before suggesting the next.
+ *   search_bench speed [--history 1000] [--params 10] [--repeat 50]
+ *       the milliseconds one tpe suggestion takes with --history finished
+ *       trials of --params parameters (half uniform, half log), on one core.
+ * bench/search_optuna.py measures Optuna 3.1's TPESampler the same ways. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "rng.h"
+#include "sample.h"
+#include "spec.h"
+#include "testfn.h"
+#include "tpe.h"
+
+static const char *const strategies[] = {"random", "sobol", "coarse_to_fine", "tpe"};
+#define N_STRATEGIES 4
+
+static void die(const char *msg)
+{
+	fprintf(stderr, "search_bench: %s\n", msg);
+	exit(2);
+}
+
+/* The spec of a run: the function's space, a strategy, a seed. */
+static void make_spec(struct spec *s, const char *space, const char *search, int trials,
+		      int seed)
+{
+	char err[512];
+	cJSON *json = cJSON_CreateObject(), *params = cJSON_Parse(space);
+
+	cJSON_AddStringToObject(json, "name", "bench");
+	cJSON_AddItemToObject(json, "command", cJSON_Parse("[\"true\"]")); /* any names */
+	cJSON_AddNumberToObject(json, "trials", trials);
+	cJSON_AddNumberToObject(json, "seed", seed);
+	cJSON_AddStringToObject(json, "search", search);
+	cJSON_AddItemToObject(json, "objective",
+			      cJSON_Parse("{\"metric\": \"val_loss\", \"mode\": \"min\"}"));
+	cJSON_AddItemToObject(json, "params", params);
+	if (spec_parse(s, json, err, sizeof err) < 0)
+		die(err);
+	cJSON_Delete(json);
+}
+
+/* One coarse_to_fine round's trials done: the next round's box. */
+static void narrow(const struct spec *s, struct sample_box *box, cJSON **done, double *vals,
+		   int from, int to)
+{
+	struct sample_box next;
+	char err[256];
+
+	if (sample_narrow(s, box, (const cJSON *const *)&done[from], &vals[from], to - from, &next,
+			  err, sizeof err) < 0) {
+		sample_box_finish(&next);
+		return;
+	}
+	sample_box_finish(box);
+	*box = next;
+}
+
+/* The best regret of one run. */
+static double run(const struct testfn *fn, const char *search, int trials, int seed)
+{
+	struct spec s;
+	struct sample_box box;
+	struct tpe_history h;
+	cJSON **done = calloc((size_t)trials, sizeof *done);
+	double *vals = calloc((size_t)trials, sizeof *vals), best = INFINITY;
+	int round = 0, round_end;
+
+	make_spec(&s, fn->space, search, trials, seed);
+	sample_box_init(&box, &s);
+	tpe_history_init(&h, s.n_params);
+	round_end = sample_round_size(&s, 0);
+	for (int i = 0; i < trials; i++) {
+		cJSON *p = s.search == SEARCH_TPE ? tpe_suggest(&s, &h, i, NULL)
+						  : sample_trial(&s, &box, i);
+
+		vals[i] = testfn_regret(fn, p);
+		best = fmin(best, vals[i]);
+		done[i] = p;
+		tpe_history_add(&h, &s, i, p);
+		tpe_history_set(&h, i, TPE_DONE, 1, vals[i]);
+		if (i + 1 == round_end && ++round < sample_rounds(&s)) {
+			narrow(&s, &box, done, vals, round_end - sample_round_size(&s, round - 1),
+			       round_end);
+			round_end += sample_round_size(&s, round);
+		}
+	}
+	for (int i = 0; i < trials; i++)
+		cJSON_Delete(done[i]);
+	free(done);
+	free(vals);
+	tpe_history_finish(&h);
+	sample_box_finish(&box);
+	spec_finish(&s);
+	return best;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* numpy.percentile's default (linear) on sorted x. */
+static double quantile(const double *x, int n, double q)
+{
+	double pos = q * (n - 1);
+	int i = (int)floor(pos);
+
+	return i + 1 < n ? x[i] + (pos - i) * (x[i + 1] - x[i]) : x[n - 1];
+}
+
+static void regret(int seeds, int trials)
+{
+	cJSON *out = cJSON_CreateObject(), *fns = cJSON_AddObjectToObject(out, "functions");
+	double *best = calloc((size_t)seeds, sizeof *best);
+
+	cJSON_AddNumberToObject(out, "seeds", seeds);
+	cJSON_AddNumberToObject(out, "trials", trials);
+	for (int f = 0; f < n_testfns; f++) {
+		cJSON *row = cJSON_AddObjectToObject(fns, testfns[f].name);
+
+		for (int k = 0; k < N_STRATEGIES; k++) {
+			cJSON *q = cJSON_AddObjectToObject(row, strategies[k]);
+
+			for (int seed = 1; seed <= seeds; seed++)
+				best[seed - 1] = run(&testfns[f], strategies[k], trials, seed);
+			qsort(best, (size_t)seeds, sizeof *best, cmp_double);
+			cJSON_AddNumberToObject(q, "q1", quantile(best, seeds, 0.25));
+			cJSON_AddNumberToObject(q, "median", quantile(best, seeds, 0.5));
+			cJSON_AddNumberToObject(q, "q3", quantile(best, seeds, 0.75));
+		}
+	}
+	free(best);
+	printf("%s\n", cJSON_PrintUnformatted(out));
+	cJSON_Delete(out);
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* A spec of n params, even ones uniform in [0, 1], odd ones log in [1e-5, 1]. */
+static void speed_spec(struct spec *s, int n)
+{
+	cJSON *params = cJSON_CreateObject();
+	char name[16], *text;
+
+	for (int k = 0; k < n; k++) {
+		snprintf(name, sizeof name, "p%d", k + 1);
+		cJSON_AddItemToObject(params, name,
+				      cJSON_Parse(k % 2 ? "{\"log\": [1e-5, 1]}"
+							: "{\"uniform\": [0, 1]}"));
+	}
+	text = cJSON_PrintUnformatted(params);
+	make_spec(s, text, "tpe", SPEC_MAX_TRIALS, 1);
+	free(text);
+	cJSON_Delete(params);
+}
+
+static void speed(int history, int n_params, int repeat)
+{
+	struct spec s;
+	struct tpe_history h;
+	struct rng r;
+	double t0, dt;
+	cJSON *out = cJSON_CreateObject();
+
+	speed_spec(&s, n_params);
+	tpe_history_init(&h, s.n_params);
+	rng_seed(&r, 7);
+	for (int i = 0; i < history; i++) {
+		cJSON *p = sample_trial(&s, NULL, i);
+
+		tpe_history_add(&h, &s, i, p);
+		tpe_history_set(&h, i, TPE_DONE, 1, rng_uniform(&r));
+		cJSON_Delete(p);
+	}
+	t0 = now();
+	for (int i = 0; i < repeat; i++)
+		cJSON_Delete(tpe_suggest(&s, &h, history + i, NULL));
+	dt = (now() - t0) / repeat;
+	cJSON_AddNumberToObject(out, "history", history);
+	cJSON_AddNumberToObject(out, "params", n_params);
+	cJSON_AddNumberToObject(out, "ms", dt * 1e3);
+	printf("%s\n", cJSON_PrintUnformatted(out));
+	cJSON_Delete(out);
+	tpe_history_finish(&h);
+	spec_finish(&s);
+}
+
+static int opt(int argc, char **argv, const char *name, int def)
+{
+	for (int i = 2; i + 1 < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return atoi(argv[i + 1]);
+	return def;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "regret") == 0)
+		regret(opt(argc, argv, "--seeds", 20), opt(argc, argv, "--trials", 100));
+	else if (argc >= 2 && strcmp(argv[1], "speed") == 0)
+		speed(opt(argc, argv, "--history", 1000), opt(argc, argv, "--params", 10),
+		      opt(argc, argv, "--repeat", 50));
+	else
+		die("usage: search_bench regret|speed [options]");
+	return 0;
+}
