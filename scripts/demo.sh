@@ -15,6 +15,7 @@ ninja -C build >/dev/null
 
 dir=${CAVIAR_DEMO_DIR:-$root/demo}
 mkdir -p "$dir"
+shown=${dir#"$root"/} # as the user sees it from the clone
 export CAVIAR_SOCKET=$dir/caviard.sock CAVIAR_CACHE_DIR=$dir/cache
 caviar=build/tools/caviar
 build/daemon/caviard --db "$dir/caviar.db" 2>"$dir/caviard.log" &
@@ -22,10 +23,10 @@ daemon=$!
 trap '"$caviar" shutdown >/dev/null 2>&1 || kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null' EXIT
 for _ in $(seq 100); do [ -S "$CAVIAR_SOCKET" ] && break; sleep 0.05; done
 
-echo "caviard is running with $(nproc) slots (log: $dir/caviard.log); submitting $spec"
+echo "caviard is running with $(nproc) slots (log: $shown/caviard.log); submitting $spec"
 "$caviar" submit --wait "$spec"
 sweep=$(sqlite3 "$dir/caviar.db" 'SELECT max(id) FROM sweeps')
 echo
 echo "best test accuracy: $(sqlite3 "$dir/caviar.db" "SELECT printf('%.4f', max(value)) FROM curves WHERE sweep_id = $sweep AND metric = 'test_acc' AND trial_id = (SELECT trial_id FROM leaderboard WHERE sweep_id = $sweep AND rank = 1)")"
-echo "every curve is in $dir/caviar.db, e.g.:"
-echo "  sqlite3 $dir/caviar.db \"SELECT epoch, value FROM curves WHERE sweep_id = $sweep AND metric = 'val_acc' AND trial_id = (SELECT trial_id FROM leaderboard WHERE sweep_id = $sweep AND rank = 1)\""
+echo "every curve is in $shown/caviar.db, e.g.:"
+echo "  sqlite3 $shown/caviar.db \"SELECT epoch, value FROM curves WHERE sweep_id = $sweep AND metric = 'val_acc' AND trial_id = (SELECT trial_id FROM leaderboard WHERE sweep_id = $sweep AND rank = 1)\""
