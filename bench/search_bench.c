@@ -25,6 +25,16 @@
 #include "testfn.h"
 #include "tpe.h"
 
+/* Prints obj as one line and deletes it. */
+static void print_json(cJSON *obj)
+{
+	char *text = cJSON_PrintUnformatted(obj);
+
+	puts(text ? text : "null");
+	free(text);
+	cJSON_Delete(obj);
+}
+
 static const char *const strategies[] = {"random", "sobol", "coarse_to_fine", "tpe"};
 #define N_STRATEGIES 4
 
@@ -147,8 +157,7 @@ static void regret(int seeds, int trials)
 		}
 	}
 	free(best);
-	printf("%s\n", cJSON_PrintUnformatted(out));
-	cJSON_Delete(out);
+	print_json(out);
 }
 
 static double now(void)
@@ -202,8 +211,7 @@ static void speed(int history, int n_params, int repeat)
 	cJSON_AddNumberToObject(out, "history", history);
 	cJSON_AddNumberToObject(out, "params", n_params);
 	cJSON_AddNumberToObject(out, "ms", dt * 1e3);
-	printf("%s\n", cJSON_PrintUnformatted(out));
-	cJSON_Delete(out);
+	print_json(out);
 	tpe_history_finish(&h);
 	spec_finish(&s);
 }
