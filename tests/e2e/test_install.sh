@@ -22,10 +22,10 @@ installed() {
 }
 installed "$BINDIR/caviard" "$BINDIR/caviar" "$BINDIR/caviar-worker" \
 	"$UNITDIR/caviard.service" "$COMPLETIONDIR/caviar" \
-	"$SDKDIR/caviar.py" "$SDKDIR/caviar_report.h" "$INCLUDEDIR/caviar_report.h" \
+	"$SDKDIR/caviar.py" "$SDKDIR/caviar_client.py" "$SDKDIR/caviar_report.h" "$INCLUDEDIR/caviar_report.h" \
 	"$EXAMPLEDIR/fashion-mnist.json" "$EXAMPLEDIR/command/sweep.json" \
 	"$EXAMPLEDIR/command/train.py" "$EXAMPLEDIR/pytorch/sweep.json" \
-	"$EXAMPLEDIR/pytorch/train_fmnist.py"
+	"$EXAMPLEDIR/pytorch/train_fmnist.py" "$EXAMPLEDIR/python/follow.py"
 check_true "installed: the example command is executable" test -x "$DEST$EXAMPLEDIR/command/train.py"
 outside=$(cd "$DEST" && find . -type f ! -path ".$PREFIX/*")
 check "nothing installed outside the prefix" "$outside" ""
