@@ -48,7 +48,8 @@ SELECT o.sweep_id,
  ORDER BY o.sweep_id, rank, o.number;
 
 -- One row per sweep: its trials counted by status, and its best trial (the
--- leaderboard's first row: rank 1, lowest number on a tie).
+-- leaderboard's first row: rank 1, lowest number on a tie), found through the
+-- index trials_by_best rather than by ranking every trial.
 -- Added in version 4: mode; ended, the trials that are over (done + failed +
 -- pruned + cancelled), so sampled = queued + running + ended; best_trial_id.
 CREATE VIEW sweep_progress AS
@@ -78,6 +79,14 @@ SELECT s.id AS sweep_id,
                     sum(status = 'pruned') AS pruned,
                     sum(status = 'cancelled') AS cancelled
                FROM trials GROUP BY sweep_id) c ON c.sweep_id = s.id
-  LEFT JOIN (SELECT sweep_id, trial_id, objective,
-                    row_number() OVER (PARTITION BY sweep_id ORDER BY rank, number) AS first
-               FROM leaderboard) b ON b.sweep_id = s.id AND b.first = 1;
+  LEFT JOIN objectives b ON b.trial_id =
+       CASE s.mode
+       WHEN 'max' THEN (SELECT t.id FROM trials t
+                         WHERE t.sweep_id = s.id AND t.status IN ('done', 'pruned')
+                           AND t.best_value IS NOT NULL
+                         ORDER BY t.best_value DESC, t.number LIMIT 1)
+       ELSE (SELECT t.id FROM trials t
+              WHERE t.sweep_id = s.id AND t.status IN ('done', 'pruned')
+                AND t.best_value IS NOT NULL
+              ORDER BY t.best_value, t.number LIMIT 1)
+       END;
