@@ -1319,6 +1319,21 @@ void spec_finish(struct spec *s)
 	memset(s, 0, sizeof *s);
 }
 
+int spec_choice_index(const struct spec_param *p, const cJSON *v)
+{
+	int i = 0;
+	const cJSON *c;
+
+	if (!v)
+		return -1;
+	cJSON_ArrayForEach(c, p->values) {
+		if (cJSON_Compare(c, v, 1))
+			return i;
+		i++;
+	}
+	return -1;
+}
+
 int spec_param_index(const struct spec *s, const char *name)
 {
 	for (int i = 0; i < s->n_params; i++)

@@ -472,16 +472,10 @@ static const char *pname_of(const struct importance *im, int k)
 /* Where value v goes on the parameter's axis; NaN when it has no place. */
 static double param_x(const struct spec_param *sp, const cJSON *v)
 {
-	int i = 0;
-	const cJSON *c;
-
 	if (sp->kind == PARAM_CHOICE) {
-		cJSON_ArrayForEach(c, sp->values) {
-			if (cJSON_Compare(c, v, 1))
-				return i;
-			i++;
-		}
-		return NAN;
+		int i = spec_choice_index(sp, v);
+
+		return i < 0 ? NAN : i;
 	}
 	if (!cJSON_IsNumber(v))
 		return NAN;

@@ -62,18 +62,12 @@ static int make_dim(const struct spec_param *p, struct forest_dim *dim, char *er
  * absent or not one of the values. */
 static double to_dim(const struct spec_param *p, const struct forest_dim *dim, const cJSON *v)
 {
-	int i = 0;
-	const cJSON *c;
-
 	if (!v)
 		return NAN;
 	if (p->kind == PARAM_CHOICE) {
-		cJSON_ArrayForEach(c, p->values) {
-			if (cJSON_Compare(c, v, 1))
-				return i;
-			i++;
-		}
-		return NAN;
+		int i = spec_choice_index(p, v);
+
+		return i < 0 ? NAN : i;
 	}
 	if (!cJSON_IsNumber(v))
 		return NAN;
