@@ -228,3 +228,58 @@ out:
 	sqlite3_clear_bindings(st);
 	return rows;
 }
+
+/* Moves each sweep's labels (note, tags, ended_reason) into its row; both
+ * lists are ordered by sweep id. */
+static void add_labels(cJSON *rows, cJSON *labels)
+{
+	static const char *const keys[] = {"note", "tags", "ended_reason", NULL};
+	cJSON *l = labels->child, *row;
+
+	cJSON_ArrayForEach(row, rows) {
+		int64_t id = query_int(cJSON_GetObjectItemCaseSensitive(row, "sweep_id"), 0);
+
+		while (l && query_int(cJSON_GetObjectItemCaseSensitive(l, "sweep_id"), 0) < id)
+			l = l->next;
+		if (!l || query_int(cJSON_GetObjectItemCaseSensitive(l, "sweep_id"), 0) != id)
+			continue;
+		for (const char *const *k = keys; *k; k++)
+			cJSON_AddItemToObject(row, *k, cJSON_DetachItemFromObjectCaseSensitive(l, *k));
+	}
+}
+
+cJSON *query_ls(struct query *q, char *err, size_t errlen)
+{
+	cJSON *rows = query_run(q, err, errlen, QUERY_PROGRESS, "");
+	cJSON *labels = rows ? query_run(q, err, errlen, QUERY_LABELS, "") : NULL;
+
+	if (!labels) {
+		cJSON_Delete(rows);
+		return NULL;
+	}
+	add_labels(rows, labels);
+	cJSON_Delete(labels);
+	return rows;
+}
+
+int query_top(struct query *q, long long sweep, long long limit, cJSON *reply, char *err,
+	      size_t errlen)
+{
+	cJSON *brief = query_run(q, err, errlen, QUERY_SWEEP_BRIEF, "i", sweep), *rows;
+
+	if (!brief)
+		return -1;
+	if (!brief->child) {
+		cJSON_Delete(brief);
+		return err_set(err, errlen, "no sweep %lld", sweep);
+	}
+	rows = query_run(q, err, errlen, QUERY_LEADERBOARD, "ii", sweep, limit);
+	if (!rows) {
+		cJSON_Delete(brief);
+		return -1;
+	}
+	cJSON_AddItemToObject(reply, "sweep", cJSON_DetachItemViaPointer(brief, brief->child));
+	cJSON_AddItemToObject(reply, "trials", rows);
+	cJSON_Delete(brief);
+	return 0;
+}

@@ -99,4 +99,14 @@ cJSON *query_row(sqlite3_stmt *st);
  * returns fallback when v is missing or not a number. */
 int64_t query_int(const cJSON *v, int64_t fallback);
 
+/* The replies of `ls` and `top`, built the same way by the daemon and by the
+ * client reading a database without one. query_ls: every sweep's
+ * sweep_progress row with its note, tags and ended_reason (a new array, or
+ * NULL with err). query_top: adds "sweep" (its brief row) and "trials" (its
+ * first `limit` leaderboard rows; -1: all) to reply; -1 with err ("no sweep
+ * 42") when there is none. */
+cJSON *query_ls(struct query *q, char *err, size_t errlen);
+int query_top(struct query *q, long long sweep, long long limit, cJSON *reply, char *err,
+	      size_t errlen);
+
 #endif

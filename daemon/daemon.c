@@ -369,7 +369,7 @@ static int submit_now(struct daemon *d, struct spec *spec, cJSON *reply, char *e
 		cJSON_AddNumberToObject(reply, "repeats", (double)repeats);
 	arm_budget(d);
 	log_msg("sweep %lld \"%s\" submitted: %d trials, %s search", (long long)sw->id,
-		sw->spec.name, sw->spec.trials, sweeps_search_name(&sw->spec));
+		sw->spec.name, sw->spec.trials, spec_search_name(sw->spec.search));
 	fill_soon(d);
 	events_sweep(&d->events, sw->id, "sweep_started", sw->spec.name, "running");
 	cJSON_AddNumberToObject(reply, "sweep", (double)sw->id);
@@ -472,31 +472,6 @@ static void flush_for_read(struct daemon *d)
 		flush(d);
 }
 
-/* Adds each sweep's note, tags and ended_reason to its row of rows (both
- * ordered by sweep id). */
-static int add_labels(struct daemon *d, cJSON *rows, char *err, size_t errlen)
-{
-	cJSON *labels = query_run(&d->db.query, err, errlen, QUERY_LABELS, ""), *row;
-	cJSON *l;
-
-	if (!labels)
-		return -1;
-	l = labels->child;
-	cJSON_ArrayForEach(row, rows) {
-		int64_t id = query_int(cJSON_GetObjectItemCaseSensitive(row, "sweep_id"), 0);
-
-		while (l && query_int(cJSON_GetObjectItemCaseSensitive(l, "sweep_id"), 0) < id)
-			l = l->next;
-		if (!l || query_int(cJSON_GetObjectItemCaseSensitive(l, "sweep_id"), 0) != id)
-			continue;
-		for (const char *const *k = (const char *const[]){"note", "tags", "ended_reason", NULL};
-		     *k; k++)
-			cJSON_AddItemToObject(row, *k, cJSON_DetachItemFromObjectCaseSensitive(l, *k));
-	}
-	cJSON_Delete(labels);
-	return 0;
-}
-
 static int do_ls(struct daemon *d, const struct request *req, cJSON *reply, char *err,
 		 size_t errlen)
 {
@@ -504,13 +479,9 @@ static int do_ls(struct daemon *d, const struct request *req, cJSON *reply, char
 
 	(void)req;
 	flush_for_read(d);
-	rows = query_run(&d->db.query, err, errlen, QUERY_PROGRESS, "");
+	rows = query_ls(&d->db.query, err, errlen);
 	if (!rows)
 		return -1;
-	if (add_labels(d, rows, err, errlen) < 0) {
-		cJSON_Delete(rows);
-		return -1;
-	}
 	cJSON_AddItemToObject(reply, "sweeps", rows);
 	return 0;
 }
@@ -518,26 +489,8 @@ static int do_ls(struct daemon *d, const struct request *req, cJSON *reply, char
 static int do_top(struct daemon *d, const struct request *req, cJSON *reply, char *err,
 		  size_t errlen)
 {
-	long long id = req->sweep, limit = req->n ? req->n : 10;
-	cJSON *sweep, *rows;
-
 	flush_for_read(d);
-	sweep = query_run(&d->db.query, err, errlen, QUERY_SWEEP_BRIEF, "i", id);
-	if (!sweep)
-		return -1;
-	if (!sweep->child) {
-		cJSON_Delete(sweep);
-		return err_set(err, errlen, "no sweep %lld", id);
-	}
-	rows = query_run(&d->db.query, err, errlen, QUERY_LEADERBOARD, "ii", id, limit);
-	if (!rows) {
-		cJSON_Delete(sweep);
-		return -1;
-	}
-	cJSON_AddItemToObject(reply, "sweep", cJSON_DetachItemViaPointer(sweep, sweep->child));
-	cJSON_AddItemToObject(reply, "trials", rows);
-	cJSON_Delete(sweep);
-	return 0;
+	return query_top(&d->db.query, req->sweep, req->n ? req->n : 10, reply, err, errlen);
 }
 
 static cJSON *running_json(const struct trial *t)

@@ -71,34 +71,27 @@ static int list_opt(void *ctx, int c, const char *arg)
 	return 0;
 }
 
-/* The reply of ls (sweep 0) or top from the database, as the daemon builds it
- * (daemon.c: do_ls, do_top): {"sweeps": [...]} or {"sweep": {...}, "trials"}. */
+/* The reply of ls (sweep 0) or top from the database: {"sweeps": [...]} or
+ * {"sweep": {...}, "trials": [...]}, built as the daemon builds it. */
 static cJSON *read_reply(struct cli *cli, struct store *st, long long sweep, long long n, int *code)
 {
 	char err[ERRBUF_LEN];
-	cJSON *reply = cJSON_CreateObject(), *rows, *brief = NULL;
+	cJSON *reply = cJSON_CreateObject(), *rows;
+	int rc;
 
-	*code = EXIT_OK;
-	if (sweep == 0)
-		rows = query_run(&st->query, err, sizeof err, QUERY_PROGRESS, "");
-	else if ((brief = query_run(&st->query, err, sizeof err, QUERY_SWEEP_BRIEF, "i", sweep)) &&
-		 !brief->child) {
-		*code = cli_fail(cli, EXIT_FAILED, "no sweep %lld", sweep);
-		rows = NULL;
-	} else
-		rows = brief ? query_run(&st->query, err, sizeof err, QUERY_LEADERBOARD, "ii", sweep, n)
-			     : NULL;
-	if (!rows) {
-		if (*code == EXIT_OK)
-			*code = cli_fail(cli, EXIT_FAILED, "%s", err);
-		cJSON_Delete(brief);
+	if (sweep) {
+		rc = query_top(&st->query, sweep, n, reply, err, sizeof err);
+	} else {
+		rows = query_ls(&st->query, err, sizeof err);
+		rc = rows ? 0 : -1;
+		cJSON_AddItemToObject(reply, "sweeps", rows);
+	}
+	if (rc < 0) {
+		*code = cli_fail(cli, EXIT_FAILED, "%s", err);
 		cJSON_Delete(reply);
 		return NULL;
 	}
-	if (brief)
-		cJSON_AddItemToObject(reply, "sweep", cJSON_DetachItemViaPointer(brief, brief->child));
-	cJSON_AddItemToObject(reply, sweep ? "trials" : "sweeps", rows);
-	cJSON_Delete(brief);
+	*code = EXIT_OK;
 	return reply;
 }
 

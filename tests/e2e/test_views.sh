@@ -106,7 +106,9 @@ check "it fails loudly, naming what was reported" "$(sql "SELECT status || ': ' 
 check "the first trial to finish failed, the others were stopped or never ran" \
 	"$(sql "SELECT group_concat(n) FROM (SELECT status || ' ' || count(*) AS n FROM trials WHERE sweep_id = $ms GROUP BY status ORDER BY status)")" \
 	"cancelled 3,failed 1"
+"$CAVIAR" note "$id" "failed one not ranked" >/dev/null && "$CAVIAR" tag "$id" views >/dev/null
 ls_daemon=$("$CAVIAR" ls) top_daemon=$("$CAVIAR" top "$id")
+check_true "ls: the note and tags are in the daemon's listing" grep -q "#views failed one not ranked" <<<"$ls_daemon"
 stop_daemon
 
 # ls and top without a daemon: --db FILE, else the default database, said so.
