@@ -36,8 +36,16 @@ static const char *const kind_names[] = {
 };
 #define N_KINDS ((int)(sizeof kind_names / sizeof kind_names[0]))
 
-static const char *const search_names[] = {"random", "grid", "sobol", "coarse_to_fine", "tpe",
-					   NULL};
+/* By enum spec_search: the one list of the search names. */
+static const char *const search_names[] = {
+	[SEARCH_RANDOM] = "random", [SEARCH_GRID] = "grid", [SEARCH_SOBOL] = "sobol",
+	[SEARCH_COARSE_TO_FINE] = "coarse_to_fine", [SEARCH_TPE] = "tpe", NULL,
+};
+
+const char *spec_search_name(enum spec_search search)
+{
+	return search_names[search];
+}
 
 /* ---- small helpers ---- */
 

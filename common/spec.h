@@ -154,6 +154,9 @@ int spec_walk_placeholders(const char *arg, spec_placeholder_fn fn, spec_literal
 /* Index of the parameter called name in s->params, or -1. */
 int spec_param_index(const struct spec *s, const char *name);
 
+/* A search's name as a spec writes it ("random", "coarse_to_fine"). */
+const char *spec_search_name(enum spec_search search);
+
 /* Index of v among a choice parameter's values (compared as JSON), or -1
  * (v absent, or not one of them). */
 int spec_choice_index(const struct spec_param *p, const cJSON *v);

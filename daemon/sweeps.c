@@ -12,19 +12,6 @@
 #include "rng.h"
 #include "xalloc.h"
 
-static const char *const search_names[] = {
-	[SEARCH_RANDOM] = "random",
-	[SEARCH_GRID] = "grid",
-	[SEARCH_SOBOL] = "sobol",
-	[SEARCH_COARSE_TO_FINE] = "coarse_to_fine",
-	[SEARCH_TPE] = "tpe",
-};
-
-const char *sweeps_search_name(const struct spec *spec)
-{
-	return search_names[spec->search];
-}
-
 /* The worker's seed for a trial: independent of the stream its params came from. */
 static uint64_t trial_seed(const struct spec *s, int number)
 {
@@ -208,7 +195,7 @@ struct sweep *sweeps_submit(struct sweeps *s, struct spec *spec, int64_t *repeat
 	*repeats = same_spec(s, text);
 	if (db_begin(s->db, err, errlen) < 0)
 		goto error;
-	if (db_insert_sweep(s->db, sw->spec.name, text, search_names[sw->spec.search],
+	if (db_insert_sweep(s->db, sw->spec.name, text, spec_search_name(sw->spec.search),
 			    sw->spec.seed, sw->spec.objective_metric, sw->spec.objective_max,
 			    sw->spec.trials, sw->created_at, &sw->id, err, errlen) < 0 ||
 	    insert_round(s, sw, 0, err, errlen) < 0 || db_commit(s->db, err, errlen) < 0) {

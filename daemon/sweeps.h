@@ -184,7 +184,4 @@ struct sweep *sweeps_find(const struct sweeps *s, int64_t sweep_id);
 void sweeps_remove(struct sweeps *s, struct sweep *sw);
 void sweeps_free_all(struct sweeps *s);
 
-/* The name of a spec's search ("random", "coarse_to_fine"). */
-const char *sweeps_search_name(const struct spec *spec);
-
 #endif

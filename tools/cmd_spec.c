@@ -10,9 +10,6 @@
 #include "sample.h"
 #include "xalloc.h"
 
-static const char *const search_names[] = {"random", "grid", "sobol", "coarse_to_fine",
-					   "tpe"};
-
 static int run_validate(struct cli *cli, int argc, char **argv)
 {
 	struct spec spec = {0};
@@ -30,12 +27,12 @@ static int run_validate(struct cli *cli, int argc, char **argv)
 
 		cJSON_AddTrueToObject(out, "ok");
 		cJSON_AddNumberToObject(out, "trials", spec.trials);
-		cJSON_AddStringToObject(out, "search", search_names[spec.search]);
+		cJSON_AddStringToObject(out, "search", spec_search_name(spec.search));
 		cJSON_AddNumberToObject(out, "params", spec.n_params);
 		cli_print_json(out);
 	} else {
 		printf("%s: ok: \"%s\", %d trials, %s search over %d parameter%s, objective %s %s\n",
-		       argv[args], spec.name, spec.trials, search_names[spec.search], spec.n_params,
+		       argv[args], spec.name, spec.trials, spec_search_name(spec.search), spec.n_params,
 		       spec.n_params == 1 ? "" : "s", spec.objective_max ? "max" : "min",
 		       spec.objective_metric);
 	}
