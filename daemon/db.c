@@ -52,6 +52,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* A sweep's rows, children first (foreign keys are on). */
 	[ST_RM_POINTS] = "DELETE FROM points WHERE trial_id IN (SELECT id FROM trials WHERE sweep_id = ?1)",
 	[ST_RM_LOGS] = "DELETE FROM logs WHERE trial_id IN (SELECT id FROM trials WHERE sweep_id = ?1)",
+	[ST_RM_ADJUSTMENTS] = "DELETE FROM adjustments WHERE trial_id IN"
+			      " (SELECT id FROM trials WHERE sweep_id = ?1)",
 	[ST_RM_TRIALS] = "DELETE FROM trials WHERE sweep_id = ?1",
 	[ST_RM_ROUNDS] = "DELETE FROM rounds WHERE sweep_id = ?1",
 	[ST_RM_TAGS] = "DELETE FROM tags WHERE sweep_id = ?1",
@@ -560,8 +562,8 @@ int db_tag(struct db *db, int64_t sweep_id, const char *tag, int add, char *err,
 
 int db_delete_sweep(struct db *db, int64_t sweep_id, char *err, size_t errlen)
 {
-	static const enum db_stmt order[] = {ST_RM_POINTS, ST_RM_LOGS, ST_RM_TRIALS,
-					     ST_RM_ROUNDS, ST_RM_TAGS, ST_RM_SWEEP};
+	static const enum db_stmt order[] = {ST_RM_POINTS, ST_RM_LOGS, ST_RM_ADJUSTMENTS,
+					     ST_RM_TRIALS, ST_RM_ROUNDS, ST_RM_TAGS, ST_RM_SWEEP};
 
 	if (db_begin(db, err, errlen) < 0)
 		return -1;

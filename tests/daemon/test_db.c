@@ -89,7 +89,7 @@ static void test_migrate(void)
 	CHECK(scalar(&db, "PRAGMA user_version") == schema_version);
 	CHECK(schema_version >= 3);
 	CHECK(scalar(&db, "SELECT count(*) FROM logs") == 0);
-	CHECK(scalar(&db, "SELECT count(*) FROM sqlite_master WHERE type = 'view'") == 5);
+	CHECK(scalar(&db, "SELECT count(*) FROM sqlite_master WHERE type = 'view'") == 6);
 	/* 004-best.sql: only done and pruned trials count toward the best */
 	CHECK(scalar(&db, "SELECT best_trial_id FROM sweep_progress WHERE sweep_id = 1") == 2);
 	CHECK(scalar(&db, "SELECT best * 10 FROM sweep_progress WHERE sweep_id = 1") == 5);
@@ -101,10 +101,26 @@ static void test_migrate(void)
 	CHECK(scalar(&db, "SELECT count(*) FROM sweeps WHERE status = 'failed' AND note IS NULL"
 			  " AND ended_reason IS NOT NULL") == 1);
 	CHECK(scalar(&db, "PRAGMA foreign_keys") == 1);
+	/* 006-panda.sql: trial 15 forked from 14 after epoch 2, 16 from 15 after epoch 3 */
+	CHECK(sqlite3_exec(db.h,
+			   "INSERT INTO trials (id, sweep_id, number, params, seed) VALUES (14, 7, 1, '{}', 1);"
+			   "INSERT INTO trials (id, sweep_id, number, params, seed, parent_trial_id,"
+			   " parent_epoch) VALUES (15, 7, 2, '{}', 1, 14, 2), (16, 7, 3, '{}', 1, 15, 3);"
+			   "INSERT INTO points (trial_id, metric, epoch, step, value, wall_time)"
+			   " VALUES (14, 'm', 1, 0, 1, 0), (14, 'm', 2, 0, 2, 0), (14, 'm', 3, 0, 3, 0),"
+			   " (15, 'm', 3, 0, 30, 0), (15, 'm', 4, 0, 40, 0), (16, 'm', 4, 0, 400, 0);"
+			   "INSERT INTO adjustments (trial_id, epoch, step, name, old_value, new_value,"
+			   " source, created_at) VALUES (15, 2, 0, 'lr', 0.1, 0.08, 'pbt', 0)",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(scalar(&db, "SELECT count(*) FROM lineage_points WHERE trial_id = 14") == 3);
+	CHECK(scalar(&db, "SELECT sum(value) FROM lineage_points WHERE trial_id = 15") == 73);
+	/* 16 sees 14's epochs 1-2 (not 3: its parent forked after 2), 15's epoch 3, its own 4 */
+	CHECK(scalar(&db, "SELECT sum(value) FROM lineage_points WHERE trial_id = 16") == 433);
 	CHECK(db_tag(&db, 7, "a", 1, err, sizeof err) == 0);
 	CHECK(db_delete_sweep(&db, 7, err, sizeof err) == 0);
 	CHECK(scalar(&db, "SELECT count(*) FROM trials WHERE sweep_id = 7") +
-	      scalar(&db, "SELECT count(*) FROM tags") == 0);
+	      scalar(&db, "SELECT count(*) FROM tags") +
+	      scalar(&db, "SELECT count(*) FROM adjustments") == 0);
 	db_close(&db);
 	CHECK(db_open(&db, path, err, sizeof err) == 0); /* reopening migrates nothing */
 	CHECK(scalar(&db, "PRAGMA user_version") == schema_version);
