@@ -42,6 +42,15 @@ static const char *const query_sql[QUERY_COUNT] = {
 		"  ORDER BY p.epoch DESC, p.step DESC LIMIT 1) AS last"
 		" FROM trials t WHERE t.sweep_id = ?1 AND t.status IN ('done', 'pruned')"
 		" ORDER BY t.number",
+	[QUERY_ADJUSTMENTS] =
+		"SELECT epoch, step, name, old_value, new_value, source, created_at FROM adjustments"
+		" WHERE trial_id = ?1 AND (?2 < 0 OR epoch <= ?2) ORDER BY epoch, step, id",
+	[QUERY_FORK_POINT] =
+		"SELECT sweep_id, (SELECT spec FROM sweeps s WHERE s.id = sweep_id) AS spec,"
+		" status, params, seed, epochs,"
+		" (SELECT max(step) FROM points WHERE trial_id = ?1 AND epoch = ?2) AS step"
+		" FROM trials WHERE id = ?1",
+	[QUERY_PARENT] = "SELECT parent_trial_id, parent_epoch FROM trials WHERE id = ?1",
 	[QUERY_PROGRESS] = "SELECT * FROM sweep_progress ORDER BY sweep_id",
 	[QUERY_LABELS] = "SELECT s.id AS sweep_id, s.note, (SELECT json_group_array(tag) FROM"
 			 " (SELECT tag FROM tags WHERE sweep_id = s.id ORDER BY tag)) AS tags,"

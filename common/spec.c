@@ -1349,3 +1349,28 @@ int spec_param_index(const struct spec *s, const char *name)
 			return i;
 	return -1;
 }
+
+int spec_check_change(const struct spec *s, const char *name, const cJSON *v, char *err,
+		      size_t errlen)
+{
+	int i = spec_param_index(s, name);
+	const struct spec_param *p = i >= 0 ? &s->params[i] : NULL;
+	const struct hparam *h;
+
+	if (!s->command) {
+		h = hparam_find(hparams, n_hparams, name);
+		if (!h)
+			return err_set(err, errlen, "%s: not a hyperparameter of the built-in worker",
+				       name);
+		if (hparam_check(h, v, err, errlen) < 0)
+			return err_prefix(err, errlen, "%s", name);
+	}
+	if (p && p->kind == PARAM_CHOICE && spec_choice_index(p, v) < 0)
+		return err_set(err, errlen, "%s: not one of the spec's choices", name);
+	if (p && (p->kind == PARAM_INT || p->kind == PARAM_LOG_INT) &&
+	    (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble)))
+		return err_set(err, errlen, "%s: expected a whole number", name);
+	if (!cJSON_IsNumber(v) && !cJSON_IsString(v) && !cJSON_IsBool(v))
+		return err_set(err, errlen, "%s: expected a number, a string or a boolean", name);
+	return 0;
+}

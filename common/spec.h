@@ -160,5 +160,13 @@ const char *spec_search_name(enum spec_search search);
 /* Index of v among a choice parameter's values (compared as JSON), or -1
  * (v absent, or not one of them). */
 int spec_choice_index(const struct spec_param *p, const cJSON *v);
+/* Whether v may become parameter name's value in a running or forked trial
+ * of s (`caviar adjust`, `caviar fork`): for the built-in worker, a
+ * hyperparameter of its table within its rules (hparams.h); a choice
+ * parameter's value one of its choices; an int parameter's a whole number.
+ * Whether the program takes the change while it trains is its to say.
+ * Returns 0, or -1 with "lr: expected a number > 0, got -1". */
+int spec_check_change(const struct spec *s, const char *name, const cJSON *v, char *err,
+		      size_t errlen);
 
 #endif

@@ -63,6 +63,9 @@
 #define WORKER_PROTO_DIVERGED "diverged"
 #define WORKER_PROTO_RESUMED "resumed"
 #define WORKER_PROTO_STOPPED "stopped"
+#define WORKER_PROTO_FORKED "forked"
+#define WORKER_PROTO_ADJUSTED "adjusted"
+#define WORKER_PROTO_ADJUST_REFUSED "adjust_refused"
 
 /* How a non-finite number is written: "nan", "inf" or "-inf" for x (which
  * must not be finite). */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "probe.h"
 #include "program.h"
 #include "query.h"
+#include "worker_proto.h"
 #include "xalloc.h"
 
 #define FLUSH_NOW 50000  /* queued writes that trigger a flush without waiting */
@@ -34,6 +36,8 @@ static void on_flush_timer(uv_timer_t *timer);
 static void fill_soon(struct daemon *d);
 static void finish_rm(struct daemon *d, int64_t sweep_id);
 static void arm_budget(struct daemon *d);
+static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p);
+static void drop_controls(struct daemon *d, const struct trial *t);
 
 /* ---- writing the database ---- */
 
@@ -203,8 +207,11 @@ static void schedule(struct daemon *d)
 		return; /* a trial that failed to start ends inside the loop below */
 	d->scheduling = 1;
 	while (!d->db_failing && d->n_running < d->opt.slots && sweeps_next(&d->sweeps, &p)) {
+		cJSON *overrides = start_overrides(d, &p);
 		struct trial *t = trial_create(&d->host, &p.sweep->spec, p.sweep->id, p.id, p.number,
-					       p.attempts, p.params, p.seed);
+					       p.attempts, p.params, p.seed, overrides);
+
+		cJSON_Delete(overrides);
 
 		t->owner = p.sweep;
 		t->next = d->running;
@@ -318,6 +325,7 @@ static void trial_ended(struct trial *t)
 	int queued;
 
 	check_objective(d, t);
+	drop_controls(d, t);
 	retry(d, t);
 	queued = strcmp(t->row.status, "queued") == 0;
 	log_msg("trial %lld (sweep %lld #%d): %s: %s", (long long)t->row.id, (long long)sw->id,
@@ -777,6 +785,422 @@ static int do_label(struct daemon *d, const struct request *req, cJSON *reply, c
 	return db_commit(&d->db, err, errlen);
 }
 
+/* ---- steering trials: adjust, fork ---- */
+
+static struct trial *find_running(struct daemon *d, int64_t id)
+{
+	for (struct trial *t = d->running; t; t = t->next)
+		if (t->row.id == id)
+			return t;
+	return NULL;
+}
+
+static void on_control_timer(uv_timer_t *timer);
+
+/* Arms the timer for the nearest deadline of a control line whose client
+ * still waits. */
+static void arm_controls(struct daemon *d)
+{
+	double next = 0, now = log_now();
+
+	for (int i = 0; i < d->n_controls; i++)
+		if (d->controls[i].client && (next == 0 || d->controls[i].deadline < next))
+			next = d->controls[i].deadline;
+	if (next == 0 || d->shutting_down) {
+		uv_timer_stop(&d->control_timer);
+		return;
+	}
+	uv_timer_start(&d->control_timer, on_control_timer,
+		       next > now ? (uint64_t)((next - now) * 1000) + 1 : 0, 0);
+}
+
+static void remove_control(struct daemon *d, int i)
+{
+	d->controls[i] = d->controls[--d->n_controls];
+	arm_controls(d);
+}
+
+/* A client that waited too long is told; the line stays known, so that a
+ * late answer is still recorded. */
+static void on_control_timer(uv_timer_t *timer)
+{
+	struct daemon *d = timer->data;
+	double now = log_now();
+	char msg[256];
+
+	for (int i = 0; i < d->n_controls; i++) {
+		struct daemon_control *k = &d->controls[i];
+		struct server_client *c;
+
+		if (!k->client || k->deadline > now)
+			continue;
+		c = server_find(&d->server, k->client);
+		k->client = 0;
+		snprintf(msg, sizeof msg,
+			 "trial %lld did not answer within %g s (its program reads control lines "
+			 "while it trains; a command trial through caviar.adjustments()); if it "
+			 "applies the change later, the change is recorded then",
+			 (long long)k->trial, d->opt.answer_wait);
+		if (c)
+			server_error(c, msg);
+	}
+	arm_controls(d);
+}
+
+/* Clients waiting on t's answers are told it ended first. */
+static void drop_controls(struct daemon *d, const struct trial *t)
+{
+	char msg[256];
+
+	for (int i = d->n_controls - 1; i >= 0; i--) {
+		struct server_client *c;
+
+		if (d->controls[i].trial != t->row.id)
+			continue;
+		c = d->controls[i].client ? server_find(&d->server, d->controls[i].client) : NULL;
+		snprintf(msg, sizeof msg, "trial %lld ended (%s) before its program answered",
+			 (long long)t->row.id, t->row.status);
+		if (c)
+			server_error(c, msg);
+		remove_control(d, i);
+	}
+}
+
+/* {"lr": [old, new], ...}, each name a string key and each value a pair. */
+static int valid_changes(const cJSON *changes)
+{
+	const cJSON *c;
+
+	if (!cJSON_IsObject(changes) || !changes->child)
+		return 0;
+	cJSON_ArrayForEach(c, changes)
+		if (!cJSON_IsArray(c) || cJSON_GetArraySize(c) != 2)
+			return 0;
+	return 1;
+}
+
+/* The program applied an adjustment: recorded at once, published, and the
+ * client that asked (if it still waits) gets the reply. */
+static void adjusted(struct daemon *d, struct trial *t, const struct worker_line *l,
+		     struct server_client *c)
+{
+	const cJSON *changes = cJSON_GetObjectItemCaseSensitive(l->json, "changes");
+	char err[ERRBUF_LEN];
+	cJSON *reply;
+
+	if (!valid_changes(changes)) {
+		log_msg("trial %lld: an \"adjusted\" line without its changes: ignored",
+			(long long)t->row.id);
+		if (c)
+			server_error(c, "the trial's program answered without saying what it changed");
+		return;
+	}
+	if (db_insert_adjustments(&d->db, t->row.id, l->epoch, l->step, changes, "user",
+				  log_now(), err, sizeof err) < 0) {
+		log_msg("trial %lld: adjusted, but the database refused it: %s", (long long)t->row.id,
+			err);
+		if (c)
+			server_error(c, "applied by the trial, but it cannot be recorded: the "
+					"database cannot be written");
+		return;
+	}
+	log_msg("trial %lld: adjusted after epoch %d step %lld", (long long)t->row.id, l->epoch,
+		(long long)l->step);
+	events_adjusted(&d->events, t, l->epoch, l->step, changes, "user");
+	if (!c)
+		return;
+	reply = cJSON_CreateObject();
+	cJSON_AddTrueToObject(reply, "ok");
+	cJSON_AddNumberToObject(reply, "trial", (double)t->row.id);
+	cJSON_AddNumberToObject(reply, "epoch", l->epoch);
+	cJSON_AddNumberToObject(reply, "step", (double)l->step);
+	cJSON_AddItemToObject(reply, "changes", cJSON_Duplicate(changes, 1));
+	server_reply(c, reply);
+}
+
+/* The program's answer to one of our control lines (trial_host). */
+static void trial_control(struct trial *t, const struct worker_line *l)
+{
+	struct daemon *d = t->host->data;
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(l->json, "id");
+	const cJSON *why = cJSON_GetObjectItemCaseSensitive(l->json, "error");
+	struct server_client *c = NULL;
+	char msg[512];
+	int i;
+
+	for (i = 0; i < d->n_controls; i++)
+		if (d->controls[i].trial == t->row.id && cJSON_IsNumber(id) &&
+		    d->controls[i].id == (int64_t)id->valuedouble)
+			break;
+	if (i == d->n_controls) {
+		log_msg("trial %lld: \"%s\" answers no control line of ours: ignored",
+			(long long)t->row.id, l->event);
+		return;
+	}
+	if (d->controls[i].client)
+		c = server_find(&d->server, d->controls[i].client);
+	remove_control(d, i);
+	if (strcmp(l->event, WORKER_PROTO_ADJUSTED) == 0) {
+		adjusted(d, t, l, c);
+		return;
+	}
+	snprintf(msg, sizeof msg, "trial %lld refused: %s", (long long)t->row.id,
+		 cJSON_IsString(why) ? why->valuestring : "no reason given");
+	log_msg("%s", msg);
+	if (c)
+		server_error(c, msg);
+}
+
+/* `caviar adjust`: checked against the spec, sent to the program as a
+ * control line; the reply waits for its answer (trial_control). */
+static int do_adjust(struct daemon *d, struct server_client *c, const struct request *req,
+		     char *err, size_t errlen)
+{
+	struct trial *t = find_running(d, req->trial);
+	const cJSON *v;
+	cJSON *line;
+	char *text;
+	int rc;
+
+	if (!t)
+		return err_set(err, errlen, "trial %lld is not running", (long long)req->trial);
+	cJSON_ArrayForEach(v, req->set)
+		if (spec_check_change(t->spec, v->string, v, err, errlen) < 0)
+			return -1;
+	line = cJSON_CreateObject();
+	cJSON_AddItemToObject(line, "adjust", cJSON_Duplicate(req->set, 1));
+	cJSON_AddNumberToObject(line, "id", (double)++d->next_control);
+	text = cJSON_PrintUnformatted(line);
+	cJSON_Delete(line);
+	rc = trial_send(t, text, err, errlen);
+	free(text);
+	if (rc < 0)
+		return -1;
+	if (d->n_controls == d->cap_controls) {
+		d->cap_controls = d->cap_controls ? 2 * d->cap_controls : 8;
+		d->controls = xrealloc(d->controls, (size_t)d->cap_controls * sizeof *d->controls);
+	}
+	d->controls[d->n_controls++] = (struct daemon_control){
+		.id = d->next_control, .trial = t->row.id, .client = server_client_id(c),
+		.deadline = log_now() + d->opt.answer_wait};
+	arm_controls(d);
+	return 1;
+}
+
+/* The epochs of trial id's checkpoint copies still kept, as "4, 5" (or "none"). */
+static void kept_epochs(struct daemon *d, int64_t id, char *buf, size_t n)
+{
+	char dir[4200], prefix[64];
+	int epochs[64], k = 0;
+	size_t used = 0, plen;
+	struct dirent *e;
+	DIR *dh;
+
+	snprintf(dir, sizeof dir, "%s/checkpoints", d->opt.state_dir);
+	plen = (size_t)snprintf(prefix, sizeof prefix, "trial-%lld.ckpt.epoch-", (long long)id);
+	dh = opendir(dir);
+	while (dh && (e = readdir(dh)) && k < 64)
+		if (strncmp(e->d_name, prefix, plen) == 0 && atoi(e->d_name + plen) > 0)
+			epochs[k++] = atoi(e->d_name + plen);
+	if (dh)
+		closedir(dh);
+	for (int i = 1; i < k; i++) /* few: insertion sort */
+		for (int j = i; j > 0 && epochs[j - 1] > epochs[j]; j--) {
+			int x = epochs[j];
+
+			epochs[j] = epochs[j - 1];
+			epochs[j - 1] = x;
+		}
+	snprintf(buf, n, "none");
+	for (int i = 0; i < k && used < n; i++)
+		used += (size_t)snprintf(buf + used, n - used, "%s%d", i ? ", " : "", epochs[i]);
+}
+
+/* A fork's params: the parent's, with the adjustments it had made by epoch
+ * (they are in its checkpoint of that epoch, and the fork takes its
+ * adjustable values from its own configuration), then the requested changes
+ * into *changes ({"lr": [parent's value, new]}). Returns the params, or NULL
+ * with err. */
+static cJSON *fork_params(struct daemon *d, const cJSON *parent, const struct spec *spec,
+			  const struct request *req, int epoch, cJSON **changes, char *err,
+			  size_t errlen)
+{
+	cJSON *params = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(parent, "params"), 1);
+	cJSON *rows = query_run(&d->db.query, err, errlen, QUERY_ADJUSTMENTS, "ii",
+				(long long)req->trial, (long long)epoch), *row;
+	const cJSON *v;
+
+	if (!rows || !cJSON_IsObject(params)) {
+		cJSON_Delete(rows);
+		cJSON_Delete(params);
+		return NULL;
+	}
+	cJSON_ArrayForEach(row, rows) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(row, "name");
+
+		cJSON_DeleteItemFromObjectCaseSensitive(params, name->valuestring);
+		cJSON_AddItemToObject(params, name->valuestring,
+				      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(row, "new_value"),
+						      1));
+	}
+	cJSON_Delete(rows);
+	*changes = cJSON_CreateObject();
+	cJSON_ArrayForEach(v, req->set) {
+		const cJSON *old = cJSON_GetObjectItemCaseSensitive(params, v->string);
+		cJSON *pair = cJSON_AddArrayToObject(*changes, v->string);
+
+		if (spec_check_change(spec, v->string, v, err, errlen) < 0) {
+			cJSON_Delete(*changes);
+			cJSON_Delete(params);
+			return NULL;
+		}
+		cJSON_AddItemToArray(pair, old ? cJSON_Duplicate(old, 1) : cJSON_CreateNull());
+		cJSON_AddItemToArray(pair, cJSON_Duplicate(v, 1));
+		cJSON_DeleteItemFromObjectCaseSensitive(params, v->string);
+		cJSON_AddItemToObject(params, v->string, cJSON_Duplicate(v, 1));
+	}
+	return params;
+}
+
+/* Checks that trial row (QUERY_FORK_POINT) can be forked at epoch, and links
+ * its checkpoint of that epoch where the child will read it. */
+static int fork_source(struct daemon *d, int64_t parent, const cJSON *row, int epoch,
+		       char *src, size_t n, char *err, size_t errlen)
+{
+	int epochs = (int)query_int(cJSON_GetObjectItemCaseSensitive(row, "epochs"), 0);
+	char kept[256];
+
+	if (epochs < 1)
+		return err_set(err, errlen, "trial %lld has finished no epoch yet: nothing to fork",
+			       (long long)parent);
+	if (epoch > epochs)
+		return err_set(err, errlen, "trial %lld has finished %d epochs: it cannot be forked "
+			       "at epoch %d", (long long)parent, epochs, epoch);
+	trial_checkpoint_path(d->opt.state_dir, parent, epoch, src, n);
+	if (access(src, R_OK) == 0)
+		return 0;
+	kept_epochs(d, parent, kept, sizeof kept);
+	return err_set(err, errlen, "trial %lld keeps no checkpoint of epoch %d (kept: %s; the "
+		       "sweep's \"keep_checkpoints\" says which)", (long long)parent, epoch, kept);
+}
+
+/* `caviar fork`: a new trial of the parent's sweep, started from the
+ * parent's checkpoint of an epoch with the given changes. */
+static int do_fork(struct daemon *d, const struct request *req, cJSON *reply, char *err,
+		   size_t errlen)
+{
+	cJSON *rows = NULL, *params = NULL, *changes = NULL;
+	const cJSON *row;
+	struct sweep *sw = NULL, *revived = NULL;
+	struct spec spec = {0};
+	char src[4200], dst[4200], *ptext = NULL;
+	int64_t child = 0;
+	int epoch = (int)req->epoch, rc = -1;
+
+	if (flush(d) < 0)
+		return err_set(err, errlen, "the database cannot be written: %s", d->db_error);
+	rows = query_run(&d->db.query, err, errlen, QUERY_FORK_POINT, "ii", (long long)req->trial,
+			 (long long)epoch);
+	if (rows && !rows->child)
+		err_set(err, errlen, "no trial %lld", (long long)req->trial);
+	if (rows && rows->child && epoch == 0) { /* its latest */
+		epoch = (int)query_int(cJSON_GetObjectItemCaseSensitive(rows->child, "epochs"), 0);
+		cJSON_Delete(rows);
+		rows = query_run(&d->db.query, err, errlen, QUERY_FORK_POINT, "ii",
+				 (long long)req->trial, (long long)epoch);
+	}
+	if (!rows || !(row = rows->child))
+		goto out;
+	if (spec_parse(&spec, cJSON_GetObjectItemCaseSensitive(row, "spec"), err, errlen) < 0)
+		goto out;
+	if (spec.command) {
+		err_set(err, errlen, "trial %lld is a command trial: fork takes the built-in "
+			"worker's trials", (long long)req->trial);
+		goto out;
+	}
+	if (fork_source(d, req->trial, row, epoch, src, sizeof src, err, errlen) < 0 ||
+	    !(params = fork_params(d, row, &spec, req, epoch, &changes, err, errlen)))
+		goto out;
+	ptext = cJSON_PrintUnformatted(params);
+	sw = sweeps_fork(&d->sweeps, &(struct sweeps_fork){
+		.sweep_id = query_int(cJSON_GetObjectItemCaseSensitive(row, "sweep_id"), 0),
+		.parent = req->trial, .epoch = epoch,
+		.step = query_int(cJSON_GetObjectItemCaseSensitive(row, "step"), 0),
+		.params = ptext, .seed = (uint64_t)query_int(cJSON_GetObjectItemCaseSensitive(row, "seed"), 0),
+		.changes = changes, .source = "user"}, &revived, &child, err, errlen);
+	if (revived)
+		events_sweep(&d->events, revived->id, "sweep_started", revived->spec.name, "running");
+	if (!sw) {
+		if (revived)
+			check_sweep(d, revived);
+		goto out;
+	}
+	/* The child reads the parent's checkpoint through a link of its own,
+	 * which the parent's keep_checkpoints cannot take away. */
+	trial_checkpoint_path(d->opt.state_dir, child, TRIAL_FORK_SOURCE, dst, sizeof dst);
+	unlink(dst);
+	if (link(src, dst) < 0)
+		log_msg("trial %lld: cannot link %s to %s: %s", (long long)child, src, dst,
+			strerror(errno));
+	log_msg("trial %lld forked from trial %lld at epoch %d", (long long)child,
+		(long long)req->trial, epoch);
+	cJSON_AddNumberToObject(reply, "trial", (double)child);
+	cJSON_AddNumberToObject(reply, "sweep", (double)sw->id);
+	cJSON_AddNumberToObject(reply, "parent", (double)req->trial);
+	cJSON_AddNumberToObject(reply, "epoch", epoch);
+	cJSON_AddItemToObject(reply, "params", params);
+	params = NULL;
+	rc = 0;
+	arm_budget(d);
+	schedule(d);
+out:
+	spec_finish(&spec);
+	cJSON_Delete(rows);
+	cJSON_Delete(params);
+	cJSON_Delete(changes);
+	free(ptext);
+	return rc;
+}
+
+/* What a trial's configuration takes over its params: the values adjusted
+ * while it ran before (its checkpoint may be older than the last
+ * adjustment), and for a fork the parent's checkpoint it starts from
+ * ("fork_from": used while it has none of its own). NULL: nothing. */
+static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p)
+{
+	cJSON *o = cJSON_CreateObject(), *rows, *row;
+	char err[ERRBUF_LEN], path[4200];
+	const cJSON *parent;
+
+	rows = query_run(&d->db.query, err, sizeof err, QUERY_ADJUSTMENTS, "ii", (long long)p->id,
+			 -1LL);
+	cJSON_ArrayForEach(row, rows) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(row, "name");
+
+		cJSON_DeleteItemFromObjectCaseSensitive(o, name->valuestring);
+		cJSON_AddItemToObject(o, name->valuestring,
+				      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(row, "new_value"),
+						      1));
+	}
+	cJSON_Delete(rows);
+	rows = p->sweep->spec.command ? NULL
+				      : query_run(&d->db.query, err, sizeof err, QUERY_PARENT, "i",
+						  (long long)p->id);
+	parent = rows && rows->child ? cJSON_GetObjectItemCaseSensitive(rows->child,
+									  "parent_trial_id")
+				     : NULL;
+	if (cJSON_IsNumber(parent)) {
+		trial_checkpoint_path(d->opt.state_dir, p->id, TRIAL_FORK_SOURCE, path, sizeof path);
+		cJSON_AddStringToObject(o, "fork_from", path);
+	}
+	cJSON_Delete(rows);
+	if (!o->child) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* ---- wall-clock budgets ---- */
 
 static void on_budget(uv_timer_t *timer)
@@ -894,6 +1318,8 @@ static int handle(void *ctx, struct server_client *c, const struct request *req,
 	case REQ_NOTE:
 	case REQ_TAG:
 	case REQ_UNTAG: return do_label(d, req, reply, err, errlen);
+	case REQ_ADJUST: return do_adjust(d, c, req, err, errlen);
+	case REQ_FORK: return do_fork(d, req, reply, err, errlen);
 	case REQ_SHUTDOWN:
 		/* Replies first: shutting down closes this very client. */
 		server_reply(c, cJSON_Duplicate(reply, 1));
@@ -932,6 +1358,7 @@ static void close_handles(struct daemon *d)
 	uv_close((uv_handle_t *)&d->fill, NULL);
 	uv_close((uv_handle_t *)&d->fill_retry, NULL);
 	uv_close((uv_handle_t *)&d->budget_timer, NULL);
+	uv_close((uv_handle_t *)&d->control_timer, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigchld, NULL);
@@ -990,7 +1417,7 @@ static void wire(struct daemon *d)
 		.self_path = d->self_path, .state_dir = d->opt.state_dir, .grace = d->opt.grace,
 		.readbuf = d->readbuf, .readbuf_len = sizeof d->readbuf, .data = d,
 		.on_resume = trial_resumed, .on_metrics = trial_metrics, .on_log = trial_log,
-		.on_end = trial_ended};
+		.on_control = trial_control, .on_end = trial_ended};
 	d->server = (struct server){.loop = &d->loop, .path = d->opt.socket_path,
 				    .readbuf = d->readbuf, .readbuf_len = sizeof d->readbuf,
 				    .handler = handle, .ctx = d, .on_subscribe = on_subscribe};
@@ -1000,7 +1427,9 @@ static void wire(struct daemon *d)
 	uv_idle_init(&d->loop, &d->fill);
 	uv_timer_init(&d->loop, &d->fill_retry);
 	uv_timer_init(&d->loop, &d->budget_timer);
+	uv_timer_init(&d->loop, &d->control_timer);
 	d->flush_timer.data = d->fill.data = d->fill_retry.data = d->budget_timer.data = d;
+	d->control_timer.data = d;
 	uv_signal_init(&d->loop, &d->sigint);
 	uv_signal_init(&d->loop, &d->sigterm);
 	uv_signal_init(&d->loop, &d->sigchld);
@@ -1091,6 +1520,7 @@ out:
 		free(d->discard[i]);
 	free(d->discard);
 	free(d->rms);
+	free(d->controls);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
 	uv_run(&d->loop, UV_RUN_DEFAULT); /* let close callbacks run */

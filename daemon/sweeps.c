@@ -732,6 +732,67 @@ struct sweep *sweeps_extend(struct sweeps *s, int64_t id, int n, struct sweep **
 	return sw;
 }
 
+/* Queues a trial to start before the others of sw; params (text) is taken. */
+static void queue_push_front(struct sweep *sw, int64_t id, int number, uint64_t seed,
+			     char *params)
+{
+	struct sweep_slot slot;
+
+	queue_push(sw, id, number, 0, seed, params);
+	if (sw->n_queue - 1 == sw->q_head)
+		return;
+	slot = sw->queue[sw->n_queue - 1];
+	memmove(&sw->queue[sw->q_head + 1], &sw->queue[sw->q_head],
+		(size_t)(sw->n_queue - 1 - sw->q_head) * sizeof *sw->queue);
+	sw->queue[sw->q_head] = slot;
+}
+
+struct sweep *sweeps_fork(struct sweeps *s, const struct sweeps_fork *f, struct sweep **revived,
+			  int64_t *child, char *err, size_t errlen)
+{
+	struct sweep *sw = sweeps_find(s, f->sweep_id);
+	struct sweep_mark m;
+	int number;
+
+	*revived = NULL;
+	if (!sw && !(sw = *revived = revive(s, f->sweep_id, 0, err, errlen)))
+		return NULL;
+	if (sw->cancelled || sw->spent || sw->failed) {
+		err_set(err, errlen, "sweep %lld is ending; fork its trial once it has ended",
+			(long long)sw->id);
+		goto fail;
+	}
+	m = mark(sw);
+	number = sw->next_number;
+	if (db_begin(s->db, err, errlen) < 0 ||
+	    db_insert_trial(s->db, sw->id, number, sw->round, f->params, f->seed, child, err,
+			    errlen) < 0 ||
+	    db_set_parent(s->db, *child, f->parent, f->epoch, err, errlen) < 0 ||
+	    db_insert_adjustments(s->db, *child, f->epoch, f->step, f->changes, f->source,
+				  log_now(), err, errlen) < 0 ||
+	    db_set_sweep_budget(s->db, sw->id, sw->budget + 1, sw->paused ? "paused" : "running",
+				err, errlen) < 0 ||
+	    db_commit(s->db, err, errlen) < 0) {
+		db_rollback(s->db);
+		undo(sw, m);
+		goto fail;
+	}
+	/* It takes the next number, so the trials still to be sampled keep theirs. */
+	sw->budget++;
+	sw->next_number++;
+	sw->round_end = current_round_end(sw);
+	queue_push_front(sw, *child, number, f->seed, xstrdup(f->params));
+	if (sw->spec.search == SEARCH_TPE) {
+		cJSON *p = cJSON_Parse(f->params);
+
+		tpe_history_add(&sw->tpe, &sw->spec, number, p);
+		cJSON_Delete(p);
+	}
+	return sw;
+fail:
+	return NULL; /* a sweep revived for it ends again (sweeps_advance) */
+}
+
 struct sweep *sweeps_cancel_queued(struct sweeps *s, int64_t trial_id)
 {
 	for (struct sweep *sw = s->list; sw; sw = sw->next)
