@@ -16,7 +16,7 @@ static const char *const tasks[HP_N_TASK + 1] = {
 	[HP_TASK_MLP] = "mlp", [HP_TASK_TRIVIAL] = "trivial", [HP_TASK_BOWL] = "bowl",
 	[HP_TASK_NARROW] = "narrow", [HP_TASK_BRANIN] = "branin",
 	[HP_TASK_HARTMANN6] = "hartmann6", [HP_TASK_ROSENBROCK] = "rosenbrock",
-	[HP_TASK_COND] = "cond",
+	[HP_TASK_COND] = "cond", [HP_TASK_DRIFT] = "drift",
 };
 static const char *const optimizers[HP_N_OPTIMIZER + 1] = {
 	[HP_OPTIMIZER_SGD] = "sgd", [HP_OPTIMIZER_MOMENTUM] = "momentum",
@@ -46,10 +46,12 @@ const struct hparam hparams[] = {
 	 "update rule"},
 	{"beta", HP_FLOAT, "0.9", 0, 1, HP_MAX_OPEN | HP_ADJUSTABLE, NULL,
 	 "momentum: v = beta*v + (1-beta)*dW"},
-	{"beta1", HP_FLOAT, "0.9", 0, 1, HP_MAX_OPEN | HP_ADJUSTABLE, NULL, "adam: first-moment decay"},
+	{"beta1", HP_FLOAT, "0.9", 0, 1, HP_MAX_OPEN | HP_ADJUSTABLE, NULL,
+	 "adam: first-moment decay"},
 	{"beta2", HP_FLOAT, "0.999", 0, 1, HP_MAX_OPEN | HP_ADJUSTABLE, NULL,
 	 "adam and rmsprop: second-moment decay"},
-	{"eps", HP_FLOAT, "1e-8", 0, BIG, HP_MIN_OPEN | HP_ADJUSTABLE, NULL, "adam and rmsprop: epsilon"},
+	{"eps", HP_FLOAT, "1e-8", 0, BIG, HP_MIN_OPEN | HP_ADJUSTABLE, NULL,
+	 "adam and rmsprop: epsilon"},
 	{"layers", HP_INT, "2", 0, 1000, 0, NULL, "number of hidden layers (with units)"},
 	{"units", HP_INT, "128", 1, 1e6, 0, NULL, "units per hidden layer (with layers)"},
 	{"hidden", HP_INT_LIST, NULL, 1, 1e6, HP_NO_DEFAULT, NULL,
@@ -86,6 +88,10 @@ const struct hparam hparams[] = {
 	{"x6", HP_FLOAT, "0", -BIG, BIG, HP_ADJUSTABLE, NULL, "test-function tasks: coordinate 6"},
 	{"checkpoint", HP_STRING, NULL, 0, 0, HP_NO_DEFAULT, NULL,
 	 "checkpoint file: saved after every epoch, resumed from when present"},
+	{"fork_from", HP_STRING, NULL, 0, 0, HP_NO_DEFAULT, NULL,
+	 "another trial's checkpoint file to start from while `checkpoint` does not exist"},
+	{"keep_epochs", HP_BOOL, "false", 0, 0, 0, NULL,
+	 "also keep each epoch's checkpoint as CHECKPOINT.epoch-K"},
 };
 const size_t n_hparams = sizeof hparams / sizeof hparams[0];
 
@@ -283,6 +289,7 @@ static const unsigned task_metrics[HP_N_TASK] = {
 	[HP_TASK_HARTMANN6] = SYNTH_METRICS,
 	[HP_TASK_ROSENBROCK] = SYNTH_METRICS,
 	[HP_TASK_COND] = SYNTH_METRICS,
+	[HP_TASK_DRIFT] = SYNTH_METRICS,
 };
 
 int hp_task_reports(int task, enum hp_metric m)

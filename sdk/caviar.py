@@ -45,7 +45,7 @@ __all__ = ["params", "report", "diverged", "resumed", "should_stop", "trial_dir"
 
 # The worker line protocol version this module writes (WORKER_PROTO_VERSION in
 # common/worker_proto.h; tests/daemon/test_line.c checks they are equal).
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 _stop = False
 _prefix = os.environ.get("CAVIAR_METRICS_PREFIX", "")

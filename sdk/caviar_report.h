@@ -39,7 +39,7 @@
 
 /* The worker line protocol version these helpers write (WORKER_PROTO_VERSION
  * in common/worker_proto.h; tests/daemon/test_line.c checks they are equal). */
-#define CAVIAR_REPORT_PROTOCOL_VERSION 1
+#define CAVIAR_REPORT_PROTOCOL_VERSION 2
 
 static volatile sig_atomic_t caviar_stop_flag_;
 static FILE *caviar_curve_; /* $CAVIAR_CHECKPOINT_DIR/curve.jsonl, once a line is kept */
