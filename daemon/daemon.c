@@ -884,7 +884,7 @@ static int valid_changes(const cJSON *changes)
 static void adjusted(struct daemon *d, struct trial *t, const struct worker_line *l,
 		     struct server_client *c)
 {
-	const cJSON *changes = cJSON_GetObjectItemCaseSensitive(l->json, "changes");
+	const cJSON *changes = cJSON_GetObjectItemCaseSensitive(l->json, WORKER_PROTO_CHANGES);
 	char err[ERRBUF_LEN];
 	cJSON *reply;
 
@@ -922,8 +922,8 @@ static void adjusted(struct daemon *d, struct trial *t, const struct worker_line
 static void trial_control(struct trial *t, const struct worker_line *l)
 {
 	struct daemon *d = t->host->data;
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(l->json, "id");
-	const cJSON *why = cJSON_GetObjectItemCaseSensitive(l->json, "error");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(l->json, WORKER_PROTO_ID);
+	const cJSON *why = cJSON_GetObjectItemCaseSensitive(l->json, WORKER_PROTO_ERROR);
 	struct server_client *c = NULL;
 	char msg[512];
 	int i;
@@ -968,8 +968,8 @@ static int do_adjust(struct daemon *d, struct server_client *c, const struct req
 		if (spec_check_change(t->spec, v->string, v, err, errlen) < 0)
 			return -1;
 	line = cJSON_CreateObject();
-	cJSON_AddItemToObject(line, "adjust", cJSON_Duplicate(req->set, 1));
-	cJSON_AddNumberToObject(line, "id", (double)++d->next_control);
+	cJSON_AddItemToObject(line, WORKER_PROTO_ADJUST, cJSON_Duplicate(req->set, 1));
+	cJSON_AddNumberToObject(line, WORKER_PROTO_ID, (double)++d->next_control);
 	text = cJSON_PrintUnformatted(line);
 	cJSON_Delete(line);
 	rc = trial_send(t, text, err, errlen);
@@ -997,7 +997,8 @@ static void kept_epochs(struct daemon *d, int64_t id, char *buf, size_t n)
 	DIR *dh;
 
 	snprintf(dir, sizeof dir, "%s/checkpoints", d->opt.state_dir);
-	plen = (size_t)snprintf(prefix, sizeof prefix, "trial-%lld.ckpt.epoch-", (long long)id);
+	plen = (size_t)snprintf(prefix, sizeof prefix, "trial-%lld.ckpt" WORKER_PROTO_EPOCH_SUFFIX,
+				(long long)id);
 	dh = opendir(dir);
 	while (dh && (e = readdir(dh)) && k < 64)
 		if (strncmp(e->d_name, prefix, plen) == 0 && atoi(e->d_name + plen) > 0)
@@ -1191,7 +1192,7 @@ static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p)
 				     : NULL;
 	if (cJSON_IsNumber(parent)) {
 		trial_checkpoint_path(d->opt.state_dir, p->id, TRIAL_FORK_SOURCE, path, sizeof path);
-		cJSON_AddStringToObject(o, "fork_from", path);
+		cJSON_AddStringToObject(o, WORKER_PROTO_FORK_FROM, path);
 	}
 	cJSON_Delete(rows);
 	if (!o->child) {

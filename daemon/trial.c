@@ -210,9 +210,7 @@ static int keep_epoch(const struct trial *t, int e, int latest, int best)
 		return 1;
 	if (policy == SPEC_KEEP_BEST)
 		return e == best;
-	if (policy == SPEC_KEEP_LATEST_BEST)
-		return e == latest || e == best;
-	return e > latest - policy;
+	return e > latest - policy || e == best; /* the latest N and the best */
 }
 
 static void drop_epoch(const struct trial *t, int e, int latest, int best)
@@ -239,7 +237,7 @@ static void settle_epochs(const struct trial *t, int latest, int was_best, int e
 	drop_epoch(t, latest - 1, latest, best);
 	if (was_best != best)
 		drop_epoch(t, was_best, latest, best);
-	if (policy > 0)
+	if (policy > 1)
 		drop_epoch(t, latest - policy, latest, best);
 	if (ended)
 		drop_epoch(t, latest, latest, best);
@@ -891,8 +889,8 @@ void trial_stop(struct trial *t, const char *status, const char *reason)
 void trial_checkpoint_path(const char *state_dir, int64_t id, int epoch, char *buf, size_t n)
 {
 	if (epoch > 0)
-		snprintf(buf, n, "%s/checkpoints/trial-%lld.ckpt.epoch-%d", state_dir, (long long)id,
-			 epoch);
+		snprintf(buf, n, "%s/checkpoints/trial-%lld.ckpt" WORKER_PROTO_EPOCH_SUFFIX "%d",
+			 state_dir, (long long)id, epoch);
 	else if (epoch == TRIAL_FORK_SOURCE)
 		snprintf(buf, n, "%s/checkpoints/trial-%lld.ckpt.from", state_dir, (long long)id);
 	else
@@ -907,7 +905,7 @@ static void builtin_checkpoint(struct trial *t, cJSON *config)
 	trial_checkpoint_path(t->host->state_dir, t->row.id, 0, path, sizeof path);
 	t->checkpoint = xstrdup(path);
 	cJSON_AddStringToObject(config, "checkpoint", path);
-	cJSON_AddBoolToObject(config, "keep_epochs", 1); /* for forks (settle_epochs) */
+	cJSON_AddBoolToObject(config, WORKER_PROTO_KEEP_EPOCHS, 1); /* for forks (settle_epochs) */
 }
 
 /* A command trial's argv, directories and environment; a failure is kept as
