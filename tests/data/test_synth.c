@@ -24,7 +24,7 @@ static int run_child(void *arg)
 	int rc;
 
 	stop_install();
-	rc = synth_run(arg, err, sizeof err);
+	rc = synth_run(arg, NULL, err, sizeof err);
 	if (err[0])
 		fprintf(stderr, "synth_run: %d: %s\n", rc, err);
 	return rc;
@@ -260,7 +260,7 @@ static int read_ckpt(const char *path)
 	int e = -1;
 
 	if (f) {
-		CHECK(fscanf(f, "caviar-synth-checkpoint 1 epoch %d", &e) == 1);
+		CHECK(fscanf(f, "caviar-synth-checkpoint 2 task %*s epoch %d", &e) == 1);
 		fclose(f);
 	}
 	return e;
@@ -376,7 +376,7 @@ static void test_not_synth(void)
 	cJSON *cfg = cfg_new("mlp", 0.01, 0.9, 3);
 	char err[256] = "";
 
-	CHECK(synth_run(cfg, err, sizeof err) == WORKER_EXIT_CONFIG);
+	CHECK(synth_run(cfg, NULL, err, sizeof err) == WORKER_EXIT_CONFIG);
 	CHECK_CONTAINS(err, "mlp");
 	cJSON_Delete(cfg);
 }

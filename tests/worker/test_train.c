@@ -39,7 +39,7 @@ static int run_job(void *arg)
 		stop_install();
 		raise(SIGTERM);
 	}
-	rc = train_run(&tc, j->d, err, sizeof err);
+	rc = train_run(&tc, j->d, NULL, err, sizeof err);
 	if (rc && err[0])
 		fprintf(stderr, "train: %s\n", err);
 	train_config_finish(&tc);
@@ -142,7 +142,13 @@ static void test_config_hash(void)
 			   "\"data\": {\"train_limit\": 5, \"cache_dir\": \"/c\"}}"));
 	CHECK(h == hash_of("{\"lr\": 0.01, \"batch\": 32, \"optimizer\": \"adam\","
 			   "\"data\": {\"train_limit\": 5, \"dataset\": \"fashion-mnist\"}}"));
-	CHECK(h != hash_of("{\"lr\": 0.02, \"batch\": 32, \"data\": {\"train_limit\": 5}}"));
+	/* the adjustable settings are not structural: a fork takes its own */
+	CHECK(h == hash_of("{\"lr\": 0.02, \"batch\": 64, \"dropout\": 0.5, \"l2\": 1,"
+			   "\"beta\": 0.5, \"beta1\": 0.5, \"beta2\": 0.5, \"eps\": 1,"
+			   "\"lr_decay\": 1, \"fork_from\": \"f\", \"keep_epochs\": true,"
+			   "\"data\": {\"train_limit\": 5}}"));
+	CHECK(h != hash_of("{\"lr\": 0.01, \"batch\": 32, \"optimizer\": \"sgd\","
+			   "\"data\": {\"train_limit\": 5}}"));
 	CHECK(h != hash_of("{\"lr\": 0.01, \"batch\": 32, \"data\": {\"train_limit\": 6}}"));
 	CHECK(h != hash_of("{\"lr\": 0.01, \"batch\": 32, \"seed\": 1,"
 			   "\"data\": {\"train_limit\": 5}}"));
@@ -366,7 +372,7 @@ static void test_bad_checkpoint(void)
 	CHECK(rc == 0);
 	free(out);
 	out = run(with_ckpt(json, sizeof json, "{" BASE0 ", \"batch\": 32, \"epochs\": 2,"
-			    "\"lr\": 0.02,"
+			    "\"lr\": 0.02, \"optimizer\": \"sgd\","
 			    "\"checkpoint\": \"%s\"}", "other.ckpt"), &rc);
 	CHECK(rc == WORKER_EXIT_CONFIG);
 	CHECK(out[0] == '\0');
