@@ -19,7 +19,9 @@
 #include "log.h"
 #include "probe.h"
 #include "program.h"
+#include "hparams.h"
 #include "query.h"
+#include "trialcfg.h"
 #include "worker_proto.h"
 #include "xalloc.h"
 
@@ -38,6 +40,7 @@ static void finish_rm(struct daemon *d, int64_t sweep_id);
 static void arm_budget(struct daemon *d);
 static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p);
 static void drop_controls(struct daemon *d, const struct trial *t);
+static void replay_adjustments(struct daemon *d, struct trial *t, int from);
 
 /* ---- writing the database ---- */
 
@@ -234,6 +237,8 @@ static void trial_resumed(struct trial *t, int from)
 	struct daemon *d = t->host->data;
 
 	sweeps_trial_resume(&d->sweeps, t->owner, &t->row, from);
+	if (from > 0)
+		replay_adjustments(d, t, from);
 }
 
 static void trial_metrics(struct trial *t, const struct worker_line *l, double objective)
@@ -937,6 +942,12 @@ static void trial_control(struct trial *t, const struct worker_line *l)
 			(long long)t->row.id, l->event);
 		return;
 	}
+	if (d->controls[i].replay) {
+		remove_control(d, i);
+		log_msg("trial %lld: adjustments made after its checkpoint %s", (long long)t->row.id,
+			strcmp(l->event, WORKER_PROTO_ADJUSTED) == 0 ? "applied again" : "refused");
+		return;
+	}
 	if (d->controls[i].client)
 		c = server_find(&d->server, d->controls[i].client);
 	remove_control(d, i);
@@ -951,24 +962,17 @@ static void trial_control(struct trial *t, const struct worker_line *l)
 		server_error(c, msg);
 }
 
-/* `caviar adjust`: checked against the spec, sent to the program as a
- * control line; the reply waits for its answer (trial_control). */
-static int do_adjust(struct daemon *d, struct server_client *c, const struct request *req,
-		     char *err, size_t errlen)
+/* Writes {"adjust": set, "id": N} to t's program and remembers it until its
+ * answer: for the client `client` (0: a replay, whose answer is not
+ * recorded). Returns 0 or -1 with err set. */
+static int send_control(struct daemon *d, struct trial *t, const cJSON *set, int64_t client,
+			char *err, size_t errlen)
 {
-	struct trial *t = find_running(d, req->trial);
-	const cJSON *v;
-	cJSON *line;
+	cJSON *line = cJSON_CreateObject();
 	char *text;
 	int rc;
 
-	if (!t)
-		return err_set(err, errlen, "trial %lld is not running", (long long)req->trial);
-	cJSON_ArrayForEach(v, req->set)
-		if (spec_check_change(t->spec, v->string, v, err, errlen) < 0)
-			return -1;
-	line = cJSON_CreateObject();
-	cJSON_AddItemToObject(line, WORKER_PROTO_ADJUST, cJSON_Duplicate(req->set, 1));
+	cJSON_AddItemToObject(line, WORKER_PROTO_ADJUST, cJSON_Duplicate(set, 1));
 	cJSON_AddNumberToObject(line, WORKER_PROTO_ID, (double)++d->next_control);
 	text = cJSON_PrintUnformatted(line);
 	cJSON_Delete(line);
@@ -981,10 +985,52 @@ static int do_adjust(struct daemon *d, struct server_client *c, const struct req
 		d->controls = xrealloc(d->controls, (size_t)d->cap_controls * sizeof *d->controls);
 	}
 	d->controls[d->n_controls++] = (struct daemon_control){
-		.id = d->next_control, .trial = t->row.id, .client = server_client_id(c),
+		.id = d->next_control, .trial = t->row.id, .client = client, .replay = !client,
 		.deadline = log_now() + d->opt.answer_wait};
 	arm_controls(d);
-	return 1;
+	return 0;
+}
+
+/* `caviar adjust`: checked against the spec, sent to the program as a
+ * control line; the reply waits for its answer (trial_control). */
+static int do_adjust(struct daemon *d, struct server_client *c, const struct request *req,
+		     char *err, size_t errlen)
+{
+	struct trial *t = find_running(d, req->trial);
+	const cJSON *v;
+
+	if (!t)
+		return err_set(err, errlen, "trial %lld is not running", (long long)req->trial);
+	cJSON_ArrayForEach(v, req->set)
+		if (spec_check_change(t->spec, v->string, v, err, errlen) < 0)
+			return -1;
+	return send_control(d, t, req->set, server_client_id(c), err, errlen) < 0 ? -1 : 1;
+}
+
+/* A trial resumed from its checkpoint of epoch `from`: the adjustments made
+ * after it (the checkpoint may be older than they are: the worker was
+ * killed) are sent again; the answer is not recorded again. */
+static void replay_adjustments(struct daemon *d, struct trial *t, int from)
+{
+	char err[ERRBUF_LEN];
+	cJSON *rows = query_run(&d->db.query, err, sizeof err, QUERY_ADJUSTMENTS, "ii",
+				(long long)t->row.id, -1LL), *row;
+	cJSON *set = cJSON_CreateObject();
+
+	cJSON_ArrayForEach(row, rows) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(row, "name");
+
+		if (query_int(cJSON_GetObjectItemCaseSensitive(row, "epoch"), 0) < from)
+			continue;
+		cJSON_DeleteItemFromObjectCaseSensitive(set, name->valuestring);
+		cJSON_AddItemToObject(set, name->valuestring,
+				      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(row, "new_value"),
+						      1));
+	}
+	if (set->child && send_control(d, t, set, 0, err, sizeof err) < 0)
+		log_msg("trial %lld: %s", (long long)t->row.id, err);
+	cJSON_Delete(set);
+	cJSON_Delete(rows);
 }
 
 /* The epochs of trial id's checkpoint copies still kept, as "4, 5" (or "none"). */
@@ -1085,6 +1131,21 @@ static int fork_source(struct daemon *d, int64_t parent, const cJSON *row, int e
 		       "sweep's \"keep_checkpoints\" says which)", (long long)parent, epoch, kept);
 }
 
+/* A fork of epoch K trains epochs K+1 up to its configuration's "epochs". */
+static int fork_epochs_left(const struct spec *spec, const cJSON *params, int64_t parent,
+			    int epoch, char *err, size_t errlen)
+{
+	cJSON *config = trialcfg_build(spec, params, 0);
+	int epochs = (int)HP_NUM(config, "epochs");
+
+	cJSON_Delete(config);
+	if (epoch < epochs)
+		return 0;
+	return err_set(err, errlen, "a fork of trial %lld at epoch %d would have no epoch left to "
+		       "train (epochs is %d): fork an earlier epoch, or give epochs=N",
+		       (long long)parent, epoch, epochs);
+}
+
 /* `caviar fork`: a new trial of the parent's sweep, started from the
  * parent's checkpoint of an epoch with the given changes. */
 static int do_fork(struct daemon *d, const struct request *req, cJSON *reply, char *err,
@@ -1120,7 +1181,8 @@ static int do_fork(struct daemon *d, const struct request *req, cJSON *reply, ch
 		goto out;
 	}
 	if (fork_source(d, req->trial, row, epoch, src, sizeof src, err, errlen) < 0 ||
-	    !(params = fork_params(d, row, &spec, req, epoch, &changes, err, errlen)))
+	    !(params = fork_params(d, row, &spec, req, epoch, &changes, err, errlen)) ||
+	    fork_epochs_left(&spec, params, req->trial, epoch, err, errlen) < 0)
 		goto out;
 	ptext = cJSON_PrintUnformatted(params);
 	sw = sweeps_fork(&d->sweeps, &(struct sweeps_fork){

@@ -65,6 +65,7 @@ struct daemon {
 		int64_t trial;
 		int64_t client;  /* who waits for the answer; 0: told it timed out */
 		double deadline; /* when the client is told there was no answer */
+		int replay;      /* adjustments sent again at a resume: not recorded */
 	} *controls;
 	int n_controls, cap_controls;
 	int64_t next_control;
