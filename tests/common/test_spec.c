@@ -500,6 +500,42 @@ static void test_pbt_errors(void)
 		     "\"tpe\" or \"pbt\"");
 }
 
+/* What adjust and fork may set: the worker's rules for the built-in worker,
+ * the spec's choices and integers for any. */
+static void test_check_change(void)
+{
+	struct spec s;
+	char err[ERRBUF_LEN];
+	cJSON *v;
+
+	CHECK(parse(&s, "{\"params\": {\"lr\": {\"log\": [1e-4, 1e-1]}, \"optimizer\": "
+			"{\"choice\": [\"adam\", \"sgd\"]}, \"batch\": {\"int\": [16, 256]}}}",
+		    err) == 0);
+	v = cJSON_CreateNumber(0.5);
+	CHECK(spec_check_change(&s, "lr", v, err, sizeof err) == 0); /* outside the search range */
+	CHECK(spec_check_change(&s, "frobs", v, err, sizeof err) < 0);
+	CHECK_STR(err, "frobs: not a hyperparameter of the built-in worker");
+	CHECK(spec_check_change(&s, "batch", v, err, sizeof err) < 0);
+	CHECK_CONTAINS(err, "batch: ");
+	cJSON_SetNumberValue(v, -1);
+	CHECK(spec_check_change(&s, "lr", v, err, sizeof err) < 0);
+	CHECK_STR(err, "lr: expected a number > 0, got -1");
+	cJSON_Delete(v);
+	v = cJSON_CreateString("momentum");
+	CHECK(spec_check_change(&s, "optimizer", v, err, sizeof err) < 0);
+	CHECK_STR(err, "optimizer: not one of the spec's choices");
+	cJSON_Delete(v);
+	spec_finish(&s);
+	CHECK(parse(&s, "{\"command\": [\"train\", \"{x}\"], \"params\": {\"x\": {\"int\": [1, 9]}}}",
+		    err) == 0);
+	v = cJSON_CreateNumber(2.5);
+	CHECK(spec_check_change(&s, "x", v, err, sizeof err) < 0);
+	CHECK_STR(err, "x: expected a whole number");
+	CHECK(spec_check_change(&s, "anything", v, err, sizeof err) == 0); /* the program's to say */
+	cJSON_Delete(v);
+	spec_finish(&s);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -514,6 +550,7 @@ int main(int argc, char **argv)
 		{"objective_metric", test_objective_metric},
 		{"pbt", test_pbt},
 		{"pbt_errors", test_pbt_errors},
+		{"check_change", test_check_change},
 		{0},
 	};
 
