@@ -1594,8 +1594,8 @@ int spec_check_change(const struct spec *s, const char *name, const cJSON *v, ch
 	if (!s->command) {
 		h = hparam_find(hparams, n_hparams, name);
 		if (!h)
-			return err_set(err, errlen, "%s: not a hyperparameter of the built-in worker",
-				       name);
+			return err_set(err, errlen,
+				       "%s: not a hyperparameter of the built-in worker", name);
 		if (hparam_check(h, v, err, errlen) < 0)
 			return err_prefix(err, errlen, "%s", name);
 	}

@@ -897,13 +897,14 @@ static void adjusted(struct daemon *d, struct trial *t, const struct worker_line
 		log_msg("trial %lld: an \"adjusted\" line without its changes: ignored",
 			(long long)t->row.id);
 		if (c)
-			server_error(c, "the trial's program answered without saying what it changed");
+			server_error(c, "the trial's program answered without saying what it "
+					"changed");
 		return;
 	}
 	if (db_insert_adjustments(&d->db, t->row.id, l->epoch, l->step, changes, "user",
 				  log_now(), err, sizeof err) < 0) {
-		log_msg("trial %lld: adjusted, but the database refused it: %s", (long long)t->row.id,
-			err);
+		log_msg("trial %lld: adjusted, but the database refused it: %s",
+			(long long)t->row.id, err);
 		if (c)
 			server_error(c, "applied by the trial, but it cannot be recorded: the "
 					"database cannot be written");
@@ -944,7 +945,8 @@ static void trial_control(struct trial *t, const struct worker_line *l)
 	}
 	if (d->controls[i].replay) {
 		remove_control(d, i);
-		log_msg("trial %lld: adjustments made after its checkpoint %s", (long long)t->row.id,
+		log_msg("trial %lld: adjustments made after its checkpoint %s",
+			(long long)t->row.id,
 			strcmp(l->event, WORKER_PROTO_ADJUSTED) == 0 ? "applied again" : "refused");
 		return;
 	}
@@ -960,6 +962,24 @@ static void trial_control(struct trial *t, const struct worker_line *l)
 	log_msg("%s", msg);
 	if (c)
 		server_error(c, msg);
+}
+
+/* Sets into[name] to each row's new_value (QUERY_ADJUSTMENTS rows, in the
+ * order applied: the last one wins) of the rows after at least epoch
+ * min_epoch. */
+static void take_new_values(cJSON *into, const cJSON *rows, int min_epoch)
+{
+	const cJSON *row;
+
+	cJSON_ArrayForEach(row, rows) {
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "name"));
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, "new_value");
+
+		if (!name || query_int(cJSON_GetObjectItemCaseSensitive(row, "epoch"), 0) < min_epoch)
+			continue;
+		cJSON_DeleteItemFromObjectCaseSensitive(into, name);
+		cJSON_AddItemToObject(into, name, cJSON_Duplicate(v, 1));
+	}
 }
 
 /* Writes {"adjust": set, "id": N} to t's program and remembers it until its
@@ -1014,19 +1034,10 @@ static void replay_adjustments(struct daemon *d, struct trial *t, int from)
 {
 	char err[ERRBUF_LEN];
 	cJSON *rows = query_run(&d->db.query, err, sizeof err, QUERY_ADJUSTMENTS, "ii",
-				(long long)t->row.id, -1LL), *row;
+				(long long)t->row.id, -1LL);
 	cJSON *set = cJSON_CreateObject();
 
-	cJSON_ArrayForEach(row, rows) {
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(row, "name");
-
-		if (query_int(cJSON_GetObjectItemCaseSensitive(row, "epoch"), 0) < from)
-			continue;
-		cJSON_DeleteItemFromObjectCaseSensitive(set, name->valuestring);
-		cJSON_AddItemToObject(set, name->valuestring,
-				      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(row, "new_value"),
-						      1));
-	}
+	take_new_values(set, rows, from);
 	if (set->child && send_control(d, t, set, 0, err, sizeof err) < 0)
 		log_msg("trial %lld: %s", (long long)t->row.id, err);
 	cJSON_Delete(set);
@@ -1074,7 +1085,7 @@ static cJSON *fork_params(struct daemon *d, const cJSON *parent, const struct sp
 {
 	cJSON *params = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(parent, "params"), 1);
 	cJSON *rows = query_run(&d->db.query, err, errlen, QUERY_ADJUSTMENTS, "ii",
-				(long long)req->trial, (long long)epoch), *row;
+				(long long)req->trial, (long long)epoch);
 	const cJSON *v;
 
 	if (!rows || !cJSON_IsObject(params)) {
@@ -1082,14 +1093,7 @@ static cJSON *fork_params(struct daemon *d, const cJSON *parent, const struct sp
 		cJSON_Delete(params);
 		return NULL;
 	}
-	cJSON_ArrayForEach(row, rows) {
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(row, "name");
-
-		cJSON_DeleteItemFromObjectCaseSensitive(params, name->valuestring);
-		cJSON_AddItemToObject(params, name->valuestring,
-				      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(row, "new_value"),
-						      1));
-	}
+	take_new_values(params, rows, 0);
 	cJSON_Delete(rows);
 	*changes = cJSON_CreateObject();
 	cJSON_ArrayForEach(v, req->set) {
@@ -1121,8 +1125,8 @@ static int fork_source(struct daemon *d, int64_t parent, const cJSON *row, int e
 		return err_set(err, errlen, "trial %lld has finished no epoch yet: nothing to fork",
 			       (long long)parent);
 	if (epoch > epochs)
-		return err_set(err, errlen, "trial %lld has finished %d epochs: it cannot be forked "
-			       "at epoch %d", (long long)parent, epochs, epoch);
+		return err_set(err, errlen, "trial %lld has finished %d epochs: it cannot be "
+			       "forked at epoch %d", (long long)parent, epochs, epoch);
 	trial_checkpoint_path(d->opt.state_dir, parent, epoch, src, n);
 	if (access(src, R_OK) == 0)
 		return 0;
@@ -1189,10 +1193,12 @@ static int do_fork(struct daemon *d, const struct request *req, cJSON *reply, ch
 		.sweep_id = query_int(cJSON_GetObjectItemCaseSensitive(row, "sweep_id"), 0),
 		.parent = req->trial, .epoch = epoch,
 		.step = query_int(cJSON_GetObjectItemCaseSensitive(row, "step"), 0),
-		.params = ptext, .seed = (uint64_t)query_int(cJSON_GetObjectItemCaseSensitive(row, "seed"), 0),
+		.params = ptext,
+		.seed = (uint64_t)query_int(cJSON_GetObjectItemCaseSensitive(row, "seed"), 0),
 		.changes = changes, .source = "user"}, &revived, &child, err, errlen);
 	if (revived)
-		events_sweep(&d->events, revived->id, "sweep_started", revived->spec.name, "running");
+		events_sweep(&d->events, revived->id, "sweep_started", revived->spec.name,
+			     "running");
 	if (!sw) {
 		if (revived)
 			check_sweep(d, revived);
@@ -1231,20 +1237,13 @@ out:
  * ("fork_from": used while it has none of its own). NULL: nothing. */
 static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p)
 {
-	cJSON *o = cJSON_CreateObject(), *rows, *row;
+	cJSON *o = cJSON_CreateObject(), *rows;
 	char err[ERRBUF_LEN], path[4200];
 	const cJSON *parent;
 
 	rows = query_run(&d->db.query, err, sizeof err, QUERY_ADJUSTMENTS, "ii", (long long)p->id,
 			 -1LL);
-	cJSON_ArrayForEach(row, rows) {
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(row, "name");
-
-		cJSON_DeleteItemFromObjectCaseSensitive(o, name->valuestring);
-		cJSON_AddItemToObject(o, name->valuestring,
-				      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(row, "new_value"),
-						      1));
-	}
+	take_new_values(o, rows, 0);
 	cJSON_Delete(rows);
 	rows = p->sweep->spec.command ? NULL
 				      : query_run(&d->db.query, err, sizeof err, QUERY_PARENT, "i",
@@ -1253,7 +1252,8 @@ static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p)
 									  "parent_trial_id")
 				     : NULL;
 	if (cJSON_IsNumber(parent)) {
-		trial_checkpoint_path(d->opt.state_dir, p->id, TRIAL_FORK_SOURCE, path, sizeof path);
+		trial_checkpoint_path(d->opt.state_dir, p->id, TRIAL_FORK_SOURCE, path,
+				      sizeof path);
 		cJSON_AddStringToObject(o, WORKER_PROTO_FORK_FROM, path);
 	}
 	cJSON_Delete(rows);

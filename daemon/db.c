@@ -60,8 +60,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RM_SWEEP] = "DELETE FROM sweeps WHERE id = ?1",
 	[ST_SUGGESTION] = "UPDATE trials SET suggestion = ?2 WHERE id = ?1",
 	[ST_INSERT_ADJUSTMENT] =
-		"INSERT INTO adjustments (trial_id, epoch, step, name, old_value, new_value, source,"
-		" created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+		"INSERT INTO adjustments (trial_id, epoch, step, name, old_value, new_value,"
+		" source, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_SET_PARENT] = "UPDATE trials SET parent_trial_id = ?2, parent_epoch = ?3 WHERE id = ?1",
 	[ST_BEST] = "SELECT value, epoch FROM points WHERE trial_id = ?1 AND metric = ?2"
 		    " ORDER BY CASE WHEN ?3 THEN -value ELSE value END, epoch LIMIT 1",

@@ -206,7 +206,8 @@ int main(int argc, char **argv)
 			break;
 		case 'a':
 			if (parse_positive(optarg, 86400, &x) < 0)
-				return bad_option("--answer-wait", "expected a positive number of seconds");
+				return bad_option("--answer-wait",
+						  "expected a positive number of seconds");
 			opt.answer_wait = x;
 			break;
 		case 'h': fputs(usage, stdout); return 0;

@@ -306,7 +306,8 @@ static void record_event(struct trial *t, const struct worker_line *l)
 	const cJSON *metric = cJSON_GetObjectItemCaseSensitive(l->json, "metric");
 	const cJSON *value = cJSON_GetObjectItemCaseSensitive(l->json, "value");
 
-	if (strcmp(l->event, WORKER_PROTO_RESUMED) == 0 || strcmp(l->event, WORKER_PROTO_FORKED) == 0)
+	if (strcmp(l->event, WORKER_PROTO_RESUMED) == 0 ||
+	    strcmp(l->event, WORKER_PROTO_FORKED) == 0)
 		return; /* first_line() has dealt with it */
 	if (strcmp(l->event, WORKER_PROTO_ADJUSTED) == 0 ||
 	    strcmp(l->event, WORKER_PROTO_ADJUST_REFUSED) == 0) {
@@ -848,7 +849,8 @@ int trial_start(struct trial *t, char *err, size_t errlen)
 		t->in_open = 1;
 	} else {
 		buf = uv_buf_init(t->config, (unsigned)strlen(t->config));
-		t->in_open = uv_write(&t->write_req, (uv_stream_t *)&t->in, &buf, 1, on_written) == 0;
+		t->in_open = uv_write(&t->write_req, (uv_stream_t *)&t->in, &buf, 1,
+				      on_written) == 0;
 	}
 	t->pipes_open = 2;
 	if ((rc = uv_read_start((uv_stream_t *)&t->out, on_alloc, on_out)) < 0) {

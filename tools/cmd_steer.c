@@ -38,7 +38,8 @@ static void print_changes(const cJSON *changes)
 	const cJSON *c;
 
 	cJSON_ArrayForEach(c, changes) {
-		char *old = cli_cell(cJSON_GetArrayItem(c, 0)), *new = cli_cell(cJSON_GetArrayItem(c, 1));
+		char *old = cli_cell(cJSON_GetArrayItem(c, 0));
+		char *new = cli_cell(cJSON_GetArrayItem(c, 1));
 
 		printf("%s%s %s -> %s", c == changes->child ? "" : ", ", c->string, old, new);
 		free(old);
