@@ -359,7 +359,8 @@ static cJSON *sample_random(const struct spec *s, const struct sample_box *box, 
 		if (!sample_active(s, &s->params[k], trial))
 			continue;
 		rng_seed(&r, rng_derive(base, (uint64_t)k));
-		cJSON_AddItemToObject(trial, s->params[k].name, draw_in_box(&s->params[k], box, k, &r));
+		cJSON_AddItemToObject(trial, s->params[k].name,
+				      draw_in_box(&s->params[k], box, k, &r));
 	}
 	return trial;
 }

@@ -982,7 +982,8 @@ static int parse_pbt(struct spec *s, const cJSON *obj, char *err, size_t errlen)
 	if (!s->pbt.population)
 		return err_set(err, errlen, "pbt.population: missing (members alive at once, >= 2)");
 	if (!s->pbt.interval)
-		return err_set(err, errlen, "pbt.interval: missing (epochs between decisions, >= 1)");
+		return err_set(err, errlen, "pbt.interval: missing (epochs between decisions, "
+			       ">= 1)");
 	return 0;
 }
 

@@ -461,7 +461,8 @@ static void test_pbt_errors(void)
 	expect_error(PBT("\"population\": 4, \"interval\": 2, \"seed\": -1", ""),
 		     "pbt.seed: expected an integer", NULL);
 	/* the budget */
-	expect_error(PBT("\"population\": 4, \"interval\": 2, \"generations\": 2", ", \"trials\": 9"),
+	expect_error(PBT("\"population\": 4, \"interval\": 2, \"generations\": 2",
+			 ", \"trials\": 9"),
 		     "pbt.generations: the budget is trials or pbt.generations, not both", NULL);
 	expect_error(PBT("\"population\": 4, \"interval\": 2", ", \"trials\": 3"),
 		     "trials: 3 is fewer than the population (4)", NULL);
