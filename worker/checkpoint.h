@@ -51,7 +51,8 @@ int checkpoint_keep(const char *path, int epoch, char *err, size_t errlen);
  * unreadable, truncated or corrupt file or one of another model shape; or
  * WORKER_EXIT_CONFIG when it was written for another configuration
  * (expect_hash differs). A file of format 1 (written before the adjustable
- * values were kept) is refused with a message saying so. On error the arrays may be partly overwritten. */
+ * values were kept) is refused with a message saying so. On error the arrays
+ * may be partly overwritten. */
 int checkpoint_load(const char *path, uint64_t expect_hash, struct ckpt_state *s,
 		    struct ckpt_array *arr, int n_arr, char *err, size_t errlen);
 

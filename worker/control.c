@@ -269,9 +269,11 @@ char *control_values_save(const struct control_task *task)
 	cJSON *obj = cJSON_CreateObject();
 	char *text;
 
-	for (size_t i = 0; i < n_hparams; i++)
-		if (task->allowed(task->ctx, hparams[i].name, NULL, 0) == 0)
-			cJSON_AddItemToObject(obj, hparams[i].name, current(task->cfg, &hparams[i]));
+	for (size_t i = 0; i < n_hparams; i++) {
+		const struct hparam *h = &hparams[i];
+		if (task->allowed(task->ctx, h->name, NULL, 0) == 0)
+			cJSON_AddItemToObject(obj, h->name, current(task->cfg, h));
+	}
 	text = cJSON_PrintUnformatted(obj);
 	cJSON_Delete(obj);
 	return text;

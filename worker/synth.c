@@ -275,12 +275,13 @@ static int ckpt_load(const char *path, struct synth_ckpt *c, char *err, size_t e
 		ok = sscanf(line, CKPT_MAGIC " 1 epoch %d", &c->epoch) == 1;
 		c->progress = c->epoch;
 	} else if (ok && version == 2) {
-		ok = sscanf(line, CKPT_MAGIC " 2 task %31s epoch %d progress %lf seed %llu values %n",
+		ok = sscanf(line,
+			    CKPT_MAGIC " 2 task %31s epoch %d progress %lf seed %llu values %n",
 			    c->task, &c->epoch, &c->progress, &seed, &pos) == 4 && pos > 0;
 		c->seed = seed;
 		if (ok)
-			snprintf(c->values, sizeof c->values, "%.*s", (int)strcspn(line + pos, "\n"),
-				 line + pos);
+			snprintf(c->values, sizeof c->values, "%.*s",
+				 (int)strcspn(line + pos, "\n"), line + pos);
 	} else {
 		ok = 0;
 	}
@@ -402,12 +403,13 @@ static int synth_resume(struct synth *s, int *start, int *forked, char *err, siz
 		*forked = 1;
 		rc = ckpt_load(s->fork_from, &c, err, errlen);
 		if (rc == CKPT_MISSING)
-			return err_set(err, errlen, WORKER_PROTO_FORK_FROM " %s: no such checkpoint",
-				       s->fork_from), WORKER_EXIT_IO;
+			return err_set(err, errlen, WORKER_PROTO_FORK_FROM " %s: no such "
+				       "checkpoint", s->fork_from), WORKER_EXIT_IO;
 		if (rc == 0 && strcmp(c.task, s->name) != 0)
-			return err_set(err, errlen, WORKER_PROTO_FORK_FROM " %s: a checkpoint of "
-				       "task %s, this trial's is %s", s->fork_from,
-				       c.task[0] ? c.task : "(unknown)", s->name), WORKER_EXIT_CONFIG;
+			return err_set(err, errlen, WORKER_PROTO_FORK_FROM " %s: a checkpoint "
+				       "of task %s, this trial's is %s", s->fork_from,
+				       c.task[0] ? c.task : "(unknown)", s->name),
+			       WORKER_EXIT_CONFIG;
 	}
 	if (rc == CKPT_MISSING)
 		return 0;

@@ -378,8 +378,8 @@ static int trainer_resume(struct trainer *t, char *err, size_t errlen)
 		forked = 1;
 		rc = checkpoint_load(t->tc->fork_from, t->tc->hash, &s, arr, n, err, errlen);
 		if (rc == CKPT_MISSING)
-			return err_set(err, errlen, WORKER_PROTO_FORK_FROM " %s: no such checkpoint",
-				       t->tc->fork_from), WORKER_EXIT_IO;
+			return err_set(err, errlen, WORKER_PROTO_FORK_FROM " %s: no such "
+				       "checkpoint", t->tc->fork_from), WORKER_EXIT_IO;
 	}
 	if (rc == CKPT_MISSING)
 		return path ? report_log_open(&t->log, path, -1, err, errlen) : 0;
