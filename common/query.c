@@ -42,10 +42,6 @@ static const char *const query_sql[QUERY_COUNT] = {
 		"  ORDER BY p.epoch DESC, p.step DESC LIMIT 1) AS last"
 		" FROM trials t WHERE t.sweep_id = ?1 AND t.status IN ('done', 'pruned')"
 		" ORDER BY t.number",
-	[QUERY_ADJUSTMENTS] =
-		"SELECT epoch, step, name, old_value, new_value, source, created_at"
-		" FROM adjustments WHERE trial_id = ?1 AND (?2 < 0 OR epoch <= ?2)"
-		" ORDER BY epoch, step, id",
 	[QUERY_FORK_POINT] =
 		"SELECT sweep_id, (SELECT spec FROM sweeps s WHERE s.id = sweep_id) AS spec,"
 		" status, params, seed, epochs,"

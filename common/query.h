@@ -31,9 +31,6 @@ enum query_id {
 	QUERY_TPE_HISTORY,      /* (sweep): number, status, params, epochs, best_value and
 				   last (the objective's value at its last epoch) of the
 				   trials that ran: search tpe's history */
-	QUERY_ADJUSTMENTS,      /* (trial, epoch; -1: all): epoch, step, name, old_value,
-				   new_value, source, created_at of its adjustments made
-				   after at most that epoch, in the order applied */
 	QUERY_FORK_POINT,       /* (trial, epoch): sweep_id, its spec, status, params, seed,
 				   epochs, step (its last step of that epoch; null: none):
 				   what a fork of it needs */

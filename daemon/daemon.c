@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -965,9 +966,9 @@ static void trial_control(struct trial *t, const struct worker_line *l)
 }
 
 /* Sets into[name] to each row's new_value (QUERY_ADJUSTMENTS rows, in the
- * order applied: the last one wins) of the rows after at least epoch
- * min_epoch. */
-static void take_new_values(cJSON *into, const cJSON *rows, int min_epoch)
+ * order applied: the last one wins) of the rows of epochs min_epoch to
+ * max_epoch. */
+static void take_new_values(cJSON *into, const cJSON *rows, int min_epoch, int max_epoch)
 {
 	const cJSON *row;
 
@@ -975,7 +976,9 @@ static void take_new_values(cJSON *into, const cJSON *rows, int min_epoch)
 		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "name"));
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, "new_value");
 
-		if (!name || query_int(cJSON_GetObjectItemCaseSensitive(row, "epoch"), 0) < min_epoch)
+		int64_t epoch = query_int(cJSON_GetObjectItemCaseSensitive(row, "epoch"), 0);
+
+		if (!name || epoch < min_epoch || epoch > max_epoch)
 			continue;
 		cJSON_DeleteItemFromObjectCaseSensitive(into, name);
 		cJSON_AddItemToObject(into, name, cJSON_Duplicate(v, 1));
@@ -1033,11 +1036,11 @@ static int do_adjust(struct daemon *d, struct server_client *c, const struct req
 static void replay_adjustments(struct daemon *d, struct trial *t, int from)
 {
 	char err[ERRBUF_LEN];
-	cJSON *rows = query_run(&d->db.query, err, sizeof err, QUERY_ADJUSTMENTS, "ii",
-				(long long)t->row.id, -1LL);
+	cJSON *rows = query_run(&d->db.query, err, sizeof err, QUERY_ADJUSTMENTS, "i",
+				(long long)t->row.id);
 	cJSON *set = cJSON_CreateObject();
 
-	take_new_values(set, rows, from);
+	take_new_values(set, rows, from, INT_MAX);
 	if (set->child && send_control(d, t, set, 0, err, sizeof err) < 0)
 		log_msg("trial %lld: %s", (long long)t->row.id, err);
 	cJSON_Delete(set);
@@ -1084,8 +1087,8 @@ static cJSON *fork_params(struct daemon *d, const cJSON *parent, const struct sp
 			  size_t errlen)
 {
 	cJSON *params = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(parent, "params"), 1);
-	cJSON *rows = query_run(&d->db.query, err, errlen, QUERY_ADJUSTMENTS, "ii",
-				(long long)req->trial, (long long)epoch);
+	cJSON *rows = query_run(&d->db.query, err, errlen, QUERY_ADJUSTMENTS, "i",
+				(long long)req->trial);
 	const cJSON *v;
 
 	if (!rows || !cJSON_IsObject(params)) {
@@ -1093,7 +1096,7 @@ static cJSON *fork_params(struct daemon *d, const cJSON *parent, const struct sp
 		cJSON_Delete(params);
 		return NULL;
 	}
-	take_new_values(params, rows, 0);
+	take_new_values(params, rows, 0, epoch);
 	cJSON_Delete(rows);
 	*changes = cJSON_CreateObject();
 	cJSON_ArrayForEach(v, req->set) {
@@ -1241,9 +1244,8 @@ static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p)
 	char err[ERRBUF_LEN], path[4200];
 	const cJSON *parent;
 
-	rows = query_run(&d->db.query, err, sizeof err, QUERY_ADJUSTMENTS, "ii", (long long)p->id,
-			 -1LL);
-	take_new_values(o, rows, 0);
+	rows = query_run(&d->db.query, err, sizeof err, QUERY_ADJUSTMENTS, "i", (long long)p->id);
+	take_new_values(o, rows, 0, INT_MAX);
 	cJSON_Delete(rows);
 	rows = p->sweep->spec.command ? NULL
 				      : query_run(&d->db.query, err, sizeof err, QUERY_PARENT, "i",
