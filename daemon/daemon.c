@@ -21,6 +21,7 @@
 #include "probe.h"
 #include "program.h"
 #include "hparams.h"
+#include "pbt.h"
 #include "query.h"
 #include "trialcfg.h"
 #include "worker_proto.h"
@@ -231,6 +232,136 @@ static void schedule(struct daemon *d)
 	d->scheduling = 0;
 }
 
+/* ---- search pbt: the hub runs common/pbt.h's rule ---- */
+
+/* Whether member t of sw decides at epoch: every interval epochs before its
+ * last, up to `generations` decisions per lineage, or while the budget has a
+ * trial left. */
+static int pbt_due(const struct sweep *sw, const struct trial *t, int epoch)
+{
+	const struct spec_pbt *p = &sw->spec.pbt;
+
+	if (sw->spec.search != SEARCH_PBT || epoch <= 0 || epoch % p->interval != 0 ||
+	    epoch >= t->epochs_total || t->stop_status || sw->cancelled || sw->spent ||
+	    sw->failed || sw->paused)
+		return 0;
+	if (p->generations > 0)
+		return epoch / p->interval <= p->generations;
+	return sw->next_number < sw->budget;
+}
+
+/* The epoch of src's newest checkpoint copy (its latest, else the one
+ * before, which settle_epochs keeps while the latest is being written),
+ * with its path; 0 when there is none. */
+static int pbt_source_epoch(struct daemon *d, const struct trial *src, char *path, size_t n)
+{
+	for (int e = src->row.epochs; e >= 1 && e >= src->row.epochs - 1; e--) {
+		trial_checkpoint_path(d->opt.state_dir, src->row.id, e, path, n);
+		if (access(path, R_OK) == 0)
+			return e;
+	}
+	return 0;
+}
+
+/* {"lr": [old, new], ...} of an exploit's explored values (a parameter a
+ * condition switched off has no new value: the child's params show it). */
+static cJSON *pbt_changes(const struct pbt_exploit *ex)
+{
+	cJSON *changes = cJSON_CreateObject();
+
+	for (int i = 0; i < ex->n_changes; i++) {
+		const struct pbt_change *c = &ex->changes[i];
+		cJSON *pair;
+
+		if (!c->new_value)
+			continue;
+		pair = cJSON_AddArrayToObject(changes, c->name);
+		cJSON_AddItemToArray(pair, c->old_value ? cJSON_Duplicate(c->old_value, 1)
+						      : cJSON_CreateNull());
+		cJSON_AddItemToArray(pair, cJSON_Duplicate(c->new_value, 1));
+	}
+	return changes;
+}
+
+/* Exploit: member is replaced by a fork of src's newest checkpoint with the
+ * explored params, recorded in one transaction (the fork, its changes as
+ * 'pbt' adjustments, the member pruned); then the member is stopped. */
+static void pbt_exploit(struct daemon *d, struct trial *member, const struct trial *src,
+			const struct pbt_exploit *ex)
+{
+	struct sweeps_fork f = {.sweep_id = member->sweep_id, .parent = src->row.id,
+				.seed = src->seed, .source = "pbt", .within_budget = 1,
+				.replaces = member->row.id};
+	char src_path[4200], dst[4200], err[ERRBUF_LEN];
+	struct sweep *revived;
+	cJSON *rows = NULL, *changes;
+	int64_t child;
+
+	if (!(f.epoch = pbt_source_epoch(d, src, src_path, sizeof src_path))) {
+		log_msg("trial %lld: pbt: trial %lld has no checkpoint to copy yet; it trains on",
+			(long long)member->row.id, (long long)src->row.id);
+		return;
+	}
+	if (flush(d) < 0)
+		return; /* decided again at its next interval */
+	rows = query_run(&d->db.query, err, sizeof err, QUERY_FORK_POINT, "ii",
+			 (long long)src->row.id, (long long)f.epoch);
+	f.step = rows && rows->child ? query_int(cJSON_GetObjectItemCaseSensitive(rows->child,
+										 "step"), 0)
+				     : 0;
+	cJSON_Delete(rows);
+	f.params = cJSON_PrintUnformatted(ex->params);
+	f.changes = changes = pbt_changes(ex);
+	if (!sweeps_fork(&d->sweeps, &f, &revived, &child, err, sizeof err)) {
+		log_msg("trial %lld: pbt: %s; it trains on", (long long)member->row.id, err);
+	} else {
+		trial_checkpoint_path(d->opt.state_dir, child, TRIAL_FORK_SOURCE, dst, sizeof dst);
+		unlink(dst);
+		if (link(src_path, dst) < 0)
+			log_msg("trial %lld: cannot link %s to %s: %s", (long long)child, src_path,
+				dst, strerror(errno));
+		log_msg("trial %lld: %s (a fork of trial %lld at epoch %d)",
+			(long long)member->row.id, f.reason, (long long)src->row.id, f.epoch);
+		trial_stop(member, "pruned", f.reason);
+	}
+	cJSON_Delete(changes);
+	free((char *)f.params);
+}
+
+/* Member t of a pbt sweep reached epoch: asks the rule whether it goes on
+ * or is replaced (asynchronous PBT: against the others' latest values). */
+static void pbt_step(struct daemon *d, struct trial *t, int epoch)
+{
+	struct sweep *sw = t->owner;
+	struct pbt_member *members;
+	struct trial **who;
+	struct pbt_exploit ex = {0};
+	struct rng r;
+	int n = 0, self = -1;
+
+	if (!pbt_due(sw, t, epoch))
+		return;
+	members = xcalloc((size_t)d->n_running, sizeof *members);
+	who = xcalloc((size_t)d->n_running, sizeof *who);
+	for (struct trial *o = d->running; o; o = o->next) {
+		if (o->owner != sw || o->stop_status)
+			continue;
+		if (o == t)
+			self = n;
+		who[n] = o;
+		members[n++] = (struct pbt_member){o->row.id, o->last_objective, o->params};
+	}
+	/* the draws of a decision depend on the member and epoch alone, so a
+	 * restarted daemon makes the same one */
+	pbt_rng(&sw->spec, (uint64_t)t->row.id * TRIAL_MAX_EPOCH + (uint64_t)epoch, &r);
+	if (n >= 2 && self >= 0 && pbt_decide_member(&sw->spec, members, n, self, &r, &ex)) {
+		pbt_exploit(d, t, who[ex.source], &ex);
+		pbt_exploit_finish(&ex);
+	}
+	free(members);
+	free(who);
+}
+
 /* ---- what trials report (trial_host callbacks) ---- */
 
 static void trial_resumed(struct trial *t, int from)
@@ -257,6 +388,8 @@ static void trial_metrics(struct trial *t, const struct worker_line *l, double o
 	if (!isnan(objective) && sweeps_should_stop(t->owner, t->number, l->epoch, t->epochs_total,
 						    objective, reason, sizeof reason))
 		trial_stop(t, "pruned", reason);
+	else if (!isnan(objective))
+		pbt_step(d, t, l->epoch);
 }
 
 static void trial_log(struct trial *t, const char *text, size_t len)

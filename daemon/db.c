@@ -63,6 +63,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"INSERT INTO adjustments (trial_id, epoch, step, name, old_value, new_value,"
 		" source, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_SET_PARENT] = "UPDATE trials SET parent_trial_id = ?2, parent_epoch = ?3 WHERE id = ?1",
+	[ST_SET_REPLACED] = "UPDATE trials SET status = 'pruned', reason = ?2 WHERE id = ?1",
 	[ST_BEST] = "SELECT value, epoch FROM points WHERE trial_id = ?1 AND metric = ?2"
 		    " ORDER BY CASE WHEN ?3 THEN -value ELSE value END, epoch LIMIT 1",
 };
@@ -656,4 +657,14 @@ int db_set_parent(struct db *db, int64_t trial_id, int64_t parent, int epoch, ch
 	sqlite3_bind_int64(st, 2, parent);
 	sqlite3_bind_int(st, 3, epoch);
 	return run(db, st, err, errlen, "recording a fork's parent");
+}
+
+int db_set_replaced(struct db *db, int64_t trial_id, const char *reason, char *err,
+		    size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_SET_REPLACED];
+
+	sqlite3_bind_int64(st, 1, trial_id);
+	sqlite3_bind_text(st, 2, reason, -1, SQLITE_TRANSIENT);
+	return run(db, st, err, errlen, "recording a replaced member");
 }

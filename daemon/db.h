@@ -44,6 +44,7 @@ enum db_stmt {
 	ST_SUGGESTION,
 	ST_INSERT_ADJUSTMENT,
 	ST_SET_PARENT,
+	ST_SET_REPLACED,
 	ST_COUNT
 };
 
@@ -186,5 +187,10 @@ int db_insert_adjustments(struct db *db, int64_t trial_id, int epoch, int64_t st
  * at once (inside the caller's transaction). Returns 0 or -1. */
 int db_set_parent(struct db *db, int64_t trial_id, int64_t parent, int epoch, char *err,
 		  size_t errlen);
+
+/* Records at once (inside the caller's transaction) that running trial
+ * trial_id is pruned, with reason: PBT replaced it by a fork. Returns 0 or -1. */
+int db_set_replaced(struct db *db, int64_t trial_id, const char *reason, char *err,
+		    size_t errlen);
 
 #endif

@@ -94,6 +94,9 @@ static int current_round_end(const struct sweep *sw)
 {
 	if (sw->spec.search == SEARCH_COARSE_TO_FINE && sw->round < sw->spec.rounds)
 		return round_end(&sw->spec, sw->round);
+	if (sw->spec.search == SEARCH_PBT) /* the first population; then forks only */
+		return sw->next_number > sw->spec.pbt.population ? sw->next_number
+								 : sw->spec.pbt.population;
 	return sw->budget;
 }
 
@@ -187,6 +190,8 @@ struct sweep *sweeps_submit(struct sweeps *s, struct spec *spec, int64_t *repeat
 	sw->spec = *spec;
 	memset(spec, 0, sizeof *spec);
 	sw->budget = sw->spec.trials;
+	if (sw->spec.search == SEARCH_PBT && sw->budget < sw->spec.pbt.population)
+		sw->budget = sw->spec.pbt.population; /* "generations": forks add to it */
 	sw->created_at = log_now();
 	sample_box_init(&sw->box, &sw->spec);
 	stopping_init(&sw->stopping, &sw->spec);
@@ -197,7 +202,7 @@ struct sweep *sweeps_submit(struct sweeps *s, struct spec *spec, int64_t *repeat
 		goto error;
 	if (db_insert_sweep(s->db, sw->spec.name, text, spec_search_name(sw->spec.search),
 			    sw->spec.seed, sw->spec.objective_metric, sw->spec.objective_max,
-			    sw->spec.trials, sw->created_at, &sw->id, err, errlen) < 0 ||
+			    sw->budget, sw->created_at, &sw->id, err, errlen) < 0 ||
 	    insert_round(s, sw, 0, err, errlen) < 0 || db_commit(s->db, err, errlen) < 0) {
 		db_rollback(s->db);
 		goto error;
@@ -747,12 +752,12 @@ static void queue_push_front(struct sweep *sw, int64_t id, int number, uint64_t 
 	sw->queue[sw->q_head] = slot;
 }
 
-struct sweep *sweeps_fork(struct sweeps *s, const struct sweeps_fork *f, struct sweep **revived,
+struct sweep *sweeps_fork(struct sweeps *s, struct sweeps_fork *f, struct sweep **revived,
 			  int64_t *child, char *err, size_t errlen)
 {
 	struct sweep *sw = sweeps_find(s, f->sweep_id);
 	struct sweep_mark m;
-	int number;
+	int number, grow;
 
 	*revived = NULL;
 	if (!sw && !(sw = *revived = revive(s, f->sweep_id, 0, err, errlen)))
@@ -764,21 +769,25 @@ struct sweep *sweeps_fork(struct sweeps *s, const struct sweeps_fork *f, struct 
 	}
 	m = mark(sw);
 	number = sw->next_number;
+	grow = !f->within_budget || number >= sw->budget;
 	if (db_begin(s->db, err, errlen) < 0 ||
 	    db_insert_trial(s->db, sw->id, number, sw->round, f->params, f->seed, child, err,
 			    errlen) < 0 ||
 	    db_set_parent(s->db, *child, f->parent, f->epoch, err, errlen) < 0 ||
 	    db_insert_adjustments(s->db, *child, f->epoch, f->step, f->changes, f->source,
 				  log_now(), err, errlen) < 0 ||
-	    db_set_sweep_budget(s->db, sw->id, sw->budget + 1, sw->paused ? "paused" : "running",
-				err, errlen) < 0 ||
+	    (f->replaces && (snprintf(f->reason, sizeof f->reason, "pbt: replaced by trial %lld",
+				      (long long)*child),
+			     db_set_replaced(s->db, f->replaces, f->reason, err, errlen) < 0)) ||
+	    (grow && db_set_sweep_budget(s->db, sw->id, sw->budget + 1,
+					 sw->paused ? "paused" : "running", err, errlen) < 0) ||
 	    db_commit(s->db, err, errlen) < 0) {
 		db_rollback(s->db);
 		undo(sw, m);
 		goto fail;
 	}
 	/* It takes the next number, so the trials still to be sampled keep theirs. */
-	sw->budget++;
+	sw->budget += grow;
 	sw->next_number++;
 	sw->round_end = current_round_end(sw);
 	queue_push_front(sw, *child, number, f->seed, xstrdup(f->params));

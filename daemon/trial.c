@@ -225,22 +225,23 @@ static void drop_epoch(const struct trial *t, int e, int latest, int best)
 }
 
 /* Epoch `latest` is done (was_best: the best epoch before it): the copies
- * the policy no longer keeps go. The worker may write epoch latest's copy
- * after its line, so latest itself is settled at the next line or at the
- * end (ended). */
+ * the policy no longer keeps go. While the trial runs, the copy of epoch
+ * latest may still be being written (the worker saves after its line): the
+ * policy counts from latest - 1, whose copy is there, and keeps latest too,
+ * so a fork of a running trial's newest epoch can fall back on the one
+ * before; at the end (ended) it counts from latest. */
 static void settle_epochs(const struct trial *t, int latest, int was_best, int ended)
 {
 	int best = t->row.best_epoch, policy = t->spec->keep_checkpoints;
+	int newest = ended ? latest : latest - 1;
+	int drop[4] = {newest - 1, was_best != best ? was_best : 0,
+		       policy > 1 ? newest - policy : 0, ended ? latest : 0};
 
 	if (!t->checkpoint || policy == SPEC_KEEP_ALL || latest < 1)
 		return;
-	drop_epoch(t, latest - 1, latest, best);
-	if (was_best != best)
-		drop_epoch(t, was_best, latest, best);
-	if (policy > 1)
-		drop_epoch(t, latest - policy, latest, best);
-	if (ended)
-		drop_epoch(t, latest, latest, best);
+	for (int i = 0; i < 4; i++)
+		if (ended || drop[i] != latest)
+			drop_epoch(t, drop[i], newest, best);
 }
 
 /* The row takes the line in (points, best value, epochs); the owner records it. */
@@ -257,6 +258,7 @@ static void record_metrics(struct trial *t, const struct worker_line *l)
 		if (strcmp(m->name, spec->objective_metric) != 0)
 			continue;
 		objective = m->value;
+		t->last_objective = m->value;
 		if (isnan(t->row.best_value) ||
 		    (spec->objective_max ? m->value > t->row.best_value
 					 : m->value < t->row.best_value)) {
@@ -949,6 +951,7 @@ struct trial *trial_create(struct trial_host *host, const struct spec *spec, int
 	t->row.status = "running";
 	t->row.exit_code = -1;
 	t->row.best_value = NAN;
+	t->last_objective = NAN;
 	t->row.started_at = log_now();
 	t->threads = cJSON_IsNumber(threads) && threads->valuedouble >= 1 ? threads->valueint : 1;
 	t->epochs_total = (int)HP_NUM(config, "epochs");

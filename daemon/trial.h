@@ -113,6 +113,7 @@ struct trial {
 	int stop_retryable;       /* the stop we asked for (a stall) may be retried */
 	char *event_reason;       /* from a "diverged" event, say */
 	int n_points;             /* metric values received */
+	double last_objective;    /* the objective at its latest epoch; NAN: none yet */
 	int rejected;             /* lines rejected */
 	struct strset names;      /* the distinct metric names it reported */
 };
