@@ -66,6 +66,7 @@ struct plot {
 	enum plot_kind kind;
 	struct importance imp; /* --importance, --pair */
 	cJSON *lineage;        /* --lineage: lineage_load's */
+	cJSON *adjustments[64]; /* QUERY_ADJUSTMENTS rows of top[i] (owned) */
 };
 
 /* A data range mapped to a pixel range. A categorical axis (cats: the
@@ -315,10 +316,43 @@ static void stroke_trial(cairo_t *cr, const cJSON *r, int rank, int pruned, cons
 	cairo_set_dash(cr, NULL, 0, 0);
 }
 
-/* Draws the curves of pass 0 (others) or pass 1 (best K); returns how many,
- * and counts the pruned trials' in *pruned. */
+/* A ▲ on a best-K curve (its first row r) at each epoch its trial was
+ * adjusted or forked with changes, where its curve is then; returns how many. */
+static int mark_adjustments(cairo_t *cr, const struct plot *p, const cJSON *r, int rank,
+			    const struct axis *x, const struct axis *y)
+{
+	long long id = row_trial(r);
+	const cJSON *a, *q;
+	int n = 0;
+
+	for (int i = 0; i < p->n_top; i++) {
+		if (p->top[i] != id)
+			continue;
+		cJSON_ArrayForEach(a, p->adjustments[i]) {
+			double e = cli_num(a, "epoch", 0), v = NAN;
+
+			for (q = r; q && row_trial(q) == id; q = q->next) /* at e, or its first */
+				if (isnan(v) || cli_num(q, "epoch", 0) <= e)
+					v = cli_num(q, "value", NAN);
+			if (isnan(v))
+				continue;
+			set_trial_colour(cr, rank, 1);
+			cairo_move_to(cr, axis_map(x, e), axis_map(y, v) - 7);
+			cairo_rel_line_to(cr, -5, 9);
+			cairo_rel_line_to(cr, 10, 0);
+			cairo_close_path(cr);
+			cairo_fill(cr);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Draws the curves of pass 0 (others) or pass 1 (best K, with their
+ * adjustments marked); returns how many, and counts the pruned trials' in
+ * *pruned and the marks in *marks. */
 static int stroke_curves(cairo_t *cr, const struct plot *p, const struct axis *x,
-			 const struct axis *y, int pass, int *pruned)
+			 const struct axis *y, int pass, int *pruned, int *marks)
 {
 	const cJSON *r;
 	int n = 0;
@@ -332,6 +366,8 @@ static int stroke_curves(cairo_t *cr, const struct plot *p, const struct axis *x
 		if ((rank >= 0) != pass)
 			continue;
 		stroke_trial(cr, r, rank, cut, x, y);
+		if (pass)
+			*marks += mark_adjustments(cr, p, r, rank, x, y);
 		n++;
 		*pruned += cut;
 	}
@@ -436,7 +472,7 @@ static void draw_curves(cairo_t *cr, const struct plot *p, double right)
 	cJSON *ticks = cJSON_AddArrayToObject(p->report, "epoch_ticks");
 	const cJSON *r;
 	char title[128];
-	int n, pruned = 0;
+	int n, pruned = 0, marks = 0;
 
 	cJSON_ArrayForEach(r, p->curves) {
 		lo = fmin(lo, cli_num(r, "value", NAN));
@@ -445,18 +481,19 @@ static void draw_curves(cairo_t *cr, const struct plot *p, double right)
 	}
 	axis_fit(&x, 1, emax, 0);
 	axis_fit(&y, lo, hi, 0);
-	snprintf(title, sizeof title, "%s learning curves (best %d in colour, pruned dashed)",
-		 p->metric, p->n_top);
+	snprintf(title, sizeof title, "%s learning curves (best %d in colour, pruned dashed, "
+		 "\u25B2 adjusted)", p->metric, p->n_top);
 	draw_frame(cr, &x, &y, "epoch", p->metric, title, ticks);
 	cairo_save(cr);
 	cairo_rectangle(cr, x.p0, y.p1, x.p1 - x.p0, y.p0 - y.p1);
 	cairo_clip(cr);
-	n = stroke_curves(cr, p, &x, &y, 0, &pruned);
-	n += stroke_curves(cr, p, &x, &y, 1, &pruned);
+	n = stroke_curves(cr, p, &x, &y, 0, &pruned, &marks);
+	n += stroke_curves(cr, p, &x, &y, 1, &pruned, &marks);
 	cairo_restore(cr);
 	draw_legend(cr, p, &x, &y);
 	cJSON_AddNumberToObject(p->report, "curves", n);
 	cJSON_AddNumberToObject(p->report, "pruned", pruned);
+	cJSON_AddNumberToObject(p->report, "adjustments_marked", marks);
 }
 
 /* Whether a parameter gets a panel: sampled, and a choice of two values or more. */
@@ -1241,7 +1278,11 @@ static int load(struct cli *cli, struct store *st, struct plot *p, long long id,
 	cJSON_ArrayForEach(r, leader)
 		if (p->n_top < k && p->n_top < (int)(sizeof p->top / sizeof p->top[0])) {
 			p->rank[p->n_top] = (int)cli_num(r, "rank", 0);
-			p->top[p->n_top++] = (long long)cli_num(r, "trial_id", 0);
+			p->top[p->n_top] = (long long)cli_num(r, "trial_id", 0);
+			p->adjustments[p->n_top] = query_run(&st->query, err, sizeof err,
+							     QUERY_ADJUSTMENTS, "i",
+							     p->top[p->n_top]);
+			p->n_top++;
 		}
 	cJSON_Delete(leader);
 	return EXIT_OK;
@@ -1376,6 +1417,8 @@ static int run_plot(struct cli *cli, int argc, char **argv)
 		code = write_plot(cli, &p, o.out);
 	cJSON_Delete(p.curves);
 	cJSON_Delete(p.trials);
+	for (int i = 0; i < p.n_top; i++)
+		cJSON_Delete(p.adjustments[i]);
 	cJSON_Delete(p.report);
 	cJSON_Delete(p.lineage);
 	spec_finish(&p.spec);

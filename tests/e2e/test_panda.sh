@@ -73,6 +73,19 @@ check "after the resume it trains with the last adjusted lr" \
 check "no epoch twice in its curve" \
 	"$(sql "SELECT count(*) FROM (SELECT epoch FROM points WHERE trial_id = 1 AND metric = 'lr' GROUP BY epoch HAVING count(*) > 1)")" 0
 
+# The adjustments are shown: by `caviar show`, as marks on `caviar curves`
+# and `caviar plot`.
+show=$("$CAVIAR" show 1)
+check_true "show lists the first adjustment" \
+	grep -qE "^adjusted: after epoch $at, step [0-9]+: lr [0-9.e-]+ -> 0.02 \(user\)" <<<"$show"
+check_true "and the second" grep -qE "^ +after epoch $at2, step [0-9]+: lr 0.02 -> 0.03 \(user\)" <<<"$show"
+check "curves --json carries them" \
+	"$("$CAVIAR" curves --trial 1 --json | grep -c '"source":')" 2
+check_true "curves marks them under the axis" grep -q "▲ trial 1 after epoch $at: lr" \
+	<<<"$("$CAVIAR" curves --trial 1)"
+check "plot marks them on the best curve" \
+	"$("$CAVIAR" plot "$sweep" -o "$TMP/p.png" --json | sed -n 's/.*"adjustments_marked":[[:space:]]*\([0-9]*\).*/\1/p')" 2
+
 # Forks: every epoch's checkpoint kept; a fork of epoch 3 with no change
 # reproduces its parent's epochs 4.. bit for bit.
 cat >"$TMP/fork.json" <<'JSON'
@@ -100,6 +113,8 @@ check "bit for bit: its val_loss at 4..6 is its parent's" \
 	"$(sql "SELECT count(*) FROM points c JOIN points p ON p.trial_id = $parent AND
 		p.metric = c.metric AND p.epoch = c.epoch WHERE c.trial_id = $child AND
 		c.metric IN ('val_loss', 'train_loss') AND c.value = p.value")" 6
+check_true "show says where it comes from" grep -q "^forked:   from trial $parent at epoch 3" \
+	<<<"$("$CAVIAR" show "$child")"
 check "its whole curve through lineage_points" \
 	"$(sql "SELECT count(*) FROM lineage_points WHERE trial_id = $child AND metric = 'val_loss'")" 6
 
