@@ -139,5 +139,28 @@ check "the default keeps the latest and the best" "$kept" "$(printf '%s\n' "$bes
 expect 1 "trial $dp keeps no checkpoint of epoch 1 \\(kept: ${kept//,/, }" "$CAVIAR" fork "$dp" --epoch 1
 expect 1 'no epoch left to train' "$CAVIAR" fork "$dp"
 expect 1 'no trial 99' "$CAVIAR" fork 99
+# submit --panda: a sweep of one trial (whatever the spec's "trials"),
+# watched, each line typed adjusting it; here typed through a pipe.
+sed 's/"trials": 1/"trials": 3/; s/"panda"/"panda-prompt"/; s/"epochs": 12/"epochs": 6/' \
+	"$TMP/slow.json" >"$TMP/prompt.json"
+typed() {
+	for _ in $(seq 200); do
+		[ "$(sql "SELECT count(*) FROM trials t JOIN sweeps s ON s.id = t.sweep_id
+			WHERE s.name = 'panda-prompt' AND t.epochs >= 1")" = 1 ] && break
+		sleep 0.05
+	done
+	echo "layers=3"
+	echo "lr=0.004"
+}
+typed | "$CAVIAR" submit "$TMP/prompt.json" --panda >"$TMP/prompt.out" 2>"$TMP/prompt.err"
+check "submit --panda exits 0 when its sweep is done" $? 0
+ps=$(sql "SELECT id FROM sweeps WHERE name = 'panda-prompt'")
+pt=$(sql "SELECT id FROM trials WHERE sweep_id = $ps")
+check "a sweep of one trial" "$(sql "SELECT count(*), budget FROM trials JOIN sweeps s ON s.id = sweep_id WHERE sweep_id = $ps")" "1|1"
+check_true "the prompt says how to use it" grep -q "^panda: type name=value" "$TMP/prompt.out"
+check_true "a typed refusal is said" grep -q "adjust: trial $pt refused: layers" "$TMP/prompt.err"
+check_true "a typed change is applied" grep -qE "^trial $pt: lr [0-9.e-]+ -> 0.004 \(after epoch" "$TMP/prompt.out"
+check_true "and seen as an event" grep -q "adjusted after epoch [0-9]* by user: lr .* -> 0.004" "$TMP/prompt.out"
+check "and recorded" "$(sql "SELECT count(*) FROM adjustments WHERE trial_id = $pt AND new_value = 0.004")" 1
 stop_daemon
 finish
