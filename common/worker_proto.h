@@ -83,21 +83,27 @@
  * Command trials (sdk/caviar.py, sdk/caviar_report.h) take part through
  * these environment variables, which caviard sets:
  *   CAVIAR_CHECKPOINT_DIR   the trial's checkpoint directory (as in version 1)
- *   CAVIAR_FORK_EPOCH=K     the trial is a fork: caviard copied the parent's
- *                           checkpoint directory, as it was after epoch K,
- *                           into CAVIAR_CHECKPOINT_DIR before starting it; the
- *                           helpers' resume prints "forked" instead of
- *                           "resumed" and continues from epoch K.
- *   CAVIAR_KEEP_EPOCHS=1    the helpers' save_checkpoint also keeps the
- *                           checkpoint directory's files of epoch K in
- *                           CAVIAR_CHECKPOINT_DIR/epoch-K/ (atomically: built
- *                           as epoch-K.tmp, then renamed); caviard copies one
- *                           of those for a fork of epoch K and deletes the
- *                           ones its policy drops.
- * and the helpers answer the control lines: adjustments() returns the changes
- * received since the last call; a program that never calls it has every
- * control line refused ("the program does not read adjustments", said once
- * on stderr).
+ *   CAVIAR_FORK_EPOCH=K     the trial is a fork of epoch K: before starting
+ *                           it the first time, caviard copied the files of
+ *                           the parent's CAVIAR_CHECKPOINT_DIR/epoch-K/ (or of
+ *                           the directory itself when K is the parent's last
+ *                           saved epoch) into the child's CAVIAR_CHECKPOINT_DIR.
+ *                           A checkpoint of epoch K found there is the fork's
+ *                           start: the helpers print "forked" (caviar.resume(),
+ *                           caviar_forked()) and start a fresh curve log; any
+ *                           other epoch is the child's own, "resumed" as usual.
+ *   CAVIAR_KEEP_EPOCHS=1    after saving epoch K's checkpoint the helpers
+ *                           copy the directory's files into
+ *                           CAVIAR_CHECKPOINT_DIR/epoch-K/ (built as
+ *                           epoch-K.tmp, then renamed; caviar.save_checkpoint
+ *                           does it, a C program calls caviar_keep_epoch);
+ *                           caviard deletes the ones its policy drops.
+ * The helpers read the control lines from stdin without blocking and answer
+ * them: caviar.adjustments() / caviar_adjustments() return the changes
+ * received since the last call (their "step" is the last reported step; 0 in
+ * C). A program that has not asked by its second report has every control
+ * line refused ("the program does not read adjustments", said once on
+ * stderr).
  *
  * Non-finite numbers: NaN and infinities are not JSON. Where one must be
  * written (a diverged event's "value", or a metric of the built-in worker) it

@@ -72,9 +72,12 @@ int train_config_check(const cJSON *cfg, char *err, size_t errlen)
 			if (check_item(sub, data_keys, n_data_keys, "data.", err, errlen) < 0)
 				return -1;
 	}
-	item = cJSON_GetObjectItemCaseSensitive(cfg, "checkpoint");
-	if (cJSON_IsString(item) && item->valuestring[0] == '\0')
-		return err_set(err, errlen, "checkpoint: expected a file name, got \"\"");
+	for (int i = 0; i < 2; i++) {
+		const char *key = i ? WORKER_PROTO_FORK_FROM : "checkpoint";
+		item = cJSON_GetObjectItemCaseSensitive(cfg, key);
+		if (cJSON_IsString(item) && item->valuestring[0] == '\0')
+			return err_set(err, errlen, "%s: expected a file name, got \"\"", key);
+	}
 	return 0;
 }
 

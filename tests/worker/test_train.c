@@ -113,6 +113,7 @@ static void test_config_errors(void)
 	expect_error("{\"data\": {\"val_fraction\": 1}}", "data.val_fraction:");
 	expect_error("[1, 2]", "expected a JSON object");
 	expect_error("{\"checkpoint\": \"\"}", "checkpoint: expected a file name");
+	expect_error("{\"fork_from\": \"\"}", "fork_from: expected a file name");
 	expect_error("{\"lr\": 0.1, \"batch\": 8, \"lr\": 0.2}", "lr: duplicate key");
 }
 
