@@ -225,11 +225,12 @@ static int run_lineage(struct cli *cli, int argc, char **argv)
 
 const struct command cmd_lineage = {
 	"lineage", "TRIAL [--db FILE]",
-	"Shows a trial's ancestors and its hyperparameter schedule.\n"
+	"Shows a trial's ancestors and schedule.\n"
 	"The chain of trials it was forked from (by `caviar fork` or search \"pbt\"),\n"
-	"the epochs each trained and the epoch each fork was made at; then each\n"
-	"hyperparameter's value by stretch of epochs, from the trials' params and\n"
-	"their adjustments (`caviar adjust`, pbt's explore), a '*' where one changed.\n"
-	"Reads the database (--db FILE, else the daemon's); --json prints it all.",
+	"the epochs each trained and the epoch each fork was made at; then its\n"
+	"hyperparameter schedule: each value by stretch of epochs, from the trials'\n"
+	"params and their adjustments (`caviar adjust`, pbt's explore), a '*' where\n"
+	"one changed. Reads the database (--db FILE, else the daemon's); --json prints\n"
+	"it all.",
 	run_lineage,
 };

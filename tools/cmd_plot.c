@@ -1431,7 +1431,7 @@ static int run_plot(struct cli *cli, int argc, char **argv)
 }
 
 const struct command cmd_plot = {
-	"plot", "SWEEP|--lineage TRIAL -o FILE.svg|FILE.png [-k K] [--importance|--parallel|--pair]",
+	"plot", "[--lineage] ID -o FILE [-k K] [--importance|--parallel|--pair]",
 	"Draws a sweep's curves into an SVG or PNG.\n"
 	"With cairo: the objective's learning curves of every trial (the best K in\n"
 	"colour, default 5, with their leaderboard ranks; the rest grey; pruned trials\n"
@@ -1442,8 +1442,9 @@ const struct command cmd_plot = {
 	"--parallel, parallel coordinates: an axis per parameter on its own scale and\n"
 	"one for the objective, a line per finished trial coloured by its objective,\n"
 	"the best K on top; --pair, the trials over the two parameters that interact\n"
-	"most, coloured by their objective. --lineage draws a trial's lineage instead\n"
-	"(caviar lineage): the objective along it and each hyperparameter's value\n"
+	"most, coloured by their objective. ID is a sweep's; with --lineage, a trial's,\n"
+	"whose lineage it draws instead (caviar lineage): the objective along it and\n"
+	"each hyperparameter's value\n"
 	"against the epoch, a colour per trial of the chain, forks dashed. --json\n"
 	"reports what was drawn; --db FILE reads that database.",
 	run_plot,

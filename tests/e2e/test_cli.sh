@@ -24,7 +24,7 @@ check "COMMAND --help exits 0" "$("$CAVIAR" top --help | head -1)" "usage: cavia
 
 # Help: every command listed with its whole first sentence; text wrapped
 # between words within 80 columns; `caviar help [CMD]`; the nearest command.
-cmds="submit ls top status wait cancel pause resume slots shutdown validate sample watch show curves plot export"
+cmds="submit ls top status wait cancel pause resume slots shutdown validate sample watch show curves plot export lineage"
 "$CAVIAR" --help >"$TMP/help.txt"
 check "help: each command, one whole sentence" "$(python3 - "$TMP/help.txt" $cmds <<'PY'
 import re, sys
