@@ -40,9 +40,10 @@ static void on_flush_timer(uv_timer_t *timer);
 static void fill_soon(struct daemon *d);
 static void finish_rm(struct daemon *d, int64_t sweep_id);
 static void arm_budget(struct daemon *d);
-static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p);
+static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p, int *fork_epoch);
 static void drop_controls(struct daemon *d, const struct trial *t);
 static void replay_adjustments(struct daemon *d, struct trial *t, int from);
+static void pbt_step(struct daemon *d, struct trial *t, int epoch);
 
 /* ---- writing the database ---- */
 
@@ -212,11 +213,16 @@ static void schedule(struct daemon *d)
 		return; /* a trial that failed to start ends inside the loop below */
 	d->scheduling = 1;
 	while (!d->db_failing && d->n_running < d->opt.slots && sweeps_next(&d->sweeps, &p)) {
-		cJSON *overrides = start_overrides(d, &p);
+		int fork_epoch;
+		cJSON *overrides = start_overrides(d, &p, &fork_epoch);
 		struct trial *t = trial_create(&d->host, &p.sweep->spec, p.sweep->id, p.id, p.number,
 					       p.attempts, p.params, p.seed, overrides);
+		char k[16];
 
 		cJSON_Delete(overrides);
+		snprintf(k, sizeof k, "%d", fork_epoch);
+		if (t->cmd && fork_epoch > 0) /* a command trial's fork (worker_proto.h) */
+			command_env_add(t->cmd, WORKER_PROTO_ENV_FORK_EPOCH, k);
 
 		t->owner = p.sweep;
 		t->next = d->running;
@@ -230,136 +236,6 @@ static void schedule(struct daemon *d)
 		events_trial_started(&d->events, t);
 	}
 	d->scheduling = 0;
-}
-
-/* ---- search pbt: the hub runs common/pbt.h's rule ---- */
-
-/* Whether member t of sw decides at epoch: every interval epochs before its
- * last, up to `generations` decisions per lineage, or while the budget has a
- * trial left. */
-static int pbt_due(const struct sweep *sw, const struct trial *t, int epoch)
-{
-	const struct spec_pbt *p = &sw->spec.pbt;
-
-	if (sw->spec.search != SEARCH_PBT || epoch <= 0 || epoch % p->interval != 0 ||
-	    epoch >= t->epochs_total || t->stop_status || sw->cancelled || sw->spent ||
-	    sw->failed || sw->paused)
-		return 0;
-	if (p->generations > 0)
-		return epoch / p->interval <= p->generations;
-	return sw->next_number < sw->budget;
-}
-
-/* The epoch of src's newest checkpoint copy (its latest, else the one
- * before, which settle_epochs keeps while the latest is being written),
- * with its path; 0 when there is none. */
-static int pbt_source_epoch(struct daemon *d, const struct trial *src, char *path, size_t n)
-{
-	for (int e = src->row.epochs; e >= 1 && e >= src->row.epochs - 1; e--) {
-		trial_checkpoint_path(d->opt.state_dir, src->row.id, e, path, n);
-		if (access(path, R_OK) == 0)
-			return e;
-	}
-	return 0;
-}
-
-/* {"lr": [old, new], ...} of an exploit's explored values (a parameter a
- * condition switched off has no new value: the child's params show it). */
-static cJSON *pbt_changes(const struct pbt_exploit *ex)
-{
-	cJSON *changes = cJSON_CreateObject();
-
-	for (int i = 0; i < ex->n_changes; i++) {
-		const struct pbt_change *c = &ex->changes[i];
-		cJSON *pair;
-
-		if (!c->new_value)
-			continue;
-		pair = cJSON_AddArrayToObject(changes, c->name);
-		cJSON_AddItemToArray(pair, c->old_value ? cJSON_Duplicate(c->old_value, 1)
-						      : cJSON_CreateNull());
-		cJSON_AddItemToArray(pair, cJSON_Duplicate(c->new_value, 1));
-	}
-	return changes;
-}
-
-/* Exploit: member is replaced by a fork of src's newest checkpoint with the
- * explored params, recorded in one transaction (the fork, its changes as
- * 'pbt' adjustments, the member pruned); then the member is stopped. */
-static void pbt_exploit(struct daemon *d, struct trial *member, const struct trial *src,
-			const struct pbt_exploit *ex)
-{
-	struct sweeps_fork f = {.sweep_id = member->sweep_id, .parent = src->row.id,
-				.seed = src->seed, .source = "pbt", .within_budget = 1,
-				.replaces = member->row.id};
-	char src_path[4200], dst[4200], err[ERRBUF_LEN];
-	struct sweep *revived;
-	cJSON *rows = NULL, *changes;
-	int64_t child;
-
-	if (!(f.epoch = pbt_source_epoch(d, src, src_path, sizeof src_path))) {
-		log_msg("trial %lld: pbt: trial %lld has no checkpoint to copy yet; it trains on",
-			(long long)member->row.id, (long long)src->row.id);
-		return;
-	}
-	if (flush(d) < 0)
-		return; /* decided again at its next interval */
-	rows = query_run(&d->db.query, err, sizeof err, QUERY_FORK_POINT, "ii",
-			 (long long)src->row.id, (long long)f.epoch);
-	f.step = rows && rows->child ? query_int(cJSON_GetObjectItemCaseSensitive(rows->child,
-										 "step"), 0)
-				     : 0;
-	cJSON_Delete(rows);
-	f.params = cJSON_PrintUnformatted(ex->params);
-	f.changes = changes = pbt_changes(ex);
-	if (!sweeps_fork(&d->sweeps, &f, &revived, &child, err, sizeof err)) {
-		log_msg("trial %lld: pbt: %s; it trains on", (long long)member->row.id, err);
-	} else {
-		trial_checkpoint_path(d->opt.state_dir, child, TRIAL_FORK_SOURCE, dst, sizeof dst);
-		unlink(dst);
-		if (link(src_path, dst) < 0)
-			log_msg("trial %lld: cannot link %s to %s: %s", (long long)child, src_path,
-				dst, strerror(errno));
-		log_msg("trial %lld: %s (a fork of trial %lld at epoch %d)",
-			(long long)member->row.id, f.reason, (long long)src->row.id, f.epoch);
-		trial_stop(member, "pruned", f.reason);
-	}
-	cJSON_Delete(changes);
-	free((char *)f.params);
-}
-
-/* Member t of a pbt sweep reached epoch: asks the rule whether it goes on
- * or is replaced (asynchronous PBT: against the others' latest values). */
-static void pbt_step(struct daemon *d, struct trial *t, int epoch)
-{
-	struct sweep *sw = t->owner;
-	struct pbt_member *members;
-	struct trial **who;
-	struct pbt_exploit ex = {0};
-	struct rng r;
-	int n = 0, self = -1;
-
-	if (!pbt_due(sw, t, epoch))
-		return;
-	members = xcalloc((size_t)d->n_running, sizeof *members);
-	who = xcalloc((size_t)d->n_running, sizeof *who);
-	for (struct trial *o = d->running; o; o = o->next) {
-		if (o->owner != sw || o->stop_status)
-			continue;
-		if (o == t)
-			self = n;
-		who[n] = o;
-		members[n++] = (struct pbt_member){o->row.id, o->last_objective, o->params};
-	}
-	/* the draws of a decision depend on the member and epoch alone, so a
-	 * restarted daemon makes the same one */
-	pbt_rng(&sw->spec, (uint64_t)t->row.id * TRIAL_MAX_EPOCH + (uint64_t)epoch, &r);
-	if (n >= 2 && self >= 0 && pbt_decide_member(&sw->spec, members, n, self, &r, &ex)) {
-		pbt_exploit(d, t, who[ex.source], &ex);
-		pbt_exploit_finish(&ex);
-	}
-	free(members);
-	free(who);
 }
 
 /* ---- what trials report (trial_host callbacks) ---- */
@@ -1180,22 +1056,38 @@ static void replay_adjustments(struct daemon *d, struct trial *t, int from)
 	cJSON_Delete(rows);
 }
 
-/* The epochs of trial id's checkpoint copies still kept, as "4, 5" (or "none"). */
-static void kept_epochs(struct daemon *d, int64_t id, char *buf, size_t n)
+/* Where trial id's checkpoint of epoch K is kept for forks: the built-in
+ * worker's copy (a file), or a command trial's epoch-K directory. */
+static void fork_source_path(struct daemon *d, int command, int64_t id, int epoch, char *buf,
+			     size_t n)
 {
-	char dir[4200], prefix[64];
+	if (command)
+		command_epoch_dir(d->opt.state_dir, id, epoch, buf, n);
+	else
+		trial_checkpoint_path(d->opt.state_dir, id, epoch, buf, n);
+}
+
+/* The epochs of trial id's checkpoints kept for forks, as "4, 5" (or "none"). */
+static void kept_epochs(struct daemon *d, int command, int64_t id, char *buf, size_t n)
+{
+	char dir[4200], *prefix, *end;
 	int epochs[64], k = 0;
 	size_t used = 0, plen;
 	struct dirent *e;
 	DIR *dh;
 
-	snprintf(dir, sizeof dir, "%s/checkpoints", d->opt.state_dir);
-	plen = (size_t)snprintf(prefix, sizeof prefix, "trial-%lld.ckpt" WORKER_PROTO_EPOCH_SUFFIX,
-				(long long)id);
+	fork_source_path(d, command, id, 1, dir, sizeof dir); /* DIR/PREFIX1 */
+	prefix = strrchr(dir, '/');
+	*prefix++ = '\0';
+	plen = strlen(prefix) - 1;
 	dh = opendir(dir);
-	while (dh && (e = readdir(dh)) && k < 64)
-		if (strncmp(e->d_name, prefix, plen) == 0 && atoi(e->d_name + plen) > 0)
-			epochs[k++] = atoi(e->d_name + plen);
+	while (dh && (e = readdir(dh)) && k < 64) {
+		long epoch = strncmp(e->d_name, prefix, plen) == 0
+				     ? strtol(e->d_name + plen, &end, 10) : 0;
+
+		if (epoch > 0 && *end == '\0')
+			epochs[k++] = (int)epoch;
+	}
 	if (dh)
 		closedir(dh);
 	for (int i = 1; i < k; i++) /* few: insertion sort */
@@ -1208,6 +1100,27 @@ static void kept_epochs(struct daemon *d, int64_t id, char *buf, size_t n)
 	snprintf(buf, n, "none");
 	for (int i = 0; i < k && used < n; i++)
 		used += (size_t)snprintf(buf + used, n - used, "%s%d", i ? ", " : "", epochs[i]);
+}
+
+/* Puts the parent's checkpoint of epoch where the fork child starts from:
+ * a link for the built-in worker (which the parent's keep_checkpoints cannot
+ * take away), a copy of the files for a command trial. Logged when it
+ * cannot: the child then fails to start, saying why. */
+static void fork_materialize(struct daemon *d, int command, const char *src, int64_t parent,
+			     int epoch, int64_t child)
+{
+	char dst[4200], err[ERRBUF_LEN];
+
+	if (command) {
+		if (command_fork_copy(d->opt.state_dir, parent, epoch, child, err, sizeof err) < 0)
+			log_msg("trial %lld: %s", (long long)child, err);
+		return;
+	}
+	trial_checkpoint_path(d->opt.state_dir, child, TRIAL_FORK_SOURCE, dst, sizeof dst);
+	unlink(dst);
+	if (link(src, dst) < 0)
+		log_msg("trial %lld: cannot link %s to %s: %s", (long long)child, src, dst,
+			strerror(errno));
 }
 
 /* A fork's params: the parent's, with the adjustments it had made by epoch
@@ -1249,10 +1162,10 @@ static cJSON *fork_params(struct daemon *d, const cJSON *parent, const struct sp
 	return params;
 }
 
-/* Checks that trial row (QUERY_FORK_POINT) can be forked at epoch, and links
- * its checkpoint of that epoch where the child will read it. */
-static int fork_source(struct daemon *d, int64_t parent, const cJSON *row, int epoch,
-		       char *src, size_t n, char *err, size_t errlen)
+/* Checks that trial row (QUERY_FORK_POINT) can be forked at epoch: its
+ * checkpoint of that epoch is kept (its path in src). */
+static int fork_source(struct daemon *d, int command, int64_t parent, const cJSON *row,
+		       int epoch, char *src, size_t n, char *err, size_t errlen)
 {
 	int epochs = (int)query_int(cJSON_GetObjectItemCaseSensitive(row, "epochs"), 0);
 	char kept[256];
@@ -1263,10 +1176,10 @@ static int fork_source(struct daemon *d, int64_t parent, const cJSON *row, int e
 	if (epoch > epochs)
 		return err_set(err, errlen, "trial %lld has finished %d epochs: it cannot be "
 			       "forked at epoch %d", (long long)parent, epochs, epoch);
-	trial_checkpoint_path(d->opt.state_dir, parent, epoch, src, n);
+	fork_source_path(d, command, parent, epoch, src, n);
 	if (access(src, R_OK) == 0)
 		return 0;
-	kept_epochs(d, parent, kept, sizeof kept);
+	kept_epochs(d, command, parent, kept, sizeof kept);
 	return err_set(err, errlen, "trial %lld keeps no checkpoint of epoch %d (kept: %s; the "
 		       "sweep's \"keep_checkpoints\" says which)", (long long)parent, epoch, kept);
 }
@@ -1276,10 +1189,11 @@ static int fork_epochs_left(const struct spec *spec, const cJSON *params, int64_
 			    int epoch, char *err, size_t errlen)
 {
 	cJSON *config = trialcfg_build(spec, params, 0);
+	int set = cJSON_HasObjectItem(config, "epochs") || !spec->command;
 	int epochs = (int)HP_NUM(config, "epochs");
 
 	cJSON_Delete(config);
-	if (epoch < epochs)
+	if (!set || epoch < epochs) /* a command's epochs are its own unless it says */
 		return 0;
 	return err_set(err, errlen, "a fork of trial %lld at epoch %d would have no epoch left to "
 		       "train (epochs is %d): fork an earlier epoch, or give epochs=N",
@@ -1295,7 +1209,7 @@ static int do_fork(struct daemon *d, const struct request *req, cJSON *reply, ch
 	const cJSON *row;
 	struct sweep *sw = NULL, *revived = NULL;
 	struct spec spec = {0};
-	char src[4200], dst[4200], *ptext = NULL;
+	char src[4200], *ptext = NULL;
 	int64_t child = 0;
 	int epoch = (int)req->epoch, rc = -1;
 
@@ -1315,12 +1229,8 @@ static int do_fork(struct daemon *d, const struct request *req, cJSON *reply, ch
 		goto out;
 	if (spec_parse(&spec, cJSON_GetObjectItemCaseSensitive(row, "spec"), err, errlen) < 0)
 		goto out;
-	if (spec.command) {
-		err_set(err, errlen, "trial %lld is a command trial: fork takes the built-in "
-			"worker's trials", (long long)req->trial);
-		goto out;
-	}
-	if (fork_source(d, req->trial, row, epoch, src, sizeof src, err, errlen) < 0 ||
+	if (fork_source(d, spec.command != NULL, req->trial, row, epoch, src, sizeof src, err,
+			errlen) < 0 ||
 	    !(params = fork_params(d, row, &spec, req, epoch, &changes, err, errlen)) ||
 	    fork_epochs_left(&spec, params, req->trial, epoch, err, errlen) < 0)
 		goto out;
@@ -1340,13 +1250,7 @@ static int do_fork(struct daemon *d, const struct request *req, cJSON *reply, ch
 			check_sweep(d, revived);
 		goto out;
 	}
-	/* The child reads the parent's checkpoint through a link of its own,
-	 * which the parent's keep_checkpoints cannot take away. */
-	trial_checkpoint_path(d->opt.state_dir, child, TRIAL_FORK_SOURCE, dst, sizeof dst);
-	unlink(dst);
-	if (link(src, dst) < 0)
-		log_msg("trial %lld: cannot link %s to %s: %s", (long long)child, src, dst,
-			strerror(errno));
+	fork_materialize(d, spec.command != NULL, src, req->trial, epoch, child);
 	log_msg("trial %lld forked from trial %lld at epoch %d", (long long)child,
 		(long long)req->trial, epoch);
 	cJSON_AddNumberToObject(reply, "trial", (double)child);
@@ -1370,23 +1274,27 @@ out:
 /* What a trial's configuration takes over its params: the values adjusted
  * while it ran before (its checkpoint may be older than the last
  * adjustment), and for a fork the parent's checkpoint it starts from
- * ("fork_from": used while it has none of its own). NULL: nothing. */
-static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p)
+ * ("fork_from": used while it has none of its own); for a command trial's
+ * fork, *fork_epoch (its CAVIAR_FORK_EPOCH; else 0). NULL: nothing. */
+static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p, int *fork_epoch)
 {
 	cJSON *o = cJSON_CreateObject(), *rows;
 	char err[ERRBUF_LEN], path[4200];
 	const cJSON *parent;
 
+	*fork_epoch = 0;
+
 	rows = query_run(&d->db.query, err, sizeof err, QUERY_ADJUSTMENTS, "i", (long long)p->id);
 	take_new_values(o, rows, 0, INT_MAX);
 	cJSON_Delete(rows);
-	rows = p->sweep->spec.command ? NULL
-				      : query_run(&d->db.query, err, sizeof err, QUERY_PARENT, "i",
-						  (long long)p->id);
+	rows = query_run(&d->db.query, err, sizeof err, QUERY_PARENT, "i", (long long)p->id);
 	parent = rows && rows->child ? cJSON_GetObjectItemCaseSensitive(rows->child,
 									  "parent_trial_id")
 				     : NULL;
-	if (cJSON_IsNumber(parent)) {
+	if (cJSON_IsNumber(parent) && p->sweep->spec.command) {
+		*fork_epoch = (int)query_int(cJSON_GetObjectItemCaseSensitive(rows->child,
+									      "parent_epoch"), 0);
+	} else if (cJSON_IsNumber(parent)) {
 		trial_checkpoint_path(d->opt.state_dir, p->id, TRIAL_FORK_SOURCE, path,
 				      sizeof path);
 		cJSON_AddStringToObject(o, WORKER_PROTO_FORK_FROM, path);
@@ -1397,6 +1305,132 @@ static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p)
 		return NULL;
 	}
 	return o;
+}
+
+/* ---- search pbt: the hub runs common/pbt.h's rule ---- */
+
+/* Whether member t of sw decides at epoch: every interval epochs before its
+ * last, up to `generations` decisions per lineage, or while the budget has a
+ * trial left. */
+static int pbt_due(const struct sweep *sw, const struct trial *t, int epoch)
+{
+	const struct spec_pbt *p = &sw->spec.pbt;
+
+	if (sw->spec.search != SEARCH_PBT || epoch <= 0 || epoch % p->interval != 0 ||
+	    epoch >= t->epochs_total || t->stop_status || sw->cancelled || sw->spent ||
+	    sw->failed || sw->paused)
+		return 0;
+	if (p->generations > 0)
+		return epoch / p->interval <= p->generations;
+	return sw->next_number < sw->budget;
+}
+
+/* The epoch of src's newest checkpoint copy (its latest, else the one
+ * before, which settle_epochs keeps while the latest is being written),
+ * with its path; 0 when there is none. */
+static int pbt_source_epoch(struct daemon *d, const struct trial *src, char *path, size_t n)
+{
+	for (int e = src->row.epochs; e >= 1 && e >= src->row.epochs - 1; e--) {
+		fork_source_path(d, src->cmd != NULL, src->row.id, e, path, n);
+		if (access(path, R_OK) == 0)
+			return e;
+	}
+	return 0;
+}
+
+/* {"lr": [old, new], ...} of an exploit's explored values (a parameter a
+ * condition switched off has no new value: the child's params show it). */
+static cJSON *pbt_changes(const struct pbt_exploit *ex)
+{
+	cJSON *changes = cJSON_CreateObject();
+
+	for (int i = 0; i < ex->n_changes; i++) {
+		const struct pbt_change *c = &ex->changes[i];
+		cJSON *pair;
+
+		if (!c->new_value)
+			continue;
+		pair = cJSON_AddArrayToObject(changes, c->name);
+		cJSON_AddItemToArray(pair, c->old_value ? cJSON_Duplicate(c->old_value, 1)
+						      : cJSON_CreateNull());
+		cJSON_AddItemToArray(pair, cJSON_Duplicate(c->new_value, 1));
+	}
+	return changes;
+}
+
+/* Exploit: member is replaced by a fork of src's newest checkpoint with the
+ * explored params, recorded in one transaction (the fork, its changes as
+ * 'pbt' adjustments, the member pruned); then the member is stopped. */
+static void pbt_exploit(struct daemon *d, struct trial *member, const struct trial *src,
+			const struct pbt_exploit *ex)
+{
+	struct sweeps_fork f = {.sweep_id = member->sweep_id, .parent = src->row.id,
+				.seed = src->seed, .source = "pbt", .within_budget = 1,
+				.replaces = member->row.id};
+	char src_path[4200], err[ERRBUF_LEN];
+	struct sweep *revived;
+	cJSON *rows = NULL, *changes;
+	int64_t child;
+
+	if (!(f.epoch = pbt_source_epoch(d, src, src_path, sizeof src_path))) {
+		log_msg("trial %lld: pbt: trial %lld has no checkpoint to copy yet; it trains on",
+			(long long)member->row.id, (long long)src->row.id);
+		return;
+	}
+	if (flush(d) < 0)
+		return; /* decided again at its next interval */
+	rows = query_run(&d->db.query, err, sizeof err, QUERY_FORK_POINT, "ii",
+			 (long long)src->row.id, (long long)f.epoch);
+	f.step = rows && rows->child ? query_int(cJSON_GetObjectItemCaseSensitive(rows->child,
+										 "step"), 0)
+				     : 0;
+	cJSON_Delete(rows);
+	f.params = cJSON_PrintUnformatted(ex->params);
+	f.changes = changes = pbt_changes(ex);
+	if (!sweeps_fork(&d->sweeps, &f, &revived, &child, err, sizeof err)) {
+		log_msg("trial %lld: pbt: %s; it trains on", (long long)member->row.id, err);
+	} else {
+		fork_materialize(d, src->cmd != NULL, src_path, src->row.id, f.epoch, child);
+		log_msg("trial %lld: %s (a fork of trial %lld at epoch %d)",
+			(long long)member->row.id, f.reason, (long long)src->row.id, f.epoch);
+		trial_stop(member, "pruned", f.reason);
+	}
+	cJSON_Delete(changes);
+	free((char *)f.params);
+}
+
+/* Member t of a pbt sweep reached epoch: asks the rule whether it goes on
+ * or is replaced (asynchronous PBT: against the others' latest values). */
+static void pbt_step(struct daemon *d, struct trial *t, int epoch)
+{
+	struct sweep *sw = t->owner;
+	struct pbt_member *members;
+	struct trial **who;
+	struct pbt_exploit ex = {0};
+	struct rng r;
+	int n = 0, self = -1;
+
+	if (!pbt_due(sw, t, epoch))
+		return;
+	members = xcalloc((size_t)d->n_running, sizeof *members);
+	who = xcalloc((size_t)d->n_running, sizeof *who);
+	for (struct trial *o = d->running; o; o = o->next) {
+		if (o->owner != sw || o->stop_status)
+			continue;
+		if (o == t)
+			self = n;
+		who[n] = o;
+		members[n++] = (struct pbt_member){o->row.id, o->last_objective, o->params};
+	}
+	/* the draws of a decision depend on the member and epoch alone, so a
+	 * restarted daemon makes the same one */
+	pbt_rng(&sw->spec, (uint64_t)t->row.id * TRIAL_MAX_EPOCH + (uint64_t)epoch, &r);
+	if (n >= 2 && self >= 0 && pbt_decide_member(&sw->spec, members, n, self, &r, &ex)) {
+		pbt_exploit(d, t, who[ex.source], &ex);
+		pbt_exploit_finish(&ex);
+	}
+	free(members);
+	free(who);
 }
 
 /* ---- wall-clock budgets ---- */

@@ -219,6 +219,10 @@ static void drop_epoch(const struct trial *t, int e, int latest, int best)
 
 	if (e < 1 || keep_epoch(t, e, latest, best))
 		return;
+	if (t->cmd) {
+		command_drop_epoch(t->host->state_dir, t->row.id, e);
+		return;
+	}
 	trial_checkpoint_path(t->host->state_dir, t->row.id, e, path, sizeof path);
 	if (unlink(path) < 0 && errno != ENOENT)
 		log_msg("trial %lld: %s: %s", (long long)t->row.id, path, strerror(errno));
@@ -237,7 +241,7 @@ static void settle_epochs(const struct trial *t, int latest, int was_best, int e
 	int drop[4] = {newest - 1, was_best != best ? was_best : 0,
 		       policy > 1 ? newest - policy : 0, ended ? latest : 0};
 
-	if (!t->checkpoint || policy == SPEC_KEEP_ALL || latest < 1)
+	if ((!t->checkpoint && !t->cmd) || policy == SPEC_KEEP_ALL || latest < 1)
 		return;
 	for (int i = 0; i < 4; i++)
 		if (ended || drop[i] != latest)
