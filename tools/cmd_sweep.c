@@ -105,8 +105,10 @@ static int run_submit(struct cli *cli, int argc, char **argv)
 	wait = flags[0];
 	watch = flags[1];
 	panda = flags[2];
-	if (wait + watch + panda > 1)
-		return cli_usage(cli, "--wait, --watch and --panda exclude each other");
+	if (wait && watch)
+		return cli_usage(cli, "--wait and --watch exclude each other");
+	if (panda && (wait || watch))
+		return cli_usage(cli, "--panda watches already: without --wait or --watch");
 	wait |= watch | panda;
 	json = cli_read_spec(cli, argv[args], &spec);
 	spec_finish(&spec);
