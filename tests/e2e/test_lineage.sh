@@ -102,6 +102,12 @@ check_true "... and writes no file" test ! -e "$TMP/x.svg"
 expect 2 "^caviar: plot: x: expected a trial id" "$CAVIAR" plot --lineage x -o "$TMP/x.svg"
 expect 2 "exclude each other" "$CAVIAR" plot --lineage --pair 4 -o "$TMP/x.svg"
 
+# A loop of parent links (a damaged file) ends the chain where it closes.
+cp "$DB" "$TMP/loop.db"
+sqlite3 "$TMP/loop.db" "UPDATE trials SET parent_trial_id = 4, parent_epoch = 2 WHERE id = 1"
+check "lineage: a loop of parent links ends" "$(timeout 10 "$CAVIAR" lineage 4 --db "$TMP/loop.db" |
+	sed -n 3p)" "1      0       done    3-4     trial 4 after epoch 2"
+
 # Through the daemon: the database it reports.
 start_daemon
 check "lineage reads the daemon's database" "$("$CAVIAR" lineage 4)" "$expected"
