@@ -96,19 +96,15 @@ static const char *const query_sql[QUERY_COUNT] = {
 			       " WHERE r = 1 ORDER BY epoch",
 	[QUERY_TRIAL_LOG] = "SELECT attempt, seq, wall_time, line FROM logs WHERE trial_id = ?1"
 			    " ORDER BY attempt, seq",
-	/* depth is capped: a parent link loop in a damaged file ends the walk */
-	[QUERY_LINEAGE] = "WITH RECURSIVE chain (id, depth) AS (SELECT ?1, 0 UNION ALL"
-			  "  SELECT t.parent_trial_id, c.depth + 1 FROM chain c"
-			  "  JOIN trials t ON t.id = c.id"
-			  "  WHERE t.parent_trial_id IS NOT NULL AND c.depth < 100000)"
+	/* the walk stops at a trial it has seen: a parent link loop in a damaged file */
+	[QUERY_LINEAGE] = "WITH RECURSIVE chain (id, depth, seen) AS (SELECT ?1, 0, ',' || ?1 || ','"
+			  "  UNION ALL SELECT t.parent_trial_id, c.depth + 1,"
+			  "  c.seen || t.parent_trial_id || ',' FROM chain c JOIN trials t ON t.id = c.id"
+			  "  WHERE t.parent_trial_id IS NOT NULL"
+			  "  AND instr(c.seen, ',' || t.parent_trial_id || ',') = 0)"
 			  " SELECT t.id, t.sweep_id, t.number, t.status, t.params, t.epochs,"
 			  " t.parent_trial_id, t.parent_epoch FROM chain c JOIN trials t ON t.id = c.id"
 			  " ORDER BY c.depth DESC",
-	[QUERY_LINEAGE_METRIC] = "SELECT from_trial_id, epoch, value FROM"
-				 " (SELECT from_trial_id, epoch, value, row_number() OVER"
-				 "   (PARTITION BY epoch ORDER BY step DESC) AS r"
-				 "  FROM lineage_points WHERE trial_id = ?1 AND metric = ?2)"
-				 " WHERE r = 1 ORDER BY epoch",
 	[QUERY_ADJUSTMENTS] = "SELECT epoch, step, name, old_value, new_value, source, created_at"
 			      " FROM adjustments WHERE trial_id = ?1 ORDER BY epoch, step, id",
 };

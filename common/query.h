@@ -66,12 +66,10 @@ enum query_id {
 	QUERY_TRIAL_LOG,        /* (trial): attempt, seq, wall_time, line: its log, in order */
 	QUERY_LINEAGE,          /* (trial): id, sweep_id, number, status, params, epochs,
 				   parent_trial_id, parent_epoch of the trial and each
-				   ancestor it was forked from, the first ancestor first */
+				   ancestor it was forked from, the first ancestor first
+				   (a loop of parent links ends at the first trial seen again) */
 	QUERY_ADJUSTMENTS,      /* (trial): epoch, step, name, old_value, new_value, source,
 				   created_at of its adjustments, in the order applied */
-	QUERY_LINEAGE_METRIC,   /* (trial, metric): from_trial_id, epoch, value of its whole
-				   curve, ancestors' points included (lineage_points); the
-				   last step of each epoch */
 	QUERY_COUNT
 };
 

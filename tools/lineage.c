@@ -196,8 +196,38 @@ static int load_adjustments(struct store *st, const cJSON *chain, cJSON **adjust
 	return 0;
 }
 
+/* Member m's points of metric within its epochs into curve, as
+ * {"from_trial_id", "epoch", "value"}: the lineage_points view's rows, read
+ * per member of the chain walked here (the view itself would not end on a
+ * loop of parent links). */
+static int add_curve(struct store *st, cJSON *curve, const cJSON *m, const char *metric,
+		     char *err, size_t errlen)
+{
+	double id = cli_num(m, "trial_id", 0);
+	double from = cli_num(m, "from_epoch", 0), to = cli_num(m, "to_epoch", 0);
+	cJSON *rows = query_run(&st->query, err, errlen, QUERY_TRIAL_METRIC, "is", (long long)id,
+				metric);
+	const cJSON *r;
+
+	if (!rows)
+		return -1;
+	cJSON_ArrayForEach(r, rows) {
+		cJSON *point;
+
+		if (cli_num(r, "epoch", 0) <= from || cli_num(r, "epoch", 0) > to)
+			continue;
+		point = cJSON_CreateObject();
+		cJSON_AddNumberToObject(point, "from_trial_id", id);
+		cJSON_AddNumberToObject(point, "epoch", cli_num(r, "epoch", 0));
+		cJSON_AddItemToObject(point, "value", cJSON_Duplicate(cli_get(r, "value"), 1));
+		cJSON_AddItemToArray(curve, point);
+	}
+	cJSON_Delete(rows);
+	return 0;
+}
+
 /* The schedule and the curve into out, from its chain. */
-static int add_schedule(struct store *st, cJSON *out, long long id, char *err, size_t errlen)
+static int add_schedule(struct store *st, cJSON *out, char *err, size_t errlen)
 {
 	const cJSON *chain = cli_get(out, "chain"), *m;
 	int n = cJSON_GetArraySize(chain), i = 0, rc;
@@ -218,11 +248,11 @@ static int add_schedule(struct store *st, cJSON *out, long long id, char *err, s
 	free(adjusts);
 	if (rc < 0)
 		return -1;
-	curve = query_run(&st->query, err, errlen, QUERY_LINEAGE_METRIC, "is", id,
-			  cJSON_GetStringValue(cli_get(out, "metric")));
-	if (!curve)
-		return -1;
-	cJSON_AddItemToObject(out, "curve", curve);
+	curve = cJSON_AddArrayToObject(out, "curve");
+	cJSON_ArrayForEach(m, chain)
+		if (add_curve(st, curve, m, cJSON_GetStringValue(cli_get(out, "metric")), err,
+			      errlen) < 0)
+			return -1;
 	return 0;
 }
 
@@ -244,7 +274,7 @@ cJSON *lineage_load(struct store *st, long long id, char *err, size_t errlen)
 					"sweep_id", 0));
 	cJSON_AddItemToObject(out, "chain", chain_of(rows));
 	cJSON_Delete(rows);
-	if (add_schedule(st, out, id, err, errlen) < 0) {
+	if (add_schedule(st, out, err, errlen) < 0) {
 		cJSON_Delete(out);
 		return NULL;
 	}

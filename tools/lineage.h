@@ -14,7 +14,7 @@
 
 /* The lineage of trial id, as a new object the caller deletes; NULL with err
  * ("no trial 42", or SQLite's message):
- *   {"trial_id": 12, "sweep_id": 3, "metric": "val_acc",
+ *   {"trial_id": 12, "sweep_id": 3, "metric": "val_acc", "mode": "max",
  *    "chain": [{"trial_id", "number", "status", "from_epoch", "to_epoch",
  *               "parent_trial_id", "parent_epoch"}, ...],
  *    "params": [{"name": "lr", "scale": "log",
@@ -29,7 +29,9 @@
  * to_epoch within one trial of the chain, set after `step` optimizer steps
  * (0: at the epoch's start) by source: "start" (the first ancestor's
  * params), "fork" (a fork's own params), or the adjustment's source ("user",
- * "pbt"). A new segment starts at every ancestor and at every change. */
+ * "pbt"). A new segment starts at every ancestor and at every change.
+ * curve: [{"from_trial_id", "epoch", "value"}, ...], the objective along the
+ * chain (each member's points within its epochs: the view lineage_points). */
 cJSON *lineage_load(struct store *st, long long id, char *err, size_t errlen);
 
 #endif

@@ -100,7 +100,13 @@ check_true "file(1): a 1200x640 PNG" grep -q "PNG image data, 1200 x 640" <<<"$(
 expect 1 "^caviar: plot: no trial 99$" "$CAVIAR" plot --lineage 99 --db "$DB" -o "$TMP/x.svg"
 check_true "... and writes no file" test ! -e "$TMP/x.svg"
 expect 2 "^caviar: plot: x: expected a trial id" "$CAVIAR" plot --lineage x -o "$TMP/x.svg"
-expect 2 "exclude each other" "$CAVIAR" plot --lineage --pair 4 -o "$TMP/x.svg"
+expect 2 "^caviar: plot: --importance, --parallel, --pair and --lineage exclude each other" "$CAVIAR" plot --lineage --pair 4 -o "$TMP/x.svg"
+
+# A loop of parent links (a damaged file) ends the chain where it closes.
+cp "$DB" "$TMP/loop.db"
+sqlite3 "$TMP/loop.db" "UPDATE trials SET parent_trial_id = 4, parent_epoch = 2 WHERE id = 1"
+check "lineage: a loop of parent links ends" "$(timeout 10 "$CAVIAR" lineage 4 --db "$TMP/loop.db" |
+	sed -n 3p)" "1      0       done    3-4     trial 4 after epoch 2"
 
 # Through the daemon: the database it reports.
 start_daemon
