@@ -337,8 +337,8 @@ static void test_bad_checkpoint(void)
 	/* adjusted values the rules refuse, or of a name the task does not read */
 	for (int i = 0; i < 2; i++) {
 		f = fopen(ck, "w");
-		fprintf(f, "caviar-synth-checkpoint 2 task bowl epoch 2 progress 2 seed 42 values %s\n",
-			i ? "{\"units\": 5}" : "{\"lr\": -1}");
+		fprintf(f, "caviar-synth-checkpoint 2 task bowl epoch 2 progress 2 seed 42 "
+			"values %s\n", i ? "{\"units\": 5}" : "{\"lr\": -1}");
 		fclose(f);
 		out = run(cfg, &status);
 		CHECK(status == WORKER_EXIT_IO && out[0] == '\0');
