@@ -283,13 +283,12 @@ int control_values_load(const struct control_task *task, const char *text, char 
 			size_t errlen)
 {
 	cJSON *obj = cJSON_Parse(text);
-	char msg[ERRBUF_LEN];
 	int rc = 0;
 
 	if (!cJSON_IsObject(obj))
 		rc = err_set(err, errlen, "values: not a JSON object");
-	else if (obj->child && check_changes(task, obj, msg, sizeof msg) < 0)
-		rc = err_set(err, errlen, "values: %s", msg);
+	else if (obj->child && check_changes(task, obj, err, errlen) < 0)
+		rc = err_prefix(err, errlen, "values");
 	if (rc == 0) {
 		const cJSON *item;
 		cJSON_ArrayForEach(item, obj)

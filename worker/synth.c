@@ -394,7 +394,6 @@ static int synth_epochs(struct synth *s, int start, int forked, char *err, size_
 static int synth_resume(struct synth *s, int *start, int *forked, char *err, size_t errlen)
 {
 	struct synth_ckpt c;
-	char msg[ERRBUF_LEN];
 	int rc = s->ckpt ? ckpt_load(s->ckpt, &c, err, errlen) : CKPT_MISSING;
 
 	*start = 0;
@@ -419,9 +418,8 @@ static int synth_resume(struct synth *s, int *start, int *forked, char *err, siz
 	s->progress = c.progress;
 	if (*forked || c.values[0]) /* format 1 had neither seed nor values */
 		s->seed = c.seed;
-	if (!*forked && c.values[0] &&
-	    control_values_load(&s->ctask, c.values, msg, sizeof msg) < 0)
-		return err_set(err, errlen, "checkpoint %s: %s", s->ckpt, msg), WORKER_EXIT_IO;
+	if (!*forked && c.values[0] && control_values_load(&s->ctask, c.values, err, errlen) < 0)
+		return err_prefix(err, errlen, "checkpoint %s", s->ckpt), WORKER_EXIT_IO;
 	return 0;
 }
 

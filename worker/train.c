@@ -399,11 +399,8 @@ static int trainer_resume(struct trainer *t, char *err, size_t errlen)
 		report_emit(ev);
 		return path ? report_log_open(&t->log, path, -1, err, errlen) : 0;
 	}
-	if (control_values_load(&t->task, s.values, err, errlen) < 0) {
-		char msg[ERRBUF_LEN];
-		snprintf(msg, sizeof msg, "%s", err);
-		return err_set(err, errlen, "checkpoint %s: %s", path, msg), WORKER_EXIT_IO;
-	}
+	if (control_values_load(&t->task, s.values, err, errlen) < 0)
+		return err_prefix(err, errlen, "checkpoint %s", path), WORKER_EXIT_IO;
 	report_emit(report_event(WORKER_PROTO_RESUMED, t->epoch_done));
 	return report_log_open(&t->log, path, t->epoch_done, err, errlen);
 }

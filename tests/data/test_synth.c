@@ -334,6 +334,23 @@ static void test_bad_checkpoint(void)
 	out = run(cfg, &status);
 	CHECK(status == WORKER_EXIT_IO && out[0] == '\0');
 	free(out);
+	/* adjusted values the rules refuse, or of a name the task does not read */
+	for (int i = 0; i < 2; i++) {
+		f = fopen(ck, "w");
+		fprintf(f, "caviar-synth-checkpoint 2 task bowl epoch 2 progress 2 seed 42 "
+			"values %s\n", i ? "{\"units\": 5}" : "{\"lr\": -1}");
+		fclose(f);
+		out = run(cfg, &status);
+		CHECK(status == WORKER_EXIT_IO && out[0] == '\0');
+		free(out);
+	}
+	/* format 1 is still read: epoch 2, the configuration's values */
+	f = fopen(ck, "w");
+	fputs("caviar-synth-checkpoint 1 epoch 2\n", f);
+	fclose(f);
+	out = run(cfg, &status);
+	CHECK(status == 0 && strncmp(out, "{\"event\":\"resumed\",\"epoch\":2}\n", 30) == 0);
+	free(out);
 	cJSON_Delete(cfg);
 }
 
