@@ -1310,13 +1310,13 @@ static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p, int 
 /* ---- search pbt: the hub runs common/pbt.h's rule ---- */
 
 /* Whether member t of sw decides at epoch: every interval epochs before its
- * last, up to `generations` decisions per lineage, or while the budget has a
- * trial left. */
+ * last (not again at an epoch a resumed member prints again), up to
+ * `generations` decisions per lineage, or while the budget has a trial left. */
 static int pbt_due(const struct sweep *sw, const struct trial *t, int epoch)
 {
 	const struct spec_pbt *p = &sw->spec.pbt;
 
-	if (sw->spec.search != SEARCH_PBT || epoch <= 0 || epoch % p->interval != 0 ||
+	if (sw->spec.search != SEARCH_PBT || epoch <= t->resumed_from || epoch % p->interval != 0 ||
 	    epoch >= t->epochs_total || t->stop_status || sw->cancelled || sw->spent ||
 	    sw->failed || sw->paused)
 		return 0;

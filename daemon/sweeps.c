@@ -752,11 +752,33 @@ static void queue_push_front(struct sweep *sw, int64_t id, int number, uint64_t 
 	sw->queue[sw->q_head] = slot;
 }
 
+/* The rows of fork f as trial `number` of sw, inside the caller's
+ * transaction: the trial, its parent, its changes, the member it replaces,
+ * the budget when it grows. */
+static int record_fork(struct sweeps *s, struct sweep *sw, struct sweeps_fork *f, int number,
+		       int grow, int64_t *child, char *err, size_t errlen)
+{
+	if (db_insert_trial(s->db, sw->id, number, sw->round, f->params, f->seed, child, err,
+			    errlen) < 0 ||
+	    db_set_parent(s->db, *child, f->parent, f->epoch, err, errlen) < 0 ||
+	    db_insert_adjustments(s->db, *child, f->epoch, f->step, f->changes, f->source,
+				  log_now(), err, errlen) < 0)
+		return -1;
+	if (f->replaces) {
+		snprintf(f->reason, sizeof f->reason, "pbt: replaced by trial %lld",
+			 (long long)*child);
+		if (db_set_replaced(s->db, f->replaces, f->reason, err, errlen) < 0)
+			return -1;
+	}
+	return grow ? db_set_sweep_budget(s->db, sw->id, sw->budget + 1,
+					  sw->paused ? "paused" : "running", err, errlen)
+		    : 0;
+}
+
 struct sweep *sweeps_fork(struct sweeps *s, struct sweeps_fork *f, struct sweep **revived,
 			  int64_t *child, char *err, size_t errlen)
 {
 	struct sweep *sw = sweeps_find(s, f->sweep_id);
-	struct sweep_mark m;
 	int number, grow;
 
 	*revived = NULL;
@@ -765,26 +787,15 @@ struct sweep *sweeps_fork(struct sweeps *s, struct sweeps_fork *f, struct sweep 
 	if (sw->cancelled || sw->spent || sw->failed) {
 		err_set(err, errlen, "sweep %lld is ending; fork its trial once it has ended",
 			(long long)sw->id);
-		goto fail;
+		return NULL; /* a sweep revived for it ends again (sweeps_advance) */
 	}
-	m = mark(sw);
 	number = sw->next_number;
 	grow = !f->within_budget || number >= sw->budget;
 	if (db_begin(s->db, err, errlen) < 0 ||
-	    db_insert_trial(s->db, sw->id, number, sw->round, f->params, f->seed, child, err,
-			    errlen) < 0 ||
-	    db_set_parent(s->db, *child, f->parent, f->epoch, err, errlen) < 0 ||
-	    db_insert_adjustments(s->db, *child, f->epoch, f->step, f->changes, f->source,
-				  log_now(), err, errlen) < 0 ||
-	    (f->replaces && (snprintf(f->reason, sizeof f->reason, "pbt: replaced by trial %lld",
-				      (long long)*child),
-			     db_set_replaced(s->db, f->replaces, f->reason, err, errlen) < 0)) ||
-	    (grow && db_set_sweep_budget(s->db, sw->id, sw->budget + 1,
-					 sw->paused ? "paused" : "running", err, errlen) < 0) ||
+	    record_fork(s, sw, f, number, grow, child, err, errlen) < 0 ||
 	    db_commit(s->db, err, errlen) < 0) {
 		db_rollback(s->db);
-		undo(sw, m);
-		goto fail;
+		return NULL;
 	}
 	/* It takes the next number, so the trials still to be sampled keep theirs. */
 	sw->budget += grow;
@@ -798,8 +809,6 @@ struct sweep *sweeps_fork(struct sweeps *s, struct sweeps_fork *f, struct sweep 
 		cJSON_Delete(p);
 	}
 	return sw;
-fail:
-	return NULL; /* a sweep revived for it ends again (sweeps_advance) */
 }
 
 struct sweep *sweeps_cancel_queued(struct sweeps *s, int64_t trial_id)

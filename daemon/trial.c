@@ -287,6 +287,7 @@ static void first_line(struct trial *t, const struct worker_line *l)
 	    (strcmp(l->event, WORKER_PROTO_RESUMED) == 0 ||
 	     strcmp(l->event, WORKER_PROTO_FORKED) == 0))
 		from = l->epoch;
+	t->resumed_from = from;
 	if (t->row.attempts > 1 || from > 0)
 		t->host->on_resume(t, from);
 }

@@ -95,6 +95,8 @@ struct trial {
 	uv_timer_t stall_timer;   /* restarted by every line: fires after stall_timeout */
 	uv_timer_t deadline;      /* fires after the sweep's per-trial timeout */
 	int first_line_seen;      /* the first line tells a resume from a fresh start */
+	int resumed_from;         /* the epoch it resumed or forked from: the lines up to it
+	                           * that a resumed program prints again are not news */
 	uv_write_t write_req;
 	int in_open;              /* stdin takes control lines (trial_send) */
 	struct linebuf out_lb;
