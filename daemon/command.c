@@ -243,7 +243,8 @@ static int copy_files(const char *from, const char *to, char *err, size_t errlen
 			if (fwrite(buf, 1, n, out) != n)
 				break;
 		if (!in || !out || ferror(in) || ferror(out))
-			rc = err_set(err, errlen, "copying %s to %s: %s", src, dst, strerror(errno));
+			rc = err_set(err, errlen, "copying %s to %s: %s", src, dst,
+				     strerror(errno));
 		if (in)
 			fclose(in);
 		if (out && fclose(out) != 0 && rc == 0)

@@ -982,8 +982,9 @@ static void take_new_values(cJSON *into, const cJSON *rows, int min_epoch, int m
 	const cJSON *row;
 
 	cJSON_ArrayForEach(row, rows) {
-		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "name"));
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, "new_value");
+		const char *name =
+			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "name"));
 
 		int64_t epoch = query_int(cJSON_GetObjectItemCaseSensitive(row, "epoch"), 0);
 
@@ -1316,9 +1317,9 @@ static int pbt_due(const struct sweep *sw, const struct trial *t, int epoch)
 {
 	const struct spec_pbt *p = &sw->spec.pbt;
 
-	if (sw->spec.search != SEARCH_PBT || epoch <= t->resumed_from || epoch % p->interval != 0 ||
-	    epoch >= t->epochs_total || t->stop_status || sw->cancelled || sw->spent ||
-	    sw->failed || sw->paused)
+	if (sw->spec.search != SEARCH_PBT || epoch <= t->resumed_from ||
+	    epoch % p->interval != 0 || epoch >= t->epochs_total || t->stop_status ||
+	    sw->cancelled || sw->spent || sw->failed || sw->paused)
 		return 0;
 	if (p->generations > 0)
 		return epoch / p->interval <= p->generations;

@@ -288,8 +288,8 @@ static void print_adjustments(const cJSON *t, const cJSON *adjustments)
 	const cJSON *a;
 
 	if (cJSON_IsNumber(cli_get(t, "parent_trial_id")))
-		printf("forked:   from trial %.0f at epoch %.0f\n", cli_num(t, "parent_trial_id", 0),
-		       cli_num(t, "parent_epoch", 0));
+		printf("forked:   from trial %.0f at epoch %.0f\n",
+		       cli_num(t, "parent_trial_id", 0), cli_num(t, "parent_epoch", 0));
 	cJSON_ArrayForEach(a, adjustments) {
 		char *old = cli_cell(cli_get(a, "old_value"));
 		char *new = cli_cell(cli_get(a, "new_value"));

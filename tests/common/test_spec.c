@@ -527,12 +527,13 @@ static void test_check_change(void)
 	CHECK_STR(err, "optimizer: not one of the spec's choices");
 	cJSON_Delete(v);
 	spec_finish(&s);
-	CHECK(parse(&s, "{\"command\": [\"train\", \"{x}\"], \"params\": {\"x\": {\"int\": [1, 9]}}}",
-		    err) == 0);
+	CHECK(parse(&s, "{\"command\": [\"train\", \"{x}\"], "
+			"\"params\": {\"x\": {\"int\": [1, 9]}}}", err) == 0);
 	v = cJSON_CreateNumber(2.5);
 	CHECK(spec_check_change(&s, "x", v, err, sizeof err) < 0);
 	CHECK_STR(err, "x: expected a whole number");
-	CHECK(spec_check_change(&s, "anything", v, err, sizeof err) == 0); /* the program's to say */
+	/* a name the spec does not know is the program's to refuse */
+	CHECK(spec_check_change(&s, "anything", v, err, sizeof err) == 0);
 	cJSON_Delete(v);
 	spec_finish(&s);
 }

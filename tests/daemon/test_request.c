@@ -99,7 +99,8 @@ static void test_refused(void)
 	refused("{\"cmd\": \"adjust\", \"trial\": 4, \"set\": {\"lr\": [1]}}",
 		"\"set\".lr: expected a number, a string or a boolean");
 	refused("{\"cmd\": \"adjust\", \"trial\": 4, \"set\": {\"\": 1}}", "a name is empty");
-	refused("{\"cmd\": \"fork\", \"trial\": 4, \"epoch\": 0}", "\"epoch\": expected a positive");
+	refused("{\"cmd\": \"fork\", \"trial\": 4, \"epoch\": 0}",
+		"\"epoch\": expected a positive");
 	refused("{\"cmd\": \"fork\", \"trial\": 4, \"set\": 3}", "\"set\": expected an object");
 	refused("", "not valid JSON");
 	refused("{\"cmd\": \"ls\"", "not valid JSON");
