@@ -1326,12 +1326,15 @@ static int pbt_due(const struct sweep *sw, const struct trial *t, int epoch)
 	return sw->next_number < sw->budget;
 }
 
-/* The epoch of src's newest checkpoint copy (its latest, else the one
- * before, which settle_epochs keeps while the latest is being written),
- * with its path; 0 when there is none. */
+/* The epoch of src's newest checkpoint copy before its last epoch (its
+ * latest, else the one before, which settle_epochs keeps while the latest is
+ * being written), with its path; 0 when there is none. */
 static int pbt_source_epoch(struct daemon *d, const struct trial *src, char *path, size_t n)
 {
-	for (int e = src->row.epochs; e >= 1 && e >= src->row.epochs - 1; e--) {
+	/* before its last epoch: a fork must have one left to train */
+	int newest = src->row.epochs < src->epochs_total ? src->row.epochs : src->epochs_total - 1;
+
+	for (int e = newest; e >= 1 && e >= src->row.epochs - 1; e--) {
 		fork_source_path(d, src->cmd != NULL, src->row.id, e, path, n);
 		if (access(path, R_OK) == 0)
 			return e;
