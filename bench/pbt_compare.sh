@@ -33,7 +33,9 @@ done
 TMP=$(mktemp -d /tmp/caviar-pbt.XXXXXX)
 export CAVIAR_SOCKET=$TMP/s.sock CAVIAR_CACHE_DIR=$TMP/cache
 DB=$TMP/db
-"$BUILD/daemon/caviard" --db "$DB" --socket "$CAVIAR_SOCKET" --slots 2 \
+# 8 slots: PBT's population trains at once (with fewer, a member would be
+# ranked against the few running with it); random search is the same either way
+"$BUILD/daemon/caviard" --db "$DB" --socket "$CAVIAR_SOCKET" --slots 8 \
 	--worker "$BUILD/worker/caviar-worker" 2>"$TMP/daemon.log" &
 DAEMON=$!
 trap 'kill $DAEMON 2>/dev/null; wait $DAEMON 2>/dev/null; rm -rf "$TMP"' EXIT
