@@ -40,36 +40,60 @@ void control_finish(struct control *c)
 	c->fd = -1;
 }
 
-/* 1 if text[0..n) is a complete JSON value. */
-static int complete(const char *text, size_t n)
-{
-	cJSON *j = cJSON_ParseWithLengthOpts(text, n, NULL, 0);
+/* Where the first JSON value of a byte stream ends: brackets outside strings
+ * balance, or for a value that does not open with one, its line ends. So a
+ * configuration ends without waiting for more, even when it is not valid
+ * JSON (the parser then says where), and a pretty-printed one may span
+ * lines. */
+struct scan {
+	int depth;     /* open brackets */
+	int in_string; /* inside "..." */
+	int escape;    /* after a backslash inside a string */
+	int started;   /* a non-space byte was seen */
+	int bracketed; /* the value opened with { or [ */
+};
 
-	cJSON_Delete(j);
-	return j != NULL;
+/* Scans buf[from, n); returns the offset just past the value's end, or 0
+ * while it has not ended. */
+static size_t scan_value(struct scan *sc, const char *buf, size_t from, size_t n)
+{
+	for (size_t i = from; i < n; i++) {
+		char ch = buf[i];
+		if (sc->in_string) {
+			if (sc->escape)
+				sc->escape = 0;
+			else if (ch == '\\')
+				sc->escape = 1;
+			else if (ch == '"')
+				sc->in_string = 0;
+			continue;
+		}
+		if (!sc->started && (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'))
+			continue;
+		if (!sc->started)
+			sc->bracketed = ch == '{' || ch == '[';
+		sc->started = 1;
+		if (!sc->bracketed && ch == '\n')
+			return i + 1;
+		if (ch == '"')
+			sc->in_string = 1;
+		else if (ch == '{' || ch == '[')
+			sc->depth++;
+		else if ((ch == '}' || ch == ']') && --sc->depth <= 0 && sc->bracketed)
+			return i + 1;
+	}
+	return 0;
 }
 
 char *control_read_config(struct control *c, int fd, size_t *len)
 {
-	size_t cap = 4096, n = 0, scanned = 0;
+	size_t cap = 4096, n = 0, end = 0;
 	char *buf = xmalloc(cap);
+	struct scan sc = {0, 0, 0, 0, 0};
 	ssize_t got;
 
 	control_open(c, fd);
 	for (;;) {
-		char *nl;
-		while ((nl = memchr(buf + scanned, '\n', n - scanned)) != NULL) {
-			size_t end = (size_t)(nl - buf);
-			scanned = end + 1;
-			if (!complete(buf, end))
-				continue;
-			c->n_rest = n - scanned;
-			c->rest = xmalloc(c->n_rest + 1);
-			memcpy(c->rest, buf + scanned, c->n_rest);
-			buf[end] = '\0';
-			*len = end;
-			return buf;
-		}
 		if (cap - n < 1024)
 			buf = xrealloc(buf, cap *= 2);
 		got = read(fd, buf + n, cap - n - 1);
@@ -79,11 +103,21 @@ char *control_read_config(struct control *c, int fd, size_t *len)
 			free(buf);
 			return NULL;
 		}
-		if (got == 0)
+		if (got == 0) {
+			c->fd = -1; /* end of file: no control lines will follow */
 			break;
+		}
+		end = scan_value(&sc, buf, n, n + (size_t)got);
 		n += (size_t)got;
+		if (end > 0)
+			break;
 	}
-	c->fd = -1; /* end of file: no control lines will follow */
+	if (end > 0) {
+		c->n_rest = n - end;
+		c->rest = xmalloc(c->n_rest + 1);
+		memcpy(c->rest, buf + end, c->n_rest);
+		n = end;
+	}
 	buf[n] = '\0';
 	*len = n;
 	return buf;

@@ -38,10 +38,12 @@ struct control_task {
 	void *ctx;
 };
 
-/* Reads fd up to the end of the first complete JSON value followed by a
- * newline (or to end of file), keeping the bytes after it in c for
- * control_poll; c is then open on fd. Returns that text, NUL-terminated
- * (the caller frees; *len its length), or NULL on a read error. */
+/* Reads fd up to the end of its first JSON value (where its brackets
+ * balance; a value without brackets ends with its line) or to end of file,
+ * keeping the bytes after it in c for control_poll; c is then open on fd.
+ * Returns that text, NUL-terminated (the caller frees; *len its length),
+ * or NULL on a read error. Invalid JSON ends there too: it never waits for
+ * more input than the value. */
 char *control_read_config(struct control *c, int fd, size_t *len);
 
 /* Opens c on fd with nothing read yet (the configuration came from a file). */

@@ -370,11 +370,54 @@ static void test_adjust_live(void)
 	free(rest);
 }
 
-/* A configuration without a newline, then end of file: read as before; and a
- * control line after the configuration is answered even at epoch 0. */
+/* The built-in worker mid-run: {"batch": 32} sent while it trains with batch
+ * 1 is answered with the epoch and step it applies after, and the rest of
+ * that epoch is cut into batches of 32 from the very next step: the epoch
+ * ends ceil(rows left / 32) steps later. The new lr shows in its record. */
+static void test_adjust_mlp(void)
+{
+	char json[PATH_MAX * 4], line[4096], *ev;
+	int in, ws, epoch = -1;
+	long step = -1, end = -1;
+	pid_t pid;
+	FILE *f;
+	const int rows = 160; /* 200 rows, val_fraction 0.2 */
+
+	csv_config(json, sizeof json, "\"epochs\": 100000, ");
+	memcpy(strstr(json, "\"batch\": 16,"), "\"batch\":  1,", 12);
+	strcat(json, "\n");
+	pid = start_live(json, &in, &f);
+	if (pid < 0)
+		return;
+	CHECK(fgets(line, sizeof line, f) != NULL);
+	snprintf(line, sizeof line, "{\"adjust\": {\"batch\": 32, \"lr\": 0.002}, \"id\": 1}\n");
+	CHECK(write(in, line, strlen(line)) == (ssize_t)strlen(line));
+	while (fgets(line, sizeof line, f)) {
+		if ((ev = strstr(line, "{\"event\":\"adjusted\",\"id\":1,")) != NULL)
+			CHECK(sscanf(ev, "{\"event\":\"adjusted\",\"id\":1,\"epoch\":%d,"
+				     "\"step\":%ld", &epoch, &step) == 2);
+		else if (step >= 0 && sscanf(line, "{\"epoch\":%*d,\"step\":%ld", &end) == 1)
+			break;
+	}
+	kill(pid, SIGTERM);
+	close(in);
+	free(tmp_slurp(fileno(f)));
+	fclose(f);
+	waitpid(pid, &ws, 0);
+	/* the change came within epoch + 1: its steps so far, then batches of 32 */
+	CHECK(epoch >= 1 && step - (long)epoch * rows >= 0 && step - (long)epoch * rows < rows);
+	CHECK(end == step + (rows - (step - (long)epoch * rows) + 31) / 32);
+	CHECK_CONTAINS(line, "\"lr\":0.002,");
+}
+
+/* A configuration over two lines, then control lines: the lines after it
+ * are answered at epoch 0; an invalid one ends where its brackets balance. */
 static void test_stdin_lines(void)
 {
-	char *out, *err;
+	char *out, *err, *rest;
+	int in, ws;
+	pid_t pid;
+	FILE *f;
 
 	CHECK(run_stdin("{\"task\": \"bowl\",\n \"epochs\": 2}\n{\"adjust\": {\"beta\": 0.99}, "
 			"\"id\": 1}\n{\"adjust\": {\"layers\": 1}, \"id\": 2}\n", &out, &err) == 0);
@@ -384,6 +427,18 @@ static void test_stdin_lines(void)
 		       "by task bowl, cannot change while training\"}");
 	CHECK_STR(err, "");
 	free(out), free(err);
+	/* an invalid configuration on a stdin left open: an error at once, not a
+	 * wait for more */
+	pid = start_live("{\"task\": \"bowl\", \"note\": \"}{\", \"epochs\": x}\n", &in, &f);
+	if (pid < 0)
+		return;
+	rest = tmp_slurp(fileno(f));
+	fclose(f);
+	waitpid(pid, &ws, 0);
+	close(in);
+	CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == WORKER_EXIT_CONFIG);
+	CHECK_STR(rest, "");
+	free(rest);
 }
 
 int main(int argc, char **argv)
@@ -399,6 +454,7 @@ int main(int argc, char **argv)
 		{"synthetic", test_synthetic},
 		{"sigterm", test_sigterm},
 		{"adjust_live", test_adjust_live},
+		{"adjust_mlp", test_adjust_mlp},
 		{"stdin_lines", test_stdin_lines},
 		{0},
 	};
