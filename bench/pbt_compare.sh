@@ -56,11 +56,11 @@ own_epochs() { sql "SELECT count(*) FROM points p JOIN trials t ON t.id = p.tria
 # a fixed lr's curve may dip lower on the way, while it passes the optimum)
 final_loss() { sql "SELECT printf('%.4f', min(value)) FROM points p JOIN trials t ON
 	t.id = p.trial_id WHERE t.sweep_id = $1 AND p.metric = 'val_loss' AND p.epoch = 20"; }
-drift_spec() { # drift_spec SEARCH SEED TRIALS
-	local pbt=''
-	[ "$1" = pbt ] && pbt='"pbt": {"population": 8, "interval": 1, "perturb": [0.5, 2.0]},'
+drift_spec() { # drift_spec SEARCH SEED TRIALS (pbt: its generations are the budget)
+	local pbt="\"trials\": $3,"
+	[ "$1" = pbt ] && pbt='"pbt": {"population": 8, "interval": 1, "perturb": [0.5, 2.0], "generations": 19},'
 	cat <<JSON
-{"name": "drift-$1-$2", "search": "$1", "seed": $2, "trials": $3, "task": "drift", $pbt
+{"name": "drift-$1-$2", "search": "$1", "seed": $2, "task": "drift", $pbt
  "objective": {"metric": "val_loss", "mode": "min"}, "train": {"epochs": 20},
  "params": {"lr": {"log": [1e-4, 1e-1]}}}
 JSON
@@ -83,7 +83,7 @@ for task in $TASKS; do
 	for seed in $SEEDS; do
 		if [ "$task" = drift ]; then
 			metric=val_loss mode=min epochs=20
-			p=$(run "$(drift_spec pbt "$seed" 48)")
+			p=$(run "$(drift_spec pbt "$seed" 0)")
 		else
 			metric=val_acc mode=max epochs=8
 			p=$(run "$(fmnist_spec pbt "$seed" 24)")

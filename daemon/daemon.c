@@ -1404,7 +1404,8 @@ static void pbt_exploit(struct daemon *d, struct trial *member, const struct tri
 }
 
 /* Member t of a pbt sweep reached epoch: asks the rule whether it goes on
- * or is replaced (asynchronous PBT: against the others' latest values). */
+ * or is replaced (asynchronous PBT: against the other running members, each
+ * at this epoch if it reached it, else at its latest). */
 static void pbt_step(struct daemon *d, struct trial *t, int epoch)
 {
 	struct sweep *sw = t->owner;
@@ -1419,12 +1420,20 @@ static void pbt_step(struct daemon *d, struct trial *t, int epoch)
 	members = xcalloc((size_t)d->n_running, sizeof *members);
 	who = xcalloc((size_t)d->n_running, sizeof *who);
 	for (struct trial *o = d->running; o; o = o->next) {
-		if (o->owner != sw || o->stop_status)
+		/* each member's value at this epoch when it got there (losses fall
+		 * with epochs: one further on would look better for that alone),
+		 * else its latest; one with none yet (a fork that has not reported)
+		 * would fill the bottom quantile with nothing to compare */
+		double v = trial_objective_at(o, epoch);
+
+		if (isnan(v))
+			v = o->last_objective;
+		if (o->owner != sw || o->stop_status || (o != t && isnan(v)))
 			continue;
 		if (o == t)
 			self = n;
 		who[n] = o;
-		members[n++] = (struct pbt_member){o->row.id, o->last_objective, o->params};
+		members[n++] = (struct pbt_member){o->row.id, v, o->params};
 	}
 	/* the draws of a decision depend on the member and epoch alone, so a
 	 * restarted daemon makes the same one */

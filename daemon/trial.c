@@ -45,6 +45,7 @@ static void on_close(uv_handle_t *h)
 	free(t->event_reason);
 	free(t->stop_reason);
 	free(t->config);
+	free(t->objective);
 	cJSON_Delete(t->params);
 	free(t->checkpoint);
 	free(t->start_error);
@@ -263,6 +264,15 @@ static void record_metrics(struct trial *t, const struct worker_line *l)
 			continue;
 		objective = m->value;
 		t->last_objective = m->value;
+		if (l->epoch >= t->n_objective) {
+			int n = l->epoch + 16;
+
+			t->objective = xrealloc(t->objective, (size_t)n * sizeof *t->objective);
+			for (int e = t->n_objective; e < n; e++)
+				t->objective[e] = NAN;
+			t->n_objective = n;
+		}
+		t->objective[l->epoch] = m->value;
 		if (isnan(t->row.best_value) ||
 		    (spec->objective_max ? m->value > t->row.best_value
 					 : m->value < t->row.best_value)) {
@@ -893,6 +903,11 @@ void trial_stop(struct trial *t, const char *status, const char *reason)
 	t->stop_reason = xstrdup(reason);
 	signal_group(t, launcher_stop_signal(t->host->launcher));
 	uv_timer_start(&t->kill_timer, on_kill_timer, (uint64_t)(t->host->grace * 1000), 0);
+}
+
+double trial_objective_at(const struct trial *t, int epoch)
+{
+	return epoch >= 0 && epoch < t->n_objective ? t->objective[epoch] : NAN;
 }
 
 void trial_checkpoint_path(const char *state_dir, int64_t id, int epoch, char *buf, size_t n)

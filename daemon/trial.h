@@ -116,6 +116,9 @@ struct trial {
 	char *event_reason;       /* from a "diverged" event, say */
 	int n_points;             /* metric values received */
 	double last_objective;    /* the objective at its latest epoch; NAN: none yet */
+	double *objective;        /* the objective by epoch (objective[e]; NAN: none), for
+	                           * comparing trials at one epoch (search pbt) */
+	int n_objective;
 	int rejected;             /* lines rejected */
 	struct strset names;      /* the distinct metric names it reported */
 };
@@ -156,6 +159,8 @@ void trial_reap(struct trial *t);
  * memory; a held trial is never taken for stalled. */
 void trial_hold_reading(struct trial *t, int hold);
 
+/* t's objective at epoch (NAN when it has none there). */
+double trial_objective_at(const struct trial *t, int epoch);
 /* Removes a built-in worker's checkpoint file, the curve kept beside it and
  * a fork's link to its parent's checkpoint (its trial is over for good, and
  * that is committed). Its per-epoch copies stay as "keep_checkpoints" says. */
