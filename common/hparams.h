@@ -22,9 +22,10 @@ enum {
 	HP_MIN_OPEN = 1, /* value must be > min, not >= */
 	HP_MAX_OPEN = 2, /* value must be < max, not <= */
 	HP_NO_DEFAULT = 4, /* absent means "not set" (def is NULL) */
-	HP_ADJUSTABLE = 8, /* may change while a trial trains (worker_proto.h's control
-	                    * lines; the tasks that read it accept it) and a fork takes
-	                    * its own; the checkpoint hash leaves it out */
+	HP_ADJUSTABLE = 8, /* may change while a trial trains (worker protocol 2's
+	                    * "adjust", a fork's own value); the checkpoint hash leaves
+	                    * it out. The others are structural: a fork keeps its
+	                    * parent's */
 };
 
 /* The values of the string hyperparameters that take one of a fixed list, as
