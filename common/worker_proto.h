@@ -58,9 +58,9 @@
  * stdin (`--config -`) and the control lines after it; it polls stdin
  * between optimizer steps (every WORKER_PROTO_CONTROL_MS at most), so a
  * change takes effect within one step of that. Task "mlp" accepts lr,
- * lr_decay, beta, beta1, beta2, eps, l2, dropout and batch (the hparams rows
- * flagged HP_ADJUSTABLE); a synthetic task accepts the parameters its
- * function reads, from its next epoch. stdin at end of file (caviard gone,
+ * lr_decay, beta, beta1, beta2, eps, l2, dropout and batch; a synthetic task
+ * the parameters its function reads (x1.. for a test function), from its next
+ * epoch: all are hparams rows flagged HP_ADJUSTABLE. stdin at end of file (caviard gone,
  * or a program run by hand) is not an error: the program trains on. The
  * adjusted values are part of the checkpoint: a trial resumed from its own
  * checkpoint keeps them.

@@ -285,14 +285,22 @@ static void trainer_size(struct trainer *t)
 	t->yb = xrealloc(t->yb, (size_t)t->bmax * sizeof(int32_t));
 }
 
-/* control_task.allowed of task "mlp": the rows flagged HP_ADJUSTABLE. */
+/* control_task.allowed of task "mlp": the adjustable settings it reads, those
+ * of train_config_values (all hparams rows flagged HP_ADJUSTABLE but the test
+ * functions' coordinates). */
 static int mlp_allowed(void *ctx, const char *name, char *err, size_t errlen)
 {
+	static const char *const reads[] = {"lr", "lr_decay", "beta", "beta1", "beta2", "eps",
+					    "l2", "dropout", "batch"};
 	const struct hparam *h = hparam_find(hparams, n_hparams, name);
 
 	(void)ctx;
+	for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++)
+		if (strcmp(reads[i], name) == 0)
+			return 0;
 	if (h && (h->flags & HP_ADJUSTABLE))
-		return 0;
+		return err_set(err, errlen, "%s: not read by task mlp, cannot change while "
+			       "training", name);
 	return err_set(err, errlen, "%s: structural, cannot change while training", name);
 }
 

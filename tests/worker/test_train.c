@@ -481,6 +481,7 @@ static void test_adjust_refused(void)
 		"{\"adjust\": {\"optimizer\": \"sgd\"}, \"id\": 4}\n"
 		"{\"adjust\": {\"dropout\": 1}, \"id\": 5}\n"
 		"{\"adjust\": {}, \"id\": 6}\n"
+		"{\"adjust\": {\"x1\": 1}, \"id\": 10}\n"
 		"{\"adjust\": {\"lr\": 0.05}}\n"
 		"not json\n"
 		"\n";
@@ -502,7 +503,8 @@ static void test_adjust_refused(void)
 		       "integer\"}\n");
 	CHECK_CONTAINS(out, "{\"event\":\"adjust_refused\",\"error\":\"control line: expected a "
 		       "JSON object\"}\n");
-	CHECK(wt_count_lines(out, "\"adjust_refused\"") == 8);
+	CHECK_CONTAINS(out, "\"id\":10,\"error\":\"x1: not read by task mlp, cannot change");
+	CHECK(wt_count_lines(out, "\"adjust_refused\"") == 9);
 	CHECK(wt_count_lines(out, "\"adjusted\"") == 0);
 	/* nothing applied: the curve is the unadjusted one */
 	wt_strip_elapsed(out);
