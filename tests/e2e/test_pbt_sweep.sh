@@ -57,7 +57,9 @@ check "every lr stays in its spec range" \
 		UNION ALL SELECT new_value FROM adjustments) WHERE v < 1e-4 OR v > 1e-1")" 0
 check "no epoch twice in a curve" \
 	"$(sql "SELECT count(*) FROM (SELECT trial_id, metric, epoch FROM points GROUP BY 1, 2, 3 HAVING count(*) > 1)")" 0
-best=$(sql "SELECT trial_id FROM leaderboard WHERE sweep_id = $sweep AND rank = 1")
-check_true "the best trial's lineage reads back" "$CAVIAR" lineage "$best"
+best=$(sql "SELECT trial_id FROM leaderboard WHERE sweep_id = $sweep ORDER BY rank, trial_id LIMIT 1")
+"$CAVIAR" lineage "$best" >"$TMP/lineage.out" 2>&1
+check "the best trial's lineage reads back" "$?" 0
+head -3 "$TMP/lineage.out"
 stop_daemon
 finish
