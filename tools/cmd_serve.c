@@ -64,7 +64,7 @@ static int serve_opt(void *ctx, int c, const char *arg)
 
 	if (c == 'd') {
 		o->db = arg;
-	} else if (c == 'H') {
+	} else if (c == 'h') {
 		o->host = arg;
 	} else if (c == 'n') {
 		o->no_token = 1;
@@ -307,7 +307,7 @@ static int serve(struct server *s, const struct serve_opts *o)
 static int run_serve(struct cli *cli, int argc, char **argv)
 {
 	static const struct option own[] = {{"db", required_argument, NULL, 'd'},
-					    {"host", required_argument, NULL, 'H'},
+					    {"host", required_argument, NULL, 'h'},
 					    {"port", required_argument, NULL, 'p'},
 					    {"no-token", no_argument, NULL, 'n'},
 					    {NULL, 0, NULL, 0}};
