@@ -126,6 +126,15 @@ def live(url, shots, sweep, other):
                 By.CSS_SELECTOR, "#compare-chart .u-legend .u-series")) == 3))
             shot(d, shots, "compare")
 
+            d.get(base + "/#/sweep/%s" % other)
+            check("a finished sweep's page becomes ready", wait(d, ready))
+            check("its curves show every trial",
+                  int(d.find_element(By.ID, "curves").get_attribute("data-trials")) >= 3)
+            d.set_window_size(1400, 2100)  # the whole page, scatters and parallel coordinates
+            time.sleep(0.3)
+            shot(d, shots, "sweep-done")
+            d.set_window_size(1400, 1000)
+
             d.get(base + "/#/sweep/%s" % sweep)
             wait(d, ready)
             d.find_element(By.ID, "act-cancel").click()

@@ -18,13 +18,13 @@ SERVE_PID=
 cleanup_extra() { [ -z "$SERVE_PID" ] || kill "$SERVE_PID" 2>/dev/null; }
 
 cat >"$TMP/quick.json" <<'JSON'
-{ "name": "dash-quick", "trials": 3, "seed": 5, "task": "bowl",
+{ "name": "dash-quick", "trials": 16, "seed": 5, "task": "bowl",
   "objective": {"metric": "val_loss", "mode": "min"},
-  "train": {"epochs": 8, "epoch_ms": 20},
+  "train": {"epochs": 12, "epoch_ms": 10},
   "params": { "lr": {"log": [1e-4, 1e-1]}, "beta": {"reverse_log": [0.5, 0.999]} } }
 JSON
-sed -e 's/"dash-quick"/"dash-live"/' -e 's/"trials": 3/"trials": 6/' \
-	-e 's/"epochs": 8, "epoch_ms": 20/"epochs": 30, "epoch_ms": 400/' "$TMP/quick.json" >"$TMP/live.json"
+sed -e 's/"dash-quick"/"dash-live"/' -e 's/"trials": 16/"trials": 6/' \
+	-e 's/"epochs": 12, "epoch_ms": 10/"epochs": 30, "epoch_ms": 400/' "$TMP/quick.json" >"$TMP/live.json"
 
 start_daemon --slots 2
 quick=$("$CAVIAR" submit "$TMP/quick.json")

@@ -87,10 +87,12 @@ static void stream_push(struct httpd_stream *s, const char *data, size_t len)
 	if (s->len - s->off + len > HTTPD_STREAM_MAX) {
 		s->ended = 1;
 	} else {
-		if (s->len + len > s->cap) {
+		if (s->len + len > s->cap && s->off) { /* room at the front first */
 			memmove(s->buf, s->buf + s->off, s->len - s->off);
 			s->len -= s->off;
 			s->off = 0;
+		}
+		if (s->len + len > s->cap) {
 			while (s->len + len > s->cap)
 				s->cap = s->cap ? 2 * s->cap : 4096;
 			s->buf = xrealloc(s->buf, s->cap);

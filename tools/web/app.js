@@ -37,7 +37,7 @@ function fmt(v) {
 	if (typeof v !== "number") return String(v);
 	if (Number.isInteger(v)) return String(v);
 	const a = Math.abs(v);
-	if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2);
+	if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2).replace(/\.?0+e/, "e");
 	return String(Number(v.toPrecision(4)));
 }
 
@@ -86,7 +86,7 @@ function statusSpan(s) {
 	return h("span", {class: "status " + s}, s);
 }
 
-/* A parameter's axis in its own scale: log, reverse_log (log10(1-x)),
+/* A parameter's axis in its own scale: log, reverse_log (-log10(1-x)),
  * linear, or the values of a choice. */
 function paramScale(spec, name, values) {
 	const p = spec && spec.params ? spec.params[name] : undefined;
@@ -102,9 +102,9 @@ function paramScale(spec, name, values) {
 	if (kind === "log" || kind === "log_int") {
 		f = v => Math.log10(v);
 		inv = v => Math.pow(10, v);
-	} else if (kind === "reverse_log") {
-		f = v => Math.log10(1 - v);
-		inv = v => 1 - Math.pow(10, v);
+	} else if (kind === "reverse_log") { /* -log10(1-x): 0.9, 0.99, 0.999 left to right */
+		f = v => -Math.log10(1 - v);
+		inv = v => 1 - Math.pow(10, -v);
 	}
 	const range = p && Array.isArray(p[kind]) ? p[kind] : null;
 	let xs = values.map(f).filter(Number.isFinite);
@@ -407,7 +407,7 @@ function sweepPage(main, id) {
 			st.showAll = true; drawBoard();
 		}}, "show all " + rows.length) : null;
 		board.replaceChildren(h("div", {class: "scroll"}, h("table", {id: "leaderboard"},
-			h("thead", {}, h("tr", {}, head)), h("tbody", {}, body))), more);
+			h("thead", {}, h("tr", {}, head)), h("tbody", {}, body))), more || "");
 	}
 
 	function colourOf(rankMap, n, t) {
@@ -459,7 +459,7 @@ function sweepPage(main, id) {
 		const ye = extent(done.map(t => t.objective));
 		axesList.push({name: st.metric, sc: {lo: ye.lo, hi: ye.hi, label: fmt},
 			get: t => t.objective});
-		const n = axesList.length, top = 24, bottom = hh - 20;
+		const n = axesList.length, top = 36, bottom = hh - 20;
 		const ax = i => 40 + i * (w - 80) / Math.max(1, n - 1);
 		const ay = (a, v) => bottom - (v - a.sc.lo) / (a.sc.hi - a.sc.lo) * (bottom - top);
 		ctx.lineWidth = 1;
@@ -481,9 +481,9 @@ function sweepPage(main, id) {
 			ctx.strokeStyle = "#394152";
 			ctx.beginPath(); ctx.moveTo(ax(i), top); ctx.lineTo(ax(i), bottom); ctx.stroke();
 			ctx.fillStyle = "#1d2330";
-			ctx.fillText(a.name, ax(i), top - 10);
+			ctx.fillText(a.name, ax(i), top - 20);
 			ctx.fillStyle = "#6b7383";
-			ctx.fillText(a.sc.label(a.sc.hi), ax(i), top - 0 + 10 > bottom ? top : top + 10);
+			ctx.fillText(a.sc.label(a.sc.hi), ax(i), top - 6);
 			ctx.fillText(a.sc.label(a.sc.lo), ax(i), bottom + 13);
 		});
 		parallel.replaceChildren(c);
@@ -558,7 +558,7 @@ function sweepPage(main, id) {
 					h("span", {id: "curves-legend"}))),
 			h("h2", {}, "Leaderboard"), board,
 			h("h2", {}, "Objective against each parameter (each on its own scale)"), scatter,
-			h("h2", {}, "Parallel coordinates"), parallel, rounds);
+			h("h2", {}, "Parallel coordinates"), parallel, rounds || "");
 		curves.addEventListener("mousemove", e => {
 			const b = curves.getBoundingClientRect(), hit = nearest(e.clientX - b.left,
 				e.clientY - b.top);
