@@ -92,12 +92,16 @@ static const char *const query_sql[QUERY_COUNT] = {
 			    " ORDER BY attempt, seq",
 	[QUERY_ROUNDS] = "SELECT round, ranges, created_at FROM rounds WHERE sweep_id = ?1"
 			 " ORDER BY round",
-	[QUERY_SWEEP_METRICS] = "SELECT DISTINCT p.metric FROM trials t"
-				" JOIN points p ON p.trial_id = t.id"
-				" WHERE t.sweep_id = ?1 ORDER BY p.metric",
-	[QUERY_METRIC_POINTS] = "SELECT p.trial_id, p.epoch, p.value FROM trials t"
-				" JOIN points p ON p.trial_id = t.id AND p.metric = ?2"
-				" WHERE t.sweep_id = ?1 ORDER BY t.id, p.epoch, p.step",
+	/* Not every point of the sweep (millions): the trials of one sweep run
+	   the same program and report the same metrics. */
+	[QUERY_SWEEP_METRICS] = "SELECT DISTINCT metric FROM points WHERE trial_id IN"
+				" (SELECT id FROM trials WHERE sweep_id = ?1"
+				"  ORDER BY ended_at IS NULL, id DESC LIMIT 25) ORDER BY metric",
+	/* IN, not a join: points are then read in primary-key order, without a
+	   sort of the whole result (a sweep may hold millions). */
+	[QUERY_METRIC_POINTS] = "SELECT trial_id, epoch, value FROM points"
+				" WHERE trial_id IN (SELECT id FROM trials WHERE sweep_id = ?1)"
+				" AND metric = ?2 ORDER BY trial_id, epoch, step",
 	[QUERY_ADJUSTMENTS] = "SELECT epoch, step, name, old_value, new_value, source, created_at"
 			      " FROM adjustments WHERE trial_id = ?1 ORDER BY id",
 	[QUERY_CHILDREN] = "SELECT id, number, parent_epoch FROM trials"

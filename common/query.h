@@ -62,7 +62,8 @@ enum query_id {
 	QUERY_TRIAL_LOG,        /* (trial): attempt, seq, wall_time, line: its log, in order */
 	/* The dashboard (caviar serve). */
 	QUERY_ROUNDS,           /* (sweep): round, ranges, created_at of each round */
-	QUERY_SWEEP_METRICS,    /* (sweep): metric, the names its trials reported, sorted */
+	QUERY_SWEEP_METRICS,    /* (sweep): metric, the names reported by its 25 newest
+				   trials, finished ones first, sorted */
 	QUERY_METRIC_POINTS,    /* (sweep, metric): trial_id, epoch, value of every point of
 				   that metric, by trial, epoch and step (read with
 				   query_start: a sweep may hold millions) */

@@ -161,6 +161,7 @@ def scale(url, sweep, loads):
                 wall = (time.time() - t0) * 1000
                 check("the sweep page becomes ready", ms is not None)
                 out.append({"page_ms": int(ms or -1), "wall_ms": round(wall),
+                            "steps": json.loads(js(d, "document.body.dataset.timings") or "{}"),
                             "points": int(d.find_element(By.ID, "curves")
                                           .get_attribute("data-points"))})
             bad = errors(d)

@@ -78,6 +78,7 @@ check("the token as an argument works for the API too",
 status, _, body = request("GET", "/api/sweeps", AUTH)
 check("/api/sweeps lists the sweep", (status, json.loads(body)["sweeps"][0]["sweep_id"]), (200, 1))
 status, _, body = request("GET", "/api/sweep/1/points?metric=val_loss", AUTH)
+body_points = body
 points = [struct.unpack_from("<3d", body, i) for i in range(0, len(body), 24)]
 check("points come as (trial, epoch, value) doubles, one per epoch",
       (status, len(body) % 24, len(points), sorted({p[1] for p in points})),
@@ -93,7 +94,9 @@ check("an unknown API path: 404", request("GET", "/api/nothing", AUTH)[0], 404)
 check("no such sweep: 404", request("GET", "/api/sweep/99", AUTH)[0], 404)
 check("a sweep id that is not a number: 404", request("GET", "/api/sweep/1x", AUTH)[0], 404)
 check("an id too long to be one: 404", request("GET", "/api/sweep/" + "9" * 40, AUTH)[0], 404)
-check("points without a metric: 400", request("GET", "/api/sweep/1/points", AUTH)[0], 400)
+check("points without a metric: the objective's",
+      request("GET", "/api/sweep/1/points", AUTH)[2], body_points)
+check("points of no such sweep: 404", request("GET", "/api/sweep/9/points", AUTH)[0], 404)
 check("path traversal: 400", raw(b"GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n"), 400)
 check("encoded traversal: 400", raw(b"GET /%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: x\r\n"
                                     b"Cookie: " + COOKIE.encode() + b"\r\n\r\n"), 400)

@@ -143,10 +143,32 @@ static void get_sweep(struct web *w, long long id, struct httpd_reply *out)
 	reply_json(out, 200, o);
 }
 
+static void get_points(struct web *w, long long id, const char *metric,
+		       struct httpd_reply *out);
+
+/* GET /api/sweep/ID/points without ?metric: its objective's (the page asks
+ * for them at once, beside the sweep's row). */
+static void points_of_objective(struct web *w, long long id, struct httpd_reply *out)
+{
+	char err[ERRBUF_LEN];
+	cJSON *rows = query_run(w->q, err, sizeof err, QUERY_SWEEP_BRIEF, "i", id);
+	const char *metric = rows && rows->child ?
+		cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rows->child, "metric")) : NULL;
+
+	if (!rows)
+		reply_error(out, 500, err);
+	else if (!metric)
+		reply_error(out, 404, "no such sweep");
+	else
+		get_points(w, id, metric, out);
+	cJSON_Delete(rows);
+}
+
 /* GET /api/sweep/ID/points?metric=M: every trial's curve of M as
  * little-endian doubles, three per point: trial id, epoch, value (the last
  * step of each epoch), by trial and epoch. Binary because a sweep may hold a
- * million points: the page reads it into a Float64Array as it is. */
+ * million points: the page reads it into a Float64Array as it is. (The
+ * machines caviar runs on are little-endian, as are the browsers'.) */
 static void get_points(struct web *w, long long id, const char *metric,
 		       struct httpd_reply *out)
 {
@@ -157,7 +179,7 @@ static void get_points(struct web *w, long long id, const char *metric,
 	int rc;
 
 	if (!metric || !*metric) {
-		reply_error(out, 400, "points: expected ?metric=NAME");
+		points_of_objective(w, id, out);
 		return;
 	}
 	if (!(st = query_start(w->q, err, sizeof err, QUERY_METRIC_POINTS, "is", id, metric))) {
@@ -251,6 +273,24 @@ static void forward(struct web *w, cJSON *req, struct httpd_reply *out)
 	}
 	reply_json(out, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")) ? 200 : 409,
 		   reply);
+}
+
+/* GET /api/status: the daemon's status; without a daemon, {"ok": false,
+ * "error": ...} (a page asks it to learn whether actions are possible). */
+static void get_status(struct web *w, struct httpd_reply *out)
+{
+	char err[ERRBUF_LEN];
+	cJSON *req = cJSON_CreateObject(), *reply;
+
+	cJSON_AddStringToObject(req, "cmd", "status");
+	reply = w->host.call(w->host.ctx, req, err, sizeof err);
+	cJSON_Delete(req);
+	if (!reply) {
+		reply = cJSON_CreateObject();
+		cJSON_AddBoolToObject(reply, "ok", 0);
+		cJSON_AddStringToObject(reply, "error", err);
+	}
+	reply_json(out, 200, reply);
 }
 
 static cJSON *request(const char *cmd, const char *key, long long id)
@@ -358,7 +398,7 @@ static void get(struct web *w, const struct httpd_request *rq, struct httpd_repl
 		return;
 	}
 	if (strcmp(rq->path, "/api/status") == 0) {
-		forward(w, request("status", NULL, 0), out);
+		get_status(w, out);
 		return;
 	}
 	if (path_id(rq->path, "/api/sweep/", &id, &rest) == 0) {

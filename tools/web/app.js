@@ -256,8 +256,11 @@ function sweepsPage(main) {
 			msg.textContent = e.message;
 		}
 	}
-	getJSON("/api/status").then(r => { slots.value = r.slots; })
-		.catch(() => { slotsRow.hidden = true; });
+	/* Without a daemon (serve --db), there is nothing to set. */
+	getJSON("/api/status").then(r => {
+		slots.value = r.slots;
+		slotsRow.hidden = !r.ok;
+	}).catch(() => { slotsRow.hidden = true; });
 	load();
 	return {
 		onEvent(ev) {
@@ -271,7 +274,6 @@ function sweepsPage(main) {
 /* ---- one sweep ---- */
 
 function sweepPage(main, id) {
-	const t0 = performance.now();
 	const msg = h("div", {class: "msg"});
 	const st = {sweep: null, trials: new Map(), metric: null, max: true, sortKey: "objective",
 		sortDir: 1, showAll: false, dirty: false, timer: null, spec: null};
@@ -296,13 +298,18 @@ function sweepPage(main, id) {
 			a.objective - b.objective);
 	}
 
-	async function loadPoints(metric) {
-		const v = await getBinary("/api/sweep/" + id + "/points?metric=" +
-			encodeURIComponent(metric));
+	/* The curves of metric (null: the objective's) as trial, epoch, value. */
+	function fetchPoints(metric) {
+		return getBinary("/api/sweep/" + id + "/points" +
+			(metric ? "?metric=" + encodeURIComponent(metric) : ""));
+	}
+	function setPoints(v) {
 		for (const t of st.trials.values()) { t.xs = []; t.ys = []; }
-		for (let i = 0; i < v.length; i += 3) {
-			const t = st.trials.get(v[i]);
-			if (t) { t.xs.push(v[i + 1]); t.ys.push(v[i + 2]); }
+		let t = null;
+		for (let i = 0; i < v.length; i += 3) { /* by trial: one lookup per trial */
+			if (!t || t.id !== v[i]) t = st.trials.get(v[i]) || {id: v[i], xs: [], ys: []};
+			t.xs.push(v[i + 1]);
+			t.ys.push(v[i + 2]);
 		}
 	}
 
@@ -311,13 +318,12 @@ function sweepPage(main, id) {
 	function drawCurves() {
 		const c = curves, w = parseFloat(c.style.width), hh = parseFloat(c.style.height);
 		const ctx = c.getContext("2d");
-		let xmax = 1, ys = [];
+		let xmax = 1, lo = Infinity, hi = -Infinity;
 		for (const t of st.trials.values()) {
 			if (t.xs.length) xmax = Math.max(xmax, t.xs[t.xs.length - 1]);
-			for (const y of t.ys) ys.push(y);
+			for (const y of t.ys) if (y < lo) lo = y; else if (y > hi) hi = y;
 		}
-		const ye = extent(ys.length > 200000 ? ys.filter((_, i) => i % 7 === 0) : ys);
-		ys = null;
+		const ye = extent([lo, hi]);
 		const {X, Y} = axes(ctx, w, hh, {lo: 0, hi: xmax, whole: true}, ye, "epoch",
 			st.metric);
 		const best = leading().slice(0, BEST_K);
@@ -327,12 +333,18 @@ function sweepPage(main, id) {
 			ctx.strokeStyle = style;
 			ctx.lineWidth = width;
 			ctx.beginPath();
+			let n = 0;
 			for (const t of st.trials.values()) {
 				if (!pick(t) || !t.xs.length) continue;
 				ctx.moveTo(X(t.xs[0]), Y(t.ys[0]));
 				for (let i = 1; i < t.xs.length; i++) ctx.lineTo(X(t.xs[i]), Y(t.ys[i]));
 				if (t.xs.length === 1) ctx.lineTo(X(t.xs[0]) + 1, Y(t.ys[0]));
 				points += t.xs.length;
+				if ((n += t.xs.length) > 50000) { /* long paths stroke slowly */
+					ctx.stroke();
+					ctx.beginPath();
+					n = 0;
+				}
 			}
 			ctx.stroke();
 		};
@@ -410,11 +422,23 @@ function sweepPage(main, id) {
 			h("thead", {}, h("tr", {}, head)), h("tbody", {}, body))), more || "");
 	}
 
+	/* A colour by rank, green (best) to red, in 16 steps so that a canvas can
+	   draw each step's marks in one path; the best K opaque. */
 	function colourOf(rankMap, n, t) {
 		const r = rankMap.get(t.id);
 		if (r === undefined) return "rgba(107,115,131,0.25)";
-		const q = n > 1 ? r / (n - 1) : 0; /* 0 best, 1 worst */
+		const q = n > 1 ? Math.round(15 * r / (n - 1)) / 15 : 0; /* 0 best, 1 worst */
 		return "hsla(" + Math.round(130 - 130 * q) + ",70%,40%," + (r < BEST_K ? 1 : 0.55) + ")";
+	}
+	/* Groups trials by colour, worst first (the best are drawn last, on top). */
+	function byColour(rankMap, done) {
+		const groups = new Map();
+		for (const t of done.slice().reverse()) {
+			const c = colourOf(rankMap, done.length, t);
+			if (!groups.has(c)) groups.set(c, []);
+			groups.get(c).push(t);
+		}
+		return groups;
 	}
 
 	function drawScatter() {
@@ -430,12 +454,15 @@ function sweepPage(main, id) {
 			const {X, Y} = axes(ctx, 300, 200, sc, ys, p + (sc.kind === "linear" ||
 				sc.kind === "choice" || sc.kind === "uniform" || sc.kind === "int" ? "" :
 				" (" + sc.kind + ")"), st.metric);
-			for (const t of done) {
-				const v = (t.params || {})[p];
-				if (v === undefined) continue;
-				ctx.fillStyle = colourOf(rankMap, done.length, t);
+			for (const [colour, group] of byColour(rankMap, done)) {
+				ctx.fillStyle = colour;
 				ctx.beginPath();
-				ctx.arc(X(sc.f(v)), Y(t.objective), t.status === "pruned" ? 2 : 3, 0, 7);
+				for (const t of group) {
+					const v = (t.params || {})[p];
+					if (v === undefined) continue;
+					const r = t.status === "pruned" ? 2 : 3;
+					ctx.rect(X(sc.f(v)) - r, Y(t.objective) - r, 2 * r, 2 * r);
+				}
 				ctx.fill();
 			}
 			return h("div", {class: "card"}, c);
@@ -463,16 +490,18 @@ function sweepPage(main, id) {
 		const ax = i => 40 + i * (w - 80) / Math.max(1, n - 1);
 		const ay = (a, v) => bottom - (v - a.sc.lo) / (a.sc.hi - a.sc.lo) * (bottom - top);
 		ctx.lineWidth = 1;
-		for (const t of done.slice().reverse()) {
-			ctx.strokeStyle = colourOf(rankMap, done.length, t);
+		for (const [colour, group] of byColour(rankMap, done)) {
+			ctx.strokeStyle = colour;
 			ctx.beginPath();
-			let pen = false;
-			axesList.forEach((a, i) => {
-				const v = a.get(t);
-				if (!Number.isFinite(v)) { pen = false; return; }
-				pen ? ctx.lineTo(ax(i), ay(a, v)) : ctx.moveTo(ax(i), ay(a, v));
-				pen = true;
-			});
+			for (const t of group) {
+				let pen = false;
+				axesList.forEach((a, i) => {
+					const v = a.get(t);
+					if (!Number.isFinite(v)) { pen = false; return; }
+					pen ? ctx.lineTo(ax(i), ay(a, v)) : ctx.moveTo(ax(i), ay(a, v));
+					pen = true;
+				});
+			}
 			ctx.stroke();
 		}
 		ctx.font = "11px system-ui, sans-serif";
@@ -520,24 +549,43 @@ function sweepPage(main, id) {
 		st.timer = null;
 		drawHeader();
 		drawCurves();
-		if (all) { drawBoard(); drawScatter(); drawParallel(); }
+		mark("curves");
+		if (all) {
+			drawBoard();
+			mark("leaderboard");
+			drawScatter();
+			mark("scatter");
+			drawParallel();
+			mark("parallel");
+		}
+	}
+	/* How long each step of the first load took (ms since navigation), for
+	   bench/dashboard. */
+	const marks = {};
+	function mark(what) {
+		if (!document.body.dataset.ready) marks[what] = Math.round(performance.now());
 	}
 	function schedule() {
 		if (!st.timer) st.timer = setTimeout(() => redraw(st.dirtyAll), REDRAW_MS);
 	}
 
 	async function load() {
+		/* Both at once: the points are the objective's unless another metric
+		   was chosen. */
+		const pointsFetched = fetchPoints(st.metric);
 		const r = await getJSON("/api/sweep/" + id);
+		mark("sweep");
 		st.sweep = r.sweep;
 		st.spec = r.sweep.spec;
 		st.max = r.sweep.mode === "max";
 		st.metric = st.metric || r.sweep.metric;
 		for (const t of r.trials) addTrial(t);
-		await loadPoints(st.metric);
+		setPoints(await pointsFetched);
+		mark("points");
 		const metrics = r.metrics.includes(st.metric) ? r.metrics : [st.metric, ...r.metrics];
 		const select = h("select", {id: "metric", onchange: async e => {
 			st.metric = e.target.value;
-			await loadPoints(st.metric);
+			setPoints(await fetchPoints(st.metric));
 			drawCurves();
 		}}, metrics.map(m => h("option", {value: m, selected: m === st.metric}, m)));
 		header = h("div");
@@ -577,7 +625,8 @@ function sweepPage(main, id) {
 			if (hit) location.hash = "#/trial/" + hit[0].id;
 		});
 		redraw(true);
-		document.body.dataset.ready = Math.round(performance.now() - t0);
+		document.body.dataset.timings = JSON.stringify(marks);
+		document.body.dataset.ready = Math.round(performance.now());
 	}
 
 	load().catch(e => main.replaceChildren(h("div", {class: "msg"}, e.message)));
