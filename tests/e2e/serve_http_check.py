@@ -135,4 +135,15 @@ status, _, body = request("POST", "/api/slots", ACTION, '{"n": 3}')
 check("slots from the same origin: 200", (status, json.loads(body)), (200, {"ok": True,
                                                                            "slots": 3}))
 check("the server still serves after all that", request("GET", "/api/sweeps", AUTH)[0], 200)
+
+# Event streams whose page went away are closed at once: more of them than the
+# server takes connections (64) do not lock it up.
+for _ in range(80):
+    c = http.client.HTTPConnection(HOST, PORT, timeout=10)
+    c.request("GET", "/api/events", headers=AUTH)
+    r = c.getresponse()
+    r.readline()
+    c.close()
+check("after 80 event streams opened and dropped, it still serves",
+      request("GET", "/api/sweeps", AUTH)[0], 200)
 sys.exit(1 if FAILS else 0)

@@ -19,13 +19,18 @@
 #define PING_MS 15000         /* a comment on every stream this often */
 
 /* One event stream: bytes waiting for the client, and whether MHD's reader
- * callback found none and suspended the connection. */
+ * callback found none and suspended the connection. MHD does not watch a
+ * suspended connection, so we do: a client that goes away (a page reloaded)
+ * makes its socket readable, and the stream ends at once rather than holding
+ * a connection until the next ping. */
 struct httpd_stream {
 	struct httpd *h;
 	struct MHD_Connection *conn;
 	char *buf;
 	size_t len, off, cap;
 	int suspended, ended;
+	uv_poll_t watch;          /* the socket, while suspended */
+	int watch_init;
 	struct httpd_stream *next;
 };
 
@@ -73,8 +78,35 @@ static void stream_resume(struct httpd_stream *s)
 {
 	if (s->suspended) {
 		s->suspended = 0;
+		if (s->watch_init)
+			uv_poll_stop(&s->watch); /* MHD has the socket again */
 		MHD_resume_connection(s->conn);
 	}
+}
+
+/* The client of a suspended stream sent something or left: end it. */
+static void on_stream_peer(uv_poll_t *p, int status, int events)
+{
+	struct httpd_stream *s = p->data;
+
+	s->ended = 1;
+	stream_resume(s);
+	httpd_run(s->h);
+}
+
+static void stream_suspend(struct httpd_stream *s)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(s->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	s->suspended = 1;
+	MHD_suspend_connection(s->conn);
+	if (!s->watch_init && info && uv_poll_init(s->h->loop, &s->watch, info->connect_fd) == 0) {
+		s->watch_init = 1;
+		s->watch.data = s;
+	}
+	if (s->watch_init)
+		uv_poll_start(&s->watch, UV_READABLE | UV_DISCONNECT, on_stream_peer);
 }
 
 /* Appends to one stream; a client too slow to take HTTPD_STREAM_MAX is ended. */
@@ -127,8 +159,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	if (s->ended || s->h->closing)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	if (n == 0) {
-		s->suspended = 1;
-		MHD_suspend_connection(s->conn);
+		stream_suspend(s);
 		return 0;
 	}
 	if (n > max)
@@ -138,6 +169,13 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	return (ssize_t)n;
 }
 
+static void stream_closed(uv_handle_t *hd)
+{
+	free(hd->data);
+}
+
+/* MHD is done with the response (its connection is closing): the watch was
+ * stopped when the stream was last resumed; close it before the memory goes. */
 static void stream_free(void *cls)
 {
 	struct httpd_stream *s = cls, **p;
@@ -149,7 +187,10 @@ static void stream_free(void *cls)
 		}
 	s->h->n_streams--;
 	free(s->buf);
-	free(s);
+	if (s->watch_init)
+		uv_close((uv_handle_t *)&s->watch, stream_closed);
+	else
+		free(s);
 }
 
 /* A new event stream, opened with first (len bytes) after a comment line. */
