@@ -71,7 +71,8 @@ static int serve_opt(void *ctx, int c, const char *arg)
 	} else if (c == 'p') {
 		v = strtol(arg, &end, 10);
 		if (*end || end == arg || v < 0 || v > 65535)
-			return cli_usage(o->cli, "option --port: expected 0 to 65535, got '%s'", arg);
+			return cli_usage(o->cli, "option --port: expected 0 to 65535, got '%s'",
+					 arg);
 		o->port = (int)v;
 	}
 	return 0;
@@ -100,8 +101,8 @@ static int make_token(struct server *s, int port)
 	snprintf(s->token_path, sizeof s->token_path, "%s/serve-%d.token", dir, port);
 	free(sock);
 	fd = open(s->token_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	rc = fd < 0 || fchmod(fd, 0600) < 0 || write(fd, s->token, WEB_TOKEN_LEN) != WEB_TOKEN_LEN ||
-	     write(fd, "\n", 1) != 1;
+	rc = fd < 0 || fchmod(fd, 0600) < 0 ||
+	     write(fd, s->token, WEB_TOKEN_LEN) != WEB_TOKEN_LEN || write(fd, "\n", 1) != 1;
 	if (fd >= 0)
 		close(fd);
 	if (rc) {

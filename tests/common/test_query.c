@@ -214,7 +214,8 @@ static void test_dashboard_reads(void)
 	st = query_start(&q, err, sizeof err, QUERY_METRIC_POINTS, "is", 1LL, "val_acc");
 	CHECK(st != NULL);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		static const double want[][3] = {{1, 1, 0.5}, {1, 1, 0.6}, {1, 2, 0.8}, {2, 1, 0.9}};
+		static const double want[][3] = {{1, 1, 0.5}, {1, 1, 0.6}, {1, 2, 0.8},
+						 {2, 1, 0.9}};
 
 		CHECK(n < 4);
 		CHECK(sqlite3_column_int64(st, 0) == (long long)want[n][0]);

@@ -130,7 +130,7 @@ def live(url, shots, sweep, other):
             check("a finished sweep's page becomes ready", wait(d, ready))
             check("its curves show every trial",
                   int(d.find_element(By.ID, "curves").get_attribute("data-trials")) >= 3)
-            d.set_window_size(1400, 2100)  # the whole page, scatters and parallel coordinates
+            d.set_window_size(1400, 1900)  # the whole page, scatters and parallel coordinates
             time.sleep(0.3)
             shot(d, shots, "sweep-done")
             d.set_window_size(1400, 1000)

@@ -54,8 +54,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	for (int v = 0; v < schema_version; v++)
 		exec_or_die(schema_migrations[v]);
-	exec_or_die("INSERT INTO sweeps (name, spec, search, seed, metric, mode, budget, created_at)"
-		    " VALUES ('s', '{\"params\": {\"lr\": {\"log\": [0.001, 0.1]}}}', 'random', 1,"
+	exec_or_die("INSERT INTO sweeps (name, spec, search, seed, metric, mode, budget,"
+		    " created_at) VALUES ('s', '{\"params\": {\"lr\": {\"log\": [0.001, 0.1]}}}', 'random', 1,"
 		    " 'val_loss', 'min', 2, 1)");
 	exec_or_die("INSERT INTO trials (sweep_id, number, params, seed, status, best_value)"
 		    " VALUES (1, 0, '{\"lr\": 0.01}', 1, 'done', 0.5), (1, 1, '{\"lr\": 0.1}', 2,"

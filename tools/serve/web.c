@@ -11,6 +11,8 @@
 #include "xalloc.h"
 
 #define JSON_TYPE "application/json"
+/* What a new event stream is told first: whether events flow now. */
+#define WEB_LIVE_EVENT(b) "data: {\"event\": \"daemon\", \"connected\": " #b "}\n\n"
 
 /* Compares in time that does not depend on where they differ. */
 static int token_equal(const char *a, const char *b)
@@ -152,8 +154,8 @@ static void points_of_objective(struct web *w, long long id, struct httpd_reply 
 {
 	char err[ERRBUF_LEN];
 	cJSON *rows = query_run(w->q, err, sizeof err, QUERY_SWEEP_BRIEF, "i", id);
-	const char *metric = rows && rows->child ?
-		cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rows->child, "metric")) : NULL;
+	const cJSON *m = rows ? cJSON_GetObjectItemCaseSensitive(rows->child, "metric") : NULL;
+	const char *metric = cJSON_GetStringValue(m);
 
 	if (!rows)
 		reply_error(out, 500, err);
@@ -392,8 +394,7 @@ static void get(struct web *w, const struct httpd_request *rq, struct httpd_repl
 	if (strcmp(rq->path, "/api/events") == 0) {
 		out->status = 200;
 		out->stream = 1;
-		out->body = (char *)(w->live ? "data: {\"event\": \"daemon\", \"connected\": true}\n\n"
-					     : "data: {\"event\": \"daemon\", \"connected\": false}\n\n");
+		out->body = (char *)(w->live ? WEB_LIVE_EVENT(true) : WEB_LIVE_EVENT(false));
 		out->len = strlen(out->body);
 		return;
 	}

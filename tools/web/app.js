@@ -82,6 +82,11 @@ function actionButton(label, cls, fn, msg) {
 	return b;
 }
 
+/* "label value", the label dimmed. */
+function kv(k, v) {
+	return h("span", {class: "kv"}, h("span", {}, k), v);
+}
+
 function statusSpan(s) {
 	return h("span", {class: "status " + s}, s);
 }
@@ -90,8 +95,9 @@ function statusSpan(s) {
  * linear, or the values of a choice. */
 function paramScale(spec, name, values) {
 	const p = spec && spec.params ? spec.params[name] : undefined;
+	const kinds = ["log", "log_int", "reverse_log", "uniform", "int", "choice"];
 	const kind = p && typeof p === "object" && !Array.isArray(p) ?
-		["log", "log_int", "reverse_log", "uniform", "int", "choice"].find(k => k in p) : null;
+		kinds.find(k => k in p) : null;
 	if (kind === "choice" || values.some(v => typeof v !== "number")) {
 		const cats = kind === "choice" ? p.choice.map(String) :
 			[...new Set(values.map(String))].sort();
@@ -139,7 +145,7 @@ function ticks(lo, hi, n, whole) {
 	return out;
 }
 
-const PAD = {l: 56, r: 12, t: 10, b: 30};
+const PAD = {l: 56, r: 20, t: 10, b: 30};
 
 /* Frame, grid and tick labels; returns x(v) and y(v) in pixels. */
 function axes(ctx, w, h, xs, ys, xlabel, ylabel) {
@@ -228,7 +234,8 @@ function sweepsPage(main) {
 		const ended = s.ended || 0, budget = s.budget || 0;
 		const box = h("input", {type: "checkbox", checked: selected.has(s.sweep_id),
 			onchange: e => {
-				e.target.checked ? selected.add(s.sweep_id) : selected.delete(s.sweep_id);
+				if (e.target.checked) selected.add(s.sweep_id);
+				else selected.delete(s.sweep_id);
 				compare.disabled = selected.size < 2;
 			}});
 		const tags = (s.tags || []).map(t => "#" + t).join(" ");
@@ -293,9 +300,9 @@ function sweepPage(main, id) {
 			.sort((a, b) => st.max ? v(b) - v(a) : v(a) - v(b));
 	}
 	function ranked() {
-		return [...st.trials.values()].filter(t => t.objective !== null &&
-			t.objective !== undefined).sort((a, b) => st.max ? b.objective - a.objective :
-			a.objective - b.objective);
+		const v = t => t.objective;
+		return [...st.trials.values()].filter(t => typeof v(t) === "number")
+			.sort((a, b) => st.max ? v(b) - v(a) : v(a) - v(b));
 	}
 
 	/* The curves of metric (null: the objective's) as trial, epoch, value. */
@@ -307,7 +314,8 @@ function sweepPage(main, id) {
 		for (const t of st.trials.values()) { t.xs = []; t.ys = []; }
 		let t = null;
 		for (let i = 0; i < v.length; i += 3) { /* by trial: one lookup per trial */
-			if (!t || t.id !== v[i]) t = st.trials.get(v[i]) || {id: v[i], xs: [], ys: []};
+			if (!t || t.id !== v[i])
+				t = st.trials.get(v[i]) || {id: v[i], xs: [], ys: []};
 			t.xs.push(v[i + 1]);
 			t.ys.push(v[i + 2]);
 		}
@@ -337,7 +345,8 @@ function sweepPage(main, id) {
 			for (const t of st.trials.values()) {
 				if (!pick(t) || !t.xs.length) continue;
 				ctx.moveTo(X(t.xs[0]), Y(t.ys[0]));
-				for (let i = 1; i < t.xs.length; i++) ctx.lineTo(X(t.xs[i]), Y(t.ys[i]));
+				for (let i = 1; i < t.xs.length; i++)
+					ctx.lineTo(X(t.xs[i]), Y(t.ys[i]));
 				if (t.xs.length === 1) ctx.lineTo(X(t.xs[0]) + 1, Y(t.ys[0]));
 				points += t.xs.length;
 				if ((n += t.xs.length) > 50000) { /* long paths stroke slowly */
@@ -360,7 +369,8 @@ function sweepPage(main, id) {
 		c.dataset.trials = st.trials.size;
 		c._xy = {X, Y};
 		document.getElementById("curves-count").textContent = points + " points, " +
-			st.trials.size + " trials; best " + BEST_K + " in colour, pruned ones faint";
+			st.trials.size + " trials; best " + BEST_K +
+			" in colour, pruned ones faint";
 		document.getElementById("curves-legend").replaceChildren(...best.map((t, k) =>
 			h("span", {}, h("i", {style: "background:" + PALETTE[k]}),
 				"#" + t.number + " " + fmt(t.objective ?? t.best_value))));
@@ -372,7 +382,8 @@ function sweepPage(main, id) {
 		let bestD = 100, hit = null;
 		for (const t of st.trials.values())
 			for (let i = 0; i < t.xs.length; i++) {
-				const dx = X(t.xs[i]) - mx, dy = Y(t.ys[i]) - my, d = dx * dx + dy * dy;
+				const dx = X(t.xs[i]) - mx, dy = Y(t.ys[i]) - my;
+				const d = dx * dx + dy * dy;
 				if (d < bestD) { bestD = d; hit = [t, i]; }
 			}
 		return hit;
@@ -387,7 +398,8 @@ function sweepPage(main, id) {
 
 	function drawBoard() {
 		const params = columns();
-		const keys = ["rank", "number", "id", "status", "objective", "best_epoch", "epochs"];
+		const keys = ["rank", "number", "id", "status", "objective", "best_epoch",
+			"epochs"];
 		const rank = new Map(ranked().map((t, i) => [t.id, i + 1]));
 		const val = (t, k) => k === "rank" ? rank.get(t.id) : k.startsWith("p:") ?
 			(t.params || {})[k.slice(2)] : t[k];
@@ -428,7 +440,8 @@ function sweepPage(main, id) {
 		const r = rankMap.get(t.id);
 		if (r === undefined) return "rgba(107,115,131,0.25)";
 		const q = n > 1 ? Math.round(15 * r / (n - 1)) / 15 : 0; /* 0 best, 1 worst */
-		return "hsla(" + Math.round(130 - 130 * q) + ",70%,40%," + (r < BEST_K ? 1 : 0.55) + ")";
+		const alpha = r < BEST_K ? 1 : 0.55;
+		return "hsla(" + Math.round(130 - 130 * q) + ",70%,40%," + alpha + ")";
 	}
 	/* Groups trials by colour, worst first (the best are drawn last, on top). */
 	function byColour(rankMap, done) {
@@ -451,9 +464,9 @@ function sweepPage(main, id) {
 			const sc = paramScale(st.spec, p, vals);
 			const c = makeCanvas(300, 200);
 			const ctx = c.getContext("2d");
-			const {X, Y} = axes(ctx, 300, 200, sc, ys, p + (sc.kind === "linear" ||
-				sc.kind === "choice" || sc.kind === "uniform" || sc.kind === "int" ? "" :
-				" (" + sc.kind + ")"), st.metric);
+			const scaled = ["log", "log_int", "reverse_log"].includes(sc.kind);
+			const {X, Y} = axes(ctx, 300, 200, sc, ys,
+				p + (scaled ? " (" + sc.kind + ")" : ""), st.metric);
 			for (const [colour, group] of byColour(rankMap, done)) {
 				ctx.fillStyle = colour;
 				ctx.beginPath();
@@ -498,7 +511,8 @@ function sweepPage(main, id) {
 				axesList.forEach((a, i) => {
 					const v = a.get(t);
 					if (!Number.isFinite(v)) { pen = false; return; }
-					pen ? ctx.lineTo(ax(i), ay(a, v)) : ctx.moveTo(ax(i), ay(a, v));
+					if (pen) ctx.lineTo(ax(i), ay(a, v));
+					else ctx.moveTo(ax(i), ay(a, v));
 					pen = true;
 				});
 			}
@@ -508,7 +522,10 @@ function sweepPage(main, id) {
 		ctx.textAlign = "center";
 		axesList.forEach((a, i) => {
 			ctx.strokeStyle = "#394152";
-			ctx.beginPath(); ctx.moveTo(ax(i), top); ctx.lineTo(ax(i), bottom); ctx.stroke();
+			ctx.beginPath();
+			ctx.moveTo(ax(i), top);
+			ctx.lineTo(ax(i), bottom);
+			ctx.stroke();
 			ctx.fillStyle = "#1d2330";
 			ctx.fillText(a.name, ax(i), top - 20);
 			ctx.fillStyle = "#6b7383";
@@ -521,21 +538,21 @@ function sweepPage(main, id) {
 	function drawHeader() {
 		const s = st.sweep, active = s.status === "running" || s.status === "paused";
 		const counts = {};
-		for (const t of st.trials.values()) counts[t.status] = (counts[t.status] || 0) + 1;
+		for (const t of st.trials.values())
+			counts[t.status] = (counts[t.status] || 0) + 1;
+		const trials = Object.entries(counts).map(([k, v]) => v + " " + k).join(", ");
 		const best = ranked()[0];
+		const bestLink = best ? h("a", {href: "#/trial/" + best.id},
+			fmt(best.objective) + " (#" + best.number + ")") : "-";
 		header.replaceChildren(
 			h("h1", {}, "Sweep " + s.id + " \u201c" + s.name + "\u201d ",
 				h("span", {id: "status", class: "status " + s.status}, s.status)),
 			h("div", {class: "row card"},
-				h("span", {class: "kv"}, h("span", {}, "objective"), s.metric + " (" + s.mode + ")"),
-				h("span", {class: "kv"}, h("span", {}, "search"), s.search),
-				h("span", {class: "kv"}, h("span", {}, "trials"),
-					Object.entries(counts).map(([k, v]) => v + " " + k).join(", ") +
-					" of " + s.budget),
-				h("span", {class: "kv"}, h("span", {}, "best"), best ?
-					h("a", {href: "#/trial/" + best.id}, fmt(best.objective) + " (#" +
-						best.number + ")") : "-"),
-				h("span", {class: "kv"}, h("span", {}, "created"), fmtTime(s.created_at)),
+				kv("objective", s.metric + " (" + s.mode + ")"),
+				kv("search", s.search),
+				kv("trials", trials + " of " + s.budget),
+				kv("best", bestLink),
+				kv("created", fmtTime(s.created_at)),
 				active && s.status === "running" ? actionButton("Pause", "", () =>
 					post("/api/sweep/" + id + "/pause"), msg) : null,
 				active && s.status === "paused" ? actionButton("Resume", "", () =>
@@ -547,6 +564,7 @@ function sweepPage(main, id) {
 
 	function redraw(all) {
 		st.timer = null;
+		st.dirtyAll = false;
 		drawHeader();
 		drawCurves();
 		mark("curves");
@@ -582,7 +600,8 @@ function sweepPage(main, id) {
 		for (const t of r.trials) addTrial(t);
 		setPoints(await pointsFetched);
 		mark("points");
-		const metrics = r.metrics.includes(st.metric) ? r.metrics : [st.metric, ...r.metrics];
+		const metrics = r.metrics.includes(st.metric) ? r.metrics :
+			[st.metric, ...r.metrics];
 		const select = h("select", {id: "metric", onchange: async e => {
 			st.metric = e.target.value;
 			setPoints(await fetchPoints(st.metric));
@@ -594,18 +613,22 @@ function sweepPage(main, id) {
 		board = h("div", {id: "board"});
 		scatter = h("div", {class: "grid", id: "scatter"});
 		parallel = h("div", {class: "card", id: "parallel"});
+		const roundRows = r.rounds.map(x => h("tr", {}, h("td", {}, x.round),
+			h("td", {}, JSON.stringify(x.ranges))));
 		rounds = r.rounds.length > 1 || st.sweep.search === "coarse_to_fine" ?
-			h("div", {}, h("h2", {}, "Rounds (coarse to fine)"), h("table", {id: "rounds"},
-				h("thead", {}, h("tr", {}, h("th", {}, "round"), h("th", {}, "ranges"))),
-				h("tbody", {}, r.rounds.map(x => h("tr", {}, h("td", {}, x.round),
-					h("td", {}, JSON.stringify(x.ranges))))))) : null;
+			h("div", {}, h("h2", {}, "Rounds (coarse to fine)"),
+				h("table", {id: "rounds"},
+					h("thead", {}, h("tr", {}, h("th", {}, "round"),
+						h("th", {}, "ranges"))),
+					h("tbody", {}, roundRows))) : null;
 		main.replaceChildren(header,
 			h("h2", {}, "Learning curves ", select),
 			h("div", {class: "card chart"}, curves, tip,
 				h("div", {class: "small legend"}, h("span", {id: "curves-count"}),
 					h("span", {id: "curves-legend"}))),
 			h("h2", {}, "Leaderboard"), board,
-			h("h2", {}, "Objective against each parameter (each on its own scale)"), scatter,
+			h("h2", {}, "Objective against each parameter (each on its own scale)"),
+			scatter,
 			h("h2", {}, "Parallel coordinates"), parallel, rounds || "");
 		curves.addEventListener("mousemove", e => {
 			const b = curves.getBoundingClientRect(), hit = nearest(e.clientX - b.left,
@@ -613,8 +636,8 @@ function sweepPage(main, id) {
 			tip.style.display = hit ? "block" : "none";
 			if (!hit) return;
 			const [t, i] = hit;
-			tip.textContent = "trial " + t.id + " (#" + t.number + ", " + t.status + ") epoch " +
-				t.xs[i] + ": " + fmt(t.ys[i]);
+			tip.textContent = "trial " + t.id + " (#" + t.number + ", " + t.status +
+				") epoch " + t.xs[i] + ": " + fmt(t.ys[i]);
 			tip.style.left = (e.clientX - b.left + 14) + "px";
 			tip.style.top = (e.clientY - b.top + 8) + "px";
 		});
@@ -637,21 +660,24 @@ function sweepPage(main, id) {
 				st.sweep.status = ev.status;
 				st.dirtyAll = true;
 			} else if (ev.event === "trial_started") {
-				addTrial({id: ev.trial, number: ev.number, params: ev.params, status: "running",
-					epochs: 0});
+				addTrial({id: ev.trial, number: ev.number, params: ev.params,
+					status: "running", epochs: 0});
 				st.dirtyAll = true;
 			} else if (ev.event === "progress") {
-				const t = addTrial({id: ev.trial, number: ev.number, status: "running",
-					epochs: ev.epoch});
+				const t = addTrial({id: ev.trial, number: ev.number,
+					status: "running", epochs: ev.epoch});
 				const v = ev.metrics ? ev.metrics[st.metric] : undefined;
-				if (typeof v === "number") {
-					if (t.xs.length && t.xs[t.xs.length - 1] === ev.epoch) t.ys[t.ys.length - 1] = v;
-					else { t.xs.push(ev.epoch); t.ys.push(v); }
+				const last = t.xs.length - 1;
+				if (typeof v === "number" && last >= 0 && t.xs[last] === ev.epoch) {
+					t.ys[last] = v; /* a later step of the same epoch */
+				} else if (typeof v === "number") {
+					t.xs.push(ev.epoch);
+					t.ys.push(v);
 				}
 				if (typeof ev.best === "number") t.best_value = ev.best;
 			} else if (ev.event === "trial_ended") {
-				const t = addTrial({id: ev.trial, number: ev.number, status: ev.status,
-					epochs: ev.epochs});
+				const t = addTrial({id: ev.trial, number: ev.number,
+					status: ev.status, epochs: ev.epochs});
 				t.best_value = ev.best;
 				t.objective = (ev.status === "done" || ev.status === "pruned") &&
 					typeof ev.best === "number" ? ev.best : null;
@@ -688,8 +714,6 @@ function trialPage(main, id) {
 	const msg = h("div", {class: "msg"});
 	let trial = null, points = [], plots = new Map(), timer = null;
 
-	function kv(k, v) { return h("span", {class: "kv"}, h("span", {}, k), v); }
-
 	function drawPlots(box) {
 		const metrics = [...new Set(points.map(p => p.metric))].sort((a, b) =>
 			(b === trial.metric) - (a === trial.metric) || (a < b ? -1 : 1));
@@ -709,21 +733,28 @@ function trialPage(main, id) {
 		const t = trial, active = t.status === "running" || t.status === "queued";
 		const box = h("div", {class: "grid", id: "trial-curves"});
 		const params = Object.entries(t.params || {});
+		const trialLink = (tid, text) => h("a", {href: "#/trial/" + tid}, text);
+		const td = v => h("td", {}, v);
+		const adjustments = r.adjustments.map(a => h("tr", {}, td(a.epoch), td(a.step),
+			td(a.name), td(fmt(a.old_value)), td(fmt(a.new_value)), td(a.source),
+			td(fmtTime(a.created_at))));
+		const log = r.log.slice(-500).map(l => l.line).join("\n");
 		main.replaceChildren(
 			h("h1", {}, "Trial " + t.id + " (#" + t.number + " of ",
-				h("a", {href: "#/sweep/" + t.sweep_id}, "sweep " + t.sweep_id + " \u201c" +
-					t.sweep + "\u201d"), ") ", h("span", {id: "status", class: "status " +
-					t.status}, t.status)),
+				h("a", {href: "#/sweep/" + t.sweep_id}, "sweep " + t.sweep_id +
+					" \u201c" + t.sweep + "\u201d"), ") ",
+				h("span", {id: "status", class: "status " + t.status}, t.status)),
 			h("div", {class: "row card"},
-				kv(t.metric, fmt(t.objective ?? t.best_value)), kv("best epoch", fmt(t.best_epoch)),
+				kv(t.metric, fmt(t.objective ?? t.best_value)),
+				kv("best epoch", fmt(t.best_epoch)),
 				kv("epochs", t.epochs), kv("reason", t.reason || "-"),
 				kv("attempts", t.attempts), kv("started", fmtTime(t.started_at)),
 				kv("ended", fmtTime(t.ended_at)),
-				t.parent_trial_id ? kv("forked from", h("a", {href: "#/trial/" +
-					t.parent_trial_id}, "trial " + t.parent_trial_id + " at epoch " +
+				t.parent_trial_id ? kv("forked from", trialLink(t.parent_trial_id,
+					"trial " + t.parent_trial_id + " at epoch " +
 					t.parent_epoch)) : null,
-				r.children.length ? kv("forks", r.children.map(c => h("a", {href: "#/trial/" +
-					c.id}, c.id + " "))) : null,
+				r.children.length ? kv("forks",
+					r.children.map(c => trialLink(c.id, c.id + " "))) : null,
 				active ? actionButton("Cancel", "danger", () =>
 					post("/api/trial/" + id + "/cancel"), msg) : null, msg),
 			h("h2", {}, "Parameters"),
@@ -732,16 +763,11 @@ function trialPage(main, id) {
 			h("h2", {}, "Curves"), box,
 			h("h2", {}, "Adjustments"),
 			r.adjustments.length ? h("table", {id: "adjustments"},
-				h("thead", {}, h("tr", {}, ["epoch", "step", "name", "old", "new", "source",
-					"when"].map(x => h("th", {}, x)))),
-				h("tbody", {}, r.adjustments.map(a => h("tr", {}, h("td", {}, a.epoch),
-					h("td", {}, a.step), h("td", {}, a.name), h("td", {}, fmt(a.old_value)),
-					h("td", {}, fmt(a.new_value)), h("td", {}, a.source),
-					h("td", {}, fmtTime(a.created_at)))))) :
-				h("div", {class: "small"}, "none"),
+				h("thead", {}, h("tr", {}, ["epoch", "step", "name", "old", "new",
+					"source", "when"].map(x => h("th", {}, x)))),
+				h("tbody", {}, adjustments)) : h("div", {class: "small"}, "none"),
 			h("h2", {}, "Log"),
-			h("pre", {id: "log"}, r.log.length ? r.log.slice(-500).map(l => l.line).join("\n") :
-				"(no lines besides metrics)"),
+			h("pre", {id: "log"}, log || "(no lines besides metrics)"),
 			h("h2", {}, "stderr (the last lines)"),
 			h("pre", {id: "stderr"}, t.stderr_tail || "(empty)"));
 		drawPlots(box);
@@ -754,7 +780,8 @@ function trialPage(main, id) {
 			if (!trial || ev.trial !== id) return;
 			if (ev.event === "progress") {
 				for (const [m, v] of Object.entries(ev.metrics || {}))
-					points.push({metric: m, epoch: ev.epoch, step: ev.step, value: v});
+					points.push({metric: m, epoch: ev.epoch, step: ev.step,
+						value: v});
 				if (!timer) timer = setTimeout(() => {
 					timer = null;
 					drawPlots(document.getElementById("trial-curves"));
@@ -795,22 +822,25 @@ function comparePage(main, ids) {
 			return xs.map(x => m.has(x) ? m.get(x) : null);
 		})];
 		const box = h("div", {class: "card", id: "compare-chart"});
+		const td = (v, cls) => h("td", cls ? {class: cls} : {}, v);
+		const body = rows.map(r => h("tr", {},
+			td(h("a", {href: "#/sweep/" + r.s.id}, r.s.id)), td(r.s.name),
+			td(r.s.search),
+			td(r.s.metric + " (" + r.s.mode + ")"),
+			td(fmt(r.best ? r.best.objective ?? r.best.best_value : null), "num"),
+			td(r.best ? h("a", {href: "#/trial/" + r.best.id}, r.best.id) : "-"),
+			td(r.n, "num")));
 		main.append(h("table", {id: "compare-table"}, h("thead", {}, h("tr", {},
 			["sweep", "name", "search", "objective", "best", "best trial", "trials"]
-				.map(x => h("th", {}, x)))),
-		h("tbody", {}, rows.map(r => h("tr", {},
-			h("td", {}, h("a", {href: "#/sweep/" + r.s.id}, r.s.id)), h("td", {}, r.s.name),
-			h("td", {}, r.s.search), h("td", {}, r.s.metric + " (" + r.s.mode + ")"),
-			h("td", {class: "num"}, fmt(r.best ? r.best.objective ?? r.best.best_value : null)),
-			h("td", {}, r.best ? h("a", {href: "#/trial/" + r.best.id}, r.best.id) : "-"),
-			h("td", {class: "num"}, r.n))))),
+				.map(x => h("th", {}, x)))), h("tbody", {}, body)),
 		h("h2", {}, "Best trial's curve of each sweep"), box);
 		if (curves.length) {
 			const w = Math.max(500, main.clientWidth - 72);
 			new uPlot({width: w, height: 320, scales: {x: {time: false}},
 				axes: [{incrs: EPOCH_STEPS}, {label: rows[0].s.metric}],
 				series: [{label: "epoch"}, ...curves.map((c, i) => ({label: c.label,
-					stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: true}))]},
+					stroke: PALETTE[i % PALETTE.length], width: 2,
+					spanGaps: true}))]},
 			data, box);
 		}
 		document.body.dataset.ready = "1";
