@@ -275,7 +275,7 @@ static int serve(struct server *s, const struct serve_opts *o)
 	int port, code;
 
 	snprintf(s->cookie, sizeof s->cookie, "caviar_token_%d", o->port);
-	s->web = (struct web){.cookie = s->cookie, .q = &s->st.query,
+	s->web = (struct web){.cookie = s->cookie, .st = &s->st, .q = &s->st.query,
 			      .host = {.ctx = s, .call = daemon_call}};
 	if (httpd_start(&s->http, &s->loop, o->host, o->port, s->cookie, web_handle, &s->web,
 			err, sizeof err) < 0)

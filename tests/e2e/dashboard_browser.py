@@ -130,7 +130,9 @@ def live(url, shots, sweep, other):
             check("a finished sweep's page becomes ready", wait(d, ready))
             check("its curves show every trial",
                   int(d.find_element(By.ID, "curves").get_attribute("data-trials")) >= 3)
-            d.set_window_size(1400, 1900)  # the whole page, scatters and parallel coordinates
+            check("it shows each parameter's importance", wait(d, lambda d: len(
+                d.find_elements(By.CSS_SELECTOR, "#importance-table tr")) == 2))
+            d.set_window_size(1400, 2150)  # the whole page, scatters and parallel coordinates
             time.sleep(0.3)
             shot(d, shots, "sweep-done")
             d.set_window_size(1400, 1000)

@@ -88,6 +88,14 @@ check("/api/trial/1 has its row, points, log, adjustments and forks",
       (status, sorted(json.loads(body))), (200, ["adjustments", "children", "log", "points",
                                                 "trial"]))
 
+status, _, body = request("GET", "/api/sweep/1/importance", AUTH)
+shares = [p["share"] for p in json.loads(body)["params"]]
+check("/api/sweep/1/importance: each parameter's share, summing to 1",
+      (status, len(shares), round(sum(shares), 6)), (200, 2, 1.0))
+status, _, body = request("GET", "/api/sweep/99/importance", AUTH)
+check("no importance is said, not refused", (status, json.loads(body)),
+      (200, {"params": [], "note": "no sweep 99"}))
+
 # Bad requests.
 check("an unknown page: 404", request("GET", "/nothing.html", AUTH)[0], 404)
 check("an unknown API path: 404", request("GET", "/api/nothing", AUTH)[0], 404)

@@ -50,6 +50,11 @@ serve_start --db "$DB" --no-token
 check "--no-token prints the URL without one" "$(grep -c '/?token=' "$TMP/serve.out")" 0
 py() { /usr/bin/python3 -c "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read(int(sys.argv[2])).decode())" "$@"; }
 check "--db without a daemon reads the sweeps" "$(py "${URL}api/sweeps" 100000 | grep -c '"name":"http"')" 1
+port=${URL##*:}; port=${port%/}
+host_status() { /usr/bin/python3 -c "import sys, http.client as h; c = h.HTTPConnection('127.0.0.1', int(sys.argv[1])); c.request('GET', '/api/sweeps', headers={'Host': sys.argv[2]}); print(c.getresponse().status)" "$port" "$1"; }
+check "without a token, a Host that is not loopback is refused (DNS rebinding)" \
+	"$(host_status "evil.example:$port")" 403
+check "without a token, Host localhost is served" "$(host_status "localhost:$port")" 200
 events() { /usr/bin/python3 -c "import sys, urllib.request; r = urllib.request.urlopen(sys.argv[1], timeout=5); print(next(l for l in iter(r.readline, b'') if l.startswith(b'data:')).decode())" "$1"; }
 check "the event stream says no daemon is live" \
 	"$(events "${URL}api/events")" 'data: {"event": "daemon", "connected": false}' 

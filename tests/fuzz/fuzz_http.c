@@ -24,8 +24,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static sqlite3 *db;
-static struct query q;
+static struct store st;
 static struct web web;
 static uv_loop_t loop;
 
@@ -40,8 +39,8 @@ static cJSON *fake_call(void *ctx, cJSON *req, char *err, size_t errlen)
 
 static void exec_or_die(const char *sql)
 {
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		fprintf(stderr, "fuzz_http: %s: %s\n", sql, sqlite3_errmsg(db));
+	if (sqlite3_exec(st.db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		fprintf(stderr, "fuzz_http: %s: %s\n", sql, sqlite3_errmsg(st.db));
 		abort();
 	}
 }
@@ -50,7 +49,7 @@ static void exec_or_die(const char *sql)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	xalloc_cjson_hooks();
-	if (sqlite3_open(":memory:", &db) != SQLITE_OK)
+	if (sqlite3_open(":memory:", &st.db) != SQLITE_OK)
 		abort();
 	for (int v = 0; v < schema_version; v++)
 		exec_or_die(schema_migrations[v]);
@@ -64,8 +63,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		    " (1, 'val_loss', 2, 20, 0.5, 2), (2, 'val_loss', 1, 10, 1.5, 3)");
 	exec_or_die("INSERT INTO logs (trial_id, attempt, seq, wall_time, line)"
 		    " VALUES (1, 1, 1, 1, 'hello')");
-	query_init(&q, db);
-	web = (struct web){.token = TOKEN, .cookie = "caviar_token_1", .q = &q,
+	query_init(&st.query, st.db);
+	web = (struct web){.token = TOKEN, .cookie = "caviar_token_1", .st = &st, .q = &st.query,
 			   .host = {.call = fake_call}};
 	uv_loop_init(&loop);
 	return 0;

@@ -8,6 +8,7 @@
 
 #include "assets.h"
 #include "errbuf.h"
+#include "importance.h"
 #include "xalloc.h"
 
 #define JSON_TYPE "application/json"
@@ -247,6 +248,39 @@ static void get_trial(struct web *w, long long id, struct httpd_reply *out)
 	reply_json(out, 200, o);
 }
 
+#define IMPORTANCE_TREES 32 /* half of `caviar importance`'s: the page asks often */
+
+/* GET /api/sweep/ID/importance: each parameter's share of the objective's
+ * variance, as `caviar importance` computes it (fANOVA on a random forest),
+ * with its std over the trees. A sweep with too few finished trials is not a
+ * bad request: the reply then has no params and says why in "note". */
+static void get_importance(struct web *w, long long id, struct httpd_reply *out)
+{
+	struct importance_opts o = {.trees = IMPORTANCE_TREES};
+	struct importance im;
+	char err[ERRBUF_LEN];
+	cJSON *reply = cJSON_CreateObject(), *params = cJSON_AddArrayToObject(reply, "params");
+
+	memset(&im, 0, sizeof im);
+	if (importance_load(&im, w->st, id, &o, err, sizeof err) < 0) {
+		cJSON_AddStringToObject(reply, "note", err);
+	} else {
+		cJSON_AddNumberToObject(reply, "trials", im.n);
+		for (int k = 0; k < im.d; k++) {
+			const struct spec_param *p = &im.spec.params[im.param[k]];
+			cJSON *row = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(row, "name", p->name);
+			cJSON_AddStringToObject(row, "scale", importance_scale(p));
+			cJSON_AddNumberToObject(row, "share", im.fa.share[k]);
+			cJSON_AddNumberToObject(row, "std", im.fa.share_std[k]);
+			cJSON_AddItemToArray(params, row);
+		}
+	}
+	importance_finish(&im);
+	reply_json(out, 200, reply);
+}
+
 static void get_sweeps(struct web *w, struct httpd_reply *out)
 {
 	char err[ERRBUF_LEN];
@@ -411,6 +445,10 @@ static void get(struct web *w, const struct httpd_request *rq, struct httpd_repl
 			get_points(w, id, rq->arg_metric, out);
 			return;
 		}
+		if (strcmp(rest, "/importance") == 0) {
+			get_importance(w, id, out);
+			return;
+		}
 	} else if (path_id(rq->path, "/api/trial/", &id, &rest) == 0 && !*rest) {
 		get_trial(w, id, out);
 		return;
@@ -422,13 +460,35 @@ static void get(struct web *w, const struct httpd_request *rq, struct httpd_repl
 	get_asset(rq->path, out);
 }
 
+/* Whether the Host header names this machine's loopback: without a token,
+ * that is what stops another site's page, its name rebound to 127.0.0.1,
+ * from reading the API or taking actions as a page of this server. */
+static int host_loopback(const char *host)
+{
+	size_t n;
+
+	if (!host)
+		return 0;
+	if (strncmp(host, "[::1]", 5) == 0)
+		return host[5] == '\0' || host[5] == ':';
+	n = strcspn(host, ":");
+	return (n == 9 && strncmp(host, "localhost", 9) == 0) ||
+	       (n >= 9 && strncmp(host, "127.", 4) == 0 && strspn(host, "0123456789.") == n);
+}
+
 /* The token: from ?token= on the URL opened (then kept in a cookie, and the
  * URL cleaned by a redirect), or the cookie. */
 static int authorized(struct web *w, const struct httpd_request *rq, struct httpd_reply *out)
 {
 	char cookie[128 + WEB_TOKEN_LEN];
 
-	if (!w->token || token_equal(rq->cookie_token, w->token))
+	if (!w->token) {
+		if (host_loopback(rq->host))
+			return 1;
+		reply_text(out, 403, "without a token, only http://127.0.0.1 or localhost is served");
+		return 0;
+	}
+	if (token_equal(rq->cookie_token, w->token))
 		return 1;
 	if (!token_equal(rq->arg_token, w->token)) {
 		reply_text(out, 401, "caviar serve: open the URL it printed (the one ending in "

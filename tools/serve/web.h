@@ -1,6 +1,7 @@
 /* web: the dashboard's routes. Checks each request's token and, for actions,
  * its origin; answers the page's files (embedded, tools/web/assets.h), the
- * JSON API read from the database (common/query.h) and a sweep's points as
+ * JSON API read from the database (common/query.h; importance through
+ * tools/importance.h, as `caviar importance`) and a sweep's points as
  * binary; asks for an event stream; and turns actions (cancel, pause, resume,
  * slots) into the daemon's own requests, sent through its owner's callback.
  * It does no I/O of its own: the HTTP is httpd's, the socket its owner's. */
@@ -12,7 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "httpd.h"
-#include "query.h"
+#include "store.h"
 
 #define WEB_TOKEN_LEN 32 /* hex digits of a token */
 
@@ -26,7 +27,8 @@ struct web_host {
 struct web {
 	const char *token;  /* every request must carry it; NULL: none needed (--no-token) */
 	const char *cookie; /* the cookie that keeps it */
-	struct query *q;    /* the database, read-only */
+	struct store *st;   /* the database, read-only */
+	struct query *q;    /* its reads (&st->query) */
 	struct web_host host;
 	int live;           /* events flow from a daemon now (a new stream is told first) */
 };

@@ -321,7 +321,7 @@ function sweepPage(main, id) {
 		}
 	}
 
-	let curves, tip, board, scatter, parallel, header, rounds;
+	let curves, tip, board, scatter, parallel, header, rounds, importance;
 
 	function drawCurves() {
 		const c = curves, w = parseFloat(c.style.width), hh = parseFloat(c.style.height);
@@ -613,6 +613,7 @@ function sweepPage(main, id) {
 		board = h("div", {id: "board"});
 		scatter = h("div", {class: "grid", id: "scatter"});
 		parallel = h("div", {class: "card", id: "parallel"});
+		importance = h("div", {class: "card", id: "importance"}, "computing...");
 		const roundRows = r.rounds.map(x => h("tr", {}, h("td", {}, x.round),
 			h("td", {}, JSON.stringify(x.ranges))));
 		rounds = r.rounds.length > 1 || st.sweep.search === "coarse_to_fine" ?
@@ -629,7 +630,9 @@ function sweepPage(main, id) {
 			h("h2", {}, "Leaderboard"), board,
 			h("h2", {}, "Objective against each parameter (each on its own scale)"),
 			scatter,
-			h("h2", {}, "Parallel coordinates"), parallel, rounds || "");
+			h("h2", {}, "Parallel coordinates"), parallel,
+			h("h2", {}, "Importance (fANOVA, as caviar importance)"), importance,
+			rounds || "");
 		curves.addEventListener("mousemove", e => {
 			const b = curves.getBoundingClientRect(), hit = nearest(e.clientX - b.left,
 				e.clientY - b.top);
@@ -650,6 +653,25 @@ function sweepPage(main, id) {
 		redraw(true);
 		document.body.dataset.timings = JSON.stringify(marks);
 		document.body.dataset.ready = Math.round(performance.now());
+		loadImportance().catch(e => { importance.textContent = e.message; });
+	}
+
+	/* Each parameter's share of the objective's variance, as bars; asked
+	   once the page is drawn, and again when the sweep ends. */
+	async function loadImportance() {
+		const r = await getJSON("/api/sweep/" + id + "/importance");
+		if (!r.params.length) {
+			importance.replaceChildren(h("span", {class: "small"}, r.note));
+			return;
+		}
+		const rows = r.params.slice().sort((a, b) => b.share - a.share).map(p =>
+			h("tr", {}, h("th", {}, p.name), h("td", {class: "small"}, p.scale),
+				h("td", {}, h("span", {class: "bar wide"}, h("i", {style: "width:" +
+					Math.round(100 * p.share) + "%"}))),
+				h("td", {class: "num"}, fmt(p.share) + " \u00b1 " + fmt(p.std))));
+		importance.replaceChildren(
+			h("table", {id: "importance-table"}, h("tbody", {}, rows)),
+			h("div", {class: "small"}, "from " + r.trials + " finished trials"));
 	}
 
 	load().catch(e => main.replaceChildren(h("div", {class: "msg"}, e.message)));
@@ -659,6 +681,8 @@ function sweepPage(main, id) {
 			if (ev.event.startsWith("sweep_")) {
 				st.sweep.status = ev.status;
 				st.dirtyAll = true;
+				if (ev.event === "sweep_ended")
+					loadImportance().catch(e => { importance.textContent = e.message; });
 			} else if (ev.event === "trial_started") {
 				addTrial({id: ev.trial, number: ev.number, params: ev.params,
 					status: "running", epochs: 0});
