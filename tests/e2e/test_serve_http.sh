@@ -2,8 +2,8 @@
 # caviar serve over plain HTTP (serve_http_check.py): the token and its
 # cookie, the same-origin check on actions, bad requests answered 4xx; the
 # command's own errors (--port, --no-token on a non-loopback host, a port in
-# use); and serve without a daemon (it reads --db, and says live events are
-# off until one starts).
+# use); and serve without a daemon (it reads --db, says live events are off,
+# and subscribes once a daemon starts).
 . "$(dirname "$0")/lib.sh"
 
 SERVE_PID=
@@ -57,6 +57,31 @@ check "without a token, a Host that is not loopback is refused (DNS rebinding)" 
 check "without a token, Host localhost is served" "$(host_status "localhost:$port")" 200
 events() { /usr/bin/python3 -c "import sys, urllib.request; r = urllib.request.urlopen(sys.argv[1], timeout=5); print(next(l for l in iter(r.readline, b'') if l.startswith(b'data:')).decode())" "$1"; }
 check "the event stream says no daemon is live" \
-	"$(events "${URL}api/events")" 'data: {"event": "daemon", "connected": false}' 
+	"$(events "${URL}api/events")" 'data: {"event": "daemon", "connected": false}'
+
+# A daemon that starts later is found (serve tries every 2 s), and its events
+# reach an open stream: the start of a sweep submitted then.
+/usr/bin/python3 -c "
+import sys, urllib.request
+r = urllib.request.urlopen(sys.argv[1], timeout=20)
+for line in iter(r.readline, b''):
+    if b'\"event\": \"daemon\", \"connected\": true' in line:
+        print('live', flush=True)
+    if b'sweep_started' in line:
+        print('sweep_started', flush=True)
+        break
+" "${URL}api/events" >"$TMP/live.out" 2>&1 &
+reader=$!
+start_daemon --slots 1
+for _ in $(seq 100); do grep -q live "$TMP/live.out" && break; sleep 0.1; done
+check "once a daemon starts, the stream says events are live" "$(cat "$TMP/live.out")" live
+"$CAVIAR" submit "$TMP/bowl.json" >/dev/null
+wait "$reader"
+check "and relays its events" "$(tail -1 "$TMP/live.out")" sweep_started
+stop_daemon
+check "the daemon gone, serve still reads the database" \
+	"$(py "${URL}api/sweeps" 100000 | grep -c '"sweep_id":2')" 1
 serve_stop
+check "serve said nothing on stderr, through the daemon's coming and going" \
+	"$(cat "$TMP/serve.err")" ""
 [ "$FAILS" -eq 0 ] || exit 1
