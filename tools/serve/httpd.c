@@ -185,7 +185,6 @@ static void stream_free(void *cls)
 			*p = s->next;
 			break;
 		}
-	s->h->n_streams--;
 	free(s->buf);
 	if (s->watch_init)
 		uv_close((uv_handle_t *)&s->watch, stream_closed);
@@ -210,7 +209,6 @@ static struct MHD_Response *stream_response(struct httpd *h, struct MHD_Connecti
 	}
 	s->next = h->streams;
 	h->streams = s;
-	h->n_streams++;
 	stream_push(s, hello, sizeof hello - 1);
 	if (len)
 		stream_push(s, first, len);
@@ -410,14 +408,6 @@ int httpd_add_connection(struct httpd *h, int fd)
 	       MHD_YES ? 0 : -1;
 }
 
-static void on_handle_closed(uv_handle_t *hd)
-{
-	struct httpd *h = hd->data;
-
-	if (--h->handles == 0 && h->on_close)
-		h->on_close(h);
-}
-
 void httpd_close(struct httpd *h)
 {
 	if (!h->mhd)
@@ -429,11 +419,10 @@ void httpd_close(struct httpd *h)
 	}
 	MHD_run(h->mhd);
 	h->closing = 1;
-	h->handles = 3;
 	uv_poll_stop(&h->poll); /* before MHD closes the fd it watches */
 	MHD_stop_daemon(h->mhd);
 	h->mhd = NULL;
-	uv_close((uv_handle_t *)&h->poll, on_handle_closed);
-	uv_close((uv_handle_t *)&h->timer, on_handle_closed);
-	uv_close((uv_handle_t *)&h->ping, on_handle_closed);
+	uv_close((uv_handle_t *)&h->poll, NULL);
+	uv_close((uv_handle_t *)&h->timer, NULL);
+	uv_close((uv_handle_t *)&h->ping, NULL);
 }

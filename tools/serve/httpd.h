@@ -60,10 +60,7 @@ struct httpd {
 	void *ctx;
 	char cookie[64];          /* the token cookie's name */
 	struct httpd_stream *streams;
-	int n_streams;
 	int closing;              /* httpd_close was called */
-	int handles;              /* handles still closing */
-	void (*on_close)(struct httpd *h); /* after httpd_close, once the handles are closed */
 };
 
 /* Listens on host:port (an IPv4 or IPv6 literal, or "localhost"), port 0 for
@@ -77,8 +74,8 @@ int httpd_port(const struct httpd *h);
 /* Sends len bytes (whole SSE messages) to every open event stream. */
 void httpd_broadcast(struct httpd *h, const char *data, size_t len);
 
-/* Ends every stream, stops MHD and closes the handles; on_close (if set) is
- * called once they are closed. */
+/* Ends every stream, stops MHD and closes the handles (h must stay until
+ * the loop has run their close callbacks). */
 void httpd_close(struct httpd *h);
 
 /* For a fuzzer or test without a listening socket: hands MHD one end of a

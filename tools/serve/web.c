@@ -355,7 +355,9 @@ static void post_slots(struct web *w, const struct httpd_request *rq, struct htt
 	cJSON_Delete(body);
 }
 
-int web_same_origin(const char *origin, const char *host, const char *fetch_site)
+/* Whether the client's Origin (or, without one, Sec-Fetch-Site) says the
+ * request comes from a page of this server (host is its Host header). */
+static int same_origin(const char *origin, const char *host, const char *fetch_site)
 {
 	if (origin) {
 		if (!host || strncmp(origin, "http://", 7) != 0)
@@ -372,7 +374,7 @@ static void post(struct web *w, const struct httpd_request *rq, struct httpd_rep
 	const char *rest;
 	long long id;
 
-	if (!web_same_origin(rq->origin, rq->host, rq->fetch_site)) {
+	if (!same_origin(rq->origin, rq->host, rq->fetch_site)) {
 		reply_error(out, 403, "actions are taken only from the dashboard's own page");
 		return;
 	}

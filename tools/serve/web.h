@@ -36,8 +36,4 @@ struct web {
 /* The handler for httpd (ctx is a struct web). */
 void web_handle(void *ctx, const struct httpd_request *rq, struct httpd_reply *out);
 
-/* Whether the client's Origin (or, without one, Sec-Fetch-Site) says the
- * request comes from a page of this server (host is its Host header). */
-int web_same_origin(const char *origin, const char *host, const char *fetch_site);
-
 #endif
