@@ -82,7 +82,8 @@ void cli_table_print(struct cli_table *t);                     /* prints and fre
 
 extern const struct command cmd_submit, cmd_ls, cmd_top, cmd_wait, cmd_status, cmd_cancel,
 	cmd_pause, cmd_resume, cmd_slots, cmd_shutdown, cmd_validate, cmd_sample, cmd_watch, cmd_show,
-	cmd_curves, cmd_plot, cmd_importance, cmd_export, cmd_extend, cmd_rm, cmd_note, cmd_tag, cmd_untag;
+	cmd_curves, cmd_plot, cmd_importance, cmd_export, cmd_extend, cmd_rm, cmd_note, cmd_tag, cmd_untag,
+	cmd_serve;
 
 /* o[key], or NULL; and its number, or dflt when it is not a number. */
 const cJSON *cli_get(const cJSON *o, const char *key);
