@@ -72,7 +72,7 @@ def regret(seeds, trials):
             study.optimize(lambda t: max(fn(t), 0.0), n_trials=trials)
             best.append(study.best_value)
         q1, med, q3 = np.percentile(best, [25, 50, 75])
-        out[name] = {"optuna_tpe": {"q1": q1, "median": med, "q3": q3}}
+        out[name] = {"optuna_tpe": {"q1": q1, "median": med, "q3": q3, "best": best}}
     return {"functions": out, "seeds": seeds, "trials": trials}
 
 

@@ -105,8 +105,22 @@ static const char *const query_sql[QUERY_COUNT] = {
 			  " SELECT t.id, t.sweep_id, t.number, t.status, t.params, t.epochs,"
 			  " t.parent_trial_id, t.parent_epoch FROM chain c JOIN trials t ON t.id = c.id"
 			  " ORDER BY c.depth DESC",
+	[QUERY_ROUNDS] = "SELECT round, ranges, created_at FROM rounds WHERE sweep_id = ?1"
+			 " ORDER BY round",
+	/* Not every point of the sweep (millions): the trials of one sweep run
+	   the same program and report the same metrics. */
+	[QUERY_SWEEP_METRICS] = "SELECT DISTINCT metric FROM points WHERE trial_id IN"
+				" (SELECT id FROM trials WHERE sweep_id = ?1"
+				"  ORDER BY ended_at IS NULL, id DESC LIMIT 25) ORDER BY metric",
+	/* IN, not a join: points are then read in primary-key order, without a
+	   sort of the whole result (a sweep may hold millions). */
+	[QUERY_METRIC_POINTS] = "SELECT trial_id, epoch, value FROM points"
+				" WHERE trial_id IN (SELECT id FROM trials WHERE sweep_id = ?1)"
+				" AND metric = ?2 ORDER BY trial_id, epoch, step",
 	[QUERY_ADJUSTMENTS] = "SELECT epoch, step, name, old_value, new_value, source, created_at"
-			      " FROM adjustments WHERE trial_id = ?1 ORDER BY epoch, step, id",
+			      " FROM adjustments WHERE trial_id = ?1 ORDER BY id",
+	[QUERY_CHILDREN] = "SELECT id, number, parent_epoch FROM trials"
+			   " WHERE parent_trial_id = ?1 ORDER BY id",
 };
 
 /* The schema's columns that hold JSON text (see schema/001-init.sql, 003, 005). */
@@ -215,6 +229,33 @@ static int bind_args(struct query *q, sqlite3_stmt *st, const char *types, va_li
 				       types[i]);
 	}
 	return rc == SQLITE_OK ? 0 : err_set(err, errlen, "%s", sqlite3_errmsg(q->h));
+}
+
+sqlite3_stmt *query_start(struct query *q, char *err, size_t errlen, enum query_id id,
+			  const char *types, ...)
+{
+	sqlite3_stmt *st = prepared(q, id, err, errlen);
+	va_list ap;
+	int rc;
+
+	if (!st)
+		return NULL;
+	va_start(ap, types);
+	rc = bind_args(q, st, types, ap, err, errlen);
+	va_end(ap);
+	if (rc < 0) {
+		query_end(q, id);
+		return NULL;
+	}
+	return st;
+}
+
+void query_end(struct query *q, enum query_id id)
+{
+	if (q->st[id]) {
+		sqlite3_reset(q->st[id]);
+		sqlite3_clear_bindings(q->st[id]);
+	}
 }
 
 cJSON *query_run(struct query *q, char *err, size_t errlen, enum query_id id,

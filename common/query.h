@@ -68,8 +68,17 @@ enum query_id {
 				   parent_trial_id, parent_epoch of the trial and each
 				   ancestor it was forked from, the first ancestor first
 				   (a loop of parent links ends at the first trial seen again) */
+	/* The dashboard (caviar serve). */
+	QUERY_ROUNDS,           /* (sweep): round, ranges, created_at of each round */
+	QUERY_SWEEP_METRICS,    /* (sweep): metric, the names reported by its 25 newest
+				   trials, finished ones first, sorted */
+	QUERY_METRIC_POINTS,    /* (sweep, metric): trial_id, epoch, value of every point of
+				   that metric, by trial, epoch and step (read with
+				   query_start: a sweep may hold millions) */
 	QUERY_ADJUSTMENTS,      /* (trial): epoch, step, name, old_value, new_value, source,
 				   created_at of its adjustments, in the order applied */
+	QUERY_CHILDREN,         /* (trial): id, number, parent_epoch of the trials forked
+				   from it */
 	QUERY_COUNT
 };
 
@@ -92,6 +101,13 @@ void query_finish(struct query *q);
  * query's parameters). */
 cJSON *query_run(struct query *q, char *err, size_t errlen, enum query_id id,
 		 const char *types, ...);
+
+/* For reads too large for one JSON array: binds query id as query_run does and
+ * returns its statement, positioned before the first row, for the caller to
+ * sqlite3_step and read by column; query_end resets it. NULL with err. */
+sqlite3_stmt *query_start(struct query *q, char *err, size_t errlen, enum query_id id,
+			  const char *types, ...);
+void query_end(struct query *q, enum query_id id);
 
 /* The one row-to-JSON rule, for the row st is on. Each column becomes:
  *   NULL -> null;

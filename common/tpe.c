@@ -63,6 +63,10 @@ void tpe_history_finish(struct tpe_history *h)
 {
 	if (!h)
 		return;
+	for (int k = 0; h->by_x && k < h->n_params; k++)
+		free(h->by_x[k]);
+	free(h->by_x);
+	free(h->n_by_x);
 	free(h->state);
 	free(h->epochs);
 	free(h->value);
@@ -83,6 +87,12 @@ static void history_grow(struct tpe_history *h, int number)
 		h->epochs = xrealloc(h->epochs, (size_t)cap * sizeof *h->epochs);
 		h->value = xrealloc(h->value, (size_t)cap * sizeof *h->value);
 		h->x = xrealloc(h->x, (size_t)cap * (size_t)np * sizeof *h->x);
+		if (!h->by_x) {
+			h->by_x = xcalloc((size_t)np, sizeof *h->by_x);
+			h->n_by_x = xcalloc((size_t)np, sizeof *h->n_by_x);
+		}
+		for (int k = 0; k < h->n_params; k++)
+			h->by_x[k] = xrealloc(h->by_x[k], (size_t)cap * sizeof **h->by_x);
 		h->cap = cap;
 	}
 	for (; h->n <= number; h->n++) {
@@ -112,6 +122,45 @@ static double internal(const struct spec_param *p, const cJSON *v)
 	return NAN;
 }
 
+/* Whether trial a comes before trial b in param k's order. */
+static int x_before(const struct tpe_history *h, int k, int a, int b)
+{
+	double xa = h->x[(size_t)a * (size_t)h->n_params + (size_t)k];
+	double xb = h->x[(size_t)b * (size_t)h->n_params + (size_t)k];
+
+	return xa < xb || (xa == xb && a < b);
+}
+
+/* Sets param k of trial number to x, keeping by_x[k] in order: the number
+ * leaves its old place (if it had a value) and goes where x belongs. */
+static void set_x(struct tpe_history *h, int number, int k, double x)
+{
+	double *at = &h->x[(size_t)number * (size_t)h->n_params + (size_t)k];
+	int *o = h->by_x[k], n = h->n_by_x[k], lo = 0, hi;
+
+	if (!isnan(*at)) {
+		for (lo = 0; lo < n && o[lo] != number; lo++)
+			;
+		if (lo < n)
+			memmove(&o[lo], &o[lo + 1], (size_t)(n - lo - 1) * sizeof *o), n--;
+	}
+	*at = x;
+	if (!isnan(x)) {
+		for (lo = 0, hi = n; lo < hi;) {
+			int mid = lo + (hi - lo) / 2;
+
+			if (x_before(h, k, o[mid], number))
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		memmove(&o[lo + 1], &o[lo], (size_t)(n - lo) * sizeof *o);
+		o[lo] = number;
+		n++;
+	}
+	h->n_by_x[k] = n;
+}
+
 void tpe_history_add(struct tpe_history *h, const struct spec *s, int number,
 		     const cJSON *params)
 {
@@ -120,9 +169,9 @@ void tpe_history_add(struct tpe_history *h, const struct spec *s, int number,
 	history_grow(h, number);
 	h->state[number] = TPE_NONE;
 	for (int k = 0; k < s->n_params && k < h->n_params; k++)
-		h->x[(size_t)number * (size_t)h->n_params + (size_t)k] =
-			internal(&s->params[k],
-				 cJSON_GetObjectItemCaseSensitive(params, s->params[k].name));
+		set_x(h, number, k,
+		      internal(&s->params[k],
+			       cJSON_GetObjectItemCaseSensitive(params, s->params[k].name)));
 }
 
 void tpe_history_set(struct tpe_history *h, int number, enum tpe_state state, int epochs,
@@ -310,22 +359,18 @@ static double comp_coef(double w, double mu, double sigma, double lo, double hi,
 	return as_optuna31 ? w / (SQRT_2PI * m) : w / (sigma * SQRT_2PI * m);
 }
 
-/* tpe_pe_fit; as_optuna31: each continuous component's density times its
- * sigma, as Optuna 3.1's truncnorm.logpdf computes it (it omits the
- * -log(scale) term), which is what its TPESampler compares. */
-static void pe_fit(struct tpe_pe *pe, const double *obs, int m, double lo, double hi, int step,
-		   double prior_weight, int as_optuna31)
+/* The estimator from its n components sorted by mu (ties in chronological
+ * order, the prior after the observations at its mu); as_optuna31: each
+ * continuous component's density times its sigma, as Optuna 3.1's
+ * truncnorm.logpdf computes it (it omits the -log(scale) term), which is what
+ * its TPESampler compares. Frees nothing of c. */
+static void pe_from_sorted(struct tpe_pe *pe, const struct comp *c, int n, double lo, double hi,
+			   int step, int as_optuna31)
 {
-	int n = m + 1, k = 0;
-	struct comp *c = xcalloc((size_t)n, sizeof *c);
-	double *w = side_weights(m, prior_weight), range = hi - lo;
-	double minsigma = range / fmin(100.0, 1.0 + n), *sig = xcalloc((size_t)n, sizeof *sig);
+	double range = hi - lo, minsigma = range / fmin(100.0, 1.0 + n);
+	double *sig = xmalloc((size_t)n * sizeof *sig);
+	int k = 0;
 
-	for (int i = 0; i < m; i++)
-		c[i] = (struct comp){obs[i], w[i], 0};
-	c[m] = (struct comp){0.5 * (lo + hi), w[m], 1};
-	free(w);
-	sort_comps(c, n);
 	for (int i = 0; i < n; i++) {
 		double left = c[i].mu - (i > 0 ? c[i - 1].mu : lo);
 		double right = (i + 1 < n ? c[i + 1].mu : hi) - c[i].mu;
@@ -340,10 +385,10 @@ static void pe_fit(struct tpe_pe *pe, const double *obs, int m, double lo, doubl
 		sig[i] = c[i].prior ? range : sig[i];
 	}
 	memset(pe, 0, sizeof *pe);
-	pe->mu = xcalloc((size_t)n, sizeof *pe->mu);
-	pe->sigma = xcalloc((size_t)n, sizeof *pe->sigma);
-	pe->w = xcalloc((size_t)n, sizeof *pe->w);
-	pe->coef = xcalloc((size_t)n, sizeof *pe->coef);
+	pe->mu = xmalloc((size_t)n * sizeof *pe->mu);
+	pe->sigma = xmalloc((size_t)n * sizeof *pe->sigma);
+	pe->w = xmalloc((size_t)n * sizeof *pe->w);
+	pe->coef = xmalloc((size_t)n * sizeof *pe->coef);
 	for (int i = 0; i < n; i++) {
 		if (k > 0 && pe->mu[k - 1] == c[i].mu && pe->sigma[k - 1] == sig[i]) {
 			pe->w[k - 1] += c[i].w; /* the same component: merged */
@@ -367,8 +412,24 @@ static void pe_fit(struct tpe_pe *pe, const double *obs, int m, double lo, doubl
 	pe->step = step;
 	for (int i = 0; i < k; i++)
 		pe->coef[i] = comp_coef(pe->w[i], pe->mu[i], pe->sigma[i], lo, hi, step, as_optuna31);
-	free(c);
 	free(sig);
+}
+
+/* tpe_pe_fit from m observations in chronological order. */
+static void pe_fit(struct tpe_pe *pe, const double *obs, int m, double lo, double hi, int step,
+		   double prior_weight, int as_optuna31)
+{
+	int n = m + 1;
+	struct comp *c = xmalloc((size_t)n * sizeof *c);
+	double *w = side_weights(m, prior_weight);
+
+	for (int i = 0; i < m; i++)
+		c[i] = (struct comp){obs[i], w[i], 0};
+	c[m] = (struct comp){0.5 * (lo + hi), w[m], 1};
+	free(w);
+	sort_comps(c, n);
+	pe_from_sorted(pe, c, n, lo, hi, step, as_optuna31);
+	free(c);
 }
 
 void tpe_pe_fit(struct tpe_pe *pe, const double *obs, int m, double lo, double hi, int step,
@@ -558,7 +619,11 @@ static void sort_ranked(struct ranked *r, int n)
 struct split {
 	int *good, n_good, *bad, n_bad;
 	int n, liars, finished;
+	signed char *side; /* per trial: SIDE_GOOD, SIDE_BAD or 0 (not modelled) */
+	int *rank;         /* scratch, per trial */
 };
+
+enum { SIDE_GOOD = 1, SIDE_BAD = 2 };
 
 static struct ranked rank_of(const struct spec *s, const struct tpe_history *h, int i)
 {
@@ -579,7 +644,6 @@ static struct ranked rank_of(const struct spec *s, const struct tpe_history *h, 
 static void split_init(struct split *sp, const struct spec *s, const struct tpe_history *h)
 {
 	struct ranked *r = xcalloc((size_t)h->n + 1, sizeof *r);
-	char *is_good;
 	int m = 0, n_good;
 
 	memset(sp, 0, sizeof *sp);
@@ -597,18 +661,20 @@ static void split_init(struct split *sp, const struct spec *s, const struct tpe_
 	sort_ranked(r, m);
 	sp->good = xcalloc((size_t)m + 1, sizeof *sp->good);
 	sp->bad = xcalloc((size_t)m + 1, sizeof *sp->bad);
-	is_good = xcalloc((size_t)h->n + 1, 1);
+	sp->side = xcalloc((size_t)h->n + 1, sizeof *sp->side);
+	sp->rank = xmalloc(((size_t)h->n + 1) * sizeof *sp->rank);
 	for (int i = 0; i < n_good && i < m; i++)
-		is_good[r[i].index] = 1;
+		sp->side[r[i].index] = SIDE_GOOD;
 	for (int i = 0; i < h->n; i++) { /* each side in chronological order */
 		if (h->state[i] == TPE_NONE)
 			continue;
-		if (is_good[i])
+		if (sp->side[i] == SIDE_GOOD) {
 			sp->good[sp->n_good++] = i;
-		else
+		} else {
+			sp->side[i] = SIDE_BAD;
 			sp->bad[sp->n_bad++] = i;
+		}
 	}
-	free(is_good);
 	free(r);
 }
 
@@ -616,6 +682,8 @@ static void split_finish(struct split *sp)
 {
 	free(sp->good);
 	free(sp->bad);
+	free(sp->side);
+	free(sp->rank);
 }
 
 /* The internal values of param k on one side where it is active: m of them. */
@@ -635,19 +703,54 @@ static double *side_values(const struct tpe_history *h, const int *idx, int n, i
 
 /* ---- independent sampling ---- */
 
+/* Param k's estimator over one side's trials (idx, chronological) where it
+ * is active: pe_fit's, built from the history's order by value instead of a
+ * sort. Each trial weighs by its place on its side, as in pe_fit. */
+static void side_fit(struct tpe_pe *pe, const struct tpe_history *h, const struct split *sp,
+		     int k, int which, const int *idx, int n_idx, struct axis ax,
+		     double prior_weight)
+{
+	const int *order = h->by_x[k];
+	double mid = 0.5 * (ax.lo + ax.hi), *w;
+	struct comp *c, prior;
+	int m = 0, n = 0, placed = 0;
+
+	for (int i = 0; i < n_idx; i++)
+		if (!isnan(h->x[(size_t)idx[i] * (size_t)h->n_params + (size_t)k]))
+			sp->rank[idx[i]] = m++;
+	w = side_weights(m, prior_weight);
+	c = xmalloc(((size_t)m + 1) * sizeof *c);
+	prior = (struct comp){mid, w[m], 1};
+	for (int j = 0; j < h->n_by_x[k]; j++) {
+		int t = order[j];
+		double x = h->x[(size_t)t * (size_t)h->n_params + (size_t)k];
+
+		if (sp->side[t] != which)
+			continue;
+		if (!placed && x > mid) /* a stable sort puts the prior after its equals */
+			c[n++] = prior, placed = 1;
+		c[n++] = (struct comp){x, w[sp->rank[t]], 0};
+	}
+	if (!placed)
+		c[n++] = prior;
+	pe_from_sorted(pe, c, n, ax.lo, ax.hi, ax.step, 1);
+	free(w);
+	free(c);
+}
+
 /* One param from its two estimators: the best of `candidates` draws from l. */
 static cJSON *suggest_param(const struct spec *s, int k, const struct tpe_history *h,
 			    const struct split *sp, struct rng *r, cJSON *why)
 {
 	const struct spec_param *p = &s->params[k];
 	int ml, mg, K = p->kind == PARAM_CHOICE ? n_choices(p) : 0;
-	double *tl = side_values(h, sp->good, sp->n_good, k, &ml);
-	double *tg = side_values(h, sp->bad, sp->n_bad, k, &mg);
 	double best = -INFINITY, best_l = 0, best_g = 0, best_v = 0;
 	cJSON *out, *d;
 
 	if (K > 0) {
 		double *pl = xcalloc((size_t)K, sizeof *pl), *pg = xcalloc((size_t)K, sizeof *pg);
+		double *tl = side_values(h, sp->good, sp->n_good, k, &ml);
+		double *tg = side_values(h, sp->bad, sp->n_bad, k, &mg);
 
 		cat_fit(pl, K, tl, ml, s->tpe.prior_weight);
 		cat_fit(pg, K, tg, mg, s->tpe.prior_weight);
@@ -660,13 +763,15 @@ static cJSON *suggest_param(const struct spec *s, int k, const struct tpe_histor
 		}
 		free(pl);
 		free(pg);
+		free(tl);
+		free(tg);
 		out = cJSON_Duplicate(cJSON_GetArrayItem(p->values, (int)best_v), 1);
 	} else {
 		struct axis ax = axis_of(p);
 		struct tpe_pe l, g;
 
-		pe_fit(&l, tl, ml, ax.lo, ax.hi, ax.step, s->tpe.prior_weight, 1);
-		pe_fit(&g, tg, mg, ax.lo, ax.hi, ax.step, s->tpe.prior_weight, 1);
+		side_fit(&l, h, sp, k, SIDE_GOOD, sp->good, sp->n_good, ax, s->tpe.prior_weight);
+		side_fit(&g, h, sp, k, SIDE_BAD, sp->bad, sp->n_bad, ax, s->tpe.prior_weight);
 		for (int i = 0; i < s->tpe.candidates; i++) {
 			double v, t = settle(p, pe_sample(&l, r), &v);
 			double ll = tpe_pe_log_pdf(&l, t), lg = tpe_pe_log_pdf(&g, t);
@@ -683,8 +788,6 @@ static cJSON *suggest_param(const struct spec *s, int k, const struct tpe_histor
 		cJSON_AddNumberToObject(d, "log_l", best_l);
 		cJSON_AddNumberToObject(d, "log_g", best_g);
 	}
-	free(tl);
-	free(tg);
 	return out;
 }
 

@@ -30,6 +30,10 @@ struct tpe_history {
 	int *epochs;         /* how far it got */
 	double *value;       /* objective (done) or last value (pruned, running); NAN: none */
 	double *x;           /* n x n_params */
+	int **by_x;          /* per param, the numbers of the trials where it has a
+	                      * value, ordered by (value, number): kept as trials are
+	                      * added, so that a suggestion need not sort (tpe.c) */
+	int *n_by_x;         /* per param, entries in by_x */
 };
 
 /* Memory the caller provides; finish accepts a zeroed or finished history. */

@@ -43,6 +43,7 @@ WITH RECURSIVE chain (trial_id, ancestor_id, upto) AS (
                 THEN t.parent_epoch ELSE c.upto END
       FROM chain c JOIN trials t ON t.id = c.ancestor_id
      WHERE t.parent_trial_id IS NOT NULL
+       AND t.parent_trial_id < t.id -- a parent is older: a damaged loop ends
 )
 SELECT c.trial_id,
        p.trial_id AS from_trial_id,

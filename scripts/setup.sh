@@ -11,6 +11,8 @@ packages=(
 	sqlite3 tmux valgrind file                   # tests
 	scdoc man-db                                 # the man pages (man/*.scd), checked with man -l
 	libcairo2-dev                                # caviar plot (the client only)
+	libmicrohttpd-dev                            # caviar serve (the dashboard; the client only)
+	chromium chromium-driver python3-selenium    # the dashboard's browser tests
 	clang libclang-rt-14-dev                     # the fuzz targets (libFuzzer)
 	dataset-fashion-mnist                        # the demo's data, and the real-data tests
 )

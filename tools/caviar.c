@@ -18,6 +18,7 @@ static const struct command *const commands[] = {
 	&cmd_adjust, &cmd_fork,
 	&cmd_slots, &cmd_shutdown, &cmd_validate, &cmd_sample, &cmd_watch,
 	&cmd_show,   &cmd_curves, &cmd_plot,     &cmd_importance, &cmd_export, &cmd_lineage,
+	&cmd_serve,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

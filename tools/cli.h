@@ -83,7 +83,7 @@ void cli_table_print(struct cli_table *t);                     /* prints and fre
 extern const struct command cmd_submit, cmd_ls, cmd_top, cmd_wait, cmd_status, cmd_cancel,
 	cmd_pause, cmd_resume, cmd_slots, cmd_shutdown, cmd_validate, cmd_sample, cmd_watch, cmd_show,
 	cmd_curves, cmd_plot, cmd_importance, cmd_export, cmd_extend, cmd_rm, cmd_note, cmd_tag, cmd_untag;
-extern const struct command cmd_adjust, cmd_fork, cmd_lineage;
+extern const struct command cmd_adjust, cmd_fork, cmd_lineage, cmd_serve;
 
 /* Parses NAME=VALUE operands into set: a value that reads as a number is one,
  * true and false are booleans, anything else a string. Returns 0 or an exit

@@ -189,6 +189,55 @@ static void test_client_reads(void)
 	drop_db(h);
 }
 
+/* The dashboard's reads: a sweep's metrics, rounds, one metric's points
+ * stepped row by row (query_start), and a trial's adjustments and forks. */
+static void test_dashboard_reads(void)
+{
+	sqlite3 *h = make_db();
+	struct query q;
+	sqlite3_stmt *st;
+	char err[256];
+	cJSON *rows;
+	int n = 0;
+
+	exec_ok(h, "UPDATE trials SET parent_trial_id = 1, parent_epoch = 1 WHERE id = 2");
+	exec_ok(h, "INSERT INTO adjustments (trial_id, epoch, step, name, old_value, new_value,"
+		   " source, created_at) VALUES (2, 1, 5, 'lr', 0.1, 0.01, 'pbt', 7)");
+	query_init(&q, h);
+	rows = query_run(&q, err, sizeof err, QUERY_SWEEP_METRICS, "i", 1LL);
+	CHECK(cJSON_GetArraySize(rows) == 2);
+	CHECK_STR(cJSON_GetStringValue(get(rows->child, "metric")), "loss");
+	cJSON_Delete(rows);
+	rows = query_run(&q, err, sizeof err, QUERY_ROUNDS, "i", 1LL);
+	CHECK(cJSON_GetArraySize(rows) == 1 && cJSON_IsObject(get(rows->child, "ranges")));
+	cJSON_Delete(rows);
+	st = query_start(&q, err, sizeof err, QUERY_METRIC_POINTS, "is", 1LL, "val_acc");
+	CHECK(st != NULL);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		static const double want[][3] = {{1, 1, 0.5}, {1, 1, 0.6}, {1, 2, 0.8},
+						 {2, 1, 0.9}};
+
+		CHECK(n < 4);
+		CHECK(sqlite3_column_int64(st, 0) == (long long)want[n][0]);
+		CHECK(sqlite3_column_int64(st, 1) == (long long)want[n][1]);
+		CHECK_NEAR(sqlite3_column_double(st, 2), want[n][2], 0);
+		n++;
+	}
+	CHECK(n == 4);
+	query_end(&q, QUERY_METRIC_POINTS);
+	CHECK(!query_start(&q, err, sizeof err, QUERY_METRIC_POINTS, "i", 1LL));
+	CHECK_CONTAINS(err, "expects 2 arguments, got 1");
+	rows = query_run(&q, err, sizeof err, QUERY_ADJUSTMENTS, "i", 2LL);
+	CHECK(cJSON_GetArraySize(rows) == 1);
+	CHECK_STR(cJSON_GetStringValue(get(rows->child, "source")), "pbt");
+	cJSON_Delete(rows);
+	rows = query_run(&q, err, sizeof err, QUERY_CHILDREN, "i", 1LL);
+	CHECK(cJSON_GetArraySize(rows) == 1 && query_int(get(rows->child, "id"), 0) == 2);
+	cJSON_Delete(rows);
+	query_finish(&q);
+	drop_db(h);
+}
+
 /* A file that is not a caviar database: the error is SQLite's. */
 static void test_not_caviar(void)
 {
@@ -211,6 +260,7 @@ int main(int argc, char **argv)
 		{"json_columns_and_null", test_json_columns_and_null},
 		{"daemon_reads", test_daemon_reads},
 		{"client_reads", test_client_reads},
+		{"dashboard_reads", test_dashboard_reads},
 		{"not_caviar", test_not_caviar},
 		{NULL, NULL},
 	};

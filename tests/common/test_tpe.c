@@ -1,6 +1,7 @@
 /* test_tpe: the Parzen estimators (densities integrate to one in the internal
  * coordinate, truncation at the bounds, the choice prior), conditional
- * params, the constant liar, determinism and the startup points. */
+ * params, the constant liar, determinism and the startup points, and the
+ * history's order by value. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +238,70 @@ static void test_deterministic_and_startup(void)
 	spec_finish(&s);
 }
 
+/* The history keeps each param's trials ordered by value as they come, so
+ * that a suggestion need not sort: whatever order trials are added in, and
+ * when one is added again with other params, the order is right and the
+ * suggestions are those of the history built in order. */
+static void test_history_order(void)
+{
+	struct spec s;
+	struct tpe_history a, b;
+	cJSON *params[80];
+
+	parse(&s, "{\"command\": [\"true\"], \"search\": \"tpe\", \"trials\": 100,"
+		  " \"objective\": {\"metric\": \"loss\", \"mode\": \"min\"},"
+		  " \"params\": {\"o\": {\"choice\": [\"a\", \"b\"]},"
+		  " \"x\": {\"uniform\": [0, 1]}, \"n\": {\"int\": [1, 4]},"
+		  " \"y\": {\"log\": [1e-4, 1], \"when\": {\"o\": \"b\"}}}}");
+	tpe_history_init(&a, s.n_params);
+	tpe_history_init(&b, s.n_params);
+	for (int i = 0; i < 80; i++) /* ints and repeated x values: ties to order */
+		params[i] = sample_trial(&s, NULL, i % 50);
+	for (int i = 0; i < 80; i++)
+		tpe_history_add(&a, &s, i, params[i]);
+	for (int i = 79; i >= 0; i--) /* backwards, each first with another's params */
+		tpe_history_add(&b, &s, i, params[(i * 7 + 3) % 80]);
+	for (int i = 0; i < 80; i += 3)
+		tpe_history_add(&b, &s, i, params[i]);
+	for (int i = 79; i >= 0; i--)
+		if (i % 3)
+			tpe_history_add(&b, &s, i, params[i]);
+	for (int i = 0; i < 80; i++) {
+		double v = cJSON_GetObjectItem(params[i], "x")->valuedouble;
+
+		tpe_history_set(&a, i, i % 9 ? TPE_DONE : TPE_PRUNED, 1 + i % 3, v);
+		tpe_history_set(&b, i, i % 9 ? TPE_DONE : TPE_PRUNED, 1 + i % 3, v);
+	}
+	for (int k = 0; k < s.n_params; k++) {
+		CHECK(a.n_by_x[k] == b.n_by_x[k]);
+		for (int j = 0; j < a.n_by_x[k]; j++) {
+			CHECK(a.by_x[k][j] == b.by_x[k][j]);
+			if (j > 0) {
+				double x0 = a.x[a.by_x[k][j - 1] * s.n_params + k];
+				double x1 = a.x[a.by_x[k][j] * s.n_params + k];
+
+				CHECK(x0 < x1 || (x0 == x1 && a.by_x[k][j - 1] < a.by_x[k][j]));
+			}
+		}
+	}
+	CHECK(a.n_by_x[3] > 0 && a.n_by_x[3] < 80); /* y: only where o is "b" */
+	for (int n = 80; n < 90; n++) {
+		cJSON *p = tpe_suggest(&s, &a, n, NULL), *q = tpe_suggest(&s, &b, n, NULL);
+		char *ta = cJSON_PrintUnformatted(p), *tb = cJSON_PrintUnformatted(q);
+
+		CHECK_STR(ta, tb);
+		free(ta);
+		free(tb);
+		cJSON_Delete(p);
+		cJSON_Delete(q);
+	}
+	for (int i = 0; i < 80; i++)
+		cJSON_Delete(params[i]);
+	tpe_history_finish(&a);
+	tpe_history_finish(&b);
+	spec_finish(&s);
+}
+
 static void test_weights(void)
 {
 	double w[30];
@@ -259,6 +324,7 @@ int main(int argc, char **argv)
 		{"conditional", test_conditional},
 		{"constant_liar", test_constant_liar},
 		{"deterministic_and_startup", test_deterministic_and_startup},
+		{"history_order", test_history_order},
 		{"weights", test_weights},
 		{NULL, NULL},
 	};

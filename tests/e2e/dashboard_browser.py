@@ -1,0 +1,185 @@
+#!/usr/bin/python3
+"""dashboard_browser.py: drives headless Chromium (Debian's chromium and
+chromium-driver, through python3-selenium) through `caviar serve`'s pages,
+for tests/e2e/test_dashboard.sh and bench/dashboard.py.
+
+  dashboard_browser.py live URL SHOTS SWEEP OTHER
+      the live test: the sweeps page lists SWEEP; its sweep page draws more
+      points as it runs, without a reload; a trial page and the comparison
+      of OTHER and SWEEP load; Cancel on the sweep page ends it; the console
+      has no error. Saves a screenshot of each page in SHOTS.
+  dashboard_browser.py scale URL SWEEP LOADS
+      opens SWEEP's page LOADS times; prints each load's time to interactive
+      (the page's own measure, and the wall time from navigation) as JSON.
+Prints "ok   ..." per check and "FAIL: ..." for each failure; exits 1 on any.
+"""
+import json
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+FAILS = []
+
+
+def check(what, cond, detail=""):
+    if cond:
+        print("ok   " + what)
+    else:
+        print("FAIL: %s %s" % (what, detail))
+        FAILS.append(what)
+
+
+def browser(profile):
+    opts = webdriver.ChromeOptions()
+    # Without these, Chromium waits on lookups the closed network never answers.
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                 "--window-size=1400,1000", "--user-data-dir=" + profile):
+        opts.add_argument(flag)
+    opts.binary_location = "/usr/bin/chromium"
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+
+
+def wait(driver, cond, seconds=15):
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            v = cond(driver)
+            if v:
+                return v
+        except Exception:  # the element is not there yet
+            pass
+        time.sleep(0.1)
+    return None
+
+
+def js(driver, expr):
+    return driver.execute_script("return " + expr)
+
+
+def ready(driver):
+    return js(driver, "document.body.dataset.ready")
+
+
+def shot(driver, shots, name):
+    driver.save_screenshot("%s/dashboard-%s.png" % (shots, name))
+
+
+def errors(driver):
+    return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def live(url, shots, sweep, other):
+    base = url.split("/?")[0]
+    with tempfile.TemporaryDirectory() as profile:
+        d = browser(profile)
+        try:
+            d.get(url)
+            check("the token URL lands on the dashboard without the token in it",
+                  wait(d, lambda d: d.current_url.rstrip("/#") == base), d.current_url)
+            row = wait(d, lambda d: d.find_element(By.CSS_SELECTOR, 'tr[data-sweep="%s"]' % sweep))
+            check("the sweeps page lists sweep %s" % sweep, row is not None)
+            check("it shows its name", row is not None and "dash-live" in row.text)
+            check("live events reach the page",
+                  wait(d, lambda d: d.find_element(By.ID, "live").text == "live"))
+            shot(d, shots, "sweeps")
+
+            d.get(base + "/#/sweep/%s" % sweep)
+            check("the sweep page becomes ready", wait(d, ready))
+            first = int(d.find_element(By.ID, "curves").get_attribute("data-points"))
+            grown = wait(d, lambda d: int(d.find_element(By.ID, "curves")
+                                          .get_attribute("data-points")) > first + 2, 20)
+            after = int(d.find_element(By.ID, "curves").get_attribute("data-points"))
+            check("the curves grow while it runs, without a reload (%d -> %d points)"
+                  % (first, after), grown)
+            check("the leaderboard lists its trials",
+                  len(d.find_elements(By.CSS_SELECTOR, "#leaderboard tbody tr")) >= 1)
+            d.find_element(By.CSS_SELECTOR, '#leaderboard th[data-key="number"]').click()
+            nums = [int(td.text) for td in d.find_elements(
+                By.CSS_SELECTOR, "#leaderboard tbody tr td:nth-child(2)")]
+            check("the leaderboard sorts by a column", nums == sorted(nums), str(nums))
+            check("one scatter per parameter",
+                  len(d.find_elements(By.CSS_SELECTOR, "#scatter canvas")) == 2)
+            check("parallel coordinates are drawn",
+                  len(d.find_elements(By.ID, "parallel-canvas")) == 1)
+            time.sleep(0.5)
+            shot(d, shots, "sweep")
+
+            trial = d.find_element(By.CSS_SELECTOR, "#leaderboard tbody tr a").text
+            d.get(base + "/#/trial/%s" % trial)
+            check("the trial page becomes ready", wait(d, ready))
+            check("it draws a chart per metric",
+                  len(d.find_elements(By.CSS_SELECTOR, "#trial-curves .uplot")) >= 3)
+            check("it lists the params",
+                  len(d.find_elements(By.CSS_SELECTOR, "#params tr")) == 2)
+            shot(d, shots, "trial")
+
+            d.get(base + "/#/compare/%s,%s" % (other, sweep))
+            check("the comparison page becomes ready", wait(d, ready))
+            check("it draws both sweeps' best curves", wait(d, lambda d: len(d.find_elements(
+                By.CSS_SELECTOR, "#compare-chart .u-legend .u-series")) == 3))
+            shot(d, shots, "compare")
+
+            d.get(base + "/#/sweep/%s" % other)
+            check("a finished sweep's page becomes ready", wait(d, ready))
+            check("its curves show every trial",
+                  int(d.find_element(By.ID, "curves").get_attribute("data-trials")) >= 3)
+            check("it shows each parameter's importance", wait(d, lambda d: len(
+                d.find_elements(By.CSS_SELECTOR, "#importance-table tr")) == 2))
+            d.set_window_size(1400, 2150)  # the whole page, scatters and parallel coordinates
+            time.sleep(0.3)
+            shot(d, shots, "sweep-done")
+            d.set_window_size(1400, 1000)
+
+            d.get(base + "/#/sweep/%s" % sweep)
+            wait(d, ready)
+            d.find_element(By.ID, "act-cancel").click()
+            check("Cancel on the sweep page ends the sweep",
+                  wait(d, lambda d: d.find_element(By.ID, "status").text == "cancelled", 20))
+            bad = errors(d)
+            check("no error in the browser console", not bad, json.dumps(bad))
+        finally:
+            d.quit()
+
+
+def scale(url, sweep, loads):
+    base = url.split("/?")[0]
+    out = []
+    with tempfile.TemporaryDirectory() as profile:
+        d = browser(profile)
+        try:
+            d.get(url)
+            for _ in range(loads):
+                d.get("about:blank")
+                t0 = time.time()
+                d.get(base + "/#/sweep/%s" % sweep)
+                ms = wait(d, ready, 60)
+                wall = (time.time() - t0) * 1000
+                check("the sweep page becomes ready", ms is not None)
+                out.append({"page_ms": int(ms or -1), "wall_ms": round(wall),
+                            "steps": json.loads(js(d, "document.body.dataset.timings") or "{}"),
+                            "points": int(d.find_element(By.ID, "curves")
+                                          .get_attribute("data-points"))})
+            bad = errors(d)
+            check("no error in the browser console", not bad, json.dumps(bad))
+        finally:
+            d.quit()
+    print(json.dumps(out))
+
+
+def main():
+    if sys.argv[1] == "live":
+        live(*sys.argv[2:6])
+    else:
+        scale(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    sys.exit(1 if FAILS else 0)
+
+
+if __name__ == "__main__":
+    main()

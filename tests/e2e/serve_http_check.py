@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""serve_http_check.py URL: plain HTTP requests against `caviar serve` (for
+tests/e2e/test_serve_http.sh): the token, the cookie, the same-origin check
+on actions, and bad requests (oversized, malformed, unknown paths, path
+traversal) answered 4xx while the server keeps serving. Prints "ok   ..."
+per check and "FAIL: ..." otherwise; exits 1 on any failure."""
+import http.client
+import json
+import socket
+import struct
+import sys
+import urllib.parse
+
+FAILS = []
+url = urllib.parse.urlsplit(sys.argv[1])
+HOST, PORT = url.hostname, url.port
+TOKEN = urllib.parse.parse_qs(url.query)["token"][0]
+COOKIE = "caviar_token_%d=%s" % (PORT, TOKEN)
+ORIGIN = "http://%s:%d" % (HOST, PORT)
+
+
+def check(what, got, want):
+    if got == want:
+        print("ok   " + what)
+    else:
+        print("FAIL: %s: got %r, expected %r" % (what, got, want))
+        FAILS.append(what)
+
+
+def request(method, path, headers=None, body=None):
+    c = http.client.HTTPConnection(HOST, PORT, timeout=10)
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, dict(r.getheaders()), data
+
+
+def raw(data):
+    """Sends bytes as they are; returns the status of the reply (0: the
+    connection was closed without one)."""
+    s = socket.create_connection((HOST, PORT), timeout=10)
+    try:
+        s.sendall(data)
+        reply = s.recv(65536)
+    except OSError:
+        return 0
+    finally:
+        s.close()
+    parts = reply.split(b" ", 2)
+    return int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else 0
+
+
+AUTH = {"Cookie": COOKIE}
+ACTION = {"Cookie": COOKIE, "Origin": ORIGIN, "Content-Type": "application/json"}
+
+# The token.
+check("no token: 401", request("GET", "/")[0], 401)
+check("no token, API: 401", request("GET", "/api/sweeps")[0], 401)
+check("a wrong token: 401", request("GET", "/?token=" + "0" * 32)[0], 401)
+check("a wrong cookie: 401",
+      request("GET", "/api/sweeps", {"Cookie": "caviar_token_%d=%s" % (PORT, "1" * 32)})[0], 401)
+check("the cookie of another port: 401",
+      request("GET", "/api/sweeps", {"Cookie": "caviar_token_1=" + TOKEN})[0], 401)
+status, headers, _ = request("GET", "/?token=" + TOKEN)
+check("the token URL: 303 to /", (status, headers.get("Location")), (303, "/"))
+cookie = headers.get("Set-Cookie", "")
+check("which sets the token cookie, HttpOnly and SameSite=Strict",
+      (cookie.startswith(COOKIE + ";"), "HttpOnly" in cookie, "SameSite=Strict" in cookie),
+      (True, True, True))
+status, headers, body = request("GET", "/", AUTH)
+check("with the cookie: the page", (status, b"/app.js" in body), (200, True))
+check("it forbids framing and outside scripts",
+      ("frame-ancestors 'none'" in headers.get("Content-Security-Policy", ""),
+       headers.get("X-Frame-Options")), (True, "DENY"))
+check("the token as an argument works for the API too",
+      request("GET", "/api/sweeps?token=" + TOKEN)[0], 200)
+status, _, body = request("GET", "/api/sweeps", AUTH)
+check("/api/sweeps lists the sweep", (status, json.loads(body)["sweeps"][0]["sweep_id"]), (200, 1))
+status, _, body = request("GET", "/api/sweep/1/points?metric=val_loss", AUTH)
+body_points = body
+points = [struct.unpack_from("<3d", body, i) for i in range(0, len(body), 24)]
+check("points come as (trial, epoch, value) doubles, one per epoch",
+      (status, len(body) % 24, len(points), sorted({p[1] for p in points})),
+      (200, 0, 2 * 3, [1.0, 2.0, 3.0]))
+status, _, body = request("GET", "/api/trial/1", AUTH)
+check("/api/trial/1 has its row, points, log, adjustments and forks",
+      (status, sorted(json.loads(body))), (200, ["adjustments", "children", "log", "points",
+                                                "trial"]))
+
+status, _, body = request("GET", "/api/sweep/1/importance", AUTH)
+shares = [p["share"] for p in json.loads(body)["params"]]
+check("/api/sweep/1/importance: each parameter's share, summing to 1",
+      (status, len(shares), round(sum(shares), 6)), (200, 2, 1.0))
+status, _, body = request("GET", "/api/sweep/99/importance", AUTH)
+check("no importance is said, not refused", (status, json.loads(body)),
+      (200, {"params": [], "note": "no sweep 99"}))
+
+# Bad requests.
+check("an unknown page: 404", request("GET", "/nothing.html", AUTH)[0], 404)
+check("an unknown API path: 404", request("GET", "/api/nothing", AUTH)[0], 404)
+check("no such sweep: 404", request("GET", "/api/sweep/99", AUTH)[0], 404)
+check("a sweep id that is not a number: 404", request("GET", "/api/sweep/1x", AUTH)[0], 404)
+check("an id too long to be one: 404", request("GET", "/api/sweep/" + "9" * 40, AUTH)[0], 404)
+check("points without a metric: the objective's",
+      request("GET", "/api/sweep/1/points", AUTH)[2], body_points)
+check("points of no such sweep: 404", request("GET", "/api/sweep/9/points", AUTH)[0], 404)
+check("path traversal: 400", raw(b"GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n"), 400)
+check("encoded traversal: 400", raw(b"GET /%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: x\r\n"
+                                    b"Cookie: " + COOKIE.encode() + b"\r\n\r\n"), 400)
+check("a control byte in the path: 400",
+      raw(b"GET /a%01b HTTP/1.1\r\nHost: x\r\nCookie: " + COOKIE.encode() + b"\r\n\r\n"), 400)
+check("a malformed header: 400",
+      raw(b"GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n"), 400)
+check("a request line that is not HTTP: closed without a reply", raw(b"GARBAGE\r\n\r\n"), 0)
+check("an HTTP version not spoken: 505", raw(b"GET / HTTP/9.9\r\nHost: x\r\n\r\n"), 505)
+check("a method not served: 405", request("DELETE", "/api/sweeps", AUTH)[0], 405)
+check("headers beyond the limit: 4xx",
+      raw(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n") // 100, 4)
+check("a URL beyond the limit: 4xx", raw(b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\n\r\n") // 100, 4)
+
+# Actions: the token, the same origin, JSON, a small body.
+check("an action without Origin: 403",
+      request("POST", "/api/sweep/1/pause", {"Cookie": COOKIE,
+                                            "Content-Type": "application/json"}, "{}")[0], 403)
+check("an action from another origin: 403",
+      request("POST", "/api/sweep/1/pause", dict(ACTION, Origin="http://evil.example"), "{}")[0],
+      403)
+check("an action without the token: 401",
+      request("POST", "/api/sweep/1/pause", dict(ACTION, Cookie=""), "{}")[0], 401)
+check("an action as a form post: 415",
+      request("POST", "/api/sweep/1/pause", dict(ACTION, **{"Content-Type":
+              "application/x-www-form-urlencoded"}), "a=b")[0], 415)
+check("an oversized body: 413", request("POST", "/api/slots", ACTION, "{" + " " * 10000 + "}")[0],
+      413)
+check("slots of a bad value: 400", request("POST", "/api/slots", ACTION, '{"n": 0.5}')[0], 400)
+check("slots that is not JSON: 400", request("POST", "/api/slots", ACTION, "nope")[0], 400)
+check("an unknown action: 404", request("POST", "/api/sweep/1/explode", ACTION, "{}")[0], 404)
+status, _, body = request("POST", "/api/sweep/1/pause", ACTION, "{}")
+check("pause from the same origin: the daemon's refusal, 409",
+      (status, json.loads(body)["error"]), (409, "sweep 1 is already done"))
+status, _, body = request("POST", "/api/slots", ACTION, '{"n": 3}')
+check("slots from the same origin: 200", (status, json.loads(body)), (200, {"ok": True,
+                                                                           "slots": 3}))
+check("the server still serves after all that", request("GET", "/api/sweeps", AUTH)[0], 200)
+
+# Event streams whose page went away are closed at once: more of them than the
+# server takes connections (64) do not lock it up.
+for _ in range(80):
+    c = http.client.HTTPConnection(HOST, PORT, timeout=10)
+    c.request("GET", "/api/events", headers=AUTH)
+    r = c.getresponse()
+    r.readline()
+    c.close()
+check("after 80 event streams opened and dropped, it still serves",
+      request("GET", "/api/sweeps", AUTH)[0], 200)
+sys.exit(1 if FAILS else 0)

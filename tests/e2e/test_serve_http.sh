@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# caviar serve over plain HTTP (serve_http_check.py): the token and its
+# cookie, the same-origin check on actions, bad requests answered 4xx; the
+# command's own errors (--port, --no-token on a non-loopback host, a port in
+# use); and serve without a daemon (it reads --db, says live events are off,
+# and subscribes once a daemon starts).
+. "$(dirname "$0")/lib.sh"
+
+SERVE_PID=
+cleanup_extra() { [ -z "$SERVE_PID" ] || kill "$SERVE_PID" 2>/dev/null; }
+
+# serve_start ARGS...: starts caviar serve, sets URL once it printed it.
+serve_start() {
+	"$CAVIAR" serve --port 0 "$@" >"$TMP/serve.out" 2>"$TMP/serve.err" &
+	SERVE_PID=$!
+	for _ in $(seq 100); do grep -q 'dashboard is at' "$TMP/serve.out" && break; sleep 0.05; done
+	URL=$(grep -o 'http://[^ ]*' "$TMP/serve.out" | head -1)
+}
+
+serve_stop() {
+	kill -TERM "$SERVE_PID"; wait "$SERVE_PID"; local rc=$?
+	SERVE_PID=
+	check "serve exits 0 on SIGTERM" "$rc" 0
+}
+
+cat >"$TMP/bowl.json" <<'JSON'
+{ "name": "http", "trials": 2, "seed": 1, "task": "bowl",
+  "objective": {"metric": "val_loss", "mode": "min"}, "train": {"epochs": 3},
+  "params": { "lr": {"log": [1e-4, 1e-1]}, "beta": {"reverse_log": [0.5, 0.999]} } }
+JSON
+
+expect 2 "option --port: expected 0 to 65535, got 'http'" "$CAVIAR" serve --port http
+expect 2 "--host 0.0.0.0 is reachable from other machines: it needs the token" \
+	"$CAVIAR" serve --host 0.0.0.0 --no-token
+expect 3 "no daemon is running" "$CAVIAR" serve --port 0
+
+start_daemon --slots 2
+sweep=$("$CAVIAR" submit "$TMP/bowl.json")
+"$CAVIAR" wait "$sweep" >/dev/null
+serve_start
+/usr/bin/python3 "$(dirname "$0")/serve_http_check.py" "$URL" || fail "the HTTP checks"
+check "serve said nothing on stderr" "$(cat "$TMP/serve.err")" ""
+port=${URL#http://127.0.0.1:}; port=${port%%/*}
+expect 1 "cannot listen on 127.0.0.1 port $port" "$CAVIAR" serve --port "$port"
+serve_stop
+stop_daemon
+
+# Without a daemon: the database still reads, the event stream says so.
+serve_start --db "$DB" --no-token
+check "--no-token prints the URL without one" "$(grep -c '/?token=' "$TMP/serve.out")" 0
+py() { /usr/bin/python3 -c "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read(int(sys.argv[2])).decode())" "$@"; }
+check "--db without a daemon reads the sweeps" "$(py "${URL}api/sweeps" 100000 | grep -c '"name":"http"')" 1
+port=${URL##*:}; port=${port%/}
+host_status() { /usr/bin/python3 -c "import sys, http.client as h; c = h.HTTPConnection('127.0.0.1', int(sys.argv[1])); c.request('GET', '/api/sweeps', headers={'Host': sys.argv[2]}); print(c.getresponse().status)" "$port" "$1"; }
+check "without a token, a Host that is not loopback is refused (DNS rebinding)" \
+	"$(host_status "evil.example:$port")" 403
+check "without a token, Host localhost is served" "$(host_status "localhost:$port")" 200
+events() { /usr/bin/python3 -c "import sys, urllib.request; r = urllib.request.urlopen(sys.argv[1], timeout=5); print(next(l for l in iter(r.readline, b'') if l.startswith(b'data:')).decode())" "$1"; }
+check "the event stream says no daemon is live" \
+	"$(events "${URL}api/events")" 'data: {"event": "daemon", "connected": false}'
+
+# A daemon that starts later is found (serve tries every 2 s), and its events
+# reach an open stream: the start of a sweep submitted then.
+/usr/bin/python3 -c "
+import sys, urllib.request
+r = urllib.request.urlopen(sys.argv[1], timeout=20)
+for line in iter(r.readline, b''):
+    if b'\"event\": \"daemon\", \"connected\": true' in line:
+        print('live', flush=True)
+    if b'sweep_started' in line:
+        print('sweep_started', flush=True)
+        break
+" "${URL}api/events" >"$TMP/live.out" 2>&1 &
+reader=$!
+start_daemon --slots 1
+for _ in $(seq 100); do grep -q live "$TMP/live.out" && break; sleep 0.1; done
+check "once a daemon starts, the stream says events are live" "$(cat "$TMP/live.out")" live
+"$CAVIAR" submit "$TMP/bowl.json" >/dev/null
+wait "$reader"
+check "and relays its events" "$(tail -1 "$TMP/live.out")" sweep_started
+stop_daemon
+check "the daemon gone, serve still reads the database" \
+	"$(py "${URL}api/sweeps" 100000 | grep -c '"sweep_id":2')" 1
+serve_stop
+check "serve said nothing on stderr, through the daemon's coming and going" \
+	"$(cat "$TMP/serve.err")" ""
+[ "$FAILS" -eq 0 ] || exit 1

@@ -1,0 +1,892 @@
+/* caviar's dashboard: one page, no framework. Pages are routes of the URL's
+ * hash (#/, #/sweep/ID, #/trial/ID, #/compare/ID,ID); each reads the JSON API
+ * once and then follows the daemon's events, relayed by `caviar serve` as
+ * Server-Sent Events: nothing here polls. Curves of a whole sweep, the
+ * objective against each parameter and parallel coordinates are drawn on
+ * canvases here (a sweep may have a million points); a trial's curves and
+ * the comparison of sweeps use uPlot (tools/web/vendor/). */
+"use strict";
+
+const BEST_K = 5;
+const ROWS_SHOWN = 200;
+const REDRAW_MS = 250;
+const EPOCH_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
+const PALETTE = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
+	"#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
+
+/* ---- small helpers ---- */
+
+function h(tag, attrs, ...children) {
+	const el = document.createElement(tag);
+	for (const [k, v] of Object.entries(attrs || {})) {
+		if (v === null || v === undefined || v === false) continue;
+		if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+		else if (k === "class") el.className = v;
+		else if (k === "dataset") Object.assign(el.dataset, v);
+		else el.setAttribute(k, v === true ? "" : v);
+	}
+	for (const c of children.flat()) {
+		if (c === null || c === undefined || c === false) continue;
+		el.append(c instanceof Node ? c : String(c));
+	}
+	return el;
+}
+
+function fmt(v) {
+	if (v === null || v === undefined || v === "") return "-";
+	if (typeof v !== "number") return String(v);
+	if (Number.isInteger(v)) return String(v);
+	const a = Math.abs(v);
+	if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2).replace(/\.?0+e/, "e");
+	return String(Number(v.toPrecision(4)));
+}
+
+function fmtTime(t) {
+	return t ? new Date(t * 1000).toLocaleString() : "-";
+}
+
+async function getJSON(path) {
+	const r = await fetch(path, {credentials: "same-origin"});
+	const body = await r.json().catch(() => ({}));
+	if (!r.ok) throw new Error(body.error || r.status + " " + r.statusText);
+	return body;
+}
+
+async function getBinary(path) {
+	const r = await fetch(path, {credentials: "same-origin"});
+	if (!r.ok) throw new Error((await r.json().catch(() => ({}))).error || r.statusText);
+	return new Float64Array(await r.arrayBuffer());
+}
+
+async function post(path, body) {
+	const r = await fetch(path, {method: "POST", credentials: "same-origin",
+		headers: {"Content-Type": "application/json"}, body: JSON.stringify(body || {})});
+	const reply = await r.json().catch(() => ({}));
+	if (!r.ok) throw new Error(reply.error || r.statusText);
+	return reply;
+}
+
+/* A button that runs an action and shows its error in msg. */
+function actionButton(label, cls, fn, msg) {
+	const b = h("button", {class: cls, id: "act-" + label.toLowerCase()}, label);
+	b.addEventListener("click", async () => {
+		b.disabled = true;
+		msg.textContent = "";
+		try {
+			await fn();
+		} catch (e) {
+			msg.textContent = e.message;
+		}
+		b.disabled = false;
+	});
+	return b;
+}
+
+/* "label value", the label dimmed. */
+function kv(k, v) {
+	return h("span", {class: "kv"}, h("span", {}, k), v);
+}
+
+function statusSpan(s) {
+	return h("span", {class: "status " + s}, s);
+}
+
+/* A parameter's axis in its own scale: log, reverse_log (-log10(1-x)),
+ * linear, or the values of a choice. */
+function paramScale(spec, name, values) {
+	const p = spec && spec.params ? spec.params[name] : undefined;
+	const kinds = ["log", "log_int", "reverse_log", "uniform", "int", "choice"];
+	const kind = p && typeof p === "object" && !Array.isArray(p) ?
+		kinds.find(k => k in p) : null;
+	if (kind === "choice" || values.some(v => typeof v !== "number")) {
+		const cats = kind === "choice" ? p.choice.map(String) :
+			[...new Set(values.map(String))].sort();
+		return {kind: "choice", cats, f: v => cats.indexOf(String(v)), lo: -0.5,
+			hi: cats.length - 0.5, label: v => cats[Math.round(v)] ?? ""};
+	}
+	let f = v => v, inv = v => v;
+	if (kind === "log" || kind === "log_int") {
+		f = v => Math.log10(v);
+		inv = v => Math.pow(10, v);
+	} else if (kind === "reverse_log") { /* -log10(1-x): 0.9, 0.99, 0.999 left to right */
+		f = v => -Math.log10(1 - v);
+		inv = v => 1 - Math.pow(10, -v);
+	}
+	const range = p && Array.isArray(p[kind]) ? p[kind] : null;
+	let xs = values.map(f).filter(Number.isFinite);
+	if (range) xs = xs.concat(range.map(f));
+	let lo = Math.min(...xs), hi = Math.max(...xs);
+	if (!Number.isFinite(lo)) { lo = 0; hi = 1; }
+	if (lo === hi) { lo -= 0.5; hi += 0.5; }
+	return {kind: kind || "linear", f, lo, hi, label: v => fmt(inv(v))};
+}
+
+/* ---- canvas drawing ---- */
+
+/* A canvas sized to its box and the screen's pixel ratio. */
+function makeCanvas(width, height, id) {
+	const c = h("canvas", {id});
+	const r = window.devicePixelRatio || 1;
+	c.width = Math.round(width * r);
+	c.height = Math.round(height * r);
+	c.style.width = width + "px";
+	c.style.height = height + "px";
+	c.getContext("2d").scale(r, r);
+	return c;
+}
+
+/* About n round values in [lo, hi]; whole numbers only with whole. */
+function ticks(lo, hi, n, whole) {
+	let step = Math.pow(10, Math.floor(Math.log10((hi - lo) / n)));
+	if (whole && step < 1) step = 1;
+	const mult = [1, 2, 5, 10].find(m => (hi - lo) / (step * m) <= n) || 10;
+	const s = step * mult, out = [];
+	for (let v = Math.ceil(lo / s) * s; v <= hi + s * 1e-9; v += s) out.push(v);
+	return out;
+}
+
+const PAD = {l: 56, r: 20, t: 10, b: 30};
+
+/* Frame, grid and tick labels; returns x(v) and y(v) in pixels. */
+function axes(ctx, w, h, xs, ys, xlabel, ylabel) {
+	const X = v => PAD.l + (v - xs.lo) / (xs.hi - xs.lo) * (w - PAD.l - PAD.r);
+	const Y = v => h - PAD.b - (v - ys.lo) / (ys.hi - ys.lo) * (h - PAD.t - PAD.b);
+	ctx.clearRect(0, 0, w, h);
+	ctx.font = "11px system-ui, sans-serif";
+	ctx.strokeStyle = "#e3e6ec";
+	ctx.fillStyle = "#6b7383";
+	ctx.lineWidth = 1;
+	ctx.textAlign = "center";
+	const xt = xs.cats ? xs.cats.map((_, i) => i) :
+		ticks(xs.lo, xs.hi, Math.max(2, w / 90), xs.whole);
+	for (const v of xt) {
+		ctx.beginPath(); ctx.moveTo(X(v), PAD.t); ctx.lineTo(X(v), h - PAD.b); ctx.stroke();
+		ctx.fillText(xs.label ? xs.label(v) : fmt(v), X(v), h - PAD.b + 13);
+	}
+	ctx.textAlign = "right";
+	for (const v of ticks(ys.lo, ys.hi, Math.max(2, h / 45))) {
+		ctx.beginPath(); ctx.moveTo(PAD.l, Y(v)); ctx.lineTo(w - PAD.r, Y(v)); ctx.stroke();
+		ctx.fillText(fmt(v), PAD.l - 4, Y(v) + 4);
+	}
+	ctx.textAlign = "center";
+	ctx.fillText(xlabel, PAD.l + (w - PAD.l - PAD.r) / 2, h - 3);
+	ctx.save();
+	ctx.translate(11, PAD.t + (h - PAD.t - PAD.b) / 2);
+	ctx.rotate(-Math.PI / 2);
+	ctx.fillText(ylabel, 0, 0);
+	ctx.restore();
+	return {X, Y};
+}
+
+function extent(values) {
+	let lo = Infinity, hi = -Infinity;
+	for (const v of values) if (Number.isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
+	if (lo === Infinity) return {lo: 0, hi: 1};
+	if (lo === hi) return {lo: lo - 0.5, hi: hi + 0.5};
+	const pad = (hi - lo) * 0.03;
+	return {lo: lo - pad, hi: hi + pad};
+}
+
+/* ---- the live connection ---- */
+
+let page = null;
+
+function setLive(on) {
+	const el = document.getElementById("live");
+	el.className = "live " + (on ? "on" : "off");
+	el.textContent = on ? "live" : "offline";
+}
+
+const events = new EventSource("/api/events");
+events.onmessage = e => {
+	let ev;
+	try { ev = JSON.parse(e.data); } catch (err) { return; }
+	if (ev.event === "daemon") setLive(ev.connected);
+	else if (ev.event === "snapshot") setLive(true);
+	if (page && page.onEvent) page.onEvent(ev);
+};
+events.onerror = () => setLive(false);
+
+/* ---- sweeps ---- */
+
+function sweepsPage(main) {
+	const msg = h("div", {class: "msg"});
+	const body = h("tbody");
+	const selected = new Set();
+	let timer = null;
+	const compare = h("button", {id: "compare", disabled: true, onclick: () => {
+		location.hash = "#/compare/" + [...selected].join(",");
+	}}, "compare selected");
+	const slots = h("input", {type: "number", min: 1, id: "slots"});
+	const slotsRow = h("span", {class: "small"}, "slots ", slots, " ",
+		actionButton("Set", "", async () => {
+			const r = await post("/api/slots", {n: Number(slots.value)});
+			slots.value = r.slots;
+		}, msg));
+	main.append(h("h1", {}, "Sweeps"),
+		h("div", {class: "row card"}, compare, slotsRow, msg),
+		h("div", {class: "scroll"}, h("table", {id: "sweeps"},
+			h("thead", {}, h("tr", {}, ["", "id", "name", "status", "progress", "done",
+				"running", "queued", "pruned", "failed", "cancelled", "objective",
+				"best", "best trial", "note"].map(t => h("th", {}, t)))), body)));
+
+	function row(s) {
+		const ended = s.ended || 0, budget = s.budget || 0;
+		const box = h("input", {type: "checkbox", checked: selected.has(s.sweep_id),
+			onchange: e => {
+				if (e.target.checked) selected.add(s.sweep_id);
+				else selected.delete(s.sweep_id);
+				compare.disabled = selected.size < 2;
+			}});
+		const tags = (s.tags || []).map(t => "#" + t).join(" ");
+		return h("tr", {dataset: {sweep: s.sweep_id}}, h("td", {}, box),
+			h("td", {}, h("a", {href: "#/sweep/" + s.sweep_id}, s.sweep_id)),
+			h("td", {}, h("a", {href: "#/sweep/" + s.sweep_id}, s.name)),
+			h("td", {}, statusSpan(s.status)),
+			h("td", {}, h("span", {class: "bar"}, h("i", {style: "width:" +
+				(budget ? Math.min(100, 100 * ended / budget) : 0) + "%"})),
+				" " + ended + "/" + budget),
+			["done", "running", "queued", "pruned", "failed", "cancelled"].map(k =>
+				h("td", {class: "num"}, s[k] || 0)),
+			h("td", {}, s.metric + " (" + s.mode + ")"),
+			h("td", {class: "num"}, fmt(s.best)),
+			h("td", {}, s.best_trial_id ? h("a", {href: "#/trial/" + s.best_trial_id},
+				s.best_trial_id) : "-"),
+			h("td", {}, [tags, s.note].filter(Boolean).join(" ")));
+	}
+	async function load() {
+		try {
+			const r = await getJSON("/api/sweeps");
+			body.replaceChildren(...r.sweeps.slice().reverse().map(row));
+			main.dataset.loaded = "1";
+		} catch (e) {
+			msg.textContent = e.message;
+		}
+	}
+	/* Without a daemon (serve --db), there is nothing to set. */
+	getJSON("/api/status").then(r => {
+		slots.value = r.slots;
+		slotsRow.hidden = !r.ok;
+	}).catch(() => { slotsRow.hidden = true; });
+	load();
+	return {
+		onEvent(ev) {
+			if (ev.event === "progress" || timer) return;
+			timer = setTimeout(() => { timer = null; load(); }, 300);
+		},
+		destroy() { clearTimeout(timer); },
+	};
+}
+
+/* ---- one sweep ---- */
+
+function sweepPage(main, id) {
+	const msg = h("div", {class: "msg"});
+	const st = {sweep: null, trials: new Map(), metric: null, max: true, sortKey: "objective",
+		sortDir: 1, showAll: false, dirty: false, timer: null, spec: null};
+	main.append(h("div", {class: "small"}, "loading sweep " + id + "..."));
+
+	function better(a, b) { return st.max ? a > b : a < b; }
+	function addTrial(t) {
+		const x = st.trials.get(t.id) || {id: t.id, xs: [], ys: []};
+		Object.assign(x, t);
+		st.trials.set(t.id, x);
+		return x;
+	}
+	/* Trials by their value so far: counted ones, and running ones by their best. */
+	function leading() {
+		const v = t => t.objective ?? (t.status === "running" ? t.best_value : null);
+		return [...st.trials.values()].filter(t => typeof v(t) === "number")
+			.sort((a, b) => st.max ? v(b) - v(a) : v(a) - v(b));
+	}
+	function ranked() {
+		const v = t => t.objective;
+		return [...st.trials.values()].filter(t => typeof v(t) === "number")
+			.sort((a, b) => st.max ? v(b) - v(a) : v(a) - v(b));
+	}
+
+	/* The curves of metric (null: the objective's) as trial, epoch, value. */
+	function fetchPoints(metric) {
+		return getBinary("/api/sweep/" + id + "/points" +
+			(metric ? "?metric=" + encodeURIComponent(metric) : ""));
+	}
+	function setPoints(v) {
+		for (const t of st.trials.values()) { t.xs = []; t.ys = []; }
+		let t = null;
+		for (let i = 0; i < v.length; i += 3) { /* by trial: one lookup per trial */
+			if (!t || t.id !== v[i])
+				t = st.trials.get(v[i]) || {id: v[i], xs: [], ys: []};
+			t.xs.push(v[i + 1]);
+			t.ys.push(v[i + 2]);
+		}
+	}
+
+	let curves, tip, board, scatter, parallel, header, rounds, importance;
+
+	function drawCurves() {
+		const c = curves, w = parseFloat(c.style.width), hh = parseFloat(c.style.height);
+		const ctx = c.getContext("2d");
+		let xmax = 1, lo = Infinity, hi = -Infinity;
+		for (const t of st.trials.values()) {
+			if (t.xs.length) xmax = Math.max(xmax, t.xs[t.xs.length - 1]);
+			for (const y of t.ys) if (y < lo) lo = y; else if (y > hi) hi = y;
+		}
+		const ye = extent([lo, hi]);
+		const {X, Y} = axes(ctx, w, hh, {lo: 0, hi: xmax, whole: true}, ye, "epoch",
+			st.metric);
+		const best = leading().slice(0, BEST_K);
+		const bestIds = new Set(best.map(t => t.id));
+		let points = 0;
+		const layer = (style, width, pick) => {
+			ctx.strokeStyle = style;
+			ctx.lineWidth = width;
+			ctx.beginPath();
+			let n = 0;
+			for (const t of st.trials.values()) {
+				if (!pick(t) || !t.xs.length) continue;
+				ctx.moveTo(X(t.xs[0]), Y(t.ys[0]));
+				for (let i = 1; i < t.xs.length; i++)
+					ctx.lineTo(X(t.xs[i]), Y(t.ys[i]));
+				if (t.xs.length === 1) ctx.lineTo(X(t.xs[0]) + 1, Y(t.ys[0]));
+				points += t.xs.length;
+				if ((n += t.xs.length) > 50000) { /* long paths stroke slowly */
+					ctx.stroke();
+					ctx.beginPath();
+					n = 0;
+				}
+			}
+			ctx.stroke();
+		};
+		const faint = t => t.status === "pruned" || t.status === "failed" ||
+			t.status === "cancelled";
+		layer("rgba(107,115,131,0.15)", 1, t => !bestIds.has(t.id) && faint(t));
+		layer("rgba(47,111,214,0.35)", 1, t => !bestIds.has(t.id) && !faint(t));
+		best.slice().reverse().forEach(t => {
+			const k = best.indexOf(t);
+			layer(PALETTE[k % PALETTE.length], 2.5, x => x === t);
+		});
+		c.dataset.points = points;
+		c.dataset.trials = st.trials.size;
+		c._xy = {X, Y};
+		document.getElementById("curves-count").textContent = points + " points, " +
+			st.trials.size + " trials; best " + BEST_K +
+			" in colour, pruned ones faint";
+		document.getElementById("curves-legend").replaceChildren(...best.map((t, k) =>
+			h("span", {}, h("i", {style: "background:" + PALETTE[k]}),
+				"#" + t.number + " " + fmt(t.objective ?? t.best_value))));
+	}
+
+	/* The trial nearest the mouse, within 10 pixels. */
+	function nearest(mx, my) {
+		const {X, Y} = curves._xy;
+		let bestD = 100, hit = null;
+		for (const t of st.trials.values())
+			for (let i = 0; i < t.xs.length; i++) {
+				const dx = X(t.xs[i]) - mx, dy = Y(t.ys[i]) - my;
+				const d = dx * dx + dy * dy;
+				if (d < bestD) { bestD = d; hit = [t, i]; }
+			}
+		return hit;
+	}
+
+	function columns() {
+		const names = new Set();
+		for (const t of st.trials.values())
+			for (const k of Object.keys(t.params || {})) names.add(k);
+		return [...names];
+	}
+
+	function drawBoard() {
+		const params = columns();
+		const keys = ["rank", "number", "id", "status", "objective", "best_epoch",
+			"epochs"];
+		const rank = new Map(ranked().map((t, i) => [t.id, i + 1]));
+		const val = (t, k) => k === "rank" ? rank.get(t.id) : k.startsWith("p:") ?
+			(t.params || {})[k.slice(2)] : t[k];
+		const rows = [...st.trials.values()].sort((a, b) => {
+			const x = val(a, st.sortKey), y = val(b, st.sortKey);
+			if (x === y) return a.number - b.number;
+			if (x === undefined || x === null) return 1;
+			if (y === undefined || y === null) return -1;
+			return (x < y ? -1 : 1) * st.sortDir;
+		});
+		const head = keys.concat(params.map(p => "p:" + p)).map(k => h("th", {class: "sort",
+			dataset: {key: k}, onclick: () => {
+				st.sortDir = st.sortKey === k ? -st.sortDir : 1;
+				st.sortKey = k;
+				drawBoard();
+			}}, (k.startsWith("p:") ? k.slice(2) : k) +
+			(st.sortKey === k ? (st.sortDir > 0 ? " \u25b2" : " \u25bc") : "")));
+		const shown = st.showAll ? rows : rows.slice(0, ROWS_SHOWN);
+		const body = shown.map(t => h("tr", {dataset: {trial: t.id}},
+			h("td", {class: "num"}, rank.get(t.id) || "-"),
+			h("td", {class: "num"}, t.number),
+			h("td", {}, h("a", {href: "#/trial/" + t.id}, t.id)),
+			h("td", {}, statusSpan(t.status)),
+			h("td", {class: "num"}, fmt(t.objective)),
+			h("td", {class: "num"}, fmt(t.best_epoch)),
+			h("td", {class: "num"}, fmt(t.epochs)),
+			params.map(p => h("td", {class: "num"}, fmt((t.params || {})[p])))));
+		const more = rows.length > shown.length ? h("button", {onclick: () => {
+			st.showAll = true; drawBoard();
+		}}, "show all " + rows.length) : null;
+		board.replaceChildren(h("div", {class: "scroll"}, h("table", {id: "leaderboard"},
+			h("thead", {}, h("tr", {}, head)), h("tbody", {}, body))), more || "");
+	}
+
+	/* A colour by rank, green (best) to red, in 16 steps so that a canvas can
+	   draw each step's marks in one path; the best K opaque. */
+	function colourOf(rankMap, n, t) {
+		const r = rankMap.get(t.id);
+		if (r === undefined) return "rgba(107,115,131,0.25)";
+		const q = n > 1 ? Math.round(15 * r / (n - 1)) / 15 : 0; /* 0 best, 1 worst */
+		const alpha = r < BEST_K ? 1 : 0.55;
+		return "hsla(" + Math.round(130 - 130 * q) + ",70%,40%," + alpha + ")";
+	}
+	/* Groups trials by colour, worst first (the best are drawn last, on top). */
+	function byColour(rankMap, done) {
+		const groups = new Map();
+		for (const t of done.slice().reverse()) {
+			const c = colourOf(rankMap, done.length, t);
+			if (!groups.has(c)) groups.set(c, []);
+			groups.get(c).push(t);
+		}
+		return groups;
+	}
+
+	function drawScatter() {
+		const params = columns(), done = ranked();
+		const rankMap = new Map(done.map((t, i) => [t.id, i]));
+		const ys = extent(done.map(t => t.objective));
+		scatter.replaceChildren(...params.map(p => {
+			const vals = [...st.trials.values()].map(t => (t.params || {})[p])
+				.filter(v => v !== undefined);
+			const sc = paramScale(st.spec, p, vals);
+			const c = makeCanvas(300, 200);
+			const ctx = c.getContext("2d");
+			const scaled = ["log", "log_int", "reverse_log"].includes(sc.kind);
+			const {X, Y} = axes(ctx, 300, 200, sc, ys,
+				p + (scaled ? " (" + sc.kind + ")" : ""), st.metric);
+			for (const [colour, group] of byColour(rankMap, done)) {
+				ctx.fillStyle = colour;
+				ctx.beginPath();
+				for (const t of group) {
+					const v = (t.params || {})[p];
+					if (v === undefined) continue;
+					const r = t.status === "pruned" ? 2 : 3;
+					ctx.rect(X(sc.f(v)) - r, Y(t.objective) - r, 2 * r, 2 * r);
+				}
+				ctx.fill();
+			}
+			return h("div", {class: "card"}, c);
+		}));
+	}
+
+	function drawParallel() {
+		const params = columns(), done = ranked();
+		const rankMap = new Map(done.map((t, i) => [t.id, i]));
+		const w = Math.max(400, parallel.clientWidth || 900), hh = 280;
+		const c = makeCanvas(w, hh, "parallel-canvas"), ctx = c.getContext("2d");
+		const axesList = params.map(p => {
+			const vals = [...st.trials.values()].map(t => (t.params || {})[p])
+				.filter(v => v !== undefined);
+			const sc = paramScale(st.spec, p, vals);
+			return {name: p, sc, get: t => {
+				const v = (t.params || {})[p];
+				return v === undefined ? NaN : sc.f(v);
+			}};
+		});
+		const ye = extent(done.map(t => t.objective));
+		axesList.push({name: st.metric, sc: {lo: ye.lo, hi: ye.hi, label: fmt},
+			get: t => t.objective});
+		const n = axesList.length, top = 36, bottom = hh - 20;
+		const ax = i => 40 + i * (w - 80) / Math.max(1, n - 1);
+		const ay = (a, v) => bottom - (v - a.sc.lo) / (a.sc.hi - a.sc.lo) * (bottom - top);
+		ctx.lineWidth = 1;
+		for (const [colour, group] of byColour(rankMap, done)) {
+			ctx.strokeStyle = colour;
+			ctx.beginPath();
+			for (const t of group) {
+				let pen = false;
+				axesList.forEach((a, i) => {
+					const v = a.get(t);
+					if (!Number.isFinite(v)) { pen = false; return; }
+					if (pen) ctx.lineTo(ax(i), ay(a, v));
+					else ctx.moveTo(ax(i), ay(a, v));
+					pen = true;
+				});
+			}
+			ctx.stroke();
+		}
+		ctx.font = "11px system-ui, sans-serif";
+		ctx.textAlign = "center";
+		axesList.forEach((a, i) => {
+			ctx.strokeStyle = "#394152";
+			ctx.beginPath();
+			ctx.moveTo(ax(i), top);
+			ctx.lineTo(ax(i), bottom);
+			ctx.stroke();
+			ctx.fillStyle = "#1d2330";
+			ctx.fillText(a.name, ax(i), top - 20);
+			ctx.fillStyle = "#6b7383";
+			ctx.fillText(a.sc.label(a.sc.hi), ax(i), top - 6);
+			ctx.fillText(a.sc.label(a.sc.lo), ax(i), bottom + 13);
+		});
+		parallel.replaceChildren(c);
+	}
+
+	function drawHeader() {
+		const s = st.sweep, active = s.status === "running" || s.status === "paused";
+		const counts = {};
+		for (const t of st.trials.values())
+			counts[t.status] = (counts[t.status] || 0) + 1;
+		const trials = Object.entries(counts).map(([k, v]) => v + " " + k).join(", ");
+		const best = ranked()[0];
+		const bestLink = best ? h("a", {href: "#/trial/" + best.id},
+			fmt(best.objective) + " (#" + best.number + ")") : "-";
+		header.replaceChildren(
+			h("h1", {}, "Sweep " + s.id + " \u201c" + s.name + "\u201d ",
+				h("span", {id: "status", class: "status " + s.status}, s.status)),
+			h("div", {class: "row card"},
+				kv("objective", s.metric + " (" + s.mode + ")"),
+				kv("search", s.search),
+				kv("trials", trials + " of " + s.budget),
+				kv("best", bestLink),
+				kv("created", fmtTime(s.created_at)),
+				active && s.status === "running" ? actionButton("Pause", "", () =>
+					post("/api/sweep/" + id + "/pause"), msg) : null,
+				active && s.status === "paused" ? actionButton("Resume", "", () =>
+					post("/api/sweep/" + id + "/resume"), msg) : null,
+				active ? actionButton("Cancel", "danger", () =>
+					post("/api/sweep/" + id + "/cancel"), msg) : null,
+				msg));
+	}
+
+	function redraw(all) {
+		st.timer = null;
+		st.dirtyAll = false;
+		drawHeader();
+		drawCurves();
+		mark("curves");
+		if (all) {
+			drawBoard();
+			mark("leaderboard");
+			drawScatter();
+			mark("scatter");
+			drawParallel();
+			mark("parallel");
+		}
+	}
+	/* How long each step of the first load took (ms since navigation), for
+	   bench/dashboard. */
+	const marks = {};
+	function mark(what) {
+		if (!document.body.dataset.ready) marks[what] = Math.round(performance.now());
+	}
+	function schedule() {
+		if (!st.timer) st.timer = setTimeout(() => redraw(st.dirtyAll), REDRAW_MS);
+	}
+
+	async function load() {
+		/* Both at once: the points are the objective's unless another metric
+		   was chosen. */
+		const pointsFetched = fetchPoints(st.metric);
+		const r = await getJSON("/api/sweep/" + id);
+		mark("sweep");
+		st.sweep = r.sweep;
+		st.spec = r.sweep.spec;
+		st.max = r.sweep.mode === "max";
+		st.metric = st.metric || r.sweep.metric;
+		for (const t of r.trials) addTrial(t);
+		setPoints(await pointsFetched);
+		mark("points");
+		const metrics = r.metrics.includes(st.metric) ? r.metrics :
+			[st.metric, ...r.metrics];
+		const select = h("select", {id: "metric", onchange: async e => {
+			st.metric = e.target.value;
+			setPoints(await fetchPoints(st.metric));
+			drawCurves();
+		}}, metrics.map(m => h("option", {value: m, selected: m === st.metric}, m)));
+		header = h("div");
+		curves = makeCanvas(Math.max(500, main.clientWidth - 72), 380, "curves");
+		tip = h("div", {class: "tip"});
+		board = h("div", {id: "board"});
+		scatter = h("div", {class: "grid", id: "scatter"});
+		parallel = h("div", {class: "card", id: "parallel"});
+		importance = h("div", {class: "card", id: "importance"}, "computing...");
+		const roundRows = r.rounds.map(x => h("tr", {}, h("td", {}, x.round),
+			h("td", {}, JSON.stringify(x.ranges))));
+		rounds = r.rounds.length > 1 || st.sweep.search === "coarse_to_fine" ?
+			h("div", {}, h("h2", {}, "Rounds (coarse to fine)"),
+				h("table", {id: "rounds"},
+					h("thead", {}, h("tr", {}, h("th", {}, "round"),
+						h("th", {}, "ranges"))),
+					h("tbody", {}, roundRows))) : null;
+		main.replaceChildren(header,
+			h("h2", {}, "Learning curves ", select),
+			h("div", {class: "card chart"}, curves, tip,
+				h("div", {class: "small legend"}, h("span", {id: "curves-count"}),
+					h("span", {id: "curves-legend"}))),
+			h("h2", {}, "Leaderboard"), board,
+			h("h2", {}, "Objective against each parameter (each on its own scale)"),
+			scatter,
+			h("h2", {}, "Parallel coordinates"), parallel,
+			h("h2", {}, "Importance (fANOVA, as caviar importance)"), importance,
+			rounds || "");
+		curves.addEventListener("mousemove", e => {
+			const b = curves.getBoundingClientRect(), hit = nearest(e.clientX - b.left,
+				e.clientY - b.top);
+			tip.style.display = hit ? "block" : "none";
+			if (!hit) return;
+			const [t, i] = hit;
+			tip.textContent = "trial " + t.id + " (#" + t.number + ", " + t.status +
+				") epoch " + t.xs[i] + ": " + fmt(t.ys[i]);
+			tip.style.left = (e.clientX - b.left + 14) + "px";
+			tip.style.top = (e.clientY - b.top + 8) + "px";
+		});
+		curves.addEventListener("mouseleave", () => { tip.style.display = "none"; });
+		curves.addEventListener("click", e => {
+			const b = curves.getBoundingClientRect(), hit = nearest(e.clientX - b.left,
+				e.clientY - b.top);
+			if (hit) location.hash = "#/trial/" + hit[0].id;
+		});
+		redraw(true);
+		document.body.dataset.timings = JSON.stringify(marks);
+		document.body.dataset.ready = Math.round(performance.now());
+		loadImportance().catch(e => { importance.textContent = e.message; });
+	}
+
+	/* Each parameter's share of the objective's variance, as bars; asked
+	   once the page is drawn, and again when the sweep ends. */
+	async function loadImportance() {
+		const r = await getJSON("/api/sweep/" + id + "/importance");
+		if (!r.params.length) {
+			importance.replaceChildren(h("span", {class: "small"}, r.note));
+			return;
+		}
+		const rows = r.params.slice().sort((a, b) => b.share - a.share).map(p =>
+			h("tr", {}, h("th", {}, p.name), h("td", {class: "small"}, p.scale),
+				h("td", {}, h("span", {class: "bar wide"}, h("i", {style: "width:" +
+					Math.round(100 * p.share) + "%"}))),
+				h("td", {class: "num"}, fmt(p.share) + " \u00b1 " + fmt(p.std))));
+		importance.replaceChildren(
+			h("table", {id: "importance-table"}, h("tbody", {}, rows)),
+			h("div", {class: "small"}, "from " + r.trials + " finished trials"));
+	}
+
+	load().catch(e => main.replaceChildren(h("div", {class: "msg"}, e.message)));
+	return {
+		onEvent(ev) {
+			if (!st.sweep || ev.sweep !== id) return;
+			if (ev.event.startsWith("sweep_")) {
+				st.sweep.status = ev.status;
+				st.dirtyAll = true;
+				if (ev.event === "sweep_ended")
+					loadImportance().catch(e => { importance.textContent = e.message; });
+			} else if (ev.event === "trial_started") {
+				addTrial({id: ev.trial, number: ev.number, params: ev.params,
+					status: "running", epochs: 0});
+				st.dirtyAll = true;
+			} else if (ev.event === "progress") {
+				const t = addTrial({id: ev.trial, number: ev.number,
+					status: "running", epochs: ev.epoch});
+				const v = ev.metrics ? ev.metrics[st.metric] : undefined;
+				const last = t.xs.length - 1;
+				if (typeof v === "number" && last >= 0 && t.xs[last] === ev.epoch) {
+					t.ys[last] = v; /* a later step of the same epoch */
+				} else if (typeof v === "number") {
+					t.xs.push(ev.epoch);
+					t.ys.push(v);
+				}
+				if (typeof ev.best === "number") t.best_value = ev.best;
+			} else if (ev.event === "trial_ended") {
+				const t = addTrial({id: ev.trial, number: ev.number,
+					status: ev.status, epochs: ev.epochs});
+				t.best_value = ev.best;
+				t.objective = (ev.status === "done" || ev.status === "pruned") &&
+					typeof ev.best === "number" ? ev.best : null;
+				st.dirtyAll = true;
+			} else {
+				return;
+			}
+			schedule();
+		},
+		destroy() { clearTimeout(st.timer); },
+	};
+}
+
+/* ---- one trial ---- */
+
+function lastPerEpoch(points, metric) {
+	const m = new Map();
+	for (const p of points) if (p.metric === metric) m.set(p.epoch, p.value);
+	const xs = [...m.keys()].sort((a, b) => a - b);
+	return [xs, xs.map(x => m.get(x))];
+}
+
+function linePlot(el, title, data, labels) {
+	const w = Math.max(240, (el.clientWidth || 320) - 28);
+	return new uPlot({title, width: w, height: 200, scales: {x: {time: false}},
+		axes: [{incrs: EPOCH_STEPS}, {}],
+		legend: {show: labels.length > 1},
+		series: [{label: "epoch"}, ...labels.map((l, i) => ({label: l,
+			stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: true,
+			points: {size: 4}}))]}, data, el);
+}
+
+function trialPage(main, id) {
+	const msg = h("div", {class: "msg"});
+	let trial = null, points = [], plots = new Map(), timer = null;
+
+	function drawPlots(box) {
+		const metrics = [...new Set(points.map(p => p.metric))].sort((a, b) =>
+			(b === trial.metric) - (a === trial.metric) || (a < b ? -1 : 1));
+		for (const m of metrics) {
+			const data = lastPerEpoch(points, m);
+			if (plots.has(m)) { plots.get(m).setData(data); continue; }
+			const cell = h("div", {class: "card"});
+			box.append(cell);
+			plots.set(m, linePlot(cell, m, data, [m]));
+		}
+	}
+
+	async function load() {
+		const r = await getJSON("/api/trial/" + id);
+		trial = r.trial;
+		points = r.points;
+		const t = trial, active = t.status === "running" || t.status === "queued";
+		const box = h("div", {class: "grid", id: "trial-curves"});
+		const params = Object.entries(t.params || {});
+		const trialLink = (tid, text) => h("a", {href: "#/trial/" + tid}, text);
+		const td = v => h("td", {}, v);
+		const adjustments = r.adjustments.map(a => h("tr", {}, td(a.epoch), td(a.step),
+			td(a.name), td(fmt(a.old_value)), td(fmt(a.new_value)), td(a.source),
+			td(fmtTime(a.created_at))));
+		const log = r.log.slice(-500).map(l => l.line).join("\n");
+		main.replaceChildren(
+			h("h1", {}, "Trial " + t.id + " (#" + t.number + " of ",
+				h("a", {href: "#/sweep/" + t.sweep_id}, "sweep " + t.sweep_id +
+					" \u201c" + t.sweep + "\u201d"), ") ",
+				h("span", {id: "status", class: "status " + t.status}, t.status)),
+			h("div", {class: "row card"},
+				kv(t.metric, fmt(t.objective ?? t.best_value)),
+				kv("best epoch", fmt(t.best_epoch)),
+				kv("epochs", t.epochs), kv("reason", t.reason || "-"),
+				kv("attempts", t.attempts), kv("started", fmtTime(t.started_at)),
+				kv("ended", fmtTime(t.ended_at)),
+				t.parent_trial_id ? kv("forked from", trialLink(t.parent_trial_id,
+					"trial " + t.parent_trial_id + " at epoch " +
+					t.parent_epoch)) : null,
+				r.children.length ? kv("forks",
+					r.children.map(c => trialLink(c.id, c.id + " "))) : null,
+				active ? actionButton("Cancel", "danger", () =>
+					post("/api/trial/" + id + "/cancel"), msg) : null, msg),
+			h("h2", {}, "Parameters"),
+			h("table", {id: "params"}, h("tbody", {}, params.map(([k, v]) =>
+				h("tr", {}, h("th", {}, k), h("td", {}, fmt(v)))))),
+			h("h2", {}, "Curves"), box,
+			h("h2", {}, "Adjustments"),
+			r.adjustments.length ? h("table", {id: "adjustments"},
+				h("thead", {}, h("tr", {}, ["epoch", "step", "name", "old", "new",
+					"source", "when"].map(x => h("th", {}, x)))),
+				h("tbody", {}, adjustments)) : h("div", {class: "small"}, "none"),
+			h("h2", {}, "Log"),
+			h("pre", {id: "log"}, log || "(no lines besides metrics)"),
+			h("h2", {}, "stderr (the last lines)"),
+			h("pre", {id: "stderr"}, t.stderr_tail || "(empty)"));
+		drawPlots(box);
+		document.body.dataset.ready = "1";
+	}
+
+	load().catch(e => main.replaceChildren(h("div", {class: "msg"}, e.message)));
+	return {
+		onEvent(ev) {
+			if (!trial || ev.trial !== id) return;
+			if (ev.event === "progress") {
+				for (const [m, v] of Object.entries(ev.metrics || {}))
+					points.push({metric: m, epoch: ev.epoch, step: ev.step,
+						value: v});
+				if (!timer) timer = setTimeout(() => {
+					timer = null;
+					drawPlots(document.getElementById("trial-curves"));
+				}, REDRAW_MS);
+			} else if (ev.event === "trial_ended") {
+				setTimeout(() => load().catch(() => {}), 200);
+			}
+		},
+		destroy() { clearTimeout(timer); plots.forEach(p => p.destroy()); },
+	};
+}
+
+/* ---- comparing sweeps ---- */
+
+function comparePage(main, ids) {
+	main.append(h("h1", {}, "Comparing sweeps " + ids.join(", ")));
+	(async () => {
+		const rows = [], curves = [];
+		for (const id of ids) {
+			const r = await getJSON("/api/sweep/" + id);
+			const max = r.sweep.mode === "max";
+			/* Its best counted trial; while none has ended, the best running one. */
+			const value = t => t.objective ?? t.best_value;
+			let done = r.trials.filter(t => t.objective !== null);
+			if (!done.length) done = r.trials.filter(t => typeof value(t) === "number");
+			done.sort((a, b) => max ? value(b) - value(a) : value(a) - value(b));
+			const best = done[0];
+			rows.push({s: r.sweep, best, n: r.trials.length});
+			if (best) {
+				const tr = await getJSON("/api/trial/" + best.id);
+				curves.push({label: "sweep " + id + " #" + best.number,
+					data: lastPerEpoch(tr.points, r.sweep.metric)});
+			}
+		}
+		const xs = [...new Set(curves.flatMap(c => c.data[0]))].sort((a, b) => a - b);
+		const data = [xs, ...curves.map(c => {
+			const m = new Map(c.data[0].map((x, i) => [x, c.data[1][i]]));
+			return xs.map(x => m.has(x) ? m.get(x) : null);
+		})];
+		const box = h("div", {class: "card", id: "compare-chart"});
+		const td = (v, cls) => h("td", cls ? {class: cls} : {}, v);
+		const body = rows.map(r => h("tr", {},
+			td(h("a", {href: "#/sweep/" + r.s.id}, r.s.id)), td(r.s.name),
+			td(r.s.search),
+			td(r.s.metric + " (" + r.s.mode + ")"),
+			td(fmt(r.best ? r.best.objective ?? r.best.best_value : null), "num"),
+			td(r.best ? h("a", {href: "#/trial/" + r.best.id}, r.best.id) : "-"),
+			td(r.n, "num")));
+		main.append(h("table", {id: "compare-table"}, h("thead", {}, h("tr", {},
+			["sweep", "name", "search", "objective", "best", "best trial", "trials"]
+				.map(x => h("th", {}, x)))), h("tbody", {}, body)),
+		h("h2", {}, "Best trial's curve of each sweep"), box);
+		if (curves.length) {
+			const w = Math.max(500, main.clientWidth - 72);
+			new uPlot({width: w, height: 320, scales: {x: {time: false}},
+				axes: [{incrs: EPOCH_STEPS}, {label: rows[0].s.metric}],
+				series: [{label: "epoch"}, ...curves.map((c, i) => ({label: c.label,
+					stroke: PALETTE[i % PALETTE.length], width: 2,
+					spanGaps: true}))]},
+			data, box);
+		}
+		document.body.dataset.ready = "1";
+	})().catch(e => main.append(h("div", {class: "msg"}, e.message)));
+	return {};
+}
+
+/* ---- routing ---- */
+
+function route() {
+	const main = document.getElementById("main");
+	if (page && page.destroy) page.destroy();
+	delete document.body.dataset.ready;
+	main.replaceChildren();
+	const parts = location.hash.replace(/^#\/?/, "").split("/");
+	const num = s => /^[1-9][0-9]{0,14}$/.test(s || "") ? Number(s) : null;
+	if (parts[0] === "sweep" && num(parts[1])) page = sweepPage(main, num(parts[1]));
+	else if (parts[0] === "trial" && num(parts[1])) page = trialPage(main, num(parts[1]));
+	else if (parts[0] === "compare" && parts[1]) {
+		page = comparePage(main, parts[1].split(",").map(num).filter(Boolean));
+	} else page = sweepsPage(main);
+}
+
+window.addEventListener("hashchange", route);
+route();
