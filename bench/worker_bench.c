@@ -161,7 +161,7 @@ static int accuracy_run(const struct data *d, int epochs)
 		 "\"activation\": \"relu\", \"seed\": 1}", epochs, BATCH);
 	cfg = cJSON_Parse(json);
 	train_config_init(&tc, cfg);
-	rc = train_run(&tc, d, err, sizeof err);
+	rc = train_run(&tc, d, NULL, err, sizeof err);
 	if (rc)
 		fprintf(stderr, "worker_bench: %s\n", err);
 	train_config_finish(&tc);

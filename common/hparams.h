@@ -22,6 +22,10 @@ enum {
 	HP_MIN_OPEN = 1, /* value must be > min, not >= */
 	HP_MAX_OPEN = 2, /* value must be < max, not <= */
 	HP_NO_DEFAULT = 4, /* absent means "not set" (def is NULL) */
+	HP_ADJUSTABLE = 8, /* may change while a trial trains (worker protocol 2's
+	                    * "adjust", a fork's own value); the checkpoint hash leaves
+	                    * it out. The others are structural: a fork keeps its
+	                    * parent's */
 };
 
 /* The values of the string hyperparameters that take one of a fixed list, as
@@ -37,6 +41,7 @@ enum hp_task {
 	HP_TASK_HARTMANN6,
 	HP_TASK_ROSENBROCK,
 	HP_TASK_COND,
+	HP_TASK_DRIFT,      /* the best lr falls by a decade during training (synth.c) */
 	HP_N_TASK
 };
 enum hp_optimizer {

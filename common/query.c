@@ -42,6 +42,12 @@ static const char *const query_sql[QUERY_COUNT] = {
 		"  ORDER BY p.epoch DESC, p.step DESC LIMIT 1) AS last"
 		" FROM trials t WHERE t.sweep_id = ?1 AND t.status IN ('done', 'pruned')"
 		" ORDER BY t.number",
+	[QUERY_FORK_POINT] =
+		"SELECT sweep_id, (SELECT spec FROM sweeps s WHERE s.id = sweep_id) AS spec,"
+		" status, params, seed, epochs,"
+		" (SELECT max(step) FROM points WHERE trial_id = ?1 AND epoch = ?2) AS step"
+		" FROM trials WHERE id = ?1",
+	[QUERY_PARENT] = "SELECT parent_trial_id, parent_epoch FROM trials WHERE id = ?1",
 	[QUERY_PROGRESS] = "SELECT * FROM sweep_progress ORDER BY sweep_id",
 	[QUERY_LABELS] = "SELECT s.id AS sweep_id, s.note, (SELECT json_group_array(tag) FROM"
 			 " (SELECT tag FROM tags WHERE sweep_id = s.id ORDER BY tag)) AS tags,"
@@ -102,10 +108,19 @@ static const char *const query_sql[QUERY_COUNT] = {
 	[QUERY_METRIC_POINTS] = "SELECT trial_id, epoch, value FROM points"
 				" WHERE trial_id IN (SELECT id FROM trials WHERE sweep_id = ?1)"
 				" AND metric = ?2 ORDER BY trial_id, epoch, step",
-	[QUERY_ADJUSTMENTS] = "SELECT epoch, step, name, old_value, new_value, source, created_at"
-			      " FROM adjustments WHERE trial_id = ?1 ORDER BY id",
 	[QUERY_CHILDREN] = "SELECT id, number, parent_epoch FROM trials"
 			   " WHERE parent_trial_id = ?1 ORDER BY id",
+	/* the walk stops at a trial it has seen: a parent link loop in a damaged file */
+	[QUERY_LINEAGE] = "WITH RECURSIVE chain (id, depth, seen) AS (SELECT ?1, 0, ',' || ?1 || ','"
+			  "  UNION ALL SELECT t.parent_trial_id, c.depth + 1,"
+			  "  c.seen || t.parent_trial_id || ',' FROM chain c JOIN trials t ON t.id = c.id"
+			  "  WHERE t.parent_trial_id IS NOT NULL"
+			  "  AND instr(c.seen, ',' || t.parent_trial_id || ',') = 0)"
+			  " SELECT t.id, t.sweep_id, t.number, t.status, t.params, t.epochs,"
+			  " t.parent_trial_id, t.parent_epoch FROM chain c JOIN trials t ON t.id = c.id"
+			  " ORDER BY c.depth DESC",
+	[QUERY_ADJUSTMENTS] = "SELECT epoch, step, name, old_value, new_value, source, created_at"
+			      " FROM adjustments WHERE trial_id = ?1 ORDER BY epoch, step, id",
 };
 
 /* The schema's columns that hold JSON text (see schema/001-init.sql, 003, 005). */

@@ -31,6 +31,10 @@ enum query_id {
 	QUERY_TPE_HISTORY,      /* (sweep): number, status, params, epochs, best_value and
 				   last (the objective's value at its last epoch) of the
 				   trials that ran: search tpe's history */
+	QUERY_FORK_POINT,       /* (trial, epoch): sweep_id, its spec, status, params, seed,
+				   epochs, step (its last step of that epoch; null: none):
+				   what a fork of it needs */
+	QUERY_PARENT,           /* (trial): parent_trial_id, parent_epoch */
 	/* The daemon's replies (ls, top, wait). */
 	QUERY_PROGRESS,         /* (): every sweep's sweep_progress row */
 	QUERY_LABELS,           /* (): sweep_id, note, tags (a JSON array), ended_reason of
@@ -67,10 +71,14 @@ enum query_id {
 	QUERY_METRIC_POINTS,    /* (sweep, metric): trial_id, epoch, value of every point of
 				   that metric, by trial, epoch and step (read with
 				   query_start: a sweep may hold millions) */
-	QUERY_ADJUSTMENTS,      /* (trial): epoch, step, name, old_value, new_value, source,
-				   created_at of its adjustments, in the order applied */
 	QUERY_CHILDREN,         /* (trial): id, number, parent_epoch of the trials forked
 				   from it */
+	QUERY_LINEAGE,          /* (trial): id, sweep_id, number, status, params, epochs,
+				   parent_trial_id, parent_epoch of the trial and each
+				   ancestor it was forked from, the first ancestor first
+				   (a loop of parent links ends at the first trial seen again) */
+	QUERY_ADJUSTMENTS,      /* (trial): epoch, step, name, old_value, new_value, source,
+				   created_at of its adjustments, in the order applied */
 	QUERY_COUNT
 };
 

@@ -164,7 +164,7 @@ static uint64_t value_mask(const struct spec_param *p)
 
 static int allowed(const struct sample_box *b, int k, int i)
 {
-	return !b->excluded || i >= 64 || !(b->excluded[k] >> i & 1);
+	return !b || !b->excluded || i >= 64 || !(b->excluded[k] >> i & 1);
 }
 
 static const char *kind_key(enum param_kind k)
@@ -305,6 +305,8 @@ int sample_round_size(const struct spec *s, int round)
 
 	if (round < 0 || round >= rounds)
 		return 0;
+	if (s->search == SEARCH_PBT)
+		return s->pbt.population;
 	return s->trials / rounds + (round < s->trials % rounds);
 }
 
@@ -330,29 +332,46 @@ static double choice_u(const struct sample_box *box, int k, int n, struct rng *r
 /* Param k of trial `number` draws from its own stream: rng_derive(rng_derive(
  * seed, number), k), so one parameter's value does not depend on whether
  * others were active. */
+/* Param p drawn from r within entry k of box, as random search draws it. */
+static cJSON *draw_in_box(const struct spec_param *p, const struct sample_box *box, int k,
+			  struct rng *r)
+{
+	double u;
+
+	if (p->kind == PARAM_INT)
+		u = ((double)rng_below(r, (uint64_t)(box->hi[k] - box->lo[k]) + 1) + 0.5) /
+		    (box->hi[k] - box->lo[k] + 1.0);
+	else if (p->kind == PARAM_CHOICE)
+		u = choice_u(box, k, cJSON_GetArraySize(p->values), r);
+	else
+		u = rng_uniform(r);
+	return value_at(p, box->lo[k], box->hi[k], u);
+}
+
 static cJSON *sample_random(const struct spec *s, const struct sample_box *box, int number)
 {
 	uint64_t base = rng_derive(s->seed, (uint64_t)number);
 	cJSON *trial = cJSON_CreateObject();
 
 	for (int k = 0; k < s->n_params; k++) {
-		const struct spec_param *p = &s->params[k];
 		struct rng r;
-		double u;
 
-		if (!sample_active(s, p, trial))
+		if (!sample_active(s, &s->params[k], trial))
 			continue;
 		rng_seed(&r, rng_derive(base, (uint64_t)k));
-		if (p->kind == PARAM_INT)
-			u = ((double)rng_below(&r, (uint64_t)(box->hi[k] - box->lo[k]) + 1) + 0.5) /
-			    (box->hi[k] - box->lo[k] + 1.0);
-		else if (p->kind == PARAM_CHOICE)
-			u = choice_u(box, k, cJSON_GetArraySize(p->values), &r);
-		else
-			u = rng_uniform(&r);
-		cJSON_AddItemToObject(trial, p->name, value_at(p, box->lo[k], box->hi[k], u));
+		cJSON_AddItemToObject(trial, s->params[k].name,
+				      draw_in_box(&s->params[k], box, k, &r));
 	}
 	return trial;
+}
+
+cJSON *sample_draw(const struct spec *s, int k, struct rng *r)
+{
+	const struct spec_param *p = &s->params[k];
+	double lo[1] = {p->lo}, hi[1] = {p->hi};
+	struct sample_box own = {1, lo, hi, NULL};
+
+	return draw_in_box(p, &own, 0, r);
 }
 
 /* Sampled (non-fixed) param j is Sobol' dimension j; its scramble seed is

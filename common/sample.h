@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "rng.h"
 #include "spec.h"
 
 /* The search region of one coarse_to_fine round: for each parameter of the
@@ -40,7 +41,8 @@ int sample_box_from_json(struct sample_box *b, const struct spec *s, const cJSON
 
 /* Number of trials in round r (0-based): all of them for single-round
  * strategies; the budget split over `rounds` for coarse_to_fine (the first
- * rounds get the remainder). */
+ * rounds get the remainder); the first population for pbt, whose later
+ * members are forks (common/pbt.h). */
 int sample_round_size(const struct spec *s, int round);
 
 int sample_rounds(const struct spec *s); /* 1, or spec->rounds for coarse_to_fine */
@@ -86,8 +88,14 @@ int sample_check_grid(struct spec *s, char *err, size_t errlen);
  *   scrambled point 0 is not the origin, and keeping it keeps every 2^m prefix
  *   a balanced net. An inactive parameter's dimension is simply unused.
  * - tpe: as sobol. These are its startup trials; later ones come from the
- *   model (tpe_suggest), which needs the sweep's history. */
+ *   model (tpe_suggest), which needs the sweep's history.
+ * - pbt: as random. These are its first population (numbers below
+ *   pbt.population); later members are forks whose params pbt_decide gives. */
 cJSON *sample_trial(const struct spec *s, const struct sample_box *box, int number);
+
+/* Parameter k of s (active or not) drawn from r over its spec range, as
+ * random search draws it: a new value the caller deletes. pbt's resample. */
+cJSON *sample_draw(const struct spec *s, int k, struct rng *r);
 
 /* coarse_to_fine: from the previous round's box and its finished trials'
  * params and objective values (n of them; values NAN for trials with no

@@ -22,7 +22,7 @@ static const char *const top_keys[] = {
 	"name", "description", "trials", "seed", "search", "points", "rounds", "keep",
 	"shrink", "objective", "task", "data", "train", "params", "parallel", "retries",
 	"timeout", "stall_timeout", "memory_mb", "early_stop", "command", "metrics_prefix",
-	"workdir", "slurm", "budget", "tpe", NULL,
+	"workdir", "slurm", "budget", "tpe", "pbt", "keep_checkpoints", NULL,
 };
 
 /* Placeholders every command trial can use besides its parameters. */
@@ -39,7 +39,8 @@ static const char *const kind_names[] = {
 /* By enum spec_search: the one list of the search names. */
 static const char *const search_names[] = {
 	[SEARCH_RANDOM] = "random", [SEARCH_GRID] = "grid", [SEARCH_SOBOL] = "sobol",
-	[SEARCH_COARSE_TO_FINE] = "coarse_to_fine", [SEARCH_TPE] = "tpe", NULL,
+	[SEARCH_COARSE_TO_FINE] = "coarse_to_fine", [SEARCH_TPE] = "tpe", [SEARCH_PBT] = "pbt",
+	NULL,
 };
 
 const char *spec_search_name(enum spec_search search)
@@ -793,13 +794,18 @@ static int parse_params(struct spec *s, const cJSON *obj, char *err, size_t errl
 static int parse_search(struct spec *s, const cJSON *v, char *err, size_t errlen)
 {
 	int i = cJSON_IsString(v) ? in_list(search_names, v->valuestring) : -1;
+	char names[256];
+	size_t len = 0;
 
-	if (i < 0)
-		return err_set(err, errlen,
-			       "search: expected \"random\", \"grid\", \"sobol\", \"coarse_to_fine\" "
-			       "or \"tpe\"");
-	s->search = (enum spec_search)i;
-	return 0;
+	if (i >= 0) {
+		s->search = (enum spec_search)i;
+		return 0;
+	}
+	for (int k = 0; search_names[k] && len < sizeof names; k++)
+		len += (size_t)snprintf(names + len, sizeof names - len, "%s\"%s\"",
+					k == 0 ? "" : search_names[k + 1] ? ", " : " or ",
+					search_names[k]);
+	return err_set(err, errlen, "search: expected %s", names);
 }
 
 /* Options that belong to one strategy only. */
@@ -820,6 +826,12 @@ static int check_strategy_options(const struct spec *s, const cJSON *json, char 
 	if (s->search != SEARCH_TPE && cJSON_GetObjectItemCaseSensitive(json, "tpe"))
 		return err_set(err, errlen, "tpe: only for search \"tpe\" (this is \"%s\")",
 			       search_names[s->search]);
+	if (s->search != SEARCH_PBT && cJSON_GetObjectItemCaseSensitive(json, "pbt"))
+		return err_set(err, errlen, "pbt: only for search \"pbt\" (this is \"%s\")",
+			       search_names[s->search]);
+	if (s->search == SEARCH_PBT && !cJSON_GetObjectItemCaseSensitive(json, "pbt"))
+		return err_set(err, errlen, "pbt: missing (search \"pbt\" needs {\"population\": "
+			       "N, \"interval\": EPOCHS})");
 	return 0;
 }
 
@@ -891,6 +903,198 @@ static int parse_tpe(struct spec *s, const cJSON *obj, char *err, size_t errlen)
 	return 0;
 }
 
+/* "perturb": [f1, f2], two positive factors. */
+static int parse_perturb(struct spec *s, const cJSON *v, const char *path, char *err,
+			 size_t errlen)
+{
+	const cJSON *x;
+	int i = 0;
+
+	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != 2)
+		return err_set(err, errlen, "%s: expected two factors [down, up], e.g. [0.8, 1.2]",
+			       path);
+	cJSON_ArrayForEach(x, v) {
+		if (!cJSON_IsNumber(x) || !(x->valuedouble > 0) || !isfinite(x->valuedouble))
+			return err_set(err, errlen, "%s[%d]: expected a number > 0", path, i);
+		s->pbt.perturb[i++] = x->valuedouble;
+	}
+	return 0;
+}
+
+/* One key of "pbt" (see struct spec_pbt); "explore" needs the params, so it
+ * is read after them (set_explore). */
+static int parse_pbt_key(struct spec *s, const cJSON *v, const char *path, char *err,
+			 size_t errlen)
+{
+	const char *k = v->string;
+	double d;
+
+	if (strcmp(k, "population") == 0)
+		return get_int_field(v, path, 2, 100000, &s->pbt.population, err, errlen);
+	if (strcmp(k, "interval") == 0)
+		return get_int_field(v, path, 1, 100000, &s->pbt.interval, err, errlen);
+	if (strcmp(k, "generations") == 0)
+		return get_int_field(v, path, 1, 100000, &s->pbt.generations, err, errlen);
+	if (strcmp(k, "quantile") == 0) {
+		if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble <= 0.5))
+			return err_set(err, errlen, "%s: expected a number in (0, 0.5]", path);
+		s->pbt.quantile = v->valuedouble;
+		return 0;
+	}
+	if (strcmp(k, "resample_probability") == 0) {
+		if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1))
+			return err_set(err, errlen, "%s: expected a number in [0, 1]", path);
+		s->pbt.resample_probability = v->valuedouble;
+		return 0;
+	}
+	if (strcmp(k, "perturb") == 0)
+		return parse_perturb(s, v, path, err, errlen);
+	if (strcmp(k, "explore") == 0)
+		return 0;
+	if (strcmp(k, "seed") == 0) {
+		if (get_int(v, path, 0, MAX_SEED, &d, err, errlen) < 0)
+			return -1;
+		s->pbt.seed = (uint64_t)d;
+		return 0;
+	}
+	return err_set(err, errlen, "%s: unknown key (expected population, interval, quantile, "
+		       "resample_probability, perturb, generations, explore or seed)", path);
+}
+
+/* "pbt": {...}; population and interval are required, the seed defaults to
+ * the sweep's. */
+static int parse_pbt(struct spec *s, const cJSON *obj, char *err, size_t errlen)
+{
+	const cJSON *item;
+	char path[256];
+
+	s->pbt.seed = s->seed;
+	if (!obj)
+		return 0;
+	if (!cJSON_IsObject(obj))
+		return err_set(err, errlen, "pbt: expected an object {\"population\", \"interval\", "
+			       "...}");
+	cJSON_ArrayForEach(item, obj) {
+		path_join(path, sizeof path, "pbt", item->string);
+		if (parse_pbt_key(s, item, path, err, errlen) < 0)
+			return -1;
+	}
+	if (!s->pbt.population)
+		return err_set(err, errlen, "pbt.population: missing (members alive at once, >= 2)");
+	if (!s->pbt.interval)
+		return err_set(err, errlen, "pbt.interval: missing (epochs between decisions, "
+			       ">= 1)");
+	return 0;
+}
+
+/* "keep_checkpoints": "all", "best" or N >= 1 (the latest N and the best). */
+static int parse_keep_checkpoints(struct spec *s, const cJSON *v, char *err, size_t errlen)
+{
+	if (cJSON_IsString(v) && strcmp(v->valuestring, "all") == 0)
+		s->keep_checkpoints = SPEC_KEEP_ALL;
+	else if (cJSON_IsString(v) && strcmp(v->valuestring, "best") == 0)
+		s->keep_checkpoints = SPEC_KEEP_BEST;
+	else if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= 100000 &&
+		 v->valuedouble == floor(v->valuedouble))
+		s->keep_checkpoints = (int)v->valuedouble;
+	else
+		return err_set(err, errlen, "keep_checkpoints: expected \"all\", \"best\" or a "
+			       "number of latest epochs >= 1");
+	return 0;
+}
+
+/* The adjustable hyperparameters' names, "lr, batch, ...", into buf. */
+static const char *adjustable_names(char *buf, size_t n)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n_hparams && len < n; i++)
+		if (hparams[i].flags & HP_ADJUSTABLE)
+			len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "",
+						hparams[i].name);
+	return buf;
+}
+
+/* Whether parameter p may be explored: sampled, and for the built-in worker
+ * adjustable. Returns 0, or -1 with err naming path. */
+static int check_explorable(const struct spec *s, const struct spec_param *p, const char *path,
+			    char *err, size_t errlen)
+{
+	const struct hparam *h = hparam_find(hparams, n_hparams, p->name);
+	char names[256];
+
+	if (p->kind == PARAM_FIXED)
+		return err_set(err, errlen, "%s: params.%s is a plain value: nothing to explore",
+			       path, p->name);
+	if (!s->command && h && !(h->flags & HP_ADJUSTABLE))
+		return err_set(err, errlen, "%s: %s is structural: a fork keeps its parent's "
+			       "(adjustable: %s)", path, p->name,
+			       adjustable_names(names, sizeof names));
+	return 0;
+}
+
+/* Sets params[].explore from "pbt.explore", or by default on every
+ * explorable parameter; at least one must be. */
+static int set_explore(struct spec *s, const cJSON *pbt, char *err, size_t errlen)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(pbt, "explore"), *x;
+	char path[256], names[256];
+	int i = 0, n = 0;
+
+	if (list && (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0))
+		return err_set(err, errlen, "pbt.explore: expected a non-empty array of parameter "
+			       "names");
+	cJSON_ArrayForEach(x, list) {
+		int k = cJSON_IsString(x) ? spec_param_index(s, x->valuestring) : -1;
+
+		snprintf(path, sizeof path, "pbt.explore[%d]", i++);
+		if (!cJSON_IsString(x))
+			return err_set(err, errlen, "%s: expected a parameter name", path);
+		if (k < 0)
+			return no_such_param(s, path, x->valuestring, err, errlen);
+		if (check_explorable(s, &s->params[k], path, err, errlen) < 0)
+			return -1;
+		s->params[k].explore = 1;
+		n++;
+	}
+	for (int k = 0; !list && k < s->n_params; k++) {
+		s->params[k].explore = check_explorable(s, &s->params[k], "", names,
+							sizeof names) == 0;
+		n += s->params[k].explore;
+	}
+	if (n == 0)
+		return err_set(err, errlen, "pbt: no parameter to explore: sample one in params%s%s",
+			       s->command ? "" : " among the adjustable ones: ",
+			       s->command ? "" : adjustable_names(names, sizeof names));
+	return 0;
+}
+
+/* The built-in worker's members all train the same epochs, and decisions
+ * fall before the last one. */
+static int check_pbt_epochs(const struct spec *s, char *err, size_t errlen)
+{
+	const cJSON *fixed = cJSON_GetObjectItemCaseSensitive(s->train, "epochs");
+	int epochs, last;
+
+	if (s->command)
+		return 0;
+	if (spec_param_index(s, "epochs") >= 0)
+		return err_set(err, errlen, "params.epochs: every member of a pbt population trains "
+			       "the same epochs: fix it in train");
+	epochs = (int)(fixed ? fixed->valuedouble
+			     : strtod(hparam_find(hparams, n_hparams, "epochs")->def, NULL));
+	last = s->pbt.interval * (s->pbt.generations ? s->pbt.generations : 1);
+	if (last < epochs)
+		return 0;
+	if (!s->pbt.generations)
+		return err_set(err, errlen, "pbt.interval: %d leaves no decision before the last "
+			       "epoch (epochs is %d)", s->pbt.interval, epochs);
+	return err_set(err, errlen, "pbt.generations: %d decisions every %d epochs reach epoch "
+		       "%d, the last or beyond (epochs is %d)", s->pbt.generations,
+		       s->pbt.interval, last, epochs);
+}
+
 /* Scalar top-level options; objects are handled by the caller. */
 static int parse_scalar(struct spec *s, const cJSON *v, char *err, size_t errlen)
 {
@@ -929,6 +1133,8 @@ static int parse_scalar(struct spec *s, const cJSON *v, char *err, size_t errlen
 		return get_seconds(v, k, &s->timeout, err, errlen);
 	if (strcmp(k, "stall_timeout") == 0)
 		return get_seconds(v, k, &s->stall_timeout, err, errlen);
+	if (strcmp(k, "keep_checkpoints") == 0)
+		return parse_keep_checkpoints(s, v, err, errlen);
 	return 1; /* not a scalar option */
 }
 
@@ -1186,12 +1392,34 @@ static void set_defaults(struct spec *s)
 	s->shrink = 0.5;
 	s->tpe = (struct spec_tpe){.startup = 10, .candidates = 24, .gamma = 0.1,
 				   .gamma_max = 25, .prior_weight = 1.0};
+	s->pbt = (struct spec_pbt){.quantile = 0.25, .resample_probability = 0.25,
+				   .perturb = {0.8, 1.2}};
+	s->keep_checkpoints = 1;
 	s->objective_metric = xstrdup("val_acc");
 	s->objective_max = 1;
 	s->es_warmup = 1;
 	s->es_min_epochs = 1;
 	s->es_eta = 3;
 	s->es_min_trials = 3;
+}
+
+/* pbt's budget: trials (at least the population) or generations (trials 0). */
+static int check_pbt_budget(struct spec *s, int given, char *err, size_t errlen)
+{
+	if (s->pbt.generations) {
+		if (given)
+			return err_set(err, errlen, "pbt.generations: the budget is trials or "
+				       "pbt.generations, not both");
+		s->trials = 0;
+		return 0;
+	}
+	if (!given)
+		s->trials = 20;
+	if (s->trials < s->pbt.population)
+		return err_set(err, errlen, "trials: %s%d is fewer than the population (%d): set "
+			       "trials or pbt.generations", given ? "" : "the default ", s->trials,
+			       s->pbt.population);
+	return 0;
 }
 
 /* The budget: given, or the default; checked against the strategy. A grid's
@@ -1209,6 +1437,8 @@ static int check_trials(struct spec *s, int given, char *err, size_t errlen)
 				       "parameters, got %d", search_names[s->search],
 				       sobol_max_dims(), sampled);
 	}
+	if (s->search == SEARCH_PBT)
+		return check_pbt_budget(s, given, err, errlen);
 	if (s->search == SEARCH_COARSE_TO_FINE && given && s->trials < s->rounds)
 		return err_set(err, errlen, "trials: %d is fewer than one per round (rounds %d)",
 			       s->trials, s->rounds);
@@ -1239,7 +1469,12 @@ static int parse_all(struct spec *s, const cJSON *json, char *err, size_t errlen
 	if (parse_command(s, json, err, errlen) < 0 ||
 	    check_strategy_options(s, json, err, errlen) < 0 ||
 	    parse_tpe(s, cJSON_GetObjectItemCaseSensitive(json, "tpe"), err, errlen) < 0 ||
+	    parse_pbt(s, cJSON_GetObjectItemCaseSensitive(json, "pbt"), err, errlen) < 0 ||
 	    parse_sections(s, json, err, errlen) < 0)
+		return -1;
+	if (s->search == SEARCH_PBT &&
+	    (set_explore(s, cJSON_GetObjectItemCaseSensitive(json, "pbt"), err, errlen) < 0 ||
+	     check_pbt_epochs(s, err, errlen) < 0))
 		return -1;
 	return check_trials(s, cJSON_GetObjectItemCaseSensitive(json, "trials") != NULL, err,
 			    errlen);
@@ -1348,4 +1583,29 @@ int spec_param_index(const struct spec *s, const char *name)
 		if (s->params[i].name && strcmp(s->params[i].name, name) == 0)
 			return i;
 	return -1;
+}
+
+int spec_check_change(const struct spec *s, const char *name, const cJSON *v, char *err,
+		      size_t errlen)
+{
+	int i = spec_param_index(s, name);
+	const struct spec_param *p = i >= 0 ? &s->params[i] : NULL;
+	const struct hparam *h;
+
+	if (!s->command) {
+		h = hparam_find(hparams, n_hparams, name);
+		if (!h)
+			return err_set(err, errlen,
+				       "%s: not a hyperparameter of the built-in worker", name);
+		if (hparam_check(h, v, err, errlen) < 0)
+			return err_prefix(err, errlen, "%s", name);
+	}
+	if (p && p->kind == PARAM_CHOICE && spec_choice_index(p, v) < 0)
+		return err_set(err, errlen, "%s: not one of the spec's choices", name);
+	if (p && (p->kind == PARAM_INT || p->kind == PARAM_LOG_INT) &&
+	    (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble)))
+		return err_set(err, errlen, "%s: expected a whole number", name);
+	if (!cJSON_IsNumber(v) && !cJSON_IsString(v) && !cJSON_IsBool(v))
+		return err_set(err, errlen, "%s: expected a number, a string or a boolean", name);
+	return 0;
 }

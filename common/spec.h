@@ -23,6 +23,7 @@ enum spec_search {
 	SEARCH_SOBOL,          /* scrambled Sobol' sequence */
 	SEARCH_COARSE_TO_FINE, /* `rounds`, `keep`, `shrink` */
 	SEARCH_TPE,            /* tree-structured Parzen estimator, options in "tpe" */
+	SEARCH_PBT,            /* population based training, options in "pbt" */
 };
 
 /* "tpe": {...}: the options of search "tpe" (common/tpe.h), named after
@@ -40,6 +41,33 @@ struct spec_tpe {
 	                      * (false) */
 	uint64_t seed;       /* "seed": the model's draws (default: the sweep's seed) */
 };
+
+/* "pbt": {...}: the options of search "pbt" (common/pbt.h). A population of
+ * `population` members trains at once; every `interval` epochs a member in
+ * the bottom `quantile` copies a top member's checkpoint and hyperparameters
+ * (exploit: a fork) and explores them. The budget is the top-level "trials"
+ * (every member started, the first population and each fork, counts one) or
+ * "generations", never both. */
+struct spec_pbt {
+	int population;       /* "population": members alive at once (required, >= 2) */
+	int interval;         /* "interval": epochs between decisions (required, >= 1) */
+	double quantile;      /* "quantile": the bottom and top fraction (0.25; in (0, 0.5]) */
+	double resample_probability; /* "resample_probability": an explored value is drawn
+	                              * again from the spec's range (0.25; in [0, 1]),
+	                              * else multiplied by a perturb factor */
+	double perturb[2];    /* "perturb": the two factors, chosen at random ([0.8, 1.2]) */
+	int generations;      /* "generations": decisions per lineage, the budget instead of
+	                       * trials (decisions at epochs interval * 1..generations);
+	                       * 0 when "trials" is the budget */
+	uint64_t seed;        /* "seed": the decisions' draws (default: the sweep's seed) */
+};
+
+/* "keep_checkpoints" (any search): which per-epoch checkpoints of a trial are
+ * kept once newer ones exist: "all", "best" (the best epoch's), or N (the
+ * latest N and the best). Default 1: the latest and the best. The daemon
+ * enforces it; spec only parses it into spec.keep_checkpoints. */
+#define SPEC_KEEP_ALL 0   /* "all" */
+#define SPEC_KEEP_BEST -1 /* "best" */
 
 enum param_kind {
 	PARAM_FIXED,       /* a plain value in "params" */
@@ -69,6 +97,11 @@ struct spec_param {
 	cJSON *values;          /* PARAM_CHOICE: array; PARAM_FIXED: the value (owned) */
 	struct spec_cond *when; /* n_when conditions, all must hold */
 	int n_when;
+	int explore;            /* search "pbt": perturbed at each exploit. Set on every
+	                         * sampled parameter of a command trial, and on the
+	                         * built-in worker's adjustable ones (HP_ADJUSTABLE);
+	                         * "pbt": {"explore": [...]} names them instead. The
+	                         * others are inherited unchanged by a fork. */
 };
 
 enum early_stop_kind { EARLY_STOP_NONE, EARLY_STOP_MEDIAN, EARLY_STOP_ASHA };
@@ -83,6 +116,8 @@ struct spec {
 	double keep;                  /* coarse_to_fine: fraction kept (default 0.25) */
 	double shrink;                /* coarse_to_fine: range factor per round (default 0.5) */
 	struct spec_tpe tpe;          /* search "tpe" */
+	struct spec_pbt pbt;          /* search "pbt" */
+	int keep_checkpoints;         /* SPEC_KEEP_ALL, SPEC_KEEP_BEST, or N >= 1 (default 1) */
 	char *objective_metric;       /* default "val_acc" */
 	char *task;                   /* top-level "task" (a value of hparam "task"), or NULL */
 	int objective_max;            /* 1: "max", 0: "min" (default max for *acc*, else min) */
@@ -123,7 +158,8 @@ struct spec {
  * given, it must be in [1, SPEC_MAX_TRIALS] and at least `rounds` for
  * coarse_to_fine. For search "grid", absent trials are 0 and the budget is
  * not checked against the grid: sample_check_grid does both, and whoever
- * validates a whole spec calls it next. */
+ * validates a whole spec calls it next. For search "pbt", trials must be at
+ * least the population, and are 0 when pbt.generations is the budget. */
 int spec_parse(struct spec *s, const cJSON *json, char *err, size_t errlen);
 
 /* The same from text, reporting JSON syntax errors with line and column
@@ -160,5 +196,13 @@ const char *spec_search_name(enum spec_search search);
 /* Index of v among a choice parameter's values (compared as JSON), or -1
  * (v absent, or not one of them). */
 int spec_choice_index(const struct spec_param *p, const cJSON *v);
+/* Whether v may become parameter name's value in a running or forked trial
+ * of s (`caviar adjust`, `caviar fork`): for the built-in worker, a
+ * hyperparameter of its table within its rules (hparams.h); a choice
+ * parameter's value one of its choices; an int parameter's a whole number.
+ * Whether the program takes the change while it trains is its to say.
+ * Returns 0, or -1 with "lr: expected a number > 0, got -1". */
+int spec_check_change(const struct spec *s, const char *name, const cJSON *v, char *err,
+		      size_t errlen);
 
 #endif

@@ -2,6 +2,7 @@
  * arguments' {placeholders} (see command.h). */
 #include "command.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "errbuf.h"
 #include "program.h"
+#include "worker_proto.h"
 #include "xalloc.h"
 
 static int make_dir(const char *path, char *err, size_t errlen)
@@ -182,6 +184,7 @@ int command_prepare(struct command_run *r, const struct spec *s, const cJSON *co
 	env_add(r, "CAVIAR_SWEEP_ID", num);
 	env_add(r, "CAVIAR_TRIAL_DIR", r->trial_dir);
 	env_add(r, "CAVIAR_CHECKPOINT_DIR", r->checkpoint_dir);
+	env_add(r, WORKER_PROTO_ENV_KEEP_EPOCHS, "1"); /* for forks (command_drop_epoch) */
 	snprintf(num, sizeof num, "%.0f",
 		 cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(config, "seed")));
 	env_add(r, "CAVIAR_SEED", num);
@@ -202,4 +205,84 @@ void command_run_finish(struct command_run *r)
 	free(r->trial_dir);
 	free(r->checkpoint_dir);
 	memset(r, 0, sizeof *r);
+}
+
+void command_env_add(struct command_run *r, const char *name, const char *value)
+{
+	env_add(r, name, value);
+}
+
+void command_epoch_dir(const char *state_dir, int64_t id, int epoch, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/trials/%lld/checkpoint/" WORKER_PROTO_EPOCH_DIR "%d", state_dir,
+		 (long long)id, epoch);
+}
+
+/* Copies the regular files of directory from into directory to. */
+static int copy_files(const char *from, const char *to, char *err, size_t errlen)
+{
+	char src[4200], dst[4200], buf[1 << 16];
+	struct dirent *e;
+	DIR *dh = opendir(from);
+	int rc = 0;
+
+	if (!dh)
+		return err_set(err, errlen, "%s: %s", from, strerror(errno));
+	while (rc == 0 && (e = readdir(dh))) {
+		struct stat st;
+		FILE *in, *out;
+		size_t n;
+
+		snprintf(src, sizeof src, "%s/%s", from, e->d_name);
+		snprintf(dst, sizeof dst, "%s/%s", to, e->d_name);
+		if (stat(src, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		in = fopen(src, "rb");
+		out = in ? fopen(dst, "wb") : NULL;
+		while (out && (n = fread(buf, 1, sizeof buf, in)) > 0)
+			if (fwrite(buf, 1, n, out) != n)
+				break;
+		if (!in || !out || ferror(in) || ferror(out))
+			rc = err_set(err, errlen, "copying %s to %s: %s", src, dst,
+				     strerror(errno));
+		if (in)
+			fclose(in);
+		if (out && fclose(out) != 0 && rc == 0)
+			rc = err_set(err, errlen, "%s: %s", dst, strerror(errno));
+	}
+	closedir(dh);
+	return rc;
+}
+
+int command_fork_copy(const char *state_dir, int64_t parent, int epoch, int64_t child,
+		      char *err, size_t errlen)
+{
+	struct command_run r = {0};
+	char from[4200];
+	int rc;
+
+	command_epoch_dir(state_dir, parent, epoch, from, sizeof from);
+	rc = make_dirs(&r, state_dir, child, err, errlen);
+	if (rc == 0)
+		rc = copy_files(from, r.checkpoint_dir, err, errlen);
+	command_run_finish(&r);
+	return rc;
+}
+
+void command_drop_epoch(const char *state_dir, int64_t id, int epoch)
+{
+	char dir[4200], path[4500];
+	struct dirent *e;
+	DIR *dh;
+
+	command_epoch_dir(state_dir, id, epoch, dir, sizeof dir);
+	if (!(dh = opendir(dir)))
+		return;
+	while ((e = readdir(dh)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	closedir(dh);
+	rmdir(dir);
 }

@@ -37,5 +37,17 @@ void command_run_finish(struct command_run *r); /* accepts a zeroed struct */
  * as the shortest text that reads back the same, other non-strings as JSON.
  * Returns a malloc'd string, or NULL with err when a name is not in vars. */
 char *command_expand(const char *arg, const cJSON *vars, char *err, size_t errlen);
+/* Adds NAME=value to what r's program gets in its environment. */
+void command_env_add(struct command_run *r, const char *name, const char *value);
+/* Forks of command trials (worker_proto.h): the helpers keep each epoch's
+ * checkpoint files in CHECKPOINT_DIR/epoch-K/ (CAVIAR_KEEP_EPOCHS=1, set for
+ * every command trial). command_epoch_dir is trial id's of epoch K;
+ * command_fork_copy copies parent's of epoch K into child's checkpoint
+ * directory (made first); command_drop_epoch removes id's epoch K (the sweep's
+ * keep_checkpoints dropped it). */
+void command_epoch_dir(const char *state_dir, int64_t id, int epoch, char *buf, size_t n);
+int command_fork_copy(const char *state_dir, int64_t parent, int epoch, int64_t child,
+		      char *err, size_t errlen);
+void command_drop_epoch(const char *state_dir, int64_t id, int epoch);
 
 #endif

@@ -37,6 +37,7 @@ struct daemon_options {
 	double grace;            /* seconds between SIGTERM and SIGKILL */
 	double flush_interval;   /* seconds points may wait before a flush */
 	double flush_wait;       /* seconds a stopping daemon waits for a locked database */
+	double answer_wait;      /* seconds a control line (adjust) waits for its answer */
 };
 
 struct daemon {
@@ -58,6 +59,17 @@ struct daemon {
 		int64_t sweep, client;
 	} *rms;
 	int n_rms;
+	struct daemon_control {  /* a control line sent to a trial's program (adjust),
+	                          * until its answer comes or the trial ends */
+		int64_t id;      /* the line's "id", unique in the daemon's life */
+		int64_t trial;
+		int64_t client;  /* who waits for the answer; 0: told it timed out */
+		double deadline; /* when the client is told there was no answer */
+		int replay;      /* adjustments sent again at a resume: not recorded */
+	} *controls;
+	int n_controls, cap_controls;
+	int64_t next_control;
+	uv_timer_t control_timer; /* armed while a client waits for an answer */
 	uv_signal_t sigint, sigterm;
 	uv_signal_t sigchld;     /* a trial's program exited: trial_reap each */
 	struct trial *running;   /* running trials (a list through trial->next) */

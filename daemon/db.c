@@ -59,6 +59,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RM_TAGS] = "DELETE FROM tags WHERE sweep_id = ?1",
 	[ST_RM_SWEEP] = "DELETE FROM sweeps WHERE id = ?1",
 	[ST_SUGGESTION] = "UPDATE trials SET suggestion = ?2 WHERE id = ?1",
+	[ST_INSERT_ADJUSTMENT] =
+		"INSERT INTO adjustments (trial_id, epoch, step, name, old_value, new_value,"
+		" source, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_SET_PARENT] = "UPDATE trials SET parent_trial_id = ?2, parent_epoch = ?3 WHERE id = ?1",
+	[ST_SET_REPLACED] = "UPDATE trials SET status = 'pruned', reason = ?2 WHERE id = ?1",
 	[ST_BEST] = "SELECT value, epoch FROM points WHERE trial_id = ?1 AND metric = ?2"
 		    " ORDER BY CASE WHEN ?3 THEN -value ELSE value END, epoch LIMIT 1",
 };
@@ -585,4 +590,81 @@ int db_set_suggestion(struct db *db, int64_t trial_id, const char *json, char *e
 	sqlite3_bind_int64(st, 1, trial_id);
 	sqlite3_bind_text(st, 2, json, -1, SQLITE_TRANSIENT);
 	return run(db, st, err, errlen, "recording a suggestion");
+}
+
+/* A JSON value as the column keeps it: a number as a number (an integer as
+ * one), a string as text, a boolean as 0 or 1, anything else as NULL. */
+static void bind_json(sqlite3_stmt *st, int i, const cJSON *v)
+{
+	if (cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) &&
+	    fabs(v->valuedouble) < 9e15)
+		sqlite3_bind_int64(st, i, (sqlite3_int64)v->valuedouble);
+	else if (cJSON_IsNumber(v))
+		sqlite3_bind_double(st, i, v->valuedouble);
+	else if (cJSON_IsString(v))
+		sqlite3_bind_text(st, i, v->valuestring, -1, SQLITE_TRANSIENT);
+	else if (cJSON_IsBool(v))
+		sqlite3_bind_int(st, i, cJSON_IsTrue(v));
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int insert_adjustments(struct db *db, int64_t trial_id, int epoch, int64_t step,
+			      const cJSON *changes, const char *source, double now, char *err,
+			      size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_INSERT_ADJUSTMENT];
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, changes) {
+		sqlite3_bind_int64(st, 1, trial_id);
+		sqlite3_bind_int(st, 2, epoch);
+		sqlite3_bind_int64(st, 3, step);
+		sqlite3_bind_text(st, 4, c->string, -1, SQLITE_TRANSIENT);
+		bind_json(st, 5, cJSON_GetArrayItem(c, 0));
+		bind_json(st, 6, cJSON_GetArrayItem(c, 1));
+		sqlite3_bind_text(st, 7, source, -1, SQLITE_STATIC);
+		sqlite3_bind_double(st, 8, now);
+		if (run(db, st, err, errlen, "recording an adjustment") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int db_insert_adjustments(struct db *db, int64_t trial_id, int epoch, int64_t step,
+			  const cJSON *changes, const char *source, double now, char *err,
+			  size_t errlen)
+{
+	int own = sqlite3_get_autocommit(db->h);
+
+	if (own && db_begin(db, err, errlen) < 0)
+		return -1;
+	if (insert_adjustments(db, trial_id, epoch, step, changes, source, now, err, errlen) < 0 ||
+	    (own && db_commit(db, err, errlen) < 0)) {
+		if (own)
+			db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+int db_set_parent(struct db *db, int64_t trial_id, int64_t parent, int epoch, char *err,
+		  size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_SET_PARENT];
+
+	sqlite3_bind_int64(st, 1, trial_id);
+	sqlite3_bind_int64(st, 2, parent);
+	sqlite3_bind_int(st, 3, epoch);
+	return run(db, st, err, errlen, "recording a fork's parent");
+}
+
+int db_set_replaced(struct db *db, int64_t trial_id, const char *reason, char *err,
+		    size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_SET_REPLACED];
+
+	sqlite3_bind_int64(st, 1, trial_id);
+	sqlite3_bind_text(st, 2, reason, -1, SQLITE_TRANSIENT);
+	return run(db, st, err, errlen, "recording a replaced member");
 }

@@ -42,6 +42,9 @@ enum db_stmt {
 	ST_RM_TAGS,
 	ST_RM_SWEEP,
 	ST_SUGGESTION,
+	ST_INSERT_ADJUSTMENT,
+	ST_SET_PARENT,
+	ST_SET_REPLACED,
 	ST_COUNT
 };
 
@@ -172,5 +175,22 @@ int db_delete_sweep(struct db *db, int64_t sweep_id, char *err, size_t errlen);
  * once (inside the caller's transaction, if any). Returns 0 or -1. */
 int db_set_suggestion(struct db *db, int64_t trial_id, const char *json, char *err,
 		      size_t errlen);
+
+/* Records changes of trial_id's hyperparameters ({"lr": [old, new], ...};
+ * old may be null) applied after epoch `epoch` and `step` optimizer steps,
+ * by source "user" or "pbt" (schema/006-panda.sql), at once (inside the
+ * caller's transaction, if any; else one of its own). Returns 0 or -1. */
+int db_insert_adjustments(struct db *db, int64_t trial_id, int epoch, int64_t step,
+			  const cJSON *changes, const char *source, double now, char *err,
+			  size_t errlen);
+/* Records that trial_id was forked from parent's checkpoint of epoch `epoch`,
+ * at once (inside the caller's transaction). Returns 0 or -1. */
+int db_set_parent(struct db *db, int64_t trial_id, int64_t parent, int epoch, char *err,
+		  size_t errlen);
+
+/* Records at once (inside the caller's transaction) that running trial
+ * trial_id is pruned, with reason: PBT replaced it by a fork. Returns 0 or -1. */
+int db_set_replaced(struct db *db, int64_t trial_id, const char *reason, char *err,
+		    size_t errlen);
 
 #endif

@@ -69,6 +69,21 @@ void events_trial_ended(const struct events *ev, const struct trial *t)
 	ev->publish(ev->ctx, t->sweep_id, e);
 }
 
+void events_adjusted(const struct events *ev, const struct trial *t, int epoch, int64_t step,
+		     const cJSON *changes, const char *source)
+{
+	cJSON *e;
+
+	if (!ev->listening(ev->ctx, t->sweep_id))
+		return;
+	e = trial_event("adjusted", t);
+	cJSON_AddNumberToObject(e, "epoch", epoch);
+	cJSON_AddNumberToObject(e, "step", (double)step);
+	cJSON_AddItemToObject(e, "changes", cJSON_Duplicate(changes, 1));
+	cJSON_AddStringToObject(e, "source", source);
+	ev->publish(ev->ctx, t->sweep_id, e);
+}
+
 void events_sweep(const struct events *ev, int64_t sweep_id, const char *event, const char *name,
 		  const char *status)
 {

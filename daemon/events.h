@@ -6,6 +6,8 @@
  *    "metrics": {"val_acc": 0.86, ...}, "best": 0.86}
  *   {"event": "trial_ended", "sweep": 1, "trial": 7, "status": "done", "reason": "finished",
  *    "best": 0.87, "epochs": 10}
+ *   {"event": "adjusted", "sweep": 1, "trial": 7, "number": 6, "epoch": 4, "step": 1876,
+ *    "changes": {"lr": [0.02, 0.01]}, "source": "user"}
  *   {"event": "sweep_started" | "sweep_paused" | "sweep_resumed" | "sweep_ended", "sweep": 1,
  *    "name": "...", "status": "done"}
  * The first line after the subscribe's reply is a snapshot of the trials
@@ -36,6 +38,10 @@ struct events {
 void events_trial_started(const struct events *ev, const struct trial *t);
 void events_progress(const struct events *ev, const struct trial *t, const struct worker_line *l);
 void events_trial_ended(const struct events *ev, const struct trial *t);
+/* A running trial's program applied changes ({"lr": [old, new]}) after epoch
+ * and step; source "user" (`caviar adjust`) or "pbt". */
+void events_adjusted(const struct events *ev, const struct trial *t, int epoch, int64_t step,
+		     const cJSON *changes, const char *source);
 void events_sweep(const struct events *ev, int64_t sweep_id, const char *event, const char *name,
 		  const char *status);
 

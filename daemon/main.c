@@ -38,6 +38,8 @@ static const char usage[] =
 	"                   interrupted trials resume (default: FILE.d beside the database)\n"
 	"  --flush-wait SECONDS  at shutdown, how long to wait for a database another\n"
 	"                   program holds locked before giving up on the last writes (default 30)\n"
+	"  --answer-wait SECONDS  how long `caviar adjust` waits for the trial's program\n"
+	"                   to answer before the request is refused (default 30)\n"
 	"  --help, --version\n";
 
 static int bad_option(const char *opt, const char *why)
@@ -152,6 +154,7 @@ int main(int argc, char **argv)
 		{"state-dir", required_argument, NULL, 'c'},
 		{"launcher", required_argument, NULL, 'l'},
 		{"flush-wait", required_argument, NULL, 'f'},
+		{"answer-wait", required_argument, NULL, 'a'},
 		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	char db[PATH_MAX], sock[PATH_MAX], worker[PATH_MAX], ckpt[PATH_MAX];
@@ -160,6 +163,7 @@ int main(int argc, char **argv)
 		.grace = 10,
 		.flush_interval = 0.05,
 		.flush_wait = 30,
+		.answer_wait = 30,
 	};
 	double x;
 	int c;
@@ -199,6 +203,12 @@ int main(int argc, char **argv)
 			if (parse_positive(optarg, 86400, &x) < 0)
 				return bad_option("--flush-wait", "expected a positive number of seconds");
 			opt.flush_wait = x;
+			break;
+		case 'a':
+			if (parse_positive(optarg, 86400, &x) < 0)
+				return bad_option("--answer-wait",
+						  "expected a positive number of seconds");
+			opt.answer_wait = x;
 			break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'V': puts("caviard " CAVIAR_VERSION); return 0;

@@ -10,7 +10,8 @@
 /* What each command needs, besides its name. */
 enum {
 	NEED_SWEEP = 1, OPT_SWEEP = 2, NEED_SPEC = 4, OPT_N = 8, NEED_N = 16, SWEEP_OR_TRIAL = 32,
-	OPT_FORCE = 64, NEED_TEXT = 128, NEED_TAGS = 256
+	OPT_FORCE = 64, NEED_TEXT = 128, NEED_TAGS = 256, NEED_TRIAL = 512, NEED_SET = 1024,
+	OPT_SET = 2048, OPT_EPOCH = 4096
 };
 
 static const struct {
@@ -33,6 +34,8 @@ static const struct {
 	[REQ_NOTE] = {"note", NEED_SWEEP | NEED_TEXT},
 	[REQ_TAG] = {"tag", NEED_SWEEP | NEED_TAGS},
 	[REQ_UNTAG] = {"untag", NEED_SWEEP | NEED_TAGS},
+	[REQ_ADJUST] = {"adjust", NEED_TRIAL | NEED_SET},
+	[REQ_FORK] = {"fork", NEED_TRIAL | OPT_SET | OPT_EPOCH},
 };
 
 const char *request_name(enum request_cmd cmd)
@@ -73,6 +76,33 @@ static int get_tags(struct request *r, char *err, size_t errlen)
 	return 0;
 }
 
+/* "set": an object of 1 to REQUEST_MAX_SET hyperparameters, each a number, a
+ * string or a boolean (whether the trial takes them is the daemon's to say). */
+static int get_set(struct request *r, int required, char *err, size_t errlen)
+{
+	const cJSON *v;
+	int n = 0;
+
+	r->set = cJSON_GetObjectItemCaseSensitive(r->json, "set");
+	if (!r->set && !required)
+		return 0;
+	if (!cJSON_IsObject(r->set) || (required && !r->set->child))
+		return err_set(err, errlen, "\"set\": expected an object of name: value%s",
+			       required ? ", not empty" : "");
+	cJSON_ArrayForEach(v, r->set) {
+		if (!v->string[0])
+			return err_set(err, errlen, "\"set\": a name is empty");
+		if (!cJSON_IsNumber(v) && !cJSON_IsString(v) && !cJSON_IsBool(v))
+			return err_set(err, errlen, "\"set\".%s: expected a number, a string or "
+				       "a boolean", v->string);
+		if (++n > REQUEST_MAX_SET)
+			return err_set(err, errlen, "\"set\": at most %d names", REQUEST_MAX_SET);
+	}
+	if (!r->set->child)
+		r->set = NULL;
+	return 0;
+}
+
 /* The optional fields: "force" (a boolean) and "text" (a string). */
 static int get_flags(struct request *r, unsigned fields, char *err, size_t errlen)
 {
@@ -91,6 +121,8 @@ static int get_flags(struct request *r, unsigned fields, char *err, size_t errle
 				       REQUEST_MAX_NOTE);
 		r->text = v->valuestring;
 	}
+	if ((fields & (NEED_SET | OPT_SET)) && get_set(r, fields & NEED_SET, err, errlen) < 0)
+		return -1;
 	return fields & NEED_TAGS ? get_tags(r, err, errlen) : 0;
 }
 
@@ -98,6 +130,10 @@ static int get_fields(struct request *r, unsigned fields, char *err, size_t errl
 {
 	if ((fields & (NEED_SWEEP | OPT_SWEEP)) &&
 	    get_count(r->json, "sweep", fields & NEED_SWEEP, &r->sweep, err, errlen) < 0)
+		return -1;
+	if ((fields & NEED_TRIAL) && get_count(r->json, "trial", 1, &r->trial, err, errlen) < 0)
+		return -1;
+	if ((fields & OPT_EPOCH) && get_count(r->json, "epoch", 0, &r->epoch, err, errlen) < 0)
 		return -1;
 	if ((fields & (NEED_N | OPT_N)) &&
 	    get_count(r->json, "n", fields & NEED_N, &r->n, err, errlen) < 0)

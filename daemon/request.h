@@ -26,6 +26,8 @@ enum request_cmd {
 	REQ_NOTE,      /* sweep, text (a string; "" clears the note) */
 	REQ_TAG,       /* sweep, tags (a non-empty array of non-empty strings) */
 	REQ_UNTAG,     /* sweep, tags */
+	REQ_ADJUST,    /* trial, set (an object of name -> value) */
+	REQ_FORK,      /* trial, epoch (optional), set (optional) */
 	REQ_COUNT
 };
 
@@ -39,10 +41,15 @@ struct request {
 	int force;            /* REQ_RM: "force": true */
 	const char *text;     /* REQ_NOTE: the note, inside json */
 	const cJSON *tags;    /* REQ_TAG, REQ_UNTAG: the array of tags, inside json */
+	const cJSON *set;     /* REQ_ADJUST, REQ_FORK: {"lr": 0.01, "optimizer": "adam"},
+	                       * inside json: 1 to REQUEST_MAX_SET names, each a number,
+	                       * a string or a boolean; NULL when absent (fork) */
+	int64_t epoch;        /* REQ_FORK: the parent's epoch; 0 when absent (its latest) */
 };
 
 #define REQUEST_MAX_NOTE 4096 /* bytes in a note */
 #define REQUEST_MAX_TAG 64    /* bytes in a tag */
+#define REQUEST_MAX_SET 64    /* names changed by one adjust or fork */
 
 /* Parses len bytes. Returns 0, or -1 with a message for the client in err
  * ("unknown command \"frobnicate\"", "\"sweep\": expected a positive integer

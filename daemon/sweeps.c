@@ -94,6 +94,9 @@ static int current_round_end(const struct sweep *sw)
 {
 	if (sw->spec.search == SEARCH_COARSE_TO_FINE && sw->round < sw->spec.rounds)
 		return round_end(&sw->spec, sw->round);
+	if (sw->spec.search == SEARCH_PBT) /* the first population; then forks only */
+		return sw->next_number > sw->spec.pbt.population ? sw->next_number
+								 : sw->spec.pbt.population;
 	return sw->budget;
 }
 
@@ -187,6 +190,8 @@ struct sweep *sweeps_submit(struct sweeps *s, struct spec *spec, int64_t *repeat
 	sw->spec = *spec;
 	memset(spec, 0, sizeof *spec);
 	sw->budget = sw->spec.trials;
+	if (sw->spec.search == SEARCH_PBT && sw->budget < sw->spec.pbt.population)
+		sw->budget = sw->spec.pbt.population; /* "generations": forks add to it */
 	sw->created_at = log_now();
 	sample_box_init(&sw->box, &sw->spec);
 	stopping_init(&sw->stopping, &sw->spec);
@@ -197,7 +202,7 @@ struct sweep *sweeps_submit(struct sweeps *s, struct spec *spec, int64_t *repeat
 		goto error;
 	if (db_insert_sweep(s->db, sw->spec.name, text, spec_search_name(sw->spec.search),
 			    sw->spec.seed, sw->spec.objective_metric, sw->spec.objective_max,
-			    sw->spec.trials, sw->created_at, &sw->id, err, errlen) < 0 ||
+			    sw->budget, sw->created_at, &sw->id, err, errlen) < 0 ||
 	    insert_round(s, sw, 0, err, errlen) < 0 || db_commit(s->db, err, errlen) < 0) {
 		db_rollback(s->db);
 		goto error;
@@ -729,6 +734,80 @@ struct sweep *sweeps_extend(struct sweeps *s, int64_t id, int n, struct sweep **
 	if (sw)
 		log_msg("sweep %lld \"%s\" running again: %d more trials", (long long)id,
 			sw->spec.name, n);
+	return sw;
+}
+
+/* Queues a trial to start before the others of sw; params (text) is taken. */
+static void queue_push_front(struct sweep *sw, int64_t id, int number, uint64_t seed,
+			     char *params)
+{
+	struct sweep_slot slot;
+
+	queue_push(sw, id, number, 0, seed, params);
+	if (sw->n_queue - 1 == sw->q_head)
+		return;
+	slot = sw->queue[sw->n_queue - 1];
+	memmove(&sw->queue[sw->q_head + 1], &sw->queue[sw->q_head],
+		(size_t)(sw->n_queue - 1 - sw->q_head) * sizeof *sw->queue);
+	sw->queue[sw->q_head] = slot;
+}
+
+/* The rows of fork f as trial `number` of sw, inside the caller's
+ * transaction: the trial, its parent, its changes, the member it replaces,
+ * the budget when it grows. */
+static int record_fork(struct sweeps *s, struct sweep *sw, struct sweeps_fork *f, int number,
+		       int grow, int64_t *child, char *err, size_t errlen)
+{
+	if (db_insert_trial(s->db, sw->id, number, sw->round, f->params, f->seed, child, err,
+			    errlen) < 0 ||
+	    db_set_parent(s->db, *child, f->parent, f->epoch, err, errlen) < 0 ||
+	    db_insert_adjustments(s->db, *child, f->epoch, f->step, f->changes, f->source,
+				  log_now(), err, errlen) < 0)
+		return -1;
+	if (f->replaces) {
+		snprintf(f->reason, sizeof f->reason, "pbt: replaced by trial %lld",
+			 (long long)*child);
+		if (db_set_replaced(s->db, f->replaces, f->reason, err, errlen) < 0)
+			return -1;
+	}
+	return grow ? db_set_sweep_budget(s->db, sw->id, sw->budget + 1,
+					  sw->paused ? "paused" : "running", err, errlen)
+		    : 0;
+}
+
+struct sweep *sweeps_fork(struct sweeps *s, struct sweeps_fork *f, struct sweep **revived,
+			  int64_t *child, char *err, size_t errlen)
+{
+	struct sweep *sw = sweeps_find(s, f->sweep_id);
+	int number, grow;
+
+	*revived = NULL;
+	if (!sw && !(sw = *revived = revive(s, f->sweep_id, 0, err, errlen)))
+		return NULL;
+	if (sw->cancelled || sw->spent || sw->failed) {
+		err_set(err, errlen, "sweep %lld is ending; fork its trial once it has ended",
+			(long long)sw->id);
+		return NULL; /* a sweep revived for it ends again (sweeps_advance) */
+	}
+	number = sw->next_number;
+	grow = !f->within_budget || number >= sw->budget;
+	if (db_begin(s->db, err, errlen) < 0 ||
+	    record_fork(s, sw, f, number, grow, child, err, errlen) < 0 ||
+	    db_commit(s->db, err, errlen) < 0) {
+		db_rollback(s->db);
+		return NULL;
+	}
+	/* It takes the next number, so the trials still to be sampled keep theirs. */
+	sw->budget += grow;
+	sw->next_number++;
+	sw->round_end = current_round_end(sw);
+	queue_push_front(sw, *child, number, f->seed, xstrdup(f->params));
+	if (sw->spec.search == SEARCH_TPE) {
+		cJSON *p = cJSON_Parse(f->params);
+
+		tpe_history_add(&sw->tpe, &sw->spec, number, p);
+		cJSON_Delete(p);
+	}
 	return sw;
 }
 

@@ -92,6 +92,31 @@ struct sweep *sweeps_submit(struct sweeps *s, struct spec *spec, int64_t *repeat
 struct sweep *sweeps_extend(struct sweeps *s, int64_t id, int n, struct sweep **revived,
 			    char *err, size_t errlen);
 
+/* A trial forked from another's checkpoint (`caviar fork`, search pbt). */
+struct sweeps_fork {
+	int64_t sweep_id;      /* the parent's sweep */
+	int64_t parent;        /* the parent trial */
+	int epoch;             /* the parent's epoch it starts after */
+	int64_t step;          /* the parent's optimizer steps then; 0 if unknown */
+	const char *params;    /* its params (JSON text): the parent's values with changes */
+	uint64_t seed;         /* the parent's worker seed */
+	const cJSON *changes;  /* {"lr": [parent's value, new value], ...} */
+	const char *source;    /* "user" or "pbt" */
+	int within_budget;     /* PBT: takes a trial of the budget while one is left */
+	int64_t replaces;      /* PBT: the member it replaces (recorded pruned with reason,
+	                        * in the same transaction, so that a restart neither runs
+	                        * both nor loses either); 0: none */
+	char reason[64];       /* set by sweeps_fork: "pbt: replaced by trial N" */
+};
+/* Records a fork as a new trial of its sweep (its budget grows by one, but
+ * for a fork within_budget while the budget has a trial left), with
+ * its parent and its changes as adjustments (schema/006-panda.sql), in one
+ * transaction, and queues it to start first. A sweep that ended becomes
+ * running again and active (*revived; else NULL), even when the fork then
+ * fails: the caller checks it (sweeps_advance ends it again). The caller has
+ * flushed. Returns the sweep with *child set, or NULL with err. */
+struct sweep *sweeps_fork(struct sweeps *s, struct sweeps_fork *f, struct sweep **revived,
+			  int64_t *child, char *err, size_t errlen);
 /* Why sweep id takes no request for an active sweep: "no sweep 9" or "sweep 9
  * is already done". Returns -1 (err set) in every case. */
 int sweeps_not_active(struct sweeps *s, int64_t id, char *err, size_t errlen);

@@ -29,6 +29,7 @@ extern char **environ;
 
 static void signal_group(const struct trial *t, int sig);
 static void on_kill_timer(uv_timer_t *timer);
+static void settle_epochs(const struct trial *t, int latest, int was_best, int ended);
 
 static void on_close(uv_handle_t *h)
 {
@@ -44,6 +45,7 @@ static void on_close(uv_handle_t *h)
 	free(t->event_reason);
 	free(t->stop_reason);
 	free(t->config);
+	free(t->objective);
 	cJSON_Delete(t->params);
 	free(t->checkpoint);
 	free(t->start_error);
@@ -166,6 +168,8 @@ static void maybe_finish(struct trial *t)
 	t->row.exit_code = t->term_signal ? -1 : (int)t->exit_status;
 	t->row.exit_signal = t->term_signal;
 	classify(t);
+	if (strcmp(t->row.status, "queued") != 0)
+		settle_epochs(t, t->row.epochs, t->row.best_epoch, 1);
 	t->host->on_end(t);
 	close_all(t);
 }
@@ -197,11 +201,60 @@ void trial_reap(struct trial *t)
 		program_exited(t, 0, WTERMSIG(status));
 }
 
+/* Whether the built-in worker's copy of epoch e stays, by the sweep's
+ * "keep_checkpoints", once epoch `latest` is done (its best so far: best). */
+static int keep_epoch(const struct trial *t, int e, int latest, int best)
+{
+	int policy = t->spec->keep_checkpoints;
+
+	if (policy == SPEC_KEEP_ALL)
+		return 1;
+	if (policy == SPEC_KEEP_BEST)
+		return e == best;
+	return e > latest - policy || e == best; /* the latest N and the best */
+}
+
+static void drop_epoch(const struct trial *t, int e, int latest, int best)
+{
+	char path[4200];
+
+	if (e < 1 || keep_epoch(t, e, latest, best))
+		return;
+	if (t->cmd) {
+		command_drop_epoch(t->host->state_dir, t->row.id, e);
+		return;
+	}
+	trial_checkpoint_path(t->host->state_dir, t->row.id, e, path, sizeof path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		log_msg("trial %lld: %s: %s", (long long)t->row.id, path, strerror(errno));
+}
+
+/* Epoch `latest` is done (was_best: the best epoch before it): the copies
+ * the policy no longer keeps go. While the trial runs, the copy of epoch
+ * latest may still be being written (the worker saves after its line): the
+ * policy counts from latest - 1, whose copy is there, and keeps latest too,
+ * so a fork of a running trial's newest epoch can fall back on the one
+ * before; at the end (ended) it counts from latest. */
+static void settle_epochs(const struct trial *t, int latest, int was_best, int ended)
+{
+	int best = t->row.best_epoch, policy = t->spec->keep_checkpoints;
+	int newest = ended ? latest : latest - 1;
+	int drop[4] = {newest - 1, was_best != best ? was_best : 0,
+		       policy > 1 ? newest - policy : 0, ended ? latest : 0};
+
+	if ((!t->checkpoint && !t->cmd) || policy == SPEC_KEEP_ALL || latest < 1)
+		return;
+	for (int i = 0; i < 4; i++)
+		if (ended || drop[i] != latest)
+			drop_epoch(t, drop[i], newest, best);
+}
+
 /* The row takes the line in (points, best value, epochs); the owner records it. */
 static void record_metrics(struct trial *t, const struct worker_line *l)
 {
 	const struct spec *spec = t->spec;
 	double objective = NAN;
+	int was_best = t->row.best_epoch;
 
 	for (int i = 0; i < l->n_metrics; i++) {
 		const struct line_metric *m = &l->metrics[i];
@@ -210,6 +263,16 @@ static void record_metrics(struct trial *t, const struct worker_line *l)
 		if (strcmp(m->name, spec->objective_metric) != 0)
 			continue;
 		objective = m->value;
+		t->last_objective = m->value;
+		if (l->epoch >= t->n_objective) {
+			int n = l->epoch + 16;
+
+			t->objective = xrealloc(t->objective, (size_t)n * sizeof *t->objective);
+			for (int e = t->n_objective; e < n; e++)
+				t->objective[e] = NAN;
+			t->n_objective = n;
+		}
+		t->objective[l->epoch] = m->value;
 		if (isnan(t->row.best_value) ||
 		    (spec->objective_max ? m->value > t->row.best_value
 					 : m->value < t->row.best_value)) {
@@ -219,6 +282,7 @@ static void record_metrics(struct trial *t, const struct worker_line *l)
 	}
 	if (l->epoch > t->row.epochs)
 		t->row.epochs = l->epoch;
+	settle_epochs(t, l->epoch, was_best, 0);
 	t->host->on_metrics(t, l, objective);
 }
 
@@ -229,8 +293,11 @@ static void first_line(struct trial *t, const struct worker_line *l)
 	int from = 0;
 
 	t->first_line_seen = 1;
-	if (l->kind == LINE_EVENT && strcmp(l->event, WORKER_PROTO_RESUMED) == 0 && l->epoch > 0)
+	if (l->kind == LINE_EVENT && l->epoch > 0 &&
+	    (strcmp(l->event, WORKER_PROTO_RESUMED) == 0 ||
+	     strcmp(l->event, WORKER_PROTO_FORKED) == 0))
 		from = l->epoch;
+	t->resumed_from = from;
 	if (t->row.attempts > 1 || from > 0)
 		t->host->on_resume(t, from);
 }
@@ -256,8 +323,14 @@ static void record_event(struct trial *t, const struct worker_line *l)
 	const cJSON *metric = cJSON_GetObjectItemCaseSensitive(l->json, "metric");
 	const cJSON *value = cJSON_GetObjectItemCaseSensitive(l->json, "value");
 
-	if (strcmp(l->event, WORKER_PROTO_RESUMED) == 0)
+	if (strcmp(l->event, WORKER_PROTO_RESUMED) == 0 ||
+	    strcmp(l->event, WORKER_PROTO_FORKED) == 0)
 		return; /* first_line() has dealt with it */
+	if (strcmp(l->event, WORKER_PROTO_ADJUSTED) == 0 ||
+	    strcmp(l->event, WORKER_PROTO_ADJUST_REFUSED) == 0) {
+		t->host->on_control(t, l);
+		return;
+	}
 	if (strcmp(l->event, WORKER_PROTO_DIVERGED) != 0) {
 		log_msg("trial %lld: %s at epoch %d", (long long)t->row.id, l->event, l->epoch);
 		return;
@@ -488,12 +561,46 @@ static void on_err(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 }
 
+/* A write to the program's stdin is done. A program that closed its end
+ * (or exited) gets no more control lines; a worker that exits before reading
+ * its config fails on its own. */
 static void on_written(uv_write_t *req, int status)
 {
 	struct trial *t = req->data;
 
-	(void)status; /* a worker that exits before reading its config fails on its own */
-	close_handle((uv_handle_t *)&t->in);
+	if (status < 0 && t->in_open) {
+		if (status != UV_ECANCELED)
+			log_msg("trial %lld: its stdin is closed: %s", (long long)t->row.id,
+				uv_strerror(status));
+		t->in_open = 0;
+	}
+	if (req != &t->write_req)
+		free(req);
+}
+
+int trial_send(struct trial *t, const char *text, char *err, size_t errlen)
+{
+	size_t len = strlen(text);
+	uv_write_t *req;
+	uv_buf_t buf;
+
+	if (!t->in_open || t->exited || t->stop_status)
+		return err_set(err, errlen, "trial %lld's program takes no more input%s",
+			       (long long)t->row.id,
+			       t->host->launcher == LAUNCHER_SLURM ? " (under Slurm)" : "");
+	/* the request, then the line and its newline: freed together */
+	req = xmalloc(sizeof *req + len + 1);
+	memcpy((char *)(req + 1), text, len);
+	((char *)(req + 1))[len] = '\n';
+	req->data = t;
+	buf = uv_buf_init((char *)(req + 1), (unsigned)(len + 1));
+	if (uv_write(req, (uv_stream_t *)&t->in, &buf, 1, on_written) < 0) {
+		free(req);
+		t->in_open = 0;
+		return err_set(err, errlen, "trial %lld's program takes no more input",
+			       (long long)t->row.id);
+	}
+	return 0;
 }
 
 /* Signals the program's process group (see child.h); the program alone when
@@ -699,7 +806,7 @@ static int spawn(struct trial *t, const char *config_path)
 	snprintf(parent, sizeof parent, "CAVIAR_PARENT_PID=%ld", (long)getpid());
 	for (int i = 0; t->cmd && i < t->cmd->n_env && n_extra < 63; i++)
 		extra[n_extra++] = t->cmd->env[i];
-	rc = make_pipes(t, strcmp(config_path, "-") == 0, child);
+	rc = make_pipes(t, h->launcher == LAUNCHER_LOCAL, child);
 	if (rc < 0)
 		return rc;
 	argv = launcher_argv(h->launcher, h->self_path, t->cmd ? t->cmd->argv : worker,
@@ -751,12 +858,16 @@ int trial_start(struct trial *t, char *err, size_t errlen)
 			 t->cmd ? t->cmd->argv[0] : h->worker_path, uv_strerror(rc));
 		return start_failed(t, why, err, errlen);
 	}
-	if (t->cmd || h->launcher == LAUNCHER_SLURM) {
-		close_handle((uv_handle_t *)&t->in); /* no configuration on stdin */
+	/* A local program's stdin stays open for control lines (trial_send);
+	 * the built-in worker's configuration comes first, on its first line. */
+	if (h->launcher == LAUNCHER_SLURM) {
+		close_handle((uv_handle_t *)&t->in); /* srun's stdin is /dev/null */
+	} else if (t->cmd) {
+		t->in_open = 1;
 	} else {
 		buf = uv_buf_init(t->config, (unsigned)strlen(t->config));
-		if (uv_write(&t->write_req, (uv_stream_t *)&t->in, &buf, 1, on_written) < 0)
-			close_handle((uv_handle_t *)&t->in);
+		t->in_open = uv_write(&t->write_req, (uv_stream_t *)&t->in, &buf, 1,
+				      on_written) == 0;
 	}
 	t->pipes_open = 2;
 	if ((rc = uv_read_start((uv_stream_t *)&t->out, on_alloc, on_out)) < 0) {
@@ -794,15 +905,31 @@ void trial_stop(struct trial *t, const char *status, const char *reason)
 	uv_timer_start(&t->kill_timer, on_kill_timer, (uint64_t)(t->host->grace * 1000), 0);
 }
 
+double trial_objective_at(const struct trial *t, int epoch)
+{
+	return epoch >= 0 && epoch < t->n_objective ? t->objective[epoch] : NAN;
+}
+
+void trial_checkpoint_path(const char *state_dir, int64_t id, int epoch, char *buf, size_t n)
+{
+	if (epoch > 0)
+		snprintf(buf, n, "%s/checkpoints/trial-%lld.ckpt" WORKER_PROTO_EPOCH_SUFFIX "%d",
+			 state_dir, (long long)id, epoch);
+	else if (epoch == TRIAL_FORK_SOURCE)
+		snprintf(buf, n, "%s/checkpoints/trial-%lld.ckpt.from", state_dir, (long long)id);
+	else
+		snprintf(buf, n, "%s/checkpoints/trial-%lld.ckpt", state_dir, (long long)id);
+}
+
 /* A built-in worker's checkpoint: STATE/checkpoints/trial-ID.ckpt. */
 static void builtin_checkpoint(struct trial *t, cJSON *config)
 {
 	char path[4096];
 
-	snprintf(path, sizeof path, "%s/checkpoints/trial-%lld.ckpt", t->host->state_dir,
-		 (long long)t->row.id);
+	trial_checkpoint_path(t->host->state_dir, t->row.id, 0, path, sizeof path);
 	t->checkpoint = xstrdup(path);
 	cJSON_AddStringToObject(config, "checkpoint", path);
+	cJSON_AddBoolToObject(config, WORKER_PROTO_KEEP_EPOCHS, 1); /* for forks (settle_epochs) */
 }
 
 /* A command trial's argv, directories and environment; a failure is kept as
@@ -818,10 +945,17 @@ static void command_setup(struct trial *t, const cJSON *config)
 }
 
 struct trial *trial_create(struct trial_host *host, const struct spec *spec, int64_t sweep_id,
-			   int64_t id, int number, int attempts, cJSON *params, uint64_t seed)
+			   int64_t id, int number, int attempts, cJSON *params, uint64_t seed,
+			   const cJSON *overrides)
 {
 	struct trial *t = xcalloc(1, sizeof *t);
 	cJSON *config = trialcfg_build(spec, params, seed);
+	const cJSON *o;
+
+	cJSON_ArrayForEach(o, overrides) {
+		cJSON_DeleteItemFromObjectCaseSensitive(config, o->string);
+		cJSON_AddItemToObject(config, o->string, cJSON_Duplicate(o, 1));
+	}
 	const cJSON *threads = cJSON_GetObjectItemCaseSensitive(config, "threads");
 	char *text;
 	size_t len;
@@ -837,6 +971,7 @@ struct trial *trial_create(struct trial_host *host, const struct spec *spec, int
 	t->row.status = "running";
 	t->row.exit_code = -1;
 	t->row.best_value = NAN;
+	t->last_objective = NAN;
 	t->row.started_at = log_now();
 	t->threads = cJSON_IsNumber(threads) && threads->valuedouble >= 1 ? threads->valueint : 1;
 	t->epochs_total = (int)HP_NUM(config, "epochs");
@@ -861,4 +996,6 @@ void trial_checkpoint_remove(const char *checkpoint)
 	snprintf(curve, sizeof curve, "%s.curve", checkpoint);
 	unlink(checkpoint);
 	unlink(curve);
+	snprintf(curve, sizeof curve, "%s.from", checkpoint);
+	unlink(curve); /* a fork's link to its parent's checkpoint */
 }

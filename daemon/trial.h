@@ -52,6 +52,9 @@ struct trial_host {
 	/* A metrics line, after the row took it in; objective is NAN when the
 	 * line lacks the sweep's objective metric. */
 	void (*on_metrics)(struct trial *t, const struct worker_line *l, double objective);
+	/* The program's answer to a control line (trial_send): an "adjusted" or
+	 * "adjust_refused" event line. */
+	void (*on_control)(struct trial *t, const struct worker_line *l);
 	/* A command trial's output line that is not for the daemon (its log). */
 	void (*on_log)(struct trial *t, const char *text, size_t len);
 	/* The program is gone (or never started): row.status and row.reason say
@@ -92,7 +95,10 @@ struct trial {
 	uv_timer_t stall_timer;   /* restarted by every line: fires after stall_timeout */
 	uv_timer_t deadline;      /* fires after the sweep's per-trial timeout */
 	int first_line_seen;      /* the first line tells a resume from a fresh start */
+	int resumed_from;         /* the epoch it resumed or forked from: the lines up to it
+	                           * that a resumed program prints again are not news */
 	uv_write_t write_req;
+	int in_open;              /* stdin takes control lines (trial_send) */
 	struct linebuf out_lb;
 	char tail[TRIAL_TAIL];    /* stderr ring */
 	size_t tail_len;
@@ -109,6 +115,10 @@ struct trial {
 	int stop_retryable;       /* the stop we asked for (a stall) may be retried */
 	char *event_reason;       /* from a "diverged" event, say */
 	int n_points;             /* metric values received */
+	double last_objective;    /* the objective at its latest epoch; NAN: none yet */
+	double *objective;        /* the objective by epoch (objective[e]; NAN: none), for
+	                           * comparing trials at one epoch (search pbt) */
+	int n_objective;
 	int rejected;             /* lines rejected */
 	struct strset names;      /* the distinct metric names it reported */
 };
@@ -116,9 +126,17 @@ struct trial {
 /* A trial of a sweep, ready to start: attempt attempts + 1 of trial `id`
  * (number `number`) with params (taken) and the worker's seed. Builds its
  * configuration, and its checkpoint path or its command (a command that
- * cannot be prepared is kept as start_error: trial_start reports it). */
+ * cannot be prepared is kept as start_error: trial_start reports it).
+ * overrides (may be NULL; not taken): keys set in the configuration over the
+ * params, such as the values adjusted while it ran before, or "fork_from". */
 struct trial *trial_create(struct trial_host *host, const struct spec *spec, int64_t sweep_id,
-			   int64_t id, int number, int attempts, cJSON *params, uint64_t seed);
+			   int64_t id, int number, int attempts, cJSON *params, uint64_t seed,
+			   const cJSON *overrides);
+/* Writes one control line (text without its newline) to the program's
+ * stdin, which stays open while it runs (a local trial; under Slurm there is
+ * none). Returns 0, or -1 with err set when its stdin is closed. A write that
+ * fails later (the program closed its end) closes it: never a signal. */
+int trial_send(struct trial *t, const char *text, char *err, size_t errlen);
 
 /* Spawns the trial's program. Returns 0, or -1 with err set: then on_end has
  * already been called (status "failed", the reason why) and the trial frees
@@ -141,8 +159,18 @@ void trial_reap(struct trial *t);
  * memory; a held trial is never taken for stalled. */
 void trial_hold_reading(struct trial *t, int hold);
 
-/* Removes a built-in worker's checkpoint file and the curve kept beside it
- * (its trial is over for good, and that is committed). */
+/* t's objective at epoch (NAN when it has none there). */
+double trial_objective_at(const struct trial *t, int epoch);
+/* Removes a built-in worker's checkpoint file, the curve kept beside it and
+ * a fork's link to its parent's checkpoint (its trial is over for good, and
+ * that is committed). Its per-epoch copies stay as "keep_checkpoints" says. */
 void trial_checkpoint_remove(const char *checkpoint);
+/* The built-in worker's checkpoint of trial id, STATE/checkpoints/trial-ID.ckpt;
+ * with epoch K > 0 the copy it keeps of epoch K (config "keep_epochs"): that
+ * path plus ".epoch-K"; with TRIAL_FORK_SOURCE, plus ".from": a fork's hard
+ * link to its parent's copy, its "fork_from", which no policy of the parent
+ * removes before the fork ends. */
+#define TRIAL_FORK_SOURCE (-1)
+void trial_checkpoint_path(const char *state_dir, int64_t id, int epoch, char *buf, size_t n);
 
 #endif

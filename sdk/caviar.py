@@ -17,6 +17,22 @@ daemon asks the program to stop.
         if caviar.should_stop():             # SIGTERM: cancel, early stop, shutdown
             break
 
+Panda (version 2 of the protocol): caviard may change the trial's values
+while it trains (`caviar adjust`, PBT). Ask for them once an epoch:
+
+        for name, value in caviar.adjustments().items():   # {} when none
+            ...apply it from the next step (set the optimizer's lr, ...)...
+
+adjustments() answers each of caviard's control lines for you; pass a
+callback to check the changes first (raising ValueError refuses them all,
+with its message). A program that has not called adjustments() by its second
+report() has every change refused ("the program does not read adjustments"),
+said once on stderr. A fork (`caviar fork`, PBT's exploit) starts with a copy
+of its parent's checkpoint directory: resume() finds it and tells caviard the
+run continues from the parent's epoch (CAVIAR_FORK_EPOCH); with
+CAVIAR_KEEP_EPOCHS=1, save_checkpoint() also keeps each epoch's files in
+checkpoint_dir()/epoch-K/ for forks of earlier epochs.
+
 Under caviard, the lines report() prints are also kept in checkpoint_dir()'s
 curve.jsonl, made durable with each save_checkpoint; resume() (or resumed())
 prints them again up to the checkpoint's epoch, so a daemon killed before it
@@ -36,20 +52,32 @@ import json
 import math
 import os
 import pickle
+import select
+import shutil
 import signal
 import sys
 
-__all__ = ["params", "report", "diverged", "resumed", "should_stop", "trial_dir",
-           "checkpoint_dir", "save_checkpoint", "load_checkpoint", "resume",
+__all__ = ["params", "report", "diverged", "resumed", "forked", "should_stop", "trial_dir",
+           "checkpoint_dir", "save_checkpoint", "load_checkpoint", "resume", "fork_epoch",
+           "adjustments",
            "PROTOCOL_VERSION"]
 
 # The worker line protocol version this module writes (WORKER_PROTO_VERSION in
 # common/worker_proto.h; tests/daemon/test_line.c checks they are equal).
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 _stop = False
 _prefix = os.environ.get("CAVIAR_METRICS_PREFIX", "")
 _curve = None  # CHECKPOINT_DIR/curve.jsonl, open for appending once a line is kept
+_values = None  # the trial's values with the adjustments so far (params() on first use)
+_pending = b""  # control bytes read from stdin, not yet a whole line
+_stdin_open = True
+_asked = False  # adjustments() was called
+_reports = 0
+_warned = False
+_epoch = 0  # where training is, for the answers: the last epoch reported or resumed
+_step = 0
+NOT_READ = "the program does not read adjustments"
 
 
 def _on_term(signum, frame):
@@ -127,6 +155,7 @@ def report(epoch, step=None, **metrics):
 
     Non-finite values are not JSON: a NaN or infinite metric is reported as
     a divergence instead, which ends the trial's curve with that reason."""
+    global _epoch, _step, _reports, _warned
     record = {"epoch": int(epoch)}
     if step is not None:
         record["step"] = int(step)
@@ -137,6 +166,99 @@ def report(epoch, step=None, **metrics):
             return
         record[name] = value
     _emit(record, keep=True)
+    _epoch, _step = int(epoch), int(step) if step is not None else _step
+    _reports += 1
+    if not _asked and _reports >= 2:
+        lines = _control_lines()
+        if lines and not _warned:
+            _warned = True
+            sys.stderr.write("caviar: this program does not call caviar.adjustments(): "
+                             "caviard's adjustments are refused\n")
+        for line in lines:
+            _answer(line, lambda changes: NOT_READ)
+
+
+def _control_lines():
+    """The whole control lines stdin holds now; never blocks. End of file
+    (caviard gone, or none) is not an error: there are no more."""
+    global _pending, _stdin_open
+    while _stdin_open:
+        try:
+            ready = select.select([0], [], [], 0)[0]
+            chunk = os.read(0, 65536) if ready else None
+        except (OSError, ValueError):
+            chunk = b""
+        if chunk is None:
+            break
+        if not chunk:
+            _stdin_open = False
+            break
+        _pending += chunk
+    *lines, _pending = _pending.split(b"\n")
+    if not _stdin_open and _pending:
+        lines, _pending = lines + [_pending], b""
+    return [line for line in lines if line.strip()]
+
+
+def _answer(line, check):
+    """Answers one control line with "adjusted" or "adjust_refused"; check
+    (changes) returns None to accept them or a message to refuse them.
+    Returns the changes applied ({} when refused)."""
+    global _values
+    try:
+        msg = json.loads(line)
+    except ValueError:
+        msg = None
+    ident = msg.get("id") if isinstance(msg, dict) else None
+    if isinstance(ident, bool) or not isinstance(ident, int) or ident <= 0:
+        ident = None
+    changes = msg.get("adjust") if isinstance(msg, dict) else None
+    if not isinstance(msg, dict):
+        error = "control line: expected a JSON object"
+    elif ident is None:
+        error = "id: expected a positive integer"
+    elif not isinstance(changes, dict) or not changes:
+        error = "adjust: expected an object of name: value, at least one"
+    else:
+        bad = [n for n, v in changes.items()
+               if isinstance(v, bool) or not isinstance(v, (int, float, str))]
+        error = "%s: expected a number or a string" % bad[0] if bad else check(changes)
+    record = {"event": "adjust_refused" if error else "adjusted"}
+    if ident is not None:
+        record["id"] = ident
+    if error:
+        record["error"] = error
+        _emit(record)
+        return {}
+    if _values is None:
+        _values = params()
+    record.update(epoch=_epoch, step=_step,
+                  changes={n: [_values.get(n), v] for n, v in changes.items()})
+    _values.update(changes)
+    _emit(record)
+    return dict(changes)
+
+
+def adjustments(callback=None):
+    """The changes caviard sent since the last call, {name: new value} ({}
+    when none), each control line answered: apply them from your next step.
+    With callback, callback(changes) sees each line's changes first; raising
+    ValueError refuses them all (nothing of that line is applied) with its
+    message. Never blocks."""
+    global _asked
+    _asked = True
+
+    def check(changes):
+        if callback is not None:
+            try:
+                callback(dict(changes))
+            except ValueError as e:
+                return str(e) or "refused by the program"
+        return None
+    applied = {}
+    for line in _control_lines():
+        applied.update(_answer(line, check))
+    return applied
 
 
 def diverged(epoch, metric, value, step=None):
@@ -150,8 +272,20 @@ def diverged(epoch, metric, value, step=None):
 def resumed(epoch):
     """Tells caviard the run continues after `epoch` (from a checkpoint), then
     prints again the curve kept up to that epoch (under caviard)."""
+    global _epoch
     _emit({"event": "resumed", "epoch": int(epoch)})
+    _epoch = int(epoch)
     _curve_open(int(epoch))
+
+
+def forked(epoch):
+    """Tells caviard the run starts from another trial's checkpoint of
+    `epoch` (a fork: caviard copied it into checkpoint_dir()); this trial's
+    curve starts after it."""
+    global _epoch
+    _emit({"event": "forked", "epoch": int(epoch)})
+    _epoch = int(epoch)
+    _curve_open(None)
 
 
 def should_stop():
@@ -183,7 +317,23 @@ def save_checkpoint(epoch, state):
         f.flush()
         os.fsync(f.fileno())
     os.replace(path + ".tmp", path)
+    if os.environ.get("CAVIAR_KEEP_EPOCHS") == "1":
+        _keep_epoch(int(epoch))
 
+
+def _keep_epoch(epoch):
+    """Copies the checkpoint directory's files into its epoch-K/ (built as
+    epoch-K.tmp, then renamed), for forks of this epoch."""
+    directory = checkpoint_dir()
+    kept = os.path.join(directory, "epoch-%d" % epoch)
+    shutil.rmtree(kept + ".tmp", ignore_errors=True)
+    os.mkdir(kept + ".tmp")
+    for name in os.listdir(directory):
+        src = os.path.join(directory, name)
+        if os.path.isfile(src) and not name.endswith(".tmp"):
+            shutil.copy2(src, os.path.join(kept + ".tmp", name))
+    shutil.rmtree(kept, ignore_errors=True)
+    os.replace(kept + ".tmp", kept)
 
 def load_checkpoint():
     """(epoch, state) from the last save_checkpoint, or (0, None)."""
@@ -196,10 +346,20 @@ def load_checkpoint():
     return saved["epoch"], saved["state"]
 
 
+def fork_epoch():
+    """The epoch of the parent's checkpoint this trial was forked from
+    (CAVIAR_FORK_EPOCH), or None when it is no fork."""
+    value = os.environ.get("CAVIAR_FORK_EPOCH")
+    return int(value) if value else None
+
+
 def resume():
     """(epoch, state) of the last save_checkpoint, or (0, None); when there is
-    one, tells caviard the run resumes after that epoch."""
+    one, tells caviard the run resumes after that epoch, or for a fork's
+    starting checkpoint (its epoch is CAVIAR_FORK_EPOCH) that it forked."""
     epoch, state = load_checkpoint()
-    if epoch:
+    if epoch and fork_epoch() == epoch:
+        forked(epoch)
+    elif epoch:
         resumed(epoch)
     return epoch, state

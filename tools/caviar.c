@@ -15,8 +15,9 @@
 static const struct command *const commands[] = {
 	&cmd_submit, &cmd_ls,     &cmd_top,      &cmd_status,   &cmd_wait,   &cmd_cancel,
 	&cmd_pause,  &cmd_resume, &cmd_extend, &cmd_rm, &cmd_note, &cmd_tag, &cmd_untag,
+	&cmd_adjust, &cmd_fork,
 	&cmd_slots, &cmd_shutdown, &cmd_validate, &cmd_sample, &cmd_watch,
-	&cmd_show,   &cmd_curves, &cmd_plot,     &cmd_importance, &cmd_export, &cmd_serve,
+	&cmd_show,   &cmd_curves, &cmd_plot,     &cmd_importance, &cmd_export, &cmd_serve, &cmd_lineage,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

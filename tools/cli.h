@@ -84,6 +84,15 @@ extern const struct command cmd_submit, cmd_ls, cmd_top, cmd_wait, cmd_status, c
 	cmd_pause, cmd_resume, cmd_slots, cmd_shutdown, cmd_validate, cmd_sample, cmd_watch, cmd_show,
 	cmd_curves, cmd_plot, cmd_importance, cmd_export, cmd_extend, cmd_rm, cmd_note, cmd_tag, cmd_untag,
 	cmd_serve;
+extern const struct command cmd_adjust, cmd_fork, cmd_lineage;
+
+/* Parses NAME=VALUE operands into set: a value that reads as a number is one,
+ * true and false are booleans, anything else a string. Returns 0 or an exit
+ * code after a usage error. (cmd_steer.c) */
+int cli_parse_changes(const struct cli *cli, int argc, char **argv, cJSON *set);
+/* Sends `adjust` of trial with set (taken) and prints what was applied.
+ * Returns the exit code. (cmd_steer.c) */
+int cli_adjust(struct cli *cli, long long trial, cJSON *set);
 
 /* o[key], or NULL; and its number, or dflt when it is not a number. */
 const cJSON *cli_get(const cJSON *o, const char *key);

@@ -110,7 +110,51 @@ static void canvas_curve(struct canvas *c, const cJSON *points, int rank, int li
 	}
 }
 
-static void print_canvas(const struct canvas *c, int colour)
+/* Under the x axis, a ▲ at each epoch where a drawn curve's trial was
+ * adjusted or forked with changes (their "adjustments"). */
+static void print_marks(const struct canvas *c, const cJSON *curves)
+{
+	char *marks = xcalloc((size_t)c->w, 1);
+	const cJSON *cv, *a;
+	int any = 0;
+
+	cJSON_ArrayForEach(cv, curves)
+		cJSON_ArrayForEach(a, cli_get(cv, "adjustments")) {
+			int x, y;
+
+			canvas_point(c, cli_num(a, "epoch", 0), c->y0, &x, &y);
+			if (x >= 0 && x / 2 < c->w)
+				marks[x / 2] = any = 1;
+		}
+	if (any) {
+		printf("%*s  ", LABEL_W - 2, "");
+		for (int col = 0; col < c->w; col++)
+			fputs(marks[col] ? "▲" : " ", stdout);
+		putchar('\n');
+	}
+	free(marks);
+}
+
+/* The changes marked ▲: "▲ trial 7 after epoch 3: lr 0.00668 -> 0.01 (user)". */
+static void print_changes(const cJSON *curves)
+{
+	const cJSON *cv, *a;
+
+	cJSON_ArrayForEach(cv, curves)
+		cJSON_ArrayForEach(a, cli_get(cv, "adjustments")) {
+			char *old = cli_cell(cli_get(a, "old_value"));
+			char *new = cli_cell(cli_get(a, "new_value"));
+
+			printf("▲ trial %.0f after epoch %.0f: %s %s -> %s (%s)\n",
+			       cli_num(cv, "trial_id", 0), cli_num(a, "epoch", 0),
+			       cJSON_GetStringValue(cli_get(a, "name")), old, new,
+			       cJSON_GetStringValue(cli_get(a, "source")));
+			free(old);
+			free(new);
+		}
+}
+
+static void print_canvas(const struct canvas *c, int colour, const cJSON *curves)
 {
 	for (int row = 0; row < c->h; row++) {
 		double v = c->y1 - (c->y1 - c->y0) * row / (c->h - 1);
@@ -135,7 +179,9 @@ static void print_canvas(const struct canvas *c, int colour)
 	printf("%*s └", LABEL_W - 2, "");
 	for (int col = 0; col < c->w; col++)
 		fputs("─", stdout);
-	printf("\n%*s %-*.0f%*.0f%s\n", LABEL_W - 2, "", c->w / 2, c->x0, c->w - c->w / 2,
+	putchar('\n');
+	print_marks(c, curves);
+	printf("%*s %-*.0f%*.0f%s\n", LABEL_W - 2, "", c->w / 2, c->x0, c->w - c->w / 2,
 	       c->x1, X_LABEL);
 }
 
@@ -196,7 +242,7 @@ static void plot_curves(const cJSON *curves, int colour, int cols)
 				canvas_curve(&c, cli_get(cv, "points"),
 					     hl ? (int)cli_num(cv, "rank", 1) - 1 : -1, hl || colour);
 		}
-	print_canvas(&c, colour);
+	print_canvas(&c, colour, curves);
 	for (int want = 1; want <= cJSON_GetArraySize(curves); want++)
 		cJSON_ArrayForEach(cv, curves) {
 			int r = (int)cli_num(cv, "rank", 1) - 1;
@@ -214,6 +260,7 @@ static void plot_curves(const cJSON *curves, int colour, int cols)
 		}
 	if (!n && cJSON_GetArraySize(curves) > 1)
 		printf("(no finished trial to highlight yet)\n");
+	print_changes(curves);
 	free(c.dots);
 	free(c.rank);
 }
@@ -239,6 +286,25 @@ static int find_sweep(struct cli *cli, struct store *st, struct curves_opts *o, 
 	return 0;
 }
 
+/* The adjustments of the highlighted curves' trials (every curve's with
+ * all), as their "adjustments"; a trial without any has none. */
+static void add_adjustments(struct store *st, cJSON *curves, int all)
+{
+	char err[ERRBUF_LEN];
+	cJSON *cv, *rows;
+
+	cJSON_ArrayForEach(cv, curves) {
+		if (!all && !cJSON_IsTrue(cli_get(cv, "highlighted")))
+			continue;
+		rows = query_run(&st->query, err, sizeof err, QUERY_ADJUSTMENTS, "i",
+				 (long long)cli_num(cv, "trial_id", 0));
+		if (rows && rows->child)
+			cJSON_AddItemToObject(cv, "adjustments", rows);
+		else
+			cJSON_Delete(rows);
+	}
+}
+
 static int show_curves(struct cli *cli, struct store *st, struct curves_opts *o, long long sweep)
 {
 	char err[ERRBUF_LEN];
@@ -258,6 +324,7 @@ static int show_curves(struct cli *cli, struct store *st, struct curves_opts *o,
 		return cli_fail(cli, EXIT_FAILED, "%s", err);
 	}
 	curves = collect(rows, leader, o->trial, o->k);
+	add_adjustments(st, curves, o->trial != 0);
 	if (!curves->child) {
 		code = cli_fail(cli, EXIT_FAILED, "no %s points in %s %lld", metric,
 				o->trial ? "trial" : "sweep", o->trial ? o->trial : sweep);

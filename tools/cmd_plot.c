@@ -25,6 +25,7 @@
 #include "errbuf.h"
 #include "hparams.h"
 #include "importance.h"
+#include "lineage.h"
 #include "spec.h"
 #include "store.h"
 #include "xalloc.h"
@@ -43,7 +44,7 @@ static const double palette[][3] = {
 };
 #define N_COLOURS (sizeof palette / sizeof palette[0])
 
-enum plot_kind { PLOT_SWEEP, PLOT_IMPORTANCE, PLOT_PARALLEL, PLOT_PAIR };
+enum plot_kind { PLOT_SWEEP, PLOT_IMPORTANCE, PLOT_PARALLEL, PLOT_PAIR, PLOT_LINEAGE };
 
 struct plot_opts {
 	const char *db, *out;
@@ -64,6 +65,8 @@ struct plot {
 	cJSON *report;      /* what was drawn, for --json */
 	enum plot_kind kind;
 	struct importance imp; /* --importance, --pair */
+	cJSON *lineage;        /* --lineage: lineage_load's */
+	cJSON *adjustments[64]; /* QUERY_ADJUSTMENTS rows of top[i] (owned) */
 };
 
 /* A data range mapped to a pixel range. A categorical axis (cats: the
@@ -313,10 +316,43 @@ static void stroke_trial(cairo_t *cr, const cJSON *r, int rank, int pruned, cons
 	cairo_set_dash(cr, NULL, 0, 0);
 }
 
-/* Draws the curves of pass 0 (others) or pass 1 (best K); returns how many,
- * and counts the pruned trials' in *pruned. */
+/* A ▲ on a best-K curve (its first row r) at each epoch its trial was
+ * adjusted or forked with changes, where its curve is then; returns how many. */
+static int mark_adjustments(cairo_t *cr, const struct plot *p, const cJSON *r, int rank,
+			    const struct axis *x, const struct axis *y)
+{
+	long long id = row_trial(r);
+	const cJSON *a, *q;
+	int n = 0;
+
+	for (int i = 0; i < p->n_top; i++) {
+		if (p->top[i] != id)
+			continue;
+		cJSON_ArrayForEach(a, p->adjustments[i]) {
+			double e = cli_num(a, "epoch", 0), v = NAN;
+
+			for (q = r; q && row_trial(q) == id; q = q->next) /* at e, or its first */
+				if (isnan(v) || cli_num(q, "epoch", 0) <= e)
+					v = cli_num(q, "value", NAN);
+			if (isnan(v))
+				continue;
+			set_trial_colour(cr, rank, 1);
+			cairo_move_to(cr, axis_map(x, e), axis_map(y, v) - 7);
+			cairo_rel_line_to(cr, -5, 9);
+			cairo_rel_line_to(cr, 10, 0);
+			cairo_close_path(cr);
+			cairo_fill(cr);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Draws the curves of pass 0 (others) or pass 1 (best K, with their
+ * adjustments marked); returns how many, and counts the pruned trials' in
+ * *pruned and the marks in *marks. */
 static int stroke_curves(cairo_t *cr, const struct plot *p, const struct axis *x,
-			 const struct axis *y, int pass, int *pruned)
+			 const struct axis *y, int pass, int *pruned, int *marks)
 {
 	const cJSON *r;
 	int n = 0;
@@ -330,6 +366,8 @@ static int stroke_curves(cairo_t *cr, const struct plot *p, const struct axis *x
 		if ((rank >= 0) != pass)
 			continue;
 		stroke_trial(cr, r, rank, cut, x, y);
+		if (pass)
+			*marks += mark_adjustments(cr, p, r, rank, x, y);
 		n++;
 		*pruned += cut;
 	}
@@ -434,7 +472,7 @@ static void draw_curves(cairo_t *cr, const struct plot *p, double right)
 	cJSON *ticks = cJSON_AddArrayToObject(p->report, "epoch_ticks");
 	const cJSON *r;
 	char title[128];
-	int n, pruned = 0;
+	int n, pruned = 0, marks = 0;
 
 	cJSON_ArrayForEach(r, p->curves) {
 		lo = fmin(lo, cli_num(r, "value", NAN));
@@ -443,18 +481,19 @@ static void draw_curves(cairo_t *cr, const struct plot *p, double right)
 	}
 	axis_fit(&x, 1, emax, 0);
 	axis_fit(&y, lo, hi, 0);
-	snprintf(title, sizeof title, "%s learning curves (best %d in colour, pruned dashed)",
-		 p->metric, p->n_top);
+	snprintf(title, sizeof title, "%s learning curves (best %d in colour, pruned dashed, "
+		 "\u25B2 adjusted)", p->metric, p->n_top);
 	draw_frame(cr, &x, &y, "epoch", p->metric, title, ticks);
 	cairo_save(cr);
 	cairo_rectangle(cr, x.p0, y.p1, x.p1 - x.p0, y.p0 - y.p1);
 	cairo_clip(cr);
-	n = stroke_curves(cr, p, &x, &y, 0, &pruned);
-	n += stroke_curves(cr, p, &x, &y, 1, &pruned);
+	n = stroke_curves(cr, p, &x, &y, 0, &pruned, &marks);
+	n += stroke_curves(cr, p, &x, &y, 1, &pruned, &marks);
 	cairo_restore(cr);
 	draw_legend(cr, p, &x, &y);
 	cJSON_AddNumberToObject(p->report, "curves", n);
 	cJSON_AddNumberToObject(p->report, "pruned", pruned);
+	cJSON_AddNumberToObject(p->report, "adjustments_marked", marks);
 }
 
 /* Whether a parameter gets a panel: sampled, and a choice of two values or more. */
@@ -593,6 +632,7 @@ static void draw_params(cairo_t *cr, const struct plot *p, double left)
 static void render_importance(cairo_t *cr, const struct plot *p);
 static void render_parallel(cairo_t *cr, const struct plot *p);
 static void render_pair(cairo_t *cr, const struct plot *p);
+static void render_lineage(cairo_t *cr, const struct plot *p);
 
 static void render(cairo_t *cr, const struct plot *p)
 {
@@ -609,6 +649,8 @@ static void render(cairo_t *cr, const struct plot *p)
 			render_importance(cr, p);
 		else if (p->kind == PLOT_PARALLEL)
 			render_parallel(cr, p);
+		else if (p->kind == PLOT_LINEAGE)
+			render_lineage(cr, p);
 		else
 			render_pair(cr, p);
 		return;
@@ -975,6 +1017,210 @@ static void render_pair(cairo_t *cr, const struct plot *p)
 	free(t);
 }
 
+/* ---- --lineage ---- */
+
+/* The index of trial id in the lineage's chain: its colour. */
+static int chain_index(const cJSON *lin, double id)
+{
+	const cJSON *m;
+	int i = 0;
+
+	cJSON_ArrayForEach(m, cli_get(lin, "chain")) {
+		if (cli_num(m, "trial_id", 0) == id)
+			return i;
+		i++;
+	}
+	return 0;
+}
+
+static void set_chain_colour(cairo_t *cr, int i)
+{
+	cairo_set_source_rgb(cr, palette[i % N_COLOURS][0], palette[i % N_COLOURS][1],
+			     palette[i % N_COLOURS][2]);
+	cairo_set_line_width(cr, 2);
+}
+
+/* Dashed verticals at the epochs the chain's forks were made at. */
+static void fork_lines(cairo_t *cr, const cJSON *lin, const struct axis *x, const struct axis *y)
+{
+	static const double dash[] = {4, 3};
+	const cJSON *m;
+
+	cairo_set_source_rgba(cr, 0.3, 0.3, 0.3, 0.6);
+	cairo_set_line_width(cr, 1);
+	cairo_set_dash(cr, dash, 2, 0);
+	cJSON_ArrayForEach(m, cli_get(lin, "chain"))
+		if (cJSON_IsNumber(cli_get(m, "parent_epoch"))) {
+			cairo_move_to(cr, axis_map(x, cli_num(m, "parent_epoch", 0)), y->p0);
+			cairo_line_to(cr, axis_map(x, cli_num(m, "parent_epoch", 0)), y->p1);
+			cairo_stroke(cr);
+		}
+	cairo_set_dash(cr, NULL, 0, 0);
+}
+
+/* "trial 4 (#3)" per member of the chain in its colour, in the corner a
+ * learning curve leaves free: bottom right when it rises, top right else. */
+static void lineage_legend(cairo_t *cr, const struct plot *p, const struct axis *x,
+			   const struct axis *y)
+{
+	const cJSON *chain = cli_get(p->lineage, "chain"), *m;
+	int n = cJSON_GetArraySize(chain), i = 0;
+	double top = p->spec.objective_max ? y->p0 - 8 - 14.0 * n : y->p1 + 8;
+	char buf[64];
+
+	cairo_set_font_size(cr, 10);
+	cJSON_ArrayForEach(m, chain) {
+		double ly = top + 7 + 14 * i;
+
+		snprintf(buf, sizeof buf, "trial %.0f (#%.0f)", cli_num(m, "trial_id", 0),
+			 cli_num(m, "number", 0));
+		set_chain_colour(cr, i++);
+		cairo_move_to(cr, x->p1 - 120, ly);
+		cairo_line_to(cr, x->p1 - 100, ly);
+		cairo_stroke(cr);
+		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+		text_at(cr, x->p1 - 95, ly, 0, 0.5, buf);
+	}
+}
+
+/* The objective's curve along the lineage, each ancestor's stretch in its colour. */
+static void lineage_curve(cairo_t *cr, const struct plot *p, double right, double emax)
+{
+	struct axis x = {.p0 = 80, .p1 = right, .integer = 1}, y = {.p0 = HEIGHT - 60, .p1 = TOP + 50};
+	const cJSON *curve = cli_get(p->lineage, "curve"), *r;
+	double lo = INFINITY, hi = -INFINITY;
+	char title[128];
+
+	cJSON_ArrayForEach(r, curve) {
+		lo = fmin(lo, cli_num(r, "value", NAN));
+		hi = fmax(hi, cli_num(r, "value", NAN));
+	}
+	axis_fit(&x, 0, emax, 0);
+	axis_fit(&y, lo, hi, 0);
+	snprintf(title, sizeof title, "%s along the lineage (a colour per trial)", p->metric);
+	draw_frame(cr, &x, &y, "epoch", p->metric, title, NULL);
+	fork_lines(cr, p->lineage, &x, &y);
+	cJSON_ArrayForEach(r, curve) {
+		double px = axis_map(&x, cli_num(r, "epoch", 0)), py = axis_map(&y, cli_num(r, "value", 0));
+
+		set_chain_colour(cr, chain_index(p->lineage, cli_num(r, "from_trial_id", 0)));
+		if (r != curve->child)
+			cairo_line_to(cr, px, py);
+		cairo_stroke(cr);
+		cairo_arc(cr, px, py, 2.5, 0, 2 * M_PI);
+		cairo_fill(cr);
+		cairo_move_to(cr, px, py);
+	}
+	cairo_new_path(cr);
+	lineage_legend(cr, p, &x, &y);
+	cJSON_AddNumberToObject(p->report, "curve_points", cJSON_GetArraySize(curve));
+}
+
+/* The y axis of a parameter's panel: the spec's range on its own scale, or
+ * (a parameter the spec does not sample) the values' range. Returns the
+ * spec's parameter, or NULL. */
+static const struct spec_param *lineage_axis(const struct plot *p, const cJSON *param,
+					     struct axis *y)
+{
+	int k = spec_param_index(&p->spec, cJSON_GetStringValue(cli_get(param, "name")));
+	const struct spec_param *sp = k >= 0 ? &p->spec.params[k] : NULL;
+	double lo = INFINITY, hi = -INFINITY;
+	const cJSON *s;
+
+	if (sp && sp->kind != PARAM_FIXED) {
+		param_axis(y, sp);
+		return sp;
+	}
+	cJSON_ArrayForEach(s, cli_get(param, "segments")) {
+		lo = fmin(lo, cli_num(s, "value", NAN));
+		hi = fmax(hi, cli_num(s, "value", NAN));
+	}
+	axis_fit(y, lo, hi, 0);
+	return NULL;
+}
+
+/* One parameter's schedule: a level line per segment in its trial's colour,
+ * joined by thin verticals where the value changed. Returns the segments drawn. */
+static int lineage_param(cairo_t *cr, const struct plot *p, const cJSON *param, struct axis x,
+			 struct axis y, double emax)
+{
+	const char *name = cJSON_GetStringValue(cli_get(param, "name"));
+	const struct spec_param *sp;
+	const cJSON *s;
+	char label[128];
+	double prev = NAN;
+	int n = 0;
+
+	axis_fit(&x, 0, emax, 0);
+	sp = lineage_axis(p, param, &y);
+	if (sp)
+		axis_label(label, sizeof label, sp);
+	else
+		snprintf(label, sizeof label, "%s", name);
+	draw_frame(cr, &x, &y, "epoch", label, "", NULL);
+	fork_lines(cr, p->lineage, &x, &y);
+	cJSON_ArrayForEach(s, cli_get(param, "segments")) {
+		double v = sp ? param_x(sp, cli_get(s, "value")) : cli_num(s, "value", NAN);
+		double x0 = axis_map(&x, cli_num(s, "from_epoch", 0));
+
+		if (isnan(v) || (y.log && !(v > 0)))
+			continue;
+		if (!isnan(prev) && prev != axis_map(&y, v)) {
+			cairo_set_source_rgba(cr, 0.4, 0.4, 0.4, 0.8);
+			cairo_set_line_width(cr, 1);
+			cairo_move_to(cr, x0, prev);
+			cairo_line_to(cr, x0, axis_map(&y, v));
+			cairo_stroke(cr);
+		}
+		prev = axis_map(&y, v);
+		set_chain_colour(cr, chain_index(p->lineage, cli_num(s, "trial_id", 0)));
+		cairo_move_to(cr, x0, prev);
+		cairo_line_to(cr, fmax(axis_map(&x, cli_num(s, "to_epoch", 0)), x0 + 2), prev);
+		cairo_stroke(cr);
+		n++;
+	}
+	return n;
+}
+
+/* --lineage: the objective along a trial's lineage on the left, each
+ * hyperparameter's schedule against the epoch on the right. */
+static void render_lineage(cairo_t *cr, const struct plot *p)
+{
+	const cJSON *params = cli_get(p->lineage, "params"), *param, *m;
+	int n = cJSON_GetArraySize(params), cols = n > 3 ? 2 : 1, rows = (n + cols - 1) / cols;
+	double left = WIDTH * 0.52, w = (WIDTH - left) / cols, h, emax = 1;
+	cJSON *panels = cJSON_AddArrayToObject(p->report, "panels");
+	char what[160];
+	int k = 0;
+
+	cJSON_ArrayForEach(m, cli_get(p->lineage, "chain"))
+		emax = fmax(emax, cli_num(m, "to_epoch", 0));
+	snprintf(what, sizeof what, "trial %.0f's lineage, %d trials", cli_num(p->lineage, "trial_id", 0),
+		 cJSON_GetArraySize(cli_get(p->lineage, "chain")));
+	plot_title(cr, p, what);
+	lineage_curve(cr, p, n ? WIDTH * 0.46 : WIDTH - 30, emax);
+	h = (HEIGHT - TOP - 20) / (rows ? rows : 1);
+	cJSON_ArrayForEach(param, params) {
+		struct axis x = {.p0 = left + (k % cols) * w + 80, .p1 = left + (k % cols + 1) * w - 15,
+				 .integer = 1};
+		struct axis y = {.p0 = TOP + 20 + (k / cols + 1) * h - 45,
+				 .p1 = TOP + 20 + (k / cols) * h + 15};
+		cJSON *panel = cJSON_CreateObject();
+
+		cJSON_AddItemToObject(panel, "param", cJSON_Duplicate(cli_get(param, "name"), 1));
+		cJSON_AddItemToObject(panel, "scale", cJSON_Duplicate(cli_get(param, "scale"), 1));
+		cJSON_AddNumberToObject(panel, "segments",
+					lineage_param(cr, p, param, x, y, emax));
+		cJSON_AddItemToArray(panels, panel);
+		k++;
+	}
+	cJSON_AddStringToObject(p->report, "kind", "lineage");
+	snprintf(what, sizeof what, "trial %.0f: %d trials in its lineage, %d parameter panels",
+		 cli_num(p->lineage, "trial_id", 0), cJSON_GetArraySize(cli_get(p->lineage, "chain")),
+		 n);
+	cJSON_AddStringToObject(p->report, "summary", what);
+}
+
 static cairo_status_t write_cb(void *closure, const unsigned char *data, unsigned int len)
 {
 	return fwrite(data, 1, len, closure) == len ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
@@ -1032,9 +1278,25 @@ static int load(struct cli *cli, struct store *st, struct plot *p, long long id,
 	cJSON_ArrayForEach(r, leader)
 		if (p->n_top < k && p->n_top < (int)(sizeof p->top / sizeof p->top[0])) {
 			p->rank[p->n_top] = (int)cli_num(r, "rank", 0);
-			p->top[p->n_top++] = (long long)cli_num(r, "trial_id", 0);
+			p->top[p->n_top] = (long long)cli_num(r, "trial_id", 0);
+			p->adjustments[p->n_top] = query_run(&st->query, err, sizeof err,
+							     QUERY_ADJUSTMENTS, "i",
+							     p->top[p->n_top]);
+			p->n_top++;
 		}
 	cJSON_Delete(leader);
+	return EXIT_OK;
+}
+
+/* --lineage: trial *id's lineage into p, and *id becomes its sweep's. */
+static int load_lineage(struct cli *cli, struct store *st, struct plot *p, long long *id)
+{
+	char err[ERRBUF_LEN];
+
+	p->lineage = lineage_load(st, *id, err, sizeof err);
+	if (!p->lineage)
+		return cli_fail(cli, EXIT_FAILED, "%s", err);
+	*id = (long long)cli_num(p->lineage, "sweep_id", 0);
 	return EXIT_OK;
 }
 
@@ -1089,12 +1351,13 @@ static int plot_opt(void *ctx, int c, const char *arg)
 {
 	struct plot_opts *o = ctx;
 
-	if (c == 'I' || c == 'P' || c == 'R') {
-		enum plot_kind k = c == 'I' ? PLOT_IMPORTANCE : c == 'P' ? PLOT_PARALLEL : PLOT_PAIR;
+	if (c == 'I' || c == 'P' || c == 'R' || c == 'L') {
+		enum plot_kind k = c == 'I' ? PLOT_IMPORTANCE : c == 'P' ? PLOT_PARALLEL :
+				   c == 'R' ? PLOT_PAIR : PLOT_LINEAGE;
 
 		if (o->kind != PLOT_SWEEP && o->kind != k) {
-			fprintf(stderr, "caviar: plot: --importance, --parallel and --pair exclude "
-					"each other\ntry 'caviar plot --help'\n");
+			fprintf(stderr, "caviar: plot: --importance, --parallel, --pair and --lineage "
+					"exclude each other\ntry 'caviar plot --help'\n");
 			return EXIT_USAGE;
 		}
 		o->kind = k;
@@ -1118,6 +1381,7 @@ static int run_plot(struct cli *cli, int argc, char **argv)
 					    {"importance", no_argument, NULL, 'I'},
 					    {"parallel", no_argument, NULL, 'P'},
 					    {"pair", no_argument, NULL, 'R'},
+					    {"lineage", no_argument, NULL, 'L'},
 					    {NULL, 0, NULL, 0}};
 	struct plot_opts o = {.k = 5};
 	struct plot p = {0};
@@ -1129,7 +1393,8 @@ static int run_plot(struct cli *cli, int argc, char **argv)
 	    (code = cli_operands(cli, argc - args, 1, 1)))
 		return code;
 	if ((id = cli_parse_id(argv[args])) < 0)
-		return cli_usage(cli, "%s: expected a sweep id (a positive number)", argv[args]);
+		return cli_usage(cli, "%s: expected a %s id (a positive number)", argv[args],
+				 o.kind == PLOT_LINEAGE ? "trial" : "sweep");
 	if (!o.out)
 		return cli_usage(cli, "missing -o FILE.svg or -o FILE.png");
 	if (!format_of(o.out))
@@ -1137,7 +1402,9 @@ static int run_plot(struct cli *cli, int argc, char **argv)
 	if ((code = store_open_cli(&st, cli, o.db)))
 		return code;
 	p.kind = o.kind;
-	if (!(code = load(cli, &st, &p, id, o.k)) && (o.kind == PLOT_IMPORTANCE || o.kind == PLOT_PAIR)) {
+	if (o.kind == PLOT_LINEAGE && (code = load_lineage(cli, &st, &p, &id)))
+		o.kind = PLOT_SWEEP; /* failed: nothing more to load */
+	if (!code && !(code = load(cli, &st, &p, id, o.k)) && (o.kind == PLOT_IMPORTANCE || o.kind == PLOT_PAIR)) {
 		struct importance_opts io = {.trees = 64, .pairs = o.kind == PLOT_PAIR};
 		char err[ERRBUF_LEN];
 
@@ -1150,7 +1417,10 @@ static int run_plot(struct cli *cli, int argc, char **argv)
 		code = write_plot(cli, &p, o.out);
 	cJSON_Delete(p.curves);
 	cJSON_Delete(p.trials);
+	for (int i = 0; i < p.n_top; i++)
+		cJSON_Delete(p.adjustments[i]);
 	cJSON_Delete(p.report);
+	cJSON_Delete(p.lineage);
 	spec_finish(&p.spec);
 	importance_finish(&p.imp);
 	free(p.name);
@@ -1161,7 +1431,7 @@ static int run_plot(struct cli *cli, int argc, char **argv)
 }
 
 const struct command cmd_plot = {
-	"plot", "SWEEP -o FILE.svg|FILE.png [-k K] [--importance|--parallel|--pair]",
+	"plot", "[--lineage] ID -o FILE [-k K] [--importance|--parallel|--pair]",
 	"Draws a sweep's curves into an SVG or PNG.\n"
 	"With cairo: the objective's learning curves of every trial (the best K in\n"
 	"colour, default 5, with their leaderboard ranks; the rest grey; pruned trials\n"
@@ -1172,7 +1442,10 @@ const struct command cmd_plot = {
 	"--parallel, parallel coordinates: an axis per parameter on its own scale and\n"
 	"one for the objective, a line per finished trial coloured by its objective,\n"
 	"the best K on top; --pair, the trials over the two parameters that interact\n"
-	"most, coloured by their objective. --json reports what was drawn; --db FILE\n"
-	"reads that database.",
+	"most, coloured by their objective. ID is a sweep's; with --lineage, a trial's,\n"
+	"whose lineage it draws instead (caviar lineage): the objective along it and\n"
+	"each hyperparameter's value\n"
+	"against the epoch, a colour per trial of the chain, forks dashed. --json\n"
+	"reports what was drawn; --db FILE reads that database.",
 	run_plot,
 };

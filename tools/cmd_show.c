@@ -281,6 +281,28 @@ static void print_trial(const cJSON *t)
 	print_times(t);
 }
 
+/* Where a fork comes from, and every change of its hyperparameters while it
+ * trained (a fork's own changes first, at its parent's epoch). */
+static void print_adjustments(const cJSON *t, const cJSON *adjustments)
+{
+	const cJSON *a;
+
+	if (cJSON_IsNumber(cli_get(t, "parent_trial_id")))
+		printf("forked:   from trial %.0f at epoch %.0f\n",
+		       cli_num(t, "parent_trial_id", 0), cli_num(t, "parent_epoch", 0));
+	cJSON_ArrayForEach(a, adjustments) {
+		char *old = cli_cell(cli_get(a, "old_value"));
+		char *new = cli_cell(cli_get(a, "new_value"));
+
+		printf("%s after epoch %.0f, step %.0f: %s %s -> %s (%s)\n",
+		       a == adjustments->child ? "adjusted:" : "         ", cli_num(a, "epoch", 0),
+		       cli_num(a, "step", 0), cJSON_GetStringValue(cli_get(a, "name")), old, new,
+		       cJSON_GetStringValue(cli_get(a, "source")));
+		free(old);
+		free(new);
+	}
+}
+
 #define LOG_LINES 20 /* the log's last lines show prints; --json has them all */
 
 /* What a command trial printed that is not a metric (its last lines, with the
@@ -324,7 +346,7 @@ static int trial_live(const cJSON *t)
 
 static int show_trial(struct cli *cli, struct store *st, long long id)
 {
-	cJSON *trial, *points = NULL, *log = NULL, *metrics, *curve;
+	cJSON *trial, *points = NULL, *log = NULL, *adjustments = NULL, *metrics, *curve;
 	int code = EXIT_OK;
 
 	if (!(trial = query_id(cli, st, QUERY_TRIAL, id, &code)))
@@ -334,7 +356,9 @@ static int show_trial(struct cli *cli, struct store *st, long long id)
 		return cli_fail(cli, EXIT_FAILED, "no trial %lld", id);
 	}
 	if (!(points = query_id(cli, st, QUERY_TRIAL_POINTS, id, &code)) ||
-	    !(log = query_id(cli, st, QUERY_TRIAL_LOG, id, &code))) {
+	    !(log = query_id(cli, st, QUERY_TRIAL_LOG, id, &code)) ||
+	    !(adjustments = query_id(cli, st, QUERY_ADJUSTMENTS, id, &code))) {
+		cJSON_Delete(log);
 		cJSON_Delete(points);
 		cJSON_Delete(trial);
 		return code;
@@ -347,9 +371,12 @@ static int show_trial(struct cli *cli, struct store *st, long long id)
 		cJSON_AddItemToObject(out, "metrics", metrics);
 		cJSON_AddItemToObject(out, "curve", curve);
 		cJSON_AddItemToObject(out, "log", log);
+		cJSON_AddItemToObject(out, "adjustments", adjustments);
 		cli_print_json(out);
 	} else {
 		print_trial(trial->child);
+		print_adjustments(trial->child, adjustments);
+		cJSON_Delete(adjustments);
 		print_output(log, cJSON_GetStringValue(cli_get(trial->child, "stderr_tail")));
 		putchar('\n');
 		if (curve->child)

@@ -29,7 +29,24 @@ static int run_validate(struct cli *cli, int argc, char **argv)
 		cJSON_AddNumberToObject(out, "trials", spec.trials);
 		cJSON_AddStringToObject(out, "search", spec_search_name(spec.search));
 		cJSON_AddNumberToObject(out, "params", spec.n_params);
+		if (spec.search == SEARCH_PBT) {
+			cJSON_AddNumberToObject(out, "population", spec.pbt.population);
+			cJSON_AddNumberToObject(out, "interval", spec.pbt.interval);
+			cJSON_AddNumberToObject(out, "generations", spec.pbt.generations);
+		}
 		cli_print_json(out);
+	} else if (spec.search == SEARCH_PBT) {
+		char budget[64];
+
+		if (spec.pbt.generations)
+			snprintf(budget, sizeof budget, "%d generations", spec.pbt.generations);
+		else
+			snprintf(budget, sizeof budget, "%d trials", spec.trials);
+		printf("%s: ok: \"%s\", pbt search over %d parameter%s, population %d, a decision "
+		       "every %d epoch%s, %s, objective %s %s\n", argv[args], spec.name,
+		       spec.n_params, spec.n_params == 1 ? "" : "s", spec.pbt.population,
+		       spec.pbt.interval, spec.pbt.interval == 1 ? "" : "s", budget,
+		       spec.objective_max ? "max" : "min", spec.objective_metric);
 	} else {
 		printf("%s: ok: \"%s\", %d trials, %s search over %d parameter%s, objective %s %s\n",
 		       argv[args], spec.name, spec.trials, spec_search_name(spec.search), spec.n_params,
@@ -139,7 +156,7 @@ static int run_sample(struct cli *cli, int argc, char **argv)
 const struct command cmd_sample = {
 	"sample", "SPEC [-n N] [--csv]",
 	"Prints the trials a spec would produce.\n"
-	"The first N (default: the first round), as a table, CSV (--csv) or JSON\n"
-	"(--json). Needs no daemon.",
+	"The first N (default: the first round; for pbt, the first population), as\n"
+	"a table, CSV (--csv) or JSON (--json). Needs no daemon.",
 	run_sample,
 };

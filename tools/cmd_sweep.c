@@ -65,34 +65,36 @@ static int set_flag(void *ctx, int c, const char *arg)
 	return 0;
 }
 
-/* submit's flags: --wait, --watch. */
+/* submit's flags: --wait, --watch, --panda. */
 static int submit_opt(void *ctx, int c, const char *arg)
 {
 	int *flags = ctx;
 
 	(void)arg;
-	flags[c == 'W'] = 1;
+	flags[c == 'w' ? 0 : c == 'W' ? 1 : 2] = 1;
 	return 0;
 }
 
-/* `submit --watch`: the live view of the new sweep. */
-static int watch_after(struct cli *cli, long long id)
+/* `submit --watch`: the live view of the new sweep (--panda: with the prompt
+ * that adjusts its trial). */
+static int watch_after(struct cli *cli, long long id, int panda)
 {
 	char arg[32];
-	char *argv[] = {"watch", arg, NULL};
+	char *argv[] = {"watch", arg, panda ? "--panda" : NULL, NULL};
 
 	snprintf(arg, sizeof arg, "%lld", id);
 	cli->cmd = "watch";
-	return cmd_watch.run(cli, 2, argv);
+	return cmd_watch.run(cli, panda ? 3 : 2, argv);
 }
 
 static int run_submit(struct cli *cli, int argc, char **argv)
 {
 	static const struct option own[] = {{"wait", no_argument, NULL, 'w'},
 					    {"watch", no_argument, NULL, 'W'},
+					    {"panda", no_argument, NULL, 'p'},
 					    {NULL, 0, NULL, 0}};
 	struct spec spec = {0};
-	int flags[2] = {0, 0}, wait, watch;
+	int flags[3] = {0, 0, 0}, wait, watch, panda;
 	cJSON *json, *req, *reply;
 	long long id;
 	int args, code;
@@ -102,13 +104,20 @@ static int run_submit(struct cli *cli, int argc, char **argv)
 		return code;
 	wait = flags[0];
 	watch = flags[1];
+	panda = flags[2];
 	if (wait && watch)
 		return cli_usage(cli, "--wait and --watch exclude each other");
-	wait |= watch;
+	if (panda && (wait || watch))
+		return cli_usage(cli, "--panda watches already: without --wait or --watch");
+	wait |= watch | panda;
 	json = cli_read_spec(cli, argv[args], &spec);
 	spec_finish(&spec);
 	if (!json)
 		return EXIT_SPEC;
+	if (panda) { /* a sweep of one trial, the one you steer */
+		cJSON_DeleteItemFromObjectCaseSensitive(json, "trials");
+		cJSON_AddNumberToObject(json, "trials", 1);
+	}
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "cmd", "submit");
 	cJSON_AddItemToObject(req, "spec", json);
@@ -130,14 +139,16 @@ static int run_submit(struct cli *cli, int argc, char **argv)
 			"it repeats its trials (change \"seed\" for new ones, or 'caviar extend %.0f N')\n",
 			id, cli_num(reply, "repeats", 0), cli_num(reply, "repeats", 0));
 	cJSON_Delete(reply);
-	return watch ? watch_after(cli, id) : wait ? top_after(cli, id) : EXIT_OK;
+	return watch || panda ? watch_after(cli, id, panda) : wait ? top_after(cli, id) : EXIT_OK;
 }
 
 const struct command cmd_submit = {
-	"submit", "SPEC [--wait|--watch]",
+	"submit", "SPEC [--wait|--watch|--panda]",
 	"Submits the sweep in SPEC and prints its id.\n"
 	"SPEC is the sweep's JSON file. With --wait, follows it until it ends and prints its leaderboard; with --watch,\n"
-	"shows it live (as 'caviar watch') until it ends.",
+	"shows it live (as 'caviar watch') until it ends; with --panda, runs one trial of it and "
+	"watches it with a prompt: each line typed, name=value ..., adjusts the trial as it trains "
+	"('caviar watch --panda').",
 	run_submit,
 };
 

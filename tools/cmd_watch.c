@@ -39,6 +39,9 @@ struct viewer {
 	sigset_t oldmask;
 	double last_draw;      /* monotonic seconds */
 	int dirty, done, code;
+	int panda;             /* --panda: lines typed on stdin adjust the running trial */
+	char in[4096];         /* what was typed, up to its newline */
+	size_t in_len;
 	struct term_line line, frame;
 };
 
@@ -267,6 +270,19 @@ static void print_event(struct viewer *v, const struct watch_change *ch, const c
 		term_line_add(l, "epoch %d/%d:", (int)cli_num(e, "epoch", 0), t->epochs);
 		cJSON_ArrayForEach(m, cli_get(e, "metrics"))
 			term_line_add(l, " %s=%.4g", m->string, m->valuedouble);
+	} else if (strcmp(ch->event, "adjusted") == 0) {
+		const cJSON *c;
+
+		term_line_add(l, "adjusted after epoch %d by %s:", (int)cli_num(e, "epoch", 0),
+			      cJSON_GetStringValue(cli_get(e, "source")));
+		cJSON_ArrayForEach(c, cli_get(e, "changes")) {
+			char *old = cli_cell(cJSON_GetArrayItem(c, 0));
+			char *new = cli_cell(cJSON_GetArrayItem(c, 1));
+
+			term_line_add(l, " %s %s -> %s", c->string, old, new);
+			free(old);
+			free(new);
+		}
 	} else {
 		term_line_add(l, "%s: %s", cJSON_GetStringValue(cli_get(e, "status")),
 			      cJSON_GetStringValue(cli_get(e, "reason")));
@@ -334,10 +350,72 @@ static void on_signal(struct viewer *v)
 	v->code = EXIT_OK;
 }
 
+/* --panda: the sweep's newest running trial, or 0. */
+static long long panda_trial(struct viewer *v)
+{
+	struct watch_sweep *sw = watch_find(&v->w, v->only);
+
+	for (int i = sw ? sw->n_trials - 1 : -1; i >= 0; i--)
+		if (sw->trials[i].status == W_RUNNING && sw->trials[i].id)
+			return sw->trials[i].id;
+	return 0;
+}
+
+/* --panda: one typed line, "name=value ...", adjusts the running trial. */
+static void panda_line(struct viewer *v, char *line)
+{
+	char *argv[64], *save = NULL, *tok;
+	int argc = 0;
+	long long id = panda_trial(v);
+	const char *cmd = v->cli->cmd;
+	cJSON *set;
+
+	for (tok = strtok_r(line, " \t\r", &save); tok && argc < 64;
+	     tok = strtok_r(NULL, " \t\r", &save))
+		argv[argc++] = tok;
+	if (!argc)
+		return;
+	v->cli->cmd = "adjust";
+	set = cJSON_CreateObject();
+	if (!id)
+		cli_fail(v->cli, EXIT_FAILED, "no trial of sweep %lld is running", v->only);
+	if (!id || cli_parse_changes(v->cli, argc, argv, set)) {
+		cJSON_Delete(set);
+	} else {
+		cli_adjust(v->cli, id, set);
+	}
+	v->cli->cmd = cmd;
+	fflush(stdout);
+}
+
+/* --panda: reads what was typed; each full line is one adjustment. At the
+ * end of the input, stops reading it (the watch goes on). */
+static void panda_read(struct viewer *v, struct pollfd *in)
+{
+	ssize_t n = read(STDIN_FILENO, v->in + v->in_len, sizeof v->in - 1 - v->in_len);
+	char *nl;
+
+	if (n <= 0) {
+		in->fd = -1;
+		return;
+	}
+	v->in_len += (size_t)n;
+	v->in[v->in_len] = '\0';
+	while ((nl = memchr(v->in, '\n', v->in_len))) {
+		*nl = '\0';
+		panda_line(v, v->in);
+		v->in_len -= (size_t)(nl + 1 - v->in);
+		memmove(v->in, nl + 1, v->in_len);
+	}
+	if (v->in_len == sizeof v->in - 1)
+		v->in_len = 0; /* a line longer than the buffer: dropped */
+}
+
 static int loop(struct viewer *v)
 {
-	struct pollfd p[2] = {{.fd = v->conn.fd, .events = POLLIN},
-			      {.fd = v->sigfd, .events = POLLIN}};
+	struct pollfd p[3] = {{.fd = v->conn.fd, .events = POLLIN},
+			      {.fd = v->sigfd, .events = POLLIN},
+			      {.fd = v->panda ? STDIN_FILENO : -1, .events = POLLIN}};
 	int code = 0;
 
 	while (!v->done && !code) {
@@ -349,13 +427,15 @@ static int loop(struct viewer *v)
 			draw(v);
 			continue;
 		}
-		n = poll(p, 2, timeout);
+		n = poll(p, 3, timeout);
 		if (n < 0 && errno != EINTR)
 			return cli_fail(v->cli, EXIT_FAILED, "poll: %s", strerror(errno));
 		if (n == 0)
 			v->dirty = 1;
 		if (n > 0 && (p[1].revents & POLLIN))
 			on_signal(v);
+		if (n > 0 && (p[2].revents & (POLLIN | POLLHUP | POLLERR)))
+			panda_read(v, &p[2]);
 		if (n > 0 && !v->done && (p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			code = read_events(v);
 	}
@@ -460,13 +540,14 @@ static void print_end(struct viewer *v, int interrupted)
 		fprintf(stderr, "caviar: watch: stopped watching; sweep %lld goes on\n", v->only);
 }
 
-static int watch_run(struct cli *cli, long long only, const char *db)
+static int watch_run(struct cli *cli, long long only, const char *db, int panda)
 {
-	struct viewer v = {.cli = cli, .only = only, .sigfd = -1};
+	struct viewer v = {.cli = cli, .only = only, .sigfd = -1, .panda = panda};
 	struct watch_sweep *sw;
 	int code;
 
-	v.tty = isatty(STDOUT_FILENO) && !cli->json;
+	/* --panda prints a line per event, between which the user types */
+	v.tty = isatty(STDOUT_FILENO) && !cli->json && !panda;
 	v.colour = v.tty && term_colour(STDOUT_FILENO);
 	term_line_init(&v.line, 0, v.colour);
 	term_line_init(&v.frame, 0, v.colour);
@@ -486,6 +567,9 @@ static int watch_run(struct cli *cli, long long only, const char *db)
 	if (!v.tty && !cli->json)
 		for (int i = 0; i < v.w.n_sweeps; i++)
 			print_summary(&v, &v.w.sweeps[i]);
+	if (panda && !cli->json)
+		printf("panda: type name=value ... (e.g. lr=0.01) and Enter to adjust the running "
+		       "trial; Ctrl-C stops watching, the sweep goes on\n");
 	fflush(stdout);
 	v.dirty = 1;
 	code = loop(&v);
@@ -500,37 +584,51 @@ out:
 	return code;
 }
 
+struct watch_opts {
+	const char *db;
+	int panda;
+};
+
 static int watch_opt(void *ctx, int c, const char *arg)
 {
-	(void)c;
-	*(const char **)ctx = arg;
+	struct watch_opts *o = ctx;
+
+	if (c == 'p')
+		o->panda = 1;
+	else
+		o->db = arg;
 	return 0;
 }
 
 static int run_watch(struct cli *cli, int argc, char **argv)
 {
 	static const struct option own[] = {{"db", required_argument, NULL, 'd'},
+					    {"panda", no_argument, NULL, 'p'},
 					    {NULL, 0, NULL, 0}};
-	const char *db = NULL;
+	struct watch_opts o = {0};
 	long long id = 0;
 	int args, code;
 
-	if ((code = cli_options(cli, &cmd_watch, argc, argv, own, watch_opt, &db, &args)) ||
+	if ((code = cli_options(cli, &cmd_watch, argc, argv, own, watch_opt, &o, &args)) ||
 	    (code = cli_operands(cli, argc - args, 0, 1)))
 		return code;
 	if (argc > args && (id = cli_parse_id(argv[args])) < 0)
 		return cli_usage(cli, "%s: expected a sweep id (a positive number)", argv[args]);
-	return watch_run(cli, id, db);
+	if (o.panda && !id)
+		return cli_usage(cli, "--panda needs the SWEEP whose trial it steers");
+	return watch_run(cli, id, o.db, o.panda);
 }
 
 const struct command cmd_watch = {
-	"watch", "[SWEEP]",
+	"watch", "[SWEEP] [--panda]",
 	"Shows running trials live, redrawn in place. Progress bars with ETAs, latest metrics\n"
 	"and a sparkline of each objective curve, the sweep's counts and its best trial.\n"
 	"Without SWEEP, every\n"
 	"running sweep. Ends when the sweep ends (exit 0 if it finished, 1 if cancelled);\n"
 	"Ctrl-C stops watching and leaves the sweep running. When standard output is not a\n"
 	"terminal, prints one line per event instead (--json: the events themselves).\n"
-	"--db FILE reads the state so far from that database instead of the daemon's.",
+	"--db FILE reads the state so far from that database instead of the daemon's.\n"
+	"--panda: one line per event, and each line typed on standard input, name=value ..., "
+	"adjusts the sweep's running trial (as 'caviar adjust'): steering one model by hand.",
 	run_watch,
 };

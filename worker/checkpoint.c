@@ -1,6 +1,7 @@
 /* checkpoint: the checkpoint file format and its atomic write (see checkpoint.h).
  *   "CAVCKPT\0"  u32 version  u32 0x01020304 (byte order)  u64 config hash
  *   i64 epoch_done  i64 step  i64 opt_t  f64 lr  u64 rng[4]
+ *   u32 length of the values text  the values text (JSON, no NUL)
  *   u32 n_arrays  u64 length of each  | the arrays' floats |  u32 crc32 of all before */
 #include "checkpoint.h"
 
@@ -17,9 +18,10 @@
 
 #include "errbuf.h"
 #include "exitcodes.h"
+#include "worker_proto.h"
 
 #define CKPT_MAGIC "CAVCKPT"
-#define CKPT_VERSION 1u
+#define CKPT_VERSION 2u /* 1: before the adjustable values */
 #define CKPT_BOM 0x01020304u
 #define CKPT_MAX_ARRAYS 16
 
@@ -87,6 +89,7 @@ static void put_header(struct ckpt_io *io, const struct ckpt_state *s, const str
 		       int n_arr)
 {
 	uint32_t version = CKPT_VERSION, bom = CKPT_BOM, n = (uint32_t)n_arr;
+	uint32_t vlen = (uint32_t)strnlen(s->values, sizeof s->values);
 	int64_t epoch = s->epoch_done, step = s->step, t = s->opt_t;
 
 	io_put(io, CKPT_MAGIC, 8);
@@ -98,6 +101,8 @@ static void put_header(struct ckpt_io *io, const struct ckpt_state *s, const str
 	io_put(io, &t, 8);
 	io_put(io, &s->lr, 8);
 	io_put(io, s->rng.s, sizeof s->rng.s);
+	io_put(io, &vlen, 4);
+	io_put(io, s->values, vlen);
 	io_put(io, &n, 4);
 	for (int i = 0; i < n_arr; i++) {
 		uint64_t len = arr[i].n;
@@ -157,10 +162,59 @@ int checkpoint_save(const char *path, const struct ckpt_state *s, const struct c
 	return 0;
 }
 
-/* Bytes a file with these arrays has. */
-static long long ckpt_size(const struct ckpt_array *arr, int n_arr)
+/* Copies path to dst (created). Returns 0 or -1 with errno set. */
+static int copy_file(const char *path, const char *dst)
 {
-	long long size = 8 + 4 + 4 + 8 + 3 * 8 + 8 + 32 + 4 + 8LL * n_arr + 4;
+	char buf[65536];
+	int in = open(path, O_RDONLY), out = -1, rc = -1, saved;
+	ssize_t n;
+
+	if (in >= 0)
+		out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	while (out >= 0 && (n = read(in, buf, sizeof buf)) >= 0) {
+		if (n == 0) {
+			rc = fsync(out);
+			break;
+		}
+		if (write(out, buf, (size_t)n) != n)
+			break;
+	}
+	saved = errno;
+	if (out >= 0 && close(out) != 0 && rc == 0)
+		rc = -1, saved = errno;
+	if (in >= 0)
+		close(in);
+	errno = saved;
+	return rc;
+}
+
+int checkpoint_keep(const char *path, int epoch, char *err, size_t errlen)
+{
+	char kept[4096], tmp[4200];
+
+	if ((size_t)snprintf(kept, sizeof kept, "%s" WORKER_PROTO_EPOCH_SUFFIX "%d", path,
+				   epoch) >= sizeof kept)
+		return bad(err, errlen, path, "path too long");
+	snprintf(tmp, sizeof tmp, "%s.tmp", kept);
+	unlink(tmp);
+	if (link(path, tmp) != 0 && copy_file(path, tmp) != 0) {
+		bad(err, errlen, kept, "%s", strerror(errno));
+		unlink(tmp);
+		return WORKER_EXIT_IO;
+	}
+	if (rename(tmp, kept) != 0) {
+		bad(err, errlen, kept, "rename: %s", strerror(errno));
+		unlink(tmp);
+		return WORKER_EXIT_IO;
+	}
+	sync_dir(kept);
+	return 0;
+}
+
+/* Bytes a file with these arrays and a values text of vlen bytes has. */
+static long long ckpt_size(const struct ckpt_array *arr, int n_arr, uint32_t vlen)
+{
+	long long size = 8 + 4 + 4 + 8 + 3 * 8 + 8 + 32 + 4 + (long long)vlen + 4 + 8LL * n_arr + 4;
 
 	for (int i = 0; i < n_arr; i++)
 		size += (long long)arr[i].n * (long long)sizeof(float);
@@ -169,8 +223,8 @@ static long long ckpt_size(const struct ckpt_array *arr, int n_arr)
 
 /* Reads and checks the header; fills s. Returns 0 or an exit code with err. */
 static int get_header(struct ckpt_io *io, const char *path, uint64_t expect_hash,
-		      struct ckpt_state *s, const struct ckpt_array *arr, int n_arr, char *err,
-		      size_t errlen)
+		      struct ckpt_state *s, const struct ckpt_array *arr, int n_arr,
+		      uint32_t *vlen, char *err, size_t errlen)
 {
 	char magic[8];
 	uint32_t version, bom, n;
@@ -179,15 +233,22 @@ static int get_header(struct ckpt_io *io, const char *path, uint64_t expect_hash
 
 	if (io_get(io, magic, 8) || memcmp(magic, CKPT_MAGIC, 8) != 0)
 		return bad(err, errlen, path, "truncated or not a caviar checkpoint");
-	if (io_get(io, &version, 4) || io_get(io, &bom, 4) || version != CKPT_VERSION ||
-	    bom != CKPT_BOM)
+	if (io_get(io, &version, 4) || io_get(io, &bom, 4) || bom != CKPT_BOM)
 		return bad(err, errlen, path, "unsupported version or byte order");
+	if (version == 1)
+		return bad(err, errlen, path, "format 1, written by a caviar-worker before "
+			   "hyperparameters could be adjusted; remove it to start the trial again");
+	if (version != CKPT_VERSION)
+		return bad(err, errlen, path, "unsupported version %u", version);
 	io_get(io, &s->config_hash, 8);
 	io_get(io, &epoch, 8);
 	io_get(io, &step, 8);
 	io_get(io, &t, 8);
 	io_get(io, &s->lr, 8);
 	io_get(io, s->rng.s, sizeof s->rng.s);
+	if (io_get(io, vlen, 4) || *vlen >= sizeof s->values || io_get(io, s->values, *vlen))
+		return bad(err, errlen, path, "truncated or corrupt values");
+	s->values[*vlen] = '\0';
 	if (io_get(io, &n, 4))
 		return bad(err, errlen, path, "truncated");
 	if (s->config_hash != expect_hash)
@@ -231,7 +292,8 @@ int checkpoint_load(const char *path, uint64_t expect_hash, struct ckpt_state *s
 {
 	struct ckpt_io io = {0};
 	struct stat st;
-	long long want = ckpt_size(arr, n_arr);
+	long long want;
+	uint32_t vlen = 0;
 	int rc;
 
 	io.f = fopen(path, "rb");
@@ -240,7 +302,8 @@ int checkpoint_load(const char *path, uint64_t expect_hash, struct ckpt_state *s
 	if (!io.f)
 		return bad(err, errlen, path, "%s", strerror(errno));
 	io.crc = crc32_z(0L, Z_NULL, 0);
-	rc = get_header(&io, path, expect_hash, s, arr, n_arr, err, errlen);
+	rc = get_header(&io, path, expect_hash, s, arr, n_arr, &vlen, err, errlen);
+	want = ckpt_size(arr, n_arr, vlen);
 	if (rc == 0 && (fstat(fileno(io.f), &st) != 0 || (long long)st.st_size != want))
 		rc = bad(err, errlen, path, "%s (%lld bytes, expected %lld)",
 			 (long long)st.st_size < want ? "truncated" : "corrupt",

@@ -1,16 +1,19 @@
 /* caviar-worker: trains one trial and streams its learning curve as JSON lines
- * on stdout (report.h). The daemon forks it with the trial configuration on
- * stdin (--config -); errors go to stderr and the exit code says what happened
+ * on stdout (report.h). The daemon forks it with the trial configuration as
+ * the first line of stdin (--config -) and keeps stdin open for control lines
+ * (control.h); errors go to stderr and the exit code says what happened
  * (exitcodes.h). Task "mlp" trains the network on the data set (train.h); the
  * synthetic tasks run synth.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "blas.h"
+#include "control.h"
 #include "data.h"
 #include "errbuf.h"
 #include "exitcodes.h"
@@ -69,23 +72,29 @@ static char *read_all(FILE *f, size_t *len)
 	return buf;
 }
 
-/* Parses and checks the configuration at path ("-": stdin). Returns the object
- * (the caller deletes it) or NULL with a message in err. */
-static cJSON *load_config(const char *path, char *err, size_t errlen)
+/* Parses and checks the configuration at path ("-": the first JSON object on
+ * stdin) and opens ctl on stdin for the control lines after it. Returns the
+ * object (the caller deletes it) or NULL with a message in err. */
+static cJSON *load_config(const char *path, struct control *ctl, char *err, size_t errlen)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	int from_stdin = strcmp(path, "-") == 0;
+	FILE *f = from_stdin ? NULL : fopen(path, "rb");
 	size_t len = 0;
 	const char *end = NULL;
 	char *text;
 	cJSON *cfg;
 
-	if (!f) {
+	if (!from_stdin && !f) {
 		err_set(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	text = read_all(f, &len);
-	if (f != stdin)
+	if (from_stdin) {
+		text = control_read_config(ctl, STDIN_FILENO, &len);
+	} else {
+		text = read_all(f, &len);
 		fclose(f);
+		control_open(ctl, STDIN_FILENO);
+	}
 	if (!text) {
 		err_set(err, errlen, "%s: read error", path);
 		return NULL;
@@ -105,7 +114,7 @@ static cJSON *load_config(const char *path, char *err, size_t errlen)
 }
 
 /* Task "mlp": data, then training. */
-static int run_mlp(const cJSON *cfg, char *err, size_t errlen)
+static int run_mlp(const cJSON *cfg, struct control *ctl, char *err, size_t errlen)
 {
 	struct train_config tc;
 	struct data d;
@@ -118,7 +127,7 @@ static int run_mlp(const cJSON *cfg, char *err, size_t errlen)
 	blas_set_threads(tc.threads);
 	rc = data_load(&d, cJSON_GetObjectItemCaseSensitive(cfg, "data"), err, errlen);
 	if (rc == 0)
-		rc = train_run(&tc, &d, err, errlen);
+		rc = train_run(&tc, &d, ctl, err, errlen);
 	data_unload(&d);
 	train_config_finish(&tc);
 	return rc;
@@ -134,6 +143,7 @@ int main(int argc, char **argv)
 {
 	const char *path = NULL;
 	char err[ERRBUF_LEN] = "";
+	struct control ctl = {.fd = -1};
 	cJSON *cfg;
 	int rc;
 
@@ -157,17 +167,19 @@ int main(int argc, char **argv)
 		return bad_usage("option --config: expected a file name or '-'", NULL);
 	stop_install();
 	stop_follow_parent();
-	cfg = load_config(path, err, sizeof err);
+	cfg = load_config(path, &ctl, err, sizeof err);
 	if (!cfg) {
 		fprintf(stderr, PROG ": config: %s\n", err);
+		control_finish(&ctl);
 		return WORKER_EXIT_CONFIG;
 	}
 	if (synth_is_task(HP_STR(cfg, "task")))
-		rc = synth_run(cfg, err, sizeof err);
+		rc = synth_run(cfg, &ctl, err, sizeof err);
 	else
-		rc = run_mlp(cfg, err, sizeof err);
+		rc = run_mlp(cfg, &ctl, err, sizeof err);
 	if (rc != WORKER_EXIT_OK && err[0])
 		fprintf(stderr, PROG ": %s\n", err);
+	control_finish(&ctl);
 	cJSON_Delete(cfg);
 	return rc;
 }

@@ -119,6 +119,19 @@ void mlp_init(struct mlp *m, const struct mlp_config *c, int cap)
 	mlp_bind_arena(m, 1);
 }
 
+void mlp_reshape(struct mlp *m, int cap, float dropout)
+{
+	int relayout = cap != m->cap || (dropout > 0.0f) != (m->c.dropout > 0.0f);
+
+	m->c.dropout = dropout;
+	if (!relayout)
+		return;
+	m->cap = cap;
+	free(m->arena);
+	m->arena = xcalloc(mlp_bind_arena(m, 0), sizeof(float));
+	mlp_bind_arena(m, 1);
+}
+
 void mlp_finish(struct mlp *m)
 {
 	if (!m)

@@ -60,6 +60,10 @@ struct mlp {
 /* Allocates the model for batches of up to cap rows; parameters are zero until
  * mlp_init_weights. Aborts on out of memory (xalloc). */
 void mlp_init(struct mlp *m, const struct mlp_config *c, int cap);
+/* Takes a new batch capacity and dropout rate while training (both may be
+ * adjusted): the activation arena is carved again, larger or with dropout
+ * masks when needed; parameters and statistics are kept. */
+void mlp_reshape(struct mlp *m, int cap, float dropout);
 /* Frees what m owns; accepts a zeroed or finished struct. */
 void mlp_finish(struct mlp *m);
 

@@ -72,9 +72,12 @@ int train_config_check(const cJSON *cfg, char *err, size_t errlen)
 			if (check_item(sub, data_keys, n_data_keys, "data.", err, errlen) < 0)
 				return -1;
 	}
-	item = cJSON_GetObjectItemCaseSensitive(cfg, "checkpoint");
-	if (cJSON_IsString(item) && item->valuestring[0] == '\0')
-		return err_set(err, errlen, "checkpoint: expected a file name, got \"\"");
+	for (int i = 0; i < 2; i++) {
+		const char *key = i ? WORKER_PROTO_FORK_FROM : "checkpoint";
+		item = cJSON_GetObjectItemCaseSensitive(cfg, key);
+		if (cJSON_IsString(item) && item->valuestring[0] == '\0')
+			return err_set(err, errlen, "%s: expected a file name, got \"\"", key);
+	}
 	return 0;
 }
 
@@ -122,18 +125,9 @@ static void read_hidden(struct train_config *tc, const cJSON *cfg)
 	tc->model.hidden = tc->hidden;
 }
 
-void train_config_init(struct train_config *tc, const cJSON *cfg)
+void train_config_values(struct train_config *tc, const cJSON *cfg)
 {
-	const char *ckpt = HP_STR(cfg, "checkpoint");
-
-	memset(tc, 0, sizeof *tc);
-	read_hidden(tc, cfg);
-	tc->model.act = activation_of[choice(cfg, "activation")];
-	tc->model.batch_norm = HP_BOOL(cfg, "batch_norm");
-	tc->model.bn_momentum = (float)HP_NUM(cfg, "bn_momentum");
-	tc->model.bn_eps = (float)HP_NUM(cfg, "bn_eps");
 	tc->model.dropout = (float)HP_NUM(cfg, "dropout");
-	tc->opt.kind = optimizer_of[choice(cfg, "optimizer")];
 	tc->opt.beta = (float)HP_NUM(cfg, "beta");
 	tc->opt.beta1 = (float)HP_NUM(cfg, "beta1");
 	tc->opt.beta2 = (float)HP_NUM(cfg, "beta2");
@@ -141,15 +135,33 @@ void train_config_init(struct train_config *tc, const cJSON *cfg)
 	tc->opt.l2 = (float)HP_NUM(cfg, "l2");
 	tc->sched.lr0 = HP_NUM(cfg, "lr");
 	tc->sched.decay = HP_NUM(cfg, "lr_decay");
+	tc->batch = (int)HP_NUM(cfg, "batch");
+}
+
+void train_config_init(struct train_config *tc, const cJSON *cfg)
+{
+	const char *ckpt = HP_STR(cfg, "checkpoint");
+	const char *fork = HP_STR(cfg, WORKER_PROTO_FORK_FROM);
+
+	memset(tc, 0, sizeof *tc);
+	read_hidden(tc, cfg);
+	tc->model.act = activation_of[choice(cfg, "activation")];
+	tc->model.batch_norm = HP_BOOL(cfg, "batch_norm");
+	tc->model.bn_momentum = (float)HP_NUM(cfg, "bn_momentum");
+	tc->model.bn_eps = (float)HP_NUM(cfg, "bn_eps");
+	tc->opt.kind = optimizer_of[choice(cfg, "optimizer")];
 	tc->sched.kind = schedule_of[choice(cfg, "decay_schedule")];
 	tc->sched.decay_steps = (int)HP_NUM(cfg, "decay_steps");
+	train_config_values(tc, cfg);
 	tc->epochs = (int)HP_NUM(cfg, "epochs");
-	tc->batch = (int)HP_NUM(cfg, "batch");
 	tc->report_every = (int)HP_NUM(cfg, "report_every");
 	tc->threads = (int)HP_NUM(cfg, "threads");
 	tc->seed = (uint64_t)HP_NUM(cfg, "seed");
 	tc->checkpoint = ckpt ? xstrdup(ckpt) : NULL;
+	tc->fork_from = fork ? xstrdup(fork) : NULL;
+	tc->keep_epochs = HP_BOOL(cfg, WORKER_PROTO_KEEP_EPOCHS);
 	tc->hash = train_config_hash(cfg);
+	tc->cfg = cJSON_Duplicate(cfg, 1);
 }
 
 void train_config_finish(struct train_config *tc)
@@ -158,6 +170,8 @@ void train_config_finish(struct train_config *tc)
 		return;
 	free(tc->hidden);
 	free(tc->checkpoint);
+	free(tc->fork_from);
+	cJSON_Delete(tc->cfg);
 	memset(tc, 0, sizeof *tc);
 }
 
@@ -171,7 +185,8 @@ static void fnv_add(uint64_t *h, const char *s)
 	*h *= 0x100000001b3ull;
 }
 
-/* Adds "name=value" of every key of table (defaults filled in) except skip. */
+/* Adds "name=value" of every key of table (defaults filled in) except skip and
+ * the adjustable ones. */
 static void hash_table(uint64_t *h, const struct hparam *table, size_t n, const cJSON *obj,
 		       const char *const *skip)
 {
@@ -181,7 +196,7 @@ static void hash_table(uint64_t *h, const struct hparam *table, size_t n, const 
 		const struct hparam *p = &table[i];
 		const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, p->name) : NULL;
 		const char *s;
-		int skipped = 0;
+		int skipped = (p->flags & HP_ADJUSTABLE) != 0;
 		for (const char *const *k = skip; *k; k++)
 			skipped |= strcmp(*k, p->name) == 0;
 		if (skipped)
@@ -206,7 +221,8 @@ static void hash_table(uint64_t *h, const struct hparam *table, size_t n, const 
 
 uint64_t train_config_hash(const cJSON *cfg)
 {
-	static const char *const skip_hp[] = {"epochs", "checkpoint", "report_every", "threads",
+	static const char *const skip_hp[] = {"epochs", "checkpoint", WORKER_PROTO_FORK_FROM,
+					      WORKER_PROTO_KEEP_EPOCHS, "report_every", "threads",
 					      "epoch_ms", NULL};
 	static const char *const skip_data[] = {"cache_dir", NULL};
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(cfg, "data");
@@ -220,7 +236,11 @@ uint64_t train_config_hash(const cJSON *cfg)
 /* ---- the trainer ----------------------------------------------------------------- */
 
 struct trainer {
-	const struct train_config *tc;
+	const struct train_config *tc; /* == &cur */
+	struct train_config cur;       /* the configuration with the adjusted values
+	                                * (a shallow copy: the pointers are the caller's) */
+	struct control *ctl;           /* control lines, or NULL */
+	struct control_task task;      /* task.cfg: the configuration, adjusted (owned) */
 	const struct data *d;
 	struct mlp m;
 	struct optim o;
@@ -247,28 +267,72 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void trainer_init(struct trainer *t, const struct train_config *tc, const struct data *d)
+/* The training batch size, the arena's capacity and the batch buffers for
+ * the current batch and dropout (at the start, and after an adjustment). */
+static void trainer_size(struct trainer *t)
 {
-	struct mlp_config mc = tc->model;
+	const struct data *d = t->d;
 	int eval_n = d->val.n > d->test.n ? d->val.n : d->test.n;
 	int cap;
 
-	memset(t, 0, sizeof *t);
-	t->tc = tc;
-	t->d = d;
-	t->bmax = tc->batch < d->train.n ? tc->batch : d->train.n;
+	t->bmax = t->tc->batch < d->train.n ? t->tc->batch : d->train.n;
 	/* evaluation reuses the arena: let it take at least 256 rows at a time */
 	cap = t->bmax;
 	if (cap < 256)
 		cap = eval_n < 256 ? (eval_n > cap ? eval_n : cap) : 256;
+	mlp_reshape(&t->m, cap, t->tc->model.dropout);
+	t->xb = xrealloc(t->xb, (size_t)t->bmax * (size_t)d->train.dim * sizeof(float));
+	t->yb = xrealloc(t->yb, (size_t)t->bmax * sizeof(int32_t));
+}
+
+/* control_task.allowed of task "mlp": the adjustable settings it reads, those
+ * of train_config_values (all hparams rows flagged HP_ADJUSTABLE but the test
+ * functions' coordinates). */
+static int mlp_allowed(void *ctx, const char *name, char *err, size_t errlen)
+{
+	static const char *const reads[] = {"lr", "lr_decay", "beta", "beta1", "beta2", "eps",
+					    "l2", "dropout", "batch"};
+	const struct hparam *h = hparam_find(hparams, n_hparams, name);
+
+	(void)ctx;
+	for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++)
+		if (strcmp(reads[i], name) == 0)
+			return 0;
+	if (h && (h->flags & HP_ADJUSTABLE))
+		return err_set(err, errlen, "%s: not read by task mlp, cannot change while "
+			       "training", name);
+	return err_set(err, errlen, "%s: structural, cannot change while training", name);
+}
+
+/* control_task.apply: the adjusted values from the next step on. */
+static void trainer_apply(void *ctx, const cJSON *cfg)
+{
+	struct trainer *t = ctx;
+
+	train_config_values(&t->cur, cfg);
+	t->o.c = t->cur.opt;
+	t->lr = lr_at(&t->cur.sched, t->epoch_done);
+	trainer_size(t);
+}
+
+static void trainer_init(struct trainer *t, const struct train_config *tc, const struct data *d,
+			 struct control *ctl)
+{
+	struct mlp_config mc = tc->model;
+
+	memset(t, 0, sizeof *t);
+	t->cur = *tc;
+	t->tc = &t->cur;
+	t->ctl = ctl;
+	t->task = (struct control_task){cJSON_Duplicate(tc->cfg, 1), mlp_allowed, trainer_apply, t};
+	t->d = d;
 	mc.n_in = d->train.dim;
 	mc.n_out = d->classes;
-	mlp_init(&t->m, &mc, cap);
+	mlp_init(&t->m, &mc, 1);
+	trainer_size(t);
 	optim_init(&t->o, &tc->opt, t->m.n_params, t->m.n_decay);
 	rng_seed(&t->rng, tc->seed);
 	mlp_init_weights(&t->m, &t->rng);
-	t->xb = xmalloc((size_t)t->bmax * (size_t)d->train.dim * sizeof(float));
-	t->yb = xmalloc((size_t)t->bmax * sizeof(int32_t));
 	t->perm = xmalloc((size_t)d->train.n * sizeof(int));
 }
 
@@ -280,6 +344,7 @@ static void trainer_finish(struct trainer *t)
 	free(t->xb);
 	free(t->yb);
 	free(t->perm);
+	cJSON_Delete(t->task.cfg);
 }
 
 /* The arrays a checkpoint holds, in file order. */
@@ -294,23 +359,41 @@ static int ckpt_arrays(struct trainer *t, struct ckpt_array arr[3])
 static int trainer_save(struct trainer *t, char *err, size_t errlen)
 {
 	struct ckpt_array arr[3];
-	struct ckpt_state s = {t->tc->hash, t->epoch_done, t->step, t->o.t, t->lr, t->rng};
+	struct ckpt_state s = {t->tc->hash, t->epoch_done, t->step, t->o.t, t->lr, t->rng, ""};
 	int n = ckpt_arrays(t, arr);
+	char *values = control_values_save(&t->task);
 	int rc = report_log_save(&t->log, 1, err, errlen);
 
-	return rc ? rc : checkpoint_save(t->tc->checkpoint, &s, arr, n, err, errlen);
+	snprintf(s.values, sizeof s.values, "%s", values);
+	free(values);
+	if (rc == 0)
+		rc = checkpoint_save(t->tc->checkpoint, &s, arr, n, err, errlen);
+	if (rc == 0 && t->tc->keep_epochs)
+		rc = checkpoint_keep(t->tc->checkpoint, t->epoch_done, err, errlen);
+	return rc;
 }
 
-/* Loads the checkpoint when there is one; emits "resumed". */
+/* Loads the trial's own checkpoint when there is one ("resumed", with the
+ * adjusted values it holds), else the one of fork_from when set ("forked",
+ * with the configuration's values), and opens the curve log. */
 static int trainer_resume(struct trainer *t, char *err, size_t errlen)
 {
+	const char *path = t->tc->checkpoint;
 	struct ckpt_array arr[3];
 	struct ckpt_state s;
-	int n = ckpt_arrays(t, arr);
-	int rc = checkpoint_load(t->tc->checkpoint, t->tc->hash, &s, arr, n, err, errlen);
+	int n = ckpt_arrays(t, arr), forked = 0;
+	int rc = path ? checkpoint_load(path, t->tc->hash, &s, arr, n, err, errlen) : CKPT_MISSING;
+	cJSON *ev;
 
+	if (rc == CKPT_MISSING && t->tc->fork_from) {
+		forked = 1;
+		rc = checkpoint_load(t->tc->fork_from, t->tc->hash, &s, arr, n, err, errlen);
+		if (rc == CKPT_MISSING)
+			return err_set(err, errlen, WORKER_PROTO_FORK_FROM " %s: no such "
+				       "checkpoint", t->tc->fork_from), WORKER_EXIT_IO;
+	}
 	if (rc == CKPT_MISSING)
-		return report_log_open(&t->log, t->tc->checkpoint, -1, err, errlen);
+		return path ? report_log_open(&t->log, path, -1, err, errlen) : 0;
 	if (rc != 0)
 		return rc;
 	t->epoch_done = s.epoch_done;
@@ -318,8 +401,16 @@ static int trainer_resume(struct trainer *t, char *err, size_t errlen)
 	t->o.t = s.opt_t;
 	t->lr = s.lr;
 	t->rng = s.rng;
+	if (forked) {
+		ev = report_event(WORKER_PROTO_FORKED, t->epoch_done);
+		cJSON_AddNumberToObject(ev, WORKER_PROTO_STEP, (double)t->step);
+		report_emit(ev);
+		return path ? report_log_open(&t->log, path, -1, err, errlen) : 0;
+	}
+	if (control_values_load(&t->task, s.values, err, errlen) < 0)
+		return err_prefix(err, errlen, "checkpoint %s", path), WORKER_EXIT_IO;
 	report_emit(report_event(WORKER_PROTO_RESUMED, t->epoch_done));
-	return report_log_open(&t->log, t->tc->checkpoint, t->epoch_done, err, errlen);
+	return report_log_open(&t->log, path, t->epoch_done, err, errlen);
 }
 
 /* Emits the "diverged" event; returns WORKER_EXIT_DIVERGED. */
@@ -413,6 +504,8 @@ static int run_epoch(struct trainer *t, double *loss, long *right)
 		double l;
 		if (stop_requested())
 			return trainer_stopped(t);
+		if (control_poll(t->ctl, &t->task, t->epoch_done, t->step) > 0)
+			b = n - off < t->bmax ? n - off : t->bmax;
 		gather(t, t->perm + off, b);
 		l = mlp_forward(&t->m, t->xb, t->yb, b, 1, &t->rng, &correct);
 		if (!isfinite(l))
@@ -505,7 +598,8 @@ static int check_sizes(const struct train_config *tc, const struct data *d, char
 	return 0;
 }
 
-int train_run(const struct train_config *tc, const struct data *d, char *err, size_t errlen)
+int train_run(const struct train_config *tc, const struct data *d, struct control *ctl, char *err,
+	      size_t errlen)
 {
 	struct trainer t;
 	int rc = 0;
@@ -521,9 +615,8 @@ int train_run(const struct train_config *tc, const struct data *d, char *err, si
 	}
 	if (check_sizes(tc, d, err, errlen) < 0)
 		return WORKER_EXIT_CONFIG;
-	trainer_init(&t, tc, d);
-	if (tc->checkpoint)
-		rc = trainer_resume(&t, err, errlen);
+	trainer_init(&t, tc, d, ctl);
+	rc = trainer_resume(&t, err, errlen);
 	t.t0 = now_seconds();
 	if (rc == 0)
 		rc = train_epochs(&t, err, errlen);

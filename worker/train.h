@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "control.h"
 #include "data.h"
 #include "mlp.h"
 #include "optim.h"
@@ -28,7 +29,11 @@ struct train_config {
 	int threads;               /* OpenBLAS threads (main sets them) */
 	uint64_t seed;
 	char *checkpoint;          /* owned, or NULL */
+	char *fork_from;           /* owned, or NULL: start from this checkpoint of another
+	                            * trial while `checkpoint` does not exist */
+	int keep_epochs;           /* also keep CHECKPOINT.epoch-K after each epoch */
 	uint64_t hash;             /* train_config_hash of the configuration */
+	cJSON *cfg;                /* owned copy of the configuration */
 };
 
 /* Checks every key of a trial configuration against the hparams table (and
@@ -39,12 +44,18 @@ int train_config_check(const cJSON *cfg, char *err, size_t errlen);
 
 /* Reads a checked configuration into tc (defaults from the table). */
 void train_config_init(struct train_config *tc, const cJSON *cfg);
+/* Reads only the adjustable settings (hparams rows flagged HP_ADJUSTABLE:
+ * lr, lr_decay, beta, beta1, beta2, eps, l2, dropout, batch) into tc. */
+void train_config_values(struct train_config *tc, const cJSON *cfg);
 void train_config_finish(struct train_config *tc); /* accepts zeroed or finished */
 
-/* A hash of everything in cfg that shapes training (all hyperparameters with
- * their defaults filled in, and the data keys), leaving out what does not:
- * epochs (a trial may be resumed to run longer), checkpoint, report_every,
- * threads, epoch_ms and data.cache_dir. Key order does not matter. */
+/* A hash of the structural settings of cfg, those a checkpoint only fits
+ * (all hyperparameters with their defaults filled in, and the data keys),
+ * leaving out what may differ between a checkpoint's writer and its reader:
+ * the adjustable ones (a fork takes its own; an adjusted trial resumes),
+ * epochs (a trial may be resumed to run longer), checkpoint, fork_from,
+ * keep_epochs, report_every, threads, epoch_ms and data.cache_dir. Key order
+ * does not matter. */
 uint64_t train_config_hash(const cJSON *cfg);
 
 /* Trains on d as tc says, writing JSON lines on stdout: after each epoch
@@ -53,11 +64,18 @@ uint64_t train_config_hash(const cJSON *cfg);
  * one {epoch, test_loss, test_acc} when there is a test set. train_loss and
  * train_acc are the means over the epoch's training-mode batches (cross-entropy
  * only: the L2 term is not in the loss). With tc->checkpoint set, resumes from
- * the file when it exists ("resumed" event) and saves after every epoch.
+ * the file when it exists ("resumed" event, with the adjusted values it
+ * holds) and saves after every epoch (keeping CHECKPOINT.epoch-K too with
+ * keep_epochs). Else with tc->fork_from set, starts from that checkpoint
+ * ("forked" event) with the configuration's own adjustable values. Answers
+ * the control lines of ctl (may be NULL) between steps: a change applies
+ * from the next step; a new batch size cuts the rest of the epoch's shuffled
+ * order into batches of the new size.
  * Non-finite loss (every step) or weights (every epoch) emit "diverged".
  * Returns WORKER_EXIT_OK,
  * or WORKER_EXIT_DIVERGED / WORKER_EXIT_STOPPED (after their event line), or
  * WORKER_EXIT_IO / WORKER_EXIT_CONFIG / WORKER_EXIT_DATA with a message in err. */
-int train_run(const struct train_config *tc, const struct data *d, char *err, size_t errlen);
+int train_run(const struct train_config *tc, const struct data *d, struct control *ctl, char *err,
+	      size_t errlen);
 
 #endif

@@ -373,6 +373,171 @@ static void test_objective_metric(void)
 			      err) == 0);
 }
 
+/* A pbt spec on the synthetic task bowl: pbt's keys, then extra top-level keys. */
+#define PBT(pbt, extra)                                                                    \
+	"{\"search\": \"pbt\", \"task\": \"bowl\", \"train\": {\"epochs\": 8}, "             \
+	"\"pbt\": {" pbt "}, \"params\": {\"lr\": {\"log\": [1e-4, 1e-1]}, "                  \
+	"\"layers\": {\"int\": [1, 3]}, \"beta\": 0.9}" extra "}"
+
+static void test_pbt(void)
+{
+	struct spec s;
+	char err[ERRBUF_LEN] = "";
+
+	CHECK(parse(&s, PBT("\"population\": 4, \"interval\": 2", ""), err) == 0);
+	CHECK(s.search == SEARCH_PBT && s.pbt.population == 4 && s.pbt.interval == 2);
+	CHECK_NEAR(s.pbt.quantile, 0.25, 0);
+	CHECK_NEAR(s.pbt.resample_probability, 0.25, 0);
+	CHECK_NEAR(s.pbt.perturb[0], 0.8, 0);
+	CHECK_NEAR(s.pbt.perturb[1], 1.2, 0);
+	CHECK(s.trials == 20 && s.pbt.generations == 0 && s.pbt.seed == s.seed);
+	CHECK(s.keep_checkpoints == 1);
+	/* lr is adjustable, layers structural, beta a plain value */
+	CHECK(s.params[spec_param_index(&s, "lr")].explore == 1);
+	CHECK(s.params[spec_param_index(&s, "layers")].explore == 0);
+	CHECK(s.params[spec_param_index(&s, "beta")].explore == 0);
+	spec_finish(&s);
+
+	CHECK(parse(&s, PBT("\"population\": 3, \"interval\": 1, \"quantile\": 0.5, "
+			    "\"resample_probability\": 0, \"perturb\": [0.5, 2], "
+			    "\"generations\": 5, \"seed\": 9", ", \"keep_checkpoints\": \"all\""),
+		    err) == 0);
+	CHECK(s.pbt.quantile == 0.5 && s.pbt.resample_probability == 0 &&
+	      s.pbt.perturb[0] == 0.5 && s.pbt.perturb[1] == 2 && s.pbt.generations == 5 &&
+	      s.pbt.seed == 9 && s.trials == 0 && s.keep_checkpoints == SPEC_KEEP_ALL);
+	spec_finish(&s);
+	CHECK(parse(&s, PBT("\"population\": 2, \"interval\": 2, \"resample_probability\": 1",
+			    ", \"keep_checkpoints\": \"best\", \"trials\": 2"), err) == 0);
+	CHECK(s.keep_checkpoints == SPEC_KEEP_BEST && s.trials == 2);
+	spec_finish(&s);
+	CHECK(parse(&s, "{\"keep_checkpoints\": 3}", err) == 0);
+	CHECK(s.keep_checkpoints == 3);
+	spec_finish(&s);
+
+	/* a command explores every sampled parameter, or the ones named */
+	CHECK(parse(&s, "{\"search\": \"pbt\", \"command\": [\"t\", \"{a}\", \"{b}\"], "
+			"\"pbt\": {\"population\": 2, \"interval\": 1}, "
+			"\"params\": {\"a\": {\"int\": [1, 4]}, \"b\": {\"choice\": [1, 2]}}}",
+		    err) == 0);
+	CHECK(s.params[0].explore && s.params[1].explore);
+	spec_finish(&s);
+	CHECK(parse(&s, "{\"search\": \"pbt\", \"command\": [\"t\", \"{a}\", \"{b}\"], "
+			"\"pbt\": {\"population\": 2, \"interval\": 1, \"explore\": [\"b\"]}, "
+			"\"params\": {\"a\": {\"int\": [1, 4]}, \"b\": {\"choice\": [1, 2]}}}",
+		    err) == 0);
+	CHECK(!s.params[spec_param_index(&s, "a")].explore &&
+	      s.params[spec_param_index(&s, "b")].explore);
+	spec_finish(&s);
+}
+
+static void test_pbt_errors(void)
+{
+	expect_error("{\"search\": \"pbt\"}", "pbt: missing", "population");
+	expect_error("{\"pbt\": {\"population\": 4}}", "pbt: only for search \"pbt\"", "random");
+	expect_error("{\"search\": \"pbt\", \"tpe\": {}}", "tpe: only for search \"tpe\"", NULL);
+	expect_error("{\"search\": \"pbt\", \"pbt\": 4}", "pbt: expected an object", NULL);
+	expect_error(PBT("\"interval\": 2", ""), "pbt.population: missing", NULL);
+	expect_error(PBT("\"population\": 4", ""), "pbt.interval: missing", NULL);
+	expect_error(PBT("\"population\": 1, \"interval\": 2", ""),
+		     "pbt.population: expected an integer in [2, 100000], got 1", NULL);
+	expect_error(PBT("\"population\": 4, \"interval\": 0", ""),
+		     "pbt.interval: expected an integer in [1, 100000], got 0", NULL);
+	expect_error(PBT("\"population\": 4, \"interval\": 1.5", ""),
+		     "pbt.interval: expected an integer, got 1.5", NULL);
+	expect_error(PBT("\"population\": 4, \"interval\": 2, \"quantile\": 0.6", ""),
+		     "pbt.quantile: expected a number in (0, 0.5]", NULL);
+	expect_error(PBT("\"population\": 4, \"interval\": 2, \"quantile\": 0", ""),
+		     "pbt.quantile: expected a number in (0, 0.5]", NULL);
+	expect_error(PBT("\"population\": 4, \"interval\": 2, \"resample_probability\": 1.1", ""),
+		     "pbt.resample_probability: expected a number in [0, 1]", NULL);
+	expect_error(PBT("\"population\": 4, \"interval\": 2, \"perturb\": [0.8]", ""),
+		     "pbt.perturb: expected two factors", NULL);
+	expect_error(PBT("\"population\": 4, \"interval\": 2, \"perturb\": [0.8, -1]", ""),
+		     "pbt.perturb[1]: expected a number > 0", NULL);
+	expect_error(PBT("\"population\": 4, \"interval\": 2, \"perturb\": \"x\"", ""),
+		     "pbt.perturb: expected two factors", NULL);
+	expect_error(PBT("\"population\": 4, \"interval\": 2, \"mutate\": 1", ""),
+		     "pbt.mutate: unknown key", "population, interval");
+	expect_error(PBT("\"population\": 4, \"interval\": 2, \"seed\": -1", ""),
+		     "pbt.seed: expected an integer", NULL);
+	/* the budget */
+	expect_error(PBT("\"population\": 4, \"interval\": 2, \"generations\": 2",
+			 ", \"trials\": 9"),
+		     "pbt.generations: the budget is trials or pbt.generations, not both", NULL);
+	expect_error(PBT("\"population\": 4, \"interval\": 2", ", \"trials\": 3"),
+		     "trials: 3 is fewer than the population (4)", NULL);
+	expect_error(PBT("\"population\": 30, \"interval\": 2", ""),
+		     "trials: the default 20 is fewer than the population (30)", NULL);
+	/* epochs */
+	expect_error(PBT("\"population\": 4, \"interval\": 8", ""),
+		     "pbt.interval: 8 leaves no decision before the last epoch (epochs is 8)", NULL);
+	expect_error(PBT("\"population\": 4, \"interval\": 2, \"generations\": 4", ""),
+		     "pbt.generations: 4 decisions every 2 epochs reach epoch 8, the last", NULL);
+	expect_error("{\"search\": \"pbt\", \"task\": \"bowl\", \"pbt\": {\"population\": 2, "
+		     "\"interval\": 1}, \"params\": {\"lr\": {\"log\": [1e-4, 1]}, "
+		     "\"epochs\": {\"int\": [5, 9]}}}",
+		     "params.epochs: every member of a pbt population trains the same epochs", NULL);
+	/* explore */
+	expect_error(PBT("\"population\": 4, \"interval\": 2, \"explore\": [\"layers\"]", ""),
+		     "pbt.explore[0]: layers is structural: a fork keeps its parent's", "lr, ");
+	expect_error(PBT("\"population\": 4, \"interval\": 2, \"explore\": [\"beta\"]", ""),
+		     "pbt.explore[0]: params.beta is a plain value: nothing to explore", NULL);
+	expect_error(PBT("\"population\": 4, \"interval\": 2, \"explore\": [\"lrr\"]", ""),
+		     "pbt.explore[0]: no parameter named \"lrr\"", "did you mean \"lr\"");
+	expect_error(PBT("\"population\": 4, \"interval\": 2, \"explore\": []", ""),
+		     "pbt.explore: expected a non-empty array", NULL);
+	expect_error(PBT("\"population\": 4, \"interval\": 2, \"explore\": [3]", ""),
+		     "pbt.explore[0]: expected a parameter name", NULL);
+	expect_error("{\"search\": \"pbt\", \"task\": \"bowl\", \"pbt\": {\"population\": 2, "
+		     "\"interval\": 1}, \"params\": {\"layers\": {\"int\": [1, 3]}}}",
+		     "pbt: no parameter to explore: sample one in params among the adjustable",
+		     "lr");
+	/* keep_checkpoints, for any search */
+	expect_error("{\"keep_checkpoints\": 0}", "keep_checkpoints: expected \"all\", \"best\"",
+		     NULL);
+	expect_error("{\"keep_checkpoints\": \"latest\"}", "keep_checkpoints: expected", NULL);
+	expect_error("{\"keep_checkpoints\": 1.5}", "keep_checkpoints: expected", NULL);
+	expect_error("{\"search\": \"bayes\"}", "search: expected \"random\", \"grid\"",
+		     "\"tpe\" or \"pbt\"");
+}
+
+/* What adjust and fork may set: the worker's rules for the built-in worker,
+ * the spec's choices and integers for any. */
+static void test_check_change(void)
+{
+	struct spec s;
+	char err[ERRBUF_LEN];
+	cJSON *v;
+
+	CHECK(parse(&s, "{\"params\": {\"lr\": {\"log\": [1e-4, 1e-1]}, \"optimizer\": "
+			"{\"choice\": [\"adam\", \"sgd\"]}, \"batch\": {\"int\": [16, 256]}}}",
+		    err) == 0);
+	v = cJSON_CreateNumber(0.5);
+	CHECK(spec_check_change(&s, "lr", v, err, sizeof err) == 0); /* outside the search range */
+	CHECK(spec_check_change(&s, "frobs", v, err, sizeof err) < 0);
+	CHECK_STR(err, "frobs: not a hyperparameter of the built-in worker");
+	CHECK(spec_check_change(&s, "batch", v, err, sizeof err) < 0);
+	CHECK_CONTAINS(err, "batch: ");
+	cJSON_SetNumberValue(v, -1);
+	CHECK(spec_check_change(&s, "lr", v, err, sizeof err) < 0);
+	CHECK_STR(err, "lr: expected a number > 0, got -1");
+	cJSON_Delete(v);
+	v = cJSON_CreateString("momentum");
+	CHECK(spec_check_change(&s, "optimizer", v, err, sizeof err) < 0);
+	CHECK_STR(err, "optimizer: not one of the spec's choices");
+	cJSON_Delete(v);
+	spec_finish(&s);
+	CHECK(parse(&s, "{\"command\": [\"train\", \"{x}\"], "
+			"\"params\": {\"x\": {\"int\": [1, 9]}}}", err) == 0);
+	v = cJSON_CreateNumber(2.5);
+	CHECK(spec_check_change(&s, "x", v, err, sizeof err) < 0);
+	CHECK_STR(err, "x: expected a whole number");
+	/* a name the spec does not know is the program's to refuse */
+	CHECK(spec_check_change(&s, "anything", v, err, sizeof err) == 0);
+	cJSON_Delete(v);
+	spec_finish(&s);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -385,6 +550,9 @@ int main(int argc, char **argv)
 		{"data_train_errors", test_data_train_errors},
 		{"param_errors", test_param_errors},
 		{"objective_metric", test_objective_metric},
+		{"pbt", test_pbt},
+		{"pbt_errors", test_pbt_errors},
+		{"check_change", test_check_change},
 		{0},
 	};
 

@@ -63,6 +63,24 @@ static void test_lifecycle(void)
 	request_finish(&r);
 }
 
+/* Steering a trial: adjust and fork, with their "set" of changes. */
+static void test_steer(void)
+{
+	struct request r;
+	char err[256];
+
+	CHECK(parse(&r, "{\"cmd\": \"adjust\", \"trial\": 4, \"set\": {\"lr\": 0.01, "
+			"\"optimizer\": \"adam\"}}", err) == 0);
+	CHECK(r.cmd == REQ_ADJUST && r.trial == 4 && cJSON_GetArraySize(r.set) == 2);
+	request_finish(&r);
+	CHECK(parse(&r, "{\"cmd\": \"fork\", \"trial\": 4}", err) == 0);
+	CHECK(r.cmd == REQ_FORK && r.trial == 4 && r.epoch == 0 && r.set == NULL);
+	request_finish(&r);
+	CHECK(parse(&r, "{\"cmd\": \"fork\", \"trial\": 4, \"epoch\": 3, \"set\": {}}", err) == 0);
+	CHECK(r.epoch == 3 && r.set == NULL); /* an empty set is no change */
+	request_finish(&r);
+}
+
 static void refused(const char *text, const char *why)
 {
 	struct request r;
@@ -75,6 +93,15 @@ static void refused(const char *text, const char *why)
 
 static void test_refused(void)
 {
+	refused("{\"cmd\": \"adjust\", \"trial\": 4}", "\"set\": expected an object");
+	refused("{\"cmd\": \"adjust\", \"trial\": 4, \"set\": {}}", "not empty");
+	refused("{\"cmd\": \"adjust\", \"set\": {\"lr\": 1}}", "\"trial\": expected a positive");
+	refused("{\"cmd\": \"adjust\", \"trial\": 4, \"set\": {\"lr\": [1]}}",
+		"\"set\".lr: expected a number, a string or a boolean");
+	refused("{\"cmd\": \"adjust\", \"trial\": 4, \"set\": {\"\": 1}}", "a name is empty");
+	refused("{\"cmd\": \"fork\", \"trial\": 4, \"epoch\": 0}",
+		"\"epoch\": expected a positive");
+	refused("{\"cmd\": \"fork\", \"trial\": 4, \"set\": 3}", "\"set\": expected an object");
 	refused("", "not valid JSON");
 	refused("{\"cmd\": \"ls\"", "not valid JSON");
 	refused("[\"ls\"]", "not a JSON object");
@@ -113,6 +140,7 @@ int main(int argc, char **argv)
 	static const struct test_case cases[] = {
 		{"valid", test_valid},
 		{"lifecycle", test_lifecycle},
+		{"steer", test_steer},
 		{"refused", test_refused},
 		{NULL, NULL},
 	};

@@ -1,11 +1,14 @@
 /* test_synth: the synthetic tasks: optima where synth.c's formulas put them,
  * decreasing curves that approach the target, determinism, the trivial task's
- * speed, epoch_ms, checkpoint resume and the graceful stop on SIGTERM. Each
- * run happens in a forked child whose stdout is captured. */
+ * speed, epoch_ms, checkpoint resume and the graceful stop on SIGTERM; then
+ * adjust (control lines), fork_from and keep_epochs, and task drift, where a
+ * schedule beats every fixed lr. Each run happens in a forked child whose
+ * stdout is captured. */
 #include <signal.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "exitcodes.h"
 #include "report.h"
@@ -18,13 +21,38 @@
 
 static char root[PATH_MAX];
 
+/* A run with control lines: the configuration and what stdin holds. */
+struct ctl_job {
+	const cJSON *cfg;
+	const char *control;
+};
+
+static int run_ctl_child(void *arg)
+{
+	struct ctl_job *j = arg;
+	struct control ctl;
+	char err[512] = "";
+	int fds[2], rc;
+
+	CHECK(pipe(fds) == 0);
+	CHECK(write(fds[1], j->control, strlen(j->control)) == (ssize_t)strlen(j->control));
+	close(fds[1]);
+	control_open(&ctl, fds[0]);
+	rc = synth_run(j->cfg, &ctl, err, sizeof err);
+	if (err[0])
+		fprintf(stderr, "synth_run: %d: %s\n", rc, err);
+	control_finish(&ctl);
+	close(fds[0]);
+	return rc;
+}
+
 static int run_child(void *arg)
 {
 	char err[512] = "";
 	int rc;
 
 	stop_install();
-	rc = synth_run(arg, err, sizeof err);
+	rc = synth_run(arg, NULL, err, sizeof err);
 	if (err[0])
 		fprintf(stderr, "synth_run: %d: %s\n", rc, err);
 	return rc;
@@ -128,6 +156,7 @@ static double target(const char *task, double lr, double beta, double eps)
 static void test_is_task(void)
 {
 	CHECK(synth_is_task("bowl") && synth_is_task("narrow") && synth_is_task("trivial"));
+	CHECK(synth_is_task("drift"));
 	CHECK(!synth_is_task("mlp") && !synth_is_task("") && !synth_is_task(NULL));
 }
 
@@ -260,7 +289,7 @@ static int read_ckpt(const char *path)
 	int e = -1;
 
 	if (f) {
-		CHECK(fscanf(f, "caviar-synth-checkpoint 1 epoch %d", &e) == 1);
+		CHECK(fscanf(f, "caviar-synth-checkpoint 2 task %*s epoch %d", &e) == 1);
 		fclose(f);
 	}
 	return e;
@@ -304,6 +333,23 @@ static void test_bad_checkpoint(void)
 	cJSON_AddStringToObject(cfg, "checkpoint", ck);
 	out = run(cfg, &status);
 	CHECK(status == WORKER_EXIT_IO && out[0] == '\0');
+	free(out);
+	/* adjusted values the rules refuse, or of a name the task does not read */
+	for (int i = 0; i < 2; i++) {
+		f = fopen(ck, "w");
+		fprintf(f, "caviar-synth-checkpoint 2 task bowl epoch 2 progress 2 seed 42 "
+			"values %s\n", i ? "{\"units\": 5}" : "{\"lr\": -1}");
+		fclose(f);
+		out = run(cfg, &status);
+		CHECK(status == WORKER_EXIT_IO && out[0] == '\0');
+		free(out);
+	}
+	/* format 1 is still read: epoch 2, the configuration's values */
+	f = fopen(ck, "w");
+	fputs("caviar-synth-checkpoint 1 epoch 2\n", f);
+	fclose(f);
+	out = run(cfg, &status);
+	CHECK(status == 0 && strncmp(out, "{\"event\":\"resumed\",\"epoch\":2}\n", 30) == 0);
 	free(out);
 	cJSON_Delete(cfg);
 }
@@ -376,9 +422,123 @@ static void test_not_synth(void)
 	cJSON *cfg = cfg_new("mlp", 0.01, 0.9, 3);
 	char err[256] = "";
 
-	CHECK(synth_run(cfg, err, sizeof err) == WORKER_EXIT_CONFIG);
+	CHECK(synth_run(cfg, NULL, err, sizeof err) == WORKER_EXIT_CONFIG);
 	CHECK_CONTAINS(err, "mlp");
 	cJSON_Delete(cfg);
+}
+
+/* The lowest val_loss of the records in out. */
+static double best_val_loss(const char *out)
+{
+	cJSON *recs[MAX_RECS];
+	int n = parse(out, recs, MAX_RECS);
+	double best = INFINITY;
+
+	for (int i = 0; i < n; i++)
+		if (num(recs[i], "val_loss") < best)
+			best = num(recs[i], "val_loss");
+	free_recs(recs, n);
+	return best;
+}
+
+/* A line given before the first epoch is answered once, at epoch 0, with
+ * [old, new]; a name the task does not read is refused. The adjusted values
+ * are in the checkpoint: the resumed run is the one configured with them. */
+static void test_adjust(void)
+{
+	char ck[PATH_MAX];
+	cJSON *cfg = cfg_new("bowl", 0.02, 0.9, 3), *ref = cfg_new("bowl", 0.003, 0.9, 6);
+	struct ctl_job j = {cfg, "{\"adjust\": {\"lr\": 0.003}, \"id\": 4}\n"
+				 "{\"adjust\": {\"units\": 5}, \"id\": 5}\n"};
+	int status;
+	char *first, *rest, *full, *srest, *sfull;
+
+	cJSON_AddStringToObject(cfg, "checkpoint", tmp_path(ck, root, "adjust.ckpt"));
+	first = tmp_capture(run_ctl_child, &j, &status);
+	CHECK(status == 0);
+	CHECK(strncmp(first, "{\"event\":\"adjusted\",\"id\":4,\"epoch\":0,\"step\":0,"
+		      "\"changes\":{\"lr\":[0.02,0.003]}}\n", 74) == 0);
+	CHECK_CONTAINS(first, "{\"event\":\"adjust_refused\",\"id\":5,\"error\":\"units: not "
+		       "read by task bowl, cannot change while training\"}\n");
+	CHECK_CONTAINS(first, "\"lr\":0.003,");
+	cJSON_ReplaceItemInObject(cfg, "epochs", cJSON_CreateNumber(6));
+	rest = run(cfg, &status);
+	CHECK(status == 0);
+	full = run(ref, &status);
+	srest = strip_elapsed(rest);
+	sfull = strip_elapsed(full);
+	CHECK(strncmp(srest, "{\"event\":\"resumed\",\"epoch\":3}\n", 30) == 0);
+	CHECK_STR(srest + 30, sfull);
+	free(first), free(rest), free(full), free(srest), free(sfull);
+	cJSON_Delete(cfg);
+	cJSON_Delete(ref);
+}
+
+/* drift: every fixed lr of a fine grid against the schedule that lowers lr
+ * by a decade midway, here through a fork of epoch 10 (what PBT does; the
+ * worker test does it by adjust). keep_epochs keeps every epoch; a fork with
+ * no change reproduces the parent's epochs 11.. exactly. */
+#define FORKED_10 "{\"event\":\"forked\",\"epoch\":10,\"step\":1000}\n"
+
+static void test_drift(void)
+{
+	char ck[PATH_MAX], kept[PATH_MAX + 32];
+	cJSON *parent = cfg_new("drift", 0.01, 0.9, 20), *child;
+	double best_fixed = INFINITY, best_schedule;
+	struct stat st;
+	int status;
+	char *pout, *cout, *spout, *scout, *p11;
+
+	for (int i = 0; i <= 40; i++) {
+		cJSON *cfg = cfg_new("drift", pow(10.0, -1.5 - 0.05 * i), 0.9, 20);
+		char *out = run(cfg, &status);
+		double b = best_val_loss(out);
+		CHECK(status == 0);
+		if (b < best_fixed)
+			best_fixed = b;
+		free(out);
+		cJSON_Delete(cfg);
+	}
+	cJSON_AddStringToObject(parent, "checkpoint", tmp_path(ck, root, "drift.ckpt"));
+	cJSON_AddTrueToObject(parent, "keep_epochs");
+	pout = run(parent, &status);
+	CHECK(status == 0);
+	for (int k = 1; k <= 20; k++) {
+		snprintf(kept, sizeof kept, "%s.epoch-%d", ck, k);
+		CHECK(stat(kept, &st) == 0);
+	}
+	snprintf(kept, sizeof kept, "%s.epoch-10", ck);
+	child = cfg_new("drift", 0.01, 0.9, 20);
+	cJSON_AddStringToObject(child, "fork_from", kept);
+	cout = run(child, &status);
+	CHECK(status == 0);
+	spout = strip_elapsed(pout);
+	scout = strip_elapsed(cout);
+	p11 = strstr(spout, "{\"epoch\":11,");
+	CHECK(strncmp(scout, FORKED_10, strlen(FORKED_10)) == 0);
+	CHECK(p11 != NULL);
+	if (p11)
+		CHECK_STR(scout + strlen(FORKED_10), p11);
+	free(cout), free(scout);
+	/* the schedule: epochs 1..10 at 10^-2, then 10^-3 */
+	cJSON_ReplaceItemInObject(child, "lr", cJSON_CreateNumber(0.001));
+	cout = run(child, &status);
+	CHECK(status == 0);
+	if (p11)
+		*p11 = '\0';
+	best_schedule = fmin(best_val_loss(spout), best_val_loss(cout));
+	if (getenv("TEST_VERBOSE"))
+		fprintf(stderr, "drift: best fixed lr %.4f, schedule %.4f\n", best_fixed,
+			best_schedule);
+	CHECK(best_schedule < 0.5 * best_fixed);
+	free(cout);
+	/* a checkpoint of another task is no start for a fork */
+	cJSON_ReplaceItemInObject(child, "task", cJSON_CreateString("bowl"));
+	cout = run(child, &status);
+	CHECK(status == WORKER_EXIT_CONFIG && cout[0] == '\0');
+	free(cout), free(pout), free(spout);
+	cJSON_Delete(parent);
+	cJSON_Delete(child);
 }
 
 int main(int argc, char **argv)
@@ -394,6 +554,8 @@ int main(int argc, char **argv)
 		{"bad_checkpoint", test_bad_checkpoint},
 		{"stop", test_stop},
 		{"not_synth", test_not_synth},
+		{"adjust", test_adjust},
+		{"drift", test_drift},
 		{0},
 	};
 	int rc;

@@ -18,12 +18,14 @@
 
 #include <cjson/cJSON.h>
 
+/* The configuration is stdin's first line; stdin stays open after it for
+ * control lines (worker_proto.h, version 2), which this worker never reads. */
 static cJSON *read_config(void)
 {
 	static char buf[1 << 16];
-	size_t n = fread(buf, 1, sizeof buf - 1, stdin);
 
-	buf[n] = '\0';
+	if (!fgets(buf, sizeof buf, stdin))
+		buf[0] = '\0';
 	return cJSON_Parse(buf);
 }
 

@@ -19,12 +19,25 @@ expect 2 "^caviar: top: x: expected a sweep id" "$CAVIAR" top x
 expect 2 "^caviar: ls: unknown option --bogus" "$CAVIAR" ls --bogus
 check "validate accepts a good spec" "$("$CAVIAR" validate "$TMP/good.json" >/dev/null; echo $?)" 0
 check "sample needs no daemon" "$("$CAVIAR" sample "$TMP/good.json" --csv | head -1)" "#,lr"
+# search "pbt": validate says what it is; sample prints the first population.
+printf '{"search": "pbt", "task": "bowl", "train": {"epochs": 9}, "pbt": {"population": 3, "interval": 2},
+  "params": {"lr": {"log": [1e-3, 1e-1]}, "layers": {"int": [1, 3]}}}' >"$TMP/pbt.json"
+check "validate: a pbt spec" "$("$CAVIAR" validate "$TMP/pbt.json")" \
+	"$TMP/pbt.json: ok: \"sweep\", pbt search over 2 parameters, population 3, a decision every 2 epochs, 20 trials, objective max val_acc"
+check "sample: a pbt spec's first population" "$("$CAVIAR" sample "$TMP/pbt.json" --csv | wc -l)" 4
+sed 's/"search": "pbt"/"search": "random"/; s/, "pbt": {[^}]*}//' "$TMP/pbt.json" >"$TMP/random.json"
+check "sample -n: the same draws as random search" "$("$CAVIAR" sample "$TMP/pbt.json" --csv -n 5 |
+	tee "$TMP/pbt.csv")" "$("$CAVIAR" sample "$TMP/random.json" --csv -n 5)"
+check "... five of them" "$(wc -l <"$TMP/pbt.csv")" 6
+printf '{"search": "pbt", "task": "bowl", "pbt": {"population": 3, "interval": 2, "explore": ["layers"]},
+  "params": {"lr": {"log": [1e-3, 1e-1]}, "layers": {"int": [1, 3]}}}' >"$TMP/pbt-bad.json"
+expect 4 "^caviar: validate: $TMP/pbt-bad.json: pbt.explore\[0\]: layers is structural" "$CAVIAR" validate "$TMP/pbt-bad.json"
 check "--help exits 0" "$("$CAVIAR" --help >/dev/null; echo $?)" 0
 check "COMMAND --help exits 0" "$("$CAVIAR" top --help | head -1)" "usage: caviar top SWEEP [-n K] [--db FILE]"
 
 # Help: every command listed with its whole first sentence; text wrapped
 # between words within 80 columns; `caviar help [CMD]`; the nearest command.
-cmds="submit ls top status wait cancel pause resume slots shutdown validate sample watch show curves plot export"
+cmds="submit ls top status wait cancel pause resume slots shutdown validate sample watch show curves plot export lineage"
 "$CAVIAR" --help >"$TMP/help.txt"
 check "help: each command, one whole sentence" "$(python3 - "$TMP/help.txt" $cmds <<'PY'
 import re, sys

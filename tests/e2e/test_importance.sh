@@ -56,7 +56,7 @@ expect 2 "^caviar: importance: --by-epoch: expected a positive number" "$CAVIAR"
 expect 1 "^caviar: importance: no sweep 42$" "$CAVIAR" importance 42
 expect 1 "^caviar: importance: sweep $id has 0 finished trials that reached that epoch: importance needs at least 2" \
 	"$CAVIAR" importance "$id" --by-epoch 99
-expect 2 "^caviar: plot: --importance, --parallel and --pair exclude each other" "$CAVIAR" plot "$id" -o "$TMP/x.png" --pair --parallel
+expect 2 "^caviar: plot: --importance, --parallel, --pair and --lineage exclude each other" "$CAVIAR" plot "$id" -o "$TMP/x.png" --pair --parallel
 stop_daemon
 check "importance --db without a daemon" "$("$CAVIAR" importance "$id" --db "$DB" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["params"][0]["name"])')" lr
 finish

@@ -1,11 +1,12 @@
 /* fuzz_spec: libFuzzer target for the spec parser and everything it feeds
  * (the grid check and sampling of each strategy, the daemon's trial
- * configuration, coarse-to-fine boxes):
+ * configuration, coarse-to-fine boxes, pbt's explore of each trial):
  * any input either fails with a message or yields trials. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "pbt.h"
 #include "sample.h"
 #include "spec.h"
 #include "trialcfg.h"
@@ -36,6 +37,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			cJSON *params = sample_trial(&s, &box, i);
 			cJSON *config = trialcfg_build(&s, params, (uint64_t)i);
 
+			if (s.search == SEARCH_PBT) {
+				struct pbt_change *changes;
+				struct rng r;
+				int n;
+
+				pbt_rng(&s, (uint64_t)i, &r);
+				cJSON_Delete(pbt_explore(&s, params, &r, &changes, &n));
+				pbt_changes_free(changes, n);
+			}
 			cJSON_Delete(config);
 			cJSON_Delete(params);
 		}

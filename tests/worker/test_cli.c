@@ -1,7 +1,9 @@
 /* test_cli: runs the real caviar-worker binary (argv[1]) end to end: --help,
  * --version, usage and configuration errors (message and exit code), a
  * training run on a tiny generated CSV data set through stdin and through a
- * file, a data error, divergence, a synthetic task, and SIGTERM mid-run. */
+ * file, a data error, divergence, a synthetic task, SIGTERM mid-run, and a
+ * control line sent mid-run on the stdin caviard keeps open (task drift: the
+ * lr lowered a decade midway beats every fixed lr). */
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -250,34 +252,48 @@ static void test_synthetic(void)
 	free(out), free(err);
 }
 
+/* Starts `worker --config -` with text on a stdin pipe left open (*in, as
+ * caviard does) and its stdout on *out. Returns the pid, or -1. */
+static pid_t start_live(const char *text, int *in, FILE **out)
+{
+	int inp[2], outp[2];
+	pid_t pid;
+
+	if (pipe(inp) < 0 || pipe(outp) < 0)
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		dup2(inp[0], 0);
+		dup2(outp[1], 1);
+		close(inp[1]);
+		close(outp[0]);
+		execl(worker, worker, "--config", "-", (char *)NULL);
+		_exit(127);
+	}
+	close(inp[0]);
+	close(outp[1]);
+	CHECK(write(inp[1], text, strlen(text)) == (ssize_t)strlen(text));
+	*in = inp[1];
+	*out = fdopen(outp[0], "r");
+	return pid;
+}
+
 /* SIGTERM after the first epoch line: "stopped", exit 6, checkpoint resumable */
 static void test_sigterm(void)
 {
 	char json[PATH_MAX * 4], extra[PATH_MAX + 128], line[4096];
-	int in[2], outp[2], ws;
+	int in, ws;
 	pid_t pid;
 	FILE *f;
 	char *rest;
 
 	snprintf(extra, sizeof extra, "\"epochs\": 100000, \"checkpoint\": \"%s/sig.ckpt\", ", dir);
 	csv_config(json, sizeof json, extra);
-	if (pipe(in) < 0 || pipe(outp) < 0)
+	pid = start_live(json, &in, &f);
+	if (pid < 0)
 		return;
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		dup2(in[0], 0);
-		dup2(outp[1], 1);
-		close(in[1]);
-		close(outp[0]);
-		execl(worker, worker, "--config", "-", (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(outp[1]);
-	CHECK(write(in[1], json, strlen(json)) == (ssize_t)strlen(json));
-	close(in[1]);
-	f = fdopen(outp[0], "r");
+	close(in);
 	CHECK(fgets(line, sizeof line, f) != NULL);
 	CHECK(strncmp(line, "{\"epoch\":1,", 11) == 0);
 	kill(pid, SIGTERM);
@@ -289,6 +305,140 @@ static void test_sigterm(void)
 	free(rest);
 	in_dir(line, sizeof line, "sig.ckpt");
 	CHECK(access(line, F_OK) == 0);
+}
+
+/* The lowest "val_loss" in out. */
+static double best_val_loss(const char *out)
+{
+	double best = INFINITY;
+
+	for (const char *p = out; (p = strstr(p, "\"val_loss\":")) != NULL; p++)
+		best = fmin(best, strtod(p + 11, NULL));
+	return best;
+}
+
+/* Task drift with its config as the first line of a stdin left open: after
+ * epoch 10 the test sends {"adjust": {"lr": 0.001}}. The answer comes once,
+ * at the epoch training had reached, every later record has the new lr, and
+ * the run beats every fixed lr of a grid at the same 20 epochs. */
+static void test_adjust_live(void)
+{
+	char json[256], line[4096], *out, *err, *rest, *ev;
+	double best_fixed = INFINITY;
+	int in, ws, at = -1;
+	pid_t pid;
+	FILE *f;
+
+	for (int i = 0; i <= 20; i++) {
+		snprintf(json, sizeof json, "{\"task\": \"drift\", \"epochs\": 20, \"lr\": %.17g}",
+			 pow(10.0, -1.5 - 0.1 * i));
+		CHECK(run_stdin(json, &out, &err) == 0);
+		best_fixed = fmin(best_fixed, best_val_loss(out));
+		free(out), free(err);
+	}
+	pid = start_live("{\"task\": \"drift\", \"epochs\": 20, \"lr\": 0.01, \"epoch_ms\": 30}\n",
+			 &in, &f);
+	if (pid < 0)
+		return;
+	while (fgets(line, sizeof line, f) && strncmp(line, "{\"epoch\":10,", 12) != 0)
+		;
+	CHECK(strncmp(line, "{\"epoch\":10,", 12) == 0);
+	CHECK(best_val_loss(line) > 0.0);
+	snprintf(json, sizeof json, "{\"adjust\": {\"lr\": 0.001}, \"id\": 9}\n");
+	CHECK(write(in, json, strlen(json)) == (ssize_t)strlen(json));
+	rest = tmp_slurp(fileno(f));
+	fclose(f);
+	close(in);
+	waitpid(pid, &ws, 0);
+	CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	CHECK(wt_count_lines(rest, "\"adjusted\"") == 1);
+	ev = strstr(rest, "{\"event\":\"adjusted\",\"id\":9,\"epoch\":");
+	CHECK(ev != NULL);
+	if (ev) {
+		at = atoi(ev + strlen("{\"event\":\"adjusted\",\"id\":9,\"epoch\":"));
+		CHECK_CONTAINS(ev, "\"changes\":{\"lr\":[0.01,0.001]}}\n");
+		/* every record after the answer has the new lr */
+		CHECK(strstr(ev, "\"lr\":0.01,") == NULL);
+		CHECK(wt_count_lines(ev, "\"lr\":0.001,") == 20 - at);
+	}
+	CHECK(at >= 10 && at < 20);
+	if (getenv("TEST_VERBOSE"))
+		fprintf(stderr, "drift: adjusted after epoch %d; best %.4f, best fixed %.4f\n", at,
+			best_val_loss(rest), best_fixed);
+	/* the adjust may land an epoch or two late on a loaded machine: still ahead */
+	CHECK(at > 12 || best_val_loss(rest) < 0.5 * best_fixed);
+	free(rest);
+}
+
+/* The built-in worker mid-run: {"batch": 32} sent while it trains with batch
+ * 1 is answered with the epoch and step it applies after, and the rest of
+ * that epoch is cut into batches of 32 from the very next step: the epoch
+ * ends ceil(rows left / 32) steps later. The new lr shows in its record. */
+static void test_adjust_mlp(void)
+{
+	char json[PATH_MAX * 4], line[4096], *ev;
+	int in, ws, epoch = -1;
+	long step = -1, end = -1;
+	pid_t pid;
+	FILE *f;
+	const int rows = 160; /* 200 rows, val_fraction 0.2 */
+
+	csv_config(json, sizeof json, "\"epochs\": 100000, ");
+	memcpy(strstr(json, "\"batch\": 16,"), "\"batch\":  1,", 12);
+	strcat(json, "\n");
+	pid = start_live(json, &in, &f);
+	if (pid < 0)
+		return;
+	CHECK(fgets(line, sizeof line, f) != NULL);
+	snprintf(line, sizeof line, "{\"adjust\": {\"batch\": 32, \"lr\": 0.002}, \"id\": 1}\n");
+	CHECK(write(in, line, strlen(line)) == (ssize_t)strlen(line));
+	while (fgets(line, sizeof line, f)) {
+		if ((ev = strstr(line, "{\"event\":\"adjusted\",\"id\":1,")) != NULL)
+			CHECK(sscanf(ev, "{\"event\":\"adjusted\",\"id\":1,\"epoch\":%d,"
+				     "\"step\":%ld", &epoch, &step) == 2);
+		else if (step >= 0 && sscanf(line, "{\"epoch\":%*d,\"step\":%ld", &end) == 1)
+			break;
+	}
+	kill(pid, SIGTERM);
+	close(in);
+	free(tmp_slurp(fileno(f)));
+	fclose(f);
+	waitpid(pid, &ws, 0);
+	/* the change came within epoch + 1: its steps so far, then batches of 32 */
+	CHECK(epoch >= 1 && step - (long)epoch * rows >= 0 && step - (long)epoch * rows < rows);
+	CHECK(end == step + (rows - (step - (long)epoch * rows) + 31) / 32);
+	CHECK_CONTAINS(line, "\"lr\":0.002,");
+}
+
+/* A configuration over two lines, then control lines: the lines after it
+ * are answered at epoch 0; an invalid one ends where its brackets balance. */
+static void test_stdin_lines(void)
+{
+	char *out, *err, *rest;
+	int in, ws;
+	pid_t pid;
+	FILE *f;
+
+	CHECK(run_stdin("{\"task\": \"bowl\",\n \"epochs\": 2}\n{\"adjust\": {\"beta\": 0.99}, "
+			"\"id\": 1}\n{\"adjust\": {\"layers\": 1}, \"id\": 2}\n", &out, &err) == 0);
+	CHECK(strncmp(out, "{\"event\":\"adjusted\",\"id\":1,\"epoch\":0,\"step\":0,\"changes\":"
+		      "{\"beta\":[0.9,0.99]}}\n", 77) == 0);
+	CHECK_CONTAINS(out, "{\"event\":\"adjust_refused\",\"id\":2,\"error\":\"layers: not read "
+		       "by task bowl, cannot change while training\"}");
+	CHECK_STR(err, "");
+	free(out), free(err);
+	/* an invalid configuration on a stdin left open: an error at once, not a
+	 * wait for more */
+	pid = start_live("{\"task\": \"bowl\", \"note\": \"}{\", \"epochs\": x}\n", &in, &f);
+	if (pid < 0)
+		return;
+	rest = tmp_slurp(fileno(f));
+	fclose(f);
+	waitpid(pid, &ws, 0);
+	close(in);
+	CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == WORKER_EXIT_CONFIG);
+	CHECK_STR(rest, "");
+	free(rest);
 }
 
 int main(int argc, char **argv)
@@ -303,6 +453,9 @@ int main(int argc, char **argv)
 		{"diverged", test_diverged},
 		{"synthetic", test_synthetic},
 		{"sigterm", test_sigterm},
+		{"adjust_live", test_adjust_live},
+		{"adjust_mlp", test_adjust_mlp},
+		{"stdin_lines", test_stdin_lines},
 		{0},
 	};
 	int rc;

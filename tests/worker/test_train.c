@@ -2,6 +2,9 @@
  * Configuration checks and messages, the config hash, learning, the record
  * format, determinism, exact resume from a checkpoint, divergence, report_every,
  * missing splits, stop requests, and refusing foreign or corrupt checkpoints.
+ * Then the panda side (worker_proto.h, version 2): control lines applied from
+ * the next step and answered once, refusals, keep_epochs, forks that
+ * reproduce their parent bit for bit, and adjusted values surviving a resume.
  * Each run happens in a forked child with stdout captured. */
 #include "blas.h"
 #include <limits.h>
@@ -20,6 +23,7 @@ struct job {
 	const char *json;
 	const struct data *d;
 	int sigterm; /* raise SIGTERM before training (a stop request) */
+	const char *control; /* control lines on the trainer's control fd, or NULL */
 };
 
 static int run_job(void *arg)
@@ -39,7 +43,19 @@ static int run_job(void *arg)
 		stop_install();
 		raise(SIGTERM);
 	}
-	rc = train_run(&tc, j->d, err, sizeof err);
+	if (j->control) {
+		struct control ctl;
+		int fds[2];
+		CHECK(pipe(fds) == 0);
+		CHECK(write(fds[1], j->control, strlen(j->control)) == (ssize_t)strlen(j->control));
+		close(fds[1]);
+		control_open(&ctl, fds[0]);
+		rc = train_run(&tc, j->d, &ctl, err, sizeof err);
+		control_finish(&ctl);
+		close(fds[0]);
+	} else {
+		rc = train_run(&tc, j->d, NULL, err, sizeof err);
+	}
 	if (rc && err[0])
 		fprintf(stderr, "train: %s\n", err);
 	train_config_finish(&tc);
@@ -50,7 +66,7 @@ static int run_job(void *arg)
 /* Trains per json on D; returns the output (caller frees), status in *rc. */
 static char *run(const char *json, int *rc)
 {
-	struct job j = {json, &D, 0};
+	struct job j = {json, &D, 0, NULL};
 
 	return tmp_capture(run_job, &j, rc);
 }
@@ -63,6 +79,11 @@ static const char *with_ckpt(char *buf, size_t n, const char *fmt, const char *n
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	snprintf(buf, n, fmt, path);
 	return buf;
+}
+
+static int starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
 /* ---- configuration ---------------------------------------------------------------- */
@@ -92,6 +113,7 @@ static void test_config_errors(void)
 	expect_error("{\"data\": {\"val_fraction\": 1}}", "data.val_fraction:");
 	expect_error("[1, 2]", "expected a JSON object");
 	expect_error("{\"checkpoint\": \"\"}", "checkpoint: expected a file name");
+	expect_error("{\"fork_from\": \"\"}", "fork_from: expected a file name");
 	expect_error("{\"lr\": 0.1, \"batch\": 8, \"lr\": 0.2}", "lr: duplicate key");
 }
 
@@ -142,7 +164,13 @@ static void test_config_hash(void)
 			   "\"data\": {\"train_limit\": 5, \"cache_dir\": \"/c\"}}"));
 	CHECK(h == hash_of("{\"lr\": 0.01, \"batch\": 32, \"optimizer\": \"adam\","
 			   "\"data\": {\"train_limit\": 5, \"dataset\": \"fashion-mnist\"}}"));
-	CHECK(h != hash_of("{\"lr\": 0.02, \"batch\": 32, \"data\": {\"train_limit\": 5}}"));
+	/* the adjustable settings are not structural: a fork takes its own */
+	CHECK(h == hash_of("{\"lr\": 0.02, \"batch\": 64, \"dropout\": 0.5, \"l2\": 1,"
+			   "\"beta\": 0.5, \"beta1\": 0.5, \"beta2\": 0.5, \"eps\": 1,"
+			   "\"lr_decay\": 1, \"fork_from\": \"f\", \"keep_epochs\": true,"
+			   "\"data\": {\"train_limit\": 5}}"));
+	CHECK(h != hash_of("{\"lr\": 0.01, \"batch\": 32, \"optimizer\": \"sgd\","
+			   "\"data\": {\"train_limit\": 5}}"));
 	CHECK(h != hash_of("{\"lr\": 0.01, \"batch\": 32, \"data\": {\"train_limit\": 6}}"));
 	CHECK(h != hash_of("{\"lr\": 0.01, \"batch\": 32, \"seed\": 1,"
 			   "\"data\": {\"train_limit\": 5}}"));
@@ -230,7 +258,7 @@ static void check_resume(const char *extra, const char *name)
 	snprintf(fmt, sizeof fmt, "{" BASE ", %s, \"epochs\": 4, \"checkpoint\": \"%%s\"}", extra);
 	part2 = run(with_ckpt(json, sizeof json, fmt, name), &rc);
 	CHECK(rc == 0);
-	CHECK(strncmp(part2, "{\"event\":\"resumed\",\"epoch\":2}\n", 30) == 0);
+	CHECK(starts_with(part2, "{\"event\":\"resumed\",\"epoch\":2}\n"));
 	drop_line(part1, "\"test_loss\""); /* the 2-epoch run's test record */
 	drop_line(part2, "\"resumed\"");
 	wt_strip_elapsed(straight);
@@ -284,7 +312,7 @@ static void test_report_every(void)
 static void test_splits_missing(void)
 {
 	struct data d = D;
-	struct job j = {"{" BASE ", \"epochs\": 2}", &d, 0};
+	struct job j = {"{" BASE ", \"epochs\": 2}", &d, 0, NULL};
 	int rc;
 	char *out;
 
@@ -326,7 +354,7 @@ static void test_odd_batches(void)
 static void test_stop(void)
 {
 	char json[8192];
-	struct job j = {"{" BASE ", \"epochs\": 3}", &D, 1};
+	struct job j = {"{" BASE ", \"epochs\": 3}", &D, 1, NULL};
 	int rc;
 	char *out = tmp_capture(run_job, &j, &rc);
 
@@ -366,7 +394,7 @@ static void test_bad_checkpoint(void)
 	CHECK(rc == 0);
 	free(out);
 	out = run(with_ckpt(json, sizeof json, "{" BASE0 ", \"batch\": 32, \"epochs\": 2,"
-			    "\"lr\": 0.02,"
+			    "\"lr\": 0.02, \"optimizer\": \"sgd\","
 			    "\"checkpoint\": \"%s\"}", "other.ckpt"), &rc);
 	CHECK(rc == WORKER_EXIT_CONFIG);
 	CHECK(out[0] == '\0');
@@ -378,6 +406,219 @@ static void test_bad_checkpoint(void)
 	out = run(with_ckpt(json, sizeof json, "{" BASE ", \"epochs\": 2, \"checkpoint\": \"%s\"}",
 			    "garbage.ckpt"), &rc);
 	CHECK(rc == WORKER_EXIT_IO);
+	free(out);
+}
+
+/* ---- adjust, fork, keep_epochs --------------------------------------------------------- */
+
+/* Trains per json with the control lines `control`; output as run. */
+static char *run_ctl(const char *json, const char *control, int *rc)
+{
+	struct job j = {json, &D, 0, control};
+
+	return tmp_capture(run_job, &j, rc);
+}
+
+/* The output from the line starting with needle on (NULL when absent). */
+static char *from_line(char *out, const char *needle)
+{
+	char *p = strstr(out, needle);
+
+	while (p && p != out && p[-1] != '\n')
+		p = strstr(p + 1, needle);
+	return p;
+}
+
+/* A line given before training starts is answered at step 0, once, and the
+ * run is exactly the one configured with the new values from the start. */
+static void check_adjust_first(const char *adjust, const char *changes, const char *configured)
+{
+	char control[512], want[512], json[1024];
+	int rc;
+	char *out, *ref, *curve;
+
+	snprintf(control, sizeof control, "{\"adjust\": %s, \"id\": 7}\n", adjust);
+	out = run_ctl("{" BASE ", \"epochs\": 2}", control, &rc);
+	CHECK(rc == 0);
+	snprintf(want, sizeof want, "{\"event\":\"adjusted\",\"id\":7,\"epoch\":0,\"step\":0,"
+		 "\"changes\":%s}\n", changes);
+	CHECK(strncmp(out, want, strlen(want)) == 0);
+	CHECK(wt_count_lines(out, "\"adjusted\"") == 1);
+	snprintf(json, sizeof json, "{" BASE0 ", \"epochs\": 2, %s}", configured);
+	ref = run(json, &rc);
+	CHECK(rc == 0);
+	curve = strchr(out, '\n');
+	if (curve) {
+		wt_strip_elapsed(curve + 1);
+		wt_strip_elapsed(ref);
+		CHECK_STR(curve + 1, ref);
+	}
+	free(out);
+	free(ref);
+}
+
+static void test_adjust_next_step(void)
+{
+	check_adjust_first("{\"lr\": 0.03}", "{\"lr\":[0.01,0.03]}",
+			   "\"lr\": 0.03, \"batch\": 32");
+	/* batch and dropout re-carve the model's arena; momentum's beta, l2 */
+	check_adjust_first("{\"batch\": 50, \"dropout\": 0.25}",
+			   "{\"batch\":[32,50],\"dropout\":[0,0.25]}",
+			   "\"lr\": 0.01, \"batch\": 50, \"dropout\": 0.25");
+	check_adjust_first("{\"l2\": 0.01, \"lr_decay\": 0.5, \"beta1\": 0.8}",
+			   "{\"l2\":[0,0.01],\"lr_decay\":[0,0.5],\"beta1\":[0.9,0.8]}",
+			   "\"lr\": 0.01, \"batch\": 32, \"l2\": 0.01, \"lr_decay\": 0.5,"
+			   "\"beta1\": 0.8");
+}
+
+/* Every refusal names what and why, and nothing of a refused line applies. */
+static void test_adjust_refused(void)
+{
+	static const char *const lines =
+		"{\"adjust\": {\"foo\": 1}, \"id\": 1}\n"
+		"{\"adjust\": {\"lr\": 0.05, \"layers\": 3}, \"id\": 2}\n"
+		"{\"adjust\": {\"lr\": -1}, \"id\": 3}\n"
+		"{\"adjust\": {\"optimizer\": \"sgd\"}, \"id\": 4}\n"
+		"{\"adjust\": {\"dropout\": 1}, \"id\": 5}\n"
+		"{\"adjust\": {}, \"id\": 6}\n"
+		"{\"adjust\": {\"x1\": 1}, \"id\": 10}\n"
+		"{\"adjust\": {\"lr\": 0.05}}\n"
+		"not json\n"
+		"\n";
+	int rc;
+	char *out = run_ctl("{" BASE ", \"epochs\": 2}", lines, &rc);
+	char *ref = run("{" BASE ", \"epochs\": 2}", &rc);
+
+	CHECK(rc == 0);
+	CHECK_CONTAINS(out, "{\"event\":\"adjust_refused\",\"id\":1,"
+		       "\"error\":\"foo: unknown hyperparameter\"}\n");
+	CHECK_CONTAINS(out, "{\"event\":\"adjust_refused\",\"id\":2,"
+		       "\"error\":\"layers: structural, cannot change while training\"}\n");
+	CHECK_CONTAINS(out, "{\"event\":\"adjust_refused\",\"id\":3,"
+		       "\"error\":\"lr: expected a number > 0, got -1\"}\n");
+	CHECK_CONTAINS(out, "\"id\":4,\"error\":\"optimizer: structural, cannot change");
+	CHECK_CONTAINS(out, "\"id\":5,\"error\":\"dropout: expected a number in [0, 1), got 1\"");
+	CHECK_CONTAINS(out, "\"id\":6,\"error\":\"adjust: expected an object");
+	CHECK_CONTAINS(out, "{\"event\":\"adjust_refused\",\"error\":\"id: expected a positive "
+		       "integer\"}\n");
+	CHECK_CONTAINS(out, "{\"event\":\"adjust_refused\",\"error\":\"control line: expected a "
+		       "JSON object\"}\n");
+	CHECK_CONTAINS(out, "\"id\":10,\"error\":\"x1: not read by task mlp, cannot change");
+	CHECK(wt_count_lines(out, "\"adjust_refused\"") == 9);
+	CHECK(wt_count_lines(out, "\"adjusted\"") == 0);
+	/* nothing applied: the curve is the unadjusted one */
+	wt_strip_elapsed(out);
+	wt_strip_elapsed(ref);
+	CHECK(from_line(out, "{\"epoch\":1,") != NULL);
+	if (from_line(out, "{\"epoch\":1,"))
+		CHECK_STR(from_line(out, "{\"epoch\":1,"), ref);
+	free(out);
+	free(ref);
+}
+
+/* keep_epochs keeps every epoch's checkpoint; a fork of epoch 2 with no change
+ * prints the parent's epochs 3 and 4 bit for bit; with a new lr it differs. */
+static void test_fork(void)
+{
+	char json[16384], parent[PATH_MAX + 64], kept[PATH_MAX + 80], fmt[PATH_MAX + 512];
+	struct stat st;
+	int rc;
+	char *pout, *cout, *lout;
+
+	pout = run(with_ckpt(json, sizeof json, "{" BASE ", \"epochs\": 4, \"dropout\": 0.1,"
+			     "\"keep_epochs\": true, \"checkpoint\": \"%s\"}", "parent.ckpt"), &rc);
+	CHECK(rc == 0);
+	tmp_path(parent, dir, "parent.ckpt");
+	for (int k = 1; k <= 4; k++) {
+		snprintf(kept, sizeof kept, "%s.epoch-%d", parent, k);
+		CHECK(stat(kept, &st) == 0 && st.st_size > 0);
+	}
+	snprintf(kept, sizeof kept, "%s.epoch-2", parent);
+	snprintf(fmt, sizeof fmt, "{" BASE ", \"epochs\": 4, \"dropout\": 0.1, \"fork_from\": "
+		 "\"%s\", \"checkpoint\": \"%%s\"}", kept);
+	cout = run(with_ckpt(json, sizeof json, fmt, "child.ckpt"), &rc);
+	CHECK(rc == 0);
+	CHECK(starts_with(cout, "{\"event\":\"forked\",\"epoch\":2,\"step\":20}\n"));
+	CHECK(wt_count_lines(cout, "\"train_acc\"") == 2);
+	wt_strip_elapsed(pout);
+	wt_strip_elapsed(cout);
+	CHECK(from_line(pout, "{\"epoch\":3,") && strchr(cout, '\n'));
+	if (from_line(pout, "{\"epoch\":3,") && strchr(cout, '\n'))
+		CHECK_STR(strchr(cout, '\n') + 1, from_line(pout, "{\"epoch\":3,"));
+	/* the fork's own checkpoint wins once it exists: a restart resumes it */
+	free(cout);
+	cout = run(with_ckpt(json, sizeof json, fmt, "child.ckpt"), &rc);
+	CHECK(rc == 0 && starts_with(cout, "{\"event\":\"resumed\",\"epoch\":4}\n"));
+	/* a new lr: the same start, another continuation */
+	snprintf(fmt, sizeof fmt, "{" BASE0 ", \"batch\": 32, \"lr\": 0.05, \"epochs\": 4,"
+		 "\"dropout\": 0.1, \"fork_from\": \"%s\"}", kept);
+	lout = run(fmt, &rc);
+	CHECK(rc == 0);
+	CHECK(starts_with(lout, "{\"event\":\"forked\",\"epoch\":2,"));
+	CHECK(strstr(lout, "\"lr\":0.05,") != NULL);
+	wt_strip_elapsed(lout);
+	CHECK(strchr(lout, '\n') &&
+	      strcmp(strchr(lout, '\n') + 1, from_line(pout, "{\"epoch\":3,")) != 0);
+	free(lout);
+	/* a structural change cannot fork, nor can a missing file */
+	snprintf(fmt, sizeof fmt, "{\"hidden\": [16, 9], \"seed\": 5, \"epochs\": 4,"
+		 "\"dropout\": 0.1, \"fork_from\": \"%s\"}", kept);
+	lout = run(fmt, &rc);
+	CHECK(rc == WORKER_EXIT_CONFIG && lout[0] == '\0');
+	free(lout);
+	lout = run("{" BASE ", \"fork_from\": \"/nonexistent/ckpt\"}", &rc);
+	CHECK(rc == WORKER_EXIT_IO && lout[0] == '\0');
+	free(lout);
+	free(pout);
+	free(cout);
+}
+
+/* An adjusted trial stopped and resumed keeps its adjusted values: its curve
+ * is the one of a trial configured with them. */
+static void test_adjust_resume(void)
+{
+	char json[8192];
+	int rc;
+	char *part1, *part2, *straight;
+
+	part1 = run_ctl(with_ckpt(json, sizeof json, "{" BASE ", \"epochs\": 2, \"checkpoint\": "
+				  "\"%s\"}", "adj.ckpt"),
+			"{\"adjust\": {\"lr\": 0.004, \"batch\": 40}, \"id\": 1}\n", &rc);
+	CHECK(rc == 0);
+	CHECK_CONTAINS(part1, "\"adjusted\"");
+	part2 = run(with_ckpt(json, sizeof json,
+			      "{" BASE ", \"epochs\": 4, \"checkpoint\": \"%s\"}", "adj.ckpt"),
+		    &rc);
+	CHECK(rc == 0);
+	CHECK(strncmp(part2, "{\"event\":\"resumed\",\"epoch\":2}\n", 30) == 0);
+	straight = run("{" BASE0 ", \"lr\": 0.004, \"batch\": 40, \"epochs\": 4}", &rc);
+	CHECK(rc == 0);
+	wt_strip_elapsed(part2);
+	wt_strip_elapsed(straight);
+	if (strchr(part2, '\n'))
+		CHECK_STR(strchr(part2, '\n') + 1, straight);
+	free(part1);
+	free(part2);
+	free(straight);
+}
+
+/* A checkpoint of format 1 is refused with a message that says so. */
+static void test_old_checkpoint(void)
+{
+	char path[PATH_MAX + 64], json[8192];
+	uint32_t v1[2] = {1, 0x01020304u};
+	int rc;
+	char *out;
+	FILE *f;
+
+	tmp_path(path, dir, "v1.ckpt");
+	f = fopen(path, "wb");
+	fwrite("CAVCKPT", 1, 8, f);
+	fwrite(v1, 4, 2, f);
+	fclose(f);
+	out = run(with_ckpt(json, sizeof json, "{" BASE ", \"checkpoint\": \"%s\"}", "v1.ckpt"),
+		  &rc);
+	CHECK(rc == WORKER_EXIT_IO && out[0] == '\0');
 	free(out);
 }
 
@@ -396,6 +637,11 @@ int main(int argc, char **argv)
 		{"odd_batches", test_odd_batches},
 		{"stop", test_stop},
 		{"bad_checkpoint", test_bad_checkpoint},
+		{"adjust_next_step", test_adjust_next_step},
+		{"adjust_refused", test_adjust_refused},
+		{"fork", test_fork},
+		{"adjust_resume", test_adjust_resume},
+		{"old_checkpoint", test_old_checkpoint},
 		{0},
 	};
 	int rc;

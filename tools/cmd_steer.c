@@ -1,0 +1,162 @@
+/* cmd_steer: the commands that steer a trial while it trains ("panda"):
+ * adjust (change a running trial's hyperparameters from its next step) and
+ * fork (a new trial from a trial's checkpoint of an epoch, with changes). */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_parse_changes(const struct cli *cli, int argc, char **argv, cJSON *set)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		char *name, *end;
+		double x;
+
+		if (!eq || eq == argv[i] || !eq[1])
+			return cli_usage(cli, "%s: expected name=value", argv[i]);
+		name = strndup(argv[i], (size_t)(eq - argv[i]));
+		x = strtod(eq + 1, &end);
+		cJSON_DeleteItemFromObjectCaseSensitive(set, name);
+		if (*end == '\0' && isfinite(x))
+			cJSON_AddNumberToObject(set, name, x);
+		else if (strcmp(eq + 1, "true") == 0 || strcmp(eq + 1, "false") == 0)
+			cJSON_AddBoolToObject(set, name, eq[1] == 't');
+		else
+			cJSON_AddStringToObject(set, name, eq + 1);
+		free(name);
+	}
+	return 0;
+}
+
+/* "lr 0.02 -> 0.01, batch 128 -> 64" from {"lr": [0.02, 0.01], ...}. */
+static void print_changes(const cJSON *changes)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, changes) {
+		char *old = cli_cell(cJSON_GetArrayItem(c, 0));
+		char *new = cli_cell(cJSON_GetArrayItem(c, 1));
+
+		printf("%s%s %s -> %s", c == changes->child ? "" : ", ", c->string, old, new);
+		free(old);
+		free(new);
+	}
+}
+
+int cli_adjust(struct cli *cli, long long trial, cJSON *set)
+{
+	cJSON *req = cJSON_CreateObject(), *reply;
+	int code;
+
+	cJSON_AddStringToObject(req, "cmd", "adjust");
+	cJSON_AddNumberToObject(req, "trial", (double)trial);
+	cJSON_AddItemToObject(req, "set", set);
+	if (!(reply = cli_call(cli, req, &code)))
+		return code;
+	if (cli->json) {
+		cli_print_json(reply);
+		return EXIT_OK;
+	}
+	printf("trial %lld: ", trial);
+	print_changes(cli_get(reply, "changes"));
+	printf(" (after epoch %.0f, step %.0f)\n", cli_num(reply, "epoch", 0),
+	       cli_num(reply, "step", 0));
+	cJSON_Delete(reply);
+	return EXIT_OK;
+}
+
+static int run_adjust(struct cli *cli, int argc, char **argv)
+{
+	int args, code = cli_options(cli, &cmd_adjust, argc, argv, NULL, NULL, NULL, &args);
+	long long id;
+	cJSON *set;
+
+	if (code || (code = cli_operands(cli, argc - args, 2, argc)))
+		return code;
+	if ((id = cli_parse_id(argv[args])) < 0)
+		return cli_usage(cli, "%s: expected a trial id (a positive number)", argv[args]);
+	set = cJSON_CreateObject();
+	if ((code = cli_parse_changes(cli, argc - args - 1, argv + args + 1, set))) {
+		cJSON_Delete(set);
+		return code;
+	}
+	return cli_adjust(cli, id, set);
+}
+
+const struct command cmd_adjust = {
+	"adjust", "TRIAL NAME=VALUE...",
+	"Changes a running trial's hyperparameters from its next step.\n"
+	"caviard checks each value against the spec's rules and sends the change to the trial's "
+	"program, which applies all of them or none and says so; the reply waits for that answer "
+	"(up to caviard's --answer-wait, 30 s by default). The built-in worker takes lr, lr_decay, "
+	"beta, beta1, beta2, eps, l2, dropout and batch; a structural parameter such as layers is "
+	"refused. Applied changes are recorded (the adjustments table, 'caviar show TRIAL') and "
+	"kept if the trial is interrupted and resumed. A value that reads as a number is one; "
+	"true and false are booleans; anything else is a string.",
+	run_adjust,
+};
+
+static int fork_opt(void *ctx, int c, const char *arg)
+{
+	long long *epoch = ctx;
+
+	(void)c;
+	*epoch = cli_parse_id(arg);
+	return 0;
+}
+
+static int run_fork(struct cli *cli, int argc, char **argv)
+{
+	static const struct option own[] = {{"epoch", required_argument, NULL, 'e'}, {0}};
+	long long id, epoch = 0;
+	int args, code = cli_options(cli, &cmd_fork, argc, argv, own, fork_opt, &epoch, &args);
+	cJSON *req, *set, *reply;
+
+	if (code || (code = cli_operands(cli, argc - args, 1, argc)))
+		return code;
+	if (epoch < 0)
+		return cli_usage(cli, "--epoch: expected a positive number");
+	if ((id = cli_parse_id(argv[args])) < 0)
+		return cli_usage(cli, "%s: expected a trial id (a positive number)", argv[args]);
+	set = cJSON_CreateObject();
+	if ((code = cli_parse_changes(cli, argc - args - 1, argv + args + 1, set))) {
+		cJSON_Delete(set);
+		return code;
+	}
+	req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "cmd", "fork");
+	cJSON_AddNumberToObject(req, "trial", (double)id);
+	if (epoch > 0)
+		cJSON_AddNumberToObject(req, "epoch", (double)epoch);
+	if (set->child)
+		cJSON_AddItemToObject(req, "set", set);
+	else
+		cJSON_Delete(set);
+	if (!(reply = cli_call(cli, req, &code)))
+		return code;
+	if (cli->json) {
+		cli_print_json(reply);
+		return EXIT_OK;
+	}
+	printf("trial %.0f (sweep %.0f) forked from trial %lld at epoch %.0f\n",
+	       cli_num(reply, "trial", 0), cli_num(reply, "sweep", 0), id,
+	       cli_num(reply, "epoch", 0));
+	cJSON_Delete(reply);
+	return EXIT_OK;
+}
+
+const struct command cmd_fork = {
+	"fork", "TRIAL [--epoch K] [NAME=VALUE...]",
+	"Starts a new trial from a trial's checkpoint of epoch K, with changes.\n"
+	"The new trial belongs to the same sweep (its budget grows by one) and starts from TRIAL's "
+	"checkpoint after epoch K (default: its latest), with TRIAL's hyperparameters as they were "
+	"then and the changes given: \"go back to yesterday's weights\". It records epochs K+1 "
+	"onward; its curve up to K is its parent's (the lineage_points view). Which epochs of a "
+	"trial can be forked is the sweep's \"keep_checkpoints\" (default: the latest and the "
+	"best). The built-in worker's trials only.",
+	run_fork,
+};
