@@ -119,6 +119,32 @@ def adjust(d, base, shots, sweep):
     check("and adds no row", len(d.find_elements(By.CSS_SELECTOR, "#adjustments tbody tr")) == 1)
 
 
+def fork(d, base, sweep):
+    """Forks the best trial of the finished sweep (which keeps every
+    checkpoint) from its page, from epoch 6, and follows the answer's link to
+    the new trial, whose lineage is its parent and itself."""
+    d.get(base + "/#/sweep/%s" % sweep)
+    wait(d, ready)
+    parent = d.find_element(By.CSS_SELECTOR, "#leaderboard tbody tr").get_attribute("data-trial")
+    d.get(base + "/#/trial/%s" % parent)
+    check("the finished trial's page becomes ready", wait(d, ready))
+    epoch = d.find_element(By.ID, "fork-epoch")
+    epoch.clear()
+    epoch.send_keys("6")
+    d.find_element(By.ID, "act-fork").click()
+    answer = wait(d, lambda d: d.find_element(By.ID, "fork-answer").text)
+    check("fork: the daemon's answer is shown, with a link to the new trial",
+          answer and answer.startswith("started trial ") and answer.endswith(" from epoch 6"),
+          answer)
+    d.find_element(By.CSS_SELECTOR, "#fork-answer a").click()
+    check("which opens", wait(d, lambda d: ready(d) and d.current_url.endswith(
+        "/#/trial/%s" % answer.split()[2])))
+    links = wait(d, lambda d: [a.get_attribute("href").split("#")[1] for a in d.find_elements(
+        By.CSS_SELECTOR, "#lineage-chain a")])
+    check("and whose lineage is its parent, then itself",
+          links == ["/trial/" + parent, "/trial/" + answer.split()[2]], str(links))
+
+
 def lineage(d, base, shots, pbt, best, deep):
     """The pbt sweep's page draws its best trial's lineage; the page of the
     trial with the longest chain of forks links each of its ancestors and
@@ -217,6 +243,7 @@ def live(url, shots, sweep, other, pbt, best, deep):
             d.set_window_size(1400, 1000)
 
             lineage(d, base, shots, pbt, best, deep)
+            fork(d, base, other)
 
             d.get(base + "/#/sweep/%s" % sweep)
             wait(d, ready)

@@ -2,9 +2,10 @@
 """serve_http_check.py URL: plain HTTP requests against `caviar serve` (for
 tests/e2e/test_serve_http.sh): the token, the cookie, the same-origin check
 on actions, and bad requests (oversized, malformed, unknown paths, path
-traversal, a trial's adjust or fork with a bad body) answered 4xx while
-the server keeps serving; a daemon's refusal 409; a trial's lineage. Prints "ok   ..."
-per check and "FAIL: ..." otherwise; exits 1 on any failure."""
+traversal, a trial's adjust or fork with a bad body) answered 4xx while the
+server keeps serving; the daemon's refusals as 409; a trial's lineage.
+Prints "ok   ..." per check and "FAIL: ..." otherwise; exits 1 on any
+failure."""
 import http.client
 import json
 import socket

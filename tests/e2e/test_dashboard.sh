@@ -2,11 +2,12 @@
 # caviar serve in a real browser (headless Chromium, dashboard_browser.py)
 # against a real daemon running a synthetic sweep: the sweeps page lists it,
 # its curves grow live without a reload, the trial and comparison pages load,
-# a running trial is adjusted from its page (and a refusal shown), a pbt
-# sweep's page and its best trial's page draw that trial's lineage, Cancel
-# from the page stops the sweep, the console stays clean. Screenshots
-# of each page go to build/screenshots/ (README's come from there). Skips only
-# when Chromium, its driver or selenium is not installed (CI installs them).
+# a running trial is adjusted from its page (and a refusal shown), a
+# finished one forked; a pbt sweep's page draws its best trial's lineage and
+# a fork's page its own; Cancel from the page stops the sweep; the console
+# stays clean. Screenshots of each page go to build/screenshots/ (README's
+# come from there). Skips only when Chromium, its driver or selenium is not
+# installed (CI installs them).
 . "$(dirname "$0")/lib.sh"
 
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] ||
@@ -20,7 +21,7 @@ SERVE_PID=
 cleanup_extra() { [ -z "$SERVE_PID" ] || kill "$SERVE_PID" 2>/dev/null; }
 
 cat >"$TMP/quick.json" <<'JSON'
-{ "name": "dash-quick", "trials": 16, "seed": 5, "task": "bowl",
+{ "name": "dash-quick", "trials": 16, "seed": 5, "task": "bowl", "keep_checkpoints": "all",
   "objective": {"metric": "val_loss", "mode": "min"},
   "train": {"epochs": 12, "epoch_ms": 10},
   "params": { "lr": {"log": [1e-4, 1e-1]}, "beta": {"reverse_log": [0.5, 0.999]} } }
@@ -79,6 +80,11 @@ check "the adjustment made from the page is recorded, once, as the user's" \
 	"$(sql "SELECT count(*), min(t.sweep_id) FROM adjustments a JOIN trials t ON t.id = a.trial_id
 		WHERE a.name = 'lr' AND a.new_value = 0.0123 AND a.source = 'user'")" "1|$live"
 check "the refused one is not" "$(sql "SELECT count(*) FROM adjustments WHERE name = 'beta'")" 0
+"$CAVIAR" wait "$quick" >/dev/null
+check "the fork made from the page is recorded: the best trial's, from epoch 6" \
+	"$(sql "SELECT count(*), min(parent_trial_id = (SELECT trial_id FROM leaderboard
+		WHERE sweep_id = $quick ORDER BY rank LIMIT 1)), min(parent_epoch)
+		FROM trials WHERE sweep_id = $quick AND parent_trial_id IS NOT NULL")" "1|1|6"
 check "the sweep cancelled from the page is cancelled in the database" \
 	"$(sql "SELECT status FROM sweeps WHERE id = $live")" cancelled
 check "no trial of it still runs" "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $live AND status IN ('running', 'queued')")" 0

@@ -907,8 +907,11 @@ function trialPage(main, id) {
 				": " + changesText(r.changes);
 			refresh();
 		}, answer);
+		/* By default its latest epoch while it trains, then its best (the
+		   checkpoints kept by default; a fork needs an epoch left to train). */
 		const epoch = h("input", {type: "number", id: "fork-epoch", min: 1,
-			value: Math.max(1, t.epochs)});
+			value: Math.max(1, t.status === "running" ? t.epochs :
+				t.best_epoch || t.epochs)});
 		const forkAnswer = h("span", {id: "fork-answer", class: "small"});
 		const fork = actionButton("Fork", "", async () => {
 			forkAnswer.textContent = "";
