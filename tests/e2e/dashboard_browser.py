@@ -108,7 +108,13 @@ def adjust(d, base, shots, sweep):
         By.CSS_SELECTOR, "#adjustments tbody tr").text))
     check("and the lineage its schedule of lr, two segments", wait(d, lambda d: d.find_element(
         By.ID, "lineage-lr").get_attribute("data-segments") == "2"))
+    d.set_window_size(1400, 2000)  # down to the lineage
+    first = int(d.find_element(By.ID, "lineage-curve").get_attribute("data-points"))
+    check("the lineage follows the epochs it trains after the change", wait(
+        d, lambda d: int(d.find_element(By.ID, "lineage-curve").get_attribute("data-points")) >=
+        first + 2))
     shot(d, shots, "trial-adjusted")
+    d.set_window_size(1400, 1000)
     Select(d.find_element(By.ID, "adjust-name")).select_by_value("beta")
     value.clear()
     value.send_keys("5")

@@ -10,6 +10,7 @@
 const BEST_K = 5;
 const ROWS_SHOWN = 200;
 const REDRAW_MS = 250;
+const LINEAGE_MS = 1000;
 const EPOCH_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
 const PALETTE = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
 	"#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
@@ -755,7 +756,7 @@ function lineageScale(scale, values) {
 	const e = extent(values.map(f));
 	/* Decades on a log axis that spans one or more. */
 	return {f, lo: e.lo, hi: e.hi, whole: log && e.hi - e.lo >= 1,
-		label: v => fmt(Number(inv(v).toPrecision(2)))};
+		label: v => fmt(Number(inv(v).toPrecision(log ? 2 : 4)))};
 }
 
 /* The lineage l (GET /api/trial/ID/lineage) as elements: the chain of
@@ -790,9 +791,11 @@ function lineageView(l, width) {
 				ctx.beginPath(); ctx.moveTo(x0, prev); ctx.lineTo(x0, y); ctx.stroke();
 				ctx.lineWidth = 2.5;
 			}
-			ctx.strokeStyle = colour.get(g.trial_id) || "#394152";
-			ctx.beginPath(); ctx.moveTo(x0, y); ctx.lineTo(Math.max(x1, x0 + 2), y);
-			ctx.stroke();
+			ctx.strokeStyle = ctx.fillStyle = colour.get(g.trial_id) || "#394152";
+			ctx.beginPath(); ctx.moveTo(x0, y); ctx.lineTo(x1, y); ctx.stroke();
+			ctx.beginPath(); /* where it starts: one set at the last epoch has none yet */
+			ctx.arc(x0, y, 3, 0, 2 * Math.PI);
+			ctx.fill();
 			prev = y;
 		}
 		segments += p.segments.length;
@@ -861,6 +864,7 @@ function changesText(changes) {
 function trialPage(main, id) {
 	const msg = h("div", {class: "msg"});
 	let trial = null, points = [], plots = new Map(), timer = null, steering = null;
+	let lineageShown = false, lineageTimer = null, lineageEpoch = 0;
 
 	function drawPlots(box) {
 		const metrics = [...new Set(points.map(p => p.metric))].sort((a, b) =>
@@ -939,6 +943,7 @@ function trialPage(main, id) {
 		const box = document.getElementById("lineage");
 		if (!r.trial.parent_trial_id && !r.adjustments.length) return;
 		const l = await getJSON("/api/trial/" + id + "/lineage");
+		lineageShown = true;
 		box.replaceChildren(h("h2", {}, "Lineage (its ancestors, and each " +
 			"hyperparameter against epoch)"), lineageView(l, main.clientWidth - 40));
 		box.dataset.members = l.chain.length;
@@ -1003,13 +1008,25 @@ function trialPage(main, id) {
 					timer = null;
 					drawPlots(document.getElementById("trial-curves"));
 				}, REDRAW_MS);
+				/* The lineage's epochs grow too: read again at most once a
+				   second, when an epoch ended. */
+				if (lineageShown && ev.epoch !== lineageEpoch && !lineageTimer)
+					lineageTimer = setTimeout(() => {
+						lineageTimer = null;
+						refresh().catch(e => { msg.textContent = e.message; });
+					}, LINEAGE_MS);
+				lineageEpoch = ev.epoch;
 			} else if (ev.event === "adjusted") {
 				refresh().catch(e => { msg.textContent = e.message; });
 			} else if (ev.event === "trial_ended") {
 				setTimeout(() => load().catch(() => {}), 200);
 			}
 		},
-		destroy() { clearTimeout(timer); plots.forEach(p => p.destroy()); },
+		destroy() {
+			clearTimeout(timer);
+			clearTimeout(lineageTimer);
+			plots.forEach(p => p.destroy());
+		},
 	};
 }
 
