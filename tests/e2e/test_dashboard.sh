@@ -27,7 +27,8 @@ cat >"$TMP/quick.json" <<'JSON'
   "params": { "lr": {"log": [1e-4, 1e-1]}, "beta": {"reverse_log": [0.5, 0.999]} } }
 JSON
 sed -e 's/"dash-quick"/"dash-live"/' -e 's/"trials": 16/"trials": 6/' \
-	-e 's/"epochs": 12, "epoch_ms": 10/"epochs": 60, "epoch_ms": 400/' "$TMP/quick.json" >"$TMP/live.json"
+	-e 's/"epochs": 12, "epoch_ms": 10/"epochs": 60, "epoch_ms": 400/' \
+	"$TMP/quick.json" >"$TMP/live.json"
 
 cat >"$TMP/pbt.json" <<'JSON'
 { "name": "dash-pbt", "seed": 4, "task": "drift", "search": "pbt",
