@@ -938,10 +938,11 @@ function trialPage(main, id) {
 		await drawLineage(r);
 	}
 
-	/* The lineage, when the trial has ancestors or adjustments. */
+	/* The lineage, when the trial (r, its GET /api/trial/ID) has ancestors or
+	   adjustments; without r, once more (it is shown). */
 	async function drawLineage(r) {
 		const box = document.getElementById("lineage");
-		if (!r.trial.parent_trial_id && !r.adjustments.length) return;
+		if (r && !r.trial.parent_trial_id && !r.adjustments.length) return;
 		const l = await getJSON("/api/trial/" + id + "/lineage");
 		lineageShown = true;
 		box.replaceChildren(h("h2", {}, "Lineage (its ancestors, and each " +
@@ -1013,7 +1014,9 @@ function trialPage(main, id) {
 				if (lineageShown && ev.epoch !== lineageEpoch && !lineageTimer)
 					lineageTimer = setTimeout(() => {
 						lineageTimer = null;
-						refresh().catch(e => { msg.textContent = e.message; });
+						drawLineage(null).catch(e => {
+							msg.textContent = e.message;
+						});
 					}, LINEAGE_MS);
 				lineageEpoch = ev.epoch;
 			} else if (ev.event === "adjusted") {
