@@ -104,7 +104,7 @@ def adjust(d, base, shots, sweep):
     answer = wait(d, lambda d: d.find_element(By.ID, "adjust-answer").text)
     check("the daemon's answer is shown: applied", answer and
           answer.startswith("applied after epoch") and "\u2192 0.0123" in answer, answer)
-    check("the adjustments table shows it", wait(d, lambda d: "0.0123" in d.find_element(
+    check("the adjustments table shows it (from the adjusted event)", wait(d, lambda d: "0.0123" in d.find_element(
         By.CSS_SELECTOR, "#adjustments tbody tr").text))
     check("and the lineage its schedule of lr, two segments", wait(d, lambda d: d.find_element(
         By.ID, "lineage-lr").get_attribute("data-segments") == "2"))

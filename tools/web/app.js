@@ -907,9 +907,9 @@ function trialPage(main, id) {
 			answer.textContent = "";
 			const r = await post("/api/trial/" + id + "/adjust",
 				{set: {[name.value]: typedValue(value.value)}});
+			/* The table and the lineage follow from the adjusted event. */
 			answer.textContent = "applied after epoch " + r.epoch + ", step " + r.step +
 				": " + changesText(r.changes);
-			refresh();
 		}, answer);
 		/* By default its latest epoch while it trains, then its best (the
 		   checkpoints kept by default; a fork needs an epoch left to train). */
