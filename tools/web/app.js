@@ -617,6 +617,7 @@ function sweepPage(main, id) {
 		scatter = h("div", {class: "grid", id: "scatter"});
 		parallel = h("div", {class: "card", id: "parallel"});
 		importance = h("div", {class: "card", id: "importance"}, "computing...");
+		lineage = h("div", {id: "best-lineage"});
 		const roundRows = r.rounds.map(x => h("tr", {}, h("td", {}, x.round),
 			h("td", {}, JSON.stringify(x.ranges))));
 		rounds = r.rounds.length > 1 || st.sweep.search === "coarse_to_fine" ?
@@ -635,7 +636,7 @@ function sweepPage(main, id) {
 			scatter,
 			h("h2", {}, "Parallel coordinates"), parallel,
 			h("h2", {}, "Importance (fANOVA, as caviar importance)"), importance,
-			rounds || "", lineage = h("div", {id: "best-lineage"}));
+			rounds || "", lineage);
 		curves.addEventListener("mousemove", e => {
 			const b = curves.getBoundingClientRect(), hit = nearest(e.clientX - b.left,
 				e.clientY - b.top);
