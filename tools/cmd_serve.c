@@ -343,10 +343,11 @@ const struct command cmd_serve = {
 	"serve", "[--port 8080] [--host 127.0.0.1] [--db FILE] [--no-token]",
 	"Serves a live web dashboard of the sweeps.\n"
 	"Pages for every sweep (curves updating live, leaderboard, objective against each\n"
-	"parameter, parallel coordinates), each trial (its curves, log, adjustments) and a\n"
-	"comparison of sweeps; cancel, pause, resume and slots from the page. Prints the URL\n"
-	"to open, with a token that every request needs (kept 0600 beside the socket;\n"
-	"--no-token only on a loopback --host). Reads the database (--db FILE, else the\n"
-	"daemon's) and takes live events from the daemon; runs until Ctrl-C.",
+	"parameter, parallel coordinates), each trial (its curves, log, adjustments, lineage)\n"
+	"and a comparison of sweeps; cancel, pause, resume, slots, adjust and fork from the\n"
+	"page. Prints the URL to open, with a token that every request needs (kept 0600\n"
+	"beside the socket; --no-token only on a loopback --host). Reads the database\n"
+	"(--db FILE, else the daemon's) and takes live events from the daemon; runs until\n"
+	"Ctrl-C.",
 	run_serve,
 };

@@ -3,11 +3,16 @@
 chromium-driver, through python3-selenium) through `caviar serve`'s pages,
 for tests/e2e/test_dashboard.sh and bench/dashboard.py.
 
-  dashboard_browser.py live URL SHOTS SWEEP OTHER
+  dashboard_browser.py live URL SHOTS SWEEP OTHER PBT BEST MEMBERS
       the live test: the sweeps page lists SWEEP; its sweep page draws more
       points as it runs, without a reload; a trial page and the comparison
-      of OTHER and SWEEP load; Cancel on the sweep page ends it; the console
-      has no error. Saves a screenshot of each page in SHOTS.
+      of OTHER and SWEEP load; a running trial of SWEEP is adjusted from its
+      page (lr to 0.0123, then beta to 5, refused); the page of the pbt sweep
+      PBT draws the lineage of its best trial BEST, and the page of its trial
+      DEEP links the trials of its chain (BEST: "id|trials in the chain",
+      itself and its ancestors; DEEP: the same and "|epochs" of its curve); Cancel on the sweep page
+      ends SWEEP; the console has no error. Saves a screenshot of each page
+      in SHOTS.
   dashboard_browser.py scale URL SWEEP LOADS
       opens SWEEP's page LOADS times; prints each load's time to interactive
       (the page's own measure, and the wall time from navigation) as JSON.
@@ -21,6 +26,7 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 FAILS = []
 
@@ -72,10 +78,113 @@ def shot(driver, shots, name):
 
 
 def errors(driver):
-    return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    """The console's errors, but the one of the refusal asked for: Chromium
+    logs every answer that is not 2xx, and a refusal is the daemon's 409."""
+    return [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and
+            not ("/adjust - " in e["message"] and "status of 409" in e["message"])]
 
 
-def live(url, shots, sweep, other):
+def adjust(d, base, shots, sweep):
+    """Adjusts a running trial of sweep from its page: lr to 0.0123 (applied,
+    the adjustments table grows), then beta to 5 (refused, said)."""
+    d.get(base + "/#/sweep/%s" % sweep)
+    wait(d, ready)
+    running = wait(d, lambda d: [tr.get_attribute("data-trial") for tr in d.find_elements(
+        By.CSS_SELECTOR, "#leaderboard tbody tr") if "running" in tr.text])
+    check("a trial of the live sweep is running", running)
+    d.get(base + "/#/trial/%s" % running[0])
+    check("its page becomes ready", wait(d, ready))
+    check("it offers its params to adjust", sorted(o.text for o in d.find_elements(
+        By.CSS_SELECTOR, "#adjust-name option")) == ["beta", "lr"])
+    Select(d.find_element(By.ID, "adjust-name")).select_by_value("lr")
+    value = d.find_element(By.ID, "adjust-value")
+    value.clear()
+    value.send_keys("0.0123")
+    d.find_element(By.ID, "act-adjust").click()
+    answer = wait(d, lambda d: d.find_element(By.ID, "adjust-answer").text)
+    check("the daemon's answer is shown: applied", answer and
+          answer.startswith("applied after epoch") and "\u2192 0.0123" in answer, answer)
+    check("the adjustments table shows it (from the adjusted event)", wait(d, lambda d: "0.0123" in d.find_element(
+        By.CSS_SELECTOR, "#adjustments tbody tr").text))
+    check("and the lineage its schedule of lr, two segments", wait(d, lambda d: d.find_element(
+        By.ID, "lineage-lr").get_attribute("data-segments") == "2"))
+    d.set_window_size(1400, 2000)  # down to the lineage
+    first = int(d.find_element(By.ID, "lineage-curve").get_attribute("data-points"))
+    check("the lineage follows the epochs it trains after the change", wait(
+        d, lambda d: int(d.find_element(By.ID, "lineage-curve").get_attribute("data-points")) >=
+        first + 2))
+    shot(d, shots, "trial-adjusted")
+    d.set_window_size(1400, 1000)
+    Select(d.find_element(By.ID, "adjust-name")).select_by_value("beta")
+    value.clear()
+    value.send_keys("5")
+    d.find_element(By.ID, "act-adjust").click()
+    answer = wait(d, lambda d: d.find_element(By.ID, "adjust-answer").text)
+    check("a refusal is shown with the daemon's message", answer and
+          answer.startswith("beta: "), answer)
+    check("and adds no row", len(d.find_elements(By.CSS_SELECTOR, "#adjustments tbody tr")) == 1)
+
+
+def fork(d, base, sweep):
+    """Forks the best trial of the finished sweep (which keeps every
+    checkpoint) from its page, from epoch 6, and follows the answer's link to
+    the new trial, whose lineage is its parent and itself."""
+    d.get(base + "/#/sweep/%s" % sweep)
+    wait(d, ready)
+    parent = d.find_element(By.CSS_SELECTOR, "#leaderboard tbody tr").get_attribute("data-trial")
+    d.get(base + "/#/trial/%s" % parent)
+    check("the finished trial's page becomes ready", wait(d, ready))
+    epoch = d.find_element(By.ID, "fork-epoch")
+    epoch.clear()
+    epoch.send_keys("6")
+    d.find_element(By.ID, "act-fork").click()
+    answer = wait(d, lambda d: d.find_element(By.ID, "fork-answer").text)
+    check("fork: the daemon's answer is shown, with a link to the new trial",
+          answer and answer.startswith("started trial ") and answer.endswith(" from epoch 6"),
+          answer)
+    d.find_element(By.CSS_SELECTOR, "#fork-answer a").click()
+    check("which opens", wait(d, lambda d: ready(d) and d.current_url.endswith(
+        "/#/trial/%s" % answer.split()[2])))
+    links = wait(d, lambda d: [a.get_attribute("href").split("#")[1] for a in d.find_elements(
+        By.CSS_SELECTOR, "#lineage-chain a")])
+    check("and whose lineage is its parent, then itself",
+          links == ["/trial/" + parent, "/trial/" + answer.split()[2]], str(links))
+
+
+def lineage(d, base, shots, pbt, best, deep):
+    """The pbt sweep's page draws its best trial's lineage; the page of the
+    trial with the longest chain of forks links each of its ancestors and
+    draws its schedule and curve (best: "trial id|trials in its chain", deep:
+    the same and "|epochs of its curve")."""
+    best, best_n = best.split("|")
+    deep, deep_n, deep_epochs = deep.split("|")
+    d.get(base + "/#/sweep/%s" % pbt)
+    check("the pbt sweep's page becomes ready", wait(d, ready))
+    box = wait(d, lambda d: d.find_element(By.CSS_SELECTOR, "#best-lineage[data-trial]"))
+    check("it shows its best trial's lineage, %s trials long" % best_n,
+          box is not None and box.get_attribute("data-trial") == best and
+          len(d.find_elements(By.CSS_SELECTOR, "#best-lineage #lineage-chain a")) == int(best_n))
+    check("with a schedule of lr", len(d.find_elements(By.ID, "lineage-lr")) == 1)
+    d.set_window_size(1400, 2700)
+    time.sleep(0.3)
+    shot(d, shots, "pbt-sweep")
+    d.set_window_size(1400, 1000)
+    d.get(base + "/#/trial/%s" % deep)
+    check("a fork's page becomes ready", wait(d, ready))
+    links = [a.get_attribute("href").split("#")[1] for a in d.find_elements(
+        By.CSS_SELECTOR, "#lineage-chain a")]
+    check("its lineage links each of its %s trials, itself last" % deep_n,
+          len(links) == int(deep_n) and links[-1] == "/trial/" + deep, str(links))
+    check("its schedule of lr has a segment per trial at least", int(d.find_element(
+        By.ID, "lineage-lr").get_attribute("data-segments") or 0) >= int(deep_n))
+    check("its objective is drawn along the chain, every epoch (%s)" % deep_epochs,
+          d.find_element(By.ID, "lineage-curve").get_attribute("data-points") == deep_epochs)
+    d.execute_script("document.getElementById('lineage').scrollIntoView()")
+    time.sleep(0.2)
+    shot(d, shots, "lineage")
+
+
+def live(url, shots, sweep, other, pbt, best, deep):
     base = url.split("/?")[0]
     with tempfile.TemporaryDirectory() as profile:
         d = browser(profile)
@@ -120,6 +229,8 @@ def live(url, shots, sweep, other):
                   len(d.find_elements(By.CSS_SELECTOR, "#params tr")) == 2)
             shot(d, shots, "trial")
 
+            adjust(d, base, shots, sweep)
+
             d.get(base + "/#/compare/%s,%s" % (other, sweep))
             check("the comparison page becomes ready", wait(d, ready))
             check("it draws both sweeps' best curves", wait(d, lambda d: len(d.find_elements(
@@ -136,6 +247,9 @@ def live(url, shots, sweep, other):
             time.sleep(0.3)
             shot(d, shots, "sweep-done")
             d.set_window_size(1400, 1000)
+
+            lineage(d, base, shots, pbt, best, deep)
+            fork(d, base, other)
 
             d.get(base + "/#/sweep/%s" % sweep)
             wait(d, ready)
@@ -175,7 +289,7 @@ def scale(url, sweep, loads):
 
 def main():
     if sys.argv[1] == "live":
-        live(*sys.argv[2:6])
+        live(*sys.argv[2:9])
     else:
         scale(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     sys.exit(1 if FAILS else 0)

@@ -2,8 +2,10 @@
 """serve_http_check.py URL: plain HTTP requests against `caviar serve` (for
 tests/e2e/test_serve_http.sh): the token, the cookie, the same-origin check
 on actions, and bad requests (oversized, malformed, unknown paths, path
-traversal) answered 4xx while the server keeps serving. Prints "ok   ..."
-per check and "FAIL: ..." otherwise; exits 1 on any failure."""
+traversal, a trial's adjust or fork with a bad body) answered 4xx while the
+server keeps serving; the daemon's refusals as 409; a trial's lineage.
+Prints "ok   ..." per check and "FAIL: ..." otherwise; exits 1 on any
+failure."""
 import http.client
 import json
 import socket
@@ -142,6 +144,47 @@ check("pause from the same origin: the daemon's refusal, 409",
 status, _, body = request("POST", "/api/slots", ACTION, '{"n": 3}')
 check("slots from the same origin: 200", (status, json.loads(body)), (200, {"ok": True,
                                                                            "slots": 3}))
+
+# A trial's adjust and fork: the same checks, then the body's, then the daemon's.
+check("adjust without the token: 401",
+      request("POST", "/api/trial/1/adjust", dict(ACTION, Cookie=""), '{"set": {"lr": 0.1}}')[0],
+      401)
+check("adjust from another origin: 403",
+      request("POST", "/api/trial/1/adjust", dict(ACTION, Origin="http://evil.example"),
+              '{"set": {"lr": 0.1}}')[0], 403)
+for body, error in (
+        ("nope", "adjust: expected a JSON object"),
+        ("[1]", "adjust: expected a JSON object"),
+        ("{}", "adjust: set: expected at least one name: value"),
+        ('{"set": [1]}', "adjust: set: expected an object of name: value"),
+        ('{"set": {"lr": [1]}}', "adjust: set.lr: expected a number, a string or a boolean"),
+        ('{"set": {"lr": null}}', "adjust: set.lr: expected a number, a string or a boolean"),
+        ('{"set": {"": 1}}', "adjust: set.: expected a number, a string or a boolean")):
+    status, _, reply = request("POST", "/api/trial/1/adjust", ACTION, body)
+    check("adjust with %s: 400, saying what is wrong" % body,
+          (status, json.loads(reply)), (400, {"error": error}))
+for body in ('{"epoch": 0}', '{"epoch": 1.5}', '{"epoch": "1"}'):
+    status, _, reply = request("POST", "/api/trial/1/fork", ACTION, body)
+    check("fork with %s: 400" % body, (status, json.loads(reply)),
+          (400, {"error": "fork: epoch: expected a whole number from 1"}))
+status, _, reply = request("POST", "/api/trial/1/adjust", ACTION, '{"set": {"lr": 0.1}}')
+check("adjust of a trial that ended: the daemon's refusal, 409",
+      (status, json.loads(reply)["error"]), (409, "trial 1 is not running"))
+status, _, reply = request("POST", "/api/trial/1/fork", ACTION, '{"epoch": 9}')
+check("fork from an epoch it never reached: the daemon's refusal, 409",
+      (status, json.loads(reply)["error"].startswith("trial 1")), (409, True))
+status, _, reply = request("POST", "/api/trial/99/adjust", ACTION, '{"set": {"lr": 0.1}}')
+check("adjust of no such trial: 409", status, 409)
+check("an unknown action on a trial: 404",
+      request("POST", "/api/trial/1/explode", ACTION, "{}")[0], 404)
+status, _, reply = request("GET", "/api/trial/1/lineage", AUTH)
+lineage = json.loads(reply)
+check("/api/trial/1/lineage: itself, its lr and beta over its 3 epochs",
+      (status, [m["trial_id"] for m in lineage["chain"]], sorted(p["name"] for p in
+       lineage["params"]), lineage["chain"][0]["to_epoch"], len(lineage["curve"])),
+      (200, [1], ["beta", "lr"], 3, 3))
+check("the lineage of no such trial: 404",
+      (request("GET", "/api/trial/99/lineage", AUTH)[0]), 404)
 check("the server still serves after all that", request("GET", "/api/sweeps", AUTH)[0], 200)
 
 # Event streams whose page went away are closed at once: more of them than the

@@ -2,9 +2,12 @@
 # caviar serve in a real browser (headless Chromium, dashboard_browser.py)
 # against a real daemon running a synthetic sweep: the sweeps page lists it,
 # its curves grow live without a reload, the trial and comparison pages load,
-# Cancel from the page stops the sweep, the console stays clean. Screenshots
-# of each page go to build/screenshots/ (README's come from there). Skips only
-# when Chromium, its driver or selenium is not installed (CI installs them).
+# a running trial is adjusted from its page (and a refusal shown), a
+# finished one forked; a pbt sweep's page draws its best trial's lineage and
+# a fork's page its own; Cancel from the page stops the sweep; the console
+# stays clean. Screenshots of each page go to build/screenshots/ (README's
+# come from there). Skips only when Chromium, its driver or selenium is not
+# installed (CI installs them).
 . "$(dirname "$0")/lib.sh"
 
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] ||
@@ -18,18 +21,43 @@ SERVE_PID=
 cleanup_extra() { [ -z "$SERVE_PID" ] || kill "$SERVE_PID" 2>/dev/null; }
 
 cat >"$TMP/quick.json" <<'JSON'
-{ "name": "dash-quick", "trials": 16, "seed": 5, "task": "bowl",
+{ "name": "dash-quick", "trials": 16, "seed": 5, "task": "bowl", "keep_checkpoints": "all",
   "objective": {"metric": "val_loss", "mode": "min"},
   "train": {"epochs": 12, "epoch_ms": 10},
   "params": { "lr": {"log": [1e-4, 1e-1]}, "beta": {"reverse_log": [0.5, 0.999]} } }
 JSON
 sed -e 's/"dash-quick"/"dash-live"/' -e 's/"trials": 16/"trials": 6/' \
-	-e 's/"epochs": 12, "epoch_ms": 10/"epochs": 30, "epoch_ms": 400/' "$TMP/quick.json" >"$TMP/live.json"
+	-e 's/"epochs": 12, "epoch_ms": 10/"epochs": 60, "epoch_ms": 400/' \
+	"$TMP/quick.json" >"$TMP/live.json"
 
-start_daemon --slots 2
+cat >"$TMP/pbt.json" <<'JSON'
+{ "name": "dash-pbt", "seed": 4, "task": "drift", "search": "pbt",
+  "pbt": {"population": 4, "interval": 2, "generations": 4, "quantile": 0.5,
+          "perturb": [0.5, 2.0]},
+  "objective": {"metric": "val_loss", "mode": "min"},
+  "train": {"epochs": 10, "epoch_ms": 30},
+  "params": { "lr": {"log": [1e-4, 1e-1]} } }
+JSON
+
+start_daemon --slots 4
 quick=$("$CAVIAR" submit "$TMP/quick.json")
+pbt=$("$CAVIAR" submit "$TMP/pbt.json")
 "$CAVIAR" wait "$quick" >/dev/null
+"$CAVIAR" wait "$pbt" >/dev/null
 check "a finished sweep to compare with" "$quick" 1
+check_true "the pbt sweep forked members" \
+	test "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $pbt AND parent_trial_id > 0")" -ge 1
+# Its best trial, and its trial of the longest chain of forks: "id|trials in
+# the chain" (itself and its ancestors) of each, and the epochs of the
+# deepest one's curve along the chain.
+chain_sql="WITH RECURSIVE c(id, top, n) AS (SELECT id, id, 1 FROM trials WHERE sweep_id = $pbt
+	UNION ALL SELECT t.parent_trial_id, c.top, c.n + 1 FROM trials t JOIN c ON t.id = c.id
+	WHERE t.parent_trial_id IS NOT NULL) SELECT top, max(n) FROM c"
+best=$(sql "$chain_sql WHERE top = (SELECT trial_id FROM leaderboard WHERE sweep_id = $pbt
+	ORDER BY rank LIMIT 1) GROUP BY top")
+deep=$(sql "$chain_sql GROUP BY top ORDER BY max(n) DESC, top LIMIT 1")
+deep="$deep|$(sql "SELECT count(DISTINCT epoch) FROM lineage_points
+	WHERE trial_id = ${deep%|*} AND metric = 'val_loss'")"
 live=$("$CAVIAR" submit "$TMP/live.json")
 
 "$CAVIAR" serve --port 0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
@@ -43,11 +71,21 @@ check "the token is kept beside the socket, mode 600" "$(stat -c %a "$token_file
 check "the file holds the URL's token" "$(cat "$token_file")" "${url##*token=}"
 
 start=$(date +%s)
-/usr/bin/python3 "$(dirname "$0")/dashboard_browser.py" live "$url" "$SHOTS" "$live" "$quick" ||
+/usr/bin/python3 "$(dirname "$0")/dashboard_browser.py" live "$url" "$SHOTS" "$live" "$quick" \
+	"$pbt" "$best" "$deep" ||
 	fail "the browser test"
 echo "browser test: $(($(date +%s) - start)) s"
 
 "$CAVIAR" wait "$live" >/dev/null
+check "the adjustment made from the page is recorded, once, as the user's" \
+	"$(sql "SELECT count(*), min(t.sweep_id) FROM adjustments a JOIN trials t ON t.id = a.trial_id
+		WHERE a.name = 'lr' AND a.new_value = 0.0123 AND a.source = 'user'")" "1|$live"
+check "the refused one is not" "$(sql "SELECT count(*) FROM adjustments WHERE name = 'beta'")" 0
+"$CAVIAR" wait "$quick" >/dev/null
+check "the fork made from the page is recorded: the best trial's, from epoch 6" \
+	"$(sql "SELECT count(*), min(parent_trial_id = (SELECT trial_id FROM leaderboard
+		WHERE sweep_id = $quick ORDER BY rank LIMIT 1)), min(parent_epoch)
+		FROM trials WHERE sweep_id = $quick AND parent_trial_id IS NOT NULL")" "1|1|6"
 check "the sweep cancelled from the page is cancelled in the database" \
 	"$(sql "SELECT status FROM sweeps WHERE id = $live")" cancelled
 check "no trial of it still runs" "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $live AND status IN ('running', 'queued')")" 0

@@ -9,6 +9,7 @@
 #include "assets.h"
 #include "errbuf.h"
 #include "importance.h"
+#include "lineage.h"
 #include "xalloc.h"
 
 #define JSON_TYPE "application/json"
@@ -248,6 +249,20 @@ static void get_trial(struct web *w, long long id, struct httpd_reply *out)
 	reply_json(out, 200, o);
 }
 
+/* GET /api/trial/ID/lineage: its ancestors and hyperparameter schedule, as
+ * `caviar lineage` reads them (tools/lineage.h). */
+static void get_lineage(struct web *w, long long id, struct httpd_reply *out)
+{
+	char err[ERRBUF_LEN];
+	cJSON *o = lineage_load(w->st, id, err, sizeof err);
+
+	if (!o) {
+		reply_error(out, strncmp(err, "no trial ", 9) == 0 ? 404 : 500, err);
+		return;
+	}
+	reply_json(out, 200, o);
+}
+
 #define IMPORTANCE_TREES 32 /* half of `caviar importance`'s: the page asks often */
 
 /* GET /api/sweep/ID/importance: each parameter's share of the objective's
@@ -355,6 +370,69 @@ static void post_slots(struct web *w, const struct httpd_request *rq, struct htt
 	cJSON_Delete(body);
 }
 
+/* The changes of an adjust or fork body ({"set": {name: value, ...}}): a
+ * copy for the request, or NULL with err naming what is wrong. A missing set
+ * is an empty one (a fork may have none). */
+static cJSON *changes_of(const cJSON *body, const char *action, char *err, size_t errlen)
+{
+	const cJSON *set = cJSON_GetObjectItemCaseSensitive(body, "set"), *v;
+
+	if (!cJSON_IsObject(body)) {
+		err_set(err, errlen, "%s: expected a JSON object", action);
+		return NULL;
+	}
+	if (!set)
+		return cJSON_CreateObject();
+	if (!cJSON_IsObject(set)) {
+		err_set(err, errlen, "%s: set: expected an object of name: value", action);
+		return NULL;
+	}
+	cJSON_ArrayForEach(v, set)
+		if (!*v->string || !(cJSON_IsNumber(v) || cJSON_IsString(v) || cJSON_IsBool(v))) {
+			err_set(err, errlen, "%s: set.%.64s: expected a number, a string or a "
+				"boolean", action, v->string);
+			return NULL;
+		}
+	return cJSON_Duplicate(set, 1);
+}
+
+/* POST /api/trial/ID/adjust with {"set": {"lr": 0.01, ...}}, and
+ * /api/trial/ID/fork with {"epoch": K (optional), "set": {...} (optional)}:
+ * the daemon's adjust and fork, as `caviar adjust` and `caviar fork` send
+ * them. */
+static void post_steer(struct web *w, const char *cmd, long long id,
+		       const struct httpd_request *rq, struct httpd_reply *out)
+{
+	char err[ERRBUF_LEN];
+	cJSON *body = cJSON_ParseWithLength(rq->body, rq->body_len), *set, *req;
+	const cJSON *epoch = cJSON_GetObjectItemCaseSensitive(body, "epoch");
+	int fork = strcmp(cmd, "fork") == 0;
+
+	err[0] = '\0';
+	set = changes_of(body, cmd, err, sizeof err);
+	if (set && !fork && !set->child)
+		err_set(err, sizeof err, "adjust: set: expected at least one name: value");
+	else if (set && fork && epoch &&
+		 (!cJSON_IsNumber(epoch) || epoch->valuedouble < 1 || epoch->valuedouble > 1e9 ||
+		  epoch->valuedouble != (double)(long long)epoch->valuedouble))
+		err_set(err, sizeof err, "fork: epoch: expected a whole number from 1");
+	if (err[0]) {
+		cJSON_Delete(body);
+		cJSON_Delete(set);
+		reply_error(out, 400, err);
+		return;
+	}
+	req = request(cmd, "trial", id);
+	if (fork && epoch)
+		cJSON_AddNumberToObject(req, "epoch", epoch->valuedouble);
+	cJSON_Delete(body);
+	if (set->child)
+		cJSON_AddItemToObject(req, "set", set);
+	else
+		cJSON_Delete(set);
+	forward(w, req, out);
+}
+
 /* Whether the client's Origin (or, without one, Sec-Fetch-Site) says the
  * request comes from a page of this server (host is its Host header). */
 static int same_origin(const char *origin, const char *host, const char *fetch_site)
@@ -390,9 +468,15 @@ static void post(struct web *w, const struct httpd_request *rq, struct httpd_rep
 		post_slots(w, rq, out);
 		return;
 	}
-	if (path_id(rq->path, "/api/trial/", &id, &rest) == 0 && strcmp(rest, "/cancel") == 0) {
-		forward(w, request("cancel", "trial", id), out);
-		return;
+	if (path_id(rq->path, "/api/trial/", &id, &rest) == 0) {
+		if (strcmp(rest, "/cancel") == 0) {
+			forward(w, request("cancel", "trial", id), out);
+			return;
+		}
+		if (strcmp(rest, "/adjust") == 0 || strcmp(rest, "/fork") == 0) {
+			post_steer(w, rest + 1, id, rq, out);
+			return;
+		}
 	}
 	if (path_id(rq->path, "/api/sweep/", &id, &rest) == 0 && rest[0] == '/')
 		for (int i = 0; sweep_verbs[i]; i++)
@@ -451,9 +535,15 @@ static void get(struct web *w, const struct httpd_request *rq, struct httpd_repl
 			get_importance(w, id, out);
 			return;
 		}
-	} else if (path_id(rq->path, "/api/trial/", &id, &rest) == 0 && !*rest) {
-		get_trial(w, id, out);
-		return;
+	} else if (path_id(rq->path, "/api/trial/", &id, &rest) == 0) {
+		if (!*rest) {
+			get_trial(w, id, out);
+			return;
+		}
+		if (strcmp(rest, "/lineage") == 0) {
+			get_lineage(w, id, out);
+			return;
+		}
 	}
 	if (strncmp(rq->path, "/api/", 5) == 0) {
 		reply_error(out, 404, "no such API path");

@@ -1,9 +1,11 @@
 /* web: the dashboard's routes. Checks each request's token and, for actions,
  * its origin; answers the page's files (embedded, tools/web/assets.h), the
  * JSON API read from the database (common/query.h; importance through
- * tools/importance.h, as `caviar importance`) and a sweep's points as
- * binary; asks for an event stream; and turns actions (cancel, pause, resume,
- * slots) into the daemon's own requests, sent through its owner's callback.
+ * tools/importance.h, as `caviar importance`; a trial's lineage through
+ * tools/lineage.h, as `caviar lineage`) and a sweep's points as binary; asks
+ * for an event stream; and turns actions (cancel, pause, resume, slots, a
+ * trial's adjust and fork) into the daemon's own requests, sent through its
+ * owner's callback.
  * It does no I/O of its own: the HTTP is httpd's, the socket its owner's. */
 #ifndef CAVIAR_WEB_H
 #define CAVIAR_WEB_H

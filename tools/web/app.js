@@ -10,6 +10,7 @@
 const BEST_K = 5;
 const ROWS_SHOWN = 200;
 const REDRAW_MS = 250;
+const LINEAGE_MS = 1000;
 const EPOCH_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
 const PALETTE = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
 	"#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
@@ -164,9 +165,11 @@ function axes(ctx, w, h, xs, ys, xlabel, ylabel) {
 		ctx.fillText(xs.label ? xs.label(v) : fmt(v), X(v), h - PAD.b + 13);
 	}
 	ctx.textAlign = "right";
-	for (const v of ticks(ys.lo, ys.hi, Math.max(2, h / 45))) {
+	const yt = ys.cats ? ys.cats.map((_, i) => i) :
+		ticks(ys.lo, ys.hi, Math.max(2, h / 45), ys.whole);
+	for (const v of yt) {
 		ctx.beginPath(); ctx.moveTo(PAD.l, Y(v)); ctx.lineTo(w - PAD.r, Y(v)); ctx.stroke();
-		ctx.fillText(fmt(v), PAD.l - 4, Y(v) + 4);
+		ctx.fillText(ys.label ? ys.label(v) : fmt(v), PAD.l - 4, Y(v) + 4);
 	}
 	ctx.textAlign = "center";
 	ctx.fillText(xlabel, PAD.l + (w - PAD.l - PAD.r) / 2, h - 3);
@@ -321,7 +324,7 @@ function sweepPage(main, id) {
 		}
 	}
 
-	let curves, tip, board, scatter, parallel, header, rounds, importance;
+	let curves, tip, board, scatter, parallel, header, rounds, importance, lineage;
 
 	function drawCurves() {
 		const c = curves, w = parseFloat(c.style.width), hh = parseFloat(c.style.height);
@@ -614,6 +617,7 @@ function sweepPage(main, id) {
 		scatter = h("div", {class: "grid", id: "scatter"});
 		parallel = h("div", {class: "card", id: "parallel"});
 		importance = h("div", {class: "card", id: "importance"}, "computing...");
+		lineage = h("div", {id: "best-lineage"});
 		const roundRows = r.rounds.map(x => h("tr", {}, h("td", {}, x.round),
 			h("td", {}, JSON.stringify(x.ranges))));
 		rounds = r.rounds.length > 1 || st.sweep.search === "coarse_to_fine" ?
@@ -632,7 +636,7 @@ function sweepPage(main, id) {
 			scatter,
 			h("h2", {}, "Parallel coordinates"), parallel,
 			h("h2", {}, "Importance (fANOVA, as caviar importance)"), importance,
-			rounds || "");
+			rounds || "", lineage);
 		curves.addEventListener("mousemove", e => {
 			const b = curves.getBoundingClientRect(), hit = nearest(e.clientX - b.left,
 				e.clientY - b.top);
@@ -654,6 +658,19 @@ function sweepPage(main, id) {
 		document.body.dataset.timings = JSON.stringify(marks);
 		document.body.dataset.ready = Math.round(performance.now());
 		loadImportance().catch(e => { importance.textContent = e.message; });
+		loadLineage().catch(e => { lineage.textContent = e.message; });
+	}
+
+	/* A pbt sweep's best trial so far: its lineage, its schedule of
+	   hyperparameters (asked once the page is drawn, and when the sweep ends). */
+	async function loadLineage() {
+		const best = ranked()[0];
+		if (st.sweep.search !== "pbt" || !best) return;
+		const l = await getJSON("/api/trial/" + best.id + "/lineage");
+		lineage.replaceChildren(h("h2", {}, "Lineage of the best trial, ",
+			h("a", {href: "#/trial/" + best.id}, "trial " + best.id),
+			" (" + fmt(best.objective) + ")"), lineageView(l, main.clientWidth - 40));
+		lineage.dataset.trial = best.id;
 	}
 
 	/* Each parameter's share of the objective's variance, as bars; asked
@@ -681,8 +698,10 @@ function sweepPage(main, id) {
 			if (ev.event.startsWith("sweep_")) {
 				st.sweep.status = ev.status;
 				st.dirtyAll = true;
-				if (ev.event === "sweep_ended")
+				if (ev.event === "sweep_ended") {
 					loadImportance().catch(e => { importance.textContent = e.message; });
+					loadLineage().catch(e => { lineage.textContent = e.message; });
+				}
 			} else if (ev.event === "trial_started") {
 				addTrial({id: ev.trial, number: ev.number, params: ev.params,
 					status: "running", epochs: 0});
@@ -715,6 +734,100 @@ function sweepPage(main, id) {
 	};
 }
 
+/* ---- a trial's lineage ---- */
+
+/* A parameter's axis from the scale GET /api/trial/ID/lineage gives it (the
+   spec's: log, log_int, reverse_log, ...; "fixed" for one it does not
+   sample) and the values it takes. */
+function lineageScale(scale, values) {
+	if (scale === "choice" || values.some(v => typeof v !== "number")) {
+		const cats = [...new Set(values.map(String))].sort();
+		return {cats, f: v => cats.indexOf(String(v)), lo: -0.5, hi: cats.length - 0.5,
+			label: v => cats[Math.round(v)] ?? ""};
+	}
+	let f = v => v, inv = v => v, log = false;
+	if ((scale === "log" || scale === "log_int") && values.every(v => v > 0)) {
+		f = v => Math.log10(v);
+		inv = v => Math.pow(10, v);
+		log = true;
+	} else if (scale === "reverse_log" && values.every(v => v < 1)) {
+		f = v => -Math.log10(1 - v);
+		inv = v => 1 - Math.pow(10, -v);
+	}
+	const e = extent(values.map(f));
+	/* Decades on a log axis that spans one or more. */
+	return {f, lo: e.lo, hi: e.hi, whole: log && e.hi - e.lo >= 1,
+		label: v => fmt(Number(inv(v).toPrecision(log ? 2 : 4)))};
+}
+
+/* The lineage l (GET /api/trial/ID/lineage) as elements: the chain of
+   ancestors (links), each parameter's value against epoch (one segment per
+   member of the chain and change, in the member's colour; log axes for log
+   parameters) and the objective along the chain. */
+function lineageView(l, width) {
+	const colour = new Map(l.chain.map((m, i) => [m.trial_id, PALETTE[i % PALETTE.length]]));
+	const xmax = Math.max(1, ...l.chain.map(m => m.to_epoch));
+	const chain = h("div", {class: "row card", id: "lineage-chain"},
+		l.chain.map((m, i) => h("span", {class: "member"}, i ? "\u2192 " : "",
+			h("i", {style: "background:" + colour.get(m.trial_id)}),
+			h("a", {href: "#/trial/" + m.trial_id}, "trial " + m.trial_id),
+			" #" + m.number + (m.to_epoch > m.from_epoch + 1 ? ", epochs " +
+				(m.from_epoch + 1) + "\u2013" + m.to_epoch : ", epoch " + m.to_epoch) +
+			" ", statusSpan(m.status))));
+	const w = Math.max(300, Math.min(460, width));
+	let segments = 0;
+	const plots = l.params.filter(p => p.segments.length).map(p => {
+		const sc = lineageScale(p.scale, p.segments.map(g => g.value));
+		const c = makeCanvas(w, 170, "lineage-" + p.name);
+		const ctx = c.getContext("2d");
+		const {X, Y} = axes(ctx, w, 170, {lo: 0, hi: xmax, whole: true}, sc, "epoch",
+			p.name + (p.scale === "log" || p.scale === "log_int" ? " (log)" : ""));
+		ctx.lineWidth = 2.5;
+		let prev = null;
+		for (const g of p.segments) {
+			const y = Y(sc.f(g.value)), x0 = X(g.from_epoch), x1 = X(g.to_epoch);
+			if (prev) { /* the change, thin and grey */
+				ctx.strokeStyle = "#9aa2b1";
+				ctx.lineWidth = 1;
+				ctx.beginPath(); ctx.moveTo(x0, prev); ctx.lineTo(x0, y); ctx.stroke();
+				ctx.lineWidth = 2.5;
+			}
+			ctx.strokeStyle = ctx.fillStyle = colour.get(g.trial_id) || "#394152";
+			ctx.beginPath(); ctx.moveTo(x0, y); ctx.lineTo(x1, y); ctx.stroke();
+			ctx.beginPath(); /* where it starts: one set at the last epoch has none yet */
+			ctx.arc(x0, y, 3, 0, 2 * Math.PI);
+			ctx.fill();
+			prev = y;
+		}
+		segments += p.segments.length;
+		c.dataset.segments = p.segments.length;
+		return h("div", {class: "card"}, c);
+	});
+	const cw = Math.max(300, Math.min(940, width));
+	const curve = makeCanvas(cw, 200, "lineage-curve");
+	const cc = curve.getContext("2d");
+	const {X, Y} = axes(cc, cw, 200, {lo: 0, hi: xmax, whole: true},
+		extent(l.curve.map(q => q.value)), "epoch", l.metric + " (" + l.mode + ")");
+	let last = null; /* each member's line goes on from its parent's last point */
+	for (const m of l.chain) {
+		const pts = l.curve.filter(q => q.from_trial_id === m.trial_id);
+		cc.strokeStyle = cc.fillStyle = colour.get(m.trial_id);
+		cc.lineWidth = 2;
+		cc.beginPath();
+		(last ? [last, ...pts] : pts).forEach((q, i) => i ?
+			cc.lineTo(X(q.epoch), Y(q.value)) : cc.moveTo(X(q.epoch), Y(q.value)));
+		cc.stroke();
+		for (const q of pts) cc.fillRect(X(q.epoch) - 2, Y(q.value) - 2, 4, 4);
+		if (pts.length) last = pts[pts.length - 1];
+	}
+	curve.dataset.points = l.curve.length;
+	const box = h("div", {}, chain, h("div", {class: "row plots"}, plots),
+		h("div", {class: "card"}, curve));
+	box.dataset.members = l.chain.length;
+	box.dataset.segments = segments;
+	return box;
+}
+
 /* ---- one trial ---- */
 
 function lastPerEpoch(points, metric) {
@@ -734,9 +847,25 @@ function linePlot(el, title, data, labels) {
 			points: {size: 4}}))]}, data, el);
 }
 
+/* A value typed in a form as the CLI reads NAME=VALUE: a number when it reads
+   as one, true and false as booleans, anything else a string. */
+function typedValue(text) {
+	const x = Number(text);
+	if (text.trim() !== "" && Number.isFinite(x)) return x;
+	if (text === "true" || text === "false") return text === "true";
+	return text;
+}
+
+/* "lr 0.02 -> 0.01, batch 128 -> 64" from {"lr": [0.02, 0.01], ...}. */
+function changesText(changes) {
+	return Object.entries(changes || {}).map(([k, [a, b]]) => k + " " + fmt(a) + " \u2192 " +
+		fmt(b)).join(", ");
+}
+
 function trialPage(main, id) {
 	const msg = h("div", {class: "msg"});
-	let trial = null, points = [], plots = new Map(), timer = null;
+	let trial = null, points = [], plots = new Map(), timer = null, steering = null;
+	let lineageShown = false, lineageTimer = null, lineageEpoch = 0;
 
 	function drawPlots(box) {
 		const metrics = [...new Set(points.map(p => p.metric))].sort((a, b) =>
@@ -750,6 +879,78 @@ function trialPage(main, id) {
 		}
 	}
 
+	function adjustmentsTable(rows) {
+		const td = v => h("td", {}, v);
+		return rows.length ? h("table", {id: "adjustments"},
+			h("thead", {}, h("tr", {}, ["epoch", "step", "name", "old", "new", "source",
+				"when"].map(x => h("th", {}, x)))),
+			h("tbody", {}, rows.map(a => h("tr", {}, td(a.epoch), td(a.step), td(a.name),
+				td(fmt(a.old_value)), td(fmt(a.new_value)), td(a.source),
+				td(fmtTime(a.created_at)))))) : h("div", {class: "small"}, "none");
+	}
+
+	/* The form that adjusts a running trial (the daemon's adjust, as `caviar
+	   adjust` sends it) and the one that forks a trial from an epoch's
+	   checkpoint (`caviar fork`); each shows the daemon's answer. */
+	function steerForms(t, adjustments) {
+		const current = name => {
+			const last = adjustments.filter(a => a.name === name).pop();
+			return last ? last.new_value : (t.params || {})[name];
+		};
+		const names = Object.keys(t.params || {});
+		const answer = h("span", {id: "adjust-answer", class: "small"});
+		const value = h("input", {id: "adjust-value", size: 10,
+			value: names.length ? String(current(names[0])) : ""});
+		const name = h("select", {id: "adjust-name", onchange: e => {
+			value.value = String(current(e.target.value));
+		}}, names.map(n => h("option", {value: n}, n)));
+		const adjust = actionButton("Adjust", "", async () => {
+			answer.textContent = "";
+			const r = await post("/api/trial/" + id + "/adjust",
+				{set: {[name.value]: typedValue(value.value)}});
+			/* The table and the lineage follow from the adjusted event. */
+			answer.textContent = "applied after epoch " + r.epoch + ", step " + r.step +
+				": " + changesText(r.changes);
+		}, answer);
+		/* By default its latest epoch while it trains, then its best (the
+		   checkpoints kept by default; a fork needs an epoch left to train). */
+		const epoch = h("input", {type: "number", id: "fork-epoch", min: 1,
+			value: Math.max(1, t.status === "running" ? t.epochs :
+				t.best_epoch || t.epochs)});
+		const forkAnswer = h("span", {id: "fork-answer", class: "small"});
+		const fork = actionButton("Fork", "", async () => {
+			forkAnswer.textContent = "";
+			const r = await post("/api/trial/" + id + "/fork", {epoch: Number(epoch.value)});
+			forkAnswer.replaceChildren("started ", h("a", {href: "#/trial/" + r.trial},
+				"trial " + r.trial), " from epoch " + r.epoch);
+		}, forkAnswer);
+		return h("div", {class: "card", id: "steer"},
+			t.status === "running" && names.length ? h("div", {class: "row"},
+				h("b", {}, "adjust"), name, "=", value, adjust, answer) : null,
+			t.epochs > 0 ? h("div", {class: "row"}, h("b", {}, "fork"),
+				"from the checkpoint of epoch", epoch, fork, forkAnswer) : null);
+	}
+
+	/* The adjustments and the lineage, read again (after an adjustment). */
+	async function refresh() {
+		const r = await getJSON("/api/trial/" + id);
+		document.getElementById("adjustments-box")
+			.replaceChildren(adjustmentsTable(r.adjustments));
+		await drawLineage(r);
+	}
+
+	/* The lineage, when the trial (r, its GET /api/trial/ID) has ancestors or
+	   adjustments; without r, once more (it is shown). */
+	async function drawLineage(r) {
+		const box = document.getElementById("lineage");
+		if (r && !r.trial.parent_trial_id && !r.adjustments.length) return;
+		const l = await getJSON("/api/trial/" + id + "/lineage");
+		lineageShown = true;
+		box.replaceChildren(h("h2", {}, "Lineage (its ancestors, and each " +
+			"hyperparameter against epoch)"), lineageView(l, main.clientWidth - 40));
+		box.dataset.members = l.chain.length;
+	}
+
 	async function load() {
 		const r = await getJSON("/api/trial/" + id);
 		trial = r.trial;
@@ -758,11 +959,8 @@ function trialPage(main, id) {
 		const box = h("div", {class: "grid", id: "trial-curves"});
 		const params = Object.entries(t.params || {});
 		const trialLink = (tid, text) => h("a", {href: "#/trial/" + tid}, text);
-		const td = v => h("td", {}, v);
-		const adjustments = r.adjustments.map(a => h("tr", {}, td(a.epoch), td(a.step),
-			td(a.name), td(fmt(a.old_value)), td(fmt(a.new_value)), td(a.source),
-			td(fmtTime(a.created_at))));
 		const log = r.log.slice(-500).map(l => l.line).join("\n");
+		steering = t.status === "running" || t.epochs > 0 ? steerForms(t, r.adjustments) : null;
 		main.replaceChildren(
 			h("h1", {}, "Trial " + t.id + " (#" + t.number + " of ",
 				h("a", {href: "#/sweep/" + t.sweep_id}, "sweep " + t.sweep_id +
@@ -781,20 +979,22 @@ function trialPage(main, id) {
 					r.children.map(c => trialLink(c.id, c.id + " "))) : null,
 				active ? actionButton("Cancel", "danger", () =>
 					post("/api/trial/" + id + "/cancel"), msg) : null, msg),
+			steering || "",
 			h("h2", {}, "Parameters"),
 			h("table", {id: "params"}, h("tbody", {}, params.map(([k, v]) =>
 				h("tr", {}, h("th", {}, k), h("td", {}, fmt(v)))))),
 			h("h2", {}, "Curves"), box,
 			h("h2", {}, "Adjustments"),
-			r.adjustments.length ? h("table", {id: "adjustments"},
-				h("thead", {}, h("tr", {}, ["epoch", "step", "name", "old", "new",
-					"source", "when"].map(x => h("th", {}, x)))),
-				h("tbody", {}, adjustments)) : h("div", {class: "small"}, "none"),
+			h("div", {id: "adjustments-box"}, adjustmentsTable(r.adjustments)),
+			h("div", {id: "lineage"}),
 			h("h2", {}, "Log"),
 			h("pre", {id: "log"}, log || "(no lines besides metrics)"),
 			h("h2", {}, "stderr (the last lines)"),
 			h("pre", {id: "stderr"}, t.stderr_tail || "(empty)"));
+		plots.forEach(p => p.destroy()); /* a load again: the old page's charts */
+		plots = new Map();
 		drawPlots(box);
+		await drawLineage(r);
 		document.body.dataset.ready = "1";
 	}
 
@@ -810,11 +1010,27 @@ function trialPage(main, id) {
 					timer = null;
 					drawPlots(document.getElementById("trial-curves"));
 				}, REDRAW_MS);
+				/* The lineage's epochs grow too: read again at most once a
+				   second, when an epoch ended. */
+				if (lineageShown && ev.epoch !== lineageEpoch && !lineageTimer)
+					lineageTimer = setTimeout(() => {
+						lineageTimer = null;
+						drawLineage(null).catch(e => {
+							msg.textContent = e.message;
+						});
+					}, LINEAGE_MS);
+				lineageEpoch = ev.epoch;
+			} else if (ev.event === "adjusted") {
+				refresh().catch(e => { msg.textContent = e.message; });
 			} else if (ev.event === "trial_ended") {
 				setTimeout(() => load().catch(() => {}), 200);
 			}
 		},
-		destroy() { clearTimeout(timer); plots.forEach(p => p.destroy()); },
+		destroy() {
+			clearTimeout(timer);
+			clearTimeout(lineageTimer);
+			plots.forEach(p => p.destroy());
+		},
 	};
 }
 
