@@ -89,7 +89,7 @@ for nc in "" 1; do
 	TMUX_NAME=caviar-e2e-$$-${nc:+n}c
 	tmux -L "$TMUX_NAME" -f /dev/null new-session -d -x 100 -y 40 \
 		"env TERM=xterm-256color NO_COLOR=$nc CAVIAR_SOCKET='$SOCK' '$CAVIAR' curves $id; echo EXIT=\$?; sleep 30"
-	for _ in $(seq 50); do
+	for _ in $(seq 300); do
 		tmux -L "$TMUX_NAME" capture-pane -e -p >"$TMP/pane$nc.txt"
 		grep -q EXIT= "$TMP/pane$nc.txt" && break
 		sleep 0.1
@@ -101,7 +101,7 @@ for cols in 80 100 160; do
 	TMUX_NAME=caviar-e2e-$$-w
 	tmux -L "$TMUX_NAME" -f /dev/null new-session -d -x "$cols" -y 40 \
 		"env TERM=xterm-256color CAVIAR_SOCKET='$SOCK' '$CAVIAR' curves $id; echo EXIT=\$?; sleep 30"
-	for _ in $(seq 50); do
+	for _ in $(seq 300); do
 		tmux -L "$TMUX_NAME" capture-pane -p >"$TMP/wide.txt"
 		grep -q EXIT= "$TMP/wide.txt" && break
 		sleep 0.1

@@ -41,12 +41,13 @@ start_daemon --slots 2
 # Watchers of every sweep, started before the sweep: plain lines, and a raw subscriber.
 "$CAVIAR" watch >"$TMP/all.txt" 2>"$TMP/all.err" &
 watcher=$!
-python3 - "$SOCK" >"$TMP/events.txt" <<'PY' &
+python3 - "$SOCK" "$TMP/subscribed" >"$TMP/events.txt" <<'PY' &
 import collections, json, socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 s.sendall(b'{"cmd": "subscribe"}\n')
 f = s.makefile(); counts = collections.Counter()
 assert json.loads(f.readline())["ok"]
+open(sys.argv[2], "w").close()
 for line in f:
     e = json.loads(line); counts[e["event"]] += 1
     if e["event"] == "sweep_ended":
@@ -54,7 +55,10 @@ for line in f:
 print(" ".join(f"{k}={counts[k]}" for k in sorted(counts)))
 PY
 subscriber=$!
-sleep 0.3
+# Both subscribed before the sweep starts (a busy machine starts programs late):
+# the raw subscriber says so; watch, started first, has had the same time and more.
+for _ in $(seq 200); do [ -e "$TMP/subscribed" ] && break; sleep 0.05; done
+sleep 0.5
 id=$("$CAVIAR" submit "$TMP/bowl.json")
 
 # The terminal view, in a 160x40 tmux pane.
