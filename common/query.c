@@ -231,22 +231,28 @@ static int bind_args(struct query *q, sqlite3_stmt *st, const char *types, va_li
 	return rc == SQLITE_OK ? 0 : err_set(err, errlen, "%s", sqlite3_errmsg(q->h));
 }
 
-sqlite3_stmt *query_start(struct query *q, char *err, size_t errlen, enum query_id id,
-			  const char *types, ...)
+/* The statement of id, prepared and bound (query_start's work). */
+static sqlite3_stmt *start(struct query *q, char *err, size_t errlen, enum query_id id,
+			   const char *types, va_list ap)
 {
 	sqlite3_stmt *st = prepared(q, id, err, errlen);
-	va_list ap;
-	int rc;
 
-	if (!st)
-		return NULL;
-	va_start(ap, types);
-	rc = bind_args(q, st, types, ap, err, errlen);
-	va_end(ap);
-	if (rc < 0) {
+	if (st && bind_args(q, st, types, ap, err, errlen) < 0) {
 		query_end(q, id);
 		return NULL;
 	}
+	return st;
+}
+
+sqlite3_stmt *query_start(struct query *q, char *err, size_t errlen, enum query_id id,
+			  const char *types, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+
+	va_start(ap, types);
+	st = start(q, err, errlen, id, types, ap);
+	va_end(ap);
 	return st;
 }
 
@@ -261,18 +267,16 @@ void query_end(struct query *q, enum query_id id)
 cJSON *query_run(struct query *q, char *err, size_t errlen, enum query_id id,
 		 const char *types, ...)
 {
-	sqlite3_stmt *st = prepared(q, id, err, errlen);
-	cJSON *rows = NULL;
+	sqlite3_stmt *st;
+	cJSON *rows;
 	va_list ap;
 	int rc;
 
+	va_start(ap, types);
+	st = start(q, err, errlen, id, types, ap);
+	va_end(ap);
 	if (!st)
 		return NULL;
-	va_start(ap, types);
-	rc = bind_args(q, st, types, ap, err, errlen);
-	va_end(ap);
-	if (rc < 0)
-		goto out;
 	rows = cJSON_CreateArray();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		cJSON_AddItemToArray(rows, query_row(st));
@@ -281,9 +285,7 @@ cJSON *query_run(struct query *q, char *err, size_t errlen, enum query_id id,
 		cJSON_Delete(rows);
 		rows = NULL;
 	}
-out:
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	query_end(q, id);
 	return rows;
 }
 

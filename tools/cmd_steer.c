@@ -69,21 +69,32 @@ int cli_adjust(struct cli *cli, long long trial, cJSON *set)
 	return EXIT_OK;
 }
 
+/* The operands TRIAL NAME=VALUE...: *id and a new object *set of the changes
+ * (the caller's). Returns 0 or an exit code after a usage error. */
+static int trial_and_changes(const struct cli *cli, int argc, char **argv, long long *id,
+			     cJSON **set)
+{
+	int code;
+
+	if ((*id = cli_parse_id(argv[0])) < 0)
+		return cli_usage(cli, "%s: expected a trial id (a positive number)", argv[0]);
+	*set = cJSON_CreateObject();
+	if ((code = cli_parse_changes(cli, argc - 1, argv + 1, *set))) {
+		cJSON_Delete(*set);
+		*set = NULL;
+	}
+	return code;
+}
+
 static int run_adjust(struct cli *cli, int argc, char **argv)
 {
 	int args, code = cli_options(cli, &cmd_adjust, argc, argv, NULL, NULL, NULL, &args);
 	long long id;
 	cJSON *set;
 
-	if (code || (code = cli_operands(cli, argc - args, 2, argc)))
+	if (code || (code = cli_operands(cli, argc - args, 2, argc)) ||
+	    (code = trial_and_changes(cli, argc - args, argv + args, &id, &set)))
 		return code;
-	if ((id = cli_parse_id(argv[args])) < 0)
-		return cli_usage(cli, "%s: expected a trial id (a positive number)", argv[args]);
-	set = cJSON_CreateObject();
-	if ((code = cli_parse_changes(cli, argc - args - 1, argv + args + 1, set))) {
-		cJSON_Delete(set);
-		return code;
-	}
 	return cli_adjust(cli, id, set);
 }
 
@@ -120,13 +131,8 @@ static int run_fork(struct cli *cli, int argc, char **argv)
 		return code;
 	if (epoch < 0)
 		return cli_usage(cli, "--epoch: expected a positive number");
-	if ((id = cli_parse_id(argv[args])) < 0)
-		return cli_usage(cli, "%s: expected a trial id (a positive number)", argv[args]);
-	set = cJSON_CreateObject();
-	if ((code = cli_parse_changes(cli, argc - args - 1, argv + args + 1, set))) {
-		cJSON_Delete(set);
+	if ((code = trial_and_changes(cli, argc - args, argv + args, &id, &set)))
 		return code;
-	}
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "cmd", "fork");
 	cJSON_AddNumberToObject(req, "trial", (double)id);
