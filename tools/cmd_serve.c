@@ -121,6 +121,50 @@ static cJSON *daemon_call(void *ctx, cJSON *req, char *err, size_t errlen)
 	return client_request(s->cli->socket, req, err, errlen);
 }
 
+/* One action sent to the daemon from libuv's thread pool (call_async). */
+struct call_job {
+	uv_work_t work;
+	const char *socket;
+	cJSON *req, *reply;
+	char err[ERRBUF_LEN];
+	void (*done)(void *arg, cJSON *reply, const char *err);
+	void *arg;
+};
+
+static void call_work(uv_work_t *w)
+{
+	struct call_job *j = w->data;
+
+	j->reply = client_request(j->socket, j->req, j->err, sizeof j->err);
+}
+
+static void call_done(uv_work_t *w, int status)
+{
+	struct call_job *j = w->data;
+
+	if (status == UV_ECANCELED)
+		snprintf(j->err, sizeof j->err, "caviar serve is stopping");
+	j->done(j->arg, j->reply, j->err);
+	cJSON_Delete(j->req);
+	free(j);
+}
+
+/* The web module's way to the daemon for actions: off the loop, so a long
+ * wait (an adjust waits for the trial's answer) holds no other page. */
+static void daemon_call_async(void *ctx, cJSON *req,
+			      void (*done)(void *arg, cJSON *reply, const char *err), void *arg)
+{
+	struct server *s = ctx;
+	struct call_job *j = xcalloc(1, sizeof *j);
+
+	*j = (struct call_job){.socket = s->cli->socket, .req = req, .done = done, .arg = arg};
+	j->work.data = j;
+	if (uv_queue_work(&s->loop, &j->work, call_work, call_done) < 0) {
+		snprintf(j->err, sizeof j->err, "caviar serve cannot reach the daemon now");
+		call_done(&j->work, 0);
+	}
+}
+
 static void broadcast_line(struct server *s, const char *line, size_t len)
 {
 	size_t n = len + 8;
@@ -276,7 +320,8 @@ static int serve(struct server *s, const struct serve_opts *o)
 
 	snprintf(s->cookie, sizeof s->cookie, "caviar_token_%d", o->port);
 	s->web = (struct web){.cookie = s->cookie, .st = &s->st, .q = &s->st.query,
-			      .host = {.ctx = s, .call = daemon_call}};
+			      .host = {.ctx = s, .call = daemon_call,
+				       .call_async = daemon_call_async}};
 	if (httpd_start(&s->http, &s->loop, o->host, o->port, s->cookie, web_handle, &s->web,
 			err, sizeof err) < 0)
 		return cli_fail(s->cli, EXIT_FAILED, "%s", err);

@@ -45,6 +45,64 @@ expect 1 "cannot listen on 127.0.0.1 port $port" "$CAVIAR" serve --port "$port"
 serve_stop
 stop_daemon
 
+# An adjust waits for the trial's answer (up to caviard's --answer-wait), and
+# the dashboard goes on meanwhile: a trial that never reads its stdin holds
+# its adjust for the whole wait while another page's request is answered at once.
+cat >"$TMP/silent.py" <<'PY'
+import json, time
+print(json.dumps({"epoch": 1, "val_loss": 1.0}), flush=True)
+time.sleep(30)
+PY
+cat >"$TMP/silent.json" <<JSON
+{"name": "silent", "trials": 1, "command": ["python3", "$TMP/silent.py"],
+ "objective": {"metric": "val_loss", "mode": "min"}, "params": {"lr": {"log": [0.01, 1]}}}
+JSON
+start_daemon --slots 1 --answer-wait 4
+silent=$("$CAVIAR" submit "$TMP/silent.json")
+for _ in $(seq 200); do
+	[ "$(sql "SELECT epochs FROM trials WHERE sweep_id = $silent")" = 1 ] && break
+	sleep 0.05
+done
+trial=$(sql "SELECT id FROM trials WHERE sweep_id = $silent")
+serve_start
+/usr/bin/python3 - "$URL" "$trial" >"$TMP/wait.out" <<'PY'
+import json, sys, threading, time, urllib.error, urllib.parse, urllib.request
+url, trial = sys.argv[1], sys.argv[2]
+base = url.split("?")[0]
+token = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)["token"][0]
+host = urllib.parse.urlparse(url).netloc
+headers = {"Cookie": "caviar_token_%s=%s" % (host.rsplit(":", 1)[1], token),
+           "Origin": "http://" + host, "Content-Type": "application/json"}
+got = {}
+def adjust():
+    t0 = time.monotonic()
+    rq = urllib.request.Request(base + "api/trial/%s/adjust" % trial, method="POST",
+                                headers=headers, data=b'{"set": {"lr": 0.5}}')
+    try:
+        urllib.request.urlopen(rq, timeout=20)
+        got["adjust"] = 200
+    except urllib.error.HTTPError as e:
+        got["adjust"] = e.code
+        got["error"] = json.loads(e.read())["error"]
+    got["adjust_s"] = time.monotonic() - t0
+th = threading.Thread(target=adjust)
+th.start()
+time.sleep(1)
+t0 = time.monotonic()
+urllib.request.urlopen(urllib.request.Request(base + "api/sweeps", headers=headers), timeout=20).read()
+sweeps_s = time.monotonic() - t0
+th.join()
+print("adjust", got["adjust"], "after %.1f s;" % got["adjust_s"], got.get("error"))
+print("sweeps answered in %.2f s while the adjust waited" % sweeps_s)
+print("ok" if got["adjust"] == 409 and got["adjust_s"] >= 3 and sweeps_s < 1.5 else "FAIL")
+PY
+cat "$TMP/wait.out"
+check "while an adjust waits for a silent trial, another request is answered at once" \
+	"$(tail -1 "$TMP/wait.out")" ok
+"$CAVIAR" cancel "$silent" >/dev/null
+serve_stop
+stop_daemon
+
 # Without a daemon: the database still reads, the event stream says so.
 serve_start --db "$DB" --no-token
 check "--no-token prints the URL without one" "$(grep -c '/?token=' "$TMP/serve.out")" 0

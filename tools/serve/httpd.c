@@ -34,11 +34,29 @@ struct httpd_stream {
 	struct httpd_stream *next;
 };
 
-/* A request being received: its body so far. */
+/* A reply to come (httpd_defer): the connection waits, suspended. closed:
+ * httpd_close answered it with a 503; httpd_complete still frees it. */
+struct httpd_deferred {
+	struct httpd *h;
+	struct MHD_Connection *conn;
+	struct httpd_reply reply;
+	int done, closed;
+	struct httpd_deferred *next;
+};
+
+/* A request being received: its body so far; deferred, its reply to come. */
 struct pending {
 	char body[HTTPD_BODY_MAX + 1];
 	size_t len;
 	int too_large;
+	struct httpd_deferred *deferred;
+};
+
+/* What httpd_defer needs of the request being handled (rq->conn). */
+struct handling {
+	struct httpd *h;
+	struct MHD_Connection *c;
+	struct pending *p;
 };
 
 static void arm(struct httpd *h);
@@ -269,16 +287,92 @@ static void add_common(struct MHD_Response *r, int cache)
 				"style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
 }
 
+struct httpd_deferred *httpd_defer(const struct httpd_request *rq)
+{
+	struct handling *on = rq->conn;
+	struct httpd_deferred *d = xcalloc(1, sizeof *d);
+
+	d->h = on->h;
+	d->conn = on->c;
+	d->next = on->h->deferred;
+	on->h->deferred = d;
+	on->p->deferred = d;
+	return d;
+}
+
+static void deferred_unlink(struct httpd_deferred *d)
+{
+	for (struct httpd_deferred **at = &d->h->deferred; *at; at = &(*at)->next)
+		if (*at == d) {
+			*at = d->next;
+			return;
+		}
+}
+
+static void reply_drop(struct httpd_reply *out)
+{
+	if (out->owned)
+		free(out->body);
+	free(out->set_cookie);
+	memset(out, 0, sizeof *out);
+}
+
+void httpd_complete(struct httpd_deferred *d, struct httpd_reply *out)
+{
+	if (d->closed) { /* httpd_close answered it */
+		reply_drop(out);
+		free(d);
+		return;
+	}
+	d->reply = *out;
+	d->done = 1;
+	MHD_resume_connection(d->conn);
+	httpd_run(d->h);
+}
+
+/* httpd_close: a 503 for each reply still to come, so no connection stays
+ * suspended (MHD_stop_daemon would wait for it). */
+static void deferred_close(struct httpd *h)
+{
+	static char msg[] = "{\"ok\": false, \"error\": \"caviar serve is stopping\"}";
+
+	for (struct httpd_deferred *d = h->deferred; d; d = d->next)
+		if (!d->done) {
+			d->closed = d->done = 1;
+			d->reply = (struct httpd_reply){.status = 503, .type = "application/json",
+							.body = msg, .len = sizeof msg - 1};
+			MHD_resume_connection(d->conn);
+		}
+}
+
 static enum MHD_Result answer(struct httpd *h, struct MHD_Connection *c, const char *method,
 			      const char *url, struct pending *p)
 {
 	struct httpd_request rq;
 	struct httpd_reply out = {0};
+	struct handling on = {h, c, p};
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	request_fill(h, c, method, url, p, &rq);
-	h->handler(h->ctx, &rq, &out);
+	if (p->deferred) { /* resumed: the reply has come */
+		struct httpd_deferred *d = p->deferred;
+
+		if (!d->done)
+			return MHD_YES;
+		out = d->reply;
+		p->deferred = NULL;
+		deferred_unlink(d);
+		if (!d->closed) /* else httpd_complete frees it when the call ends */
+			free(d);
+	} else {
+		request_fill(h, c, method, url, p, &rq);
+		rq.conn = &on;
+		h->handler(h->ctx, &rq, &out);
+		if (p->deferred) {
+			MHD_suspend_connection(c);
+			return MHD_YES;
+		}
+	}
 	r = out.stream && out.status == 200 ? stream_response(h, c, out.body, out.len)
 					     : reply_response(&out);
 	if (out.owned)
@@ -320,7 +414,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	free(*con_cls);
+	struct pending *p = *con_cls;
+
+	if (p && p->deferred) { /* resumed with its reply, but the client had gone */
+		struct httpd_deferred *d = p->deferred;
+
+		deferred_unlink(d);
+		if (!d->closed) { /* else httpd_complete frees it when the call ends */
+			reply_drop(&d->reply);
+			free(d);
+		}
+	}
+	free(p);
 	*con_cls = NULL;
 }
 
@@ -412,11 +517,13 @@ void httpd_close(struct httpd *h)
 {
 	if (!h->mhd)
 		return;
-	/* A suspended connection would block MHD_stop_daemon: end every stream. */
+	/* A suspended connection would block MHD_stop_daemon: end every stream,
+	 * answer every deferred request. */
 	for (struct httpd_stream *s = h->streams; s; s = s->next) {
 		s->ended = 1;
 		stream_resume(s);
 	}
+	deferred_close(h);
 	MHD_run(h->mhd);
 	h->closing = 1;
 	uv_poll_stop(&h->poll); /* before MHD closes the fd it watches */

@@ -30,6 +30,7 @@ struct httpd_request {
 	const char *body;         /* the body, NUL-terminated; "" when none */
 	size_t body_len;
 	int body_too_large;       /* it had more than HTTPD_BODY_MAX bytes (body is then "") */
+	void *conn;               /* httpd's own (for httpd_defer) */
 };
 
 /* The handler's answer. body is malloc'd (owned: httpd frees it) or static. */
@@ -49,6 +50,7 @@ typedef void (*httpd_handler)(void *ctx, const struct httpd_request *rq,
 			      struct httpd_reply *out);
 
 struct httpd_stream;
+struct httpd_deferred;
 
 struct httpd {
 	uv_loop_t *loop;
@@ -60,6 +62,7 @@ struct httpd {
 	void *ctx;
 	char cookie[64];          /* the token cookie's name */
 	struct httpd_stream *streams;
+	struct httpd_deferred *deferred; /* replies still to come */
 	int closing;              /* httpd_close was called */
 };
 
@@ -70,6 +73,17 @@ struct httpd {
 int httpd_start(struct httpd *h, uv_loop_t *loop, const char *host, int port,
 		const char *cookie, httpd_handler handler, void *ctx, char *err, size_t errlen);
 int httpd_port(const struct httpd *h);
+
+/* Called by a handler that cannot answer at once (it waits for the daemon):
+ * its reply comes later, through httpd_complete, and the loop serves other
+ * requests meanwhile (the connection is suspended). The handler then leaves
+ * its out untouched. */
+struct httpd_deferred *httpd_defer(const struct httpd_request *rq);
+
+/* The reply of a deferred request (out's body and cookie are taken as a
+ * handler's are). Every httpd_defer needs one httpd_complete, also after
+ * httpd_close (the reply is then dropped: the client got a 503). */
+void httpd_complete(struct httpd_deferred *d, struct httpd_reply *out);
 
 /* Sends len bytes (whole SSE messages) to every open event stream. */
 void httpd_broadcast(struct httpd *h, const char *data, size_t len);

@@ -312,18 +312,41 @@ static void get_sweeps(struct web *w, struct httpd_reply *out)
 
 /* Sends req (deleted) to the daemon and answers with its reply: 200 when it
  * agreed, 409 when it refused (its message), 503 without a daemon. */
-static void forward(struct web *w, cJSON *req, struct httpd_reply *out)
+/* The reply to an action: the daemon's (409 when it refused), or 503. */
+static void action_reply(cJSON *reply, const char *err, struct httpd_reply *out)
 {
-	char err[ERRBUF_LEN];
-	cJSON *reply = w->host.call(w->host.ctx, req, err, sizeof err);
-
-	cJSON_Delete(req);
 	if (!reply) {
 		reply_error(out, 503, err);
 		return;
 	}
 	reply_json(out, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")) ? 200 : 409,
 		   reply);
+}
+
+static void forwarded(void *arg, cJSON *reply, const char *err)
+{
+	struct httpd_reply out = {0};
+
+	action_reply(reply, err, &out);
+	httpd_complete(arg, &out);
+}
+
+/* Sends req (taken) to the daemon; the reply is the daemon's. Off the loop
+ * when the host can: an adjust's answer may take long, and the other pages
+ * must not wait for it. */
+static void forward(struct web *w, cJSON *req, const struct httpd_request *rq,
+		    struct httpd_reply *out)
+{
+	char err[ERRBUF_LEN];
+	cJSON *reply;
+
+	if (w->host.call_async) {
+		w->host.call_async(w->host.ctx, req, forwarded, httpd_defer(rq));
+		return;
+	}
+	reply = w->host.call(w->host.ctx, req, err, sizeof err);
+	cJSON_Delete(req);
+	action_reply(reply, err, out);
 }
 
 /* GET /api/status: the daemon's status; without a daemon, {"ok": false,
@@ -366,7 +389,7 @@ static void post_slots(struct web *w, const struct httpd_request *rq, struct htt
 		reply_error(out, 400, "slots: expected {\"n\": a whole number from 1 to 100000}");
 		return;
 	}
-	forward(w, request("slots", "n", (long long)n->valuedouble), out);
+	forward(w, request("slots", "n", (long long)n->valuedouble), rq, out);
 	cJSON_Delete(body);
 }
 
@@ -430,7 +453,7 @@ static void post_steer(struct web *w, const char *cmd, long long id,
 		cJSON_AddItemToObject(req, "set", set);
 	else
 		cJSON_Delete(set);
-	forward(w, req, out);
+	forward(w, req, rq, out);
 }
 
 /* Whether the client's Origin (or, without one, Sec-Fetch-Site) says the
@@ -470,7 +493,7 @@ static void post(struct web *w, const struct httpd_request *rq, struct httpd_rep
 	}
 	if (path_id(rq->path, "/api/trial/", &id, &rest) == 0) {
 		if (strcmp(rest, "/cancel") == 0) {
-			forward(w, request("cancel", "trial", id), out);
+			forward(w, request("cancel", "trial", id), rq, out);
 			return;
 		}
 		if (strcmp(rest, "/adjust") == 0 || strcmp(rest, "/fork") == 0) {
@@ -481,7 +504,7 @@ static void post(struct web *w, const struct httpd_request *rq, struct httpd_rep
 	if (path_id(rq->path, "/api/sweep/", &id, &rest) == 0 && rest[0] == '/')
 		for (int i = 0; sweep_verbs[i]; i++)
 			if (strcmp(rest + 1, sweep_verbs[i]) == 0) {
-				forward(w, request(sweep_verbs[i], "sweep", id), out);
+				forward(w, request(sweep_verbs[i], "sweep", id), rq, out);
 				return;
 			}
 	reply_error(out, 404, "no such action");

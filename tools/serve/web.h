@@ -24,6 +24,12 @@ struct web_host {
 	/* Sends req (the caller keeps and deletes it) to caviard; returns the
 	 * reply (caller deletes), or NULL with err when there is no daemon. */
 	cJSON *(*call)(void *ctx, cJSON *req, char *err, size_t errlen);
+	/* The same off the loop, for the actions (an adjust waits for the
+	 * trial's answer, up to caviard's --answer-wait): takes req, and later
+	 * calls done on the loop with the reply (done takes it) or NULL and err.
+	 * NULL: actions use call. */
+	void (*call_async)(void *ctx, cJSON *req,
+			   void (*done)(void *arg, cJSON *reply, const char *err), void *arg);
 };
 
 struct web {
