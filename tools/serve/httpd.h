@@ -3,7 +3,8 @@
  * timeouts by a uv_timer, so every request is handled on the caller's loop
  * thread. It parses HTTP, caps what a client may send, and turns each request
  * into a struct httpd_request for its owner's handler; it knows no route.
- * Server-Sent Event streams are long responses it feeds from httpd_broadcast. */
+ * Server-Sent Event streams are long responses it feeds from httpd_broadcast;
+ * a handler that must wait (for the daemon) defers its reply (httpd_defer). */
 #ifndef CAVIAR_HTTPD_H
 #define CAVIAR_HTTPD_H
 
