@@ -631,28 +631,31 @@ double sweeps_deadline(const struct sweep *sw)
 	return sw->created_at + sw->spec.budget_minutes * 60;
 }
 
+/* Ends sw early for why: its queued trials cancelled, the reason kept and
+ * logged, *flag set (spent or failed). */
+static int end_early(struct sweeps *s, struct sweep *sw, const char *why, int *flag, char *err,
+		     size_t errlen)
+{
+	if (drop_queued(s, sw, why, err, errlen) < 0)
+		return -1;
+	snprintf(sw->reason, sizeof sw->reason, "%s", why);
+	*flag = 1;
+	log_msg("sweep %lld: %s", (long long)sw->id, why);
+	return 0;
+}
+
 int sweeps_spend(struct sweeps *s, struct sweep *sw, char *err, size_t errlen)
 {
 	char reason[sizeof sw->reason];
 
 	snprintf(reason, sizeof reason, "the sweep's budget of %g min is spent",
 		 sw->spec.budget_minutes);
-	if (drop_queued(s, sw, reason, err, errlen) < 0)
-		return -1;
-	snprintf(sw->reason, sizeof sw->reason, "%s", reason);
-	sw->spent = 1;
-	log_msg("sweep %lld: %s", (long long)sw->id, reason);
-	return 0;
+	return end_early(s, sw, reason, &sw->spent, err, errlen);
 }
 
 int sweeps_fail(struct sweeps *s, struct sweep *sw, const char *why, char *err, size_t errlen)
 {
-	if (drop_queued(s, sw, why, err, errlen) < 0)
-		return -1;
-	snprintf(sw->reason, sizeof sw->reason, "%s", why);
-	sw->failed = 1;
-	log_msg("sweep %lld: %s", (long long)sw->id, why);
-	return 0;
+	return end_early(s, sw, why, &sw->failed, err, errlen);
 }
 
 int sweeps_not_active(struct sweeps *s, int64_t id, char *err, size_t errlen)
