@@ -881,6 +881,16 @@ static void drop_controls(struct daemon *d, const struct trial *t)
 	}
 }
 
+/* Adds name: [old, new] to changes (old NULL: null), as the adjustments of a
+ * fork are recorded. */
+static void add_change(cJSON *changes, const char *name, const cJSON *old, const cJSON *new)
+{
+	cJSON *pair = cJSON_AddArrayToObject(changes, name);
+
+	cJSON_AddItemToArray(pair, old ? cJSON_Duplicate(old, 1) : cJSON_CreateNull());
+	cJSON_AddItemToArray(pair, cJSON_Duplicate(new, 1));
+}
+
 /* {"lr": [old, new], ...}, each name a string key and each value a pair. */
 static int valid_changes(const cJSON *changes)
 {
@@ -1147,16 +1157,13 @@ static cJSON *fork_params(struct daemon *d, const cJSON *parent, const struct sp
 	cJSON_Delete(rows);
 	*changes = cJSON_CreateObject();
 	cJSON_ArrayForEach(v, req->set) {
-		const cJSON *old = cJSON_GetObjectItemCaseSensitive(params, v->string);
-		cJSON *pair = cJSON_AddArrayToObject(*changes, v->string);
-
 		if (spec_check_change(spec, v->string, v, err, errlen) < 0) {
 			cJSON_Delete(*changes);
 			cJSON_Delete(params);
 			return NULL;
 		}
-		cJSON_AddItemToArray(pair, old ? cJSON_Duplicate(old, 1) : cJSON_CreateNull());
-		cJSON_AddItemToArray(pair, cJSON_Duplicate(v, 1));
+		add_change(*changes, v->string,
+			   cJSON_GetObjectItemCaseSensitive(params, v->string), v);
 		cJSON_DeleteItemFromObjectCaseSensitive(params, v->string);
 		cJSON_AddItemToObject(params, v->string, cJSON_Duplicate(v, 1));
 	}
@@ -1284,10 +1291,13 @@ static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p, int 
 	const cJSON *parent;
 
 	*fork_epoch = 0;
-
-	rows = query_run(&d->db.query, err, sizeof err, QUERY_ADJUSTMENTS, "i", (long long)p->id);
-	take_new_values(o, rows, 0, INT_MAX);
-	cJSON_Delete(rows);
+	if (p->attempts > 0) { /* never started: nobody adjusted it (a fork's changes are
+				  recorded as adjustments, but they are its params already) */
+		rows = query_run(&d->db.query, err, sizeof err, QUERY_ADJUSTMENTS, "i",
+				 (long long)p->id);
+		take_new_values(o, rows, 0, INT_MAX);
+		cJSON_Delete(rows);
+	}
 	rows = query_run(&d->db.query, err, sizeof err, QUERY_PARENT, "i", (long long)p->id);
 	parent = rows && rows->child ? cJSON_GetObjectItemCaseSensitive(rows->child,
 									  "parent_trial_id")
@@ -1348,17 +1358,10 @@ static cJSON *pbt_changes(const struct pbt_exploit *ex)
 {
 	cJSON *changes = cJSON_CreateObject();
 
-	for (int i = 0; i < ex->n_changes; i++) {
-		const struct pbt_change *c = &ex->changes[i];
-		cJSON *pair;
-
-		if (!c->new_value)
-			continue;
-		pair = cJSON_AddArrayToObject(changes, c->name);
-		cJSON_AddItemToArray(pair, c->old_value ? cJSON_Duplicate(c->old_value, 1)
-						      : cJSON_CreateNull());
-		cJSON_AddItemToArray(pair, cJSON_Duplicate(c->new_value, 1));
-	}
+	for (int i = 0; i < ex->n_changes; i++)
+		if (ex->changes[i].new_value)
+			add_change(changes, ex->changes[i].name, ex->changes[i].old_value,
+				   ex->changes[i].new_value);
 	return changes;
 }
 
