@@ -297,52 +297,16 @@ static double *side_weights(int m, double prior_weight)
 struct comp {
 	double mu, w;
 	int prior;
+	int order; /* tpe_pe_fit's: ties by it (the observations' order, the prior last) */
 };
 
-/* An order-preserving unsigned key of a double (no NaN here). */
-static uint64_t sort_key(double x)
+static int comp_cmp(const void *pa, const void *pb)
 {
-	uint64_t u;
+	const struct comp *a = pa, *b = pb;
 
-	memcpy(&u, &x, sizeof u);
-	return u >> 63 ? ~u : u | (1ull << 63);
-}
-
-/* Stable sort by mu (ties keep their order): LSD radix sort of the keys, a
- * byte per pass, passes where every key has the same byte skipped. */
-static void sort_comps(struct comp *c, int n)
-{
-	uint64_t *key = xcalloc((size_t)n * 2 + 2, sizeof *key), *k2 = key + n + 1;
-	int *idx = xcalloc((size_t)n * 2 + 2, sizeof *idx), *i2 = idx + n + 1, *ti;
-	struct comp *tmp = xcalloc((size_t)n + 1, sizeof *tmp);
-	uint64_t *tk;
-
-	for (int i = 0; i < n; i++)
-		key[i] = sort_key(c[i].mu), idx[i] = i;
-	for (int shift = 0; shift < 64; shift += 8) {
-		int count[257] = {0};
-
-		for (int i = 0; i < n; i++)
-			count[((key[i] >> shift) & 255) + 1]++;
-		if (count[((key[0] >> shift) & 255) + 1] == n)
-			continue;
-		for (int b = 0; b < 256; b++)
-			count[b + 1] += count[b];
-		for (int i = 0; i < n; i++) {
-			int d = count[(key[i] >> shift) & 255]++;
-
-			k2[d] = key[i];
-			i2[d] = idx[i];
-		}
-		tk = key, key = k2, k2 = tk;
-		ti = idx, idx = i2, i2 = ti;
-	}
-	for (int i = 0; i < n; i++)
-		tmp[i] = c[idx[i]];
-	memcpy(c, tmp, (size_t)n * sizeof *c);
-	free(key < k2 ? key : k2);
-	free(idx < i2 ? idx : i2);
-	free(tmp);
+	if (a->mu != b->mu)
+		return a->mu < b->mu ? -1 : 1;
+	return (a->order > b->order) - (a->order < b->order);
 }
 
 /* The component's factor in front of exp(-z^2 / 2): its weight over sigma
@@ -415,27 +379,22 @@ static void pe_from_sorted(struct tpe_pe *pe, const struct comp *c, int n, doubl
 	free(sig);
 }
 
-/* tpe_pe_fit from m observations in chronological order. */
-static void pe_fit(struct tpe_pe *pe, const double *obs, int m, double lo, double hi, int step,
-		   double prior_weight, int as_optuna31)
+/* Suggestions build their components from the history's order by value
+ * (side_fit); this, for tests, sorts them. */
+void tpe_pe_fit(struct tpe_pe *pe, const double *obs, int m, double lo, double hi, int step,
+		double prior_weight)
 {
 	int n = m + 1;
 	struct comp *c = xmalloc((size_t)n * sizeof *c);
 	double *w = side_weights(m, prior_weight);
 
 	for (int i = 0; i < m; i++)
-		c[i] = (struct comp){obs[i], w[i], 0};
-	c[m] = (struct comp){0.5 * (lo + hi), w[m], 1};
+		c[i] = (struct comp){obs[i], w[i], 0, i};
+	c[m] = (struct comp){0.5 * (lo + hi), w[m], 1, m};
 	free(w);
-	sort_comps(c, n);
-	pe_from_sorted(pe, c, n, lo, hi, step, as_optuna31);
+	qsort(c, (size_t)n, sizeof *c, comp_cmp);
+	pe_from_sorted(pe, c, n, lo, hi, step, 0);
 	free(c);
-}
-
-void tpe_pe_fit(struct tpe_pe *pe, const double *obs, int m, double lo, double hi, int step,
-		double prior_weight)
-{
-	pe_fit(pe, obs, m, lo, hi, step, prior_weight, 0);
 }
 
 void tpe_pe_finish(struct tpe_pe *pe)
@@ -704,8 +663,8 @@ static double *side_values(const struct tpe_history *h, const int *idx, int n, i
 /* ---- independent sampling ---- */
 
 /* Param k's estimator over one side's trials (idx, chronological) where it
- * is active: pe_fit's, built from the history's order by value instead of a
- * sort. Each trial weighs by its place on its side, as in pe_fit. */
+ * is active: tpe_pe_fit's, built from the history's order by value instead
+ * of a sort. Each trial weighs by its place on its side, as in tpe_pe_fit. */
 static void side_fit(struct tpe_pe *pe, const struct tpe_history *h, const struct split *sp,
 		     int k, int which, const int *idx, int n_idx, struct axis ax,
 		     double prior_weight)
@@ -720,7 +679,7 @@ static void side_fit(struct tpe_pe *pe, const struct tpe_history *h, const struc
 			sp->rank[idx[i]] = m++;
 	w = side_weights(m, prior_weight);
 	c = xmalloc(((size_t)m + 1) * sizeof *c);
-	prior = (struct comp){mid, w[m], 1};
+	prior = (struct comp){mid, w[m], 1, m};
 	for (int j = 0; j < h->n_by_x[k]; j++) {
 		int t = order[j];
 		double x = h->x[(size_t)t * (size_t)h->n_params + (size_t)k];
@@ -729,7 +688,7 @@ static void side_fit(struct tpe_pe *pe, const struct tpe_history *h, const struc
 			continue;
 		if (!placed && x > mid) /* a stable sort puts the prior after its equals */
 			c[n++] = prior, placed = 1;
-		c[n++] = (struct comp){x, w[sp->rank[t]], 0};
+		c[n++] = (struct comp){x, w[sp->rank[t]], 0, sp->rank[t]};
 	}
 	if (!placed)
 		c[n++] = prior;
