@@ -59,7 +59,7 @@ import sys
 
 __all__ = ["params", "report", "diverged", "resumed", "forked", "should_stop", "trial_dir",
            "checkpoint_dir", "save_checkpoint", "load_checkpoint", "resume", "fork_epoch",
-           "adjustments",
+           "adjustments", "serve",
            "PROTOCOL_VERSION"]
 
 # The worker line protocol version this module writes (WORKER_PROTO_VERSION in
@@ -363,3 +363,14 @@ def resume():
     elif epoch:
         resumed(epoch)
     return epoch, state
+
+
+def serve(train, setup=None):
+    """Runs one trial: train(setup()) (train(None) without setup), and returns
+    train's return value (0 for None) as the program's exit status, for
+    sys.exit(caviar.serve(train, setup=setup)). Put the slow part that every
+    trial shares (imports, reading the data) in setup and the training in
+    train, which reads params() as any trial does."""
+    state = setup() if setup is not None else None
+    rc = train(state)
+    return 0 if rc is None else rc
