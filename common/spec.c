@@ -22,7 +22,7 @@ static const char *const top_keys[] = {
 	"name", "description", "trials", "seed", "search", "points", "rounds", "keep",
 	"shrink", "objective", "task", "data", "train", "params", "parallel", "retries",
 	"timeout", "stall_timeout", "memory_mb", "early_stop", "command", "metrics_prefix",
-	"workdir", "slurm", "budget", "tpe", "pbt", "keep_checkpoints", NULL,
+	"workdir", "slurm", "budget", "tpe", "pbt", "keep_checkpoints", "fork_server", NULL,
 };
 
 /* Placeholders every command trial can use besides its parameters. */
@@ -1247,6 +1247,13 @@ static int known_placeholder(void *ctx, const char *name, size_t len)
 	char buf[128];
 
 	snprintf(buf, sizeof buf, "%.*s", (int)len, name);
+	if (pc->s->fork_server && strcmp(buf, "workdir") != 0) {
+		pc->named = 1;
+		return err_set(pc->err, pc->errlen, "%s: {%s}: a fork server's command is started "
+			       "once for all its trials, so only {workdir} may be used in it; a "
+			       "trial reads its values with caviar.params() (CAVIAR_PARAMS)",
+			       pc->path, buf);
+	}
 	if (in_list(builtin_vars, buf) >= 0 || spec_param_index(pc->s, buf) >= 0 ||
 	    cJSON_GetObjectItemCaseSensitive(pc->s->train, buf))
 		return 0;
@@ -1314,7 +1321,11 @@ static int parse_command(struct spec *s, const cJSON *json, char *err, size_t er
 	int i = 0;
 
 	if (!cmd)
-		return 0;
+		return cJSON_GetObjectItemCaseSensitive(json, "fork_server")
+			       ? err_set(err, errlen, "fork_server: only for a command trial (a spec "
+					 "with \"command\"); the built-in worker starts in "
+					 "milliseconds")
+			       : 0;
 	if (!cJSON_IsArray(cmd) || cJSON_GetArraySize(cmd) == 0)
 		return err_set(err, errlen, "command: expected a non-empty array of strings, e.g. "
 			       "[\"python3\", \"train.py\", \"--lr\", \"{lr}\"]");
@@ -1328,6 +1339,11 @@ static int parse_command(struct spec *s, const cJSON *json, char *err, size_t er
 	if ((v = cJSON_GetObjectItemCaseSensitive(json, "metrics_prefix")) &&
 	    (get_string(v, "metrics_prefix", &s->metrics_prefix, err, errlen) < 0))
 		return -1;
+	if ((v = cJSON_GetObjectItemCaseSensitive(json, "fork_server"))) {
+		if (!cJSON_IsBool(v))
+			return err_set(err, errlen, "fork_server: expected true or false");
+		s->fork_server = cJSON_IsTrue(v);
+	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(json, "workdir"))) {
 		if (get_string(v, "workdir", &s->workdir, err, errlen) < 0)
 			return -1;

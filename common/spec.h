@@ -145,6 +145,9 @@ struct spec {
 	                               * NULL runs the built-in worker. Its params and
 	                               * train take any names (identifiers). */
 	char *metrics_prefix;         /* command: only lines starting with it are metrics */
+	int fork_server;              /* command: "fork_server": true starts the program once
+	                               * per sweep and forks a child of it per trial (local
+	                               * launcher; daemon/forkserver.h) */
 	char *workdir;                /* command: absolute directory relative paths start
 	                               * from (`caviar submit` sets the spec file's) */
 	cJSON *slurm;                 /* {"partition", "time", "cpus", "mem", "args"} for

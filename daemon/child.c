@@ -5,6 +5,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+extern char **environ;
 
 int child_spawn(const char *file, char *const argv[], char *const envp[], const char *cwd,
 		const int fds[3], pid_t *pid)
@@ -34,4 +39,28 @@ int child_spawn(const char *file, char *const argv[], char *const envp[], const 
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	return -rc;
+}
+
+char **child_env(char *const extra[], int n)
+{
+	size_t n_ours = 0, k = 0;
+	char **env;
+
+	while (environ[n_ours])
+		n_ours++;
+	env = xcalloc(n_ours + (size_t)n + 1, sizeof *env);
+	for (size_t i = 0; i < n_ours; i++) {
+		int overridden = 0;
+
+		for (int j = 0; j < n; j++) {
+			size_t name_len = (size_t)(strchr(extra[j], '=') - extra[j]) + 1;
+
+			overridden |= strncmp(environ[i], extra[j], name_len) == 0;
+		}
+		if (!overridden)
+			env[k++] = environ[i];
+	}
+	for (int j = 0; j < n; j++)
+		env[k++] = extra[j];
+	return env;
 }

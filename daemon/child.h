@@ -18,4 +18,9 @@
 int child_spawn(const char *file, char *const argv[], char *const envp[], const char *cwd,
 		const int fds[3], pid_t *pid);
 
+/* Our environment with extra's n "NAME=value" entries added, each replacing
+ * ours of that name: a malloc'd NULL-terminated array whose strings are not
+ * copied (ours and extra's); the caller frees the array alone. */
+char **child_env(char *const extra[], int n);
+
 #endif

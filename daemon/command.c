@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "errbuf.h"
+#include "forkserver_proto.h"
 #include "program.h"
 #include "worker_proto.h"
 #include "xalloc.h"
@@ -161,6 +162,18 @@ static int expand_argv(struct command_run *r, const struct spec *s, const cJSON 
 	return 0;
 }
 
+/* What every process of sweep sweep_id gets in its environment. */
+static void sweep_env(struct command_run *r, const struct spec *s, int64_t sweep_id)
+{
+	char num[32];
+
+	snprintf(num, sizeof num, "%lld", (long long)sweep_id);
+	env_add(r, "CAVIAR_SWEEP_ID", num);
+	if (s->metrics_prefix)
+		env_add(r, "CAVIAR_METRICS_PREFIX", s->metrics_prefix);
+	env_add(r, "PYTHONUNBUFFERED", "1"); /* Python's stdout is block-buffered on a pipe */
+}
+
 int command_prepare(struct command_run *r, const struct spec *s, const cJSON *config,
 		    int64_t sweep_id, int64_t trial_id, const char *state_dir, char *err,
 		    size_t errlen)
@@ -180,18 +193,45 @@ int command_prepare(struct command_run *r, const struct spec *s, const cJSON *co
 	params = cJSON_PrintUnformatted(config);
 	env_add(r, "CAVIAR_PARAMS", params);
 	free(params);
-	snprintf(num, sizeof num, "%lld", (long long)sweep_id);
-	env_add(r, "CAVIAR_SWEEP_ID", num);
+	sweep_env(r, s, sweep_id);
 	env_add(r, "CAVIAR_TRIAL_DIR", r->trial_dir);
 	env_add(r, "CAVIAR_CHECKPOINT_DIR", r->checkpoint_dir);
 	env_add(r, WORKER_PROTO_ENV_KEEP_EPOCHS, "1"); /* for forks (command_drop_epoch) */
 	snprintf(num, sizeof num, "%.0f",
 		 cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(config, "seed")));
 	env_add(r, "CAVIAR_SEED", num);
-	if (s->metrics_prefix)
-		env_add(r, "CAVIAR_METRICS_PREFIX", s->metrics_prefix);
-	env_add(r, "PYTHONUNBUFFERED", "1"); /* Python's stdout is block-buffered on a pipe */
 	return 0;
+}
+
+int command_server_prepare(struct command_run *r, const struct spec *s, int64_t sweep_id,
+			   const char *state_dir, int threads, char *err, size_t errlen)
+{
+	cJSON *vars = cJSON_CreateObject();
+	char num[64];
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	r->trial_dir = xstrdup(s->workdir ? s->workdir : state_dir);
+	cJSON_AddStringToObject(vars, "workdir", r->trial_dir);
+	rc = expand_argv(r, s, vars, err, errlen);
+	cJSON_Delete(vars);
+	if (rc < 0)
+		return -1;
+	sweep_env(r, s, sweep_id);
+	env_add(r, FORKSERVER_ENV, "1");
+	snprintf(num, sizeof num, "%d", threads);
+	env_add(r, "OPENBLAS_NUM_THREADS", num);
+	env_add(r, "OMP_NUM_THREADS", num);
+	snprintf(num, sizeof num, "%ld", (long)getpid());
+	env_add(r, "CAVIAR_PARENT_PID", num);
+	return 0;
+}
+
+void command_server_log(const char *state_dir, int64_t sweep_id, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/forkservers", state_dir);
+	mkdir(buf, 0700);
+	snprintf(buf, n, "%s/forkservers/sweep-%lld.log", state_dir, (long long)sweep_id);
 }
 
 void command_run_finish(struct command_run *r)

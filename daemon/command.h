@@ -31,6 +31,17 @@ int command_prepare(struct command_run *r, const struct spec *s, const cJSON *co
 		    size_t errlen);
 void command_run_finish(struct command_run *r); /* accepts a zeroed struct */
 
+/* What a fork server of sweep sweep_id runs ("fork_server": true,
+ * forkserver.h): the command with {workdir} expanded (the only placeholder
+ * such a command may hold), in the workdir (or the state directory), with
+ * the environment every trial of the sweep shares, `threads` per BLAS and
+ * OpenMP pool, and FORKSERVER_ENV set. r->checkpoint_dir is NULL. Returns 0,
+ * or -1 with err. */
+int command_server_prepare(struct command_run *r, const struct spec *s, int64_t sweep_id,
+			   const char *state_dir, int threads, char *err, size_t errlen);
+/* STATE/forkservers/sweep-N.log, the server's output (its directory made). */
+void command_server_log(const char *state_dir, int64_t sweep_id, char *buf, size_t n);
+
 /* Expands the {name} placeholders of one command argument from vars (a trial's
  * values plus trial_id, seed, trial_dir, checkpoint_dir, workdir); {{ and }}
  * are literal braces (the syntax: spec_walk_placeholders). Numbers are written

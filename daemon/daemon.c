@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
@@ -137,6 +138,7 @@ static void check_sweep(struct daemon *d, struct sweep *sw)
 	case SWEEP_ENDED: {
 		int64_t id = sw->id;
 
+		forkserver_drop(&d->forkservers, id);
 		server_sweep_ended(&d->server, id, status);
 		events_sweep(&d->events, id, "sweep_ended", sw->spec.name, status);
 		sweeps_remove(&d->sweeps, sw);
@@ -220,6 +222,9 @@ static void schedule(struct daemon *d)
 		char k[16];
 
 		cJSON_Delete(overrides);
+		if (t->cmd && p.sweep->spec.fork_server && d->opt.launcher == LAUNCHER_LOCAL)
+			t->forkserver = forkserver_get(&d->forkservers, p.sweep->id,
+						       &p.sweep->spec, t->threads);
 		snprintf(k, sizeof k, "%d", fork_epoch);
 		if (t->cmd && fork_epoch > 0) /* a command trial's fork (worker_proto.h) */
 			command_env_add(t->cmd, WORKER_PROTO_ENV_FORK_EPOCH, k);
@@ -1616,6 +1621,7 @@ static void finish_shutdown(struct daemon *d)
 {
 	if (uv_is_closing((uv_handle_t *)&d->flush_timer))
 		return;
+	forkserver_pool_finish(&d->forkservers);
 	final_flush(d);
 	server_drop_clients(&d->server);
 	close_handles(d);
@@ -1644,16 +1650,63 @@ static void on_signal(uv_signal_t *s, int signum)
 	shutdown_daemon(d);
 }
 
+/* A child's exit, reaped (local trials): a trial's, a fork server's, or
+ * nobody's yet (the reaper keeps it). */
+static int claim_child(void *ctx, pid_t pid, int status)
+{
+	struct daemon *d = ctx;
+
+	for (struct trial *t = d->running; t; t = t->next)
+		if (t->pid == pid) {
+			trial_exited(t, status); /* may end t and start others */
+			return 1;
+		}
+	return forkserver_exited(&d->forkservers, pid, status);
+}
+
 static void on_sigchld(uv_signal_t *s, int signum)
 {
 	struct daemon *d = s->data;
 	struct trial *next;
 
 	(void)signum;
+	if (d->opt.launcher == LAUNCHER_LOCAL) {
+		reaper_collect(&d->reaper, claim_child, d);
+		return;
+	}
 	for (struct trial *t = d->running; t; t = next) {
 		next = t->next; /* an exit takes t off the list (and may start others) */
 		trial_reap(t);
 	}
+}
+
+/* ---- what fork servers report (forkserver_host callbacks) ---- */
+
+static void forkserver_started(void *data, int64_t trial, pid_t pid)
+{
+	struct daemon *d = data;
+	struct trial *t = find_running(d, trial);
+	int status;
+
+	if (!t) { /* cannot be: a trial waiting for its server stays running */
+		log_msg("trial %lld: started by its fork server but not running: killed",
+			(long long)trial);
+		kill(-pid, SIGKILL);
+		return;
+	}
+	trial_forked(t, pid);
+	db_trial_update(&d->db, &t->row);
+	dirty(d);
+	if (reaper_take(&d->reaper, pid, &status)) /* it ended before we heard of it */
+		trial_exited(t, status);
+}
+
+static void forkserver_failed(void *data, int64_t trial, const char *why, int server_gone)
+{
+	struct trial *t = find_running(data, trial);
+
+	if (t)
+		trial_fork_failed(t, why, server_gone);
 }
 
 /* Hands every spoke what it needs of the daemon. */
@@ -1666,6 +1719,9 @@ static void wire(struct daemon *d)
 		.readbuf = d->readbuf, .readbuf_len = sizeof d->readbuf, .data = d,
 		.on_resume = trial_resumed, .on_metrics = trial_metrics, .on_log = trial_log,
 		.on_control = trial_control, .on_end = trial_ended};
+	d->forkservers.host = (struct forkserver_host){
+		.loop = &d->loop, .self_path = d->self_path, .state_dir = d->opt.state_dir,
+		.data = d, .on_started = forkserver_started, .on_failed = forkserver_failed};
 	d->server = (struct server){.loop = &d->loop, .path = d->opt.socket_path,
 				    .readbuf = d->readbuf, .readbuf_len = sizeof d->readbuf,
 				    .handler = handle, .ctx = d, .on_subscribe = on_subscribe};
@@ -1712,8 +1768,11 @@ static int lock_state(struct daemon *d, char *err, size_t errlen)
 
 static int start(struct daemon *d, char *err, size_t errlen)
 {
-	int requeued;
+	int requeued, rc;
 
+	/* Locally, caviard adopts its trials' orphans: a fork server's trials. */
+	if (d->opt.launcher == LAUNCHER_LOCAL && (rc = reaper_init(&d->reaper)) < 0)
+		return err_set(err, errlen, "prctl(PR_SET_CHILD_SUBREAPER): %s", strerror(-rc));
 	if (lock_state(d, err, errlen) < 0 || db_open(&d->db, d->opt.db_path, err, errlen) < 0)
 		return -1;
 	if (!realpath(d->opt.db_path, d->db_realpath))

@@ -10,8 +10,9 @@
  *
  *   main -> daemon (hub) -> server -> request
  *                        -> sweeps -> sample, stopping, db
- *                        -> trial  -> child, launcher, command, line
- *                        -> events, probe, db, query
+ *                        -> trial  -> child, launcher, command, line, forkserver
+ *                        -> forkserver -> child, launcher, command
+ *                        -> events, probe, reaper, db, query
  */
 #ifndef CAVIAR_DAEMON_H
 #define CAVIAR_DAEMON_H
@@ -22,7 +23,9 @@
 
 #include "db.h"
 #include "events.h"
+#include "forkserver.h"
 #include "launcher.h"
+#include "reaper.h"
 #include "server.h"
 #include "sweeps.h"
 #include "trial.h"
@@ -71,7 +74,9 @@ struct daemon {
 	int64_t next_control;
 	uv_timer_t control_timer; /* armed while a client waits for an answer */
 	uv_signal_t sigint, sigterm;
-	uv_signal_t sigchld;     /* a trial's program exited: trial_reap each */
+	uv_signal_t sigchld;     /* a child exited: the reaper's (local), or trial_reap each */
+	struct reaper reaper;    /* every child's exit, when trials run locally */
+	struct forkserver_pool forkservers; /* the sweeps' fork servers ("fork_server") */
 	struct trial *running;   /* running trials (a list through trial->next) */
 	int n_running;
 	int scheduling;          /* inside schedule(): a trial's end does not recurse */

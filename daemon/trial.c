@@ -15,14 +15,13 @@
 
 #include "child.h"
 #include "errbuf.h"
+#include "forkserver.h"
 #include "exitcodes.h"
 #include "hparams.h"
 #include "log.h"
 #include "trialcfg.h"
 #include "worker_proto.h"
 #include "xalloc.h"
-
-extern char **environ;
 
 #define MAX_LOGGED_REJECTS 5
 #define N_HANDLES 6 /* in, out, err, kill_timer, stall_timer, deadline */
@@ -189,16 +188,46 @@ static void program_exited(struct trial *t, int64_t status, int sig)
 	maybe_finish(t);
 }
 
-void trial_reap(struct trial *t)
+void trial_exited(struct trial *t, int status)
 {
-	int status;
-
-	if (t->exited || t->pid <= 0 || waitpid(t->pid, &status, WNOHANG) != t->pid)
+	if (t->exited)
 		return;
 	if (WIFEXITED(status))
 		program_exited(t, WEXITSTATUS(status), 0);
 	else if (WIFSIGNALED(status))
 		program_exited(t, 0, WTERMSIG(status));
+}
+
+void trial_reap(struct trial *t)
+{
+	int status;
+
+	if (!t->exited && t->pid > 0 && waitpid(t->pid, &status, WNOHANG) == t->pid)
+		trial_exited(t, status);
+}
+
+void trial_forked(struct trial *t, pid_t pid)
+{
+	t->forkserver = NULL;
+	t->pid = pid;
+	t->row.pid = (int)pid;
+	if (t->stop_status) { /* asked to stop while it was being started */
+		signal_group(t, launcher_stop_signal(t->host->launcher));
+		uv_timer_start(&t->kill_timer, on_kill_timer, (uint64_t)(t->host->grace * 1000), 0);
+	}
+}
+
+void trial_fork_failed(struct trial *t, const char *why, int requeue)
+{
+	t->forkserver = NULL;
+	if (t->exited)
+		return;
+	if (!t->stop_status) {
+		t->stop_status = requeue ? "queued" : "failed";
+		t->stop_reason = xstrdup(why);
+	}
+	t->exited = 1; /* its pipes' end of file finishes it: nobody else holds them */
+	maybe_finish(t);
 }
 
 /* Whether the built-in worker's copy of epoch e stays, by the sweep's
@@ -669,31 +698,6 @@ static void on_deadline(uv_timer_t *timer)
 	trial_stop(t, "failed", reason);
 }
 
-/* environ plus the trial's variables; the strings in extra are owned by the caller. */
-static char **trial_env(char **extra, int n_extra)
-{
-	size_t n = 0, k = 0;
-	char **env;
-
-	while (environ[n])
-		n++;
-	env = xcalloc(n + (size_t)n_extra + 1, sizeof *env);
-	for (size_t i = 0; i < n; i++) {
-		int overridden = 0;
-
-		for (int j = 0; j < n_extra; j++) {
-			size_t name_len = (size_t)(strchr(extra[j], '=') - extra[j]) + 1;
-
-			overridden |= strncmp(environ[i], extra[j], name_len) == 0;
-		}
-		if (!overridden)
-			env[k++] = environ[i];
-	}
-	for (int j = 0; j < n_extra; j++)
-		env[k++] = extra[j];
-	return env;
-}
-
 static void init_handles(struct trial *t)
 {
 	uv_loop_t *loop = t->host->loop;
@@ -789,6 +793,27 @@ static int make_pipes(struct trial *t, int want_stdin, int child[3])
 	return rc;
 }
 
+/* Asks the sweep's fork server for the program (t->pid comes with
+ * trial_forked). Returns 0, or -1 when the server cannot take it: then the
+ * program is spawned as ever. Our ends of the child's pipes are closed
+ * either way (the server has its own). */
+static int fork_through_server(struct trial *t, char **extra, int n_extra, int child[3])
+{
+	char err[256];
+	int rc = forkserver_fork(t->forkserver, t->row.id, extra, n_extra, t->cmd->trial_dir,
+				 t->memory_mb, child, err, sizeof err);
+
+	if (rc < 0) {
+		log_msg("trial %lld: %s; spawning it instead", (long long)t->row.id, err);
+		t->forkserver = NULL;
+		return -1;
+	}
+	for (int i = 0; i < 3; i++)
+		if (child[i] >= 0)
+			close(child[i]);
+	return 0;
+}
+
 static int spawn(struct trial *t, const char *config_path)
 {
 	const struct trial_host *h = t->host;
@@ -809,10 +834,12 @@ static int spawn(struct trial *t, const char *config_path)
 	rc = make_pipes(t, h->launcher == LAUNCHER_LOCAL, child);
 	if (rc < 0)
 		return rc;
+	if (t->forkserver && fork_through_server(t, extra, n_extra, child) == 0)
+		return 0;
 	argv = launcher_argv(h->launcher, h->self_path, t->cmd ? t->cmd->argv : worker,
 			     t->cmd || t->memory_mb > 0, t->memory_mb, t->spec->slurm,
 			     t->row.id, &owned);
-	env = trial_env(extra, n_extra);
+	env = child_env(extra, n_extra);
 	rc = child_spawn(argv[0], argv, env, t->cmd ? t->cmd->trial_dir : NULL, child, &t->pid);
 	for (int i = 0; i < 3; i++)
 		if (child[i] >= 0)
@@ -901,6 +928,10 @@ void trial_stop(struct trial *t, const char *status, const char *reason)
 		return;
 	t->stop_status = status;
 	t->stop_reason = xstrdup(reason);
+	if (t->forkserver && forkserver_withdraw(t->forkserver, t->row.id)) {
+		trial_fork_failed(t, reason, 0); /* never sent: it ends as asked */
+		return;
+	}
 	signal_group(t, launcher_stop_signal(t->host->launcher));
 	uv_timer_start(&t->kill_timer, on_kill_timer, (uint64_t)(t->host->grace * 1000), 0);
 }

@@ -82,6 +82,9 @@ struct trial {
 	char *config;             /* the configuration text (stdin, or a file) */
 	char *checkpoint;         /* the built-in worker's checkpoint file, or NULL */
 	struct command_run *cmd;  /* a command trial's argv, dirs, environment; or NULL */
+	struct forkserver *forkserver; /* set by the owner before trial_start: the fork
+	                           * server that starts the program; NULL once it
+	                           * answered (or to spawn it) */
 	char *start_error;        /* why it cannot start (a bad placeholder...), or NULL */
 	int log_lines;            /* output lines of a command trial kept as its log */
 	size_t log_bytes;         /* and their bytes */
@@ -153,6 +156,18 @@ void trial_stop(struct trial *t, const char *status, const char *reason);
 /* Handles the program's exit if it has exited (on SIGCHLD; waitpid WNOHANG).
  * May end the trial (on_end). */
 void trial_reap(struct trial *t);
+/* The program exited (status as waitpid gives it: its owner reaped it). May
+ * end the trial (on_end). */
+void trial_exited(struct trial *t, int status);
+
+/* Through a fork server (t->forkserver): the program runs as pid, which
+ * leads its process group; a stop asked for meanwhile is sent now. The
+ * caller then hands it an exit reaped before (trial_exited). */
+void trial_forked(struct trial *t, pid_t pid);
+/* Through a fork server: the program could not be started (why); requeue:
+ * the server is gone, so the trial waits its turn again instead of failing.
+ * It ends once its pipes are at their end (on_end). */
+void trial_fork_failed(struct trial *t, const char *why, int requeue);
 
 /* Stops (hold) or resumes reading the program's stdout: a held program
  * blocks on its next line, so its output waits in the pipe instead of our

@@ -56,6 +56,7 @@ import select
 import shutil
 import signal
 import sys
+import time
 
 __all__ = ["params", "report", "diverged", "resumed", "forked", "should_stop", "trial_dir",
            "checkpoint_dir", "save_checkpoint", "load_checkpoint", "resume", "fork_epoch",
@@ -365,12 +366,184 @@ def resume():
     return epoch, state
 
 
+# ---- the fork server (common/forkserver_proto.h in caviar's source) ----
+
+FORK_SERVER_ENV = "CAVIAR_FORK_SERVER"
+_MAX_MSG = 256 << 10
+
+
 def serve(train, setup=None):
-    """Runs one trial: train(setup()) (train(None) without setup), and returns
-    train's return value (0 for None) as the program's exit status, for
-    sys.exit(caviar.serve(train, setup=setup)). Put the slow part that every
-    trial shares (imports, reading the data) in setup and the training in
-    train, which reads params() as any trial does."""
-    state = setup() if setup is not None else None
-    rc = train(state)
-    return 0 if rc is None else rc
+    """Runs trials of train(state), state = setup() (None without setup), and
+    returns the exit status, for sys.exit(caviar.serve(train, setup=setup)).
+
+    Run as one trial (the default, or outside caviar) it calls setup, then
+    train once; train's return value (0 for None) is the exit status. In a
+    sweep with "fork_server": true, caviard starts the program once: setup
+    runs once, then every trial is a child process forked from it, which
+    inherits setup's state (imports, data, compiled code) copy-on-write and
+    runs train as its own process (its own pid, stdout, stdin and signals).
+
+    setup must not start threads: fork() copies only the calling thread, so
+    a thread pool made before it (torch's intra-op pool, OpenMP, OpenBLAS's
+    threads) would leave locks held in every child. Call
+    torch.set_num_threads(1) before the first torch operation, or set the
+    threads in train. The server checks and refuses to serve if setup left
+    more than one thread running. Each trial is reseeded from its params'
+    seed (random, and numpy and torch when imported)."""
+    if os.environ.get(FORK_SERVER_ENV) != "1":
+        state = setup() if setup is not None else None
+        rc = train(state)
+        return 0 if rc is None else rc
+    return _serve_forever(train, setup)
+
+
+def _send(sock, **msg):
+    sock.send(json.dumps(msg).encode())
+
+
+def _threads():
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1
+
+
+def _serve_forever(train, setup):
+    import gc
+    import socket
+    import traceback
+
+    sock = socket.socket(fileno=os.dup(0))
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # the socket is not for what setup reads
+    os.close(devnull)
+    try:
+        state = setup() if setup is not None else None
+    except BaseException:
+        traceback.print_exc()
+        _send(sock, error="setup failed: %s" % traceback.format_exc().strip().splitlines()[-1])
+        return 1
+    if _threads() > 1:
+        _send(sock, error="setup left %d threads running; a fork server must fork with one "
+              "(torch: call torch.set_num_threads(1) before the first torch operation; "
+              "or set OMP_NUM_THREADS=1)" % _threads())
+        return 1
+    gc.freeze()  # the collector does not touch setup's objects: their pages stay shared
+    _send(sock, ready=True, pid=os.getpid())
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(sock, _MAX_MSG, 3)
+        except InterruptedError:
+            continue
+        if not data:
+            return 0  # caviard closed the socket: the sweep is over
+        _fork_trial(sock, json.loads(data), fds, train, state)
+
+
+def _fork_trial(sock, req, fds, train, state):
+    """Forks a child that forks the trial's process and exits: the trial is
+    then an orphan, adopted by caviard (a child subreaper)."""
+    trial = req["trial"]
+    if len(fds) != 3:
+        for fd in fds:
+            os.close(fd)
+        _send(sock, failed=trial, error="the request came with %d descriptors, not 3" % len(fds))
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        pid = os.fork()
+    except OSError as e:
+        _send(sock, failed=trial, error="fork: %s" % e)
+        pid = None
+    if pid == 0:
+        try:
+            child = os.fork()
+            if child == 0:
+                _run_trial(sock, req, fds, train, state)
+            os.setpgid(child, child)  # before caviard hears of it: signals reach its group
+            _send(sock, started=trial, pid=child)
+            os._exit(0)
+        except BaseException as e:
+            try:
+                _send(sock, failed=trial, error="fork: %s" % e)
+            finally:
+                os._exit(1)
+    for fd in fds:
+        os.close(fd)
+    if pid:
+        os.waitpid(pid, 0)
+
+
+def _run_trial(sock, req, fds, train, state):
+    """The trial's process: never returns."""
+    import resource
+    import traceback
+    import ctypes
+
+    rc = 70
+    try:
+        try:
+            os.setpgid(0, 0)
+        except OSError:
+            pass  # the parent did it first
+        sock.close()
+        for i, fd in enumerate(fds):
+            os.dup2(fd, i)
+        for fd in fds:
+            if fd > 2:
+                os.close(fd)
+        os.environ.pop(FORK_SERVER_ENV, None)
+        for item in req.get("env", []):
+            name, _, value = item.partition("=")
+            os.environ[name] = value
+        os.chdir(req["cwd"])
+        parent = int(os.environ.get("CAVIAR_PARENT_PID", "0"))
+        for _ in range(20000):  # until the intermediate child has exited
+            if os.getppid() == parent:
+                break
+            time.sleep(0.0005)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: die with caviard
+        if os.getppid() != parent:
+            sys.stderr.write("caviar: the trial's process was not adopted by caviard "
+                             "(pid %d)\n" % parent)
+            os._exit(70)
+        mb = int(req.get("memory_mb", 0))
+        if mb > 0:
+            resource.setrlimit(resource.RLIMIT_AS, (mb << 20, mb << 20))
+        _trial_begins()
+        rc = train(state)
+        rc = 0 if rc is None else int(rc)
+    except SystemExit as e:
+        rc = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except BaseException:
+        traceback.print_exc()
+        rc = 1
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(rc)
+
+
+def _trial_begins():
+    """A forked trial starts as a fresh program would: this module's state
+    anew, caviard's signals, and every random stream reseeded."""
+    global _stop, _prefix, _curve, _values, _pending, _stdin_open, _asked, _reports
+    global _warned, _epoch, _step
+    _stop, _curve, _values, _pending, _stdin_open = False, None, None, b"", True
+    _asked, _reports, _warned, _epoch, _step = False, 0, False, 0, 0
+    _prefix = os.environ.get("CAVIAR_METRICS_PREFIX", "")
+    signal.signal(signal.SIGTERM, _on_term)
+    signal.signal(signal.SIGUSR1, _on_term)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    seed = int(os.environ.get("CAVIAR_SEED", "0"))
+    import random
+    random.seed(seed)
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed(seed % (1 << 32))
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Fork servers ("fork_server": true, sdk/caviar.py's serve): the program is
+# started once per sweep and every trial is a child forked from it, adopted
+# by caviard; a trial's crash fails that trial alone; a server that dies is
+# started again and its trials run anyway; after repeated crashes, or a
+# server that cannot serve (a thread left by setup), the sweep falls back to
+# a process per trial, said in the log; adjust and cancel work on a forked
+# trial; a spec that puts a trial's value in a fork server's command is refused.
+. "$(dirname "$0")/lib.sh"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+export PYTHONPATH=$ROOT/sdk
+
+cat >"$TMP/trial.py" <<'PY'
+import os, sys, threading, time
+import caviar
+
+MODE = os.environ.get("MODE", "")
+
+
+def setup():
+    if MODE == "thread":  # a thread pool left running: the server must refuse
+        threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+    if MODE == "crash" and not os.path.exists(os.environ["MARK"]):
+        open(os.environ["MARK"], "w").close()
+        os._exit(3)  # the first server dies in setup; the next one serves
+    return {"server": os.getpid()}
+
+
+def train(state):
+    p = caviar.params(lr=0.1, epochs=3, crash=0, wait="")
+    if p["crash"]:
+        os._exit(9)
+    lr = p["lr"]
+    for epoch in range(1, int(p["epochs"]) + 1):
+        while p["wait"] and not os.path.exists(p["wait"]):
+            lr = caviar.adjustments().get("lr", lr)  # held here until the test says go
+            if caviar.should_stop():
+                return 0
+            time.sleep(0.01)
+        lr = caviar.adjustments().get("lr", lr)
+        caviar.report(epoch, val_loss=1.0 / (epoch * lr), lr=lr,
+                      server=state["server"] if state else 0, pid=os.getpid(),
+                      parent=os.getppid())
+
+
+sys.exit(caviar.serve(train, setup=setup))
+PY
+spec() { # spec NAME TRIALS EXTRA
+	cat <<JSON
+{"name": "$1", "command": ["python3", "$TMP/trial.py"], "fork_server": true,
+ "trials": $2, "seed": 3, "objective": {"metric": "val_loss", "mode": "min"}, $3
+ "params": {"lr": {"log": [0.1, 1]}}}
+JSON
+}
+distinct() { sql "SELECT count(DISTINCT value) FROM points p JOIN trials t ON t.id = p.trial_id
+	WHERE t.sweep_id = $1 AND metric = '$2'"; }
+
+start_daemon --slots 2
+spec basic 6 '' >"$TMP/basic.json"
+s=$("$CAVIAR" submit "$TMP/basic.json")
+"$CAVIAR" wait "$s" >/dev/null
+check "every trial of a fork server sweep finished" \
+	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'done'")" 6
+check "all forked from one server" "$(distinct "$s" server)" 1
+check "each its own process" "$(distinct "$s" pid)" 6
+check "adopted by caviard" \
+	"$(sql "SELECT DISTINCT value FROM points p JOIN trials t ON t.id = p.trial_id
+		WHERE t.sweep_id = $s AND metric = 'parent'")" "$DAEMON_PID.0"
+check "the server's start is logged" "$(grep -c "sweep $s: started its fork server" "$TMP/daemon.log")" 1
+check "and its readiness" "$(grep -c "sweep $s: its fork server (pid [0-9]*) is ready" "$TMP/daemon.log")" 1
+check "the server's own output has a file" "$(test -f "$DB.d/forkservers/sweep-$s.log" && echo yes)" yes
+
+spec crash1 3 '"train": {"crash": 1},' >"$TMP/c.json"
+s=$("$CAVIAR" submit "$TMP/c.json")
+"$CAVIAR" wait "$s" >/dev/null
+check "a crashing child fails its trial alone, with its own exit" \
+	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'failed' AND reason LIKE '%signal 9%' OR sweep_id = $s AND reason LIKE '%code 9%'")" 3
+check "its server stayed up" "$(grep -c "sweep $s: its fork server (pid [0-9]*) \(exited\|was\)" "$TMP/daemon.log" | tr -d ' ')" 0
+
+spec wait 1 "\"train\": {\"epochs\": 2, \"wait\": \"$TMP/go\"}," >"$TMP/w.json"
+s=$("$CAVIAR" submit "$TMP/w.json")
+t=$(sql "SELECT id FROM trials WHERE sweep_id = $s")
+for _ in $(seq 400); do
+	[ "$(sql "SELECT pid > 0 FROM trials WHERE id = $t")" = 1 ] && break
+	sleep 0.05
+done
+out=$("$CAVIAR" adjust "$t" lr=0.5 2>&1)
+check "adjust reaches a forked trial ($out)" $? 0
+touch "$TMP/go"
+"$CAVIAR" wait "$s" >/dev/null
+check "and it trained with the new lr" "$(sql "SELECT value FROM points WHERE trial_id = $t AND metric = 'lr' AND epoch = 2")" 0.5
+
+rm -f "$TMP/go2"
+spec cancel 1 "\"train\": {\"wait\": \"$TMP/go2\"}," >"$TMP/k.json"
+s=$("$CAVIAR" submit "$TMP/k.json")
+t=$(sql "SELECT id FROM trials WHERE sweep_id = $s")
+for _ in $(seq 400); do
+	[ "$(sql "SELECT pid > 0 FROM trials WHERE id = $t")" = 1 ] && break
+	sleep 0.05
+done
+pid=$(sql "SELECT pid FROM trials WHERE id = $t")
+"$CAVIAR" cancel "$s" >/dev/null
+"$CAVIAR" wait "$s" >/dev/null
+check "cancel stops a forked trial" "$(sql "SELECT status FROM trials WHERE id = $t")" cancelled
+check "its process is gone (and reaped)" "$(test -e "/proc/$pid" && echo alive || echo gone)" gone
+stop_daemon
+
+MODE=crash MARK=$TMP/crashed start_daemon --slots 2
+spec crash 4 '' >"$TMP/cr.json"
+s=$("$CAVIAR" submit "$TMP/cr.json")
+"$CAVIAR" wait "$s" >/dev/null
+check "a server that died is started again, and its trials run" \
+	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'done'")" 4
+check "its end is logged with its exit status" \
+	"$(grep -c "sweep $s: its fork server (pid [0-9]*) exited with status 3" "$TMP/daemon.log" | tr -d ' ')" 1
+check "and none of its trials failed for it" \
+	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND attempts > 1 AND status != 'done'")" 0
+stop_daemon
+
+MODE=thread start_daemon --slots 2
+spec thread 3 '' >"$TMP/th.json"
+s=$("$CAVIAR" submit "$TMP/th.json")
+"$CAVIAR" wait "$s" >/dev/null
+check "a server whose setup left a thread refuses; the trials run one process each" \
+	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'done'")" 3
+check "the refusal says why" \
+	"$(grep -c "sweep $s: its fork server .*setup left 2 threads running.*set_num_threads(1)" "$TMP/daemon.log" | tr -d ' ')" 1
+check "and the fallback is said" \
+	"$(grep -c "sweep $s: one process per trial from now on: its program cannot serve" "$TMP/daemon.log" | tr -d ' ')" 1
+check "each trial its own program, which ran setup itself" \
+	"$(sql "SELECT count(*) FROM points s JOIN points p ON p.trial_id = s.trial_id AND
+		p.epoch = s.epoch AND p.metric = 'pid' JOIN trials t ON t.id = s.trial_id
+		WHERE t.sweep_id = $s AND s.metric = 'server' AND s.epoch = 1 AND s.value = p.value")" 3
+cat >"$TMP/bad.json" <<JSON
+{"command": ["python3", "$TMP/trial.py", "--lr", "{lr}"], "fork_server": true, "trials": 1,
+ "objective": {"metric": "val_loss", "mode": "min"}, "params": {"lr": {"log": [0.1, 1]}}}
+JSON
+expect 4 'command\[3\]: \{lr\}: a fork server.s command is started once' "$CAVIAR" submit "$TMP/bad.json"
+stop_daemon
+finish
