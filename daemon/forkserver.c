@@ -173,7 +173,7 @@ static void handle_message(struct forkserver *fs, const char *text, size_t len)
 static int read_messages(struct forkserver *fs)
 {
 	char *buf = xmalloc(FORKSERVER_MAX_MSG);
-	ssize_t n;
+	ssize_t n = -1;
 
 	while (!fs->gone && (n = recv(fs->fd, buf, FORKSERVER_MAX_MSG, MSG_DONTWAIT)) != 0) {
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
