@@ -412,6 +412,10 @@ def _serve_forever(train, setup):
     import gc
     import socket
     import traceback
+    # What every trial's process needs, imported here once, not in each child.
+    import ctypes  # noqa: F401
+    import random  # noqa: F401
+    import resource  # noqa: F401
 
     sock = socket.socket(fileno=os.dup(0))
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -478,9 +482,9 @@ def _fork_trial(sock, req, fds, train, state):
 
 def _run_trial(sock, req, fds, train, state):
     """The trial's process: never returns."""
+    import ctypes
     import resource
     import traceback
-    import ctypes
 
     rc = 70
     try:
