@@ -528,7 +528,14 @@ static int parse_when(struct spec_param *p, const cJSON *when, const char *path,
 	return 0;
 }
 
-/* An object value: exactly one kind key, plus an optional "when". */
+/* Whether a running or forked built-in trial may change h: its adjustable
+ * ones, and epochs (how long it trains, not what it builds). */
+static int builtin_steerable(const struct hparam *h)
+{
+	return (h->flags & HP_ADJUSTABLE) || strcmp(h->name, "epochs") == 0;
+}
+
+/* An object value: exactly one kind key, plus an optional "when" and "steer". */
 static int parse_param_object(struct spec_param *p, const struct hparam *h, const cJSON *obj,
 			      const char *path, char *err, size_t errlen)
 {
@@ -544,12 +551,22 @@ static int parse_param_object(struct spec_param *p, const struct hparam *h, cons
 				return -1;
 			continue;
 		}
+		if (strcmp(item->string, "steer") == 0) {
+			if (!cJSON_IsBool(item))
+				return err_set(err, errlen, "%s: expected true or false", sub);
+			if (cJSON_IsTrue(item) && h && !builtin_steerable(h))
+				return err_set(err, errlen, "%s: %s is structural in the built-in "
+					       "worker: a running trial cannot change it", sub,
+					       h->name);
+			p->steer = cJSON_IsTrue(item);
+			continue;
+		}
 		for (int i = 1; i < N_KINDS; i++)
 			if (strcmp(item->string, kind_names[i]) == 0)
 				k = i;
 		if (k < 0)
-			return err_set(err, errlen, "%s: unknown kind (expected uniform, int, log, "
-				       "log_int, reverse_log or choice)", sub);
+			return err_set(err, errlen, "%s: unknown key (expected a kind: uniform, int, "
+				       "log, log_int, reverse_log or choice; or when, steer)", sub);
 		if (kind_val)
 			return err_set(err, errlen, "%s: more than one kind (%s and %s)", path,
 				       kind_names[p->kind], item->string);
@@ -588,6 +605,7 @@ static int parse_param(struct spec *s, struct spec_param *p, const cJSON *item, 
 
 	path_join(path, sizeof path, "params", item->string);
 	p->name = xstrdup(item->string);
+	p->steer = s->command || !h || builtin_steerable(h);
 	if (s->command)
 		return parse_free_param(s, p, item, path, err, errlen);
 	if (!h)
@@ -1031,6 +1049,9 @@ static int check_explorable(const struct spec *s, const struct spec_param *p, co
 		return err_set(err, errlen, "%s: %s is structural: a fork keeps its parent's "
 			       "(adjustable: %s)", path, p->name,
 			       adjustable_names(names, sizeof names));
+	if (!p->steer)
+		return err_set(err, errlen, "%s: params.%s is \"steer\": false: a fork keeps its "
+			       "parent's", path, p->name);
 	return 0;
 }
 
@@ -1601,27 +1622,55 @@ int spec_param_index(const struct spec *s, const char *name)
 	return -1;
 }
 
-int spec_check_change(const struct spec *s, const char *name, const cJSON *v, char *err,
-		      size_t errlen)
+int spec_check_change(const struct spec *s, const char *name, const cJSON *v, int force,
+		      char *err, size_t errlen)
 {
 	int i = spec_param_index(s, name);
 	const struct spec_param *p = i >= 0 ? &s->params[i] : NULL;
 	const struct hparam *h;
+	double x = cJSON_IsNumber(v) ? v->valuedouble : NAN;
 
 	if (!s->command) {
 		h = hparam_find(hparams, n_hparams, name);
 		if (!h)
 			return err_set(err, errlen,
 				       "%s: not a hyperparameter of the built-in worker", name);
+		if (!builtin_steerable(h))
+			return err_set(err, errlen, "%s: structural (the model is built with it): "
+				       "a running trial or a fork keeps its value", name);
 		if (hparam_check(h, v, err, errlen) < 0)
 			return err_prefix(err, errlen, "%s", name);
 	}
-	if (p && p->kind == PARAM_CHOICE && spec_choice_index(p, v) < 0)
-		return err_set(err, errlen, "%s: not one of the spec's choices", name);
-	if (p && (p->kind == PARAM_INT || p->kind == PARAM_LOG_INT) &&
-	    (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble)))
-		return err_set(err, errlen, "%s: expected a whole number", name);
 	if (!cJSON_IsNumber(v) && !cJSON_IsString(v) && !cJSON_IsBool(v))
 		return err_set(err, errlen, "%s: expected a number, a string or a boolean", name);
+	if (!p)
+		return 0; /* a name the spec does not know is the program's to refuse */
+	if (!p->steer)
+		return err_set(err, errlen, "%s: \"steer\": false in the spec (structural): a "
+			       "running trial or a fork keeps its value", name);
+	switch (p->kind) {
+	case PARAM_FIXED:
+		return 0;
+	case PARAM_CHOICE:
+		if (spec_choice_index(p, v) < 0)
+			return err_set(err, errlen, "%s: not one of the spec's choices", name);
+		return 0;
+	default:
+		break;
+	}
+	if (!cJSON_IsNumber(v))
+		return err_set(err, errlen, "%s: expected a number (a %s parameter)", name,
+			       kind_names[p->kind]);
+	if ((p->kind == PARAM_INT || p->kind == PARAM_LOG_INT) && x != floor(x))
+		return err_set(err, errlen, "%s: expected a whole number", name);
+	if ((p->kind == PARAM_LOG || p->kind == PARAM_LOG_INT) && !(x > 0))
+		return err_set(err, errlen, "%s: expected a number > 0 (a %s parameter), got %g",
+			       name, kind_names[p->kind], x);
+	if (p->kind == PARAM_REVERSE_LOG && !(x > 0 && x < 1))
+		return err_set(err, errlen, "%s: expected a number in (0, 1) (a reverse_log "
+			       "parameter), got %g", name, x);
+	if (!force && (x < p->lo || x > p->hi))
+		return err_set(err, errlen, "%s: %g is outside the spec's range [%g, %g] (--force "
+			       "to set it anyway)", name, x, p->lo, p->hi);
 	return 0;
 }

@@ -97,6 +97,9 @@ struct spec_param {
 	cJSON *values;          /* PARAM_CHOICE: array; PARAM_FIXED: the value (owned) */
 	struct spec_cond *when; /* n_when conditions, all must hold */
 	int n_when;
+	int steer;              /* adjust, fork and pbt may change it in a running trial:
+	                         * "steer": false marks it structural; the built-in
+	                         * worker's non-adjustable ones are, by default. */
 	int explore;            /* search "pbt": perturbed at each exploit. Set on every
 	                         * sampled parameter of a command trial, and on the
 	                         * built-in worker's adjustable ones (HP_ADJUSTABLE);
@@ -200,12 +203,14 @@ const char *spec_search_name(enum spec_search search);
  * (v absent, or not one of them). */
 int spec_choice_index(const struct spec_param *p, const cJSON *v);
 /* Whether v may become parameter name's value in a running or forked trial
- * of s (`caviar adjust`, `caviar fork`): for the built-in worker, a
- * hyperparameter of its table within its rules (hparams.h); a choice
- * parameter's value one of its choices; an int parameter's a whole number.
- * Whether the program takes the change while it trains is its to say.
- * Returns 0, or -1 with "lr: expected a number > 0, got -1". */
-int spec_check_change(const struct spec *s, const char *name, const cJSON *v, char *err,
-		      size_t errlen);
+ * of s (`caviar adjust`, `caviar fork`): for the built-in worker, an
+ * adjustable hyperparameter of its table within its rules (hparams.h); for
+ * any, not a "steer": false parameter, one of a choice's values, and a value
+ * of a numeric parameter's kind (int: whole, log: > 0, reverse_log: in
+ * (0, 1)) within its range unless force. A name the spec does not sample is
+ * the program's to refuse. Returns 0, or -1 with
+ * "lr: expected a number > 0, got -1". */
+int spec_check_change(const struct spec *s, const char *name, const cJSON *v, int force,
+		      char *err, size_t errlen);
 
 #endif

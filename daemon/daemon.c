@@ -1050,7 +1050,7 @@ static int do_adjust(struct daemon *d, struct server_client *c, const struct req
 	if (!t)
 		return err_set(err, errlen, "trial %lld is not running", (long long)req->trial);
 	cJSON_ArrayForEach(v, req->set)
-		if (spec_check_change(t->spec, v->string, v, err, errlen) < 0)
+		if (spec_check_change(t->spec, v->string, v, req->force, err, errlen) < 0)
 			return -1;
 	return send_control(d, t, req->set, server_client_id(c), err, errlen) < 0 ? -1 : 1;
 }
@@ -1162,8 +1162,9 @@ static cJSON *fork_params(struct daemon *d, const cJSON *parent, const struct sp
 	cJSON_Delete(rows);
 	*changes = cJSON_CreateObject();
 	cJSON_ArrayForEach(v, req->set) {
-		if (spec_check_change(spec, v->string, v, err, errlen) < 0) {
+		if (spec_check_change(spec, v->string, v, req->force, err, errlen) < 0) {
 			cJSON_Delete(*changes);
+			*changes = NULL; /* the caller deletes it too */
 			cJSON_Delete(params);
 			return NULL;
 		}

@@ -34,8 +34,8 @@ static const struct {
 	[REQ_NOTE] = {"note", NEED_SWEEP | NEED_TEXT},
 	[REQ_TAG] = {"tag", NEED_SWEEP | NEED_TAGS},
 	[REQ_UNTAG] = {"untag", NEED_SWEEP | NEED_TAGS},
-	[REQ_ADJUST] = {"adjust", NEED_TRIAL | NEED_SET},
-	[REQ_FORK] = {"fork", NEED_TRIAL | OPT_SET | OPT_EPOCH},
+	[REQ_ADJUST] = {"adjust", NEED_TRIAL | NEED_SET | OPT_FORCE},
+	[REQ_FORK] = {"fork", NEED_TRIAL | OPT_SET | OPT_EPOCH | OPT_FORCE},
 };
 
 const char *request_name(enum request_cmd cmd)

@@ -38,7 +38,7 @@ struct request {
 	int64_t sweep, trial; /* ids; 0 when absent */
 	int64_t n;            /* REQ_TOP: rows; REQ_SLOTS: slots; REQ_EXTEND: trials;
 	                       * 0 when absent */
-	int force;            /* REQ_RM: "force": true */
+	int force;            /* REQ_RM, REQ_ADJUST, REQ_FORK: "force": true */
 	const char *text;     /* REQ_NOTE: the note, inside json */
 	const cJSON *tags;    /* REQ_TAG, REQ_UNTAG: the array of tags, inside json */
 	const cJSON *set;     /* REQ_ADJUST, REQ_FORK: {"lr": 0.01, "optimizer": "adam"},

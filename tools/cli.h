@@ -91,7 +91,7 @@ extern const struct command cmd_adjust, cmd_fork, cmd_lineage, cmd_serve;
 int cli_parse_changes(const struct cli *cli, int argc, char **argv, cJSON *set);
 /* Sends `adjust` of trial with set (taken) and prints what was applied.
  * Returns the exit code. (cmd_steer.c) */
-int cli_adjust(struct cli *cli, long long trial, cJSON *set);
+int cli_adjust(struct cli *cli, long long trial, cJSON *set, int force);
 
 /* o[key], or NULL; and its number, or dflt when it is not a number. */
 const cJSON *cli_get(const cJSON *o, const char *key);
@@ -106,6 +106,9 @@ struct option;
  * exit code after cli_usage; and the common ones (--json, --socket, --help).
  * On success returns 0 with *args set to the index of the first operand;
  * otherwise an exit code, or CLI_DONE after --help. */
+/* For commands whose one option is a flag: sets *(int *)ctx (cli_options' handler). */
+int cli_set_flag(void *ctx, int c, const char *arg);
+
 int cli_options(struct cli *cli, const struct command *cmd, int argc, char **argv,
 		const struct option *own, int (*fn)(void *ctx, int c, const char *arg), void *ctx,
 		int *args);

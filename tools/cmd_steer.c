@@ -47,7 +47,14 @@ static void print_changes(const cJSON *changes)
 	}
 }
 
-int cli_adjust(struct cli *cli, long long trial, cJSON *set)
+int cli_set_flag(void *ctx, int c, const char *arg)
+{
+	(void)c, (void)arg;
+	*(int *)ctx = 1;
+	return 0;
+}
+
+int cli_adjust(struct cli *cli, long long trial, cJSON *set, int force)
 {
 	cJSON *req = cJSON_CreateObject(), *reply;
 	int code;
@@ -55,6 +62,8 @@ int cli_adjust(struct cli *cli, long long trial, cJSON *set)
 	cJSON_AddStringToObject(req, "cmd", "adjust");
 	cJSON_AddNumberToObject(req, "trial", (double)trial);
 	cJSON_AddItemToObject(req, "set", set);
+	if (force)
+		cJSON_AddTrueToObject(req, "force");
 	if (!(reply = cli_call(cli, req, &code)))
 		return code;
 	if (cli->json) {
@@ -88,43 +97,56 @@ static int trial_and_changes(const struct cli *cli, int argc, char **argv, long 
 
 static int run_adjust(struct cli *cli, int argc, char **argv)
 {
-	int args, code = cli_options(cli, &cmd_adjust, argc, argv, NULL, NULL, NULL, &args);
+	static const struct option own[] = {{"force", no_argument, NULL, 'f'}, {0}};
+	int force = 0, args;
+	int code = cli_options(cli, &cmd_adjust, argc, argv, own, cli_set_flag, &force, &args);
 	long long id;
 	cJSON *set;
 
 	if (code || (code = cli_operands(cli, argc - args, 2, argc)) ||
 	    (code = trial_and_changes(cli, argc - args, argv + args, &id, &set)))
 		return code;
-	return cli_adjust(cli, id, set);
+	return cli_adjust(cli, id, set, force);
 }
 
 const struct command cmd_adjust = {
-	"adjust", "TRIAL NAME=VALUE...",
+	"adjust", "TRIAL [--force] NAME=VALUE...",
 	"Changes a running trial's hyperparameters from its next step.\n"
 	"caviard checks each value against the spec's rules and sends the change to the trial's "
 	"program, which applies all of them or none and says so; the reply waits for that answer "
-	"(up to caviard's --answer-wait, 30 s by default). The built-in worker takes lr, lr_decay, "
-	"beta, beta1, beta2, eps, l2, dropout and batch; a structural parameter such as layers is "
-	"refused. Applied changes are recorded (the adjustments table, 'caviar show TRIAL') and "
+	"(up to caviard's --answer-wait, 30 s by default). A value must be of its parameter's kind "
+	"(int: whole, log: > 0, reverse_log: in (0, 1)) and within its range in the spec (--force: "
+	"outside it too); a parameter marked \"steer\": false is structural and refused, as are the "
+	"built-in worker's layers, units and the like (it takes lr, lr_decay, beta, beta1, beta2, "
+	"eps, l2, dropout and batch). Applied changes are recorded (the adjustments table, 'caviar show TRIAL') and "
 	"kept if the trial is interrupted and resumed. A value that reads as a number is one; "
 	"true and false are booleans; anything else is a string.",
 	run_adjust,
 };
 
+struct fork_options {
+	long long epoch;
+	int force;
+};
+
 static int fork_opt(void *ctx, int c, const char *arg)
 {
-	long long *epoch = ctx;
+	struct fork_options *o = ctx;
 
-	(void)c;
-	*epoch = cli_parse_id(arg);
+	if (c == 'f')
+		o->force = 1;
+	else
+		o->epoch = cli_parse_id(arg);
 	return 0;
 }
 
 static int run_fork(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"epoch", required_argument, NULL, 'e'}, {0}};
-	long long id, epoch = 0;
-	int args, code = cli_options(cli, &cmd_fork, argc, argv, own, fork_opt, &epoch, &args);
+	static const struct option own[] = {{"epoch", required_argument, NULL, 'e'},
+					    {"force", no_argument, NULL, 'f'}, {0}};
+	struct fork_options o = {0};
+	int args, code = cli_options(cli, &cmd_fork, argc, argv, own, fork_opt, &o, &args);
+	long long id, epoch = o.epoch;
 	cJSON *req, *set, *reply;
 
 	if (code || (code = cli_operands(cli, argc - args, 1, argc)))
@@ -138,6 +160,8 @@ static int run_fork(struct cli *cli, int argc, char **argv)
 	cJSON_AddNumberToObject(req, "trial", (double)id);
 	if (epoch > 0)
 		cJSON_AddNumberToObject(req, "epoch", (double)epoch);
+	if (o.force)
+		cJSON_AddTrueToObject(req, "force");
 	if (set->child)
 		cJSON_AddItemToObject(req, "set", set);
 	else
@@ -156,13 +180,13 @@ static int run_fork(struct cli *cli, int argc, char **argv)
 }
 
 const struct command cmd_fork = {
-	"fork", "TRIAL [--epoch K] [NAME=VALUE...]",
+	"fork", "TRIAL [--epoch K] [--force] [NAME=VALUE...]",
 	"Starts a new trial from a trial's checkpoint of epoch K, with changes.\n"
 	"The new trial belongs to the same sweep (its budget grows by one) and starts from TRIAL's "
 	"checkpoint after epoch K (default: its latest), with TRIAL's hyperparameters as they were "
 	"then and the changes given: \"go back to yesterday's weights\". It records epochs K+1 "
 	"onward; its curve up to K is its parent's (the lineage_points view). Which epochs of a "
 	"trial can be forked is the sweep's \"keep_checkpoints\" (default: the latest and the "
-	"best). The built-in worker's trials only.",
+	"best). The changes are checked as adjust's are (--force: outside the spec's range too).",
 	run_fork,
 };

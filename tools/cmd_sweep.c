@@ -57,14 +57,6 @@ static int simple_request(struct cli *cli, const char *key, long long id, const 
 	return EXIT_OK;
 }
 
-/* For commands whose one option is a flag: sets *(int *)ctx. */
-static int set_flag(void *ctx, int c, const char *arg)
-{
-	(void)c, (void)arg;
-	*(int *)ctx = 1;
-	return 0;
-}
-
 /* submit's flags: --wait, --watch, --panda. */
 static int submit_opt(void *ctx, int c, const char *arg)
 {
@@ -263,7 +255,7 @@ static int run_wait(struct cli *cli, int argc, char **argv)
 	cJSON *reply;
 	int progress = 0, args, code;
 
-	if ((code = cli_options(cli, &cmd_wait, argc, argv, own, set_flag, &progress, &args)) ||
+	if ((code = cli_options(cli, &cmd_wait, argc, argv, own, cli_set_flag, &progress, &args)) ||
 	    (code = cli_operands(cli, argc - args, 1, 1)))
 		return code;
 	id = cli_parse_id(argv[args]);
@@ -296,7 +288,7 @@ static int run_cancel(struct cli *cli, int argc, char **argv)
 	int trial = 0, args, code;
 	long long id;
 
-	if ((code = cli_options(cli, &cmd_cancel, argc, argv, own, set_flag, &trial, &args)) ||
+	if ((code = cli_options(cli, &cmd_cancel, argc, argv, own, cli_set_flag, &trial, &args)) ||
 	    (code = cli_operands(cli, argc - args, 1, 1)))
 		return code;
 	id = cli_parse_id(argv[args]);
@@ -447,7 +439,7 @@ const struct command cmd_extend = {
 
 static int rm_opt(void *ctx, int c, const char *arg)
 {
-	return set_flag(ctx, c, arg);
+	return cli_set_flag(ctx, c, arg);
 }
 
 static int run_rm(struct cli *cli, int argc, char **argv)

@@ -382,7 +382,7 @@ static void panda_line(struct viewer *v, char *line)
 	if (!id || cli_parse_changes(v->cli, argc, argv, set)) {
 		cJSON_Delete(set);
 	} else {
-		cli_adjust(v->cli, id, set);
+		cli_adjust(v->cli, id, set, 0);
 	}
 	v->cli->cmd = cmd;
 	fflush(stdout);

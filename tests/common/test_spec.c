@@ -318,7 +318,8 @@ static void test_param_errors(void)
 	expect_error("{\"params\": {\"optimizer\": {\"uniform\": [0, 1]}}}",
 		     "params.optimizer.uniform: optimizer is not a number: use choice", NULL);
 	expect_error("{\"params\": {\"lr\": {\"foo\": [1, 2]}}}",
-		     "params.lr.foo: unknown kind (expected uniform, int, log, log_int, reverse_log or choice)",
+		     "params.lr.foo: unknown key (expected a kind: uniform, int, log, log_int, "
+		     "reverse_log or choice; or when, steer)",
 		     NULL);
 	expect_error("{\"params\": {\"lr\": {\"log\": [1e-4, 1], \"uniform\": [0.1, 1]}}}",
 		     "params.lr: more than one kind", NULL);
@@ -501,8 +502,8 @@ static void test_pbt_errors(void)
 		     "\"tpe\" or \"pbt\"");
 }
 
-/* What adjust and fork may set: the worker's rules for the built-in worker,
- * the spec's choices and integers for any. */
+/* What adjust and fork may set: the worker's rules for the built-in worker;
+ * for any trial, the spec's kinds, ranges (unless forced) and "steer". */
 static void test_check_change(void)
 {
 	struct spec s;
@@ -510,32 +511,88 @@ static void test_check_change(void)
 	cJSON *v;
 
 	CHECK(parse(&s, "{\"params\": {\"lr\": {\"log\": [1e-4, 1e-1]}, \"optimizer\": "
-			"{\"choice\": [\"adam\", \"sgd\"]}, \"batch\": {\"int\": [16, 256]}}}",
+			"{\"choice\": [\"adam\", \"sgd\"]}, \"batch\": {\"int\": [16, 256]}, "
+			"\"layers\": {\"int\": [1, 4]}}}",
 		    err) == 0);
 	v = cJSON_CreateNumber(0.5);
-	CHECK(spec_check_change(&s, "lr", v, err, sizeof err) == 0); /* outside the search range */
-	CHECK(spec_check_change(&s, "frobs", v, err, sizeof err) < 0);
+	CHECK(spec_check_change(&s, "lr", v, 0, err, sizeof err) < 0);
+	CHECK_STR(err, "lr: 0.5 is outside the spec's range [0.0001, 0.1] (--force to set it "
+		  "anyway)");
+	CHECK(spec_check_change(&s, "lr", v, 1, err, sizeof err) == 0);
+	CHECK(spec_check_change(&s, "frobs", v, 0, err, sizeof err) < 0);
 	CHECK_STR(err, "frobs: not a hyperparameter of the built-in worker");
-	CHECK(spec_check_change(&s, "batch", v, err, sizeof err) < 0);
+	CHECK(spec_check_change(&s, "batch", v, 0, err, sizeof err) < 0);
 	CHECK_CONTAINS(err, "batch: ");
+	cJSON_SetNumberValue(v, 2);
+	CHECK(spec_check_change(&s, "layers", v, 1, err, sizeof err) < 0);
+	CHECK_STR(err, "layers: structural (the model is built with it): a running trial or a "
+		  "fork keeps its value");
+	CHECK(spec_check_change(&s, "epochs", v, 0, err, sizeof err) == 0); /* a fork's length */
 	cJSON_SetNumberValue(v, -1);
-	CHECK(spec_check_change(&s, "lr", v, err, sizeof err) < 0);
+	CHECK(spec_check_change(&s, "lr", v, 1, err, sizeof err) < 0);
 	CHECK_STR(err, "lr: expected a number > 0, got -1");
 	cJSON_Delete(v);
 	v = cJSON_CreateString("momentum");
-	CHECK(spec_check_change(&s, "optimizer", v, err, sizeof err) < 0);
-	CHECK_STR(err, "optimizer: not one of the spec's choices");
+	CHECK(spec_check_change(&s, "optimizer", v, 0, err, sizeof err) < 0);
+	CHECK_STR(err, "optimizer: structural (the model is built with it): a running trial or "
+		  "a fork keeps its value");
 	cJSON_Delete(v);
 	spec_finish(&s);
-	CHECK(parse(&s, "{\"command\": [\"train\", \"{x}\"], "
-			"\"params\": {\"x\": {\"int\": [1, 9]}}}", err) == 0);
+	expect_error("{\"params\": {\"layers\": {\"int\": [1, 4], \"steer\": true}}}",
+		     "params.layers.steer: layers is structural in the built-in worker", "");
+
+	/* a command's parameters: the same checks, from the spec alone */
+	CHECK(parse(&s, "{\"command\": [\"train\"], \"params\": {\"x\": {\"int\": [1, 9]}, "
+			"\"lr\": {\"log\": [1e-4, 1e-1]}, \"mom\": {\"reverse_log\": [0.5, 0.99]}, "
+			"\"width\": {\"choice\": [64, 128], \"steer\": false}, "
+			"\"act\": {\"choice\": [\"relu\", \"tanh\"]}}}", err) == 0);
+	v = cJSON_CreateString("gelu");
+	CHECK(spec_check_change(&s, "act", v, 1, err, sizeof err) < 0);
+	CHECK_STR(err, "act: not one of the spec's choices");
+	cJSON_Delete(v);
 	v = cJSON_CreateNumber(2.5);
-	CHECK(spec_check_change(&s, "x", v, err, sizeof err) < 0);
+	CHECK(spec_check_change(&s, "x", v, 0, err, sizeof err) < 0);
 	CHECK_STR(err, "x: expected a whole number");
 	/* a name the spec does not know is the program's to refuse */
-	CHECK(spec_check_change(&s, "anything", v, err, sizeof err) == 0);
+	CHECK(spec_check_change(&s, "anything", v, 0, err, sizeof err) == 0);
+	cJSON_SetNumberValue(v, -1);
+	CHECK(spec_check_change(&s, "lr", v, 1, err, sizeof err) < 0);
+	CHECK_STR(err, "lr: expected a number > 0 (a log parameter), got -1");
+	CHECK(spec_check_change(&s, "mom", v, 1, err, sizeof err) < 0);
+	CHECK_STR(err, "mom: expected a number in (0, 1) (a reverse_log parameter), got -1");
+	cJSON_SetNumberValue(v, 0.2);
+	CHECK(spec_check_change(&s, "lr", v, 0, err, sizeof err) < 0);
+	CHECK_CONTAINS(err, "lr: 0.2 is outside the spec's range");
+	CHECK(spec_check_change(&s, "lr", v, 1, err, sizeof err) == 0);
+	cJSON_SetNumberValue(v, 128);
+	CHECK(spec_check_change(&s, "width", v, 1, err, sizeof err) < 0);
+	CHECK_STR(err, "width: \"steer\": false in the spec (structural): a running trial or a "
+		  "fork keeps its value");
+	cJSON_Delete(v);
+	v = cJSON_CreateString("fast");
+	CHECK(spec_check_change(&s, "x", v, 1, err, sizeof err) < 0);
+	CHECK_STR(err, "x: expected a number (a int parameter)");
 	cJSON_Delete(v);
 	spec_finish(&s);
+}
+
+/* pbt explores the steerable parameters only: by default, and when named. */
+static void test_explore_steer(void)
+{
+	struct spec s;
+	char err[ERRBUF_LEN];
+
+	CHECK(parse(&s, "{\"command\": [\"train\"], \"search\": \"pbt\", \"trials\": 8, "
+			"\"pbt\": {\"population\": 4, \"interval\": 2}, \"params\": {"
+			"\"lr\": {\"log\": [1e-4, 1e-1]}, "
+			"\"width\": {\"choice\": [64, 128], \"steer\": false}}}", err) == 0);
+	CHECK(s.params[spec_param_index(&s, "lr")].explore == 1);
+	CHECK(s.params[spec_param_index(&s, "width")].explore == 0);
+	spec_finish(&s);
+	expect_error("{\"command\": [\"train\"], \"search\": \"pbt\", \"trials\": 8, "
+		     "\"pbt\": {\"population\": 4, \"interval\": 2, \"explore\": [\"width\"]}, "
+		     "\"params\": {\"width\": {\"choice\": [64, 128], \"steer\": false}}}",
+		     "pbt.explore[0]: params.width is \"steer\": false: a fork keeps its parent's", "");
 }
 
 int main(int argc, char **argv)
@@ -553,6 +610,7 @@ int main(int argc, char **argv)
 		{"pbt", test_pbt},
 		{"pbt_errors", test_pbt_errors},
 		{"check_change", test_check_change},
+		{"explore_steer", test_explore_steer},
 		{0},
 	};
 

@@ -12,7 +12,7 @@ cat >"$TMP/slow.json" <<'JSON'
 { "name": "panda", "trials": 1, "seed": 5, "task": "bowl",
   "objective": {"metric": "val_loss", "mode": "min"},
   "train": {"epochs": 12, "epoch_ms": 250},
-  "params": { "lr": {"log": [1e-4, 1e-3]} } }
+  "params": { "lr": {"log": [1e-4, 5e-2]} } }
 JSON
 # wait_epochs TRIAL N: until the trial has recorded N epochs.
 wait_epochs() {
@@ -31,7 +31,9 @@ WATCH=$!
 wait_epochs 1 2
 expect 1 'lr: expected a number > 0, got -1' "$CAVIAR" adjust 1 lr=-1
 expect 1 'lr: expected a number' "$CAVIAR" adjust 1 lr=fast
-expect 1 'layers: .*cannot change while training' "$CAVIAR" adjust 1 layers=3
+expect 1 'layers: structural \(the model is built with it\)' "$CAVIAR" adjust 1 layers=3
+expect 1 "lr: 0.5 is outside the spec's range \\[0.0001, 0.05\\] \\(--force to set it anyway\\)" \
+	"$CAVIAR" adjust 1 lr=0.5
 expect 1 'trial 9 is not running' "$CAVIAR" adjust 9 lr=0.01
 expect 2 'expected name=value' "$CAVIAR" adjust 1 lr
 check "a refused change is not recorded" "$(sql "SELECT count(*) FROM adjustments")" 0
@@ -139,6 +141,11 @@ check "the default keeps the latest and the best" "$kept" "$(printf '%s\n' "$bes
 expect 1 "trial $dp keeps no checkpoint of epoch 1 \\(kept: ${kept//,/, }" "$CAVIAR" fork "$dp" --epoch 1
 expect 1 'no epoch left to train' "$CAVIAR" fork "$dp"
 expect 1 'no trial 99' "$CAVIAR" fork 99
+# A fork's changes are checked as an adjustment's: the range, unless --force.
+expect 1 "lr: 0.5 is outside the spec's range" "$CAVIAR" fork "$parent" --epoch 2 lr=0.5
+forced=$("$CAVIAR" --json fork "$parent" --epoch 2 --force lr=0.5 | sed -n 's/^[[:space:]]*"trial":[[:space:]]*\([0-9]*\).*/\1/p')
+check "fork --force sets a value outside the range" \
+	"$(sql "SELECT json_extract(params, '$.lr') FROM trials WHERE id = ${forced:-0}")" 0.5
 # submit --panda: a sweep of one trial (whatever the spec's "trials"),
 # watched, each line typed adjusting it; here typed through a pipe.
 sed 's/"trials": 1/"trials": 3/; s/"panda"/"panda-prompt"/; s/"epochs": 12/"epochs": 6/' \
@@ -158,7 +165,7 @@ ps=$(sql "SELECT id FROM sweeps WHERE name = 'panda-prompt'")
 pt=$(sql "SELECT id FROM trials WHERE sweep_id = $ps")
 check "a sweep of one trial" "$(sql "SELECT count(*), budget FROM trials JOIN sweeps s ON s.id = sweep_id WHERE sweep_id = $ps")" "1|1"
 check_true "the prompt says how to use it" grep -q "^panda: type name=value" "$TMP/prompt.out"
-check_true "a typed refusal is said" grep -q "adjust: trial $pt refused: layers" "$TMP/prompt.err"
+check_true "a typed refusal is said" grep -q "adjust: layers: structural" "$TMP/prompt.err"
 check_true "a typed change is applied" grep -qE "^trial $pt: lr [0-9.e-]+ -> 0.004 \(after epoch" "$TMP/prompt.out"
 check_true "and seen as an event" grep -q "adjusted after epoch [0-9]* by user: lr .* -> 0.004" "$TMP/prompt.out"
 check "and recorded" "$(sql "SELECT count(*) FROM adjustments WHERE trial_id = $pt AND new_value = 0.004")" 1

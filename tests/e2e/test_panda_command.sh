@@ -29,7 +29,7 @@ spec() { # spec NAME EXTRA: a command sweep of trial.py
 	cat <<JSON
 {"name": "$1", "command": ["python3", "$TMP/trial.py"], "seed": 2,
  "objective": {"metric": "val_loss", "mode": "min"}, $2
- "params": {"lr": {"log": [0.01, 1]}}}
+ "params": {"lr": {"log": [0.01, 1]}, "width": {"choice": [64, 128], "steer": false}}}
 JSON
 }
 start_daemon --slots 2
@@ -40,6 +40,12 @@ for _ in $(seq 200); do
 	sleep 0.05
 done
 t1=$(sql "SELECT id FROM trials WHERE sweep_id = $s1")
+# A command trial's changes are checked in the daemon against the spec, as
+# the built-in worker's are: its kind, its range (unless --force), "steer".
+expect 1 'lr: expected a number > 0 \(a log parameter\), got -1' "$CAVIAR" adjust "$t1" lr=-1
+expect 1 "lr: 5 is outside the spec's range" "$CAVIAR" adjust "$t1" lr=5
+expect 1 'width: "steer": false in the spec \(structural\)' "$CAVIAR" adjust "$t1" --force width=128
+check "a refused change is not recorded" "$(sql "SELECT count(*) FROM adjustments")" 0
 out=$("$CAVIAR" adjust "$t1" lr=0.5)
 check "a command trial answers adjust through caviar.adjustments()" $? 0
 at=$(sql "SELECT epoch FROM adjustments WHERE trial_id = $t1")
@@ -55,6 +61,7 @@ s2=$("$CAVIAR" submit "$TMP/fork.json")
 "$CAVIAR" wait "$s2" >/dev/null
 parent=$(sql "SELECT id FROM trials WHERE sweep_id = $s2")
 check "every epoch kept" "$(ls "$DB.d/trials/$parent/checkpoint" | grep -c '^epoch-[0-9]*$')" 6
+expect 1 'width: "steer": false' "$CAVIAR" fork "$parent" --epoch 2 width=128
 child=$("$CAVIAR" --json fork "$parent" --epoch 2 | sed -n 's/^[[:space:]]*"trial":[[:space:]]*\([0-9]*\).*/\1/p')
 "$CAVIAR" wait "$s2" >/dev/null
 check "the fork ran" "$(sql "SELECT status, parent_epoch FROM trials WHERE id = $child")" "done|2"
