@@ -87,8 +87,15 @@ struct suggest {
 static void suggest_try(struct suggest *sg, const char *candidate)
 {
 	int d = edit_distance(sg->name, candidate);
+	size_t a = strlen(sg->name), b = strlen(candidate);
 
-	if (d <= 2 && d < (int)strlen(candidate) && (!sg->best || d < sg->dist)) {
+	/* early_stopping for early_stop: one name the other's start, and long enough */
+	if (d > 2 && a >= 4 && b >= 4 &&
+	    strncmp(sg->name, candidate, a < b ? a : b) == 0)
+		d = 2;
+	/* at most 2 edits, and at most half the longer name: "foo" is not "log" */
+	if (d <= 2 && d < (int)b && 2 * d <= (int)(a > b ? a : b) &&
+	    (!sg->best || d < sg->dist)) {
 		sg->best = candidate;
 		sg->dist = d;
 	}
@@ -528,6 +535,35 @@ static int parse_when(struct spec_param *p, const cJSON *when, const char *path,
 	return 0;
 }
 
+/* The other tools' names for a kind (Optuna, hyperopt, Ray Tune): caviar's. */
+static const char *const kind_aliases[][2] = {
+	{"loguniform", "log"},   {"log_uniform", "log"},  {"float_log", "log"},
+	{"categorical", "choice"}, {"choices", "choice"}, {"randint", "int"},
+	{"integer", "int"},      {"lograndint", "log_int"}, {"float", "uniform"},
+};
+
+/* An unknown key in a parameter's object: a misspelt kind, another tool's
+ * name for one, or a key it does not take. */
+static int unknown_kind(const char *key, const char *path, char *err, size_t errlen)
+{
+	struct suggest sg = {key, NULL, 0};
+	char hint[96];
+
+	for (size_t i = 0; i < sizeof kind_aliases / sizeof kind_aliases[0]; i++)
+		if (strcmp(key, kind_aliases[i][0]) == 0)
+			return err_set(err, errlen, "%s: unknown key: caviar calls this kind "
+				       "\"%s\" ({\"%s\": %s})", path, kind_aliases[i][1],
+				       kind_aliases[i][1],
+				       strcmp(kind_aliases[i][1], "choice") ? "[lo, hi]" : "[v, ...]");
+	for (int i = 1; i < N_KINDS; i++)
+		suggest_try(&sg, kind_names[i]);
+	suggest_try(&sg, "when");
+	suggest_try(&sg, "steer");
+	return err_set(err, errlen, "%s: unknown key%s (expected a kind: uniform, int, log, "
+		       "log_int, reverse_log or choice; or when, steer)", path,
+		       suggest_text(&sg, hint, sizeof hint));
+}
+
 /* Whether a running or forked built-in trial may change h: its adjustable
  * ones, and epochs (how long it trains, not what it builds). */
 static int builtin_steerable(const struct hparam *h)
@@ -565,8 +601,7 @@ static int parse_param_object(struct spec_param *p, const struct hparam *h, cons
 			if (strcmp(item->string, kind_names[i]) == 0)
 				k = i;
 		if (k < 0)
-			return err_set(err, errlen, "%s: unknown key (expected a kind: uniform, int, "
-				       "log, log_int, reverse_log or choice; or when, steer)", sub);
+			return unknown_kind(item->string, sub, err, errlen);
 		if (kind_val)
 			return err_set(err, errlen, "%s: more than one kind (%s and %s)", path,
 				       kind_names[p->kind], item->string);
@@ -578,6 +613,19 @@ static int parse_param_object(struct spec_param *p, const struct hparam *h, cons
 			       "reverse_log or choice", path);
 	path_join(sub, sizeof sub, path, kind_val->string);
 	return parse_kind(p, h, kind_val, sub, err, errlen);
+}
+
+/* A list where a parameter's value goes: what another tool means by a choice
+ * among them, refused with caviar's spelling. */
+static int list_value(const cJSON *item, const char *path, char *err, size_t errlen)
+{
+	char *text = cJSON_PrintUnformatted(item);
+	int rc = err_set(err, errlen, "%s: a list is not a value: to search among them write "
+			 "{\"choice\": %.120s} (a fixed list goes in train)", path,
+			 text ? text : "[...]");
+
+	free(text);
+	return rc;
 }
 
 /* A parameter of a command trial: any name, any kind, no hyperparameter table. */
@@ -592,6 +640,8 @@ static int parse_free_param(struct spec *s, struct spec_param *p, const cJSON *i
 		return parse_param_object(p, NULL, item, path, err, errlen);
 	if (cJSON_IsNull(item))
 		return err_set(err, errlen, "%s: expected a value or a kind object", path);
+	if (cJSON_IsArray(item))
+		return list_value(item, path, err, errlen);
 	p->kind = PARAM_FIXED;
 	p->values = cJSON_Duplicate(item, 1);
 	return 0;
@@ -622,7 +672,8 @@ static int parse_param(struct spec *s, struct spec_param *p, const cJSON *item, 
 		return parse_param_object(p, h, item, path, err, errlen);
 	p->kind = PARAM_FIXED;
 	if (hparam_check(h, item, err, errlen) < 0)
-		return err_prefix(err, errlen, "%s", path);
+		return cJSON_IsArray(item) ? list_value(item, path, err, errlen)
+					   : err_prefix(err, errlen, "%s", path);
 	p->values = cJSON_Duplicate(item, 1);
 	return 0;
 }

@@ -321,6 +321,23 @@ static void test_param_errors(void)
 		     "params.lr.foo: unknown key (expected a kind: uniform, int, log, log_int, "
 		     "reverse_log or choice; or when, steer)",
 		     NULL);
+	/* what an Optuna or hyperopt user writes: said in caviar's words */
+	expect_error("{\"params\": {\"lr\": {\"loguniform\": [1e-4, 1e-1]}}}",
+		     "params.lr.loguniform: unknown key: caviar calls this kind \"log\" "
+		     "({\"log\": [lo, hi]})", NULL);
+	expect_error("{\"command\": [\"train\"], \"params\": {\"act\": {\"categorical\": [\"relu\"]}}}",
+		     "caviar calls this kind \"choice\" ({\"choice\": [v, ...]})", NULL);
+	expect_error("{\"params\": {\"lr\": {\"logg\": [1e-4, 1e-1]}}}",
+		     "params.lr.logg: unknown key (did you mean \"log\"?)", NULL);
+	expect_error("{\"params\": {\"lr\": {\"log\": [1e-4, 1e-1], \"scale\": \"log\"}}}",
+		     "params.lr.scale: unknown key (expected a kind", NULL);
+	expect_error("{\"params\": {\"batch\": [32, 64, 128]}}",
+		     "params.batch: a list is not a value: to search among them write "
+		     "{\"choice\": [32,64,128]}", NULL);
+	expect_error("{\"command\": [\"train\"], \"params\": {\"sizes\": [1, 2]}}",
+		     "params.sizes: a list is not a value", NULL);
+	expect_error("{\"early_stopping\": {}}",
+		     "early_stopping: unknown key (did you mean \"early_stop\"?)", NULL);
 	expect_error("{\"params\": {\"lr\": {\"log\": [1e-4, 1], \"uniform\": [0.1, 1]}}}",
 		     "params.lr: more than one kind", NULL);
 	expect_error("{\"params\": {\"lr\": {\"when\": {\"optimizer\": \"sgd\"}}}}",
