@@ -107,7 +107,8 @@ static int out_of_memory(const struct trial *t)
 
 static void classify_exit(struct trial *t)
 {
-	const char *why = worker_exit_reason((int)t->exit_status);
+	/* the codes' meanings are the built-in worker's; a program's are its own */
+	const char *why = t->spec->command ? NULL : worker_exit_reason((int)t->exit_status);
 	const char *last = last_line(t->row.stderr_tail);
 	int code = (int)t->exit_status;
 

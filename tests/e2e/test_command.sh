@@ -104,16 +104,25 @@ if [ -e "$TMP/flaky-\$CAVIAR_TRIAL_ID" ]; then echo '{"epoch": 1, "val_acc": 0.9
 touch "$TMP/flaky-\$CAVIAR_TRIAL_ID"
 kill -SEGV \$\$
 SH
-chmod +x "$TMP/stall.sh" "$TMP/slow.sh" "$TMP/flaky.sh"
+cat >"$TMP/exit2.sh" <<'SH'
+#!/bin/sh
+echo "usage: exit2.sh --lr LR" >&2
+exit 2
+SH
+chmod +x "$TMP/stall.sh" "$TMP/slow.sh" "$TMP/flaky.sh" "$TMP/exit2.sh"
+spec exit2 "[\"$TMP/exit2.sh\"]" '"trials": 1,' '{}'
 spec stall "[\"$TMP/stall.sh\"]" '"trials": 1, "stall_timeout": 1,' '{}'
 spec slowcmd "[\"$TMP/slow.sh\"]" '"trials": 1, "timeout": 1,' '{}'
 spec flaky "[\"$TMP/flaky.sh\"]" '"trials": 1, "retries": 1,' '{}'
-for n in stall slowcmd flaky; do eval "$n=\$(submit $n)"; done
-for s in $stall $slowcmd $flaky; do "$CAVIAR" wait "$s" >/dev/null; done
+for n in stall slowcmd flaky exit2; do eval "$n=\$(submit $n)"; done
+for s in $stall $slowcmd $flaky $exit2; do "$CAVIAR" wait "$s" >/dev/null; done
 reason() { sql "SELECT status || ' ' || attempts || ': ' || reason FROM trials WHERE sweep_id = $1"; }
 check "a command that stalls" "$(reason "$stall")" "failed 1: stalled: no output for 1 s"
 check "a command over its timeout" "$(reason "$slowcmd")" "failed 1: timed out after 1 s"
 check "a command that crashes once is retried" "$(reason "$flaky")" "done 2: finished"
+# A program's exit codes are its own: not the built-in worker's meanings.
+check "a command's exit code, with its last stderr line" "$(reason "$exit2")" \
+	"failed 1: exit code 2: usage: exit2.sh --lr LR"
 
 # 6. Cancel reaches the program's handler; a daemon restart resumes from its checkpoint.
 spec slow '["python3", "train.py", "--lr", "{lr}", "--epochs", "{epochs}"]' \
