@@ -232,13 +232,17 @@ class Client:
         return self.call("status")
 
     def submit(self, spec):
-        """Submits a sweep: spec is a dict, or the path of a spec file (a command
+        """Submits a sweep: spec is a dict, or the path of a spec file. A command
         spec without "workdir" gets the file's directory, as `caviar submit`
-        does). Returns the new sweep's id."""
+        does, or for a dict the caller's current directory. Returns the new
+        sweep's id."""
         where = "submit"
         if not isinstance(spec, dict):
             where = "submit: %s" % spec
             spec = self._read_spec(os.fspath(spec))
+        elif "command" in spec and "workdir" not in spec:
+            # a command's relative paths are the caller's, not the daemon's directory
+            spec = dict(spec, workdir=os.getcwd())
         try:
             return self.call("submit", spec=spec)["sweep"]
         except CaviarError as e:

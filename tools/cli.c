@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "errbuf.h"
@@ -96,16 +98,23 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 }
 
 /* A command trial's relative paths are relative to its spec file: record that
- * file's directory as "workdir" in json and spec (the daemon runs elsewhere). */
+ * file's directory as "workdir" in json and spec (the daemon runs elsewhere);
+ * for a spec read from stdin ("-", a pipe), the directory caviar runs in. */
 static void add_workdir(cJSON *json, struct spec *spec, const char *spec_path)
 {
-	char *full = realpath(spec_path, NULL), *slash;
+	struct stat st;
+	char *full, *slash;
 
+	if (strcmp(spec_path, "-") == 0 || stat(spec_path, &st) < 0 || !S_ISREG(st.st_mode)) {
+		full = getcwd(NULL, 0);
+	} else {
+		full = realpath(spec_path, NULL);
+		slash = full ? strrchr(full, '/') : NULL;
+		if (slash)
+			*(slash == full ? slash + 1 : slash) = '\0';
+	}
 	if (!full)
 		return;
-	slash = strrchr(full, '/');
-	if (slash)
-		*(slash == full ? slash + 1 : slash) = '\0';
 	cJSON_AddStringToObject(json, "workdir", full);
 	spec->workdir = full;
 }
@@ -114,7 +123,7 @@ cJSON *cli_read_spec(const struct cli *cli, const char *path, struct spec *spec)
 {
 	char err[ERRBUF_LEN];
 	size_t len;
-	char *text = read_file(path, &len, err, sizeof err);
+	char *text = read_file(strcmp(path, "-") == 0 ? "/dev/stdin" : path, &len, err, sizeof err);
 	cJSON *json;
 	int rc;
 

@@ -137,7 +137,8 @@ static int run_submit(struct cli *cli, int argc, char **argv)
 const struct command cmd_submit = {
 	"submit", "SPEC [--wait|--watch|--panda]",
 	"Submits the sweep in SPEC and prints its id.\n"
-	"SPEC is the sweep's JSON file. With --wait, follows it until it ends and prints its leaderboard; with --watch,\n"
+	"SPEC is the sweep's JSON file, or - for stdin (a command's relative paths are then the current\n"
+	"directory's, as they are the file's directory's for a file). With --wait, follows it until it ends and prints its leaderboard; with --watch,\n"
 	"shows it live (as 'caviar watch') until it ends; with --panda, runs one trial of it and "
 	"watches it with a prompt: each line typed, name=value ..., adjusts the trial as it trains "
 	"('caviar watch --panda').",

@@ -93,6 +93,16 @@ db = sqlite3.connect(os.environ["DB"])
 check("submit(path): workdir is the file's directory",
       db.execute("SELECT json_extract(spec, '$.workdir') FROM sweeps WHERE id = ?", (fsweep,)).fetchone()[0],
       os.path.dirname(path))
+# a dict has no file: its relative paths are the caller's directory's
+here = os.getcwd()
+os.chdir(os.path.dirname(path))
+dsweep = c.submit({"name": "py-dict-cmd", "trials": 1, "command": ["sh", "train.sh"],
+                   "objective": {"metric": "val_acc", "mode": "max"}, "params": {}})
+os.chdir(here)
+check("submit(dict): a relative command runs from the caller's directory", c.wait(dsweep), "done")
+check("submit(dict): workdir is the caller's directory",
+      db.execute("SELECT json_extract(spec, '$.workdir') FROM sweeps WHERE id = ?", (dsweep,)).fetchone()[0],
+      os.path.dirname(path))
 
 # 3. steering: pause, resume, extend, cancel.
 long = c.submit(spec("py-long", trials=6, epochs=20, epoch_ms=100))

@@ -120,6 +120,14 @@ reason() { sql "SELECT status || ' ' || attempts || ': ' || reason FROM trials W
 check "a command that stalls" "$(reason "$stall")" "failed 1: stalled: no output for 1 s"
 check "a command over its timeout" "$(reason "$slowcmd")" "failed 1: timed out after 1 s"
 check "a command that crashes once is retried" "$(reason "$flaky")" "done 2: finished"
+# A spec on stdin has no file: its relative paths are caviar's directory's.
+cp "$TMP/slow.sh" "$TMP/relative.sh"
+s_in=$(cd "$TMP" && printf '{"name": "stdin", "trials": 1, "command": ["sh", "relative.sh"],
+	"objective": {"metric": "val_acc", "mode": "max"}, "params": {}}' | "$CAVIAR" submit -)
+"$CAVIAR" wait "$s_in" >/dev/null
+check "a spec on stdin: workdir is caviar's directory, and the trial ran there" \
+	"$(sql "SELECT json_extract(spec, '$.workdir') || ' ' || t.status FROM sweeps s JOIN trials t
+		ON t.sweep_id = s.id WHERE s.id = ${s_in:-0}")" "$TMP done"
 # A program's exit codes are its own: not the built-in worker's meanings.
 check "a command's exit code, with its last stderr line" "$(reason "$exit2")" \
 	"failed 1: exit code 2: usage: exit2.sh --lr LR"
