@@ -471,6 +471,21 @@ static int start_slurm_probe(struct daemon *d, struct server_client *c, struct s
 	return 0;
 }
 
+/* program_check in caviard: a program not found is looked for in caviard's
+ * PATH, which is not the client's (a daemon started by systemd has its own). */
+static int program_check_here(const struct spec *spec, char *err, size_t errlen)
+{
+	size_t len;
+
+	if (program_check(spec, err, errlen) == 0)
+		return 0;
+	len = strlen(err);
+	if (strstr(err, "not found in PATH") && len < errlen)
+		snprintf(err + len, errlen - len, " (caviard's PATH: %s; its trials get the same)",
+			 getenv("PATH") ? getenv("PATH") : "unset");
+	return -1;
+}
+
 static int do_submit(struct daemon *d, struct server_client *c, const struct request *req,
 		     cJSON *reply, char *err, size_t errlen)
 {
@@ -483,7 +498,7 @@ static int do_submit(struct daemon *d, struct server_client *c, const struct req
 		return -1;
 	}
 	if (d->opt.launcher != LAUNCHER_SLURM || log_now() - d->slurm_checked_at < SLURM_PROBE_VALID)
-		rc = spec.command && program_check(&spec, err, errlen) < 0
+		rc = spec.command && program_check_here(&spec, err, errlen) < 0
 			     ? -1
 			     : submit_now(d, &spec, reply, err, errlen);
 	else /* under Slurm: the probe first, then the reply */
@@ -540,7 +555,8 @@ static cJSON *running_json(const struct trial *t)
 
 static int do_status(struct daemon *d, cJSON *reply)
 {
-	cJSON *running = cJSON_CreateArray(), *active = cJSON_CreateArray();
+	static const char *const shown[] = {"PATH", "PYTHONPATH"};
+	cJSON *running = cJSON_CreateArray(), *active = cJSON_CreateArray(), *trial_env;
 	int64_t rejected = d->lines_rejected;
 	int sweeps = 0;
 
@@ -565,6 +581,12 @@ static int do_status(struct daemon *d, cJSON *reply)
 	cJSON_AddStringToObject(reply, "version", CAVIAR_VERSION);
 	cJSON_AddNumberToObject(reply, "pid", (double)getpid());
 	cJSON_AddStringToObject(reply, "db", d->db_realpath);
+	trial_env = cJSON_AddObjectToObject(reply, "trial_env"); /* what trials inherit */
+	for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++)
+		if (getenv(shown[i]))
+			cJSON_AddStringToObject(trial_env, shown[i], getenv(shown[i]));
+		else
+			cJSON_AddNullToObject(trial_env, shown[i]);
 	cJSON_AddNumberToObject(reply, "slots", d->opt.slots);
 	cJSON_AddStringToObject(reply, "launcher", launcher_name(d->opt.launcher));
 	cJSON_AddNumberToObject(reply, "active_sweeps", sweeps);

@@ -289,6 +289,10 @@ static int run_status(struct cli *cli, int argc, char **argv)
 	       cJSON_GetStringValue(cli_get(reply, "version")), cli_num(reply, "pid", 0),
 	       cJSON_GetArraySize(cli_get(reply, "running")), cli_num(reply, "slots", 0), cli_num(reply, "queued", 0),
 	       cli_num(reply, "active_sweeps", 0));
+	printf("database: %s\n", cJSON_GetStringValue(cli_get(reply, "db")));
+	cJSON_ArrayForEach(row, cli_get(reply, "trial_env"))
+		printf("trials' %s: %s\n", row->string,
+		       cJSON_IsString(row) ? row->valuestring : "(unset: caviard's environment has none)");
 	if (cJSON_IsString(cli_get(reply, "db_error")))
 		printf("database error: %s\n", cJSON_GetStringValue(cli_get(reply, "db_error")));
 	cJSON_ArrayForEach(row, cli_get(reply, "sweeps"))

@@ -91,5 +91,12 @@ s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"x" * (2 <
 f = s.makefile(); print(f.readline().strip()[:39]); print(f.readline().strip()[:10])' "$SOCK")
 check "an over-long request is refused, the next one served" "$reply" $'{"ok":false,"error":"request of 2097152\n{"ok":true'
 check_true "the daemon is alive after bad clients" "$CAVIAR" status
+# status says where the results are and what environment trials inherit
+st=$("$CAVIAR" status)
+check_true "status shows the database path" grep -qxF "database: $(realpath "$DB")" <<<"$st"
+check_true "status shows the PATH trials get" grep -qxF "trials' PATH: $PATH" <<<"$st"
+if [ -n "${PYTHONPATH:-}" ]; then want="trials' PYTHONPATH: $PYTHONPATH"
+else want="trials' PYTHONPATH: (unset: caviard's environment has none)"; fi
+check_true "status shows the PYTHONPATH trials get" grep -qxF "$want" <<<"$st"
 stop_daemon
 finish

@@ -70,6 +70,12 @@ expect_submit() { # NAME PATTERN
 }
 spec typo '["pyhton3", "train.py"]' '"trials": 1,' '{}'
 expect_submit typo 'command\[0\]: "pyhton3": command not found in PATH'
+# Found in the client's PATH, not in caviard's: the daemon says whose PATH it looked in.
+mkdir -p "$TMP/bin" && printf '#!/bin/sh\n' >"$TMP/bin/mytrain" && chmod +x "$TMP/bin/mytrain"
+spec mine '["mytrain"]' '"trials": 1,' '{}'
+out=$(PATH="$TMP/bin:$PATH" "$CAVIAR" submit "$TMP/mine.json" 2>&1 >/dev/null)
+check_true "not in caviard's PATH: said, with that PATH ($out)" \
+	grep -qF "command[0]: \"mytrain\": command not found in PATH (caviard's PATH: $PATH;" <<<"$out"
 printf '#!/bin/sh\n' >"$TMP/noexec.sh"
 spec noexec "[\"$TMP/noexec.sh\"]" '"trials": 1,' '{}'
 expect_submit noexec "command\\[0\\]: $TMP/noexec.sh: not an executable file"
