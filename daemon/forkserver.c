@@ -37,7 +37,7 @@ static void watch(struct forkserver *fs)
 {
 	int events = UV_READABLE | (fs->ready && fs->n_queue > 0 ? UV_WRITABLE : 0);
 
-	if (!fs->gone)
+	if (!fs->gone && !fs->hung_up)
 		uv_poll_start(&fs->poll, events, on_poll);
 }
 
@@ -46,7 +46,9 @@ static void describe_end(const struct forkserver *fs, const char *what, char *bu
 {
 	int len;
 
-	if (WIFEXITED(fs->exit_status) && fs->pid == 0)
+	if (fs->hung_up && WIFSIGNALED(fs->exit_status) && WTERMSIG(fs->exit_status) == SIGKILL)
+		len = snprintf(buf, n, "closed its socket but lived on (caviard killed it)");
+	else if (WIFEXITED(fs->exit_status) && fs->pid == 0)
 		len = snprintf(buf, n, "exited with status %d", WEXITSTATUS(fs->exit_status));
 	else if (WIFSIGNALED(fs->exit_status) && fs->pid == 0)
 		len = snprintf(buf, n, "was killed by signal %d (SIG%s)",
@@ -169,7 +171,28 @@ static void handle_message(struct forkserver *fs, const char *text, size_t len)
 	cJSON_Delete(msg);
 }
 
-/* Reads every message waiting; 0, or -1 when the server is gone. */
+/* It closed its end of the socket: as a rule because it is exiting, and its
+ * exit (forkserver_exited) says how; the end of file often comes first, so
+ * the exit is waited for, nothing more sent. One that lives on is killed. */
+static void hang_up(struct forkserver *fs)
+{
+	int status;
+
+	if (fs->pid > 0 && waitpid(fs->pid, &status, WNOHANG) == fs->pid) {
+		fs->pid = 0;
+		fs->exit_status = status;
+	}
+	if (fs->pid == 0) {
+		gone(fs, "closed its socket");
+		return;
+	}
+	fs->hung_up = 1;
+	fs->ready = 0;
+	uv_poll_stop(&fs->poll);
+	kill(fs->pid, SIGKILL); /* no effect on an exit under way: its status stays */
+}
+
+/* Reads every message waiting; 0, or -1 when the server is gone or going. */
 static int read_messages(struct forkserver *fs)
 {
 	char *buf = xmalloc(FORKSERVER_MAX_MSG);
@@ -184,18 +207,10 @@ static int read_messages(struct forkserver *fs)
 		}
 		handle_message(fs, buf, (size_t)n);
 	}
-	if (n == 0 && !fs->gone) {
-		int status;
-
-		/* It closed its end: as a rule because it exited, maybe just now. */
-		if (fs->pid > 0 && waitpid(fs->pid, &status, WNOHANG) == fs->pid) {
-			fs->pid = 0;
-			fs->exit_status = status;
-		}
-		gone(fs, "closed its socket");
-	}
+	if (n == 0 && !fs->gone)
+		hang_up(fs);
 	free(buf);
-	return fs->gone ? -1 : 0;
+	return fs->gone || fs->hung_up ? -1 : 0;
 }
 
 /* Sends one request with its descriptors: 1 sent, 0 not now, -1 gone. */

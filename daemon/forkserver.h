@@ -67,6 +67,9 @@ struct forkserver {
 	uv_poll_t poll;
 	int ready;              /* it said "ready": requests may go */
 	int gone;               /* on_gone was called */
+	int hung_up;            /* its end of the socket closed before its exit was
+	                         * seen: it is gone once that exit is (it is killed,
+	                         * as one that lives on cannot serve again) */
 	int exit_status;        /* as waitpid gives it, once reaped */
 	char *refusal;          /* its "error" message, or NULL */
 	char log_path[4200];    /* its stdout and stderr */

@@ -4,7 +4,8 @@
 # by caviard; a trial's crash fails that trial alone; a server that dies is
 # started again and its trials run anyway; after repeated crashes, or a
 # server that cannot serve (a thread left by setup), the sweep falls back to
-# a process per trial, said in the log; adjust and cancel work on a forked
+# a process per trial, said in the log (a server that closes its socket but
+# lives on is killed, and its end said as such); adjust and cancel work on a forked
 # trial; a spec that puts a trial's value in a fork server's command is refused.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,6 +24,10 @@ def setup():
     if MODE == "crash" and not os.path.exists(os.environ["MARK"]):
         open(os.environ["MARK"], "w").close()
         os._exit(3)  # the first server dies in setup; the next one serves
+    if MODE == "hangup" and not os.path.exists(os.environ["MARK"]):
+        open(os.environ["MARK"], "w").write(str(os.getpid()))
+        os.closerange(3, 1024)  # the first server closes its socket and lives on
+        time.sleep(3600)
     return {"server": os.getpid()}
 
 
@@ -115,6 +120,17 @@ check "its end is logged with its exit status" \
 	"$(grep -c "sweep $s: its fork server (pid [0-9]*) exited with status 3" "$TMP/daemon.log" | tr -d ' ')" 1
 check "and none of its trials failed for it" \
 	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND attempts > 1 AND status != 'done'")" 0
+stop_daemon
+
+MODE=hangup MARK=$TMP/hungup start_daemon --slots 2
+spec hangup 2 '' >"$TMP/hu.json"
+s=$("$CAVIAR" submit "$TMP/hu.json")
+"$CAVIAR" wait "$s" >/dev/null
+check "a server that closed its socket but lived on: another runs the trials" \
+	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'done'")" 2
+check "it is said so" \
+	"$(grep -c "sweep $s: its fork server (pid $(cat "$TMP/hungup")) closed its socket but lived on (caviard killed it)" "$TMP/daemon.log" | tr -d ' ')" 1
+check "and it is gone" "$(test -e "/proc/$(cat "$TMP/hungup")" && echo alive || echo gone)" gone
 stop_daemon
 
 MODE=thread start_daemon --slots 2
