@@ -26,10 +26,12 @@ static int is_exec_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-/* A program name without '/': the first executable of that name in $PATH. */
-static int in_path(const char *name)
+/* A program name without '/': the first executable of that name in the PATH
+ * its trials get: the spec's env.PATH, else ours. */
+static int in_path(const struct spec *s, const char *name)
 {
-	const char *path = getenv("PATH");
+	const cJSON *own = cJSON_GetObjectItemCaseSensitive(s->env, "PATH");
+	const char *path = own ? own->valuestring : getenv("PATH");
 	char *dirs = xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin"), *save, *dir;
 	char buf[4096];
 	int found = 0;
@@ -57,9 +59,10 @@ int program_check(const struct spec *s, char *err, size_t errlen)
 	int rc = 0;
 
 	if (!strchr(prog, '/'))
-		return in_path(prog) ? 0
-				     : err_set(err, errlen,
-					       "command[0]: \"%s\": command not found in PATH", prog);
+		return in_path(s, prog) ? 0
+		       : err_set(err, errlen, "command[0]: \"%s\": command not found in %s", prog,
+				 cJSON_GetObjectItemCaseSensitive(s->env, "PATH")
+					 ? "env.PATH" : "PATH");
 	path = program_resolve(s, prog);
 	if (access(path, F_OK) < 0)
 		rc = err_set(err, errlen, "command[0]: %s: %s", path, strerror(errno));

@@ -12,7 +12,8 @@
 #include "spec.h"
 
 /* Checks that command[0] of s (a spec with a command) is an executable file:
- * a path, relative to s->workdir, or a name found in $PATH. Returns 0, or -1
+ * a path, relative to s->workdir, or a name found in the spec's env.PATH, else
+ * in $PATH. Returns 0, or -1
  * with "command[0]: \"pyhton3\": command not found in PATH", "command[0]:
  * /path/train.sh: not an executable file (chmod +x?)" or "command[0]: PATH:
  * No such file or directory". */

@@ -22,7 +22,7 @@ static const char *const top_keys[] = {
 	"name", "description", "trials", "seed", "search", "points", "rounds", "keep",
 	"shrink", "objective", "task", "data", "train", "params", "parallel", "retries",
 	"timeout", "stall_timeout", "memory_mb", "early_stop", "command", "metrics_prefix",
-	"workdir", "slurm", "budget", "tpe", "pbt", "keep_checkpoints", "fork_server", NULL,
+	"workdir", "slurm", "budget", "tpe", "pbt", "keep_checkpoints", "fork_server", "env", NULL,
 };
 
 /* Placeholders every command trial can use besides its parameters. */
@@ -1387,17 +1387,66 @@ static int parse_slurm(struct spec *s, const cJSON *obj, char *err, size_t errle
 	return 0;
 }
 
+/* A name caviard sets itself for every trial: a spec may not set it. */
+static const char *reserved_env(const char *name)
+{
+	static const char *const threads[] = {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", NULL};
+
+	if (strncmp(name, "CAVIAR_", 7) == 0)
+		return "caviar's own (read by the SDK)";
+	if (in_list(threads, name) >= 0)
+		return "the trial's threads, from its slot";
+	if (strcmp(name, "PYTHONUNBUFFERED") == 0)
+		return "so that caviard reads each line as it is printed";
+	return NULL;
+}
+
+/* "env": {"NAME": "value"}: variables for the trials, over caviard's own. */
+static int parse_env(struct spec *s, const cJSON *obj, char *err, size_t errlen)
+{
+	const cJSON *item;
+	const char *why;
+	int n = 0;
+
+	if (!cJSON_IsObject(obj))
+		return err_set(err, errlen, "env: expected an object of strings, e.g. "
+			       "{\"PYTHONPATH\": \"/home/me/src\"}");
+	cJSON_ArrayForEach(item, obj) {
+		const char *c = item->string;
+
+		if (!(isalpha((unsigned char)*c) || *c == '_'))
+			return err_set(err, errlen, "env: \"%s\": not a variable name (letters, "
+				       "digits and _, not starting with a digit)", item->string);
+		while (isalnum((unsigned char)*c) || *c == '_')
+			c++;
+		if (*c)
+			return err_set(err, errlen, "env: \"%s\": not a variable name (letters, "
+				       "digits and _, not starting with a digit)", item->string);
+		if ((why = reserved_env(item->string)))
+			return err_set(err, errlen, "env.%s: set by caviard for every trial (%s)",
+				       item->string, why);
+		if (!cJSON_IsString(item))
+			return err_set(err, errlen, "env.%s: expected a string", item->string);
+		if (++n > SPEC_MAX_ENV)
+			return err_set(err, errlen, "env: more than %d variables", SPEC_MAX_ENV);
+	}
+	s->env = cJSON_Duplicate(obj, 1);
+	return 0;
+}
+
 static int parse_command(struct spec *s, const cJSON *json, char *err, size_t errlen)
 {
 	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(json, "command"), *arg, *v;
 	int i = 0;
 
+	if (!cmd && cJSON_GetObjectItemCaseSensitive(json, "fork_server"))
+		return err_set(err, errlen, "fork_server: only for a command trial (a spec with "
+			       "\"command\"); the built-in worker starts in milliseconds");
+	if (!cmd && cJSON_GetObjectItemCaseSensitive(json, "env"))
+		return err_set(err, errlen, "env: only for a command trial (a spec with "
+			       "\"command\"); the built-in worker needs none");
 	if (!cmd)
-		return cJSON_GetObjectItemCaseSensitive(json, "fork_server")
-			       ? err_set(err, errlen, "fork_server: only for a command trial (a spec "
-					 "with \"command\"); the built-in worker starts in "
-					 "milliseconds")
-			       : 0;
+		return 0;
 	if (!cJSON_IsArray(cmd) || cJSON_GetArraySize(cmd) == 0)
 		return err_set(err, errlen, "command: expected a non-empty array of strings, e.g. "
 			       "[\"python3\", \"train.py\", \"--lr\", \"{lr}\"]");
@@ -1423,6 +1472,8 @@ static int parse_command(struct spec *s, const cJSON *json, char *err, size_t er
 			return err_set(err, errlen, "workdir: expected an absolute path, got \"%s\"",
 				       s->workdir);
 	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(json, "env")) && parse_env(s, v, err, errlen) < 0)
+		return -1;
 	return 0;
 }
 
@@ -1641,6 +1692,7 @@ void spec_finish(struct spec *s)
 	free(s->workdir);
 	cJSON_Delete(s->command);
 	cJSON_Delete(s->slurm);
+	cJSON_Delete(s->env);
 	cJSON_Delete(s->data);
 	cJSON_Delete(s->train);
 	cJSON_Delete(s->json);

@@ -16,6 +16,7 @@
 #define SPEC_MAX_TRIALS 1000000 /* a sweep's budget; also caps a default grid */
 #define SPEC_MAX_SECONDS 2592000 /* timeout, stall_timeout: 30 days at most */
 #define SPEC_MAX_BUDGET_MINUTES 525600 /* a wall-clock budget: at most a year */
+#define SPEC_MAX_ENV 32 /* "env": variables a command spec may set */
 
 enum spec_search {
 	SEARCH_RANDOM,         /* the default */
@@ -153,6 +154,9 @@ struct spec {
 	                               * launcher; daemon/forkserver.h) */
 	char *workdir;                /* command: absolute directory relative paths start
 	                               * from (`caviar submit` sets the spec file's) */
+	cJSON *env;                   /* command: {"NAME": "value", ...} set for its trials
+	                               * (and its fork server) over caviard's environment;
+	                               * literal strings, at most SPEC_MAX_ENV; NULL: none */
 	cJSON *slurm;                 /* {"partition", "time", "cpus", "mem", "args"} for
 	                               * caviard --launcher slurm; NULL: none */
 };

@@ -162,10 +162,15 @@ static int expand_argv(struct command_run *r, const struct spec *s, const cJSON 
 	return 0;
 }
 
-/* What every process of sweep sweep_id gets in its environment. */
+/* What every process of sweep sweep_id gets in its environment: the spec's
+ * "env" and caviar's own variables (spec_parse refuses the names of these). */
 static void sweep_env(struct command_run *r, const struct spec *s, int64_t sweep_id)
 {
+	const cJSON *var;
 	char num[32];
+
+	cJSON_ArrayForEach(var, s->env)
+		env_add(r, var->string, var->valuestring);
 
 	snprintf(num, sizeof num, "%lld", (long long)sweep_id);
 	env_add(r, "CAVIAR_SWEEP_ID", num);

@@ -612,6 +612,31 @@ static void test_explore_steer(void)
 		     "pbt.explore[0]: params.width is \"steer\": false: a fork keeps its parent's", "");
 }
 
+/* "env": literal strings for a command's trials; caviard's own names refused. */
+static void test_env(void)
+{
+	struct spec s;
+	char err[ERRBUF_LEN];
+
+	CHECK(parse(&s, "{\"command\": [\"train\"], \"env\": {\"PYTHONPATH\": \"/src\", "
+			"\"_X1\": \"{not a placeholder}\"}}", err) == 0);
+	CHECK_STR(cJSON_GetObjectItemCaseSensitive(s.env, "PYTHONPATH")->valuestring, "/src");
+	CHECK_STR(cJSON_GetObjectItemCaseSensitive(s.env, "_X1")->valuestring, "{not a placeholder}");
+	spec_finish(&s);
+	expect_error("{\"command\": [\"train\"], \"env\": [\"A=1\"]}", "env: expected an object", NULL);
+	expect_error("{\"command\": [\"train\"], \"env\": {\"A\": 1}}", "env.A: expected a string", NULL);
+	expect_error("{\"command\": [\"train\"], \"env\": {\"1A\": \"x\"}}",
+		     "env: \"1A\": not a variable name", NULL);
+	expect_error("{\"command\": [\"train\"], \"env\": {\"A=B\": \"x\"}}",
+		     "env: \"A=B\": not a variable name", NULL);
+	expect_error("{\"command\": [\"train\"], \"env\": {\"CAVIAR_PARAMS\": \"{}\"}}",
+		     "env.CAVIAR_PARAMS: set by caviard for every trial", NULL);
+	expect_error("{\"command\": [\"train\"], \"env\": {\"OMP_NUM_THREADS\": \"4\"}}",
+		     "env.OMP_NUM_THREADS: set by caviard", "threads");
+	expect_error("{\"env\": {\"A\": \"x\"}}", "env: only for a command trial", NULL);
+	expect_error("{\"command\": [\"train\"], \"envs\": {}}", "did you mean \"env\"", NULL);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -628,6 +653,7 @@ int main(int argc, char **argv)
 		{"pbt_errors", test_pbt_errors},
 		{"check_change", test_check_change},
 		{"explore_steer", test_explore_steer},
+		{"env", test_env},
 		{0},
 	};
 

@@ -134,6 +134,25 @@ s_in=$(cd "$TMP" && printf '{"name": "stdin", "trials": 1, "command": ["sh", "re
 check "a spec on stdin: workdir is caviar's directory, and the trial ran there" \
 	"$(sql "SELECT json_extract(spec, '$.workdir') || ' ' || t.status FROM sweeps s JOIN trials t
 		ON t.sweep_id = s.id WHERE s.id = ${s_in:-0}")" "$TMP done"
+# A spec's env: set for its trials over caviard's own; its PATH finds the program.
+mkdir -p "$TMP/bin"
+cat >"$TMP/bin/envtool" <<'SH'
+#!/bin/sh
+echo "greeting=$GREETING home=$HOME"
+echo '{"epoch": 1, "val_acc": 0.5}'
+SH
+chmod +x "$TMP/bin/envtool"
+spec envnone '["envtool"]' '"trials": 1,' '{}'
+check "a program only in the spec's PATH is not found without env" \
+	"$("$CAVIAR" submit "$TMP/envnone.json" 2>&1 | grep -c 'command not found in PATH')" 1
+spec envspec '["envtool"]' "\"trials\": 1, \"env\": {\"PATH\": \"$TMP/bin:/usr/bin:/bin\", \"GREETING\": \"hello world\", \"HOME\": \"/nowhere\"}," '{}'
+env_id=$(submit envspec); "$CAVIAR" wait "$env_id" >/dev/null
+check "env: the trial ran with the spec's variables, over caviard's HOME" \
+	"$(sql "SELECT t.status || ' ' || l.line FROM trials t JOIN logs l ON l.trial_id = t.id WHERE t.sweep_id = ${env_id:-0}")" \
+	"done greeting=hello world home=/nowhere"
+spec envbad '["envtool"]' "\"trials\": 1, \"env\": {\"PATH\": \"/usr/bin\"}," '{}'
+check "env: a program not in the spec's PATH says which PATH" \
+	"$("$CAVIAR" submit "$TMP/envbad.json" 2>&1)" "caviar: submit: $TMP/envbad.json: command[0]: \"envtool\": command not found in env.PATH"
 # A program's exit codes are its own: not the built-in worker's meanings.
 check "a command's exit code, with its last stderr line" "$(reason "$exit2")" \
 	"failed 1: exit code 2: usage: exit2.sh --lr LR"
