@@ -2,7 +2,7 @@
 # setup.sh: installs the Debian packages caviar needs to build, test and run its
 # demo, skipping those already installed. Run as root or with sudo available.
 #   scripts/setup.sh           build, tests, demo
-#   scripts/setup.sh --bench   also the optional benchmark baselines (PyTorch, Optuna, scikit-learn)
+#   scripts/setup.sh --bench   also the optional benchmark baselines (Optuna, scikit-learn)
 set -euo pipefail
 
 packages=(
@@ -15,9 +15,10 @@ packages=(
 	chromium chromium-driver python3-selenium    # the dashboard's browser tests
 	clang libclang-rt-14-dev                     # the fuzz targets (libFuzzer)
 	dataset-fashion-mnist                        # the demo's data, and the real-data tests
+	python3-torch                                # the PyTorch example's test (e2e_pytorch)
 )
 if [ "${1:-}" = "--bench" ]; then
-	packages+=(python3-torch python3-optuna python3-sklearn) # sklearn: Optuna's fANOVA (bench row 8)
+	packages+=(python3-optuna python3-sklearn) # sklearn: Optuna's fANOVA (bench row 8)
 fi
 
 missing=()

@@ -60,7 +60,7 @@ import time
 
 __all__ = ["params", "report", "diverged", "resumed", "forked", "should_stop", "trial_dir",
            "checkpoint_dir", "save_checkpoint", "load_checkpoint", "resume", "fork_epoch",
-           "adjustments", "serve",
+           "adjustments", "steer", "load_optimizer", "serve",
            "PROTOCOL_VERSION"]
 
 # The worker line protocol version this module writes (WORKER_PROTO_VERSION in
@@ -78,6 +78,7 @@ _reports = 0
 _warned = False
 _epoch = 0  # where training is, for the answers: the last epoch reported or resumed
 _step = 0
+_saved_values = None  # the values save_checkpoint kept with the checkpoint resumed
 NOT_READ = "the program does not read adjustments"
 
 
@@ -306,15 +307,21 @@ def checkpoint_dir():
     return path
 
 
+def _current_values():
+    """The trial's values with the adjustments applied so far."""
+    return dict(_values) if _values is not None else params()
+
+
 def save_checkpoint(epoch, state):
-    """Saves (epoch, state) atomically in checkpoint_dir(); state is pickled.
-    The curve printed so far is made durable first."""
+    """Saves (epoch, state) atomically in checkpoint_dir(); state is pickled,
+    with the trial's values of now (for load_optimizer). The curve printed so
+    far is made durable first."""
     if _curve is not None:
         _curve.flush()
         os.fsync(_curve.fileno())
     path = os.path.join(checkpoint_dir(), "caviar.ckpt")
     with open(path + ".tmp", "wb") as f:
-        pickle.dump({"epoch": int(epoch), "state": state}, f)
+        pickle.dump({"epoch": int(epoch), "state": state, "values": _current_values()}, f)
         f.flush()
         os.fsync(f.fileno())
     os.replace(path + ".tmp", path)
@@ -337,13 +344,23 @@ def _keep_epoch(epoch):
     os.replace(kept + ".tmp", kept)
 
 def load_checkpoint():
-    """(epoch, state) from the last save_checkpoint, or (0, None)."""
+    """(epoch, state) from the last save_checkpoint, or (0, None). Only under
+    caviard (or with CAVIAR_CHECKPOINT_DIR set): outside it, ./checkpoint is
+    most likely an earlier run's, and a new run starts afresh (said once)."""
+    global _saved_values
     path = os.path.join(checkpoint_dir(), "caviar.ckpt")
+    if not os.environ.get("CAVIAR_CHECKPOINT_DIR"):
+        if os.path.exists(path):
+            sys.stderr.write("caviar: not resuming from %s (outside caviar; set "
+                             "CAVIAR_CHECKPOINT_DIR=%s to resume)\n"
+                             % (path, os.path.dirname(path)))
+        return 0, None
     try:
         with open(path, "rb") as f:
             saved = pickle.load(f)
     except FileNotFoundError:
         return 0, None
+    _saved_values = saved.get("values")
     return saved["epoch"], saved["state"]
 
 
@@ -364,6 +381,59 @@ def resume():
     elif epoch:
         resumed(epoch)
     return epoch, state
+
+
+# ---- steering an optimizer (PyTorch's, or anything with param_groups) ----
+
+# A parameter's place in a param group when it is not a key of its own name.
+_GROUP_PLACES = {"beta1": ("betas", 0), "beta2": ("betas", 1)}
+
+
+def _set_group_value(optimizer, name, value, names):
+    """Sets name's value in every param group that has its key (names maps a
+    parameter to another key, or to (key, index) in a tuple); True if any."""
+    place = (names or {}).get(name, _GROUP_PLACES.get(name, name))
+    key, index = place if isinstance(place, tuple) else (place, None)
+    done = False
+    for group in optimizer.param_groups:
+        if key not in group:
+            continue
+        if index is None:
+            group[key] = value
+        else:
+            old = list(group[key])
+            old[index] = value
+            group[key] = tuple(old)
+        done = True
+    return done
+
+
+def steer(optimizer, names=None, callback=None):
+    """adjustments(callback), each change that names a key of optimizer's
+    param groups (lr, weight_decay, momentum...; beta1 and beta2 go into
+    Adam's betas; names={"wd": "weight_decay"} for other names) set in every
+    group. Returns every change, so the program applies the others (batch...)
+    itself. It never blocks and costs microseconds: call it every few steps,
+    not once a long epoch (caviar adjust waits for the answer)."""
+    changes = adjustments(callback)
+    for name, value in changes.items():
+        _set_group_value(optimizer, name, value, names)
+    return changes
+
+
+def load_optimizer(optimizer, state_dict, names=None):
+    """optimizer.load_state_dict(state_dict), then the trial's own values over
+    the checkpoint's. load_state_dict restores the param groups as they were
+    saved: for a fork, its parent's lr, silently undoing the fork's new one.
+    Only values that differ from those kept with the checkpoint (a fork's
+    changes, or adjustments made since) are set, so a learning-rate schedule's
+    progress in the groups is kept otherwise."""
+    optimizer.load_state_dict(state_dict)
+    saved = _saved_values or {}
+    for name, value in _current_values().items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and \
+                saved.get(name) != value:
+            _set_group_value(optimizer, name, value, names)
 
 
 # ---- the fork server (common/forkserver_proto.h in caviar's source) ----
@@ -537,8 +607,9 @@ def _trial_begins():
     """A forked trial starts as a fresh program would: this module's state
     anew, caviard's signals, and every random stream reseeded."""
     global _stop, _prefix, _curve, _values, _pending, _stdin_open, _asked, _reports
-    global _warned, _epoch, _step
+    global _warned, _epoch, _step, _saved_values
     _stop, _curve, _values, _pending, _stdin_open = False, None, None, b"", True
+    _saved_values = None
     _asked, _reports, _warned, _epoch, _step = False, 0, False, 0, 0
     _prefix = os.environ.get("CAVIAR_METRICS_PREFIX", "")
     signal.signal(signal.SIGTERM, _on_term)

@@ -5,7 +5,8 @@
 # and applied from the next epoch, a refusal by the program's own check,
 # every change refused (and said once) when the program never asks, adjusted
 # values kept across a resume, per-epoch copies with CAVIAR_KEEP_EPOCHS=1, and
-# a fork started from one of them with CAVIAR_FORK_EPOCH.
+# a fork started from one of them with CAVIAR_FORK_EPOCH; steer() and
+# load_optimizer() on an optimizer's param groups.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export PYTHONPATH=$ROOT/sdk CAVIAR_TRIAL_ID=1
@@ -111,4 +112,50 @@ C_TRIAL_DEAF=1 CAVIAR_PARAMS='{"epochs": 3}' "$C_TRIAL" <"$TMP/lines" >"$TMP/cde
 	2>"$TMP/cdeaf.err"
 check "C deaf: refused" "$(grep -c "$NOT_READ" "$TMP/cdeaf.out")" 2
 check "C deaf: said once" "$(grep -c 'does not call caviar_adjustments' "$TMP/cdeaf.err")" 1
+# 6. An optimizer (anything with param_groups, as PyTorch's): steer() sets the
+# changes in every group (beta1 into Adam's betas); load_optimizer() restores
+# the saved state, then the trial's values that differ from those saved with
+# it (a fork's new lr), keeping the state's own otherwise (a schedule's lr).
+cat >"$TMP/opt.py" <<'PY'
+import copy, json, sys
+import caviar
+
+class Opt:
+    def __init__(self, lr):
+        self.param_groups = [{"lr": lr, "betas": (0.9, 0.999)}, {"lr": lr, "betas": (0.9, 0.999)}]
+    def state_dict(self):
+        return {"param_groups": copy.deepcopy(self.param_groups)}
+    def load_state_dict(self, sd):
+        self.param_groups = copy.deepcopy(sd["param_groups"])
+
+p = caviar.params(lr=0.1)
+opt = Opt(p["lr"])
+start, state = caviar.resume()
+if state:
+    caviar.load_optimizer(opt, state["opt"])
+if sys.argv[1] == "save":
+    changes = caviar.steer(opt)
+    opt.param_groups[1]["lr"] *= 0.5  # a schedule's doing, in group 1 only
+    caviar.report(1, val_loss=1.0)
+    caviar.save_checkpoint(1, {"opt": opt.state_dict()})
+    print("changes", json.dumps(changes, sort_keys=True))
+print("groups", json.dumps([[g["lr"], list(g["betas"])] for g in opt.param_groups]))
+PY
+printf '%s\n' '{"adjust": {"lr": 0.5, "beta1": 0.8, "batch": 64}, "id": 1}' >"$TMP/opt.lines"
+CAVIAR_PARAMS='{"lr": 0.25}' CAVIAR_CHECKPOINT_DIR=$TMP/opt CAVIAR_KEEP_EPOCHS=1 \
+	python3 "$TMP/opt.py" save <"$TMP/opt.lines" >"$TMP/opt.out"
+check "steer: every change returned" "$(grep '^changes' "$TMP/opt.out")" \
+	'changes {"batch": 64, "beta1": 0.8, "lr": 0.5}'
+check "steer: lr and beta1 set in every group" "$(grep '^groups' "$TMP/opt.out")" \
+	'groups [[0.5, [0.8, 0.999]], [0.25, [0.8, 0.999]]]'
+# Resumed (its params now hold the adjusted lr, as caviard gives them): the state's lrs stay.
+CAVIAR_PARAMS='{"lr": 0.5, "beta1": 0.8, "batch": 64}' CAVIAR_CHECKPOINT_DIR=$TMP/opt \
+	python3 "$TMP/opt.py" resume </dev/null >"$TMP/opt2.out"
+check "load_optimizer: a resume keeps the saved state's values" "$(grep '^groups' "$TMP/opt2.out")" \
+	'groups [[0.5, [0.8, 0.999]], [0.25, [0.8, 0.999]]]'
+mkdir "$TMP/optfork" && cp "$TMP/opt/epoch-1/"* "$TMP/optfork/"
+CAVIAR_PARAMS='{"lr": 0.03, "beta1": 0.8, "batch": 64}' CAVIAR_CHECKPOINT_DIR=$TMP/optfork \
+	CAVIAR_FORK_EPOCH=1 python3 "$TMP/opt.py" fork </dev/null >"$TMP/opt3.out"
+check "load_optimizer: a fork's new lr wins over its parent's state" "$(grep '^groups' "$TMP/opt3.out")" \
+	'groups [[0.03, [0.8, 0.999]], [0.03, [0.8, 0.999]]]'
 finish
