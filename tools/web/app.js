@@ -190,6 +190,17 @@ function extent(values) {
 	return {lo: lo - pad, hi: hi + pad};
 }
 
+/* A trial's row t (epochs, best_value, best_epoch) after the progress event
+   ev: the epochs it ran, and its best so far, reached at this epoch when the
+   best changed (as caviard keeps them, daemon/trial.c). */
+function trackProgress(t, ev) {
+	t.epochs = Math.max(t.epochs || 0, ev.epoch);
+	if (typeof ev.best === "number" && ev.best !== t.best_value) {
+		t.best_value = ev.best;
+		t.best_epoch = ev.epoch;
+	}
+}
+
 /* ---- the live connection ---- */
 
 let page = null;
@@ -285,7 +296,7 @@ function sweepsPage(main) {
 
 function sweepPage(main, id) {
 	const msg = h("div", {class: "msg"});
-	const st = {sweep: null, trials: new Map(), metric: null, max: true, sortKey: "objective",
+	const st = {sweep: null, trials: new Map(), metric: null, max: true, sortKey: "rank",
 		sortDir: 1, showAll: false, dirty: false, timer: null, spec: null};
 	main.append(h("div", {class: "small"}, "loading sweep " + id + "..."));
 
@@ -298,7 +309,7 @@ function sweepPage(main, id) {
 	}
 	/* Trials by their value so far: counted ones, and running ones by their best. */
 	function leading() {
-		const v = t => t.objective ?? (t.status === "running" ? t.best_value : null);
+		const v = shownObjective;
 		return [...st.trials.values()].filter(t => typeof v(t) === "number")
 			.sort((a, b) => st.max ? v(b) - v(a) : v(a) - v(b));
 	}
@@ -399,13 +410,68 @@ function sweepPage(main, id) {
 		return [...names];
 	}
 
+	/* Rank as the database's leaderboard view gives it: counted trials only,
+	   best first, ties sharing a rank. */
+	function ranks() {
+		const out = new Map();
+		ranked().forEach((t, i, a) => out.set(t.id, i && a[i - 1].objective === t.objective ?
+			out.get(a[i - 1].id) : i + 1));
+		return out;
+	}
+	/* What the objective column shows: a counted trial's objective, a running
+	   one's best so far. */
+	function shownObjective(t) {
+		return t.objective ?? (t.status === "running" ? t.best_value : null);
+	}
+	/* A click sorts by a column: the objective best first, any other
+	   ascending; a second click turns it. */
+	function sortBy(k) {
+		if (st.sortKey === k) st.sortDir = -st.sortDir;
+		else st.sortDir = k === "objective" && st.max ? -1 : 1;
+		st.sortKey = k;
+		drawBoard();
+	}
+
+	const BOARD_KEYS = ["rank", "number", "id", "status", "objective", "best_epoch", "epochs"];
+	const BOARD_LABELS = {best_epoch: "best epoch"};
+	let boardHead = "", boardRows = new Map(); /* kept: rows are updated in place */
+
+	/* A row's cells as text, and the class of each (its status's, "sofar"). */
+	function boardCells(t, rank, params) {
+		const sofar = t.objective === undefined || t.objective === null;
+		return [[rank.get(t.id) || "-", "num"], [t.number, "num"], [t.id, "link"],
+			[t.status, "status " + t.status],
+			[fmt(shownObjective(t)), "num" + (sofar ? " sofar" : "")],
+			[fmt(t.best_epoch), "num"], [fmt(t.epochs), "num"],
+			...params.map(p => [fmt((t.params || {})[p]), "num"])];
+	}
+	function boardRow(t, cells) {
+		let tr = boardRows.get(t.id);
+		if (!tr || tr.children.length !== cells.length) {
+			tr = h("tr", {dataset: {trial: t.id}}, cells.map(([, cls]) => cls === "link" ?
+				h("td", {}, h("a", {href: "#/trial/" + t.id}, t.id)) : h("td")));
+			boardRows.set(t.id, tr);
+		}
+		cells.forEach(([text, cls], i) => {
+			const td = tr.children[i];
+			if (cls === "link") return;
+			text = String(text);
+			if (td.textContent !== text) td.textContent = text;
+			if (td.className !== cls) td.className = cls;
+		});
+		if (cells[4][1].includes("sofar")) tr.children[4].title = "best so far: it runs";
+		else tr.children[4].removeAttribute("title");
+		return tr;
+	}
+
+	/* The leaderboard: sorted by rank unless a column was clicked, every row
+	   as the trial is now (drawn again at each redraw, the live ones too). */
 	function drawBoard() {
 		const params = columns();
-		const keys = ["rank", "number", "id", "status", "objective", "best_epoch",
-			"epochs"];
-		const rank = new Map(ranked().map((t, i) => [t.id, i + 1]));
-		const val = (t, k) => k === "rank" ? rank.get(t.id) : k.startsWith("p:") ?
-			(t.params || {})[k.slice(2)] : t[k];
+		const keys = BOARD_KEYS.concat(params.map(p => "p:" + p));
+		const rank = ranks();
+		const val = (t, k) => k === "rank" ? rank.get(t.id) : k === "objective" ?
+			shownObjective(t) : k.startsWith("p:") ? (t.params || {})[k.slice(2)] : t[k];
 		const rows = [...st.trials.values()].sort((a, b) => {
 			const x = val(a, st.sortKey), y = val(b, st.sortKey);
 			if (x === y) return a.number - b.number;
@@ -413,28 +479,31 @@ function sweepPage(main, id) {
 			if (y === undefined || y === null) return -1;
 			return (x < y ? -1 : 1) * st.sortDir;
 		});
-		const head = keys.concat(params.map(p => "p:" + p)).map(k => h("th", {class: "sort",
-			dataset: {key: k}, onclick: () => {
-				st.sortDir = st.sortKey === k ? -st.sortDir : 1;
-				st.sortKey = k;
-				drawBoard();
-			}}, (k.startsWith("p:") ? k.slice(2) : k) +
-			(st.sortKey === k ? (st.sortDir > 0 ? " \u25b2" : " \u25bc") : "")));
+		const headSig = keys.join(",") + "|" + st.sortKey + st.sortDir;
+		if (headSig !== boardHead || !board.firstChild) {
+			boardHead = headSig;
+			boardRows = new Map();
+			const head = keys.map(k => h("th", {class: "sort", dataset: {key: k},
+				title: st.sortKey === k ? "sorted by it, " + (st.sortDir > 0 ?
+					"ascending" : "descending") + "; click to turn" : "click to sort by it",
+				onclick: () => sortBy(k)},
+			(k.startsWith("p:") ? k.slice(2) : BOARD_LABELS[k] || k) +
+				(st.sortKey === k ? (st.sortDir > 0 ? " \u25b2" : " \u25bc") : "")));
+			board.replaceChildren(h("div", {class: "scroll"}, h("table", {id: "leaderboard"},
+				h("thead", {}, h("tr", {}, head)), h("tbody"))),
+			h("div", {id: "board-more"}));
+		}
 		const shown = st.showAll ? rows : rows.slice(0, ROWS_SHOWN);
-		const body = shown.map(t => h("tr", {dataset: {trial: t.id}},
-			h("td", {class: "num"}, rank.get(t.id) || "-"),
-			h("td", {class: "num"}, t.number),
-			h("td", {}, h("a", {href: "#/trial/" + t.id}, t.id)),
-			h("td", {}, statusSpan(t.status)),
-			h("td", {class: "num"}, fmt(t.objective)),
-			h("td", {class: "num"}, fmt(t.best_epoch)),
-			h("td", {class: "num"}, fmt(t.epochs)),
-			params.map(p => h("td", {class: "num"}, fmt((t.params || {})[p])))));
-		const more = rows.length > shown.length ? h("button", {onclick: () => {
-			st.showAll = true; drawBoard();
-		}}, "show all " + rows.length) : null;
-		board.replaceChildren(h("div", {class: "scroll"}, h("table", {id: "leaderboard"},
-			h("thead", {}, h("tr", {}, head)), h("tbody", {}, body))), more || "");
+		const trs = shown.map(t => boardRow(t, boardCells(t, rank, params)));
+		const body = board.querySelector("tbody"), now = body.children;
+		if (now.length !== trs.length || trs.some((tr, i) => now[i] !== tr))
+			body.replaceChildren(...trs);
+		const more = document.getElementById("board-more");
+		const label = rows.length > shown.length ? "show all " + rows.length : "";
+		if (more.textContent !== label)
+			more.replaceChildren(label ? h("button", {onclick: () => {
+				st.showAll = true; drawBoard();
+			}}, label) : "");
 	}
 
 	/* A colour by rank, green (best) to red, in 16 steps so that a canvas can
@@ -571,9 +640,9 @@ function sweepPage(main, id) {
 		drawHeader();
 		drawCurves();
 		mark("curves");
+		drawBoard(); /* its rows follow every event, as the curves do */
+		mark("leaderboard");
 		if (all) {
-			drawBoard();
-			mark("leaderboard");
 			drawScatter();
 			mark("scatter");
 			drawParallel();
@@ -707,8 +776,8 @@ function sweepPage(main, id) {
 					status: "running", epochs: 0});
 				st.dirtyAll = true;
 			} else if (ev.event === "progress") {
-				const t = addTrial({id: ev.trial, number: ev.number,
-					status: "running", epochs: ev.epoch});
+				const t = addTrial({id: ev.trial, number: ev.number, status: "running"});
+				trackProgress(t, ev);
 				const v = ev.metrics ? ev.metrics[st.metric] : undefined;
 				const last = t.xs.length - 1;
 				if (typeof v === "number" && last >= 0 && t.xs[last] === ev.epoch) {
@@ -717,7 +786,6 @@ function sweepPage(main, id) {
 					t.xs.push(ev.epoch);
 					t.ys.push(v);
 				}
-				if (typeof ev.best === "number") t.best_value = ev.best;
 			} else if (ev.event === "trial_ended") {
 				const t = addTrial({id: ev.trial, number: ev.number,
 					status: ev.status, epochs: ev.epochs});
