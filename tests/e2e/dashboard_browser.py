@@ -169,6 +169,18 @@ def held_trial(d, base, shots, db, sweep, gate):
           got["objective"].startswith("0.7") and
           d.find_element(By.ID, "curves").get_attribute("data-points") == "4")
     shot(d, shots, "sweep-held")
+    d.get(base + "/#/trial/%s" % trial)
+    check("its page becomes ready", wait(d, ready))
+    check("its header says 4 epochs", kv_text(d, "epochs") == "4", kv_text(d, "epochs"))
+    release(5)
+    header = wait(d, lambda d: kv_text(d, "epochs") == "5" and
+                  [kv_text(d, k) for k in ("epochs", "best epoch", "score")], 30)
+    check("its header follows the epoch it reports, live: %s" % header,
+          header == ["5", "4", "0.7"] and
+          d.find_element(By.ID, "status").text == "running")
+    release(6)
+    check("and its end", wait(d, lambda d: d.find_element(By.ID, "status").text == "done" and
+                              kv_text(d, "epochs") == "6", 30))
 
 
 def adjust(d, base, shots, sweep):

@@ -947,6 +947,27 @@ function trialPage(main, id) {
 		}
 	}
 
+	/* The header's values that change as it trains (from its row, then from
+	   each event), and the fork form's default epoch while it follows them. */
+	function drawSummary() {
+		const t = trial, set = (id, v) => {
+			const el = document.getElementById(id);
+			if (el && el.textContent !== String(v)) el.textContent = v;
+		};
+		set("trial-best", fmt(t.objective ?? t.best_value));
+		set("trial-best-epoch", fmt(t.best_epoch));
+		set("trial-epochs", t.epochs);
+		set("trial-reason", t.reason || "-");
+		const st = document.getElementById("status");
+		if (st && st.textContent !== t.status) {
+			st.textContent = t.status;
+			st.className = "status " + t.status;
+		}
+		const epoch = document.getElementById("fork-epoch");
+		if (epoch && t.status === "running" && epoch.value === epoch.dataset.auto)
+			epoch.value = epoch.dataset.auto = Math.max(1, t.epochs);
+	}
+
 	function adjustmentsTable(rows) {
 		const td = v => h("td", {}, v);
 		return rows.length ? h("table", {id: "adjustments"},
@@ -985,6 +1006,7 @@ function trialPage(main, id) {
 		const epoch = h("input", {type: "number", id: "fork-epoch", min: 1,
 			value: Math.max(1, t.status === "running" ? t.epochs :
 				t.best_epoch || t.epochs)});
+		epoch.dataset.auto = epoch.value; /* followed until the user types one */
 		const forkAnswer = h("span", {id: "fork-answer", class: "small"});
 		const fork = actionButton("Fork", "", async () => {
 			forkAnswer.textContent = "";
@@ -1035,9 +1057,10 @@ function trialPage(main, id) {
 					" \u201c" + t.sweep + "\u201d"), ") ",
 				h("span", {id: "status", class: "status " + t.status}, t.status)),
 			h("div", {class: "row card"},
-				kv(t.metric, fmt(t.objective ?? t.best_value)),
-				kv("best epoch", fmt(t.best_epoch)),
-				kv("epochs", t.epochs), kv("reason", t.reason || "-"),
+				kv(t.metric, h("span", {id: "trial-best"})),
+				kv("best epoch", h("span", {id: "trial-best-epoch"})),
+				kv("epochs", h("span", {id: "trial-epochs"})),
+				kv("reason", h("span", {id: "trial-reason"})),
 				kv("attempts", t.attempts), kv("started", fmtTime(t.started_at)),
 				kv("ended", fmtTime(t.ended_at)),
 				t.parent_trial_id ? kv("forked from", trialLink(t.parent_trial_id,
@@ -1061,6 +1084,7 @@ function trialPage(main, id) {
 			h("pre", {id: "stderr"}, t.stderr_tail || "(empty)"));
 		plots.forEach(p => p.destroy()); /* a load again: the old page's charts */
 		plots = new Map();
+		drawSummary();
 		drawPlots(box);
 		await drawLineage(r);
 		document.body.dataset.ready = "1";
@@ -1074,8 +1098,11 @@ function trialPage(main, id) {
 				for (const [m, v] of Object.entries(ev.metrics || {}))
 					points.push({metric: m, epoch: ev.epoch, step: ev.step,
 						value: v});
+				trial.status = "running";
+				trackProgress(trial, ev);
 				if (!timer) timer = setTimeout(() => {
 					timer = null;
+					drawSummary();
 					drawPlots(document.getElementById("trial-curves"));
 				}, REDRAW_MS);
 				/* The lineage's epochs grow too: read again at most once a
@@ -1091,6 +1118,12 @@ function trialPage(main, id) {
 			} else if (ev.event === "adjusted") {
 				refresh().catch(e => { msg.textContent = e.message; });
 			} else if (ev.event === "trial_ended") {
+				/* Shown from the event at once; the page is read again for
+				   the rest (its timings, log, stderr and forms). */
+				Object.assign(trial, {status: ev.status, reason: ev.reason,
+					epochs: ev.epochs});
+				if (typeof ev.best === "number") trial.best_value = ev.best;
+				drawSummary();
 				setTimeout(() => load().catch(() => {}), 200);
 			}
 		},
