@@ -140,6 +140,19 @@ def board_order(d, base, shots, db, sweep):
         if click == 1:
             first = arrow
     check("the second click turned it", arrow != first)
+    best = kv_text(d, "best") or ""
+    href = d.find_element(By.CSS_SELECTOR, ".kv a").get_attribute("href")
+    check("the best names its trial by id, where its link goes (%s)" % best,
+          best.endswith("(trial %s)" % ids[0]) and "#" not in best and
+          href.endswith("#/trial/" + ids[0]))
+    legend = [e.text for e in d.find_elements(By.CSS_SELECTOR, "#curves-legend span")]
+    check("the curves' legend names the best five by id",
+          [x.split(" ")[:2] for x in legend] == [["trial", i] for i in ids[:5]], str(legend))
+    d.get(base + "/#/trial/%s" % ids[0])
+    check("its best trial's page becomes ready", wait(d, ready))
+    title = d.find_element(By.TAG_NAME, "h1").text
+    check("its title names it by id, its number in the sweep as no. (%s)" % title,
+          title.startswith("Trial %s (no. " % ids[0]) and "#" not in title)
 
 
 def held_trial(d, base, shots, db, sweep, gate):
@@ -334,6 +347,11 @@ def live(url, shots, sweep, other, pbt, best, deep, maxsweep, step, gate, dbpath
             check("the comparison page becomes ready", wait(d, ready))
             check("it draws both sweeps' best curves", wait(d, lambda d: len(d.find_elements(
                 By.CSS_SELECTOR, "#compare-chart .u-legend .u-series")) == 3))
+            top = db.execute("SELECT trial_id FROM leaderboard WHERE sweep_id = ? "
+                             "ORDER BY rank, number LIMIT 1", (other,)).fetchone()[0]
+            label = d.find_elements(By.CSS_SELECTOR, "#compare-chart .u-legend .u-series")[1].text
+            check("its legend names the best trial by id (%s)" % label,
+                  label.startswith("sweep %s: trial %s" % (other, top)) and "#" not in label)
             shot(d, shots, "compare")
 
             d.get(base + "/#/sweep/%s" % other)

@@ -387,7 +387,7 @@ function sweepPage(main, id) {
 			" in colour, pruned ones faint";
 		document.getElementById("curves-legend").replaceChildren(...best.map((t, k) =>
 			h("span", {}, h("i", {style: "background:" + PALETTE[k]}),
-				"#" + t.number + " " + fmt(t.objective ?? t.best_value))));
+				"trial " + t.id + " " + fmt(t.objective ?? t.best_value))));
 	}
 
 	/* The trial nearest the mouse, within 10 pixels. */
@@ -432,14 +432,14 @@ function sweepPage(main, id) {
 		drawBoard();
 	}
 
-	const BOARD_KEYS = ["rank", "number", "id", "status", "objective", "best_epoch", "epochs"];
-	const BOARD_LABELS = {best_epoch: "best epoch"};
+	const BOARD_KEYS = ["rank", "id", "number", "status", "objective", "best_epoch", "epochs"];
+	const BOARD_LABELS = {id: "trial", number: "no.", best_epoch: "best epoch"};
 	let boardHead = "", boardRows = new Map(); /* kept: rows are updated in place */
 
 	/* A row's cells as text, and the class of each (its status's, "sofar"). */
 	function boardCells(t, rank, params) {
 		const sofar = t.objective === undefined || t.objective === null;
-		return [[rank.get(t.id) || "-", "num"], [t.number, "num"], [t.id, "link"],
+		return [[rank.get(t.id) || "-", "num"], [t.id, "link"], [t.number, "num"],
 			[t.status, "status " + t.status],
 			[fmt(shownObjective(t)), "num" + (sofar ? " sofar" : "")],
 			[fmt(t.best_epoch), "num"], [fmt(t.epochs), "num"],
@@ -615,7 +615,7 @@ function sweepPage(main, id) {
 		const trials = Object.entries(counts).map(([k, v]) => v + " " + k).join(", ");
 		const best = ranked()[0];
 		const bestLink = best ? h("a", {href: "#/trial/" + best.id},
-			fmt(best.objective) + " (#" + best.number + ")") : "-";
+			fmt(best.objective) + " (trial " + best.id + ")") : "-";
 		header.replaceChildren(
 			h("h1", {}, "Sweep " + s.id + " \u201c" + s.name + "\u201d ",
 				h("span", {id: "status", class: "status " + s.status}, s.status)),
@@ -712,7 +712,7 @@ function sweepPage(main, id) {
 			tip.style.display = hit ? "block" : "none";
 			if (!hit) return;
 			const [t, i] = hit;
-			tip.textContent = "trial " + t.id + " (#" + t.number + ", " + t.status +
+			tip.textContent = "trial " + t.id + " (no. " + t.number + ", " + t.status +
 				") epoch " + t.xs[i] + ": " + fmt(t.ys[i]);
 			tip.style.left = (e.clientX - b.left + 14) + "px";
 			tip.style.top = (e.clientY - b.top + 8) + "px";
@@ -839,7 +839,7 @@ function lineageView(l, width) {
 		l.chain.map((m, i) => h("span", {class: "member"}, i ? "\u2192 " : "",
 			h("i", {style: "background:" + colour.get(m.trial_id)}),
 			h("a", {href: "#/trial/" + m.trial_id}, "trial " + m.trial_id),
-			" #" + m.number + (m.to_epoch > m.from_epoch + 1 ? ", epochs " +
+			" (no. " + m.number + ")" + (m.to_epoch > m.from_epoch + 1 ? ", epochs " +
 				(m.from_epoch + 1) + "\u2013" + m.to_epoch : ", epoch " + m.to_epoch) +
 			" ", statusSpan(m.status))));
 	const w = Math.max(300, Math.min(460, width));
@@ -1052,7 +1052,7 @@ function trialPage(main, id) {
 		const log = r.log.slice(-500).map(l => l.line).join("\n");
 		steering = t.status === "running" || t.epochs > 0 ? steerForms(t, r.adjustments) : null;
 		main.replaceChildren(
-			h("h1", {}, "Trial " + t.id + " (#" + t.number + " of ",
+			h("h1", {}, "Trial " + t.id + " (no. " + t.number + " of ",
 				h("a", {href: "#/sweep/" + t.sweep_id}, "sweep " + t.sweep_id +
 					" \u201c" + t.sweep + "\u201d"), ") ",
 				h("span", {id: "status", class: "status " + t.status}, t.status)),
@@ -1067,7 +1067,7 @@ function trialPage(main, id) {
 					"trial " + t.parent_trial_id + " at epoch " +
 					t.parent_epoch)) : null,
 				r.children.length ? kv("forks",
-					r.children.map(c => trialLink(c.id, c.id + " "))) : null,
+					r.children.map(c => trialLink(c.id, "trial " + c.id + " "))) : null,
 				active ? actionButton("Cancel", "danger", () =>
 					post("/api/trial/" + id + "/cancel"), msg) : null, msg),
 			steering || "",
@@ -1153,7 +1153,7 @@ function comparePage(main, ids) {
 			rows.push({s: r.sweep, best, n: r.trials.length});
 			if (best) {
 				const tr = await getJSON("/api/trial/" + best.id);
-				curves.push({label: "sweep " + id + " #" + best.number,
+				curves.push({label: "sweep " + id + ": trial " + best.id,
 					data: lastPerEpoch(tr.points, r.sweep.metric)});
 			}
 		}
