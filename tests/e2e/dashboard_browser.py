@@ -191,6 +191,17 @@ def held_trial(d, base, shots, db, sweep, gate):
     check("its header follows the epoch it reports, live: %s" % header,
           header == ["5", "4", "0.7"] and
           d.find_element(By.ID, "status").text == "running")
+    charts = js(d, """[...document.querySelectorAll('#trial-curves .card')].map(c => ({
+        metrics: c.dataset.metrics, epochs: c.dataset.epochs,
+        legend: [...c.querySelectorAll('.u-legend .u-series th')].map(x => x.textContent.trim()),
+        axes: c.dataset.axes}))""")
+    loss = [c for c in charts if c["metrics"] == "train_loss,val_loss"]
+    check("its losses share one chart, both in its legend, its axes titled: %s" % charts,
+          len(charts) == 2 and loss and loss[0]["legend"][1:] == ["train_loss", "val_loss"] and
+          loss[0]["axes"] == "epoch,loss" and charts[0]["metrics"] == "score")
+    check("its charts show the epochs its header says",
+          [c["epochs"] for c in charts] == ["5", "5"], str(charts))
+    shot(d, shots, "trial-held")
     release(6)
     check("and its end", wait(d, lambda d: d.find_element(By.ID, "status").text == "done" and
                               kv_text(d, "epochs") == "6", 30))

@@ -905,10 +905,38 @@ function lastPerEpoch(points, metric) {
 	return [xs, xs.map(x => m.get(x))];
 }
 
-function linePlot(el, title, data, labels) {
+/* The curves of metrics on one axis of epochs: [epochs, values of each
+   (null where one has no point)], as uPlot takes them. */
+function curvesPerEpoch(points, metrics) {
+	const each = metrics.map(m => lastPerEpoch(points, m));
+	const xs = [...new Set(each.flatMap(c => c[0]))].sort((a, b) => a - b);
+	return [xs, ...each.map(([ex, ey]) => {
+		const m = new Map(ex.map((x, i) => [x, ey[i]]));
+		return xs.map(x => m.has(x) ? m.get(x) : null);
+	})];
+}
+
+/* A trial's metrics by chart: those that differ only by a train_, val_ or
+   test_ prefix share one (train_loss and val_loss: "loss"), the others get
+   one each; the chart of the objective first. Returns [[name, metrics]]. */
+function chartGroups(metrics, objective) {
+	const groups = new Map();
+	for (const m of [...metrics].sort()) {
+		const k = m.replace(/^(train|val|valid|test)_/, "");
+		groups.set(k, (groups.get(k) || []).concat(m));
+	}
+	return [...groups].map(([k, ms]) => [ms.length > 1 ? k : ms[0], ms])
+		.sort((a, b) => b[1].includes(objective) - a[1].includes(objective) ||
+			(a[0] < b[0] ? -1 : 1));
+}
+
+/* A chart of the series labels (data as curvesPerEpoch gives), its axes
+   titled: epoch, and ylabel. */
+function linePlot(el, title, data, labels, ylabel) {
 	const w = Math.max(240, (el.clientWidth || 320) - 28);
-	return new uPlot({title, width: w, height: 200, scales: {x: {time: false}},
-		axes: [{incrs: EPOCH_STEPS}, {}],
+	return new uPlot({title, width: w, height: 220, scales: {x: {time: false}},
+		axes: [{incrs: EPOCH_STEPS, label: "epoch", labelSize: 18, size: 36},
+			{label: ylabel, labelSize: 18}],
 		legend: {show: labels.length > 1},
 		series: [{label: "epoch"}, ...labels.map((l, i) => ({label: l,
 			stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: true,
@@ -935,15 +963,29 @@ function trialPage(main, id) {
 	let trial = null, points = [], plots = new Map(), timer = null, steering = null;
 	let lineageShown = false, lineageTimer = null, lineageEpoch = 0;
 
+	/* One chart per group of metrics (chartGroups: train_loss and val_loss
+	   on one); a group that gained a metric is drawn again. */
 	function drawPlots(box) {
-		const metrics = [...new Set(points.map(p => p.metric))].sort((a, b) =>
-			(b === trial.metric) - (a === trial.metric) || (a < b ? -1 : 1));
-		for (const m of metrics) {
-			const data = lastPerEpoch(points, m);
-			if (plots.has(m)) { plots.get(m).setData(data); continue; }
-			const cell = h("div", {class: "card"});
-			box.append(cell);
-			plots.set(m, linePlot(cell, m, data, [m]));
+		const groups = chartGroups(new Set(points.map(p => p.metric)), trial.metric);
+		for (const [name, metrics] of groups) {
+			const data = curvesPerEpoch(points, metrics), key = metrics.join(",");
+			let p = plots.get(name);
+			if (p && p.key !== key) {
+				p.chart.destroy();
+				p.cell.replaceChildren();
+			}
+			if (p && p.key === key) {
+				p.chart.setData(data);
+			} else {
+				const cell = p ? p.cell : h("div", {class: "card"});
+				if (!p) box.append(cell);
+				cell.dataset.metrics = key;
+				p = {key, cell, chart: linePlot(cell, name, data, metrics, name)};
+				/* The axes' titles, drawn on its canvas, as uPlot holds them. */
+				cell.dataset.axes = p.chart.axes.map(x => x.label).join(",");
+				plots.set(name, p);
+			}
+			p.cell.dataset.epochs = data[0].length ? data[0][data[0].length - 1] : 0;
 		}
 	}
 
@@ -1082,7 +1124,7 @@ function trialPage(main, id) {
 			h("pre", {id: "log"}, log || "(no lines besides metrics)"),
 			h("h2", {}, "stderr (the last lines)"),
 			h("pre", {id: "stderr"}, t.stderr_tail || "(empty)"));
-		plots.forEach(p => p.destroy()); /* a load again: the old page's charts */
+		plots.forEach(p => p.chart.destroy()); /* a load again: the old page's charts */
 		plots = new Map();
 		drawSummary();
 		drawPlots(box);
@@ -1130,7 +1172,7 @@ function trialPage(main, id) {
 		destroy() {
 			clearTimeout(timer);
 			clearTimeout(lineageTimer);
-			plots.forEach(p => p.destroy());
+			plots.forEach(p => p.chart.destroy());
 		},
 	};
 }
@@ -1178,7 +1220,7 @@ function comparePage(main, ids) {
 		if (curves.length) {
 			const w = Math.max(500, main.clientWidth - 72);
 			new uPlot({width: w, height: 320, scales: {x: {time: false}},
-				axes: [{incrs: EPOCH_STEPS}, {label: rows[0].s.metric}],
+				axes: [{incrs: EPOCH_STEPS, label: "epoch"}, {label: rows[0].s.metric}],
 				series: [{label: "epoch"}, ...curves.map((c, i) => ({label: c.label,
 					stroke: PALETTE[i % PALETTE.length], width: 2,
 					spanGaps: true}))]},
