@@ -140,6 +140,19 @@ def board_order(d, base, shots, db, sweep):
         if click == 1:
             first = arrow
     check("the second click turned it", arrow != first)
+    inside = db.execute("SELECT count(*) FROM trials WHERE sweep_id = ? AND "
+                        "json_extract(params, '$.x') BETWEEN 0.3 AND 0.6", (sweep,)).fetchone()[0]
+    Select(d.find_element(By.ID, "filter-param")).select_by_value("x")
+    d.find_element(By.ID, "filter-from").send_keys("0.3")
+    d.find_element(By.ID, "filter-to").send_keys("0.6")
+    xs = [float(v) for v in rows_of(d, "p:x")]
+    check("the filter on x from 0.3 to 0.6 shows those %d trials, and says so: %s" % (inside, xs),
+          len(xs) == inside and all(0.3 <= x <= 0.6 for x in xs) and
+          d.find_element(By.ID, "board-count").text == "%d of 8 trials" % inside)
+    Select(d.find_element(By.ID, "filter-status")).select_by_value("running")
+    check("and on status too (none running)", rows_of(d, "p:x") == [] and
+          d.find_element(By.ID, "board-count").text == "0 of 8 trials")
+    shot(d, shots, "sweep-filtered")
     best = kv_text(d, "best") or ""
     href = d.find_element(By.CSS_SELECTOR, ".kv a").get_attribute("href")
     check("the best names its trial by id, where its link goes (%s)" % best,

@@ -464,6 +464,33 @@ function sweepPage(main, id) {
 		return tr;
 	}
 
+	/* The trial table's filter: a status, and a range of one parameter
+	   (either end may be left empty); made once, its params as the board
+	   draws them. */
+	const filter = {status: h("select", {id: "filter-status", onchange: () => drawBoard()},
+		["", "queued", "running", "done", "pruned", "failed", "cancelled"].map(x =>
+			h("option", {value: x}, x || "any status"))),
+	param: h("select", {id: "filter-param", onchange: () => drawBoard()}),
+	lo: h("input", {id: "filter-from", size: 7, oninput: () => drawBoard()}),
+	hi: h("input", {id: "filter-to", size: 7, oninput: () => drawBoard()}),
+	count: h("span", {id: "board-count", class: "small"})};
+	function filterOf() {
+		const params = columns(), f = filter;
+		if (f.param.options.length !== params.length + 1)
+			f.param.replaceChildren(h("option", {value: ""}, "any parameter"),
+				...params.map(p => h("option", {value: p, selected: p === f.param.value}, p)));
+		const status = f.status.value, p = f.param.value;
+		const num = el => el.value.trim() === "" ? null : Number(el.value);
+		const lo = num(f.lo), hi = num(f.hi);
+		return t => {
+			if (status && t.status !== status) return false;
+			if (!p || (lo === null && hi === null)) return true;
+			const v = (t.params || {})[p];
+			return typeof v === "number" && (lo === null || v >= lo) &&
+				(hi === null || v <= hi);
+		};
+	}
+
 	/* The leaderboard: sorted by rank unless a column was clicked, every row
 	   as the trial is now (drawn again at each redraw, the live ones too). */
 	function drawBoard() {
@@ -472,7 +499,8 @@ function sweepPage(main, id) {
 		const rank = ranks();
 		const val = (t, k) => k === "rank" ? rank.get(t.id) : k === "objective" ?
 			shownObjective(t) : k.startsWith("p:") ? (t.params || {})[k.slice(2)] : t[k];
-		const rows = [...st.trials.values()].sort((a, b) => {
+		const all = [...st.trials.values()], keep = filterOf();
+		const rows = all.filter(keep).sort((a, b) => {
 			const x = val(a, st.sortKey), y = val(b, st.sortKey);
 			if (x === y) return a.number - b.number;
 			if (x === undefined || x === null) return 1;
@@ -498,6 +526,9 @@ function sweepPage(main, id) {
 		const body = board.querySelector("tbody"), now = body.children;
 		if (now.length !== trs.length || trs.some((tr, i) => now[i] !== tr))
 			body.replaceChildren(...trs);
+		const count = rows.length === all.length ? all.length + " trials" :
+			rows.length + " of " + all.length + " trials";
+		if (filter.count.textContent !== count) filter.count.textContent = count;
 		const more = document.getElementById("board-more");
 		const label = rows.length > shown.length ? "show all " + rows.length : "";
 		if (more.textContent !== label)
@@ -700,7 +731,10 @@ function sweepPage(main, id) {
 			h("div", {class: "card chart"}, curves, tip,
 				h("div", {class: "small legend"}, h("span", {id: "curves-count"}),
 					h("span", {id: "curves-legend"}))),
-			h("h2", {}, "Leaderboard"), board,
+			h("h2", {}, "Leaderboard"),
+			h("div", {class: "row card", id: "board-filter"}, "show", filter.status,
+				"with", filter.param, "from", filter.lo, "to", filter.hi, filter.count),
+			board,
 			h("h2", {}, "Objective against each parameter (each on its own scale)"),
 			scatter,
 			h("h2", {}, "Parallel coordinates"), parallel,
