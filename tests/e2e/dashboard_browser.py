@@ -3,7 +3,7 @@
 chromium-driver, through python3-selenium) through `caviar serve`'s pages,
 for tests/e2e/test_dashboard.sh and bench/dashboard.py.
 
-  dashboard_browser.py live URL SHOTS SWEEP OTHER PBT BEST MEMBERS
+  dashboard_browser.py live URL SHOTS SWEEP OTHER PBT BEST MEMBERS MAX STEP STEPDIR DB
       the live test: the sweeps page lists SWEEP; its sweep page draws more
       points as it runs, without a reload; a trial page and the comparison
       of OTHER and SWEEP load; a running trial of SWEEP is adjusted from its
@@ -11,14 +11,20 @@ for tests/e2e/test_dashboard.sh and bench/dashboard.py.
       PBT draws the lineage of its best trial BEST, and the page of its trial
       DEEP links the trials of its chain (BEST: "id|trials in the chain",
       itself and its ancestors; DEEP: the same and "|epochs" of its curve); Cancel on the sweep page
-      ends SWEEP; the console has no error. Saves a screenshot of each page
-      in SHOTS.
+      ends SWEEP; the console has no error. The finished max sweep MAX's
+      leaderboard is best first and sorts by a clicked column the way its
+      arrow says; labels name trials by id (checked against the database
+      DB, read-only). STEP's one trial reports epoch E once STEPDIR/go-E
+      exists: its leaderboard row and its page's header follow each epoch.
+      Saves a screenshot of each page in SHOTS.
   dashboard_browser.py scale URL SWEEP LOADS
       opens SWEEP's page LOADS times; prints each load's time to interactive
       (the page's own measure, and the wall time from navigation) as JSON.
 Prints "ok   ..." per check and "FAIL: ..." for each failure; exits 1 on any.
 """
 import json
+import os
+import sqlite3
 import sys
 import tempfile
 import time
@@ -82,6 +88,136 @@ def errors(driver):
     logs every answer that is not 2xx, and a refusal is the daemon's 409."""
     return [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and
             not ("/adjust - " in e["message"] and "status of 409" in e["message"])]
+
+
+def rows_of(d, key):
+    """The leaderboard's column key (a th's data-key) as shown, row by row."""
+    return js(d, """[...document.querySelectorAll('#leaderboard tbody tr')].map(tr =>
+        tr.children[[...document.querySelectorAll('#leaderboard thead th')]
+            .findIndex(th => th.dataset.key === '%s')].textContent)""" % key)
+
+
+def sorted_by(d):
+    """(data-key, arrow) of the column the leaderboard says it is sorted by."""
+    return js(d, """[...document.querySelectorAll('#leaderboard thead th')]
+        .filter(th => /[\u25b2\u25bc]/.test(th.textContent))
+        .map(th => [th.dataset.key, th.textContent.slice(-1)])[0]""")
+
+
+def kv_text(d, label):
+    """What the page shows after label in a header's "label value" pair."""
+    return js(d, """[...document.querySelectorAll('.kv')].filter(k =>
+        k.firstChild.textContent === '%s').map(k =>
+        k.textContent.slice(k.firstChild.textContent.length))[0]""" % label)
+
+
+def board_order(d, base, shots, db, sweep):
+    """A max sweep's leaderboard: best first, as the database ranks it, the
+    rank column's arrow saying so; a click on objective sorts by it the way
+    its arrow says, a second click the other way. Its best and legend name
+    trials by id, as the links they are go."""
+    ranked = db.execute("SELECT trial_id, objective FROM leaderboard WHERE sweep_id = ? "
+                        "ORDER BY rank, number", (sweep,)).fetchall()
+    ids = [str(r[0]) for r in ranked]
+    d.get(base + "/#/sweep/%s" % sweep)
+    check("the max sweep's page becomes ready", wait(d, ready))
+    shown = [tr.get_attribute("data-trial") for tr in d.find_elements(
+        By.CSS_SELECTOR, "#leaderboard tbody tr")]
+    check("its leaderboard is best first, as the database ranks it", shown == ids,
+          "%s, expected %s" % (shown, ids))
+    check("the rank column says it sorts, rank 1 on top", sorted_by(d) == ["rank", "\u25b2"],
+          str(sorted_by(d)))
+    check("the first row's objective is the highest", float(rows_of(d, "objective")[0]) ==
+          round(max(r[1] for r in ranked), 4), str(rows_of(d, "objective")))
+    shot(d, shots, "sweep-max")
+    for click in (1, 2):
+        d.find_element(By.CSS_SELECTOR, '#leaderboard th[data-key="objective"]').click()
+        key, arrow = sorted_by(d) or [None, None]
+        vals = [float(v) for v in rows_of(d, "objective")]
+        want = sorted(vals) if arrow == "\u25b2" else sorted(vals, reverse=True)
+        check("click %d on objective: sorted by it as its arrow says (%s)" % (click, arrow),
+              key == "objective" and vals == want, str(vals))
+        if click == 1:
+            first = arrow
+    check("the second click turned it", arrow != first)
+    inside = db.execute("SELECT count(*) FROM trials WHERE sweep_id = ? AND "
+                        "json_extract(params, '$.x') BETWEEN 0.3 AND 0.6", (sweep,)).fetchone()[0]
+    Select(d.find_element(By.ID, "filter-param")).select_by_value("x")
+    d.find_element(By.ID, "filter-from").send_keys("0.3")
+    d.find_element(By.ID, "filter-to").send_keys("0.6")
+    xs = [float(v) for v in rows_of(d, "p:x")]
+    check("the filter on x from 0.3 to 0.6 shows those %d trials, and says so: %s" % (inside, xs),
+          len(xs) == inside and all(0.3 <= x <= 0.6 for x in xs) and
+          d.find_element(By.ID, "board-count").text == "%d of 8 trials" % inside)
+    Select(d.find_element(By.ID, "filter-status")).select_by_value("running")
+    check("and on status too (none running)", rows_of(d, "p:x") == [] and
+          d.find_element(By.ID, "board-count").text == "0 of 8 trials")
+    shot(d, shots, "sweep-filtered")
+    best = kv_text(d, "best") or ""
+    href = d.find_element(By.CSS_SELECTOR, ".kv a").get_attribute("href")
+    check("the best names its trial by id, where its link goes (%s)" % best,
+          best.endswith("(trial %s)" % ids[0]) and "#" not in best and
+          href.endswith("#/trial/" + ids[0]))
+    legend = [e.text for e in d.find_elements(By.CSS_SELECTOR, "#curves-legend span")]
+    check("the curves' legend names the best five by id",
+          [x.split(" ")[:2] for x in legend] == [["trial", i] for i in ids[:5]], str(legend))
+    d.get(base + "/#/trial/%s" % ids[0])
+    check("its best trial's page becomes ready", wait(d, ready))
+    title = d.find_element(By.TAG_NAME, "h1").text
+    check("its title names it by id, its number in the sweep as no. (%s)" % title,
+          title.startswith("Trial %s (no. " % ids[0]) and "#" not in title)
+
+
+def held_trial(d, base, shots, db, sweep, gate):
+    """STEP's trial reports epoch E once gate/go-E exists: between two
+    epochs, its leaderboard row and its page's header show what its curves
+    show, live (no other event of its sweep comes to redraw them)."""
+    def release(e):
+        open(os.path.join(gate, "go-%d" % e), "w").close()
+
+    def db_epochs():
+        return db.execute("SELECT epochs FROM trials WHERE sweep_id = ?", (sweep,)).fetchone()
+    trial = str(db.execute("SELECT id FROM trials WHERE sweep_id = ?", (sweep,)).fetchone()[0])
+    release(1)
+    release(2)
+    check("the held trial reports 2 epochs", wait(d, lambda d: db_epochs() == (2,), 60))
+    d.get(base + "/#/sweep/%s" % sweep)
+    check("its sweep's page becomes ready", wait(d, ready))
+    release(3)
+    release(4)
+
+    def row():
+        return {k: (rows_of(d, k) or [None])[0] for k in
+                ("id", "status", "objective", "best_epoch", "epochs")}
+    got = wait(d, lambda d: row()["epochs"] == "4" and row(), 30)
+    check("its leaderboard row follows its epochs, live: %s" % (got or row()),
+          got and got["status"] == "running" and got["best_epoch"] == "4" and
+          got["objective"].startswith("0.7") and
+          d.find_element(By.ID, "curves").get_attribute("data-points") == "4")
+    shot(d, shots, "sweep-held")
+    d.get(base + "/#/trial/%s" % trial)
+    check("its page becomes ready", wait(d, ready))
+    check("its header says 4 epochs", kv_text(d, "epochs") == "4", kv_text(d, "epochs"))
+    release(5)
+    header = wait(d, lambda d: kv_text(d, "epochs") == "5" and
+                  [kv_text(d, k) for k in ("epochs", "best epoch", "score")], 30)
+    check("its header follows the epoch it reports, live: %s" % header,
+          header == ["5", "4", "0.7"] and
+          d.find_element(By.ID, "status").text == "running")
+    charts = js(d, """[...document.querySelectorAll('#trial-curves .card')].map(c => ({
+        metrics: c.dataset.metrics, epochs: c.dataset.epochs,
+        legend: [...c.querySelectorAll('.u-legend .u-series th')].map(x => x.textContent.trim()),
+        axes: c.dataset.axes}))""")
+    loss = [c for c in charts if c["metrics"] == "train_loss,val_loss"]
+    check("its losses share one chart, both in its legend, its axes titled: %s" % charts,
+          len(charts) == 2 and loss and loss[0]["legend"][1:] == ["train_loss", "val_loss"] and
+          loss[0]["axes"] == "epoch,loss" and charts[0]["metrics"] == "score")
+    check("its charts show the epochs its header says",
+          [c["epochs"] for c in charts] == ["5", "5"], str(charts))
+    shot(d, shots, "trial-held")
+    release(6)
+    check("and its end", wait(d, lambda d: d.find_element(By.ID, "status").text == "done" and
+                              kv_text(d, "epochs") == "6", 30))
 
 
 def adjust(d, base, shots, sweep):
@@ -184,8 +320,9 @@ def lineage(d, base, shots, pbt, best, deep):
     shot(d, shots, "lineage")
 
 
-def live(url, shots, sweep, other, pbt, best, deep):
+def live(url, shots, sweep, other, pbt, best, deep, maxsweep, step, gate, dbpath):
     base = url.split("/?")[0]
+    db = sqlite3.connect("file:%s?mode=ro" % dbpath, uri=True)
     with tempfile.TemporaryDirectory() as profile:
         d = browser(profile)
         try:
@@ -210,8 +347,7 @@ def live(url, shots, sweep, other, pbt, best, deep):
             check("the leaderboard lists its trials",
                   len(d.find_elements(By.CSS_SELECTOR, "#leaderboard tbody tr")) >= 1)
             d.find_element(By.CSS_SELECTOR, '#leaderboard th[data-key="number"]').click()
-            nums = [int(td.text) for td in d.find_elements(
-                By.CSS_SELECTOR, "#leaderboard tbody tr td:nth-child(2)")]
+            nums = [int(v) for v in rows_of(d, "number")]
             check("the leaderboard sorts by a column", nums == sorted(nums), str(nums))
             check("one scatter per parameter",
                   len(d.find_elements(By.CSS_SELECTOR, "#scatter canvas")) == 2)
@@ -235,6 +371,11 @@ def live(url, shots, sweep, other, pbt, best, deep):
             check("the comparison page becomes ready", wait(d, ready))
             check("it draws both sweeps' best curves", wait(d, lambda d: len(d.find_elements(
                 By.CSS_SELECTOR, "#compare-chart .u-legend .u-series")) == 3))
+            top = db.execute("SELECT trial_id FROM leaderboard WHERE sweep_id = ? "
+                             "ORDER BY rank, number LIMIT 1", (other,)).fetchone()[0]
+            label = d.find_elements(By.CSS_SELECTOR, "#compare-chart .u-legend .u-series")[1].text
+            check("its legend names the best trial by id (%s)" % label,
+                  label.startswith("sweep %s: trial %s" % (other, top)) and "#" not in label)
             shot(d, shots, "compare")
 
             d.get(base + "/#/sweep/%s" % other)
@@ -256,6 +397,8 @@ def live(url, shots, sweep, other, pbt, best, deep):
             d.find_element(By.ID, "act-cancel").click()
             check("Cancel on the sweep page ends the sweep",
                   wait(d, lambda d: d.find_element(By.ID, "status").text == "cancelled", 20))
+            board_order(d, base, shots, db, maxsweep)
+            held_trial(d, base, shots, db, step, gate)
             bad = errors(d)
             check("no error in the browser console", not bad, json.dumps(bad))
         finally:
@@ -289,7 +432,7 @@ def scale(url, sweep, loads):
 
 def main():
     if sys.argv[1] == "live":
-        live(*sys.argv[2:9])
+        live(*sys.argv[2:13])
     else:
         scale(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     sys.exit(1 if FAILS else 0)

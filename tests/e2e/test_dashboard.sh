@@ -5,7 +5,10 @@
 # a running trial is adjusted from its page (and a refusal shown), a
 # finished one forked; a pbt sweep's page draws its best trial's lineage and
 # a fork's page its own; Cancel from the page stops the sweep; the console
-# stays clean. Screenshots of each page go to build/screenshots/ (README's
+# stays clean. A max sweep's leaderboard is best first and sorts by the column
+# clicked; every label names trials by id; a trial held between epochs (a
+# command that reports epoch E once the test made $TMP/step/go-E) has its
+# leaderboard row and its page's header follow each epoch without a reload. Screenshots of each page go to build/screenshots/ (README's
 # come from there). Skips only when Chromium, its driver or selenium is not
 # installed (CI installs them).
 . "$(dirname "$0")/lib.sh"
@@ -39,11 +42,45 @@ cat >"$TMP/pbt.json" <<'JSON'
   "params": { "lr": {"log": [1e-4, 1e-1]} } }
 JSON
 
-start_daemon --slots 4
+# dash-max: a command trial whose score rises to {x} by epoch 4 (x distinct:
+# no ties), and whose losses fall.
+cat >"$TMP/score.sh" <<'SH'
+#!/bin/sh
+for e in 1 2 3 4; do
+	awk -v x="$1" -v e="$e" 'BEGIN { printf "{\"epoch\": %d, \"score\": %.6f, \"train_loss\": %.6f, \"val_loss\": %.6f}\n", e, x * e / 4, 2 / e, 2.5 / e + x / 10 }'
+done
+SH
+# dash-step: reports epoch E only once $1/go-E exists (the browser test makes
+# it), so the page is watched between two epochs it knows are coming.
+cat >"$TMP/step.sh" <<'SH'
+#!/bin/sh
+e=0
+for s in 0.2 0.5 0.4 0.7 0.6 0.65; do
+	e=$((e + 1))
+	while [ ! -e "$1/go-$e" ]; do sleep 0.05; done
+	echo "{\"epoch\": $e, \"score\": $s, \"train_loss\": $((10 - e)), \"val_loss\": $((12 - e))}"
+done
+SH
+chmod +x "$TMP/score.sh" "$TMP/step.sh"
+mkdir "$TMP/step"
+cat >"$TMP/max.json" <<JSON
+{ "name": "dash-max", "trials": 8, "seed": 3, "command": ["$TMP/score.sh", "{x}"],
+  "objective": {"metric": "score", "mode": "max"},
+  "params": { "x": {"uniform": [0.1, 0.9]} } }
+JSON
+sed -e 's/"dash-max", "trials": 8/"dash-step", "trials": 1/' -e 's|score.sh", "{x}"|step.sh", "'"$TMP/step"'"|' \
+	"$TMP/max.json" >"$TMP/step.json"
+
+start_daemon --slots 5
 quick=$("$CAVIAR" submit "$TMP/quick.json")
 pbt=$("$CAVIAR" submit "$TMP/pbt.json")
+max=$("$CAVIAR" submit "$TMP/max.json")
+step=$("$CAVIAR" submit "$TMP/step.json")
 "$CAVIAR" wait "$quick" >/dev/null
 "$CAVIAR" wait "$pbt" >/dev/null
+"$CAVIAR" wait "$max" >/dev/null
+check "the max sweep's trials are done" \
+	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $max AND status = 'done'")" 8
 check "a finished sweep to compare with" "$quick" 1
 check_true "the pbt sweep forked members" \
 	test "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $pbt AND parent_trial_id > 0")" -ge 1
@@ -72,7 +109,7 @@ check "the file holds the URL's token" "$(cat "$token_file")" "${url##*token=}"
 
 start=$(date +%s)
 /usr/bin/python3 "$(dirname "$0")/dashboard_browser.py" live "$url" "$SHOTS" "$live" "$quick" \
-	"$pbt" "$best" "$deep" ||
+	"$pbt" "$best" "$deep" "$max" "$step" "$TMP/step" "$DB" ||
 	fail "the browser test"
 echo "browser test: $(($(date +%s) - start)) s"
 
@@ -86,6 +123,9 @@ check "the fork made from the page is recorded: the best trial's, from epoch 6" 
 	"$(sql "SELECT count(*), min(parent_trial_id = (SELECT trial_id FROM leaderboard
 		WHERE sweep_id = $quick ORDER BY rank LIMIT 1)), min(parent_epoch)
 		FROM trials WHERE sweep_id = $quick AND parent_trial_id IS NOT NULL")" "1|1|6"
+for e in 1 2 3 4 5 6; do touch "$TMP/step/go-$e"; done # if the browser test stopped early
+"$CAVIAR" wait "$step" >/dev/null
+check "the held trial ran all 6 epochs" "$(sql "SELECT epochs, best_epoch FROM trials WHERE sweep_id = $step")" "6|4"
 check "the sweep cancelled from the page is cancelled in the database" \
 	"$(sql "SELECT status FROM sweeps WHERE id = $live")" cancelled
 check "no trial of it still runs" "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $live AND status IN ('running', 'queued')")" 0

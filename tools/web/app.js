@@ -190,6 +190,17 @@ function extent(values) {
 	return {lo: lo - pad, hi: hi + pad};
 }
 
+/* A trial's row t (epochs, best_value, best_epoch) after the progress event
+   ev: the epochs it ran, and its best so far, reached at this epoch when the
+   best changed (as caviard keeps them, daemon/trial.c). */
+function trackProgress(t, ev) {
+	t.epochs = Math.max(t.epochs || 0, ev.epoch);
+	if (typeof ev.best === "number" && ev.best !== t.best_value) {
+		t.best_value = ev.best;
+		t.best_epoch = ev.epoch;
+	}
+}
+
 /* ---- the live connection ---- */
 
 let page = null;
@@ -285,7 +296,7 @@ function sweepsPage(main) {
 
 function sweepPage(main, id) {
 	const msg = h("div", {class: "msg"});
-	const st = {sweep: null, trials: new Map(), metric: null, max: true, sortKey: "objective",
+	const st = {sweep: null, trials: new Map(), metric: null, max: true, sortKey: "rank",
 		sortDir: 1, showAll: false, dirty: false, timer: null, spec: null};
 	main.append(h("div", {class: "small"}, "loading sweep " + id + "..."));
 
@@ -298,7 +309,7 @@ function sweepPage(main, id) {
 	}
 	/* Trials by their value so far: counted ones, and running ones by their best. */
 	function leading() {
-		const v = t => t.objective ?? (t.status === "running" ? t.best_value : null);
+		const v = shownObjective;
 		return [...st.trials.values()].filter(t => typeof v(t) === "number")
 			.sort((a, b) => st.max ? v(b) - v(a) : v(a) - v(b));
 	}
@@ -376,7 +387,7 @@ function sweepPage(main, id) {
 			" in colour, pruned ones faint";
 		document.getElementById("curves-legend").replaceChildren(...best.map((t, k) =>
 			h("span", {}, h("i", {style: "background:" + PALETTE[k]}),
-				"#" + t.number + " " + fmt(t.objective ?? t.best_value))));
+				"trial " + t.id + " " + fmt(t.objective ?? t.best_value))));
 	}
 
 	/* The trial nearest the mouse, within 10 pixels. */
@@ -399,42 +410,131 @@ function sweepPage(main, id) {
 		return [...names];
 	}
 
+	/* Rank as the database's leaderboard view gives it: counted trials only,
+	   best first, ties sharing a rank. */
+	function ranks() {
+		const out = new Map();
+		ranked().forEach((t, i, a) => out.set(t.id, i && a[i - 1].objective === t.objective ?
+			out.get(a[i - 1].id) : i + 1));
+		return out;
+	}
+	/* What the objective column shows: a counted trial's objective, a running
+	   one's best so far. */
+	function shownObjective(t) {
+		return t.objective ?? (t.status === "running" ? t.best_value : null);
+	}
+	/* A click sorts by a column: the objective best first, any other
+	   ascending; a second click turns it. */
+	function sortBy(k) {
+		if (st.sortKey === k) st.sortDir = -st.sortDir;
+		else st.sortDir = k === "objective" && st.max ? -1 : 1;
+		st.sortKey = k;
+		drawBoard();
+	}
+
+	const BOARD_KEYS = ["rank", "id", "number", "status", "objective", "best_epoch", "epochs"];
+	const BOARD_LABELS = {id: "trial", number: "no.", best_epoch: "best epoch"};
+	let boardHead = "", boardRows = new Map(); /* kept: rows are updated in place */
+
+	/* A row's cells as text, and the class of each (its status's, "sofar"). */
+	function boardCells(t, rank, params) {
+		const sofar = t.objective === undefined || t.objective === null;
+		return [[rank.get(t.id) || "-", "num"], [t.id, "link"], [t.number, "num"],
+			[t.status, "status " + t.status],
+			[fmt(shownObjective(t)), "num" + (sofar ? " sofar" : "")],
+			[fmt(t.best_epoch), "num"], [fmt(t.epochs), "num"],
+			...params.map(p => [fmt((t.params || {})[p]), "num"])];
+	}
+	function boardRow(t, cells) {
+		let tr = boardRows.get(t.id);
+		if (!tr || tr.children.length !== cells.length) {
+			tr = h("tr", {dataset: {trial: t.id}}, cells.map(([, cls]) => cls === "link" ?
+				h("td", {}, h("a", {href: "#/trial/" + t.id}, t.id)) : h("td")));
+			boardRows.set(t.id, tr);
+		}
+		cells.forEach(([text, cls], i) => {
+			const td = tr.children[i];
+			if (cls === "link") return;
+			text = String(text);
+			if (td.textContent !== text) td.textContent = text;
+			if (td.className !== cls) td.className = cls;
+		});
+		if (cells[4][1].includes("sofar")) tr.children[4].title = "best so far: it runs";
+		else tr.children[4].removeAttribute("title");
+		return tr;
+	}
+
+	/* The trial table's filter: a status, and a range of one parameter
+	   (either end may be left empty); made once, its params as the board
+	   draws them. */
+	const filter = {status: h("select", {id: "filter-status", onchange: () => drawBoard()},
+		["", "queued", "running", "done", "pruned", "failed", "cancelled"].map(x =>
+			h("option", {value: x}, x || "any status"))),
+	param: h("select", {id: "filter-param", onchange: () => drawBoard()}),
+	lo: h("input", {id: "filter-from", size: 7, oninput: () => drawBoard()}),
+	hi: h("input", {id: "filter-to", size: 7, oninput: () => drawBoard()}),
+	count: h("span", {id: "board-count", class: "small"})};
+	function filterOf() {
+		const params = columns(), f = filter;
+		if (f.param.options.length !== params.length + 1)
+			f.param.replaceChildren(h("option", {value: ""}, "any parameter"),
+				...params.map(p => h("option", {value: p, selected: p === f.param.value}, p)));
+		const status = f.status.value, p = f.param.value;
+		const num = el => el.value.trim() === "" ? null : Number(el.value);
+		const lo = num(f.lo), hi = num(f.hi);
+		return t => {
+			if (status && t.status !== status) return false;
+			if (!p || (lo === null && hi === null)) return true;
+			const v = (t.params || {})[p];
+			return typeof v === "number" && (lo === null || v >= lo) &&
+				(hi === null || v <= hi);
+		};
+	}
+
+	/* The leaderboard: sorted by rank unless a column was clicked, every row
+	   as the trial is now (drawn again at each redraw, the live ones too). */
 	function drawBoard() {
 		const params = columns();
-		const keys = ["rank", "number", "id", "status", "objective", "best_epoch",
-			"epochs"];
-		const rank = new Map(ranked().map((t, i) => [t.id, i + 1]));
-		const val = (t, k) => k === "rank" ? rank.get(t.id) : k.startsWith("p:") ?
-			(t.params || {})[k.slice(2)] : t[k];
-		const rows = [...st.trials.values()].sort((a, b) => {
+		const keys = BOARD_KEYS.concat(params.map(p => "p:" + p));
+		const rank = ranks();
+		const val = (t, k) => k === "rank" ? rank.get(t.id) : k === "objective" ?
+			shownObjective(t) : k.startsWith("p:") ? (t.params || {})[k.slice(2)] : t[k];
+		const all = [...st.trials.values()], keep = filterOf();
+		const rows = all.filter(keep).sort((a, b) => {
 			const x = val(a, st.sortKey), y = val(b, st.sortKey);
 			if (x === y) return a.number - b.number;
 			if (x === undefined || x === null) return 1;
 			if (y === undefined || y === null) return -1;
 			return (x < y ? -1 : 1) * st.sortDir;
 		});
-		const head = keys.concat(params.map(p => "p:" + p)).map(k => h("th", {class: "sort",
-			dataset: {key: k}, onclick: () => {
-				st.sortDir = st.sortKey === k ? -st.sortDir : 1;
-				st.sortKey = k;
-				drawBoard();
-			}}, (k.startsWith("p:") ? k.slice(2) : k) +
-			(st.sortKey === k ? (st.sortDir > 0 ? " \u25b2" : " \u25bc") : "")));
+		const headSig = keys.join(",") + "|" + st.sortKey + st.sortDir;
+		if (headSig !== boardHead || !board.firstChild) {
+			boardHead = headSig;
+			boardRows = new Map();
+			const head = keys.map(k => h("th", {class: "sort", dataset: {key: k},
+				title: st.sortKey === k ? "sorted by it, " + (st.sortDir > 0 ?
+					"ascending" : "descending") + "; click to turn" : "click to sort by it",
+				onclick: () => sortBy(k)},
+			(k.startsWith("p:") ? k.slice(2) : BOARD_LABELS[k] || k) +
+				(st.sortKey === k ? (st.sortDir > 0 ? " \u25b2" : " \u25bc") : "")));
+			board.replaceChildren(h("div", {class: "scroll"}, h("table", {id: "leaderboard"},
+				h("thead", {}, h("tr", {}, head)), h("tbody"))),
+			h("div", {id: "board-more"}));
+		}
 		const shown = st.showAll ? rows : rows.slice(0, ROWS_SHOWN);
-		const body = shown.map(t => h("tr", {dataset: {trial: t.id}},
-			h("td", {class: "num"}, rank.get(t.id) || "-"),
-			h("td", {class: "num"}, t.number),
-			h("td", {}, h("a", {href: "#/trial/" + t.id}, t.id)),
-			h("td", {}, statusSpan(t.status)),
-			h("td", {class: "num"}, fmt(t.objective)),
-			h("td", {class: "num"}, fmt(t.best_epoch)),
-			h("td", {class: "num"}, fmt(t.epochs)),
-			params.map(p => h("td", {class: "num"}, fmt((t.params || {})[p])))));
-		const more = rows.length > shown.length ? h("button", {onclick: () => {
-			st.showAll = true; drawBoard();
-		}}, "show all " + rows.length) : null;
-		board.replaceChildren(h("div", {class: "scroll"}, h("table", {id: "leaderboard"},
-			h("thead", {}, h("tr", {}, head)), h("tbody", {}, body))), more || "");
+		const trs = shown.map(t => boardRow(t, boardCells(t, rank, params)));
+		const body = board.querySelector("tbody"), now = body.children;
+		if (now.length !== trs.length || trs.some((tr, i) => now[i] !== tr))
+			body.replaceChildren(...trs);
+		const count = rows.length === all.length ? all.length + " trials" :
+			rows.length + " of " + all.length + " trials";
+		if (filter.count.textContent !== count) filter.count.textContent = count;
+		const more = document.getElementById("board-more");
+		const label = rows.length > shown.length ? "show all " + rows.length : "";
+		if (more.textContent !== label)
+			more.replaceChildren(label ? h("button", {onclick: () => {
+				st.showAll = true; drawBoard();
+			}}, label) : "");
 	}
 
 	/* A colour by rank, green (best) to red, in 16 steps so that a canvas can
@@ -546,7 +646,7 @@ function sweepPage(main, id) {
 		const trials = Object.entries(counts).map(([k, v]) => v + " " + k).join(", ");
 		const best = ranked()[0];
 		const bestLink = best ? h("a", {href: "#/trial/" + best.id},
-			fmt(best.objective) + " (#" + best.number + ")") : "-";
+			fmt(best.objective) + " (trial " + best.id + ")") : "-";
 		header.replaceChildren(
 			h("h1", {}, "Sweep " + s.id + " \u201c" + s.name + "\u201d ",
 				h("span", {id: "status", class: "status " + s.status}, s.status)),
@@ -571,9 +671,9 @@ function sweepPage(main, id) {
 		drawHeader();
 		drawCurves();
 		mark("curves");
+		drawBoard(); /* its rows follow every event, as the curves do */
+		mark("leaderboard");
 		if (all) {
-			drawBoard();
-			mark("leaderboard");
 			drawScatter();
 			mark("scatter");
 			drawParallel();
@@ -631,7 +731,10 @@ function sweepPage(main, id) {
 			h("div", {class: "card chart"}, curves, tip,
 				h("div", {class: "small legend"}, h("span", {id: "curves-count"}),
 					h("span", {id: "curves-legend"}))),
-			h("h2", {}, "Leaderboard"), board,
+			h("h2", {}, "Leaderboard"),
+			h("div", {class: "row card", id: "board-filter"}, "show", filter.status,
+				"with", filter.param, "from", filter.lo, "to", filter.hi, filter.count),
+			board,
 			h("h2", {}, "Objective against each parameter (each on its own scale)"),
 			scatter,
 			h("h2", {}, "Parallel coordinates"), parallel,
@@ -643,7 +746,7 @@ function sweepPage(main, id) {
 			tip.style.display = hit ? "block" : "none";
 			if (!hit) return;
 			const [t, i] = hit;
-			tip.textContent = "trial " + t.id + " (#" + t.number + ", " + t.status +
+			tip.textContent = "trial " + t.id + " (no. " + t.number + ", " + t.status +
 				") epoch " + t.xs[i] + ": " + fmt(t.ys[i]);
 			tip.style.left = (e.clientX - b.left + 14) + "px";
 			tip.style.top = (e.clientY - b.top + 8) + "px";
@@ -707,8 +810,8 @@ function sweepPage(main, id) {
 					status: "running", epochs: 0});
 				st.dirtyAll = true;
 			} else if (ev.event === "progress") {
-				const t = addTrial({id: ev.trial, number: ev.number,
-					status: "running", epochs: ev.epoch});
+				const t = addTrial({id: ev.trial, number: ev.number, status: "running"});
+				trackProgress(t, ev);
 				const v = ev.metrics ? ev.metrics[st.metric] : undefined;
 				const last = t.xs.length - 1;
 				if (typeof v === "number" && last >= 0 && t.xs[last] === ev.epoch) {
@@ -717,7 +820,6 @@ function sweepPage(main, id) {
 					t.xs.push(ev.epoch);
 					t.ys.push(v);
 				}
-				if (typeof ev.best === "number") t.best_value = ev.best;
 			} else if (ev.event === "trial_ended") {
 				const t = addTrial({id: ev.trial, number: ev.number,
 					status: ev.status, epochs: ev.epochs});
@@ -771,7 +873,7 @@ function lineageView(l, width) {
 		l.chain.map((m, i) => h("span", {class: "member"}, i ? "\u2192 " : "",
 			h("i", {style: "background:" + colour.get(m.trial_id)}),
 			h("a", {href: "#/trial/" + m.trial_id}, "trial " + m.trial_id),
-			" #" + m.number + (m.to_epoch > m.from_epoch + 1 ? ", epochs " +
+			" (no. " + m.number + ")" + (m.to_epoch > m.from_epoch + 1 ? ", epochs " +
 				(m.from_epoch + 1) + "\u2013" + m.to_epoch : ", epoch " + m.to_epoch) +
 			" ", statusSpan(m.status))));
 	const w = Math.max(300, Math.min(460, width));
@@ -837,10 +939,38 @@ function lastPerEpoch(points, metric) {
 	return [xs, xs.map(x => m.get(x))];
 }
 
-function linePlot(el, title, data, labels) {
+/* The curves of metrics on one axis of epochs: [epochs, values of each
+   (null where one has no point)], as uPlot takes them. */
+function curvesPerEpoch(points, metrics) {
+	const each = metrics.map(m => lastPerEpoch(points, m));
+	const xs = [...new Set(each.flatMap(c => c[0]))].sort((a, b) => a - b);
+	return [xs, ...each.map(([ex, ey]) => {
+		const m = new Map(ex.map((x, i) => [x, ey[i]]));
+		return xs.map(x => m.has(x) ? m.get(x) : null);
+	})];
+}
+
+/* A trial's metrics by chart: those that differ only by a train_, val_ or
+   test_ prefix share one (train_loss and val_loss: "loss"), the others get
+   one each; the chart of the objective first. Returns [[name, metrics]]. */
+function chartGroups(metrics, objective) {
+	const groups = new Map();
+	for (const m of [...metrics].sort()) {
+		const k = m.replace(/^(train|val|valid|test)_/, "");
+		groups.set(k, (groups.get(k) || []).concat(m));
+	}
+	return [...groups].map(([k, ms]) => [ms.length > 1 ? k : ms[0], ms])
+		.sort((a, b) => b[1].includes(objective) - a[1].includes(objective) ||
+			(a[0] < b[0] ? -1 : 1));
+}
+
+/* A chart of the series labels (data as curvesPerEpoch gives), its axes
+   titled: epoch, and ylabel. */
+function linePlot(el, title, data, labels, ylabel) {
 	const w = Math.max(240, (el.clientWidth || 320) - 28);
-	return new uPlot({title, width: w, height: 200, scales: {x: {time: false}},
-		axes: [{incrs: EPOCH_STEPS}, {}],
+	return new uPlot({title, width: w, height: 220, scales: {x: {time: false}},
+		axes: [{incrs: EPOCH_STEPS, label: "epoch", labelSize: 18, size: 36},
+			{label: ylabel, labelSize: 18}],
 		legend: {show: labels.length > 1},
 		series: [{label: "epoch"}, ...labels.map((l, i) => ({label: l,
 			stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: true,
@@ -867,16 +997,51 @@ function trialPage(main, id) {
 	let trial = null, points = [], plots = new Map(), timer = null, steering = null;
 	let lineageShown = false, lineageTimer = null, lineageEpoch = 0;
 
+	/* One chart per group of metrics (chartGroups: train_loss and val_loss
+	   on one); a group that gained a metric is drawn again. */
 	function drawPlots(box) {
-		const metrics = [...new Set(points.map(p => p.metric))].sort((a, b) =>
-			(b === trial.metric) - (a === trial.metric) || (a < b ? -1 : 1));
-		for (const m of metrics) {
-			const data = lastPerEpoch(points, m);
-			if (plots.has(m)) { plots.get(m).setData(data); continue; }
-			const cell = h("div", {class: "card"});
-			box.append(cell);
-			plots.set(m, linePlot(cell, m, data, [m]));
+		const groups = chartGroups(new Set(points.map(p => p.metric)), trial.metric);
+		for (const [name, metrics] of groups) {
+			const data = curvesPerEpoch(points, metrics), key = metrics.join(",");
+			let p = plots.get(name);
+			if (p && p.key !== key) {
+				p.chart.destroy();
+				p.cell.replaceChildren();
+			}
+			if (p && p.key === key) {
+				p.chart.setData(data);
+			} else {
+				const cell = p ? p.cell : h("div", {class: "card"});
+				if (!p) box.append(cell);
+				cell.dataset.metrics = key;
+				p = {key, cell, chart: linePlot(cell, name, data, metrics, name)};
+				/* The axes' titles, drawn on its canvas, as uPlot holds them. */
+				cell.dataset.axes = p.chart.axes.map(x => x.label).join(",");
+				plots.set(name, p);
+			}
+			p.cell.dataset.epochs = data[0].length ? data[0][data[0].length - 1] : 0;
 		}
+	}
+
+	/* The header's values that change as it trains (from its row, then from
+	   each event), and the fork form's default epoch while it follows them. */
+	function drawSummary() {
+		const t = trial, set = (id, v) => {
+			const el = document.getElementById(id);
+			if (el && el.textContent !== String(v)) el.textContent = v;
+		};
+		set("trial-best", fmt(t.objective ?? t.best_value));
+		set("trial-best-epoch", fmt(t.best_epoch));
+		set("trial-epochs", t.epochs);
+		set("trial-reason", t.reason || "-");
+		const st = document.getElementById("status");
+		if (st && st.textContent !== t.status) {
+			st.textContent = t.status;
+			st.className = "status " + t.status;
+		}
+		const epoch = document.getElementById("fork-epoch");
+		if (epoch && t.status === "running" && epoch.value === epoch.dataset.auto)
+			epoch.value = epoch.dataset.auto = Math.max(1, t.epochs);
 	}
 
 	function adjustmentsTable(rows) {
@@ -917,6 +1082,7 @@ function trialPage(main, id) {
 		const epoch = h("input", {type: "number", id: "fork-epoch", min: 1,
 			value: Math.max(1, t.status === "running" ? t.epochs :
 				t.best_epoch || t.epochs)});
+		epoch.dataset.auto = epoch.value; /* followed until the user types one */
 		const forkAnswer = h("span", {id: "fork-answer", class: "small"});
 		const fork = actionButton("Fork", "", async () => {
 			forkAnswer.textContent = "";
@@ -962,21 +1128,22 @@ function trialPage(main, id) {
 		const log = r.log.slice(-500).map(l => l.line).join("\n");
 		steering = t.status === "running" || t.epochs > 0 ? steerForms(t, r.adjustments) : null;
 		main.replaceChildren(
-			h("h1", {}, "Trial " + t.id + " (#" + t.number + " of ",
+			h("h1", {}, "Trial " + t.id + " (no. " + t.number + " of ",
 				h("a", {href: "#/sweep/" + t.sweep_id}, "sweep " + t.sweep_id +
 					" \u201c" + t.sweep + "\u201d"), ") ",
 				h("span", {id: "status", class: "status " + t.status}, t.status)),
 			h("div", {class: "row card"},
-				kv(t.metric, fmt(t.objective ?? t.best_value)),
-				kv("best epoch", fmt(t.best_epoch)),
-				kv("epochs", t.epochs), kv("reason", t.reason || "-"),
+				kv(t.metric, h("span", {id: "trial-best"})),
+				kv("best epoch", h("span", {id: "trial-best-epoch"})),
+				kv("epochs", h("span", {id: "trial-epochs"})),
+				kv("reason", h("span", {id: "trial-reason"})),
 				kv("attempts", t.attempts), kv("started", fmtTime(t.started_at)),
 				kv("ended", fmtTime(t.ended_at)),
 				t.parent_trial_id ? kv("forked from", trialLink(t.parent_trial_id,
 					"trial " + t.parent_trial_id + " at epoch " +
 					t.parent_epoch)) : null,
 				r.children.length ? kv("forks",
-					r.children.map(c => trialLink(c.id, c.id + " "))) : null,
+					r.children.map(c => trialLink(c.id, "trial " + c.id + " "))) : null,
 				active ? actionButton("Cancel", "danger", () =>
 					post("/api/trial/" + id + "/cancel"), msg) : null, msg),
 			steering || "",
@@ -991,8 +1158,9 @@ function trialPage(main, id) {
 			h("pre", {id: "log"}, log || "(no lines besides metrics)"),
 			h("h2", {}, "stderr (the last lines)"),
 			h("pre", {id: "stderr"}, t.stderr_tail || "(empty)"));
-		plots.forEach(p => p.destroy()); /* a load again: the old page's charts */
+		plots.forEach(p => p.chart.destroy()); /* a load again: the old page's charts */
 		plots = new Map();
+		drawSummary();
 		drawPlots(box);
 		await drawLineage(r);
 		document.body.dataset.ready = "1";
@@ -1006,8 +1174,11 @@ function trialPage(main, id) {
 				for (const [m, v] of Object.entries(ev.metrics || {}))
 					points.push({metric: m, epoch: ev.epoch, step: ev.step,
 						value: v});
+				trial.status = "running";
+				trackProgress(trial, ev);
 				if (!timer) timer = setTimeout(() => {
 					timer = null;
+					drawSummary();
 					drawPlots(document.getElementById("trial-curves"));
 				}, REDRAW_MS);
 				/* The lineage's epochs grow too: read again at most once a
@@ -1023,13 +1194,19 @@ function trialPage(main, id) {
 			} else if (ev.event === "adjusted") {
 				refresh().catch(e => { msg.textContent = e.message; });
 			} else if (ev.event === "trial_ended") {
+				/* Shown from the event at once; the page is read again for
+				   the rest (its timings, log, stderr and forms). */
+				Object.assign(trial, {status: ev.status, reason: ev.reason,
+					epochs: ev.epochs});
+				if (typeof ev.best === "number") trial.best_value = ev.best;
+				drawSummary();
 				setTimeout(() => load().catch(() => {}), 200);
 			}
 		},
 		destroy() {
 			clearTimeout(timer);
 			clearTimeout(lineageTimer);
-			plots.forEach(p => p.destroy());
+			plots.forEach(p => p.chart.destroy());
 		},
 	};
 }
@@ -1052,7 +1229,7 @@ function comparePage(main, ids) {
 			rows.push({s: r.sweep, best, n: r.trials.length});
 			if (best) {
 				const tr = await getJSON("/api/trial/" + best.id);
-				curves.push({label: "sweep " + id + " #" + best.number,
+				curves.push({label: "sweep " + id + ": trial " + best.id,
 					data: lastPerEpoch(tr.points, r.sweep.metric)});
 			}
 		}
@@ -1077,7 +1254,7 @@ function comparePage(main, ids) {
 		if (curves.length) {
 			const w = Math.max(500, main.clientWidth - 72);
 			new uPlot({width: w, height: 320, scales: {x: {time: false}},
-				axes: [{incrs: EPOCH_STEPS}, {label: rows[0].s.metric}],
+				axes: [{incrs: EPOCH_STEPS, label: "epoch"}, {label: rows[0].s.metric}],
 				series: [{label: "epoch"}, ...curves.map((c, i) => ({label: c.label,
 					stroke: PALETTE[i % PALETTE.length], width: 2,
 					spanGaps: true}))]},
