@@ -355,11 +355,10 @@ static void check_objective(struct daemon *d, struct trial *t)
 /* A fork that failed before an epoch of its own says so (the trial's reason,
  * and the sweep's if it ends "done": a pbt sweep then tells why it ran fewer
  * trials than asked). */
-static void check_fork(struct daemon *d, struct trial *t)
+static void check_fork(struct trial *t)
 {
 	char *was;
 
-	(void)d;
 	if (!t->fork_parent || strcmp(t->row.status, "failed") != 0 ||
 	    t->row.epochs > t->fork_epoch)
 		return;
@@ -400,7 +399,7 @@ static void trial_ended(struct trial *t)
 	drop_controls(d, t);
 	retry(d, t);
 	check_failures(d, t);
-	check_fork(d, t);
+	check_fork(t);
 	queued = strcmp(t->row.status, "queued") == 0;
 	log_msg("trial %lld (sweep %lld #%d): %s: %s", (long long)t->row.id, (long long)sw->id,
 		t->number, t->row.status, t->row.reason);
