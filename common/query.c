@@ -54,12 +54,12 @@ static const char *const query_sql[QUERY_COUNT] = {
 			 " s.ended_reason FROM sweeps s ORDER BY s.id",
 	[QUERY_SWEEP_BRIEF] =
 		"SELECT id, name, status, metric, mode, budget, search, seed, created_at,"
-		" finished_at FROM sweeps WHERE id = ?1",
+		" finished_at, ended_reason FROM sweeps WHERE id = ?1",
 	[QUERY_LEADERBOARD] =
 		"SELECT rank, trial_id, number, status, objective, best_epoch, epochs, params"
 		" FROM leaderboard WHERE sweep_id = ?1 ORDER BY rank, number LIMIT ?2",
 	[QUERY_SWEEP] = "SELECT id, name, spec, status, metric, mode, budget, search, created_at,"
-			" finished_at FROM sweeps WHERE id = ?1",
+			" finished_at, ended_reason FROM sweeps WHERE id = ?1",
 	[QUERY_SWEEPS] = "SELECT id, name, spec, status, metric, mode, budget, search, created_at,"
 			 " finished_at FROM sweeps ORDER BY id",
 	[QUERY_TRIAL] = "SELECT t.*, s.name AS sweep, s.metric, s.mode, o.objective"
@@ -308,6 +308,30 @@ static void add_labels(cJSON *rows, cJSON *labels)
 	}
 }
 
+long long query_queued(const char *status, long long budget, long long running,
+		       long long ended)
+{
+	if (!status || (strcmp(status, "running") != 0 && strcmp(status, "paused") != 0))
+		return 0;
+	return budget - running - ended > 0 ? budget - running - ended : 0;
+}
+
+/* The view's queued (rows recorded 'queued') becomes query_queued's. */
+static void set_queued(cJSON *rows)
+{
+	cJSON *row;
+
+	cJSON_ArrayForEach(row, rows) {
+		long long n = query_queued(
+			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "status")),
+			query_int(cJSON_GetObjectItemCaseSensitive(row, "budget"), 0),
+			query_int(cJSON_GetObjectItemCaseSensitive(row, "running"), 0),
+			query_int(cJSON_GetObjectItemCaseSensitive(row, "ended"), 0));
+
+		cJSON_ReplaceItemInObjectCaseSensitive(row, "queued", cJSON_CreateNumber((double)n));
+	}
+}
+
 cJSON *query_ls(struct query *q, char *err, size_t errlen)
 {
 	cJSON *rows = query_run(q, err, errlen, QUERY_PROGRESS, "");
@@ -318,6 +342,7 @@ cJSON *query_ls(struct query *q, char *err, size_t errlen)
 		return NULL;
 	}
 	add_labels(rows, labels);
+	set_queued(rows);
 	cJSON_Delete(labels);
 	return rows;
 }

@@ -40,12 +40,13 @@ enum query_id {
 	QUERY_LABELS,           /* (): sweep_id, note, tags (a JSON array), ended_reason of
 				   every sweep, by id */
 	QUERY_SWEEP_BRIEF,      /* (sweep): id, name, status, metric, mode, budget, search,
-				   seed, created_at, finished_at: the sweep without its spec */
+				   seed, created_at, finished_at, ended_reason: the sweep
+				   without its spec */
 	QUERY_LEADERBOARD,      /* (sweep, limit; -1: all): rank, trial_id, number, status,
 				   objective, best_epoch, epochs, params */
 	/* The client's offline commands (show, export, curves, plot, watch). */
 	QUERY_SWEEP,            /* (sweep): id, name, spec, status, metric, mode, budget,
-				   search, created_at, finished_at */
+				   search, created_at, finished_at, ended_reason */
 	QUERY_SWEEPS,           /* (): the same for every sweep, by id */
 	QUERY_TRIAL,            /* (trial): every column of trials, plus sweep, metric, mode,
 				   objective */
@@ -125,10 +126,20 @@ cJSON *query_row(sqlite3_stmt *st);
  * returns fallback when v is missing or not a number. */
 int64_t query_int(const cJSON *v, int64_t fallback);
 
+/* A sweep's queued trials: the one definition `ls`, `status`, `watch` and the
+ * dashboard show. They are the trials it will still start, sampled or not
+ * (a large budget is sampled in slices; search tpe proposes each trial when a
+ * slot frees): its budget less its trials running and ended (done, failed,
+ * pruned, cancelled), while its status is running or paused; 0 once it is
+ * anything else (ended, or "stopping": cancelled, failing or out of time
+ * while its last trials stop, when nothing more will start). */
+long long query_queued(const char *status, long long budget, long long running,
+		       long long ended);
+
 /* The replies of `ls` and `top`, built the same way by the daemon and by the
  * client reading a database without one. query_ls: every sweep's
- * sweep_progress row with its note, tags and ended_reason (a new array, or
- * NULL with err). query_top: adds "sweep" (its brief row) and "trials" (its
+ * sweep_progress row with its note, tags and ended_reason, its queued
+ * by query_queued (a new array, or NULL with err). query_top: adds "sweep" (its brief row) and "trials" (its
  * first `limit` leaderboard rows; -1: all) to reply; -1 with err ("no sweep
  * 42") when there is none. */
 cJSON *query_ls(struct query *q, char *err, size_t errlen);

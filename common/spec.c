@@ -21,8 +21,9 @@
 static const char *const top_keys[] = {
 	"name", "description", "trials", "seed", "search", "points", "rounds", "keep",
 	"shrink", "objective", "task", "data", "train", "params", "parallel", "retries",
-	"timeout", "stall_timeout", "memory_mb", "early_stop", "command", "metrics_prefix",
-	"workdir", "slurm", "budget", "tpe", "pbt", "keep_checkpoints", "fork_server", "env", NULL,
+	"fail_fast", "timeout", "stall_timeout", "memory_mb", "early_stop", "command",
+	"metrics_prefix", "workdir", "slurm", "budget", "tpe", "pbt", "keep_checkpoints",
+	"fork_server", "env", NULL,
 };
 
 /* Placeholders every command trial can use besides its parameters. */
@@ -1199,6 +1200,8 @@ static int parse_scalar(struct spec *s, const cJSON *v, char *err, size_t errlen
 		return get_int_field(v, k, 0, INT_MAX, &s->parallel, err, errlen);
 	if (strcmp(k, "retries") == 0)
 		return get_int_field(v, k, 0, INT_MAX, &s->retries, err, errlen);
+	if (strcmp(k, "fail_fast") == 0) /* 0: never */
+		return get_int_field(v, k, 0, SPEC_MAX_TRIALS, &s->fail_fast, err, errlen);
 	if (strcmp(k, "memory_mb") == 0)
 		return get_int_field(v, k, 0, INT_MAX, &s->memory_mb, err, errlen);
 	if (strcmp(k, "timeout") == 0)
@@ -1534,6 +1537,7 @@ static void set_defaults(struct spec *s)
 	s->pbt = (struct spec_pbt){.quantile = 0.25, .resample_probability = 0.25,
 				   .perturb = {0.8, 1.2}};
 	s->keep_checkpoints = 1;
+	s->fail_fast = SPEC_FAIL_FAST;
 	s->objective_metric = xstrdup("val_acc");
 	s->objective_max = 1;
 	s->es_warmup = 1;

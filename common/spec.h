@@ -15,6 +15,7 @@
 
 #define SPEC_MAX_TRIALS 1000000 /* a sweep's budget; also caps a default grid */
 #define SPEC_MAX_SECONDS 2592000 /* timeout, stall_timeout: 30 days at most */
+#define SPEC_FAIL_FAST 3 /* fail_fast: trials failed the same way that end a sweep */
 #define SPEC_MAX_BUDGET_MINUTES 525600 /* a wall-clock budget: at most a year */
 #define SPEC_MAX_ENV 32 /* "env": variables a command spec may set */
 
@@ -132,6 +133,8 @@ struct spec {
 	int n_params;
 	int parallel;                 /* per-sweep limit on running trials; 0: none */
 	int retries;                  /* retries for crashes and stalls (default 0) */
+	int fail_fast;                /* the sweep fails once this many of its trials failed
+	                               * the same way (default SPEC_FAIL_FAST); 0: never */
 	double timeout;               /* per-trial wall clock seconds; 0: none */
 	double stall_timeout;         /* seconds without a line; 0: none */
 	int memory_mb;                /* per-worker address-space limit; 0: none */

@@ -41,10 +41,12 @@ static void on_flush_timer(uv_timer_t *timer);
 static void fill_soon(struct daemon *d);
 static void finish_rm(struct daemon *d, int64_t sweep_id);
 static void arm_budget(struct daemon *d);
-static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p, int *fork_epoch);
+static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p, int64_t *parent,
+			      int *fork_epoch);
 static void drop_controls(struct daemon *d, const struct trial *t);
 static void replay_adjustments(struct daemon *d, struct trial *t, int from);
 static void pbt_step(struct daemon *d, struct trial *t, int epoch);
+static void sweep_stopping(struct daemon *d, struct sweep *sw);
 
 /* ---- writing the database ---- */
 
@@ -139,8 +141,9 @@ static void check_sweep(struct daemon *d, struct sweep *sw)
 		int64_t id = sw->id;
 
 		forkserver_drop(&d->forkservers, id);
-		server_sweep_ended(&d->server, id, status);
-		events_sweep(&d->events, id, "sweep_ended", sw->spec.name, status);
+		server_sweep_ended(&d->server, id, status, sw->reason[0] ? sw->reason : NULL);
+		events_sweep(&d->events, id, "sweep_ended", sw->spec.name, status,
+			     sw->reason[0] ? sw->reason : NULL);
 		sweeps_remove(&d->sweeps, sw);
 		finish_rm(d, id);
 		break;
@@ -216,7 +219,8 @@ static void schedule(struct daemon *d)
 	d->scheduling = 1;
 	while (!d->db_failing && d->n_running < d->opt.slots && sweeps_next(&d->sweeps, &p)) {
 		int fork_epoch;
-		cJSON *overrides = start_overrides(d, &p, &fork_epoch);
+		int64_t parent;
+		cJSON *overrides = start_overrides(d, &p, &parent, &fork_epoch);
 		struct trial *t = trial_create(&d->host, &p.sweep->spec, p.sweep->id, p.id, p.number,
 					       p.attempts, p.params, p.seed, overrides);
 		char k[16];
@@ -230,6 +234,8 @@ static void schedule(struct daemon *d)
 			command_env_add(t->cmd, WORKER_PROTO_ENV_FORK_EPOCH, k);
 
 		t->owner = p.sweep;
+		t->fork_parent = parent;
+		t->fork_epoch = fork_epoch;
 		t->next = d->running;
 		d->running = t;
 		d->n_running++;
@@ -308,13 +314,31 @@ static void unlink_running(struct daemon *d, struct trial *t)
 		}
 }
 
+/* sw cannot succeed (why): its queued trials are cancelled, its running ones
+ * but `except` (the trial that tells) stopped, and it ends failed. */
+static void fail_sweep(struct daemon *d, struct sweep *sw, const char *why,
+		       const struct trial *except)
+{
+	char err[ERRBUF_LEN];
+
+	if (sweeps_fail(&d->sweeps, sw, why, err, sizeof err) < 0) {
+		log_msg("sweep %lld: %s", (long long)sw->id, err);
+		return;
+	}
+	dirty(d);
+	for (struct trial *o = d->running; o; o = o->next)
+		if (o->owner == sw && o != except)
+			trial_stop(o, "cancelled", why);
+	sweep_stopping(d, sw);
+}
+
 /* A command trial that finished without ever reporting the sweep's objective
  * (a misspelt metric, say): no trial of that sweep can be ranked, so the sweep
  * fails at once, loudly, naming what the program did report. */
 static void check_objective(struct daemon *d, struct trial *t)
 {
 	struct sweep *sw = t->owner;
-	char names[256], why[sizeof sw->reason], err[ERRBUF_LEN];
+	char names[256], why[sizeof sw->reason];
 
 	if (!t->cmd || strcmp(t->row.status, "done") != 0 || !isnan(t->row.best_value) ||
 	    sw->failed)
@@ -325,14 +349,41 @@ static void check_objective(struct daemon *d, struct trial *t)
 		 strset_join(&t->names, ", ", names, sizeof names));
 	t->row.status = "failed";
 	db_row_reason(&t->row, "%s", why);
-	if (sweeps_fail(&d->sweeps, sw, why, err, sizeof err) < 0) {
-		log_msg("sweep %lld: %s", (long long)sw->id, err);
+	fail_sweep(d, sw, why, t);
+}
+
+/* A fork that failed before an epoch of its own says so (the trial's reason,
+ * and the sweep's if it ends "done": a pbt sweep then tells why it ran fewer
+ * trials than asked). */
+static void check_fork(struct trial *t)
+{
+	char *was;
+
+	if (!t->fork_parent || strcmp(t->row.status, "failed") != 0 ||
+	    t->row.epochs > t->fork_epoch)
 		return;
-	}
-	dirty(d);
-	for (struct trial *o = d->running; o; o = o->next)
-		if (o->owner == sw && o != t)
-			trial_stop(o, "cancelled", why);
+	was = t->row.reason;
+	t->row.reason = NULL;
+	db_row_reason(&t->row, "fork of trial %lld at epoch %d failed in its first epoch: %s",
+		      (long long)t->fork_parent, t->fork_epoch, was ? was : "no reason given");
+	sweeps_fork_failed(t->owner, t->row.id, was ? was : "no reason given");
+	free(was);
+}
+
+/* fail_fast: the spec's number of trials failed the same way (the same
+ * recorded reason; not what the values caused, trial_reason_of_values): the
+ * sweep fails at once, quoting the reason. */
+static void check_failures(struct daemon *d, struct trial *t)
+{
+	struct sweep *sw = t->owner;
+	char why[sizeof sw->reason];
+
+	if (strcmp(t->row.status, "failed") != 0 || !t->row.reason || sw->failed ||
+	    sw->cancelled || sw->spent || d->shutting_down ||
+	    trial_reason_of_values(t->row.reason) ||
+	    !sweeps_trial_failed(sw, t->row.reason, why, sizeof why))
+		return;
+	fail_sweep(d, sw, why, t);
 }
 
 static void trial_ended(struct trial *t)
@@ -347,6 +398,8 @@ static void trial_ended(struct trial *t)
 	check_objective(d, t);
 	drop_controls(d, t);
 	retry(d, t);
+	check_failures(d, t);
+	check_fork(t);
 	queued = strcmp(t->row.status, "queued") == 0;
 	log_msg("trial %lld (sweep %lld #%d): %s: %s", (long long)t->row.id, (long long)sw->id,
 		t->number, t->row.status, t->row.reason);
@@ -399,7 +452,7 @@ static int submit_now(struct daemon *d, struct spec *spec, cJSON *reply, char *e
 	log_msg("sweep %lld \"%s\" submitted: %d trials, %s search", (long long)sw->id,
 		sw->spec.name, sw->spec.trials, spec_search_name(sw->spec.search));
 	fill_soon(d);
-	events_sweep(&d->events, sw->id, "sweep_started", sw->spec.name, "running");
+	events_sweep(&d->events, sw->id, "sweep_started", sw->spec.name, "running", NULL);
 	cJSON_AddNumberToObject(reply, "sweep", (double)sw->id);
 	cJSON_AddStringToObject(reply, "name", sw->spec.name);
 	cJSON_AddNumberToObject(reply, "trials", sw->spec.trials);
@@ -515,6 +568,23 @@ static void flush_for_read(struct daemon *d)
 		flush(d);
 }
 
+/* What the database cannot say: a sweep whose trials are being stopped
+ * shows as "stopping", and nothing of it is queued (query_queued). */
+static void stopping_rows(struct daemon *d, cJSON *rows)
+{
+	cJSON *row;
+
+	cJSON_ArrayForEach(row, rows) {
+		const struct sweep *sw = sweeps_find(
+			&d->sweeps, query_int(cJSON_GetObjectItemCaseSensitive(row, "sweep_id"), 0));
+
+		if (!sw || strcmp(sweeps_state(sw), "stopping") != 0)
+			continue;
+		cJSON_ReplaceItemInObjectCaseSensitive(row, "status", cJSON_CreateString("stopping"));
+		cJSON_ReplaceItemInObjectCaseSensitive(row, "queued", cJSON_CreateNumber(0));
+	}
+}
+
 static int do_ls(struct daemon *d, const struct request *req, cJSON *reply, char *err,
 		 size_t errlen)
 {
@@ -525,6 +595,7 @@ static int do_ls(struct daemon *d, const struct request *req, cJSON *reply, char
 	rows = query_ls(&d->db.query, err, errlen);
 	if (!rows)
 		return -1;
+	stopping_rows(d, rows);
 	cJSON_AddItemToObject(reply, "sweeps", rows);
 	return 0;
 }
@@ -569,9 +640,9 @@ static int do_status(struct daemon *d, cJSON *reply)
 
 		cJSON_AddNumberToObject(o, "sweep", (double)sw->id);
 		cJSON_AddStringToObject(o, "name", sw->spec.name);
-		cJSON_AddStringToObject(o, "state", sw->paused ? "paused" : "running");
+		cJSON_AddStringToObject(o, "state", sweeps_state(sw));
 		cJSON_AddNumberToObject(o, "running", sw->running);
-		cJSON_AddNumberToObject(o, "queued", sw->n_queue - sw->q_head);
+		cJSON_AddNumberToObject(o, "queued", (double)sweeps_queued(&d->sweeps, sw));
 		cJSON_AddNumberToObject(o, "budget", sw->budget);
 		if (sweeps_deadline(sw) > 0)
 			cJSON_AddNumberToObject(o, "deadline", sweeps_deadline(sw));
@@ -591,7 +662,7 @@ static int do_status(struct daemon *d, cJSON *reply)
 	cJSON_AddStringToObject(reply, "launcher", launcher_name(d->opt.launcher));
 	cJSON_AddNumberToObject(reply, "active_sweeps", sweeps);
 	cJSON_AddItemToObject(reply, "sweeps", active);
-	cJSON_AddNumberToObject(reply, "queued", sweeps_queued(&d->sweeps));
+	cJSON_AddNumberToObject(reply, "queued", (double)sweeps_queued(&d->sweeps, NULL));
 	cJSON_AddItemToObject(reply, "running", running);
 	cJSON_AddNumberToObject(reply, "trials_started", (double)d->trials_started);
 	cJSON_AddNumberToObject(reply, "points_written", (double)d->db.points_written);
@@ -624,28 +695,47 @@ static int do_wait(struct daemon *d, struct server_client *c, const struct reque
 	status = cJSON_GetObjectItemCaseSensitive(rows->child, "status");
 	cJSON_AddNumberToObject(reply, "sweep", (double)id);
 	cJSON_AddStringToObject(reply, "status", status->valuestring);
+	cJSON_AddItemToObject(reply, "reason",
+			      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(rows->child,
+									       "ended_reason"), 1));
 	cJSON_Delete(rows);
 	return 0;
 }
 
-/* Cancels a sweep: its queued trials at once, its running ones stopped. */
-static int cancel_sweep(struct daemon *d, int64_t id, char *err, size_t errlen)
+/* Tells watchers that sw's running trials are being stopped (it ends once
+ * they are). */
+static void sweep_stopping(struct daemon *d, struct sweep *sw)
+{
+	if (sw->running > 0)
+		events_sweep(&d->events, sw->id, "sweep_stopping", sw->spec.name, "stopping",
+			     sw->reason[0] ? sw->reason : NULL);
+}
+
+/* Cancels a sweep: its queued trials at once (*dequeued), its running ones
+ * stopped (*stopping: all of them still stopping, also those an earlier
+ * cancel asked). Returns the trials this cancel dequeued or asked to stop. */
+static int cancel_sweep(struct daemon *d, int64_t id, int *dequeued, int *stopping, char *err,
+			size_t errlen)
 {
 	struct sweep *sw = sweeps_find(&d->sweeps, id);
-	int n;
+	int n, asked = 0;
 
+	*dequeued = *stopping = 0;
 	if (!sw)
 		return sweeps_not_active(&d->sweeps, id, err, errlen);
 	n = sweeps_cancel(&d->sweeps, sw, err, errlen);
 	if (n < 0)
 		return -1;
+	*dequeued = n;
 	for (struct trial *t = d->running; t; t = t->next)
 		if (t->owner == sw) {
+			asked += !t->stop_status && !t->exited;
 			trial_stop(t, "cancelled", "cancelled");
-			n++;
+			(*stopping)++;
 		}
+	sweep_stopping(d, sw);
 	check_sweep(d, sw);
-	return n;
+	return n + asked;
 }
 
 static int cancel_trial(struct daemon *d, int64_t id, char *err, size_t errlen)
@@ -668,12 +758,18 @@ static int cancel_trial(struct daemon *d, int64_t id, char *err, size_t errlen)
 static int do_cancel(struct daemon *d, const struct request *req, cJSON *reply, char *err,
 		     size_t errlen)
 {
+	int dequeued, stopping;
 	int n = req->trial ? cancel_trial(d, req->trial, err, errlen)
-			   : cancel_sweep(d, req->sweep, err, errlen);
+			   : cancel_sweep(d, req->sweep, &dequeued, &stopping, err, errlen);
 
 	if (n < 0)
 		return -1;
 	cJSON_AddNumberToObject(reply, "cancelled", n);
+	if (!req->trial) {
+		cJSON_AddNumberToObject(reply, "dequeued", dequeued);
+		cJSON_AddNumberToObject(reply, "stopping", stopping);
+		cJSON_AddNumberToObject(reply, "grace", d->opt.grace);
+	}
 	return 0;
 }
 
@@ -688,7 +784,7 @@ static int do_pause(struct daemon *d, const struct request *req, int paused, cha
 		return -1;
 	log_msg("sweep %lld %s", (long long)sw->id, paused ? "paused" : "resumed");
 	events_sweep(&d->events, sw->id, paused ? "sweep_paused" : "sweep_resumed", sw->spec.name,
-		     paused ? "paused" : "running");
+		     paused ? "paused" : "running", NULL);
 	if (!paused)
 		schedule(d);
 	return 0;
@@ -708,7 +804,7 @@ static int do_extend(struct daemon *d, const struct request *req, cJSON *reply, 
 	if (!sw)
 		return -1;
 	if (revived)
-		events_sweep(&d->events, sw->id, "sweep_started", sw->spec.name, "running");
+		events_sweep(&d->events, sw->id, "sweep_started", sw->spec.name, "running", NULL);
 	cJSON_AddNumberToObject(reply, "sweep", (double)sw->id);
 	cJSON_AddNumberToObject(reply, "added", (double)req->n);
 	cJSON_AddNumberToObject(reply, "trials", sw->budget);
@@ -771,9 +867,12 @@ static int do_rm(struct daemon *d, struct server_client *c, const struct request
 		return err_set(err, errlen, "sweep %lld is %s; cancel it first, or rm --force",
 			       (long long)req->sweep, sw->paused ? "paused" : "running");
 	if (sw) {
+		int dequeued, stopping;
+
 		d->rms = xrealloc(d->rms, (size_t)(d->n_rms + 1) * sizeof *d->rms);
 		d->rms[d->n_rms++] = (struct daemon_rm){req->sweep, server_client_id(c)};
-		if (!sw->cancelled && cancel_sweep(d, req->sweep, err, errlen) < 0) {
+		if (!sw->cancelled &&
+		    cancel_sweep(d, req->sweep, &dequeued, &stopping, err, errlen) < 0) {
 			d->n_rms--;
 			return -1;
 		}
@@ -1280,7 +1379,7 @@ static int do_fork(struct daemon *d, const struct request *req, cJSON *reply, ch
 		.changes = changes, .source = "user"}, &revived, &child, err, errlen);
 	if (revived)
 		events_sweep(&d->events, revived->id, "sweep_started", revived->spec.name,
-			     "running");
+			     "running", NULL);
 	if (!sw) {
 		if (revived)
 			check_sweep(d, revived);
@@ -1312,13 +1411,15 @@ out:
  * adjustment), and for a fork the parent's checkpoint it starts from
  * ("fork_from": used while it has none of its own); for a command trial's
  * fork, *fork_epoch (its CAVIAR_FORK_EPOCH; else 0). NULL: nothing. */
-static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p, int *fork_epoch)
+static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p, int64_t *parent_id,
+			      int *fork_epoch)
 {
 	cJSON *o = cJSON_CreateObject(), *rows;
 	char err[ERRBUF_LEN], path[4200];
 	const cJSON *parent;
 
 	*fork_epoch = 0;
+	*parent_id = 0;
 	if (p->attempts > 0) { /* never started: nobody adjusted it (a fork's changes are
 				  recorded as adjustments, but they are its params already) */
 		rows = query_run(&d->db.query, err, sizeof err, QUERY_ADJUSTMENTS, "i",
@@ -1330,10 +1431,12 @@ static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p, int 
 	parent = rows && rows->child ? cJSON_GetObjectItemCaseSensitive(rows->child,
 									  "parent_trial_id")
 				     : NULL;
-	if (cJSON_IsNumber(parent) && p->sweep->spec.command) {
+	if (cJSON_IsNumber(parent)) {
+		*parent_id = query_int(parent, 0);
 		*fork_epoch = (int)query_int(cJSON_GetObjectItemCaseSensitive(rows->child,
 									      "parent_epoch"), 0);
-	} else if (cJSON_IsNumber(parent)) {
+	}
+	if (cJSON_IsNumber(parent) && !p->sweep->spec.command) {
 		trial_checkpoint_path(d->opt.state_dir, p->id, TRIAL_FORK_SOURCE, path,
 				      sizeof path);
 		cJSON_AddStringToObject(o, WORKER_PROTO_FORK_FROM, path);
@@ -1499,6 +1602,8 @@ static void on_budget(uv_timer_t *timer)
 		for (struct trial *t = d->running; sw->spec.budget_stop && t; t = t->next)
 			if (t->owner == sw)
 				trial_stop(t, "cancelled", sw->reason);
+		if (sw->spec.budget_stop)
+			sweep_stopping(d, sw);
 		check_sweep(d, sw);
 	}
 	arm_budget(d);

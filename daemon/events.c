@@ -85,7 +85,7 @@ void events_adjusted(const struct events *ev, const struct trial *t, int epoch, 
 }
 
 void events_sweep(const struct events *ev, int64_t sweep_id, const char *event, const char *name,
-		  const char *status)
+		  const char *status, const char *reason)
 {
 	cJSON *e;
 
@@ -96,5 +96,7 @@ void events_sweep(const struct events *ev, int64_t sweep_id, const char *event, 
 	cJSON_AddNumberToObject(e, "sweep", (double)sweep_id);
 	cJSON_AddStringToObject(e, "name", name);
 	cJSON_AddStringToObject(e, "status", status);
+	if (reason)
+		cJSON_AddStringToObject(e, "reason", reason);
 	ev->publish(ev->ctx, sweep_id, e);
 }

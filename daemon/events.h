@@ -8,8 +8,9 @@
  *    "best": 0.87, "epochs": 10}
  *   {"event": "adjusted", "sweep": 1, "trial": 7, "number": 6, "epoch": 4, "step": 1876,
  *    "changes": {"lr": [0.02, 0.01]}, "source": "user"}
- *   {"event": "sweep_started" | "sweep_paused" | "sweep_resumed" | "sweep_ended", "sweep": 1,
- *    "name": "...", "status": "done"}
+ *   {"event": "sweep_started" | "sweep_paused" | "sweep_resumed" | "sweep_stopping" |
+ *    "sweep_ended", "sweep": 1, "name": "...", "status": "done", "reason": "..."}
+ *   (reason: why it ends, with sweep_stopping and sweep_ended, when there is one)
  * The first line after the subscribe's reply is a snapshot of the trials
  * running then, built by the hub (daemon.c, the server's on_subscribe):
  *   {"event": "snapshot", "sweep": 1 (null: all), "running": [{"sweep", "trial", "number",
@@ -42,7 +43,9 @@ void events_trial_ended(const struct events *ev, const struct trial *t);
  * and step; source "user" (`caviar adjust`) or "pbt". */
 void events_adjusted(const struct events *ev, const struct trial *t, int epoch, int64_t step,
 		     const cJSON *changes, const char *source);
+/* A sweep event; reason (why it ends, when it says more than status) is
+ * added when not NULL. */
 void events_sweep(const struct events *ev, int64_t sweep_id, const char *event, const char *name,
-		  const char *status);
+		  const char *status, const char *reason);
 
 #endif

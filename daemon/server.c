@@ -484,7 +484,8 @@ void server_publish(void *server, int64_t sweep_id, cJSON *event)
 	cJSON_Delete(event);
 }
 
-void server_sweep_ended(struct server *srv, int64_t sweep_id, const char *status)
+void server_sweep_ended(struct server *srv, int64_t sweep_id, const char *status,
+			const char *reason)
 {
 	for (struct server_client *c = srv->clients; c; c = c->next) {
 		cJSON *reply;
@@ -496,6 +497,10 @@ void server_sweep_ended(struct server *srv, int64_t sweep_id, const char *status
 		cJSON_AddTrueToObject(reply, "ok");
 		cJSON_AddNumberToObject(reply, "sweep", (double)sweep_id);
 		cJSON_AddStringToObject(reply, "status", status);
+		if (reason)
+			cJSON_AddStringToObject(reply, "reason", reason);
+		else
+			cJSON_AddNullToObject(reply, "reason");
 		server_reply(c, reply);
 	}
 }

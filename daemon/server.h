@@ -64,8 +64,10 @@ void server_error(struct server_client *c, const char *msg);
 /* c is told when sweep_id ends (server_sweep_ended). */
 void server_wait(struct server_client *c, int64_t sweep_id);
 
-/* Tells the clients waiting on a sweep that it ended with status. */
-void server_sweep_ended(struct server *srv, int64_t sweep_id, const char *status);
+/* Tells the clients waiting on a sweep that it ended with status, and why
+ * (NULL: it says no more than its status). */
+void server_sweep_ended(struct server *srv, int64_t sweep_id, const char *status,
+			const char *reason);
 
 /* 1 when some client subscribed to events of this sweep (or of all).
  * srv is a struct server: the shape events.h asks of a publisher. */

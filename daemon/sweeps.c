@@ -38,6 +38,9 @@ static void sweep_free(struct sweep *sw)
 	sample_box_finish(&sw->box);
 	stopping_finish(&sw->stopping);
 	tpe_history_finish(&sw->tpe);
+	for (int i = 0; i < sw->n_failures; i++)
+		free(sw->failures[i].reason);
+	free(sw->failures);
 	for (int i = sw->q_head; i < sw->n_queue; i++)
 		free(sw->queue[i].params);
 	free(sw->queue);
@@ -437,6 +440,50 @@ int sweeps_next(struct sweeps *s, struct sweep_pick *pick)
 	return 0;
 }
 
+int sweeps_trial_failed(struct sweep *sw, const char *reason, char *why, size_t whylen)
+{
+	struct sweep_failure *f = NULL;
+	int k = sw->spec.fail_fast;
+
+	for (int i = 0; i < sw->n_failures && !f; i++)
+		if (strcmp(sw->failures[i].reason, reason) == 0)
+			f = &sw->failures[i];
+	if (!f && sw->n_failures == SWEEPS_FAILURE_KINDS)
+		return 0;
+	if (!f) {
+		sw->failures = xrealloc(sw->failures, (size_t)(sw->n_failures + 1) * sizeof *f);
+		f = &sw->failures[sw->n_failures++];
+		*f = (struct sweep_failure){xstrdup(reason), 0};
+	}
+	f->n++;
+	if (k == 0 || f->n < k)
+		return 0;
+	snprintf(why, whylen, "%d trials failed the same way: %s", f->n, reason);
+	return 1;
+}
+
+void sweeps_fork_failed(struct sweep *sw, int64_t id, const char *reason)
+{
+	if (sw->fork_failures++ == 0)
+		snprintf(sw->fork_failure, sizeof sw->fork_failure, "trial %lld: %s", (long long)id,
+			 reason);
+}
+
+/* The reason of a sweep that ends "done" although forks of it failed. */
+static void fork_failures_reason(struct sweep *sw)
+{
+	int n = sw->fork_failures, len = 0;
+
+	if (n == 0 || sw->reason[0])
+		return;
+	if (sw->spec.search == SEARCH_PBT && sw->next_number < sw->budget)
+		len = snprintf(sw->reason, sizeof sw->reason, "pbt ran %d of %d trials: ",
+			       sw->next_number, sw->budget);
+	snprintf(sw->reason + len, sizeof sw->reason - (size_t)len,
+		 "%d fork%s failed in %s first epoch (%s)", n, n == 1 ? "" : "s",
+		 n == 1 ? "its" : "their", sw->fork_failure);
+}
+
 int sweeps_may_retry(const struct sweep *sw, int attempts)
 {
 	return !sw->cancelled && !sw->failed && attempts <= sw->spec.retries;
@@ -588,6 +635,8 @@ enum sweep_state sweeps_advance(struct sweeps *s, struct sweep *sw, const char *
 		return SWEEP_ROUND;
 	}
 	*status = sw->cancelled ? "cancelled" : sw->failed || all_failed(s, sw) ? "failed" : "done";
+	if (strcmp(*status, "done") == 0)
+		fork_failures_reason(sw);
 	if (db_end_sweep(s->db, sw->id, *status, sw->reason[0] ? sw->reason : NULL, log_now(), err,
 			 sizeof err) < 0) {
 		log_msg("sweep %lld: %s", (long long)sw->id, err);
@@ -842,12 +891,22 @@ int sweeps_pause(struct sweeps *s, struct sweep *sw, int paused, char *err, size
 	return 0;
 }
 
-int sweeps_queued(const struct sweeps *s)
+const char *sweeps_state(const struct sweep *sw)
 {
-	int n = 0;
+	return sw->cancelled || sw->spent || sw->failed ? "stopping"
+	       : sw->paused				  ? "paused"
+							  : "running";
+}
 
-	for (const struct sweep *sw = s->list; sw; sw = sw->next)
-		n += sw->n_queue - sw->q_head;
+long long sweeps_queued(const struct sweeps *s, const struct sweep *sw)
+{
+	long long n = 0;
+
+	if (sw) /* ended: the trials sampled that are neither queued nor running */
+		return query_queued(sweeps_state(sw), sw->budget, sw->running,
+				    sw->next_number - sw->running - (sw->n_queue - sw->q_head));
+	for (const struct sweep *o = s->list; o; o = o->next)
+		n += sweeps_queued(s, o);
 	return n;
 }
 

@@ -34,6 +34,14 @@ struct sweep_slot {
 	char *params;
 };
 
+#define SWEEPS_FAILURE_KINDS 64 /* distinct failure reasons a sweep tallies for fail_fast */
+
+/* One way trials of a sweep failed: the reason, word for word, and how many. */
+struct sweep_failure {
+	char *reason;
+	int n;
+};
+
 struct sweep {
 	struct sweep *next;
 	int64_t id;
@@ -57,6 +65,11 @@ struct sweep {
 	struct stopping stopping; /* early stopping (kind NONE when the spec has none) */
 	struct tpe_history tpe; /* search tpe: what the model learns from, kept as
 	                         * trials start, report and end (read back at load) */
+	struct sweep_failure *failures; /* fail_fast's tally, the first
+	                         * SWEEPS_FAILURE_KINDS distinct reasons (owned) */
+	int n_failures;
+	int fork_failures;      /* forks that failed in their first epoch */
+	char fork_failure[256]; /* the first one's "trial 9: reason" */
 };
 
 struct sweeps {
@@ -151,6 +164,21 @@ int sweeps_load(struct sweeps *s, char *err, size_t errlen);
  * recorded with its suggestion in one transaction, here. */
 int sweeps_next(struct sweeps *s, struct sweep_pick *pick);
 
+/* fail_fast: a trial of sw failed for good with reason, word for word
+ * (the hub leaves out what its values caused: a divergence, a limit). When
+ * they make the spec's fail_fast of one reason, returns 1 with why set
+ * ("3 trials failed the same way: exit code 1: KeyError: 'x'") for the caller
+ * to sweeps_fail; else 0. Reasons past the first SWEEPS_FAILURE_KINDS
+ * distinct ones are not counted. The tally is kept while the sweep is
+ * active here: a restart of caviard, or `extend` of an ended sweep (its
+ * program fixed, say), starts it afresh. */
+int sweeps_trial_failed(struct sweep *sw, const char *reason, char *why, size_t whylen);
+
+/* Trial id, a fork, failed in its first epoch with reason: if sw then ends
+ * "done", its reason says so (how many forks, the first one's reason, and
+ * for search pbt the trials it ran of its budget). */
+void sweeps_fork_failed(struct sweep *sw, int64_t id, const char *reason);
+
 /* Whether a failed attempt (attempts so far) of sw's trial may run again. */
 int sweeps_may_retry(const struct sweep *sw, int attempts);
 
@@ -202,8 +230,13 @@ struct sweep *sweeps_cancel_queued(struct sweeps *s, int64_t trial_id);
 /* Pauses (no new trials start) or resumes sw, recorded at once. */
 int sweeps_pause(struct sweeps *s, struct sweep *sw, int paused, char *err, size_t errlen);
 
-/* Trials queued in every active sweep. */
-int sweeps_queued(const struct sweeps *s);
+/* What sw is doing: "running", "paused", or "stopping" once it was
+ * cancelled, failed or spent its time while trials of it still stop. */
+const char *sweeps_state(const struct sweep *sw);
+
+/* sw's queued trials (query_queued: the trials it will still start); with
+ * sw NULL, those of every active sweep. */
+long long sweeps_queued(const struct sweeps *s, const struct sweep *sw);
 
 struct sweep *sweeps_find(const struct sweeps *s, int64_t sweep_id);
 void sweeps_remove(struct sweeps *s, struct sweep *sw);

@@ -24,6 +24,12 @@
 #include "xalloc.h"
 
 #define MAX_LOGGED_REJECTS 5
+
+/* How the reasons of failures a trial's values caused begin (see
+ * trial_reason_of_values): written here, and only here. */
+#define REASON_DIVERGED "diverged at "
+#define REASON_TIMED_OUT "timed out after "
+#define REASON_MEMORY "exceeded its memory limit "
 #define N_HANDLES 6 /* in, out, err, kill_timer, stall_timer, deadline */
 
 static void signal_group(const struct trial *t, int sig);
@@ -149,7 +155,7 @@ static void classify(struct trial *t)
 	if (strcmp(t->row.status, "failed") == 0 && !t->stop_status && out_of_memory(t)) {
 		char *was = xstrdup(t->row.reason);
 
-		db_row_reason(&t->row, "exceeded its memory limit (%d MB): %s", t->memory_mb, was);
+		db_row_reason(&t->row, REASON_MEMORY "(%d MB): %s", t->memory_mb, was);
 		free(was);
 		t->retryable = 0;
 	}
@@ -341,7 +347,7 @@ static void diverged(struct trial *t, const struct worker_line *l, const char *m
 
 	if (t->event_reason)
 		return; /* the first divergence is the one that counts */
-	snprintf(buf, sizeof buf, "diverged at epoch %d step %lld (%s = %s)", l->epoch,
+	snprintf(buf, sizeof buf, REASON_DIVERGED "epoch %d step %lld (%s = %s)", l->epoch,
 		 (long long)l->step, metric, value);
 	t->event_reason = xstrdup(buf);
 	/* The built-in worker exits by itself; a program that goes on is stopped. */
@@ -695,7 +701,7 @@ static void on_deadline(uv_timer_t *timer)
 	struct trial *t = timer->data;
 	char reason[128];
 
-	snprintf(reason, sizeof reason, "timed out after %g s", t->spec->timeout);
+	snprintf(reason, sizeof reason, REASON_TIMED_OUT "%g s", t->spec->timeout);
 	trial_stop(t, "failed", reason);
 }
 
@@ -921,6 +927,16 @@ void trial_hold_reading(struct trial *t, int hold)
 		uv_read_stop((uv_stream_t *)&t->out);
 	else
 		uv_read_start((uv_stream_t *)&t->out, on_alloc, on_out);
+}
+
+int trial_reason_of_values(const char *reason)
+{
+	static const char *const of_values[] = {REASON_DIVERGED, REASON_TIMED_OUT, REASON_MEMORY};
+
+	for (size_t i = 0; reason && i < sizeof of_values / sizeof of_values[0]; i++)
+		if (strncmp(reason, of_values[i], strlen(of_values[i])) == 0)
+			return 1;
+	return 0;
 }
 
 void trial_stop(struct trial *t, const char *status, const char *reason)

@@ -85,6 +85,8 @@ struct trial {
 	struct forkserver *forkserver; /* set by the owner before trial_start: the fork
 	                           * server that starts the program; NULL once it
 	                           * answered (or to spawn it) */
+	int64_t fork_parent;      /* set by the owner: the trial it was forked from; 0: none */
+	int fork_epoch;           /* and the parent's epoch it starts after */
 	char *start_error;        /* why it cannot start (a bad placeholder...), or NULL */
 	int log_lines;            /* output lines of a command trial kept as its log */
 	size_t log_bytes;         /* and their bytes */
@@ -152,6 +154,12 @@ int trial_start(struct trial *t, char *err, size_t errlen);
  * run again) and the reason given. A second request for the same trial is
  * ignored. */
 void trial_stop(struct trial *t, const char *status, const char *reason);
+
+/* Whether a failed trial's reason (as recorded, so also one read back from
+ * the database) says its values failed it, not its program: it diverged,
+ * timed out, or went over its memory limit. A sweep explores values, so
+ * fail_fast counts the other failures only. */
+int trial_reason_of_values(const char *reason);
 
 /* Handles the program's exit if it has exited (on SIGCHLD; waitpid WNOHANG).
  * May end the trial (on_end). */

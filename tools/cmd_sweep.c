@@ -222,6 +222,17 @@ static cJSON *wait_sweep(struct cli *cli, long long id, int progress, int *code)
 	return reply;
 }
 
+/* "sweep 8 failed: 3 trials failed the same way: exit code 1: KeyError: 'x'"
+ * from a wait reply: its status, and why when the daemon says. */
+static void print_ended(long long id, const cJSON *reply)
+{
+	const char *reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(reply, "reason"));
+
+	printf("sweep %lld %s%s%s\n", id,
+	       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(reply, "status")),
+	       reason ? ": " : "", reason ? reason : "");
+}
+
 /* The exit code for a sweep's final status: 0 only when it finished. */
 static int status_code(const cJSON *reply)
 {
@@ -241,6 +252,8 @@ static int top_after(struct cli *cli, long long id)
 	if (!reply)
 		return code;
 	code = status_code(reply);
+	if (code != EXIT_OK) /* the leaderboard alone would not say why */
+		print_ended(id, reply);
 	cJSON_Delete(reply);
 	snprintf(arg, sizeof arg, "%lld", id);
 	argv[1] = arg;
@@ -270,8 +283,7 @@ static int run_wait(struct cli *cli, int argc, char **argv)
 		cli_print_json(reply);
 		return code;
 	}
-	printf("sweep %lld %s\n", id,
-	       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(reply, "status")));
+	print_ended(id, reply);
 	cJSON_Delete(reply);
 	return code;
 }
@@ -282,6 +294,50 @@ const struct command cmd_wait = {
 	"With --progress, prints a progress line to stderr as it changes.",
 	run_wait,
 };
+
+static const char *plural(double n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* A sweep's cancel: "sweep 8 stopping (grace 10 s): 1 trial stopping, 3
+ * dequeued" while its running trials are given their grace period, then,
+ * once it has ended, what happened: "sweep 8 cancelled: 1 trial stopped, 3
+ * dequeued". */
+static int cancel_sweep(struct cli *cli, long long id)
+{
+	cJSON *req = cJSON_CreateObject(), *reply, *ended;
+	double stopping, dequeued;
+	int code;
+
+	cJSON_AddStringToObject(req, "cmd", "cancel");
+	cJSON_AddNumberToObject(req, "sweep", (double)id);
+	if (!(reply = cli_call(cli, req, &code)))
+		return code;
+	if (cli->json) {
+		cli_print_json(reply);
+		return EXIT_OK;
+	}
+	stopping = cli_num(reply, "stopping", 0);
+	dequeued = cli_num(reply, "dequeued", 0);
+	if (stopping > 0) {
+		printf("sweep %lld stopping (grace %g s): %.0f trial%s stopping, %.0f dequeued\n",
+		       id, cli_num(reply, "grace", 0), stopping, plural(stopping), dequeued);
+		fflush(stdout);
+	}
+	cJSON_Delete(reply);
+	if (!(ended = wait_sweep(cli, id, 0, &code)))
+		return code;
+	printf("sweep %lld %s", id,
+	       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ended, "status")));
+	if (stopping > 0)
+		printf(": %.0f trial%s stopped, %.0f dequeued\n", stopping, plural(stopping),
+		       dequeued);
+	else
+		printf(": %.0f trial%s dequeued\n", dequeued, plural(dequeued));
+	cJSON_Delete(ended);
+	return EXIT_OK;
+}
 
 static int run_cancel(struct cli *cli, int argc, char **argv)
 {
@@ -295,15 +351,17 @@ static int run_cancel(struct cli *cli, int argc, char **argv)
 	id = cli_parse_id(argv[args]);
 	if (id < 0)
 		return cli_usage(cli, "%s: expected an id (a positive number)", argv[args]);
-	return simple_request(cli, trial ? "trial" : "sweep", id,
-			      trial ? "trial %lld cancelled" : "sweep %lld cancelled");
+	if (!trial)
+		return cancel_sweep(cli, id);
+	return simple_request(cli, "trial", id, "trial %lld cancelled");
 }
 
 const struct command cmd_cancel = {
 	"cancel", "SWEEP | --trial TRIAL",
 	"Cancels a sweep, or one trial with --trial.\n"
 	"Queued trials are dropped; running ones get SIGTERM, then SIGKILL after the\n"
-	"daemon's grace period.",
+	"daemon's grace period. A sweep's cancel says \"stopping (grace N s)\" while its trials\n"
+	"stop, and returns once the sweep has ended, saying how many were stopped and dequeued.",
 	run_cancel,
 };
 

@@ -81,10 +81,11 @@ static void add_params(struct term_line *l, const cJSON *params)
 
 static void add_counts(struct term_line *l, const struct watch_sweep *sw)
 {
-	int queued = sw->budget - watch_finished(sw) - sw->counts[W_RUNNING];
+	long long queued = query_queued(sw->status, sw->budget, sw->counts[W_RUNNING],
+					watch_finished(sw));
 
-	term_line_add(l, "done %d  running %d  queued %d  pruned %d  ", sw->counts[W_DONE],
-		      sw->counts[W_RUNNING], queued < 0 ? 0 : queued, sw->counts[W_PRUNED]);
+	term_line_add(l, "done %d  running %d  queued %lld  pruned %d  ", sw->counts[W_DONE],
+		      sw->counts[W_RUNNING], queued, sw->counts[W_PRUNED]);
 	if (sw->counts[W_FAILED])
 		term_line_esc(l, TERM_RED);
 	term_line_add(l, "failed %d", sw->counts[W_FAILED]);
@@ -239,7 +240,10 @@ static void print_summary(struct viewer *v, const struct watch_sweep *sw)
 {
 	struct term_line *l = &v->line;
 
-	term_line_add(l, "sweep %lld \"%s\" %s: ", sw->id, sw->name, sw->status);
+	term_line_add(l, "sweep %lld \"%s\" %s", sw->id, sw->name, sw->status);
+	if (sw->reason)
+		term_line_add(l, " (%s)", sw->reason);
+	term_line_add(l, ": ");
 	add_counts(l, sw);
 	term_line_add(l, "; ");
 	add_best(l, sw);

@@ -55,6 +55,7 @@ void watch_finish(struct watch *w)
 		free(sw->name);
 		free(sw->metric);
 		free(sw->status);
+		free(sw->reason);
 	}
 	free(w->sweeps);
 	memset(w, 0, sizeof *w);
@@ -210,6 +211,8 @@ static struct watch_sweep *add_sweep(struct watch *w, const cJSON *row)
 	sw->name = xstrdup(cJSON_GetStringValue(cli_get(row, "name")));
 	sw->metric = xstrdup(cJSON_GetStringValue(cli_get(row, "metric")));
 	sw->status = xstrdup(cJSON_GetStringValue(cli_get(row, "status")));
+	if (cJSON_GetStringValue(cli_get(row, "ended_reason")))
+		sw->reason = xstrdup(cJSON_GetStringValue(cli_get(row, "ended_reason")));
 	sw->max = strcmp(cJSON_GetStringValue(cli_get(row, "mode")), "max") == 0;
 	sw->budget = (int)cli_num(row, "budget", 0);
 	sw->epochs = (int)cli_num(cli_get(spec, "train"), "epochs", DEFAULT_EPOCHS);
@@ -313,6 +316,10 @@ struct watch_change watch_apply(struct watch *w, struct store *st, const cJSON *
 					     ? cli_get(e, "status")->valuestring
 					     : "?");
 		sw->ended = strcmp(ch.event, "sweep_ended") == 0;
+		if (cJSON_GetStringValue(cli_get(e, "reason"))) {
+			free(sw->reason);
+			sw->reason = xstrdup(cJSON_GetStringValue(cli_get(e, "reason")));
+		}
 		if (sw->ended)
 			refresh(sw, st);
 		return ch;

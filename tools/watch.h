@@ -34,6 +34,7 @@ struct watch_trial {
 struct watch_sweep {
 	long long id;
 	char *name, *metric, *status;
+	char *reason;             /* why it ends or ended (ended_reason); NULL: none said */
 	int max;                  /* objective mode: 1 max, 0 min */
 	int budget;
 	int epochs;               /* a trial's epochs when not told (spec's train.epochs) */

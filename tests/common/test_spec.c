@@ -97,6 +97,7 @@ static void test_defaults(void)
 	CHECK(s.objective_max == 1);
 	CHECK(s.n_params == 0 && s.data == NULL && s.train == NULL);
 	CHECK(s.parallel == 0 && s.retries == 0 && s.timeout == 0 && s.memory_mb == 0);
+	CHECK(s.fail_fast == SPEC_FAIL_FAST && SPEC_FAIL_FAST == 3);
 	CHECK(s.early_stop == EARLY_STOP_NONE);
 	spec_finish(&s);
 
@@ -211,6 +212,21 @@ static void test_top_level_errors(void)
 	expect_error("{\"task\": \"bowl\", \"train\": {\"task\": \"bowl\"}}", "train.task", NULL);
 	expect_error("{\"parallel\": -1}", "parallel: expected an integer >= 0, got -1", NULL);
 	expect_error("{\"retries\": 1.5}", "retries:", NULL);
+	/* fail_fast: how many trials failed the same way end the sweep; 0 never */
+	expect_error("{\"fail_fast\": -1}", "fail_fast: expected an integer in [0, 1000000], got -1",
+		     NULL);
+	expect_error("{\"fail_fast\": true}", "fail_fast: expected an integer, got a boolean", NULL);
+	expect_error("{\"fail_fast\": 2.5}", "fail_fast: expected an integer, got 2.5", NULL);
+	expect_error("{\"failfast\": 3}", "failfast: unknown key", "fail_fast");
+	{
+		struct spec s;
+		char err[ERRBUF_LEN] = "";
+
+		CHECK(parse(&s, "{\"fail_fast\": 0}", err) == 0 && s.fail_fast == 0);
+		spec_finish(&s);
+		CHECK(parse(&s, "{\"fail_fast\": 5}", err) == 0 && s.fail_fast == 5);
+		spec_finish(&s);
+	}
 	expect_error("{\"timeout\": -3}", "timeout: expected seconds in (0, 2592000], got -3", NULL);
 	expect_error("{\"timeout\": 0}", "timeout: expected seconds in (0, 2592000], got 0", NULL);
 	/* past 30 days: 1e17 s overflowed the timer's milliseconds and fired at once */
