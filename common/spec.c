@@ -340,6 +340,16 @@ static int check_table_object(const cJSON *obj, const char *where, const struct 
 	return 0;
 }
 
+/* Letters, digits and '_', not starting with a digit, not empty. */
+static int is_identifier(const char *name)
+{
+	if (!isalpha((unsigned char)*name) && *name != '_')
+		return 0;
+	while (isalnum((unsigned char)*name) || *name == '_')
+		name++;
+	return *name == '\0';
+}
+
 /* A parameter name of a command trial: an identifier, so {name} works. */
 static int check_free_name(const char *path, const char *name, char *err, size_t errlen)
 {
@@ -1415,14 +1425,7 @@ static int parse_env(struct spec *s, const cJSON *obj, char *err, size_t errlen)
 		return err_set(err, errlen, "env: expected an object of strings, e.g. "
 			       "{\"PYTHONPATH\": \"/home/me/src\"}");
 	cJSON_ArrayForEach(item, obj) {
-		const char *c = item->string;
-
-		if (!(isalpha((unsigned char)*c) || *c == '_'))
-			return err_set(err, errlen, "env: \"%s\": not a variable name (letters, "
-				       "digits and _, not starting with a digit)", item->string);
-		while (isalnum((unsigned char)*c) || *c == '_')
-			c++;
-		if (*c)
+		if (!is_identifier(item->string))
 			return err_set(err, errlen, "env: \"%s\": not a variable name (letters, "
 				       "digits and _, not starting with a digit)", item->string);
 		if ((why = reserved_env(item->string)))
