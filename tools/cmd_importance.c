@@ -4,7 +4,6 @@
  * trees, the largest pairwise interactions, and beside them the course's
  * expected rank (hparam_course_rank) for the parameters it names. Reads the
  * database only (store.h). */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,11 +224,6 @@ static int imp_opt(void *ctx, int c, const char *arg)
 
 static int run_importance(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"db", required_argument, NULL, 'd'},
-					    {"by-epoch", required_argument, NULL, 'e'},
-					    {"trees", required_argument, NULL, 't'},
-					    {"seed", required_argument, NULL, 's'},
-					    {NULL, 0, NULL, 0}};
 	struct imp_opts io = {.o = {.trees = 64, .pairs = 1}};
 	struct importance im = {0};
 	struct store st;
@@ -237,7 +231,7 @@ static int run_importance(struct cli *cli, int argc, char **argv)
 	long long id;
 	int args, code, *order;
 
-	if ((code = cli_options(cli, &cmd_importance, argc, argv, own, imp_opt, &io, &args)) ||
+	if ((code = cli_options(cli, &cmd_importance, argc, argv, imp_opt, &io, &args)) ||
 	    (code = cli_operands(cli, argc - args, 1, 1)))
 		return code;
 	if ((id = cli_parse_id(argv[args])) < 0)
@@ -260,8 +254,17 @@ static int run_importance(struct cli *cli, int argc, char **argv)
 	return code;
 }
 
+static const struct cli_option importance_options[] = {
+	{0, "by-epoch", 'e', "E", "The objective's value at epoch E, for the trials that reached it, "
+	 "instead of their best."},
+	{0, "trees", 't', "N", "Trees in the forest (default 64)."},
+	{0, "seed", 's', "S", "The forest's seed (default 0)."},
+	{0, "db", 'd', "FILE", "Read that database (else the daemon's)."},
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_importance = {
-	"importance", "SWEEP [--by-epoch E] [--trees N] [--seed S]",
+	"importance", "SWEEP [--by-epoch E] [--trees N] [--seed S] [--db FILE]",
 	"Which hyperparameters mattered, by fANOVA.\n"
 	"Fits a random forest (N trees, default 64, as Optuna's fANOVA) from the\n"
 	"parameters of the sweep's finished trials (done or pruned) to their best\n"
@@ -269,7 +272,7 @@ const struct command cmd_importance = {
 	"it), and prints each parameter's share of the variance, in its own scale (log10\n"
 	"for log and log_int, log10(1-x) for reverse_log, categories for a choice), with\n"
 	"its std over the trees, the five largest pairwise interactions, and the rank the\n"
-	"course gives it. The same seed gives the same result. --db FILE reads that\n"
-	"database.",
+	"course gives it. The same seed gives the same result.",
 	run_importance,
+	importance_options,
 };

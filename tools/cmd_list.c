@@ -3,7 +3,6 @@
  * trials). Each prints a table, or the daemon's reply with --json. ls and top
  * also read a database without a daemon (--db FILE, or the default database
  * when no daemon runs), through the same views, into the same JSON. */
-#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,7 +43,7 @@ static cJSON *ask(struct cli *cli, long long sweep, long long n, int *code)
 
 static int no_operands(struct cli *cli, const struct command *cmd, int argc, char **argv)
 {
-	int args, code = cli_options(cli, cmd, argc, argv, NULL, NULL, NULL, &args);
+	int args, code = cli_options(cli, cmd, argc, argv, NULL, NULL, &args);
 
 	return code ? code : cli_operands(cli, argc - args, 0, 0);
 }
@@ -116,8 +115,6 @@ static cJSON *list_reply(struct cli *cli, const struct list_opts *o, long long s
 	return reply;
 }
 
-static const struct option db_opts[] = {{"db", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
-
 /* "val_loss 0.3226 (trial 2)": a sweep's best, or "-". */
 static char *best_cell(const cJSON *row)
 {
@@ -152,7 +149,7 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 	cJSON *reply, *row;
 	int args, code;
 
-	if ((code = cli_options(cli, &cmd_ls, argc, argv, db_opts, list_opt, &o, &args)) ||
+	if ((code = cli_options(cli, &cmd_ls, argc, argv, list_opt, &o, &args)) ||
 	    (code = cli_operands(cli, argc - args, 0, 0)))
 		return code == CLI_DONE ? EXIT_OK : code;
 	if (!(reply = list_reply(cli, &o, 0, &code)))
@@ -184,13 +181,22 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* --db, as ls and top read it. */
+#define LIST_DB_OPTION {0, "db", 'd', "FILE", "Read that database instead of asking the daemon " \
+			"(without a daemon, the default database is read)."}
+
+static const struct cli_option ls_options[] = {
+	LIST_DB_OPTION,
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_ls = {
 	"ls", "[--db FILE]",
 	"Lists the sweeps and their progress.\n"
 	"Each with its status, its trials counted by status (ENDED is done + pruned + failed +\n"
-	"cancelled, of the budget), and its best trial (done or pruned; never a failed one). Without a\n"
-	"daemon, or with --db FILE, it reads the database (the default one when no daemon runs).",
+	"cancelled, of the budget), and its best trial (done or pruned; never a failed one).",
 	run_ls,
+	ls_options,
 };
 
 /* "lr=0.0031 batch=64 ...": a trial's params in one cell. */
@@ -237,15 +243,12 @@ static void print_top(const cJSON *reply)
 
 static int run_top(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"n", required_argument, NULL, 'n'},
-					    {"db", required_argument, NULL, 'd'},
-					    {NULL, 0, NULL, 0}};
 	struct list_opts o = {10, NULL};
 	long long sweep;
 	cJSON *reply;
 	int args, code;
 
-	if ((code = cli_options(cli, &cmd_top, argc, argv, own, list_opt, &o, &args)) ||
+	if ((code = cli_options(cli, &cmd_top, argc, argv, list_opt, &o, &args)) ||
 	    (code = cli_operands(cli, argc - args, 1, 1)))
 		return code;
 	sweep = cli_parse_id(argv[args]);
@@ -263,13 +266,19 @@ static int run_top(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static const struct cli_option top_options[] = {
+	{'n', NULL, 'n', "K", "Show the K best (default 10)."},
+	LIST_DB_OPTION,
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_top = {
 	"top", "SWEEP [-n K] [--db FILE]",
 	"Shows the K best trials of a sweep.\n"
-	"Its finished trials (K is 10 unless -n says otherwise), each with its rank, objective, the epoch of its best value (BEST@), the epochs it\n"
-	"ran (EPOCHS) and its params. Only done and pruned trials are ranked, never failed ones. Without a\n"
-	"daemon, or with --db FILE, it reads the database (the default one when no daemon runs).",
+	"Its finished trials, each with its rank, objective, the epoch of its best value (BEST@), the epochs it\n"
+	"ran (EPOCHS) and its params. Only done and pruned trials are ranked, never failed ones.",
 	run_top,
+	top_options,
 };
 
 static int run_status(struct cli *cli, int argc, char **argv)
@@ -323,4 +332,5 @@ const struct command cmd_status = {
 	"Its version and pid, slots busy, trials queued, any database error, and each\n"
 	"running trial's epoch and time so far.",
 	run_status,
+	NULL,
 };

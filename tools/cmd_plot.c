@@ -10,7 +10,6 @@
  * (epochs, int parameters) get integer ticks. --json reports what was drawn
  * (title, legend, each panel's ticks). Reads the database only (store.h). */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1375,21 +1374,13 @@ static int plot_opt(void *ctx, int c, const char *arg)
 
 static int run_plot(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"db", required_argument, NULL, 'd'},
-					    {"output", required_argument, NULL, 'o'},
-					    {"k", required_argument, NULL, 'k'},
-					    {"importance", no_argument, NULL, 'I'},
-					    {"parallel", no_argument, NULL, 'P'},
-					    {"pair", no_argument, NULL, 'R'},
-					    {"lineage", no_argument, NULL, 'L'},
-					    {NULL, 0, NULL, 0}};
 	struct plot_opts o = {.k = 5};
 	struct plot p = {0};
 	struct store st;
 	long long id;
 	int args, code;
 
-	if ((code = cli_options(cli, &cmd_plot, argc, argv, own, plot_opt, &o, &args)) ||
+	if ((code = cli_options(cli, &cmd_plot, argc, argv, plot_opt, &o, &args)) ||
 	    (code = cli_operands(cli, argc - args, 1, 1)))
 		return code;
 	if ((id = cli_parse_id(argv[args])) < 0)
@@ -1430,6 +1421,17 @@ static int run_plot(struct cli *cli, int argc, char **argv)
 	return code;
 }
 
+static const struct cli_option plot_options[] = {
+	{'o', "output", 'o', "FILE", "The file to write: FILE.svg or FILE.png (required)."},
+	{'k', NULL, 'k', "K", "The best K trials in colour (default 5)."},
+	{0, "importance", 'I', NULL, "Draw each parameter's share of the variance instead."},
+	{0, "parallel", 'P', NULL, "Draw parallel coordinates instead."},
+	{0, "pair", 'R', NULL, "Draw the two parameters that interact most instead."},
+	{0, "lineage", 'L', NULL, "ID is a trial's: draw its lineage instead."},
+	{0, "db", 'd', "FILE", "Read that database (else the daemon's)."},
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_plot = {
 	"plot", "[--lineage] ID -o FILE [-k K] [--importance|--parallel|--pair]",
 	"Draws a sweep's curves into an SVG or PNG.\n"
@@ -1446,6 +1448,7 @@ const struct command cmd_plot = {
 	"whose lineage it draws instead (caviar lineage): the objective along it and\n"
 	"each hyperparameter's value\n"
 	"against the epoch, a colour per trial of the chain, forks dashed. --json\n"
-	"reports what was drawn; --db FILE reads that database.",
+	"reports what was drawn.",
 	run_plot,
+	plot_options,
 };

@@ -5,7 +5,6 @@
  * and Ctrl-C); elsewhere it prints one line per event (or the event itself with
  * --json). It ends when the watched sweep ends; the sweep never depends on it. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -606,14 +605,11 @@ static int watch_opt(void *ctx, int c, const char *arg)
 
 static int run_watch(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"db", required_argument, NULL, 'd'},
-					    {"panda", no_argument, NULL, 'p'},
-					    {NULL, 0, NULL, 0}};
 	struct watch_opts o = {0};
 	long long id = 0;
 	int args, code;
 
-	if ((code = cli_options(cli, &cmd_watch, argc, argv, own, watch_opt, &o, &args)) ||
+	if ((code = cli_options(cli, &cmd_watch, argc, argv, watch_opt, &o, &args)) ||
 	    (code = cli_operands(cli, argc - args, 0, 1)))
 		return code;
 	if (argc > args && (id = cli_parse_id(argv[args])) < 0)
@@ -623,16 +619,23 @@ static int run_watch(struct cli *cli, int argc, char **argv)
 	return watch_run(cli, id, o.db, o.panda);
 }
 
+static const struct cli_option watch_options[] = {
+	{0, "panda", 'p', NULL, "One line per event, and each line typed, name=value ..., adjusts "
+	 "the sweep's running trial."},
+	{0, "db", 'd', "FILE", "Read the state so far from that database (else the daemon's)."},
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_watch = {
-	"watch", "[SWEEP] [--panda]",
+	"watch", "[SWEEP] [--panda] [--db FILE]",
 	"Shows running trials live, redrawn in place. Progress bars with ETAs, latest metrics\n"
 	"and a sparkline of each objective curve, the sweep's counts and its best trial.\n"
 	"Without SWEEP, every\n"
 	"running sweep. Ends when the sweep ends (exit 0 if it finished, 1 if cancelled);\n"
 	"Ctrl-C stops watching and leaves the sweep running. When standard output is not a\n"
 	"terminal, prints one line per event instead (--json: the events themselves).\n"
-	"--db FILE reads the state so far from that database instead of the daemon's.\n"
-	"--panda: one line per event, and each line typed on standard input, name=value ..., "
-	"adjusts the sweep's running trial (as 'caviar adjust'): steering one model by hand.",
+	"--panda steers one model by hand: each line typed on standard input adjusts the "
+	"sweep's running trial, as 'caviar adjust'.",
 	run_watch,
+	watch_options,
 };
