@@ -285,18 +285,26 @@ static long long row_trial(const cJSON *r)
 	return r ? (long long)cli_num(r, "trial_id", 0) : -1;
 }
 
+/* A pruned trial's line is dashed, its curve's and its legend sample's alike;
+ * any other solid. */
+static void set_trial_dash(cairo_t *cr, int pruned)
+{
+	static const double dash[] = {5, 3};
+
+	cairo_set_dash(cr, dash, pruned ? 2 : 0, 0);
+}
+
 /* One trial's curve, from its first row of p->curves: a line (dashed when
  * the trial was pruned), or a dot when it has one point. */
 static void stroke_trial(cairo_t *cr, const cJSON *r, int rank, int pruned, const struct axis *x,
 			 const struct axis *y)
 {
-	static const double dash[] = {5, 3};
 	long long id = row_trial(r);
 	double px = 0, py = 0;
 	int n = 0;
 
 	set_trial_colour(cr, rank, 2);
-	cairo_set_dash(cr, dash, pruned ? 2 : 0, 0);
+	set_trial_dash(cr, pruned);
 	for (; r && row_trial(r) == id; r = r->next, n++) {
 		px = axis_map(x, cli_num(r, "epoch", 0));
 		py = axis_map(y, cli_num(r, "value", 0));
@@ -449,9 +457,11 @@ static void draw_legend(cairo_t *cr, const struct plot *p, const struct axis *x,
 		} else {
 			legend_text(buf, sizeof buf, p, i);
 			set_trial_colour(cr, i, 2);
+			set_trial_dash(cr, is_pruned(trial_row(p, p->top[i])));
 			cairo_move_to(cr, bx[best] + 6, ly);
 			cairo_line_to(cr, bx[best] + 26, ly);
 			cairo_stroke(cr);
+			set_trial_dash(cr, 0);
 		}
 		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
 		text_at(cr, bx[best] + 31, ly, 0, 0.5, buf);
