@@ -99,6 +99,7 @@ static cJSON *to_json(const struct importance *im, long long id, const struct im
 	if (io->o.by_epoch > 0)
 		cJSON_AddNumberToObject(out, "by_epoch", (double)io->o.by_epoch);
 	cJSON_AddNumberToObject(out, "trials", im->n);
+	cJSON_AddNumberToObject(out, "forks_left_out", im->forks);
 	cJSON_AddNumberToObject(out, "trees", im->fa.trees);
 	cJSON_AddNumberToObject(out, "seed", (double)io->o.seed);
 	params = cJSON_AddArrayToObject(out, "params");
@@ -156,6 +157,9 @@ static void print_text(const struct importance *im, long long id, const struct i
 		printf(" at epoch %lld", io->o.by_epoch);
 	printf(" (%d trials; fANOVA, %d trees, seed %llu)\n", im->n, im->fa.trees,
 	       (unsigned long long)io->o.seed);
+	if (im->forks)
+		printf("computed over %d independent trials; %d fork%s left out (a fork inherits "
+		       "its parent's values)\n", im->n, im->forks, im->forks == 1 ? "" : "s");
 	cli_table_init(&t, 6);
 	cli_table_header(&t, "PARAM|SCALE|SHARE|+-STD|RANK|COURSE");
 	for (int r = 0; r < im->d; r++) {
@@ -267,7 +271,8 @@ const struct command cmd_importance = {
 	"importance", "SWEEP [--by-epoch E] [--trees N] [--seed S] [--db FILE]",
 	"Which hyperparameters mattered, by fANOVA.\n"
 	"Fits a random forest (N trees, default 64, as Optuna's fANOVA) from the\n"
-	"parameters of the sweep's finished trials (done or pruned) to their best\n"
+	"parameters of the sweep's finished trials (done or pruned; not forks, whose\n"
+	"values are their parents': pbt's forks, caviar fork's) to their best\n"
 	"objective (with --by-epoch E: its value at epoch E, for trials that reached\n"
 	"it), and prints each parameter's share of the variance, in its own scale (log10\n"
 	"for log and log_int, log10(1-x) for reverse_log, categories for a choice), with\n"

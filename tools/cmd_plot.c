@@ -771,9 +771,15 @@ static void render_importance(cairo_t *cr, const struct plot *p)
 	char what[160], buf[128];
 	cJSON *params = cJSON_AddArrayToObject(p->report, "params");
 
-	snprintf(what, sizeof what, "share of %s's variance by parameter (fANOVA, %d trials, %d trees)",
-		 p->metric, im->n, im->fa.trees);
+	if (im->forks)
+		snprintf(what, sizeof what, "share of %s's variance by parameter (fANOVA, %d independent "
+			 "trials, %d forks left out, %d trees)", p->metric, im->n, im->forks,
+			 im->fa.trees);
+	else
+		snprintf(what, sizeof what, "share of %s's variance by parameter (fANOVA, %d trials, "
+			 "%d trees)", p->metric, im->n, im->fa.trees);
 	plot_title(cr, p, what);
+	cJSON_AddNumberToObject(p->report, "forks_left_out", im->forks);
 	for (int k = 0; k < im->d; k++) {
 		int j = k;
 
