@@ -251,7 +251,7 @@ static void plot_curves(const cJSON *curves, int colour, int cols)
 			const cJSON *last = cJSON_GetArrayItem(cli_get(cv, "points"),
 							       cJSON_GetArraySize(cli_get(cv, "points")) - 1);
 
-			printf("%s%s%s rank %d: trial %.0f (#%.0f), last %.4g\n",
+			printf("%s%s%s rank %d: trial %.0f (no. %.0f), last %.4g\n",
 			       colour ? colours[r % N_COLOURS] : "", colour ? "■" : "-",
 			       colour ? TERM_RESET : "", r + 1, cli_num(cv, "trial_id", 0),
 			       cli_num(cv, "number", 0), cJSON_GetArrayItem(last, 1)->valuedouble);

@@ -33,7 +33,7 @@ static void print_chain(const cJSON *chain)
 	const cJSON *m;
 
 	cli_table_init(&t, 5);
-	cli_table_header(&t, "TRIAL|NUMBER|STATUS|EPOCHS|FORKED FROM");
+	cli_table_header(&t, "TRIAL|NO.|STATUS|EPOCHS|FORKED FROM");
 	cJSON_ArrayForEach(m, chain) {
 		char fork[96] = "-";
 

@@ -227,7 +227,8 @@ static void print_top(const cJSON *reply)
 									  : "lowest");
 	/* The best epoch and the epochs run apart: "5/8" read as "ran 5 of 8". */
 	cli_table_init(&t, 8);
-	cli_table_header(&t, "RANK|TRIAL|#|STATUS|OBJECTIVE|BEST@|EPOCHS|PARAMS");
+	/* TRIAL is the trial's id, NO. its number in the sweep (trials.number) */
+	cli_table_header(&t, "RANK|TRIAL|NO.|STATUS|OBJECTIVE|BEST@|EPOCHS|PARAMS");
 	cJSON_ArrayForEach(row, cli_get(reply, "trials")) {
 		cli_table_add_owned(&t, cli_cell(cli_get(row, "rank")));
 		cli_table_add_owned(&t, cli_cell(cli_get(row, "trial_id")));
@@ -275,7 +276,8 @@ static const struct cli_option top_options[] = {
 const struct command cmd_top = {
 	"top", "SWEEP [-n K] [--db FILE]",
 	"Shows the K best trials of a sweep.\n"
-	"Its finished trials, each with its rank, objective, the epoch of its best value (BEST@), the epochs it\n"
+	"Its finished trials, each with its rank, its id (TRIAL) and its number in the sweep (NO.), "
+	"objective, the epoch of its best value (BEST@), the epochs it\n"
 	"ran (EPOCHS) and its params. Only done and pruned trials are ranked, never failed ones.",
 	run_top,
 	top_options,
@@ -311,7 +313,7 @@ static int run_status(struct cli *cli, int argc, char **argv)
 		       cli_num(row, "queued", 0));
 	if (cJSON_GetArraySize(cli_get(reply, "running"))) {
 		cli_table_init(&t, 6);
-		cli_table_header(&t, "TRIAL|SWEEP|#|PID|EPOCH|RUNNING FOR");
+		cli_table_header(&t, "TRIAL|SWEEP|NO.|PID|EPOCH|RUNNING FOR");
 		cJSON_ArrayForEach(row, cli_get(reply, "running")) {
 			cli_table_add_owned(&t, cli_cell(cli_get(row, "trial")));
 			cli_table_add_owned(&t, cli_cell(cli_get(row, "sweep")));

@@ -405,12 +405,12 @@ static double box_cover(const struct plot *p, const struct axis *x, const struct
 	return cover;
 }
 
-/* "1. trial 16 (#15): 0.06486": a legend entry, by the trial's leaderboard rank. */
+/* "1. trial 16 (no. 15): 0.06486": a legend entry, by the trial's leaderboard rank. */
 static void legend_text(char *buf, size_t n, const struct plot *p, int i)
 {
 	const cJSON *t = trial_row(p, p->top[i]);
 
-	snprintf(buf, n, "%d. trial %lld (#%d): %.4g%s", p->rank[i], p->top[i],
+	snprintf(buf, n, "%d. trial %lld (no. %d): %.4g%s", p->rank[i], p->top[i],
 		 (int)cli_num(t, "number", 0), cli_num(t, "objective", NAN),
 		 is_pruned(t) ? ", pruned" : "");
 }
@@ -1073,7 +1073,7 @@ static void fork_lines(cairo_t *cr, const cJSON *lin, const struct axis *x, cons
 	cairo_set_dash(cr, NULL, 0, 0);
 }
 
-/* "trial 4 (#3)" per member of the chain in its colour, in the corner a
+/* "trial 4 (no. 3)" per member of the chain in its colour, in the corner a
  * learning curve leaves free: bottom right when it rises, top right else. */
 static void lineage_legend(cairo_t *cr, const struct plot *p, const struct axis *x,
 			   const struct axis *y)
@@ -1087,7 +1087,7 @@ static void lineage_legend(cairo_t *cr, const struct plot *p, const struct axis 
 	cJSON_ArrayForEach(m, chain) {
 		double ly = top + 7 + 14 * i;
 
-		snprintf(buf, sizeof buf, "trial %.0f (#%.0f)", cli_num(m, "trial_id", 0),
+		snprintf(buf, sizeof buf, "trial %.0f (no. %.0f)", cli_num(m, "trial_id", 0),
 			 cli_num(m, "number", 0));
 		set_chain_colour(cr, i++);
 		cairo_move_to(cr, x->p1 - 120, ly);

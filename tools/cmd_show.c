@@ -268,7 +268,7 @@ static const char *rank_note(const cJSON *t)
 
 static void print_trial(const cJSON *t)
 {
-	printf("trial %.0f: sweep %.0f \"%s\", #%.0f, round %.0f\n", cli_num(t, "id", 0),
+	printf("trial %.0f: sweep %.0f \"%s\", no. %.0f, round %.0f\n", cli_num(t, "id", 0),
 	       cli_num(t, "sweep_id", 0), cJSON_GetStringValue(cli_get(t, "sweep")),
 	       cli_num(t, "number", 0), cli_num(t, "round", 0));
 	print_status(t);

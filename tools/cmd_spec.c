@@ -120,7 +120,7 @@ static void print_trials(const struct spec *spec, const cJSON *trials, int csv)
 	int cols = spec->n_params + 1, n = 0;
 
 	cli_table_init(&t, cols);
-	cli_table_add(&t, "#");
+	cli_table_add(&t, csv ? "number" : "NO."); /* trials.number: no trial has an id yet */
 	for (int i = 0; i < spec->n_params; i++)
 		cli_table_add(&t, spec->params[i].name);
 	cJSON_ArrayForEach(params, trials) {

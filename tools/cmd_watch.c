@@ -102,7 +102,7 @@ static void add_best(struct term_line *l, const struct watch_sweep *sw)
 		term_line_add(l, "best: -");
 		return;
 	}
-	term_line_add(l, "best: trial %lld (#%d%s) %s ", b->id, b->number,
+	term_line_add(l, "best: trial %lld (no. %d%s) %s ", b->id, b->number,
 		      b->status == W_RUNNING ? ", running" : "", sw->metric);
 	term_line_esc(l, TERM_GREEN TERM_BOLD);
 	term_line_add(l, "%.4f", b->best);
@@ -140,7 +140,7 @@ static void draw_trial(struct viewer *v, const struct watch_sweep *sw,
 		 t->epoch > 0 ? (now - t->started) / t->epoch * (t->epochs - t->epoch) : NAN);
 	if (best)
 		term_line_esc(l, TERM_GREEN);
-	term_line_add(l, "%7lld  #%-4d ", t->id, t->number);
+	term_line_add(l, "%7lld  %-5d ", t->id, t->number);
 	term_line_bar(l, t->epochs > 0 ? (double)t->epoch / t->epochs : 0, BAR_WIDTH);
 	term_line_add(l, " %3d/%-3d %7s  ", t->epoch, t->epochs, eta);
 	if (cJSON_IsNumber(obj))
@@ -173,7 +173,7 @@ static int draw_sweep(struct viewer *v, const struct watch_sweep *sw, int left, 
 	add_best(l, sw);
 	emit(v);
 	term_line_esc(l, TERM_DIM);
-	term_line_add(l, "%7s  %-5s %-16s %-7s %7s  %9.9s  CURVE", "TRIAL", "#", "PROGRESS", "EPOCH",
+	term_line_add(l, "%7s  %-5s %-16s %-7s %7s  %9.9s  CURVE", "TRIAL", "NO.", "PROGRESS", "EPOCH",
 		      "ETA", sw->metric);
 	term_line_pad(l, 60 + SPARK_WIDTH + 2);
 	term_line_add(l, "LATEST");
@@ -263,7 +263,7 @@ static void print_event(struct viewer *v, const struct watch_change *ch, const c
 			printf("sweep %lld \"%s\" %s\n", ch->sweep->id, ch->sweep->name, ch->event + 6);
 		return;
 	}
-	term_line_add(l, "sweep %lld trial %lld (#%d) ", ch->sweep->id, t->id, t->number);
+	term_line_add(l, "sweep %lld trial %lld (no. %d) ", ch->sweep->id, t->id, t->number);
 	if (strcmp(ch->event, "trial_started") == 0) {
 		term_line_add(l, "started: ");
 		add_params(l, t->params);

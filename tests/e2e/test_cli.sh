@@ -18,7 +18,9 @@ expect 2 "^caviar: top: missing argument" "$CAVIAR" top
 expect 2 "^caviar: top: x: expected a sweep id" "$CAVIAR" top x
 expect 2 "^caviar: ls: unknown option --bogus" "$CAVIAR" ls --bogus
 check "validate accepts a good spec" "$("$CAVIAR" validate "$TMP/good.json" >/dev/null; echo $?)" 0
-check "sample needs no daemon" "$("$CAVIAR" sample "$TMP/good.json" --csv | head -1)" "#,lr"
+check "sample needs no daemon" "$("$CAVIAR" sample "$TMP/good.json" --csv | head -1)" "number,lr"
+check "sample: the trial's number labelled NO. (no trial has an id yet)" \
+	"$("$CAVIAR" sample "$TMP/good.json" | head -1 | tr -s ' ')" "NO. lr"
 # search "pbt": validate says what it is; sample prints the first population.
 printf '{"search": "pbt", "task": "bowl", "train": {"epochs": 9}, "pbt": {"population": 3, "interval": 2},
   "params": {"lr": {"log": [1e-3, 1e-1]}, "layers": {"int": [1, 3]}}}' >"$TMP/pbt.json"
