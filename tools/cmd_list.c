@@ -331,8 +331,9 @@ static int run_status(struct cli *cli, int argc, char **argv)
 const struct command cmd_status = {
 	"status", "",
 	"Shows the daemon's slots and running trials.\n"
-	"Its version and pid, slots busy, trials queued, any database error, and each\n"
-	"running trial's epoch and time so far.",
+	"Its version and pid, slots busy, trials queued, the database it writes, any\n"
+	"database error, the PATH and PYTHONPATH trials get, and each running trial's\n"
+	"epoch and time so far.",
 	run_status,
 	NULL,
 };
