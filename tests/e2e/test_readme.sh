@@ -2,7 +2,8 @@
 # Every ```sql block of README.md runs against a real database (a small
 # synthetic sweep with a failure in it), so the documentation cannot drift from
 # the schema: each query must succeed and return at least one row. The spec
-# block of "## The spec" must be examples/fashion-mnist.json.
+# block of "## The spec" must be examples/fashion-mnist.json, and the demo's
+# output the shape of a real one.
 . "$(dirname "$0")/lib.sh"
 README=$(dirname "$0")/../../README.md
 SPEC=$(dirname "$0")/../../examples/fashion-mnist.json
@@ -21,6 +22,17 @@ JSON
 start_daemon --slots 2
 id=$("$CAVIAR" submit "$TMP/spec.json")
 "$CAVIAR" wait "$id" >/dev/null
+# The demo's output as "## Two commands" shows it: the leaderboard's header is
+# caviar top's, and the progress lines have wait --progress's form (numbers
+# aside: they vary by CPU and run, as the README says).
+demo=$(awk '/^## / {in_demo = ($0 == "## Two commands")} in_demo && /^```/ {n++; next}
+	in_demo && n == 3' "$README")
+check "the README's demo: the leaderboard header is caviar top's" \
+	"$(grep '^RANK ' <<<"$demo" | tr -s ' ')" "$("$CAVIAR" top "$id" | sed -n 2p | tr -s ' ')"
+shape() { sed -E 's/[0-9]+(\.[0-9]+)?/N/g'; }
+check "the README's demo: its last progress line has wait --progress's form" \
+	"$(grep '^sweep [0-9]*: ' <<<"$demo" | tail -1 | sed 's/val_acc/METRIC/' | shape)" \
+	"$("$CAVIAR" wait "$id" --progress 2>&1 >/dev/null | tail -1 | sed 's/val_acc/METRIC/' | shape)"
 stop_daemon
 # A failed trial, as a crashed worker would leave it, for the failures query.
 sql "UPDATE trials SET status = 'failed', reason = 'diverged at epoch 2 step 17 (train_loss = nan)' WHERE number = 3"
