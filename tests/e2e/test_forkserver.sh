@@ -5,8 +5,8 @@
 # started again and its trials run anyway; after repeated crashes, or a
 # server that cannot serve (a thread left by setup), the sweep falls back to
 # a process per trial, said in the log (a server that closes its socket but
-# lives on is killed, and its end said as such); adjust and cancel work on a forked
-# trial; a spec that puts a trial's value in a fork server's command is refused.
+# lives on is killed, and its end said as such); the server's spare trial
+# processes; adjust and cancel work on a forked trial; a spec that puts a trial's value in a fork server's command is refused.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export PYTHONPATH=$ROOT/sdk
@@ -108,6 +108,53 @@ pid=$(sql "SELECT pid FROM trials WHERE id = $t")
 "$CAVIAR" wait "$s" >/dev/null
 check "cancel stops a forked trial" "$(sql "SELECT status FROM trials WHERE id = $t")" cancelled
 check "its process is gone (and reaped)" "$(test -e "/proc/$pid" && echo alive || echo gone)" gone
+stop_daemon
+
+# Spares: the server forks trials' processes ahead (sdk/caviar.py _Spares),
+# each caviard's child before its trial comes; one that dies first is passed
+# over, and none outlives its server.
+start_daemon --slots 1
+rm -f "$TMP/go3"
+spec spare 3 "\"train\": {\"epochs\": 1, \"wait\": \"$TMP/go3\"}," >"$TMP/sp.json"
+s=$("$CAVIAR" submit "$TMP/sp.json")
+for _ in $(seq 600); do # the first trial runs (held): caviard knows its pid
+	[ "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'running' AND pid > 0")" = 1 ] && break
+	sleep 0.05
+done
+server=
+for _ in $(seq 600); do
+	server=$(sed -n "s/.*sweep $s: its fork server (pid \([0-9]*\)) is ready.*/\1/p" "$TMP/daemon.log")
+	[ -n "$server" ] && break
+	sleep 0.05
+done
+spares() { # the processes of trial.py that caviard adopted and that are neither trials nor the server
+	for p in $(pgrep -P "$DAEMON_PID" -f "$TMP/trial.py"); do
+		[ "$p" = "$server" ] || [ -n "$(sql "SELECT id FROM trials WHERE pid = $p AND status = 'running'")" ] ||
+			echo "$p"
+	done
+}
+n=0
+for _ in $(seq 600); do
+	n=$(spares | wc -l)
+	[ "$n" -ge 2 ] && break
+	sleep 0.05
+done
+check "the server keeps two spares, adopted by caviard" "$n" 2
+kill -9 $(spares) 2>/dev/null
+touch "$TMP/go3"
+"$CAVIAR" wait "$s" >/dev/null
+check "spares that died before their trial are passed over: every trial ran" \
+	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'done'")" 3
+check "each in its own process, adopted by caviard" \
+	"$(sql "SELECT count(DISTINCT p.value) || ' ' || min(q.value) || ' ' || max(q.value) FROM points p
+		JOIN points q ON q.trial_id = p.trial_id AND q.epoch = p.epoch AND q.metric = 'parent'
+		JOIN trials t ON t.id = p.trial_id WHERE t.sweep_id = $s AND p.metric = 'pid'")" \
+	"3 $DAEMON_PID.0 $DAEMON_PID.0"
+for _ in $(seq 600); do
+	[ -z "$(pgrep -P "$DAEMON_PID" -f "$TMP/trial.py")" ] && break
+	sleep 0.05
+done
+check "no spare outlives its server" "$(pgrep -P "$DAEMON_PID" -f "$TMP/trial.py" | wc -l)" 0
 stop_daemon
 
 MODE=crash MARK=$TMP/crashed start_daemon --slots 2
