@@ -1466,9 +1466,23 @@ static int parse_command(struct spec *s, const cJSON *json, char *err, size_t er
 	if ((v = cJSON_GetObjectItemCaseSensitive(json, "metrics_prefix")) &&
 	    (get_string(v, "metrics_prefix", &s->metrics_prefix, err, errlen) < 0))
 		return -1;
-	if ((v = cJSON_GetObjectItemCaseSensitive(json, "fork_server"))) {
+	s->fork_server_setup_timeout = SPEC_SETUP_TIMEOUT;
+	if ((v = cJSON_GetObjectItemCaseSensitive(json, "fork_server")) && cJSON_IsObject(v)) {
+		const cJSON *item;
+
+		s->fork_server = 1;
+		cJSON_ArrayForEach(item, v) {
+			if (strcmp(item->string, "setup_timeout") != 0)
+				return err_set(err, errlen, "fork_server.%s: unknown key (expected "
+					       "setup_timeout)", item->string);
+			if (get_seconds(item, "fork_server.setup_timeout",
+					&s->fork_server_setup_timeout, err, errlen) < 0)
+				return -1;
+		}
+	} else if (v) {
 		if (!cJSON_IsBool(v))
-			return err_set(err, errlen, "fork_server: expected true or false");
+			return err_set(err, errlen, "fork_server: expected true, false or "
+				       "{\"setup_timeout\": seconds}");
 		s->fork_server = cJSON_IsTrue(v);
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(json, "workdir"))) {

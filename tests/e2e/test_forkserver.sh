@@ -4,7 +4,8 @@
 # by caviard; a trial's crash fails that trial alone; a server that dies is
 # started again and its trials run anyway; after repeated crashes, or a
 # server that cannot serve (a thread left by setup), the sweep falls back to
-# a process per trial, said in the log (a server that closes its socket but
+# a process per trial, said in the log (so does one whose setup outlasts its
+# setup_timeout; a server that closes its socket but
 # lives on is killed, and its end said as such); the server's spare trial
 # processes; adjust and cancel work on a forked trial; a spec that puts a trial's value in a fork server's command is refused.
 . "$(dirname "$0")/lib.sh"
@@ -24,6 +25,9 @@ def setup():
     if MODE == "crash" and not os.path.exists(os.environ["MARK"]):
         open(os.environ["MARK"], "w").close()
         os._exit(3)  # the first server dies in setup; the next one serves
+    if MODE == "stuck" and not os.path.exists(os.environ["MARK"]):
+        open(os.environ["MARK"], "w").write(str(os.getpid()))
+        time.sleep(3600)  # the first server never ends its setup
     if MODE == "hangup" and not os.path.exists(os.environ["MARK"]):
         open(os.environ["MARK"], "w").write(str(os.getpid()))
         os.closerange(3, 1024)  # the first server closes its socket and lives on
@@ -178,6 +182,25 @@ check "a server that closed its socket but lived on: another runs the trials" \
 check "it is said so" \
 	"$(grep -c "sweep $s: its fork server (pid $(cat "$TMP/hungup")) closed its socket but lived on (caviard killed it)" "$TMP/daemon.log" | tr -d ' ')" 1
 check "and it is gone" "$(test -e "/proc/$(cat "$TMP/hungup")" && echo alive || echo gone)" gone
+stop_daemon
+
+MODE=stuck MARK=$TMP/stuck start_daemon --slots 2
+spec stuck 2 '' | sed 's/"fork_server": true/"fork_server": {"setup_timeout": 1}/' >"$TMP/st.json"
+s=$("$CAVIAR" submit "$TMP/st.json")
+"$CAVIAR" wait "$s" >/dev/null
+check "a server stuck in its setup past setup_timeout: the trials run one process each" \
+	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'done'")" 2
+check "it is said so" \
+	"$(grep -c "sweep $s: its fork server (pid $(cat "$TMP/stuck")) was not ready after its setup_timeout of 1 s (caviard killed it)" "$TMP/daemon.log" | tr -d ' ')" 1
+check "with the fallback" \
+	"$(grep -c "sweep $s: one process per trial from now on: its program cannot serve" "$TMP/daemon.log" | tr -d ' ')" 1
+check "and it is gone" "$(test -e "/proc/$(cat "$TMP/stuck")" && echo alive || echo gone)" gone
+expect 4 'fork_server: expected true, false or \{"setup_timeout": seconds\}' \
+	"$CAVIAR" validate <(spec bad 1 '' | sed 's/"fork_server": true/"fork_server": 1/')
+expect 4 'fork_server.setup_timeout: expected seconds in \(0, 2592000\], got -1' \
+	"$CAVIAR" validate <(spec bad 1 '' | sed 's/"fork_server": true/"fork_server": {"setup_timeout": -1}/')
+expect 4 'fork_server.setup: unknown key \(expected setup_timeout\)' \
+	"$CAVIAR" validate <(spec bad 1 '' | sed 's/"fork_server": true/"fork_server": {"setup": 5}/')
 stop_daemon
 
 MODE=thread start_daemon --slots 2
