@@ -66,7 +66,8 @@ static const char *const query_sql[QUERY_COUNT] = {
 			" FROM trials t JOIN sweeps s ON s.id = t.sweep_id"
 			" LEFT JOIN objectives o ON o.trial_id = t.id WHERE t.id = ?1",
 	[QUERY_TRIALS] = "SELECT t.id, t.number, t.round, t.status, t.params, t.epochs, t.best_value,"
-			 " t.best_epoch, t.reason, t.started_at, t.ended_at, o.objective"
+			 " t.best_epoch, t.reason, t.started_at, t.ended_at, o.objective,"
+			 " t.parent_trial_id"
 			 " FROM trials t LEFT JOIN objectives o ON o.trial_id = t.id"
 			 " WHERE t.sweep_id = ?1 ORDER BY t.number",
 	[QUERY_TRIAL_POINTS] = "SELECT metric, epoch, step, value, wall_time FROM curves"

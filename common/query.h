@@ -52,7 +52,7 @@ enum query_id {
 				   objective */
 	QUERY_TRIALS,           /* (sweep): id, number, round, status, params, epochs,
 				   best_value, best_epoch, reason, started_at, ended_at,
-				   objective */
+				   objective, parent_trial_id (null but for a fork) */
 	/* objective is the trial's value in the objectives view (schema/004-best.sql):
 	   its best_value when it counts toward the sweep's best (done or pruned), else
 	   null; best_value is what it reported, counted or not. */

@@ -49,6 +49,11 @@ const char *spec_search_name(enum spec_search search)
 	return search_names[search];
 }
 
+const char *const *spec_top_keys(void)
+{
+	return top_keys;
+}
+
 /* ---- small helpers ---- */
 
 /* Levenshtein distance of a and b, capped: strings longer than 63 are "far". */

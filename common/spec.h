@@ -210,6 +210,10 @@ int spec_param_index(const struct spec *s, const char *name);
 /* A search's name as a spec writes it ("random", "coarse_to_fine"). */
 const char *spec_search_name(enum spec_search search);
 
+/* The top-level keys a spec may have, NULL-terminated: the parser's own list
+ * (a static array; the caller does not free it). */
+const char *const *spec_top_keys(void);
+
 /* Index of v among a choice parameter's values (compared as JSON), or -1
  * (v absent, or not one of them). */
 int spec_choice_index(const struct spec_param *p, const cJSON *v);

@@ -401,7 +401,7 @@ static void trial_ended(struct trial *t)
 	check_failures(d, t);
 	check_fork(t);
 	queued = strcmp(t->row.status, "queued") == 0;
-	log_msg("trial %lld (sweep %lld #%d): %s: %s", (long long)t->row.id, (long long)sw->id,
+	log_msg("trial %lld (sweep %lld no. %d): %s: %s", (long long)t->row.id, (long long)sw->id,
 		t->number, t->row.status, t->row.reason);
 	db_trial_update(&d->db, &t->row);
 	dirty(d);

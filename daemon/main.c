@@ -18,29 +18,105 @@
 #include "proto.h"
 #include "xalloc.h"
 
-static const char usage[] =
-	"usage: caviard [--db FILE] [--socket PATH] [--slots N] [--worker PATH] [--grace SECONDS]\n"
-	"\n"
-	"Runs caviar's daemon in the foreground: takes sweeps from `caviar` clients,\n"
-	"runs their trials in worker processes, records every curve in SQLite.\n"
-	"\n"
-	"  --db FILE        SQLite database (default $XDG_DATA_HOME/caviar/caviar.db,\n"
-	"                   else ~/.local/share/caviar/caviar.db)\n"
-	"  --socket PATH    unix socket (default $CAVIAR_SOCKET, else\n"
-	"                   $XDG_RUNTIME_DIR/caviar/caviard.sock, else /tmp/caviar-$UID/caviard.sock)\n"
-	"  --slots N        trials run at once (default: the number of online cores)\n"
-	"  --worker PATH    the caviar-worker program (default: the one installed beside caviard)\n"
-	"  --grace SECONDS  time a stopping worker gets between SIGTERM and SIGKILL (default 10)\n"
-	"  --launcher local|slurm  run trials here (default) or as Slurm job steps (srun);\n"
-	"                   with slurm, caviard, its worker and DIR must be on a filesystem\n"
-	"                   the compute nodes share\n"
-	"  --state-dir DIR  trials' checkpoints and command trials' directories, so\n"
-	"                   interrupted trials resume (default: FILE.d beside the database)\n"
-	"  --flush-wait SECONDS  at shutdown, how long to wait for a database another\n"
-	"                   program holds locked before giving up on the last writes (default 30)\n"
-	"  --answer-wait SECONDS  how long `caviar adjust` waits for the trial's program\n"
-	"                   to answer before the request is refused (default 30)\n"
-	"  --help, --version\n";
+/* caviard's options: the one table getopt's long options, the usage line and
+ * --help all come from, so none can be left out of the help. */
+struct daemon_option {
+	const char *name; /* --name */
+	int key;          /* getopt's value for it */
+	const char *arg;  /* its value's name ("FILE"); NULL: a flag */
+	const char *help; /* lines of help ('\n' between them), each under 60 columns */
+};
+
+static const struct daemon_option options[] = {
+	{"db", 'd', "FILE", "SQLite database (default $XDG_DATA_HOME/caviar/caviar.db,\n"
+	 "else ~/.local/share/caviar/caviar.db)"},
+	{"socket", 's', "PATH", "unix socket (default $CAVIAR_SOCKET, else\n"
+	 "$XDG_RUNTIME_DIR/caviar/caviard.sock, else\n/tmp/caviar-$UID/caviard.sock)"},
+	{"slots", 'n', "N", "trials run at once (default: the number of online cores)"},
+	{"worker", 'w', "PATH", "the caviar-worker program (default: the one installed\n"
+	 "beside caviard)"},
+	{"grace", 'g', "SECONDS", "time a stopping worker gets between SIGTERM and SIGKILL\n"
+	 "(default 10)"},
+	{"launcher", 'l', "local|slurm", "run trials here (default) or as Slurm job steps (srun);\n"
+	 "with slurm, caviard, its worker and the state directory\nmust be on a filesystem "
+	 "the compute nodes share"},
+	{"state-dir", 'c', "DIR", "trials' checkpoints and command trials' directories, so\n"
+	 "interrupted trials resume (default: FILE.d beside the\ndatabase)"},
+	{"flush-wait", 'f', "SECONDS", "at shutdown, how long to wait for a database another\n"
+	 "program holds locked before giving up on the last writes\n(default 30)"},
+	{"answer-wait", 'a', "SECONDS", "how long `caviar adjust` waits for the trial's program to\n"
+	 "answer before the request is refused (default 30)"},
+	{"help", 'h', NULL, "print this help and exit"},
+	{"version", 'V', NULL, "print the version and exit"},
+	{NULL, 0, NULL, NULL},
+};
+#define N_OPTIONS (sizeof options / sizeof options[0] - 1)
+
+/* The form caviard takes to start a trial under limits (exec_limited below):
+ * not an option of the daemon, but listed with them. */
+static const char exec_limits_usage[] = "caviard --exec-limits MB -- PROGRAM [ARGS...]";
+
+#define HELP_COL 21 /* where an option's help starts */
+
+/* "usage: caviard [--db FILE] ...", wrapped within 80 columns. */
+static void print_synopsis(void)
+{
+	int col = printf("usage: caviard"), indent = col;
+
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		int w = (int)strlen(options[i].name) + 5 +
+			(options[i].arg ? (int)strlen(options[i].arg) + 1 : 0);
+
+		if (options[i].key == 'h' || options[i].key == 'V')
+			continue;
+		if (col + w > 80)
+			col = printf("\n%*s", indent, "") - 1;
+		col += printf(" [--%s%s%s]", options[i].name, options[i].arg ? " " : "",
+			      options[i].arg ? options[i].arg : "");
+	}
+	printf("\n       caviard --help | --version\n       %s\n", exec_limits_usage);
+}
+
+static void print_help(void)
+{
+	print_synopsis();
+	fputs("\nRuns caviar's daemon in the foreground: takes sweeps from `caviar` clients,\n"
+	      "runs their trials in worker processes, records every curve in SQLite.\n\n",
+	      stdout);
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		const char *h = options[i].help;
+		int col = printf("  --%s%s%s", options[i].name, options[i].arg ? " " : "",
+				 options[i].arg ? options[i].arg : "");
+
+		if (col >= HELP_COL - 1)
+			col = printf("\n") - 1;
+		for (;;) {
+			size_t n = strcspn(h, "\n");
+
+			printf("%*s%.*s\n", HELP_COL - col, "", (int)n, h);
+			if (!h[n])
+				break;
+			h += n + 1;
+			col = 0;
+		}
+	}
+	printf("  %s\n%*show caviard starts a command trial, or a worker under a\n"
+	       "%*smemory limit (not for use by hand): sets the address-space\n"
+	       "%*slimit to MB (0: none), asks for SIGTERM when the daemon dies,\n"
+	       "%*sthen runs PROGRAM\n",
+	       exec_limits_usage + strlen("caviard "), HELP_COL, "", HELP_COL, "", HELP_COL, "",
+	       HELP_COL, "");
+}
+
+/* getopt's table, from options[]. */
+static void long_options(struct option *longopts)
+{
+	for (size_t i = 0; i < N_OPTIONS; i++)
+		longopts[i] = (struct option){options[i].name,
+					      options[i].arg ? required_argument : no_argument,
+					      NULL, options[i].key};
+	longopts[N_OPTIONS] = (struct option){NULL, 0, NULL, 0};
+}
 
 static int bad_option(const char *opt, const char *why)
 {
@@ -73,8 +149,7 @@ static int exec_limited(int argc, char **argv)
 	pid_t parent;
 
 	if (argc < 5 || *end || mb < 0 || strcmp(argv[3], "--") != 0) {
-		fputs("caviard: usage: caviard --exec-limits MB -- PROGRAM [ARGS...] (MB 0: none)\n",
-		      stderr);
+		fprintf(stderr, "caviard: usage: %s (MB 0: none)\n", exec_limits_usage);
 		return 2;
 	}
 	lim.rlim_cur = lim.rlim_max = (rlim_t)mb << 20;
@@ -147,16 +222,7 @@ static int make_state_dir(const char *dir)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"db", required_argument, NULL, 'd'},     {"socket", required_argument, NULL, 's'},
-		{"slots", required_argument, NULL, 'n'},  {"worker", required_argument, NULL, 'w'},
-		{"grace", required_argument, NULL, 'g'},  {"help", no_argument, NULL, 'h'},
-		{"state-dir", required_argument, NULL, 'c'},
-		{"launcher", required_argument, NULL, 'l'},
-		{"flush-wait", required_argument, NULL, 'f'},
-		{"answer-wait", required_argument, NULL, 'a'},
-		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
-	};
+	struct option longopts[N_OPTIONS + 1];
 	char db[PATH_MAX], sock[PATH_MAX], worker[PATH_MAX], ckpt[PATH_MAX];
 	struct daemon_options opt = {
 		.slots = (int)uv_available_parallelism(),
@@ -178,6 +244,7 @@ int main(int argc, char **argv)
 	opt.db_path = db;
 	opt.socket_path = sock;
 	opt.worker_path = worker;
+	long_options(longopts);
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': opt.db_path = optarg; break;
@@ -210,7 +277,7 @@ int main(int argc, char **argv)
 						  "expected a positive number of seconds");
 			opt.answer_wait = x;
 			break;
-		case 'h': fputs(usage, stdout); return 0;
+		case 'h': print_help(); return 0;
 		case 'V': puts("caviard " CAVIAR_VERSION); return 0;
 		default: fputs("try 'caviard --help'\n", stderr); return 2;
 		}

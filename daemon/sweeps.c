@@ -403,7 +403,8 @@ static int propose(struct sweeps *s, struct sweep *sw)
 	    db_commit(s->db, err, sizeof err) < 0) {
 		db_rollback(s->db);
 		undo(sw, m);
-		log_msg("sweep %lld: cannot record trial %d yet: %s", (long long)sw->id, number, err);
+		log_msg("sweep %lld: cannot record its trial no. %d yet: %s", (long long)sw->id, number,
+			err);
 		free(ptext);
 		free(wtext);
 		return -1;

@@ -62,8 +62,11 @@ _SQL = {
     "sweeps": "SELECT * FROM sweep_progress ORDER BY sweep_id",
     "sweep": "SELECT id, name, status, metric, mode, budget, search, seed, created_at,"
              " finished_at FROM sweeps WHERE id = ?1",
-    "trials": "SELECT t.id, t.number, t.round, t.status, t.params, t.epochs, t.best_value,"
-              " t.best_epoch, t.reason, t.started_at, t.ended_at, o.objective"
+    # QUERY_TRIALS, its id named trial_id as everywhere else a program reads
+    # it, and id kept beside it: the name trials() rows had before (deprecated)
+    "trials": "SELECT t.id AS trial_id, t.number, t.round, t.status, t.params, t.epochs,"
+              " t.best_value, t.best_epoch, t.reason, t.started_at, t.ended_at, o.objective,"
+              " t.parent_trial_id, t.id AS id"
               " FROM trials t LEFT JOIN objectives o ON o.trial_id = t.id"
               " WHERE t.sweep_id = ?1 ORDER BY t.number",
     "trial": "SELECT id FROM trials WHERE id = ?1",
@@ -408,10 +411,14 @@ class Client:
         return _frame(self._query("sweeps"), as_frame)
 
     def trials(self, sweep, as_frame=False):
-        """The sweep's trials, by number: id, number, round, status, params,
-        epochs, best_value, best_epoch, reason, started_at, ended_at and
-        objective (the objectives view's: null for a trial that does not count).
-        as_frame: a pandas DataFrame, params flattened to params.NAME columns."""
+        """The sweep's trials, by number: trial_id (as best() and every other
+        reader name a trial's id; number is its place in the sweep), number,
+        round, status, params, epochs, best_value, best_epoch, reason,
+        started_at, ended_at, objective (the objectives view's: null for a
+        trial that does not count) and parent_trial_id (a fork's parent, else
+        None); also id, the same as trial_id, for scripts written before
+        (deprecated). as_frame: a pandas DataFrame, params flattened to
+        params.NAME columns."""
         self._sweep_row(sweep)
         return _frame(self._query("trials", sweep), as_frame)
 

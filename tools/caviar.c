@@ -1,26 +1,17 @@
-/* caviar: the command-line client. Finds the command in the table below and
- * runs it; each command lives in a cmd_*.c file. Also the overall help (the
- * commands, each with the first sentence of its summary), `caviar help
- * [COMMAND]`, and the nearest command to a mistyped one. */
+/* caviar: the command-line client. Finds the command in the table of
+ * commands.c and runs it; each command lives in a cmd_*.c file. Also the
+ * overall help (the commands, each with the first sentence of its summary),
+ * `caviar help [COMMAND]`, and the nearest command to a mistyped one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "proto.h"
 #include "suggest.h"
 #include "term.h"
 #include "xalloc.h"
-
-static const struct command *const commands[] = {
-	&cmd_submit, &cmd_ls,     &cmd_top,      &cmd_status,   &cmd_wait,   &cmd_cancel,
-	&cmd_pause,  &cmd_resume, &cmd_extend, &cmd_rm, &cmd_note, &cmd_tag, &cmd_untag,
-	&cmd_adjust, &cmd_fork,
-	&cmd_slots, &cmd_shutdown, &cmd_validate, &cmd_sample, &cmd_watch,
-	&cmd_show,   &cmd_curves, &cmd_plot,     &cmd_importance, &cmd_export, &cmd_lineage,
-	&cmd_serve,
-};
-#define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 #define HELP_WIDTH CLI_HELP_WIDTH
 #define USAGE_COL 12    /* where a command's arguments start in the list */
@@ -59,13 +50,16 @@ static void help_command(const struct command *cmd)
 
 static void help(void)
 {
+	size_t n;
+	const struct command *const *commands = commands_list(&n);
 	char *text = term_wrap(
 		"caviar runs hyperparameter sweeps on caviard, a daemon that trains many models "
 		"in parallel and records every learning curve in SQLite.", 0, 0, HELP_WIDTH);
 
-	printf("usage: caviar [--socket PATH] COMMAND [ARGS] [--json]\n\n%s\n\ncommands:\n", text);
+	printf("usage: caviar [--socket PATH] COMMAND [ARGS] [--json]\n"
+	       "       caviar --help | -h | --version\n\n%s\n\ncommands:\n", text);
 	free(text);
-	for (size_t i = 0; i < N_COMMANDS; i++)
+	for (size_t i = 0; i < n; i++)
 		help_command(commands[i]);
 	text = term_wrap("'caviar help COMMAND' (or 'caviar COMMAND --help') tells more. The socket is "
 			 "--socket, else $CAVIAR_SOCKET, else $XDG_RUNTIME_DIR/caviar/caviard.sock, else "
@@ -77,26 +71,21 @@ static void help(void)
 	free(text);
 }
 
-static const struct command *find_command(const char *name)
-{
-	for (size_t k = 0; k < N_COMMANDS; k++)
-		if (strcmp(commands[k]->name, name) == 0)
-			return commands[k];
-	return NULL;
-}
-
 /* "caviar: unknown command 'stauts'; did you mean 'status'?" */
 static int unknown_command(const char *name)
 {
-	const char *names[N_COMMANDS], *near;
+	size_t n;
+	const struct command *const *commands = commands_list(&n);
+	const char **names = xcalloc(n, sizeof *names), *near;
 
-	for (size_t k = 0; k < N_COMMANDS; k++)
+	for (size_t k = 0; k < n; k++)
 		names[k] = commands[k]->name;
-	near = suggest_nearest(name, names, N_COMMANDS);
+	near = suggest_nearest(name, names, n);
 	fprintf(stderr, "caviar: unknown command '%s'", name);
 	if (near)
 		fprintf(stderr, "; did you mean '%s'?", near);
 	fprintf(stderr, "\ntry 'caviar --help'\n");
+	free(names);
 	return EXIT_USAGE;
 }
 
@@ -113,7 +102,7 @@ static int run_help(int argc, char **argv)
 		fprintf(stderr, "caviar: help: too many arguments\ntry 'caviar --help'\n");
 		return EXIT_USAGE;
 	}
-	if (!(cmd = find_command(argv[0])))
+	if (!(cmd = commands_find(argv[0])))
 		return unknown_command(argv[0]);
 	cli_print_usage(cmd);
 	return EXIT_OK;
@@ -150,7 +139,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[i], "help") == 0)
 		return run_help(argc - i - 1, argv + i + 1);
-	if (!(cmd = find_command(argv[i])))
+	if (!(cmd = commands_find(argv[i])))
 		return unknown_command(argv[i]);
 	cli.cmd = cmd->name;
 	code = cmd->run(&cli, argc - i, argv + i);

@@ -276,50 +276,126 @@ void cli_table_print(struct cli_table *t)
 	memset(t, 0, sizeof *t);
 }
 
+/* The options every command takes, after its own (cli_options' keys for
+ * them are above any a command uses). */
+enum { KEY_JSON = 0x100, KEY_SOCKET, KEY_HELP };
+static const struct cli_option common_options[] = {
+	{0, "json", KEY_JSON, NULL, "Machine-readable output (JSON)."},
+	{0, "socket", KEY_SOCKET, "PATH", "The daemon's socket (see 'caviar --help')."},
+	{0, "help", KEY_HELP, NULL, "This help."},
+	{0, NULL, 0, NULL, NULL},
+};
+
+#define OPTION_COL 22 /* where an option's description starts in a command's help */
+
+static size_t count_options(const struct cli_option *o)
+{
+	size_t n = 0;
+
+	while (o && (o[n].letter || o[n].name))
+		n++;
+	return n;
+}
+
+/* "-o, --output FILE": an option as the help names it. */
+static void option_label(const struct cli_option *o, char *buf, size_t n)
+{
+	int len = 0;
+
+	buf[0] = '\0';
+	if (o->letter)
+		len = snprintf(buf, n, "-%c%s", o->letter, o->name ? ", " : "");
+	if (o->name && len >= 0 && (size_t)len < n)
+		len += snprintf(buf + len, n - (size_t)len, "--%s", o->name);
+	if (o->arg && len >= 0 && (size_t)len < n)
+		snprintf(buf + len, n - (size_t)len, " %s", o->arg);
+}
+
+/* "title:", then a line per option: its label, its description wrapped in a
+ * column of its own. */
+static void print_options(const char *title, const struct cli_option *o)
+{
+	char label[96], *text;
+	int col;
+
+	printf("\n%s:\n", title);
+	for (size_t i = 0, n = count_options(o); i < n; i++) {
+		option_label(&o[i], label, sizeof label);
+		col = printf("  %s", label);
+		if (col >= OPTION_COL - 1) {
+			putchar('\n');
+			col = 0;
+		}
+		text = term_wrap(o[i].help, OPTION_COL, OPTION_COL, CLI_HELP_WIDTH);
+		printf("%*s%s\n", OPTION_COL - col, "", text);
+		free(text);
+	}
+}
+
 void cli_print_usage(const struct command *cmd)
 {
 	int col = printf("usage: caviar %s", cmd->name);
 	char *usage = term_wrap(cmd->usage, col + 1, col + 1, CLI_HELP_WIDTH);
 	char *summary = term_wrap(cmd->summary, 0, 0, CLI_HELP_WIDTH);
 
-	printf("%s%s\n\n%s\n\n", *usage ? " " : "", usage, summary);
-	printf("common options: --json (machine-readable output), --socket PATH, --help\n");
+	printf("%s%s\n\n%s\n", *usage ? " " : "", usage, summary);
+	if (count_options(cmd->options))
+		print_options("options", cmd->options);
+	print_options("common options", common_options);
 	free(usage);
 	free(summary);
 }
 
-int cli_options(struct cli *cli, const struct command *cmd, int argc, char **argv,
-		const struct option *own, int (*fn)(void *ctx, int c, const char *arg), void *ctx,
-		int *args)
+/* getopt's tables for the options of own and common: the long ones into
+ * longs (ended by a zeroed entry), the short ones into shorts (":n:ck:"). */
+static void getopt_tables(const struct cli_option *own, struct option *longs, char *shorts)
 {
-	static const struct option common[] = {
-		{"json", no_argument, NULL, 'J'},
-		{"socket", required_argument, NULL, 'S'},
-		{"help", no_argument, NULL, 'H'},
-	};
-	size_t n_own = 0, n_common = sizeof common / sizeof common[0];
-	struct option *all;
+	const struct cli_option *tables[] = {own, common_options};
+	size_t nl = 0, ns = 0;
+
+	shorts[ns++] = ':';
+	for (size_t t = 0; t < 2; t++)
+		for (size_t i = 0, n = count_options(tables[t]); i < n; i++) {
+			const struct cli_option *o = &tables[t][i];
+
+			if (o->name)
+				longs[nl++] = (struct option){o->name,
+							      o->arg ? required_argument : no_argument,
+							      NULL, o->key};
+			if (o->letter) {
+				shorts[ns++] = o->letter;
+				if (o->arg)
+					shorts[ns++] = ':';
+			}
+		}
+	longs[nl] = (struct option){NULL, 0, NULL, 0};
+	shorts[ns] = '\0';
+}
+
+int cli_options(struct cli *cli, const struct command *cmd, int argc, char **argv,
+		int (*fn)(void *ctx, int c, const char *arg), void *ctx, int *args)
+{
+	size_t n = count_options(cmd->options) + count_options(common_options);
+	struct option *longs = xcalloc(n + 1, sizeof *longs);
+	char *shorts = xmalloc(2 * n + 2);
 	int c, rc = 0;
 
-	while (own && own[n_own].name)
-		n_own++;
-	all = xcalloc(n_own + n_common + 1, sizeof *all);
-	if (n_own)
-		memcpy(all, own, n_own * sizeof *all);
-	memcpy(all + n_own, common, sizeof common);
-	optind = 1;
+	getopt_tables(cmd->options, longs, shorts);
+	optind = 0; /* glibc and musl start afresh: 1 would keep what a parse before left */
 	opterr = 0;
-	while (rc == 0 && (c = getopt_long(argc, argv, ":n:o:k:", all, NULL)) != -1) {
+	while (rc == 0 && (c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
 		switch (c) {
-		case 'J': cli->json = 1; break;
-		case 'S': cli->socket = optarg; break;
-		case 'H': cli_print_usage(cmd); rc = CLI_DONE; break;
+		case KEY_JSON: cli->json = 1; break;
+		case KEY_SOCKET: cli->socket = optarg; break;
+		case KEY_HELP: cli_print_usage(cmd); rc = CLI_DONE; break;
 		case '?': rc = cli_usage(cli, "unknown option %s", argv[optind - 1]); break;
 		case ':': rc = cli_usage(cli, "option %s needs a value", argv[optind - 1]); break;
-		default: rc = fn ? fn(ctx, c, optarg) : cli_usage(cli, "unknown option");
+		default:
+			rc = fn ? fn(ctx, c, optarg) : cli_usage(cli, "unknown option");
 		}
 	}
-	free(all);
+	free(longs);
+	free(shorts);
 	*args = optind;
 	return rc;
 }

@@ -26,13 +26,29 @@ struct cli {
 	int json;           /* --json: machine-readable output */
 };
 
+/* One option of a command. A command's table of them (ended by a zeroed
+ * entry) is the one place its options are written: cli_options hands getopt
+ * exactly these (and the common ones), and `caviar CMD --help` lists exactly
+ * these, so the two cannot differ. */
+struct cli_option {
+	char letter;      /* the short option (-o), or 0 */
+	const char *name; /* the long option (--output), or NULL for a short one only */
+	int key;          /* what the command's handler is called with: the letter for
+	                     an option that has one, else any other value */
+	const char *arg;  /* its value's name in the help ("FILE"); NULL: a flag */
+	const char *help; /* what it does, one sentence (reflowed) */
+};
+
 struct command {
 	const char *name;
-	const char *usage;   /* arguments, e.g. "SPEC [--watch]" */
+	const char *usage;   /* the synopsis: operands and the main options, e.g.
+				"SPEC [--wait|--watch|--panda]"; every option named here
+				must be in `options` */
 	const char *summary; /* prose, reflowed at print time (a newline is a space); its
 				first sentence, at most 45 columns, is the command's line
 				in `caviar --help`, the whole of it `caviar CMD --help` */
 	int (*run)(struct cli *cli, int argc, char **argv);
+	const struct cli_option *options; /* its own options; NULL: only the common ones */
 };
 
 /* Prints "caviar: CMD: message" to stderr and returns code. */
@@ -99,25 +115,23 @@ double cli_num(const cJSON *o, const char *key, double dflt);
 
 #define CLI_DONE (-2) /* cli_options: --help was printed; exit 0 */
 
-struct option;
-
-/* Parses a command's options: its own (`own`, terminated by a zeroed entry;
- * may be NULL), each handed to fn(ctx, val, optarg), which returns 0 or an
- * exit code after cli_usage; and the common ones (--json, --socket, --help).
- * On success returns 0 with *args set to the index of the first operand;
- * otherwise an exit code, or CLI_DONE after --help. */
 /* For commands whose one option is a flag: sets *(int *)ctx (cli_options' handler). */
 int cli_set_flag(void *ctx, int c, const char *arg);
 
+/* Parses a command's options: its own (cmd->options), each handed to
+ * fn(ctx, key, optarg), which returns 0 or an exit code after cli_usage; and
+ * the common ones (--json, --socket, --help). On success returns 0 with
+ * *args set to the index of the first operand; otherwise an exit code, or
+ * CLI_DONE after --help. */
 int cli_options(struct cli *cli, const struct command *cmd, int argc, char **argv,
-		const struct option *own, int (*fn)(void *ctx, int c, const char *arg), void *ctx,
-		int *args);
+		int (*fn)(void *ctx, int c, const char *arg), void *ctx, int *args);
 
 /* Checks the number of operands; prints a usage error otherwise. */
 int cli_operands(const struct cli *cli, int n, int min, int max);
 
 #define CLI_HELP_WIDTH 80 /* columns of help text */
 
-/* Prints a command's usage line and summary, wrapped between words. */
+/* Prints a command's usage line, summary and options (its own, then the
+ * common ones), wrapped between words. */
 void cli_print_usage(const struct command *cmd);
 #endif

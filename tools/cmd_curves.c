@@ -3,7 +3,6 @@
  * The best K trials of the leaderboard are drawn as lines in colour (on a
  * terminal without NO_COLOR); the others faint, or as bare points without
  * colour. --json prints the curves' data instead. Reads the database only. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,7 +251,7 @@ static void plot_curves(const cJSON *curves, int colour, int cols)
 			const cJSON *last = cJSON_GetArrayItem(cli_get(cv, "points"),
 							       cJSON_GetArraySize(cli_get(cv, "points")) - 1);
 
-			printf("%s%s%s rank %d: trial %.0f (#%.0f), last %.4g\n",
+			printf("%s%s%s rank %d: trial %.0f (no. %.0f), last %.4g\n",
 			       colour ? colours[r % N_COLOURS] : "", colour ? "■" : "-",
 			       colour ? TERM_RESET : "", r + 1, cli_num(cv, "trial_id", 0),
 			       cli_num(cv, "number", 0), cJSON_GetArrayItem(last, 1)->valuedouble);
@@ -371,17 +370,12 @@ static int curves_opt(void *ctx, int c, const char *arg)
 
 static int run_curves(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"db", required_argument, NULL, 'd'},
-					    {"metric", required_argument, NULL, 'm'},
-					    {"trial", required_argument, NULL, 't'},
-					    {"k", required_argument, NULL, 'k'},
-					    {NULL, 0, NULL, 0}};
 	struct curves_opts o = {.k = 3};
 	struct store st;
 	long long sweep = 0;
 	int args, code;
 
-	if ((code = cli_options(cli, &cmd_curves, argc, argv, own, curves_opt, &o, &args)) ||
+	if ((code = cli_options(cli, &cmd_curves, argc, argv, curves_opt, &o, &args)) ||
 	    (code = cli_operands(cli, argc - args, o.trial ? 0 : 1, o.trial ? 0 : 1)))
 		return code;
 	if (!o.trial && (sweep = cli_parse_id(argv[args])) < 0)
@@ -393,11 +387,19 @@ static int run_curves(struct cli *cli, int argc, char **argv)
 	return code;
 }
 
+static const struct cli_option curves_options[] = {
+	{0, "trial", 't', "TRIAL", "Plot that trial's curve instead of a sweep's."},
+	{'k', NULL, 'k', "K", "Highlight the best K trials in colour (default 3)."},
+	{0, "metric", 'm', "M", "Plot metric M instead of the objective."},
+	{0, "db", 'd', "FILE", "Read that database (else the daemon's)."},
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_curves = {
-	"curves", "SWEEP|--trial TRIAL [-k K]",
+	"curves", "SWEEP|--trial TRIAL [-k K] [--metric M] [--db FILE]",
 	"Plots learning curves in the terminal.\n"
 	"Braille dots: every trial of the sweep, or one\n"
-	"trial; the best K (default 3) highlighted in colour. --metric M plots M instead of\n"
-	"the objective; --json prints the points; --db FILE reads that database.",
+	"trial; the best K highlighted in colour. --json prints the points.",
 	run_curves,
+	curves_options,
 };

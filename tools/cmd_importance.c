@@ -4,7 +4,6 @@
  * trees, the largest pairwise interactions, and beside them the course's
  * expected rank (hparam_course_rank) for the parameters it names. Reads the
  * database only (store.h). */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +99,7 @@ static cJSON *to_json(const struct importance *im, long long id, const struct im
 	if (io->o.by_epoch > 0)
 		cJSON_AddNumberToObject(out, "by_epoch", (double)io->o.by_epoch);
 	cJSON_AddNumberToObject(out, "trials", im->n);
+	cJSON_AddNumberToObject(out, "forks_left_out", im->forks);
 	cJSON_AddNumberToObject(out, "trees", im->fa.trees);
 	cJSON_AddNumberToObject(out, "seed", (double)io->o.seed);
 	params = cJSON_AddArrayToObject(out, "params");
@@ -157,6 +157,9 @@ static void print_text(const struct importance *im, long long id, const struct i
 		printf(" at epoch %lld", io->o.by_epoch);
 	printf(" (%d trials; fANOVA, %d trees, seed %llu)\n", im->n, im->fa.trees,
 	       (unsigned long long)io->o.seed);
+	if (im->forks)
+		printf("computed over %d independent trials; %d fork%s left out (a fork inherits "
+		       "its parent's values)\n", im->n, im->forks, im->forks == 1 ? "" : "s");
 	cli_table_init(&t, 6);
 	cli_table_header(&t, "PARAM|SCALE|SHARE|+-STD|RANK|COURSE");
 	for (int r = 0; r < im->d; r++) {
@@ -225,11 +228,6 @@ static int imp_opt(void *ctx, int c, const char *arg)
 
 static int run_importance(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"db", required_argument, NULL, 'd'},
-					    {"by-epoch", required_argument, NULL, 'e'},
-					    {"trees", required_argument, NULL, 't'},
-					    {"seed", required_argument, NULL, 's'},
-					    {NULL, 0, NULL, 0}};
 	struct imp_opts io = {.o = {.trees = 64, .pairs = 1}};
 	struct importance im = {0};
 	struct store st;
@@ -237,7 +235,7 @@ static int run_importance(struct cli *cli, int argc, char **argv)
 	long long id;
 	int args, code, *order;
 
-	if ((code = cli_options(cli, &cmd_importance, argc, argv, own, imp_opt, &io, &args)) ||
+	if ((code = cli_options(cli, &cmd_importance, argc, argv, imp_opt, &io, &args)) ||
 	    (code = cli_operands(cli, argc - args, 1, 1)))
 		return code;
 	if ((id = cli_parse_id(argv[args])) < 0)
@@ -260,16 +258,26 @@ static int run_importance(struct cli *cli, int argc, char **argv)
 	return code;
 }
 
+static const struct cli_option importance_options[] = {
+	{0, "by-epoch", 'e', "E", "The objective's value at epoch E, for the trials that reached it, "
+	 "instead of their best."},
+	{0, "trees", 't', "N", "Trees in the forest (default 64)."},
+	{0, "seed", 's', "S", "The forest's seed (default 0)."},
+	{0, "db", 'd', "FILE", "Read that database (else the daemon's)."},
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_importance = {
-	"importance", "SWEEP [--by-epoch E] [--trees N] [--seed S]",
+	"importance", "SWEEP [--by-epoch E] [--trees N] [--seed S] [--db FILE]",
 	"Which hyperparameters mattered, by fANOVA.\n"
 	"Fits a random forest (N trees, default 64, as Optuna's fANOVA) from the\n"
-	"parameters of the sweep's finished trials (done or pruned) to their best\n"
+	"parameters of the sweep's finished trials (done or pruned; not forks, whose\n"
+	"values are their parents': pbt's forks, caviar fork's) to their best\n"
 	"objective (with --by-epoch E: its value at epoch E, for trials that reached\n"
 	"it), and prints each parameter's share of the variance, in its own scale (log10\n"
 	"for log and log_int, log10(1-x) for reverse_log, categories for a choice), with\n"
 	"its std over the trees, the five largest pairwise interactions, and the rank the\n"
-	"course gives it. The same seed gives the same result. --db FILE reads that\n"
-	"database.",
+	"course gives it. The same seed gives the same result.",
 	run_importance,
+	importance_options,
 };

@@ -4,7 +4,6 @@
  * value changed, a column per hyperparameter, a '*' on each value that
  * changed there. Reads the database only (lineage.h); --json prints what
  * lineage_load returns. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +33,7 @@ static void print_chain(const cJSON *chain)
 	const cJSON *m;
 
 	cli_table_init(&t, 5);
-	cli_table_header(&t, "TRIAL|NUMBER|STATUS|EPOCHS|FORKED FROM");
+	cli_table_header(&t, "TRIAL|NO.|STATUS|EPOCHS|FORKED FROM");
 	cJSON_ArrayForEach(m, chain) {
 		char fork[96] = "-";
 
@@ -189,8 +188,6 @@ static int lineage_opt(void *ctx, int c, const char *arg)
 
 static int run_lineage(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"db", required_argument, NULL, 'd'},
-					    {NULL, 0, NULL, 0}};
 	const char *db = NULL;
 	char err[ERRBUF_LEN];
 	struct store st;
@@ -198,7 +195,7 @@ static int run_lineage(struct cli *cli, int argc, char **argv)
 	int args, code;
 	cJSON *lin;
 
-	if ((code = cli_options(cli, &cmd_lineage, argc, argv, own, lineage_opt, &db, &args)) ||
+	if ((code = cli_options(cli, &cmd_lineage, argc, argv, lineage_opt, &db, &args)) ||
 	    (code = cli_operands(cli, argc - args, 1, 1)))
 		return code;
 	if ((id = cli_parse_id(argv[args])) < 0)
@@ -223,6 +220,11 @@ static int run_lineage(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static const struct cli_option lineage_options[] = {
+	{0, "db", 'd', "FILE", "Read that database (else the daemon's)."},
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_lineage = {
 	"lineage", "TRIAL [--db FILE]",
 	"Shows a trial's ancestors and schedule.\n"
@@ -230,7 +232,7 @@ const struct command cmd_lineage = {
 	"the epochs each trained and the epoch each fork was made at; then its\n"
 	"hyperparameter schedule: each value by stretch of epochs, from the trials'\n"
 	"params and their adjustments (`caviar adjust`, pbt's explore), a '*' where\n"
-	"one changed. Reads the database (--db FILE, else the daemon's); --json prints\n"
-	"it all.",
+	"one changed. Reads the database; --json prints it all.",
 	run_lineage,
+	lineage_options,
 };

@@ -3,7 +3,6 @@
  * trials). Each prints a table, or the daemon's reply with --json. ls and top
  * also read a database without a daemon (--db FILE, or the default database
  * when no daemon runs), through the same views, into the same JSON. */
-#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,7 +43,7 @@ static cJSON *ask(struct cli *cli, long long sweep, long long n, int *code)
 
 static int no_operands(struct cli *cli, const struct command *cmd, int argc, char **argv)
 {
-	int args, code = cli_options(cli, cmd, argc, argv, NULL, NULL, NULL, &args);
+	int args, code = cli_options(cli, cmd, argc, argv, NULL, NULL, &args);
 
 	return code ? code : cli_operands(cli, argc - args, 0, 0);
 }
@@ -116,8 +115,6 @@ static cJSON *list_reply(struct cli *cli, const struct list_opts *o, long long s
 	return reply;
 }
 
-static const struct option db_opts[] = {{"db", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
-
 /* "val_loss 0.3226 (trial 2)": a sweep's best, or "-". */
 static char *best_cell(const cJSON *row)
 {
@@ -152,7 +149,7 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 	cJSON *reply, *row;
 	int args, code;
 
-	if ((code = cli_options(cli, &cmd_ls, argc, argv, db_opts, list_opt, &o, &args)) ||
+	if ((code = cli_options(cli, &cmd_ls, argc, argv, list_opt, &o, &args)) ||
 	    (code = cli_operands(cli, argc - args, 0, 0)))
 		return code == CLI_DONE ? EXIT_OK : code;
 	if (!(reply = list_reply(cli, &o, 0, &code)))
@@ -184,13 +181,22 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* --db, as ls and top read it. */
+#define LIST_DB_OPTION {0, "db", 'd', "FILE", "Read that database instead of asking the daemon " \
+			"(without a daemon, the default database is read)."}
+
+static const struct cli_option ls_options[] = {
+	LIST_DB_OPTION,
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_ls = {
 	"ls", "[--db FILE]",
 	"Lists the sweeps and their progress.\n"
 	"Each with its status, its trials counted by status (ENDED is done + pruned + failed +\n"
-	"cancelled, of the budget), and its best trial (done or pruned; never a failed one). Without a\n"
-	"daemon, or with --db FILE, it reads the database (the default one when no daemon runs).",
+	"cancelled, of the budget), and its best trial (done or pruned; never a failed one).",
 	run_ls,
+	ls_options,
 };
 
 /* "lr=0.0031 batch=64 ...": a trial's params in one cell. */
@@ -221,7 +227,8 @@ static void print_top(const cJSON *reply)
 									  : "lowest");
 	/* The best epoch and the epochs run apart: "5/8" read as "ran 5 of 8". */
 	cli_table_init(&t, 8);
-	cli_table_header(&t, "RANK|TRIAL|#|STATUS|OBJECTIVE|BEST@|EPOCHS|PARAMS");
+	/* TRIAL is the trial's id, NO. its number in the sweep (trials.number) */
+	cli_table_header(&t, "RANK|TRIAL|NO.|STATUS|OBJECTIVE|BEST@|EPOCHS|PARAMS");
 	cJSON_ArrayForEach(row, cli_get(reply, "trials")) {
 		cli_table_add_owned(&t, cli_cell(cli_get(row, "rank")));
 		cli_table_add_owned(&t, cli_cell(cli_get(row, "trial_id")));
@@ -237,15 +244,12 @@ static void print_top(const cJSON *reply)
 
 static int run_top(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"n", required_argument, NULL, 'n'},
-					    {"db", required_argument, NULL, 'd'},
-					    {NULL, 0, NULL, 0}};
 	struct list_opts o = {10, NULL};
 	long long sweep;
 	cJSON *reply;
 	int args, code;
 
-	if ((code = cli_options(cli, &cmd_top, argc, argv, own, list_opt, &o, &args)) ||
+	if ((code = cli_options(cli, &cmd_top, argc, argv, list_opt, &o, &args)) ||
 	    (code = cli_operands(cli, argc - args, 1, 1)))
 		return code;
 	sweep = cli_parse_id(argv[args]);
@@ -263,13 +267,20 @@ static int run_top(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static const struct cli_option top_options[] = {
+	{'n', NULL, 'n', "K", "Show the K best (default 10)."},
+	LIST_DB_OPTION,
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_top = {
 	"top", "SWEEP [-n K] [--db FILE]",
 	"Shows the K best trials of a sweep.\n"
-	"Its finished trials (K is 10 unless -n says otherwise), each with its rank, objective, the epoch of its best value (BEST@), the epochs it\n"
-	"ran (EPOCHS) and its params. Only done and pruned trials are ranked, never failed ones. Without a\n"
-	"daemon, or with --db FILE, it reads the database (the default one when no daemon runs).",
+	"Its finished trials, each with its rank, its id (TRIAL) and its number in the sweep (NO.), "
+	"objective, the epoch of its best value (BEST@), the epochs it\n"
+	"ran (EPOCHS) and its params. Only done and pruned trials are ranked, never failed ones.",
 	run_top,
+	top_options,
 };
 
 static int run_status(struct cli *cli, int argc, char **argv)
@@ -302,7 +313,7 @@ static int run_status(struct cli *cli, int argc, char **argv)
 		       cli_num(row, "queued", 0));
 	if (cJSON_GetArraySize(cli_get(reply, "running"))) {
 		cli_table_init(&t, 6);
-		cli_table_header(&t, "TRIAL|SWEEP|#|PID|EPOCH|RUNNING FOR");
+		cli_table_header(&t, "TRIAL|SWEEP|NO.|PID|EPOCH|RUNNING FOR");
 		cJSON_ArrayForEach(row, cli_get(reply, "running")) {
 			cli_table_add_owned(&t, cli_cell(cli_get(row, "trial")));
 			cli_table_add_owned(&t, cli_cell(cli_get(row, "sweep")));
@@ -320,7 +331,9 @@ static int run_status(struct cli *cli, int argc, char **argv)
 const struct command cmd_status = {
 	"status", "",
 	"Shows the daemon's slots and running trials.\n"
-	"Its version and pid, slots busy, trials queued, any database error, and each\n"
-	"running trial's epoch and time so far.",
+	"Its version and pid, slots busy, trials queued, the database it writes, any\n"
+	"database error, the PATH and PYTHONPATH trials get, and each running trial's\n"
+	"epoch and time so far.",
 	run_status,
+	NULL,
 };

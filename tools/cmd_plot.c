@@ -10,7 +10,6 @@
  * (epochs, int parameters) get integer ticks. --json reports what was drawn
  * (title, legend, each panel's ticks). Reads the database only (store.h). */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,18 +285,26 @@ static long long row_trial(const cJSON *r)
 	return r ? (long long)cli_num(r, "trial_id", 0) : -1;
 }
 
+/* A pruned trial's line is dashed, its curve's and its legend sample's alike;
+ * any other solid. */
+static void set_trial_dash(cairo_t *cr, int pruned)
+{
+	static const double dash[] = {5, 3};
+
+	cairo_set_dash(cr, dash, pruned ? 2 : 0, 0);
+}
+
 /* One trial's curve, from its first row of p->curves: a line (dashed when
  * the trial was pruned), or a dot when it has one point. */
 static void stroke_trial(cairo_t *cr, const cJSON *r, int rank, int pruned, const struct axis *x,
 			 const struct axis *y)
 {
-	static const double dash[] = {5, 3};
 	long long id = row_trial(r);
 	double px = 0, py = 0;
 	int n = 0;
 
 	set_trial_colour(cr, rank, 2);
-	cairo_set_dash(cr, dash, pruned ? 2 : 0, 0);
+	set_trial_dash(cr, pruned);
 	for (; r && row_trial(r) == id; r = r->next, n++) {
 		px = axis_map(x, cli_num(r, "epoch", 0));
 		py = axis_map(y, cli_num(r, "value", 0));
@@ -398,12 +405,12 @@ static double box_cover(const struct plot *p, const struct axis *x, const struct
 	return cover;
 }
 
-/* "1. trial 16 (#15): 0.06486": a legend entry, by the trial's leaderboard rank. */
+/* "1. trial 16 (no. 15): 0.06486": a legend entry, by the trial's leaderboard rank. */
 static void legend_text(char *buf, size_t n, const struct plot *p, int i)
 {
 	const cJSON *t = trial_row(p, p->top[i]);
 
-	snprintf(buf, n, "%d. trial %lld (#%d): %.4g%s", p->rank[i], p->top[i],
+	snprintf(buf, n, "%d. trial %lld (no. %d): %.4g%s", p->rank[i], p->top[i],
 		 (int)cli_num(t, "number", 0), cli_num(t, "objective", NAN),
 		 is_pruned(t) ? ", pruned" : "");
 }
@@ -450,9 +457,11 @@ static void draw_legend(cairo_t *cr, const struct plot *p, const struct axis *x,
 		} else {
 			legend_text(buf, sizeof buf, p, i);
 			set_trial_colour(cr, i, 2);
+			set_trial_dash(cr, is_pruned(trial_row(p, p->top[i])));
 			cairo_move_to(cr, bx[best] + 6, ly);
 			cairo_line_to(cr, bx[best] + 26, ly);
 			cairo_stroke(cr);
+			set_trial_dash(cr, 0);
 		}
 		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
 		text_at(cr, bx[best] + 31, ly, 0, 0.5, buf);
@@ -762,9 +771,15 @@ static void render_importance(cairo_t *cr, const struct plot *p)
 	char what[160], buf[128];
 	cJSON *params = cJSON_AddArrayToObject(p->report, "params");
 
-	snprintf(what, sizeof what, "share of %s's variance by parameter (fANOVA, %d trials, %d trees)",
-		 p->metric, im->n, im->fa.trees);
+	if (im->forks)
+		snprintf(what, sizeof what, "share of %s's variance by parameter (fANOVA, %d independent "
+			 "trials, %d forks left out, %d trees)", p->metric, im->n, im->forks,
+			 im->fa.trees);
+	else
+		snprintf(what, sizeof what, "share of %s's variance by parameter (fANOVA, %d trials, "
+			 "%d trees)", p->metric, im->n, im->fa.trees);
 	plot_title(cr, p, what);
+	cJSON_AddNumberToObject(p->report, "forks_left_out", im->forks);
 	for (int k = 0; k < im->d; k++) {
 		int j = k;
 
@@ -1058,7 +1073,7 @@ static void fork_lines(cairo_t *cr, const cJSON *lin, const struct axis *x, cons
 	cairo_set_dash(cr, NULL, 0, 0);
 }
 
-/* "trial 4 (#3)" per member of the chain in its colour, in the corner a
+/* "trial 4 (no. 3)" per member of the chain in its colour, in the corner a
  * learning curve leaves free: bottom right when it rises, top right else. */
 static void lineage_legend(cairo_t *cr, const struct plot *p, const struct axis *x,
 			   const struct axis *y)
@@ -1072,7 +1087,7 @@ static void lineage_legend(cairo_t *cr, const struct plot *p, const struct axis 
 	cJSON_ArrayForEach(m, chain) {
 		double ly = top + 7 + 14 * i;
 
-		snprintf(buf, sizeof buf, "trial %.0f (#%.0f)", cli_num(m, "trial_id", 0),
+		snprintf(buf, sizeof buf, "trial %.0f (no. %.0f)", cli_num(m, "trial_id", 0),
 			 cli_num(m, "number", 0));
 		set_chain_colour(cr, i++);
 		cairo_move_to(cr, x->p1 - 120, ly);
@@ -1375,21 +1390,13 @@ static int plot_opt(void *ctx, int c, const char *arg)
 
 static int run_plot(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"db", required_argument, NULL, 'd'},
-					    {"output", required_argument, NULL, 'o'},
-					    {"k", required_argument, NULL, 'k'},
-					    {"importance", no_argument, NULL, 'I'},
-					    {"parallel", no_argument, NULL, 'P'},
-					    {"pair", no_argument, NULL, 'R'},
-					    {"lineage", no_argument, NULL, 'L'},
-					    {NULL, 0, NULL, 0}};
 	struct plot_opts o = {.k = 5};
 	struct plot p = {0};
 	struct store st;
 	long long id;
 	int args, code;
 
-	if ((code = cli_options(cli, &cmd_plot, argc, argv, own, plot_opt, &o, &args)) ||
+	if ((code = cli_options(cli, &cmd_plot, argc, argv, plot_opt, &o, &args)) ||
 	    (code = cli_operands(cli, argc - args, 1, 1)))
 		return code;
 	if ((id = cli_parse_id(argv[args])) < 0)
@@ -1430,6 +1437,17 @@ static int run_plot(struct cli *cli, int argc, char **argv)
 	return code;
 }
 
+static const struct cli_option plot_options[] = {
+	{'o', "output", 'o', "FILE", "The file to write: FILE.svg or FILE.png (required)."},
+	{'k', NULL, 'k', "K", "The best K trials in colour (default 5)."},
+	{0, "importance", 'I', NULL, "Draw each parameter's share of the variance instead."},
+	{0, "parallel", 'P', NULL, "Draw parallel coordinates instead."},
+	{0, "pair", 'R', NULL, "Draw the two parameters that interact most instead."},
+	{0, "lineage", 'L', NULL, "ID is a trial's: draw its lineage instead."},
+	{0, "db", 'd', "FILE", "Read that database (else the daemon's)."},
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_plot = {
 	"plot", "[--lineage] ID -o FILE [-k K] [--importance|--parallel|--pair]",
 	"Draws a sweep's curves into an SVG or PNG.\n"
@@ -1446,6 +1464,7 @@ const struct command cmd_plot = {
 	"whose lineage it draws instead (caviar lineage): the objective along it and\n"
 	"each hyperparameter's value\n"
 	"against the epoch, a colour per trial of the chain, forks dashed. --json\n"
-	"reports what was drawn; --db FILE reads that database.",
+	"reports what was drawn.",
 	run_plot,
+	plot_options,
 };

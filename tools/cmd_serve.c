@@ -7,7 +7,6 @@
  * other nor the daemon's socket. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -352,16 +351,11 @@ static int serve(struct server *s, const struct serve_opts *o)
 
 static int run_serve(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"db", required_argument, NULL, 'd'},
-					    {"host", required_argument, NULL, 'h'},
-					    {"port", required_argument, NULL, 'p'},
-					    {"no-token", no_argument, NULL, 'n'},
-					    {NULL, 0, NULL, 0}};
 	struct serve_opts o = {.cli = cli, .host = "127.0.0.1", .port = 8080};
 	struct server *s;
 	int args, code;
 
-	if ((code = cli_options(cli, &cmd_serve, argc, argv, own, serve_opt, &o, &args)) ||
+	if ((code = cli_options(cli, &cmd_serve, argc, argv, serve_opt, &o, &args)) ||
 	    (code = cli_operands(cli, argc - args, 0, 0)))
 		return code;
 	if (o.no_token && !is_loopback(o.host))
@@ -384,6 +378,14 @@ static int run_serve(struct cli *cli, int argc, char **argv)
 	return code;
 }
 
+static const struct cli_option serve_options[] = {
+	{0, "port", 'p', "PORT", "The port to listen on (default 8080; 0: a free one)."},
+	{0, "host", 'h', "HOST", "The address to listen on (default 127.0.0.1)."},
+	{0, "db", 'd', "FILE", "Read that database (else the daemon's)."},
+	{0, "no-token", 'n', NULL, "Serve without a token (only on a loopback --host)."},
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_serve = {
 	"serve", "[--port 8080] [--host 127.0.0.1] [--db FILE] [--no-token]",
 	"Serves a live web dashboard of the sweeps.\n"
@@ -391,8 +393,8 @@ const struct command cmd_serve = {
 	"parameter, parallel coordinates), each trial (its curves, log, adjustments, lineage)\n"
 	"and a comparison of sweeps; cancel, pause, resume, slots, adjust and fork from the\n"
 	"page. Prints the URL to open, with a token that every request needs (kept 0600\n"
-	"beside the socket; --no-token only on a loopback --host). Reads the database\n"
-	"(--db FILE, else the daemon's) and takes live events from the daemon; runs until\n"
-	"Ctrl-C.",
+	"beside the socket). Reads the database and takes live events from the daemon;\n"
+	"runs until Ctrl-C.",
 	run_serve,
+	serve_options,
 };

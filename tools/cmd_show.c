@@ -2,7 +2,6 @@
  * store.h), with or without a daemon: show (one trial: params, status, timings,
  * its log and stderr, and its curve as a table) and export (a sweep's trials, or every
  * point, as CSV or JSON). */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,7 +268,7 @@ static const char *rank_note(const cJSON *t)
 
 static void print_trial(const cJSON *t)
 {
-	printf("trial %.0f: sweep %.0f \"%s\", #%.0f, round %.0f\n", cli_num(t, "id", 0),
+	printf("trial %.0f: sweep %.0f \"%s\", no. %.0f, round %.0f\n", cli_num(t, "id", 0),
 	       cli_num(t, "sweep_id", 0), cJSON_GetStringValue(cli_get(t, "sweep")),
 	       cli_num(t, "number", 0), cli_num(t, "round", 0));
 	print_status(t);
@@ -392,9 +391,6 @@ static int show_trial(struct cli *cli, struct store *st, long long id)
 	return EXIT_OK;
 }
 
-static const struct option db_opts[] = {{"db", required_argument, NULL, 'd'},
-					{NULL, 0, NULL, 0}};
-
 static int run_show(struct cli *cli, int argc, char **argv)
 {
 	struct read_opts o = {0};
@@ -402,7 +398,7 @@ static int run_show(struct cli *cli, int argc, char **argv)
 	long long id;
 	int args, code;
 
-	if ((code = cli_options(cli, &cmd_show, argc, argv, db_opts, read_opt, &o, &args)) ||
+	if ((code = cli_options(cli, &cmd_show, argc, argv, read_opt, &o, &args)) ||
 	    (code = id_operand(cli, argc, argv, args, "trial", &id)) ||
 	    (code = store_open_cli(&st, cli, o.db)))
 		return code;
@@ -411,14 +407,20 @@ static int run_show(struct cli *cli, int argc, char **argv)
 	return code;
 }
 
+static const struct cli_option show_options[] = {
+	{0, "db", 'd', "FILE", "Read that database (else the daemon's)."},
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_show = {
 	"show", "TRIAL [--db FILE]",
 	"Shows one trial, its output and its curve.\n"
 	"Its params, status, timings, the reason it ended, the last lines of its log (what a command trial printed that\n"
 	"is not a metric), the tail of its stderr, and its curve as a table (one row per\n"
 	"epoch, one column per metric).\n"
-	"Reads the database (--db FILE, else the daemon's); --json prints it all as JSON.",
+	"Reads the database; --json prints it all as JSON.",
 	run_show,
+	show_options,
 };
 
 
@@ -585,16 +587,12 @@ static int check_sweep(struct cli *cli, struct store *st, long long id)
 
 static int run_export(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"db", required_argument, NULL, 'd'},
-					    {"csv", no_argument, NULL, 'c'},
-					    {"points", no_argument, NULL, 'p'},
-					    {NULL, 0, NULL, 0}};
 	struct read_opts o = {0};
 	struct store st;
 	long long id;
 	int args, code;
 
-	if ((code = cli_options(cli, &cmd_export, argc, argv, own, read_opt, &o, &args)) ||
+	if ((code = cli_options(cli, &cmd_export, argc, argv, read_opt, &o, &args)) ||
 	    (code = id_operand(cli, argc, argv, args, "sweep", &id)))
 		return code;
 	if (o.csv && cli->json)
@@ -608,12 +606,19 @@ static int run_export(struct cli *cli, int argc, char **argv)
 	return code;
 }
 
+static const struct cli_option export_options[] = {
+	{0, "csv", 'c', NULL, "CSV (the default); --json gives JSON instead."},
+	{0, "points", 'p', NULL, "Every point of every curve instead of a row per trial."},
+	{0, "db", 'd', "FILE", "Read that database, without a daemon (else the daemon's)."},
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_export = {
-	"export", "SWEEP --csv|--json [--points]",
+	"export", "SWEEP [--csv|--json] [--points] [--db FILE]",
 	"Exports a sweep's trials as CSV or JSON.\n"
 	"One row per trial with every param (a column each), its objective\n"
 	"and the last value of each metric (final_<metric>); with --points, every point of\n"
-	"every curve instead. CSV (the default, --csv) or JSON (--json). --db FILE reads that\n"
-	"database without a daemon.",
+	"every curve instead. CSV unless --json.",
 	run_export,
+	export_options,
 };

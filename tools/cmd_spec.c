@@ -1,7 +1,6 @@
 /* cmd_spec: commands that work on a spec file without a daemon: validate
  * (check it, with errors naming the JSON path) and sample (print the trials it
  * would produce, as a table, CSV or JSON). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +31,7 @@ static int run_validate(struct cli *cli, int argc, char **argv)
 	cJSON *json;
 	int args, code;
 
-	if ((code = cli_options(cli, &cmd_validate, argc, argv, NULL, NULL, NULL, &args)) ||
+	if ((code = cli_options(cli, &cmd_validate, argc, argv, NULL, NULL, &args)) ||
 	    (code = cli_operands(cli, argc - args, 1, 1))) {
 		cJSON_Delete(explore);
 		return code;
@@ -88,6 +87,7 @@ const struct command cmd_validate = {
 	"Checks a spec file without running it.\n"
 	"Errors name the JSON path and the rule.",
 	run_validate,
+	NULL,
 };
 
 struct sample_opts {
@@ -120,7 +120,7 @@ static void print_trials(const struct spec *spec, const cJSON *trials, int csv)
 	int cols = spec->n_params + 1, n = 0;
 
 	cli_table_init(&t, cols);
-	cli_table_add(&t, "#");
+	cli_table_add(&t, csv ? "number" : "NO."); /* trials.number: no trial has an id yet */
 	for (int i = 0; i < spec->n_params; i++)
 		cli_table_add(&t, spec->params[i].name);
 	cJSON_ArrayForEach(params, trials) {
@@ -145,16 +145,13 @@ static void print_trials(const struct spec *spec, const cJSON *trials, int csv)
 
 static int run_sample(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"n", required_argument, NULL, 'n'},
-					    {"csv", no_argument, NULL, 'c'},
-					    {NULL, 0, NULL, 0}};
 	struct sample_opts o = {0};
 	struct spec spec = {0};
 	struct sample_box box;
 	cJSON *json, *trials;
 	int args, code;
 
-	if ((code = cli_options(cli, &cmd_sample, argc, argv, own, sample_opt, &o, &args)) ||
+	if ((code = cli_options(cli, &cmd_sample, argc, argv, sample_opt, &o, &args)) ||
 	    (code = cli_operands(cli, argc - args, 1, 1)))
 		return code;
 	json = cli_read_spec(cli, argv[args], &spec);
@@ -178,10 +175,17 @@ static int run_sample(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static const struct cli_option sample_options[] = {
+	{'n', NULL, 'n', "N", "The first N trials (default: the first round; for pbt, the first "
+	 "population)."},
+	{0, "csv", 'c', NULL, "CSV instead of a table."},
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_sample = {
 	"sample", "SPEC [-n N] [--csv]",
 	"Prints the trials a spec would produce.\n"
-	"The first N (default: the first round; for pbt, the first population), as\n"
-	"a table, CSV (--csv) or JSON (--json). Needs no daemon.",
+	"The first N, as a table, CSV (--csv) or JSON (--json). Needs no daemon.",
 	run_sample,
+	sample_options,
 };

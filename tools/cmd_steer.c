@@ -1,7 +1,6 @@
 /* cmd_steer: the commands that steer a trial while it trains ("panda"):
  * adjust (change a running trial's hyperparameters from its next step) and
  * fork (a new trial from a trial's checkpoint of an epoch, with changes). */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,9 +96,8 @@ static int trial_and_changes(const struct cli *cli, int argc, char **argv, long 
 
 static int run_adjust(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"force", no_argument, NULL, 'f'}, {0}};
 	int force = 0, args;
-	int code = cli_options(cli, &cmd_adjust, argc, argv, own, cli_set_flag, &force, &args);
+	int code = cli_options(cli, &cmd_adjust, argc, argv, cli_set_flag, &force, &args);
 	long long id;
 	cJSON *set;
 
@@ -108,6 +106,11 @@ static int run_adjust(struct cli *cli, int argc, char **argv)
 		return code;
 	return cli_adjust(cli, id, set, force);
 }
+
+static const struct cli_option adjust_options[] = {
+	{0, "force", 'f', NULL, "Accept values outside the spec's range."},
+	{0, NULL, 0, NULL, NULL},
+};
 
 const struct command cmd_adjust = {
 	"adjust", "TRIAL [--force] NAME=VALUE...",
@@ -122,6 +125,7 @@ const struct command cmd_adjust = {
 	"kept if the trial is interrupted and resumed. A value that reads as a number is one; "
 	"true and false are booleans; anything else is a string.",
 	run_adjust,
+	adjust_options,
 };
 
 struct fork_options {
@@ -142,10 +146,8 @@ static int fork_opt(void *ctx, int c, const char *arg)
 
 static int run_fork(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"epoch", required_argument, NULL, 'e'},
-					    {"force", no_argument, NULL, 'f'}, {0}};
 	struct fork_options o = {0};
-	int args, code = cli_options(cli, &cmd_fork, argc, argv, own, fork_opt, &o, &args);
+	int args, code = cli_options(cli, &cmd_fork, argc, argv, fork_opt, &o, &args);
 	long long id, epoch = o.epoch;
 	cJSON *req, *set, *reply;
 
@@ -179,6 +181,12 @@ static int run_fork(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static const struct cli_option fork_options[] = {
+	{0, "epoch", 'e', "K", "Start from the checkpoint of epoch K (default: the latest)."},
+	{0, "force", 'f', NULL, "Accept values outside the spec's range."},
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_fork = {
 	"fork", "TRIAL [--epoch K] [--force] [NAME=VALUE...]",
 	"Starts a new trial from a trial's checkpoint of epoch K, with changes.\n"
@@ -189,4 +197,5 @@ const struct command cmd_fork = {
 	"trial can be forked is the sweep's \"keep_checkpoints\" (default: the latest and the "
 	"best). The changes are checked as adjust's are (--force: outside the spec's range too).",
 	run_fork,
+	fork_options,
 };

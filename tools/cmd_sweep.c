@@ -1,7 +1,6 @@
 /* cmd_sweep: the commands that act on sweeps: submit, wait, cancel, pause,
  * resume, extend, rm, note, tag, untag, and shutdown of the daemon. */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +19,7 @@ static int top_after(struct cli *cli, long long id);
 static int sweep_operand(struct cli *cli, const struct command *cmd, int argc, char **argv,
 			 long long *id)
 {
-	int args, rc = cli_options(cli, cmd, argc, argv, NULL, NULL, NULL, &args);
+	int args, rc = cli_options(cli, cmd, argc, argv, NULL, NULL, &args);
 
 	if (rc)
 		return rc;
@@ -81,17 +80,13 @@ static int watch_after(struct cli *cli, long long id, int panda)
 
 static int run_submit(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"wait", no_argument, NULL, 'w'},
-					    {"watch", no_argument, NULL, 'W'},
-					    {"panda", no_argument, NULL, 'p'},
-					    {NULL, 0, NULL, 0}};
 	struct spec spec = {0};
 	int flags[3] = {0, 0, 0}, wait, watch, panda;
 	cJSON *json, *req, *reply;
 	long long id;
 	int args, code;
 
-	if ((code = cli_options(cli, &cmd_submit, argc, argv, own, submit_opt, flags, &args)) ||
+	if ((code = cli_options(cli, &cmd_submit, argc, argv, submit_opt, flags, &args)) ||
 	    (code = cli_operands(cli, argc - args, 1, 1)))
 		return code;
 	wait = flags[0];
@@ -134,6 +129,14 @@ static int run_submit(struct cli *cli, int argc, char **argv)
 	return watch || panda ? watch_after(cli, id, panda) : wait ? top_after(cli, id) : EXIT_OK;
 }
 
+static const struct cli_option submit_options[] = {
+	{0, "wait", 'w', NULL, "Follow the sweep until it ends, then print its leaderboard."},
+	{0, "watch", 'W', NULL, "Show it live until it ends (as 'caviar watch')."},
+	{0, "panda", 'p', NULL, "Run one trial of it and steer it by hand (as 'caviar watch "
+	 "--panda')."},
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_submit = {
 	"submit", "SPEC [--wait|--watch|--panda]",
 	"Submits the sweep in SPEC and prints its id.\n"
@@ -143,6 +146,7 @@ const struct command cmd_submit = {
 	"watches it with a prompt: each line typed, name=value ..., adjusts the trial as it trains "
 	"('caviar watch --panda').",
 	run_submit,
+	submit_options,
 };
 
 /* A progress line for `wait`, from the daemon's ls reply. */
@@ -263,13 +267,11 @@ static int top_after(struct cli *cli, long long id)
 
 static int run_wait(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"progress", no_argument, NULL, 'p'},
-					    {NULL, 0, NULL, 0}};
 	long long id;
 	cJSON *reply;
 	int progress = 0, args, code;
 
-	if ((code = cli_options(cli, &cmd_wait, argc, argv, own, cli_set_flag, &progress, &args)) ||
+	if ((code = cli_options(cli, &cmd_wait, argc, argv, cli_set_flag, &progress, &args)) ||
 	    (code = cli_operands(cli, argc - args, 1, 1)))
 		return code;
 	id = cli_parse_id(argv[args]);
@@ -288,11 +290,16 @@ static int run_wait(struct cli *cli, int argc, char **argv)
 	return code;
 }
 
+static const struct cli_option wait_options[] = {
+	{0, "progress", 'p', NULL, "Print a progress line to stderr as it changes."},
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_wait = {
 	"wait", "SWEEP [--progress]",
-	"Blocks until the sweep ends. Exits 0 when it finished, 1 when it was cancelled.\n"
-	"With --progress, prints a progress line to stderr as it changes.",
+	"Blocks until the sweep ends. Exits 0 when it finished, 1 when it was cancelled.",
 	run_wait,
+	wait_options,
 };
 
 static const char *plural(double n)
@@ -341,11 +348,10 @@ static int cancel_sweep(struct cli *cli, long long id)
 
 static int run_cancel(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"trial", no_argument, NULL, 't'}, {NULL, 0, NULL, 0}};
 	int trial = 0, args, code;
 	long long id;
 
-	if ((code = cli_options(cli, &cmd_cancel, argc, argv, own, cli_set_flag, &trial, &args)) ||
+	if ((code = cli_options(cli, &cmd_cancel, argc, argv, cli_set_flag, &trial, &args)) ||
 	    (code = cli_operands(cli, argc - args, 1, 1)))
 		return code;
 	id = cli_parse_id(argv[args]);
@@ -356,6 +362,11 @@ static int run_cancel(struct cli *cli, int argc, char **argv)
 	return simple_request(cli, "trial", id, "trial %lld cancelled");
 }
 
+static const struct cli_option cancel_options[] = {
+	{0, "trial", 't', NULL, "The id is a trial's: cancel that trial only."},
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_cancel = {
 	"cancel", "SWEEP | --trial TRIAL",
 	"Cancels a sweep, or one trial with --trial.\n"
@@ -363,6 +374,7 @@ const struct command cmd_cancel = {
 	"daemon's grace period. A sweep's cancel says \"stopping (grace N s)\" while its trials\n"
 	"stop, and returns once the sweep has ended, saying how many were stopped and dequeued.",
 	run_cancel,
+	cancel_options,
 };
 
 static int run_pause(struct cli *cli, int argc, char **argv)
@@ -378,6 +390,7 @@ const struct command cmd_pause = {
 	"Pauses a sweep: no new trials start.\n"
 	"Running trials go on; 'caviar resume' starts new ones again.",
 	run_pause,
+	NULL,
 };
 
 static int run_resume(struct cli *cli, int argc, char **argv)
@@ -388,11 +401,12 @@ static int run_resume(struct cli *cli, int argc, char **argv)
 	return code ? code : simple_request(cli, "sweep", id, "sweep %lld resumed");
 }
 
-const struct command cmd_resume = {"resume", "SWEEP", "Resumes a paused sweep.", run_resume};
+const struct command cmd_resume = {"resume", "SWEEP", "Resumes a paused sweep.", run_resume,
+				   NULL};
 
 static int run_shutdown(struct cli *cli, int argc, char **argv)
 {
-	int args, code = cli_options(cli, &cmd_shutdown, argc, argv, NULL, NULL, NULL, &args);
+	int args, code = cli_options(cli, &cmd_shutdown, argc, argv, NULL, NULL, &args);
 
 	if (code || (code = cli_operands(cli, argc - args, 0, 0)))
 		return code;
@@ -401,7 +415,7 @@ static int run_shutdown(struct cli *cli, int argc, char **argv)
 
 static int run_slots(struct cli *cli, int argc, char **argv)
 {
-	int args, code = cli_options(cli, &cmd_slots, argc, argv, NULL, NULL, NULL, &args);
+	int args, code = cli_options(cli, &cmd_slots, argc, argv, NULL, NULL, &args);
 	long long n;
 	cJSON *req, *reply;
 
@@ -431,6 +445,7 @@ const struct command cmd_slots = {
 	"The daemon goes on running. Running trials go on; with fewer slots no new trial\n"
 	"starts until one ends.",
 	run_slots,
+	NULL,
 };
 
 const struct command cmd_shutdown = {
@@ -439,6 +454,7 @@ const struct command cmd_shutdown = {
 	"Running trials are stopped and queued again, every point is written, and the\n"
 	"next caviard start resumes the sweeps.",
 	run_shutdown,
+	NULL,
 };
 
 /* Sends req (deleted) and prints the reply (--json) or done; returns the exit code. */
@@ -460,7 +476,7 @@ static int send_and_say(struct cli *cli, cJSON *req, const char *done)
 
 static int run_extend(struct cli *cli, int argc, char **argv)
 {
-	int args, code = cli_options(cli, &cmd_extend, argc, argv, NULL, NULL, NULL, &args);
+	int args, code = cli_options(cli, &cmd_extend, argc, argv, NULL, NULL, &args);
 	long long id, n;
 	cJSON *req, *reply;
 
@@ -494,6 +510,7 @@ const struct command cmd_extend = {
 	"round of N around the best trials so far, once its own rounds are over. The sweep's budget "
 	"grows by N.",
 	run_extend,
+	NULL,
 };
 
 static int rm_opt(void *ctx, int c, const char *arg)
@@ -503,13 +520,12 @@ static int rm_opt(void *ctx, int c, const char *arg)
 
 static int run_rm(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"force", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
 	int force = 0, args, code;
 	long long id;
 	char done[64];
 	cJSON *req;
 
-	if ((code = cli_options(cli, &cmd_rm, argc, argv, own, rm_opt, &force, &args)) ||
+	if ((code = cli_options(cli, &cmd_rm, argc, argv, rm_opt, &force, &args)) ||
 	    (code = cli_operands(cli, argc - args, 1, 1)))
 		return code;
 	if ((id = cli_parse_id(argv[args])) < 0)
@@ -523,6 +539,11 @@ static int run_rm(struct cli *cli, int argc, char **argv)
 	return send_and_say(cli, req, done);
 }
 
+static const struct cli_option rm_options[] = {
+	{0, "force", 'f', NULL, "Cancel a running or paused sweep first."},
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_rm = {
 	"rm", "SWEEP [--force]",
 	"Deletes a sweep and everything recorded of it.\n"
@@ -530,11 +551,12 @@ const struct command cmd_rm = {
 	"or paused sweep is refused unless --force, which cancels it first and returns once its "
 	"trials have stopped.",
 	run_rm,
+	rm_options,
 };
 
 static int run_note(struct cli *cli, int argc, char **argv)
 {
-	int args, code = cli_options(cli, &cmd_note, argc, argv, NULL, NULL, NULL, &args);
+	int args, code = cli_options(cli, &cmd_note, argc, argv, NULL, NULL, &args);
 	long long id;
 	char done[64];
 	cJSON *req;
@@ -556,12 +578,13 @@ const struct command cmd_note = {
 	"Sets a sweep's note, shown by 'caviar ls'.\n"
 	"An empty TEXT clears it. The note is in the sweeps table's note column.",
 	run_note,
+	NULL,
 };
 
 /* tag and untag: SWEEP TAG... */
 static int run_tags(struct cli *cli, const struct command *cmd, int argc, char **argv)
 {
-	int args, code = cli_options(cli, cmd, argc, argv, NULL, NULL, NULL, &args);
+	int args, code = cli_options(cli, cmd, argc, argv, NULL, NULL, &args);
 	long long id;
 	char done[64];
 	cJSON *req, *tags;
@@ -595,7 +618,8 @@ const struct command cmd_tag = {
 	"Adds tags to a sweep, shown by 'caviar ls'.\n"
 	"A tag is a word without spaces or commas; they are in the tags table.",
 	run_tag,
+	NULL,
 };
 
 const struct command cmd_untag = {"untag", "SWEEP TAG...", "Removes tags from a sweep.",
-				  run_untag};
+				  run_untag, NULL};

@@ -5,7 +5,6 @@
  * and Ctrl-C); elsewhere it prints one line per event (or the event itself with
  * --json). It ends when the watched sweep ends; the sweep never depends on it. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -103,7 +102,7 @@ static void add_best(struct term_line *l, const struct watch_sweep *sw)
 		term_line_add(l, "best: -");
 		return;
 	}
-	term_line_add(l, "best: trial %lld (#%d%s) %s ", b->id, b->number,
+	term_line_add(l, "best: trial %lld (no. %d%s) %s ", b->id, b->number,
 		      b->status == W_RUNNING ? ", running" : "", sw->metric);
 	term_line_esc(l, TERM_GREEN TERM_BOLD);
 	term_line_add(l, "%.4f", b->best);
@@ -141,7 +140,7 @@ static void draw_trial(struct viewer *v, const struct watch_sweep *sw,
 		 t->epoch > 0 ? (now - t->started) / t->epoch * (t->epochs - t->epoch) : NAN);
 	if (best)
 		term_line_esc(l, TERM_GREEN);
-	term_line_add(l, "%7lld  #%-4d ", t->id, t->number);
+	term_line_add(l, "%7lld  %-5d ", t->id, t->number);
 	term_line_bar(l, t->epochs > 0 ? (double)t->epoch / t->epochs : 0, BAR_WIDTH);
 	term_line_add(l, " %3d/%-3d %7s  ", t->epoch, t->epochs, eta);
 	if (cJSON_IsNumber(obj))
@@ -174,7 +173,7 @@ static int draw_sweep(struct viewer *v, const struct watch_sweep *sw, int left, 
 	add_best(l, sw);
 	emit(v);
 	term_line_esc(l, TERM_DIM);
-	term_line_add(l, "%7s  %-5s %-16s %-7s %7s  %9.9s  CURVE", "TRIAL", "#", "PROGRESS", "EPOCH",
+	term_line_add(l, "%7s  %-5s %-16s %-7s %7s  %9.9s  CURVE", "TRIAL", "NO.", "PROGRESS", "EPOCH",
 		      "ETA", sw->metric);
 	term_line_pad(l, 60 + SPARK_WIDTH + 2);
 	term_line_add(l, "LATEST");
@@ -264,7 +263,7 @@ static void print_event(struct viewer *v, const struct watch_change *ch, const c
 			printf("sweep %lld \"%s\" %s\n", ch->sweep->id, ch->sweep->name, ch->event + 6);
 		return;
 	}
-	term_line_add(l, "sweep %lld trial %lld (#%d) ", ch->sweep->id, t->id, t->number);
+	term_line_add(l, "sweep %lld trial %lld (no. %d) ", ch->sweep->id, t->id, t->number);
 	if (strcmp(ch->event, "trial_started") == 0) {
 		term_line_add(l, "started: ");
 		add_params(l, t->params);
@@ -606,14 +605,11 @@ static int watch_opt(void *ctx, int c, const char *arg)
 
 static int run_watch(struct cli *cli, int argc, char **argv)
 {
-	static const struct option own[] = {{"db", required_argument, NULL, 'd'},
-					    {"panda", no_argument, NULL, 'p'},
-					    {NULL, 0, NULL, 0}};
 	struct watch_opts o = {0};
 	long long id = 0;
 	int args, code;
 
-	if ((code = cli_options(cli, &cmd_watch, argc, argv, own, watch_opt, &o, &args)) ||
+	if ((code = cli_options(cli, &cmd_watch, argc, argv, watch_opt, &o, &args)) ||
 	    (code = cli_operands(cli, argc - args, 0, 1)))
 		return code;
 	if (argc > args && (id = cli_parse_id(argv[args])) < 0)
@@ -623,16 +619,23 @@ static int run_watch(struct cli *cli, int argc, char **argv)
 	return watch_run(cli, id, o.db, o.panda);
 }
 
+static const struct cli_option watch_options[] = {
+	{0, "panda", 'p', NULL, "One line per event, and each line typed, name=value ..., adjusts "
+	 "the sweep's running trial."},
+	{0, "db", 'd', "FILE", "Read the state so far from that database (else the daemon's)."},
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_watch = {
-	"watch", "[SWEEP] [--panda]",
+	"watch", "[SWEEP] [--panda] [--db FILE]",
 	"Shows running trials live, redrawn in place. Progress bars with ETAs, latest metrics\n"
 	"and a sparkline of each objective curve, the sweep's counts and its best trial.\n"
 	"Without SWEEP, every\n"
 	"running sweep. Ends when the sweep ends (exit 0 if it finished, 1 if cancelled);\n"
 	"Ctrl-C stops watching and leaves the sweep running. When standard output is not a\n"
 	"terminal, prints one line per event instead (--json: the events themselves).\n"
-	"--db FILE reads the state so far from that database instead of the daemon's.\n"
-	"--panda: one line per event, and each line typed on standard input, name=value ..., "
-	"adjusts the sweep's running trial (as 'caviar adjust'): steering one model by hand.",
+	"--panda steers one model by hand: each line typed on standard input adjusts the "
+	"sweep's running trial, as 'caviar adjust'.",
 	run_watch,
+	watch_options,
 };

@@ -126,7 +126,8 @@ static int load_dims(struct importance *im, char *err, size_t errlen)
 	return 0;
 }
 
-/* The finished trials (done or pruned) with an objective: x, y, trial. */
+/* The finished trials (done or pruned) with an objective that are not forks:
+ * x, y, trial; the forks are counted in im->forks. */
 static int load_trials(struct importance *im, struct store *st, long long id,
 		       const struct importance_opts *o, char *err, size_t errlen)
 {
@@ -154,6 +155,10 @@ static int load_trials(struct importance *im, struct store *st, long long id,
 
 		if (!status || (strcmp(status, "done") && strcmp(status, "pruned")) || !isfinite(y))
 			continue;
+		if (cJSON_IsNumber(cli_get(t, "parent_trial_id"))) {
+			im->forks++;
+			continue;
+		}
 		for (int k = 0; k < im->d; k++) {
 			const struct spec_param *p = &im->spec.params[im->param[k]];
 			double v = to_dim(p, &im->dims[k], cli_get(cli_get(t, "params"), p->name));
@@ -166,6 +171,11 @@ static int load_trials(struct importance *im, struct store *st, long long id,
 	}
 	cJSON_Delete(trials);
 	cJSON_Delete(points);
+	if (im->n < 2 && im->forks)
+		return err_set(err, errlen, "sweep %lld has %d finished trial%s%s that %s not a fork "
+			       "(%d fork%s left out): importance needs at least 2", id, im->n,
+			       im->n == 1 ? "" : "s", o->by_epoch > 0 ? " at that epoch" : "",
+			       im->n == 1 ? "is" : "are", im->forks, im->forks == 1 ? "" : "s");
 	if (im->n < 2)
 		return err_set(err, errlen, "sweep %lld has %d finished trial%s%s: importance needs at least 2",
 			       id, im->n, im->n == 1 ? "" : "s",

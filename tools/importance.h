@@ -1,8 +1,10 @@
 /* importance: a sweep's finished trials as fANOVA's input, and the result, for
- * `caviar importance` and `caviar plot --importance|--pair`. It reads the
- * database through the query module (the sweep, its trials, with --by-epoch
- * its objective's points), maps every sampled parameter into its own scale
- * (sample_to_scale; a choice's value to its index), and runs forest + fanova.
+ * `caviar importance`, `caviar plot --importance|--pair` and the dashboard. It
+ * reads the database through the query module (the sweep, its trials, with
+ * --by-epoch its objective's points), maps every sampled parameter into its
+ * own scale (sample_to_scale; a choice's value to its index), and runs forest
+ * + fanova. Forks (pbt's, `caviar fork`'s) are left out: a fork inherits its
+ * values and its start from its parent, so it is no independent draw of them.
  * It prints nothing. */
 #ifndef CAVIAR_IMPORTANCE_H
 #define CAVIAR_IMPORTANCE_H
@@ -25,7 +27,8 @@ struct importance_opts {
 struct importance {
 	struct spec spec;     /* the sweep's */
 	char *name;           /* the sweep's name (malloc'd) */
-	int n;                /* trials used: done or pruned, with an objective */
+	int n;                /* trials used: done or pruned, with an objective, no fork */
+	int forks;            /* finished forks left out (a parent: values inherited) */
 	int d;                /* parameters analysed */
 	int *param;           /* d: their indices in spec.params */
 	int *present;         /* d: trials where each exists (conditional ones: fewer) */

@@ -1,9 +1,13 @@
 /* test_spec: parsing, defaults, and every validation rule's message (path and
  * rule, checked by substring). A grid's budget is the sampler's check
- * (test_sample), trial configurations the daemon's (test_trialcfg). */
+ * (test_sample), trial configurations the daemon's (test_trialcfg). And
+ * caviar-spec(5) against the parser: every top-level key, task and search
+ * it accepts has its entry there ($CAVIAR_SPEC_MAN, set by meson). */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "errbuf.h"
+#include "hparams.h"
 #include "spec.h"
 #include "test.h"
 
@@ -653,6 +657,100 @@ static void test_env(void)
 	expect_error("{\"command\": [\"train\"], \"envs\": {}}", "did you mean \"env\"", NULL);
 }
 
+/* The man page's text (malloc'd), or NULL. */
+static char *read_man(void)
+{
+	const char *path = getenv("CAVIAR_SPEC_MAN");
+	FILE *f = path ? fopen(path, "r") : NULL;
+	char *text = NULL;
+	long n;
+
+	if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
+		text = xmalloc((size_t)n + 1);
+		text[fread(text, 1, (size_t)n, f)] = '\0';
+	}
+	if (f)
+		fclose(f);
+	return text;
+}
+
+/* The entry headings of the page's section "# NAME": the lines in it that
+ * start with '*' at column 0, joined (malloc'd; empty when there is none). */
+static char *man_headings(const char *page, const char *name)
+{
+	char mark[64], *out = xcalloc(strlen(page) + 1, 1);
+	const char *p, *end;
+
+	snprintf(mark, sizeof mark, "\n# %s\n", name);
+	if (!(p = strstr(page, mark)))
+		return out;
+	p += strlen(mark);
+	end = strstr(p, "\n# ");
+	for (; p && *p && (!end || p < end); p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (*p == '*')
+			strncat(out, p, strcspn(p, "\n") + 1);
+	return out;
+}
+
+/* The body of the entry whose heading line is exactly "*name*": its indented
+ * lines (malloc'd; empty when there is no such entry). */
+static char *man_entry(const char *page, const char *name)
+{
+	char mark[64];
+	const char *p, *q;
+
+	snprintf(mark, sizeof mark, "\n*%s*\n", name);
+	if (!(p = strstr(page, mark)))
+		return xstrdup("");
+	p += strlen(mark);
+	for (q = p; *q == '\t'; q = strchr(q, '\n'), q = q ? q + 1 : p + strlen(p))
+		;
+	return xstrndup(p, (size_t)(q - p));
+}
+
+/* Whether "*word*" (scdoc's bold) appears in text. */
+static int bold(const char *text, const char *word)
+{
+	char mark[64];
+
+	snprintf(mark, sizeof mark, "*%s*", word);
+	return strstr(text, mark) != NULL;
+}
+
+static void test_man_page(void)
+{
+	const struct hparam *task = hparam_find(hparams, n_hparams, "task");
+	char *page = read_man(), *keys, *searches, *tasks;
+
+	CHECK(page != NULL);
+	if (!page)
+		return;
+	keys = man_headings(page, "KEYS");
+	searches = man_headings(page, "SEARCH");
+	tasks = man_entry(page, "task");
+	for (const char *const *k = spec_top_keys(); *k; k++)
+		if (!bold(keys, *k)) {
+			fprintf(stderr, "caviar-spec(5) KEYS: no entry for \"%s\"\n", *k);
+			CHECK(bold(keys, *k));
+		}
+	for (int i = 0; spec_search_name((enum spec_search)i); i++)
+		if (!bold(searches, spec_search_name((enum spec_search)i))) {
+			fprintf(stderr, "caviar-spec(5) SEARCH: no entry for \"%s\"\n",
+				spec_search_name((enum spec_search)i));
+			CHECK(bold(searches, spec_search_name((enum spec_search)i)));
+		}
+	CHECK(task && task->choices);
+	for (const char *const *t = task ? task->choices : NULL; t && *t; t++)
+		if (!bold(tasks, *t)) {
+			fprintf(stderr, "caviar-spec(5) *task*: does not name \"%s\"\n", *t);
+			CHECK(bold(tasks, *t));
+		}
+	free(keys);
+	free(searches);
+	free(tasks);
+	free(page);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -670,6 +768,7 @@ int main(int argc, char **argv)
 		{"check_change", test_check_change},
 		{"explore_steer", test_explore_steer},
 		{"env", test_env},
+		{"man_page", test_man_page},
 		{0},
 	};
 

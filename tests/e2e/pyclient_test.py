@@ -61,9 +61,17 @@ check("sweeps(): sweep_progress's row", (rows[-1]["sweep_id"], rows[-1]["done"],
       (sweep, 4, 4))
 trials = c.trials(sweep)
 check("trials(): 4 rows, params decoded", (len(trials), type(trials[0]["params"])), (4, dict))
+exported = json.loads(subprocess.run([os.environ["CAVIAR"], "export", str(sweep), "--json"],
+                                     capture_output=True, text=True, check=True).stdout)
+check("trials(): a trial's id is trial_id, as in best() and caviar export --json",
+      [t["trial_id"] for t in trials], [e["trial_id"] for e in exported])
+check("trials(): id, the deprecated name, is still there and the same",
+      [t["id"] for t in trials], [t["trial_id"] for t in trials])
+check("trials(): no fork, no parent", {t["parent_trial_id"] for t in trials}, {None})
 best = c.best(sweep, 2)
 check("best(): 2 rows, rank 1 first", [r["rank"] for r in best], [1, 2])
 check("best(): the sweep's best", best[0]["objective"], rows[-1]["best"])
+check("best(): its trial_id names a trials() row", best[0]["trial_id"] in [t["trial_id"] for t in trials], True)
 check("best(): as `caviar top`", best[0]["trial_id"], json.loads(subprocess.run(
     [os.environ["CAVIAR"], "top", str(sweep), "--json"], capture_output=True, text=True,
     check=True).stdout)["trials"][0]["trial_id"])

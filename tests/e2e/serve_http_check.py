@@ -94,6 +94,9 @@ status, _, body = request("GET", "/api/sweep/1/importance", AUTH)
 shares = [p["share"] for p in json.loads(body)["params"]]
 check("/api/sweep/1/importance: each parameter's share, summing to 1",
       (status, len(shares), round(sum(shares), 6)), (200, 2, 1.0))
+check("/api/sweep/1/importance: over how many trials, and how many forks left out",
+      {k: json.loads(body)[k] for k in ("trials", "forks_left_out")},
+      {"trials": 2, "forks_left_out": 0})
 status, _, body = request("GET", "/api/sweep/99/importance", AUTH)
 check("no importance is said, not refused", (status, json.loads(body)),
       (200, {"params": [], "note": "no sweep 99"}))

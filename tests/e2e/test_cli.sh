@@ -18,7 +18,9 @@ expect 2 "^caviar: top: missing argument" "$CAVIAR" top
 expect 2 "^caviar: top: x: expected a sweep id" "$CAVIAR" top x
 expect 2 "^caviar: ls: unknown option --bogus" "$CAVIAR" ls --bogus
 check "validate accepts a good spec" "$("$CAVIAR" validate "$TMP/good.json" >/dev/null; echo $?)" 0
-check "sample needs no daemon" "$("$CAVIAR" sample "$TMP/good.json" --csv | head -1)" "#,lr"
+check "sample needs no daemon" "$("$CAVIAR" sample "$TMP/good.json" --csv | head -1)" "number,lr"
+check "sample: the trial's number labelled NO. (no trial has an id yet)" \
+	"$("$CAVIAR" sample "$TMP/good.json" | head -1 | tr -s ' ')" "NO. lr"
 # search "pbt": validate says what it is; sample prints the first population.
 printf '{"search": "pbt", "task": "bowl", "train": {"epochs": 9}, "pbt": {"population": 3, "interval": 2},
   "params": {"lr": {"log": [1e-3, 1e-1]}, "layers": {"int": [1, 3]}}}' >"$TMP/pbt.json"
@@ -65,6 +67,66 @@ for a, b in zip(text, text[1:]):
         print(sys.argv[1] + ": " + repr(a))' "$c"
 done)" ""
 check_true "help: no usage line ends in a space" test -z "$("$CAVIAR" ls --help | grep -E ' $')"
+# Every option is in its program's --help. A command's options are one table
+# each, which getopt and --help both read (tests/tools/test_cli.c walks them);
+# so getopt is called only where those tables are turned into its own, and no
+# getopt table is written by hand anywhere else.
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+check "options: getopt is called only by cli.c and caviard's main.c" \
+	"$(cd "$SRC" && grep -lE '\bgetopt(_long)?\(' tools/*.c tools/*/*.c daemon/*.c | paste -sd ' ')" \
+	"tools/cli.c daemon/main.c"
+check "options: no getopt table written by hand" \
+	"$(cd "$SRC" && grep -nE '\{ *"[a-z-]+", *(no|required|optional)_argument' tools/*.c tools/*/*.c daemon/*.c)" ""
+# caviard's options and caviar's own (before the command): each one getopt or
+# the hand parser takes is in the help, and each the help names is taken.
+# `PROG OPT --help --help` says "unknown"/"unrecognized"/"invalid option" only
+# for one it does not take (one with a value takes the first --help as it,
+# the second ends the parse: nothing runs). The candidates: what the help
+# names, and every option-like string of their sources.
+named() { # PROG...: the options its usage lines and its option lists name, a line each
+	"$@" --help | awk '/^usage:/ {u = 1} /^$/ {u = 0} u || /^  -/ {
+		s = " " $0
+		while (match(s, /[][ |,]--?[a-z][a-z-]*/)) {
+			print substr(s, RSTART + 1, RLENGTH - 1); s = substr(s, RSTART + RLENGTH)
+		} }' | sort -u
+}
+accepts() {
+	local err
+	err=$("$@" --help --help 2>&1 >/dev/null)
+	! [[ $err =~ (unknown|unrecognized|invalid)\ option ]]
+}
+for prog in caviard:daemon/main.c caviar:tools/caviar.c; do
+	bin=$CAVIARD; [ "${prog%%:*}" = caviar ] && bin=$CAVIAR
+	shown=$'\n'$(named "$bin")$'\n'
+	bad=
+	for o in $( { echo "$shown" --no-such-option -z
+		grep -ohE '"--?[a-z][a-z-]*"' "$SRC/${prog#*:}" | tr -d '"'; } | sort -u); do
+		if accepts "$bin" "$o"; then
+			[[ $shown == *$'\n'"$o"$'\n'* ]] || bad+=" $o accepted, not in --help;"
+		elif [[ $shown == *$'\n'"$o"$'\n'* ]]; then
+			bad+=" $o in --help, refused;"
+		fi
+	done
+	check "options: ${prog%%:*} --help lists exactly what it takes" "$bad" ""
+done
+check_true "options: caviard --help lists --launcher, --state-dir and --exec-limits" \
+	test "$(named "$CAVIARD" | grep -cxE -- '--(launcher|state-dir|exec-limits)')" -eq 3
+check "export --help: --csv and --json are optional alternatives" \
+	"$("$CAVIAR" export --help | head -1)" "usage: caviar export SWEEP [--csv|--json] [--points] [--db FILE]"
+# caviar(1) documents each command's options in that command's entry
+# (caviard(8) has each of caviard's: test_install.sh).
+all_cmds=$("$CAVIAR" --help | sed -n 's/^  \([a-z]\+\) .*/\1/p')
+bad=
+man1=$(<"$SRC/man/caviar.1.scd")
+for c in $all_cmds; do
+	entry=${man1#*$'\n'"*$c*"} # the command's entry: from its heading to the next one
+	entry=${entry%%$'\n'\**}
+	for o in $(named "$CAVIAR" "$c"); do
+		case $o in --json | --socket | --help) continue ;; esac # the common options, documented once
+		[[ $entry == *"*$o*"* ]] || bad+=" caviar(1) $c: $o;"
+	done
+done
+check "options: caviar(1) documents each command's" "$bad" ""
 expect 2 "^caviar: unknown command 'stauts'; did you mean 'status'\?$" "$CAVIAR" stauts
 expect 2 "^caviar: unknown command 'sumbit'; did you mean 'submit'\?$" "$CAVIAR" sumbit
 expect 2 "^caviar: unknown command 'frobnicate'$" "$CAVIAR" frobnicate

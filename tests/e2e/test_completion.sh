@@ -16,9 +16,10 @@ PATH=$(dirname "$CAVIAR"):$PATH
 commands=$("$CAVIAR" --help | sed -n 's/^  \([a-z]\+\) .*/\1/p' | sort | paste -sd ' ')
 check "completion: every command of --help" "$(complete_words caviar '' | tr ' ' '\n' | grep -v '^-' | sort | paste -sd ' ')" "$commands"
 check "completion: a prefix" "$(complete_words caviar w)" "wait watch"
-check "completion: plot's options" "$(complete_words caviar plot -)" "--db --help --importance --json --lineage --pair --parallel --socket -k -o"
+check "completion: plot's options" "$(complete_words caviar plot -)" "--db --help --importance --json --lineage --output --pair --parallel --socket -k -o"
 check "completion: importance's options" "$(complete_words caviar importance --)" "--by-epoch --db --help --json --seed --socket --trees"
 check "completion: lineage's options" "$(complete_words caviar lineage -)" "--db --help --json --socket"
+check "completion: fork's options, --force too" "$(complete_words caviar fork --)" "--epoch --force --help --json --socket"
 check "completion: export's options" "$(complete_words caviar export --)" "--csv --db --help --json --points --socket"
 check "completion: no sweep ids without a daemon" "$(complete_words caviar watch '')" ""
 printf '{"trials": 1, "task": "trivial", "params": {"lr": {"log": [1e-3, 1e-1]}}}' >"$TMP/t.json"

@@ -178,7 +178,7 @@ check_true "1: ... and small (VmRSS $rss kB < $cap_mb MB)" test "${rss:-0}" -gt 
 check_true "1: the line is rejected with its reason" \
 	grep -q "trial $huge: line rejected: epoch 1000000000 is past the trial's 100000: " "$TMP/daemon.log"
 check_true "1: the trial is done, its one line counted as rejected" \
-	grep -qE "trial $huge \(sweep [0-9]+ #0\): done: finished \(1 lines? rejected\)$" "$TMP/daemon.log"
+	grep -qE "trial $huge \(sweep [0-9]+ no\. 0\): done: finished \(1 lines? rejected\)$" "$TMP/daemon.log"
 check "1: the rest of the curve is kept" \
 	"$(sql "SELECT group_concat(epoch) FROM (SELECT epoch FROM points WHERE trial_id = $huge AND metric = 'val_loss' ORDER BY epoch)")" 1,2
 # The old daemon also aborted at every start on that database.

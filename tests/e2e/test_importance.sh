@@ -4,7 +4,7 @@
 # q = (L+2.5)^2 + (B+1.5)^2 + 0.001 (E+8)^2 with L, B, E the parameters in
 # their own scales), an unranked choice that does nothing; --json ranks lr
 # first and eps below both; the same seed gives the same output; --by-epoch;
-# the figures; the error paths.
+# the figures; a pbt sweep's forks left out; the error paths.
 . "$(dirname "$0")/lib.sh"
 
 cat >"$TMP/bowl.json" <<'JSON'
@@ -48,6 +48,31 @@ import json, sys; d = json.load(sys.stdin); print(d["lines"], [(a["param"], a["s
 	"60 [('lr (log)', 'log'), ('1 - beta (log)', 'reverse_log'), ('eps (log)', 'log'), ('activation', 'choice'), ('val_loss', 'objective')]"
 check "plot --pair: two parameters, every trial" "$(python3 -c '
 import json, sys; d = json.load(sys.stdin); print(d["kind"], len(d["params"]), d["points"])' <"$TMP/pair.out")" "pair 2 60"
+
+# A pbt sweep: a fork inherits its parent's values (and weights), so only the
+# first population's trials are independent draws; the forks are left out,
+# and the output says so.
+cat >"$TMP/pbt.json" <<'JSON'
+{ "name": "bowl-pbt", "trials": 10, "seed": 3, "task": "bowl", "search": "pbt",
+  "pbt": {"population": 4, "interval": 1},
+  "objective": {"metric": "val_loss", "mode": "min"},
+  "train": {"epochs": 4, "epoch_ms": 50},
+  "params": { "lr": {"log": [1e-6, 1e-1]}, "beta": {"reverse_log": [0.5, 0.999]} } }
+JSON
+pbt=$("$CAVIAR" submit "$TMP/pbt.json")
+"$CAVIAR" wait "$pbt" >/dev/null
+forks=$(sql "SELECT count(*) FROM trials WHERE sweep_id = $pbt AND parent_trial_id IS NOT NULL")
+check_true "the pbt sweep forked ($forks forks)" test "$forks" -gt 0
+check "importance --json of a pbt sweep: the first population only, the forks counted" \
+	"$("$CAVIAR" importance "$pbt" --json | python3 -c '
+import json, sys; d = json.load(sys.stdin); print(d["trials"], d["forks_left_out"])')" "4 $forks"
+check "importance --json of a sweep without forks: none left out" \
+	"$(python3 -c 'import json, sys; print(json.load(sys.stdin)["forks_left_out"])' <"$TMP/imp.json")" 0
+check "importance of a pbt sweep says what it was computed over" \
+	"$("$CAVIAR" importance "$pbt" | sed -n 2p)" \
+	"computed over 4 independent trials; $forks fork$([ "$forks" = 1 ] || echo s) left out (a fork inherits its parent's values)"
+check "plot --importance of a pbt sweep: the forks left out" "$("$CAVIAR" plot "$pbt" -o "$TMP/pbt.png" \
+	--importance --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["forks_left_out"])')" "$forks"
 
 # Errors.
 expect 2 "^caviar: importance: missing argument" "$CAVIAR" importance

@@ -105,8 +105,8 @@ one=$("$CAVIAR" submit "$TMP/one.json")
 tid=$(sql "SELECT id FROM trials WHERE sweep_id = $one")
 for _ in $(seq 100); do [ "$(sql "SELECT epochs FROM trials WHERE id = $tid")" -ge 2 ] && break; sleep 0.05; done
 hold_lock 6
-for _ in $(seq 100); do grep -q "trial $tid (sweep $one #0): done" "$TMP/daemon.log" && break; sleep 0.05; done
-check_true "the trial ended while the database was locked" grep -q "trial $tid (sweep $one #0): done" "$TMP/daemon.log"
+for _ in $(seq 100); do grep -q "trial $tid (sweep $one no. 0): done" "$TMP/daemon.log" && break; sleep 0.05; done
+check_true "the trial ended while the database was locked" grep -q "trial $tid (sweep $one no. 0): done" "$TMP/daemon.log"
 check_true "its checkpoint is still there" test -f "$DB.d/checkpoints/trial-$tid.ckpt"
 kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
 kill "$LOCK_PID"; wait "$LOCK_PID" 2>/dev/null

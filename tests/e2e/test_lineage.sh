@@ -41,10 +41,10 @@ UNION ALL SELECT 4, 'val_acc', n, n * 100, 0.07 * n, 1020 + n FROM e WHERE n > 8
 SQL
 
 expected="trial 4 (sweep 1): 3 trials in its lineage
-TRIAL  NUMBER  STATUS  EPOCHS  FORKED FROM
-1      0       done    1-4     -
-3      2       done    5-8     trial 1 after epoch 4
-4      3       done    9-12    trial 3 after epoch 8
+TRIAL  NO.  STATUS  EPOCHS  FORKED FROM
+1      0    done    1-4     -
+3      2    done    5-8     trial 1 after epoch 4
+4      3    done    9-12    trial 3 after epoch 8
 
 hyperparameters by epoch (* where a value changed)
 EPOCHS  TRIAL  CHANGE                            lr      beta   optimizer
@@ -70,7 +70,7 @@ optimizer choice [(1, 0, 4, 0, 'adam', 'start'), (3, 4, 8, 0, 'adam', 'fork'), (
 val_acc [(1, 4), (3, 5), (3, 6)] 12"
 
 check "lineage of a first ancestor: itself, all its epochs" "$("$CAVIAR" lineage 1 --db "$DB" | sed -n 3p)" \
-	"1      0       done    1-8     -"
+	"1      0    done    1-8     -"
 check "lineage: a value its params lack starts at the adjustment's old value" \
 	"$("$CAVIAR" lineage 5 --db "$DB" | tail -3)" \
 "EPOCHS  TRIAL  CHANGE                beta  optimizer  lr
@@ -106,7 +106,7 @@ expect 2 "^caviar: plot: --importance, --parallel, --pair and --lineage exclude 
 cp "$DB" "$TMP/loop.db"
 sqlite3 "$TMP/loop.db" "UPDATE trials SET parent_trial_id = 4, parent_epoch = 2 WHERE id = 1"
 check "lineage: a loop of parent links ends" "$(timeout 10 "$CAVIAR" lineage 4 --db "$TMP/loop.db" |
-	sed -n 3p)" "1      0       done    3-4     trial 4 after epoch 2"
+	sed -n 3p)" "1      0    done    3-4     trial 4 after epoch 2"
 
 # Through the daemon: the database it reports.
 start_daemon

@@ -58,9 +58,16 @@ check_true "the sweep has pruned trials ($pruned)" test "$pruned" -gt 0
 "$CAVIAR" plot "$pr" -o "$TMP/pruned.svg" --json >"$TMP/pruned.json.out"
 check "plot: every trial's curve drawn, the pruned ones too" "$(python3 -c '
 import json, sys; d = json.load(sys.stdin); print(d["curves"], d["pruned"])' <"$TMP/pruned.json.out")" "16 $pruned"
-check "plot: the pruned trials' curves are dashed (a one-epoch curve is a dot)" \
+# Dashed: each pruned trial's curve (a one-epoch curve is a dot) and its
+# legend sample, so the legend reads as the curves do.
+pruned_lines=$(sql "SELECT count(*) FROM trials WHERE sweep_id = $pr AND status = 'pruned' AND epochs > 1")
+pruned_in_legend() { python3 -c '
+import json, sys
+print(sum(", pruned" in e["text"] for e in json.load(sys.stdin)["legend"]["entries"]))' <"$1"; }
+check "plot: the pruned trials' curves are dashed, and their legend samples" \
 	"$(grep -c 'stroke-dasharray' "$TMP/pruned.svg")" \
-	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $pr AND status = 'pruned' AND epochs > 1")"
+	"$((pruned_lines + $(pruned_in_legend "$TMP/pruned.json.out")))"
+
 check "plot: the title names the sweep" "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["title"])' <"$TMP/pruned.json.out")" \
 	"sweep $pr \"pruned\": val_loss (lower is better), 16 trials"
 check "plot: the legend's ranks are caviar top's" "$(python3 -c '
@@ -91,5 +98,15 @@ expect 1 "^caviar: plot: $TMP/dir.png: Is a directory" "$CAVIAR" plot "$id" -o "
 ln -s /dev/full "$TMP/full.png"
 expect 1 "^caviar: plot: $TMP/full.png: .*(space|error)" "$CAVIAR" plot "$id" -o "$TMP/full.png"
 stop_daemon
+# The best trial recorded pruned (as ASHA leaves a trial it stopped late): its
+# legend entry says so and its sample is dashed, as its curve is.
+best=$(sql "SELECT trial_id FROM leaderboard WHERE sweep_id = $id AND rank = 1")
+sql "UPDATE trials SET status = 'pruned' WHERE id = $best"
+"$CAVIAR" plot "$id" --db "$DB" -k 3 -o "$TMP/best-pruned.svg" --json >"$TMP/best-pruned.json"
+check "plot: a pruned best trial's legend entry" "$(python3 -c '
+import json, sys; print(json.load(sys.stdin)["legend"]["entries"][0]["text"].endswith(", pruned"))' \
+	<"$TMP/best-pruned.json")" True
+check "plot: its curve and its legend sample dashed, nothing else" \
+	"$(grep -c 'stroke-dasharray' "$TMP/best-pruned.svg")" 2
 check "plot --db without a daemon" "$("$CAVIAR" plot "$id" --db "$DB" -o "$TMP/db.svg" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["curves"])')" 7
 finish

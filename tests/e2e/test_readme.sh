@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # Every ```sql block of README.md runs against a real database (a small
 # synthetic sweep with a failure in it), so the documentation cannot drift from
-# the schema: each query must succeed and return at least one row.
+# the schema: each query must succeed and return at least one row. The spec
+# block of "## The spec" must be examples/fashion-mnist.json.
 . "$(dirname "$0")/lib.sh"
 README=$(dirname "$0")/../../README.md
+SPEC=$(dirname "$0")/../../examples/fashion-mnist.json
+
+# The spec shown under "## The spec" is the demo's file, byte for byte.
+shown=$(awk '/^## / {in_spec = ($0 == "## The spec")} in_spec && /^```json$/ {on = 1; next}
+	on && /^```$/ {exit} on' "$README")
+check "the README's spec block is examples/fashion-mnist.json" "$shown" "$(cat "$SPEC")"
 
 cat >"$TMP/spec.json" <<'JSON'
 { "name": "readme", "trials": 4, "seed": 2, "task": "bowl",

@@ -23,7 +23,7 @@ id=$("$CAVIAR" submit "$TMP/bowl.json")
 
 # show
 out=$("$CAVIAR" show 1)
-check "show: first line" "$(head -1 <<<"$out")" "trial 1: sweep 1 \"bowl\", #0, round 0"
+check "show: first line" "$(head -1 <<<"$out")" "trial 1: sweep 1 \"bowl\", no. 0, round 0"
 check_true "show: status and reason" grep -q "^status:   done, finished$" <<<"$out"
 check_true "show: params" grep -qE "^params:   lr=[0-9.e-]+ beta=[0-9.e-]+ batch=(32|64)$" <<<"$out"
 check_true "show: best" grep -qE "^best:     val_loss [0-9.]+ at epoch 5 of 5$" <<<"$out"
@@ -38,7 +38,7 @@ print(d["id"], d["status"], len(d["curve"]), "val_loss" in d["metrics"], sorted(
 
 # top: the best epoch and the epochs run are two columns, not "5/5" (read as "ran 5 of 5")
 out=$("$CAVIAR" top "$id")
-check "top: the header" "$(sed -n 2p <<<"$out" | tr -s ' ')" "RANK TRIAL # STATUS OBJECTIVE BEST@ EPOCHS PARAMS"
+check "top: the header" "$(sed -n 2p <<<"$out" | tr -s ' ')" "RANK TRIAL NO. STATUS OBJECTIVE BEST@ EPOCHS PARAMS"
 check "top: rank 1's best epoch and epochs run" "$(sed -n 3p <<<"$out" | awk '{print $1, $2, $6, $7}')" \
 	"$(sql "SELECT rank || ' ' || trial_id || ' ' || best_epoch || ' ' || epochs FROM leaderboard WHERE sweep_id = $id ORDER BY rank, number LIMIT 1")"
 
@@ -72,7 +72,7 @@ check "export --points --json" "$("$CAVIAR" export "$id" --points --json | pytho
 out=$("$CAVIAR" curves "$id")
 check "curves: title" "$(head -1 <<<"$out")" "val_loss by epoch: 4 curves of sweep $id"
 check "curves: braille dots" "$(python3 -c 'import sys; print(any(0x2801 <= ord(c) <= 0x28ff for c in sys.stdin.read()))' <<<"$out")" True
-check "curves: the best 3 listed by rank" "$(grep -cE '^- rank [1-3]: trial [0-9]+ \(#[0-9]\), last ' <<<"$out")" 3
+check "curves: the best 3 listed by rank" "$(grep -cE '^- rank [1-3]: trial [0-9]+ \(no\. [0-9]\), last ' <<<"$out")" 3
 check_true "curves: no colour on a pipe" test -z "$(grep -l $'\033' <<<"$out")"
 check "curves --json" "$("$CAVIAR" curves "$id" -k 2 --json | python3 -c '
 import json, sys
@@ -131,7 +131,7 @@ stop_daemon
 
 # --db: no daemon needed; read-only.
 before=$(md5sum <"$DB")
-check "show --db without a daemon" "$("$CAVIAR" show 1 --db "$DB" | head -1)" "trial 1: sweep 1 \"bowl\", #0, round 0"
+check "show --db without a daemon" "$("$CAVIAR" show 1 --db "$DB" | head -1)" "trial 1: sweep 1 \"bowl\", no. 0, round 0"
 check "export --db without a daemon" "$("$CAVIAR" export 1 --db "$DB" | wc -l)" 5
 check "curves --db without a daemon" "$("$CAVIAR" curves 1 --db "$DB" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["curves"]))')" 4
 check "the database is not written" "$(md5sum <"$DB")" "$before"

@@ -67,8 +67,10 @@ tmux_ new-session -d -x 160 -y 40 \
 check_true "watch draws a progress bar per running trial" pane_until '█.* [1-5]/5 '
 check_true "the pane shows the sweep and its objective" grep -q "sweep $id \"bowl\"  running  objective val_loss (min)" "$TMP/pane.txt"
 check_true "the pane shows the counts" grep -qE "done [0-9]  running 2  queued [0-9]  pruned 0  failed 0  of 4" "$TMP/pane.txt"
-check "two trial lines" "$(grep -cE '^ +[0-9]+  #[0-9] ' "$TMP/pane.txt")" 2
-check_true "the pane shows a best trial" pane_until '^best: trial [0-9]+ \(#[0-9]'
+check "two trial lines" "$(grep -cE '^ +[0-9]+  [0-9]+ +[█·]' "$TMP/pane.txt")" 2
+check_true "the table labels the trial's id TRIAL, its number NO." \
+	grep -qE '^ +TRIAL  NO\. +PROGRESS +EPOCH' "$TMP/pane.txt"
+check_true "the pane shows a best trial" pane_until '^best: trial [0-9]+ \(no\. [0-9]'
 check_true "the pane shows sparklines" grep -qE '[▁▂▃▄▅▆▇█]{2}' "$TMP/pane.txt"
 check_true "the counts move as trials end" pane_until "done [2-4]  running"
 check_true "watch exits by itself when the sweep ends" wait_for "$TMP/tty.rc" 'EXIT='
@@ -83,9 +85,9 @@ kill -INT "$watcher"; wait "$watcher"; rc=$?
 check "watch of all sweeps: Ctrl-C exits 0" "$rc" 0
 ev=$(cat "$TMP/events.txt")
 count() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<<"$ev"; }
-check "one line per progress event" "$(grep -cE "^sweep $id trial [0-9]+ \(#[0-9]\) epoch [1-5]/5: " "$TMP/all.txt")" "$(count progress)"
-check "one line per trial_started" "$(grep -cE "^sweep $id trial [0-9]+ \(#[0-9]\) started: lr=" "$TMP/all.txt")" "$(count trial_started)"
-check "one line per trial_ended" "$(grep -cE "^sweep $id trial [0-9]+ \(#[0-9]\) done: finished; best val_loss" "$TMP/all.txt")" "$(count trial_ended)"
+check "one line per progress event" "$(grep -cE "^sweep $id trial [0-9]+ \(no\. [0-9]\) epoch [1-5]/5: " "$TMP/all.txt")" "$(count progress)"
+check "one line per trial_started" "$(grep -cE "^sweep $id trial [0-9]+ \(no\. [0-9]\) started: lr=" "$TMP/all.txt")" "$(count trial_started)"
+check "one line per trial_ended" "$(grep -cE "^sweep $id trial [0-9]+ \(no\. [0-9]\) done: finished; best val_loss" "$TMP/all.txt")" "$(count trial_ended)"
 check "sweep_started, sweep_ended lines (and the summary at Ctrl-C)" \
 	"$(grep -cE "^sweep $id \"bowl\" (started|done: )" "$TMP/all.txt")" 3
 check "nothing else (but the summary at Ctrl-C)" "$(wc -l <"$TMP/all.txt")" \
@@ -103,6 +105,9 @@ check "... with exit 0" "$(cat "$TMP/int.rc")" "EXIT=0"
 tmux_ capture-pane -p >"$TMP/pane.txt"
 check_true "... saying the sweep goes on" grep -q "caviar: watch: stopped watching; sweep $slow goes on" "$TMP/pane.txt"
 check "the sweep is still running" "$(sql "SELECT status FROM sweeps WHERE id = $slow")" running
+for _ in $(seq 200); do st=$("$CAVIAR" status); grep -q '^TRIAL ' <<<"$st" && break; sleep 0.05; done
+check_true "status: the running trials' table labels the trial's number NO." \
+	grep -qE '^TRIAL +SWEEP +NO\. +PID +EPOCH +RUNNING FOR$' <<<"$st"
 tmux_ kill-server
 "$CAVIAR" cancel "$slow" >/dev/null
 "$CAVIAR" wait "$slow" >/dev/null

@@ -281,6 +281,7 @@ static void get_importance(struct web *w, long long id, struct httpd_reply *out)
 		cJSON_AddStringToObject(reply, "note", err);
 	} else {
 		cJSON_AddNumberToObject(reply, "trials", im.n);
+		cJSON_AddNumberToObject(reply, "forks_left_out", im.forks);
 		for (int k = 0; k < im.d; k++) {
 			const struct spec_param *p = &im.spec.params[im.param[k]];
 			cJSON *row = cJSON_CreateObject();

@@ -791,7 +791,9 @@ function sweepPage(main, id) {
 				h("td", {class: "num"}, fmt(p.share) + " \u00b1 " + fmt(p.std))));
 		importance.replaceChildren(
 			h("table", {id: "importance-table"}, h("tbody", {}, rows)),
-			h("div", {class: "small"}, "from " + r.trials + " finished trials"));
+			h("div", {class: "small"}, r.forks_left_out ? "computed over " + r.trials +
+				" independent trials; " + r.forks_left_out + " forks left out" :
+				"from " + r.trials + " finished trials"));
 	}
 
 	load().catch(e => main.replaceChildren(h("div", {class: "msg"}, e.message)));
