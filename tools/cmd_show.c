@@ -279,6 +279,8 @@ static void print_trial(const cJSON *t)
 		       cJSON_GetStringValue(cli_get(t, "metric")), cli_num(t, "best_value", 0),
 		       cli_num(t, "best_epoch", 0), cli_num(t, "epochs", 0), rank_note(t));
 	print_times(t);
+	if (cJSON_IsString(cli_get(t, "note")))
+		printf("note:     %s\n", cli_get(t, "note")->valuestring);
 }
 
 /* Where a fork comes from, and every change of its hyperparameters while it
@@ -414,7 +416,7 @@ static int run_show(struct cli *cli, int argc, char **argv)
 const struct command cmd_show = {
 	"show", "TRIAL [--db FILE]",
 	"Shows one trial, its output and its curve.\n"
-	"Its params, status, timings, the reason it ended, the last lines of its log (what a command trial printed that\n"
+	"Its params, status, timings, the reason it ended, its note, the last lines of its log (what a command trial printed that\n"
 	"is not a metric), the tail of its stderr, and its curve as a table (one row per\n"
 	"epoch, one column per metric).\n"
 	"Reads the database (--db FILE, else the daemon's); --json prints it all as JSON.",
