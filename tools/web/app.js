@@ -638,23 +638,36 @@ function sweepPage(main, id) {
 		parallel.replaceChildren(c);
 	}
 
+	/* The header: made again only when the sweep's status changes (its
+	   buttons with it: one replaced under the mouse at each redraw would
+	   lose its click); its counts and best follow each redraw in place. */
+	let headerStatus = null;
 	function drawHeader() {
 		const s = st.sweep, active = s.status === "running" || s.status === "paused";
 		const counts = {};
 		for (const t of st.trials.values())
 			counts[t.status] = (counts[t.status] || 0) + 1;
-		const trials = Object.entries(counts).map(([k, v]) => v + " " + k).join(", ");
+		const trials = Object.entries(counts).map(([k, v]) => v + " " + k).join(", ") +
+			" of " + s.budget;
 		const best = ranked()[0];
-		const bestLink = best ? h("a", {href: "#/trial/" + best.id},
-			fmt(best.objective) + " (trial " + best.id + ")") : "-";
+		const bestText = best ? fmt(best.objective) + " (trial " + best.id + ")" : "-";
+		if (headerStatus === s.status) {
+			const t = document.getElementById("sweep-trials"), b = document.getElementById("sweep-best");
+			if (t.textContent !== trials) t.textContent = trials;
+			if (b.textContent !== bestText)
+				b.replaceChildren(best ? h("a", {href: "#/trial/" + best.id}, bestText) : "-");
+			return;
+		}
+		headerStatus = s.status;
 		header.replaceChildren(
 			h("h1", {}, "Sweep " + s.id + " \u201c" + s.name + "\u201d ",
 				h("span", {id: "status", class: "status " + s.status}, s.status)),
 			h("div", {class: "row card"},
 				kv("objective", s.metric + " (" + s.mode + ")"),
 				kv("search", s.search),
-				kv("trials", trials + " of " + s.budget),
-				kv("best", bestLink),
+				kv("trials", h("span", {id: "sweep-trials"}, trials)),
+				kv("best", h("span", {id: "sweep-best"}, best ? h("a", {href: "#/trial/" +
+					best.id}, bestText) : "-")),
 				kv("created", fmtTime(s.created_at)),
 				active && s.status === "running" ? actionButton("Pause", "", () =>
 					post("/api/sweep/" + id + "/pause"), msg) : null,
