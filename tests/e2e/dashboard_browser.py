@@ -16,6 +16,12 @@ for tests/e2e/test_dashboard.sh and bench/dashboard.py.
       arrow says; labels name trials by id (checked against the database
       DB, read-only). STEP's one trial reports epoch E once STEPDIR/go-E
       exists: its leaderboard row and its page's header follow each epoch.
+      OTHER's optimization history has a dot per finished trial and ends on
+      its best, its x axis turned to wall time by its toggle; its slice and
+      contour panels draw lr on a log axis and beta on -log10(1-x), the
+      contour's axes the two parameters chosen; MAX's draw a choice as
+      categories and an int on whole numbers, and its history's best is its
+      highest.
       Saves a screenshot of each page in SHOTS.
   dashboard_browser.py scale URL SWEEP LOADS
       opens SWEEP's page LOADS times; prints each load's time to interactive
@@ -23,6 +29,7 @@ for tests/e2e/test_dashboard.sh and bench/dashboard.py.
 Prints "ok   ..." per check and "FAIL: ..." for each failure; exits 1 on any.
 """
 import json
+import math
 import os
 import sqlite3
 import sys
@@ -111,6 +118,88 @@ def kv_text(d, label):
         k.textContent.slice(k.firstChild.textContent.length))[0]""" % label)
 
 
+def data(d, el_id, key):
+    """What a chart drawn on a canvas shows, as the page records it there
+    (describe() in app.js): xaxis, yaxis (its titles), xticks, yticks (the
+    tick labels, "|" between them), points."""
+    return d.find_element(By.ID, el_id).get_attribute("data-" + key)
+
+
+def decades(ticks):
+    """Whether tick labels are powers of ten, two at least: a log axis."""
+    vals = [float(t) for t in ticks.split("|")]
+    return len(vals) >= 2 and all(v > 0 and abs(math.log10(v) - round(math.log10(v))) < 1e-9
+                                  for v in vals)
+
+
+def leaderboard_best(db, sweep):
+    return db.execute("SELECT objective FROM leaderboard WHERE sweep_id = ? ORDER BY rank, "
+                      "number LIMIT 1", (sweep,)).fetchone()[0]
+
+
+def history(d, shots, db, sweep):
+    """The optimization history of a finished min sweep (the page is open):
+    a dot per finished trial, its best so far ending on the leaderboard's
+    best, and its x axis turned from trial number to wall time."""
+    finished = db.execute("SELECT count(*) FROM trials WHERE sweep_id = ? AND status IN "
+                          "('done', 'pruned')", (sweep,)).fetchone()[0]
+    check("history: a dot per finished trial (%d)" % finished,
+          data(d, "history", "points") == str(finished), data(d, "history", "points"))
+    shown = d.find_element(By.ID, "history-best").text
+    check("history: its best so far ends on the leaderboard's best (%s)" % shown,
+          float(data(d, "history", "best")) == leaderboard_best(db, sweep) and
+          shown == rows_of(d, "objective")[0], rows_of(d, "objective")[:1])
+    numbers = data(d, "history", "xticks")
+    check("history: against trial no., whole numbers (%s)" % numbers,
+          data(d, "history", "xaxis") == "trial no." and
+          all(float(t).is_integer() for t in numbers.split("|")))
+    Select(d.find_element(By.ID, "history-x")).select_by_value("time")
+    title = data(d, "history", "xaxis")
+    check("history: the toggle turns its x axis to wall time (%s)" % title,
+          title.endswith(" since the sweep started") and data(d, "history", "xticks") != numbers
+          and data(d, "history", "points") == str(finished))
+    d.execute_script("document.getElementById('history').scrollIntoView()")
+    shot(d, shots, "history")
+    Select(d.find_element(By.ID, "history-x")).select_by_value("number")
+    check("history: and back", data(d, "history", "xaxis") == "trial no.")
+
+
+def panels(d, shots, db, sweep):
+    """The slice and contour panels of a finished sweep of lr (log) and beta
+    (reverse_log): each parameter on its own scale, the contour's axes the
+    two parameters chosen."""
+    counted = str(db.execute("SELECT count(*) FROM objectives WHERE sweep_id = ?",
+                             (sweep,)).fetchone()[0])
+    check("slice: one chart per parameter",
+          [c.get_attribute("id") for c in d.find_elements(By.CSS_SELECTOR, "#slice canvas")] ==
+          ["slice-lr", "slice-beta"])
+    check("slice: lr on a log axis, titled so (%s)" % data(d, "slice-lr", "xticks"),
+          data(d, "slice-lr", "xaxis") == "lr (log)" and decades(data(d, "slice-lr", "xticks"))
+          and data(d, "slice-lr", "points") == counted)
+    check("slice: beta on -log10(1-x): 0.9, 0.99, 0.999 evenly apart (%s)" %
+          data(d, "slice-beta", "xticks"),
+          data(d, "slice-beta", "xaxis") == "beta (reverse_log)" and
+          data(d, "slice-beta", "xticks") == "0.9|0.99|0.999")
+    check("contour: lr against beta by default",
+          (data(d, "contour", "xaxis"), data(d, "contour", "yaxis")) ==
+          ("lr (log)", "beta (reverse_log)"))
+    Select(d.find_element(By.ID, "contour-x")).select_by_value("beta")
+    Select(d.find_element(By.ID, "contour-y")).select_by_value("lr")
+    check("contour: the two chosen, beta across and lr up a log axis (%s)" %
+          data(d, "contour", "yticks"),
+          (data(d, "contour", "xaxis"), data(d, "contour", "yaxis")) ==
+          ("beta (reverse_log)", "lr (log)") and decades(data(d, "contour", "yticks")) and
+          data(d, "contour", "xticks") == "0.9|0.99|0.999" and
+          data(d, "contour", "points") == counted)
+    legend = d.find_element(By.ID, "contour-legend").text
+    check("contour: its colour scale names the objective, best to worst (%s)" % legend,
+          legend.startswith("colour: val_loss by rank, best") and
+          len(d.find_elements(By.CSS_SELECTOR, "#contour-legend i.swatch")) == 16)
+    d.execute_script("document.getElementById('slice').scrollIntoView()")
+    shot(d, shots, "panels")
+    d.execute_script("window.scrollTo(0, 0)")
+
+
 def board_order(d, base, shots, db, sweep):
     """A max sweep's leaderboard: best first, as the database ranks it, the
     rank column's arrow saying so; a click on objective sorts by it the way
@@ -129,6 +218,18 @@ def board_order(d, base, shots, db, sweep):
           str(sorted_by(d)))
     check("the first row's objective is the highest", float(rows_of(d, "objective")[0]) ==
           round(max(r[1] for r in ranked), 4), str(rows_of(d, "objective")))
+    check("history of a max sweep: the best so far is its highest",
+          float(data(d, "history", "best")) == max(r[1] for r in ranked) ==
+          leaderboard_best(db, sweep))
+    check("slice: a choice's values evenly apart, in the spec's order (%s)" %
+          data(d, "slice-k", "xticks"),
+          data(d, "slice-k", "xaxis") == "k" and data(d, "slice-k", "xticks") == "a|b|c")
+    check("slice: an int on whole numbers (%s)" % data(d, "slice-n", "xticks"),
+          all(float(t).is_integer() for t in data(d, "slice-n", "xticks").split("|")) and
+          data(d, "slice-n", "xaxis") == "n")
+    Select(d.find_element(By.ID, "contour-y")).select_by_value("k")
+    check("contour: a choice as categories up its y axis",
+          data(d, "contour", "yticks") == "a|b|c" and data(d, "contour", "xaxis") == "x")
     shot(d, shots, "sweep-max")
     for click in (1, 2):
         d.find_element(By.CSS_SELECTOR, '#leaderboard th[data-key="objective"]').click()
@@ -349,8 +450,8 @@ def live(url, shots, sweep, other, pbt, best, deep, maxsweep, step, gate, dbpath
             d.find_element(By.CSS_SELECTOR, '#leaderboard th[data-key="number"]').click()
             nums = [int(v) for v in rows_of(d, "number")]
             check("the leaderboard sorts by a column", nums == sorted(nums), str(nums))
-            check("one scatter per parameter",
-                  len(d.find_elements(By.CSS_SELECTOR, "#scatter canvas")) == 2)
+            check("one slice per parameter",
+                  len(d.find_elements(By.CSS_SELECTOR, "#slice canvas")) == 2)
             check("parallel coordinates are drawn",
                   len(d.find_elements(By.ID, "parallel-canvas")) == 1)
             time.sleep(0.5)
@@ -384,6 +485,8 @@ def live(url, shots, sweep, other, pbt, best, deep, maxsweep, step, gate, dbpath
                   int(d.find_element(By.ID, "curves").get_attribute("data-trials")) >= 3)
             check("it shows each parameter's importance", wait(d, lambda d: len(
                 d.find_elements(By.CSS_SELECTOR, "#importance-table tr")) == 2))
+            history(d, shots, db, other)
+            panels(d, shots, db, other)
             d.set_window_size(1400, 2150)  # the whole page, scatters and parallel coordinates
             time.sleep(0.3)
             shot(d, shots, "sweep-done")
