@@ -267,6 +267,21 @@ static const char *rank_note(const cJSON *t)
 	return " (not ranked: only done and pruned trials count)";
 }
 
+/* "note:     first line", each later line under the first. */
+static void print_note(const char *note)
+{
+	printf("note:     ");
+	for (const char *p = note;;) {
+		size_t len = strcspn(p, "\n");
+
+		printf("%.*s\n", (int)len, p);
+		p += len;
+		if (!*p++ || !*p)
+			return;
+		printf("          ");
+	}
+}
+
 static void print_trial(const cJSON *t)
 {
 	printf("trial %.0f: sweep %.0f \"%s\", #%.0f, round %.0f\n", cli_num(t, "id", 0),
@@ -280,7 +295,7 @@ static void print_trial(const cJSON *t)
 		       cli_num(t, "best_epoch", 0), cli_num(t, "epochs", 0), rank_note(t));
 	print_times(t);
 	if (cJSON_IsString(cli_get(t, "note")))
-		printf("note:     %s\n", cli_get(t, "note")->valuestring);
+		print_note(cli_get(t, "note")->valuestring);
 }
 
 /* Where a fork comes from, and every change of its hyperparameters while it

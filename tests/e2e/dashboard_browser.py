@@ -21,7 +21,8 @@ for tests/e2e/test_dashboard.sh and bench/dashboard.py.
       contour panels draw lr on a log axis and beta on -log10(1-x), the
       contour's axes the two parameters chosen; MAX's draw a choice as
       categories and an int on whole numbers, and its history's best is its
-      highest.
+      highest. A note typed on OTHER's page shows on another open page of
+      it and after a reload, as does its best trial's; both are in DB.
       Saves a screenshot of each page in SHOTS.
   dashboard_browser.py scale URL SWEEP LOADS
       opens SWEEP's page LOADS times; prints each load's time to interactive
@@ -198,6 +199,56 @@ def panels(d, shots, db, sweep):
     d.execute_script("document.getElementById('slice').scrollIntoView()")
     shot(d, shots, "panels")
     d.execute_script("window.scrollTo(0, 0)")
+
+
+def notes(d, base, shots, db, sweep):
+    """A sweep's note typed on its page and saved: another open page of the
+    sweep shows it (the note event), the page shows it after a reload, and
+    it is in the database; a trial's note, two lines, on its page too."""
+    text = "lr above 0.01 diverges"
+    d.get(base + "/#/sweep/%s" % sweep)
+    check("the sweep page becomes ready", wait(d, ready))
+    first = d.current_window_handle
+    d.switch_to.new_window("tab")
+    d.get(base + "/#/sweep/%s" % sweep)
+    check("a second page of it becomes ready", wait(d, ready))
+    second = d.current_window_handle
+    d.switch_to.window(first)
+    box = d.find_element(By.ID, "sweep-note")
+    box.clear()
+    box.send_keys(text)
+    d.find_element(By.ID, "sweep-note-save").click()
+    check("note: saved, says the page", wait(d, lambda d: d.find_element(
+        By.ID, "sweep-note-answer").text == "saved"))
+    check("note: in the sweeps table", db.execute("SELECT note FROM sweeps WHERE id = ?",
+                                                  (sweep,)).fetchone()[0] == text)
+    d.switch_to.window(second)
+    check("note: the other open page shows it, from the note event", wait(
+        d, lambda d: d.find_element(By.ID, "sweep-note").get_attribute("value") == text))
+    d.close()
+    d.switch_to.window(first)
+    d.refresh()
+    check("note: after a reload, the page shows it", wait(
+        d, lambda d: ready(d) and d.find_element(By.ID, "sweep-note").get_attribute("value") ==
+        text))
+    shot(d, shots, "sweep-note")
+    trial = str(db.execute("SELECT trial_id FROM leaderboard WHERE sweep_id = ? ORDER BY rank "
+                           "LIMIT 1", (sweep,)).fetchone()[0])
+    lines = "the best one\nkeep its lr"
+    d.get(base + "/#/trial/%s" % trial)
+    check("its best trial's page becomes ready", wait(d, ready))
+    box = d.find_element(By.ID, "trial-note")
+    box.send_keys(lines)
+    d.find_element(By.ID, "trial-note-save").click()
+    check("trial note: saved", wait(d, lambda d: d.find_element(
+        By.ID, "trial-note-answer").text == "saved"))
+    d.refresh()
+    check("trial note: after a reload, the page shows both lines", wait(
+        d, lambda d: ready(d) and d.find_element(By.ID, "trial-note").get_attribute("value") ==
+        lines))
+    check("trial note: in the trials table", db.execute("SELECT note FROM trials WHERE id = ?",
+                                                        (trial,)).fetchone()[0] == lines)
+    shot(d, shots, "trial-note")
 
 
 def board_order(d, base, shots, db, sweep):
@@ -492,6 +543,7 @@ def live(url, shots, sweep, other, pbt, best, deep, maxsweep, step, gate, dbpath
             shot(d, shots, "sweep-done")
             d.set_window_size(1400, 1000)
 
+            notes(d, base, shots, db, other)
             lineage(d, base, shots, pbt, best, deep)
             fork(d, base, other)
 

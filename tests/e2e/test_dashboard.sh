@@ -10,7 +10,8 @@
 # command that reports epoch E once the test made $TMP/step/go-E) has its
 # leaderboard row and its page's header follow each epoch without a reload.
 # The optimization history, slice and contour panels show what the database
-# holds, each parameter on its own scale.
+# holds, each parameter on its own scale; notes typed on the sweep and trial
+# pages are saved through the daemon (and read back by caviar ls and show).
 # Screenshots of each page go to build/screenshots/ (README's
 # come from there). Skips only when Chromium, its driver or selenium is not
 # installed (CI installs them).
@@ -117,6 +118,11 @@ start=$(date +%s)
 	fail "the browser test"
 echo "browser test: $(($(date +%s) - start)) s"
 
+noted=$(sql "SELECT id FROM trials WHERE note IS NOT NULL")
+check "the trial note typed on the page is caviar show's" \
+	"$("$CAVIAR" show "$noted" | grep -A1 '^note:')" "note:     the best one
+          keep its lr"
+check_true "and the sweep's is caviar ls's" grep -q "lr above 0.01 diverges$" <<<"$("$CAVIAR" ls | grep "^$quick ")"
 "$CAVIAR" wait "$live" >/dev/null
 check "the adjustment made from the page is recorded, once, as the user's" \
 	"$(sql "SELECT count(*), min(t.sweep_id) FROM adjustments a JOIN trials t ON t.id = a.trial_id

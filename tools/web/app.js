@@ -92,6 +92,35 @@ function statusSpan(s) {
 	return h("span", {class: "status " + s}, s);
 }
 
+/* The note of a sweep (what: "sweep") or a trial, text as the page read it:
+   shown in a text box, sent by Save as the daemon's note request (POST
+   /api/WHAT/ID/note; an empty one clears it). set(text) shows a note changed
+   elsewhere (its note event), unless one is being typed here (typing()).
+   Returns {el, set, typing}. */
+function noteEditor(what, id, text) {
+	let saved = text || "";
+	const box = h("textarea", {id: what + "-note", rows: 2, placeholder: "a note on this " +
+		what + " (saved in the database, shown by caviar " + (what === "sweep" ? "ls" :
+		"show") + ")"});
+	box.value = saved;
+	const answer = h("span", {class: "small", id: what + "-note-answer"});
+	const save = actionButton("Save", "", async () => {
+		const value = box.value;
+		await post("/api/" + what + "/" + id + "/note", {text: value});
+		saved = value;
+		answer.textContent = value ? "saved" : "cleared";
+	}, answer);
+	save.id = what + "-note-save";
+	box.addEventListener("input", () => { answer.textContent = ""; });
+	return {el: h("div", {class: "card note"}, h("b", {}, "note"), box, save, answer),
+		set(value) {
+			if (box.value === saved) box.value = value;
+			else answer.textContent = "changed elsewhere meanwhile: " + value;
+			saved = value;
+		},
+		typing() { return box.value !== saved; }};
+}
+
 /* A parameter's axis on its own scale. p is what GET /api/sweep/ID says of
    it ({kind, range} or {kind, values}, the kind as spec_kind_name names it;
    {kind} alone as the lineage gives it; null when not known) and values are
@@ -386,7 +415,7 @@ function sweepPage(main, id) {
 		}
 	}
 
-	let curves, tip, board, slice, parallel, header, rounds, importance, lineage;
+	let curves, tip, board, slice, parallel, header, rounds, importance, lineage, note;
 	let history, historyX, contour, contourX, contourY;
 
 	function drawCurves() {
@@ -951,6 +980,7 @@ function sweepPage(main, id) {
 		contourX = h("select", {id: "contour-x", onchange: drawContour});
 		contourY = h("select", {id: "contour-y", onchange: drawContour});
 		slice = h("div", {class: "grid", id: "slice"});
+		note = noteEditor("sweep", id, r.sweep.note);
 		parallel = h("div", {class: "card", id: "parallel"});
 		importance = h("div", {class: "card", id: "importance"}, "computing...");
 		lineage = h("div", {id: "best-lineage"});
@@ -963,7 +993,7 @@ function sweepPage(main, id) {
 						h("th", {}, "ranges"))),
 					h("tbody", {}, roundRows))) : null;
 		const historyTip = h("div", {class: "tip"}), contourTip = h("div", {class: "tip"});
-		main.replaceChildren(header,
+		main.replaceChildren(header, note.el,
 			h("h2", {}, "Learning curves ", select),
 			h("div", {class: "card chart"}, curves, tip,
 				h("div", {class: "small legend"}, h("span", {id: "curves-count"}),
@@ -1074,6 +1104,9 @@ function sweepPage(main, id) {
 				t.objective = (ev.status === "done" || ev.status === "pruned") &&
 					typeof ev.best === "number" ? ev.best : null;
 				st.dirtyAll = true;
+			} else if (ev.event === "note") {
+				if (ev.trial === null) note.set(ev.text);
+				return;
 			} else {
 				return;
 			}
@@ -1219,7 +1252,7 @@ function changesText(changes) {
 
 function trialPage(main, id) {
 	const msg = h("div", {class: "msg"});
-	let trial = null, points = [], plots = new Map(), timer = null, steering = null;
+	let trial = null, points = [], plots = new Map(), timer = null, steering = null, note = null;
 	let lineageShown = false, lineageTimer = null, lineageEpoch = 0;
 
 	/* One chart per group of metrics (chartGroups: train_loss and val_loss
@@ -1352,6 +1385,8 @@ function trialPage(main, id) {
 		const trialLink = (tid, text) => h("a", {href: "#/trial/" + tid}, text);
 		const log = r.log.slice(-500).map(l => l.line).join("\n");
 		steering = t.status === "running" || t.epochs > 0 ? steerForms(t, r.adjustments) : null;
+		/* read again (the trial ended): a note being typed stays */
+		if (!note || !note.typing()) note = noteEditor("trial", id, t.note);
 		main.replaceChildren(
 			h("h1", {}, "Trial " + t.id + " (no. " + t.number + " of ",
 				h("a", {href: "#/sweep/" + t.sweep_id}, "sweep " + t.sweep_id +
@@ -1371,6 +1406,7 @@ function trialPage(main, id) {
 					r.children.map(c => trialLink(c.id, "trial " + c.id + " "))) : null,
 				active ? actionButton("Cancel", "danger", () =>
 					post("/api/trial/" + id + "/cancel"), msg) : null, msg),
+			note.el,
 			steering || "",
 			h("h2", {}, "Parameters"),
 			h("table", {id: "params"}, h("tbody", {}, params.map(([k, v]) =>
@@ -1395,7 +1431,10 @@ function trialPage(main, id) {
 	return {
 		onEvent(ev) {
 			if (!trial || ev.trial !== id) return;
-			if (ev.event === "progress") {
+			if (ev.event === "note") {
+				note.set(ev.text);
+				trial.note = ev.text;
+			} else if (ev.event === "progress") {
 				for (const [m, v] of Object.entries(ev.metrics || {}))
 					points.push({metric: m, epoch: ev.epoch, step: ev.step,
 						value: v});
