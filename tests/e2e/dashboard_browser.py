@@ -159,7 +159,8 @@ def history(d, shots, db, sweep):
     check("history: the toggle turns its x axis to wall time (%s)" % title,
           title.endswith(" since the sweep started") and data(d, "history", "xticks") != numbers
           and data(d, "history", "points") == str(finished))
-    d.execute_script("document.getElementById('history').scrollIntoView()")
+    d.execute_script("document.getElementById('history').parentNode.previousSibling"
+                     ".scrollIntoView()")  # its title
     shot(d, shots, "history")
     Select(d.find_element(By.ID, "history-x")).select_by_value("number")
     check("history: and back", data(d, "history", "xaxis") == "trial no.")
@@ -196,7 +197,7 @@ def panels(d, shots, db, sweep):
     check("contour: its colour scale names the objective, best to worst (%s)" % legend,
           legend.startswith("colour: val_loss by rank, best") and
           len(d.find_elements(By.CSS_SELECTOR, "#contour-legend i.swatch")) == 16)
-    d.execute_script("document.getElementById('slice').scrollIntoView()")
+    d.execute_script("document.getElementById('slice').previousSibling.scrollIntoView()")
     shot(d, shots, "panels")
     d.execute_script("window.scrollTo(0, 0)")
 
@@ -538,7 +539,7 @@ def live(url, shots, sweep, other, pbt, best, deep, maxsweep, step, gate, dbpath
                 d.find_elements(By.CSS_SELECTOR, "#importance-table tr")) == 2))
             history(d, shots, db, other)
             panels(d, shots, db, other)
-            d.set_window_size(1400, 2150)  # the whole page, scatters and parallel coordinates
+            d.set_window_size(1400, 3200)  # the whole page, its panels and parallel coordinates
             time.sleep(0.3)
             shot(d, shots, "sweep-done")
             d.set_window_size(1400, 1000)

@@ -1009,8 +1009,8 @@ function sweepPage(main, id) {
 			slice,
 			h("div", {class: "small"}, "each counted trial, coloured by rank (best green); " +
 				"pruned ones smaller"),
-			h("h2", {}, "Contour: ", contourX, " against ", contourY),
-			h("div", {class: "card chart"}, contour, contourTip,
+			h("h2", {}, "Contour: ", contourX, " across, ", contourY, " up"),
+			h("div", {class: "card chart", id: "contour-card"}, contour, contourTip,
 				h("div", {class: "small legend", id: "contour-legend"})),
 			h("h2", {}, "Parallel coordinates"), parallel,
 			h("h2", {}, "Importance (fANOVA, as caviar importance)"), importance,
