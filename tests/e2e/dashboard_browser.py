@@ -26,7 +26,8 @@ for tests/e2e/test_dashboard.sh and bench/dashboard.py.
       Saves a screenshot of each page in SHOTS.
   dashboard_browser.py scale URL SWEEP LOADS
       opens SWEEP's page LOADS times; prints each load's time to interactive
-      (the page's own measure, and the wall time from navigation) as JSON.
+      (the page's own measure, and the wall time from navigation) and the
+      time its last panel was drawn as JSON.
 Prints "ok   ..." per check and "FAIL: ..." for each failure; exits 1 on any.
 """
 import json
@@ -85,6 +86,12 @@ def js(driver, expr):
 
 def ready(driver):
     return js(driver, "document.body.dataset.ready")
+
+
+def drawn(driver):
+    """A sweep page's panels below its first screen (slice, contour, parallel
+    coordinates) are drawn once it is ready, in a task of their own."""
+    return js(driver, "document.body.dataset.drawn")
 
 
 def shot(driver, shots, name):
@@ -261,7 +268,7 @@ def board_order(d, base, shots, db, sweep):
                         "ORDER BY rank, number", (sweep,)).fetchall()
     ids = [str(r[0]) for r in ranked]
     d.get(base + "/#/sweep/%s" % sweep)
-    check("the max sweep's page becomes ready", wait(d, ready))
+    check("the max sweep's page becomes ready, its panels drawn", wait(d, drawn))
     shown = [tr.get_attribute("data-trial") for tr in d.find_elements(
         By.CSS_SELECTOR, "#leaderboard tbody tr")]
     check("its leaderboard is best first, as the database ranks it", shown == ids,
@@ -502,6 +509,7 @@ def live(url, shots, sweep, other, pbt, best, deep, maxsweep, step, gate, dbpath
             d.find_element(By.CSS_SELECTOR, '#leaderboard th[data-key="number"]').click()
             nums = [int(v) for v in rows_of(d, "number")]
             check("the leaderboard sorts by a column", nums == sorted(nums), str(nums))
+            check("its panels are drawn", wait(d, drawn))
             check("one slice per parameter",
                   len(d.find_elements(By.CSS_SELECTOR, "#slice canvas")) == 2)
             check("parallel coordinates are drawn",
@@ -532,7 +540,7 @@ def live(url, shots, sweep, other, pbt, best, deep, maxsweep, step, gate, dbpath
             shot(d, shots, "compare")
 
             d.get(base + "/#/sweep/%s" % other)
-            check("a finished sweep's page becomes ready", wait(d, ready))
+            check("a finished sweep's page becomes ready, its panels drawn", wait(d, drawn))
             check("its curves show every trial",
                   int(d.find_element(By.ID, "curves").get_attribute("data-trials")) >= 3)
             check("it shows each parameter's importance", wait(d, lambda d: len(
@@ -575,7 +583,10 @@ def scale(url, sweep, loads):
                 ms = wait(d, ready, 60)
                 wall = (time.time() - t0) * 1000
                 check("the sweep page becomes ready", ms is not None)
+                all_ms = wait(d, drawn, 60)
+                check("and draws its panels", all_ms is not None)
                 out.append({"page_ms": int(ms or -1), "wall_ms": round(wall),
+                            "drawn_ms": int(all_ms or -1),
                             "steps": json.loads(js(d, "document.body.dataset.timings") or "{}"),
                             "points": int(d.find_element(By.ID, "curves")
                                           .get_attribute("data-points"))})

@@ -377,11 +377,12 @@ function sweepsPage(main) {
 function sweepPage(main, id) {
 	const msg = h("div", {class: "msg"});
 	const st = {sweep: null, trials: new Map(), metric: null, max: true, sortKey: "rank",
-		sortDir: 1, showAll: false, dirty: false, timer: null, params: []};
+		sortDir: 1, showAll: false, dirty: false, timer: null, params: [], lower: null};
 	main.append(h("div", {class: "small"}, "loading sweep " + id + "..."));
 
 	function better(a, b) { return st.max ? a > b : a < b; }
 	function addTrial(t) {
+		rankedMemo = null;
 		const x = st.trials.get(t.id) || {id: t.id, xs: [], ys: []};
 		Object.assign(x, t);
 		st.trials.set(t.id, x);
@@ -393,10 +394,15 @@ function sweepPage(main, id) {
 		return [...st.trials.values()].filter(t => typeof v(t) === "number")
 			.sort((a, b) => st.max ? v(b) - v(a) : v(a) - v(b));
 	}
+	/* The counted trials, best first: sorted once per change of the trials
+	   (addTrial forgets it), not once per chart. The caller does not change
+	   the array. */
+	let rankedMemo = null;
 	function ranked() {
 		const v = t => t.objective;
-		return [...st.trials.values()].filter(t => typeof v(t) === "number")
-			.sort((a, b) => st.max ? v(b) - v(a) : v(a) - v(b));
+		return rankedMemo || (rankedMemo = [...st.trials.values()]
+			.filter(t => typeof v(t) === "number")
+			.sort((a, b) => st.max ? v(b) - v(a) : v(a) - v(b)));
 	}
 
 	/* The curves of metric (null: the objective's) as trial, epoch, value. */
@@ -929,19 +935,26 @@ function sweepPage(main, id) {
 		if (all) {
 			drawHistory();
 			mark("history");
-			drawSlice();
-			mark("slice");
-			drawContour();
-			mark("contour");
-			drawParallel();
-			mark("parallel");
+			if (!st.lower) drawLower();
 		}
+	}
+	/* The panels below the first screen (slice, contour, parallel
+	   coordinates). At the first load they are drawn in a task of their own
+	   once the page is interactive (body's data-drawn says when), so that
+	   drawing them does not delay it; after that, with every redraw. */
+	function drawLower() {
+		drawSlice();
+		mark("slice");
+		drawContour();
+		mark("contour");
+		drawParallel();
+		mark("parallel");
 	}
 	/* How long each step of the first load took (ms since navigation), for
 	   bench/dashboard. */
 	const marks = {};
 	function mark(what) {
-		if (!document.body.dataset.ready) marks[what] = Math.round(performance.now());
+		if (!document.body.dataset.drawn) marks[what] = Math.round(performance.now());
 	}
 	function schedule() {
 		if (!st.timer) st.timer = setTimeout(() => redraw(st.dirtyAll), REDRAW_MS);
@@ -1034,6 +1047,12 @@ function sweepPage(main, id) {
 				e.clientY - b.top);
 			if (hit) location.hash = "#/trial/" + hit[0].id;
 		});
+		st.lower = setTimeout(() => {
+			drawLower();
+			st.lower = null;
+			document.body.dataset.timings = JSON.stringify(marks);
+			document.body.dataset.drawn = Math.round(performance.now());
+		}, 0);
 		redraw(true);
 		document.body.dataset.timings = JSON.stringify(marks);
 		document.body.dataset.ready = Math.round(performance.now());
@@ -1112,7 +1131,10 @@ function sweepPage(main, id) {
 			}
 			schedule();
 		},
-		destroy() { clearTimeout(st.timer); },
+		destroy() {
+			clearTimeout(st.timer);
+			clearTimeout(st.lower);
+		},
 	};
 }
 
@@ -1535,6 +1557,7 @@ function route() {
 	const main = document.getElementById("main");
 	if (page && page.destroy) page.destroy();
 	delete document.body.dataset.ready;
+	delete document.body.dataset.drawn;
 	main.replaceChildren();
 	const parts = location.hash.replace(/^#\/?/, "").split("/");
 	const num = s => /^[1-9][0-9]{0,14}$/.test(s || "") ? Number(s) : null;
