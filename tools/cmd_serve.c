@@ -387,10 +387,10 @@ static int run_serve(struct cli *cli, int argc, char **argv)
 const struct command cmd_serve = {
 	"serve", "[--port 8080] [--host 127.0.0.1] [--db FILE] [--no-token]",
 	"Serves a live web dashboard of the sweeps.\n"
-	"Pages for every sweep (curves updating live, leaderboard, objective against each\n"
-	"parameter, parallel coordinates), each trial (its curves, log, adjustments, lineage)\n"
-	"and a comparison of sweeps; cancel, pause, resume, slots, adjust and fork from the\n"
-	"page. Prints the URL to open, with a token that every request needs (kept 0600\n"
+	"Pages for every sweep (curves updating live, optimization history, leaderboard,\n"
+	"slice and contour of the parameters, parallel coordinates), each trial (its curves,\n"
+	"log, adjustments, lineage) and a comparison of sweeps; cancel, pause, resume, slots,\n"
+	"adjust, fork and notes from the page. Prints the URL to open, with a token that every request needs (kept 0600\n"
 	"beside the socket; --no-token only on a loopback --host). Reads the database\n"
 	"(--db FILE, else the daemon's) and takes live events from the daemon; runs until\n"
 	"Ctrl-C.",
