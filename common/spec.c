@@ -32,7 +32,7 @@ static const char *const builtin_vars[] = {
 };
 
 static const char *const kind_names[] = {
-	/* indexed by enum param_kind; PARAM_FIXED has no key */
+	/* indexed by enum param_kind; PARAM_FIXED has no key (spec_kind_name: "fixed") */
 	NULL, "uniform", "int", "log", "log_int", "reverse_log", "choice",
 };
 #define N_KINDS ((int)(sizeof kind_names / sizeof kind_names[0]))
@@ -52,6 +52,11 @@ const char *spec_search_name(enum spec_search search)
 const char *const *spec_top_keys(void)
 {
 	return top_keys;
+}
+
+const char *spec_kind_name(enum param_kind kind)
+{
+	return kind == PARAM_FIXED || (int)kind >= N_KINDS ? "fixed" : kind_names[kind];
 }
 
 /* ---- small helpers ---- */

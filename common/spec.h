@@ -207,6 +207,11 @@ int spec_walk_placeholders(const char *arg, spec_placeholder_fn fn, spec_literal
 /* Index of the parameter called name in s->params, or -1. */
 int spec_param_index(const struct spec *s, const char *name);
 
+/* A parameter kind's key as a spec writes it ("log", "reverse_log", "choice"),
+ * "fixed" for a plain value: the one list of the kind names, which the spec's
+ * parsing reads too. A static string. */
+const char *spec_kind_name(enum param_kind kind);
+
 /* A search's name as a spec writes it ("random", "coarse_to_fine"). */
 const char *spec_search_name(enum spec_search search);
 
