@@ -84,6 +84,19 @@ def js(driver, expr):
     return driver.execute_script("return " + expr)
 
 
+def text_of(driver, css, i=0):
+    """The text of the i-th element matching css, or None, read in one step:
+    a live page redraws rows between a find_element and a .text (stale)."""
+    return js(driver, "(e => e ? e.innerText : null)(document.querySelectorAll(%s)[%d])"
+              % (json.dumps(css), i))
+
+
+def attr_of(driver, css, name):
+    """An attribute of the first element matching css, or None, in one step."""
+    return js(driver, "(e => e ? e.getAttribute(%s) : null)(document.querySelector(%s))"
+              % (json.dumps(name), json.dumps(css)))
+
+
 def ready(driver):
     return js(driver, "document.body.dataset.ready")
 
@@ -405,10 +418,9 @@ def adjust(d, base, shots, sweep):
     check("and the lineage its schedule of lr, two segments", wait(d, lambda d: d.find_element(
         By.ID, "lineage-lr").get_attribute("data-segments") == "2"))
     d.set_window_size(1400, 2000)  # down to the lineage
-    first = int(d.find_element(By.ID, "lineage-curve").get_attribute("data-points"))
+    first = int(attr_of(d, "#lineage-curve", "data-points"))
     check("the lineage follows the epochs it trains after the change", wait(
-        d, lambda d: int(d.find_element(By.ID, "lineage-curve").get_attribute("data-points")) >=
-        first + 2))
+        d, lambda d: int(attr_of(d, "#lineage-curve", "data-points")) >= first + 2))
     shot(d, shots, "trial-adjusted")
     d.set_window_size(1400, 1000)
     Select(d.find_element(By.ID, "adjust-name")).select_by_value("beta")
@@ -489,19 +501,18 @@ def live(url, shots, sweep, other, pbt, best, deep, maxsweep, step, gate, dbpath
             d.get(url)
             check("the token URL lands on the dashboard without the token in it",
                   wait(d, lambda d: d.current_url.rstrip("/#") == base), d.current_url)
-            row = wait(d, lambda d: d.find_element(By.CSS_SELECTOR, 'tr[data-sweep="%s"]' % sweep))
-            check("the sweeps page lists sweep %s" % sweep, row is not None)
-            check("it shows its name", row is not None and "dash-live" in row.text)
+            name = wait(d, lambda d: text_of(d, 'tr[data-sweep="%s"]' % sweep))
+            check("the sweeps page lists sweep %s" % sweep, name is not None)
+            check("it shows its name", name is not None and "dash-live" in name, name)
             check("live events reach the page",
                   wait(d, lambda d: d.find_element(By.ID, "live").text == "live"))
             shot(d, shots, "sweeps")
 
             d.get(base + "/#/sweep/%s" % sweep)
             check("the sweep page becomes ready", wait(d, ready))
-            first = int(d.find_element(By.ID, "curves").get_attribute("data-points"))
-            grown = wait(d, lambda d: int(d.find_element(By.ID, "curves")
-                                          .get_attribute("data-points")) > first + 2, 20)
-            after = int(d.find_element(By.ID, "curves").get_attribute("data-points"))
+            first = int(attr_of(d, "#curves", "data-points"))
+            grown = wait(d, lambda d: int(attr_of(d, "#curves", "data-points")) > first + 2, 20)
+            after = int(attr_of(d, "#curves", "data-points"))
             check("the curves grow while it runs, without a reload (%d -> %d points)"
                   % (first, after), grown)
             check("the leaderboard lists its trials",
@@ -517,7 +528,7 @@ def live(url, shots, sweep, other, pbt, best, deep, maxsweep, step, gate, dbpath
             time.sleep(0.5)
             shot(d, shots, "sweep")
 
-            trial = d.find_element(By.CSS_SELECTOR, "#leaderboard tbody tr a").text
+            trial = text_of(d, "#leaderboard tbody tr a")
             d.get(base + "/#/trial/%s" % trial)
             check("the trial page becomes ready", wait(d, ready))
             check("it draws a chart per metric",
@@ -534,7 +545,7 @@ def live(url, shots, sweep, other, pbt, best, deep, maxsweep, step, gate, dbpath
                 By.CSS_SELECTOR, "#compare-chart .u-legend .u-series")) == 3))
             top = db.execute("SELECT trial_id FROM leaderboard WHERE sweep_id = ? "
                              "ORDER BY rank, number LIMIT 1", (other,)).fetchone()[0]
-            label = d.find_elements(By.CSS_SELECTOR, "#compare-chart .u-legend .u-series")[1].text
+            label = text_of(d, "#compare-chart .u-legend .u-series", 1) or ""
             check("its legend names the best trial by id (%s)" % label,
                   label.startswith("sweep %s: trial %s" % (other, top)) and "#" not in label)
             shot(d, shots, "compare")

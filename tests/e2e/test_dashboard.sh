@@ -104,7 +104,11 @@ live=$("$CAVIAR" submit "$TMP/live.json")
 
 "$CAVIAR" serve --port 0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
 SERVE_PID=$!
-for _ in $(seq 100); do grep -qs token= "$TMP/serve.out" && break; sleep 0.05; done
+for _ in $(seq 1200); do # seconds on a busy machine; a serve that exits fails below
+	grep -qs token= "$TMP/serve.out" && break
+	kill -0 "$SERVE_PID" 2>/dev/null || break
+	sleep 0.05
+done
 url=$(grep -o 'http://[^ ]*token=[0-9a-f]*' "$TMP/serve.out")
 port=${url#http://127.0.0.1:}; port=${port%%/*}
 check "serve prints the URL to open, with its token" "$(grep -c '^caviar: serve: the dashboard is at http://127.0.0.1:[0-9]*/?token=[0-9a-f]\{32\}$' "$TMP/serve.out")" 1
