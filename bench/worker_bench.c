@@ -59,12 +59,11 @@ static void model_init(struct mlp *m, struct optim *o, int dim, int classes, str
 static void train_step(struct mlp *m, struct optim *o, const struct dataset *ds, float *xb,
 		       int32_t *yb, struct rng *r)
 {
-	for (int i = 0; i < BATCH; i++) {
-		int k = (int)rng_below(r, (uint64_t)ds->n);
-		memcpy(xb + (size_t)i * ds->dim, ds->x + (size_t)k * ds->dim,
-		       (size_t)ds->dim * sizeof(float));
-		yb[i] = ds->y[k];
-	}
+	int idx[BATCH];
+
+	for (int i = 0; i < BATCH; i++)
+		idx[i] = (int)rng_below(r, (uint64_t)ds->n);
+	gather_rows(xb, yb, ds->x, ds->y, idx, BATCH, ds->dim);
 	mlp_forward(m, xb, yb, BATCH, 1, r, NULL);
 	mlp_backward(m, xb, yb, BATCH);
 	optim_step(o, m->params, m->grads, 1e-3f);
