@@ -170,7 +170,7 @@ stid=$(sql "SELECT id FROM trials WHERE sweep_id = $st")
 hold_lock
 kill -TERM "$DAEMON_PID"
 # once its trial has ended the daemon is in its last flush: the lock goes then
-for _ in $(seq 1200); do grep -q "trial $stid (sweep $st #0): queued: interrupted by daemon shutdown" "$TMP/daemon.log" && break; sleep 0.05; done
+for _ in $(seq 1200); do grep -q "trial $stid (sweep $st no. 0): queued: interrupted by daemon shutdown" "$TMP/daemon.log" && break; sleep 0.05; done
 release_lock
 wait "$DAEMON_PID"; rc=$?; DAEMON_PID=
 check "a shutdown that waited for the lock exits 0" "$rc" 0
