@@ -97,6 +97,13 @@ def attr_of(driver, css, name):
               % (json.dumps(name), json.dumps(css)))
 
 
+def click(driver, element_id):
+    """Clicks a button in one step (a live page redraws its header's buttons:
+    a found element can be stale by the time it is clicked)."""
+    return js(driver, "(e => e ? (e.click(), true) : false)(document.getElementById(%s))"
+              % json.dumps(element_id))
+
+
 def ready(driver):
     return js(driver, "document.body.dataset.ready")
 
@@ -409,7 +416,7 @@ def adjust(d, base, shots, sweep):
     value = d.find_element(By.ID, "adjust-value")
     value.clear()
     value.send_keys("0.0123")
-    d.find_element(By.ID, "act-adjust").click()
+    click(d, "act-adjust")
     answer = wait(d, lambda d: d.find_element(By.ID, "adjust-answer").text)
     check("the daemon's answer is shown: applied", answer and
           answer.startswith("applied after epoch") and "\u2192 0.0123" in answer, answer)
@@ -426,7 +433,7 @@ def adjust(d, base, shots, sweep):
     Select(d.find_element(By.ID, "adjust-name")).select_by_value("beta")
     value.clear()
     value.send_keys("5")
-    d.find_element(By.ID, "act-adjust").click()
+    click(d, "act-adjust")
     answer = wait(d, lambda d: d.find_element(By.ID, "adjust-answer").text)
     check("a refusal is shown with the daemon's message", answer and
           answer.startswith("beta: "), answer)
@@ -569,7 +576,7 @@ def live(url, shots, sweep, other, pbt, best, deep, maxsweep, step, gate, dbpath
 
             d.get(base + "/#/sweep/%s" % sweep)
             wait(d, ready)
-            d.find_element(By.ID, "act-cancel").click()
+            check("the live sweep's page has Cancel", click(d, "act-cancel"))
             check("Cancel on the sweep page ends the sweep",
                   wait(d, lambda d: d.find_element(By.ID, "status").text == "cancelled", 20))
             board_order(d, base, shots, db, maxsweep)

