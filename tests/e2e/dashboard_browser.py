@@ -491,7 +491,11 @@ def live(url, shots, sweep, other, pbt, best, deep, maxsweep, step, gate, dbpath
                   wait(d, lambda d: d.current_url.rstrip("/#") == base), d.current_url)
             row = wait(d, lambda d: d.find_element(By.CSS_SELECTOR, 'tr[data-sweep="%s"]' % sweep))
             check("the sweeps page lists sweep %s" % sweep, row is not None)
-            check("it shows its name", row is not None and "dash-live" in row.text)
+            # read again when the row was redrawn meanwhile (each event of a
+            # sweep redraws the list)
+            text = wait(d, lambda d: d.find_element(
+                By.CSS_SELECTOR, 'tr[data-sweep="%s"]' % sweep).text)
+            check("it shows its name", text and "dash-live" in text)
             check("live events reach the page",
                   wait(d, lambda d: d.find_element(By.ID, "live").text == "live"))
             shot(d, shots, "sweeps")
