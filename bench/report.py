@@ -7,7 +7,9 @@ the same as JSON. Not part of caviar: only bench/run uses it.
 rows.tsv columns: id, what, unit, ours, baseline, baseline_name, ratio,
 ratio_fmt (x or %), target_on (ours, ratio or empty: informative), target_op,
 target_val, extra_ok (1, 0 or empty: a condition besides the number, e.g. "uses
-an index"), target_label (overrides the target's text), note. A number may be
+an index"), target_label (overrides the target's text), note, load (the 1-minute
+load average when the row was written; added to the note). target_op "~":
+within target_val of 1 (a ratio that should be 1). A number may be
 "@name.key.key" (a value of DIR/name.json); a missing value is empty. The row
 id "5q" stands for one row per query of DIR/scale_sql.json."""
 import argparse
@@ -18,7 +20,7 @@ import platform
 import sys
 
 COLUMNS = ["id", "what", "unit", "ours", "baseline", "baseline_name", "ratio", "ratio_fmt",
-           "target_on", "target_op", "target_val", "extra_ok", "target_label", "note"]
+           "target_on", "target_op", "target_val", "extra_ok", "target_label", "note", "load"]
 
 
 def lookup(details, ref):
@@ -112,7 +114,7 @@ def met(row, ours, ratio):
         return "n/a"
     target = float(row["target_val"])
     ok = {">=": value >= target, ">": value > target, "<=": value <= target,
-          "<": value < target}[row["target_op"]]
+          "<": value < target, "~": abs(value - 1) <= target}[row["target_op"]]
     if row["extra_ok"] == "0":
         ok = False
     return "yes" if ok else "NO"
@@ -127,6 +129,8 @@ def build_row(raw, details):
     kind = raw["ratio_fmt"] or "x"
     if raw["target_label"]:
         target = raw["target_label"]
+    elif raw["target_on"] == "ratio" and raw["target_op"] == "~":
+        target = f"1 +- {float(raw['target_val']):g}"
     elif raw["target_on"] == "ratio":
         target = f"{raw['target_op']} {fmt_ratio(float(raw['target_val']), kind)}"
     elif raw["target_on"] == "ours":
@@ -134,9 +138,11 @@ def build_row(raw, details):
     else:
         target = "-"
     note = resolve_text(details, raw["note"])
+    if raw.get("load") and raw["id"] != "5q":
+        note = (note + "; " if note else "") + "load " + raw["load"]
     if base is None and raw["baseline_name"] and "not installed" not in note:
         note = (note + "; " if note else "") + raw["baseline_name"] + ": not measured"
-    return {"id": raw["id"], "measured": raw["what"], "unit": raw["unit"], "ours": ours,
+    return {"id": raw["id"], "measured": resolve_text(details, raw["what"]), "unit": raw["unit"], "ours": ours,
             "baseline": base, "baseline_name": resolve_text(details, raw["baseline_name"]),
             "ratio": ratio, "ratio_kind": kind, "target": target,
             "target_value": float(raw["target_val"]) if raw["target_val"] else None,

@@ -1,20 +1,36 @@
 #!/usr/bin/python3
 """PyTorch baseline for bench/worker_bench.c: the same reference workload
 (Fashion-MNIST, 784-256-128-10, batch norm without bias before ReLU, Adam lr 1e-3,
-batch 128, one thread), timed the same way (median of 5 repetitions of --steps
-steps after 20 warm-up steps). Prints one JSON object with samples_per_s.
+batch 128, one thread: torch's and OpenBLAS's, both read back), timed the same
+way (median of 5 repetitions of --steps steps after 20 warm-up steps, random
+rows like worker_bench). Prints one JSON object with samples_per_s (wall),
+cpu_samples_per_s (process CPU time), the minor page faults per step, the
+threads that ran and the kernels (OpenBLAS's core, torch's CPU capability).
+
+The allocator (--malloc): PyTorch's CPU tensors come from malloc and go back to
+it every step. Under glibc's defaults the 0.8 MB temporaries of Adam's update of
+the first layer (exp_avg_sq.sqrt(), its quotient, ...) are carved from the top
+of the heap and trimmed back to the kernel when freed, so every step faults them
+in again: about 450 minor faults per step, 4-5x the time of the step here (the
+kernel clears each page; a VM makes each fault dear). A process that once freed
+a larger block (6 MB: an evaluation pass) has glibc raise its thresholds and
+runs fast from then on, which is why a plain epoch loop with evaluation ran
+4-5x faster than this script. --malloc reuse (the default) sets glibc's mmap
+and trim thresholds up front, the allocator reuse PyTorch's CPU tuning guide
+gets from jemalloc or tcmalloc; the worker allocates nothing per step, so it
+needs no such setting. --malloc glibc measures the defaults (the old baseline).
 Run by Debian's /usr/bin/python3 with python3-torch."""
 import argparse
+import ctypes
 import gzip
 import json
 import os
+import resource
 import time
-
-import numpy as np
-import torch
 
 
 def load_idx(path, offset):
+    import numpy as np
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rb") as f:
         return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
@@ -28,14 +44,43 @@ def find(data_dir, stem):
     raise SystemExit("torch_baseline: %s not found in %s" % (stem, data_dir))
 
 
+def openblas():
+    """The OpenBLAS torch loaded (libblas.so.3 is OpenBLAS here), by its path."""
+    with open("/proc/self/maps") as f:
+        for line in f:
+            path = line.split()[-1]
+            if "libopenblas" in os.path.basename(path):
+                lib = ctypes.CDLL(path)
+                lib.openblas_get_corename.restype = ctypes.c_char_p
+                return lib
+    raise SystemExit("torch_baseline: torch did not load OpenBLAS")
+
+
+def cpu_capability(torch):
+    for line in torch.__config__.show().splitlines():
+        if "CPU capability usage" in line:
+            return line.split(":", 1)[1].strip()
+    return "?"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--malloc", choices=("reuse", "glibc"), default="reuse")
     args = ap.parse_args()
 
+    if args.malloc == "reuse":
+        libc = ctypes.CDLL(None)
+        libc.mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
+    import numpy as np
+    import torch
+
     torch.set_num_threads(1)
+    blas = openblas()
+    blas.openblas_set_num_threads(1)  # torch.set_num_threads does not reach OpenBLAS
     torch.manual_seed(1)
     x = load_idx(find(args.data, "train-images-idx3-ubyte"), 16).reshape(-1, 784)
     y = load_idx(find(args.data, "train-labels-idx1-ubyte"), 8)
@@ -58,17 +103,27 @@ def main():
         loss.backward()
         opt.step()
 
-    rates = []
+    rates, cpu_rates, faults = [], [], []
     for rep in range(-1, 5):
         n = 20 if rep < 0 else args.steps
-        t0 = time.perf_counter()
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(n):
             step()
         if rep >= 0:
             rates.append(n * args.batch / (time.perf_counter() - t0))
-    rates.sort()
+            cpu_rates.append(n * args.batch / max(1e-9, time.process_time() - c0))
+            faults.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / n)
+    for v in (rates, cpu_rates, faults):
+        v.sort()
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
-                      "batch": args.batch, "samples_per_s": round(rates[2])}))
+                      "interop_threads": torch.get_num_interop_threads(),
+                      "openblas_threads": blas.openblas_get_num_threads(),
+                      "openblas_core": blas.openblas_get_corename().decode(),
+                      "cpu_capability": cpu_capability(torch), "malloc": args.malloc,
+                      "batch": args.batch, "samples_per_s": round(rates[2]),
+                      "cpu_samples_per_s": round(cpu_rates[2]),
+                      "faults_per_step": round(faults[2], 1)}))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 /* worker_bench: the worker's training speed on the reference workload
  * (Fashion-MNIST, 784-256-128-10, batch norm, ReLU, Adam, batch 128, one
  * OpenBLAS thread) against the sgemm-only bound (the same matrix products
- * timed alone), optionally against PyTorch (bench/torch_baseline.py), and
- * optionally the test accuracy after N epochs of the real trainer. Prints one
- * JSON object per measurement. Never run by the unit tests.
+ * timed alone, interleaved with it), optionally against PyTorch
+ * (bench/torch_baseline.py, with its allocator setting and with glibc's
+ * defaults), and optionally the test accuracy after N epochs of the real
+ * trainer. Prints one JSON object: wall and CPU-time rates, the CPU, the
+ * kernel set and threads of both sides (read back) and the load. Never run by
+ * the unit tests.
  *   worker_bench [--data DIR] [--steps N] [--torch SCRIPT] [--epochs N] [--native-core] */
 #include <cblas.h>
 #include <math.h>
@@ -56,12 +59,11 @@ static void model_init(struct mlp *m, struct optim *o, int dim, int classes, str
 static void train_step(struct mlp *m, struct optim *o, const struct dataset *ds, float *xb,
 		       int32_t *yb, struct rng *r)
 {
-	for (int i = 0; i < BATCH; i++) {
-		int k = (int)rng_below(r, (uint64_t)ds->n);
-		memcpy(xb + (size_t)i * ds->dim, ds->x + (size_t)k * ds->dim,
-		       (size_t)ds->dim * sizeof(float));
-		yb[i] = ds->y[k];
-	}
+	int idx[BATCH];
+
+	for (int i = 0; i < BATCH; i++)
+		idx[i] = (int)rng_below(r, (uint64_t)ds->n);
+	gather_rows(xb, yb, ds->x, ds->y, idx, BATCH, ds->dim);
 	mlp_forward(m, xb, yb, BATCH, 1, r, NULL);
 	mlp_backward(m, xb, yb, BATCH);
 	optim_step(o, m->params, m->grads, 1e-3f);
@@ -92,59 +94,112 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Median samples/s over 5 repetitions of `steps` steps (after 20 warm-up steps). */
-static double time_steps(const struct opts *op, const struct dataset *ds, int sgemm_only)
+static double cpu_now(void)
 {
-	struct mlp m;
-	struct optim o;
-	struct rng r;
-	float *xb = malloc(sizeof(float) * BATCH * (size_t)ds->dim);
-	int32_t *yb = malloc(sizeof(int32_t) * BATCH);
-	double rate[5];
+	struct timespec ts;
 
-	rng_seed(&r, 1);
-	model_init(&m, &o, ds->dim, 10, &r);
-	for (int rep = -1; rep < 5; rep++) {
-		int n = rep < 0 ? 20 : op->steps;
-		double t0 = now();
-		for (int s = 0; s < n; s++) {
-			if (sgemm_only)
-				sgemm_step(&m, xb);
-			else
-				train_step(&m, &o, ds, xb, yb, &r);
-		}
-		if (rep >= 0)
-			rate[rep] = (double)n * BATCH / (now() - t0);
-	}
-	qsort(rate, 5, sizeof rate[0], cmp_double);
-	mlp_finish(&m);
-	optim_finish(&o);
-	free(xb);
-	free(yb);
-	return rate[2];
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Runs the torch baseline and returns its samples/s (0 when it fails). */
-static double run_torch(const char *script, const char *data_dir, int steps)
+/* Samples/s of the training step and of the sgemm-only bound, each the
+ * median of 5 repetitions of `steps` steps (after 20 warm-up steps), the
+ * two interleaved repetition by repetition so that a change of the
+ * machine's load falls on both; wall time (rate[0], rate[1]) and process
+ * CPU time (cpu[0], cpu[1]). */
+static void time_steps(const struct opts *op, const struct dataset *ds, double rate[2],
+		       double cpu[2])
+{
+	struct mlp m[2];
+	struct optim o[2];
+	struct rng r[2];
+	float *xb = malloc(sizeof(float) * BATCH * (size_t)ds->dim);
+	int32_t *yb = malloc(sizeof(int32_t) * BATCH);
+	double wall_rate[2][5], cpu_rate[2][5];
+
+	for (int k = 0; k < 2; k++) {
+		rng_seed(&r[k], 1);
+		model_init(&m[k], &o[k], ds->dim, 10, &r[k]);
+	}
+	for (int rep = -1; rep < 5; rep++)
+		for (int k = 0; k < 2; k++) {
+			int n = rep < 0 ? 20 : op->steps;
+			double t0 = now(), c0 = cpu_now();
+			for (int s = 0; s < n; s++) {
+				if (k)
+					sgemm_step(&m[k], xb);
+				else
+					train_step(&m[k], &o[k], ds, xb, yb, &r[k]);
+			}
+			if (rep >= 0) {
+				wall_rate[k][rep] = (double)n * BATCH / (now() - t0);
+				cpu_rate[k][rep] = (double)n * BATCH / (cpu_now() - c0);
+			}
+		}
+	for (int k = 0; k < 2; k++) {
+		qsort(wall_rate[k], 5, sizeof(double), cmp_double);
+		qsort(cpu_rate[k], 5, sizeof(double), cmp_double);
+		rate[k] = wall_rate[k][2];
+		cpu[k] = cpu_rate[k][2];
+		mlp_finish(&m[k]);
+		optim_finish(&o[k]);
+	}
+	free(xb);
+	free(yb);
+}
+
+/* Runs the torch baseline (with --malloc MODE) and returns the JSON object it
+ * printed, or NULL when it fails. */
+static cJSON *run_torch(const char *script, const char *data_dir, int steps, const char *malloc_mode)
 {
 	char cmd[4096], out[4096] = "";
 	FILE *p;
-	double rate = 0.0;
 	cJSON *j;
 
-	snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' --data '%s' --steps %d", script, data_dir,
-		 steps);
+	snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' --data '%s' --steps %d --malloc %s", script,
+		 data_dir, steps, malloc_mode);
 	p = popen(cmd, "r");
 	if (!p)
-		return 0.0;
+		return NULL;
 	while (fgets(out, sizeof out, p) && !strchr(out, '{'))
 		;
 	pclose(p);
 	j = cJSON_Parse(strchr(out, '{') ? strchr(out, '{') : out);
-	if (j && cJSON_IsNumber(cJSON_GetObjectItem(j, "samples_per_s")))
-		rate = cJSON_GetObjectItem(j, "samples_per_s")->valuedouble;
-	cJSON_Delete(j);
-	return rate;
+	if (j && !cJSON_IsNumber(cJSON_GetObjectItem(j, "samples_per_s"))) {
+		cJSON_Delete(j);
+		j = NULL;
+	}
+	return j;
+}
+
+/* The CPU's model name (/proc/cpuinfo) into buf. */
+static void cpu_model(char *buf, size_t len)
+{
+	char line[512];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	snprintf(buf, len, "?");
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, "model name", 10) == 0 && strchr(line, ':')) {
+			snprintf(buf, len, "%s", strchr(line, ':') + 2);
+			buf[strcspn(buf, "\n")] = '\0';
+			break;
+		}
+	if (f)
+		fclose(f);
+}
+
+/* The 1-minute load average, or -1. */
+static double load1(void)
+{
+	double l = -1.0;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f && fscanf(f, "%lf", &l) != 1)
+		l = -1.0;
+	if (f)
+		fclose(f);
+	return l;
 }
 
 /* The real trainer for n epochs (Adam lr 1e-3, the reference model); its
@@ -206,10 +261,11 @@ static int parse_args(struct opts *op, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct opts op = {"/usr/share/datasets/fashion-mnist", NULL, 300, 0};
-	char json[1024], err[ERRBUF_LEN] = "";
+	char json[1024], err[ERRBUF_LEN] = "", cpu[256];
 	struct data d;
-	cJSON *cfg;
-	double ours, bound, torch = 0.0;
+	cJSON *cfg, *out, *torch[2] = {NULL, NULL};
+	double rate[2], cpu_rate[2], load0;
+	char *text;
 	int rc;
 
 	if (parse_args(&op, argc, argv) < 0)
@@ -225,20 +281,44 @@ int main(int argc, char **argv)
 		fprintf(stderr, "worker_bench: %s\n", err);
 		return rc;
 	}
-	ours = time_steps(&op, &d.train, 0);
-	bound = time_steps(&op, &d.train, 1);
-	if (op.torch)
-		torch = run_torch(op.torch, op.data_dir, op.steps);
-	printf("{\"openblas_core\": \"%s\", \"threads\": %d, \"batch\": %d,"
-	       " \"model\": \"784-256-128-10 bn relu adam\", \"samples_per_s\": %.0f,"
-	       " \"sgemm_bound_samples_per_s\": %.0f, \"fraction_of_bound\": %.3f",
-	       openblas_get_corename(), openblas_get_num_threads(), BATCH, ours, bound,
-	       ours / bound);
-	if (torch > 0)
-		printf(", \"torch_samples_per_s\": %.0f, \"speedup_vs_torch\": %.2f", torch,
-		       ours / torch);
-	printf("}\n");
+	load0 = load1();
+	time_steps(&op, &d.train, rate, cpu_rate);
+	if (op.torch) {
+		torch[0] = run_torch(op.torch, op.data_dir, op.steps, "reuse");
+		torch[1] = run_torch(op.torch, op.data_dir, op.steps, "glibc");
+	}
+	cpu_model(cpu, sizeof cpu);
+	out = cJSON_CreateObject();
+	cJSON_AddStringToObject(out, "cpu", cpu);
+	cJSON_AddStringToObject(out, "openblas_core", openblas_get_corename());
+	cJSON_AddStringToObject(out, "openblas_config", openblas_get_config());
+	cJSON_AddNumberToObject(out, "threads", openblas_get_num_threads());
+	cJSON_AddNumberToObject(out, "batch", BATCH);
+	cJSON_AddStringToObject(out, "model", "784-256-128-10 bn relu adam");
+	cJSON_AddNumberToObject(out, "samples_per_s", round(rate[0]));
+	cJSON_AddNumberToObject(out, "cpu_samples_per_s", round(cpu_rate[0]));
+	cJSON_AddNumberToObject(out, "sgemm_bound_samples_per_s", round(rate[1]));
+	cJSON_AddNumberToObject(out, "sgemm_bound_cpu_samples_per_s", round(cpu_rate[1]));
+	cJSON_AddNumberToObject(out, "fraction_of_bound", round(rate[0] / rate[1] * 1000) / 1000);
+	if (torch[0]) {
+		double t = cJSON_GetObjectItem(torch[0], "samples_per_s")->valuedouble;
+		cJSON *tc = cJSON_GetObjectItem(torch[0], "cpu_samples_per_s");
+		cJSON_AddNumberToObject(out, "torch_samples_per_s", t);
+		cJSON_AddNumberToObject(out, "speedup_vs_torch", round(rate[0] / t * 100) / 100);
+		if (cJSON_IsNumber(tc) && tc->valuedouble > 0)
+			cJSON_AddNumberToObject(out, "cpu_speedup_vs_torch",
+						round(cpu_rate[0] / tc->valuedouble * 100) / 100);
+		cJSON_AddItemToObject(out, "torch", torch[0]);
+	}
+	if (torch[1])
+		cJSON_AddItemToObject(out, "torch_glibc_malloc", torch[1]);
+	cJSON_AddNumberToObject(out, "load_start", load0);
+	cJSON_AddNumberToObject(out, "load_end", load1());
+	text = cJSON_PrintUnformatted(out);
+	printf("%s\n", text);
 	fflush(stdout);
+	free(text);
+	cJSON_Delete(out);
 	if (op.epochs > 0)
 		rc = accuracy_run(&d, op.epochs);
 	data_unload(&d);

@@ -22,7 +22,10 @@
  * The server forks a child, which forks the trial's process C and exits at
  * once: C is then an orphan, and caviard, a child subreaper, becomes its
  * parent, so C's exit reaches caviard as any trial's does, whatever becomes
- * of the server. C leads its own process group (set by the child before it
+ * of the server. A server may make C before its trial is asked for (a spare:
+ * sdk/caviar.py keeps two, as forking a process of torch's size twice takes
+ * tens of ms); a spare that never gets a trial exits when its server does,
+ * and caviard reaps it as an exit nobody claims. C leads its own process group (set by the child before it
  * says "started"), takes the three descriptors as 0, 1 and 2, adds env to its
  * environment, moves to cwd, limits its address space to memory_mb (0: no
  * limit), and once caviard is its parent (CAVIAR_PARENT_PID) asks to die with

@@ -59,7 +59,7 @@ static const char *const query_sql[QUERY_COUNT] = {
 		"SELECT rank, trial_id, number, status, objective, best_epoch, epochs, params"
 		" FROM leaderboard WHERE sweep_id = ?1 ORDER BY rank, number LIMIT ?2",
 	[QUERY_SWEEP] = "SELECT id, name, spec, status, metric, mode, budget, search, created_at,"
-			" finished_at, ended_reason FROM sweeps WHERE id = ?1",
+			" finished_at, ended_reason, note FROM sweeps WHERE id = ?1",
 	[QUERY_SWEEPS] = "SELECT id, name, spec, status, metric, mode, budget, search, created_at,"
 			 " finished_at FROM sweeps ORDER BY id",
 	[QUERY_TRIAL] = "SELECT t.*, s.name AS sweep, s.metric, s.mode, o.objective"

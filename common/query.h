@@ -46,7 +46,7 @@ enum query_id {
 				   objective, best_epoch, epochs, params */
 	/* The client's offline commands (show, export, curves, plot, watch). */
 	QUERY_SWEEP,            /* (sweep): id, name, spec, status, metric, mode, budget,
-				   search, created_at, finished_at, ended_reason */
+				   search, created_at, finished_at, ended_reason, note */
 	QUERY_SWEEPS,           /* (): the same for every sweep, by id */
 	QUERY_TRIAL,            /* (trial): every column of trials, plus sweep, metric, mode,
 				   objective */

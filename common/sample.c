@@ -167,15 +167,6 @@ static int allowed(const struct sample_box *b, int k, int i)
 	return !b || !b->excluded || i >= 64 || !(b->excluded[k] >> i & 1);
 }
 
-static const char *kind_key(enum param_kind k)
-{
-	static const char *const names[] = {
-		"fixed", "uniform", "int", "log", "log_int", "reverse_log", "choice",
-	};
-
-	return names[k];
-}
-
 cJSON *sample_box_to_json(const struct sample_box *b, const struct spec *s)
 {
 	cJSON *obj = cJSON_CreateObject();
@@ -201,7 +192,7 @@ cJSON *sample_box_to_json(const struct sample_box *b, const struct spec *s)
 		cJSON_AddItemToArray(pair, cJSON_CreateNumber(b->lo[i]));
 		cJSON_AddItemToArray(pair, cJSON_CreateNumber(b->hi[i]));
 		range = cJSON_CreateObject();
-		cJSON_AddItemToObject(range, kind_key(p->kind), pair);
+		cJSON_AddItemToObject(range, spec_kind_name(p->kind), pair);
 		cJSON_AddItemToObject(obj, p->name, range);
 	}
 	return obj;
@@ -211,13 +202,13 @@ cJSON *sample_box_to_json(const struct sample_box *b, const struct spec *s)
 static int box_entry(const struct spec_param *p, const cJSON *range, double *lo, double *hi,
 		     char *err, size_t errlen)
 {
-	const cJSON *pair = cJSON_GetObjectItemCaseSensitive(range, kind_key(p->kind));
+	const cJSON *pair = cJSON_GetObjectItemCaseSensitive(range, spec_kind_name(p->kind));
 	const cJSON *a = cJSON_GetArrayItem(pair, 0), *b = cJSON_GetArrayItem(pair, 1);
 
 	if (!cJSON_IsObject(range) || cJSON_GetArraySize(range) != 1 || !cJSON_IsArray(pair) ||
 	    cJSON_GetArraySize(pair) != 2 || !cJSON_IsNumber(a) || !cJSON_IsNumber(b))
 		return err_set(err, errlen, "box.%s: expected {\"%s\": [lo, hi]}", p->name,
-			       kind_key(p->kind));
+			       spec_kind_name(p->kind));
 	*lo = a->valuedouble;
 	*hi = b->valuedouble;
 	if (!(*lo <= *hi) || *lo < p->lo || *hi > p->hi)

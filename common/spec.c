@@ -32,7 +32,7 @@ static const char *const builtin_vars[] = {
 };
 
 static const char *const kind_names[] = {
-	/* indexed by enum param_kind; PARAM_FIXED has no key */
+	/* indexed by enum param_kind; PARAM_FIXED has no key (spec_kind_name: "fixed") */
 	NULL, "uniform", "int", "log", "log_int", "reverse_log", "choice",
 };
 #define N_KINDS ((int)(sizeof kind_names / sizeof kind_names[0]))
@@ -52,6 +52,11 @@ const char *spec_search_name(enum spec_search search)
 const char *const *spec_top_keys(void)
 {
 	return top_keys;
+}
+
+const char *spec_kind_name(enum param_kind kind)
+{
+	return kind == PARAM_FIXED || (int)kind >= N_KINDS ? "fixed" : kind_names[kind];
 }
 
 /* ---- small helpers ---- */
@@ -1471,9 +1476,23 @@ static int parse_command(struct spec *s, const cJSON *json, char *err, size_t er
 	if ((v = cJSON_GetObjectItemCaseSensitive(json, "metrics_prefix")) &&
 	    (get_string(v, "metrics_prefix", &s->metrics_prefix, err, errlen) < 0))
 		return -1;
-	if ((v = cJSON_GetObjectItemCaseSensitive(json, "fork_server"))) {
+	s->fork_server_setup_timeout = SPEC_SETUP_TIMEOUT;
+	if ((v = cJSON_GetObjectItemCaseSensitive(json, "fork_server")) && cJSON_IsObject(v)) {
+		const cJSON *item;
+
+		s->fork_server = 1;
+		cJSON_ArrayForEach(item, v) {
+			if (strcmp(item->string, "setup_timeout") != 0)
+				return err_set(err, errlen, "fork_server.%s: unknown key (expected "
+					       "setup_timeout)", item->string);
+			if (get_seconds(item, "fork_server.setup_timeout",
+					&s->fork_server_setup_timeout, err, errlen) < 0)
+				return -1;
+		}
+	} else if (v) {
 		if (!cJSON_IsBool(v))
-			return err_set(err, errlen, "fork_server: expected true or false");
+			return err_set(err, errlen, "fork_server: expected true, false or "
+				       "{\"setup_timeout\": seconds}");
 		s->fork_server = cJSON_IsTrue(v);
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(json, "workdir"))) {

@@ -16,6 +16,7 @@
 #define SPEC_MAX_TRIALS 1000000 /* a sweep's budget; also caps a default grid */
 #define SPEC_MAX_SECONDS 2592000 /* timeout, stall_timeout: 30 days at most */
 #define SPEC_FAIL_FAST 3 /* fail_fast: trials failed the same way that end a sweep */
+#define SPEC_SETUP_TIMEOUT 600 /* fork_server.setup_timeout: seconds for a server to be ready */
 #define SPEC_MAX_BUDGET_MINUTES 525600 /* a wall-clock budget: at most a year */
 #define SPEC_MAX_ENV 32 /* "env": variables a command spec may set */
 
@@ -155,6 +156,9 @@ struct spec {
 	int fork_server;              /* command: "fork_server": true starts the program once
 	                               * per sweep and forks a child of it per trial (local
 	                               * launcher; daemon/forkserver.h) */
+	double fork_server_setup_timeout; /* "fork_server": {"setup_timeout": s}: a server not
+	                               * ready by then is killed and the sweep runs a process
+	                               * per trial (default SPEC_SETUP_TIMEOUT) */
 	char *workdir;                /* command: absolute directory relative paths start
 	                               * from (`caviar submit` sets the spec file's) */
 	cJSON *env;                   /* command: {"NAME": "value", ...} set for its trials
@@ -202,6 +206,11 @@ int spec_walk_placeholders(const char *arg, spec_placeholder_fn fn, spec_literal
 
 /* Index of the parameter called name in s->params, or -1. */
 int spec_param_index(const struct spec *s, const char *name);
+
+/* A parameter kind's key as a spec writes it ("log", "reverse_log", "choice"),
+ * "fixed" for a plain value: the one list of the kind names, which the spec's
+ * parsing reads too. A static string. */
+const char *spec_kind_name(enum param_kind kind);
 
 /* A search's name as a spec writes it ("random", "coarse_to_fine"). */
 const char *spec_search_name(enum spec_search search);

@@ -904,7 +904,32 @@ static int sweep_exists(struct daemon *d, int64_t id, char *err, size_t errlen)
 	return found ? 0 : -1;
 }
 
-/* note, tag, untag: a sweep's labels, written at once. */
+/* note: a sweep's or a trial's, written at once, then told to subscribers
+ * (the dashboard's other pages). */
+static int do_note(struct daemon *d, const struct request *req, char *err, size_t errlen)
+{
+	int64_t sweep = req->sweep;
+	cJSON *rows;
+
+	if (req->trial) {
+		if (!(rows = query_run(&d->db.query, err, errlen, QUERY_TRIAL, "i",
+				       (long long)req->trial)))
+			return -1;
+		sweep = query_int(cJSON_GetObjectItemCaseSensitive(rows->child, "sweep_id"), 0);
+		cJSON_Delete(rows);
+		if (!sweep)
+			return err_set(err, errlen, "no trial %lld", (long long)req->trial);
+	} else if (sweep_exists(d, sweep, err, errlen) < 0) {
+		return -1;
+	}
+	if (db_set_note(&d->db, req->trial != 0, req->trial ? req->trial : sweep,
+			req->text[0] ? req->text : NULL, err, errlen) < 0)
+		return -1;
+	events_note(&d->events, sweep, req->trial, req->text);
+	return 0;
+}
+
+/* tag, untag: a sweep's labels, written at once. */
 static int do_label(struct daemon *d, const struct request *req, cJSON *reply, char *err,
 		    size_t errlen)
 {
@@ -912,9 +937,6 @@ static int do_label(struct daemon *d, const struct request *req, cJSON *reply, c
 
 	if (sweep_exists(d, req->sweep, err, errlen) < 0)
 		return -1;
-	if (req->cmd == REQ_NOTE)
-		return db_set_sweep_note(&d->db, req->sweep, req->text[0] ? req->text : NULL, err,
-					 errlen);
 	if (db_begin(&d->db, err, errlen) < 0)
 		return -1;
 	cJSON_ArrayForEach(t, req->tags)
@@ -1696,7 +1718,7 @@ static int handle(void *ctx, struct server_client *c, const struct request *req,
 	case REQ_SLOTS: return do_slots(d, req, reply, err, errlen);
 	case REQ_EXTEND: return do_extend(d, req, reply, err, errlen);
 	case REQ_RM: return do_rm(d, c, req, reply, err, errlen);
-	case REQ_NOTE:
+	case REQ_NOTE: return do_note(d, req, err, errlen);
 	case REQ_TAG:
 	case REQ_UNTAG: return do_label(d, req, reply, err, errlen);
 	case REQ_ADJUST: return do_adjust(d, c, req, err, errlen);

@@ -47,6 +47,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"UPDATE sweeps SET budget = ?2, status = ?3, finished_at = NULL, ended_reason = NULL"
 		" WHERE id = ?1",
 	[ST_SWEEP_NOTE] = "UPDATE sweeps SET note = ?2 WHERE id = ?1",
+	[ST_TRIAL_NOTE] = "UPDATE trials SET note = ?2 WHERE id = ?1",
 	[ST_TAG] = "INSERT OR IGNORE INTO tags (sweep_id, tag) VALUES (?1, ?2)",
 	[ST_UNTAG] = "DELETE FROM tags WHERE sweep_id = ?1 AND tag = ?2",
 	/* A sweep's rows, children first (foreign keys are on). */
@@ -546,12 +547,12 @@ int db_set_sweep_budget(struct db *db, int64_t sweep_id, int budget, const char 
 	return run(db, st, err, errlen, "extending sweep");
 }
 
-int db_set_sweep_note(struct db *db, int64_t sweep_id, const char *note, char *err,
-		      size_t errlen)
+int db_set_note(struct db *db, int trial, int64_t id, const char *note, char *err,
+		size_t errlen)
 {
-	sqlite3_stmt *st = db->st[ST_SWEEP_NOTE];
+	sqlite3_stmt *st = db->st[trial ? ST_TRIAL_NOTE : ST_SWEEP_NOTE];
 
-	sqlite3_bind_int64(st, 1, sweep_id);
+	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, note, -1, SQLITE_TRANSIENT);
 	return run(db, st, err, errlen, "setting the note");
 }

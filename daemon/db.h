@@ -32,6 +32,7 @@ enum db_stmt {
 	ST_SWEEP_END,
 	ST_SWEEP_BUDGET,
 	ST_SWEEP_NOTE,
+	ST_TRIAL_NOTE,
 	ST_TAG,
 	ST_UNTAG,
 	ST_RM_POINTS,
@@ -162,9 +163,10 @@ int db_end_sweep(struct db *db, int64_t sweep_id, const char *status, const char
 int db_set_sweep_budget(struct db *db, int64_t sweep_id, int budget, const char *status,
 			char *err, size_t errlen);
 
-/* A sweep's note (NULL clears it), and adds (add = 1) or removes a tag. At once. */
-int db_set_sweep_note(struct db *db, int64_t sweep_id, const char *note, char *err,
-		      size_t errlen);
+/* The note (NULL clears it) of a trial (trial = 1: id is a trial's) or of a
+ * sweep; adds (add = 1) or removes a sweep's tag. At once. */
+int db_set_note(struct db *db, int trial, int64_t id, const char *note, char *err,
+		size_t errlen);
 int db_tag(struct db *db, int64_t sweep_id, const char *tag, int add, char *err, size_t errlen);
 
 /* Deletes a sweep and every row of it (points, logs, trials, rounds, tags) in

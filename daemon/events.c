@@ -66,6 +66,10 @@ void events_trial_ended(const struct events *ev, const struct trial *t)
 	cJSON_AddStringToObject(e, "reason", t->row.reason ? t->row.reason : "");
 	cJSON_AddNumberToObject(e, "epochs", t->row.epochs);
 	add_best(e, t);
+	if (t->row.ended_at > 0)
+		cJSON_AddNumberToObject(e, "ended_at", t->row.ended_at);
+	else
+		cJSON_AddNullToObject(e, "ended_at");
 	ev->publish(ev->ctx, t->sweep_id, e);
 }
 
@@ -82,6 +86,23 @@ void events_adjusted(const struct events *ev, const struct trial *t, int epoch, 
 	cJSON_AddItemToObject(e, "changes", cJSON_Duplicate(changes, 1));
 	cJSON_AddStringToObject(e, "source", source);
 	ev->publish(ev->ctx, t->sweep_id, e);
+}
+
+void events_note(const struct events *ev, int64_t sweep_id, int64_t trial_id, const char *text)
+{
+	cJSON *e;
+
+	if (!ev->listening(ev->ctx, sweep_id))
+		return;
+	e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "event", "note");
+	cJSON_AddNumberToObject(e, "sweep", (double)sweep_id);
+	if (trial_id)
+		cJSON_AddNumberToObject(e, "trial", (double)trial_id);
+	else
+		cJSON_AddNullToObject(e, "trial");
+	cJSON_AddStringToObject(e, "text", text);
+	ev->publish(ev->ctx, sweep_id, e);
 }
 
 void events_sweep(const struct events *ev, int64_t sweep_id, const char *event, const char *name,

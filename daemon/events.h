@@ -5,12 +5,14 @@
  *   {"event": "progress", "sweep": 1, "trial": 7, "epoch": 3, "step": 1266,
  *    "metrics": {"val_acc": 0.86, ...}, "best": 0.86}
  *   {"event": "trial_ended", "sweep": 1, "trial": 7, "status": "done", "reason": "finished",
- *    "best": 0.87, "epochs": 10}
+ *    "best": 0.87, "epochs": 10, "ended_at": 1795820314.2}
+ *   (ended_at: unix seconds, null for a trial queued again to be retried)
  *   {"event": "adjusted", "sweep": 1, "trial": 7, "number": 6, "epoch": 4, "step": 1876,
  *    "changes": {"lr": [0.02, 0.01]}, "source": "user"}
  *   {"event": "sweep_started" | "sweep_paused" | "sweep_resumed" | "sweep_stopping" |
  *    "sweep_ended", "sweep": 1, "name": "...", "status": "done", "reason": "..."}
  *   (reason: why it ends, with sweep_stopping and sweep_ended, when there is one)
+ *   {"event": "note", "sweep": 1, "trial": 7 (null: the sweep's), "text": "..." ("": cleared)}
  * The first line after the subscribe's reply is a snapshot of the trials
  * running then, built by the hub (daemon.c, the server's on_subscribe):
  *   {"event": "snapshot", "sweep": 1 (null: all), "running": [{"sweep", "trial", "number",
@@ -47,5 +49,7 @@ void events_adjusted(const struct events *ev, const struct trial *t, int epoch, 
  * added when not NULL. */
 void events_sweep(const struct events *ev, int64_t sweep_id, const char *event, const char *name,
 		  const char *status, const char *reason);
+/* The note of a sweep (trial_id 0) or of one of its trials is now text. */
+void events_note(const struct events *ev, int64_t sweep_id, int64_t trial_id, const char *text);
 
 #endif

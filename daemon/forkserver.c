@@ -46,7 +46,11 @@ static void describe_end(const struct forkserver *fs, const char *what, char *bu
 {
 	int len;
 
-	if (fs->hung_up && WIFSIGNALED(fs->exit_status) && WTERMSIG(fs->exit_status) == SIGKILL)
+	if (fs->setup_timed_out && WIFSIGNALED(fs->exit_status) &&
+	    WTERMSIG(fs->exit_status) == SIGKILL)
+		len = snprintf(buf, n, "was not ready after its setup_timeout of %g s (caviard "
+			       "killed it)", fs->setup_timeout);
+	else if (fs->hung_up && WIFSIGNALED(fs->exit_status) && WTERMSIG(fs->exit_status) == SIGKILL)
 		len = snprintf(buf, n, "closed its socket but lived on (caviard killed it)");
 	else if (WIFEXITED(fs->exit_status) && fs->pid == 0)
 		len = snprintf(buf, n, "exited with status %d", WEXITSTATUS(fs->exit_status));
@@ -74,7 +78,8 @@ static struct forkserver_sweep *find_sweep(struct forkserver_pool *pool, int64_t
 }
 
 /* One more server of fs's sweep is gone (why): a crash counts towards
- * falling back to a process per trial; a refusal falls back at once. */
+ * falling back to a process per trial; a refusal or a setup that timed out
+ * falls back at once. */
 static void count_end(struct forkserver *fs)
 {
 	struct forkserver_sweep *sw = find_sweep(fs->pool, fs->sweep_id);
@@ -82,9 +87,9 @@ static void count_end(struct forkserver *fs)
 	if (!sw || sw->fs != fs)
 		return;
 	sw->fs = NULL;
-	if (fs->refusal || ++sw->crashes >= FORKSERVER_MAX_CRASHES) {
+	if (fs->refusal || fs->setup_timed_out || ++sw->crashes >= FORKSERVER_MAX_CRASHES) {
 		sw->fallback = 1;
-		if (fs->refusal)
+		if (fs->refusal || fs->setup_timed_out)
 			log_msg("sweep %lld: one process per trial from now on: its program "
 				"cannot serve", (long long)fs->sweep_id);
 		else
@@ -153,6 +158,7 @@ static void handle_message(struct forkserver *fs, const char *text, size_t len)
 
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(msg, FORKSERVER_READY))) {
 		fs->ready = 1;
+		uv_timer_stop(&fs->setup_timer);
 		log_msg("sweep %lld: its fork server (pid %ld) is ready after %.2f s",
 			(long long)fs->sweep_id, (long)fs->server_pid, log_now() - fs->started_at);
 	} else if (started && pid > 1 && answered(fs, started)) {
@@ -303,9 +309,21 @@ static int spawn_server(struct forkserver *fs, const struct command_run *run, in
 	return 0;
 }
 
+/* Its setup took longer than its setup_timeout: killed, and as it would
+ * not serve the next time either, the sweep runs a process per trial. */
+static void on_setup_timeout(uv_timer_t *timer)
+{
+	struct forkserver *fs = timer->data;
+
+	if (fs->ready || fs->gone || fs->pid <= 0)
+		return;
+	fs->setup_timed_out = 1;
+	kill(fs->pid, SIGKILL);
+}
+
 static struct forkserver *create(struct forkserver_pool *pool, int64_t sweep_id,
-				 const struct command_run *run, const char *log_path, char *err,
-				 size_t errlen)
+				 const struct command_run *run, const char *log_path,
+				 double setup_timeout, char *err, size_t errlen)
 {
 	struct forkserver *fs = xcalloc(1, sizeof *fs);
 	int sv[2];
@@ -331,6 +349,11 @@ static struct forkserver *create(struct forkserver_pool *pool, int64_t sweep_id,
 	fs->server_pid = fs->pid;
 	uv_poll_init(pool->host.loop, &fs->poll, fs->fd);
 	fs->poll.data = fs;
+	uv_timer_init(pool->host.loop, &fs->setup_timer);
+	fs->setup_timer.data = fs;
+	fs->open_handles = 2;
+	fs->setup_timeout = setup_timeout;
+	uv_timer_start(&fs->setup_timer, on_setup_timeout, (uint64_t)(setup_timeout * 1000), 0);
 	watch(fs);
 	log_msg("sweep %lld: started its fork server %s (pid %ld; its output: %s)",
 		(long long)sweep_id, run->argv[0], (long)fs->pid, fs->log_path);
@@ -400,6 +423,8 @@ static void on_close(uv_handle_t *h)
 {
 	struct forkserver *fs = h->data;
 
+	if (--fs->open_handles > 0)
+		return;
 	for (int i = 0; i < fs->n_queue; i++) {
 		close_fds(fs->queue[i].fds);
 		free(fs->queue[i].msg);
@@ -418,8 +443,10 @@ static void destroy(struct forkserver *fs)
 	fs->gone = 1;
 	if (fs->pid > 0)
 		kill(fs->pid, SIGTERM); /* besides the end of file: a server busy in setup */
-	if (!uv_is_closing((uv_handle_t *)&fs->poll))
+	if (!uv_is_closing((uv_handle_t *)&fs->poll)) {
 		uv_close((uv_handle_t *)&fs->poll, on_close);
+		uv_close((uv_handle_t *)&fs->setup_timer, on_close);
+	}
 }
 
 struct forkserver *forkserver_get(struct forkserver_pool *pool, int64_t sweep_id,
@@ -443,7 +470,8 @@ struct forkserver *forkserver_get(struct forkserver_pool *pool, int64_t sweep_id
 	command_server_log(pool->host.state_dir, sweep_id, log_path, sizeof log_path);
 	if (command_server_prepare(&run, spec, sweep_id, pool->host.state_dir, threads, err,
 				   sizeof err) == 0)
-		sw->fs = create(pool, sweep_id, &run, log_path, err, sizeof err);
+		sw->fs = create(pool, sweep_id, &run, log_path, spec->fork_server_setup_timeout,
+				err, sizeof err);
 	command_run_finish(&run);
 	if (!sw->fs) {
 		sw->fallback = 1;

@@ -65,6 +65,10 @@ struct forkserver {
 	pid_t server_pid;       /* the server's pid, kept for the log */
 	int fd;                 /* our end of the socket; -1 once closed */
 	uv_poll_t poll;
+	uv_timer_t setup_timer; /* its setup_timeout, until it is ready */
+	int open_handles;       /* poll and setup_timer: fs is freed when both closed */
+	double setup_timeout;   /* seconds */
+	int setup_timed_out;    /* killed for it */
 	int ready;              /* it said "ready": requests may go */
 	int gone;               /* on_gone was called */
 	int hung_up;            /* its end of the socket closed before its exit was

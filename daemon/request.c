@@ -31,7 +31,7 @@ static const struct {
 	[REQ_SLOTS] = {"slots", NEED_N},
 	[REQ_EXTEND] = {"extend", NEED_SWEEP | NEED_N},
 	[REQ_RM] = {"rm", NEED_SWEEP | OPT_FORCE},
-	[REQ_NOTE] = {"note", NEED_SWEEP | NEED_TEXT},
+	[REQ_NOTE] = {"note", SWEEP_OR_TRIAL | NEED_TEXT},
 	[REQ_TAG] = {"tag", NEED_SWEEP | NEED_TAGS},
 	[REQ_UNTAG] = {"untag", NEED_SWEEP | NEED_TAGS},
 	[REQ_ADJUST] = {"adjust", NEED_TRIAL | NEED_SET | OPT_FORCE},

@@ -23,7 +23,7 @@ enum request_cmd {
 	REQ_SLOTS,     /* n */
 	REQ_EXTEND,    /* sweep, n: n more trials */
 	REQ_RM,        /* sweep, force (optional boolean) */
-	REQ_NOTE,      /* sweep, text (a string; "" clears the note) */
+	REQ_NOTE,      /* sweep or trial, text (a string; "" clears the note) */
 	REQ_TAG,       /* sweep, tags (a non-empty array of non-empty strings) */
 	REQ_UNTAG,     /* sweep, tags */
 	REQ_ADJUST,    /* trial, set (an object of name -> value) */

@@ -476,6 +476,17 @@ static void known_metrics(struct trial *t, struct worker_line *l, const char *te
 	}
 }
 
+/* Whether the program's metrics lines are still recorded. A trial asked to
+ * stop has a curve that ends where it was stopped (one pruned at epoch 3 has
+ * no epoch 4), but not one stopped to run again ("queued": a daemon
+ * shutdown): its program saves the epochs it printed before it saw the
+ * signal in its checkpoint and resumes after them, so those lines, read
+ * after the stop, are its curve too. */
+static int curve_open(const struct trial *t)
+{
+	return !t->stop_status || strcmp(t->stop_status, "queued") == 0;
+}
+
 static void on_line(void *ctx, const char *text, size_t len)
 {
 	struct trial *t = ctx;
@@ -514,7 +525,7 @@ static void on_line(void *ctx, const char *text, size_t len)
 		first_line(t, &l);
 	if (l.kind == LINE_EVENT) {
 		record_event(t, &l);
-	} else if (!t->stop_status) { /* asked to stop: its curve ends where it was stopped */
+	} else if (curve_open(t)) {
 		known_metrics(t, &l, text, len);
 		if (l.n_metrics)
 			record_metrics(t, &l);

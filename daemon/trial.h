@@ -151,7 +151,10 @@ int trial_start(struct trial *t, char *err, size_t errlen);
 /* Asks the program to stop: the launcher's stop signal now (a worker saves
  * its checkpoint and exits), SIGKILL after the grace period. The trial then
  * ends with status `status` ("cancelled", "pruned", "failed", or "queued" to
- * run again) and the reason given. A second request for the same trial is
+ * run again) and the reason given. The metrics lines read after the request
+ * are not recorded (the curve ends where it was stopped), except with
+ * "queued": they are epochs the program finished before it saw the signal,
+ * which its checkpoint holds. A second request for the same trial is
  * ignored. */
 void trial_stop(struct trial *t, const char *status, const char *reason);
 

@@ -497,6 +497,7 @@ def _serve_forever(train, setup):
         traceback.print_exc()
         _send(sock, error="setup failed: %s" % traceback.format_exc().strip().splitlines()[-1])
         return 1
+    _reseed(0)  # torch's first manual_seed costs ms: paid here once, not in each trial
     if _threads() > 1:
         _send(sock, error="setup left %d threads running; a fork server must fork with one "
               "(torch: call torch.set_num_threads(1) before the first torch operation; "
@@ -505,64 +506,174 @@ def _serve_forever(train, setup):
     gc.freeze()  # the collector does not touch setup's objects: their pages stay shared
     _send(sock, ready=True, pid=os.getpid())
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    spares = _Spares(sock, train, state)
     while True:
+        spares.until_asked()
         try:
             data, fds, _, _ = socket.recv_fds(sock, _MAX_MSG, 3)
         except InterruptedError:
             continue
         if not data:
             return 0  # caviard closed the socket: the sweep is over
-        _fork_trial(sock, json.loads(data), fds, train, state)
+        spares.start_trial(json.loads(data), fds)
 
 
-def _fork_trial(sock, req, fds, train, state):
-    """Forks a child that forks the trial's process and exits: the trial is
-    then an orphan, adopted by caviard (a child subreaper)."""
-    trial = req["trial"]
-    if len(fds) != 3:
-        for fd in fds:
-            os.close(fd)
-        _send(sock, failed=trial, error="the request came with %d descriptors, not 3" % len(fds))
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    try:
-        pid = os.fork()
-    except OSError as e:
-        _send(sock, failed=trial, error="fork: %s" % e)
-        pid = None
-    if pid == 0:
+class _Spares:
+    """Trial processes forked before their trials are asked for. Forking a
+    process of torch's size costs ~20 ms, and twice that to make the child
+    caviard's (a child forks it and exits: the orphan is adopted by caviard,
+    a child subreaper), so the server keeps SPARES waiting, each already
+    caviard's child, leading its own process group and asked to die with
+    caviard. A trial is handed to one (its request and descriptors over a
+    socket pair); the server forks the next spare only when no request is
+    waiting, and the second fork runs in the forking child, not the server.
+    A spare whose server is gone sees its socket close and exits; caviard
+    reaps it as an exit nobody claims."""
+
+    SPARES = 2
+
+    def __init__(self, sock, train, state):
+        self.sock, self.train, self.state = sock, train, state
+        self.ready = []   # (pid, socket): waiting for a trial
+        self.coming = []  # sockets of spares that have not said their pid
+        self.forking = 0  # children that fork a spare and exit, not yet reaped
+
+    def _fork(self):
+        """Starts one more spare; False when fork failed."""
+        import socket
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        sys.stdout.flush()
+        sys.stderr.flush()
         try:
-            child = os.fork()
-            if child == 0:
-                _run_trial(sock, req, fds, train, state)
-            os.setpgid(child, child)  # before caviard hears of it: signals reach its group
-            _send(sock, started=trial, pid=child)
-            os._exit(0)
-        except BaseException as e:
+            pid = os.fork()
+        except OSError:
+            mine.close()
+            theirs.close()
+            return False
+        if pid == 0:
+            code = 1
             try:
-                _send(sock, failed=trial, error="fork: %s" % e)
+                mine.close()
+                if os.fork() == 0:
+                    self.sock.close()
+                    _spare(theirs, self.train, self.state)  # never returns
+                code = 0
             finally:
-                os._exit(1)
-    for fd in fds:
-        os.close(fd)
-    if pid:
-        os.waitpid(pid, 0)
+                os._exit(code)
+        theirs.close()
+        self.coming.append(mine)
+        self.forking += 1
+        return True
+
+    def _hear(self, conn):
+        """A coming spare's first message: its pid, or nothing if it died."""
+        self.coming.remove(conn)
+        try:
+            said = json.loads(conn.recv(_MAX_MSG) or b"{}")
+        except (OSError, ValueError):
+            said = {}
+        if "pid" in said:
+            self.ready.append((said["pid"], conn))
+        else:
+            conn.close()
+
+    def _reap(self):
+        while self.forking:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                pid, self.forking = 0, 0
+            if not pid:
+                break
+            self.forking -= 1
+
+    def until_asked(self):
+        """Returns once caviard has sent something, forking spares meanwhile."""
+        while True:
+            self._reap()
+            waiting = self.coming + [self.sock]
+            if len(self.ready) + len(self.coming) < self.SPARES:
+                asked, _, _ = select.select([self.sock], [], [], 0)
+                if asked:
+                    return
+                if self._fork():
+                    continue
+            asked, _, _ = select.select(waiting, [], [])
+            for conn in asked:
+                if conn is not self.sock:
+                    self._hear(conn)
+            if self.sock in asked:
+                return
+
+    def _take(self):
+        """A spare, waiting for one if none is ready; None if none can be made."""
+        if not self.ready and not self.coming:
+            self._fork()
+        while not self.ready and self.coming:
+            self._hear(self.coming[0])
+        return self.ready.pop(0) if self.ready else None
+
+    def start_trial(self, req, fds):
+        """Hands the trial to a spare and says it started, or says why not."""
+        import socket
+        trial = req["trial"]
+        try:
+            if len(fds) != 3:
+                _send(self.sock, failed=trial,
+                      error="the request came with %d descriptors, not 3" % len(fds))
+                return
+            for _ in range(self.SPARES + 1):
+                spare = self._take()
+                if spare is None:
+                    break
+                pid, conn = spare
+                try:
+                    socket.send_fds(conn, [json.dumps(req).encode()], fds)
+                except OSError:
+                    continue  # that spare died before its trial came: the next
+                finally:
+                    conn.close()
+                _send(self.sock, started=trial, pid=pid)
+                return
+            _send(self.sock, failed=trial, error="fork: the trial's process could not be made")
+        finally:
+            for fd in fds:
+                os.close(fd)
 
 
-def _run_trial(sock, req, fds, train, state):
-    """The trial's process: never returns."""
+def _spare(conn, train, state):
+    """A spare trial process: caviard's child once its forking parent has
+    exited, then waits for its trial. Never returns."""
     import ctypes
     import resource
+    import socket
     import traceback
 
     rc = 70
     try:
-        try:
-            os.setpgid(0, 0)
-        except OSError:
-            pass  # the parent did it first
-        sock.close()
+        os.setpgid(0, 0)  # before its pid is told: caviard signals the group
+        parent = int(os.environ.get("CAVIAR_PARENT_PID", "0"))
+        for _ in range(20000):  # until the forking parent has exited
+            if os.getppid() == parent:
+                break
+            time.sleep(0.0005)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: die with caviard
+        if os.getppid() != parent:
+            sys.stderr.write("caviar: a trial's process was not adopted by caviard "
+                             "(pid %d)\n" % parent)
+            os._exit(70)
+        conn.send(json.dumps({"pid": os.getpid()}).encode())
+        while True:
+            try:
+                data, fds, _, _ = socket.recv_fds(conn, _MAX_MSG, 3)
+                break
+            except InterruptedError:
+                continue
+        if not data or len(fds) != 3:
+            os._exit(0)  # the server is gone, or sent no trial: nothing to run
+        conn.close()
+        req = json.loads(data)
         for i, fd in enumerate(fds):
             os.dup2(fd, i)
         for fd in fds:
@@ -573,17 +684,6 @@ def _run_trial(sock, req, fds, train, state):
             name, _, value = item.partition("=")
             os.environ[name] = value
         os.chdir(req["cwd"])
-        parent = int(os.environ.get("CAVIAR_PARENT_PID", "0"))
-        for _ in range(20000):  # until the intermediate child has exited
-            if os.getppid() == parent:
-                break
-            time.sleep(0.0005)
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: die with caviard
-        if os.getppid() != parent:
-            sys.stderr.write("caviar: the trial's process was not adopted by caviard "
-                             "(pid %d)\n" % parent)
-            os._exit(70)
         mb = int(req.get("memory_mb", 0))
         if mb > 0:
             resource.setrlimit(resource.RLIMIT_AS, (mb << 20, mb << 20))
@@ -615,7 +715,11 @@ def _trial_begins():
     signal.signal(signal.SIGTERM, _on_term)
     signal.signal(signal.SIGUSR1, _on_term)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    seed = int(os.environ.get("CAVIAR_SEED", "0"))
+    _reseed(int(os.environ.get("CAVIAR_SEED", "0")))
+
+
+def _reseed(seed):
+    """Seeds random, and numpy and torch when imported."""
     import random
     random.seed(seed)
     if "numpy" in sys.modules:

@@ -389,12 +389,13 @@ static const struct cli_option serve_options[] = {
 const struct command cmd_serve = {
 	"serve", "[--port 8080] [--host 127.0.0.1] [--db FILE] [--no-token]",
 	"Serves a live web dashboard of the sweeps.\n"
-	"Pages for every sweep (curves updating live, leaderboard, objective against each\n"
-	"parameter, parallel coordinates), each trial (its curves, log, adjustments, lineage)\n"
-	"and a comparison of sweeps; cancel, pause, resume, slots, adjust and fork from the\n"
-	"page. Prints the URL to open, with a token that every request needs (kept 0600\n"
-	"beside the socket). Reads the database and takes live events from the daemon;\n"
-	"runs until Ctrl-C.",
+	"Pages for every sweep (curves updating live, optimization history, leaderboard,\n"
+	"slice and contour of the parameters, parallel coordinates), each trial (its curves,\n"
+	"log, adjustments, lineage) and a comparison of sweeps; cancel, pause, resume, slots,\n"
+	"adjust, fork and notes from the page. Prints the URL to open, with a token that every\n"
+	"request needs (kept 0600 beside the socket; --no-token only on a loopback --host).\n"
+	"Reads the database (--db FILE, else the daemon's) and takes live events from the\n"
+	"daemon; runs until Ctrl-C.",
 	run_serve,
 	serve_options,
 };

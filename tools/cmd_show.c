@@ -266,6 +266,21 @@ static const char *rank_note(const cJSON *t)
 	return " (not ranked: only done and pruned trials count)";
 }
 
+/* "note:     first line", each later line under the first. */
+static void print_note(const char *note)
+{
+	printf("note:     ");
+	for (const char *p = note;;) {
+		size_t len = strcspn(p, "\n");
+
+		printf("%.*s\n", (int)len, p);
+		p += len;
+		if (!*p++ || !*p)
+			return;
+		printf("          ");
+	}
+}
+
 static void print_trial(const cJSON *t)
 {
 	printf("trial %.0f: sweep %.0f \"%s\", no. %.0f, round %.0f\n", cli_num(t, "id", 0),
@@ -278,6 +293,8 @@ static void print_trial(const cJSON *t)
 		       cJSON_GetStringValue(cli_get(t, "metric")), cli_num(t, "best_value", 0),
 		       cli_num(t, "best_epoch", 0), cli_num(t, "epochs", 0), rank_note(t));
 	print_times(t);
+	if (cJSON_IsString(cli_get(t, "note")))
+		print_note(cli_get(t, "note")->valuestring);
 }
 
 /* Where a fork comes from, and every change of its hyperparameters while it
@@ -415,7 +432,7 @@ static const struct cli_option show_options[] = {
 const struct command cmd_show = {
 	"show", "TRIAL [--db FILE]",
 	"Shows one trial, its output and its curve.\n"
-	"Its params, status, timings, the reason it ended, the last lines of its log (what a command trial printed that\n"
+	"Its params, status, timings, the reason it ended, its note, the last lines of its log (what a command trial printed that\n"
 	"is not a metric), the tail of its stderr, and its curve as a table (one row per\n"
 	"epoch, one column per metric).\n"
 	"Reads the database; --json prints it all as JSON.",

@@ -99,7 +99,7 @@ static int run_adjust(struct cli *cli, int argc, char **argv)
 	int force = 0, args;
 	int code = cli_options(cli, &cmd_adjust, argc, argv, cli_set_flag, &force, &args);
 	long long id;
-	cJSON *set;
+	cJSON *set = NULL;
 
 	if (code || (code = cli_operands(cli, argc - args, 2, argc)) ||
 	    (code = trial_and_changes(cli, argc - args, argv + args, &id, &set)))
@@ -149,7 +149,7 @@ static int run_fork(struct cli *cli, int argc, char **argv)
 	struct fork_options o = {0};
 	int args, code = cli_options(cli, &cmd_fork, argc, argv, fork_opt, &o, &args);
 	long long id, epoch = o.epoch;
-	cJSON *req, *set, *reply;
+	cJSON *req, *set = NULL, *reply;
 
 	if (code || (code = cli_operands(cli, argc - args, 1, argc)))
 		return code;

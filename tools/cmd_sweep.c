@@ -556,29 +556,39 @@ const struct command cmd_rm = {
 
 static int run_note(struct cli *cli, int argc, char **argv)
 {
-	int args, code = cli_options(cli, &cmd_note, argc, argv, NULL, NULL, &args);
+	int trial = 0, args, code;
+	const char *what;
 	long long id;
 	char done[64];
 	cJSON *req;
 
-	if (code || (code = cli_operands(cli, argc - args, 2, 2)))
+	if ((code = cli_options(cli, &cmd_note, argc, argv, cli_set_flag, &trial, &args)) ||
+	    (code = cli_operands(cli, argc - args, 2, 2)))
 		return code;
+	what = trial ? "trial" : "sweep";
 	if ((id = cli_parse_id(argv[args])) < 0)
-		return cli_usage(cli, "%s: expected a sweep id (a positive number)", argv[args]);
+		return cli_usage(cli, "%s: expected a %s id (a positive number)", argv[args], what);
 	req = cJSON_CreateObject();
 	cJSON_AddStringToObject(req, "cmd", "note");
-	cJSON_AddNumberToObject(req, "sweep", (double)id);
+	cJSON_AddNumberToObject(req, what, (double)id);
 	cJSON_AddStringToObject(req, "text", argv[args + 1]);
-	snprintf(done, sizeof done, "sweep %lld: note %s", id, argv[args + 1][0] ? "set" : "cleared");
+	snprintf(done, sizeof done, "%s %lld: note %s", what, id,
+		 argv[args + 1][0] ? "set" : "cleared");
 	return send_and_say(cli, req, done);
 }
 
+static const struct cli_option note_options[] = {
+	{0, "trial", 't', NULL, "The id is a trial's: set that trial's note."},
+	{0, NULL, 0, NULL, NULL},
+};
+
 const struct command cmd_note = {
-	"note", "SWEEP TEXT",
-	"Sets a sweep's note, shown by 'caviar ls'.\n"
-	"An empty TEXT clears it. The note is in the sweeps table's note column.",
+	"note", "SWEEP TEXT | --trial TRIAL TEXT",
+	"Sets a sweep's note, shown by 'caviar ls', or a trial's, shown by 'caviar show'.\n"
+	"An empty TEXT clears it. The notes are in the note columns of the sweeps and trials\n"
+	"tables; the dashboard's pages show them as they change.",
 	run_note,
-	NULL,
+	note_options,
 };
 
 /* tag and untag: SWEEP TAG... */

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "blas.h"
 #include "hot.h"
@@ -392,5 +393,37 @@ void softmax_xent_backward(float *dlogits, const float *probs, const int32_t *y,
 		for (int c = 0; c < C; c++)
 			d[c] = p[c] * scale;
 		d[y[i]] -= scale;
+	}
+}
+
+/* ---- mini-batches ---------------------------------------------------------------------- */
+
+/* Rows prefetched ahead of the copy: 2-4 rows ahead took a random 128-row
+ * batch of Fashion-MNIST from 70-170 us to 50-75 us here alone, after the
+ * caches had been flushed as a training step flushes them; inside the step the
+ * copy's share of the profile went from about 5.7% to 5.3%. */
+#define GATHER_AHEAD 3
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch((p), 0, 0)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+void gather_rows(float *xb, int32_t *yb, const float *x, const int32_t *y, const int *idx, int b,
+		 int dim)
+{
+	size_t row = (size_t)dim * sizeof(float);
+
+	for (int i = 0; i < b && i < GATHER_AHEAD; i++)
+		for (size_t k = 0; k < row; k += 64)
+			PREFETCH((const char *)(x + (size_t)idx[i] * dim) + k);
+	for (int i = 0; i < b; i++) {
+		if (i + GATHER_AHEAD < b) {
+			const char *next = (const char *)(x + (size_t)idx[i + GATHER_AHEAD] * dim);
+			for (size_t k = 0; k < row; k += 64)
+				PREFETCH(next + k);
+		}
+		memcpy(xb + (size_t)i * dim, x + (size_t)idx[i] * dim, row);
+		yb[i] = y[idx[i]];
 	}
 }

@@ -83,4 +83,13 @@ double softmax_xent_forward(float *probs, int *correct, const float *logits, con
 void softmax_xent_backward(float *dlogits, const float *probs, const int32_t *y, int B, int C,
 			   float scale);
 
+/* ---- mini-batches ---- */
+
+/* Copies rows idx[0..b) of x (rows of dim floats) into xb and their labels
+ * from y into yb. The rows of a shuffled order lie anywhere in a data set much
+ * larger than the caches, so each starts with a miss to memory: the rows a few
+ * places ahead are prefetched while the current one is copied. */
+void gather_rows(float *xb, int32_t *yb, const float *x, const int32_t *y, const int *idx, int b,
+		 int dim);
+
 #endif

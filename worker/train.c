@@ -462,18 +462,6 @@ static void shuffle(int *perm, int n, struct rng *r)
 	}
 }
 
-/* Copies rows perm[0..b) of the training set into the batch buffers. */
-static void gather(struct trainer *t, const int *perm, int b)
-{
-	const struct dataset *ds = &t->d->train;
-	size_t row = (size_t)ds->dim * sizeof(float);
-
-	for (int i = 0; i < b; i++) {
-		memcpy(t->xb + (size_t)i * ds->dim, ds->x + (size_t)perm[i] * ds->dim, row);
-		t->yb[i] = ds->y[perm[i]];
-	}
-}
-
 static void report_window(struct trainer *t, double loss, int b)
 {
 	cJSON *rec;
@@ -506,7 +494,8 @@ static int run_epoch(struct trainer *t, double *loss, long *right)
 			return trainer_stopped(t);
 		if (control_poll(t->ctl, &t->task, t->epoch_done, t->step) > 0)
 			b = n - off < t->bmax ? n - off : t->bmax;
-		gather(t, t->perm + off, b);
+		gather_rows(t->xb, t->yb, t->d->train.x, t->d->train.y, t->perm + off, b,
+			    t->d->train.dim);
 		l = mlp_forward(&t->m, t->xb, t->yb, b, 1, &t->rng, &correct);
 		if (!isfinite(l))
 			return trainer_diverged(t, hp_metric_names[HP_METRIC_TRAIN_LOSS], l);

@@ -58,16 +58,52 @@ def model_for(nn, hidden):
     return nn.Sequential(*layers, nn.Linear(width, 10))
 
 
+def split(data, train_limit, val_fraction):
+    """The first train_limit images (all for 0): (x, y) to train on, (x, y) to validate."""
+    n = int(train_limit) or len(data["x"])
+    n_val = int(n * float(val_fraction))
+    return ((data["x"][: n - n_val], data["y"][: n - n_val]),
+            (data["x"][n - n_val: n], data["y"][n - n_val: n]))
+
+
+def train_epoch(torch, model, opt, loss_fn, xtr, ytr, batch, steer=None, steer_every=20):
+    """One pass over (xtr, ytr) in a new order: (mean loss, accuracy, batch).
+    steer(opt), when given, runs every steer_every steps and may return a new
+    batch size."""
+    model.train()
+    perm = torch.randperm(len(xtr))
+    total = right = 0.0
+    i = step = 0
+    while i < len(xtr):
+        if steer is not None and step % steer_every == 0:
+            batch = int(steer(opt).get("batch", batch))
+        idx_b = perm[i: i + batch]
+        out = model(xtr[idx_b])
+        loss = loss_fn(out, ytr[idx_b])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += loss.item() * len(idx_b)
+        right += (out.argmax(1) == ytr[idx_b]).sum().item()
+        i, step = i + batch, step + 1
+    return total / len(xtr), right / len(xtr), batch
+
+
+def evaluate(torch, model, loss_fn, x, y):
+    """(loss, accuracy) on (x, y)."""
+    model.eval()
+    with torch.no_grad():
+        out = model(x)
+        return loss_fn(out, y).item(), (out.argmax(1) == y).float().mean().item()
+
+
 def train(data):
     torch = data["torch"]
     nn = torch.nn
     p = caviar.params(lr=1e-3, batch=128, hidden=[256, 128], epochs=5, train_limit=20000,
                       val_fraction=0.1, seed=1, weight_decay=0.0, steer_every=20)
     torch.manual_seed(int(p["seed"]))
-    n = int(p["train_limit"]) or len(data["x"])
-    n_val = int(n * float(p["val_fraction"]))
-    xtr, ytr = data["x"][: n - n_val], data["y"][: n - n_val]
-    xva, yva = data["x"][n - n_val: n], data["y"][n - n_val: n]
+    (xtr, ytr), (xva, yva) = split(data, p["train_limit"], p["val_fraction"])
     hidden = p["hidden"] if isinstance(p["hidden"], list) else [int(p["hidden"])]
     model = model_for(nn, hidden)
     opt = torch.optim.Adam(model.parameters(), lr=float(p["lr"]),
@@ -85,28 +121,10 @@ def train(data):
         if caviar.should_stop():
             print(f"stopping after epoch {epoch - 1}")
             return 0
-        model.train()
-        perm = torch.randperm(len(xtr))
-        total = right = 0.0
-        i = step = 0
-        while i < len(xtr):
-            if step % int(p["steer_every"]) == 0:
-                batch = int(caviar.steer(opt).get("batch", batch))
-            idx_b = perm[i: i + batch]
-            out = model(xtr[idx_b])
-            loss = loss_fn(out, ytr[idx_b])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx_b)
-            right += (out.argmax(1) == ytr[idx_b]).sum().item()
-            i, step = i + batch, step + 1
-        model.eval()
-        with torch.no_grad():
-            vout = model(xva)
-            val_loss = loss_fn(vout, yva).item()
-            val_acc = (vout.argmax(1) == yva).float().mean().item()
-        caviar.report(epoch, train_loss=total / len(xtr), train_acc=right / len(xtr),
+        train_loss, train_acc, batch = train_epoch(torch, model, opt, loss_fn, xtr, ytr, batch,
+                                                   caviar.steer, int(p["steer_every"]))
+        val_loss, val_acc = evaluate(torch, model, loss_fn, xva, yva)
+        caviar.report(epoch, train_loss=train_loss, train_acc=train_acc,
                       val_loss=val_loss, val_acc=val_acc, lr=opt.param_groups[0]["lr"],
                       batch=batch, elapsed=time.monotonic() - t0)
         caviar.save_checkpoint(epoch, {"model": model.state_dict(), "opt": opt.state_dict()})

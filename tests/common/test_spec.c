@@ -751,6 +751,28 @@ static void test_man_page(void)
 	free(page);
 }
 
+/* Each parameter of the example is named by the key it was written with:
+ * spec_kind_name is the list the parsing reads. */
+static void test_kind_names(void)
+{
+	static const char *const written[] = {"log", "reverse_log", "int", "log_int", "choice"};
+	struct spec s;
+	char err[ERRBUF_LEN] = "";
+
+	CHECK(parse(&s, example, err) == 0);
+	for (int i = 0; i < 5; i++) {
+		int k = spec_param_index(&s, (const char *[]){"lr", "beta", "layers", "units",
+							     "batch"}[i]);
+
+		CHECK(k >= 0);
+		if (k >= 0)
+			CHECK_STR(spec_kind_name(s.params[k].kind), written[i]);
+	}
+	CHECK_STR(spec_kind_name(PARAM_UNIFORM), "uniform");
+	CHECK_STR(spec_kind_name(PARAM_FIXED), "fixed");
+	spec_finish(&s);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -769,6 +791,7 @@ int main(int argc, char **argv)
 		{"explore_steer", test_explore_steer},
 		{"env", test_env},
 		{"man_page", test_man_page},
+		{"kind_names", test_kind_names},
 		{0},
 	};
 

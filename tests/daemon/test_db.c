@@ -1,5 +1,5 @@
 /* test_db: schema migration, batched writes that survive a failed flush,
- * crash recovery, cancelling queued trials, and the documented views. */
+ * crash recovery, cancelling queued trials, notes, and the documented views. */
 #include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -267,6 +267,33 @@ static void test_cancel_queued(void)
 	cleanup(&db);
 }
 
+/* A trial's note and its sweep's are their own columns: the batched update
+ * of a running trial's row keeps the note written at once before it, and
+ * NULL clears one without touching the other. */
+static void test_notes(void)
+{
+	struct db db;
+	char err[512];
+	int64_t t1, t2;
+	struct trial_row row = {.status = "running", .exit_code = -1, .attempts = 1, .pid = 4242,
+				.started_at = 5, .best_value = NAN};
+
+	open_fresh(&db);
+	make_sweep(&db, &t1, &t2);
+	CHECK(db_set_note(&db, 1, t1, "lr too high", err, sizeof err) == 0);
+	CHECK(db_set_note(&db, 0, 1, "first try", err, sizeof err) == 0);
+	row.id = t1;
+	db_trial_update(&db, &row);
+	CHECK(db_flush(&db, err, sizeof err) == 0);
+	CHECK(scalar(&db, "SELECT count(*) FROM trials WHERE note = 'lr too high' AND status = "
+			  "'running'") == 1);
+	CHECK(scalar(&db, "SELECT count(*) FROM trials WHERE note IS NULL") == 1);
+	CHECK(db_set_note(&db, 1, t1, NULL, err, sizeof err) == 0);
+	CHECK(scalar(&db, "SELECT count(*) FROM trials WHERE note IS NULL") == 2);
+	CHECK(scalar(&db, "SELECT count(*) FROM sweeps WHERE note = 'first try'") == 1);
+	cleanup(&db);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -276,6 +303,7 @@ int main(int argc, char **argv)
 		{"recover", test_recover},
 		{"truncate", test_truncate},
 		{"cancel_queued", test_cancel_queued},
+		{"notes", test_notes},
 		{NULL, NULL},
 	};
 	return test_main(argc, argv, cases);

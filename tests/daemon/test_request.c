@@ -55,6 +55,10 @@ static void test_lifecycle(void)
 	CHECK(r.cmd == REQ_NOTE);
 	CHECK_STR(r.text, "lr too high");
 	request_finish(&r);
+	CHECK(parse(&r, "{\"cmd\": \"note\", \"trial\": 7, \"text\": \"\"}", err) == 0);
+	CHECK(r.cmd == REQ_NOTE && r.trial == 7 && r.sweep == 0);
+	CHECK_STR(r.text, "");
+	request_finish(&r);
 	CHECK(parse(&r, "{\"cmd\": \"tag\", \"sweep\": 2, \"tags\": [\"baseline\", \"v2\"]}", err) == 0);
 	CHECK(r.cmd == REQ_TAG && cJSON_GetArraySize(r.tags) == 2);
 	request_finish(&r);
@@ -126,6 +130,8 @@ static void test_refused(void)
 	refused("{\"cmd\": \"extend\", \"n\": 3}", "\"sweep\"");
 	refused("{\"cmd\": \"rm\", \"sweep\": 1, \"force\": 1}", "\"force\": expected true or false");
 	refused("{\"cmd\": \"note\", \"sweep\": 1}", "\"text\": expected a string");
+	refused("{\"cmd\": \"note\", \"text\": \"x\"}", "\"sweep\": expected a positive integer");
+	refused("{\"cmd\": \"note\", \"trial\": 0, \"text\": \"x\"}", "\"trial\"");
 	refused("{\"cmd\": \"tag\", \"sweep\": 1, \"tags\": []}", "\"tags\": expected a non-empty array");
 	refused("{\"cmd\": \"tag\", \"sweep\": 1, \"tags\": \"a\"}", "\"tags\"");
 	refused("{\"cmd\": \"untag\", \"sweep\": 1, \"tags\": [\"a b\"]}", "without spaces");

@@ -16,13 +16,22 @@ for tests/e2e/test_dashboard.sh and bench/dashboard.py.
       arrow says; labels name trials by id (checked against the database
       DB, read-only). STEP's one trial reports epoch E once STEPDIR/go-E
       exists: its leaderboard row and its page's header follow each epoch.
+      OTHER's optimization history has a dot per finished trial and ends on
+      its best, its x axis turned to wall time by its toggle; its slice and
+      contour panels draw lr on a log axis and beta on -log10(1-x), the
+      contour's axes the two parameters chosen; MAX's draw a choice as
+      categories and an int on whole numbers, and its history's best is its
+      highest. A note typed on OTHER's page shows on another open page of
+      it and after a reload, as does its best trial's; both are in DB.
       Saves a screenshot of each page in SHOTS.
   dashboard_browser.py scale URL SWEEP LOADS
       opens SWEEP's page LOADS times; prints each load's time to interactive
-      (the page's own measure, and the wall time from navigation) as JSON.
+      (the page's own measure, and the wall time from navigation) and the
+      time its last panel was drawn as JSON.
 Prints "ok   ..." per check and "FAIL: ..." for each failure; exits 1 on any.
 """
 import json
+import math
 import os
 import sqlite3
 import sys
@@ -75,8 +84,34 @@ def js(driver, expr):
     return driver.execute_script("return " + expr)
 
 
+def text_of(driver, css, i=0):
+    """The text of the i-th element matching css, or None, read in one step:
+    a live page redraws rows between a find_element and a .text (stale)."""
+    return js(driver, "(e => e ? e.innerText : null)(document.querySelectorAll(%s)[%d])"
+              % (json.dumps(css), i))
+
+
+def attr_of(driver, css, name):
+    """An attribute of the first element matching css, or None, in one step."""
+    return js(driver, "(e => e ? e.getAttribute(%s) : null)(document.querySelector(%s))"
+              % (json.dumps(name), json.dumps(css)))
+
+
+def click(driver, element_id):
+    """Clicks a button in one step (a live page redraws its header's buttons:
+    a found element can be stale by the time it is clicked)."""
+    return js(driver, "(e => e ? (e.click(), true) : false)(document.getElementById(%s))"
+              % json.dumps(element_id))
+
+
 def ready(driver):
     return js(driver, "document.body.dataset.ready")
+
+
+def drawn(driver):
+    """A sweep page's panels below its first screen (slice, contour, parallel
+    coordinates) are drawn once it is ready, in a task of their own."""
+    return js(driver, "document.body.dataset.drawn")
 
 
 def shot(driver, shots, name):
@@ -111,6 +146,139 @@ def kv_text(d, label):
         k.textContent.slice(k.firstChild.textContent.length))[0]""" % label)
 
 
+def data(d, el_id, key):
+    """What a chart drawn on a canvas shows, as the page records it there
+    (describe() in app.js): xaxis, yaxis (its titles), xticks, yticks (the
+    tick labels, "|" between them), points."""
+    return d.find_element(By.ID, el_id).get_attribute("data-" + key)
+
+
+def decades(ticks):
+    """Whether tick labels are powers of ten, two at least: a log axis."""
+    vals = [float(t) for t in ticks.split("|")]
+    return len(vals) >= 2 and all(v > 0 and abs(math.log10(v) - round(math.log10(v))) < 1e-9
+                                  for v in vals)
+
+
+def leaderboard_best(db, sweep):
+    return db.execute("SELECT objective FROM leaderboard WHERE sweep_id = ? ORDER BY rank, "
+                      "number LIMIT 1", (sweep,)).fetchone()[0]
+
+
+def history(d, shots, db, sweep):
+    """The optimization history of a finished min sweep (the page is open):
+    a dot per finished trial, its best so far ending on the leaderboard's
+    best, and its x axis turned from trial number to wall time."""
+    finished = db.execute("SELECT count(*) FROM trials WHERE sweep_id = ? AND status IN "
+                          "('done', 'pruned')", (sweep,)).fetchone()[0]
+    check("history: a dot per finished trial (%d)" % finished,
+          data(d, "history", "points") == str(finished), data(d, "history", "points"))
+    shown = d.find_element(By.ID, "history-best").text
+    check("history: its best so far ends on the leaderboard's best (%s)" % shown,
+          float(data(d, "history", "best")) == leaderboard_best(db, sweep) and
+          shown == rows_of(d, "objective")[0], rows_of(d, "objective")[:1])
+    numbers = data(d, "history", "xticks")
+    check("history: against trial no., whole numbers (%s)" % numbers,
+          data(d, "history", "xaxis") == "trial no." and
+          all(float(t).is_integer() for t in numbers.split("|")))
+    Select(d.find_element(By.ID, "history-x")).select_by_value("time")
+    title = data(d, "history", "xaxis")
+    check("history: the toggle turns its x axis to wall time (%s)" % title,
+          title.endswith(" since the sweep started") and data(d, "history", "xticks") != numbers
+          and data(d, "history", "points") == str(finished))
+    d.execute_script("document.getElementById('history').parentNode.previousSibling"
+                     ".scrollIntoView()")  # its title
+    shot(d, shots, "history")
+    Select(d.find_element(By.ID, "history-x")).select_by_value("number")
+    check("history: and back", data(d, "history", "xaxis") == "trial no.")
+
+
+def panels(d, shots, db, sweep):
+    """The slice and contour panels of a finished sweep of lr (log) and beta
+    (reverse_log): each parameter on its own scale, the contour's axes the
+    two parameters chosen."""
+    counted = str(db.execute("SELECT count(*) FROM objectives WHERE sweep_id = ?",
+                             (sweep,)).fetchone()[0])
+    check("slice: one chart per parameter",
+          [c.get_attribute("id") for c in d.find_elements(By.CSS_SELECTOR, "#slice canvas")] ==
+          ["slice-lr", "slice-beta"])
+    check("slice: lr on a log axis, titled so (%s)" % data(d, "slice-lr", "xticks"),
+          data(d, "slice-lr", "xaxis") == "lr (log)" and decades(data(d, "slice-lr", "xticks"))
+          and data(d, "slice-lr", "points") == counted)
+    check("slice: beta on -log10(1-x): 0.9, 0.99, 0.999 evenly apart (%s)" %
+          data(d, "slice-beta", "xticks"),
+          data(d, "slice-beta", "xaxis") == "beta (reverse_log)" and
+          data(d, "slice-beta", "xticks") == "0.9|0.99|0.999")
+    check("contour: lr against beta by default",
+          (data(d, "contour", "xaxis"), data(d, "contour", "yaxis")) ==
+          ("lr (log)", "beta (reverse_log)"))
+    Select(d.find_element(By.ID, "contour-x")).select_by_value("beta")
+    Select(d.find_element(By.ID, "contour-y")).select_by_value("lr")
+    check("contour: the two chosen, beta across and lr up a log axis (%s)" %
+          data(d, "contour", "yticks"),
+          (data(d, "contour", "xaxis"), data(d, "contour", "yaxis")) ==
+          ("beta (reverse_log)", "lr (log)") and decades(data(d, "contour", "yticks")) and
+          data(d, "contour", "xticks") == "0.9|0.99|0.999" and
+          data(d, "contour", "points") == counted)
+    legend = d.find_element(By.ID, "contour-legend").text
+    check("contour: its colour scale names the objective, best to worst (%s)" % legend,
+          legend.startswith("colour: val_loss by rank, best") and
+          len(d.find_elements(By.CSS_SELECTOR, "#contour-legend i.swatch")) == 16)
+    d.execute_script("document.getElementById('slice').previousSibling.scrollIntoView()")
+    shot(d, shots, "panels")
+    d.execute_script("window.scrollTo(0, 0)")
+
+
+def notes(d, base, shots, db, sweep):
+    """A sweep's note typed on its page and saved: another open page of the
+    sweep shows it (the note event), the page shows it after a reload, and
+    it is in the database; a trial's note, two lines, on its page too."""
+    text = "lr above 0.01 diverges"
+    d.get(base + "/#/sweep/%s" % sweep)
+    check("the sweep page becomes ready", wait(d, ready))
+    first = d.current_window_handle
+    d.switch_to.new_window("tab")
+    d.get(base + "/#/sweep/%s" % sweep)
+    check("a second page of it becomes ready", wait(d, ready))
+    second = d.current_window_handle
+    d.switch_to.window(first)
+    box = d.find_element(By.ID, "sweep-note")
+    box.clear()
+    box.send_keys(text)
+    d.find_element(By.ID, "sweep-note-save").click()
+    check("note: saved, says the page", wait(d, lambda d: d.find_element(
+        By.ID, "sweep-note-answer").text == "saved"))
+    check("note: in the sweeps table", db.execute("SELECT note FROM sweeps WHERE id = ?",
+                                                  (sweep,)).fetchone()[0] == text)
+    d.switch_to.window(second)
+    check("note: the other open page shows it, from the note event", wait(
+        d, lambda d: d.find_element(By.ID, "sweep-note").get_attribute("value") == text))
+    d.close()
+    d.switch_to.window(first)
+    d.refresh()
+    check("note: after a reload, the page shows it", wait(
+        d, lambda d: ready(d) and d.find_element(By.ID, "sweep-note").get_attribute("value") ==
+        text))
+    shot(d, shots, "sweep-note")
+    trial = str(db.execute("SELECT trial_id FROM leaderboard WHERE sweep_id = ? ORDER BY rank "
+                           "LIMIT 1", (sweep,)).fetchone()[0])
+    lines = "the best one\nkeep its lr"
+    d.get(base + "/#/trial/%s" % trial)
+    check("its best trial's page becomes ready", wait(d, ready))
+    box = d.find_element(By.ID, "trial-note")
+    box.send_keys(lines)
+    d.find_element(By.ID, "trial-note-save").click()
+    check("trial note: saved", wait(d, lambda d: d.find_element(
+        By.ID, "trial-note-answer").text == "saved"))
+    d.refresh()
+    check("trial note: after a reload, the page shows both lines", wait(
+        d, lambda d: ready(d) and d.find_element(By.ID, "trial-note").get_attribute("value") ==
+        lines))
+    check("trial note: in the trials table", db.execute("SELECT note FROM trials WHERE id = ?",
+                                                        (trial,)).fetchone()[0] == lines)
+    shot(d, shots, "trial-note")
+
+
 def board_order(d, base, shots, db, sweep):
     """A max sweep's leaderboard: best first, as the database ranks it, the
     rank column's arrow saying so; a click on objective sorts by it the way
@@ -120,7 +288,7 @@ def board_order(d, base, shots, db, sweep):
                         "ORDER BY rank, number", (sweep,)).fetchall()
     ids = [str(r[0]) for r in ranked]
     d.get(base + "/#/sweep/%s" % sweep)
-    check("the max sweep's page becomes ready", wait(d, ready))
+    check("the max sweep's page becomes ready, its panels drawn", wait(d, drawn))
     shown = [tr.get_attribute("data-trial") for tr in d.find_elements(
         By.CSS_SELECTOR, "#leaderboard tbody tr")]
     check("its leaderboard is best first, as the database ranks it", shown == ids,
@@ -129,6 +297,18 @@ def board_order(d, base, shots, db, sweep):
           str(sorted_by(d)))
     check("the first row's objective is the highest", float(rows_of(d, "objective")[0]) ==
           round(max(r[1] for r in ranked), 4), str(rows_of(d, "objective")))
+    check("history of a max sweep: the best so far is its highest",
+          float(data(d, "history", "best")) == max(r[1] for r in ranked) ==
+          leaderboard_best(db, sweep))
+    check("slice: a choice's values evenly apart, in the spec's order (%s)" %
+          data(d, "slice-k", "xticks"),
+          data(d, "slice-k", "xaxis") == "k" and data(d, "slice-k", "xticks") == "a|b|c")
+    check("slice: an int on whole numbers (%s)" % data(d, "slice-n", "xticks"),
+          all(float(t).is_integer() for t in data(d, "slice-n", "xticks").split("|")) and
+          data(d, "slice-n", "xaxis") == "n")
+    Select(d.find_element(By.ID, "contour-y")).select_by_value("k")
+    check("contour: a choice as categories up its y axis",
+          data(d, "contour", "yticks") == "a|b|c" and data(d, "contour", "xaxis") == "x")
     shot(d, shots, "sweep-max")
     for click in (1, 2):
         d.find_element(By.CSS_SELECTOR, '#leaderboard th[data-key="objective"]').click()
@@ -236,7 +416,7 @@ def adjust(d, base, shots, sweep):
     value = d.find_element(By.ID, "adjust-value")
     value.clear()
     value.send_keys("0.0123")
-    d.find_element(By.ID, "act-adjust").click()
+    click(d, "act-adjust")
     answer = wait(d, lambda d: d.find_element(By.ID, "adjust-answer").text)
     check("the daemon's answer is shown: applied", answer and
           answer.startswith("applied after epoch") and "\u2192 0.0123" in answer, answer)
@@ -245,16 +425,15 @@ def adjust(d, base, shots, sweep):
     check("and the lineage its schedule of lr, two segments", wait(d, lambda d: d.find_element(
         By.ID, "lineage-lr").get_attribute("data-segments") == "2"))
     d.set_window_size(1400, 2000)  # down to the lineage
-    first = int(d.find_element(By.ID, "lineage-curve").get_attribute("data-points"))
+    first = int(attr_of(d, "#lineage-curve", "data-points"))
     check("the lineage follows the epochs it trains after the change", wait(
-        d, lambda d: int(d.find_element(By.ID, "lineage-curve").get_attribute("data-points")) >=
-        first + 2))
+        d, lambda d: int(attr_of(d, "#lineage-curve", "data-points")) >= first + 2))
     shot(d, shots, "trial-adjusted")
     d.set_window_size(1400, 1000)
     Select(d.find_element(By.ID, "adjust-name")).select_by_value("beta")
     value.clear()
     value.send_keys("5")
-    d.find_element(By.ID, "act-adjust").click()
+    click(d, "act-adjust")
     answer = wait(d, lambda d: d.find_element(By.ID, "adjust-answer").text)
     check("a refusal is shown with the daemon's message", answer and
           answer.startswith("beta: "), answer)
@@ -329,19 +508,18 @@ def live(url, shots, sweep, other, pbt, best, deep, maxsweep, step, gate, dbpath
             d.get(url)
             check("the token URL lands on the dashboard without the token in it",
                   wait(d, lambda d: d.current_url.rstrip("/#") == base), d.current_url)
-            row = wait(d, lambda d: d.find_element(By.CSS_SELECTOR, 'tr[data-sweep="%s"]' % sweep))
-            check("the sweeps page lists sweep %s" % sweep, row is not None)
-            check("it shows its name", row is not None and "dash-live" in row.text)
+            name = wait(d, lambda d: text_of(d, 'tr[data-sweep="%s"]' % sweep))
+            check("the sweeps page lists sweep %s" % sweep, name is not None)
+            check("it shows its name", name is not None and "dash-live" in name, name)
             check("live events reach the page",
                   wait(d, lambda d: d.find_element(By.ID, "live").text == "live"))
             shot(d, shots, "sweeps")
 
             d.get(base + "/#/sweep/%s" % sweep)
             check("the sweep page becomes ready", wait(d, ready))
-            first = int(d.find_element(By.ID, "curves").get_attribute("data-points"))
-            grown = wait(d, lambda d: int(d.find_element(By.ID, "curves")
-                                          .get_attribute("data-points")) > first + 2, 20)
-            after = int(d.find_element(By.ID, "curves").get_attribute("data-points"))
+            first = int(attr_of(d, "#curves", "data-points"))
+            grown = wait(d, lambda d: int(attr_of(d, "#curves", "data-points")) > first + 2, 20)
+            after = int(attr_of(d, "#curves", "data-points"))
             check("the curves grow while it runs, without a reload (%d -> %d points)"
                   % (first, after), grown)
             check("the leaderboard lists its trials",
@@ -349,14 +527,15 @@ def live(url, shots, sweep, other, pbt, best, deep, maxsweep, step, gate, dbpath
             d.find_element(By.CSS_SELECTOR, '#leaderboard th[data-key="number"]').click()
             nums = [int(v) for v in rows_of(d, "number")]
             check("the leaderboard sorts by a column", nums == sorted(nums), str(nums))
-            check("one scatter per parameter",
-                  len(d.find_elements(By.CSS_SELECTOR, "#scatter canvas")) == 2)
+            check("its panels are drawn", wait(d, drawn))
+            check("one slice per parameter",
+                  len(d.find_elements(By.CSS_SELECTOR, "#slice canvas")) == 2)
             check("parallel coordinates are drawn",
                   len(d.find_elements(By.ID, "parallel-canvas")) == 1)
             time.sleep(0.5)
             shot(d, shots, "sweep")
 
-            trial = d.find_element(By.CSS_SELECTOR, "#leaderboard tbody tr a").text
+            trial = text_of(d, "#leaderboard tbody tr a")
             d.get(base + "/#/trial/%s" % trial)
             check("the trial page becomes ready", wait(d, ready))
             check("it draws a chart per metric",
@@ -373,28 +552,31 @@ def live(url, shots, sweep, other, pbt, best, deep, maxsweep, step, gate, dbpath
                 By.CSS_SELECTOR, "#compare-chart .u-legend .u-series")) == 3))
             top = db.execute("SELECT trial_id FROM leaderboard WHERE sweep_id = ? "
                              "ORDER BY rank, number LIMIT 1", (other,)).fetchone()[0]
-            label = d.find_elements(By.CSS_SELECTOR, "#compare-chart .u-legend .u-series")[1].text
+            label = text_of(d, "#compare-chart .u-legend .u-series", 1) or ""
             check("its legend names the best trial by id (%s)" % label,
                   label.startswith("sweep %s: trial %s" % (other, top)) and "#" not in label)
             shot(d, shots, "compare")
 
             d.get(base + "/#/sweep/%s" % other)
-            check("a finished sweep's page becomes ready", wait(d, ready))
+            check("a finished sweep's page becomes ready, its panels drawn", wait(d, drawn))
             check("its curves show every trial",
                   int(d.find_element(By.ID, "curves").get_attribute("data-trials")) >= 3)
             check("it shows each parameter's importance", wait(d, lambda d: len(
                 d.find_elements(By.CSS_SELECTOR, "#importance-table tr")) == 2))
-            d.set_window_size(1400, 2150)  # the whole page, scatters and parallel coordinates
+            history(d, shots, db, other)
+            panels(d, shots, db, other)
+            d.set_window_size(1400, 3200)  # the whole page, its panels and parallel coordinates
             time.sleep(0.3)
             shot(d, shots, "sweep-done")
             d.set_window_size(1400, 1000)
 
+            notes(d, base, shots, db, other)
             lineage(d, base, shots, pbt, best, deep)
             fork(d, base, other)
 
             d.get(base + "/#/sweep/%s" % sweep)
             wait(d, ready)
-            d.find_element(By.ID, "act-cancel").click()
+            check("the live sweep's page has Cancel", click(d, "act-cancel"))
             check("Cancel on the sweep page ends the sweep",
                   wait(d, lambda d: d.find_element(By.ID, "status").text == "cancelled", 20))
             board_order(d, base, shots, db, maxsweep)
@@ -419,7 +601,10 @@ def scale(url, sweep, loads):
                 ms = wait(d, ready, 60)
                 wall = (time.time() - t0) * 1000
                 check("the sweep page becomes ready", ms is not None)
+                all_ms = wait(d, drawn, 60)
+                check("and draws its panels", all_ms is not None)
                 out.append({"page_ms": int(ms or -1), "wall_ms": round(wall),
+                            "drawn_ms": int(all_ms or -1),
                             "steps": json.loads(js(d, "document.body.dataset.timings") or "{}"),
                             "points": int(d.find_element(By.ID, "curves")
                                           .get_attribute("data-points"))})

@@ -118,6 +118,7 @@ def source_names():
     cmds = re.findall(r'\[REQ_\w+\] = \{"(\w+)"', req)
     ev = open(os.path.join(ROOT, "daemon/events.c")).read()
     kinds = set(re.findall(r'trial_event\("(\w+)"', ev))
+    kinds.update(re.findall(r'cJSON_AddStringToObject\(e, "event", "(\w+)"\)', ev))
     d = open(os.path.join(ROOT, "daemon/daemon.c")).read()
     for call_text in re.findall(r"events_sweep\(.*?\);", d, re.S):
         kinds.update(re.findall(r'"(sweep_\w+)"', call_text))

@@ -2,8 +2,9 @@
 """serve_http_check.py URL: plain HTTP requests against `caviar serve` (for
 tests/e2e/test_serve_http.sh): the token, the cookie, the same-origin check
 on actions, and bad requests (oversized, malformed, unknown paths, path
-traversal, a trial's adjust or fork with a bad body) answered 4xx while the
-server keeps serving; the daemon's refusals as 409; a trial's lineage.
+traversal, a trial's adjust or fork or a note with a bad body) answered 4xx
+while the server keeps serving; the daemon's refusals as 409; a trial's
+lineage; notes set through the API read back; each parameter's kind.
 Prints "ok   ..." per check and "FAIL: ..." otherwise; exits 1 on any
 failure."""
 import http.client
@@ -85,6 +86,11 @@ points = [struct.unpack_from("<3d", body, i) for i in range(0, len(body), 24)]
 check("points come as (trial, epoch, value) doubles, one per epoch",
       (status, len(body) % 24, len(points), sorted({p[1] for p in points})),
       (200, 0, 2 * 3, [1.0, 2.0, 3.0]))
+status, _, body = request("GET", "/api/sweep/1", AUTH)
+check("/api/sweep/1 names each parameter's kind and range, as the spec has them",
+      (status, json.loads(body)["params"]),
+      (200, [{"name": "lr", "kind": "log", "range": [0.0001, 0.1]},
+             {"name": "beta", "kind": "reverse_log", "range": [0.5, 0.999]}]))
 status, _, body = request("GET", "/api/trial/1", AUTH)
 check("/api/trial/1 has its row, points, log, adjustments and forks",
       (status, sorted(json.loads(body))), (200, ["adjustments", "children", "log", "points",
@@ -136,7 +142,7 @@ check("an action without the token: 401",
 check("an action as a form post: 415",
       request("POST", "/api/sweep/1/pause", dict(ACTION, **{"Content-Type":
               "application/x-www-form-urlencoded"}), "a=b")[0], 415)
-check("an oversized body: 413", request("POST", "/api/slots", ACTION, "{" + " " * 10000 + "}")[0],
+check("an oversized body: 413", request("POST", "/api/slots", ACTION, "{" + " " * 20000 + "}")[0],
       413)
 check("slots of a bad value: 400", request("POST", "/api/slots", ACTION, '{"n": 0.5}')[0], 400)
 check("slots that is not JSON: 400", request("POST", "/api/slots", ACTION, "nope")[0], 400)
@@ -178,6 +184,33 @@ check("fork from an epoch it never reached: the daemon's refusal, 409",
       (status, json.loads(reply)["error"].startswith("trial 1")), (409, True))
 status, _, reply = request("POST", "/api/trial/99/adjust", ACTION, '{"set": {"lr": 0.1}}')
 check("adjust of no such trial: 409", status, 409)
+# Notes: the body's check, then the daemon's note, read back from the API.
+for path in ("/api/sweep/1/note", "/api/trial/1/note"):
+    for body in ("nope", "{}", '{"text": 3}'):
+        status, _, reply = request("POST", path, ACTION, body)
+        check("%s with %s: 400" % (path, body), (status, json.loads(reply)),
+              (400, {"error": 'note: expected {"text": a string}'}))
+check("a note from another origin: 403",
+      request("POST", "/api/trial/1/note", dict(ACTION, Origin="http://evil.example"),
+              '{"text": "x"}')[0], 403)
+long_note = "\u00e9\n" * 1500  # 4500 bytes of UTF-8 and newlines: the body is under 16 KiB
+status, _, reply = request("POST", "/api/trial/1/note", ACTION,
+                           json.dumps({"text": long_note}).encode())
+check("a note over the daemon's 4096 bytes: its refusal, 409", (status, json.loads(reply)),
+      (409, {"ok": False, "error": '"text": expected a string of at most 4096 bytes'}))
+status, _, reply = request("POST", "/api/trial/1/note", ACTION,
+                           json.dumps({"text": long_note[:2000]}).encode())
+check("a note of 3000 bytes, escaped as JSON, is taken", (status, json.loads(reply)),
+      (200, {"ok": True}))
+check("and the trial's row has it",
+      json.loads(request("GET", "/api/trial/1", AUTH)[2])["trial"]["note"], long_note[:2000])
+status, _, reply = request("POST", "/api/sweep/1/note", ACTION, '{"text": "from the page"}')
+check("a sweep's note: 200", (status, json.loads(reply)), (200, {"ok": True}))
+check("and the sweep's row has it",
+      json.loads(request("GET", "/api/sweep/1", AUTH)[2])["sweep"]["note"], "from the page")
+status, _, reply = request("POST", "/api/trial/99/note", ACTION, '{"text": "x"}')
+check("a note on no such trial: the daemon's refusal, 409", (status, json.loads(reply)),
+      (409, {"ok": False, "error": "no trial 99"}))
 check("an unknown action on a trial: 404",
       request("POST", "/api/trial/1/explode", ACTION, "{}")[0], 404)
 status, _, reply = request("GET", "/api/trial/1/lineage", AUTH)

@@ -20,6 +20,7 @@ check "completion: plot's options" "$(complete_words caviar plot -)" "--db --hel
 check "completion: importance's options" "$(complete_words caviar importance --)" "--by-epoch --db --help --json --seed --socket --trees"
 check "completion: lineage's options" "$(complete_words caviar lineage -)" "--db --help --json --socket"
 check "completion: fork's options, --force too" "$(complete_words caviar fork --)" "--epoch --force --help --json --socket"
+check "completion: note's options (a trial's note)" "$(complete_words caviar note -)" "--help --json --socket --trial"
 check "completion: export's options" "$(complete_words caviar export --)" "--csv --db --help --json --points --socket"
 check "completion: no sweep ids without a daemon" "$(complete_words caviar watch '')" ""
 printf '{"trials": 1, "task": "trivial", "params": {"lr": {"log": [1e-3, 1e-1]}}}' >"$TMP/t.json"

@@ -8,7 +8,11 @@
 # stays clean. A max sweep's leaderboard is best first and sorts by the column
 # clicked; every label names trials by id; a trial held between epochs (a
 # command that reports epoch E once the test made $TMP/step/go-E) has its
-# leaderboard row and its page's header follow each epoch without a reload. Screenshots of each page go to build/screenshots/ (README's
+# leaderboard row and its page's header follow each epoch without a reload.
+# The optimization history, slice and contour panels show what the database
+# holds, each parameter on its own scale; notes typed on the sweep and trial
+# pages are saved through the daemon (and read back by caviar ls and show).
+# Screenshots of each page go to build/screenshots/ (README's
 # come from there). Skips only when Chromium, its driver or selenium is not
 # installed (CI installs them).
 . "$(dirname "$0")/lib.sh"
@@ -66,7 +70,8 @@ mkdir "$TMP/step"
 cat >"$TMP/max.json" <<JSON
 { "name": "dash-max", "trials": 8, "seed": 3, "command": ["$TMP/score.sh", "{x}"],
   "objective": {"metric": "score", "mode": "max"},
-  "params": { "x": {"uniform": [0.1, 0.9]} } }
+  "params": { "x": {"uniform": [0.1, 0.9]}, "k": {"choice": ["a", "b", "c"]},
+              "n": {"int": [1, 5]} } }
 JSON
 sed -e 's/"dash-max", "trials": 8/"dash-step", "trials": 1/' -e 's|score.sh", "{x}"|step.sh", "'"$TMP/step"'"|' \
 	"$TMP/max.json" >"$TMP/step.json"
@@ -99,7 +104,11 @@ live=$("$CAVIAR" submit "$TMP/live.json")
 
 "$CAVIAR" serve --port 0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
 SERVE_PID=$!
-for _ in $(seq 100); do grep -qs token= "$TMP/serve.out" && break; sleep 0.05; done
+for _ in $(seq 1200); do # seconds on a busy machine; a serve that exits fails below
+	grep -qs token= "$TMP/serve.out" && break
+	kill -0 "$SERVE_PID" 2>/dev/null || break
+	sleep 0.05
+done
 url=$(grep -o 'http://[^ ]*token=[0-9a-f]*' "$TMP/serve.out")
 port=${url#http://127.0.0.1:}; port=${port%%/*}
 check "serve prints the URL to open, with its token" "$(grep -c '^caviar: serve: the dashboard is at http://127.0.0.1:[0-9]*/?token=[0-9a-f]\{32\}$' "$TMP/serve.out")" 1
@@ -113,6 +122,11 @@ start=$(date +%s)
 	fail "the browser test"
 echo "browser test: $(($(date +%s) - start)) s"
 
+noted=$(sql "SELECT id FROM trials WHERE note IS NOT NULL")
+check "the trial note typed on the page is caviar show's" \
+	"$("$CAVIAR" show "$noted" | grep -A1 '^note:')" "note:     the best one
+          keep its lr"
+check_true "and the sweep's is caviar ls's" grep -q "lr above 0.01 diverges$" <<<"$("$CAVIAR" ls | grep "^$quick ")"
 "$CAVIAR" wait "$live" >/dev/null
 check "the adjustment made from the page is recorded, once, as the user's" \
 	"$(sql "SELECT count(*), min(t.sweep_id) FROM adjustments a JOIN trials t ON t.id = a.trial_id

@@ -4,9 +4,10 @@
 # by caviard; a trial's crash fails that trial alone; a server that dies is
 # started again and its trials run anyway; after repeated crashes, or a
 # server that cannot serve (a thread left by setup), the sweep falls back to
-# a process per trial, said in the log (a server that closes its socket but
-# lives on is killed, and its end said as such); adjust and cancel work on a forked
-# trial; a spec that puts a trial's value in a fork server's command is refused.
+# a process per trial, said in the log (so does one whose setup outlasts its
+# setup_timeout; a server that closes its socket but
+# lives on is killed, and its end said as such); the server's spare trial
+# processes; adjust and cancel work on a forked trial; a spec that puts a trial's value in a fork server's command is refused.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export PYTHONPATH=$ROOT/sdk
@@ -24,6 +25,9 @@ def setup():
     if MODE == "crash" and not os.path.exists(os.environ["MARK"]):
         open(os.environ["MARK"], "w").close()
         os._exit(3)  # the first server dies in setup; the next one serves
+    if MODE == "stuck" and not os.path.exists(os.environ["MARK"]):
+        open(os.environ["MARK"], "w").write(str(os.getpid()))
+        time.sleep(3600)  # the first server never ends its setup
     if MODE == "hangup" and not os.path.exists(os.environ["MARK"]):
         open(os.environ["MARK"], "w").write(str(os.getpid()))
         os.closerange(3, 1024)  # the first server closes its socket and lives on
@@ -110,6 +114,53 @@ check "cancel stops a forked trial" "$(sql "SELECT status FROM trials WHERE id =
 check "its process is gone (and reaped)" "$(test -e "/proc/$pid" && echo alive || echo gone)" gone
 stop_daemon
 
+# Spares: the server forks trials' processes ahead (sdk/caviar.py _Spares),
+# each caviard's child before its trial comes; one that dies first is passed
+# over, and none outlives its server.
+start_daemon --slots 1
+rm -f "$TMP/go3"
+spec spare 3 "\"train\": {\"epochs\": 1, \"wait\": \"$TMP/go3\"}," >"$TMP/sp.json"
+s=$("$CAVIAR" submit "$TMP/sp.json")
+for _ in $(seq 600); do # the first trial runs (held): caviard knows its pid
+	[ "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'running' AND pid > 0")" = 1 ] && break
+	sleep 0.05
+done
+server=
+for _ in $(seq 600); do
+	server=$(sed -n "s/.*sweep $s: its fork server (pid \([0-9]*\)) is ready.*/\1/p" "$TMP/daemon.log")
+	[ -n "$server" ] && break
+	sleep 0.05
+done
+spares() { # the processes of trial.py that caviard adopted and that are neither trials nor the server
+	for p in $(pgrep -P "$DAEMON_PID" -f "$TMP/trial.py"); do
+		[ "$p" = "$server" ] || [ -n "$(sql "SELECT id FROM trials WHERE pid = $p AND status = 'running'")" ] ||
+			echo "$p"
+	done
+}
+n=0
+for _ in $(seq 600); do
+	n=$(spares | wc -l)
+	[ "$n" -ge 2 ] && break
+	sleep 0.05
+done
+check "the server keeps two spares, adopted by caviard" "$n" 2
+kill -9 $(spares) 2>/dev/null
+touch "$TMP/go3"
+"$CAVIAR" wait "$s" >/dev/null
+check "spares that died before their trial are passed over: every trial ran" \
+	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'done'")" 3
+check "each in its own process, adopted by caviard" \
+	"$(sql "SELECT count(DISTINCT p.value) || ' ' || min(q.value) || ' ' || max(q.value) FROM points p
+		JOIN points q ON q.trial_id = p.trial_id AND q.epoch = p.epoch AND q.metric = 'parent'
+		JOIN trials t ON t.id = p.trial_id WHERE t.sweep_id = $s AND p.metric = 'pid'")" \
+	"3 $DAEMON_PID.0 $DAEMON_PID.0"
+for _ in $(seq 600); do
+	[ -z "$(pgrep -P "$DAEMON_PID" -f "$TMP/trial.py")" ] && break
+	sleep 0.05
+done
+check "no spare outlives its server" "$(pgrep -P "$DAEMON_PID" -f "$TMP/trial.py" | wc -l)" 0
+stop_daemon
+
 MODE=crash MARK=$TMP/crashed start_daemon --slots 2
 spec crash 4 '' >"$TMP/cr.json"
 s=$("$CAVIAR" submit "$TMP/cr.json")
@@ -131,6 +182,25 @@ check "a server that closed its socket but lived on: another runs the trials" \
 check "it is said so" \
 	"$(grep -c "sweep $s: its fork server (pid $(cat "$TMP/hungup")) closed its socket but lived on (caviard killed it)" "$TMP/daemon.log" | tr -d ' ')" 1
 check "and it is gone" "$(test -e "/proc/$(cat "$TMP/hungup")" && echo alive || echo gone)" gone
+stop_daemon
+
+MODE=stuck MARK=$TMP/stuck start_daemon --slots 2
+spec stuck 2 '' | sed 's/"fork_server": true/"fork_server": {"setup_timeout": 1}/' >"$TMP/st.json"
+s=$("$CAVIAR" submit "$TMP/st.json")
+"$CAVIAR" wait "$s" >/dev/null
+check "a server stuck in its setup past setup_timeout: the trials run one process each" \
+	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'done'")" 2
+check "it is said so" \
+	"$(grep -c "sweep $s: its fork server (pid $(cat "$TMP/stuck")) was not ready after its setup_timeout of 1 s (caviard killed it)" "$TMP/daemon.log" | tr -d ' ')" 1
+check "with the fallback" \
+	"$(grep -c "sweep $s: one process per trial from now on: its program cannot serve" "$TMP/daemon.log" | tr -d ' ')" 1
+check "and it is gone" "$(test -e "/proc/$(cat "$TMP/stuck")" && echo alive || echo gone)" gone
+expect 4 'fork_server: expected true, false or \{"setup_timeout": seconds\}' \
+	"$CAVIAR" validate <(spec bad 1 '' | sed 's/"fork_server": true/"fork_server": 1/')
+expect 4 'fork_server.setup_timeout: expected seconds in \(0, 2592000\], got -1' \
+	"$CAVIAR" validate <(spec bad 1 '' | sed 's/"fork_server": true/"fork_server": {"setup_timeout": -1}/')
+expect 4 'fork_server.setup: unknown key \(expected setup_timeout\)' \
+	"$CAVIAR" validate <(spec bad 1 '' | sed 's/"fork_server": true/"fork_server": {"setup": 5}/')
 stop_daemon
 
 MODE=thread start_daemon --slots 2

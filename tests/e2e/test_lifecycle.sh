@@ -4,7 +4,7 @@
 # and watch say when a sweep is paused; extend adds trials (random goes on
 # with its sequence, grid stops at its grid, coarse_to_fine opens a round);
 # a resubmitted spec warns that it repeats; a wall-clock budget ends a sweep,
-# also across a restart; rm, note and tag; a subscriber's first event is a
+# also across a restart; rm, note (a sweep's and a trial's) and tag; a subscriber's first event is a
 # snapshot of the running trials.
 . "$(dirname "$0")/lib.sh"
 
@@ -148,6 +148,21 @@ import json, sys
 r = [s for s in json.load(sys.stdin) if s["sweep_id"] == '"$bowl"'][0]
 print(r["note"], r["tags"])')" "lr too high ['baseline']"
 expect 1 "^caviar: note: no sweep 99$" "$CAVIAR" note 99 x
+# A trial's note: in the trials table, printed by show (and in show --json).
+trial=$(sql "SELECT min(id) FROM trials WHERE sweep_id = $bowl")
+check "note --trial says so" "$("$CAVIAR" note --trial "$trial" "diverged at first, then fine")" \
+	"trial $trial: note set"
+check "the trial's note is in its row, not the sweep's" \
+	"$(sql "SELECT t.note, s.note FROM trials t JOIN sweeps s ON s.id = t.sweep_id WHERE t.id = $trial")" \
+	"diverged at first, then fine|lr too high"
+check_true "show prints it" grep -qx "note:     diverged at first, then fine" <<<"$("$CAVIAR" show "$trial")"
+check "show --json has it" "$("$CAVIAR" show --json "$trial" | python3 -c 'import json, sys; print(json.load(sys.stdin)["note"])')" \
+	"diverged at first, then fine"
+"$CAVIAR" note --trial "$trial" "" >/dev/null
+check "an empty note clears it" "$(sql "SELECT note IS NULL FROM trials WHERE id = $trial")" 1
+check "show prints none then" "$("$CAVIAR" show "$trial" | grep -c '^note:')" 0
+expect 1 "^caviar: note: no trial 99999$" "$CAVIAR" note --trial 99999 x
+expect 2 "x: expected a trial id" "$CAVIAR" note --trial x y
 expect 1 "tag is a word" "$CAVIAR" tag "$bowl" "a b"
 
 # 5. A wall-clock budget: nothing starts after it; with stop, running trials stop.

@@ -18,7 +18,7 @@ fi
 
 spec() { # spec NAME EXTRA PARAMS: the example's command, small data
 	cat <<JSON
-{"name": "$1", "command": ["$PY", "$EX/train_fmnist.py"], "fork_server": true, "seed": 3,
+{"name": "$1", "command": ["$PY", "$EX/train_fmnist.py"], "fork_server": true, "seed": ${SEED:-3},
  "objective": {"metric": "val_acc", "mode": "max"}, $2
  "params": $3}
 JSON
@@ -78,13 +78,21 @@ check "and trains at its own lr, not its parent's ($parent_lr)" "$(lr_at "${chil
 check "both stopped on cancel" "$(sql "SELECT group_concat(status) FROM trials WHERE sweep_id = $s2")" "cancelled,cancelled"
 
 # 4. A short pbt sweep: forks made, each trained at the lr its params say.
-spec pbt '"search": "pbt", "pbt": {"population": 4, "interval": 1, "generations": 2},
-	"keep_checkpoints": 2, "train": {"epochs": 3, "train_limit": 900},' \
-	'{"lr": {"log": [1e-4, 1e-2]}, "batch": {"choice": [64, 128]}}' >"$TMP/pbt.json"
+# Which member is worse must not depend on when each reported (a member that
+# leads compares with the other's latest epoch): the population's two members
+# (seed 8) draw an lr that cannot learn and one that does, so the first is
+# the worse at every epoch and is replaced at its first decision after the
+# other has reported, one of five.
+SEED=8 spec pbt '"search": "pbt", "pbt": {"population": 2, "interval": 1, "generations": 5},
+	"keep_checkpoints": 2, "train": {"epochs": 6, "train_limit": 2000},' \
+	'{"lr": {"choice": [1e-9, 0.005]}, "batch": {"choice": [64, 128]}}' >"$TMP/pbt.json"
 s3=$("$CAVIAR" submit "$TMP/pbt.json")
 "$CAVIAR" wait "$s3" >/dev/null
 check "pbt: the sweep is done" "$(sql "SELECT status FROM sweeps WHERE id = $s3")" done
 forks=$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s3 AND parent_trial_id IS NOT NULL")
+check "pbt: its members drew an lr that cannot learn and one that does" \
+	"$(sql "SELECT group_concat(json_extract(params, '\$.lr'), ' ') FROM (SELECT params FROM trials
+		WHERE sweep_id = $s3 AND parent_trial_id IS NULL ORDER BY json_extract(params, '\$.lr'))")" "1.0e-09 0.005"
 check_true "pbt: forks made ($forks)" test "${forks:-0}" -gt 0
 check "pbt: none failed" "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s3 AND status = 'failed'")" 0
 check "pbt: every fork's first epoch at its own lr" \

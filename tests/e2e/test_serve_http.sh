@@ -9,12 +9,18 @@
 SERVE_PID=
 cleanup_extra() { [ -z "$SERVE_PID" ] || kill "$SERVE_PID" 2>/dev/null; }
 
-# serve_start ARGS...: starts caviar serve, sets URL once it printed it.
+# serve_start ARGS...: starts caviar serve, sets URL once it printed it (on
+# a busy machine that takes seconds); a serve that exits instead fails.
 serve_start() {
 	"$CAVIAR" serve --port 0 "$@" >"$TMP/serve.out" 2>"$TMP/serve.err" &
 	SERVE_PID=$!
-	for _ in $(seq 100); do grep -q 'dashboard is at' "$TMP/serve.out" && break; sleep 0.05; done
+	for _ in $(seq 1200); do
+		grep -q 'dashboard is at' "$TMP/serve.out" && break
+		kill -0 "$SERVE_PID" 2>/dev/null || break
+		sleep 0.05
+	done
 	URL=$(grep -o 'http://[^ ]*' "$TMP/serve.out" | head -1)
+	[ -n "$URL" ] || { fail "caviar serve $* printed no URL: $(cat "$TMP/serve.err")"; finish; }
 }
 
 serve_stop() {
@@ -131,7 +137,11 @@ for line in iter(r.readline, b''):
 " "${URL}api/events" >"$TMP/live.out" 2>&1 &
 reader=$!
 start_daemon --slots 1
-for _ in $(seq 100); do grep -q live "$TMP/live.out" && break; sleep 0.1; done
+for _ in $(seq 600); do # serve tries every 2 s, slower on a busy machine
+	grep -q live "$TMP/live.out" && break
+	kill -0 "$reader" 2>/dev/null || break
+	sleep 0.1
+done
 check "once a daemon starts, the stream says events are live" "$(cat "$TMP/live.out")" live
 "$CAVIAR" submit "$TMP/bowl.json" >/dev/null
 wait "$reader"

@@ -30,18 +30,45 @@ check "a long read: every point recorded" "$(points "$id")" 20
 check "a long read: no write ever failed" "$(grep -c 'cannot write the database' "$TMP/daemon.log")" 0
 wait "$reader"
 
-# 2. Another process holds the write lock for 2 s mid-sweep.
+# Parts 2 and 3 gate their workers: they start once the test opens the gate,
+# so they run while the database is locked or the disk full, however the
+# machine's load spreads things out.
+stop_daemon
+cat >"$TMP/gated-worker" <<SH
+#!/bin/sh
+while [ ! -f "$TMP/gate" ]; do sleep 0.02; done
+exec "$WORKER" "\$@"
+SH
+chmod +x "$TMP/gated-worker"
+start_daemon --slots 2 --worker "$TMP/gated-worker"
+# running SWEEP N: waits until N of the sweep's trials are running (recorded).
+running() {
+	for _ in $(seq 1200); do
+		[ "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $1 AND status = 'running'")" -eq "$2" ] && return
+		sleep 0.05
+	done
+}
+# db_error_is PATTERN: waits until status's db_error matches (the next flush).
+db_error_is() {
+	for _ in $(seq 1200); do grep -qE "$1" <<<"$(db_error)" && return 0; sleep 0.05; done
+	return 1
+}
+
+# 2. Another process holds the write lock mid-sweep, until the daemon says so.
 id=$(spec locked 4)
-sleep 0.4
+running "$id" 2
 python3 -c '
-import sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None)
-c.execute("BEGIN EXCLUSIVE"); open(sys.argv[2], "w").close(); time.sleep(2); c.execute("ROLLBACK")' \
-	"$DB" "$TMP/locked" &
+import os, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=60)
+c.execute("BEGIN EXCLUSIVE"); open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[3]): time.sleep(0.02)
+c.execute("ROLLBACK")' "$DB" "$TMP/locked" "$TMP/unlock" &
 locker=$!
-for _ in $(seq 100); do [ -e "$TMP/locked" ] && break; sleep 0.05; done
-sleep 1.2
-check_true "locked: status says why ($(db_error))" sh -c "\"$CAVIAR\" status --json | grep -q 'database is locked'"
+for _ in $(seq 1200); do [ -e "$TMP/locked" ] && break; sleep 0.05; done
+touch "$TMP/gate"
+db_error_is 'database is locked'
+check_true "locked: status says why ($(db_error))" grep -q 'database is locked' <<<"$(db_error)"
+touch "$TMP/unlock"
 wait "$locker"
 "$CAVIAR" wait "$id" >/dev/null
 check "locked: the sweep finishes" "$(sql "SELECT status FROM sweeps WHERE id = $id")" done
@@ -49,10 +76,12 @@ check "locked: no point lost" "$(points "$id")" 20
 check_true "locked: the daemon said so, then recovered" grep -q "database writable again" "$TMP/daemon.log"
 
 # 3. The disk is full: no write past 4 KiB succeeds until the limit is lifted.
+rm "$TMP/gate"
 id=$(spec full 6)
-sleep 0.4
+running "$id" 2
 prlimit --pid "$DAEMON_PID" --fsize=4096:
-sleep 1.5
+touch "$TMP/gate"
+db_error_is .
 check_true "disk full: status says why ($(db_error))" test -n "$(db_error)"
 started=$("$CAVIAR" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["trials_started"])')
 sleep 1

@@ -119,24 +119,24 @@ static void add(const char **list, int *n, const char *option)
 }
 
 /* Every option of every command, spelled as typed ("--db", "-n"), and the
- * common ones (from any help: they are every command's). Strings leak: the
- * test exits soon after. */
+ * common ones (from any help: they are every command's). The spellings are
+ * kept in a static pool, so nothing is allocated. */
 static int candidates(const char **list)
 {
+	static char pool[MAX_CANDIDATES][64];
 	size_t nc;
 	const struct command *const *cmds = commands_list(&nc);
 	int n = 0;
-	char buf[64];
 
 	for (size_t k = 0; k < nc; k++)
 		for (const struct cli_option *o = cmds[k]->options; o && (o->letter || o->name); o++) {
-			if (o->letter) {
-				snprintf(buf, sizeof buf, "-%c", o->letter);
-				add(list, &n, xstrdup(buf));
+			if (o->letter && n < MAX_CANDIDATES) {
+				snprintf(pool[n], sizeof pool[n], "-%c", o->letter);
+				add(list, &n, pool[n]);
 			}
-			if (o->name) {
-				snprintf(buf, sizeof buf, "--%s", o->name);
-				add(list, &n, xstrdup(buf));
+			if (o->name && n < MAX_CANDIDATES) {
+				snprintf(pool[n], sizeof pool[n], "--%s", o->name);
+				add(list, &n, pool[n]);
 			}
 		}
 	add(list, &n, "--json");

@@ -12,7 +12,8 @@
 
 #include <uv.h>
 
-#define HTTPD_BODY_MAX 4096         /* bytes of request body accepted (actions are tiny) */
+#define HTTPD_BODY_MAX 16384        /* bytes of request body accepted: actions are tiny
+				       but for a note (4 KiB, more once escaped as JSON) */
 #define HTTPD_STREAM_MAX (4 << 20)  /* bytes waiting for a slow event stream before it is
 				       dropped */
 

@@ -10,6 +10,7 @@
 #include "errbuf.h"
 #include "importance.h"
 #include "lineage.h"
+#include "spec.h"
 #include "xalloc.h"
 
 #define JSON_TYPE "application/json"
@@ -118,8 +119,44 @@ static cJSON *metric_names(cJSON *rows)
 	return names;
 }
 
-/* GET /api/sweep/ID: the sweep's row with its spec, every trial, its rounds
- * and the metrics its trials reported. */
+/* Each parameter of the spec (the sweep's, as recorded) as the page draws its
+ * axis: {"name", "kind"} (spec_kind_name's: "log", "choice", "fixed", ...)
+ * with "range": [lo, hi] for a numeric kind, "values" for a choice and
+ * "value" for a fixed one; in the spec's order. A spec that no longer parses
+ * (written by another version) gives none: the page then scales by the
+ * values it sees. */
+static cJSON *param_kinds(const cJSON *spec_json)
+{
+	char err[ERRBUF_LEN];
+	struct spec spec = {0};
+	cJSON *out = cJSON_CreateArray();
+
+	if (spec_parse(&spec, spec_json, err, sizeof err) < 0)
+		return out;
+	for (int i = 0; i < spec.n_params; i++) {
+		const struct spec_param *p = &spec.params[i];
+		cJSON *row = cJSON_CreateObject(), *range;
+
+		cJSON_AddStringToObject(row, "name", p->name);
+		cJSON_AddStringToObject(row, "kind", spec_kind_name(p->kind));
+		if (p->kind == PARAM_CHOICE) {
+			cJSON_AddItemToObject(row, "values", cJSON_Duplicate(p->values, 1));
+		} else if (p->kind == PARAM_FIXED) {
+			cJSON_AddItemToObject(row, "value", cJSON_Duplicate(p->values, 1));
+		} else {
+			range = cJSON_AddArrayToObject(row, "range");
+			cJSON_AddItemToArray(range, cJSON_CreateNumber(p->lo));
+			cJSON_AddItemToArray(range, cJSON_CreateNumber(p->hi));
+		}
+		cJSON_AddItemToArray(out, row);
+	}
+	spec_finish(&spec);
+	return out;
+}
+
+/* GET /api/sweep/ID: the sweep's row with its spec (and "params", each
+ * parameter's kind: param_kinds), every trial, its rounds and the metrics its
+ * trials reported. */
 static void get_sweep(struct web *w, long long id, struct httpd_reply *out)
 {
 	char err[ERRBUF_LEN];
@@ -133,8 +170,13 @@ static void get_sweep(struct web *w, long long id, struct httpd_reply *out)
 		reply_error(out, 404, err);
 		return;
 	}
-	if (rows)
-		cJSON_AddItemToObject(o, "sweep", cJSON_DetachItemViaPointer(rows, rows->child));
+	if (rows) {
+		cJSON *sweep = cJSON_DetachItemViaPointer(rows, rows->child);
+
+		cJSON_AddItemToObject(o, "sweep", sweep);
+		cJSON_AddItemToObject(o, "params",
+				      param_kinds(cJSON_GetObjectItemCaseSensitive(sweep, "spec")));
+	}
 	cJSON_Delete(rows);
 	if (!rows || add_rows(w, o, "trials", QUERY_TRIALS, id, err, sizeof err) < 0 ||
 	    add_rows(w, o, "rounds", QUERY_ROUNDS, id, err, sizeof err) < 0 ||
@@ -457,6 +499,26 @@ static void post_steer(struct web *w, const char *cmd, long long id,
 	forward(w, req, rq, out);
 }
 
+/* POST /api/sweep/ID/note and /api/trial/ID/note with {"text": "..."}: the
+ * daemon's note request, as `caviar note` sends it ("" clears the note; the
+ * daemon refuses one over its length). key is "sweep" or "trial". */
+static void post_note(struct web *w, const char *key, long long id,
+		      const struct httpd_request *rq, struct httpd_reply *out)
+{
+	cJSON *body = cJSON_ParseWithLength(rq->body, rq->body_len), *req;
+	const cJSON *text = cJSON_GetObjectItemCaseSensitive(body, "text");
+
+	if (!cJSON_IsString(text)) {
+		cJSON_Delete(body);
+		reply_error(out, 400, "note: expected {\"text\": a string}");
+		return;
+	}
+	req = request("note", key, id);
+	cJSON_AddStringToObject(req, "text", text->valuestring);
+	cJSON_Delete(body);
+	forward(w, req, rq, out);
+}
+
 /* Whether the client's Origin (or, without one, Sec-Fetch-Site) says the
  * request comes from a page of this server (host is its Host header). */
 static int same_origin(const char *origin, const char *host, const char *fetch_site)
@@ -501,6 +563,14 @@ static void post(struct web *w, const struct httpd_request *rq, struct httpd_rep
 			post_steer(w, rest + 1, id, rq, out);
 			return;
 		}
+		if (strcmp(rest, "/note") == 0) {
+			post_note(w, "trial", id, rq, out);
+			return;
+		}
+	}
+	if (path_id(rq->path, "/api/sweep/", &id, &rest) == 0 && strcmp(rest, "/note") == 0) {
+		post_note(w, "sweep", id, rq, out);
+		return;
 	}
 	if (path_id(rq->path, "/api/sweep/", &id, &rest) == 0 && rest[0] == '/')
 		for (int i = 0; sweep_verbs[i]; i++)

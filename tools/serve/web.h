@@ -4,8 +4,8 @@
  * tools/importance.h, as `caviar importance`; a trial's lineage through
  * tools/lineage.h, as `caviar lineage`) and a sweep's points as binary; asks
  * for an event stream; and turns actions (cancel, pause, resume, slots, a
- * trial's adjust and fork) into the daemon's own requests, sent through its
- * owner's callback.
+ * trial's adjust and fork, a sweep's or a trial's note) into the daemon's own
+ * requests, sent through its owner's callback.
  * It does no I/O of its own: the HTTP is httpd's, the socket its owner's. */
 #ifndef CAVIAR_WEB_H
 #define CAVIAR_WEB_H

@@ -92,34 +92,73 @@ function statusSpan(s) {
 	return h("span", {class: "status " + s}, s);
 }
 
-/* A parameter's axis in its own scale: log, reverse_log (-log10(1-x)),
- * linear, or the values of a choice. */
-function paramScale(spec, name, values) {
-	const p = spec && spec.params ? spec.params[name] : undefined;
-	const kinds = ["log", "log_int", "reverse_log", "uniform", "int", "choice"];
-	const kind = p && typeof p === "object" && !Array.isArray(p) ?
-		kinds.find(k => k in p) : null;
+/* The note of a sweep (what: "sweep") or a trial, text as the page read it:
+   shown in a text box, sent by Save as the daemon's note request (POST
+   /api/WHAT/ID/note; an empty one clears it). set(text) shows a note changed
+   elsewhere (its note event), unless one is being typed here (typing()).
+   Returns {el, set, typing}. */
+function noteEditor(what, id, text) {
+	let saved = text || "";
+	const box = h("textarea", {id: what + "-note", rows: 2, placeholder: "a note on this " +
+		what + " (saved in the database, shown by caviar " + (what === "sweep" ? "ls" :
+		"show") + ")"});
+	box.value = saved;
+	const answer = h("span", {class: "small", id: what + "-note-answer"});
+	const save = actionButton("Save", "", async () => {
+		const value = box.value;
+		await post("/api/" + what + "/" + id + "/note", {text: value});
+		saved = value;
+		answer.textContent = value ? "saved" : "cleared";
+	}, answer);
+	save.id = what + "-note-save";
+	box.addEventListener("input", () => { answer.textContent = ""; });
+	return {el: h("div", {class: "card note"}, h("b", {}, "note"), box, save, answer),
+		set(value) {
+			if (box.value === saved) box.value = value;
+			else answer.textContent = "changed elsewhere meanwhile: " + value;
+			saved = value;
+		},
+		typing() { return box.value !== saved; }};
+}
+
+/* A parameter's axis on its own scale. p is what GET /api/sweep/ID says of
+   it ({kind, range} or {kind, values}, the kind as spec_kind_name names it;
+   {kind} alone as the lineage gives it; null when not known) and values are
+   those it takes: log10 for log and log_int, -log10(1-x) for reverse_log
+   (0.9, 0.99, 0.999 evenly apart), linear for uniform and int (whole ticks
+   for int), and a choice's values (or any that are not numbers) evenly
+   apart, in the spec's order. Returns {kind (the scale drawn), f (a value's
+   place on the axis), lo, hi, whole, label, cats}. */
+function paramScale(p, values) {
+	const kind = p ? p.kind : null;
 	if (kind === "choice" || values.some(v => typeof v !== "number")) {
-		const cats = kind === "choice" ? p.choice.map(String) :
+		const cats = kind === "choice" && p.values ? p.values.map(String) :
 			[...new Set(values.map(String))].sort();
 		return {kind: "choice", cats, f: v => cats.indexOf(String(v)), lo: -0.5,
 			hi: cats.length - 0.5, label: v => cats[Math.round(v)] ?? ""};
 	}
-	let f = v => v, inv = v => v;
-	if (kind === "log" || kind === "log_int") {
+	const all = values.concat(p && Array.isArray(p.range) ? p.range : []);
+	let f = v => v, inv = v => v, drawn = kind === "int" ? "int" : "linear";
+	if ((kind === "log" || kind === "log_int") && all.every(v => v > 0)) {
 		f = v => Math.log10(v);
 		inv = v => Math.pow(10, v);
-	} else if (kind === "reverse_log") { /* -log10(1-x): 0.9, 0.99, 0.999 left to right */
+		drawn = kind;
+	} else if (kind === "reverse_log" && all.every(v => v < 1)) {
 		f = v => -Math.log10(1 - v);
 		inv = v => 1 - Math.pow(10, -v);
+		drawn = kind;
 	}
-	const range = p && Array.isArray(p[kind]) ? p[kind] : null;
-	let xs = values.map(f).filter(Number.isFinite);
-	if (range) xs = xs.concat(range.map(f));
-	let lo = Math.min(...xs), hi = Math.max(...xs);
-	if (!Number.isFinite(lo)) { lo = 0; hi = 1; }
-	if (lo === hi) { lo -= 0.5; hi += 0.5; }
-	return {kind: kind || "linear", f, lo, hi, label: v => fmt(inv(v))};
+	const e = extent(all.map(f)), log = drawn === "log" || drawn === "log_int";
+	/* Decades (or 0.9, 0.99, ...) on an axis that spans one or more. */
+	return {kind: drawn, f, lo: e.lo, hi: e.hi,
+		whole: drawn === "int" || (drawn !== "linear" && e.hi - e.lo >= 1),
+		label: v => fmt(Number(inv(v).toPrecision(log ? 2 : 4)))};
+}
+
+/* An axis title for a parameter: its name, and its scale when not linear. */
+function paramTitle(name, sc) {
+	return name + (["log", "log_int", "reverse_log"].includes(sc.kind) ?
+		" (" + sc.kind + ")" : "");
 }
 
 /* ---- canvas drawing ---- */
@@ -148,7 +187,8 @@ function ticks(lo, hi, n, whole) {
 
 const PAD = {l: 56, r: 20, t: 10, b: 30};
 
-/* Frame, grid and tick labels; returns x(v) and y(v) in pixels. */
+/* Frame, grid, tick labels and axis titles; returns x(v) and y(v) in pixels,
+   and the tick labels drawn on each axis (xticks, yticks). */
 function axes(ctx, w, h, xs, ys, xlabel, ylabel) {
 	const X = v => PAD.l + (v - xs.lo) / (xs.hi - xs.lo) * (w - PAD.l - PAD.r);
 	const Y = v => h - PAD.b - (v - ys.lo) / (ys.hi - ys.lo) * (h - PAD.t - PAD.b);
@@ -160,17 +200,19 @@ function axes(ctx, w, h, xs, ys, xlabel, ylabel) {
 	ctx.textAlign = "center";
 	const xt = xs.cats ? xs.cats.map((_, i) => i) :
 		ticks(xs.lo, xs.hi, Math.max(2, w / 90), xs.whole);
-	for (const v of xt) {
+	const xticks = xt.map(v => xs.label ? xs.label(v) : fmt(v));
+	xt.forEach((v, i) => {
 		ctx.beginPath(); ctx.moveTo(X(v), PAD.t); ctx.lineTo(X(v), h - PAD.b); ctx.stroke();
-		ctx.fillText(xs.label ? xs.label(v) : fmt(v), X(v), h - PAD.b + 13);
-	}
+		ctx.fillText(xticks[i], X(v), h - PAD.b + 13);
+	});
 	ctx.textAlign = "right";
 	const yt = ys.cats ? ys.cats.map((_, i) => i) :
 		ticks(ys.lo, ys.hi, Math.max(2, h / 45), ys.whole);
-	for (const v of yt) {
+	const yticks = yt.map(v => ys.label ? ys.label(v) : fmt(v));
+	yt.forEach((v, i) => {
 		ctx.beginPath(); ctx.moveTo(PAD.l, Y(v)); ctx.lineTo(w - PAD.r, Y(v)); ctx.stroke();
-		ctx.fillText(ys.label ? ys.label(v) : fmt(v), PAD.l - 4, Y(v) + 4);
-	}
+		ctx.fillText(yticks[i], PAD.l - 4, Y(v) + 4);
+	});
 	ctx.textAlign = "center";
 	ctx.fillText(xlabel, PAD.l + (w - PAD.l - PAD.r) / 2, h - 3);
 	ctx.save();
@@ -178,7 +220,45 @@ function axes(ctx, w, h, xs, ys, xlabel, ylabel) {
 	ctx.rotate(-Math.PI / 2);
 	ctx.fillText(ylabel, 0, 0);
 	ctx.restore();
-	return {X, Y};
+	return {X, Y, xticks, yticks};
+}
+
+/* What a chart drawn by axes shows, on its canvas for whoever reads the page
+   (the browser test): its axis titles and tick labels, and n, what it
+   counts (dots, points). */
+function describe(c, drawn, xlabel, ylabel, n) {
+	Object.assign(c.dataset, {xaxis: xlabel, yaxis: ylabel, xticks: drawn.xticks.join("|"),
+		yticks: drawn.yticks.join("|"), points: n});
+}
+
+/* Hovering a canvas of dots names the one nearest the mouse (within 8
+   pixels) in tip; a click opens its trial. c._dots holds the dots drawn
+   last, each [x, y (pixels), trial, value]. */
+function hoverDots(c, tip) {
+	const nearest = e => {
+		const b = c.getBoundingClientRect(), mx = e.clientX - b.left, my = e.clientY - b.top;
+		let best = 64, hit = null;
+		for (const d of c._dots || []) {
+			const dx = d[0] - mx, dy = d[1] - my;
+			if (dx * dx + dy * dy < best) { best = dx * dx + dy * dy; hit = d; }
+		}
+		return hit;
+	};
+	c.addEventListener("mousemove", e => {
+		const hit = nearest(e);
+		tip.style.display = hit ? "block" : "none";
+		if (!hit) return;
+		const t = hit[2], b = c.getBoundingClientRect();
+		tip.textContent = "trial " + t.id + " (no. " + t.number + ", " + t.status + "): " +
+			fmt(hit[3]);
+		tip.style.left = (e.clientX - b.left + c.offsetLeft + 14) + "px";
+		tip.style.top = (e.clientY - b.top + c.offsetTop + 8) + "px";
+	});
+	c.addEventListener("mouseleave", () => { tip.style.display = "none"; });
+	c.addEventListener("click", e => {
+		const hit = nearest(e);
+		if (hit) location.hash = "#/trial/" + hit[2].id;
+	});
 }
 
 function extent(values) {
@@ -297,11 +377,12 @@ function sweepsPage(main) {
 function sweepPage(main, id) {
 	const msg = h("div", {class: "msg"});
 	const st = {sweep: null, trials: new Map(), metric: null, max: true, sortKey: "rank",
-		sortDir: 1, showAll: false, dirty: false, timer: null, spec: null};
+		sortDir: 1, showAll: false, dirty: false, timer: null, params: [], lower: null};
 	main.append(h("div", {class: "small"}, "loading sweep " + id + "..."));
 
 	function better(a, b) { return st.max ? a > b : a < b; }
 	function addTrial(t) {
+		rankedMemo = null;
 		const x = st.trials.get(t.id) || {id: t.id, xs: [], ys: []};
 		Object.assign(x, t);
 		st.trials.set(t.id, x);
@@ -313,10 +394,15 @@ function sweepPage(main, id) {
 		return [...st.trials.values()].filter(t => typeof v(t) === "number")
 			.sort((a, b) => st.max ? v(b) - v(a) : v(a) - v(b));
 	}
+	/* The counted trials, best first: sorted once per change of the trials
+	   (addTrial forgets it), not once per chart. The caller does not change
+	   the array. */
+	let rankedMemo = null;
 	function ranked() {
 		const v = t => t.objective;
-		return [...st.trials.values()].filter(t => typeof v(t) === "number")
-			.sort((a, b) => st.max ? v(b) - v(a) : v(a) - v(b));
+		return rankedMemo || (rankedMemo = [...st.trials.values()]
+			.filter(t => typeof v(t) === "number")
+			.sort((a, b) => st.max ? v(b) - v(a) : v(a) - v(b)));
 	}
 
 	/* The curves of metric (null: the objective's) as trial, epoch, value. */
@@ -335,7 +421,8 @@ function sweepPage(main, id) {
 		}
 	}
 
-	let curves, tip, board, scatter, parallel, header, rounds, importance, lineage;
+	let curves, tip, board, slice, parallel, header, rounds, importance, lineage, note;
+	let history, historyX, contour, contourX, contourY;
 
 	function drawCurves() {
 		const c = curves, w = parseFloat(c.style.width), hh = parseFloat(c.style.height);
@@ -537,14 +624,17 @@ function sweepPage(main, id) {
 			}}, label) : "");
 	}
 
-	/* A colour by rank, green (best) to red, in 16 steps so that a canvas can
-	   draw each step's marks in one path; the best K opaque. */
-	function colourOf(rankMap, n, t) {
-		const r = rankMap.get(t.id);
-		if (r === undefined) return "rgba(107,115,131,0.25)";
+	/* A colour by rank r (0 the best) of n, green (best) to red, in 16 steps
+	   so that a canvas can draw each step's marks in one path; the best K
+	   opaque. */
+	function rankColour(r, n) {
 		const q = n > 1 ? Math.round(15 * r / (n - 1)) / 15 : 0; /* 0 best, 1 worst */
 		const alpha = r < BEST_K ? 1 : 0.55;
 		return "hsla(" + Math.round(130 - 130 * q) + ",70%,40%," + alpha + ")";
+	}
+	function colourOf(rankMap, n, t) {
+		const r = rankMap.get(t.id);
+		return r === undefined ? "rgba(107,115,131,0.25)" : rankColour(r, n);
 	}
 	/* Groups trials by colour, worst first (the best are drawn last, on top). */
 	function byColour(rankMap, done) {
@@ -557,32 +647,190 @@ function sweepPage(main, id) {
 		return groups;
 	}
 
-	function drawScatter() {
-		const params = columns(), done = ranked();
-		const rankMap = new Map(done.map((t, i) => [t.id, i]));
-		const ys = extent(done.map(t => t.objective));
-		scatter.replaceChildren(...params.map(p => {
-			const vals = [...st.trials.values()].map(t => (t.params || {})[p])
-				.filter(v => v !== undefined);
-			const sc = paramScale(st.spec, p, vals);
-			const c = makeCanvas(300, 200);
-			const ctx = c.getContext("2d");
-			const scaled = ["log", "log_int", "reverse_log"].includes(sc.kind);
-			const {X, Y} = axes(ctx, 300, 200, sc, ys,
-				p + (scaled ? " (" + sc.kind + ")" : ""), st.metric);
-			for (const [colour, group] of byColour(rankMap, done)) {
-				ctx.fillStyle = colour;
-				ctx.beginPath();
-				for (const t of group) {
-					const v = (t.params || {})[p];
-					if (v === undefined) continue;
-					const r = t.status === "pruned" ? 2 : 3;
-					ctx.rect(X(sc.f(v)) - r, Y(t.objective) - r, 2 * r, 2 * r);
-				}
-				ctx.fill();
+	/* The parameters the spec samples, in its order (for a spec the server
+	   could not read, those the trials have), and one's axis on its own
+	   scale (paramScale) over the values its trials took. */
+	function sampled() {
+		const ps = st.params.filter(p => p.kind !== "fixed").map(p => p.name);
+		return ps.length || st.params.length ? ps : columns();
+	}
+	function scaleOf(name) {
+		const vals = [];
+		for (const t of st.trials.values()) {
+			const v = (t.params || {})[name];
+			if (v !== undefined) vals.push(v);
+		}
+		return paramScale(st.params.find(p => p.name === name), vals);
+	}
+
+	/* Each counted trial's marks, as squares of half-size r (pruned ones
+	   smaller), in groups by colour (byColour), at x(t), y(t) (NaN: none);
+	   returns the dots drawn for hoverDots. */
+	function dotsByRank(ctx, done, x, y) {
+		const rankMap = new Map(done.map((t, i) => [t.id, i])), dots = [];
+		for (const [colour, group] of byColour(rankMap, done)) {
+			ctx.fillStyle = colour;
+			ctx.beginPath();
+			for (const t of group) {
+				const px = x(t), py = y(t), r = t.status === "pruned" ? 2 : 3;
+				if (!Number.isFinite(px) || !Number.isFinite(py)) continue;
+				ctx.rect(px - r, py - r, 2 * r, 2 * r);
+				dots.push([px, py, t, t.objective]);
 			}
-			return h("div", {class: "card"}, c);
+			ctx.fill();
+		}
+		return dots;
+	}
+
+	/* The slice panel: the objective against each sampled parameter, one
+	   small chart each, the parameter on its own scale. */
+	function drawSlice() {
+		const done = ranked(), ys = extent(done.map(t => t.objective));
+		slice.replaceChildren(...sampled().map(p => {
+			const sc = scaleOf(p), c = makeCanvas(300, 200, "slice-" + p);
+			const ctx = c.getContext("2d"), xlabel = paramTitle(p, sc);
+			const drawn = axes(ctx, 300, 200, sc, ys, xlabel, st.metric);
+			const v = t => (t.params || {})[p];
+			c._dots = dotsByRank(ctx, done, t => v(t) === undefined ? NaN : drawn.X(sc.f(v(t))),
+				t => drawn.Y(t.objective));
+			describe(c, drawn, xlabel, st.metric, c._dots.length);
+			c.dataset.scale = sc.kind;
+			const cell = h("div", {class: "card chart"}, c, h("div", {class: "tip"}));
+			hoverDots(c, cell.lastChild);
+			return cell;
 		}));
+	}
+
+	/* The optimization history: each counted trial's objective (done ones
+	   filled, pruned ones hollow: they count, as in the leaderboard) and the
+	   best so far as a step line, against the trial's number or the time it
+	   ended since the sweep was created (as historyX says). Failed and cancelled
+	   trials have no objective: they are left out, and the legend says how
+	   many. */
+	function drawHistory() {
+		const c = history, w = parseFloat(c.style.width), hh = parseFloat(c.style.height);
+		const byTime = historyX.value === "time", t0 = st.sweep.created_at || 0;
+		const done = ranked().filter(t => !byTime || typeof t.ended_at === "number");
+		let span = 0;
+		if (byTime) for (const t of done) span = Math.max(span, t.ended_at - t0);
+		const [unit, units] = span > 7200 ? [3600, "hours"] : span > 120 ? [60, "minutes"] :
+			[1, "seconds"];
+		const xOf = byTime ? t => (t.ended_at - t0) / unit : t => t.number;
+		done.sort((a, b) => xOf(a) - xOf(b) || a.number - b.number);
+		const xlabel = byTime ? units + " since the sweep started" : "trial no.";
+		const ylabel = st.metric + " (" + st.sweep.mode + ")";
+		const xs = Object.assign(extent(done.map(xOf)), {whole: !byTime});
+		const ctx = c.getContext("2d");
+		const drawn = axes(ctx, w, hh, xs, extent(done.map(t => t.objective)), xlabel, ylabel);
+		const {X, Y} = drawn, dots = done.map(t => [X(xOf(t)), Y(t.objective), t, t.objective]);
+		ctx.fillStyle = "rgba(47,111,214,0.55)";
+		ctx.strokeStyle = "rgba(107,115,131,0.8)";
+		ctx.lineWidth = 1;
+		for (const pruned of [false, true]) {
+			ctx.beginPath();
+			for (const d of dots)
+				if ((d[2].status === "pruned") === pruned) ctx.rect(d[0] - 2.5, d[1] - 2.5, 5, 5);
+			if (pruned) ctx.stroke(); else ctx.fill();
+		}
+		let best = null; /* the step line: down (or up) at each new best */
+		ctx.strokeStyle = PALETTE[0];
+		ctx.lineWidth = 2;
+		ctx.beginPath();
+		for (const [x, y, t] of dots) {
+			if (best && !better(t.objective, best.objective)) continue;
+			if (best) ctx.lineTo(x, Y(best.objective));
+			if (best) ctx.lineTo(x, y); else ctx.moveTo(x, y);
+			best = t;
+		}
+		if (best) ctx.lineTo(dots[dots.length - 1][0], Y(best.objective));
+		ctx.stroke();
+		c._dots = dots;
+		describe(c, drawn, xlabel, ylabel, dots.length);
+		c.dataset.best = best ? best.objective : "";
+		const none = [...st.trials.values()].filter(t => t.status === "failed" ||
+			t.status === "cancelled").length;
+		document.getElementById("history-legend").replaceChildren(
+			h("span", {}, h("i", {class: "dot"}), "done"),
+			h("span", {}, h("i", {class: "dot hollow"}), "pruned (counted, as ranked)"),
+			h("span", {}, h("i", {style: "background:" + PALETTE[0]}), "best so far: ",
+				h("b", {id: "history-best"}, best ? fmt(best.objective) : "-"),
+				best ? " (trial " + best.id + ")" : ""),
+			h("span", {}, "; " + dots.length + " counted trials shown" + (none ? ", " + none +
+				" failed or cancelled left out (no objective)" : "")));
+	}
+
+	/* A select of names keeping its choice; k, the default's index. */
+	function fillSelect(sel, names, k) {
+		if ([...sel.options].map(o => o.value).join() === names.join()) return;
+		const was = sel.value;
+		sel.replaceChildren(...names.map((n, i) => h("option", {value: n,
+			selected: names.includes(was) ? n === was : i === Math.min(k, names.length - 1)},
+		n)));
+	}
+
+	/* The contour of two chosen parameters, each on its own scale: every
+	   counted trial a dot coloured by rank (best green, as the slice and
+	   parallel coordinates), over a grid of cells (one per value of a choice)
+	   coloured by the best trial in each; the legend gives the objective at
+	   each colour. */
+	function drawContour() {
+		const names = sampled(), c = contour, w = parseFloat(c.style.width);
+		const hh = parseFloat(c.style.height), ctx = c.getContext("2d");
+		fillSelect(contourX, names, 0);
+		fillSelect(contourY, names, 1);
+		const px = contourX.value, py = contourY.value, all = ranked();
+		if (names.length < 2) {
+			ctx.clearRect(0, 0, w, hh);
+			document.getElementById("contour-legend").textContent =
+				"the spec samples fewer than two parameters";
+			return;
+		}
+		const sx = scaleOf(px), sy = scaleOf(py), rankMap = new Map(all.map((t, i) => [t.id, i]));
+		const xlabel = paramTitle(px, sx), ylabel = paramTitle(py, sy);
+		const drawn = axes(ctx, w, hh, sx, sy, xlabel, ylabel);
+		const v = (t, p, sc) => {
+			const x = (t.params || {})[p];
+			return x === undefined ? NaN : sc.f(x);
+		};
+		/* cells: about 1.5 trials each across (at most 24), 2/3 as many up */
+		const cut = Math.min(24, Math.max(4, Math.ceil(1.2 * Math.sqrt(all.length))));
+		const gx = sx.cats ? sx.cats.length : cut;
+		const gy = sy.cats ? sy.cats.length : Math.max(3, Math.round(cut * 2 / 3));
+		const cellOf = (x, sc, n) => Math.min(n - 1, Math.max(0, Math.floor((x - sc.lo) /
+			(sc.hi - sc.lo) * n)));
+		const cells = new Map();
+		for (const t of all) {
+			const x = v(t, px, sx), y = v(t, py, sy);
+			if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+			const k = cellOf(x, sx, gx) * gy + cellOf(y, sy, gy);
+			if (!cells.has(k)) cells.set(k, t); /* all is best first */
+		}
+		ctx.globalAlpha = 0.3;
+		for (const [k, t] of cells) {
+			const i = Math.floor(k / gy), j = k % gy;
+			const x0 = drawn.X(sx.lo + i * (sx.hi - sx.lo) / gx);
+			const x1 = drawn.X(sx.lo + (i + 1) * (sx.hi - sx.lo) / gx);
+			const y0 = drawn.Y(sy.lo + j * (sy.hi - sy.lo) / gy);
+			const y1 = drawn.Y(sy.lo + (j + 1) * (sy.hi - sy.lo) / gy);
+			ctx.fillStyle = colourOf(rankMap, all.length, t);
+			ctx.fillRect(x0, y1, x1 - x0, y0 - y1);
+		}
+		ctx.globalAlpha = 1;
+		c._dots = dotsByRank(ctx, all, t => drawn.X(v(t, px, sx)), t => drawn.Y(v(t, py, sy)));
+		describe(c, drawn, xlabel, ylabel, c._dots.length);
+		c.dataset.xscale = sx.kind;
+		c.dataset.yscale = sy.kind;
+		/* The colour scale: 16 steps of rank, each labelled by the objective
+		   of the trial at that rank. */
+		const steps = all.length ? [...Array(Math.min(16, all.length)).keys()] : [];
+		const at = s => Math.round(s * (all.length - 1) / Math.max(1, steps.length - 1));
+		document.getElementById("contour-legend").replaceChildren(
+			"colour: " + st.metric + " by rank, best ",
+			...steps.map(s => h("i", {class: "swatch", title: fmt(all[at(s)].objective),
+				style: "background:" + rankColour(at(s), all.length)})),
+			" worst; " + (all.length ? fmt(all[0].objective) + " … " +
+				fmt(all[at(steps.length - 1)].objective) : "no counted trial yet") +
+			"; a cell's colour is its best trial's");
 	}
 
 	function drawParallel() {
@@ -591,9 +839,7 @@ function sweepPage(main, id) {
 		const w = Math.max(400, parallel.clientWidth || 900), hh = 280;
 		const c = makeCanvas(w, hh, "parallel-canvas"), ctx = c.getContext("2d");
 		const axesList = params.map(p => {
-			const vals = [...st.trials.values()].map(t => (t.params || {})[p])
-				.filter(v => v !== undefined);
-			const sc = paramScale(st.spec, p, vals);
+			const sc = scaleOf(p);
 			return {name: p, sc, get: t => {
 				const v = (t.params || {})[p];
 				return v === undefined ? NaN : sc.f(v);
@@ -638,23 +884,36 @@ function sweepPage(main, id) {
 		parallel.replaceChildren(c);
 	}
 
+	/* The header: made again only when the sweep's status changes (its
+	   buttons with it: one replaced under the mouse at each redraw would
+	   lose its click); its counts and best follow each redraw in place. */
+	let headerStatus = null;
 	function drawHeader() {
 		const s = st.sweep, active = s.status === "running" || s.status === "paused";
 		const counts = {};
 		for (const t of st.trials.values())
 			counts[t.status] = (counts[t.status] || 0) + 1;
-		const trials = Object.entries(counts).map(([k, v]) => v + " " + k).join(", ");
+		const trials = Object.entries(counts).map(([k, v]) => v + " " + k).join(", ") +
+			" of " + s.budget;
 		const best = ranked()[0];
-		const bestLink = best ? h("a", {href: "#/trial/" + best.id},
-			fmt(best.objective) + " (trial " + best.id + ")") : "-";
+		const bestText = best ? fmt(best.objective) + " (trial " + best.id + ")" : "-";
+		if (headerStatus === s.status) {
+			const t = document.getElementById("sweep-trials"), b = document.getElementById("sweep-best");
+			if (t.textContent !== trials) t.textContent = trials;
+			if (b.textContent !== bestText)
+				b.replaceChildren(best ? h("a", {href: "#/trial/" + best.id}, bestText) : "-");
+			return;
+		}
+		headerStatus = s.status;
 		header.replaceChildren(
 			h("h1", {}, "Sweep " + s.id + " \u201c" + s.name + "\u201d ",
 				h("span", {id: "status", class: "status " + s.status}, s.status)),
 			h("div", {class: "row card"},
 				kv("objective", s.metric + " (" + s.mode + ")"),
 				kv("search", s.search),
-				kv("trials", trials + " of " + s.budget),
-				kv("best", bestLink),
+				kv("trials", h("span", {id: "sweep-trials"}, trials)),
+				kv("best", h("span", {id: "sweep-best"}, best ? h("a", {href: "#/trial/" +
+					best.id}, bestText) : "-")),
 				kv("created", fmtTime(s.created_at)),
 				active && s.status === "running" ? actionButton("Pause", "", () =>
 					post("/api/sweep/" + id + "/pause"), msg) : null,
@@ -674,17 +933,28 @@ function sweepPage(main, id) {
 		drawBoard(); /* its rows follow every event, as the curves do */
 		mark("leaderboard");
 		if (all) {
-			drawScatter();
-			mark("scatter");
-			drawParallel();
-			mark("parallel");
+			drawHistory();
+			mark("history");
+			if (!st.lower) drawLower();
 		}
+	}
+	/* The panels below the first screen (slice, contour, parallel
+	   coordinates). At the first load they are drawn in a task of their own
+	   once the page is interactive (body's data-drawn says when), so that
+	   drawing them does not delay it; after that, with every redraw. */
+	function drawLower() {
+		drawSlice();
+		mark("slice");
+		drawContour();
+		mark("contour");
+		drawParallel();
+		mark("parallel");
 	}
 	/* How long each step of the first load took (ms since navigation), for
 	   bench/dashboard. */
 	const marks = {};
 	function mark(what) {
-		if (!document.body.dataset.ready) marks[what] = Math.round(performance.now());
+		if (!document.body.dataset.drawn) marks[what] = Math.round(performance.now());
 	}
 	function schedule() {
 		if (!st.timer) st.timer = setTimeout(() => redraw(st.dirtyAll), REDRAW_MS);
@@ -697,7 +967,7 @@ function sweepPage(main, id) {
 		const r = await getJSON("/api/sweep/" + id);
 		mark("sweep");
 		st.sweep = r.sweep;
-		st.spec = r.sweep.spec;
+		st.params = r.params || [];
 		st.max = r.sweep.mode === "max";
 		st.metric = st.metric || r.sweep.metric;
 		for (const t of r.trials) addTrial(t);
@@ -711,10 +981,19 @@ function sweepPage(main, id) {
 			drawCurves();
 		}}, metrics.map(m => h("option", {value: m, selected: m === st.metric}, m)));
 		header = h("div");
-		curves = makeCanvas(Math.max(500, main.clientWidth - 72), 380, "curves");
+		const wide = Math.max(500, main.clientWidth - 72);
+		curves = makeCanvas(wide, 380, "curves");
 		tip = h("div", {class: "tip"});
 		board = h("div", {id: "board"});
-		scatter = h("div", {class: "grid", id: "scatter"});
+		history = makeCanvas(wide, 300, "history");
+		historyX = h("select", {id: "history-x", onchange: drawHistory},
+			h("option", {value: "number"}, "against trial no."),
+			h("option", {value: "time"}, "against wall time"));
+		contour = makeCanvas(Math.min(wide, 640), 440, "contour");
+		contourX = h("select", {id: "contour-x", onchange: drawContour});
+		contourY = h("select", {id: "contour-y", onchange: drawContour});
+		slice = h("div", {class: "grid", id: "slice"});
+		note = noteEditor("sweep", id, r.sweep.note);
 		parallel = h("div", {class: "card", id: "parallel"});
 		importance = h("div", {class: "card", id: "importance"}, "computing...");
 		lineage = h("div", {id: "best-lineage"});
@@ -726,17 +1005,26 @@ function sweepPage(main, id) {
 					h("thead", {}, h("tr", {}, h("th", {}, "round"),
 						h("th", {}, "ranges"))),
 					h("tbody", {}, roundRows))) : null;
-		main.replaceChildren(header,
+		const historyTip = h("div", {class: "tip"}), contourTip = h("div", {class: "tip"});
+		main.replaceChildren(header, note.el,
 			h("h2", {}, "Learning curves ", select),
 			h("div", {class: "card chart"}, curves, tip,
 				h("div", {class: "small legend"}, h("span", {id: "curves-count"}),
 					h("span", {id: "curves-legend"}))),
+			h("h2", {}, "Optimization history ", historyX),
+			h("div", {class: "card chart"}, history, historyTip,
+				h("div", {class: "small legend", id: "history-legend"})),
 			h("h2", {}, "Leaderboard"),
 			h("div", {class: "row card", id: "board-filter"}, "show", filter.status,
 				"with", filter.param, "from", filter.lo, "to", filter.hi, filter.count),
 			board,
-			h("h2", {}, "Objective against each parameter (each on its own scale)"),
-			scatter,
+			h("h2", {}, "Slice: the objective against each parameter (each on its own scale)"),
+			slice,
+			h("div", {class: "small"}, "each counted trial, coloured by rank (best green); " +
+				"pruned ones smaller"),
+			h("h2", {}, "Contour: ", contourX, " across, ", contourY, " up"),
+			h("div", {class: "card chart", id: "contour-card"}, contour, contourTip,
+				h("div", {class: "small legend", id: "contour-legend"})),
 			h("h2", {}, "Parallel coordinates"), parallel,
 			h("h2", {}, "Importance (fANOVA, as caviar importance)"), importance,
 			rounds || "", lineage);
@@ -752,11 +1040,19 @@ function sweepPage(main, id) {
 			tip.style.top = (e.clientY - b.top + 8) + "px";
 		});
 		curves.addEventListener("mouseleave", () => { tip.style.display = "none"; });
+		hoverDots(history, historyTip);
+		hoverDots(contour, contourTip);
 		curves.addEventListener("click", e => {
 			const b = curves.getBoundingClientRect(), hit = nearest(e.clientX - b.left,
 				e.clientY - b.top);
 			if (hit) location.hash = "#/trial/" + hit[0].id;
 		});
+		st.lower = setTimeout(() => {
+			drawLower();
+			st.lower = null;
+			document.body.dataset.timings = JSON.stringify(marks);
+			document.body.dataset.drawn = Math.round(performance.now());
+		}, 0);
 		redraw(true);
 		document.body.dataset.timings = JSON.stringify(marks);
 		document.body.dataset.ready = Math.round(performance.now());
@@ -824,45 +1120,27 @@ function sweepPage(main, id) {
 				}
 			} else if (ev.event === "trial_ended") {
 				const t = addTrial({id: ev.trial, number: ev.number,
-					status: ev.status, epochs: ev.epochs});
+					status: ev.status, epochs: ev.epochs, ended_at: ev.ended_at});
 				t.best_value = ev.best;
 				t.objective = (ev.status === "done" || ev.status === "pruned") &&
 					typeof ev.best === "number" ? ev.best : null;
 				st.dirtyAll = true;
+			} else if (ev.event === "note") {
+				if (ev.trial === null) note.set(ev.text);
+				return;
 			} else {
 				return;
 			}
 			schedule();
 		},
-		destroy() { clearTimeout(st.timer); },
+		destroy() {
+			clearTimeout(st.timer);
+			clearTimeout(st.lower);
+		},
 	};
 }
 
 /* ---- a trial's lineage ---- */
-
-/* A parameter's axis from the scale GET /api/trial/ID/lineage gives it (the
-   spec's: log, log_int, reverse_log, ...; "fixed" for one it does not
-   sample) and the values it takes. */
-function lineageScale(scale, values) {
-	if (scale === "choice" || values.some(v => typeof v !== "number")) {
-		const cats = [...new Set(values.map(String))].sort();
-		return {cats, f: v => cats.indexOf(String(v)), lo: -0.5, hi: cats.length - 0.5,
-			label: v => cats[Math.round(v)] ?? ""};
-	}
-	let f = v => v, inv = v => v, log = false;
-	if ((scale === "log" || scale === "log_int") && values.every(v => v > 0)) {
-		f = v => Math.log10(v);
-		inv = v => Math.pow(10, v);
-		log = true;
-	} else if (scale === "reverse_log" && values.every(v => v < 1)) {
-		f = v => -Math.log10(1 - v);
-		inv = v => 1 - Math.pow(10, -v);
-	}
-	const e = extent(values.map(f));
-	/* Decades on a log axis that spans one or more. */
-	return {f, lo: e.lo, hi: e.hi, whole: log && e.hi - e.lo >= 1,
-		label: v => fmt(Number(inv(v).toPrecision(log ? 2 : 4)))};
-}
 
 /* The lineage l (GET /api/trial/ID/lineage) as elements: the chain of
    ancestors (links), each parameter's value against epoch (one segment per
@@ -881,11 +1159,13 @@ function lineageView(l, width) {
 	const w = Math.max(300, Math.min(460, width));
 	let segments = 0;
 	const plots = l.params.filter(p => p.segments.length).map(p => {
-		const sc = lineageScale(p.scale, p.segments.map(g => g.value));
+		/* its scale as GET /api/trial/ID/lineage names it ("fixed" for one
+		   it does not sample) */
+		const sc = paramScale({kind: p.scale}, p.segments.map(g => g.value));
 		const c = makeCanvas(w, 170, "lineage-" + p.name);
 		const ctx = c.getContext("2d");
 		const {X, Y} = axes(ctx, w, 170, {lo: 0, hi: xmax, whole: true}, sc, "epoch",
-			p.name + (p.scale === "log" || p.scale === "log_int" ? " (log)" : ""));
+			paramTitle(p.name, sc));
 		ctx.lineWidth = 2.5;
 		let prev = null;
 		for (const g of p.segments) {
@@ -996,7 +1276,7 @@ function changesText(changes) {
 
 function trialPage(main, id) {
 	const msg = h("div", {class: "msg"});
-	let trial = null, points = [], plots = new Map(), timer = null, steering = null;
+	let trial = null, points = [], plots = new Map(), timer = null, steering = null, note = null;
 	let lineageShown = false, lineageTimer = null, lineageEpoch = 0;
 
 	/* One chart per group of metrics (chartGroups: train_loss and val_loss
@@ -1129,6 +1409,8 @@ function trialPage(main, id) {
 		const trialLink = (tid, text) => h("a", {href: "#/trial/" + tid}, text);
 		const log = r.log.slice(-500).map(l => l.line).join("\n");
 		steering = t.status === "running" || t.epochs > 0 ? steerForms(t, r.adjustments) : null;
+		/* read again (the trial ended): a note being typed stays */
+		if (!note || !note.typing()) note = noteEditor("trial", id, t.note);
 		main.replaceChildren(
 			h("h1", {}, "Trial " + t.id + " (no. " + t.number + " of ",
 				h("a", {href: "#/sweep/" + t.sweep_id}, "sweep " + t.sweep_id +
@@ -1148,6 +1430,7 @@ function trialPage(main, id) {
 					r.children.map(c => trialLink(c.id, "trial " + c.id + " "))) : null,
 				active ? actionButton("Cancel", "danger", () =>
 					post("/api/trial/" + id + "/cancel"), msg) : null, msg),
+			note.el,
 			steering || "",
 			h("h2", {}, "Parameters"),
 			h("table", {id: "params"}, h("tbody", {}, params.map(([k, v]) =>
@@ -1172,7 +1455,10 @@ function trialPage(main, id) {
 	return {
 		onEvent(ev) {
 			if (!trial || ev.trial !== id) return;
-			if (ev.event === "progress") {
+			if (ev.event === "note") {
+				note.set(ev.text);
+				trial.note = ev.text;
+			} else if (ev.event === "progress") {
 				for (const [m, v] of Object.entries(ev.metrics || {}))
 					points.push({metric: m, epoch: ev.epoch, step: ev.step,
 						value: v});
@@ -1273,6 +1559,7 @@ function route() {
 	const main = document.getElementById("main");
 	if (page && page.destroy) page.destroy();
 	delete document.body.dataset.ready;
+	delete document.body.dataset.drawn;
 	main.replaceChildren();
 	const parts = location.hash.replace(/^#\/?/, "").split("/");
 	const num = s => /^[1-9][0-9]{0,14}$/.test(s || "") ? Number(s) : null;

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# bench/own_program.sh: tuning your own PyTorch program, as a new user would.
+#
+#   task    examples/pytorch/sweep.json (24 trials, tpe + ASHA, a PyTorch MLP,
+#           8k/2k images, 9 epochs) on 2 slots through caviard with its fork
+#           server, against Optuna 3.1 in-process with n_jobs=2 on the same
+#           code and space (bench/pytorch_optuna.py): wall time of each, the
+#           two run alternately, --reps times each.
+#   trivial 1,000 trivial Python trials through a fork server: caviard's CPU
+#           time per trial, and the memory of the server and its children
+#           (the sum of their PSS, so pages they share count once), sampled
+#           every 0.1 s, at its peak.
+#
+# Prints one line per measurement, "KEY VALUE ...", for bench/run (row 11) or
+# a reader:
+#   task CAVIAR_S OPTUNA_S CAVIAR_BEST OPTUNA_BEST CAVIAR_EPOCHS OPTUNA_EPOCHS   (medians)
+#   trivial TRIALS WALL_S DAEMON_CPU_MS_PER_TRIAL PEAK_PSS_MB SERVER_RSS_MB CHILDREN_AT_PEAK
+#   bench/own_program.sh [--build DIR] [--only task|trivial] [--trials N] [--reps N] [--trivial N]
+set -uo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$REPO/build ONLY="task trivial" TRIALS='' REPS=1 TRIVIAL=1000
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build) BUILD=$(cd "$2" && pwd); shift 2 ;;
+	--only) ONLY=$2; shift 2 ;;
+	--trials) TRIALS=$2; shift 2 ;;
+	--reps) REPS=$2; shift 2 ;;
+	--trivial) TRIVIAL=$2; shift 2 ;;
+	*) echo "usage: bench/own_program.sh [--build DIR] [--only task|trivial] [--trials N] [--reps N] [--trivial N]" >&2; exit 2 ;;
+	esac
+done
+PY=/usr/bin/python3
+"$PY" -c 'import torch' 2>/dev/null || { echo "bench/own_program.sh: needs python3-torch (scripts/setup.sh)" >&2; exit 77; }
+TMP=$(mktemp -d)
+DPID=
+trap '[ -n "$DPID" ] && kill "$DPID" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
+export CAVIAR_SOCKET=$TMP/s.sock
+CAVIAR=$BUILD/tools/caviar
+
+start() { # start SLOTS: a private caviard
+	"$BUILD/daemon/caviard" --db "$TMP/db" --socket "$CAVIAR_SOCKET" --slots "$1" 2>>"$TMP/log" &
+	DPID=$!
+	for _ in $(seq 200); do "$CAVIAR" status >/dev/null 2>&1 && return 0; sleep 0.05; done
+	echo "bench/own_program.sh: caviard did not start: $(tail -3 "$TMP/log")" >&2
+	exit 1
+}
+stop() { "$CAVIAR" shutdown >/dev/null 2>&1; wait "$DPID" 2>/dev/null; DPID=; }
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+if [[ " $ONLY " == *" task "* ]]; then
+	"$PY" -c 'import optuna' 2>/dev/null || { echo "bench/own_program.sh: task needs python3-optuna (scripts/setup.sh --bench)" >&2; exit 77; }
+	spec=$REPO/examples/pytorch/sweep.json
+	if [ -n "$TRIALS" ]; then
+		"$PY" -c 'import json, sys; s = json.load(open(sys.argv[1])); s["trials"] = int(sys.argv[2]); s["workdir"] = sys.argv[3]; print(json.dumps(s))' \
+			"$spec" "$TRIALS" "$REPO/examples/pytorch" >"$TMP/sweep.json" || exit 1
+		spec=$TMP/sweep.json
+	fi
+	start 2
+	: >"$TMP/c" ; : >"$TMP/o"
+	for rep in $(seq "$REPS"); do
+		t0=$EPOCHREALTIME
+		s=$(cd "$REPO/examples/pytorch" && "$CAVIAR" submit "$spec") || exit 1
+		"$CAVIAR" wait "$s" >/dev/null || { echo "bench/own_program.sh: sweep $s: $("$CAVIAR" ls 2>&1 | tail -1)" >&2; exit 1; }
+		wall=$(awk "BEGIN {print $EPOCHREALTIME - $t0}")
+		best=$(sqlite3 "$TMP/db" "SELECT max(value) FROM points p JOIN trials t ON t.id = p.trial_id
+			WHERE t.sweep_id = $s AND metric = 'val_acc'")
+		epochs=$(sqlite3 "$TMP/db" "SELECT count(*) FROM points p JOIN trials t ON t.id = p.trial_id
+			WHERE t.sweep_id = $s AND metric = 'val_acc'")
+		echo "$wall $best $epochs" >>"$TMP/c"
+		"$PY" "$REPO/bench/pytorch_optuna.py" --spec "$spec" --jobs 2 >"$TMP/opt.json" || exit 1
+		"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(r["wall_s"], r["best"], r["epochs"])' \
+			"$TMP/opt.json" >>"$TMP/o"
+	done
+	stop
+	col() { cut -d' ' -f"$1" "$2" | median; }
+	echo "task $(col 1 "$TMP/c") $(col 1 "$TMP/o") $(col 2 "$TMP/c") $(col 2 "$TMP/o")" \
+		"$(col 3 "$TMP/c") $(col 3 "$TMP/o")"
+fi
+
+if [[ " $ONLY " == *" trivial "* ]]; then
+	cat >"$TMP/trivial.py" <<'PY'
+import sys
+import caviar
+
+def train(state):
+    p = caviar.params(lr=0.01)
+    caviar.report(1, loss=1.0 / (1.0 + p["lr"]))
+
+sys.exit(caviar.serve(train))
+PY
+	cat >"$TMP/trivial.json" <<EOF
+{"name": "trivial", "command": ["$PY", "$TMP/trivial.py"], "fork_server": true,
+ "env": {"PYTHONPATH": "$REPO/sdk"}, "trials": $TRIVIAL, "seed": 1,
+ "objective": {"metric": "loss", "mode": "min"}, "params": {"lr": {"log": [0.001, 0.1]}}}
+EOF
+	start 2
+	read -r u0 s0 < <(awk '{print $14, $15}' "/proc/$DPID/stat")
+	t0=$EPOCHREALTIME
+	s=$("$CAVIAR" submit "$TMP/trivial.json") || exit 1
+	peak=0 server_rss=0 kids=0
+	while [ "$(sqlite3 "$TMP/db" "SELECT status IN ('done', 'failed', 'cancelled') FROM sweeps WHERE id = $s")" != 1 ]; do
+		# the server and every trial or spare of it: caviard's children running trivial.py
+		pss=0 n=0
+		for p in $(pgrep -P "$DPID" -f "$TMP/trivial.py"); do
+			k=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null) || continue
+			[ -n "$k" ] && pss=$((pss + k)) n=$((n + 1))
+		done
+		[ "$pss" -gt "$peak" ] && peak=$pss kids=$n
+		server=$(sed -n 's/.*its fork server (pid \([0-9]*\)) is ready.*/\1/p' "$TMP/log" | tail -1)
+		k=$( [ -n "$server" ] && awk '/^VmRSS:/ {print $2}' "/proc/$server/status" 2>/dev/null)
+		[ "${k:-0}" -gt "$server_rss" ] && server_rss=$k
+		sleep 0.1
+	done
+	wall=$(awk "BEGIN {print $EPOCHREALTIME - $t0}")
+	read -r u1 s1 < <(awk '{print $14, $15}' "/proc/$DPID/stat")
+	done_n=$(sqlite3 "$TMP/db" "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'done'")
+	tick=$(getconf CLK_TCK)
+	stop
+	echo "trivial $done_n $wall $(awk "BEGIN {print ($u1 + $s1 - $u0 - $s0) * 1000 / $tick / $done_n}")" \
+		"$(awk "BEGIN {print $peak / 1024}") $(awk "BEGIN {print ${server_rss:-0} / 1024}") $kids"
+fi
