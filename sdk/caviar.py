@@ -536,7 +536,7 @@ class _Spares:
         self.sock, self.train, self.state = sock, train, state
         self.ready = []   # (pid, socket): waiting for a trial
         self.coming = []  # sockets of spares that have not said their pid
-        self.forking = 0  # children that fork a spare and exit, not yet reaped
+        self.forking = [] # pids of the children that fork a spare and exit, not yet reaped
 
     def _fork(self):
         """Starts one more spare; False when fork failed."""
@@ -555,14 +555,17 @@ class _Spares:
             try:
                 mine.close()
                 if os.fork() == 0:
-                    self.sock.close()
+                    # the spare keeps its own socket only: one it kept of
+                    # another spare would hide the server's end from that one
+                    for conn in [self.sock] + self.coming + [c for _, c in self.ready]:
+                        conn.close()
                     _spare(theirs, self.train, self.state)  # never returns
                 code = 0
             finally:
                 os._exit(code)
         theirs.close()
         self.coming.append(mine)
-        self.forking += 1
+        self.forking.append(pid)
         return True
 
     def _hear(self, conn):
@@ -578,14 +581,15 @@ class _Spares:
             conn.close()
 
     def _reap(self):
-        while self.forking:
+        """Reaps the forking children that have exited (by pid: a child that
+        setup started is the program's to wait for)."""
+        for pid in list(self.forking):
             try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
+                done = os.waitpid(pid, os.WNOHANG)[0] == pid
             except ChildProcessError:
-                pid, self.forking = 0, 0
-            if not pid:
-                break
-            self.forking -= 1
+                done = True
+            if done:
+                self.forking.remove(pid)
 
     def until_asked(self):
         """Returns once caviard has sent something, forking spares meanwhile."""

@@ -144,6 +144,8 @@ for _ in $(seq 600); do
 	sleep 0.05
 done
 check "the server keeps two spares, adopted by caviard" "$n" 2
+check "each holds its own socket only, none of the other's" \
+	"$(for p in $(spares); do find "/proc/$p/fd" -lname 'socket:*' | wc -l; done | paste -sd ' ')" "1 1"
 kill -9 $(spares) 2>/dev/null
 touch "$TMP/go3"
 "$CAVIAR" wait "$s" >/dev/null
