@@ -21,46 +21,11 @@ gets from jemalloc or tcmalloc; the worker allocates nothing per step, so it
 needs no such setting. --malloc glibc measures the defaults (the old baseline).
 Run by Debian's /usr/bin/python3 with python3-torch."""
 import argparse
-import ctypes
-import gzip
 import json
-import os
 import resource
 import time
 
-
-def load_idx(path, offset):
-    import numpy as np
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        return np.frombuffer(f.read(), dtype=np.uint8, offset=offset)
-
-
-def find(data_dir, stem):
-    for name in (stem + ".gz", stem):
-        path = os.path.join(data_dir, name)
-        if os.path.exists(path):
-            return path
-    raise SystemExit("torch_baseline: %s not found in %s" % (stem, data_dir))
-
-
-def openblas():
-    """The OpenBLAS torch loaded (libblas.so.3 is OpenBLAS here), by its path."""
-    with open("/proc/self/maps") as f:
-        for line in f:
-            path = line.split()[-1]
-            if "libopenblas" in os.path.basename(path):
-                lib = ctypes.CDLL(path)
-                lib.openblas_get_corename.restype = ctypes.c_char_p
-                return lib
-    raise SystemExit("torch_baseline: torch did not load OpenBLAS")
-
-
-def cpu_capability(torch):
-    for line in torch.__config__.show().splitlines():
-        if "CPU capability usage" in line:
-            return line.split(":", 1)[1].strip()
-    return "?"
+import torch_env
 
 
 def main():
@@ -71,19 +36,15 @@ def main():
     ap.add_argument("--malloc", choices=("reuse", "glibc"), default="reuse")
     args = ap.parse_args()
 
-    if args.malloc == "reuse":
-        libc = ctypes.CDLL(None)
-        libc.mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD
-        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
+    torch_env.set_malloc(args.malloc)
     import numpy as np
     import torch
 
-    torch.set_num_threads(1)
-    blas = openblas()
-    blas.openblas_set_num_threads(1)  # torch.set_num_threads does not reach OpenBLAS
+    blas = torch_env.one_thread(torch, "torch_baseline")
     torch.manual_seed(1)
-    x = load_idx(find(args.data, "train-images-idx3-ubyte"), 16).reshape(-1, 784)
-    y = load_idx(find(args.data, "train-labels-idx1-ubyte"), 8)
+    x = torch_env.load_idx(args.data, "train-images-idx3-ubyte", 16,
+                           "torch_baseline").reshape(-1, 784)
+    y = torch_env.load_idx(args.data, "train-labels-idx1-ubyte", 8, "torch_baseline")
     x = torch.from_numpy(x.astype(np.float32) / 255.0)
     y = torch.from_numpy(y.astype(np.int64))
 
@@ -116,11 +77,7 @@ def main():
             faults.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / n)
     for v in (rates, cpu_rates, faults):
         v.sort()
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
-                      "interop_threads": torch.get_num_interop_threads(),
-                      "openblas_threads": blas.openblas_get_num_threads(),
-                      "openblas_core": blas.openblas_get_corename().decode(),
-                      "cpu_capability": cpu_capability(torch), "malloc": args.malloc,
+    print(json.dumps({**torch_env.what_ran(torch, blas, args.malloc),
                       "batch": args.batch, "samples_per_s": round(rates[2]),
                       "cpu_samples_per_s": round(cpu_rates[2]),
                       "faults_per_step": round(faults[2], 1)}))

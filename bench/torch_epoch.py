@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """The plain PyTorch epoch loop bench/run checks row 1a's baseline against, and
 sets beside the worker's epochs through caviard (row 1d). Written the way a
-PyTorch user writes it, independently of bench/torch_baseline.py: the same
-reference model (784-256-128-10, batch norm without bias before ReLU, Adam lr
-1e-3, batch 128, one thread), the training set split like the worker's
+PyTorch user writes it, its loop independent of bench/torch_baseline.py's (the
+set-up they share is bench/torch_env.py): the same reference model
+(784-256-128-10, batch norm without bias before ReLU, Adam lr 1e-3, batch 128,
+one thread), the training set split like the worker's
 (val_fraction 0.1: the last tenth validates), a torch.randperm reshuffle per
 epoch, mini-batches of that order, and after each epoch the evaluation the
 worker does (validation loss and accuracy in eval mode). Times whole epochs
@@ -18,12 +19,11 @@ installed here): without it glibc returns the optimizer's 0.8 MB temporaries
 to the kernel and every step faults them in again (see torch_baseline.py).
 --malloc glibc leaves glibc's defaults. Run by Debian's /usr/bin/python3."""
 import argparse
-import ctypes
-import gzip
 import json
-import os
 import resource
 import time
+
+import torch_env
 
 
 def main():
@@ -36,25 +36,15 @@ def main():
     ap.add_argument("--malloc", choices=("reuse", "glibc"), default="reuse")
     args = ap.parse_args()
 
-    libc = ctypes.CDLL(None)
-    if args.malloc == "reuse":
-        libc.mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD
-        libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
+    torch_env.set_malloc(args.malloc)
     import numpy as np
     import torch
 
-    torch.set_num_threads(1)
-    blas = openblas()
-    blas.openblas_set_num_threads(1)
+    blas = torch_env.one_thread(torch, "torch_epoch")
     torch.manual_seed(1)
 
     def idx(stem, offset):
-        for name in (stem + ".gz", stem):
-            path = os.path.join(args.data, name)
-            if os.path.exists(path):
-                with (gzip.open if name.endswith(".gz") else open)(path, "rb") as f:
-                    return np.frombuffer(f.read(), np.uint8, offset=offset)
-        raise SystemExit("torch_epoch: %s not found in %s" % (stem, args.data))
+        return torch_env.load_idx(args.data, stem, offset, "torch_epoch")
 
     images = idx("train-images-idx3-ubyte", 16).reshape(-1, 784)
     labels = idx("train-labels-idx1-ubyte", 8)
@@ -109,33 +99,11 @@ def main():
         v = sorted(n_train / e[key] for e in epochs)
         return round(v[len(v) // 2])
 
-    blas.openblas_get_corename.restype = ctypes.c_char_p
     print(json.dumps({
-        "torch": torch.__version__, "threads": torch.get_num_threads(),
-        "interop_threads": torch.get_num_interop_threads(),
-        "openblas_threads": blas.openblas_get_num_threads(),
-        "openblas_core": blas.openblas_get_corename().decode(),
-        "cpu_capability": cpu_capability(torch), "malloc": args.malloc,
+        **torch_env.what_ran(torch, blas, args.malloc),
         "batch": args.batch, "train": n_train, "val": n_val,
         "samples_per_s": median("epoch_s"), "train_samples_per_s": median("train_s"),
         "cpu_samples_per_s": median("cpu_s"), "epochs": epochs}))
-
-
-def openblas():
-    """The OpenBLAS torch loaded (through libblas.so.3), by its path in our maps."""
-    with open("/proc/self/maps") as f:
-        for line in f:
-            path = line.split()[-1]
-            if "libopenblas" in os.path.basename(path):
-                return ctypes.CDLL(path)
-    raise SystemExit("torch_epoch: torch did not load OpenBLAS")
-
-
-def cpu_capability(torch):
-    for line in torch.__config__.show().splitlines():
-        if "CPU capability usage" in line:
-            return line.split(":", 1)[1].strip()
-    return "?"
 
 
 if __name__ == "__main__":
