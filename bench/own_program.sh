@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # bench/own_program.sh: tuning your own PyTorch program, as a new user would.
 #
+#   start   the start of a PyTorch command trial to its first epoch line (its
+#           first point's wall_time - the trial's started_at, median over
+#           --start-trials trials), with a fork server ("fork_server": true)
+#           against one process per trial, the same script. --slots 1 (the
+#           default) leaves a core free for the start; with --slots 2 on 2
+#           cores the other trial and the server's next spare compete.
 #   task    examples/pytorch/sweep.json (24 trials, tpe + ASHA, a PyTorch MLP,
 #           8k/2k images, 9 epochs) on 2 slots through caviard with its fork
 #           server, against Optuna 3.1 in-process with n_jobs=2 on the same
@@ -13,20 +19,24 @@
 #
 # Prints one line per measurement, "KEY VALUE ...", for bench/run (row 11) or
 # a reader:
+#   start FORK_SERVER_S SPAWN_S                                    (medians)
 #   task CAVIAR_S OPTUNA_S CAVIAR_BEST OPTUNA_BEST CAVIAR_EPOCHS OPTUNA_EPOCHS   (medians)
 #   trivial TRIALS WALL_S DAEMON_CPU_MS_PER_TRIAL PEAK_PSS_MB SERVER_RSS_MB CHILDREN_AT_PEAK
-#   bench/own_program.sh [--build DIR] [--only task|trivial] [--trials N] [--reps N] [--trivial N]
+#   bench/own_program.sh [--build DIR] [--only "start task trivial"] [--start-trials N]
+#                        [--slots N] [--trials N] [--reps N] [--trivial N]
 set -uo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$REPO/build ONLY="task trivial" TRIALS='' REPS=1 TRIVIAL=1000
+BUILD=$REPO/build ONLY="start task trivial" START_TRIALS=8 SLOTS=1 TRIALS='' REPS=1 TRIVIAL=1000
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) BUILD=$(cd "$2" && pwd); shift 2 ;;
 	--only) ONLY=$2; shift 2 ;;
+	--start-trials) START_TRIALS=$2; shift 2 ;;
+	--slots) SLOTS=$2; shift 2 ;;
 	--trials) TRIALS=$2; shift 2 ;;
 	--reps) REPS=$2; shift 2 ;;
 	--trivial) TRIVIAL=$2; shift 2 ;;
-	*) echo "usage: bench/own_program.sh [--build DIR] [--only task|trivial] [--trials N] [--reps N] [--trivial N]" >&2; exit 2 ;;
+	*) echo "usage: bench/own_program.sh [--build DIR] [--only \"start task trivial\"] [--start-trials N] [--slots N] [--trials N] [--reps N] [--trivial N]" >&2; exit 2 ;;
 	esac
 done
 PY=/usr/bin/python3
@@ -46,6 +56,51 @@ start() { # start SLOTS: a private caviard
 }
 stop() { "$CAVIAR" shutdown >/dev/null 2>&1; wait "$DPID" 2>/dev/null; DPID=; }
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+if [[ " $ONLY " == *" start "* ]]; then
+	cat >"$TMP/start.py" <<'PY'
+import gzip, os, struct, sys
+import caviar
+
+def setup():
+    import torch
+    torch.set_num_threads(1)
+    with gzip.open("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz") as f:
+        f.read(16)
+        x = torch.frombuffer(bytearray(f.read(784 * 8000)), dtype=torch.uint8).float().div(255).view(-1, 784)
+    return torch, x
+
+def train(state):
+    torch, x = state
+    p = caviar.params(lr=0.01)
+    torch.manual_seed(int(p["seed"]))
+    model = torch.nn.Sequential(torch.nn.Linear(784, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=p["lr"])
+    # Epoch 1 is one step: its line tells when the trial got going. Two more
+    # epochs follow, as a real trial is longer than a spare takes to fork.
+    for epoch, steps in ((1, 1), (2, 10), (3, 10)):
+        for i in range(0, 128 * steps, 128):
+            loss = model(x[i:i + 128]).logsumexp(1).mean()
+            opt.zero_grad(); loss.backward(); opt.step()
+        caviar.report(epoch, loss=loss.item())
+
+sys.exit(caviar.serve(train, setup=setup))
+PY
+	start "$SLOTS"
+	first_line() { # first_line FORK_SERVER: the median start to first line of a sweep of it
+		printf '{"name": "fs-%s", "command": ["%s", "%s"], "fork_server": %s, "trials": %d,
+		  "env": {"PYTHONPATH": "%s"}, "seed": 1, "objective": {"metric": "loss", "mode": "min"},
+		  "params": {"lr": {"log": [0.001, 0.1]}}}' "$1" "$PY" "$TMP/start.py" "$1" "$START_TRIALS" \
+			"$REPO/sdk" >"$TMP/start.json"
+		local s
+		s=$("$CAVIAR" submit "$TMP/start.json") && "$CAVIAR" wait "$s" >/dev/null || exit 1
+		sqlite3 "$TMP/db" "SELECT min(p.wall_time) - t.started_at FROM trials t JOIN points p
+			ON p.trial_id = t.id WHERE t.sweep_id = $s GROUP BY t.id" | median
+	}
+	spawned=$(first_line false) served=$(first_line true)
+	stop
+	echo "start $served $spawned"
+fi
 
 if [[ " $ONLY " == *" task "* ]]; then
 	"$PY" -c 'import optuna' 2>/dev/null || { echo "bench/own_program.sh: task needs python3-optuna (scripts/setup.sh --bench)" >&2; exit 77; }
