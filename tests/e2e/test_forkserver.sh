@@ -7,13 +7,14 @@
 # a process per trial, said in the log (so does one whose setup outlasts its
 # setup_timeout; a server that closes its socket but
 # lives on is killed, and its end said as such); the server's spare trial
-# processes; adjust and cancel work on a forked trial; a spec that puts a trial's value in a fork server's command is refused.
+# processes; a forked trial keeps the memory it frees for its next
+# allocation; adjust and cancel work on a forked trial; a spec that puts a trial's value in a fork server's command is refused.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export PYTHONPATH=$ROOT/sdk
 
 cat >"$TMP/trial.py" <<'PY'
-import os, sys, threading, time
+import os, resource, sys, threading, time
 import caviar
 
 MODE = os.environ.get("MODE", "")
@@ -34,8 +35,20 @@ def setup():
     return {"server": os.getpid()}
 
 
+def refaults():
+    """Page faults of a second 64 MB block after the first is freed: ~16,000
+    where glibc gave the first back to the kernel."""
+    block = b"x" * (64 << 20)
+    del block
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    block = b"x" * (64 << 20)
+    del block
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
 def train(state):
     p = caviar.params(lr=0.1, epochs=3, crash=0, wait="")
+    faults = refaults()
     if p["crash"]:
         os._exit(9)
     lr = p["lr"]
@@ -48,7 +61,7 @@ def train(state):
         lr = caviar.adjustments().get("lr", lr)
         caviar.report(epoch, val_loss=1.0 / (epoch * lr), lr=lr,
                       server=state["server"] if state else 0, pid=os.getpid(),
-                      parent=os.getppid())
+                      parent=os.getppid(), refaults=faults)
 
 
 sys.exit(caviar.serve(train, setup=setup))
@@ -76,6 +89,9 @@ check "adopted by caviard" \
 		WHERE t.sweep_id = $s AND metric = 'parent'")" "$DAEMON_PID.0"
 check "the server's start is logged" "$(grep -c "sweep $s: started its fork server" "$TMP/daemon.log")" 1
 check "and its readiness" "$(grep -c "sweep $s: its fork server (pid [0-9]*) is ready" "$TMP/daemon.log")" 1
+check "a forked trial reuses the memory it frees (glibc's thresholds, set by the server)" \
+	"$(sql "SELECT max(value) < 2000 FROM points p JOIN trials t ON t.id = p.trial_id
+		WHERE t.sweep_id = $s AND metric = 'refaults'")" 1
 check "the server's own output has a file" "$(test -f "$DB.d/forkservers/sweep-$s.log" && echo yes)" yes
 
 spec crash1 3 '"train": {"crash": 1},' >"$TMP/c.json"
