@@ -146,6 +146,50 @@ static int migrate(struct db *db, char *err, size_t errlen)
 	return 0;
 }
 
+/* A damaged file is refused before anything is written to it: what it still
+ * holds is for the user to recover, not for a migration to build on. */
+static int check_intact(struct db *db, const char *path, char *err, size_t errlen)
+{
+	static const char MAIN_HEADER[] = "*** in database main ***\n";
+	sqlite3_stmt *st;
+	char found[400] = "";
+	size_t used = 0;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA quick_check(3)", -1, &st, NULL) != SQLITE_OK) {
+		if (sqlite3_errcode(db->h) != SQLITE_CORRUPT)
+			return sql_error(db, err, errlen, "reading the file");
+		snprintf(found, sizeof found, "%s", sqlite3_errmsg(db->h)); /* its schema */
+	} else {
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *what = (const char *)sqlite3_column_text(st, 0);
+			if (!what || strcmp(what, "ok") == 0)
+				continue;
+			if (strncmp(what, MAIN_HEADER, strlen(MAIN_HEADER)) == 0)
+				what += strlen(MAIN_HEADER);
+			/* one line of the message: its problems joined by "; " */
+			if (used && used + 3 < sizeof found)
+				used += (size_t)snprintf(found + used, 3, "; ");
+			for (; *what && used + 3 < sizeof found; what++)
+				if (*what != '\n')
+					found[used++] = *what;
+				else if (what[1])
+					used += (size_t)snprintf(found + used, 3, "; ");
+			found[used] = '\0';
+		}
+		if (rc != SQLITE_DONE && !used)
+			snprintf(found, sizeof found, "%s", sqlite3_errmsg(db->h));
+		sqlite3_finalize(st);
+	}
+	if (!found[0])
+		return 0;
+	return err_set(err, errlen,
+		       "the database file is damaged (%s); caviard wrote nothing to it: "
+		       "recover what it holds with `sqlite3 %s .recover | sqlite3 NEW.db`, "
+		       "or start from a backup",
+		       found, path);
+}
+
 int db_open(struct db *db, const char *path, char *err, size_t errlen)
 {
 	memset(db, 0, sizeof *db);
@@ -157,7 +201,8 @@ int db_open(struct db *db, const char *path, char *err, size_t errlen)
 	/* A short busy timeout: the event loop must not stall behind a reader
 	 * holding a lock; a busy flush is retried on the next one. */
 	sqlite3_busy_timeout(db->h, 200);
-	if (exec(db, "PRAGMA journal_mode = WAL", err, errlen) < 0 ||
+	if (check_intact(db, path, err, errlen) < 0 ||
+	    exec(db, "PRAGMA journal_mode = WAL", err, errlen) < 0 ||
 	    exec(db, "PRAGMA synchronous = NORMAL", err, errlen) < 0 ||
 	    migrate(db, err, errlen) < 0 || exec(db, "PRAGMA foreign_keys = ON", err, errlen) < 0) {
 		err_prefix(err, errlen, "%s", path);

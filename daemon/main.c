@@ -213,11 +213,13 @@ static int make_state_dir(const char *dir)
 	char sub[PATH_MAX];
 
 	snprintf(sub, sizeof sub, "%.*s/checkpoints", PATH_MAX - 16, dir);
-	if ((mkdir(dir, 0700) < 0 && errno != EEXIST) || (mkdir(sub, 0700) < 0 && errno != EEXIST)) {
-		fprintf(stderr, "caviard: %s: %s\n", errno == EEXIST ? dir : sub, strerror(errno));
-		return -1;
-	}
-	return 0;
+	const char *failed = mkdir(dir, 0700) < 0 && errno != EEXIST   ? dir
+			     : mkdir(sub, 0700) < 0 && errno != EEXIST ? sub
+								       : NULL;
+	if (failed)
+		fprintf(stderr, "caviard: cannot make the state directory %s: %s\n", failed,
+			strerror(errno));
+	return failed ? -1 : 0;
 }
 
 int main(int argc, char **argv)

@@ -1,7 +1,10 @@
 /* test_db: schema migration, batched writes that survive a failed flush,
- * crash recovery, cancelling queued trials, notes, and the documented views. */
+ * crash recovery, cancelling queued trials, notes, the documented views, and
+ * damaged files refused untouched. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -294,6 +297,52 @@ static void test_notes(void)
 	cleanup(&db);
 }
 
+static long file_bytes(const char *name, unsigned char *buf, size_t n)
+{
+	FILE *f = fopen(name, "rb");
+	long got = f ? (long)fread(buf, 1, n, f) : -1;
+
+	if (f)
+		fclose(f);
+	return got;
+}
+
+/* A damaged or truncated file is refused with what is wrong and how to
+ * recover, and nothing is written to it. */
+static void test_damaged(void)
+{
+	static unsigned char before[1 << 20], after[1 << 20];
+	struct db db;
+	char err[512];
+	int64_t t1, t2;
+	long n;
+
+	open_fresh(&db);
+	make_sweep(&db, &t1, &t2);
+	CHECK(sqlite3_exec(db.h,
+			   "WITH RECURSIVE e(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM e WHERE i < 4000)"
+			   " INSERT INTO points (trial_id, metric, epoch, step, value, wall_time)"
+			   " SELECT 1, 'val_loss', i, 0, 1.0 / i, i FROM e",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	db_close(&db);
+	n = file_bytes(path, before, sizeof before);
+	CHECK(n > 4 * 4096 && n < (long)sizeof before);
+	for (long i = 2 * 4096; i < n - 4096; i++)
+		before[i] = (unsigned char)(i * 131 % 251); /* every page but the first two and the last */
+	FILE *f = fopen(path, "wb");
+	CHECK(f && fwrite(before, 1, (size_t)n, f) == (size_t)n);
+	fclose(f);
+	CHECK(db_open(&db, path, err, sizeof err) < 0);
+	CHECK_CONTAINS(err, path);
+	CHECK_CONTAINS(err, "damaged");
+	CHECK_CONTAINS(err, ".recover");
+	CHECK(file_bytes(path, after, sizeof after) == n && memcmp(before, after, (size_t)n) == 0);
+	CHECK(truncate(path, 3 * 4096) == 0); /* cut short, as by a full disk's copy */
+	CHECK(db_open(&db, path, err, sizeof err) < 0);
+	CHECK_CONTAINS(err, path);
+	cleanup(&db);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -304,6 +353,7 @@ int main(int argc, char **argv)
 		{"truncate", test_truncate},
 		{"cancel_queued", test_cancel_queued},
 		{"notes", test_notes},
+		{"damaged", test_damaged},
 		{NULL, NULL},
 	};
 	return test_main(argc, argv, cases);
