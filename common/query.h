@@ -12,6 +12,10 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+/* The schema version these reads are written for: schema/'s newest (test_query
+ * checks). A file of an older version is the daemon's to migrate first. */
+#define QUERY_SCHEMA_VERSION 7
+
 /* Each read, with its arguments (see query_run) and its columns. */
 enum query_id {
 	/* The daemon's own bookkeeping (resuming sweeps, starting trials). */

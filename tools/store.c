@@ -12,6 +12,18 @@
 
 #define BUSY_MS 5000 /* how long a read waits for the daemon's checkpoint */
 
+static int schema_of(struct store *s)
+{
+	sqlite3_stmt *st;
+	int version = -1;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return version;
+}
+
 int store_open(struct store *s, const char *path, char *err, size_t errlen)
 {
 	cJSON *rows;
@@ -32,6 +44,14 @@ int store_open(struct store *s, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	cJSON_Delete(rows);
+	if (schema_of(s) < QUERY_SCHEMA_VERSION) { /* an earlier release's: caviard migrates it */
+		err_set(err, errlen,
+			"%s: a caviar database of schema version %d, older than this caviar's %d; "
+			"start today's caviard on it once (caviard --db %s) to migrate it",
+			path, schema_of(s), QUERY_SCHEMA_VERSION, path);
+		store_close(s);
+		return -1;
+	}
 	return 0;
 }
 

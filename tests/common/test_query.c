@@ -239,6 +239,12 @@ static void test_dashboard_reads(void)
 }
 
 /* A file that is not a caviar database: the error is SQLite's. */
+/* The reads are written for schema/'s newest version: a new migration bumps it. */
+static void test_schema_version(void)
+{
+	CHECK(QUERY_SCHEMA_VERSION == schema_version);
+}
+
 static void test_not_caviar(void)
 {
 	sqlite3 *h;
@@ -262,6 +268,7 @@ int main(int argc, char **argv)
 		{"client_reads", test_client_reads},
 		{"dashboard_reads", test_dashboard_reads},
 		{"not_caviar", test_not_caviar},
+		{"schema_version", test_schema_version},
 		{NULL, NULL},
 	};
 	return test_main(argc, argv, cases);
