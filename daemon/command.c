@@ -2,13 +2,10 @@
  * arguments' {placeholders} (see command.h). */
 #include "command.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "errbuf.h"

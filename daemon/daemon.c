@@ -1159,9 +1159,9 @@ static int gather_members(struct daemon *d, const struct trial *t, int epoch, in
 static void pbt_step(struct daemon *d, struct trial *t, int epoch)
 {
 	struct sweeps_replace rep = {0};
-	int self = 0, n = gather_members(d, t, epoch, &self);
+	int self = -1, n = gather_members(d, t, epoch, &self);
 
-	if (sweeps_epoch(&d->sweeps, t->owner, d->members, n, self, epoch, &rep) ==
+	if (self >= 0 && sweeps_epoch(&d->sweeps, t->owner, d->members, n, self, epoch, &rep) ==
 	    SWEEPS_REPLACE) {
 		pbt_exploit(d, t, find_running(d, d->members[rep.source].trial), &rep);
 		sweeps_replace_finish(&rep);

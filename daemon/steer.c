@@ -49,8 +49,7 @@ void steer_init(struct steer *s, uv_loop_t *loop)
 
 void steer_stop(struct steer *s)
 {
-	s->stopped = 1;
-	uv_timer_stop(&s->timer);
+	s->stopped = 1; /* the timer stops at its next arming */
 }
 
 void steer_close(struct steer *s)

@@ -52,7 +52,7 @@ struct steer {
  * initialised on loop. steer_close closes it (the loop then frees nothing of
  * ours); steer_finish frees the registry, after the close. */
 void steer_init(struct steer *s, uv_loop_t *loop);
-void steer_stop(struct steer *s);  /* at shutdown: deadlines are no longer watched */
+void steer_stop(struct steer *s);  /* at shutdown: the timer is armed no more */
 void steer_close(struct steer *s);
 void steer_finish(struct steer *s);
 
