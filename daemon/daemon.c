@@ -253,10 +253,10 @@ static void schedule(struct daemon *d)
 static void trial_resumed(struct trial *t, int from)
 {
 	struct daemon *d = t->host->data;
-
 	char err[ERRBUF_LEN];
 	cJSON *rows;
 
+	/* the adjustments made after its checkpoint are sent again */
 	sweeps_trial_resume(&d->sweeps, t->owner, &t->row, from);
 	if (from <= 0)
 		return;
