@@ -2,27 +2,18 @@
  * arguments' {placeholders} (see command.h). */
 #include "command.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "errbuf.h"
 #include "forkserver_proto.h"
 #include "program.h"
+#include "statedir.h"
 #include "worker_proto.h"
 #include "xalloc.h"
-
-static int make_dir(const char *path, char *err, size_t errlen)
-{
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return err_set(err, errlen, "%s: %s", path, strerror(errno));
-	return 0;
-}
 
 static void env_add(struct command_run *r, const char *name, const char *value)
 {
@@ -39,18 +30,13 @@ static void env_add(struct command_run *r, const char *name, const char *value)
 static int make_dirs(struct command_run *r, const char *state_dir, int64_t trial_id, char *err,
 		     size_t errlen)
 {
-	char buf[4096];
+	char trial_dir[4200] = "", checkpoint_dir[4200] = "";
+	int rc = statedir_command_dirs(state_dir, trial_id, trial_dir, checkpoint_dir,
+				       sizeof trial_dir, err, errlen);
 
-	snprintf(buf, sizeof buf, "%s/trials", state_dir);
-	if (make_dir(buf, err, errlen) < 0)
-		return -1;
-	snprintf(buf, sizeof buf, "%s/trials/%lld", state_dir, (long long)trial_id);
-	r->trial_dir = xstrdup(buf);
-	snprintf(buf, sizeof buf, "%s/checkpoint", r->trial_dir);
-	r->checkpoint_dir = xstrdup(buf);
-	if (make_dir(r->trial_dir, err, errlen) < 0 || make_dir(r->checkpoint_dir, err, errlen) < 0)
-		return -1;
-	return 0;
+	r->trial_dir = xstrdup(trial_dir);
+	r->checkpoint_dir = xstrdup(checkpoint_dir);
+	return rc;
 }
 
 /* The placeholders' values: the trial's own, then the builtins. */
@@ -201,7 +187,7 @@ int command_prepare(struct command_run *r, const struct spec *s, const cJSON *co
 	sweep_env(r, s, sweep_id);
 	env_add(r, "CAVIAR_TRIAL_DIR", r->trial_dir);
 	env_add(r, "CAVIAR_CHECKPOINT_DIR", r->checkpoint_dir);
-	env_add(r, WORKER_PROTO_ENV_KEEP_EPOCHS, "1"); /* for forks (command_drop_epoch) */
+	env_add(r, WORKER_PROTO_ENV_KEEP_EPOCHS, "1"); /* for forks (statedir_drop_epoch) */
 	snprintf(num, sizeof num, "%.0f",
 		 cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(config, "seed")));
 	env_add(r, "CAVIAR_SEED", num);
@@ -232,13 +218,6 @@ int command_server_prepare(struct command_run *r, const struct spec *s, int64_t 
 	return 0;
 }
 
-void command_server_log(const char *state_dir, int64_t sweep_id, char *buf, size_t n)
-{
-	snprintf(buf, n, "%s/forkservers", state_dir);
-	mkdir(buf, 0700);
-	snprintf(buf, n, "%s/forkservers/sweep-%lld.log", state_dir, (long long)sweep_id);
-}
-
 void command_run_finish(struct command_run *r)
 {
 	for (int i = 0; r->argv && r->argv[i]; i++)
@@ -255,79 +234,4 @@ void command_run_finish(struct command_run *r)
 void command_env_add(struct command_run *r, const char *name, const char *value)
 {
 	env_add(r, name, value);
-}
-
-void command_epoch_dir(const char *state_dir, int64_t id, int epoch, char *buf, size_t n)
-{
-	snprintf(buf, n, "%s/trials/%lld/checkpoint/" WORKER_PROTO_EPOCH_DIR "%d", state_dir,
-		 (long long)id, epoch);
-}
-
-/* Copies the regular files of directory from into directory to. */
-static int copy_files(const char *from, const char *to, char *err, size_t errlen)
-{
-	char src[4200], dst[4200], buf[1 << 16];
-	struct dirent *e;
-	DIR *dh = opendir(from);
-	int rc = 0;
-
-	if (!dh)
-		return err_set(err, errlen, "%s: %s", from, strerror(errno));
-	while (rc == 0 && (e = readdir(dh))) {
-		struct stat st;
-		FILE *in, *out;
-		size_t n;
-
-		snprintf(src, sizeof src, "%s/%s", from, e->d_name);
-		snprintf(dst, sizeof dst, "%s/%s", to, e->d_name);
-		if (stat(src, &st) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		in = fopen(src, "rb");
-		out = in ? fopen(dst, "wb") : NULL;
-		while (out && (n = fread(buf, 1, sizeof buf, in)) > 0)
-			if (fwrite(buf, 1, n, out) != n)
-				break;
-		if (!in || !out || ferror(in) || ferror(out))
-			rc = err_set(err, errlen, "copying %s to %s: %s", src, dst,
-				     strerror(errno));
-		if (in)
-			fclose(in);
-		if (out && fclose(out) != 0 && rc == 0)
-			rc = err_set(err, errlen, "%s: %s", dst, strerror(errno));
-	}
-	closedir(dh);
-	return rc;
-}
-
-int command_fork_copy(const char *state_dir, int64_t parent, int epoch, int64_t child,
-		      char *err, size_t errlen)
-{
-	struct command_run r = {0};
-	char from[4200];
-	int rc;
-
-	command_epoch_dir(state_dir, parent, epoch, from, sizeof from);
-	rc = make_dirs(&r, state_dir, child, err, errlen);
-	if (rc == 0)
-		rc = copy_files(from, r.checkpoint_dir, err, errlen);
-	command_run_finish(&r);
-	return rc;
-}
-
-void command_drop_epoch(const char *state_dir, int64_t id, int epoch)
-{
-	char dir[4200], path[4500];
-	struct dirent *e;
-	DIR *dh;
-
-	command_epoch_dir(state_dir, id, epoch, dir, sizeof dir);
-	if (!(dh = opendir(dir)))
-		return;
-	while ((e = readdir(dh)))
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-			unlink(path);
-		}
-	closedir(dh);
-	rmdir(dir);
 }

@@ -39,9 +39,6 @@ void command_run_finish(struct command_run *r); /* accepts a zeroed struct */
  * or -1 with err. */
 int command_server_prepare(struct command_run *r, const struct spec *s, int64_t sweep_id,
 			   const char *state_dir, int threads, char *err, size_t errlen);
-/* STATE/forkservers/sweep-N.log, the server's output (its directory made). */
-void command_server_log(const char *state_dir, int64_t sweep_id, char *buf, size_t n);
-
 /* Expands the {name} placeholders of one command argument from vars (a trial's
  * values plus trial_id, seed, trial_dir, checkpoint_dir, workdir); {{ and }}
  * are literal braces (the syntax: spec_walk_placeholders). Numbers are written
@@ -50,15 +47,5 @@ void command_server_log(const char *state_dir, int64_t sweep_id, char *buf, size
 char *command_expand(const char *arg, const cJSON *vars, char *err, size_t errlen);
 /* Adds NAME=value to what r's program gets in its environment. */
 void command_env_add(struct command_run *r, const char *name, const char *value);
-/* Forks of command trials (worker_proto.h): the helpers keep each epoch's
- * checkpoint files in CHECKPOINT_DIR/epoch-K/ (CAVIAR_KEEP_EPOCHS=1, set for
- * every command trial). command_epoch_dir is trial id's of epoch K;
- * command_fork_copy copies parent's of epoch K into child's checkpoint
- * directory (made first); command_drop_epoch removes id's epoch K (the sweep's
- * keep_checkpoints dropped it). */
-void command_epoch_dir(const char *state_dir, int64_t id, int epoch, char *buf, size_t n);
-int command_fork_copy(const char *state_dir, int64_t parent, int epoch, int64_t child,
-		      char *err, size_t errlen);
-void command_drop_epoch(const char *state_dir, int64_t id, int epoch);
 
 #endif

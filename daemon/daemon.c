@@ -1,16 +1,18 @@
-/* daemon: caviard's hub (see daemon.h): start-up and recovery, the flush
- * timer, scheduling trials into free slots, acting on what trials report and
- * what sweeps decide, answering clients, and an orderly shutdown. */
+/* daemon: caviard's hub (see daemon.h). What is left in it: start-up and
+ * recovery, the flush timer, scheduling trials into free slots, acting on
+ * what trials report (trial_host) and what sweeps decide (a round, an end, a
+ * member replaced: sweeps_epoch), the wall-clock budgets, the event stream,
+ * the request handlers and their dispatch, steer's and the fork servers'
+ * callbacks, and an orderly shutdown. Control lines are steer.c's, forks'
+ * plans and files fork.c's, paths under the state directory statedir.c's. */
 #include "daemon.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <time.h>
@@ -18,13 +20,12 @@
 
 #include "command.h"
 #include "errbuf.h"
+#include "fork.h"
 #include "log.h"
 #include "probe.h"
+#include "statedir.h"
 #include "program.h"
-#include "hparams.h"
-#include "pbt.h"
 #include "query.h"
-#include "trialcfg.h"
 #include "worker_proto.h"
 #include "xalloc.h"
 
@@ -41,10 +42,6 @@ static void on_flush_timer(uv_timer_t *timer);
 static void fill_soon(struct daemon *d);
 static void finish_rm(struct daemon *d, int64_t sweep_id);
 static void arm_budget(struct daemon *d);
-static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p, int64_t *parent,
-			      int *fork_epoch);
-static void drop_controls(struct daemon *d, const struct trial *t);
-static void replay_adjustments(struct daemon *d, struct trial *t, int from);
 static void pbt_step(struct daemon *d, struct trial *t, int epoch);
 static void sweep_stopping(struct daemon *d, struct sweep *sw);
 
@@ -69,7 +66,7 @@ static void hold_reads(struct daemon *d, int hold)
 static void discard_checkpoints(struct daemon *d)
 {
 	for (int i = 0; i < d->n_discard; i++) {
-		trial_checkpoint_remove(d->discard[i]);
+		statedir_checkpoint_remove(d->discard[i]);
 		free(d->discard[i]);
 	}
 	d->n_discard = 0;
@@ -220,7 +217,9 @@ static void schedule(struct daemon *d)
 	while (!d->db_failing && d->n_running < d->opt.slots && sweeps_next(&d->sweeps, &p)) {
 		int fork_epoch;
 		int64_t parent;
-		cJSON *overrides = start_overrides(d, &p, &parent, &fork_epoch);
+		cJSON *overrides = fork_start_overrides(&d->db.query, d->opt.state_dir, p.id,
+							p.attempts, p.sweep->spec.command != NULL,
+							&parent, &fork_epoch);
 		struct trial *t = trial_create(&d->host, &p.sweep->spec, p.sweep->id, p.id, p.number,
 					       p.attempts, p.params, p.seed, overrides);
 		char k[16];
@@ -254,10 +253,17 @@ static void schedule(struct daemon *d)
 static void trial_resumed(struct trial *t, int from)
 {
 	struct daemon *d = t->host->data;
+	char err[ERRBUF_LEN];
+	cJSON *rows;
 
+	/* the adjustments made after its checkpoint are sent again */
 	sweeps_trial_resume(&d->sweeps, t->owner, &t->row, from);
-	if (from > 0)
-		replay_adjustments(d, t, from);
+	if (from <= 0)
+		return;
+	rows = query_run(&d->db.query, err, sizeof err, QUERY_ADJUSTMENTS, "i",
+			 (long long)t->row.id);
+	steer_replay(&d->steer, t->row.id, rows, from);
+	cJSON_Delete(rows);
 }
 
 static void trial_metrics(struct trial *t, const struct worker_line *l, double objective)
@@ -396,7 +402,7 @@ static void trial_ended(struct trial *t)
 	int queued;
 
 	check_objective(d, t);
-	drop_controls(d, t);
+	steer_trial_ended(&d->steer, t->row.id, t->row.status);
 	retry(d, t);
 	check_failures(d, t);
 	check_fork(t);
@@ -958,134 +964,55 @@ static struct trial *find_running(struct daemon *d, int64_t id)
 	return NULL;
 }
 
-static void on_control_timer(uv_timer_t *timer);
-
-/* Arms the timer for the nearest deadline of a control line whose client
- * still waits. */
-static void arm_controls(struct daemon *d)
+/* steer's send: a control line to a running trial's program. */
+static int steer_write(void *data, int64_t trial, const char *text, char *err, size_t errlen)
 {
-	double next = 0, now = log_now();
+	struct trial *t = find_running(data, trial);
 
-	for (int i = 0; i < d->n_controls; i++)
-		if (d->controls[i].client && (next == 0 || d->controls[i].deadline < next))
-			next = d->controls[i].deadline;
-	if (next == 0 || d->shutting_down) {
-		uv_timer_stop(&d->control_timer);
-		return;
-	}
-	uv_timer_start(&d->control_timer, on_control_timer,
-		       next > now ? (uint64_t)((next - now) * 1000) + 1 : 0, 0);
+	if (!t)
+		return err_set(err, errlen, "trial %lld is not running", (long long)trial);
+	return trial_send(t, text, err, errlen);
 }
 
-static void remove_control(struct daemon *d, int i)
+/* steer's tell: the client still connected (if it is) gets msg as an error. */
+static void steer_tell(void *data, int64_t client, const char *msg)
 {
-	d->controls[i] = d->controls[--d->n_controls];
-	arm_controls(d);
+	struct daemon *d = data;
+	struct server_client *c = server_find(&d->server, client);
+
+	if (c)
+		server_error(c, msg);
 }
 
-/* A client that waited too long is told; the line stays known, so that a
- * late answer is still recorded. */
-static void on_control_timer(uv_timer_t *timer)
+/* steer's adjusted: the program applied an adjustment; recorded at once,
+ * published, and the client that asked (if it still waits) gets the reply. */
+static void steer_adjusted(void *data, int64_t trial, int64_t client, const struct worker_line *l,
+			   const cJSON *changes)
 {
-	struct daemon *d = timer->data;
-	double now = log_now();
-	char msg[256];
-
-	for (int i = 0; i < d->n_controls; i++) {
-		struct daemon_control *k = &d->controls[i];
-		struct server_client *c;
-
-		if (!k->client || k->deadline > now)
-			continue;
-		c = server_find(&d->server, k->client);
-		k->client = 0;
-		snprintf(msg, sizeof msg,
-			 "trial %lld did not answer within %g s (its program reads control lines "
-			 "while it trains; a command trial through caviar.adjustments()); if it "
-			 "applies the change later, the change is recorded then",
-			 (long long)k->trial, d->opt.answer_wait);
-		if (c)
-			server_error(c, msg);
-	}
-	arm_controls(d);
-}
-
-/* Clients waiting on t's answers are told it ended first. */
-static void drop_controls(struct daemon *d, const struct trial *t)
-{
-	char msg[256];
-
-	for (int i = d->n_controls - 1; i >= 0; i--) {
-		struct server_client *c;
-
-		if (d->controls[i].trial != t->row.id)
-			continue;
-		c = d->controls[i].client ? server_find(&d->server, d->controls[i].client) : NULL;
-		snprintf(msg, sizeof msg, "trial %lld ended (%s) before its program answered",
-			 (long long)t->row.id, t->row.status);
-		if (c)
-			server_error(c, msg);
-		remove_control(d, i);
-	}
-}
-
-/* Adds name: [old, new] to changes (old NULL: null), as the adjustments of a
- * fork are recorded. */
-static void add_change(cJSON *changes, const char *name, const cJSON *old, const cJSON *new)
-{
-	cJSON *pair = cJSON_AddArrayToObject(changes, name);
-
-	cJSON_AddItemToArray(pair, old ? cJSON_Duplicate(old, 1) : cJSON_CreateNull());
-	cJSON_AddItemToArray(pair, cJSON_Duplicate(new, 1));
-}
-
-/* {"lr": [old, new], ...}, each name a string key and each value a pair. */
-static int valid_changes(const cJSON *changes)
-{
-	const cJSON *c;
-
-	if (!cJSON_IsObject(changes) || !changes->child)
-		return 0;
-	cJSON_ArrayForEach(c, changes)
-		if (!cJSON_IsArray(c) || cJSON_GetArraySize(c) != 2)
-			return 0;
-	return 1;
-}
-
-/* The program applied an adjustment: recorded at once, published, and the
- * client that asked (if it still waits) gets the reply. */
-static void adjusted(struct daemon *d, struct trial *t, const struct worker_line *l,
-		     struct server_client *c)
-{
-	const cJSON *changes = cJSON_GetObjectItemCaseSensitive(l->json, WORKER_PROTO_CHANGES);
+	struct daemon *d = data;
+	struct trial *t = find_running(d, trial);
+	struct server_client *c = client ? server_find(&d->server, client) : NULL;
 	char err[ERRBUF_LEN];
 	cJSON *reply;
 
-	if (!valid_changes(changes)) {
-		log_msg("trial %lld: an \"adjusted\" line without its changes: ignored",
-			(long long)t->row.id);
-		if (c)
-			server_error(c, "the trial's program answered without saying what it "
-					"changed");
-		return;
-	}
-	if (db_insert_adjustments(&d->db, t->row.id, l->epoch, l->step, changes, "user",
-				  log_now(), err, sizeof err) < 0) {
-		log_msg("trial %lld: adjusted, but the database refused it: %s",
-			(long long)t->row.id, err);
+	if (db_insert_adjustments(&d->db, trial, l->epoch, l->step, changes, "user", log_now(),
+				  err, sizeof err) < 0) {
+		log_msg("trial %lld: adjusted, but the database refused it: %s", (long long)trial,
+			err);
 		if (c)
 			server_error(c, "applied by the trial, but it cannot be recorded: the "
 					"database cannot be written");
 		return;
 	}
-	log_msg("trial %lld: adjusted after epoch %d step %lld", (long long)t->row.id, l->epoch,
+	log_msg("trial %lld: adjusted after epoch %d step %lld", (long long)trial, l->epoch,
 		(long long)l->step);
-	events_adjusted(&d->events, t, l->epoch, l->step, changes, "user");
+	if (t)
+		events_adjusted(&d->events, t, l->epoch, l->step, changes, "user");
 	if (!c)
 		return;
 	reply = cJSON_CreateObject();
 	cJSON_AddTrueToObject(reply, "ok");
-	cJSON_AddNumberToObject(reply, "trial", (double)t->row.id);
+	cJSON_AddNumberToObject(reply, "trial", (double)trial);
 	cJSON_AddNumberToObject(reply, "epoch", l->epoch);
 	cJSON_AddNumberToObject(reply, "step", (double)l->step);
 	cJSON_AddItemToObject(reply, "changes", cJSON_Duplicate(changes, 1));
@@ -1096,94 +1023,12 @@ static void adjusted(struct daemon *d, struct trial *t, const struct worker_line
 static void trial_control(struct trial *t, const struct worker_line *l)
 {
 	struct daemon *d = t->host->data;
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(l->json, WORKER_PROTO_ID);
-	const cJSON *why = cJSON_GetObjectItemCaseSensitive(l->json, WORKER_PROTO_ERROR);
-	struct server_client *c = NULL;
-	char msg[512];
-	int i;
 
-	for (i = 0; i < d->n_controls; i++)
-		if (d->controls[i].trial == t->row.id && cJSON_IsNumber(id) &&
-		    d->controls[i].id == (int64_t)id->valuedouble)
-			break;
-	if (i == d->n_controls) {
-		log_msg("trial %lld: \"%s\" answers no control line of ours: ignored",
-			(long long)t->row.id, l->event);
-		return;
-	}
-	if (d->controls[i].replay) {
-		remove_control(d, i);
-		log_msg("trial %lld: adjustments made after its checkpoint %s",
-			(long long)t->row.id,
-			strcmp(l->event, WORKER_PROTO_ADJUSTED) == 0 ? "applied again" : "refused");
-		return;
-	}
-	if (d->controls[i].client)
-		c = server_find(&d->server, d->controls[i].client);
-	remove_control(d, i);
-	if (strcmp(l->event, WORKER_PROTO_ADJUSTED) == 0) {
-		adjusted(d, t, l, c);
-		return;
-	}
-	snprintf(msg, sizeof msg, "trial %lld refused: %s", (long long)t->row.id,
-		 cJSON_IsString(why) ? why->valuestring : "no reason given");
-	log_msg("%s", msg);
-	if (c)
-		server_error(c, msg);
-}
-
-/* Sets into[name] to each row's new_value (QUERY_ADJUSTMENTS rows, in the
- * order applied: the last one wins) of the rows of epochs min_epoch to
- * max_epoch. */
-static void take_new_values(cJSON *into, const cJSON *rows, int min_epoch, int max_epoch)
-{
-	const cJSON *row;
-
-	cJSON_ArrayForEach(row, rows) {
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, "new_value");
-		const char *name =
-			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "name"));
-
-		int64_t epoch = query_int(cJSON_GetObjectItemCaseSensitive(row, "epoch"), 0);
-
-		if (!name || epoch < min_epoch || epoch > max_epoch)
-			continue;
-		cJSON_DeleteItemFromObjectCaseSensitive(into, name);
-		cJSON_AddItemToObject(into, name, cJSON_Duplicate(v, 1));
-	}
-}
-
-/* Writes {"adjust": set, "id": N} to t's program and remembers it until its
- * answer: for the client `client` (0: a replay, whose answer is not
- * recorded). Returns 0 or -1 with err set. */
-static int send_control(struct daemon *d, struct trial *t, const cJSON *set, int64_t client,
-			char *err, size_t errlen)
-{
-	cJSON *line = cJSON_CreateObject();
-	char *text;
-	int rc;
-
-	cJSON_AddItemToObject(line, WORKER_PROTO_ADJUST, cJSON_Duplicate(set, 1));
-	cJSON_AddNumberToObject(line, WORKER_PROTO_ID, (double)++d->next_control);
-	text = cJSON_PrintUnformatted(line);
-	cJSON_Delete(line);
-	rc = trial_send(t, text, err, errlen);
-	free(text);
-	if (rc < 0)
-		return -1;
-	if (d->n_controls == d->cap_controls) {
-		d->cap_controls = d->cap_controls ? 2 * d->cap_controls : 8;
-		d->controls = xrealloc(d->controls, (size_t)d->cap_controls * sizeof *d->controls);
-	}
-	d->controls[d->n_controls++] = (struct daemon_control){
-		.id = d->next_control, .trial = t->row.id, .client = client, .replay = !client,
-		.deadline = log_now() + d->opt.answer_wait};
-	arm_controls(d);
-	return 0;
+	steer_answer(&d->steer, t->row.id, l);
 }
 
 /* `caviar adjust`: checked against the spec, sent to the program as a
- * control line; the reply waits for its answer (trial_control). */
+ * control line; the reply waits for its answer (steer_answer). */
 static int do_adjust(struct daemon *d, struct server_client *c, const struct request *req,
 		     char *err, size_t errlen)
 {
@@ -1195,210 +1040,31 @@ static int do_adjust(struct daemon *d, struct server_client *c, const struct req
 	cJSON_ArrayForEach(v, req->set)
 		if (spec_check_change(t->spec, v->string, v, req->force, err, errlen) < 0)
 			return -1;
-	return send_control(d, t, req->set, server_client_id(c), err, errlen) < 0 ? -1 : 1;
-}
-
-/* A trial resumed from its checkpoint of epoch `from`: the adjustments made
- * after it (the checkpoint may be older than they are: the worker was
- * killed) are sent again; the answer is not recorded again. */
-static void replay_adjustments(struct daemon *d, struct trial *t, int from)
-{
-	char err[ERRBUF_LEN];
-	cJSON *rows = query_run(&d->db.query, err, sizeof err, QUERY_ADJUSTMENTS, "i",
-				(long long)t->row.id);
-	cJSON *set = cJSON_CreateObject();
-
-	take_new_values(set, rows, from, INT_MAX);
-	if (set->child && send_control(d, t, set, 0, err, sizeof err) < 0)
-		log_msg("trial %lld: %s", (long long)t->row.id, err);
-	cJSON_Delete(set);
-	cJSON_Delete(rows);
-}
-
-/* Where trial id's checkpoint of epoch K is kept for forks: the built-in
- * worker's copy (a file), or a command trial's epoch-K directory. */
-static void fork_source_path(struct daemon *d, int command, int64_t id, int epoch, char *buf,
-			     size_t n)
-{
-	if (command)
-		command_epoch_dir(d->opt.state_dir, id, epoch, buf, n);
-	else
-		trial_checkpoint_path(d->opt.state_dir, id, epoch, buf, n);
-}
-
-/* The epochs of trial id's checkpoints kept for forks, as "4, 5" (or "none"). */
-static void kept_epochs(struct daemon *d, int command, int64_t id, char *buf, size_t n)
-{
-	char dir[4200], *prefix, *end;
-	int epochs[64], k = 0;
-	size_t used = 0, plen;
-	struct dirent *e;
-	DIR *dh;
-
-	fork_source_path(d, command, id, 1, dir, sizeof dir); /* DIR/PREFIX1 */
-	prefix = strrchr(dir, '/');
-	*prefix++ = '\0';
-	plen = strlen(prefix) - 1;
-	dh = opendir(dir);
-	while (dh && (e = readdir(dh)) && k < 64) {
-		long epoch = strncmp(e->d_name, prefix, plen) == 0
-				     ? strtol(e->d_name + plen, &end, 10) : 0;
-
-		if (epoch > 0 && *end == '\0')
-			epochs[k++] = (int)epoch;
-	}
-	if (dh)
-		closedir(dh);
-	for (int i = 1; i < k; i++) /* few: insertion sort */
-		for (int j = i; j > 0 && epochs[j - 1] > epochs[j]; j--) {
-			int x = epochs[j];
-
-			epochs[j] = epochs[j - 1];
-			epochs[j - 1] = x;
-		}
-	snprintf(buf, n, "none");
-	for (int i = 0; i < k && used < n; i++)
-		used += (size_t)snprintf(buf + used, n - used, "%s%d", i ? ", " : "", epochs[i]);
-}
-
-/* Puts the parent's checkpoint of epoch where the fork child starts from:
- * a link for the built-in worker (which the parent's keep_checkpoints cannot
- * take away), a copy of the files for a command trial. Logged when it
- * cannot: the child then fails to start, saying why. */
-static void fork_materialize(struct daemon *d, int command, const char *src, int64_t parent,
-			     int epoch, int64_t child)
-{
-	char dst[4200], err[ERRBUF_LEN];
-
-	if (command) {
-		if (command_fork_copy(d->opt.state_dir, parent, epoch, child, err, sizeof err) < 0)
-			log_msg("trial %lld: %s", (long long)child, err);
-		return;
-	}
-	trial_checkpoint_path(d->opt.state_dir, child, TRIAL_FORK_SOURCE, dst, sizeof dst);
-	unlink(dst);
-	if (link(src, dst) < 0)
-		log_msg("trial %lld: cannot link %s to %s: %s", (long long)child, src, dst,
-			strerror(errno));
-}
-
-/* A fork's params: the parent's, with the adjustments it had made by epoch
- * (they are in its checkpoint of that epoch, and the fork takes its
- * adjustable values from its own configuration), then the requested changes
- * into *changes ({"lr": [parent's value, new]}). Returns the params, or NULL
- * with err. */
-static cJSON *fork_params(struct daemon *d, const cJSON *parent, const struct spec *spec,
-			  const struct request *req, int epoch, cJSON **changes, char *err,
-			  size_t errlen)
-{
-	cJSON *params = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(parent, "params"), 1);
-	cJSON *rows = query_run(&d->db.query, err, errlen, QUERY_ADJUSTMENTS, "i",
-				(long long)req->trial);
-	const cJSON *v;
-
-	if (!rows || !cJSON_IsObject(params)) {
-		cJSON_Delete(rows);
-		cJSON_Delete(params);
-		return NULL;
-	}
-	take_new_values(params, rows, 0, epoch);
-	cJSON_Delete(rows);
-	*changes = cJSON_CreateObject();
-	cJSON_ArrayForEach(v, req->set) {
-		if (spec_check_change(spec, v->string, v, req->force, err, errlen) < 0) {
-			cJSON_Delete(*changes);
-			*changes = NULL; /* the caller deletes it too */
-			cJSON_Delete(params);
-			return NULL;
-		}
-		add_change(*changes, v->string,
-			   cJSON_GetObjectItemCaseSensitive(params, v->string), v);
-		cJSON_DeleteItemFromObjectCaseSensitive(params, v->string);
-		cJSON_AddItemToObject(params, v->string, cJSON_Duplicate(v, 1));
-	}
-	return params;
-}
-
-/* Checks that trial row (QUERY_FORK_POINT) can be forked at epoch: its
- * checkpoint of that epoch is kept (its path in src). */
-static int fork_source(struct daemon *d, int command, int64_t parent, const cJSON *row,
-		       int epoch, char *src, size_t n, char *err, size_t errlen)
-{
-	int epochs = (int)query_int(cJSON_GetObjectItemCaseSensitive(row, "epochs"), 0);
-	char kept[256];
-
-	if (epochs < 1)
-		return err_set(err, errlen, "trial %lld has finished no epoch yet: nothing to fork",
-			       (long long)parent);
-	if (epoch > epochs)
-		return err_set(err, errlen, "trial %lld has finished %d epochs: it cannot be "
-			       "forked at epoch %d", (long long)parent, epochs, epoch);
-	fork_source_path(d, command, parent, epoch, src, n);
-	if (access(src, R_OK) == 0)
-		return 0;
-	kept_epochs(d, command, parent, kept, sizeof kept);
-	return err_set(err, errlen, "trial %lld keeps no checkpoint of epoch %d (kept: %s; the "
-		       "sweep's \"keep_checkpoints\" says which)", (long long)parent, epoch, kept);
-}
-
-/* A fork of epoch K trains epochs K+1 up to its configuration's "epochs". */
-static int fork_epochs_left(const struct spec *spec, const cJSON *params, int64_t parent,
-			    int epoch, char *err, size_t errlen)
-{
-	cJSON *config = trialcfg_build(spec, params, 0);
-	int set = cJSON_HasObjectItem(config, "epochs") || !spec->command;
-	int epochs = (int)HP_NUM(config, "epochs");
-
-	cJSON_Delete(config);
-	if (!set || epoch < epochs) /* a command's epochs are its own unless it says */
-		return 0;
-	return err_set(err, errlen, "a fork of trial %lld at epoch %d would have no epoch left to "
-		       "train (epochs is %d): fork an earlier epoch, or give epochs=N",
-		       (long long)parent, epoch, epochs);
+	return steer_send(&d->steer, t->row.id, req->set, server_client_id(c), err, errlen) < 0
+		       ? -1 : 1;
 }
 
 /* `caviar fork`: a new trial of the parent's sweep, started from the
- * parent's checkpoint of an epoch with the given changes. */
+ * parent's checkpoint of an epoch with the given changes (fork_plan). */
 static int do_fork(struct daemon *d, const struct request *req, cJSON *reply, char *err,
 		   size_t errlen)
 {
-	cJSON *rows = NULL, *params = NULL, *changes = NULL;
-	const cJSON *row;
+	struct fork_plan plan = {0};
 	struct sweep *sw = NULL, *revived = NULL;
-	struct spec spec = {0};
-	char src[4200], *ptext = NULL;
+	char *ptext = NULL;
 	int64_t child = 0;
-	int epoch = (int)req->epoch, rc = -1;
+	int rc = -1;
 
 	if (flush(d) < 0)
 		return err_set(err, errlen, "the database cannot be written: %s", d->db_error);
-	rows = query_run(&d->db.query, err, errlen, QUERY_FORK_POINT, "ii", (long long)req->trial,
-			 (long long)epoch);
-	if (rows && !rows->child)
-		err_set(err, errlen, "no trial %lld", (long long)req->trial);
-	if (rows && rows->child && epoch == 0) { /* its latest */
-		epoch = (int)query_int(cJSON_GetObjectItemCaseSensitive(rows->child, "epochs"), 0);
-		cJSON_Delete(rows);
-		rows = query_run(&d->db.query, err, errlen, QUERY_FORK_POINT, "ii",
-				 (long long)req->trial, (long long)epoch);
-	}
-	if (!rows || !(row = rows->child))
+	if (fork_plan(&plan, &d->db.query, d->opt.state_dir, req->trial, (int)req->epoch,
+		      req->set, req->force, err, errlen) < 0)
 		goto out;
-	if (spec_parse(&spec, cJSON_GetObjectItemCaseSensitive(row, "spec"), err, errlen) < 0)
-		goto out;
-	if (fork_source(d, spec.command != NULL, req->trial, row, epoch, src, sizeof src, err,
-			errlen) < 0 ||
-	    !(params = fork_params(d, row, &spec, req, epoch, &changes, err, errlen)) ||
-	    fork_epochs_left(&spec, params, req->trial, epoch, err, errlen) < 0)
-		goto out;
-	ptext = cJSON_PrintUnformatted(params);
+	ptext = cJSON_PrintUnformatted(plan.params);
 	sw = sweeps_fork(&d->sweeps, &(struct sweeps_fork){
-		.sweep_id = query_int(cJSON_GetObjectItemCaseSensitive(row, "sweep_id"), 0),
-		.parent = req->trial, .epoch = epoch,
-		.step = query_int(cJSON_GetObjectItemCaseSensitive(row, "step"), 0),
-		.params = ptext,
-		.seed = (uint64_t)query_int(cJSON_GetObjectItemCaseSensitive(row, "seed"), 0),
-		.changes = changes, .source = "user"}, &revived, &child, err, errlen);
+		.sweep_id = plan.sweep_id, .parent = req->trial, .epoch = plan.epoch,
+		.step = plan.step, .params = ptext, .seed = plan.seed, .changes = plan.changes,
+		.source = "user"}, &revived, &child, err, errlen);
 	if (revived)
 		events_sweep(&d->events, revived->id, "sweep_started", revived->spec.name,
 			     "running", NULL);
@@ -1407,199 +1073,99 @@ static int do_fork(struct daemon *d, const struct request *req, cJSON *reply, ch
 			check_sweep(d, revived);
 		goto out;
 	}
-	fork_materialize(d, spec.command != NULL, src, req->trial, epoch, child);
+	fork_materialize(d->opt.state_dir, plan.command, plan.source, req->trial, plan.epoch,
+			 child);
 	log_msg("trial %lld forked from trial %lld at epoch %d", (long long)child,
-		(long long)req->trial, epoch);
+		(long long)req->trial, plan.epoch);
 	cJSON_AddNumberToObject(reply, "trial", (double)child);
 	cJSON_AddNumberToObject(reply, "sweep", (double)sw->id);
 	cJSON_AddNumberToObject(reply, "parent", (double)req->trial);
-	cJSON_AddNumberToObject(reply, "epoch", epoch);
-	cJSON_AddItemToObject(reply, "params", params);
-	params = NULL;
+	cJSON_AddNumberToObject(reply, "epoch", plan.epoch);
+	cJSON_AddItemToObject(reply, "params", plan.params);
+	plan.params = NULL;
 	rc = 0;
 	arm_budget(d);
 	schedule(d);
 out:
-	spec_finish(&spec);
-	cJSON_Delete(rows);
-	cJSON_Delete(params);
-	cJSON_Delete(changes);
+	fork_plan_finish(&plan);
 	free(ptext);
 	return rc;
 }
 
-/* What a trial's configuration takes over its params: the values adjusted
- * while it ran before (its checkpoint may be older than the last
- * adjustment), and for a fork the parent's checkpoint it starts from
- * ("fork_from": used while it has none of its own); for a command trial's
- * fork, *fork_epoch (its CAVIAR_FORK_EPOCH; else 0). NULL: nothing. */
-static cJSON *start_overrides(struct daemon *d, const struct sweep_pick *p, int64_t *parent_id,
-			      int *fork_epoch)
-{
-	cJSON *o = cJSON_CreateObject(), *rows;
-	char err[ERRBUF_LEN], path[4200];
-	const cJSON *parent;
-
-	*fork_epoch = 0;
-	*parent_id = 0;
-	if (p->attempts > 0) { /* never started: nobody adjusted it (a fork's changes are
-				  recorded as adjustments, but they are its params already) */
-		rows = query_run(&d->db.query, err, sizeof err, QUERY_ADJUSTMENTS, "i",
-				 (long long)p->id);
-		take_new_values(o, rows, 0, INT_MAX);
-		cJSON_Delete(rows);
-	}
-	rows = query_run(&d->db.query, err, sizeof err, QUERY_PARENT, "i", (long long)p->id);
-	parent = rows && rows->child ? cJSON_GetObjectItemCaseSensitive(rows->child,
-									  "parent_trial_id")
-				     : NULL;
-	if (cJSON_IsNumber(parent)) {
-		*parent_id = query_int(parent, 0);
-		*fork_epoch = (int)query_int(cJSON_GetObjectItemCaseSensitive(rows->child,
-									      "parent_epoch"), 0);
-	}
-	if (cJSON_IsNumber(parent) && !p->sweep->spec.command) {
-		trial_checkpoint_path(d->opt.state_dir, p->id, TRIAL_FORK_SOURCE, path,
-				      sizeof path);
-		cJSON_AddStringToObject(o, WORKER_PROTO_FORK_FROM, path);
-	}
-	cJSON_Delete(rows);
-	if (!o->child) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
-/* ---- search pbt: the hub runs common/pbt.h's rule ---- */
-
-/* Whether member t of sw decides at epoch: every interval epochs before its
- * last (not again at an epoch a resumed member prints again), up to
- * `generations` decisions per lineage, or while the budget has a trial left. */
-static int pbt_due(const struct sweep *sw, const struct trial *t, int epoch)
-{
-	const struct spec_pbt *p = &sw->spec.pbt;
-
-	if (sw->spec.search != SEARCH_PBT || epoch <= t->resumed_from ||
-	    epoch % p->interval != 0 || epoch >= t->epochs_total || t->stop_status ||
-	    sw->cancelled || sw->spent || sw->failed || sw->paused)
-		return 0;
-	if (p->generations > 0)
-		return epoch / p->interval <= p->generations;
-	return sw->next_number < sw->budget;
-}
-
-/* The epoch of src's newest checkpoint copy before its last epoch (its
- * latest, else the one before, which settle_epochs keeps while the latest is
- * being written), with its path; 0 when there is none. */
-static int pbt_source_epoch(struct daemon *d, const struct trial *src, char *path, size_t n)
-{
-	/* before its last epoch: a fork must have one left to train */
-	int newest = src->row.epochs < src->epochs_total ? src->row.epochs : src->epochs_total - 1;
-
-	for (int e = newest; e >= 1 && e >= src->row.epochs - 1; e--) {
-		fork_source_path(d, src->cmd != NULL, src->row.id, e, path, n);
-		if (access(path, R_OK) == 0)
-			return e;
-	}
-	return 0;
-}
-
-/* {"lr": [old, new], ...} of an exploit's explored values (a parameter a
- * condition switched off has no new value: the child's params show it). */
-static cJSON *pbt_changes(const struct pbt_exploit *ex)
-{
-	cJSON *changes = cJSON_CreateObject();
-
-	for (int i = 0; i < ex->n_changes; i++)
-		if (ex->changes[i].new_value)
-			add_change(changes, ex->changes[i].name, ex->changes[i].old_value,
-				   ex->changes[i].new_value);
-	return changes;
-}
+/* ---- search pbt: the hub acts on sweeps_epoch ---- */
 
 /* Exploit: member is replaced by a fork of src's newest checkpoint with the
  * explored params, recorded in one transaction (the fork, its changes as
  * 'pbt' adjustments, the member pruned); then the member is stopped. */
 static void pbt_exploit(struct daemon *d, struct trial *member, const struct trial *src,
-			const struct pbt_exploit *ex)
+			const struct sweeps_replace *rep)
 {
 	struct sweeps_fork f = {.sweep_id = member->sweep_id, .parent = src->row.id,
 				.seed = src->seed, .source = "pbt", .within_budget = 1,
-				.replaces = member->row.id};
+				.replaces = member->row.id, .changes = rep->changes};
 	char src_path[4200], err[ERRBUF_LEN];
 	struct sweep *revived;
-	cJSON *rows = NULL, *changes;
 	int64_t child;
 
-	if (!(f.epoch = pbt_source_epoch(d, src, src_path, sizeof src_path))) {
+	if (!(f.epoch = fork_newest_source(d->opt.state_dir, src->cmd != NULL, src->row.id,
+					   src->row.epochs, src->epochs_total, src_path,
+					   sizeof src_path))) {
 		log_msg("trial %lld: pbt: trial %lld has no checkpoint to copy yet; it trains on",
 			(long long)member->row.id, (long long)src->row.id);
 		return;
 	}
 	if (flush(d) < 0)
 		return; /* decided again at its next interval */
-	rows = query_run(&d->db.query, err, sizeof err, QUERY_FORK_POINT, "ii",
-			 (long long)src->row.id, (long long)f.epoch);
-	f.step = rows && rows->child ? query_int(cJSON_GetObjectItemCaseSensitive(rows->child,
-										 "step"), 0)
-				     : 0;
-	cJSON_Delete(rows);
-	f.params = cJSON_PrintUnformatted(ex->params);
-	f.changes = changes = pbt_changes(ex);
+	f.step = fork_step_at(&d->db.query, src->row.id, f.epoch);
+	f.params = cJSON_PrintUnformatted(rep->params);
 	if (!sweeps_fork(&d->sweeps, &f, &revived, &child, err, sizeof err)) {
 		log_msg("trial %lld: pbt: %s; it trains on", (long long)member->row.id, err);
 	} else {
-		fork_materialize(d, src->cmd != NULL, src_path, src->row.id, f.epoch, child);
+		fork_materialize(d->opt.state_dir, src->cmd != NULL, src_path, src->row.id, f.epoch,
+				 child);
 		log_msg("trial %lld: %s (a fork of trial %lld at epoch %d)",
 			(long long)member->row.id, f.reason, (long long)src->row.id, f.epoch);
 		trial_stop(member, "pruned", f.reason);
 	}
-	cJSON_Delete(changes);
 	free((char *)f.params);
 }
 
-/* Member t of a pbt sweep reached epoch: asks the rule whether it goes on
- * or is replaced (asynchronous PBT: against the other running members, each
- * at this epoch if it reached it, else at its latest). */
-static void pbt_step(struct daemon *d, struct trial *t, int epoch)
+/* Member t reached epoch: its sweep's running trials, as sweeps_epoch sees
+ * them, into d->members; returns how many, t's index in *self. */
+static int gather_members(struct daemon *d, const struct trial *t, int epoch, int *self)
 {
-	struct sweep *sw = t->owner;
-	struct pbt_member *members;
-	struct trial **who;
-	struct pbt_exploit ex = {0};
-	struct rng r;
-	int n = 0, self = -1;
+	int n = 0;
 
-	if (!pbt_due(sw, t, epoch))
-		return;
-	members = xcalloc((size_t)d->n_running, sizeof *members);
-	who = xcalloc((size_t)d->n_running, sizeof *who);
+	if (d->cap_members < d->n_running) {
+		d->cap_members = d->n_running;
+		d->members = xrealloc(d->members, (size_t)d->cap_members * sizeof *d->members);
+	}
 	for (struct trial *o = d->running; o; o = o->next) {
-		/* each member's value at this epoch when it got there (losses fall
-		 * with epochs: one further on would look better for that alone),
-		 * else its latest; one with none yet (a fork that has not reported)
-		 * would fill the bottom quantile with nothing to compare */
-		double v = trial_objective_at(o, epoch);
-
-		if (isnan(v))
-			v = o->last_objective;
-		if (o->owner != sw || o->stop_status || (o != t && isnan(v)))
+		if (o->owner != t->owner)
 			continue;
 		if (o == t)
-			self = n;
-		who[n] = o;
-		members[n++] = (struct pbt_member){o->row.id, v, o->params};
+			*self = n;
+		d->members[n++] = (struct sweeps_member){
+			.trial = o->row.id, .value_at = trial_objective_at(o, epoch),
+			.latest = o->last_objective, .params = o->params,
+			.stopping = o->stop_status != NULL, .resumed_from = o->resumed_from,
+			.epochs_total = o->epochs_total};
 	}
-	/* the draws of a decision depend on the member and epoch alone, so a
-	 * restarted daemon makes the same one */
-	pbt_rng(&sw->spec, (uint64_t)t->row.id * TRIAL_MAX_EPOCH + (uint64_t)epoch, &r);
-	if (n >= 2 && self >= 0 && pbt_decide_member(&sw->spec, members, n, self, &r, &ex)) {
-		pbt_exploit(d, t, who[ex.source], &ex);
-		pbt_exploit_finish(&ex);
+	return n;
+}
+
+/* Member t of a sweep reached epoch: sweeps_epoch says whether it goes on
+ * or is replaced. */
+static void pbt_step(struct daemon *d, struct trial *t, int epoch)
+{
+	struct sweeps_replace rep = {0};
+	int self = -1, n = gather_members(d, t, epoch, &self);
+
+	if (self >= 0 && sweeps_epoch(&d->sweeps, t->owner, d->members, n, self, epoch, &rep) ==
+	    SWEEPS_REPLACE) {
+		pbt_exploit(d, t, find_running(d, d->members[rep.source].trial), &rep);
+		sweeps_replace_finish(&rep);
 	}
-	free(members);
-	free(who);
 }
 
 /* ---- wall-clock budgets ---- */
@@ -1761,7 +1327,7 @@ static void close_handles(struct daemon *d)
 	uv_close((uv_handle_t *)&d->fill, NULL);
 	uv_close((uv_handle_t *)&d->fill_retry, NULL);
 	uv_close((uv_handle_t *)&d->budget_timer, NULL);
-	uv_close((uv_handle_t *)&d->control_timer, NULL);
+	steer_close(&d->steer);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigchld, NULL);
@@ -1784,6 +1350,7 @@ static void shutdown_daemon(struct daemon *d)
 		return;
 	d->shutting_down = 1;
 	uv_timer_stop(&d->budget_timer);
+	steer_stop(&d->steer);
 	log_msg("shutting down: stopping %d running trial%s", d->n_running,
 		d->n_running == 1 ? "" : "s");
 	server_stop(&d->server);
@@ -1863,6 +1430,10 @@ static void forkserver_failed(void *data, int64_t trial, const char *why, int se
 static void wire(struct daemon *d)
 {
 	d->sweeps.db = &d->db;
+	d->sweeps.epoch_max = TRIAL_MAX_EPOCH;
+	d->steer.host = (struct steer_host){.data = d, .send = steer_write, .tell = steer_tell,
+					    .adjusted = steer_adjusted};
+	d->steer.answer_wait = d->opt.answer_wait;
 	d->host = (struct trial_host){
 		.loop = &d->loop, .launcher = d->opt.launcher, .worker_path = d->opt.worker_path,
 		.self_path = d->self_path, .state_dir = d->opt.state_dir, .grace = d->opt.grace,
@@ -1881,9 +1452,8 @@ static void wire(struct daemon *d)
 	uv_idle_init(&d->loop, &d->fill);
 	uv_timer_init(&d->loop, &d->fill_retry);
 	uv_timer_init(&d->loop, &d->budget_timer);
-	uv_timer_init(&d->loop, &d->control_timer);
 	d->flush_timer.data = d->fill.data = d->fill_retry.data = d->budget_timer.data = d;
-	d->control_timer.data = d;
+	steer_init(&d->steer, &d->loop);
 	uv_signal_init(&d->loop, &d->sigint);
 	uv_signal_init(&d->loop, &d->sigterm);
 	uv_signal_init(&d->loop, &d->sigchld);
@@ -1977,7 +1547,8 @@ out:
 		free(d->discard[i]);
 	free(d->discard);
 	free(d->rms);
-	free(d->controls);
+	steer_finish(&d->steer);
+	free(d->members);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
 	uv_run(&d->loop, UV_RUN_DEFAULT); /* let close callbacks run */

@@ -9,10 +9,12 @@
  * nothing is global, so a test can run two daemons in one process.
  *
  *   main -> daemon (hub) -> server -> request
- *                        -> sweeps -> sample, stopping, db
+ *                        -> sweeps -> sample, stopping, pbt, db
  *                        -> trial  -> child, launcher, command, line, forkserver
  *                        -> forkserver -> child, launcher, command
- *                        -> events, probe, reaper, db, query
+ *                        -> steer (control lines; host callbacks)
+ *                        -> fork -> statedir, query, trialcfg
+ *                        -> events, probe, reaper, statedir, db, query
  */
 #ifndef CAVIAR_DAEMON_H
 #define CAVIAR_DAEMON_H
@@ -27,6 +29,7 @@
 #include "launcher.h"
 #include "reaper.h"
 #include "server.h"
+#include "steer.h"
 #include "sweeps.h"
 #include "trial.h"
 
@@ -62,17 +65,9 @@ struct daemon {
 		int64_t sweep, client;
 	} *rms;
 	int n_rms;
-	struct daemon_control {  /* a control line sent to a trial's program (adjust),
-	                          * until its answer comes or the trial ends */
-		int64_t id;      /* the line's "id", unique in the daemon's life */
-		int64_t trial;
-		int64_t client;  /* who waits for the answer; 0: told it timed out */
-		double deadline; /* when the client is told there was no answer */
-		int replay;      /* adjustments sent again at a resume: not recorded */
-	} *controls;
-	int n_controls, cap_controls;
-	int64_t next_control;
-	uv_timer_t control_timer; /* armed while a client waits for an answer */
+	struct steer steer;      /* control lines sent to trials' programs (adjust) */
+	struct sweeps_member *members; /* pbt_step's view of a sweep's running trials */
+	int cap_members;
 	uv_signal_t sigint, sigterm;
 	uv_signal_t sigchld;     /* a child exited: the reaper's (local), or trial_reap each */
 	struct reaper reaper;    /* every child's exit, when trials run locally */

@@ -19,6 +19,7 @@
 #include "forkserver_proto.h"
 #include "launcher.h"
 #include "log.h"
+#include "statedir.h"
 #include "xalloc.h"
 
 static void on_poll(uv_poll_t *poll, int status, int events);
@@ -467,7 +468,7 @@ struct forkserver *forkserver_get(struct forkserver_pool *pool, int64_t sweep_id
 	}
 	if (sw->fs || sw->fallback)
 		return sw->fs;
-	command_server_log(pool->host.state_dir, sweep_id, log_path, sizeof log_path);
+	statedir_server_log(pool->host.state_dir, sweep_id, log_path, sizeof log_path);
 	if (command_server_prepare(&run, spec, sweep_id, pool->host.state_dir, threads, err,
 				   sizeof err) == 0)
 		sw->fs = create(pool, sweep_id, &run, log_path, spec->fork_server_setup_timeout,

@@ -16,6 +16,7 @@
 
 #include "daemon.h"
 #include "proto.h"
+#include "statedir.h"
 #include "xalloc.h"
 
 /* caviard's options: the one table getopt's long options, the usage line and
@@ -207,25 +208,10 @@ static void make_parent(const char *path)
 		}
 }
 
-/* The state directory and its checkpoints/ (trials/ is made on demand). */
-static int make_state_dir(const char *dir)
-{
-	char sub[PATH_MAX];
-
-	snprintf(sub, sizeof sub, "%.*s/checkpoints", PATH_MAX - 16, dir);
-	const char *failed = mkdir(dir, 0700) < 0 && errno != EEXIST   ? dir
-			     : mkdir(sub, 0700) < 0 && errno != EEXIST ? sub
-								       : NULL;
-	if (failed)
-		fprintf(stderr, "caviard: cannot make the state directory %s: %s\n", failed,
-			strerror(errno));
-	return failed ? -1 : 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct option longopts[N_OPTIONS + 1];
-	char db[PATH_MAX], sock[PATH_MAX], worker[PATH_MAX], ckpt[PATH_MAX];
+	char db[PATH_MAX], sock[PATH_MAX], worker[PATH_MAX], ckpt[PATH_MAX], err[PATH_MAX + 256];
 	struct daemon_options opt = {
 		.slots = (int)uv_available_parallelism(),
 		.grace = 10,
@@ -294,8 +280,10 @@ int main(int argc, char **argv)
 		snprintf(ckpt, sizeof ckpt, "%.*s.d", (int)sizeof ckpt - 8, opt.db_path);
 		opt.state_dir = ckpt;
 	}
-	if (make_state_dir(opt.state_dir) < 0)
+	if (statedir_make(opt.state_dir, err, sizeof err) < 0) {
+		fprintf(stderr, "caviard: %s\n", err);
 		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN); /* a vanished client or worker is an EPIPE, not a death */
 	signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a write error, reported as such */
 	return daemon_run(&opt);

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "changes.h"
 #include "errbuf.h"
 #include "log.h"
+#include "pbt.h"
 #include "query.h"
 #include "rng.h"
 #include "xalloc.h"
@@ -930,4 +932,82 @@ void sweeps_free_all(struct sweeps *s)
 		sweep_free(sw);
 	}
 	s->list = NULL;
+}
+
+/* ---- search pbt: when a member is replaced (common/pbt's rule) ---- */
+
+/* Whether member m of sw decides at epoch (sweeps_epoch). */
+static int pbt_due(const struct sweep *sw, const struct sweeps_member *m, int epoch)
+{
+	const struct spec_pbt *p = &sw->spec.pbt;
+
+	if (sw->spec.search != SEARCH_PBT || epoch <= m->resumed_from ||
+	    epoch % p->interval != 0 || epoch >= m->epochs_total || m->stopping ||
+	    sw->cancelled || sw->spent || sw->failed || sw->paused)
+		return 0;
+	if (p->generations > 0)
+		return epoch / p->interval <= p->generations;
+	return sw->next_number < sw->budget;
+}
+
+/* {"lr": [old, new], ...} of an exploit's explored values (a parameter a
+ * condition switched off has no new value: the child's params show it). */
+static cJSON *pbt_changes(const struct pbt_exploit *ex)
+{
+	cJSON *changes = cJSON_CreateObject();
+
+	for (int i = 0; i < ex->n_changes; i++)
+		if (ex->changes[i].new_value)
+			changes_add(changes, ex->changes[i].name, ex->changes[i].old_value,
+				    ex->changes[i].new_value);
+	return changes;
+}
+
+enum sweeps_epoch_kind sweeps_epoch(const struct sweeps *s, const struct sweep *sw,
+				    const struct sweeps_member *members, int n, int self,
+				    int epoch, struct sweeps_replace *out)
+{
+	struct pbt_member *pop;
+	struct pbt_exploit ex = {0};
+	struct rng r;
+	int *index, k = 0, me = -1, kind = SWEEPS_KEEP;
+
+	if (!pbt_due(sw, &members[self], epoch))
+		return SWEEPS_KEEP;
+	pop = xcalloc((size_t)n, sizeof *pop);
+	index = xcalloc((size_t)n, sizeof *index);
+	for (int i = 0; i < n; i++) {
+		/* each member's value at this epoch when it got there (losses fall
+		 * with epochs: one further on would look better for that alone),
+		 * else its latest; one with none yet (a fork that has not reported)
+		 * would fill the bottom quantile with nothing to compare */
+		double v = isnan(members[i].value_at) ? members[i].latest : members[i].value_at;
+
+		if (members[i].stopping || (i != self && isnan(v)))
+			continue;
+		if (i == self)
+			me = k;
+		index[k] = i;
+		pop[k++] = (struct pbt_member){members[i].trial, v, members[i].params};
+	}
+	pbt_rng(&sw->spec, (uint64_t)members[self].trial * (uint64_t)s->epoch_max +
+				   (uint64_t)epoch, &r);
+	if (k >= 2 && me >= 0 && pbt_decide_member(&sw->spec, pop, k, me, &r, &ex)) {
+		out->source = index[ex.source];
+		out->params = ex.params;
+		ex.params = NULL;
+		out->changes = pbt_changes(&ex);
+		pbt_exploit_finish(&ex);
+		kind = SWEEPS_REPLACE;
+	}
+	free(pop);
+	free(index);
+	return kind;
+}
+
+void sweeps_replace_finish(struct sweeps_replace *r)
+{
+	cJSON_Delete(r->params);
+	cJSON_Delete(r->changes);
+	r->params = r->changes = NULL;
 }

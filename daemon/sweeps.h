@@ -75,6 +75,8 @@ struct sweep {
 struct sweeps {
 	struct sweep *list;     /* active (running or paused), submission order */
 	struct db *db;          /* where they are recorded */
+	int epoch_max;          /* a trial's epochs are at most this (TRIAL_MAX_EPOCH): it
+	                         * spaces search pbt's decision seeds (sweeps_epoch) */
 };
 
 /* A trial handed out to start: the caller owns params (parsed here, once). */
@@ -237,6 +239,42 @@ const char *sweeps_state(const struct sweep *sw);
 /* sw's queued trials (query_queued: the trials it will still start); with
  * sw NULL, those of every active sweep. */
 long long sweeps_queued(const struct sweeps *s, const struct sweep *sw);
+
+/* A running member of a sweep, as the hub sees it when one reaches an epoch. */
+struct sweeps_member {
+	int64_t trial;
+	double value_at;     /* its objective at that epoch; NAN: it has not reached it */
+	double latest;       /* its latest objective; NAN: none yet */
+	const cJSON *params; /* its params, adjustments applied (not owned) */
+	int stopping;        /* asked to stop */
+	int resumed_from;    /* the epoch it resumed or forked from */
+	int epochs_total;    /* its configuration's epochs */
+};
+
+/* What becomes of a member at an epoch (sweeps_epoch). */
+enum sweeps_epoch_kind {
+	SWEEPS_KEEP,    /* it trains on */
+	SWEEPS_REPLACE, /* search pbt's exploit: it is replaced by a fork */
+};
+struct sweeps_replace {
+	int source;     /* the member (an index of those given) whose checkpoint it copies */
+	cJSON *params;  /* the fork's: the source's, explored (owned) */
+	cJSON *changes; /* {"lr": [source's value, new], ...} of the explored ones (owned) */
+};
+
+/* members[self] of sw (n members: the running trials of sw) reached epoch
+ * (its objective there is known). Search pbt decides every interval epochs
+ * before its last (not again at an epoch a resumed member prints again), up
+ * to `generations` decisions per lineage, or while the budget has a trial
+ * left, and not once sw is cancelled, spent, failed or paused: asynchronous
+ * PBT, against the other members not stopping, each at this epoch if it
+ * reached it, else at its latest (one with none yet is left out). The draws
+ * depend on the member and epoch alone, so a restarted daemon decides the
+ * same. SWEEPS_REPLACE fills *out (free with sweeps_replace_finish). */
+enum sweeps_epoch_kind sweeps_epoch(const struct sweeps *s, const struct sweep *sw,
+				    const struct sweeps_member *members, int n, int self,
+				    int epoch, struct sweeps_replace *out);
+void sweeps_replace_finish(struct sweeps_replace *r); /* accepts a zeroed one */
 
 struct sweep *sweeps_find(const struct sweeps *s, int64_t sweep_id);
 void sweeps_remove(struct sweeps *s, struct sweep *sw);

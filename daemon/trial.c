@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include "exitcodes.h"
 #include "hparams.h"
 #include "log.h"
+#include "statedir.h"
 #include "trialcfg.h"
 #include "worker_proto.h"
 #include "xalloc.h"
@@ -252,17 +252,13 @@ static int keep_epoch(const struct trial *t, int e, int latest, int best)
 
 static void drop_epoch(const struct trial *t, int e, int latest, int best)
 {
-	char path[4200];
+	char err[ERRBUF_LEN];
 
 	if (e < 1 || keep_epoch(t, e, latest, best))
 		return;
-	if (t->cmd) {
-		command_drop_epoch(t->host->state_dir, t->row.id, e);
-		return;
-	}
-	trial_checkpoint_path(t->host->state_dir, t->row.id, e, path, sizeof path);
-	if (unlink(path) < 0 && errno != ENOENT)
-		log_msg("trial %lld: %s: %s", (long long)t->row.id, path, strerror(errno));
+	if (statedir_drop_epoch(t->host->state_dir, t->cmd != NULL, t->row.id, e, err,
+				sizeof err) < 0)
+		log_msg("trial %lld: %s", (long long)t->row.id, err);
 }
 
 /* Epoch `latest` is done (was_best: the best epoch before it): the copies
@@ -753,23 +749,13 @@ static int start_failed(struct trial *t, const char *why, char *err, size_t errl
  * filesystem the compute nodes share. Returns the path, or NULL with err. */
 static char *config_file(struct trial *t, char *err, size_t errlen)
 {
-	char path[4096];
+	char path[4200];
 	FILE *f;
 	int ok;
 
-	snprintf(path, sizeof path, "%s/trials", t->host->state_dir);
-	ok = mkdir(path, 0700) == 0 || errno == EEXIST;
-	if (ok) {
-		snprintf(path, sizeof path, "%s/trials/%lld", t->host->state_dir,
-			 (long long)t->row.id);
-		ok = mkdir(path, 0700) == 0 || errno == EEXIST;
-	}
-	if (!ok) {
-		err_set(err, errlen, "%s: %s", path, strerror(errno));
+	if (statedir_trial_dir(t->host->state_dir, t->row.id, path, sizeof path, err, errlen) < 0)
 		return NULL;
-	}
-	snprintf(path, sizeof path, "%s/trials/%lld/config.json", t->host->state_dir,
-		 (long long)t->row.id);
+	statedir_trial_path(t->host->state_dir, t->row.id, "config.json", path, sizeof path);
 	f = fopen(path, "w");
 	ok = f && fputs(t->config, f) >= 0;
 	if (f)
@@ -969,23 +955,12 @@ double trial_objective_at(const struct trial *t, int epoch)
 	return epoch >= 0 && epoch < t->n_objective ? t->objective[epoch] : NAN;
 }
 
-void trial_checkpoint_path(const char *state_dir, int64_t id, int epoch, char *buf, size_t n)
-{
-	if (epoch > 0)
-		snprintf(buf, n, "%s/checkpoints/trial-%lld.ckpt" WORKER_PROTO_EPOCH_SUFFIX "%d",
-			 state_dir, (long long)id, epoch);
-	else if (epoch == TRIAL_FORK_SOURCE)
-		snprintf(buf, n, "%s/checkpoints/trial-%lld.ckpt.from", state_dir, (long long)id);
-	else
-		snprintf(buf, n, "%s/checkpoints/trial-%lld.ckpt", state_dir, (long long)id);
-}
-
 /* A built-in worker's checkpoint: STATE/checkpoints/trial-ID.ckpt. */
 static void builtin_checkpoint(struct trial *t, cJSON *config)
 {
-	char path[4096];
+	char path[4200];
 
-	trial_checkpoint_path(t->host->state_dir, t->row.id, 0, path, sizeof path);
+	statedir_checkpoint(t->host->state_dir, t->row.id, 0, path, sizeof path);
 	t->checkpoint = xstrdup(path);
 	cJSON_AddStringToObject(config, "checkpoint", path);
 	cJSON_AddBoolToObject(config, WORKER_PROTO_KEEP_EPOCHS, 1); /* for forks (settle_epochs) */
@@ -1046,15 +1021,4 @@ struct trial *trial_create(struct trial_host *host, const struct spec *spec, int
 	memcpy(t->config + len, "\n", 2);
 	cJSON_Delete(config);
 	return t;
-}
-
-void trial_checkpoint_remove(const char *checkpoint)
-{
-	char curve[4200];
-
-	snprintf(curve, sizeof curve, "%s.curve", checkpoint);
-	unlink(checkpoint);
-	unlink(curve);
-	snprintf(curve, sizeof curve, "%s.from", checkpoint);
-	unlink(curve); /* a fork's link to its parent's checkpoint */
 }

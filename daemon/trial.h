@@ -187,16 +187,5 @@ void trial_hold_reading(struct trial *t, int hold);
 
 /* t's objective at epoch (NAN when it has none there). */
 double trial_objective_at(const struct trial *t, int epoch);
-/* Removes a built-in worker's checkpoint file, the curve kept beside it and
- * a fork's link to its parent's checkpoint (its trial is over for good, and
- * that is committed). Its per-epoch copies stay as "keep_checkpoints" says. */
-void trial_checkpoint_remove(const char *checkpoint);
-/* The built-in worker's checkpoint of trial id, STATE/checkpoints/trial-ID.ckpt;
- * with epoch K > 0 the copy it keeps of epoch K (config "keep_epochs"): that
- * path plus ".epoch-K"; with TRIAL_FORK_SOURCE, plus ".from": a fork's hard
- * link to its parent's copy, its "fork_from", which no policy of the parent
- * removes before the fork ends. */
-#define TRIAL_FORK_SOURCE (-1)
-void trial_checkpoint_path(const char *state_dir, int64_t id, int epoch, char *buf, size_t n);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "changes.h"
 #include "cli.h"
 #include "errbuf.h"
 #include "importance.h"
@@ -113,12 +114,14 @@ static void add_member(cJSON *params, const cJSON *m, const cJSON *adjusts, int 
 			open_segment(p, trial, from, 0, v, first ? "start" : "fork");
 	}
 	cJSON_ArrayForEach(a, adjusts) {
-		double e = cli_num(a, "epoch", 0), step = cli_num(a, "step", 0);
-		cJSON *entry = param_entry(params, cJSON_GetStringValue(cli_get(a, "name")));
+		int epoch;
+		const cJSON *v;
+		cJSON *entry = param_entry(params, changes_row(a, &epoch, &v));
+		double e = epoch, step = cli_num(a, "step", 0);
 
 		if (!first && e <= from) /* a fork's own changes: from its start */
 			e = from, step = 0;
-		open_segment(entry, trial, e < to ? e : to, step, cli_get(a, "new_value"),
+		open_segment(entry, trial, e < to ? e : to, step, v,
 			     cJSON_GetStringValue(cli_get(a, "source")));
 	}
 	cJSON_ArrayForEach(p, params) {

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "changes.h"
 #include "errbuf.h"
 #include "hparams.h"
 #include "report.h"
@@ -180,10 +181,10 @@ static cJSON *make_changes(const struct control_task *task, const cJSON *obj)
 
 	cJSON_ArrayForEach(item, obj) {
 		const struct hparam *h = hparam_find(hparams, n_hparams, item->string);
-		cJSON *pair = cJSON_CreateArray();
-		cJSON_AddItemToArray(pair, current(task->cfg, h));
-		cJSON_AddItemToArray(pair, cJSON_Duplicate(item, 1));
-		cJSON_AddItemToObject(changes, item->string, pair);
+		cJSON *old = current(task->cfg, h);
+
+		changes_add(changes, item->string, old, item);
+		cJSON_Delete(old);
 		put(task->cfg, item->string, item);
 	}
 	task->apply(task->ctx, task->cfg);

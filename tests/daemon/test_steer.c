@@ -1,0 +1,211 @@
+/* test_steer: control lines through a fake host: what is written, who is
+ * told when an answer comes (applied, refused, malformed, unknown, a
+ * replay's), when a deadline passes (the clock is given, not waited for)
+ * and when a trial ends first; a resume sends the later adjustments again. */
+#include <stdlib.h>
+
+#include "errbuf.h"
+#include "log.h"
+#include "steer.h"
+#include "test.h"
+#include "worker_proto.h"
+
+/* What the fake host was asked. */
+static struct {
+	char sent[512];
+	int64_t sent_trial;
+	int n_sent, fail_send;
+	char told[512];
+	int64_t told_client;
+	int n_told;
+	int64_t adjusted_trial, adjusted_client;
+	char changes[256];
+	int n_adjusted;
+} h;
+
+static int fake_send(void *data, int64_t trial, const char *text, char *err, size_t errlen)
+{
+	(void)data;
+	if (h.fail_send)
+		return err_set(err, errlen, "trial %lld is not running", (long long)trial);
+	snprintf(h.sent, sizeof h.sent, "%s", text);
+	h.sent_trial = trial;
+	h.n_sent++;
+	return 0;
+}
+
+static void fake_tell(void *data, int64_t client, const char *msg)
+{
+	(void)data;
+	snprintf(h.told, sizeof h.told, "%s", msg);
+	h.told_client = client;
+	h.n_told++;
+}
+
+static void fake_adjusted(void *data, int64_t trial, int64_t client, const struct worker_line *l,
+			  const cJSON *changes)
+{
+	char *text = cJSON_PrintUnformatted(changes);
+
+	(void)data;
+	(void)l;
+	snprintf(h.changes, sizeof h.changes, "%s", text);
+	free(text);
+	h.adjusted_trial = trial;
+	h.adjusted_client = client;
+	h.n_adjusted++;
+}
+
+static uv_loop_t loop;
+
+static void start(struct steer *s)
+{
+	memset(&h, 0, sizeof h);
+	memset(s, 0, sizeof *s);
+	s->host = (struct steer_host){.send = fake_send, .tell = fake_tell,
+				      .adjusted = fake_adjusted};
+	s->answer_wait = 5;
+	uv_loop_init(&loop);
+	steer_init(s, &loop);
+}
+
+static void stop(struct steer *s)
+{
+	steer_close(s);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	CHECK(uv_loop_close(&loop) == 0);
+	steer_finish(s);
+}
+
+/* The program's answer: event, the id it answers, and more JSON fields. */
+static void answer(struct steer *s, int64_t trial, const char *event, int id, const char *more)
+{
+	char text[512];
+	struct worker_line l = {.event = event, .epoch = 3, .step = 120};
+
+	snprintf(text, sizeof text, "{\"event\": \"%s\", \"id\": %d%s}", event, id, more);
+	l.json = cJSON_Parse(text);
+	steer_answer(s, trial, &l);
+	cJSON_Delete(l.json);
+}
+
+static void test_send_and_answer(void)
+{
+	struct steer s;
+	char err[ERRBUF_LEN];
+	cJSON *set = cJSON_Parse("{\"lr\": 0.01}");
+
+	start(&s);
+	CHECK(steer_send(&s, 7, set, 42, err, sizeof err) == 0);
+	CHECK_STR(h.sent, "{\"adjust\":{\"lr\":0.01},\"id\":1}");
+	CHECK(h.sent_trial == 7 && s.n_controls == 1);
+	answer(&s, 8, WORKER_PROTO_ADJUSTED, 1, ", \"changes\": {\"lr\": [0.1, 0.01]}");
+	CHECK(h.n_adjusted == 0 && s.n_controls == 1); /* another trial's line: not this one */
+	answer(&s, 7, WORKER_PROTO_ADJUSTED, 1, ", \"changes\": {\"lr\": [0.1, 0.01]}");
+	CHECK(h.n_adjusted == 1 && h.adjusted_trial == 7 && h.adjusted_client == 42);
+	CHECK_STR(h.changes, "{\"lr\":[0.1,0.01]}");
+	CHECK(s.n_controls == 0);
+	answer(&s, 7, WORKER_PROTO_ADJUSTED, 1, ", \"changes\": {\"lr\": [0.1, 0.01]}");
+	CHECK(h.n_adjusted == 1 && h.n_told == 0); /* answered already: ignored */
+
+	h.fail_send = 1;
+	CHECK(steer_send(&s, 7, set, 42, err, sizeof err) < 0);
+	CHECK_CONTAINS(err, "not running");
+	CHECK(s.n_controls == 0);
+	cJSON_Delete(set);
+	stop(&s);
+}
+
+static void test_refused_and_malformed(void)
+{
+	struct steer s;
+	char err[ERRBUF_LEN];
+	cJSON *set = cJSON_Parse("{\"lr\": 0.01}");
+
+	start(&s);
+	CHECK(steer_send(&s, 7, set, 42, err, sizeof err) == 0);
+	answer(&s, 7, WORKER_PROTO_ADJUST_REFUSED, 1, ", \"error\": \"lr: no such parameter\"");
+	CHECK(h.n_told == 1 && h.told_client == 42);
+	CHECK_STR(h.told, "trial 7 refused: lr: no such parameter");
+	CHECK(steer_send(&s, 7, set, 43, err, sizeof err) == 0);
+	answer(&s, 7, WORKER_PROTO_ADJUSTED, 2, ", \"changes\": {\"lr\": 0.01}");
+	CHECK(h.n_told == 2 && h.told_client == 43 && h.n_adjusted == 0);
+	CHECK_CONTAINS(h.told, "without saying what it changed");
+	/* a replay's answer (client 0) is nobody's to hear */
+	CHECK(steer_send(&s, 7, set, 0, err, sizeof err) == 0);
+	answer(&s, 7, WORKER_PROTO_ADJUSTED, 3, ", \"changes\": {\"lr\": [0.1, 0.01]}");
+	CHECK(h.n_told == 2 && h.n_adjusted == 0 && s.n_controls == 0);
+	cJSON_Delete(set);
+	stop(&s);
+}
+
+/* A client whose deadline passed is told; a late answer is still recorded. */
+static void test_deadline(void)
+{
+	struct steer s;
+	char err[ERRBUF_LEN];
+	cJSON *set = cJSON_Parse("{\"lr\": 0.01}");
+
+	start(&s);
+	CHECK(steer_send(&s, 7, set, 42, err, sizeof err) == 0);
+	steer_expire(&s, log_now() - 1); /* not yet */
+	CHECK(h.n_told == 0);
+	steer_expire(&s, log_now() + 10);
+	CHECK(h.n_told == 1 && h.told_client == 42);
+	CHECK_CONTAINS(h.told, "trial 7 did not answer within 5 s");
+	steer_expire(&s, log_now() + 20);
+	CHECK(h.n_told == 1); /* told once */
+	answer(&s, 7, WORKER_PROTO_ADJUSTED, 1, ", \"changes\": {\"lr\": [0.1, 0.01]}");
+	CHECK(h.n_adjusted == 1 && h.adjusted_client == 0);
+	cJSON_Delete(set);
+	stop(&s);
+}
+
+static void test_trial_ended(void)
+{
+	struct steer s;
+	char err[ERRBUF_LEN];
+	cJSON *set = cJSON_Parse("{\"lr\": 0.01}");
+
+	start(&s);
+	CHECK(steer_send(&s, 7, set, 42, err, sizeof err) == 0);
+	CHECK(steer_send(&s, 8, set, 43, err, sizeof err) == 0);
+	steer_trial_ended(&s, 7, "failed");
+	CHECK(h.n_told == 1 && h.told_client == 42 && s.n_controls == 1);
+	CHECK_STR(h.told, "trial 7 ended (failed) before its program answered");
+	cJSON_Delete(set);
+	stop(&s);
+}
+
+/* A resume from epoch 2 sends what was adjusted at epoch 2 and later, the
+ * last value of each name. */
+static void test_replay(void)
+{
+	struct steer s;
+	cJSON *rows = cJSON_Parse(
+		"[{\"epoch\": 1, \"name\": \"lr\", \"new_value\": 0.5},"
+		" {\"epoch\": 2, \"name\": \"lr\", \"new_value\": 0.2},"
+		" {\"epoch\": 3, \"name\": \"beta\", \"new_value\": 0.8},"
+		" {\"epoch\": 4, \"name\": \"lr\", \"new_value\": 0.1}]");
+
+	start(&s);
+	steer_replay(&s, 7, rows, 2);
+	CHECK(h.n_sent == 1);
+	CHECK_STR(h.sent, "{\"adjust\":{\"beta\":0.8,\"lr\":0.1},\"id\":1}");
+	CHECK(s.n_controls == 1 && s.controls[0].replay);
+	steer_replay(&s, 7, rows, 5); /* nothing after epoch 5: nothing sent */
+	CHECK(h.n_sent == 1);
+	cJSON_Delete(rows);
+	stop(&s);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case cases[] = {
+		{"send_and_answer", test_send_and_answer},
+		{"refused_and_malformed", test_refused_and_malformed},
+		{"deadline", test_deadline}, {"trial_ended", test_trial_ended},
+		{"replay", test_replay}, {0}};
+
+	return test_main(argc, argv, cases);
+}
