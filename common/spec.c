@@ -37,16 +37,11 @@ static const char *const kind_names[] = {
 };
 #define N_KINDS ((int)(sizeof kind_names / sizeof kind_names[0]))
 
-/* By enum spec_search: the one list of the search names. */
-static const char *const search_names[] = {
-	[SEARCH_RANDOM] = "random", [SEARCH_GRID] = "grid", [SEARCH_SOBOL] = "sobol",
-	[SEARCH_COARSE_TO_FINE] = "coarse_to_fine", [SEARCH_TPE] = "tpe", [SEARCH_PBT] = "pbt",
-	NULL,
-};
-
 const char *spec_search_name(enum spec_search search)
 {
-	return search_names[search];
+	const struct search_ops *o = search_ops(search);
+
+	return o ? o->name : NULL;
 }
 
 const char *const *spec_top_keys(void)
@@ -883,45 +878,24 @@ static int parse_params(struct spec *s, const cJSON *obj, char *err, size_t errl
 
 static int parse_search(struct spec *s, const cJSON *v, char *err, size_t errlen)
 {
-	int i = cJSON_IsString(v) ? in_list(search_names, v->valuestring) : -1;
-	char names[256];
-	size_t len = 0;
-
-	if (i >= 0) {
-		s->search = (enum spec_search)i;
-		return 0;
-	}
-	for (int k = 0; search_names[k] && len < sizeof names; k++)
-		len += (size_t)snprintf(names + len, sizeof names - len, "%s\"%s\"",
-					k == 0 ? "" : search_names[k + 1] ? ", " : " or ",
-					search_names[k]);
-	return err_set(err, errlen, "search: expected %s", names);
+	if (search_find(cJSON_IsString(v) ? v->valuestring : NULL, &s->search, err, errlen) < 0)
+		return err_prefix(err, errlen, "search");
+	return 0;
 }
 
-/* Options that belong to one strategy only. */
+/* Options that belong to one strategy only, and options one cannot do without. */
 static int check_strategy_options(const struct spec *s, const cJSON *json, char *err,
 				  size_t errlen)
 {
-	static const char *const c2f[] = {"rounds", "keep", "shrink", NULL};
+	const struct search_ops *own = search_of(s), *o;
 
-	if (s->search != SEARCH_GRID && cJSON_GetObjectItemCaseSensitive(json, "points"))
-		return err_set(err, errlen, "points: only for search \"grid\" (this is \"%s\")",
-			       search_names[s->search]);
-	for (int i = 0; c2f[i]; i++)
-		if (s->search != SEARCH_COARSE_TO_FINE &&
-		    cJSON_GetObjectItemCaseSensitive(json, c2f[i]))
-			return err_set(err, errlen,
-				       "%s: only for search \"coarse_to_fine\" (this is \"%s\")",
-				       c2f[i], search_names[s->search]);
-	if (s->search != SEARCH_TPE && cJSON_GetObjectItemCaseSensitive(json, "tpe"))
-		return err_set(err, errlen, "tpe: only for search \"tpe\" (this is \"%s\")",
-			       search_names[s->search]);
-	if (s->search != SEARCH_PBT && cJSON_GetObjectItemCaseSensitive(json, "pbt"))
-		return err_set(err, errlen, "pbt: only for search \"pbt\" (this is \"%s\")",
-			       search_names[s->search]);
-	if (s->search == SEARCH_PBT && !cJSON_GetObjectItemCaseSensitive(json, "pbt"))
-		return err_set(err, errlen, "pbt: missing (search \"pbt\" needs {\"population\": "
-			       "N, \"interval\": EPOCHS})");
+	for (int i = 0; (o = search_ops((enum spec_search)i)); i++)
+		for (int k = 0; o != own && o->keys && o->keys[k]; k++)
+			if (cJSON_GetObjectItemCaseSensitive(json, o->keys[k]))
+				return err_set(err, errlen, "%s: only for search \"%s\" (this is "
+					       "\"%s\")", o->keys[k], o->name, own->name);
+	if (own->missing && !cJSON_GetObjectItemCaseSensitive(json, own->keys[0]))
+		return err_set(err, errlen, "%s", own->missing);
 	return 0;
 }
 
@@ -1186,6 +1160,13 @@ static int check_pbt_epochs(const struct spec *s, char *err, size_t errlen)
 	return err_set(err, errlen, "pbt.generations: %d decisions every %d epochs reach epoch "
 		       "%d, the last or beyond (epochs is %d)", s->pbt.generations,
 		       s->pbt.interval, last, epochs);
+}
+
+int spec_check_pbt(struct spec *s, const cJSON *json, char *err, size_t errlen)
+{
+	if (set_explore(s, cJSON_GetObjectItemCaseSensitive(json, "pbt"), err, errlen) < 0)
+		return -1;
+	return check_pbt_epochs(s, err, errlen);
 }
 
 /* Scalar top-level options; objects are handled by the caller. */
@@ -1573,53 +1554,22 @@ static void set_defaults(struct spec *s)
 	s->es_min_trials = 3;
 }
 
-/* pbt's budget: trials (at least the population) or generations (trials 0). */
-static int check_pbt_budget(struct spec *s, int given, char *err, size_t errlen)
-{
-	if (s->pbt.generations) {
-		if (given)
-			return err_set(err, errlen, "pbt.generations: the budget is trials or "
-				       "pbt.generations, not both");
-		s->trials = 0;
-		return 0;
-	}
-	if (!given)
-		s->trials = 20;
-	if (s->trials < s->pbt.population)
-		return err_set(err, errlen, "trials: %s%d is fewer than the population (%d): set "
-			       "trials or pbt.generations", given ? "" : "the default ", s->trials,
-			       s->pbt.population);
-	return 0;
-}
-
 /* The budget: given, or the default; checked against the strategy. A grid's
  * is checked against its size by the sampler (sample_check_grid). */
 static int check_trials(struct spec *s, int given, char *err, size_t errlen)
 {
-	if ((s->search == SEARCH_SOBOL || s->search == SEARCH_TPE) &&
-	    sobol_max_dims() < s->n_params) {
+	const struct search_ops *o = search_of(s);
+
+	if (o->sobol && sobol_max_dims() < s->n_params) {
 		int sampled = 0;
 
 		for (int i = 0; i < s->n_params; i++)
 			sampled += s->params[i].kind != PARAM_FIXED;
 		if (sampled > sobol_max_dims())
 			return err_set(err, errlen, "params: %s supports at most %d sampled "
-				       "parameters, got %d", search_names[s->search],
-				       sobol_max_dims(), sampled);
+				       "parameters, got %d", o->name, sobol_max_dims(), sampled);
 	}
-	if (s->search == SEARCH_PBT)
-		return check_pbt_budget(s, given, err, errlen);
-	if (s->search == SEARCH_COARSE_TO_FINE && given && s->trials < s->rounds)
-		return err_set(err, errlen, "trials: %d is fewer than one per round (rounds %d)",
-			       s->trials, s->rounds);
-	if (s->search == SEARCH_GRID) {
-		if (!given)
-			s->trials = 0; /* the grid's size: sample_check_grid sets it */
-		return 0;
-	}
-	if (!given)
-		s->trials = s->search == SEARCH_COARSE_TO_FINE && s->rounds > 20 ? s->rounds : 20;
-	return 0;
+	return o->budget(s, given, err, errlen);
 }
 
 static int parse_all(struct spec *s, const cJSON *json, char *err, size_t errlen)
@@ -1642,9 +1592,7 @@ static int parse_all(struct spec *s, const cJSON *json, char *err, size_t errlen
 	    parse_pbt(s, cJSON_GetObjectItemCaseSensitive(json, "pbt"), err, errlen) < 0 ||
 	    parse_sections(s, json, err, errlen) < 0)
 		return -1;
-	if (s->search == SEARCH_PBT &&
-	    (set_explore(s, cJSON_GetObjectItemCaseSensitive(json, "pbt"), err, errlen) < 0 ||
-	     check_pbt_epochs(s, err, errlen) < 0))
+	if (search_of(s)->check && search_of(s)->check(s, json, err, errlen) < 0)
 		return -1;
 	return check_trials(s, cJSON_GetObjectItemCaseSensitive(json, "trials") != NULL, err,
 			    errlen);

@@ -1480,7 +1480,7 @@ static int pbt_due(const struct sweep *sw, const struct trial *t, int epoch)
 {
 	const struct spec_pbt *p = &sw->spec.pbt;
 
-	if (sw->spec.search != SEARCH_PBT || epoch <= t->resumed_from ||
+	if (!search_of(&sw->spec)->forks || epoch <= t->resumed_from ||
 	    epoch % p->interval != 0 || epoch >= t->epochs_total || t->stop_status ||
 	    sw->cancelled || sw->spent || sw->failed || sw->paused)
 		return 0;
