@@ -38,6 +38,15 @@ struct search_ops {
 	int sobol; /* draws from Sobol' dimensions: at most sobol_max_dims() sampled
 	            * parameters (sobol, tpe) */
 
+	/* spec_parse, first: sets the search's options to their defaults (in
+	 * struct spec: points, rounds, tpe, pbt), for every search. NULL: none. */
+	void (*defaults)(struct spec *s);
+	/* spec_parse, after the top-level scalars (points, rounds, keep and
+	 * shrink are among them, read by spec.c): reads the search's options
+	 * object obj (json's keys[0]; NULL when absent), for every search, so
+	 * absent it still sets what defaults on the sweep's seed. NULL: none.
+	 * Returns 0, or -1 with err naming the path ("tpe.gamma: ..."). */
+	int (*options)(struct spec *s, const cJSON *obj, char *err, size_t errlen);
 	/* spec_parse, once the params are read: the search's own checks that
 	 * need them (pbt: what it explores, the epochs); json is the whole spec.
 	 * NULL: none. Returns 0, or -1 with err. */

@@ -8,6 +8,13 @@
 
 static const char *const keys[] = {"rounds", "keep", "shrink", NULL};
 
+static void c2f_defaults(struct spec *s)
+{
+	s->rounds = 3;
+	s->keep = 0.25;
+	s->shrink = 0.5;
+}
+
 /* At least one trial per round; 20 by default, or `rounds` when more. */
 static int c2f_budget(struct spec *s, int given, char *err, size_t errlen)
 {
@@ -34,6 +41,7 @@ static int c2f_round_end(const struct spec *s, int round, int next_number, int b
 const struct search_ops search_coarse_to_fine = {
 	.name = "coarse_to_fine",
 	.keys = keys,
+	.defaults = c2f_defaults,
 	.budget = c2f_budget,
 	.sample = sample_random,
 	.rounds = c2f_rounds,

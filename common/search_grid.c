@@ -9,6 +9,11 @@
 
 static const char *const keys[] = {"points", NULL};
 
+static void grid_defaults(struct spec *s)
+{
+	s->points = 5;
+}
+
 /* Absent trials are 0 here: grid_fit sets them to the grid's size. */
 static int grid_budget(struct spec *s, int given, char *err, size_t errlen)
 {
@@ -41,6 +46,7 @@ error:
 const struct search_ops search_grid = {
 	.name = "grid",
 	.keys = keys,
+	.defaults = grid_defaults,
 	.budget = grid_budget,
 	.fit = grid_fit,
 	.max_trials = sample_grid_size,

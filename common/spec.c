@@ -911,144 +911,31 @@ static int parse_fraction(const cJSON *v, const char *path, int closed_hi, doubl
 	return 0;
 }
 
-/* One key of "tpe" (see struct spec_tpe). */
-static int parse_tpe_key(struct spec *s, const cJSON *v, const char *path, char *err,
-			 size_t errlen)
+int spec_get_int(const cJSON *v, const char *path, int min, int max, int *out, char *err,
+		 size_t errlen)
 {
-	const char *k = v->string;
+	return get_int_field(v, path, min, max, out, err, errlen);
+}
+
+int spec_get_fraction(const cJSON *v, const char *path, int closed_hi, double *out, char *err,
+		      size_t errlen)
+{
+	return parse_fraction(v, path, closed_hi, out, err, errlen);
+}
+
+int spec_get_seed(const cJSON *v, const char *path, uint64_t *out, char *err, size_t errlen)
+{
 	double d;
 
-	if (strcmp(k, "startup") == 0)
-		return get_int_field(v, path, 1, SPEC_MAX_TRIALS, &s->tpe.startup, err, errlen);
-	if (strcmp(k, "candidates") == 0)
-		return get_int_field(v, path, 1, 10000, &s->tpe.candidates, err, errlen);
-	if (strcmp(k, "gamma") == 0)
-		return parse_fraction(v, path, 0, &s->tpe.gamma, err, errlen);
-	if (strcmp(k, "gamma_max") == 0)
-		return get_int_field(v, path, 1, SPEC_MAX_TRIALS, &s->tpe.gamma_max, err, errlen);
-	if (strcmp(k, "prior_weight") == 0) {
-		if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble <= 1e6))
-			return err_set(err, errlen, "%s: expected a number in (0, 1e6]", path);
-		s->tpe.prior_weight = v->valuedouble;
-		return 0;
-	}
-	if (strcmp(k, "multivariate") == 0) {
-		if (!cJSON_IsBool(v))
-			return err_set(err, errlen, "%s: expected true or false", path);
-		s->tpe.multivariate = cJSON_IsTrue(v);
-		return 0;
-	}
-	if (strcmp(k, "seed") == 0) {
-		if (get_int(v, path, 0, MAX_SEED, &d, err, errlen) < 0)
-			return -1;
-		s->tpe.seed = (uint64_t)d;
-		return 0;
-	}
-	return err_set(err, errlen, "%s: unknown key (expected startup, candidates, gamma, "
-		       "gamma_max, prior_weight, multivariate or seed)", path);
-}
-
-/* "tpe": {...}; absent keys keep Optuna's defaults, the seed the sweep's. */
-static int parse_tpe(struct spec *s, const cJSON *obj, char *err, size_t errlen)
-{
-	const cJSON *item;
-	char path[256];
-
-	s->tpe.seed = s->seed;
-	if (!obj)
-		return 0;
-	if (!cJSON_IsObject(obj))
-		return err_set(err, errlen, "tpe: expected an object {\"startup\", \"candidates\", ...}");
-	cJSON_ArrayForEach(item, obj) {
-		path_join(path, sizeof path, "tpe", item->string);
-		if (parse_tpe_key(s, item, path, err, errlen) < 0)
-			return -1;
-	}
+	if (get_int(v, path, 0, MAX_SEED, &d, err, errlen) < 0)
+		return -1;
+	*out = (uint64_t)d;
 	return 0;
 }
 
-/* "perturb": [f1, f2], two positive factors. */
-static int parse_perturb(struct spec *s, const cJSON *v, const char *path, char *err,
-			 size_t errlen)
+void spec_path_join(char *buf, size_t n, const char *a, const char *b)
 {
-	const cJSON *x;
-	int i = 0;
-
-	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != 2)
-		return err_set(err, errlen, "%s: expected two factors [down, up], e.g. [0.8, 1.2]",
-			       path);
-	cJSON_ArrayForEach(x, v) {
-		if (!cJSON_IsNumber(x) || !(x->valuedouble > 0) || !isfinite(x->valuedouble))
-			return err_set(err, errlen, "%s[%d]: expected a number > 0", path, i);
-		s->pbt.perturb[i++] = x->valuedouble;
-	}
-	return 0;
-}
-
-/* One key of "pbt" (see struct spec_pbt); "explore" needs the params, so it
- * is read after them (set_explore). */
-static int parse_pbt_key(struct spec *s, const cJSON *v, const char *path, char *err,
-			 size_t errlen)
-{
-	const char *k = v->string;
-	double d;
-
-	if (strcmp(k, "population") == 0)
-		return get_int_field(v, path, 2, 100000, &s->pbt.population, err, errlen);
-	if (strcmp(k, "interval") == 0)
-		return get_int_field(v, path, 1, 100000, &s->pbt.interval, err, errlen);
-	if (strcmp(k, "generations") == 0)
-		return get_int_field(v, path, 1, 100000, &s->pbt.generations, err, errlen);
-	if (strcmp(k, "quantile") == 0) {
-		if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble <= 0.5))
-			return err_set(err, errlen, "%s: expected a number in (0, 0.5]", path);
-		s->pbt.quantile = v->valuedouble;
-		return 0;
-	}
-	if (strcmp(k, "resample_probability") == 0) {
-		if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1))
-			return err_set(err, errlen, "%s: expected a number in [0, 1]", path);
-		s->pbt.resample_probability = v->valuedouble;
-		return 0;
-	}
-	if (strcmp(k, "perturb") == 0)
-		return parse_perturb(s, v, path, err, errlen);
-	if (strcmp(k, "explore") == 0)
-		return 0;
-	if (strcmp(k, "seed") == 0) {
-		if (get_int(v, path, 0, MAX_SEED, &d, err, errlen) < 0)
-			return -1;
-		s->pbt.seed = (uint64_t)d;
-		return 0;
-	}
-	return err_set(err, errlen, "%s: unknown key (expected population, interval, quantile, "
-		       "resample_probability, perturb, generations, explore or seed)", path);
-}
-
-/* "pbt": {...}; population and interval are required, the seed defaults to
- * the sweep's. */
-static int parse_pbt(struct spec *s, const cJSON *obj, char *err, size_t errlen)
-{
-	const cJSON *item;
-	char path[256];
-
-	s->pbt.seed = s->seed;
-	if (!obj)
-		return 0;
-	if (!cJSON_IsObject(obj))
-		return err_set(err, errlen, "pbt: expected an object {\"population\", \"interval\", "
-			       "...}");
-	cJSON_ArrayForEach(item, obj) {
-		path_join(path, sizeof path, "pbt", item->string);
-		if (parse_pbt_key(s, item, path, err, errlen) < 0)
-			return -1;
-	}
-	if (!s->pbt.population)
-		return err_set(err, errlen, "pbt.population: missing (members alive at once, >= 2)");
-	if (!s->pbt.interval)
-		return err_set(err, errlen, "pbt.interval: missing (epochs between decisions, "
-			       ">= 1)");
-	return 0;
+	path_join(buf, n, a, b);
 }
 
 /* "keep_checkpoints": "all", "best" or N >= 1 (the latest N and the best). */
@@ -1173,7 +1060,6 @@ int spec_check_pbt(struct spec *s, const cJSON *json, char *err, size_t errlen)
 static int parse_scalar(struct spec *s, const cJSON *v, char *err, size_t errlen)
 {
 	const char *k = v->string;
-	double d;
 
 	if (strcmp(k, "name") == 0)
 		return get_string(v, k, &s->name, err, errlen);
@@ -1181,12 +1067,8 @@ static int parse_scalar(struct spec *s, const cJSON *v, char *err, size_t errlen
 		return cJSON_IsString(v) ? 0 : err_set(err, errlen, "description: expected a string");
 	if (strcmp(k, "trials") == 0)
 		return get_int_field(v, k, 1, SPEC_MAX_TRIALS, &s->trials, err, errlen);
-	if (strcmp(k, "seed") == 0) {
-		if (get_int(v, k, 0, MAX_SEED, &d, err, errlen) < 0)
-			return -1;
-		s->seed = (uint64_t)d;
-		return 0;
-	}
+	if (strcmp(k, "seed") == 0)
+		return spec_get_seed(v, k, &s->seed, err, errlen);
 	if (strcmp(k, "search") == 0)
 		return parse_search(s, v, err, errlen);
 	if (strcmp(k, "points") == 0)
@@ -1536,14 +1418,9 @@ static void set_defaults(struct spec *s)
 	memset(s, 0, sizeof *s);
 	s->name = xstrdup("sweep");
 	s->seed = 1;
-	s->points = 5;
-	s->rounds = 3;
-	s->keep = 0.25;
-	s->shrink = 0.5;
-	s->tpe = (struct spec_tpe){.startup = 10, .candidates = 24, .gamma = 0.1,
-				   .gamma_max = 25, .prior_weight = 1.0};
-	s->pbt = (struct spec_pbt){.quantile = 0.25, .resample_probability = 0.25,
-				   .perturb = {0.8, 1.2}};
+	for (int i = 0; search_ops((enum spec_search)i); i++)
+		if (search_ops((enum spec_search)i)->defaults)
+			search_ops((enum spec_search)i)->defaults(s);
 	s->keep_checkpoints = 1;
 	s->fail_fast = SPEC_FAIL_FAST;
 	s->objective_metric = xstrdup("val_acc");
@@ -1572,6 +1449,21 @@ static int check_trials(struct spec *s, int given, char *err, size_t errlen)
 	return o->budget(s, given, err, errlen);
 }
 
+/* Every search's options object (absent but for s's own search, once
+ * check_strategy_options passed: the row then sets what defaults on the
+ * sweep's seed). */
+static int parse_options(struct spec *s, const cJSON *json, char *err, size_t errlen)
+{
+	const struct search_ops *o;
+
+	for (int i = 0; (o = search_ops((enum spec_search)i)); i++)
+		if (o->options &&
+		    o->options(s, cJSON_GetObjectItemCaseSensitive(json, o->keys[0]), err,
+			       errlen) < 0)
+			return -1;
+	return 0;
+}
+
 static int parse_all(struct spec *s, const cJSON *json, char *err, size_t errlen)
 {
 	const cJSON *v;
@@ -1588,9 +1480,7 @@ static int parse_all(struct spec *s, const cJSON *json, char *err, size_t errlen
 		return -1;
 	if (parse_command(s, json, err, errlen) < 0 ||
 	    check_strategy_options(s, json, err, errlen) < 0 ||
-	    parse_tpe(s, cJSON_GetObjectItemCaseSensitive(json, "tpe"), err, errlen) < 0 ||
-	    parse_pbt(s, cJSON_GetObjectItemCaseSensitive(json, "pbt"), err, errlen) < 0 ||
-	    parse_sections(s, json, err, errlen) < 0)
+	    parse_options(s, json, err, errlen) < 0 || parse_sections(s, json, err, errlen) < 0)
 		return -1;
 	if (search_of(s)->check && search_of(s)->check(s, json, err, errlen) < 0)
 		return -1;

@@ -209,6 +209,18 @@ const char *spec_kind_name(enum param_kind kind);
  * past the last search (search.h: the table). */
 const char *spec_search_name(enum spec_search search);
 
+/* Readers of one option at path, with spec_parse's messages, for the search
+ * table's rows (search.h): an integer in [min, max]; a number in (0, 1), or
+ * (0, 1] when closed_hi; a seed, an integer in [0, 2^53). Each returns 0, or
+ * -1 with "path: expected ..." in err. spec_path_join writes "a.b" into buf,
+ * cut with "..." to fit. */
+int spec_get_int(const cJSON *v, const char *path, int min, int max, int *out, char *err,
+		 size_t errlen);
+int spec_get_fraction(const cJSON *v, const char *path, int closed_hi, double *out, char *err,
+		      size_t errlen);
+int spec_get_seed(const cJSON *v, const char *path, uint64_t *out, char *err, size_t errlen);
+void spec_path_join(char *buf, size_t n, const char *a, const char *b);
+
 /* Search pbt's checks that need the parsed params (its row's check,
  * search.h): what "pbt": {"explore"} names (by default every explorable
  * parameter), and for the built-in worker, decisions before the last epoch.

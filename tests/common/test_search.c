@@ -32,6 +32,7 @@ static void test_rows(void)
 		CHECK_STR(spec_search_name((enum spec_search)i), o->name);
 		CHECK(o->budget != NULL && o->sample != NULL);
 		CHECK(!o->missing || (o->keys && o->keys[0])); /* names the key it needs */
+		CHECK(!o->options || (o->keys && o->keys[0])); /* its options object */
 		CHECK(!o->rounds || o->narrow);                /* a round after the first narrows */
 		CHECK(!o->propose || o->ahead);                /* else it never proposes */
 		for (int k = 0; o->keys && o->keys[k]; k++)
@@ -125,6 +126,8 @@ static void test_rules(void)
 	CHECK(search_of(&s)->ahead(&s, 0, 30) == 5 && search_of(&s)->ahead(&s, 7, 30) == 7);
 	CHECK(search_of(&s)->ahead(&s, 0, 3) == 3);
 	spec_finish(&s);
+	CHECK(parse(&s, "{\"search\": \"tpe\", \"tpe\": {\"gamma\": 1}}", err) == -1);
+	CHECK_STR(err, "tpe.gamma: expected a number in (0, 1)");
 
 	snprintf(buf, sizeof buf, "{\"search\": \"pbt\", \"trials\": 9, \"pbt\": {\"population\": "
 		 "4, \"interval\": 2}, %s}", lr);
@@ -140,9 +143,13 @@ static void test_rules(void)
 	cJSON_Delete(json);
 	spec_finish(&s);
 
-	snprintf(buf, sizeof buf, "{%s}", lr);
+	/* every row's defaults, whatever the search; tpe's and pbt's seeds the sweep's */
+	snprintf(buf, sizeof buf, "{\"seed\": 9, %s}", lr);
 	CHECK(parse(&s, buf, err) == 0);
 	CHECK(s.trials == 20 && !search_of(&s)->propose && !search_of(&s)->forks);
+	CHECK(s.points == 5 && s.rounds == 3 && s.keep == 0.25 && s.shrink == 0.5);
+	CHECK(s.tpe.startup == 10 && s.tpe.candidates == 24 && s.tpe.seed == 9);
+	CHECK(s.pbt.quantile == 0.25 && s.pbt.perturb[1] == 1.2 && s.pbt.seed == 9);
 	json = cJSON_CreateObject();
 	search_describe(&s, json, text, sizeof text);
 	CHECK_STR(text, "20 trials, random search over 1 parameter, objective max val_acc");
