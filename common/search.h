@@ -4,7 +4,8 @@
  * strategy (spec parsing, the sampler, the sweeps, the hub, `caviar
  * validate`) asks the row, never the strategy's name: a new sampler is one
  * file and one row. The rows hold the strategies' facts and point at their
- * code (sample.h, tpe.h, pbt.h); this table runs nothing itself. */
+ * code (sample.h, tpe.h); this table runs nothing itself, and pbt's rule
+ * (pbt.h) is the daemon's to run. */
 #ifndef CAVIAR_SEARCH_H
 #define CAVIAR_SEARCH_H
 

@@ -1,7 +1,9 @@
 /* spec: parsing and validation of a sweep spec (see spec.h). Every check
  * writes "path: rule" into the caller's buffer; the path is built as the
  * walk descends ("params.lr.log"). The one check that needs the sampler, a
- * grid's size, is the sampler's (sample_check_grid): spec never calls it. */
+ * grid's size, is the sampler's (sample_check_grid): spec never calls it.
+ * What differs by search (its keys, options, defaults, budget) is asked of
+ * its row in the strategies' table (search.h). */
 #include "spec.h"
 
 #include <ctype.h>
