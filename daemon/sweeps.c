@@ -184,9 +184,8 @@ struct sweep *sweeps_submit(struct sweeps *s, struct spec *spec, int64_t *repeat
 	sw->spec = *spec;
 	memset(spec, 0, sizeof *spec);
 	sw->budget = sw->spec.trials;
-	if (sw->budget < sample_round_size(&sw->spec, 0))
-		sw->budget = sample_round_size(&sw->spec, 0); /* pbt's population, with
-		                                               * "generations": forks add to it */
+	if (sw->budget < sample_round_size(&sw->spec, 0)) /* pbt's population, with */
+		sw->budget = sample_round_size(&sw->spec, 0); /* "generations": forks add */
 	sw->created_at = log_now();
 	sample_box_init(&sw->box, &sw->spec);
 	stopping_init(&sw->stopping, &sw->spec);
@@ -374,14 +373,15 @@ static int may_start(const struct sweep *sw)
 }
 
 /* A search that learns (tpe): proposes, records and queues sw's next trial
- * from its history (one transaction: the trial and its suggestion). Returns 0, or -1 (logged;
- * tried again at the next start). */
+ * from its history (one transaction: the trial and its suggestion). Returns
+ * 0, or -1 (logged; tried again at the next start). */
 static int propose(struct sweeps *s, struct sweep *sw)
 {
 	struct sweep_mark m = mark(sw);
 	int number = sw->next_number;
 	uint64_t seed = trial_seed(&sw->spec, number);
-	cJSON *why = NULL, *params = search_of(&sw->spec)->propose(&sw->spec, &sw->tpe, number, &why);
+	cJSON *why = NULL;
+	cJSON *params = search_of(&sw->spec)->propose(&sw->spec, &sw->tpe, number, &why);
 	char *ptext = cJSON_PrintUnformatted(params), *wtext = cJSON_PrintUnformatted(why);
 	char err[512];
 	int64_t id;
