@@ -23,6 +23,7 @@
 
 #include "rng.h"
 #include "sample.h"
+#include "search.h"
 #include "spec.h"
 #include "testfn.h"
 #include "tpe.h"
@@ -97,7 +98,7 @@ static double run(const struct testfn *fn, const char *search, int trials, int s
 	tpe_history_init(&h, s.n_params);
 	round_end = sample_round_size(&s, 0);
 	for (int i = 0; i < trials; i++) {
-		cJSON *p = s.search == SEARCH_TPE ? tpe_suggest(&s, &h, i, NULL)
+		cJSON *p = search_of(&s)->propose ? search_of(&s)->propose(&s, &h, i, NULL)
 						  : sample_trial(&s, &box, i);
 
 		vals[i] = testfn_regret(fn, p);

@@ -20,6 +20,7 @@
 
 #include "errbuf.h"
 #include "rng.h"
+#include "search.h"
 #include "sobol.h"
 #include "xalloc.h"
 
@@ -287,7 +288,9 @@ int sample_box_from_json(struct sample_box *b, const struct spec *s, const cJSON
 
 int sample_rounds(const struct spec *s)
 {
-	return s->search == SEARCH_COARSE_TO_FINE ? s->rounds : 1;
+	const struct search_ops *o = search_of(s);
+
+	return o->rounds ? o->rounds(s) : 1;
 }
 
 int sample_round_size(const struct spec *s, int round)
@@ -296,9 +299,18 @@ int sample_round_size(const struct spec *s, int round)
 
 	if (round < 0 || round >= rounds)
 		return 0;
-	if (s->search == SEARCH_PBT)
-		return s->pbt.population;
+	if (search_of(s)->round_size)
+		return search_of(s)->round_size(s, round);
 	return s->trials / rounds + (round < s->trials % rounds);
+}
+
+int sample_round_end(const struct spec *s, int round)
+{
+	int n = 0;
+
+	for (int r = 0; r <= round; r++)
+		n += sample_round_size(s, r);
+	return n;
 }
 
 /* ---- random and sobol ---- */
@@ -339,7 +351,7 @@ static cJSON *draw_in_box(const struct spec_param *p, const struct sample_box *b
 	return value_at(p, box->lo[k], box->hi[k], u);
 }
 
-static cJSON *sample_random(const struct spec *s, const struct sample_box *box, int number)
+cJSON *sample_random(const struct spec *s, const struct sample_box *box, int number)
 {
 	uint64_t base = rng_derive(s->seed, (uint64_t)number);
 	cJSON *trial = cJSON_CreateObject();
@@ -367,7 +379,7 @@ cJSON *sample_draw(const struct spec *s, int k, struct rng *r)
 
 /* Sampled (non-fixed) param j is Sobol' dimension j; its scramble seed is
  * derived from the sweep's seed. Trial i is point i of the scrambled sequence. */
-static cJSON *sample_sobol(const struct spec *s, const struct sample_box *box, int number)
+cJSON *sample_sobol(const struct spec *s, const struct sample_box *box, int number)
 {
 	cJSON *trial = cJSON_CreateObject();
 	int dim = 0;
@@ -576,26 +588,9 @@ long sample_grid_size(const struct spec *s)
 
 int sample_check_grid(struct spec *s, char *err, size_t errlen)
 {
-	long grid;
+	const struct search_ops *o = search_of(s);
 
-	if (s->search != SEARCH_GRID)
-		return 0;
-	grid = sample_grid_size(s);
-	if (s->trials > grid) {
-		err_set(err, errlen, "trials: %d exceeds the grid's %ld points", s->trials, grid);
-		goto error;
-	}
-	if (s->trials == 0 && grid > SPEC_MAX_TRIALS) {
-		err_set(err, errlen, "search: the grid has %ld points, over the %d trial limit; "
-			"set trials or fewer points", grid, SPEC_MAX_TRIALS);
-		goto error;
-	}
-	if (s->trials == 0)
-		s->trials = (int)grid;
-	return 0;
-error:
-	spec_finish(s);
-	return -1;
+	return o->fit ? o->fit(s, err, errlen) : 0;
 }
 
 /* A keyed bijection of [0, 2^bits): xorshift, odd multiply, add; each step is
@@ -633,7 +628,7 @@ static long permute(uint64_t seed, long number, long n)
 
 /* Trial i is point i of the product; with fewer trials than points, point
  * permute(i) so a partial grid is spread over the whole grid. */
-static cJSON *sample_grid(const struct spec *s, const struct sample_box *box, int number)
+cJSON *sample_grid(const struct spec *s, const struct sample_box *box, int number)
 {
 	struct grid g;
 	cJSON *ctrl_values = cJSON_CreateObject(), *out = NULL;
@@ -652,28 +647,15 @@ static cJSON *sample_grid(const struct spec *s, const struct sample_box *box, in
 	return out ? out : cJSON_CreateObject();
 }
 
-static cJSON *sample_in_box(const struct spec *s, const struct sample_box *box, int number)
-{
-	switch (s->search) {
-	case SEARCH_GRID:
-		return sample_grid(s, box, number);
-	case SEARCH_SOBOL:
-	case SEARCH_TPE: /* its startup trials (tpe.h) */
-		return sample_sobol(s, box, number);
-	default:
-		return sample_random(s, box, number);
-	}
-}
-
 cJSON *sample_trial(const struct spec *s, const struct sample_box *box, int number)
 {
 	struct sample_box own;
 	cJSON *trial;
 
 	if (box && box->n == s->n_params)
-		return sample_in_box(s, box, number);
+		return search_of(s)->sample(s, box, number);
 	sample_box_init(&own, s);
-	trial = sample_in_box(s, &own, number);
+	trial = search_of(s)->sample(s, &own, number);
 	sample_box_finish(&own);
 	return trial;
 }

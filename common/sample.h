@@ -47,15 +47,19 @@ int sample_round_size(const struct spec *s, int round);
 
 int sample_rounds(const struct spec *s); /* 1, or spec->rounds for coarse_to_fine */
 
+/* Where round r ends: past its trials and those of the rounds before. */
+int sample_round_end(const struct spec *s, int round);
+
 /* Number of distinct grid points (for validation: trials must not exceed it);
  * LONG_MAX when the product overflows. Computed for any strategy. */
 long sample_grid_size(const struct spec *s);
 
 /* The check of a parsed spec that needs the sampler, made after spec_parse by
- * whoever validates a whole spec: for search "grid", sets absent trials (0)
- * to the grid's size, an error above SPEC_MAX_TRIALS points, and refuses a
- * budget larger than the grid. Other strategies pass. Returns 0, or -1 with
- * err and s finished (empty), as spec_parse leaves it on failure. */
+ * whoever validates a whole spec (its search's fit, search.h): for search
+ * "grid", sets absent trials (0) to the grid's size, an error above
+ * SPEC_MAX_TRIALS points, and refuses a budget larger than the grid. Other
+ * strategies pass. Returns 0, or -1 with err and s finished (empty), as
+ * spec_parse leaves it on failure. */
 int sample_check_grid(struct spec *s, char *err, size_t errlen);
 
 /* The params of trial `number` (0-based within the sweep; for coarse_to_fine,
@@ -92,6 +96,13 @@ int sample_check_grid(struct spec *s, char *err, size_t errlen);
  * - pbt: as random. These are its first population (numbers below
  *   pbt.population); later members are forks whose params pbt_decide gives. */
 cJSON *sample_trial(const struct spec *s, const struct sample_box *box, int number);
+
+/* The samplers the search table's rows name (search.h), as sample_trial
+ * describes them, for a box of s's (not NULL): random (coarse_to_fine, pbt),
+ * grid, sobol (tpe). Call sample_trial instead. */
+cJSON *sample_random(const struct spec *s, const struct sample_box *box, int number);
+cJSON *sample_grid(const struct spec *s, const struct sample_box *box, int number);
+cJSON *sample_sobol(const struct spec *s, const struct sample_box *box, int number);
 
 /* Parameter k of s (active or not) drawn from r over its spec range, as
  * random search draws it: a new value the caller deletes. pbt's resample. */

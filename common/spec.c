@@ -1,7 +1,9 @@
 /* spec: parsing and validation of a sweep spec (see spec.h). Every check
  * writes "path: rule" into the caller's buffer; the path is built as the
  * walk descends ("params.lr.log"). The one check that needs the sampler, a
- * grid's size, is the sampler's (sample_check_grid): spec never calls it. */
+ * grid's size, is the sampler's (sample_check_grid): spec never calls it.
+ * What differs by search (its keys, options, defaults, budget) is asked of
+ * its row in the strategies' table (search.h). */
 #include "spec.h"
 
 #include <ctype.h>
@@ -37,16 +39,11 @@ static const char *const kind_names[] = {
 };
 #define N_KINDS ((int)(sizeof kind_names / sizeof kind_names[0]))
 
-/* By enum spec_search: the one list of the search names. */
-static const char *const search_names[] = {
-	[SEARCH_RANDOM] = "random", [SEARCH_GRID] = "grid", [SEARCH_SOBOL] = "sobol",
-	[SEARCH_COARSE_TO_FINE] = "coarse_to_fine", [SEARCH_TPE] = "tpe", [SEARCH_PBT] = "pbt",
-	NULL,
-};
-
 const char *spec_search_name(enum spec_search search)
 {
-	return search_names[search];
+	const struct search_ops *o = search_ops(search);
+
+	return o ? o->name : NULL;
 }
 
 const char *const *spec_top_keys(void)
@@ -883,45 +880,24 @@ static int parse_params(struct spec *s, const cJSON *obj, char *err, size_t errl
 
 static int parse_search(struct spec *s, const cJSON *v, char *err, size_t errlen)
 {
-	int i = cJSON_IsString(v) ? in_list(search_names, v->valuestring) : -1;
-	char names[256];
-	size_t len = 0;
-
-	if (i >= 0) {
-		s->search = (enum spec_search)i;
-		return 0;
-	}
-	for (int k = 0; search_names[k] && len < sizeof names; k++)
-		len += (size_t)snprintf(names + len, sizeof names - len, "%s\"%s\"",
-					k == 0 ? "" : search_names[k + 1] ? ", " : " or ",
-					search_names[k]);
-	return err_set(err, errlen, "search: expected %s", names);
+	if (search_find(cJSON_IsString(v) ? v->valuestring : NULL, &s->search, err, errlen) < 0)
+		return err_prefix(err, errlen, "search");
+	return 0;
 }
 
-/* Options that belong to one strategy only. */
+/* Options that belong to one strategy only, and options one cannot do without. */
 static int check_strategy_options(const struct spec *s, const cJSON *json, char *err,
 				  size_t errlen)
 {
-	static const char *const c2f[] = {"rounds", "keep", "shrink", NULL};
+	const struct search_ops *own = search_of(s), *o;
 
-	if (s->search != SEARCH_GRID && cJSON_GetObjectItemCaseSensitive(json, "points"))
-		return err_set(err, errlen, "points: only for search \"grid\" (this is \"%s\")",
-			       search_names[s->search]);
-	for (int i = 0; c2f[i]; i++)
-		if (s->search != SEARCH_COARSE_TO_FINE &&
-		    cJSON_GetObjectItemCaseSensitive(json, c2f[i]))
-			return err_set(err, errlen,
-				       "%s: only for search \"coarse_to_fine\" (this is \"%s\")",
-				       c2f[i], search_names[s->search]);
-	if (s->search != SEARCH_TPE && cJSON_GetObjectItemCaseSensitive(json, "tpe"))
-		return err_set(err, errlen, "tpe: only for search \"tpe\" (this is \"%s\")",
-			       search_names[s->search]);
-	if (s->search != SEARCH_PBT && cJSON_GetObjectItemCaseSensitive(json, "pbt"))
-		return err_set(err, errlen, "pbt: only for search \"pbt\" (this is \"%s\")",
-			       search_names[s->search]);
-	if (s->search == SEARCH_PBT && !cJSON_GetObjectItemCaseSensitive(json, "pbt"))
-		return err_set(err, errlen, "pbt: missing (search \"pbt\" needs {\"population\": "
-			       "N, \"interval\": EPOCHS})");
+	for (int i = 0; (o = search_ops((enum spec_search)i)); i++)
+		for (int k = 0; o != own && o->keys && o->keys[k]; k++)
+			if (cJSON_GetObjectItemCaseSensitive(json, o->keys[k]))
+				return err_set(err, errlen, "%s: only for search \"%s\" (this is "
+					       "\"%s\")", o->keys[k], o->name, own->name);
+	if (own->missing && !cJSON_GetObjectItemCaseSensitive(json, own->keys[0]))
+		return err_set(err, errlen, "%s", own->missing);
 	return 0;
 }
 
@@ -937,144 +913,31 @@ static int parse_fraction(const cJSON *v, const char *path, int closed_hi, doubl
 	return 0;
 }
 
-/* One key of "tpe" (see struct spec_tpe). */
-static int parse_tpe_key(struct spec *s, const cJSON *v, const char *path, char *err,
-			 size_t errlen)
+int spec_get_int(const cJSON *v, const char *path, int min, int max, int *out, char *err,
+		 size_t errlen)
 {
-	const char *k = v->string;
+	return get_int_field(v, path, min, max, out, err, errlen);
+}
+
+int spec_get_fraction(const cJSON *v, const char *path, int closed_hi, double *out, char *err,
+		      size_t errlen)
+{
+	return parse_fraction(v, path, closed_hi, out, err, errlen);
+}
+
+int spec_get_seed(const cJSON *v, const char *path, uint64_t *out, char *err, size_t errlen)
+{
 	double d;
 
-	if (strcmp(k, "startup") == 0)
-		return get_int_field(v, path, 1, SPEC_MAX_TRIALS, &s->tpe.startup, err, errlen);
-	if (strcmp(k, "candidates") == 0)
-		return get_int_field(v, path, 1, 10000, &s->tpe.candidates, err, errlen);
-	if (strcmp(k, "gamma") == 0)
-		return parse_fraction(v, path, 0, &s->tpe.gamma, err, errlen);
-	if (strcmp(k, "gamma_max") == 0)
-		return get_int_field(v, path, 1, SPEC_MAX_TRIALS, &s->tpe.gamma_max, err, errlen);
-	if (strcmp(k, "prior_weight") == 0) {
-		if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble <= 1e6))
-			return err_set(err, errlen, "%s: expected a number in (0, 1e6]", path);
-		s->tpe.prior_weight = v->valuedouble;
-		return 0;
-	}
-	if (strcmp(k, "multivariate") == 0) {
-		if (!cJSON_IsBool(v))
-			return err_set(err, errlen, "%s: expected true or false", path);
-		s->tpe.multivariate = cJSON_IsTrue(v);
-		return 0;
-	}
-	if (strcmp(k, "seed") == 0) {
-		if (get_int(v, path, 0, MAX_SEED, &d, err, errlen) < 0)
-			return -1;
-		s->tpe.seed = (uint64_t)d;
-		return 0;
-	}
-	return err_set(err, errlen, "%s: unknown key (expected startup, candidates, gamma, "
-		       "gamma_max, prior_weight, multivariate or seed)", path);
-}
-
-/* "tpe": {...}; absent keys keep Optuna's defaults, the seed the sweep's. */
-static int parse_tpe(struct spec *s, const cJSON *obj, char *err, size_t errlen)
-{
-	const cJSON *item;
-	char path[256];
-
-	s->tpe.seed = s->seed;
-	if (!obj)
-		return 0;
-	if (!cJSON_IsObject(obj))
-		return err_set(err, errlen, "tpe: expected an object {\"startup\", \"candidates\", ...}");
-	cJSON_ArrayForEach(item, obj) {
-		path_join(path, sizeof path, "tpe", item->string);
-		if (parse_tpe_key(s, item, path, err, errlen) < 0)
-			return -1;
-	}
+	if (get_int(v, path, 0, MAX_SEED, &d, err, errlen) < 0)
+		return -1;
+	*out = (uint64_t)d;
 	return 0;
 }
 
-/* "perturb": [f1, f2], two positive factors. */
-static int parse_perturb(struct spec *s, const cJSON *v, const char *path, char *err,
-			 size_t errlen)
+void spec_path_join(char *buf, size_t n, const char *a, const char *b)
 {
-	const cJSON *x;
-	int i = 0;
-
-	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != 2)
-		return err_set(err, errlen, "%s: expected two factors [down, up], e.g. [0.8, 1.2]",
-			       path);
-	cJSON_ArrayForEach(x, v) {
-		if (!cJSON_IsNumber(x) || !(x->valuedouble > 0) || !isfinite(x->valuedouble))
-			return err_set(err, errlen, "%s[%d]: expected a number > 0", path, i);
-		s->pbt.perturb[i++] = x->valuedouble;
-	}
-	return 0;
-}
-
-/* One key of "pbt" (see struct spec_pbt); "explore" needs the params, so it
- * is read after them (set_explore). */
-static int parse_pbt_key(struct spec *s, const cJSON *v, const char *path, char *err,
-			 size_t errlen)
-{
-	const char *k = v->string;
-	double d;
-
-	if (strcmp(k, "population") == 0)
-		return get_int_field(v, path, 2, 100000, &s->pbt.population, err, errlen);
-	if (strcmp(k, "interval") == 0)
-		return get_int_field(v, path, 1, 100000, &s->pbt.interval, err, errlen);
-	if (strcmp(k, "generations") == 0)
-		return get_int_field(v, path, 1, 100000, &s->pbt.generations, err, errlen);
-	if (strcmp(k, "quantile") == 0) {
-		if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble <= 0.5))
-			return err_set(err, errlen, "%s: expected a number in (0, 0.5]", path);
-		s->pbt.quantile = v->valuedouble;
-		return 0;
-	}
-	if (strcmp(k, "resample_probability") == 0) {
-		if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1))
-			return err_set(err, errlen, "%s: expected a number in [0, 1]", path);
-		s->pbt.resample_probability = v->valuedouble;
-		return 0;
-	}
-	if (strcmp(k, "perturb") == 0)
-		return parse_perturb(s, v, path, err, errlen);
-	if (strcmp(k, "explore") == 0)
-		return 0;
-	if (strcmp(k, "seed") == 0) {
-		if (get_int(v, path, 0, MAX_SEED, &d, err, errlen) < 0)
-			return -1;
-		s->pbt.seed = (uint64_t)d;
-		return 0;
-	}
-	return err_set(err, errlen, "%s: unknown key (expected population, interval, quantile, "
-		       "resample_probability, perturb, generations, explore or seed)", path);
-}
-
-/* "pbt": {...}; population and interval are required, the seed defaults to
- * the sweep's. */
-static int parse_pbt(struct spec *s, const cJSON *obj, char *err, size_t errlen)
-{
-	const cJSON *item;
-	char path[256];
-
-	s->pbt.seed = s->seed;
-	if (!obj)
-		return 0;
-	if (!cJSON_IsObject(obj))
-		return err_set(err, errlen, "pbt: expected an object {\"population\", \"interval\", "
-			       "...}");
-	cJSON_ArrayForEach(item, obj) {
-		path_join(path, sizeof path, "pbt", item->string);
-		if (parse_pbt_key(s, item, path, err, errlen) < 0)
-			return -1;
-	}
-	if (!s->pbt.population)
-		return err_set(err, errlen, "pbt.population: missing (members alive at once, >= 2)");
-	if (!s->pbt.interval)
-		return err_set(err, errlen, "pbt.interval: missing (epochs between decisions, "
-			       ">= 1)");
-	return 0;
+	path_join(buf, n, a, b);
 }
 
 /* "keep_checkpoints": "all", "best" or N >= 1 (the latest N and the best). */
@@ -1188,11 +1051,17 @@ static int check_pbt_epochs(const struct spec *s, char *err, size_t errlen)
 		       s->pbt.interval, last, epochs);
 }
 
+int spec_check_pbt(struct spec *s, const cJSON *json, char *err, size_t errlen)
+{
+	if (set_explore(s, cJSON_GetObjectItemCaseSensitive(json, "pbt"), err, errlen) < 0)
+		return -1;
+	return check_pbt_epochs(s, err, errlen);
+}
+
 /* Scalar top-level options; objects are handled by the caller. */
 static int parse_scalar(struct spec *s, const cJSON *v, char *err, size_t errlen)
 {
 	const char *k = v->string;
-	double d;
 
 	if (strcmp(k, "name") == 0)
 		return get_string(v, k, &s->name, err, errlen);
@@ -1200,12 +1069,8 @@ static int parse_scalar(struct spec *s, const cJSON *v, char *err, size_t errlen
 		return cJSON_IsString(v) ? 0 : err_set(err, errlen, "description: expected a string");
 	if (strcmp(k, "trials") == 0)
 		return get_int_field(v, k, 1, SPEC_MAX_TRIALS, &s->trials, err, errlen);
-	if (strcmp(k, "seed") == 0) {
-		if (get_int(v, k, 0, MAX_SEED, &d, err, errlen) < 0)
-			return -1;
-		s->seed = (uint64_t)d;
-		return 0;
-	}
+	if (strcmp(k, "seed") == 0)
+		return spec_get_seed(v, k, &s->seed, err, errlen);
 	if (strcmp(k, "search") == 0)
 		return parse_search(s, v, err, errlen);
 	if (strcmp(k, "points") == 0)
@@ -1555,14 +1420,9 @@ static void set_defaults(struct spec *s)
 	memset(s, 0, sizeof *s);
 	s->name = xstrdup("sweep");
 	s->seed = 1;
-	s->points = 5;
-	s->rounds = 3;
-	s->keep = 0.25;
-	s->shrink = 0.5;
-	s->tpe = (struct spec_tpe){.startup = 10, .candidates = 24, .gamma = 0.1,
-				   .gamma_max = 25, .prior_weight = 1.0};
-	s->pbt = (struct spec_pbt){.quantile = 0.25, .resample_probability = 0.25,
-				   .perturb = {0.8, 1.2}};
+	for (int i = 0; search_ops((enum spec_search)i); i++)
+		if (search_ops((enum spec_search)i)->defaults)
+			search_ops((enum spec_search)i)->defaults(s);
 	s->keep_checkpoints = 1;
 	s->fail_fast = SPEC_FAIL_FAST;
 	s->objective_metric = xstrdup("val_acc");
@@ -1573,52 +1433,36 @@ static void set_defaults(struct spec *s)
 	s->es_min_trials = 3;
 }
 
-/* pbt's budget: trials (at least the population) or generations (trials 0). */
-static int check_pbt_budget(struct spec *s, int given, char *err, size_t errlen)
-{
-	if (s->pbt.generations) {
-		if (given)
-			return err_set(err, errlen, "pbt.generations: the budget is trials or "
-				       "pbt.generations, not both");
-		s->trials = 0;
-		return 0;
-	}
-	if (!given)
-		s->trials = 20;
-	if (s->trials < s->pbt.population)
-		return err_set(err, errlen, "trials: %s%d is fewer than the population (%d): set "
-			       "trials or pbt.generations", given ? "" : "the default ", s->trials,
-			       s->pbt.population);
-	return 0;
-}
-
 /* The budget: given, or the default; checked against the strategy. A grid's
  * is checked against its size by the sampler (sample_check_grid). */
 static int check_trials(struct spec *s, int given, char *err, size_t errlen)
 {
-	if ((s->search == SEARCH_SOBOL || s->search == SEARCH_TPE) &&
-	    sobol_max_dims() < s->n_params) {
+	const struct search_ops *o = search_of(s);
+
+	if (o->sobol && sobol_max_dims() < s->n_params) {
 		int sampled = 0;
 
 		for (int i = 0; i < s->n_params; i++)
 			sampled += s->params[i].kind != PARAM_FIXED;
 		if (sampled > sobol_max_dims())
 			return err_set(err, errlen, "params: %s supports at most %d sampled "
-				       "parameters, got %d", search_names[s->search],
-				       sobol_max_dims(), sampled);
+				       "parameters, got %d", o->name, sobol_max_dims(), sampled);
 	}
-	if (s->search == SEARCH_PBT)
-		return check_pbt_budget(s, given, err, errlen);
-	if (s->search == SEARCH_COARSE_TO_FINE && given && s->trials < s->rounds)
-		return err_set(err, errlen, "trials: %d is fewer than one per round (rounds %d)",
-			       s->trials, s->rounds);
-	if (s->search == SEARCH_GRID) {
-		if (!given)
-			s->trials = 0; /* the grid's size: sample_check_grid sets it */
-		return 0;
-	}
-	if (!given)
-		s->trials = s->search == SEARCH_COARSE_TO_FINE && s->rounds > 20 ? s->rounds : 20;
+	return o->budget(s, given, err, errlen);
+}
+
+/* Every search's options object (absent but for s's own search, once
+ * check_strategy_options passed: the row then sets what defaults on the
+ * sweep's seed). */
+static int parse_options(struct spec *s, const cJSON *json, char *err, size_t errlen)
+{
+	const struct search_ops *o;
+
+	for (int i = 0; (o = search_ops((enum spec_search)i)); i++)
+		if (o->options &&
+		    o->options(s, cJSON_GetObjectItemCaseSensitive(json, o->keys[0]), err,
+			       errlen) < 0)
+			return -1;
 	return 0;
 }
 
@@ -1638,13 +1482,9 @@ static int parse_all(struct spec *s, const cJSON *json, char *err, size_t errlen
 		return -1;
 	if (parse_command(s, json, err, errlen) < 0 ||
 	    check_strategy_options(s, json, err, errlen) < 0 ||
-	    parse_tpe(s, cJSON_GetObjectItemCaseSensitive(json, "tpe"), err, errlen) < 0 ||
-	    parse_pbt(s, cJSON_GetObjectItemCaseSensitive(json, "pbt"), err, errlen) < 0 ||
-	    parse_sections(s, json, err, errlen) < 0)
+	    parse_options(s, json, err, errlen) < 0 || parse_sections(s, json, err, errlen) < 0)
 		return -1;
-	if (s->search == SEARCH_PBT &&
-	    (set_explore(s, cJSON_GetObjectItemCaseSensitive(json, "pbt"), err, errlen) < 0 ||
-	     check_pbt_epochs(s, err, errlen) < 0))
+	if (search_of(s)->check && search_of(s)->check(s, json, err, errlen) < 0)
 		return -1;
 	return check_trials(s, cJSON_GetObjectItemCaseSensitive(json, "trials") != NULL, err,
 			    errlen);

@@ -13,21 +13,14 @@
 
 #include <cjson/cJSON.h>
 
+#include "search.h"
+
 #define SPEC_MAX_TRIALS 1000000 /* a sweep's budget; also caps a default grid */
 #define SPEC_MAX_SECONDS 2592000 /* timeout, stall_timeout: 30 days at most */
 #define SPEC_FAIL_FAST 3 /* fail_fast: trials failed the same way that end a sweep */
 #define SPEC_SETUP_TIMEOUT 600 /* fork_server.setup_timeout: seconds for a server to be ready */
 #define SPEC_MAX_BUDGET_MINUTES 525600 /* a wall-clock budget: at most a year */
 #define SPEC_MAX_ENV 32 /* "env": variables a command spec may set */
-
-enum spec_search {
-	SEARCH_RANDOM,         /* the default */
-	SEARCH_GRID,           /* `points` per continuous parameter */
-	SEARCH_SOBOL,          /* scrambled Sobol' sequence */
-	SEARCH_COARSE_TO_FINE, /* `rounds`, `keep`, `shrink` */
-	SEARCH_TPE,            /* tree-structured Parzen estimator, options in "tpe" */
-	SEARCH_PBT,            /* population based training, options in "pbt" */
-};
 
 /* "tpe": {...}: the options of search "tpe" (common/tpe.h), named after
  * Optuna's TPESampler's and with its defaults. */
@@ -212,8 +205,27 @@ int spec_param_index(const struct spec *s, const char *name);
  * parsing reads too. A static string. */
 const char *spec_kind_name(enum param_kind kind);
 
-/* A search's name as a spec writes it ("random", "coarse_to_fine"). */
+/* A search's name as a spec writes it ("random", "coarse_to_fine"); NULL
+ * past the last search (search.h: the table). */
 const char *spec_search_name(enum spec_search search);
+
+/* Readers of one option at path, with spec_parse's messages, for the search
+ * table's rows (search.h): an integer in [min, max]; a number in (0, 1), or
+ * (0, 1] when closed_hi; a seed, an integer in [0, 2^53). Each returns 0, or
+ * -1 with "path: expected ..." in err. spec_path_join writes "a.b" into buf,
+ * cut with "..." to fit. */
+int spec_get_int(const cJSON *v, const char *path, int min, int max, int *out, char *err,
+		 size_t errlen);
+int spec_get_fraction(const cJSON *v, const char *path, int closed_hi, double *out, char *err,
+		      size_t errlen);
+int spec_get_seed(const cJSON *v, const char *path, uint64_t *out, char *err, size_t errlen);
+void spec_path_join(char *buf, size_t n, const char *a, const char *b);
+
+/* Search pbt's checks that need the parsed params (its row's check,
+ * search.h): what "pbt": {"explore"} names (by default every explorable
+ * parameter), and for the built-in worker, decisions before the last epoch.
+ * json is the whole spec. Returns 0, or -1 with err. */
+int spec_check_pbt(struct spec *s, const cJSON *json, char *err, size_t errlen);
 
 /* The top-level keys a spec may have, NULL-terminated: the parser's own list
  * (a static array; the caller does not free it). */

@@ -1,6 +1,7 @@
 /* sweeps: sweeps, their trial queues and rounds (see sweeps.h). */
 #include "sweeps.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "pbt.h"
 #include "query.h"
 #include "rng.h"
+#include "search.h"
 #include "xalloc.h"
 
 /* The worker's seed for a trial: independent of the stream its params came from. */
@@ -49,13 +51,14 @@ static void sweep_free(struct sweep *sw)
 	free(sw);
 }
 
-/* Past the trials sampled ahead: the round's end, or for search tpe its
- * startup trials (the rest are proposed one at a time, by sweeps_next). */
+/* Past the trials sampled ahead: the round's end, or where the search says
+ * (tpe: its startup trials; the rest are proposed one at a time, by
+ * sweeps_next). */
 static int fill_end(const struct sweep *sw)
 {
-	if (sw->spec.search == SEARCH_TPE && sw->spec.tpe.startup < sw->round_end)
-		return sw->spec.tpe.startup > sw->next_number ? sw->spec.tpe.startup : sw->next_number;
-	return sw->round_end;
+	const struct search_ops *o = search_of(&sw->spec);
+
+	return o->ahead ? o->ahead(&sw->spec, sw->next_number, sw->round_end) : sw->round_end;
 }
 
 /* Samples and records up to n more trials of sw's current round inside the
@@ -69,7 +72,7 @@ static int insert_trials(struct sweeps *s, struct sweep *sw, int n, char *err, s
 		char *ptext = cJSON_PrintUnformatted(params);
 		int64_t id;
 
-		if (sw->spec.search == SEARCH_TPE)
+		if (search_of(&sw->spec)->propose)
 			tpe_history_add(&sw->tpe, &sw->spec, number, params);
 		cJSON_Delete(params);
 		if (db_insert_trial(s->db, sw->id, number, sw->round, ptext, seed, &id, err, errlen) < 0) {
@@ -82,27 +85,15 @@ static int insert_trials(struct sweeps *s, struct sweep *sw, int n, char *err, s
 	return 0;
 }
 
-/* Where round `round` ends: past the trials of it and of the rounds before. */
-static int round_end(const struct spec *spec, int round)
-{
-	int n = 0;
-
-	for (int r = 0; r <= round; r++)
-		n += sample_round_size(spec, r);
-	return n;
-}
-
-/* Where sw's current round ends: a round of the spec's own ends where the
- * spec says; the last round (of random, grid, sobol: the only one; of
- * coarse_to_fine: a round `extend` added) ends at the budget. */
+/* Where sw's current round ends: where its search says (coarse_to_fine: a
+ * round of the spec's own ends where the spec says; pbt: after the first
+ * population, then forks only), else at the budget. */
 static int current_round_end(const struct sweep *sw)
 {
-	if (sw->spec.search == SEARCH_COARSE_TO_FINE && sw->round < sw->spec.rounds)
-		return round_end(&sw->spec, sw->round);
-	if (sw->spec.search == SEARCH_PBT) /* the first population; then forks only */
-		return sw->next_number > sw->spec.pbt.population ? sw->next_number
-								 : sw->spec.pbt.population;
-	return sw->budget;
+	const struct search_ops *o = search_of(&sw->spec);
+
+	return o->round_end ? o->round_end(&sw->spec, sw->round, sw->next_number, sw->budget)
+			    : sw->budget;
 }
 
 /* Records round `round` of sw (its box, then a first slice of its trials)
@@ -195,8 +186,8 @@ struct sweep *sweeps_submit(struct sweeps *s, struct spec *spec, int64_t *repeat
 	sw->spec = *spec;
 	memset(spec, 0, sizeof *spec);
 	sw->budget = sw->spec.trials;
-	if (sw->spec.search == SEARCH_PBT && sw->budget < sw->spec.pbt.population)
-		sw->budget = sw->spec.pbt.population; /* "generations": forks add to it */
+	if (sw->budget < sample_round_size(&sw->spec, 0)) /* pbt's population, with */
+		sw->budget = sample_round_size(&sw->spec, 0); /* "generations": forks add */
 	sw->created_at = log_now();
 	sample_box_init(&sw->box, &sw->spec);
 	stopping_init(&sw->stopping, &sw->spec);
@@ -262,7 +253,7 @@ static int load_tpe(struct sweeps *s, struct sweep *sw, char *err, size_t errlen
 	cJSON *rows, *row;
 
 	tpe_history_init(&sw->tpe, sw->spec.n_params);
-	if (sw->spec.search != SEARCH_TPE)
+	if (!search_of(&sw->spec)->propose)
 		return 0;
 	rows = query_run(&s->db->query, err, errlen, QUERY_TPE_HISTORY, "i", (long long)sw->id);
 	if (!rows)
@@ -292,7 +283,7 @@ static int load_queue(struct sweeps *s, struct sweep *sw, char *err, size_t errl
 	cJSON_ArrayForEach(row, rows) {
 		const cJSON *params = cJSON_GetObjectItemCaseSensitive(row, "sampled");
 
-		if (sw->spec.search == SEARCH_TPE && cJSON_IsString(params)) {
+		if (search_of(&sw->spec)->propose && cJSON_IsString(params)) {
 			cJSON *p = cJSON_Parse(params->valuestring);
 
 			tpe_history_add(&sw->tpe, &sw->spec, (int)num(row, "number"), p);
@@ -383,15 +374,16 @@ static int may_start(const struct sweep *sw)
 	       (sw->spec.parallel == 0 || sw->running < sw->spec.parallel);
 }
 
-/* Search tpe: proposes, records and queues sw's next trial from its history
- * (one transaction: the trial and its suggestion). Returns 0, or -1 (logged;
- * tried again at the next start). */
+/* A search that learns (tpe): proposes, records and queues sw's next trial
+ * from its history (one transaction: the trial and its suggestion). Returns
+ * 0, or -1 (logged; tried again at the next start). */
 static int propose(struct sweeps *s, struct sweep *sw)
 {
 	struct sweep_mark m = mark(sw);
 	int number = sw->next_number;
 	uint64_t seed = trial_seed(&sw->spec, number);
-	cJSON *why = NULL, *params = tpe_suggest(&sw->spec, &sw->tpe, number, &why);
+	cJSON *why = NULL;
+	cJSON *params = search_of(&sw->spec)->propose(&sw->spec, &sw->tpe, number, &why);
 	char *ptext = cJSON_PrintUnformatted(params), *wtext = cJSON_PrintUnformatted(why);
 	char err[512];
 	int64_t id;
@@ -422,7 +414,7 @@ int sweeps_next(struct sweeps *s, struct sweep_pick *pick)
 	for (struct sweep *sw = s->list; sw; sw = sw->next) {
 		struct sweep_slot *q;
 
-		if (sw->spec.search == SEARCH_TPE && sw->q_head == sw->n_queue && !sw->cancelled &&
+		if (search_of(&sw->spec)->propose && sw->q_head == sw->n_queue && !sw->cancelled &&
 		    sw->next_number < sw->round_end && !sw->paused &&
 		    (sw->spec.parallel == 0 || sw->running < sw->spec.parallel))
 			propose(s, sw);
@@ -479,9 +471,9 @@ static void fork_failures_reason(struct sweep *sw)
 
 	if (n == 0 || sw->reason[0])
 		return;
-	if (sw->spec.search == SEARCH_PBT && sw->next_number < sw->budget)
-		len = snprintf(sw->reason, sizeof sw->reason, "pbt ran %d of %d trials: ",
-			       sw->next_number, sw->budget);
+	if (search_of(&sw->spec)->forks && sw->next_number < sw->budget)
+		len = snprintf(sw->reason, sizeof sw->reason, "%s ran %d of %d trials: ",
+			       search_of(&sw->spec)->name, sw->next_number, sw->budget);
 	snprintf(sw->reason + len, sizeof sw->reason - (size_t)len,
 		 "%d fork%s failed in %s first epoch (%s)", n, n == 1 ? "" : "s",
 		 n == 1 ? "its" : "their", sw->fork_failure);
@@ -570,7 +562,8 @@ static int next_round(struct sweeps *s, struct sweep *sw, char *err, size_t errl
 		params[i] = cJSON_GetObjectItemCaseSensitive(row, "params");
 		values[i++] = num(row, "best_value");
 	}
-	if (sample_narrow(&sw->spec, &sw->box, params, values, n, &next, err, errlen) < 0) {
+	if (search_of(&sw->spec)->narrow(&sw->spec, &sw->box, params, values, n, &next, err,
+					 errlen) < 0) {
 		log_msg("sweep %lld: round %d not narrowed (%s); keeping its region",
 			(long long)sw->id, sw->round + 1, err);
 		sample_box_copy(&next, &sw->box);
@@ -628,7 +621,7 @@ enum sweep_state sweeps_advance(struct sweeps *s, struct sweep *sw, const char *
 		return SWEEP_BUSY;
 	if (!sw->cancelled && !sw->spent &&
 	    (sw->round + 1 < sample_rounds(&sw->spec) ||
-	     (sw->spec.search == SEARCH_COARSE_TO_FINE && sw->next_number < sw->budget))) {
+	     (search_of(&sw->spec)->narrow && sw->next_number < sw->budget))) {
 		if (next_round(s, sw, err, sizeof err) < 0) {
 			log_msg("sweep %lld: cannot open round %d: %s", (long long)sw->id,
 				sw->round + 1, err);
@@ -729,16 +722,17 @@ int sweeps_not_active(struct sweeps *s, int64_t id, char *err, size_t errlen)
 /* Refuses n more trials when sw's search cannot take them. */
 static int check_extend(const struct sweep *sw, int n, char *err, size_t errlen)
 {
-	long grid = sample_grid_size(&sw->spec);
+	const struct search_ops *o = search_of(&sw->spec);
+	long most = o->max_trials ? o->max_trials(&sw->spec) : LONG_MAX;
 
 	if ((long long)sw->budget + n > SPEC_MAX_TRIALS)
 		return err_set(err, errlen, "sweep %lld: %d more trials would pass %d in all",
 			       (long long)sw->id, n, SPEC_MAX_TRIALS);
-	if (sw->spec.search == SEARCH_GRID && sw->budget + (long)n > grid)
+	if (sw->budget + (long)n > most)
 		return err_set(err, errlen,
-			       "sweep %lld is a grid search of %ld points and has %d: at most "
+			       "sweep %lld is a %s search of %ld points and has %d: at most "
 			       "%ld more trials",
-			       (long long)sw->id, grid, sw->budget, grid - sw->budget);
+			       (long long)sw->id, o->name, most, sw->budget, most - sw->budget);
 	if (sw->cancelled || sw->spent)
 		return err_set(err, errlen, "sweep %lld is ending; extend it once it has ended",
 			       (long long)sw->id);
@@ -857,7 +851,7 @@ struct sweep *sweeps_fork(struct sweeps *s, struct sweeps_fork *f, struct sweep 
 	sw->next_number++;
 	sw->round_end = current_round_end(sw);
 	queue_push_front(sw, *child, number, f->seed, xstrdup(f->params));
-	if (sw->spec.search == SEARCH_TPE) {
+	if (search_of(&sw->spec)->propose) {
 		cJSON *p = cJSON_Parse(f->params);
 
 		tpe_history_add(&sw->tpe, &sw->spec, number, p);
@@ -941,7 +935,7 @@ static int pbt_due(const struct sweep *sw, const struct sweeps_member *m, int ep
 {
 	const struct spec_pbt *p = &sw->spec.pbt;
 
-	if (sw->spec.search != SEARCH_PBT || epoch <= m->resumed_from ||
+	if (!search_of(&sw->spec)->forks || epoch <= m->resumed_from ||
 	    epoch % p->interval != 0 || epoch >= m->epochs_total || m->stopping ||
 	    sw->cancelled || sw->spent || sw->failed || sw->paused)
 		return 0;

@@ -7,76 +7,34 @@
 
 #include "cli.h"
 #include "sample.h"
+#include "search.h"
 #include "xalloc.h"
-
-/* "lr, beta" into buf, and into the array list: the parameters pbt perturbs. */
-static void explored(const struct spec *spec, cJSON *list, char *buf, size_t n)
-{
-	size_t len = 0;
-
-	buf[0] = '\0';
-	for (int k = 0; k < spec->n_params && len < n; k++)
-		if (spec->params[k].explore) {
-			cJSON_AddItemToArray(list, cJSON_CreateString(spec->params[k].name));
-			len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "",
-						spec->params[k].name);
-		}
-}
 
 static int run_validate(struct cli *cli, int argc, char **argv)
 {
-	char names[512];
-	cJSON *explore = cJSON_CreateArray();
+	char text[1024];
 	struct spec spec = {0};
-	cJSON *json;
+	cJSON *json, *out;
 	int args, code;
 
 	if ((code = cli_options(cli, &cmd_validate, argc, argv, NULL, NULL, &args)) ||
-	    (code = cli_operands(cli, argc - args, 1, 1))) {
-		cJSON_Delete(explore);
+	    (code = cli_operands(cli, argc - args, 1, 1)))
 		return code;
-	}
 	json = cli_read_spec(cli, argv[args], &spec);
-	if (!json) {
-		cJSON_Delete(explore);
+	if (!json)
 		return EXIT_SPEC;
-	}
-	explored(&spec, explore, names, sizeof names);
+	out = cJSON_CreateObject();
+	cJSON_AddTrueToObject(out, "ok");
+	cJSON_AddNumberToObject(out, "trials", spec.trials);
+	cJSON_AddStringToObject(out, "search", spec_search_name(spec.search));
+	cJSON_AddNumberToObject(out, "params", spec.n_params);
+	search_describe(&spec, out, text, sizeof text);
 	if (cli->json) {
-		cJSON *out = cJSON_CreateObject();
-
-		cJSON_AddTrueToObject(out, "ok");
-		cJSON_AddNumberToObject(out, "trials", spec.trials);
-		cJSON_AddStringToObject(out, "search", spec_search_name(spec.search));
-		cJSON_AddNumberToObject(out, "params", spec.n_params);
-		if (spec.search == SEARCH_PBT) {
-			cJSON_AddNumberToObject(out, "population", spec.pbt.population);
-			cJSON_AddNumberToObject(out, "interval", spec.pbt.interval);
-			cJSON_AddNumberToObject(out, "generations", spec.pbt.generations);
-			cJSON_AddItemToObject(out, "explore", explore);
-			explore = NULL;
-		}
 		cli_print_json(out);
-	} else if (spec.search == SEARCH_PBT) {
-		char budget[64];
-
-		if (spec.pbt.generations)
-			snprintf(budget, sizeof budget, "%d generations", spec.pbt.generations);
-		else
-			snprintf(budget, sizeof budget, "%d trials", spec.trials);
-		printf("%s: ok: \"%s\", pbt search over %d parameter%s, population %d, a decision "
-		       "every %d epoch%s, %s, objective %s %s\n", argv[args], spec.name,
-		       spec.n_params, spec.n_params == 1 ? "" : "s", spec.pbt.population,
-		       spec.pbt.interval, spec.pbt.interval == 1 ? "" : "s", budget,
-		       spec.objective_max ? "max" : "min", spec.objective_metric);
-		printf("  explores %s; a fork keeps its parent's other values\n", names);
 	} else {
-		printf("%s: ok: \"%s\", %d trials, %s search over %d parameter%s, objective %s %s\n",
-		       argv[args], spec.name, spec.trials, spec_search_name(spec.search), spec.n_params,
-		       spec.n_params == 1 ? "" : "s", spec.objective_max ? "max" : "min",
-		       spec.objective_metric);
+		printf("%s: ok: \"%s\", %s\n", argv[args], spec.name, text);
+		cJSON_Delete(out);
 	}
-	cJSON_Delete(explore);
 	cJSON_Delete(json);
 	spec_finish(&spec);
 	return EXIT_OK;
