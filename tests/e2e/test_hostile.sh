@@ -8,7 +8,11 @@
 #     with such a trial running exits within the grace period; no sleep stays;
 # 12. a rejected line is logged as itself, not with the bytes after it in the
 #     read buffer (another trial's output);
-# 14. a trial's log is capped in bytes (16 MiB) as well as lines, with a note.
+# 14. a trial's log is capped in bytes (16 MiB) as well as lines, with a note;
+# 15. 100 MB on stderr: the daemon stays small, keeps the last 2 KB, the trial
+#     is done;
+# 16. a program that starts 1,000 children holding its output and exits: all
+#     of them are stopped with it and reaped by caviard (its subreaper).
 . "$(dirname "$0")/lib.sh"
 
 GRACE=1
@@ -190,4 +194,40 @@ sleep 1
 check_true "1: the daemon starts again on that database and stays up" is_daemon "$DAEMON_PID"
 check_true "1: ... and answers" eval '"$CAVIAR" status >/dev/null 2>&1'
 if is_daemon "$DAEMON_PID"; then stop_daemon; else wait "$DAEMON_PID"; DAEMON_PID=; fi
+
+# Database three: (15) and (16).
+cat >"$TMP/stderr_flood.sh" <<'SH'
+#!/usr/bin/env python3
+import os
+chunk = b"E" * 65535 + b"\n"
+for _ in range(1600):  # 100 MiB
+    os.write(2, chunk)
+os.write(2, b"the last words\n")
+print('{"epoch": 1, "val_loss": 0.5}')
+SH
+chmod +x "$TMP/stderr_flood.sh"
+script children "i=0; while [ \$i -lt 1000 ]; do sleep 300 & i=\$((i + 1)); done
+echo '$METRIC'
+exit 0"
+DB=$TMP/third.db
+start_daemon --slots 2 --grace "$GRACE"
+se=$(trial_of "$(submit stderr_flood)")
+wait_sql 120 "SELECT status NOT IN ('queued', 'running') FROM trials WHERE id = $se"
+check "15: a trial that wrote 100 MiB on stderr is done" \
+	"$(sql "SELECT status || ': ' || reason FROM trials WHERE id = $se")" "done: finished"
+check "15: its stderr tail is the last 2 KB, ending with its last line" \
+	"$(sql "SELECT length(stderr_tail) <= 2048 AND stderr_tail LIKE '%the last words%' FROM trials WHERE id = $se")" 1
+rss=$(vmrss_kb "$DAEMON_PID")
+check_true "15: the daemon stayed small (VmRSS $rss kB < $cap_mb MB)" test "${rss:-0}" -gt 0 -a "${rss:-0}" -lt $((cap_mb * 1024))
+ch=$(trial_of "$(submit children)")
+wait_sql 120 "SELECT status NOT IN ('queued', 'running') FROM trials WHERE id = $ch"
+check "16: a program that left 1,000 children on its output is done" \
+	"$(sql "SELECT status || ': ' || reason FROM trials WHERE id = $ch")" "done: finished"
+for _ in $(seq 300); do [ "$(tagged_sleeps "$ch")" -eq 0 ] && break; sleep 0.1; done
+check "16: none of its children is left" "$(tagged_sleeps "$ch")" 0
+zombies() { ps -o stat= --ppid "$DAEMON_PID" | grep -c '^Z'; }
+for _ in $(seq 100); do [ "$(zombies)" -eq 0 ] && break; sleep 0.1; done
+check "16: caviard reaped them all" "$(zombies)" 0
+check_true "16: and answers" eval '"$CAVIAR" status >/dev/null 2>&1'
+stop_daemon
 finish
