@@ -320,7 +320,8 @@ static int serve(struct server *s, const struct serve_opts *o)
 	snprintf(s->cookie, sizeof s->cookie, "caviar_token_%d", o->port);
 	s->web = (struct web){.cookie = s->cookie, .st = &s->st, .q = &s->st.query,
 			      .host = {.ctx = s, .call = daemon_call,
-				       .call_async = daemon_call_async}};
+				       .call_async = daemon_call_async},
+			      .loopback = is_loopback(o->host)};
 	if (httpd_start(&s->http, &s->loop, o->host, o->port, s->cookie, web_handle, &s->web,
 			err, sizeof err) < 0)
 		return cli_fail(s->cli, EXIT_FAILED, "%s", err);

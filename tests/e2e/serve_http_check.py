@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """serve_http_check.py URL: plain HTTP requests against `caviar serve` (for
-tests/e2e/test_serve_http.sh): the token, the cookie, the same-origin check
-on actions, and bad requests (oversized, malformed, unknown paths, path
+tests/e2e/test_serve_http.sh): the token, the cookie, the Host (loopback
+names only: DNS rebinding), the same-origin check on actions, and bad requests (oversized, malformed, unknown paths, path
 traversal, a trial's adjust or fork or a note with a bad body) answered 4xx
 while the server keeps serving; the daemon's refusals as 409; a trial's
 lineage; notes set through the API read back; each parameter's kind.
@@ -106,6 +106,22 @@ check("/api/sweep/1/importance: over how many trials, and how many forks left ou
 status, _, body = request("GET", "/api/sweep/99/importance", AUTH)
 check("no importance is said, not refused", (status, json.loads(body)),
       (200, {"params": [], "note": "no sweep 99"}))
+
+# Another name for this address (a DNS-rebinding page's), even with the token.
+check("a Host that is not this machine's loopback: 403, token or not",
+      (request("GET", "/api/sweeps?token=" + TOKEN, {"Host": "evil.example:%d" % PORT})[0],
+       request("GET", "/api/sweeps", dict(AUTH, Host="evil.example:%d" % PORT))[0]), (403, 403))
+check("... nor an action from that name's own origin: 403",
+      request("POST", "/api/slots", dict(ACTION, Host="evil.example:%d" % PORT,
+                                         Origin="http://evil.example:%d" % PORT), '{"n": 2}')[0],
+      403)
+check("a request without Host: 403",
+      raw(b"GET /api/sweeps HTTP/1.0\r\nCookie: " + COOKIE.encode() + b"\r\n\r\n"), 403)
+check("localhost and 127.0.0.1 are served",
+      (request("GET", "/api/sweeps", dict(AUTH, Host="localhost:%d" % PORT))[0],
+       request("GET", "/api/sweeps", dict(AUTH, Host="127.0.0.1:%d" % PORT))[0]), (200, 200))
+check("an action with a null Origin (a sandboxed page's): 403",
+      request("POST", "/api/slots", dict(ACTION, Origin="null"), '{"n": 2}')[0], 403)
 
 # Bad requests.
 check("an unknown page: 404", request("GET", "/nothing.html", AUTH)[0], 404)
@@ -233,4 +249,41 @@ for _ in range(80):
     c.close()
 check("after 80 event streams opened and dropped, it still serves",
       request("GET", "/api/sweeps", AUTH)[0], 200)
+
+# 500 subscribers come and go, 50 at a time: the server's open files and
+# memory come back to where they were (argv: its pid, the memory's slack).
+if len(sys.argv) > 3:
+    import os
+    import time
+    PID, SLACK_KB = int(sys.argv[2]), int(sys.argv[3])
+
+    def fds():
+        return len(os.listdir("/proc/%d/fd" % PID))
+
+    def rss_kb():
+        with open("/proc/%d/status" % PID) as f:
+            return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+
+    fds0, rss0 = fds(), rss_kb()
+    peak = 0
+    for _ in range(10):
+        streams = []
+        for _ in range(50):
+            c = http.client.HTTPConnection(HOST, PORT, timeout=10)
+            c.request("GET", "/api/events", headers=AUTH)
+            r = c.getresponse()
+            r.readline()
+            streams.append(c)
+        peak = max(peak, fds())
+        for c in streams:
+            c.close()
+    for _ in range(200):  # the server closes each as it notices: a busy machine takes a while
+        if fds() <= fds0:
+            break
+        time.sleep(0.05)
+    check("500 event streams came and went: its open files are back (%d, %d at the peak)"
+          % (fds0, peak), (peak > fds0 + 40, fds() <= fds0), (True, True))
+    grew = rss_kb() - rss0
+    check("... and its memory (%+d kB, at most %d)" % (grew, SLACK_KB), grew <= SLACK_KB, True)
+    check("... and it still serves", request("GET", "/api/sweeps", AUTH)[0], 200)
 sys.exit(1 if FAILS else 0)

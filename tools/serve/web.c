@@ -646,9 +646,10 @@ static void get(struct web *w, const struct httpd_request *rq, struct httpd_repl
 	get_asset(rq->path, out);
 }
 
-/* Whether the Host header names this machine's loopback: without a token,
- * that is what stops another site's page, its name rebound to 127.0.0.1,
- * from reading the API or taking actions as a page of this server. */
+/* Whether the Host header names this machine's loopback. On a loopback
+ * address that is what stops another site's page, its name rebound to
+ * 127.0.0.1, from reading the API or taking actions as a page of this server:
+ * without a token, the only check; with one, a second. */
 static int host_loopback(const char *host)
 {
 	size_t n;
@@ -668,12 +669,14 @@ static int authorized(struct web *w, const struct httpd_request *rq, struct http
 {
 	char cookie[128 + WEB_TOKEN_LEN];
 
-	if (!w->token) {
-		if (host_loopback(rq->host))
-			return 1;
-		reply_text(out, 403, "without a token, only http://127.0.0.1 or localhost is served");
+	if ((!w->token || w->loopback) && !host_loopback(rq->host)) {
+		reply_text(out, 403, "caviar serve answers only to http://127.0.0.1 or localhost "
+			   "(open the URL it printed): another name for this address is how a "
+			   "DNS-rebinding page would reach it");
 		return 0;
 	}
+	if (!w->token)
+		return 1;
 	if (token_equal(rq->cookie_token, w->token))
 		return 1;
 	if (!token_equal(rq->arg_token, w->token)) {

@@ -39,6 +39,7 @@ struct web {
 	struct query *q;    /* its reads (&st->query) */
 	struct web_host host;
 	int live;           /* events flow from a daemon now (a new stream is told first) */
+	int loopback;       /* served on a loopback address: other Host names are refused */
 };
 
 /* The handler for httpd (ctx is a struct web). */
