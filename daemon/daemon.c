@@ -24,6 +24,7 @@
 #include "hparams.h"
 #include "pbt.h"
 #include "query.h"
+#include "submit.h"
 #include "trialcfg.h"
 #include "worker_proto.h"
 #include "xalloc.h"
@@ -546,7 +547,7 @@ static int do_submit(struct daemon *d, struct server_client *c, const struct req
 	int rc;
 
 	if (spec_parse(&spec, req->spec, err, errlen) < 0 ||
-	    sample_check_grid(&spec, err, errlen) < 0) {
+	    spec_validate_submit(&spec, err, errlen) < 0) {
 		spec_finish(&spec);
 		return -1;
 	}

@@ -128,6 +128,21 @@ raises("trials() of no sweep", 1, r"^no sweep 99$", c.trials, 99)
 bad = spec("bad")
 bad["params"]["lr"] = {"log": [0.1]}
 raises("submit(bad spec)", 4, r"^submit: params\.lr\.log: expected two numbers, got 1$", c.submit, bad)
+# The daemon checks a spec sent to its socket as `caviar validate` and `submit`
+# check a file (spec_validate_submit): a metric the worker does not report is
+# refused with the message the CLI gives.
+unreported = spec("bad-objective")
+unreported["objective"]["metric"] = "test_acc"  # not a bowl metric
+with open(os.path.join(TMP, "unreported.json"), "w") as f:
+    json.dump(unreported, f)
+cli = subprocess.run([os.environ["CAVIAR"], "validate", os.path.join(TMP, "unreported.json")],
+                     capture_output=True, text=True)
+cli_message = cli.stderr.splitlines()[0].split("unreported.json: ", 1)[-1] if cli.stderr else ""
+check("validate(unreported metric): refused", (cli.returncode, cli_message.startswith("objective.metric: ")),
+      (4, True))
+raises("submit(unreported metric) to the socket: the CLI's message", 1, "^submit: " + re.escape(cli_message) + "$",
+       c.call, "submit", spec=unreported)
+raises("submit(unreported metric)", 4, "^submit: " + re.escape(cli_message) + "$", c.submit, unreported)
 raises("submit(missing file)", 4, r"nope\.json: No such file", c.submit, os.path.join(TMP, "nope.json"))
 with open(os.path.join(TMP, "broken.json"), "w") as f:
     f.write("{")
