@@ -137,8 +137,8 @@ static void check_sweep(struct daemon *d, struct sweep *sw)
 
 		forkserver_drop(&d->forkservers, id);
 		server_sweep_ended(&d->server, id, status, sw->reason[0] ? sw->reason : NULL);
-		events_sweep(&d->events, id, "sweep_ended", sw->spec.name, status,
-			     sw->reason[0] ? sw->reason : NULL);
+		events_sweep(&d->events, id, proto_event_name(PROTO_EV_SWEEP_ENDED), sw->spec.name,
+			     status, sw->reason[0] ? sw->reason : NULL);
 		sweeps_remove(&d->sweeps, sw);
 		requests_sweep_ended(d, id);
 		break;
@@ -426,8 +426,8 @@ static void trial_ended(struct trial *t)
 static void sweep_stopping(struct daemon *d, struct sweep *sw)
 {
 	if (sw->running > 0)
-		events_sweep(&d->events, sw->id, "sweep_stopping", sw->spec.name, "stopping",
-			     sw->reason[0] ? sw->reason : NULL);
+		events_sweep(&d->events, sw->id, proto_event_name(PROTO_EV_SWEEP_STOPPING),
+			     sw->spec.name, "stopping", sw->reason[0] ? sw->reason : NULL);
 }
 
 /* ---- steering trials: adjust, fork ---- */

@@ -19,6 +19,19 @@
 #define SLURM_PROBE_SECONDS 120 /* the probe step may wait in Slurm's queue */
 #define SLURM_PROBE_VALID 600   /* seconds a passed probe vouches for later submits */
 
+/* -1 from a check (err set) as the refusal code: -code. */
+static int coded(int code, int rc)
+{
+	return rc < 0 ? -code : rc;
+}
+
+/* The database cannot be written (the hub's flush failed): -PROTO_E_DB. */
+static int db_failing(struct daemon *d, char *err, size_t errlen)
+{
+	err_set(err, errlen, "the database cannot be written: %s", d->db_error);
+	return -PROTO_E_DB;
+}
+
 /* ---- submit ---- */
 
 /* A submit held while a Slurm step checks that the compute node can reach
@@ -37,7 +50,7 @@ static int submit_now(struct daemon *d, struct spec *spec, cJSON *reply, char *e
 	int64_t repeats;
 
 	if (d->hub.flush(d) < 0)
-		return err_set(err, errlen, "the database cannot be written: %s", d->db_error);
+		return db_failing(d, err, errlen);
 	sw = sweeps_submit(&d->sweeps, spec, &repeats, err, errlen);
 	if (!sw)
 		return -1;
@@ -47,7 +60,8 @@ static int submit_now(struct daemon *d, struct spec *spec, cJSON *reply, char *e
 	log_msg("sweep %lld \"%s\" submitted: %d trials, %s search", (long long)sw->id,
 		sw->spec.name, sw->spec.trials, spec_search_name(sw->spec.search));
 	d->hub.fill_soon(d);
-	events_sweep(&d->events, sw->id, "sweep_started", sw->spec.name, "running", NULL);
+	events_sweep(&d->events, sw->id, proto_event_name(PROTO_EV_SWEEP_STARTED), sw->spec.name,
+		     "running", NULL);
 	cJSON_AddNumberToObject(reply, "sweep", (double)sw->id);
 	cJSON_AddStringToObject(reply, "name", sw->spec.name);
 	cJSON_AddNumberToObject(reply, "trials", sw->spec.trials);
@@ -69,14 +83,16 @@ static void on_slurm_probe(void *ctx, int ok, const char *msg)
 			 "command, and the state directory %s, must be on a filesystem the "
 			 "nodes share): %s",
 			 d->opt.state_dir, msg);
-		server_error(c, err);
+		server_refuse(c, PROTO_E_UNAVAILABLE, err);
 	} else if (c) {
 		d->slurm_checked_at = log_now();
 		reply = cJSON_CreateObject();
 		cJSON_AddTrueToObject(reply, "ok");
-		if (submit_now(d, &ps->spec, reply, err, sizeof err) < 0) {
+		int rc = submit_now(d, &ps->spec, reply, err, sizeof err);
+
+		if (rc < 0) {
 			cJSON_Delete(reply);
-			server_error(c, err);
+			server_refuse(c, -rc, err);
 		} else {
 			server_reply(c, reply);
 		}
@@ -102,7 +118,8 @@ static int start_slurm_probe(struct daemon *d, struct server_client *c, struct s
 			 SLURM_PROBE_SECONDS, on_slurm_probe, ps);
 	if (rc < 0) {
 		free(ps);
-		return err_set(err, errlen, "slurm: cannot run srun: %s", uv_strerror(rc));
+		return coded(PROTO_E_UNAVAILABLE,
+			     err_set(err, errlen, "slurm: cannot run srun: %s", uv_strerror(rc)));
 	}
 	memset(spec, 0, sizeof *spec);
 	return 0;
@@ -132,14 +149,14 @@ static int do_submit(struct daemon *d, struct server_client *c, const struct req
 	if (spec_parse(&spec, req->spec, err, errlen) < 0 ||
 	    spec_validate_submit(&spec, err, errlen) < 0) {
 		spec_finish(&spec);
-		return -1;
+		return -PROTO_E_BAD_SPEC;
 	}
 	if (d->opt.launcher != LAUNCHER_SLURM || log_now() - d->slurm_checked_at < SLURM_PROBE_VALID)
 		rc = spec.command && program_check_here(&spec, err, errlen) < 0
-			     ? -1
+			     ? -PROTO_E_BAD_SPEC
 			     : submit_now(d, &spec, reply, err, errlen);
 	else /* under Slurm: the probe first, then the reply */
-		rc = start_slurm_probe(d, c, &spec, err, errlen) < 0 ? -1 : 1;
+		rc = (rc = start_slurm_probe(d, c, &spec, err, errlen)) < 0 ? rc : 1;
 	spec_finish(&spec);
 	return rc;
 }
@@ -283,7 +300,7 @@ static int do_wait(struct daemon *d, struct server_client *c, const struct reque
 		return -1;
 	if (!rows->child) {
 		cJSON_Delete(rows);
-		return err_set(err, errlen, "no sweep %lld", (long long)id);
+		return coded(PROTO_E_NOT_FOUND, err_set(err, errlen, "no sweep %lld", (long long)id));
 	}
 	status = cJSON_GetObjectItemCaseSensitive(rows->child, "status");
 	cJSON_AddNumberToObject(reply, "sweep", (double)id);
@@ -350,7 +367,7 @@ static int do_cancel(struct daemon *d, struct server_client *c, const struct req
 
 	(void)c;
 	if (n < 0)
-		return -1;
+		return n;
 	cJSON_AddNumberToObject(reply, "cancelled", n);
 	if (!req->trial) {
 		cJSON_AddNumberToObject(reply, "dequeued", dequeued);
@@ -365,7 +382,7 @@ static int do_pause(struct daemon *d, struct server_client *c, const struct requ
 		    cJSON *reply, char *err, size_t errlen)
 {
 	struct sweep *sw = sweeps_find(&d->sweeps, req->sweep);
-	int paused = req->cmd == REQ_PAUSE;
+	int paused = req->cmd == PROTO_PAUSE;
 
 	(void)c;
 	(void)reply;
@@ -374,8 +391,9 @@ static int do_pause(struct daemon *d, struct server_client *c, const struct requ
 	if (sweeps_pause(&d->sweeps, sw, paused, err, errlen) < 0)
 		return -1;
 	log_msg("sweep %lld %s", (long long)sw->id, paused ? "paused" : "resumed");
-	events_sweep(&d->events, sw->id, paused ? "sweep_paused" : "sweep_resumed", sw->spec.name,
-		     paused ? "paused" : "running", NULL);
+	events_sweep(&d->events, sw->id,
+		     proto_event_name(paused ? PROTO_EV_SWEEP_PAUSED : PROTO_EV_SWEEP_RESUMED),
+		     sw->spec.name, paused ? "paused" : "running", NULL);
 	if (!paused)
 		d->hub.schedule(d);
 	return 0;
@@ -389,14 +407,16 @@ static int do_extend(struct daemon *d, struct server_client *c, const struct req
 
 	(void)c;
 	if (req->n > SPEC_MAX_TRIALS)
-		return err_set(err, errlen, "\"n\": at most %d trials", SPEC_MAX_TRIALS);
+		return coded(PROTO_E_BAD_REQUEST,
+			     err_set(err, errlen, "\"n\": at most %d trials", SPEC_MAX_TRIALS));
 	if (d->hub.flush(d) < 0)
-		return err_set(err, errlen, "the database cannot be written: %s", d->db_error);
+		return db_failing(d, err, errlen);
 	sw = sweeps_extend(&d->sweeps, req->sweep, (int)req->n, &revived, err, errlen);
 	if (!sw)
 		return -1;
 	if (revived)
-		events_sweep(&d->events, sw->id, "sweep_started", sw->spec.name, "running", NULL);
+		events_sweep(&d->events, sw->id, proto_event_name(PROTO_EV_SWEEP_STARTED),
+			     sw->spec.name, "running", NULL);
 	cJSON_AddNumberToObject(reply, "sweep", (double)sw->id);
 	cJSON_AddNumberToObject(reply, "added", (double)req->n);
 	cJSON_AddNumberToObject(reply, "trials", sw->budget);
@@ -412,7 +432,7 @@ static int do_extend(struct daemon *d, struct server_client *c, const struct req
 static int remove_sweep(struct daemon *d, int64_t id, char *err, size_t errlen)
 {
 	if (d->hub.flush(d) < 0)
-		return err_set(err, errlen, "the database cannot be written: %s", d->db_error);
+		return db_failing(d, err, errlen);
 	if (db_delete_sweep(&d->db, id, err, errlen) < 0)
 		return -1;
 	log_msg("sweep %lld removed", (long long)id);
@@ -431,10 +451,12 @@ void requests_sweep_ended(struct daemon *d, int64_t sweep_id)
 			continue;
 		c = server_find(&d->server, d->rms[i].client);
 		d->rms[i--] = d->rms[--d->n_rms];
-		if (remove_sweep(d, sweep_id, err, sizeof err) < 0) {
+		int rc = remove_sweep(d, sweep_id, err, sizeof err);
+
+		if (rc < 0) {
 			log_msg("sweep %lld: cannot remove it: %s", (long long)sweep_id, err);
 			if (c)
-				server_error(c, err);
+				server_refuse(c, -rc, err);
 			continue;
 		}
 		if (!c)
@@ -453,19 +475,21 @@ static int do_rm(struct daemon *d, struct server_client *c, const struct request
 {
 	struct sweep *sw = sweeps_find(&d->sweeps, req->sweep);
 	cJSON *rows;
+	int rc;
 
 	if (sw && !req->force)
-		return err_set(err, errlen, "sweep %lld is %s; cancel it first, or rm --force",
-			       (long long)req->sweep, sw->paused ? "paused" : "running");
+		return coded(PROTO_E_BUSY,
+			     err_set(err, errlen, "sweep %lld is %s; cancel it first, or rm --force",
+				     (long long)req->sweep, sw->paused ? "paused" : "running"));
 	if (sw) {
 		int dequeued, stopping;
 
 		d->rms = xrealloc(d->rms, (size_t)(d->n_rms + 1) * sizeof *d->rms);
 		d->rms[d->n_rms++] = (struct daemon_rm){req->sweep, server_client_id(c)};
 		if (!sw->cancelled &&
-		    cancel_sweep(d, req->sweep, &dequeued, &stopping, err, errlen) < 0) {
+		    (rc = cancel_sweep(d, req->sweep, &dequeued, &stopping, err, errlen)) < 0) {
 			d->n_rms--;
-			return -1;
+			return rc;
 		}
 		return 1; /* requests_sweep_ended replies once its trials have stopped */
 	}
@@ -474,18 +498,19 @@ static int do_rm(struct daemon *d, struct server_client *c, const struct request
 		return -1;
 	if (!rows->child) {
 		cJSON_Delete(rows);
-		return err_set(err, errlen, "no sweep %lld", (long long)req->sweep);
+		return coded(PROTO_E_NOT_FOUND,
+			     err_set(err, errlen, "no sweep %lld", (long long)req->sweep));
 	}
 	cJSON_Delete(rows);
-	if (remove_sweep(d, req->sweep, err, errlen) < 0)
-		return -1;
+	if ((rc = remove_sweep(d, req->sweep, err, errlen)) < 0)
+		return rc;
 	cJSON_AddNumberToObject(reply, "removed", (double)req->sweep);
 	return 0;
 }
 
 /* ---- labels: note, tag, untag ---- */
 
-/* The sweep exists (any status), else err "no sweep N". */
+/* The sweep exists (any status), else err "no sweep N" (-PROTO_E_NOT_FOUND). */
 static int sweep_exists(struct daemon *d, int64_t id, char *err, size_t errlen)
 {
 	cJSON *rows = query_run(&d->db.query, err, errlen, QUERY_SWEEP_BRIEF, "i", (long long)id);
@@ -494,7 +519,7 @@ static int sweep_exists(struct daemon *d, int64_t id, char *err, size_t errlen)
 	if (rows && !found)
 		err_set(err, errlen, "no sweep %lld", (long long)id);
 	cJSON_Delete(rows);
-	return found ? 0 : -1;
+	return found ? 0 : rows ? -PROTO_E_NOT_FOUND : -1;
 }
 
 /* note: a sweep's or a trial's, written at once, then told to subscribers
@@ -504,6 +529,7 @@ static int do_note(struct daemon *d, struct server_client *c, const struct reque
 {
 	int64_t sweep = req->sweep;
 	cJSON *rows;
+	int rc;
 
 	(void)c;
 	(void)reply;
@@ -514,9 +540,10 @@ static int do_note(struct daemon *d, struct server_client *c, const struct reque
 		sweep = query_int(cJSON_GetObjectItemCaseSensitive(rows->child, "sweep_id"), 0);
 		cJSON_Delete(rows);
 		if (!sweep)
-			return err_set(err, errlen, "no trial %lld", (long long)req->trial);
-	} else if (sweep_exists(d, sweep, err, errlen) < 0) {
-		return -1;
+			return coded(PROTO_E_NOT_FOUND,
+				     err_set(err, errlen, "no trial %lld", (long long)req->trial));
+	} else if ((rc = sweep_exists(d, sweep, err, errlen)) < 0) {
+		return rc;
 	}
 	if (db_set_note(&d->db, req->trial != 0, req->trial ? req->trial : sweep,
 			req->text[0] ? req->text : NULL, err, errlen) < 0)
@@ -530,14 +557,15 @@ static int do_label(struct daemon *d, struct server_client *c, const struct requ
 		    cJSON *reply, char *err, size_t errlen)
 {
 	const cJSON *t;
+	int rc;
 
 	(void)c;
-	if (sweep_exists(d, req->sweep, err, errlen) < 0)
-		return -1;
+	if ((rc = sweep_exists(d, req->sweep, err, errlen)) < 0)
+		return rc;
 	if (db_begin(&d->db, err, errlen) < 0)
 		return -1;
 	cJSON_ArrayForEach(t, req->tags)
-		if (db_tag(&d->db, req->sweep, t->valuestring, req->cmd == REQ_TAG, err, errlen) < 0) {
+		if (db_tag(&d->db, req->sweep, t->valuestring, req->cmd == PROTO_TAG, err, errlen) < 0) {
 			db_rollback(&d->db);
 			return -1;
 		}
@@ -550,7 +578,7 @@ void requests_subscribed(void *ctx, struct server_client *c, int64_t sweep_id)
 	struct daemon *d = ctx;
 	cJSON *e = cJSON_CreateObject(), *running;
 
-	cJSON_AddStringToObject(e, "event", "snapshot");
+	cJSON_AddStringToObject(e, "event", proto_event_name(PROTO_EV_SNAPSHOT));
 	if (sweep_id)
 		cJSON_AddNumberToObject(e, "sweep", (double)sweep_id);
 	else
@@ -580,7 +608,7 @@ static int do_slots(struct daemon *d, struct server_client *c, const struct requ
 {
 	(void)c;
 	if (req->n > 100000)
-		return err_set(err, errlen, "\"n\": at most 100000 slots");
+		return coded(PROTO_E_BAD_REQUEST, err_set(err, errlen, "\"n\": at most 100000 slots"));
 	log_msg("slots: %d -> %lld", d->opt.slots, (long long)req->n);
 	d->opt.slots = (int)req->n;
 	cJSON_AddNumberToObject(reply, "slots", (double)req->n);
@@ -623,19 +651,20 @@ typedef int (*request_fn)(struct daemon *d, struct server_client *c, const struc
 			  cJSON *reply, char *err, size_t errlen);
 
 /* Every request of the vocabulary but subscribe (the server's own). */
-static const request_fn handlers[REQ_COUNT] = {
-	[REQ_SUBMIT] = do_submit,     [REQ_LS] = do_ls,         [REQ_TOP] = do_top,
-	[REQ_STATUS] = do_status,     [REQ_WAIT] = do_wait,     [REQ_CANCEL] = do_cancel,
-	[REQ_PAUSE] = do_pause,       [REQ_RESUME] = do_pause,  [REQ_SHUTDOWN] = do_shutdown,
-	[REQ_SLOTS] = do_slots,       [REQ_EXTEND] = do_extend, [REQ_RM] = do_rm,
-	[REQ_NOTE] = do_note,         [REQ_TAG] = do_label,     [REQ_UNTAG] = do_label,
-	[REQ_ADJUST] = do_adjust,     [REQ_FORK] = do_fork,
+static const request_fn handlers[PROTO_CMD_COUNT] = {
+	[PROTO_SUBMIT] = do_submit,     [PROTO_LS] = do_ls,         [PROTO_TOP] = do_top,
+	[PROTO_STATUS] = do_status,     [PROTO_WAIT] = do_wait,     [PROTO_CANCEL] = do_cancel,
+	[PROTO_PAUSE] = do_pause,       [PROTO_RESUME] = do_pause,  [PROTO_SHUTDOWN] = do_shutdown,
+	[PROTO_SLOTS] = do_slots,       [PROTO_EXTEND] = do_extend, [PROTO_RM] = do_rm,
+	[PROTO_NOTE] = do_note,         [PROTO_TAG] = do_label,     [PROTO_UNTAG] = do_label,
+	[PROTO_ADJUST] = do_adjust,     [PROTO_FORK] = do_fork,
 };
 
 int requests_handle(void *ctx, struct server_client *c, const struct request *req,
 		    cJSON *reply, char *err, size_t errlen)
 {
-	if (req->cmd < REQ_COUNT && handlers[req->cmd])
+	if (req->cmd < PROTO_CMD_COUNT && handlers[req->cmd])
 		return handlers[req->cmd](ctx, c, req, reply, err, errlen);
-	return err_set(err, errlen, "\"%s\" is not the daemon's to answer", request_name(req->cmd));
+	return coded(PROTO_E_BAD_REQUEST, err_set(err, errlen, "\"%s\" is not the daemon's to answer",
+						  proto_cmd_name(req->cmd)));
 }

@@ -151,6 +151,21 @@ raises("a request in protocol version 99", 1,
        r"^status: protocol version 99 not supported \(daemon speaks 1\); this client speaks version 1",
        c.call, "status", v=99)
 
+
+
+def daemon_code(fn, *args, **kw):
+    try:
+        fn(*args, **kw)
+    except CaviarError as e:
+        return e.daemon_code
+    return None
+
+
+check("a refusal's daemon_code: not_found", daemon_code(c.pause, 99), "not_found")
+check("a refusal's daemon_code: bad_spec", daemon_code(c.submit, bad), "bad_spec")
+check("a refusal's daemon_code: bad_version", daemon_code(c.call, "status", v=99), "bad_version")
+check("a refusal's daemon_code: refused", daemon_code(c.cancel, long), "refused")
+
 # 5. events() across a daemon restart: it reconnects and goes on to the end.
 slow = c.submit(spec("py-restart", trials=2, epochs=8, epoch_ms=150))
 seen, done = [], threading.Event()
