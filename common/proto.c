@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 int proto_default_socket(char *buf, size_t n)
 {
 	const char *env = getenv("CAVIAR_SOCKET");
@@ -142,4 +144,12 @@ int proto_event_find(const char *name)
 const char *proto_error_name(int code)
 {
 	return code > 0 && code < PROTO_E_COUNT ? errors[code] : errors[PROTO_E_REFUSED];
+}
+
+cJSON *proto_request(enum proto_cmd cmd)
+{
+	cJSON *req = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(req, "cmd", proto_cmd_name(cmd));
+	return req;
 }

@@ -76,7 +76,7 @@ enum proto_event {
 	PROTO_EV_PROGRESS,
 	PROTO_EV_TRIAL_ENDED,
 	PROTO_EV_ADJUSTED,
-	PROTO_EV_SWEEP_STARTED,
+	PROTO_EV_SWEEP_STARTED, /* the sweep's events, STARTED to ENDED: PROTO_EV_IS_SWEEP */
 	PROTO_EV_SWEEP_PAUSED,
 	PROTO_EV_SWEEP_RESUMED,
 	PROTO_EV_SWEEP_STOPPING,
@@ -84,6 +84,8 @@ enum proto_event {
 	PROTO_EV_NOTE,
 	PROTO_EV_COUNT
 };
+
+#define PROTO_EV_IS_SWEEP(ev) ((ev) >= PROTO_EV_SWEEP_STARTED && (ev) <= PROTO_EV_SWEEP_ENDED)
 
 /* The event's name ("trial_ended"; "?" out of range); proto_event_find: the
  * event named name, or -1. */
@@ -110,5 +112,9 @@ enum proto_error {
 
 /* The code's name ("not_found"); "refused" for any other value. */
 const char *proto_error_name(int code);
+
+/* A new request {"cmd": proto_cmd_name(cmd)} for a client to add its fields
+ * to (the client adds "v"). Returns a cJSON object; the caller deletes it. */
+struct cJSON *proto_request(enum proto_cmd cmd);
 
 #endif

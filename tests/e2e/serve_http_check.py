@@ -197,7 +197,8 @@ long_note = "\u00e9\n" * 1500  # 4500 bytes of UTF-8 and newlines: the body is u
 status, _, reply = request("POST", "/api/trial/1/note", ACTION,
                            json.dumps({"text": long_note}).encode())
 check("a note over the daemon's 4096 bytes: its refusal, 409", (status, json.loads(reply)),
-      (409, {"ok": False, "error": '"text": expected a string of at most 4096 bytes'}))
+      (409, {"ok": False, "error": '"text": expected a string of at most 4096 bytes',
+             "code": "bad_request"}))
 status, _, reply = request("POST", "/api/trial/1/note", ACTION,
                            json.dumps({"text": long_note[:2000]}).encode())
 check("a note of 3000 bytes, escaped as JSON, is taken", (status, json.loads(reply)),
@@ -210,7 +211,7 @@ check("and the sweep's row has it",
       json.loads(request("GET", "/api/sweep/1", AUTH)[2])["sweep"]["note"], "from the page")
 status, _, reply = request("POST", "/api/trial/99/note", ACTION, '{"text": "x"}')
 check("a note on no such trial: the daemon's refusal, 409", (status, json.loads(reply)),
-      (409, {"ok": False, "error": "no trial 99"}))
+      (409, {"ok": False, "error": "no trial 99", "code": "not_found"}))
 check("an unknown action on a trial: 404",
       request("POST", "/api/trial/1/explode", ACTION, "{}")[0], 404)
 status, _, reply = request("GET", "/api/trial/1/lineage", AUTH)
