@@ -17,8 +17,8 @@ Requests go to the daemon (docs/protocol.md of caviar's source: one JSON
 request line, one JSON reply line, "v": PROTO_VERSION); reads it can answer
 from the database (sweeps, trials, curve, best) open it with sqlite3 in
 read-only mode and read the schema's documented views (sweep_progress,
-leaderboard, curves) and the trials table with the objectives view, with the
-SQL of common/query.c. They see what caviard has committed: it writes in
+leaderboard, curves) and the trials and points tables with the objectives
+view, with the SQL of common/query.c. They see what caviard has committed: it writes in
 batches (at most a second behind), and a sweep's rows are all committed before
 it is reported ended.
 
@@ -437,8 +437,8 @@ class Client:
         return _frame(rows, as_frame)
 
     def curve(self, trial, metric=None, as_frame=False):
-        """The trial's points from the curves view: every metric's (metric,
-        epoch, step, value, wall_time); with metric, that metric's (epoch,
+        """The trial's points: every metric's (metric, epoch, step, value,
+        wall_time) from the curves view; with metric, that metric's (epoch,
         value) at the last step of each epoch."""
         if not self._query("QUERY_TRIAL", trial):
             raise CaviarError("no trial %d" % trial)
