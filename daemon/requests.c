@@ -76,6 +76,7 @@ static void on_slurm_probe(void *ctx, int ok, const char *msg)
 	struct server_client *c = server_find(&d->server, ps->client);
 	char err[ERRBUF_LEN];
 	cJSON *reply;
+	int rc;
 
 	if (c && !ok) {
 		snprintf(err, sizeof err,
@@ -88,9 +89,7 @@ static void on_slurm_probe(void *ctx, int ok, const char *msg)
 		d->slurm_checked_at = log_now();
 		reply = cJSON_CreateObject();
 		cJSON_AddTrueToObject(reply, "ok");
-		int rc = submit_now(d, &ps->spec, reply, err, sizeof err);
-
-		if (rc < 0) {
+		if ((rc = submit_now(d, &ps->spec, reply, err, sizeof err)) < 0) {
 			cJSON_Delete(reply);
 			server_refuse(c, -rc, err);
 		} else {
@@ -155,8 +154,8 @@ static int do_submit(struct daemon *d, struct server_client *c, const struct req
 		rc = spec.command && program_check_here(&spec, err, errlen) < 0
 			     ? -PROTO_E_BAD_SPEC
 			     : submit_now(d, &spec, reply, err, errlen);
-	else /* under Slurm: the probe first, then the reply */
-		rc = (rc = start_slurm_probe(d, c, &spec, err, errlen)) < 0 ? rc : 1;
+	else if ((rc = start_slurm_probe(d, c, &spec, err, errlen)) == 0)
+		rc = 1; /* under Slurm: the probe first, then the reply */
 	spec_finish(&spec);
 	return rc;
 }
@@ -316,7 +315,8 @@ static int do_wait(struct daemon *d, struct server_client *c, const struct reque
 
 /* Cancels a sweep: its queued trials at once (*dequeued), its running ones
  * stopped (*stopping: all of them still stopping, also those an earlier
- * cancel asked). Returns the trials this cancel dequeued or asked to stop. */
+ * cancel asked). Returns the trials this cancel dequeued or asked to stop,
+ * or a negated proto_error with err. */
 static int cancel_sweep(struct daemon *d, int64_t id, int *dequeued, int *stopping, char *err,
 			size_t errlen)
 {
@@ -428,7 +428,7 @@ static int do_extend(struct daemon *d, struct server_client *c, const struct req
 	return 0;
 }
 
-/* Removes an ended sweep's rows now. */
+/* Removes an ended sweep's rows now. Returns 0, or a negated proto_error with err. */
 static int remove_sweep(struct daemon *d, int64_t id, char *err, size_t errlen)
 {
 	if (d->hub.flush(d) < 0)
