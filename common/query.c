@@ -127,6 +127,11 @@ static const char *const query_sql[QUERY_COUNT] = {
 /* The schema's columns that hold JSON text (see schema/001-init.sql, 003, 005). */
 static const char *const json_columns[] = {"params", "ranges", "spec", "tags", "suggestion", NULL};
 
+const char *query_text(enum query_id id)
+{
+	return id < QUERY_COUNT ? query_sql[id] : NULL;
+}
+
 void query_init(struct query *q, sqlite3 *h)
 {
 	memset(q, 0, sizeof *q);

@@ -93,6 +93,10 @@ struct query {
 	sqlite3_stmt *st[QUERY_COUNT];   /* prepared on first use */
 };
 
+/* The SQL of query id (static text), for a reader that cannot link this
+ * module and copies it (sdk/caviar_client.py; a test compares the copies). */
+const char *query_text(enum query_id id);
+
 /* Memory the caller provides: query_init binds it to an open connection h,
  * which must outlive it; query_finish finalizes the statements (before h is
  * closed) and accepts a zeroed or finished query. */

@@ -2,9 +2,10 @@
  * recovery, the flush timer, scheduling trials into free slots, acting on
  * what trials report (trial_host) and what sweeps decide (a round, an end, a
  * member replaced: sweeps_epoch), the wall-clock budgets, the event stream,
- * the request handlers and their dispatch, steer's and the fork servers'
- * callbacks, and an orderly shutdown. Control lines are steer.c's, forks'
- * plans and files fork.c's, paths under the state directory statedir.c's. */
+ * steer's and the fork servers' callbacks, and an orderly shutdown. Clients
+ * are answered by requests.c, which asks the hub through d->hub (set in
+ * wire); control lines are steer.c's, forks' plans and files fork.c's, paths
+ * under the state directory statedir.c's. */
 #include "daemon.h"
 
 #include <errno.h>
@@ -22,9 +23,7 @@
 #include "errbuf.h"
 #include "fork.h"
 #include "log.h"
-#include "probe.h"
 #include "statedir.h"
-#include "program.h"
 #include "query.h"
 #include "worker_proto.h"
 #include "xalloc.h"
@@ -33,14 +32,10 @@
 #define HOLD_MAX 500000  /* queued writes past which workers' pipes are no longer read */
 #define RETRY_MS 1000    /* after a failed flush */
 
-#define SLURM_PROBE_SECONDS 120 /* the probe step may wait in Slurm's queue */
-#define SLURM_PROBE_VALID 600   /* seconds a passed probe vouches for later submits */
-
 static void schedule(struct daemon *d);
 static void finish_shutdown(struct daemon *d);
 static void on_flush_timer(uv_timer_t *timer);
 static void fill_soon(struct daemon *d);
-static void finish_rm(struct daemon *d, int64_t sweep_id);
 static void arm_budget(struct daemon *d);
 static void pbt_step(struct daemon *d, struct trial *t, int epoch);
 static void sweep_stopping(struct daemon *d, struct sweep *sw);
@@ -139,10 +134,10 @@ static void check_sweep(struct daemon *d, struct sweep *sw)
 
 		forkserver_drop(&d->forkservers, id);
 		server_sweep_ended(&d->server, id, status, sw->reason[0] ? sw->reason : NULL);
-		events_sweep(&d->events, id, "sweep_ended", sw->spec.name, status,
-			     sw->reason[0] ? sw->reason : NULL);
+		events_sweep(&d->events, id, proto_event_name(PROTO_EV_SWEEP_ENDED), sw->spec.name,
+			     status, sw->reason[0] ? sw->reason : NULL);
 		sweeps_remove(&d->sweeps, sw);
-		finish_rm(d, id);
+		requests_sweep_ended(d, id);
 		break;
 	}
 	case SWEEP_BUSY:
@@ -430,528 +425,15 @@ static void trial_ended(struct trial *t)
 	schedule(d);
 }
 
-/* ---- answering clients (the server's handler) ---- */
-
-/* A submit held while a Slurm step checks that the compute node can reach
- * the worker and the state directory. */
-struct pending_submit {
-	struct daemon *d;
-	int64_t client;   /* server_find: NULL once the client is gone */
-	struct spec spec; /* parsed once, at the request */
-};
-
-/* Records the sweep of spec (taken) and fills the reply. */
-static int submit_now(struct daemon *d, struct spec *spec, cJSON *reply, char *err,
-		      size_t errlen)
-{
-	struct sweep *sw;
-	int64_t repeats;
-
-	if (flush(d) < 0)
-		return err_set(err, errlen, "the database cannot be written: %s", d->db_error);
-	sw = sweeps_submit(&d->sweeps, spec, &repeats, err, errlen);
-	if (!sw)
-		return -1;
-	if (repeats)
-		cJSON_AddNumberToObject(reply, "repeats", (double)repeats);
-	arm_budget(d);
-	log_msg("sweep %lld \"%s\" submitted: %d trials, %s search", (long long)sw->id,
-		sw->spec.name, sw->spec.trials, spec_search_name(sw->spec.search));
-	fill_soon(d);
-	events_sweep(&d->events, sw->id, "sweep_started", sw->spec.name, "running", NULL);
-	cJSON_AddNumberToObject(reply, "sweep", (double)sw->id);
-	cJSON_AddStringToObject(reply, "name", sw->spec.name);
-	cJSON_AddNumberToObject(reply, "trials", sw->spec.trials);
-	schedule(d);
-	return 0;
-}
-
-static void on_slurm_probe(void *ctx, int ok, const char *msg)
-{
-	struct pending_submit *ps = ctx;
-	struct daemon *d = ps->d;
-	struct server_client *c = server_find(&d->server, ps->client);
-	char err[ERRBUF_LEN];
-	cJSON *reply;
-
-	if (c && !ok) {
-		snprintf(err, sizeof err,
-			 "slurm: a compute node cannot run the trials (caviar-worker or the "
-			 "command, and the state directory %s, must be on a filesystem the "
-			 "nodes share): %s",
-			 d->opt.state_dir, msg);
-		server_error(c, err);
-	} else if (c) {
-		d->slurm_checked_at = log_now();
-		reply = cJSON_CreateObject();
-		cJSON_AddTrueToObject(reply, "ok");
-		if (submit_now(d, &ps->spec, reply, err, sizeof err) < 0) {
-			cJSON_Delete(reply);
-			server_error(c, err);
-		} else {
-			server_reply(c, reply);
-		}
-	}
-	spec_finish(&ps->spec);
-	free(ps);
-}
-
-/* Starts a one-task step that checks the program and the state directory;
- * spec is taken on success. */
-static int start_slurm_probe(struct daemon *d, struct server_client *c, struct spec *spec,
-			     char *err, size_t errlen)
-{
-	static char script[] =
-		"case $1 in */*) test -x \"$1\" ;; *) command -v \"$1\" >/dev/null ;; esac ||"
-		" { echo \"cannot run $1 on $(hostname)\" >&2; exit 1; };"
-		" test -d \"$2\" && test -w \"$2\" ||"
-		" { echo \"cannot write $2 on $(hostname)\" >&2; exit 1; }";
-	const char *prog = spec->command ? cJSON_GetArrayItem(spec->command, 0)->valuestring
-					 : d->opt.worker_path;
-	char *program[] = {"sh", "-c", script, "sh", (char *)prog, (char *)d->opt.state_dir, NULL};
-	char **owned, **argv;
-	struct pending_submit *ps = xcalloc(1, sizeof *ps);
-	int rc;
-
-	argv = launcher_argv(LAUNCHER_SLURM, d->self_path, program, 0, 0, spec->slurm, 0, &owned);
-	ps->d = d;
-	ps->client = server_client_id(c);
-	ps->spec = *spec;
-	rc = probe_start(&d->loop, argv, SLURM_PROBE_SECONDS, on_slurm_probe, ps);
-	free(argv);
-	for (int i = 0; owned[i]; i++)
-		free(owned[i]);
-	free(owned);
-	if (rc < 0) {
-		free(ps);
-		return err_set(err, errlen, "slurm: cannot run srun: %s", uv_strerror(rc));
-	}
-	memset(spec, 0, sizeof *spec);
-	return 0;
-}
-
-/* program_check in caviard: a program not found is looked for in caviard's
- * PATH, which is not the client's (a daemon started by systemd has its own). */
-static int program_check_here(const struct spec *spec, char *err, size_t errlen)
-{
-	size_t len;
-
-	if (program_check(spec, err, errlen) == 0)
-		return 0;
-	len = strlen(err);
-	if (strstr(err, "not found in PATH") && len < errlen)
-		snprintf(err + len, errlen - len, " (caviard's PATH: %s; its trials get the same)",
-			 getenv("PATH") ? getenv("PATH") : "unset");
-	return -1;
-}
-
-static int do_submit(struct daemon *d, struct server_client *c, const struct request *req,
-		     cJSON *reply, char *err, size_t errlen)
-{
-	struct spec spec;
-	int rc;
-
-	if (spec_parse(&spec, req->spec, err, errlen) < 0 ||
-	    sample_check_grid(&spec, err, errlen) < 0) {
-		spec_finish(&spec);
-		return -1;
-	}
-	if (d->opt.launcher != LAUNCHER_SLURM || log_now() - d->slurm_checked_at < SLURM_PROBE_VALID)
-		rc = spec.command && program_check_here(&spec, err, errlen) < 0
-			     ? -1
-			     : submit_now(d, &spec, reply, err, errlen);
-	else /* under Slurm: the probe first, then the reply */
-		rc = start_slurm_probe(d, c, &spec, err, errlen) < 0 ? -1 : 1;
-	spec_finish(&spec);
-	return rc;
-}
-
-/* Reads run on committed data: flush what is queued first so a reply is
- * fresh (a failure is handled by flush; the reply then lags). */
-static void flush_for_read(struct daemon *d)
-{
-	if (db_pending(&d->db))
-		flush(d);
-}
-
-/* What the database cannot say: a sweep whose trials are being stopped
- * shows as "stopping", and nothing of it is queued (query_queued). */
-static void stopping_rows(struct daemon *d, cJSON *rows)
-{
-	cJSON *row;
-
-	cJSON_ArrayForEach(row, rows) {
-		const struct sweep *sw = sweeps_find(
-			&d->sweeps, query_int(cJSON_GetObjectItemCaseSensitive(row, "sweep_id"), 0));
-
-		if (!sw || strcmp(sweeps_state(sw), "stopping") != 0)
-			continue;
-		cJSON_ReplaceItemInObjectCaseSensitive(row, "status", cJSON_CreateString("stopping"));
-		cJSON_ReplaceItemInObjectCaseSensitive(row, "queued", cJSON_CreateNumber(0));
-	}
-}
-
-static int do_ls(struct daemon *d, const struct request *req, cJSON *reply, char *err,
-		 size_t errlen)
-{
-	cJSON *rows;
-
-	(void)req;
-	flush_for_read(d);
-	rows = query_ls(&d->db.query, err, errlen);
-	if (!rows)
-		return -1;
-	stopping_rows(d, rows);
-	cJSON_AddItemToObject(reply, "sweeps", rows);
-	return 0;
-}
-
-static int do_top(struct daemon *d, const struct request *req, cJSON *reply, char *err,
-		  size_t errlen)
-{
-	flush_for_read(d);
-	return query_top(&d->db.query, req->sweep, req->n ? req->n : 10, reply, err, errlen);
-}
-
-static cJSON *running_json(const struct trial *t)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddNumberToObject(o, "trial", (double)t->row.id);
-	cJSON_AddNumberToObject(o, "sweep", (double)t->sweep_id);
-	cJSON_AddNumberToObject(o, "number", t->number);
-	cJSON_AddNumberToObject(o, "pid", t->row.pid);
-	cJSON_AddNumberToObject(o, "epoch", t->row.epochs);
-	cJSON_AddNumberToObject(o, "epochs", t->epochs_total);
-	cJSON_AddStringToObject(o, "state", t->slurm_queued ? "queued in Slurm" : "running");
-	if (!isnan(t->row.best_value))
-		cJSON_AddNumberToObject(o, "best", t->row.best_value);
-	cJSON_AddNumberToObject(o, "started_at", t->row.started_at);
-	return o;
-}
-
-static int do_status(struct daemon *d, cJSON *reply)
-{
-	static const char *const shown[] = {"PATH", "PYTHONPATH"};
-	cJSON *running = cJSON_CreateArray(), *active = cJSON_CreateArray(), *trial_env;
-	int64_t rejected = d->lines_rejected;
-	int sweeps = 0;
-
-	for (struct trial *t = d->running; t; t = t->next) {
-		cJSON_AddItemToArray(running, running_json(t));
-		rejected += t->rejected;
-	}
-	for (struct sweep *sw = d->sweeps.list; sw; sw = sw->next) {
-		cJSON *o = cJSON_CreateObject();
-
-		cJSON_AddNumberToObject(o, "sweep", (double)sw->id);
-		cJSON_AddStringToObject(o, "name", sw->spec.name);
-		cJSON_AddStringToObject(o, "state", sweeps_state(sw));
-		cJSON_AddNumberToObject(o, "running", sw->running);
-		cJSON_AddNumberToObject(o, "queued", (double)sweeps_queued(&d->sweeps, sw));
-		cJSON_AddNumberToObject(o, "budget", sw->budget);
-		if (sweeps_deadline(sw) > 0)
-			cJSON_AddNumberToObject(o, "deadline", sweeps_deadline(sw));
-		cJSON_AddItemToArray(active, o);
-		sweeps++;
-	}
-	cJSON_AddStringToObject(reply, "version", CAVIAR_VERSION);
-	cJSON_AddNumberToObject(reply, "pid", (double)getpid());
-	cJSON_AddStringToObject(reply, "db", d->db_realpath);
-	trial_env = cJSON_AddObjectToObject(reply, "trial_env"); /* what trials inherit */
-	for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++)
-		if (getenv(shown[i]))
-			cJSON_AddStringToObject(trial_env, shown[i], getenv(shown[i]));
-		else
-			cJSON_AddNullToObject(trial_env, shown[i]);
-	cJSON_AddNumberToObject(reply, "slots", d->opt.slots);
-	cJSON_AddStringToObject(reply, "launcher", launcher_name(d->opt.launcher));
-	cJSON_AddNumberToObject(reply, "active_sweeps", sweeps);
-	cJSON_AddItemToObject(reply, "sweeps", active);
-	cJSON_AddNumberToObject(reply, "queued", (double)sweeps_queued(&d->sweeps, NULL));
-	cJSON_AddItemToObject(reply, "running", running);
-	cJSON_AddNumberToObject(reply, "trials_started", (double)d->trials_started);
-	cJSON_AddNumberToObject(reply, "points_written", (double)d->db.points_written);
-	cJSON_AddNumberToObject(reply, "lines_rejected", (double)rejected);
-	if (d->db_failing)
-		cJSON_AddStringToObject(reply, "db_error", d->db_error);
-	return 0;
-}
-
-/* Replies at once for a sweep already over; otherwise the reply comes from
- * server_sweep_ended. Returns 1 when the reply is deferred. */
-static int do_wait(struct daemon *d, struct server_client *c, const struct request *req,
-		   cJSON *reply, char *err, size_t errlen)
-{
-	int64_t id = req->sweep;
-	cJSON *rows;
-	const cJSON *status;
-
-	if (sweeps_find(&d->sweeps, id)) {
-		server_wait(c, id);
-		return 1;
-	}
-	rows = query_run(&d->db.query, err, errlen, QUERY_SWEEP_BRIEF, "i", (long long)id);
-	if (!rows)
-		return -1;
-	if (!rows->child) {
-		cJSON_Delete(rows);
-		return err_set(err, errlen, "no sweep %lld", (long long)id);
-	}
-	status = cJSON_GetObjectItemCaseSensitive(rows->child, "status");
-	cJSON_AddNumberToObject(reply, "sweep", (double)id);
-	cJSON_AddStringToObject(reply, "status", status->valuestring);
-	cJSON_AddItemToObject(reply, "reason",
-			      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(rows->child,
-									       "ended_reason"), 1));
-	cJSON_Delete(rows);
-	return 0;
-}
+/* ---- for the request handlers (requests.c, through struct requests_hub) ---- */
 
 /* Tells watchers that sw's running trials are being stopped (it ends once
  * they are). */
 static void sweep_stopping(struct daemon *d, struct sweep *sw)
 {
 	if (sw->running > 0)
-		events_sweep(&d->events, sw->id, "sweep_stopping", sw->spec.name, "stopping",
-			     sw->reason[0] ? sw->reason : NULL);
-}
-
-/* Cancels a sweep: its queued trials at once (*dequeued), its running ones
- * stopped (*stopping: all of them still stopping, also those an earlier
- * cancel asked). Returns the trials this cancel dequeued or asked to stop. */
-static int cancel_sweep(struct daemon *d, int64_t id, int *dequeued, int *stopping, char *err,
-			size_t errlen)
-{
-	struct sweep *sw = sweeps_find(&d->sweeps, id);
-	int n, asked = 0;
-
-	*dequeued = *stopping = 0;
-	if (!sw)
-		return sweeps_not_active(&d->sweeps, id, err, errlen);
-	n = sweeps_cancel(&d->sweeps, sw, err, errlen);
-	if (n < 0)
-		return -1;
-	*dequeued = n;
-	for (struct trial *t = d->running; t; t = t->next)
-		if (t->owner == sw) {
-			asked += !t->stop_status && !t->exited;
-			trial_stop(t, "cancelled", "cancelled");
-			(*stopping)++;
-		}
-	sweep_stopping(d, sw);
-	check_sweep(d, sw);
-	return n + asked;
-}
-
-static int cancel_trial(struct daemon *d, int64_t id, char *err, size_t errlen)
-{
-	struct sweep *sw;
-
-	for (struct trial *t = d->running; t; t = t->next)
-		if (t->row.id == id) {
-			trial_stop(t, "cancelled", "cancelled");
-			return 1;
-		}
-	sw = sweeps_cancel_queued(&d->sweeps, id);
-	if (!sw)
-		return err_set(err, errlen, "trial %lld is neither running nor queued", (long long)id);
-	dirty(d);
-	check_sweep(d, sw);
-	return 1;
-}
-
-static int do_cancel(struct daemon *d, const struct request *req, cJSON *reply, char *err,
-		     size_t errlen)
-{
-	int dequeued, stopping;
-	int n = req->trial ? cancel_trial(d, req->trial, err, errlen)
-			   : cancel_sweep(d, req->sweep, &dequeued, &stopping, err, errlen);
-
-	if (n < 0)
-		return -1;
-	cJSON_AddNumberToObject(reply, "cancelled", n);
-	if (!req->trial) {
-		cJSON_AddNumberToObject(reply, "dequeued", dequeued);
-		cJSON_AddNumberToObject(reply, "stopping", stopping);
-		cJSON_AddNumberToObject(reply, "grace", d->opt.grace);
-	}
-	return 0;
-}
-
-static int do_pause(struct daemon *d, const struct request *req, int paused, char *err,
-		    size_t errlen)
-{
-	struct sweep *sw = sweeps_find(&d->sweeps, req->sweep);
-
-	if (!sw)
-		return sweeps_not_active(&d->sweeps, req->sweep, err, errlen);
-	if (sweeps_pause(&d->sweeps, sw, paused, err, errlen) < 0)
-		return -1;
-	log_msg("sweep %lld %s", (long long)sw->id, paused ? "paused" : "resumed");
-	events_sweep(&d->events, sw->id, paused ? "sweep_paused" : "sweep_resumed", sw->spec.name,
-		     paused ? "paused" : "running", NULL);
-	if (!paused)
-		schedule(d);
-	return 0;
-}
-
-/* n more trials for a sweep, running, paused or over (it runs again). */
-static int do_extend(struct daemon *d, const struct request *req, cJSON *reply, char *err,
-		     size_t errlen)
-{
-	struct sweep *revived, *sw;
-
-	if (req->n > SPEC_MAX_TRIALS)
-		return err_set(err, errlen, "\"n\": at most %d trials", SPEC_MAX_TRIALS);
-	if (flush(d) < 0)
-		return err_set(err, errlen, "the database cannot be written: %s", d->db_error);
-	sw = sweeps_extend(&d->sweeps, req->sweep, (int)req->n, &revived, err, errlen);
-	if (!sw)
-		return -1;
-	if (revived)
-		events_sweep(&d->events, sw->id, "sweep_started", sw->spec.name, "running", NULL);
-	cJSON_AddNumberToObject(reply, "sweep", (double)sw->id);
-	cJSON_AddNumberToObject(reply, "added", (double)req->n);
-	cJSON_AddNumberToObject(reply, "trials", sw->budget);
-	cJSON_AddStringToObject(reply, "status", sw->paused ? "paused" : "running");
-	arm_budget(d);
-	fill_soon(d);
-	check_sweep(d, sw); /* coarse_to_fine over its rounds: opens the new one */
-	schedule(d);
-	return 0;
-}
-
-/* Removes an ended sweep's rows now. */
-static int remove_sweep(struct daemon *d, int64_t id, char *err, size_t errlen)
-{
-	if (flush(d) < 0)
-		return err_set(err, errlen, "the database cannot be written: %s", d->db_error);
-	if (db_delete_sweep(&d->db, id, err, errlen) < 0)
-		return -1;
-	log_msg("sweep %lld removed", (long long)id);
-	return 0;
-}
-
-/* The `rm --force` waiting on sweep_id end: the sweep is removed now. */
-static void finish_rm(struct daemon *d, int64_t sweep_id)
-{
-	char err[ERRBUF_LEN];
-
-	for (int i = 0; i < d->n_rms; i++) {
-		struct server_client *c;
-		cJSON *reply;
-
-		if (d->rms[i].sweep != sweep_id)
-			continue;
-		c = server_find(&d->server, d->rms[i].client);
-		d->rms[i--] = d->rms[--d->n_rms];
-		if (remove_sweep(d, sweep_id, err, sizeof err) < 0) {
-			log_msg("sweep %lld: cannot remove it: %s", (long long)sweep_id, err);
-			if (c)
-				server_error(c, err);
-			continue;
-		}
-		if (!c)
-			continue;
-		reply = cJSON_CreateObject();
-		cJSON_AddTrueToObject(reply, "ok");
-		cJSON_AddNumberToObject(reply, "removed", (double)sweep_id);
-		server_reply(c, reply);
-	}
-}
-
-/* Deletes a sweep and its rows; an active one only with force, which cancels
- * it first and replies once its trials have stopped (finish_rm). */
-static int do_rm(struct daemon *d, struct server_client *c, const struct request *req,
-		 cJSON *reply, char *err, size_t errlen)
-{
-	struct sweep *sw = sweeps_find(&d->sweeps, req->sweep);
-	cJSON *rows;
-
-	if (sw && !req->force)
-		return err_set(err, errlen, "sweep %lld is %s; cancel it first, or rm --force",
-			       (long long)req->sweep, sw->paused ? "paused" : "running");
-	if (sw) {
-		int dequeued, stopping;
-
-		d->rms = xrealloc(d->rms, (size_t)(d->n_rms + 1) * sizeof *d->rms);
-		d->rms[d->n_rms++] = (struct daemon_rm){req->sweep, server_client_id(c)};
-		if (!sw->cancelled &&
-		    cancel_sweep(d, req->sweep, &dequeued, &stopping, err, errlen) < 0) {
-			d->n_rms--;
-			return -1;
-		}
-		return 1; /* finish_rm replies, now or when its trials have stopped */
-	}
-	rows = query_run(&d->db.query, err, errlen, QUERY_SWEEP_BRIEF, "i", (long long)req->sweep);
-	if (!rows)
-		return -1;
-	if (!rows->child) {
-		cJSON_Delete(rows);
-		return err_set(err, errlen, "no sweep %lld", (long long)req->sweep);
-	}
-	cJSON_Delete(rows);
-	if (remove_sweep(d, req->sweep, err, errlen) < 0)
-		return -1;
-	cJSON_AddNumberToObject(reply, "removed", (double)req->sweep);
-	return 0;
-}
-
-/* The sweep exists (any status), else err "no sweep N". */
-static int sweep_exists(struct daemon *d, int64_t id, char *err, size_t errlen)
-{
-	cJSON *rows = query_run(&d->db.query, err, errlen, QUERY_SWEEP_BRIEF, "i", (long long)id);
-	int found = rows && rows->child;
-
-	if (rows && !found)
-		err_set(err, errlen, "no sweep %lld", (long long)id);
-	cJSON_Delete(rows);
-	return found ? 0 : -1;
-}
-
-/* note: a sweep's or a trial's, written at once, then told to subscribers
- * (the dashboard's other pages). */
-static int do_note(struct daemon *d, const struct request *req, char *err, size_t errlen)
-{
-	int64_t sweep = req->sweep;
-	cJSON *rows;
-
-	if (req->trial) {
-		if (!(rows = query_run(&d->db.query, err, errlen, QUERY_TRIAL, "i",
-				       (long long)req->trial)))
-			return -1;
-		sweep = query_int(cJSON_GetObjectItemCaseSensitive(rows->child, "sweep_id"), 0);
-		cJSON_Delete(rows);
-		if (!sweep)
-			return err_set(err, errlen, "no trial %lld", (long long)req->trial);
-	} else if (sweep_exists(d, sweep, err, errlen) < 0) {
-		return -1;
-	}
-	if (db_set_note(&d->db, req->trial != 0, req->trial ? req->trial : sweep,
-			req->text[0] ? req->text : NULL, err, errlen) < 0)
-		return -1;
-	events_note(&d->events, sweep, req->trial, req->text);
-	return 0;
-}
-
-/* tag, untag: a sweep's labels, written at once. */
-static int do_label(struct daemon *d, const struct request *req, cJSON *reply, char *err,
-		    size_t errlen)
-{
-	const cJSON *t;
-
-	if (sweep_exists(d, req->sweep, err, errlen) < 0)
-		return -1;
-	if (db_begin(&d->db, err, errlen) < 0)
-		return -1;
-	cJSON_ArrayForEach(t, req->tags)
-		if (db_tag(&d->db, req->sweep, t->valuestring, req->cmd == REQ_TAG, err, errlen) < 0) {
-			db_rollback(&d->db);
-			return -1;
-		}
-	(void)reply;
-	return db_commit(&d->db, err, errlen);
+		events_sweep(&d->events, sw->id, proto_event_name(PROTO_EV_SWEEP_STOPPING),
+			     sw->spec.name, "stopping", sw->reason[0] ? sw->reason : NULL);
 }
 
 /* ---- steering trials: adjust, fork ---- */
@@ -1219,88 +701,6 @@ static void arm_budget(struct daemon *d)
 		       nearest <= 0 ? 0 : (uint64_t)(fmin(nearest, 86400.0) * 1000) + 1, 0);
 }
 
-/* ---- the event stream ---- */
-
-/* A new subscriber's first event: the trials of its sweeps running now. */
-static void on_subscribe(void *ctx, struct server_client *c, int64_t sweep_id)
-{
-	struct daemon *d = ctx;
-	cJSON *e = cJSON_CreateObject(), *running;
-
-	cJSON_AddStringToObject(e, "event", "snapshot");
-	if (sweep_id)
-		cJSON_AddNumberToObject(e, "sweep", (double)sweep_id);
-	else
-		cJSON_AddNullToObject(e, "sweep");
-	running = cJSON_AddArrayToObject(e, "running");
-	for (struct trial *t = d->running; t; t = t->next) {
-		cJSON *o;
-
-		if (sweep_id && t->sweep_id != sweep_id)
-			continue;
-		o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "sweep", (double)t->sweep_id);
-		cJSON_AddNumberToObject(o, "trial", (double)t->row.id);
-		cJSON_AddNumberToObject(o, "number", t->number);
-		cJSON_AddNumberToObject(o, "epoch", t->row.epochs);
-		cJSON_AddNumberToObject(o, "epochs", t->epochs_total);
-		if (!isnan(t->row.best_value))
-			cJSON_AddNumberToObject(o, "best", t->row.best_value);
-		cJSON_AddItemToObject(o, "params", cJSON_Duplicate(t->params, 1));
-		cJSON_AddItemToArray(running, o);
-	}
-	server_reply(c, e);
-}
-
-static int do_slots(struct daemon *d, const struct request *req, cJSON *reply, char *err,
-		    size_t errlen)
-{
-	if (req->n > 100000)
-		return err_set(err, errlen, "\"n\": at most 100000 slots");
-	log_msg("slots: %d -> %lld", d->opt.slots, (long long)req->n);
-	d->opt.slots = (int)req->n;
-	cJSON_AddNumberToObject(reply, "slots", (double)req->n);
-	schedule(d);
-	return 0;
-}
-
-static void shutdown_daemon(struct daemon *d);
-
-/* The server's handler: every command but subscribe (the server's own). */
-static int handle(void *ctx, struct server_client *c, const struct request *req, cJSON *reply,
-		  char *err, size_t errlen)
-{
-	struct daemon *d = ctx;
-
-	switch (req->cmd) {
-	case REQ_SUBMIT: return do_submit(d, c, req, reply, err, errlen);
-	case REQ_LS: return do_ls(d, req, reply, err, errlen);
-	case REQ_TOP: return do_top(d, req, reply, err, errlen);
-	case REQ_STATUS: return do_status(d, reply);
-	case REQ_WAIT: return do_wait(d, c, req, reply, err, errlen);
-	case REQ_CANCEL: return do_cancel(d, req, reply, err, errlen);
-	case REQ_PAUSE: return do_pause(d, req, 1, err, errlen);
-	case REQ_RESUME: return do_pause(d, req, 0, err, errlen);
-	case REQ_SLOTS: return do_slots(d, req, reply, err, errlen);
-	case REQ_EXTEND: return do_extend(d, req, reply, err, errlen);
-	case REQ_RM: return do_rm(d, c, req, reply, err, errlen);
-	case REQ_NOTE: return do_note(d, req, err, errlen);
-	case REQ_TAG:
-	case REQ_UNTAG: return do_label(d, req, reply, err, errlen);
-	case REQ_ADJUST: return do_adjust(d, c, req, err, errlen);
-	case REQ_FORK: return do_fork(d, req, reply, err, errlen);
-	case REQ_SHUTDOWN:
-		/* Replies first: shutting down closes this very client. */
-		server_reply(c, cJSON_Duplicate(reply, 1));
-		shutdown_daemon(d);
-		return 1;
-	case REQ_SUBSCRIBE:
-	case REQ_COUNT:
-		break;
-	}
-	return err_set(err, errlen, "\"%s\" is not the daemon's to answer", request_name(req->cmd));
-}
-
 /* ---- start and stop ---- */
 
 /* The last flush: a database locked by a reader is waited for, up to
@@ -1445,7 +845,13 @@ static void wire(struct daemon *d)
 		.data = d, .on_started = forkserver_started, .on_failed = forkserver_failed};
 	d->server = (struct server){.loop = &d->loop, .path = d->opt.socket_path,
 				    .readbuf = d->readbuf, .readbuf_len = sizeof d->readbuf,
-				    .handler = handle, .ctx = d, .on_subscribe = on_subscribe};
+				    .handler = requests_handle, .ctx = d,
+				    .on_subscribe = requests_subscribed};
+	d->hub = (struct requests_hub){
+		.flush = flush, .dirty = dirty, .schedule = schedule, .fill_soon = fill_soon,
+		.arm_budget = arm_budget, .check_sweep = check_sweep,
+		.sweep_stopping = sweep_stopping, .shutdown = shutdown_daemon,
+		.adjust = do_adjust, .fork = do_fork};
 	d->events = (struct events){.listening = server_listening, .publish = server_publish,
 				    .ctx = &d->server};
 	uv_timer_init(&d->loop, &d->flush_timer);

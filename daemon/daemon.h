@@ -3,12 +3,14 @@
  * the running trials; the spokes never call each other nor back up into it by
  * name: trial.c reports through the callbacks of its trial_host, sweeps.c
  * returns decisions ("start this trial", "this sweep ended"), server.c hands
- * every request to one handler, events.c is handed its publisher. The hub
- * acts on what they say: it records (db.c), tells clients (server.c,
- * events.c), starts and stops trials. main.c fills the options and runs it;
+ * every request to one handler (requests.c's table), events.c is handed its
+ * publisher. The hub acts on what they say: it records (db.c), tells clients
+ * (server.c, events.c), starts and stops trials. main.c fills the options and runs it;
  * nothing is global, so a test can run two daemons in one process.
  *
  *   main -> daemon (hub) -> server -> request
+ *                        -> requests (the handlers: the hub's other half, through
+ *                           struct requests_hub) -> sweeps, db, query, events, probe
  *                        -> sweeps -> sample, stopping, pbt, db
  *                        -> trial  -> child, launcher, command, line, forkserver
  *                        -> forkserver -> child, launcher, command
@@ -28,6 +30,7 @@
 #include "forkserver.h"
 #include "launcher.h"
 #include "reaper.h"
+#include "requests.h"
 #include "server.h"
 #include "steer.h"
 #include "sweeps.h"
@@ -54,6 +57,7 @@ struct daemon {
 	struct sweeps sweeps;    /* active (running or paused) sweeps */
 	struct trial_host host;  /* what every trial is started with */
 	struct events events;    /* published to the server's subscribers */
+	struct requests_hub hub; /* what the request handlers ask of the hub */
 	uv_timer_t flush_timer;  /* armed while writes are queued */
 	uv_idle_t fill;          /* active while sweeps have trials still to sample: a
 	                          * slice per loop iteration (a 0 ms timer would not

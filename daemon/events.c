@@ -7,13 +7,14 @@
 #include <cjson/cJSON.h>
 
 #include "line.h"
+#include "proto.h"
 #include "trial.h"
 
-static cJSON *trial_event(const char *name, const struct trial *t)
+static cJSON *trial_event(enum proto_event ev, const struct trial *t)
 {
 	cJSON *e = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(e, "event", name);
+	cJSON_AddStringToObject(e, "event", proto_event_name(ev));
 	cJSON_AddNumberToObject(e, "sweep", (double)t->sweep_id);
 	cJSON_AddNumberToObject(e, "trial", (double)t->row.id);
 	cJSON_AddNumberToObject(e, "number", t->number);
@@ -32,7 +33,7 @@ void events_trial_started(const struct events *ev, const struct trial *t)
 
 	if (!ev->listening(ev->ctx, t->sweep_id))
 		return;
-	e = trial_event("trial_started", t);
+	e = trial_event(PROTO_EV_TRIAL_STARTED, t);
 	cJSON_AddNumberToObject(e, "epochs", t->epochs_total);
 	cJSON_AddItemToObject(e, "params", cJSON_Duplicate(t->params, 1));
 	ev->publish(ev->ctx, t->sweep_id, e);
@@ -44,7 +45,7 @@ void events_progress(const struct events *ev, const struct trial *t, const struc
 
 	if (!ev->listening(ev->ctx, t->sweep_id))
 		return;
-	e = trial_event("progress", t);
+	e = trial_event(PROTO_EV_PROGRESS, t);
 	cJSON_AddNumberToObject(e, "epoch", l->epoch);
 	cJSON_AddNumberToObject(e, "step", (double)l->step);
 	cJSON_AddNumberToObject(e, "epochs", t->epochs_total);
@@ -61,7 +62,7 @@ void events_trial_ended(const struct events *ev, const struct trial *t)
 
 	if (!ev->listening(ev->ctx, t->sweep_id))
 		return;
-	e = trial_event("trial_ended", t);
+	e = trial_event(PROTO_EV_TRIAL_ENDED, t);
 	cJSON_AddStringToObject(e, "status", t->row.status);
 	cJSON_AddStringToObject(e, "reason", t->row.reason ? t->row.reason : "");
 	cJSON_AddNumberToObject(e, "epochs", t->row.epochs);
@@ -80,7 +81,7 @@ void events_adjusted(const struct events *ev, const struct trial *t, int epoch, 
 
 	if (!ev->listening(ev->ctx, t->sweep_id))
 		return;
-	e = trial_event("adjusted", t);
+	e = trial_event(PROTO_EV_ADJUSTED, t);
 	cJSON_AddNumberToObject(e, "epoch", epoch);
 	cJSON_AddNumberToObject(e, "step", (double)step);
 	cJSON_AddItemToObject(e, "changes", cJSON_Duplicate(changes, 1));
@@ -95,7 +96,7 @@ void events_note(const struct events *ev, int64_t sweep_id, int64_t trial_id, co
 	if (!ev->listening(ev->ctx, sweep_id))
 		return;
 	e = cJSON_CreateObject();
-	cJSON_AddStringToObject(e, "event", "note");
+	cJSON_AddStringToObject(e, "event", proto_event_name(PROTO_EV_NOTE));
 	cJSON_AddNumberToObject(e, "sweep", (double)sweep_id);
 	if (trial_id)
 		cJSON_AddNumberToObject(e, "trial", (double)trial_id);

@@ -45,8 +45,8 @@ void events_trial_ended(const struct events *ev, const struct trial *t);
  * and step; source "user" (`caviar adjust`) or "pbt". */
 void events_adjusted(const struct events *ev, const struct trial *t, int epoch, int64_t step,
 		     const cJSON *changes, const char *source);
-/* A sweep event; reason (why it ends, when it says more than status) is
- * added when not NULL. */
+/* A sweep event (event: proto_event_name's, one of the sweep_ kinds); reason
+ * (why it ends, when it says more than status) is added when not NULL. */
 void events_sweep(const struct events *ev, int64_t sweep_id, const char *event, const char *name,
 		  const char *status, const char *reason);
 /* The note of a sweep (trial_id 0) or of one of its trials is now text. */

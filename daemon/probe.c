@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "launcher.h"
 #include "xalloc.h"
 
 struct probe {
@@ -133,4 +134,25 @@ int probe_start(uv_loop_t *loop, char *const *argv, double seconds, probe_cb cb,
 	uv_read_start((uv_stream_t *)&p->err, on_alloc, on_read);
 	uv_timer_start(&p->timer, on_timeout, (uint64_t)(seconds * 1000), 0);
 	return 0;
+}
+
+int probe_slurm(uv_loop_t *loop, const char *self, const char *program, const char *dir,
+		const cJSON *slurm, double seconds, probe_cb cb, void *ctx)
+{
+	static char script[] =
+		"case $1 in */*) test -x \"$1\" ;; *) command -v \"$1\" >/dev/null ;; esac ||"
+		" { echo \"cannot run $1 on $(hostname)\" >&2; exit 1; };"
+		" test -d \"$2\" && test -w \"$2\" ||"
+		" { echo \"cannot write $2 on $(hostname)\" >&2; exit 1; }";
+	char *args[] = {"sh", "-c", script, "sh", (char *)program, (char *)dir, NULL};
+	char **owned, **argv;
+	int rc;
+
+	argv = launcher_argv(LAUNCHER_SLURM, self, args, 0, 0, slurm, 0, &owned);
+	rc = probe_start(loop, argv, seconds, cb, ctx);
+	free(argv);
+	for (int i = 0; owned[i]; i++)
+		free(owned[i]);
+	free(owned);
+	return rc;
 }

@@ -5,42 +5,11 @@
 #include <string.h>
 
 #include "errbuf.h"
-#include "proto.h"
 
-/* What each command needs, besides its name. */
-enum {
-	NEED_SWEEP = 1, OPT_SWEEP = 2, NEED_SPEC = 4, OPT_N = 8, NEED_N = 16, SWEEP_OR_TRIAL = 32,
-	OPT_FORCE = 64, NEED_TEXT = 128, NEED_TAGS = 256, NEED_TRIAL = 512, NEED_SET = 1024,
-	OPT_SET = 2048, OPT_EPOCH = 4096
-};
-
-static const struct {
-	const char *name;
-	unsigned fields;
-} commands[REQ_COUNT] = {
-	[REQ_SUBMIT] = {"submit", NEED_SPEC},
-	[REQ_LS] = {"ls", 0},
-	[REQ_TOP] = {"top", NEED_SWEEP | OPT_N},
-	[REQ_STATUS] = {"status", 0},
-	[REQ_WAIT] = {"wait", NEED_SWEEP},
-	[REQ_CANCEL] = {"cancel", SWEEP_OR_TRIAL},
-	[REQ_PAUSE] = {"pause", NEED_SWEEP},
-	[REQ_RESUME] = {"resume", NEED_SWEEP},
-	[REQ_SHUTDOWN] = {"shutdown", 0},
-	[REQ_SUBSCRIBE] = {"subscribe", OPT_SWEEP},
-	[REQ_SLOTS] = {"slots", NEED_N},
-	[REQ_EXTEND] = {"extend", NEED_SWEEP | NEED_N},
-	[REQ_RM] = {"rm", NEED_SWEEP | OPT_FORCE},
-	[REQ_NOTE] = {"note", SWEEP_OR_TRIAL | NEED_TEXT},
-	[REQ_TAG] = {"tag", NEED_SWEEP | NEED_TAGS},
-	[REQ_UNTAG] = {"untag", NEED_SWEEP | NEED_TAGS},
-	[REQ_ADJUST] = {"adjust", NEED_TRIAL | NEED_SET | OPT_FORCE},
-	[REQ_FORK] = {"fork", NEED_TRIAL | OPT_SET | OPT_EPOCH | OPT_FORCE},
-};
-
-const char *request_name(enum request_cmd cmd)
+/* A malformed request: -1 from a check becomes -PROTO_E_BAD_REQUEST. */
+static int bad(int rc)
 {
-	return cmd < REQ_COUNT ? commands[cmd].name : "?";
+	return rc < 0 ? -PROTO_E_BAD_REQUEST : rc;
 }
 
 /* A positive whole number field: 0 when absent (and allowed), else -1 with err. */
@@ -108,44 +77,44 @@ static int get_flags(struct request *r, unsigned fields, char *err, size_t errle
 {
 	const cJSON *v;
 
-	if (fields & OPT_FORCE) {
+	if (fields & PROTO_OPT_FORCE) {
 		v = cJSON_GetObjectItemCaseSensitive(r->json, "force");
 		if (v && !cJSON_IsBool(v))
 			return err_set(err, errlen, "\"force\": expected true or false");
 		r->force = cJSON_IsTrue(v);
 	}
-	if (fields & NEED_TEXT) {
+	if (fields & PROTO_NEED_TEXT) {
 		v = cJSON_GetObjectItemCaseSensitive(r->json, "text");
 		if (!cJSON_IsString(v) || strlen(v->valuestring) > REQUEST_MAX_NOTE)
 			return err_set(err, errlen, "\"text\": expected a string of at most %d bytes",
 				       REQUEST_MAX_NOTE);
 		r->text = v->valuestring;
 	}
-	if ((fields & (NEED_SET | OPT_SET)) && get_set(r, fields & NEED_SET, err, errlen) < 0)
+	if ((fields & (PROTO_NEED_SET | PROTO_OPT_SET)) && get_set(r, fields & PROTO_NEED_SET, err, errlen) < 0)
 		return -1;
-	return fields & NEED_TAGS ? get_tags(r, err, errlen) : 0;
+	return fields & PROTO_NEED_TAGS ? get_tags(r, err, errlen) : 0;
 }
 
 static int get_fields(struct request *r, unsigned fields, char *err, size_t errlen)
 {
-	if ((fields & (NEED_SWEEP | OPT_SWEEP)) &&
-	    get_count(r->json, "sweep", fields & NEED_SWEEP, &r->sweep, err, errlen) < 0)
+	if ((fields & (PROTO_NEED_SWEEP | PROTO_OPT_SWEEP)) &&
+	    get_count(r->json, "sweep", fields & PROTO_NEED_SWEEP, &r->sweep, err, errlen) < 0)
 		return -1;
-	if ((fields & NEED_TRIAL) && get_count(r->json, "trial", 1, &r->trial, err, errlen) < 0)
+	if ((fields & PROTO_NEED_TRIAL) && get_count(r->json, "trial", 1, &r->trial, err, errlen) < 0)
 		return -1;
-	if ((fields & OPT_EPOCH) && get_count(r->json, "epoch", 0, &r->epoch, err, errlen) < 0)
+	if ((fields & PROTO_OPT_EPOCH) && get_count(r->json, "epoch", 0, &r->epoch, err, errlen) < 0)
 		return -1;
-	if ((fields & (NEED_N | OPT_N)) &&
-	    get_count(r->json, "n", fields & NEED_N, &r->n, err, errlen) < 0)
+	if ((fields & (PROTO_NEED_N | PROTO_OPT_N)) &&
+	    get_count(r->json, "n", fields & PROTO_NEED_N, &r->n, err, errlen) < 0)
 		return -1;
-	if (fields & SWEEP_OR_TRIAL) {
+	if (fields & PROTO_SWEEP_OR_TRIAL) {
 		int has_trial = cJSON_GetObjectItemCaseSensitive(r->json, "trial") != NULL;
 
 		if (get_count(r->json, has_trial ? "trial" : "sweep", 1,
 			      has_trial ? &r->trial : &r->sweep, err, errlen) < 0)
 			return -1;
 	}
-	if (fields & NEED_SPEC) {
+	if (fields & PROTO_NEED_SPEC) {
 		r->spec = cJSON_GetObjectItemCaseSensitive(r->json, "spec");
 		if (!cJSON_IsObject(r->spec))
 			return err_set(err, errlen, "\"spec\": expected a JSON object");
@@ -157,31 +126,34 @@ int request_parse(struct request *r, const char *text, size_t len, char *err, si
 {
 	const cJSON *cmd, *v;
 	const char *end = NULL;
+	int i;
 
 	memset(r, 0, sizeof *r);
 	r->json = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!r->json)
-		return err_set(err, errlen, "request is not valid JSON");
+		return bad(err_set(err, errlen, "request is not valid JSON"));
 	while (end < text + len && (*end == ' ' || *end == '\t' || *end == '\r'))
 		end++;
 	if (end < text + len)
-		return err_set(err, errlen, "request has text after its JSON object, at byte %zu",
-			       (size_t)(end - text));
+		return bad(err_set(err, errlen, "request has text after its JSON object, at "
+				   "byte %zu", (size_t)(end - text)));
 	if (!cJSON_IsObject(r->json))
-		return err_set(err, errlen, "request is not a JSON object");
+		return bad(err_set(err, errlen, "request is not a JSON object"));
 	v = cJSON_GetObjectItemCaseSensitive(r->json, "v");
-	if (v && (!cJSON_IsNumber(v) || v->valuedouble != PROTO_VERSION))
-		return err_set(err, errlen, "protocol version %g not supported (daemon speaks %d)",
-			       cJSON_IsNumber(v) ? v->valuedouble : -1.0, PROTO_VERSION);
+	if (v && (!cJSON_IsNumber(v) || v->valuedouble != PROTO_VERSION)) {
+		err_set(err, errlen, "protocol version %g not supported (daemon speaks %d)",
+			cJSON_IsNumber(v) ? v->valuedouble : -1.0, PROTO_VERSION);
+		return -PROTO_E_BAD_VERSION;
+	}
 	cmd = cJSON_GetObjectItemCaseSensitive(r->json, "cmd");
 	if (!cJSON_IsString(cmd))
-		return err_set(err, errlen, "\"cmd\": expected a string");
-	for (int i = 0; i < REQ_COUNT; i++)
-		if (strcmp(commands[i].name, cmd->valuestring) == 0) {
-			r->cmd = (enum request_cmd)i;
-			return get_fields(r, commands[i].fields, err, errlen);
-		}
-	return err_set(err, errlen, "unknown command \"%.64s\"", cmd->valuestring);
+		return bad(err_set(err, errlen, "\"cmd\": expected a string"));
+	if ((i = proto_cmd_find(cmd->valuestring)) < 0) {
+		err_set(err, errlen, "unknown command \"%.64s\"", cmd->valuestring);
+		return -PROTO_E_UNKNOWN_CMD;
+	}
+	r->cmd = (enum proto_cmd)i;
+	return bad(get_fields(r, proto_cmd_fields(r->cmd), err, errlen));
 }
 
 void request_finish(struct request *r)

@@ -9,55 +9,33 @@
 
 #include <cjson/cJSON.h>
 
-enum request_cmd {
-	REQ_SUBMIT,    /* spec */
-	REQ_LS,
-	REQ_TOP,       /* sweep, n (default 10) */
-	REQ_STATUS,
-	REQ_WAIT,      /* sweep */
-	REQ_CANCEL,    /* sweep or trial */
-	REQ_PAUSE,     /* sweep */
-	REQ_RESUME,    /* sweep */
-	REQ_SHUTDOWN,
-	REQ_SUBSCRIBE, /* sweep (optional: all sweeps) */
-	REQ_SLOTS,     /* n */
-	REQ_EXTEND,    /* sweep, n: n more trials */
-	REQ_RM,        /* sweep, force (optional boolean) */
-	REQ_NOTE,      /* sweep or trial, text (a string; "" clears the note) */
-	REQ_TAG,       /* sweep, tags (a non-empty array of non-empty strings) */
-	REQ_UNTAG,     /* sweep, tags */
-	REQ_ADJUST,    /* trial, set (an object of name -> value) */
-	REQ_FORK,      /* trial, epoch (optional), set (optional) */
-	REQ_COUNT
-};
+#include "proto.h"
 
 struct request {
-	enum request_cmd cmd;
+	enum proto_cmd cmd;   /* its fields: proto.h's vocabulary */
 	cJSON *json;          /* the parsed request (owned) */
-	const cJSON *spec;    /* REQ_SUBMIT: the spec object, inside json */
+	const cJSON *spec;    /* PROTO_SUBMIT: the spec object, inside json */
 	int64_t sweep, trial; /* ids; 0 when absent */
-	int64_t n;            /* REQ_TOP: rows; REQ_SLOTS: slots; REQ_EXTEND: trials;
+	int64_t n;            /* PROTO_TOP: rows; PROTO_SLOTS: slots; PROTO_EXTEND: trials;
 	                       * 0 when absent */
-	int force;            /* REQ_RM, REQ_ADJUST, REQ_FORK: "force": true */
-	const char *text;     /* REQ_NOTE: the note, inside json */
-	const cJSON *tags;    /* REQ_TAG, REQ_UNTAG: the array of tags, inside json */
-	const cJSON *set;     /* REQ_ADJUST, REQ_FORK: {"lr": 0.01, "optimizer": "adam"},
+	int force;            /* PROTO_RM, PROTO_ADJUST, PROTO_FORK: "force": true */
+	const char *text;     /* PROTO_NOTE: the note, inside json */
+	const cJSON *tags;    /* PROTO_TAG, PROTO_UNTAG: the array of tags, inside json */
+	const cJSON *set;     /* PROTO_ADJUST, PROTO_FORK: {"lr": 0.01, "optimizer": "adam"},
 	                       * inside json: 1 to REQUEST_MAX_SET names, each a number,
 	                       * a string or a boolean; NULL when absent (fork) */
-	int64_t epoch;        /* REQ_FORK: the parent's epoch; 0 when absent (its latest) */
+	int64_t epoch;        /* PROTO_FORK: the parent's epoch; 0 when absent (its latest) */
 };
 
 #define REQUEST_MAX_NOTE 4096 /* bytes in a note */
 #define REQUEST_MAX_TAG 64    /* bytes in a tag */
 #define REQUEST_MAX_SET 64    /* names changed by one adjust or fork */
 
-/* Parses len bytes. Returns 0, or -1 with a message for the client in err
- * ("unknown command \"frobnicate\"", "\"sweep\": expected a positive integer
- * id"). r needs request_finish either way. */
+/* Parses len bytes. Returns 0, or a negated proto_error (-PROTO_E_BAD_REQUEST,
+ * -PROTO_E_BAD_VERSION, -PROTO_E_UNKNOWN_CMD) with a message for the client in
+ * err ("unknown command \"frobnicate\"", "\"sweep\": expected a positive
+ * integer id"). r needs request_finish either way. */
 int request_parse(struct request *r, const char *text, size_t len, char *err, size_t errlen);
 void request_finish(struct request *r);
-
-/* The command's name ("submit"). */
-const char *request_name(enum request_cmd cmd);
 
 #endif

@@ -106,13 +106,19 @@ void server_reply(struct server_client *c, cJSON *obj)
 	}
 }
 
-void server_error(struct server_client *c, const char *msg)
+void server_refuse(struct server_client *c, int code, const char *msg)
 {
 	cJSON *obj = cJSON_CreateObject();
 
 	cJSON_AddFalseToObject(obj, "ok");
 	cJSON_AddStringToObject(obj, "error", msg);
+	cJSON_AddStringToObject(obj, "code", proto_error_name(code));
 	server_reply(c, obj);
+}
+
+void server_error(struct server_client *c, const char *msg)
+{
+	server_refuse(c, PROTO_E_REFUSED, msg);
 }
 
 /* Replies first: the events follow. */
@@ -212,19 +218,19 @@ static void answer(struct server_client *c, const char *text, size_t len)
 
 	if (!text) {
 		snprintf(err, sizeof err, "request of %zu bytes exceeds %u", len, PROTO_MAX_REQUEST);
-		server_error(c, err);
+		server_refuse(c, PROTO_E_BAD_REQUEST, err);
 		throttle(c);
 		return;
 	}
-	if (request_parse(&req, text, len, err, sizeof err) < 0) {
+	if ((rc = request_parse(&req, text, len, err, sizeof err)) < 0) {
 		request_finish(&req);
-		server_error(c, err);
+		server_refuse(c, -rc, err);
 		throttle(c);
 		return;
 	}
 	reply = cJSON_CreateObject();
 	cJSON_AddTrueToObject(reply, "ok");
-	if (req.cmd == REQ_SUBSCRIBE) {
+	if (req.cmd == PROTO_SUBSCRIBE) {
 		rc = subscribe(c, &req, reply);
 		subscribed = req.sweep;
 	} else
@@ -237,7 +243,7 @@ static void answer(struct server_client *c, const char *text, size_t len)
 	}
 	if (rc < 0) {
 		cJSON_Delete(reply);
-		server_error(c, err);
+		server_refuse(c, -rc, err);
 		throttle(c);
 		return;
 	}
@@ -415,7 +421,8 @@ void server_stop(struct server *srv)
 	for (struct server_client *c = srv->clients; c; c = c->next)
 		if (c->waiting) {
 			c->waiting = 0;
-			server_error(c, "caviard is shutting down; the sweep resumes at its next start");
+			server_refuse(c, PROTO_E_SHUTTING_DOWN,
+				      "caviard is shutting down; the sweep resumes at its next start");
 		}
 }
 

@@ -20,8 +20,9 @@
 struct server_client;
 
 /* Answers one request: fills reply (it holds "ok": true) and returns 0,
- * returns -1 with err set (an error reply), or returns 1 when it replies
- * itself, now or later (server_reply, server_error, server_wait). */
+ * returns a negated proto_error with err set (an error reply with that code;
+ * -1 is -PROTO_E_REFUSED), or returns 1 when it replies itself, now or later
+ * (server_reply, server_refuse, server_wait). */
 typedef int (*server_handler)(void *ctx, struct server_client *c, const struct request *req,
 			      cJSON *reply, char *err, size_t errlen);
 
@@ -57,8 +58,10 @@ void server_drop_clients(struct server *srv);
 int64_t server_client_id(const struct server_client *c);
 struct server_client *server_find(const struct server *srv, int64_t id);
 
-/* Sends reply (taken) or an error reply to c. */
+/* Sends reply (taken) or an error reply to c: {"ok": false, "error": msg,
+ * "code": proto_error_name(code)}; server_error's code is PROTO_E_REFUSED. */
 void server_reply(struct server_client *c, cJSON *reply);
+void server_refuse(struct server_client *c, int code, const char *msg);
 void server_error(struct server_client *c, const char *msg);
 
 /* c is told when sweep_id ends (server_sweep_ended). */

@@ -11,6 +11,7 @@
 #include "errbuf.h"
 #include "log.h"
 #include "pbt.h"
+#include "proto.h"
 #include "query.h"
 #include "rng.h"
 #include "search.h"
@@ -710,13 +711,15 @@ int sweeps_not_active(struct sweeps *s, int64_t id, char *err, size_t errlen)
 				      ? cJSON_GetObjectItemCaseSensitive(rows->child, "status")
 				      : NULL;
 
+	int rc = rows && !rows->child ? -PROTO_E_NOT_FOUND : -1;
+
 	if (rows && !rows->child)
 		err_set(err, errlen, "no sweep %lld", (long long)id);
 	else if (rows)
 		err_set(err, errlen, "sweep %lld is already %s", (long long)id,
 			cJSON_IsString(status) ? status->valuestring : "over");
 	cJSON_Delete(rows);
-	return -1;
+	return rc;
 }
 
 /* Refuses n more trials when sw's search cannot take them. */

@@ -132,8 +132,9 @@ struct sweeps_fork {
  * flushed. Returns the sweep with *child set, or NULL with err. */
 struct sweep *sweeps_fork(struct sweeps *s, struct sweeps_fork *f, struct sweep **revived,
 			  int64_t *child, char *err, size_t errlen);
-/* Why sweep id takes no request for an active sweep: "no sweep 9" or "sweep 9
- * is already done". Returns -1 (err set) in every case. */
+/* Why sweep id takes no request for an active sweep: "no sweep 9" (returns
+ * -PROTO_E_NOT_FOUND) or "sweep 9 is already done" (returns -1, a refusal),
+ * err set in every case. */
 int sweeps_not_active(struct sweeps *s, int64_t id, char *err, size_t errlen);
 
 /* When sw's wall-clock budget runs out (unix seconds), or 0: none, or spent. */

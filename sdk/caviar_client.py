@@ -17,14 +17,16 @@ Requests go to the daemon (docs/protocol.md of caviar's source: one JSON
 request line, one JSON reply line, "v": PROTO_VERSION); reads it can answer
 from the database (sweeps, trials, curve, best) open it with sqlite3 in
 read-only mode and read the schema's documented views (sweep_progress,
-leaderboard, curves) and the trials table with the objectives view, with the
-SQL of common/query.c. They see what caviard has committed: it writes in
+leaderboard, curves) and the trials and points tables with the objectives
+view, with the SQL of common/query.c. They see what caviard has committed: it writes in
 batches (at most a second behind), and a sweep's rows are all committed before
 it is reported ended.
 
 Every error is a CaviarError: str() is the message (the daemon's own when it
 refused), .code the `caviar` command's exit code for it: 3 no daemon or the
-connection broke, 4 the spec is unreadable or invalid, 1 anything else refused.
+connection broke, 4 the spec is unreadable or invalid, 1 anything else refused;
+.daemon_code the refusal's machine-readable code ("not_found", "bad_spec", ...,
+docs/protocol.md), None when the daemon did not refuse.
 
 Put this file's directory on PYTHONPATH: `meson install` puts it in
 <datadir>/caviar/sdk (e.g. ~/.local/share/caviar/sdk).
@@ -50,45 +52,52 @@ EXIT_FAILED = 1    # the daemon refused the request (no such sweep, ...)
 EXIT_NODAEMON = 3  # no daemon at the socket, or the connection broke
 EXIT_SPEC = 4      # the spec is unreadable or invalid
 
-# What caviard's submit refuses that is not the spec's fault (daemon/daemon.c).
-_NOT_SPEC = ("the database cannot be written", "slurm:")
+# Error codes of caviard's refusals (an error reply's "code": common/proto.h;
+# tests/e2e/vocab_check.py checks each is one of them).
+_BAD_VERSION = "bad_version"
+# what caviard's submit refuses that is not the spec's fault: the database
+# cannot be written, a Slurm node cannot run the trials
+_NOT_SPEC = ("db_error", "unavailable")
 
 # The schema's columns that hold JSON text (query_row in common/query.c).
 _JSON_COLUMNS = ("params", "ranges", "spec", "tags", "suggestion")
 
-# The reads, as common/query.c has them (QUERY_PROGRESS, QUERY_SWEEP_BRIEF,
-# QUERY_TRIALS, QUERY_TRIAL_POINTS, QUERY_TRIAL_METRIC, QUERY_LEADERBOARD).
+# The reads, copied from common/query.c under its names (this module links no
+# C): tests/e2e/vocab_check.py checks each copy is the text query.c has.
 _SQL = {
-    "sweeps": "SELECT * FROM sweep_progress ORDER BY sweep_id",
-    "sweep": "SELECT id, name, status, metric, mode, budget, search, seed, created_at,"
-             " finished_at FROM sweeps WHERE id = ?1",
-    # QUERY_TRIALS, its id named trial_id as everywhere else a program reads
-    # it, and id kept beside it: the name trials() rows had before (deprecated)
-    "trials": "SELECT t.id AS trial_id, t.number, t.round, t.status, t.params, t.epochs,"
-              " t.best_value, t.best_epoch, t.reason, t.started_at, t.ended_at, o.objective,"
-              " t.parent_trial_id, t.id AS id"
-              " FROM trials t LEFT JOIN objectives o ON o.trial_id = t.id"
-              " WHERE t.sweep_id = ?1 ORDER BY t.number",
-    "trial": "SELECT id FROM trials WHERE id = ?1",
-    "curve": "SELECT metric, epoch, step, value, wall_time FROM curves"
-             " WHERE trial_id = ?1 ORDER BY epoch, step, metric",
-    "curve_metric": "SELECT epoch, value FROM"
-                    " (SELECT epoch, value, row_number() OVER"
-                    "   (PARTITION BY epoch ORDER BY step DESC) AS r"
-                    "  FROM curves WHERE trial_id = ?1 AND metric = ?2)"
-                    " WHERE r = 1 ORDER BY epoch",
-    "best": "SELECT rank, trial_id, number, status, objective, best_epoch, epochs, params"
-            " FROM leaderboard WHERE sweep_id = ?1 ORDER BY rank, number LIMIT ?2",
+    "QUERY_PROGRESS": "SELECT * FROM sweep_progress ORDER BY sweep_id",
+    "QUERY_SWEEP_BRIEF": "SELECT id, name, status, metric, mode, budget, search, seed, created_at,"
+                         " finished_at, ended_reason FROM sweeps WHERE id = ?1",
+    "QUERY_TRIALS": "SELECT t.id, t.number, t.round, t.status, t.params, t.epochs, t.best_value,"
+                    " t.best_epoch, t.reason, t.started_at, t.ended_at, o.objective,"
+                    " t.parent_trial_id"
+                    " FROM trials t LEFT JOIN objectives o ON o.trial_id = t.id"
+                    " WHERE t.sweep_id = ?1 ORDER BY t.number",
+    "QUERY_TRIAL": "SELECT t.*, s.name AS sweep, s.metric, s.mode, o.objective"
+                   " FROM trials t JOIN sweeps s ON s.id = t.sweep_id"
+                   " LEFT JOIN objectives o ON o.trial_id = t.id WHERE t.id = ?1",
+    "QUERY_TRIAL_POINTS": "SELECT metric, epoch, step, value, wall_time FROM curves"
+                          " WHERE trial_id = ?1 ORDER BY epoch, step, metric",
+    "QUERY_TRIAL_METRIC": "SELECT epoch, value FROM"
+                          " (SELECT epoch, value, row_number() OVER"
+                          "   (PARTITION BY epoch ORDER BY step DESC) AS r"
+                          "  FROM points WHERE trial_id = ?1 AND metric = ?2)"
+                          " WHERE r = 1 ORDER BY epoch",
+    "QUERY_LEADERBOARD": "SELECT rank, trial_id, number, status, objective, best_epoch, epochs,"
+                         " params FROM leaderboard WHERE sweep_id = ?1 ORDER BY rank, number"
+                         " LIMIT ?2",
 }
 
 
 class CaviarError(Exception):
-    """What went wrong (str(e), the daemon's message when it refused) and the
-    `caviar` command's exit code for it (e.code: 1, 3 or 4)."""
+    """What went wrong (str(e), the daemon's message when it refused), the
+    `caviar` command's exit code for it (e.code: 1, 3 or 4) and the daemon's
+    code for a refusal (e.daemon_code: "not_found", ...; else None)."""
 
-    def __init__(self, message, code=EXIT_FAILED):
+    def __init__(self, message, code=EXIT_FAILED, daemon_code=None):
         super().__init__(message)
         self.code = code
+        self.daemon_code = daemon_code
 
 
 def default_socket():
@@ -219,13 +228,13 @@ class Client:
         if reply is None:
             raise CaviarError("connection to caviard lost before its reply", EXIT_NODAEMON)
         if not reply.get("ok"):
-            raise CaviarError(self._refusal(request, reply), EXIT_FAILED)
+            raise CaviarError(self._refusal(request, reply), EXIT_FAILED, reply.get("code"))
         return reply
 
     @staticmethod
     def _refusal(request, reply):
         message = str(reply.get("error", "the request was refused"))
-        if message.startswith("protocol version"):
+        if reply.get("code") == _BAD_VERSION:
             message += "; this client speaks version %d: use the caviar_client.py " \
                        "installed with this caviard" % PROTO_VERSION
         return "%s: %s" % (request.get("cmd"), message)
@@ -249,9 +258,9 @@ class Client:
         try:
             return self.call("submit", spec=spec)["sweep"]
         except CaviarError as e:
-            message = str(e)[len("submit: "):]
-            if e.code == EXIT_FAILED and not message.startswith(_NOT_SPEC):
-                raise CaviarError("%s: %s" % (where, message), EXIT_SPEC) from None
+            if e.code == EXIT_FAILED and e.daemon_code not in _NOT_SPEC:
+                raise CaviarError("%s: %s" % (where, str(e)[len("submit: "):]), EXIT_SPEC,
+                                  e.daemon_code) from None
             raise
 
     @staticmethod
@@ -333,7 +342,8 @@ class Client:
             if reply is None:
                 raise CaviarError("connection to caviard lost before its reply", EXIT_NODAEMON)
             if not reply.get("ok"):
-                raise CaviarError(self._refusal({"cmd": "subscribe"}, reply))
+                raise CaviarError(self._refusal({"cmd": "subscribe"}, reply), EXIT_FAILED,
+                                  reply.get("code"))
             conn.sock.settimeout(None)
             # Subscribed first, then asked: a sweep ending after this is seen.
             if not self._active(sweep):
@@ -399,7 +409,7 @@ class Client:
             db.close()
 
     def _sweep_row(self, sweep):
-        rows = self._query("sweep", sweep)
+        rows = self._query("QUERY_SWEEP_BRIEF", sweep)
         if not rows:
             raise CaviarError("no sweep %d" % sweep)
         return rows[0]
@@ -408,7 +418,7 @@ class Client:
         """Every sweep's row of the sweep_progress view (sweep_id, name, status,
         budget, sampled, queued, running, done, failed, pruned, cancelled,
         metric, best, mode, ended, best_trial_id), by id."""
-        return _frame(self._query("sweeps"), as_frame)
+        return _frame(self._query("QUERY_PROGRESS"), as_frame)
 
     def trials(self, sweep, as_frame=False):
         """The sweep's trials, by number: trial_id (as best() and every other
@@ -420,15 +430,20 @@ class Client:
         (deprecated). as_frame: a pandas DataFrame, params flattened to
         params.NAME columns."""
         self._sweep_row(sweep)
-        return _frame(self._query("trials", sweep), as_frame)
+        # trial_id first, as every other reader names a trial's id, and id
+        # kept last: the name trials() rows had before (deprecated)
+        rows = [dict({"trial_id": r["id"]}, **{k: v for k, v in r.items() if k != "id"},
+                     id=r["id"]) for r in self._query("QUERY_TRIALS", sweep)]
+        return _frame(rows, as_frame)
 
     def curve(self, trial, metric=None, as_frame=False):
-        """The trial's points from the curves view: every metric's (metric,
-        epoch, step, value, wall_time); with metric, that metric's (epoch,
+        """The trial's points: every metric's (metric, epoch, step, value,
+        wall_time) from the curves view; with metric, that metric's (epoch,
         value) at the last step of each epoch."""
-        if not self._query("trial", trial):
+        if not self._query("QUERY_TRIAL", trial):
             raise CaviarError("no trial %d" % trial)
-        rows = self._query("curve_metric", trial, metric) if metric else self._query("curve", trial)
+        rows = (self._query("QUERY_TRIAL_METRIC", trial, metric) if metric
+                else self._query("QUERY_TRIAL_POINTS", trial))
         return _frame(rows, as_frame)
 
     def best(self, sweep, k=1, as_frame=False):
@@ -436,4 +451,4 @@ class Client:
         trial_id, number, status, objective, best_epoch, epochs, params): done
         or pruned trials only, best objective first."""
         self._sweep_row(sweep)
-        return _frame(self._query("best", sweep, k), as_frame)
+        return _frame(self._query("QUERY_LEADERBOARD", sweep, k), as_frame)

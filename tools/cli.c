@@ -14,7 +14,7 @@
 #include "client.h"
 #include "errbuf.h"
 #include "program.h"
-#include "sample.h"
+#include "submit.h"
 #include "term.h"
 #include "xalloc.h"
 
@@ -133,9 +133,7 @@ cJSON *cli_read_spec(const struct cli *cli, const char *path, struct spec *spec)
 	}
 	rc = spec_parse_text(spec, text, len, err, sizeof err);
 	if (rc == 0)
-		rc = sample_check_grid(spec, err, sizeof err);
-	if (rc == 0)
-		rc = spec_check_objective(spec, err, sizeof err);
+		rc = spec_validate_submit(spec, err, sizeof err);
 	if (rc == 0 && spec->command && !spec->workdir)
 		add_workdir(spec->json, spec, path);
 	if (rc == 0 && spec->command) /* the daemon checks again, with its own PATH */

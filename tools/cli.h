@@ -62,7 +62,7 @@ int cli_usage(const struct cli *cli, const char *fmt, ...) __attribute__((format
 cJSON *cli_call(const struct cli *cli, cJSON *req, int *code);
 
 /* Reads, parses and validates a spec file, once, as `validate` and `submit`
- * both must: spec_parse, sample_check_grid, spec_check_objective, and for a
+ * both must: spec_parse, spec_validate_submit (as caviard's submit), and for a
  * command trial its program (program_check, the daemon's own check), with
  * "workdir" set to the spec file's directory. Returns the JSON that was
  * validated, taken over from spec->json (the caller deletes it; spec->json is

@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "client.h"
 #include "errbuf.h"
+#include "proto.h"
 #include "httpd.h"
 #include "linebuf.h"
 #include "store.h"
@@ -265,8 +266,7 @@ static void subscribe(struct server *s)
 		uv_timer_start(&s->retry, on_retry, RETRY_MS, 0);
 		return;
 	}
-	req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "cmd", "subscribe");
+	req = proto_request(PROTO_SUBSCRIBE);
 	rc = client_send(&s->sub, req, err, sizeof err);
 	cJSON_Delete(req);
 	if (rc < 0) {

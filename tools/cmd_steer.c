@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "proto.h"
 
 int cli_parse_changes(const struct cli *cli, int argc, char **argv, cJSON *set)
 {
@@ -55,10 +56,9 @@ int cli_set_flag(void *ctx, int c, const char *arg)
 
 int cli_adjust(struct cli *cli, long long trial, cJSON *set, int force)
 {
-	cJSON *req = cJSON_CreateObject(), *reply;
+	cJSON *req = proto_request(PROTO_ADJUST), *reply;
 	int code;
 
-	cJSON_AddStringToObject(req, "cmd", "adjust");
 	cJSON_AddNumberToObject(req, "trial", (double)trial);
 	cJSON_AddItemToObject(req, "set", set);
 	if (force)
@@ -157,8 +157,7 @@ static int run_fork(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, "--epoch: expected a positive number");
 	if ((code = trial_and_changes(cli, argc - args, argv + args, &id, &set)))
 		return code;
-	req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "cmd", "fork");
+	req = proto_request(PROTO_FORK);
 	cJSON_AddNumberToObject(req, "trial", (double)id);
 	if (epoch > 0)
 		cJSON_AddNumberToObject(req, "epoch", (double)epoch);

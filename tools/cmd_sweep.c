@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "client.h"
 #include "errbuf.h"
+#include "proto.h"
 
 #define PROGRESS_MS 2000 /* how often `wait --progress` reports */
 
@@ -105,8 +106,7 @@ static int run_submit(struct cli *cli, int argc, char **argv)
 		cJSON_DeleteItemFromObjectCaseSensitive(json, "trials");
 		cJSON_AddNumberToObject(json, "trials", 1);
 	}
-	req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "cmd", "submit");
+	req = proto_request(PROTO_SUBMIT);
 	cJSON_AddItemToObject(req, "spec", json);
 	reply = cli_call(cli, req, &code);
 	if (!reply)
@@ -152,11 +152,10 @@ const struct command cmd_submit = {
 /* A progress line for `wait`, from the daemon's ls reply. */
 static void print_progress(struct cli *cli, long long id, char *last, size_t n)
 {
-	cJSON *req = cJSON_CreateObject(), *reply, *row;
+	cJSON *req = proto_request(PROTO_LS), *reply, *row;
 	char line[256] = "";
 	int code;
 
-	cJSON_AddStringToObject(req, "cmd", "ls");
 	reply = cli_call(cli, req, &code);
 	if (!reply)
 		return;
@@ -196,8 +195,7 @@ static cJSON *wait_sweep(struct cli *cli, long long id, int progress, int *code)
 		*code = cli_fail(cli, EXIT_NODAEMON, "%s", err);
 		return NULL;
 	}
-	req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "cmd", "wait");
+	req = proto_request(PROTO_WAIT);
 	cJSON_AddNumberToObject(req, "sweep", (double)id);
 	reply = NULL;
 	if (client_send(&c, req, err, sizeof err) == 0) {
@@ -313,11 +311,10 @@ static const char *plural(double n)
  * dequeued". */
 static int cancel_sweep(struct cli *cli, long long id)
 {
-	cJSON *req = cJSON_CreateObject(), *reply, *ended;
+	cJSON *req = proto_request(PROTO_CANCEL), *reply, *ended;
 	double stopping, dequeued;
 	int code;
 
-	cJSON_AddStringToObject(req, "cmd", "cancel");
 	cJSON_AddNumberToObject(req, "sweep", (double)id);
 	if (!(reply = cli_call(cli, req, &code)))
 		return code;
@@ -424,8 +421,7 @@ static int run_slots(struct cli *cli, int argc, char **argv)
 	n = cli_parse_id(argv[args]);
 	if (n < 0)
 		return cli_usage(cli, "%s: expected a positive number of slots", argv[args]);
-	req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "cmd", "slots");
+	req = proto_request(PROTO_SLOTS);
 	cJSON_AddNumberToObject(req, "n", (double)n);
 	reply = cli_call(cli, req, &code);
 	if (!reply)
@@ -486,8 +482,7 @@ static int run_extend(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, "%s: expected a sweep id (a positive number)", argv[args]);
 	if ((n = cli_parse_id(argv[args + 1])) < 0)
 		return cli_usage(cli, "%s: expected a positive number of trials", argv[args + 1]);
-	req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "cmd", "extend");
+	req = proto_request(PROTO_EXTEND);
 	cJSON_AddNumberToObject(req, "sweep", (double)id);
 	cJSON_AddNumberToObject(req, "n", (double)n);
 	if (!(reply = cli_call(cli, req, &code)))
@@ -530,8 +525,7 @@ static int run_rm(struct cli *cli, int argc, char **argv)
 		return code;
 	if ((id = cli_parse_id(argv[args])) < 0)
 		return cli_usage(cli, "%s: expected a sweep id (a positive number)", argv[args]);
-	req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "cmd", "rm");
+	req = proto_request(PROTO_RM);
 	cJSON_AddNumberToObject(req, "sweep", (double)id);
 	if (force)
 		cJSON_AddTrueToObject(req, "force");
@@ -568,8 +562,7 @@ static int run_note(struct cli *cli, int argc, char **argv)
 	what = trial ? "trial" : "sweep";
 	if ((id = cli_parse_id(argv[args])) < 0)
 		return cli_usage(cli, "%s: expected a %s id (a positive number)", argv[args], what);
-	req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "cmd", "note");
+	req = proto_request(PROTO_NOTE);
 	cJSON_AddNumberToObject(req, what, (double)id);
 	cJSON_AddStringToObject(req, "text", argv[args + 1]);
 	snprintf(done, sizeof done, "%s %lld: note %s", what, id,

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "client.h"
 #include "errbuf.h"
+#include "proto.h"
 #include "store.h"
 #include "term.h"
 #include "watch.h"
@@ -257,23 +258,23 @@ static void print_event(struct viewer *v, const struct watch_change *ch, const c
 	struct term_line *l = &v->line;
 
 	if (!t) {
-		if (strcmp(ch->event, "sweep_ended") == 0)
+		if (ch->kind == PROTO_EV_SWEEP_ENDED)
 			print_summary(v, ch->sweep);
-		else if (strncmp(ch->event, "sweep_", 6) == 0) /* started, paused, resumed */
+		else if (PROTO_EV_IS_SWEEP(ch->kind)) /* started, paused, resumed, stopping */
 			printf("sweep %lld \"%s\" %s\n", ch->sweep->id, ch->sweep->name, ch->event + 6);
 		return;
 	}
 	term_line_add(l, "sweep %lld trial %lld (no. %d) ", ch->sweep->id, t->id, t->number);
-	if (strcmp(ch->event, "trial_started") == 0) {
+	if (ch->kind == PROTO_EV_TRIAL_STARTED) {
 		term_line_add(l, "started: ");
 		add_params(l, t->params);
-	} else if (strcmp(ch->event, "progress") == 0) {
+	} else if (ch->kind == PROTO_EV_PROGRESS) {
 		const cJSON *m;
 
 		term_line_add(l, "epoch %d/%d:", (int)cli_num(e, "epoch", 0), t->epochs);
 		cJSON_ArrayForEach(m, cli_get(e, "metrics"))
 			term_line_add(l, " %s=%.4g", m->string, m->valuedouble);
-	} else if (strcmp(ch->event, "adjusted") == 0) {
+	} else if (ch->kind == PROTO_EV_ADJUSTED) {
 		const cJSON *c;
 
 		term_line_add(l, "adjusted after epoch %d by %s:", (int)cli_num(e, "epoch", 0),
@@ -449,10 +450,9 @@ static int loop(struct viewer *v)
 static int subscribe(struct viewer *v)
 {
 	char err[ERRBUF_LEN];
-	cJSON *req = cJSON_CreateObject(), *reply = NULL;
+	cJSON *req = proto_request(PROTO_SUBSCRIBE), *reply = NULL;
 	int code = EXIT_OK;
 
-	cJSON_AddStringToObject(req, "cmd", "subscribe");
 	if (v->only)
 		cJSON_AddNumberToObject(req, "sweep", (double)v->only);
 	if (client_open(&v->conn, v->cli->socket, err, sizeof err) < 0 ||
@@ -472,11 +472,10 @@ static int subscribe(struct viewer *v)
 static int snapshot(struct viewer *v)
 {
 	char err[ERRBUF_LEN];
-	cJSON *req = cJSON_CreateObject(), *reply, *rows;
+	cJSON *req = proto_request(PROTO_LS), *reply, *rows;
 	const cJSON *r;
 	int code;
 
-	cJSON_AddStringToObject(req, "cmd", "ls");
 	if (!(reply = cli_call(v->cli, req, &code)))
 		return code;
 	cJSON_Delete(reply);

@@ -76,8 +76,7 @@ int store_open_cli(struct store *s, const struct cli *cli, const char *db)
 
 	if (db)
 		return store_open(s, db, err, sizeof err) ? cli_fail(cli, EXIT_FAILED, "%s", err) : 0;
-	req = cJSON_CreateObject();
-	cJSON_AddStringToObject(req, "cmd", "status");
+	req = proto_request(PROTO_STATUS);
 	reply = client_request(cli->socket, req, err, sizeof err);
 	cJSON_Delete(req);
 	if (!reply)

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "errbuf.h"
+#include "proto.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -302,7 +303,7 @@ struct watch_change watch_apply(struct watch *w, struct store *st, const cJSON *
 				int load_new, double now)
 {
 	char err[ERRBUF_LEN];
-	struct watch_change ch = {NULL, NULL, cJSON_GetStringValue(cli_get(e, "event"))};
+	struct watch_change ch = {NULL, NULL, cJSON_GetStringValue(cli_get(e, "event")), -1};
 	long long id = (long long)cli_num(e, "sweep", 0);
 	struct watch_sweep *sw = load_new ? watch_load(w, st, id, err, sizeof err)
 					  : watch_find(w, id);
@@ -310,12 +311,13 @@ struct watch_change watch_apply(struct watch *w, struct store *st, const cJSON *
 	if (!sw || !ch.event)
 		return ch;
 	ch.sweep = sw;
-	if (strncmp(ch.event, "sweep_", 6) == 0) { /* started, paused, resumed, ended */
+	ch.kind = proto_event_find(ch.event);
+	if (PROTO_EV_IS_SWEEP(ch.kind)) { /* started, paused, resumed, stopping, ended */
 		free(sw->status);
 		sw->status = xstrdup(cJSON_IsString(cli_get(e, "status"))
 					     ? cli_get(e, "status")->valuestring
 					     : "?");
-		sw->ended = strcmp(ch.event, "sweep_ended") == 0;
+		sw->ended = ch.kind == PROTO_EV_SWEEP_ENDED;
 		if (cJSON_GetStringValue(cli_get(e, "reason"))) {
 			free(sw->reason);
 			sw->reason = xstrdup(cJSON_GetStringValue(cli_get(e, "reason")));
@@ -324,16 +326,16 @@ struct watch_change watch_apply(struct watch *w, struct store *st, const cJSON *
 			refresh(sw, st);
 		return ch;
 	}
-	if (strcmp(ch.event, "snapshot") == 0) /* what the database gave already */
+	if (ch.kind == PROTO_EV_SNAPSHOT) /* what the database gave already */
 		return ch;
 	if (!(ch.trial = trial_at(sw, (int)cli_num(e, "number", -1))))
 		return ch;
 	ch.trial->id = (long long)cli_num(e, "trial", (double)ch.trial->id);
-	if (strcmp(ch.event, "trial_started") == 0)
+	if (ch.kind == PROTO_EV_TRIAL_STARTED)
 		on_trial_started(sw, ch.trial, e, now);
-	else if (strcmp(ch.event, "progress") == 0)
+	else if (ch.kind == PROTO_EV_PROGRESS)
 		on_progress(sw, ch.trial, e, now);
-	else if (strcmp(ch.event, "trial_ended") == 0)
+	else if (ch.kind == PROTO_EV_TRIAL_ENDED)
 		on_trial_ended(sw, ch.trial, e);
 	return ch;
 }

@@ -55,6 +55,7 @@ struct watch_change {
 	struct watch_sweep *sweep; /* NULL: the event was not for a known sweep */
 	struct watch_trial *trial; /* NULL for sweep events */
 	const char *event;         /* the event's name */
+	int kind;                  /* its enum proto_event; -1: not one caviar knows */
 };
 
 void watch_init(struct watch *w);

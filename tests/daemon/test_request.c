@@ -14,16 +14,16 @@ static void test_valid(void)
 	char err[256];
 
 	CHECK(parse(&r, "{\"cmd\": \"top\", \"sweep\": 3, \"n\": 5, \"v\": 1}", err) == 0);
-	CHECK(r.cmd == REQ_TOP && r.sweep == 3 && r.n == 5);
+	CHECK(r.cmd == PROTO_TOP && r.sweep == 3 && r.n == 5);
 	request_finish(&r);
 	CHECK(parse(&r, "{\"cmd\": \"top\", \"sweep\": 3}", err) == 0);
 	CHECK(r.n == 0); /* the handler's default applies */
 	request_finish(&r);
 	CHECK(parse(&r, "{\"cmd\": \"cancel\", \"trial\": 12}", err) == 0);
-	CHECK(r.cmd == REQ_CANCEL && r.trial == 12 && r.sweep == 0);
+	CHECK(r.cmd == PROTO_CANCEL && r.trial == 12 && r.sweep == 0);
 	request_finish(&r);
 	CHECK(parse(&r, "{\"cmd\": \"subscribe\"}", err) == 0);
-	CHECK(r.cmd == REQ_SUBSCRIBE && r.sweep == 0);
+	CHECK(r.cmd == PROTO_SUBSCRIBE && r.sweep == 0);
 	request_finish(&r);
 	CHECK(parse(&r, "{\"cmd\": \"submit\", \"spec\": {\"trials\": 2}}", err) == 0);
 	CHECK(cJSON_IsObject(r.spec));
@@ -31,8 +31,8 @@ static void test_valid(void)
 	CHECK(parse(&r, "{\"cmd\": \"ls\"} \r", err) == 0); /* trailing blanks are fine */
 	request_finish(&r);
 	CHECK(parse(&r, "{\"cmd\": \"slots\", \"n\": 8}", err) == 0);
-	CHECK(r.cmd == REQ_SLOTS && r.n == 8);
-	CHECK_STR(request_name(r.cmd), "slots");
+	CHECK(r.cmd == PROTO_SLOTS && r.n == 8);
+	CHECK_STR(proto_cmd_name(r.cmd), "slots");
 	request_finish(&r);
 }
 
@@ -43,27 +43,27 @@ static void test_lifecycle(void)
 	char err[256];
 
 	CHECK(parse(&r, "{\"cmd\": \"extend\", \"sweep\": 2, \"n\": 10}", err) == 0);
-	CHECK(r.cmd == REQ_EXTEND && r.sweep == 2 && r.n == 10);
+	CHECK(r.cmd == PROTO_EXTEND && r.sweep == 2 && r.n == 10);
 	request_finish(&r);
 	CHECK(parse(&r, "{\"cmd\": \"rm\", \"sweep\": 2}", err) == 0);
-	CHECK(r.cmd == REQ_RM && r.force == 0);
+	CHECK(r.cmd == PROTO_RM && r.force == 0);
 	request_finish(&r);
 	CHECK(parse(&r, "{\"cmd\": \"rm\", \"sweep\": 2, \"force\": true}", err) == 0);
 	CHECK(r.force == 1);
 	request_finish(&r);
 	CHECK(parse(&r, "{\"cmd\": \"note\", \"sweep\": 2, \"text\": \"lr too high\"}", err) == 0);
-	CHECK(r.cmd == REQ_NOTE);
+	CHECK(r.cmd == PROTO_NOTE);
 	CHECK_STR(r.text, "lr too high");
 	request_finish(&r);
 	CHECK(parse(&r, "{\"cmd\": \"note\", \"trial\": 7, \"text\": \"\"}", err) == 0);
-	CHECK(r.cmd == REQ_NOTE && r.trial == 7 && r.sweep == 0);
+	CHECK(r.cmd == PROTO_NOTE && r.trial == 7 && r.sweep == 0);
 	CHECK_STR(r.text, "");
 	request_finish(&r);
 	CHECK(parse(&r, "{\"cmd\": \"tag\", \"sweep\": 2, \"tags\": [\"baseline\", \"v2\"]}", err) == 0);
-	CHECK(r.cmd == REQ_TAG && cJSON_GetArraySize(r.tags) == 2);
+	CHECK(r.cmd == PROTO_TAG && cJSON_GetArraySize(r.tags) == 2);
 	request_finish(&r);
 	CHECK(parse(&r, "{\"cmd\": \"untag\", \"sweep\": 2, \"tags\": [\"v2\"]}", err) == 0);
-	CHECK(r.cmd == REQ_UNTAG);
+	CHECK(r.cmd == PROTO_UNTAG);
 	request_finish(&r);
 }
 
@@ -75,10 +75,10 @@ static void test_steer(void)
 
 	CHECK(parse(&r, "{\"cmd\": \"adjust\", \"trial\": 4, \"set\": {\"lr\": 0.01, "
 			"\"optimizer\": \"adam\"}}", err) == 0);
-	CHECK(r.cmd == REQ_ADJUST && r.trial == 4 && cJSON_GetArraySize(r.set) == 2);
+	CHECK(r.cmd == PROTO_ADJUST && r.trial == 4 && cJSON_GetArraySize(r.set) == 2);
 	request_finish(&r);
 	CHECK(parse(&r, "{\"cmd\": \"fork\", \"trial\": 4}", err) == 0);
-	CHECK(r.cmd == REQ_FORK && r.trial == 4 && r.epoch == 0 && r.set == NULL);
+	CHECK(r.cmd == PROTO_FORK && r.trial == 4 && r.epoch == 0 && r.set == NULL);
 	request_finish(&r);
 	CHECK(parse(&r, "{\"cmd\": \"fork\", \"trial\": 4, \"epoch\": 3, \"set\": {}}", err) == 0);
 	CHECK(r.epoch == 3 && r.set == NULL); /* an empty set is no change */
@@ -141,6 +141,28 @@ static void test_refused(void)
 	refused("{\"cmd\": \"ls\"}x", "at byte 13");
 }
 
+/* Each refusal says why as a code: a malformed request, another version, an
+ * unknown command. */
+static void refused_as(const char *text, enum proto_error code)
+{
+	struct request r;
+	char err[256] = "";
+
+	CHECK(parse(&r, text, err) == -(int)code);
+	request_finish(&r);
+}
+
+static void test_codes(void)
+{
+	refused_as("", PROTO_E_BAD_REQUEST);
+	refused_as("{\"cmd\": \"ls\"} x", PROTO_E_BAD_REQUEST);
+	refused_as("{\"cmd\": 3}", PROTO_E_BAD_REQUEST);
+	refused_as("{\"cmd\": \"top\"}", PROTO_E_BAD_REQUEST);
+	refused_as("{\"cmd\": \"adjust\", \"trial\": 4, \"set\": {}}", PROTO_E_BAD_REQUEST);
+	refused_as("{\"cmd\": \"ls\", \"v\": 2}", PROTO_E_BAD_VERSION);
+	refused_as("{\"cmd\": \"frobnicate\"}", PROTO_E_UNKNOWN_CMD);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -148,6 +170,7 @@ int main(int argc, char **argv)
 		{"lifecycle", test_lifecycle},
 		{"steer", test_steer},
 		{"refused", test_refused},
+		{"codes", test_codes},
 		{NULL, NULL},
 	};
 	return test_main(argc, argv, cases);

@@ -10,11 +10,13 @@ sweep the first submit made, except 99, which stays the sweep that does not
 exist; "trial" a trial of it running or queued then), and:
   - a reply documented ok has every documented key, nested objects' too, and
     each key it has is documented (in the example or named in the section);
-  - a documented error is an error with exactly the documented message;
+  - a documented error is an error with exactly the documented message and
+    code;
   - every event kind documented was seen (on a subscription to every sweep
     held through the run), with the same rule for keys;
-  - every command of daemon/request.c has a request in the document, and every
-    event kind the daemon's sources emit has an example.
+  - every command of the vocabulary (common/proto.c, as VOCAB_DUMP prints it)
+    has a request in the document, every event kind an example, and every
+    error code is named.
 --dump prints each real reply and event kind once instead of judging, to write
 the document from.
 """
@@ -23,6 +25,7 @@ import json
 import os
 import re
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -114,16 +117,10 @@ class Watcher(threading.Thread):
 
 
 def source_names():
-    req = open(os.path.join(ROOT, "daemon/request.c")).read()
-    cmds = re.findall(r'\[REQ_\w+\] = \{"(\w+)"', req)
-    ev = open(os.path.join(ROOT, "daemon/events.c")).read()
-    kinds = set(re.findall(r'trial_event\("(\w+)"', ev))
-    kinds.update(re.findall(r'cJSON_AddStringToObject\(e, "event", "(\w+)"\)', ev))
-    d = open(os.path.join(ROOT, "daemon/daemon.c")).read()
-    for call_text in re.findall(r"events_sweep\(.*?\);", d, re.S):
-        kinds.update(re.findall(r'"(sweep_\w+)"', call_text))
-    kinds.update(re.findall(r'cJSON_AddStringToObject\(e, "event", "(\w+)"\)', d))
-    return cmds, kinds
+    """The vocabulary's commands, event kinds and error codes (common/proto.c)."""
+    vocab = json.loads(subprocess.run([os.environ["VOCAB_DUMP"]], check=True,
+                                      capture_output=True, text=True).stdout)
+    return list(vocab["requests"]), set(vocab["events"]), vocab["codes"]
 
 
 def pick_trial(sweep):
@@ -149,8 +146,9 @@ def run_request(section, req, doc_replies, state):
         if DUMP:
             continue
         if doc.get("ok") is False:
-            if got.get("ok") is False and got.get("error") == doc.get("error"):
-                ok("%s -> error %r" % (what, doc["error"]))
+            if (got.get("ok") is False and got.get("error") == doc.get("error")
+                    and got.get("code") == doc.get("code")):
+                ok("%s -> error %r, %s" % (what, doc["error"], doc.get("code")))
             else:
                 fail("%s: expected the error %r, got %s" % (what, doc.get("error"), json.dumps(got)))
             continue
@@ -166,18 +164,21 @@ def run_request(section, req, doc_replies, state):
 def main():
     text = open(os.path.join(ROOT, "docs/protocol.md")).read()
     parts, events = sections(text)
-    cmds, kinds = source_names()
+    cmds, kinds, codes = source_names()
     documented = {req["cmd"] for _, pairs in parts for req, _ in pairs}
     for cmd in cmds:
         if cmd not in documented:
-            fail("command %r (daemon/request.c) has no example request" % cmd)
+            fail("command %r (common/proto.c) has no example request" % cmd)
     doc_kinds = {e["event"] for _, e in events}
     for kind in kinds:
         if kind not in doc_kinds:
-            fail("event %r (daemon/) has no example" % kind)
+            fail("event %r (common/proto.c) has no example" % kind)
+    for code in codes:
+        if ('`%s`' % code) not in text:
+            fail("error code %r (common/proto.c) is not named" % code)
     if not fails:
-        ok("every command (%d) and event kind (%d) of the sources has an example"
-           % (len(cmds), len(kinds)))
+        ok("every command (%d) and event kind (%d) of the vocabulary has an example, "
+           "every error code (%d) is named" % (len(cmds), len(kinds), len(codes)))
     watcher = Watcher()
     watcher.start()
     state = {}

@@ -128,6 +128,21 @@ raises("trials() of no sweep", 1, r"^no sweep 99$", c.trials, 99)
 bad = spec("bad")
 bad["params"]["lr"] = {"log": [0.1]}
 raises("submit(bad spec)", 4, r"^submit: params\.lr\.log: expected two numbers, got 1$", c.submit, bad)
+# The daemon checks a spec sent to its socket as `caviar validate` and `submit`
+# check a file (spec_validate_submit): a metric the worker does not report is
+# refused with the message the CLI gives.
+unreported = spec("bad-objective")
+unreported["objective"]["metric"] = "test_acc"  # not a bowl metric
+with open(os.path.join(TMP, "unreported.json"), "w") as f:
+    json.dump(unreported, f)
+cli = subprocess.run([os.environ["CAVIAR"], "validate", os.path.join(TMP, "unreported.json")],
+                     capture_output=True, text=True)
+cli_message = cli.stderr.splitlines()[0].split("unreported.json: ", 1)[-1] if cli.stderr else ""
+check("validate(unreported metric): refused", (cli.returncode, cli_message.startswith("objective.metric: ")),
+      (4, True))
+raises("submit(unreported metric) to the socket: the CLI's message", 1, "^submit: " + re.escape(cli_message) + "$",
+       c.call, "submit", spec=unreported)
+raises("submit(unreported metric)", 4, "^submit: " + re.escape(cli_message) + "$", c.submit, unreported)
 raises("submit(missing file)", 4, r"nope\.json: No such file", c.submit, os.path.join(TMP, "nope.json"))
 with open(os.path.join(TMP, "broken.json"), "w") as f:
     f.write("{")
@@ -135,6 +150,21 @@ raises("submit(not JSON)", 4, r"broken\.json: not valid JSON", c.submit, os.path
 raises("a request in protocol version 99", 1,
        r"^status: protocol version 99 not supported \(daemon speaks 1\); this client speaks version 1",
        c.call, "status", v=99)
+
+
+
+def daemon_code(fn, *args, **kw):
+    try:
+        fn(*args, **kw)
+    except CaviarError as e:
+        return e.daemon_code
+    return None
+
+
+check("a refusal's daemon_code: not_found", daemon_code(c.pause, 99), "not_found")
+check("a refusal's daemon_code: bad_spec", daemon_code(c.submit, bad), "bad_spec")
+check("a refusal's daemon_code: bad_version", daemon_code(c.call, "status", v=99), "bad_version")
+check("a refusal's daemon_code: refused", daemon_code(c.cancel, long), "refused")
 
 # 5. events() across a daemon restart: it reconnects and goes on to the end.
 slow = c.submit(spec("py-restart", trials=2, epochs=8, epoch_ms=150))

@@ -143,7 +143,7 @@ reply=$(printf 'not json\n' | python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"not json\n")
 print(s.makefile().readline().strip())' "$SOCK")
-check "garbage request gets an error reply" "$reply" '{"ok":false,"error":"request is not valid JSON"}'
+check "garbage request gets an error reply" "$reply" '{"ok":false,"error":"request is not valid JSON","code":"bad_request"}'
 python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"{\"cmd\": \"submit\", \"spec\": {\"na"); s.close()' "$SOCK"

@@ -25,8 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[512] = "";
 
 	if (request_parse(&r, (const char *)data, size, err, sizeof err) == 0) {
-		if (r.cmd >= REQ_COUNT || r.sweep < 0 || r.trial < 0 || r.n < 0 ||
-		    (r.cmd == REQ_SUBMIT && !r.spec))
+		if (r.cmd >= PROTO_CMD_COUNT || r.sweep < 0 || r.trial < 0 || r.n < 0 ||
+		    (r.cmd == PROTO_SUBMIT && !r.spec))
 			__builtin_trap();
 	} else if (strlen(err) == 0) {
 		__builtin_trap();

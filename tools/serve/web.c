@@ -10,6 +10,7 @@
 #include "errbuf.h"
 #include "importance.h"
 #include "lineage.h"
+#include "proto.h"
 #include "spec.h"
 #include "xalloc.h"
 
@@ -397,9 +398,8 @@ static void forward(struct web *w, cJSON *req, const struct httpd_request *rq,
 static void get_status(struct web *w, struct httpd_reply *out)
 {
 	char err[ERRBUF_LEN];
-	cJSON *req = cJSON_CreateObject(), *reply;
+	cJSON *req = proto_request(PROTO_STATUS), *reply;
 
-	cJSON_AddStringToObject(req, "cmd", "status");
 	reply = w->host.call(w->host.ctx, req, err, sizeof err);
 	cJSON_Delete(req);
 	if (!reply) {
@@ -410,11 +410,10 @@ static void get_status(struct web *w, struct httpd_reply *out)
 	reply_json(out, 200, reply);
 }
 
-static cJSON *request(const char *cmd, const char *key, long long id)
+static cJSON *request(enum proto_cmd cmd, const char *key, long long id)
 {
-	cJSON *req = cJSON_CreateObject();
+	cJSON *req = proto_request(cmd);
 
-	cJSON_AddStringToObject(req, "cmd", cmd);
 	if (key)
 		cJSON_AddNumberToObject(req, key, (double)id);
 	return req;
@@ -432,7 +431,7 @@ static void post_slots(struct web *w, const struct httpd_request *rq, struct htt
 		reply_error(out, 400, "slots: expected {\"n\": a whole number from 1 to 100000}");
 		return;
 	}
-	forward(w, request("slots", "n", (long long)n->valuedouble), rq, out);
+	forward(w, request(PROTO_SLOTS, "n", (long long)n->valuedouble), rq, out);
 	cJSON_Delete(body);
 }
 
@@ -488,7 +487,7 @@ static void post_steer(struct web *w, const char *cmd, long long id,
 		reply_error(out, 400, err);
 		return;
 	}
-	req = request(cmd, "trial", id);
+	req = request(fork ? PROTO_FORK : PROTO_ADJUST, "trial", id);
 	if (fork && epoch)
 		cJSON_AddNumberToObject(req, "epoch", epoch->valuedouble);
 	cJSON_Delete(body);
@@ -513,7 +512,7 @@ static void post_note(struct web *w, const char *key, long long id,
 		reply_error(out, 400, "note: expected {\"text\": a string}");
 		return;
 	}
-	req = request("note", key, id);
+	req = request(PROTO_NOTE, key, id);
 	cJSON_AddStringToObject(req, "text", text->valuestring);
 	cJSON_Delete(body);
 	forward(w, req, rq, out);
@@ -534,7 +533,7 @@ static int same_origin(const char *origin, const char *host, const char *fetch_s
 /* The actions: POST, same origin, a JSON body of at most HTTPD_BODY_MAX. */
 static void post(struct web *w, const struct httpd_request *rq, struct httpd_reply *out)
 {
-	static const char *const sweep_verbs[] = {"cancel", "pause", "resume", NULL};
+	static const enum proto_cmd sweep_verbs[] = {PROTO_CANCEL, PROTO_PAUSE, PROTO_RESUME};
 	const char *rest;
 	long long id;
 
@@ -556,7 +555,7 @@ static void post(struct web *w, const struct httpd_request *rq, struct httpd_rep
 	}
 	if (path_id(rq->path, "/api/trial/", &id, &rest) == 0) {
 		if (strcmp(rest, "/cancel") == 0) {
-			forward(w, request("cancel", "trial", id), rq, out);
+			forward(w, request(PROTO_CANCEL, "trial", id), rq, out);
 			return;
 		}
 		if (strcmp(rest, "/adjust") == 0 || strcmp(rest, "/fork") == 0) {
@@ -573,8 +572,8 @@ static void post(struct web *w, const struct httpd_request *rq, struct httpd_rep
 		return;
 	}
 	if (path_id(rq->path, "/api/sweep/", &id, &rest) == 0 && rest[0] == '/')
-		for (int i = 0; sweep_verbs[i]; i++)
-			if (strcmp(rest + 1, sweep_verbs[i]) == 0) {
+		for (size_t i = 0; i < sizeof sweep_verbs / sizeof sweep_verbs[0]; i++)
+			if (strcmp(rest + 1, proto_cmd_name(sweep_verbs[i])) == 0) {
 				forward(w, request(sweep_verbs[i], "sweep", id), rq, out);
 				return;
 			}

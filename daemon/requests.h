@@ -1,0 +1,52 @@
+/* requests: caviard's answers to its clients, one handler per request of the
+ * vocabulary (common/proto.h) in one table: the server's handler and its
+ * subscribe hook. It is the hub's other half rather than a spoke: it reads
+ * the daemon's state (struct daemon, daemon.h) and acts through the spokes
+ * (sweeps, db, query, events, server), but what only the hub does (flush,
+ * schedule, check a sweep, steer a trial, shut down) it asks through the
+ * struct requests_hub daemon.c fills, never by a daemon.c name. */
+#ifndef CAVIAR_REQUESTS_H
+#define CAVIAR_REQUESTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "request.h"
+
+struct daemon;
+struct server_client;
+struct sweep;
+
+/* What the handlers ask of the hub (daemon.c's wire sets each). */
+struct requests_hub {
+	/* Writes what is queued; returns 0, or -1 with the daemon's db_error set. */
+	int (*flush)(struct daemon *d);
+	void (*dirty)(struct daemon *d);          /* writes were queued: flush soon */
+	void (*schedule)(struct daemon *d);       /* starts trials into free slots */
+	void (*fill_soon)(struct daemon *d);      /* samples the sweeps' next trials */
+	void (*arm_budget)(struct daemon *d);     /* the sweeps' wall-clock deadlines changed */
+	void (*check_sweep)(struct daemon *d, struct sweep *sw); /* has sw ended? */
+	void (*sweep_stopping)(struct daemon *d, struct sweep *sw); /* tells its watchers */
+	void (*shutdown)(struct daemon *d);       /* the graceful stop */
+	/* adjust and fork, the hub's steering: the server_handler's contract */
+	int (*adjust)(struct daemon *d, struct server_client *c, const struct request *req,
+		      char *err, size_t errlen);
+	int (*fork)(struct daemon *d, const struct request *req, cJSON *reply, char *err,
+		    size_t errlen);
+};
+
+/* The server's handler (a server_handler; ctx is the daemon): every request
+ * but subscribe, which the server answers itself. */
+int requests_handle(void *ctx, struct server_client *c, const struct request *req,
+		    cJSON *reply, char *err, size_t errlen);
+
+/* The server's on_subscribe (ctx is the daemon): the subscriber's first event,
+ * a snapshot of the trials of its sweeps (0: all) running now. */
+void requests_subscribed(void *ctx, struct server_client *c, int64_t sweep_id);
+
+/* sweep_id ended: an `rm --force` waiting on it removes it now and replies. */
+void requests_sweep_ended(struct daemon *d, int64_t sweep_id);
+
+#endif
