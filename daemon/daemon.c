@@ -436,7 +436,7 @@ static void sweep_stopping(struct daemon *d, struct sweep *sw)
 			     sw->spec.name, "stopping", sw->reason[0] ? sw->reason : NULL);
 }
 
-/* ---- steering trials: adjust, fork ---- */
+/* ---- steering trials: steer's seams (adjust and fork are requests.c's) ---- */
 
 static struct trial *find_running(struct daemon *d, int64_t id)
 {
@@ -507,71 +507,6 @@ static void trial_control(struct trial *t, const struct worker_line *l)
 	struct daemon *d = t->host->data;
 
 	steer_answer(&d->steer, t->row.id, l);
-}
-
-/* `caviar adjust`: checked against the spec, sent to the program as a
- * control line; the reply waits for its answer (steer_answer). */
-static int do_adjust(struct daemon *d, struct server_client *c, const struct request *req,
-		     char *err, size_t errlen)
-{
-	struct trial *t = find_running(d, req->trial);
-	const cJSON *v;
-
-	if (!t)
-		return err_set(err, errlen, "trial %lld is not running", (long long)req->trial);
-	cJSON_ArrayForEach(v, req->set)
-		if (spec_check_change(t->spec, v->string, v, req->force, err, errlen) < 0)
-			return -1;
-	return steer_send(&d->steer, t->row.id, req->set, server_client_id(c), err, errlen) < 0
-		       ? -1 : 1;
-}
-
-/* `caviar fork`: a new trial of the parent's sweep, started from the
- * parent's checkpoint of an epoch with the given changes (fork_plan). */
-static int do_fork(struct daemon *d, const struct request *req, cJSON *reply, char *err,
-		   size_t errlen)
-{
-	struct fork_plan plan = {0};
-	struct sweep *sw = NULL, *revived = NULL;
-	char *ptext = NULL;
-	int64_t child = 0;
-	int rc = -1;
-
-	if (flush(d) < 0)
-		return err_set(err, errlen, "the database cannot be written: %s", d->db_error);
-	if (fork_plan(&plan, &d->db.query, d->opt.state_dir, req->trial, (int)req->epoch,
-		      req->set, req->force, err, errlen) < 0)
-		goto out;
-	ptext = cJSON_PrintUnformatted(plan.params);
-	sw = sweeps_fork(&d->sweeps, &(struct sweeps_fork){
-		.sweep_id = plan.sweep_id, .parent = req->trial, .epoch = plan.epoch,
-		.step = plan.step, .params = ptext, .seed = plan.seed, .changes = plan.changes,
-		.source = "user"}, &revived, &child, err, errlen);
-	if (revived)
-		events_sweep(&d->events, revived->id, "sweep_started", revived->spec.name,
-			     "running", NULL);
-	if (!sw) {
-		if (revived)
-			check_sweep(d, revived);
-		goto out;
-	}
-	fork_materialize(d->opt.state_dir, plan.command, plan.source, req->trial, plan.epoch,
-			 child);
-	log_msg("trial %lld forked from trial %lld at epoch %d", (long long)child,
-		(long long)req->trial, plan.epoch);
-	cJSON_AddNumberToObject(reply, "trial", (double)child);
-	cJSON_AddNumberToObject(reply, "sweep", (double)sw->id);
-	cJSON_AddNumberToObject(reply, "parent", (double)req->trial);
-	cJSON_AddNumberToObject(reply, "epoch", plan.epoch);
-	cJSON_AddItemToObject(reply, "params", plan.params);
-	plan.params = NULL;
-	rc = 0;
-	arm_budget(d);
-	schedule(d);
-out:
-	fork_plan_finish(&plan);
-	free(ptext);
-	return rc;
 }
 
 /* ---- search pbt: the hub acts on sweeps_epoch ---- */
@@ -851,7 +786,7 @@ static void wire(struct daemon *d)
 		.flush = flush, .dirty = dirty, .schedule = schedule, .fill_soon = fill_soon,
 		.arm_budget = arm_budget, .check_sweep = check_sweep,
 		.sweep_stopping = sweep_stopping, .shutdown = shutdown_daemon,
-		.adjust = do_adjust, .fork = do_fork};
+		.find_running = find_running};
 	d->events = (struct events){.listening = server_listening, .publish = server_publish,
 				    .ctx = &d->server};
 	uv_timer_init(&d->loop, &d->flush_timer);

@@ -9,10 +9,12 @@
 
 #include "daemon.h"
 #include "errbuf.h"
+#include "fork.h"
 #include "log.h"
 #include "probe.h"
 #include "program.h"
 #include "query.h"
+#include "statedir.h"
 #include "submit.h"
 #include "xalloc.h"
 
@@ -431,11 +433,26 @@ static int do_extend(struct daemon *d, struct server_client *c, const struct req
 /* Removes an ended sweep's rows now. Returns 0, or a negated proto_error with err. */
 static int remove_sweep(struct daemon *d, int64_t id, char *err, size_t errlen)
 {
+	int64_t *trials;
+	size_t n, kept = 0;
+	char why[ERRBUF_LEN];
+
 	if (d->hub.flush(d) < 0)
 		return db_failing(d, err, errlen);
-	if (db_delete_sweep(&d->db, id, err, errlen) < 0)
+	if (db_delete_sweep(&d->db, id, &trials, &n, err, errlen) < 0)
 		return -1;
-	log_msg("sweep %lld removed", (long long)id);
+	for (size_t i = 0; i < n; i++) /* its trials' directories and checkpoints */
+		if (statedir_remove_trial(d->opt.state_dir, trials[i], why, sizeof why) < 0 &&
+		    kept++ == 0)
+			log_msg("sweep %lld: %s", (long long)id, why);
+	free(trials);
+	statedir_server_log(d->opt.state_dir, id, why, sizeof why);
+	unlink(why);
+	if (kept)
+		log_msg("sweep %lld removed; the files of %zu of its %zu trials could not be",
+			(long long)id, kept, n);
+	else
+		log_msg("sweep %lld removed, with its %zu trials' files", (long long)id, n);
 	return 0;
 }
 
@@ -616,20 +633,74 @@ static int do_slots(struct daemon *d, struct server_client *c, const struct requ
 	return 0;
 }
 
-/* ---- steering (the hub's), shutdown ---- */
+/* ---- steering: adjust (steer.c) and fork (fork.c); shutdown ---- */
 
+/* `caviar adjust`: checked against the spec, sent to the program as a
+ * control line; the reply waits for its answer (steer_answer). */
 static int do_adjust(struct daemon *d, struct server_client *c, const struct request *req,
 		     cJSON *reply, char *err, size_t errlen)
 {
+	struct trial *t = d->hub.find_running(d, req->trial);
+	const cJSON *v;
+
 	(void)reply;
-	return d->hub.adjust(d, c, req, err, errlen);
+	if (!t)
+		return err_set(err, errlen, "trial %lld is not running", (long long)req->trial);
+	cJSON_ArrayForEach(v, req->set)
+		if (spec_check_change(t->spec, v->string, v, req->force, err, errlen) < 0)
+			return -1;
+	return steer_send(&d->steer, t->row.id, req->set, server_client_id(c), err, errlen) < 0
+		       ? -1 : 1;
 }
 
+/* `caviar fork`: a new trial of the parent's sweep, started from the
+ * parent's checkpoint of an epoch with the given changes (fork_plan). */
 static int do_fork(struct daemon *d, struct server_client *c, const struct request *req,
 		   cJSON *reply, char *err, size_t errlen)
 {
+	struct fork_plan plan = {0};
+	struct sweep *sw = NULL, *revived = NULL;
+	char *ptext = NULL;
+	int64_t child = 0;
+	int rc = -1;
+
 	(void)c;
-	return d->hub.fork(d, req, reply, err, errlen);
+	if (d->hub.flush(d) < 0)
+		return db_failing(d, err, errlen);
+	if (fork_plan(&plan, &d->db.query, d->opt.state_dir, req->trial, (int)req->epoch,
+		      req->set, req->force, err, errlen) < 0)
+		goto out;
+	ptext = cJSON_PrintUnformatted(plan.params);
+	sw = sweeps_fork(&d->sweeps, &(struct sweeps_fork){
+		.sweep_id = plan.sweep_id, .parent = req->trial, .epoch = plan.epoch,
+		.step = plan.step, .params = ptext, .seed = plan.seed, .changes = plan.changes,
+		.source = "user"}, &revived, &child, err, errlen);
+	if (revived)
+		events_sweep(&d->events, revived->id, proto_event_name(PROTO_EV_SWEEP_STARTED),
+			     revived->spec.name,
+			     "running", NULL);
+	if (!sw) {
+		if (revived)
+			d->hub.check_sweep(d, revived);
+		goto out;
+	}
+	fork_materialize(d->opt.state_dir, plan.command, plan.source, req->trial, plan.epoch,
+			 child);
+	log_msg("trial %lld forked from trial %lld at epoch %d", (long long)child,
+		(long long)req->trial, plan.epoch);
+	cJSON_AddNumberToObject(reply, "trial", (double)child);
+	cJSON_AddNumberToObject(reply, "sweep", (double)sw->id);
+	cJSON_AddNumberToObject(reply, "parent", (double)req->trial);
+	cJSON_AddNumberToObject(reply, "epoch", plan.epoch);
+	cJSON_AddItemToObject(reply, "params", plan.params);
+	plan.params = NULL;
+	rc = 0;
+	d->hub.arm_budget(d);
+	d->hub.schedule(d);
+out:
+	fork_plan_finish(&plan);
+	free(ptext);
+	return rc;
 }
 
 static int do_shutdown(struct daemon *d, struct server_client *c, const struct request *req,

@@ -3,7 +3,7 @@
  * subscribe hook. It is the hub's other half rather than a spoke: it reads
  * the daemon's state (struct daemon, daemon.h) and acts through the spokes
  * (sweeps, db, query, events, server), but what only the hub does (flush,
- * schedule, check a sweep, steer a trial, shut down) it asks through the
+ * schedule, check a sweep, find a running trial, shut down) it asks through the
  * struct requests_hub daemon.c fills, never by a daemon.c name. */
 #ifndef CAVIAR_REQUESTS_H
 #define CAVIAR_REQUESTS_H
@@ -18,6 +18,7 @@
 struct daemon;
 struct server_client;
 struct sweep;
+struct trial;
 
 /* What the handlers ask of the hub (daemon.c's wire sets each). */
 struct requests_hub {
@@ -30,11 +31,8 @@ struct requests_hub {
 	void (*check_sweep)(struct daemon *d, struct sweep *sw); /* has sw ended? */
 	void (*sweep_stopping)(struct daemon *d, struct sweep *sw); /* tells its watchers */
 	void (*shutdown)(struct daemon *d);       /* the graceful stop */
-	/* adjust and fork, the hub's steering: the server_handler's contract */
-	int (*adjust)(struct daemon *d, struct server_client *c, const struct request *req,
-		      char *err, size_t errlen);
-	int (*fork)(struct daemon *d, const struct request *req, cJSON *reply, char *err,
-		    size_t errlen);
+	/* the running trial id (NULL: none runs) */
+	struct trial *(*find_running)(struct daemon *d, int64_t id);
 };
 
 /* The server's handler (a server_handler; ctx is the daemon): every request
