@@ -55,7 +55,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RM_LOGS] = "DELETE FROM logs WHERE trial_id IN (SELECT id FROM trials WHERE sweep_id = ?1)",
 	[ST_RM_ADJUSTMENTS] = "DELETE FROM adjustments WHERE trial_id IN"
 			      " (SELECT id FROM trials WHERE sweep_id = ?1)",
-	[ST_RM_TRIALS] = "DELETE FROM trials WHERE sweep_id = ?1",
+	[ST_RM_TRIALS] = "DELETE FROM trials WHERE sweep_id = ?1 RETURNING id",
 	[ST_RM_ROUNDS] = "DELETE FROM rounds WHERE sweep_id = ?1",
 	[ST_RM_TAGS] = "DELETE FROM tags WHERE sweep_id = ?1",
 	[ST_RM_SWEEP] = "DELETE FROM sweeps WHERE id = ?1",
@@ -611,21 +611,51 @@ int db_tag(struct db *db, int64_t sweep_id, const char *tag, int add, char *err,
 	return run(db, st, err, errlen, add ? "tagging" : "untagging");
 }
 
-int db_delete_sweep(struct db *db, int64_t sweep_id, char *err, size_t errlen)
+/* ST_RM_TRIALS: each id it deleted appended to *ids (*n of them). */
+static int delete_trials(struct db *db, int64_t **ids, size_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_RM_TRIALS];
+	size_t cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap)
+			*ids = xrealloc(*ids, (cap = cap ? 2 * cap : 64) * sizeof **ids);
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : sql_error(db, err, errlen, "removing sweep");
+}
+
+int db_delete_sweep(struct db *db, int64_t sweep_id, int64_t **trials, size_t *n_trials,
+		    char *err, size_t errlen)
 {
 	static const enum db_stmt order[] = {ST_RM_POINTS, ST_RM_LOGS, ST_RM_ADJUSTMENTS,
 					     ST_RM_TRIALS, ST_RM_ROUNDS, ST_RM_TAGS, ST_RM_SWEEP};
 
+	*trials = NULL;
+	*n_trials = 0;
 	if (db_begin(db, err, errlen) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
 		sqlite3_bind_int64(db->st[order[i]], 1, sweep_id);
-		if (run(db, db->st[order[i]], err, errlen, "removing sweep") < 0) {
+		if ((order[i] == ST_RM_TRIALS ? delete_trials(db, trials, n_trials, err, errlen)
+					      : run(db, db->st[order[i]], err, errlen,
+						    "removing sweep")) < 0) {
 			db_rollback(db);
+			free(*trials);
+			*trials = NULL;
+			*n_trials = 0;
 			return -1;
 		}
 	}
-	return db_commit(db, err, errlen);
+	if (db_commit(db, err, errlen) == 0)
+		return 0;
+	free(*trials);
+	*trials = NULL;
+	*n_trials = 0;
+	return -1;
 }
 
 int db_set_suggestion(struct db *db, int64_t trial_id, const char *json, char *err,

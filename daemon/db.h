@@ -170,8 +170,11 @@ int db_set_note(struct db *db, int trial, int64_t id, const char *note, char *er
 int db_tag(struct db *db, int64_t sweep_id, const char *tag, int add, char *err, size_t errlen);
 
 /* Deletes a sweep and every row of it (points, logs, trials, rounds, tags) in
- * one transaction. The caller has flushed and runs none of its trials. */
-int db_delete_sweep(struct db *db, int64_t sweep_id, char *err, size_t errlen);
+ * one transaction. The caller has flushed and runs none of its trials. Once
+ * committed, *trials holds the ids of the trials deleted (*n_trials; the
+ * caller frees it), for their files. */
+int db_delete_sweep(struct db *db, int64_t sweep_id, int64_t **trials, size_t *n_trials,
+		    char *err, size_t errlen);
 
 /* Records why search tpe proposed a trial (JSON text; trials.suggestion), at
  * once (inside the caller's transaction, if any). Returns 0 or -1. */

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,7 +128,7 @@ int statedir_drop_epoch(const char *dir, int command, int64_t id, int epoch, cha
 	if (command)
 		remove_epoch_dir(path);
 	else if (unlink(path) < 0 && errno != ENOENT)
-		return err_set(err, errlen, "cannot make %s: %s", path, strerror(errno));
+		return err_set(err, errlen, "cannot remove %s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -168,4 +169,43 @@ void statedir_kept_epochs(const char *dir, int command, int64_t id, char *buf, s
 	snprintf(buf, n, "none");
 	for (int i = 0; i < k && used < n; i++)
 		used += (size_t)snprintf(buf + used, n - used, "%s%d", i ? ", " : "", epochs[i]);
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return (type == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT;
+}
+
+int statedir_remove_trial(const char *dir, int64_t id, char *err, size_t errlen)
+{
+	char path[4200], prefix[64];
+	struct dirent *e;
+	DIR *dh;
+	int failed = 0;
+
+	snprintf(path, sizeof path, "%s/trials/%lld", dir, (long long)id);
+	if (access(path, F_OK) == 0 && nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+		err_set(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+		failed = -1;
+	}
+	/* trial-ID.ckpt and every file beside it: .curve, .from, .epoch-K */
+	snprintf(prefix, sizeof prefix, "trial-%lld.ckpt", (long long)id);
+	snprintf(path, sizeof path, "%s/checkpoints", dir);
+	if (!(dh = opendir(path)))
+		return failed;
+	while ((e = readdir(dh))) {
+		size_t n = strlen(prefix);
+
+		if (strncmp(e->d_name, prefix, n) != 0 || (e->d_name[n] && e->d_name[n] != '.'))
+			continue;
+		snprintf(path, sizeof path, "%s/checkpoints/%s", dir, e->d_name);
+		if (unlink(path) < 0 && errno != ENOENT && !failed) {
+			err_set(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+			failed = -1;
+		}
+	}
+	closedir(dh);
+	return failed;
 }

@@ -59,4 +59,10 @@ int statedir_drop_epoch(const char *dir, int command, int64_t id, int epoch, cha
  * "none") into buf. */
 void statedir_kept_epochs(const char *dir, int command, int64_t id, char *buf, size_t n);
 
+/* Removes every file of trial id under the state directory: STATE/trials/ID
+ * with all it holds, and the built-in worker's checkpoint with the files
+ * beside it (its curve, a fork's link, the epochs kept). One it cannot remove
+ * does not stop the others. Returns 0, or -1 with err naming the first. */
+int statedir_remove_trial(const char *dir, int64_t id, char *err, size_t errlen);
+
 #endif

@@ -541,7 +541,8 @@ static const struct cli_option rm_options[] = {
 const struct command cmd_rm = {
 	"rm", "SWEEP [--force]",
 	"Deletes a sweep and everything recorded of it.\n"
-	"Its trials, curves, logs, rounds, note and tags go; the database keeps no trace. A running "
+	"Its trials, curves, logs, rounds, note and tags go, and its trials' files in the state "
+	"directory (checkpoints, the epochs kept for forks); the database keeps no trace. A running "
 	"or paused sweep is refused unless --force, which cancels it first and returns once its "
 	"trials have stopped.",
 	run_rm,

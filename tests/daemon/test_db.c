@@ -124,7 +124,11 @@ static void test_migrate(void)
 			   NULL, NULL, NULL) == SQLITE_OK);
 	CHECK(scalar(&db, "SELECT count(*) FROM lineage_points WHERE trial_id = 16") == 4);
 	CHECK(db_tag(&db, 7, "a", 1, err, sizeof err) == 0);
-	CHECK(db_delete_sweep(&db, 7, err, sizeof err) == 0);
+	int64_t *gone;
+	size_t n_gone;
+	CHECK(db_delete_sweep(&db, 7, &gone, &n_gone, err, sizeof err) == 0);
+	CHECK(n_gone == 4); /* trial 7's first and 14, 15, 16 */
+	free(gone);
 	CHECK(scalar(&db, "SELECT count(*) FROM trials WHERE sweep_id = 7") +
 	      scalar(&db, "SELECT count(*) FROM tags") +
 	      scalar(&db, "SELECT count(*) FROM adjustments") == 0);

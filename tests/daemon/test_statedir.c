@@ -1,5 +1,6 @@
 /* test_statedir: every path under the state directory, the epochs kept for
- * forks (listed in order, whoever's they are), and dropping one. */
+ * forks (listed in order, whoever's they are), dropping one, and removing
+ * all of a trial's files. */
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -116,11 +117,52 @@ static void test_drop(void)
 	CHECK(access(path, F_OK) < 0 && access(file, F_OK) < 0);
 }
 
+/* Every file of a trial goes, however deep; another trial's whose id starts
+ * alike stays. */
+static void test_remove_trial(void)
+{
+	char state[PATH_MAX], path[4200], file[4300], other[4200], err[ERRBUF_LEN];
+
+	tmp_path(state, dir, "remove");
+	CHECK(statedir_make(state, err, sizeof err) == 0);
+	CHECK(statedir_remove_trial(state, 5, err, sizeof err) == 0); /* nothing there: fine */
+	for (int epoch = 0; epoch <= 2; epoch++) {
+		statedir_checkpoint(state, 5, epoch, path, sizeof path);
+		touch(path);
+	}
+	statedir_checkpoint(state, 5, STATEDIR_FORK_SOURCE, path, sizeof path);
+	touch(path);
+	statedir_checkpoint(state, 5, 0, path, sizeof path);
+	snprintf(file, sizeof file, "%s.curve", path);
+	touch(file);
+	statedir_checkpoint(state, 50, 0, other, sizeof other);
+	touch(other);
+	CHECK(statedir_command_dirs(state, 5, path, path + 2100, 2100, err, sizeof err) == 0);
+	statedir_epoch_dir(state, 5, 3, path, sizeof path);
+	CHECK(mkdir(path, 0700) == 0);
+	snprintf(file, sizeof file, "%s/model.pt", path);
+	touch(file);
+	CHECK(statedir_command_dirs(state, 51, path, path + 2100, 2100, err, sizeof err) == 0);
+
+	CHECK(statedir_remove_trial(state, 5, err, sizeof err) == 0);
+	snprintf(path, sizeof path, "%s/trials/5", state);
+	CHECK(access(path, F_OK) < 0);
+	statedir_kept_epochs(state, 0, 5, path, sizeof path);
+	CHECK_STR(path, "none");
+	for (int epoch = -1; epoch <= 2; epoch++) {
+		statedir_checkpoint(state, 5, epoch, path, sizeof path);
+		CHECK(access(path, F_OK) < 0);
+	}
+	CHECK(access(other, F_OK) == 0);
+	snprintf(path, sizeof path, "%s/trials/51", state);
+	CHECK(access(path, F_OK) == 0);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
 		{"paths", test_paths}, {"make", test_make}, {"kept", test_kept},
-		{"drop", test_drop}, {0}};
+		{"drop", test_drop}, {"remove_trial", test_remove_trial}, {0}};
 	int rc;
 
 	tmp_make(dir, sizeof dir, "caviar-test-statedir");

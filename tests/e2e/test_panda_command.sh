@@ -3,7 +3,8 @@
 # through caviar.adjustments(), a fork of an epoch started from a copy of the
 # parent's epoch-K checkpoint files with CAVIAR_FORK_EPOCH (its epochs after
 # K are its parent's), keep_checkpoints applied to the epoch-K directories,
-# and search pbt run with command trials.
+# search pbt run with command trials, and rm taking a sweep's trial
+# directories with it.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export PYTHONPATH=$ROOT/sdk
@@ -81,5 +82,18 @@ check "each started from its parent's copy (none failed)" \
 	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s3 AND status NOT IN ('done', 'pruned')")" 0
 check "one member of each lineage finishes" \
 	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s3 AND status = 'done'")" 4
+
+# caviar rm takes the sweep's files along: its trials' directories with their
+# checkpoints and epoch-K copies; no other sweep's.
+dirs() { for id in $(sql "SELECT id FROM trials WHERE sweep_id = $1"); do
+	[ -d "$DB.d/trials/$id" ] && echo "$id"; done | wc -l; }
+check "the fork sweep's two trials have directories" "$(dirs "$s2")" 2
+gone=$(sql "SELECT group_concat(id, ' ') FROM trials WHERE sweep_id = $s2")
+others=$(dirs "$s3")
+"$CAVIAR" rm "$s2" >/dev/null
+left=0; for id in $gone; do [ -e "$DB.d/trials/$id" ] && left=$((left + 1)); done
+check "rm: none of its trials' directories is left" "$left" 0
+check "the other sweeps' are kept" "$(dirs "$s3")" "$others"
+check "rm says so in the log" "$(grep -c "sweep $s2 removed, with its 2 trials' files" "$TMP/daemon.log")" 1
 stop_daemon
 finish
