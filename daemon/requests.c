@@ -446,8 +446,7 @@ static int remove_sweep(struct daemon *d, int64_t id, char *err, size_t errlen)
 		    kept++ == 0)
 			log_msg("sweep %lld: %s", (long long)id, why);
 	free(trials);
-	statedir_server_log(d->opt.state_dir, id, why, sizeof why);
-	unlink(why);
+	statedir_remove_server_log(d->opt.state_dir, id);
 	if (kept)
 		log_msg("sweep %lld removed; the files of %zu of its %zu trials could not be",
 			(long long)id, kept, n);

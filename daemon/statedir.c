@@ -85,11 +85,24 @@ void statedir_epoch_dir(const char *dir, int64_t id, int epoch, char *buf, size_
 		 (long long)id, epoch);
 }
 
+static void server_log_path(const char *dir, int64_t sweep_id, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/forkservers/sweep-%lld.log", dir, (long long)sweep_id);
+}
+
 void statedir_server_log(const char *dir, int64_t sweep_id, char *buf, size_t n)
 {
 	snprintf(buf, n, "%s/forkservers", dir);
 	mkdir(buf, 0700);
-	snprintf(buf, n, "%s/forkservers/sweep-%lld.log", dir, (long long)sweep_id);
+	server_log_path(dir, sweep_id, buf, n);
+}
+
+void statedir_remove_server_log(const char *dir, int64_t sweep_id)
+{
+	char path[4200];
+
+	server_log_path(dir, sweep_id, path, sizeof path);
+	unlink(path);
 }
 
 void statedir_fork_source(const char *dir, int command, int64_t id, int epoch, char *buf,

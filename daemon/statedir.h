@@ -46,6 +46,8 @@ void statedir_trial_path(const char *dir, int64_t id, const char *name, char *bu
 void statedir_epoch_dir(const char *dir, int64_t id, int epoch, char *buf, size_t n);
 /* STATE/forkservers/sweep-N.log, a fork server's output (its directory made). */
 void statedir_server_log(const char *dir, int64_t sweep_id, char *buf, size_t n);
+/* Removes that log, if there is one (nothing is made). */
+void statedir_remove_server_log(const char *dir, int64_t sweep_id);
 
 /* Where trial id's copy of epoch K is kept for forks: the built-in worker's
  * file, or a command trial's (command) epoch-K directory. */

@@ -44,11 +44,12 @@ int store_open(struct store *s, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	cJSON_Delete(rows);
-	if (schema_of(s) < QUERY_SCHEMA_VERSION) { /* an earlier release's: caviard migrates it */
+	int version = schema_of(s);
+	if (version < QUERY_SCHEMA_VERSION) { /* an earlier release's: caviard migrates it */
 		err_set(err, errlen,
 			"%s: a caviar database of schema version %d, older than this caviar's %d; "
 			"start today's caviard on it once (caviard --db %s) to migrate it",
-			path, schema_of(s), QUERY_SCHEMA_VERSION, path);
+			path, version, QUERY_SCHEMA_VERSION, path);
 		store_close(s);
 		return -1;
 	}
