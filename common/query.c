@@ -204,6 +204,18 @@ int64_t query_int(const cJSON *v, int64_t fallback)
 	return *end ? fallback : (int64_t)x;
 }
 
+const cJSON *query_get(const cJSON *o, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+double query_num(const cJSON *o, const char *key, double dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
 static sqlite3_stmt *prepared(struct query *q, enum query_id id, char *err, size_t errlen)
 {
 	if (!q->st[id] && sqlite3_prepare_v3(q->h, query_sql[id], -1, SQLITE_PREPARE_PERSISTENT,

@@ -134,6 +134,11 @@ cJSON *query_row(sqlite3_stmt *st);
  * returns fallback when v is missing or not a number. */
 int64_t query_int(const cJSON *v, int64_t fallback);
 
+/* A reply's or row's field: o[key], or NULL; and its number, or dflt when it
+ * is missing or not a number. The accessors the readers of query's rows use. */
+const cJSON *query_get(const cJSON *o, const char *key);
+double query_num(const cJSON *o, const char *key, double dflt);
+
 /* A sweep's queued trials: the one definition `ls`, `status`, `watch` and the
  * dashboard show. They are the trials it will still start, sampled or not
  * (a large budget is sampled in slices; search tpe proposes each trial when a

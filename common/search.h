@@ -1,6 +1,6 @@
 /* search: the table of search strategies, one row (struct search_ops) per
  * strategy, each row in a file of its own (search_random.c, search_grid.c,
- * ...), the way tools/commands.c lists the cmd_*.c files. Whoever differs by
+ * ...), the way tools/cli/commands.c lists the cmd_*.c files. Whoever differs by
  * strategy (spec parsing, the sampler, the sweeps, the hub, `caviar
  * validate`) asks the row, never the strategy's name: a new sampler is one
  * file and one row. The rows hold the strategies' facts and point at their

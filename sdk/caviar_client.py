@@ -47,7 +47,7 @@ __all__ = ["Client", "CaviarError", "default_socket", "default_db", "PROTO_VERSI
 # common/proto.h; tests/e2e/test_pyclient.sh checks they are equal).
 PROTO_VERSION = 1
 
-# The `caviar` command's exit codes (tools/cli.h), as CaviarError.code.
+# The `caviar` command's exit codes (tools/cli/cli.h), as CaviarError.code.
 EXIT_FAILED = 1    # the daemon refused the request (no such sweep, ...)
 EXIT_NODAEMON = 3  # no daemon at the socket, or the connection broke
 EXIT_SPEC = 4      # the spec is unreadable or invalid

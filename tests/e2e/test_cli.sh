@@ -73,10 +73,10 @@ check_true "help: no usage line ends in a space" test -z "$("$CAVIAR" ls --help 
 # getopt table is written by hand anywhere else.
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 check "options: getopt is called only by cli.c and caviard's main.c" \
-	"$(cd "$SRC" && grep -lE '\bgetopt(_long)?\(' tools/*.c tools/*/*.c daemon/*.c | paste -sd ' ')" \
-	"tools/cli.c daemon/main.c"
+	"$(cd "$SRC" && grep -lE '\bgetopt(_long)?\(' tools/*/*.c daemon/*.c | paste -sd ' ')" \
+	"tools/cli/cli.c daemon/main.c"
 check "options: no getopt table written by hand" \
-	"$(cd "$SRC" && grep -nE '\{ *"[a-z-]+", *(no|required|optional)_argument' tools/*.c tools/*/*.c daemon/*.c)" ""
+	"$(cd "$SRC" && grep -nE '\{ *"[a-z-]+", *(no|required|optional)_argument' tools/*/*.c daemon/*.c)" ""
 # caviard's options and caviar's own (before the command): each one getopt or
 # the hand parser takes is in the help, and each the help names is taken.
 # `PROG OPT --help --help` says "unknown"/"unrecognized"/"invalid option" only
@@ -95,7 +95,7 @@ accepts() {
 	err=$("$@" --help --help 2>&1 >/dev/null)
 	! [[ $err =~ (unknown|unrecognized|invalid)\ option ]]
 }
-for prog in caviard:daemon/main.c caviar:tools/caviar.c; do
+for prog in caviard:daemon/main.c caviar:tools/cli/caviar.c; do
 	bin=$CAVIARD; [ "${prog%%:*}" = caviar ] && bin=$CAVIAR
 	shown=$'\n'$(named "$bin")$'\n'
 	bad=

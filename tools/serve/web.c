@@ -293,7 +293,7 @@ static void get_trial(struct web *w, long long id, struct httpd_reply *out)
 }
 
 /* GET /api/trial/ID/lineage: its ancestors and hyperparameter schedule, as
- * `caviar lineage` reads them (tools/lineage.h). */
+ * `caviar lineage` reads them (tools/read/lineage.h). */
 static void get_lineage(struct web *w, long long id, struct httpd_reply *out)
 {
 	char err[ERRBUF_LEN];

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "query.h"
 #include "errbuf.h"
 #include "proto.h"
 #include "store.h"
@@ -137,7 +137,7 @@ static void curve_set(struct watch_trial *t, int epoch, double v)
 /* A trial's total epochs: its own "epochs" param, else the sweep's. */
 static int trial_epochs(const struct watch_sweep *sw, const cJSON *params)
 {
-	double e = cli_num(params, "epochs", 0);
+	double e = query_num(params, "epochs", 0);
 
 	return e >= 1 ? (int)e : sw->epochs;
 }
@@ -150,15 +150,15 @@ static void load_live(struct watch_sweep *sw, struct watch_trial *t, struct stor
 	const cJSON *r;
 
 	cJSON_ArrayForEach(r, rows)
-		curve_set(t, (int)cli_num(r, "epoch", 0), cli_num(r, "value", NAN));
+		curve_set(t, (int)query_num(r, "epoch", 0), query_num(r, "value", NAN));
 	cJSON_Delete(rows);
 	t->metrics = cJSON_CreateObject();
 	rows = query_run(&st->query, err, sizeof err, QUERY_LAST, "i", t->id);
 	cJSON_ArrayForEach(r, rows) {
-		cJSON_AddNumberToObject(t->metrics, cJSON_GetStringValue(cli_get(r, "metric")),
-					cli_num(r, "value", NAN));
-		if ((int)cli_num(r, "epoch", 0) > t->epoch)
-			t->epoch = (int)cli_num(r, "epoch", 0);
+		cJSON_AddNumberToObject(t->metrics, cJSON_GetStringValue(query_get(r, "metric")),
+					query_num(r, "value", NAN));
+		if ((int)query_num(r, "epoch", 0) > t->epoch)
+			t->epoch = (int)query_num(r, "epoch", 0);
 	}
 	cJSON_Delete(rows);
 }
@@ -168,19 +168,19 @@ static void load_trials(struct watch_sweep *sw, const cJSON *rows, struct store 
 	const cJSON *r;
 
 	cJSON_ArrayForEach(r, rows) {
-		struct watch_trial *t = trial_at(sw, (int)cli_num(r, "number", -1));
+		struct watch_trial *t = trial_at(sw, (int)query_num(r, "number", -1));
 
 		if (!t)
 			continue;
 		trial_clear_live(t);
 		cJSON_Delete(t->params);
-		t->id = (long long)cli_num(r, "id", 0);
-		t->best = cli_num(r, "best_value", NAN);
-		t->epoch = (int)cli_num(r, "epochs", 0);
-		t->started = cli_num(r, "started_at", 0);
-		t->params = cJSON_Duplicate(cli_get(r, "params"), 1);
+		t->id = (long long)query_num(r, "id", 0);
+		t->best = query_num(r, "best_value", NAN);
+		t->epoch = (int)query_num(r, "epochs", 0);
+		t->started = query_num(r, "started_at", 0);
+		t->params = cJSON_Duplicate(query_get(r, "params"), 1);
 		t->epochs = trial_epochs(sw, t->params);
-		set_status(sw, t, status_of(cJSON_GetStringValue(cli_get(r, "status"))));
+		set_status(sw, t, status_of(cJSON_GetStringValue(query_get(r, "status"))));
 		if (t->status == W_RUNNING)
 			load_live(sw, t, st);
 	}
@@ -202,21 +202,21 @@ static void refresh(struct watch_sweep *sw, struct store *st)
 
 static struct watch_sweep *add_sweep(struct watch *w, const cJSON *row)
 {
-	const cJSON *spec = cli_get(row, "spec");
+	const cJSON *spec = query_get(row, "spec");
 	struct watch_sweep *sw;
 
 	w->sweeps = xrealloc(w->sweeps, (size_t)(w->n_sweeps + 1) * sizeof *w->sweeps);
 	sw = &w->sweeps[w->n_sweeps++];
 	memset(sw, 0, sizeof *sw);
-	sw->id = (long long)cli_num(row, "id", 0);
-	sw->name = xstrdup(cJSON_GetStringValue(cli_get(row, "name")));
-	sw->metric = xstrdup(cJSON_GetStringValue(cli_get(row, "metric")));
-	sw->status = xstrdup(cJSON_GetStringValue(cli_get(row, "status")));
-	if (cJSON_GetStringValue(cli_get(row, "ended_reason")))
-		sw->reason = xstrdup(cJSON_GetStringValue(cli_get(row, "ended_reason")));
-	sw->max = strcmp(cJSON_GetStringValue(cli_get(row, "mode")), "max") == 0;
-	sw->budget = (int)cli_num(row, "budget", 0);
-	sw->epochs = (int)cli_num(cli_get(spec, "train"), "epochs", DEFAULT_EPOCHS);
+	sw->id = (long long)query_num(row, "id", 0);
+	sw->name = xstrdup(cJSON_GetStringValue(query_get(row, "name")));
+	sw->metric = xstrdup(cJSON_GetStringValue(query_get(row, "metric")));
+	sw->status = xstrdup(cJSON_GetStringValue(query_get(row, "status")));
+	if (cJSON_GetStringValue(query_get(row, "ended_reason")))
+		sw->reason = xstrdup(cJSON_GetStringValue(query_get(row, "ended_reason")));
+	sw->max = strcmp(cJSON_GetStringValue(query_get(row, "mode")), "max") == 0;
+	sw->budget = (int)query_num(row, "budget", 0);
+	sw->epochs = (int)query_num(query_get(spec, "train"), "epochs", DEFAULT_EPOCHS);
 	sw->counts[W_QUEUED] = sw->budget;
 	sw->ended = strcmp(sw->status, "running") != 0 && strcmp(sw->status, "paused") != 0;
 	sw->best = -1;
@@ -253,14 +253,14 @@ struct watch_sweep *watch_load(struct watch *w, struct store *st, long long id, 
 static void on_trial_started(struct watch_sweep *sw, struct watch_trial *t, const cJSON *e,
 			     double now)
 {
-	if (cJSON_IsObject(cli_get(e, "params"))) {
+	if (cJSON_IsObject(query_get(e, "params"))) {
 		cJSON_Delete(t->params);
-		t->params = cJSON_Duplicate(cli_get(e, "params"), 1);
+		t->params = cJSON_Duplicate(query_get(e, "params"), 1);
 	}
 	set_status(sw, t, W_QUEUED); /* a restart begins afresh */
 	set_status(sw, t, W_RUNNING);
 	t->metrics = cJSON_CreateObject();
-	t->epochs = (int)cli_num(e, "epochs", trial_epochs(sw, t->params));
+	t->epochs = (int)query_num(e, "epochs", trial_epochs(sw, t->params));
 	t->epoch = 0;
 	t->started = now;
 	t->best = NAN;
@@ -269,8 +269,8 @@ static void on_trial_started(struct watch_sweep *sw, struct watch_trial *t, cons
 static void on_progress(struct watch_sweep *sw, struct watch_trial *t, const cJSON *e,
 			double now)
 {
-	const cJSON *m, *metrics = cli_get(e, "metrics");
-	int epoch = (int)cli_num(e, "epoch", 0);
+	const cJSON *m, *metrics = query_get(e, "metrics");
+	int epoch = (int)query_num(e, "epoch", 0);
 
 	if (t->status != W_RUNNING) {
 		set_status(sw, t, W_RUNNING);
@@ -279,23 +279,23 @@ static void on_progress(struct watch_sweep *sw, struct watch_trial *t, const cJS
 	}
 	if (epoch > t->epoch)
 		t->epoch = epoch;
-	t->epochs = (int)cli_num(e, "epochs", t->epochs);
+	t->epochs = (int)query_num(e, "epochs", t->epochs);
 	cJSON_ArrayForEach(m, metrics) {
 		cJSON_DeleteItemFromObjectCaseSensitive(t->metrics, m->string);
 		cJSON_AddItemToObject(t->metrics, m->string, cJSON_Duplicate(m, 1));
 	}
-	if (cJSON_IsNumber(cli_get(metrics, sw->metric)))
-		curve_set(t, epoch, cli_num(metrics, sw->metric, NAN));
-	t->best = cli_num(e, "best", t->best);
+	if (cJSON_IsNumber(query_get(metrics, sw->metric)))
+		curve_set(t, epoch, query_num(metrics, sw->metric, NAN));
+	t->best = query_num(e, "best", t->best);
 	if (better(sw, t->best, sw->best < 0 ? NAN : sw->trials[sw->best].best))
 		sw->best = t->number;
 }
 
 static void on_trial_ended(struct watch_sweep *sw, struct watch_trial *t, const cJSON *e)
 {
-	set_status(sw, t, status_of(cJSON_GetStringValue(cli_get(e, "status"))));
-	t->best = cli_num(e, "best", t->best);
-	t->epoch = (int)cli_num(e, "epochs", t->epoch);
+	set_status(sw, t, status_of(cJSON_GetStringValue(query_get(e, "status"))));
+	t->best = query_num(e, "best", t->best);
+	t->epoch = (int)query_num(e, "epochs", t->epoch);
 	find_best(sw);
 }
 
@@ -303,8 +303,8 @@ struct watch_change watch_apply(struct watch *w, struct store *st, const cJSON *
 				int load_new, double now)
 {
 	char err[ERRBUF_LEN];
-	struct watch_change ch = {NULL, NULL, cJSON_GetStringValue(cli_get(e, "event")), -1};
-	long long id = (long long)cli_num(e, "sweep", 0);
+	struct watch_change ch = {NULL, NULL, cJSON_GetStringValue(query_get(e, "event")), -1};
+	long long id = (long long)query_num(e, "sweep", 0);
 	struct watch_sweep *sw = load_new ? watch_load(w, st, id, err, sizeof err)
 					  : watch_find(w, id);
 
@@ -314,13 +314,13 @@ struct watch_change watch_apply(struct watch *w, struct store *st, const cJSON *
 	ch.kind = proto_event_find(ch.event);
 	if (PROTO_EV_IS_SWEEP(ch.kind)) { /* started, paused, resumed, stopping, ended */
 		free(sw->status);
-		sw->status = xstrdup(cJSON_IsString(cli_get(e, "status"))
-					     ? cli_get(e, "status")->valuestring
+		sw->status = xstrdup(cJSON_IsString(query_get(e, "status"))
+					     ? query_get(e, "status")->valuestring
 					     : "?");
 		sw->ended = ch.kind == PROTO_EV_SWEEP_ENDED;
-		if (cJSON_GetStringValue(cli_get(e, "reason"))) {
+		if (cJSON_GetStringValue(query_get(e, "reason"))) {
 			free(sw->reason);
-			sw->reason = xstrdup(cJSON_GetStringValue(cli_get(e, "reason")));
+			sw->reason = xstrdup(cJSON_GetStringValue(query_get(e, "reason")));
 		}
 		if (sw->ended)
 			refresh(sw, st);
@@ -328,9 +328,9 @@ struct watch_change watch_apply(struct watch *w, struct store *st, const cJSON *
 	}
 	if (ch.kind == PROTO_EV_SNAPSHOT) /* what the database gave already */
 		return ch;
-	if (!(ch.trial = trial_at(sw, (int)cli_num(e, "number", -1))))
+	if (!(ch.trial = trial_at(sw, (int)query_num(e, "number", -1))))
 		return ch;
-	ch.trial->id = (long long)cli_num(e, "trial", (double)ch.trial->id);
+	ch.trial->id = (long long)query_num(e, "trial", (double)ch.trial->id);
 	if (ch.kind == PROTO_EV_TRIAL_STARTED)
 		on_trial_started(sw, ch.trial, e, now);
 	else if (ch.kind == PROTO_EV_PROGRESS)

@@ -49,8 +49,8 @@ static int simple_request(struct cli *cli, const char *key, long long id, const 
 	else {
 		printf(done, id);
 		if (cJSON_GetObjectItemCaseSensitive(reply, "cancelled"))
-			printf(": %.0f trial%s stopped or dequeued", cli_num(reply, "cancelled", 0),
-			       cli_num(reply, "cancelled", 0) == 1 ? "" : "s");
+			printf(": %.0f trial%s stopped or dequeued", query_num(reply, "cancelled", 0),
+			       query_num(reply, "cancelled", 0) == 1 ? "" : "s");
 		putchar('\n');
 		cJSON_Delete(reply);
 	}
@@ -111,7 +111,7 @@ static int run_submit(struct cli *cli, int argc, char **argv)
 	reply = cli_call(cli, req, &code);
 	if (!reply)
 		return code;
-	id = (long long)cli_num(reply, "sweep", 0);
+	id = (long long)query_num(reply, "sweep", 0);
 	if (cli->json && !wait)
 		cli_print_json(cJSON_Duplicate(reply, 1));
 	else {
@@ -119,12 +119,12 @@ static int run_submit(struct cli *cli, int argc, char **argv)
 			printf("%lld\n", id);
 		if (isatty(STDERR_FILENO) || wait)
 			fprintf(stderr, "caviar: sweep %lld submitted: %lld trials\n", id,
-				(long long)cli_num(reply, "trials", 0));
+				(long long)query_num(reply, "trials", 0));
 	}
-	if (cli_num(reply, "repeats", 0) > 0)
+	if (query_num(reply, "repeats", 0) > 0)
 		fprintf(stderr, "caviar: warning: sweep %lld has the same spec and seed as sweep %.0f: "
 			"it repeats its trials (change \"seed\" for new ones, or 'caviar extend %.0f N')\n",
-			id, cli_num(reply, "repeats", 0), cli_num(reply, "repeats", 0));
+			id, query_num(reply, "repeats", 0), query_num(reply, "repeats", 0));
 	cJSON_Delete(reply);
 	return watch || panda ? watch_after(cli, id, panda) : wait ? top_after(cli, id) : EXIT_OK;
 }
@@ -163,12 +163,12 @@ static void print_progress(struct cli *cli, long long id, char *last, size_t n)
 		const cJSON *best = cJSON_GetObjectItemCaseSensitive(row, "best");
 		const cJSON *metric = cJSON_GetObjectItemCaseSensitive(row, "metric");
 
-		if ((long long)cli_num(row, "sweep_id", 0) != id)
+		if ((long long)query_num(row, "sweep_id", 0) != id)
 			continue;
 		snprintf(line, sizeof line,
 			 "sweep %lld: %.0f/%.0f finished, %.0f running, %.0f failed; best %s %s",
-			 id, cli_num(row, "ended", 0),
-			 cli_num(row, "budget", 0), cli_num(row, "running", 0), cli_num(row, "failed", 0),
+			 id, query_num(row, "ended", 0),
+			 query_num(row, "budget", 0), query_num(row, "running", 0), query_num(row, "failed", 0),
 			 cJSON_IsString(metric) ? metric->valuestring : "",
 			 cJSON_IsNumber(best) ? "" : "-");
 		if (cJSON_IsNumber(best))
@@ -322,11 +322,11 @@ static int cancel_sweep(struct cli *cli, long long id)
 		cli_print_json(reply);
 		return EXIT_OK;
 	}
-	stopping = cli_num(reply, "stopping", 0);
-	dequeued = cli_num(reply, "dequeued", 0);
+	stopping = query_num(reply, "stopping", 0);
+	dequeued = query_num(reply, "dequeued", 0);
 	if (stopping > 0) {
 		printf("sweep %lld stopping (grace %g s): %.0f trial%s stopping, %.0f dequeued\n",
-		       id, cli_num(reply, "grace", 0), stopping, plural(stopping), dequeued);
+		       id, query_num(reply, "grace", 0), stopping, plural(stopping), dequeued);
 		fflush(stdout);
 	}
 	cJSON_Delete(reply);
@@ -491,7 +491,7 @@ static int run_extend(struct cli *cli, int argc, char **argv)
 		cli_print_json(reply);
 	else {
 		printf("sweep %lld extended by %lld trials: %.0f in all, %s\n", id, n,
-		       cli_num(reply, "trials", 0), cJSON_GetStringValue(cli_get(reply, "status")));
+		       query_num(reply, "trials", 0), cJSON_GetStringValue(query_get(reply, "status")));
 		cJSON_Delete(reply);
 	}
 	return EXIT_OK;

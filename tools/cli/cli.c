@@ -206,18 +206,6 @@ char *cli_cell(const cJSON *v)
 	return cJSON_PrintUnformatted(v);
 }
 
-const cJSON *cli_get(const cJSON *o, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(o, key);
-}
-
-double cli_num(const cJSON *o, const char *key, double dflt)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
-}
-
 void cli_table_init(struct cli_table *t, int cols)
 {
 	memset(t, 0, sizeof *t);

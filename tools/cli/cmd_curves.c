@@ -11,7 +11,7 @@
 
 #include "cli.h"
 #include "errbuf.h"
-#include "store.h"
+#include "cli_store.h"
 #include "term.h"
 #include "xalloc.h"
 
@@ -118,10 +118,10 @@ static void print_marks(const struct canvas *c, const cJSON *curves)
 	int any = 0;
 
 	cJSON_ArrayForEach(cv, curves)
-		cJSON_ArrayForEach(a, cli_get(cv, "adjustments")) {
+		cJSON_ArrayForEach(a, query_get(cv, "adjustments")) {
 			int x, y;
 
-			canvas_point(c, cli_num(a, "epoch", 0), c->y0, &x, &y);
+			canvas_point(c, query_num(a, "epoch", 0), c->y0, &x, &y);
 			if (x >= 0 && x / 2 < c->w)
 				marks[x / 2] = any = 1;
 		}
@@ -140,14 +140,14 @@ static void print_changes(const cJSON *curves)
 	const cJSON *cv, *a;
 
 	cJSON_ArrayForEach(cv, curves)
-		cJSON_ArrayForEach(a, cli_get(cv, "adjustments")) {
-			char *old = cli_cell(cli_get(a, "old_value"));
-			char *new = cli_cell(cli_get(a, "new_value"));
+		cJSON_ArrayForEach(a, query_get(cv, "adjustments")) {
+			char *old = cli_cell(query_get(a, "old_value"));
+			char *new = cli_cell(query_get(a, "new_value"));
 
 			printf("▲ trial %.0f after epoch %.0f: %s %s -> %s (%s)\n",
-			       cli_num(cv, "trial_id", 0), cli_num(a, "epoch", 0),
-			       cJSON_GetStringValue(cli_get(a, "name")), old, new,
-			       cJSON_GetStringValue(cli_get(a, "source")));
+			       query_num(cv, "trial_id", 0), query_num(a, "epoch", 0),
+			       cJSON_GetStringValue(query_get(a, "name")), old, new,
+			       cJSON_GetStringValue(query_get(a, "source")));
 			free(old);
 			free(new);
 		}
@@ -191,25 +191,25 @@ static cJSON *collect(const cJSON *rows, const cJSON *leader, long long only, lo
 	const cJSON *r, *l;
 
 	cJSON_ArrayForEach(r, rows) {
-		long long id = (long long)cli_num(r, "trial_id", 0);
+		long long id = (long long)query_num(r, "trial_id", 0);
 		cJSON *pt;
 
 		if (only && id != only)
 			continue;
-		if (!cur || (long long)cli_num(cur, "trial_id", 0) != id) {
+		if (!cur || (long long)query_num(cur, "trial_id", 0) != id) {
 			cur = cJSON_CreateObject();
 			cJSON_AddNumberToObject(cur, "trial_id", (double)id);
-			cJSON_AddNumberToObject(cur, "number", cli_num(r, "number", 0));
+			cJSON_AddNumberToObject(cur, "number", query_num(r, "number", 0));
 			cJSON_ArrayForEach(l, leader)
-				if ((long long)cli_num(l, "trial_id", 0) == id)
-					cJSON_AddNumberToObject(cur, "rank", cli_num(l, "rank", 0));
-			cJSON_AddBoolToObject(cur, "highlighted", cli_num(cur, "rank", k + 1) <= k);
+				if ((long long)query_num(l, "trial_id", 0) == id)
+					cJSON_AddNumberToObject(cur, "rank", query_num(l, "rank", 0));
+			cJSON_AddBoolToObject(cur, "highlighted", query_num(cur, "rank", k + 1) <= k);
 			cJSON_AddArrayToObject(cur, "points");
 			cJSON_AddItemToArray(curves, cur);
 		}
 		pt = cJSON_CreateArray();
-		cJSON_AddItemToArray(pt, cJSON_CreateNumber(cli_num(r, "epoch", 0)));
-		cJSON_AddItemToArray(pt, cJSON_CreateNumber(cli_num(r, "value", 0)));
+		cJSON_AddItemToArray(pt, cJSON_CreateNumber(query_num(r, "epoch", 0)));
+		cJSON_AddItemToArray(pt, cJSON_CreateNumber(query_num(r, "value", 0)));
 		cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(cur, "points"), pt);
 	}
 	return curves;
@@ -224,7 +224,7 @@ static void plot_curves(const cJSON *curves, int colour, int cols)
 	c.x0 = c.y0 = INFINITY;
 	c.x1 = c.y1 = -INFINITY;
 	cJSON_ArrayForEach(cv, curves)
-		cJSON_ArrayForEach(p, cli_get(cv, "points")) {
+		cJSON_ArrayForEach(p, query_get(cv, "points")) {
 			c.x0 = fmin(c.x0, cJSON_GetArrayItem(p, 0)->valuedouble);
 			c.x1 = fmax(c.x1, cJSON_GetArrayItem(p, 0)->valuedouble);
 			c.y0 = fmin(c.y0, cJSON_GetArrayItem(p, 1)->valuedouble);
@@ -235,26 +235,26 @@ static void plot_curves(const cJSON *curves, int colour, int cols)
 	memset(c.rank, -1, (size_t)(c.w * c.h));
 	for (int pass = 0; pass < 2; pass++)
 		cJSON_ArrayForEach(cv, curves) {
-			int hl = cJSON_IsTrue(cli_get(cv, "highlighted"));
+			int hl = cJSON_IsTrue(query_get(cv, "highlighted"));
 
 			if (hl == pass)
-				canvas_curve(&c, cli_get(cv, "points"),
-					     hl ? (int)cli_num(cv, "rank", 1) - 1 : -1, hl || colour);
+				canvas_curve(&c, query_get(cv, "points"),
+					     hl ? (int)query_num(cv, "rank", 1) - 1 : -1, hl || colour);
 		}
 	print_canvas(&c, colour, curves);
 	for (int want = 1; want <= cJSON_GetArraySize(curves); want++)
 		cJSON_ArrayForEach(cv, curves) {
-			int r = (int)cli_num(cv, "rank", 1) - 1;
+			int r = (int)query_num(cv, "rank", 1) - 1;
 
-			if (!cJSON_IsTrue(cli_get(cv, "highlighted")) || r + 1 != want)
+			if (!cJSON_IsTrue(query_get(cv, "highlighted")) || r + 1 != want)
 				continue;
-			const cJSON *last = cJSON_GetArrayItem(cli_get(cv, "points"),
-							       cJSON_GetArraySize(cli_get(cv, "points")) - 1);
+			const cJSON *last = cJSON_GetArrayItem(query_get(cv, "points"),
+							       cJSON_GetArraySize(query_get(cv, "points")) - 1);
 
 			printf("%s%s%s rank %d: trial %.0f (no. %.0f), last %.4g\n",
 			       colour ? colours[r % N_COLOURS] : "", colour ? "■" : "-",
-			       colour ? TERM_RESET : "", r + 1, cli_num(cv, "trial_id", 0),
-			       cli_num(cv, "number", 0), cJSON_GetArrayItem(last, 1)->valuedouble);
+			       colour ? TERM_RESET : "", r + 1, query_num(cv, "trial_id", 0),
+			       query_num(cv, "number", 0), cJSON_GetArrayItem(last, 1)->valuedouble);
 			n++;
 		}
 	if (!n && cJSON_GetArraySize(curves) > 1)
@@ -280,7 +280,7 @@ static int find_sweep(struct cli *cli, struct store *st, struct curves_opts *o, 
 				: cli_fail(cli, EXIT_FAILED, "no sweep %lld", *sweep);
 	}
 	if (o->trial)
-		*sweep = (long long)cli_num(rows->child, "sweep_id", 0);
+		*sweep = (long long)query_num(rows->child, "sweep_id", 0);
 	*info = rows;
 	return 0;
 }
@@ -293,10 +293,10 @@ static void add_adjustments(struct store *st, cJSON *curves, int all)
 	cJSON *cv, *rows;
 
 	cJSON_ArrayForEach(cv, curves) {
-		if (!all && !cJSON_IsTrue(cli_get(cv, "highlighted")))
+		if (!all && !cJSON_IsTrue(query_get(cv, "highlighted")))
 			continue;
 		rows = query_run(&st->query, err, sizeof err, QUERY_ADJUSTMENTS, "i",
-				 (long long)cli_num(cv, "trial_id", 0));
+				 (long long)query_num(cv, "trial_id", 0));
 		if (rows && rows->child)
 			cJSON_AddItemToObject(cv, "adjustments", rows);
 		else
@@ -313,7 +313,7 @@ static int show_curves(struct cli *cli, struct store *st, struct curves_opts *o,
 
 	if ((code = find_sweep(cli, st, o, &sweep, &info)))
 		return code;
-	metric = o->metric ? o->metric : cJSON_GetStringValue(cli_get(info->child, "metric"));
+	metric = o->metric ? o->metric : cJSON_GetStringValue(query_get(info->child, "metric"));
 	rows = query_run(&st->query, err, sizeof err, QUERY_METRIC, "is", sweep, metric);
 	leader = rows ? query_run(&st->query, err, sizeof err, QUERY_LEADERBOARD, "ii", sweep, -1LL)
 		      : NULL;

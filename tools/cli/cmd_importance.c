@@ -1,6 +1,6 @@
 /* cmd_importance: `caviar importance SWEEP`, which hyperparameters mattered:
  * each sampled parameter's share of the objective's variance by fANOVA over a
- * random forest (tools/importance.h, common/fanova.h), with its std over the
+ * random forest (tools/read/importance.h, common/fanova.h), with its std over the
  * trees, the largest pairwise interactions, and beside them the course's
  * expected rank (hparam_course_rank) for the parameters it names. Reads the
  * database only (store.h). */
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_store.h"
 #include "errbuf.h"
 #include "hparams.h"
 #include "importance.h"

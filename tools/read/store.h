@@ -14,8 +14,6 @@
 
 #include "query.h"
 
-struct cli;
-
 struct store {
 	sqlite3 *db;
 	struct query query; /* the reads on db */
@@ -25,19 +23,6 @@ struct store {
  * err set ("FILE: unable to open database file", or "FILE: not a caviar
  * database"); s is then closed already. */
 int store_open(struct store *s, const char *path, char *err, size_t errlen);
-
-/* Opens the database of a command: db when given (no daemon needed), else the
- * one the daemon at cli->socket reports in its status, else (no daemon) the
- * default database (store_open_offline). Returns 0 or an exit code after
- * printing "caviar: CMD: ..." (3 without a daemon nor a default database, 1
- * otherwise). */
-int store_open_cli(struct store *s, const struct cli *cli, const char *db);
-
-/* With no daemon to ask: opens the default database (proto_default_db) when
- * it exists, saying so on stderr ("caviar: CMD: no daemon is running; reading
- * PATH"); otherwise fails with exit 3 and "WHY; or read a database with --db
- * FILE". Returns 0 or the exit code. */
-int store_open_offline(struct store *s, const struct cli *cli, const char *why);
 
 void store_close(struct store *s); /* accepts a zeroed or closed store */
 

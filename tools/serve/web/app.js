@@ -4,7 +4,7 @@
  * Server-Sent Events: nothing here polls. Curves of a whole sweep, the
  * objective against each parameter and parallel coordinates are drawn on
  * canvases here (a sweep may have a million points); a trial's curves and
- * the comparison of sweeps use uPlot (tools/web/vendor/). */
+ * the comparison of sweeps use uPlot (tools/serve/web/vendor/). */
 "use strict";
 
 const BEST_K = 5;

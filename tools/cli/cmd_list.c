@@ -13,7 +13,7 @@
 #include "cli.h"
 #include "client.h"
 #include "errbuf.h"
-#include "store.h"
+#include "cli_store.h"
 #include "xalloc.h"
 
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
@@ -118,20 +118,20 @@ static cJSON *list_reply(struct cli *cli, const struct list_opts *o, long long s
 /* "val_loss 0.3226 (trial 2)": a sweep's best, or "-". */
 static char *best_cell(const cJSON *row)
 {
-	if (!cJSON_IsNumber(cli_get(row, "best")))
+	if (!cJSON_IsNumber(query_get(row, "best")))
 		return xstrdup("-");
-	return fmt("%s %.4f (trial %.0f)", cJSON_GetStringValue(cli_get(row, "metric")),
-		   cli_num(row, "best", 0), cli_num(row, "best_trial_id", 0));
+	return fmt("%s %.4f (trial %.0f)", cJSON_GetStringValue(query_get(row, "metric")),
+		   query_num(row, "best", 0), query_num(row, "best_trial_id", 0));
 }
 
 /* "#baseline #v2 lr too high": a sweep's tags and note in one cell, or "-". */
 static char *labels_cell(const cJSON *row)
 {
 	char buf[256] = "";
-	const cJSON *tag, *note = cli_get(row, "note");
+	const cJSON *tag, *note = query_get(row, "note");
 	size_t len;
 
-	cJSON_ArrayForEach(tag, cli_get(row, "tags")) {
+	cJSON_ArrayForEach(tag, query_get(row, "tags")) {
 		len = strlen(buf);
 		snprintf(buf + len, sizeof buf - len, "%s#%s", len ? " " : "",
 			 cJSON_GetStringValue(tag));
@@ -162,17 +162,17 @@ static int run_ls(struct cli *cli, int argc, char **argv)
 	/* ENDED is ended/budget; ended = done + pruned + failed + cancelled */
 	cli_table_init(&t, 12);
 	cli_table_header(&t, "ID|NAME|STATUS|ENDED|DONE|PRUNED|FAILED|CANCELLED|RUNNING|QUEUED|BEST|NOTE");
-	cJSON_ArrayForEach(row, cli_get(reply, "sweeps")) {
-		cli_table_add_owned(&t, cli_cell(cli_get(row, "sweep_id")));
-		cli_table_add_owned(&t, cli_cell(cli_get(row, "name")));
-		cli_table_add_owned(&t, cli_cell(cli_get(row, "status")));
-		cli_table_add_owned(&t, fmt("%.0f/%.0f", cli_num(row, "ended", 0), cli_num(row, "budget", 0)));
-		cli_table_add_owned(&t, cli_cell(cli_get(row, "done")));
-		cli_table_add_owned(&t, cli_cell(cli_get(row, "pruned")));
-		cli_table_add_owned(&t, cli_cell(cli_get(row, "failed")));
-		cli_table_add_owned(&t, cli_cell(cli_get(row, "cancelled")));
-		cli_table_add_owned(&t, cli_cell(cli_get(row, "running")));
-		cli_table_add_owned(&t, cli_cell(cli_get(row, "queued")));
+	cJSON_ArrayForEach(row, query_get(reply, "sweeps")) {
+		cli_table_add_owned(&t, cli_cell(query_get(row, "sweep_id")));
+		cli_table_add_owned(&t, cli_cell(query_get(row, "name")));
+		cli_table_add_owned(&t, cli_cell(query_get(row, "status")));
+		cli_table_add_owned(&t, fmt("%.0f/%.0f", query_num(row, "ended", 0), query_num(row, "budget", 0)));
+		cli_table_add_owned(&t, cli_cell(query_get(row, "done")));
+		cli_table_add_owned(&t, cli_cell(query_get(row, "pruned")));
+		cli_table_add_owned(&t, cli_cell(query_get(row, "failed")));
+		cli_table_add_owned(&t, cli_cell(query_get(row, "cancelled")));
+		cli_table_add_owned(&t, cli_cell(query_get(row, "running")));
+		cli_table_add_owned(&t, cli_cell(query_get(row, "queued")));
 		cli_table_add_owned(&t, best_cell(row));
 		cli_table_add_owned(&t, labels_cell(row));
 	}
@@ -217,27 +217,27 @@ static char *params_cell(const cJSON *params)
 
 static void print_top(const cJSON *reply)
 {
-	const cJSON *sweep = cli_get(reply, "sweep"), *row;
+	const cJSON *sweep = query_get(reply, "sweep"), *row;
 	struct cli_table t;
 
-	printf("sweep %.0f \"%s\" (%s): best %s first (%s)\n", cli_num(sweep, "id", 0),
-	       cJSON_GetStringValue(cli_get(sweep, "name")), cJSON_GetStringValue(cli_get(sweep, "status")),
-	       cJSON_GetStringValue(cli_get(sweep, "metric")),
-	       strcmp(cJSON_GetStringValue(cli_get(sweep, "mode")), "max") == 0 ? "highest"
+	printf("sweep %.0f \"%s\" (%s): best %s first (%s)\n", query_num(sweep, "id", 0),
+	       cJSON_GetStringValue(query_get(sweep, "name")), cJSON_GetStringValue(query_get(sweep, "status")),
+	       cJSON_GetStringValue(query_get(sweep, "metric")),
+	       strcmp(cJSON_GetStringValue(query_get(sweep, "mode")), "max") == 0 ? "highest"
 									  : "lowest");
 	/* The best epoch and the epochs run apart: "5/8" read as "ran 5 of 8". */
 	cli_table_init(&t, 8);
 	/* TRIAL is the trial's id, NO. its number in the sweep (trials.number) */
 	cli_table_header(&t, "RANK|TRIAL|NO.|STATUS|OBJECTIVE|BEST@|EPOCHS|PARAMS");
-	cJSON_ArrayForEach(row, cli_get(reply, "trials")) {
-		cli_table_add_owned(&t, cli_cell(cli_get(row, "rank")));
-		cli_table_add_owned(&t, cli_cell(cli_get(row, "trial_id")));
-		cli_table_add_owned(&t, cli_cell(cli_get(row, "number")));
-		cli_table_add_owned(&t, cli_cell(cli_get(row, "status")));
-		cli_table_add_owned(&t, fmt("%.4f", cli_num(row, "objective", 0)));
-		cli_table_add_owned(&t, cli_cell(cli_get(row, "best_epoch")));
-		cli_table_add_owned(&t, cli_cell(cli_get(row, "epochs")));
-		cli_table_add_owned(&t, params_cell(cli_get(row, "params")));
+	cJSON_ArrayForEach(row, query_get(reply, "trials")) {
+		cli_table_add_owned(&t, cli_cell(query_get(row, "rank")));
+		cli_table_add_owned(&t, cli_cell(query_get(row, "trial_id")));
+		cli_table_add_owned(&t, cli_cell(query_get(row, "number")));
+		cli_table_add_owned(&t, cli_cell(query_get(row, "status")));
+		cli_table_add_owned(&t, fmt("%.4f", query_num(row, "objective", 0)));
+		cli_table_add_owned(&t, cli_cell(query_get(row, "best_epoch")));
+		cli_table_add_owned(&t, cli_cell(query_get(row, "epochs")));
+		cli_table_add_owned(&t, params_cell(query_get(row, "params")));
 	}
 	cli_table_print(&t);
 }
@@ -297,30 +297,30 @@ static int run_status(struct cli *cli, int argc, char **argv)
 		return EXIT_OK;
 	}
 	printf("caviard %s (pid %.0f): %d of %.0f slots busy, %.0f trials queued in %.0f sweeps\n",
-	       cJSON_GetStringValue(cli_get(reply, "version")), cli_num(reply, "pid", 0),
-	       cJSON_GetArraySize(cli_get(reply, "running")), cli_num(reply, "slots", 0), cli_num(reply, "queued", 0),
-	       cli_num(reply, "active_sweeps", 0));
-	printf("database: %s\n", cJSON_GetStringValue(cli_get(reply, "db")));
-	cJSON_ArrayForEach(row, cli_get(reply, "trial_env"))
+	       cJSON_GetStringValue(query_get(reply, "version")), query_num(reply, "pid", 0),
+	       cJSON_GetArraySize(query_get(reply, "running")), query_num(reply, "slots", 0), query_num(reply, "queued", 0),
+	       query_num(reply, "active_sweeps", 0));
+	printf("database: %s\n", cJSON_GetStringValue(query_get(reply, "db")));
+	cJSON_ArrayForEach(row, query_get(reply, "trial_env"))
 		printf("trials' %s: %s\n", row->string,
 		       cJSON_IsString(row) ? row->valuestring : "(unset: caviard's environment has none)");
-	if (cJSON_IsString(cli_get(reply, "db_error")))
-		printf("database error: %s\n", cJSON_GetStringValue(cli_get(reply, "db_error")));
-	cJSON_ArrayForEach(row, cli_get(reply, "sweeps"))
-		printf("sweep %.0f \"%s\": %s, %.0f running, %.0f queued\n", cli_num(row, "sweep", 0),
-		       cJSON_GetStringValue(cli_get(row, "name")),
-		       cJSON_GetStringValue(cli_get(row, "state")), cli_num(row, "running", 0),
-		       cli_num(row, "queued", 0));
-	if (cJSON_GetArraySize(cli_get(reply, "running"))) {
+	if (cJSON_IsString(query_get(reply, "db_error")))
+		printf("database error: %s\n", cJSON_GetStringValue(query_get(reply, "db_error")));
+	cJSON_ArrayForEach(row, query_get(reply, "sweeps"))
+		printf("sweep %.0f \"%s\": %s, %.0f running, %.0f queued\n", query_num(row, "sweep", 0),
+		       cJSON_GetStringValue(query_get(row, "name")),
+		       cJSON_GetStringValue(query_get(row, "state")), query_num(row, "running", 0),
+		       query_num(row, "queued", 0));
+	if (cJSON_GetArraySize(query_get(reply, "running"))) {
 		cli_table_init(&t, 6);
 		cli_table_header(&t, "TRIAL|SWEEP|NO.|PID|EPOCH|RUNNING FOR");
-		cJSON_ArrayForEach(row, cli_get(reply, "running")) {
-			cli_table_add_owned(&t, cli_cell(cli_get(row, "trial")));
-			cli_table_add_owned(&t, cli_cell(cli_get(row, "sweep")));
-			cli_table_add_owned(&t, cli_cell(cli_get(row, "number")));
-			cli_table_add_owned(&t, cli_cell(cli_get(row, "pid")));
-			cli_table_add_owned(&t, fmt("%.0f/%.0f", cli_num(row, "epoch", 0), cli_num(row, "epochs", 0)));
-			cli_table_add_owned(&t, fmt("%.0fs", fmax(0, now - cli_num(row, "started_at", 0))));
+		cJSON_ArrayForEach(row, query_get(reply, "running")) {
+			cli_table_add_owned(&t, cli_cell(query_get(row, "trial")));
+			cli_table_add_owned(&t, cli_cell(query_get(row, "sweep")));
+			cli_table_add_owned(&t, cli_cell(query_get(row, "number")));
+			cli_table_add_owned(&t, cli_cell(query_get(row, "pid")));
+			cli_table_add_owned(&t, fmt("%.0f/%.0f", query_num(row, "epoch", 0), query_num(row, "epochs", 0)));
+			cli_table_add_owned(&t, fmt("%.0fs", fmax(0, now - query_num(row, "started_at", 0))));
 		}
 		cli_table_print(&t);
 	}

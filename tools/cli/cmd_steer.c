@@ -70,9 +70,9 @@ int cli_adjust(struct cli *cli, long long trial, cJSON *set, int force)
 		return EXIT_OK;
 	}
 	printf("trial %lld: ", trial);
-	print_changes(cli_get(reply, "changes"));
-	printf(" (after epoch %.0f, step %.0f)\n", cli_num(reply, "epoch", 0),
-	       cli_num(reply, "step", 0));
+	print_changes(query_get(reply, "changes"));
+	printf(" (after epoch %.0f, step %.0f)\n", query_num(reply, "epoch", 0),
+	       query_num(reply, "step", 0));
 	cJSON_Delete(reply);
 	return EXIT_OK;
 }
@@ -174,8 +174,8 @@ static int run_fork(struct cli *cli, int argc, char **argv)
 		return EXIT_OK;
 	}
 	printf("trial %.0f (sweep %.0f) forked from trial %lld at epoch %.0f\n",
-	       cli_num(reply, "trial", 0), cli_num(reply, "sweep", 0), id,
-	       cli_num(reply, "epoch", 0));
+	       query_num(reply, "trial", 0), query_num(reply, "sweep", 0), id,
+	       query_num(reply, "epoch", 0));
 	cJSON_Delete(reply);
 	return EXIT_OK;
 }

@@ -24,7 +24,7 @@
 #include "proto.h"
 #include "httpd.h"
 #include "linebuf.h"
-#include "store.h"
+#include "cli_store.h"
 #include "web.h"
 #include "xalloc.h"
 

@@ -10,7 +10,7 @@
 
 #include "cli.h"
 #include "errbuf.h"
-#include "store.h"
+#include "cli_store.h"
 #include "xalloc.h"
 
 struct read_opts {
@@ -71,7 +71,7 @@ static cJSON *curve_row(cJSON *curve, double epoch, double step)
 {
 	cJSON *last = cJSON_GetArrayItem(curve, cJSON_GetArraySize(curve) - 1), *row;
 
-	if (last && cli_num(last, "epoch", -1) == epoch && cli_num(last, "step", -1) == step)
+	if (last && query_num(last, "epoch", -1) == epoch && query_num(last, "step", -1) == step)
 		return last;
 	row = cJSON_CreateObject();
 	cJSON_AddNumberToObject(row, "epoch", epoch);
@@ -119,7 +119,7 @@ static int rows_collide(const cJSON *a, const cJSON *b)
 	const cJSON *m;
 
 	cJSON_ArrayForEach(m, a)
-		if (strcmp(m->string, "epoch") && strcmp(m->string, "step") && cli_get(b, m->string))
+		if (strcmp(m->string, "epoch") && strcmp(m->string, "step") && query_get(b, m->string))
 			return 1;
 	return 0;
 }
@@ -132,12 +132,12 @@ static void fold_unstepped(cJSON *curve)
 	cJSON *row = curve->child, *next, *last, *m;
 
 	for (; row; row = next) {
-		double epoch = cli_num(row, "epoch", 0);
+		double epoch = query_num(row, "epoch", 0);
 
 		next = row->next;
-		for (last = row; last->next && cli_num(last->next, "epoch", -1) == epoch;)
+		for (last = row; last->next && query_num(last->next, "epoch", -1) == epoch;)
 			last = last->next;
-		if (cli_num(row, "step", 0) != 0 || last == row || rows_collide(row, last))
+		if (query_num(row, "step", 0) != 0 || last == row || rows_collide(row, last))
 			continue;
 		cJSON_ArrayForEach(m, row)
 			if (strcmp(m->string, "epoch") && strcmp(m->string, "step"))
@@ -154,12 +154,12 @@ static cJSON *curve_rows(const cJSON *points, cJSON *metrics)
 	const cJSON *p;
 
 	cJSON_ArrayForEach(p, points) {
-		const char *m = cJSON_GetStringValue(cli_get(p, "metric"));
-		cJSON *row = curve_row(curve, cli_num(p, "epoch", 0), cli_num(p, "step", 0));
+		const char *m = cJSON_GetStringValue(query_get(p, "metric"));
+		cJSON *row = curve_row(curve, query_num(p, "epoch", 0), query_num(p, "step", 0));
 
 		add_name(metrics, m);
 		cJSON_DeleteItemFromObjectCaseSensitive(row, m);
-		cJSON_AddNumberToObject(row, m, cli_num(p, "value", NAN));
+		cJSON_AddNumberToObject(row, m, query_num(p, "value", NAN));
 	}
 	sort_names(metrics);
 	fold_unstepped(curve);
@@ -177,10 +177,10 @@ static void print_curve(const cJSON *curve, const cJSON *metrics)
 	cJSON_ArrayForEach(m, metrics)
 		cli_table_add(&t, m->valuestring);
 	cJSON_ArrayForEach(row, curve) {
-		cli_table_add_owned(&t, cli_cell(cli_get(row, "epoch")));
-		cli_table_add_owned(&t, cli_cell(cli_get(row, "step")));
+		cli_table_add_owned(&t, cli_cell(query_get(row, "epoch")));
+		cli_table_add_owned(&t, cli_cell(query_get(row, "step")));
 		cJSON_ArrayForEach(m, metrics)
-			cli_table_add_owned(&t, cli_cell(cli_get(row, m->valuestring)));
+			cli_table_add_owned(&t, cli_cell(query_get(row, m->valuestring)));
 	}
 	cli_table_print(&t);
 }
@@ -215,8 +215,8 @@ static void print_params(const cJSON *params)
  * starts with the status ("pruned at epoch 3: ...") stands alone. */
 static void print_status(const cJSON *t)
 {
-	const char *status = cJSON_GetStringValue(cli_get(t, "status"));
-	const char *reason = cJSON_GetStringValue(cli_get(t, "reason"));
+	const char *status = cJSON_GetStringValue(query_get(t, "status"));
+	const char *reason = cJSON_GetStringValue(query_get(t, "reason"));
 	size_t n = status ? strlen(status) : 0;
 
 	if (!status)
@@ -233,23 +233,23 @@ static void print_status(const cJSON *t)
 static void print_times(const cJSON *t)
 {
 	char start[32], end[32];
-	double t0 = cli_num(t, "started_at", NAN), t1 = cli_num(t, "ended_at", NAN);
+	double t0 = query_num(t, "started_at", NAN), t1 = query_num(t, "ended_at", NAN);
 
-	time_text(start, sizeof start, cli_get(t, "started_at"));
-	time_text(end, sizeof end, cli_get(t, "ended_at"));
+	time_text(start, sizeof start, query_get(t, "started_at"));
+	time_text(end, sizeof end, query_get(t, "ended_at"));
 	if (isnan(t0))
 		printf("started:  %s\n", isnan(t1) ? "not yet" : "never");
 	else
-		printf("started:  %s, attempt %.0f\n", start, cli_num(t, "attempts", 0));
+		printf("started:  %s, attempt %.0f\n", start, query_num(t, "attempts", 0));
 	if (isnan(t1))
 		return;
 	printf("ended:    %s", end);
 	if (!isnan(t0))
 		printf(", after %.1f s", t1 - t0);
-	if (cJSON_IsNumber(cli_get(t, "exit_signal")) && cli_num(t, "exit_signal", 0) > 0)
-		printf(", killed by signal %.0f", cli_num(t, "exit_signal", 0));
-	else if (cJSON_IsNumber(cli_get(t, "exit_code")))
-		printf(", exit code %.0f", cli_num(t, "exit_code", 0));
+	if (cJSON_IsNumber(query_get(t, "exit_signal")) && query_num(t, "exit_signal", 0) > 0)
+		printf(", killed by signal %.0f", query_num(t, "exit_signal", 0));
+	else if (cJSON_IsNumber(query_get(t, "exit_code")))
+		printf(", exit code %.0f", query_num(t, "exit_code", 0));
 	putchar('\n');
 }
 
@@ -257,9 +257,9 @@ static void print_times(const cJSON *t)
  * best (it does when it has an objective: the objectives view's rule). */
 static const char *rank_note(const cJSON *t)
 {
-	const char *status = cJSON_GetStringValue(cli_get(t, "status"));
+	const char *status = cJSON_GetStringValue(query_get(t, "status"));
 
-	if (cJSON_IsNumber(cli_get(t, "objective")))
+	if (cJSON_IsNumber(query_get(t, "objective")))
 		return "";
 	if (status && (strcmp(status, "running") == 0 || strcmp(status, "queued") == 0))
 		return " so far";
@@ -283,18 +283,18 @@ static void print_note(const char *note)
 
 static void print_trial(const cJSON *t)
 {
-	printf("trial %.0f: sweep %.0f \"%s\", no. %.0f, round %.0f\n", cli_num(t, "id", 0),
-	       cli_num(t, "sweep_id", 0), cJSON_GetStringValue(cli_get(t, "sweep")),
-	       cli_num(t, "number", 0), cli_num(t, "round", 0));
+	printf("trial %.0f: sweep %.0f \"%s\", no. %.0f, round %.0f\n", query_num(t, "id", 0),
+	       query_num(t, "sweep_id", 0), cJSON_GetStringValue(query_get(t, "sweep")),
+	       query_num(t, "number", 0), query_num(t, "round", 0));
 	print_status(t);
-	print_params(cli_get(t, "params"));
-	if (cJSON_IsNumber(cli_get(t, "best_value")))
+	print_params(query_get(t, "params"));
+	if (cJSON_IsNumber(query_get(t, "best_value")))
 		printf("best:     %s %.6g at epoch %.0f of %.0f%s\n",
-		       cJSON_GetStringValue(cli_get(t, "metric")), cli_num(t, "best_value", 0),
-		       cli_num(t, "best_epoch", 0), cli_num(t, "epochs", 0), rank_note(t));
+		       cJSON_GetStringValue(query_get(t, "metric")), query_num(t, "best_value", 0),
+		       query_num(t, "best_epoch", 0), query_num(t, "epochs", 0), rank_note(t));
 	print_times(t);
-	if (cJSON_IsString(cli_get(t, "note")))
-		print_note(cli_get(t, "note")->valuestring);
+	if (cJSON_IsString(query_get(t, "note")))
+		print_note(query_get(t, "note")->valuestring);
 }
 
 /* Where a fork comes from, and every change of its hyperparameters while it
@@ -303,17 +303,17 @@ static void print_adjustments(const cJSON *t, const cJSON *adjustments)
 {
 	const cJSON *a;
 
-	if (cJSON_IsNumber(cli_get(t, "parent_trial_id")))
+	if (cJSON_IsNumber(query_get(t, "parent_trial_id")))
 		printf("forked:   from trial %.0f at epoch %.0f\n",
-		       cli_num(t, "parent_trial_id", 0), cli_num(t, "parent_epoch", 0));
+		       query_num(t, "parent_trial_id", 0), query_num(t, "parent_epoch", 0));
 	cJSON_ArrayForEach(a, adjustments) {
-		char *old = cli_cell(cli_get(a, "old_value"));
-		char *new = cli_cell(cli_get(a, "new_value"));
+		char *old = cli_cell(query_get(a, "old_value"));
+		char *new = cli_cell(query_get(a, "new_value"));
 
 		printf("%s after epoch %.0f, step %.0f: %s %s -> %s (%s)\n",
-		       a == adjustments->child ? "adjusted:" : "         ", cli_num(a, "epoch", 0),
-		       cli_num(a, "step", 0), cJSON_GetStringValue(cli_get(a, "name")), old, new,
-		       cJSON_GetStringValue(cli_get(a, "source")));
+		       a == adjustments->child ? "adjusted:" : "         ", query_num(a, "epoch", 0),
+		       query_num(a, "step", 0), cJSON_GetStringValue(query_get(a, "name")), old, new,
+		       cJSON_GetStringValue(query_get(a, "source")));
 		free(old);
 		free(new);
 	}
@@ -336,10 +336,10 @@ static void print_output(const cJSON *log, const char *tail)
 	cJSON_ArrayForEach(l, log) {
 		if (i++ < n - LOG_LINES)
 			continue;
-		if (attempt >= 0 && cli_num(l, "attempt", 0) != attempt)
-			printf("  (attempt %.0f)\n", cli_num(l, "attempt", 0));
-		attempt = cli_num(l, "attempt", 0);
-		printf("  | %s\n", cJSON_GetStringValue(cli_get(l, "line")));
+		if (attempt >= 0 && query_num(l, "attempt", 0) != attempt)
+			printf("  (attempt %.0f)\n", query_num(l, "attempt", 0));
+		attempt = query_num(l, "attempt", 0);
+		printf("  | %s\n", cJSON_GetStringValue(query_get(l, "line")));
 	}
 	if (!tail || !*tail)
 		return;
@@ -355,7 +355,7 @@ static void print_output(const cJSON *log, const char *tail)
 /* Whether the trial may still report points. */
 static int trial_live(const cJSON *t)
 {
-	const char *status = cJSON_GetStringValue(cli_get(t, "status"));
+	const char *status = cJSON_GetStringValue(query_get(t, "status"));
 
 	return status && (strcmp(status, "queued") == 0 || strcmp(status, "running") == 0);
 }
@@ -393,7 +393,7 @@ static int show_trial(struct cli *cli, struct store *st, long long id)
 		print_trial(trial->child);
 		print_adjustments(trial->child, adjustments);
 		cJSON_Delete(adjustments);
-		print_output(log, cJSON_GetStringValue(cli_get(trial->child, "stderr_tail")));
+		print_output(log, cJSON_GetStringValue(query_get(trial->child, "stderr_tail")));
 		putchar('\n');
 		if (curve->child)
 			print_curve(curve, metrics);
@@ -470,7 +470,7 @@ static void print_csv(const cJSON *rows, const cJSON *names)
 		cli_csv_field(n->valuestring, !n->next);
 	cJSON_ArrayForEach(row, rows)
 		cJSON_ArrayForEach(n, names)
-			csv_value(cli_get(row, n->valuestring), !n->next);
+			csv_value(query_get(row, n->valuestring), !n->next);
 }
 
 static cJSON *names_of(const char *const *names)
@@ -494,18 +494,18 @@ static cJSON *trial_rows(const cJSON *trials, const cJSON *finals)
 	cJSON_ArrayForEach(t, trials) {
 		cJSON *row = cJSON_CreateObject(), *final = cJSON_CreateObject();
 
-		cJSON_AddNumberToObject(row, "trial_id", cli_num(t, "id", 0));
-		cJSON_AddItemToObject(row, "number", cJSON_Duplicate(cli_get(t, "number"), 1));
-		cJSON_AddItemToObject(row, "round", cJSON_Duplicate(cli_get(t, "round"), 1));
-		cJSON_AddItemToObject(row, "status", cJSON_Duplicate(cli_get(t, "status"), 1));
-		cJSON_AddItemToObject(row, "objective", cJSON_Duplicate(cli_get(t, "objective"), 1));
-		cJSON_AddItemToObject(row, "best_epoch", cJSON_Duplicate(cli_get(t, "best_epoch"), 1));
-		cJSON_AddItemToObject(row, "epochs", cJSON_Duplicate(cli_get(t, "epochs"), 1));
-		cJSON_AddItemToObject(row, "params", cJSON_Duplicate(cli_get(t, "params"), 1));
+		cJSON_AddNumberToObject(row, "trial_id", query_num(t, "id", 0));
+		cJSON_AddItemToObject(row, "number", cJSON_Duplicate(query_get(t, "number"), 1));
+		cJSON_AddItemToObject(row, "round", cJSON_Duplicate(query_get(t, "round"), 1));
+		cJSON_AddItemToObject(row, "status", cJSON_Duplicate(query_get(t, "status"), 1));
+		cJSON_AddItemToObject(row, "objective", cJSON_Duplicate(query_get(t, "objective"), 1));
+		cJSON_AddItemToObject(row, "best_epoch", cJSON_Duplicate(query_get(t, "best_epoch"), 1));
+		cJSON_AddItemToObject(row, "epochs", cJSON_Duplicate(query_get(t, "epochs"), 1));
+		cJSON_AddItemToObject(row, "params", cJSON_Duplicate(query_get(t, "params"), 1));
 		cJSON_ArrayForEach(f, finals)
-			if (cli_num(f, "trial_id", 0) == cli_num(t, "id", -1))
-				cJSON_AddNumberToObject(final, cJSON_GetStringValue(cli_get(f, "metric")),
-							cli_num(f, "value", NAN));
+			if (query_num(f, "trial_id", 0) == query_num(t, "id", -1))
+				cJSON_AddNumberToObject(final, cJSON_GetStringValue(query_get(f, "metric")),
+							query_num(f, "value", NAN));
 		cJSON_AddItemToObject(row, "final", final);
 		cJSON_AddItemToArray(rows, row);
 	}
@@ -519,7 +519,7 @@ static void print_trials_csv(cJSON *rows)
 	char key[256];
 
 	cJSON_ArrayForEach(row, rows)
-		cJSON_ArrayForEach(v, cli_get(row, "params"))
+		cJSON_ArrayForEach(v, query_get(row, "params"))
 			if (!cJSON_GetObjectItemCaseSensitive(params, v->string))
 				cJSON_AddItemToObject(params, v->string, cJSON_CreateNull());
 	cJSON_ArrayForEach(v, params)
@@ -527,15 +527,15 @@ static void print_trials_csv(cJSON *rows)
 	cJSON_Delete(params);
 	params = cJSON_CreateArray();
 	cJSON_ArrayForEach(row, rows)
-		cJSON_ArrayForEach(v, cli_get(row, "final")) {
+		cJSON_ArrayForEach(v, query_get(row, "final")) {
 			snprintf(key, sizeof key, "final_%s", v->string);
 			add_name(params, key);
 		}
 	sort_names(params);
 	cJSON_ArrayForEach(row, rows) {
-		cJSON_ArrayForEach(v, cli_get(row, "params"))
+		cJSON_ArrayForEach(v, query_get(row, "params"))
 			cJSON_AddItemReferenceToObject(row, v->string, v);
-		cJSON_ArrayForEach(v, cli_get(row, "final")) {
+		cJSON_ArrayForEach(v, query_get(row, "final")) {
 			snprintf(key, sizeof key, "final_%s", v->string);
 			cJSON_AddItemReferenceToObject(row, key, v);
 		}

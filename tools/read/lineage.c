@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "changes.h"
-#include "cli.h"
+#include "query.h"
 #include "errbuf.h"
 #include "importance.h"
 #include "spec.h"
@@ -30,7 +30,7 @@ static cJSON *param_entry(cJSON *params, const char *name)
 	cJSON *p;
 
 	cJSON_ArrayForEach(p, params)
-		if (strcmp(cJSON_GetStringValue(cli_get(p, "name")), name) == 0)
+		if (strcmp(cJSON_GetStringValue(query_get(p, "name")), name) == 0)
 			return p;
 	p = cJSON_CreateObject();
 	cJSON_AddStringToObject(p, "name", name);
@@ -42,7 +42,7 @@ static cJSON *param_entry(cJSON *params, const char *name)
 /* The last segment of p, or NULL. */
 static cJSON *last_segment(const cJSON *p)
 {
-	const cJSON *segs = cli_get(p, "segments");
+	const cJSON *segs = query_get(p, "segments");
 
 	return cJSON_GetArrayItem(segs, cJSON_GetArraySize(segs) - 1);
 }
@@ -55,8 +55,8 @@ static void open_segment(cJSON *p, long long trial, double from, double step, co
 {
 	cJSON *last = last_segment(p), *seg;
 
-	if (last && cli_num(last, "trial_id", 0) == (double)trial &&
-	    cli_num(last, "from_epoch", 0) == from && cli_num(last, "step", 0) == step) {
+	if (last && query_num(last, "trial_id", 0) == (double)trial &&
+	    query_num(last, "from_epoch", 0) == from && query_num(last, "step", 0) == step) {
 		cJSON_ReplaceItemInObject(last, "value", cJSON_Duplicate(v, 1));
 		cJSON_ReplaceItemInObject(last, "source", cJSON_CreateString(source));
 		return;
@@ -81,10 +81,10 @@ static void add_names(cJSON *params, const cJSON *chain, cJSON *const *adjusts)
 	int i = 0;
 
 	cJSON_ArrayForEach(m, chain) {
-		cJSON_ArrayForEach(v, cli_get(m, "params"))
+		cJSON_ArrayForEach(v, query_get(m, "params"))
 			param_entry(params, v->string);
 		cJSON_ArrayForEach(v, adjusts[i])
-			param_entry(params, cJSON_GetStringValue(cli_get(v, "name")));
+			param_entry(params, cJSON_GetStringValue(query_get(v, "name")));
 		i++;
 	}
 }
@@ -95,21 +95,21 @@ static void add_names(cJSON *params, const cJSON *chain, cJSON *const *adjusts)
  * adjustment), then its adjustments in order. */
 static void add_member(cJSON *params, const cJSON *m, const cJSON *adjusts, int first)
 {
-	long long trial = (long long)cli_num(m, "trial_id", 0);
-	double from = cli_num(m, "from_epoch", 0), to = cli_num(m, "to_epoch", 0);
+	long long trial = (long long)query_num(m, "trial_id", 0);
+	double from = query_num(m, "from_epoch", 0), to = query_num(m, "to_epoch", 0);
 	const cJSON *a;
 	cJSON *p;
 
 	cJSON_ArrayForEach(p, params) {
-		const char *name = cJSON_GetStringValue(cli_get(p, "name"));
-		const cJSON *v = cli_get(cli_get(m, "params"), name), *last = last_segment(p);
+		const char *name = cJSON_GetStringValue(query_get(p, "name"));
+		const cJSON *v = query_get(query_get(m, "params"), name), *last = last_segment(p);
 
 		if (!v && last)
-			v = cli_get(last, "value");
+			v = query_get(last, "value");
 		cJSON_ArrayForEach(a, adjusts)
-			if (!v && strcmp(cJSON_GetStringValue(cli_get(a, "name")), name) == 0 &&
-			    !cJSON_IsNull(cli_get(a, "old_value")))
-				v = cli_get(a, "old_value");
+			if (!v && strcmp(cJSON_GetStringValue(query_get(a, "name")), name) == 0 &&
+			    !cJSON_IsNull(query_get(a, "old_value")))
+				v = query_get(a, "old_value");
 		if (v)
 			open_segment(p, trial, from, 0, v, first ? "start" : "fork");
 	}
@@ -117,17 +117,17 @@ static void add_member(cJSON *params, const cJSON *m, const cJSON *adjusts, int 
 		int epoch;
 		const cJSON *v;
 		cJSON *entry = param_entry(params, changes_row(a, &epoch, &v));
-		double e = epoch, step = cli_num(a, "step", 0);
+		double e = epoch, step = query_num(a, "step", 0);
 
 		if (!first && e <= from) /* a fork's own changes: from its start */
 			e = from, step = 0;
 		open_segment(entry, trial, e < to ? e : to, step, v,
-			     cJSON_GetStringValue(cli_get(a, "source")));
+			     cJSON_GetStringValue(query_get(a, "source")));
 	}
 	cJSON_ArrayForEach(p, params) {
 		cJSON *last = last_segment(p);
 
-		if (last && cli_num(last, "trial_id", 0) == (double)trial)
+		if (last && query_num(last, "trial_id", 0) == (double)trial)
 			cJSON_ReplaceItemInObject(last, "to_epoch", cJSON_CreateNumber(to));
 	}
 }
@@ -140,21 +140,21 @@ static cJSON *chain_of(const cJSON *rows)
 
 	cJSON_ArrayForEach(r, rows) {
 		cJSON *m = cJSON_CreateObject();
-		double from = cJSON_IsNumber(cli_get(r, "parent_epoch")) ?
-				      cli_num(r, "parent_epoch", 0) : 0;
-		double to = r->next && cJSON_IsNumber(cli_get(r->next, "parent_epoch")) ?
-				    cli_num(r->next, "parent_epoch", 0) : cli_num(r, "epochs", 0);
+		double from = cJSON_IsNumber(query_get(r, "parent_epoch")) ?
+				      query_num(r, "parent_epoch", 0) : 0;
+		double to = r->next && cJSON_IsNumber(query_get(r->next, "parent_epoch")) ?
+				    query_num(r->next, "parent_epoch", 0) : query_num(r, "epochs", 0);
 
-		cJSON_AddNumberToObject(m, "trial_id", cli_num(r, "id", 0));
-		cJSON_AddNumberToObject(m, "number", cli_num(r, "number", 0));
-		cJSON_AddItemToObject(m, "status", cJSON_Duplicate(cli_get(r, "status"), 1));
+		cJSON_AddNumberToObject(m, "trial_id", query_num(r, "id", 0));
+		cJSON_AddNumberToObject(m, "number", query_num(r, "number", 0));
+		cJSON_AddItemToObject(m, "status", cJSON_Duplicate(query_get(r, "status"), 1));
 		cJSON_AddNumberToObject(m, "from_epoch", from);
 		cJSON_AddNumberToObject(m, "to_epoch", to > from ? to : from);
 		cJSON_AddItemToObject(m, "parent_trial_id",
-				      cJSON_Duplicate(cli_get(r, "parent_trial_id"), 1));
+				      cJSON_Duplicate(query_get(r, "parent_trial_id"), 1));
 		cJSON_AddItemToObject(m, "parent_epoch",
-				      cJSON_Duplicate(cli_get(r, "parent_epoch"), 1));
-		cJSON_AddItemToObject(m, "params", cJSON_Duplicate(cli_get(r, "params"), 1));
+				      cJSON_Duplicate(query_get(r, "parent_epoch"), 1));
+		cJSON_AddItemToObject(m, "params", cJSON_Duplicate(query_get(r, "params"), 1));
 		cJSON_AddItemToArray(chain, m);
 	}
 	return chain;
@@ -168,15 +168,15 @@ static int add_scales(struct store *st, cJSON *out, long long sweep, char *err, 
 
 	if (!rows)
 		return -1;
-	if (!rows->child || spec_parse(&spec, cli_get(rows->child, "spec"), err, errlen) < 0) {
+	if (!rows->child || spec_parse(&spec, query_get(rows->child, "spec"), err, errlen) < 0) {
 		cJSON_Delete(rows);
 		return err_set(err, errlen, "sweep %lld: no readable spec", sweep);
 	}
 	cJSON_Delete(rows);
 	cJSON_AddStringToObject(out, "metric", spec.objective_metric);
 	cJSON_AddStringToObject(out, "mode", spec.objective_max ? "max" : "min");
-	cJSON_ArrayForEach(p, cli_get(out, "params")) {
-		int k = spec_param_index(&spec, cJSON_GetStringValue(cli_get(p, "name")));
+	cJSON_ArrayForEach(p, query_get(out, "params")) {
+		int k = spec_param_index(&spec, cJSON_GetStringValue(query_get(p, "name")));
 
 		cJSON_AddStringToObject(p, "scale", k >= 0 && spec.params[k].kind != PARAM_FIXED ?
 						    importance_scale(&spec.params[k]) : "fixed");
@@ -194,7 +194,7 @@ static int load_adjustments(struct store *st, const cJSON *chain, cJSON **adjust
 
 	cJSON_ArrayForEach(m, chain)
 		if (!(adjusts[i++] = run_trial(st, QUERY_ADJUSTMENTS,
-					       (long long)cli_num(m, "trial_id", 0), err, errlen)))
+					       (long long)query_num(m, "trial_id", 0), err, errlen)))
 			return -1;
 	return 0;
 }
@@ -206,8 +206,8 @@ static int load_adjustments(struct store *st, const cJSON *chain, cJSON **adjust
 static int add_curve(struct store *st, cJSON *curve, const cJSON *m, const char *metric,
 		     char *err, size_t errlen)
 {
-	double id = cli_num(m, "trial_id", 0);
-	double from = cli_num(m, "from_epoch", 0), to = cli_num(m, "to_epoch", 0);
+	double id = query_num(m, "trial_id", 0);
+	double from = query_num(m, "from_epoch", 0), to = query_num(m, "to_epoch", 0);
 	cJSON *rows = query_run(&st->query, err, errlen, QUERY_TRIAL_METRIC, "is", (long long)id,
 				metric);
 	const cJSON *r;
@@ -217,12 +217,12 @@ static int add_curve(struct store *st, cJSON *curve, const cJSON *m, const char 
 	cJSON_ArrayForEach(r, rows) {
 		cJSON *point;
 
-		if (cli_num(r, "epoch", 0) <= from || cli_num(r, "epoch", 0) > to)
+		if (query_num(r, "epoch", 0) <= from || query_num(r, "epoch", 0) > to)
 			continue;
 		point = cJSON_CreateObject();
 		cJSON_AddNumberToObject(point, "from_trial_id", id);
-		cJSON_AddNumberToObject(point, "epoch", cli_num(r, "epoch", 0));
-		cJSON_AddItemToObject(point, "value", cJSON_Duplicate(cli_get(r, "value"), 1));
+		cJSON_AddNumberToObject(point, "epoch", query_num(r, "epoch", 0));
+		cJSON_AddItemToObject(point, "value", cJSON_Duplicate(query_get(r, "value"), 1));
 		cJSON_AddItemToArray(curve, point);
 	}
 	cJSON_Delete(rows);
@@ -232,7 +232,7 @@ static int add_curve(struct store *st, cJSON *curve, const cJSON *m, const char 
 /* The schedule and the curve into out, from its chain. */
 static int add_schedule(struct store *st, cJSON *out, char *err, size_t errlen)
 {
-	const cJSON *chain = cli_get(out, "chain"), *m;
+	const cJSON *chain = query_get(out, "chain"), *m;
 	int n = cJSON_GetArraySize(chain), i = 0, rc;
 	cJSON **adjusts = xcalloc((size_t)n + 1, sizeof *adjusts);
 	cJSON *params = cJSON_AddArrayToObject(out, "params"), *curve;
@@ -244,7 +244,7 @@ static int add_schedule(struct store *st, cJSON *out, char *err, size_t errlen)
 			add_member(params, m, adjusts[i], i == 0);
 			i++;
 		}
-		rc = add_scales(st, out, (long long)cli_num(out, "sweep_id", 0), err, errlen);
+		rc = add_scales(st, out, (long long)query_num(out, "sweep_id", 0), err, errlen);
 	}
 	for (i = 0; i < n; i++)
 		cJSON_Delete(adjusts[i]);
@@ -253,7 +253,7 @@ static int add_schedule(struct store *st, cJSON *out, char *err, size_t errlen)
 		return -1;
 	curve = cJSON_AddArrayToObject(out, "curve");
 	cJSON_ArrayForEach(m, chain)
-		if (add_curve(st, curve, m, cJSON_GetStringValue(cli_get(out, "metric")), err,
+		if (add_curve(st, curve, m, cJSON_GetStringValue(query_get(out, "metric")), err,
 			      errlen) < 0)
 			return -1;
 	return 0;
@@ -273,7 +273,7 @@ cJSON *lineage_load(struct store *st, long long id, char *err, size_t errlen)
 	out = cJSON_CreateObject();
 	cJSON_AddNumberToObject(out, "trial_id", (double)id);
 	cJSON_AddNumberToObject(out, "sweep_id",
-				cli_num(cJSON_GetArrayItem(rows, cJSON_GetArraySize(rows) - 1),
+				query_num(cJSON_GetArrayItem(rows, cJSON_GetArraySize(rows) - 1),
 					"sweep_id", 0));
 	cJSON_AddItemToObject(out, "chain", chain_of(rows));
 	cJSON_Delete(rows);
@@ -281,7 +281,7 @@ cJSON *lineage_load(struct store *st, long long id, char *err, size_t errlen)
 		cJSON_Delete(out);
 		return NULL;
 	}
-	cJSON_ArrayForEach(m, cli_get(out, "chain"))
+	cJSON_ArrayForEach(m, query_get(out, "chain"))
 		cJSON_DeleteItemFromObject(m, "params");
 	return out;
 }

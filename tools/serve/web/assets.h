@@ -1,5 +1,5 @@
-/* assets: the dashboard's files (tools/web/), embedded into caviar at build
- * time by tools/web/embed.py, so `caviar serve` reads nothing from disk and
+/* assets: the dashboard's files (tools/serve/web/), embedded into caviar at build
+ * time by tools/serve/web/embed.py, so `caviar serve` reads nothing from disk and
  * downloads nothing at run time. */
 #ifndef CAVIAR_ASSETS_H
 #define CAVIAR_ASSETS_H

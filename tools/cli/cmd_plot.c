@@ -26,7 +26,7 @@
 #include "importance.h"
 #include "lineage.h"
 #include "spec.h"
-#include "store.h"
+#include "cli_store.h"
 #include "xalloc.h"
 
 #define WIDTH 1200.0
@@ -268,21 +268,21 @@ static const cJSON *trial_row(const struct plot *p, long long id)
 	const cJSON *t;
 
 	cJSON_ArrayForEach(t, p->trials)
-		if ((long long)cli_num(t, "id", 0) == id)
+		if ((long long)query_num(t, "id", 0) == id)
 			return t;
 	return NULL;
 }
 
 static int is_pruned(const cJSON *trial)
 {
-	const char *status = cJSON_GetStringValue(cli_get(trial, "status"));
+	const char *status = cJSON_GetStringValue(query_get(trial, "status"));
 
 	return status && strcmp(status, "pruned") == 0;
 }
 
 static long long row_trial(const cJSON *r)
 {
-	return r ? (long long)cli_num(r, "trial_id", 0) : -1;
+	return r ? (long long)query_num(r, "trial_id", 0) : -1;
 }
 
 /* A pruned trial's line is dashed, its curve's and its legend sample's alike;
@@ -306,8 +306,8 @@ static void stroke_trial(cairo_t *cr, const cJSON *r, int rank, int pruned, cons
 	set_trial_colour(cr, rank, 2);
 	set_trial_dash(cr, pruned);
 	for (; r && row_trial(r) == id; r = r->next, n++) {
-		px = axis_map(x, cli_num(r, "epoch", 0));
-		py = axis_map(y, cli_num(r, "value", 0));
+		px = axis_map(x, query_num(r, "epoch", 0));
+		py = axis_map(y, query_num(r, "value", 0));
 		if (n == 0)
 			cairo_move_to(cr, px, py);
 		else
@@ -336,11 +336,11 @@ static int mark_adjustments(cairo_t *cr, const struct plot *p, const cJSON *r, i
 		if (p->top[i] != id)
 			continue;
 		cJSON_ArrayForEach(a, p->adjustments[i]) {
-			double e = cli_num(a, "epoch", 0), v = NAN;
+			double e = query_num(a, "epoch", 0), v = NAN;
 
 			for (q = r; q && row_trial(q) == id; q = q->next) /* at e, or its first */
-				if (isnan(v) || cli_num(q, "epoch", 0) <= e)
-					v = cli_num(q, "value", NAN);
+				if (isnan(v) || query_num(q, "epoch", 0) <= e)
+					v = query_num(q, "value", NAN);
 			if (isnan(v))
 				continue;
 			set_trial_colour(cr, rank, 1);
@@ -391,9 +391,9 @@ static double box_cover(const struct plot *p, const struct axis *x, const struct
 
 	for (r = p->curves ? p->curves->child : NULL; r; r = r->next) {
 		int first = r == p->curves->child || row_trial(r->prev) != row_trial(r);
-		double x1 = axis_map(x, cli_num(r, "epoch", 0)), y1 = axis_map(y, cli_num(r, "value", 0));
-		double x0 = first ? x1 : axis_map(x, cli_num(r->prev, "epoch", 0));
-		double y0 = first ? y1 : axis_map(y, cli_num(r->prev, "value", 0));
+		double x1 = axis_map(x, query_num(r, "epoch", 0)), y1 = axis_map(y, query_num(r, "value", 0));
+		double x0 = first ? x1 : axis_map(x, query_num(r->prev, "epoch", 0));
+		double y0 = first ? y1 : axis_map(y, query_num(r->prev, "value", 0));
 		double w = top_rank(p, row_trial(r)) >= 0 ? 10 : 1;
 
 		for (int i = 0; i <= 16; i++) {
@@ -411,7 +411,7 @@ static void legend_text(char *buf, size_t n, const struct plot *p, int i)
 	const cJSON *t = trial_row(p, p->top[i]);
 
 	snprintf(buf, n, "%d. trial %lld (no. %d): %.4g%s", p->rank[i], p->top[i],
-		 (int)cli_num(t, "number", 0), cli_num(t, "objective", NAN),
+		 (int)query_num(t, "number", 0), query_num(t, "objective", NAN),
 		 is_pruned(t) ? ", pruned" : "");
 }
 
@@ -484,9 +484,9 @@ static void draw_curves(cairo_t *cr, const struct plot *p, double right)
 	int n, pruned = 0, marks = 0;
 
 	cJSON_ArrayForEach(r, p->curves) {
-		lo = fmin(lo, cli_num(r, "value", NAN));
-		hi = fmax(hi, cli_num(r, "value", NAN));
-		emax = fmax(emax, cli_num(r, "epoch", 1));
+		lo = fmin(lo, query_num(r, "value", NAN));
+		hi = fmax(hi, query_num(r, "value", NAN));
+		emax = fmax(emax, query_num(r, "epoch", 1));
 	}
 	axis_fit(&x, 1, emax, 0);
 	axis_fit(&y, lo, hi, 0);
@@ -540,9 +540,9 @@ static int param_dots(cairo_t *cr, const struct plot *p, const struct spec_param
 	int n = 0;
 
 	cJSON_ArrayForEach(t, p->trials) {
-		int rank = top_rank(p, (long long)cli_num(t, "id", 0));
-		double obj = cli_num(t, "objective", NAN);
-		double xv = param_x(sp, cli_get(cli_get(t, "params"), sp->name));
+		int rank = top_rank(p, (long long)query_num(t, "id", 0));
+		double obj = query_num(t, "objective", NAN);
+		double xv = param_x(sp, query_get(query_get(t, "params"), sp->name));
 
 		if (isnan(xv) || isnan(obj) || (rank >= 0) != pass)
 			continue;
@@ -618,8 +618,8 @@ static void draw_params(cairo_t *cr, const struct plot *p, double left)
 	if (n == 0)
 		return;
 	cJSON_ArrayForEach(t, p->trials) {
-		ylo = fmin(ylo, cli_num(t, "objective", NAN));
-		yhi = fmax(yhi, cli_num(t, "objective", NAN));
+		ylo = fmin(ylo, query_num(t, "objective", NAN));
+		yhi = fmax(yhi, query_num(t, "objective", NAN));
 	}
 	cols = n > 2 ? 2 : 1;
 	rows = (n + cols - 1) / cols;
@@ -708,15 +708,15 @@ static const cJSON **finished_by_objective(const struct plot *p, int *n)
 
 	*n = 0;
 	cJSON_ArrayForEach(r, p->trials) {
-		const char *status = cJSON_GetStringValue(cli_get(r, "status"));
-		double v = cli_num(r, "best_value", NAN);
+		const char *status = cJSON_GetStringValue(query_get(r, "status"));
+		double v = query_num(r, "best_value", NAN);
 		int j = (*n)++;
 
 		if (!status || (strcmp(status, "done") && strcmp(status, "pruned")) || !isfinite(v)) {
 			(*n)--;
 			continue;
 		}
-		for (; j > 0 && sign * cli_num(t[j - 1], "best_value", 0) > sign * v; j--)
+		for (; j > 0 && sign * query_num(t[j - 1], "best_value", 0) > sign * v; j--)
 			t[j] = t[j - 1];
 		t[j] = r;
 	}
@@ -911,8 +911,8 @@ static void render_parallel(cairo_t *cr, const struct plot *p)
 		if (param_plotted(&p->spec.params[i]))
 			idx[na++] = i;
 	for (int i = 0; i < n; i++) {
-		lo = fmin(lo, cli_num(t[i], "best_value", 0));
-		hi = fmax(hi, cli_num(t[i], "best_value", 0));
+		lo = fmin(lo, query_num(t[i], "best_value", 0));
+		hi = fmax(hi, query_num(t[i], "best_value", 0));
 	}
 	snprintf(what, sizeof what, "parallel coordinates, %d trials coloured by %s (best %d wider)",
 		 n, p->metric, p->n_top);
@@ -925,7 +925,7 @@ static void render_parallel(cairo_t *cr, const struct plot *p)
 			axis_fit(&ax[a], lo, hi, 0);
 	}
 	for (int i = 0; i < n; i++) {
-		int rank = top_rank(p, (long long)cli_num(t[i], "id", 0)), pen = 0;
+		int rank = top_rank(p, (long long)query_num(t[i], "id", 0)), pen = 0;
 
 		set_viridis(cr, n > 1 ? (double)i / (n - 1) : 1, rank >= 0 ? 1 : 0.55);
 		cairo_set_line_width(cr, rank >= 0 ? 2.5 : 1);
@@ -933,8 +933,8 @@ static void render_parallel(cairo_t *cr, const struct plot *p)
 			double px = left + (right - left) * a / (na > 0 ? na : 1), v;
 
 			v = a < na ? param_x(&p->spec.params[idx[a]],
-					     cli_get(cli_get(t[i], "params"), p->spec.params[idx[a]].name))
-				   : cli_num(t[i], "best_value", NAN);
+					     query_get(query_get(t[i], "params"), p->spec.params[idx[a]].name))
+				   : query_num(t[i], "best_value", NAN);
 			if (isnan(v) || (ax[a].log && !(v > 0))) {
 				pen = 0;
 				continue;
@@ -996,20 +996,20 @@ static void render_pair(cairo_t *cr, const struct plot *p)
 	axis_label(yl, sizeof yl, pj);
 	draw_frame(cr, &x, &y, xl, yl, "", NULL);
 	for (int i = 0; i < n; i++) {
-		lo = fmin(lo, cli_num(t[i], "best_value", 0));
-		hi = fmax(hi, cli_num(t[i], "best_value", 0));
+		lo = fmin(lo, query_num(t[i], "best_value", 0));
+		hi = fmax(hi, query_num(t[i], "best_value", 0));
 	}
 	for (int i = 0; i < n; i++) {
-		const cJSON *params = cli_get(t[i], "params");
-		double vx = param_x(pi, cli_get(params, pi->name)), vy = param_x(pj, cli_get(params, pj->name));
+		const cJSON *params = query_get(t[i], "params");
+		double vx = param_x(pi, query_get(params, pi->name)), vy = param_x(pj, query_get(params, pj->name));
 		double jx = 0, jy = 0;
 
 		if (isnan(vx) || isnan(vy) || (x.log && !(vx > 0)) || (y.log && !(vy > 0)))
 			continue;
 		if (x.cats) /* spread a choice's trials within its slot, reproducibly */
-			jx = 0.3 * (((long long)cli_num(t[i], "id", 0) * 7919 % 101) / 50.0 - 1);
+			jx = 0.3 * (((long long)query_num(t[i], "id", 0) * 7919 % 101) / 50.0 - 1);
 		if (y.cats)
-			jy = 0.3 * (((long long)cli_num(t[i], "id", 0) * 104729 % 101) / 50.0 - 1);
+			jy = 0.3 * (((long long)query_num(t[i], "id", 0) * 104729 % 101) / 50.0 - 1);
 		set_viridis(cr, n > 1 ? (double)i / (n - 1) : 1, 0.9);
 		cairo_new_sub_path(cr);
 		cairo_arc(cr, axis_map(&x, vx + jx), axis_map(&y, vy + jy), 5, 0, 2 * M_PI);
@@ -1040,8 +1040,8 @@ static int chain_index(const cJSON *lin, double id)
 	const cJSON *m;
 	int i = 0;
 
-	cJSON_ArrayForEach(m, cli_get(lin, "chain")) {
-		if (cli_num(m, "trial_id", 0) == id)
+	cJSON_ArrayForEach(m, query_get(lin, "chain")) {
+		if (query_num(m, "trial_id", 0) == id)
 			return i;
 		i++;
 	}
@@ -1064,10 +1064,10 @@ static void fork_lines(cairo_t *cr, const cJSON *lin, const struct axis *x, cons
 	cairo_set_source_rgba(cr, 0.3, 0.3, 0.3, 0.6);
 	cairo_set_line_width(cr, 1);
 	cairo_set_dash(cr, dash, 2, 0);
-	cJSON_ArrayForEach(m, cli_get(lin, "chain"))
-		if (cJSON_IsNumber(cli_get(m, "parent_epoch"))) {
-			cairo_move_to(cr, axis_map(x, cli_num(m, "parent_epoch", 0)), y->p0);
-			cairo_line_to(cr, axis_map(x, cli_num(m, "parent_epoch", 0)), y->p1);
+	cJSON_ArrayForEach(m, query_get(lin, "chain"))
+		if (cJSON_IsNumber(query_get(m, "parent_epoch"))) {
+			cairo_move_to(cr, axis_map(x, query_num(m, "parent_epoch", 0)), y->p0);
+			cairo_line_to(cr, axis_map(x, query_num(m, "parent_epoch", 0)), y->p1);
 			cairo_stroke(cr);
 		}
 	cairo_set_dash(cr, NULL, 0, 0);
@@ -1078,7 +1078,7 @@ static void fork_lines(cairo_t *cr, const cJSON *lin, const struct axis *x, cons
 static void lineage_legend(cairo_t *cr, const struct plot *p, const struct axis *x,
 			   const struct axis *y)
 {
-	const cJSON *chain = cli_get(p->lineage, "chain"), *m;
+	const cJSON *chain = query_get(p->lineage, "chain"), *m;
 	int n = cJSON_GetArraySize(chain), i = 0;
 	double top = p->spec.objective_max ? y->p0 - 8 - 14.0 * n : y->p1 + 8;
 	char buf[64];
@@ -1087,8 +1087,8 @@ static void lineage_legend(cairo_t *cr, const struct plot *p, const struct axis 
 	cJSON_ArrayForEach(m, chain) {
 		double ly = top + 7 + 14 * i;
 
-		snprintf(buf, sizeof buf, "trial %.0f (no. %.0f)", cli_num(m, "trial_id", 0),
-			 cli_num(m, "number", 0));
+		snprintf(buf, sizeof buf, "trial %.0f (no. %.0f)", query_num(m, "trial_id", 0),
+			 query_num(m, "number", 0));
 		set_chain_colour(cr, i++);
 		cairo_move_to(cr, x->p1 - 120, ly);
 		cairo_line_to(cr, x->p1 - 100, ly);
@@ -1102,13 +1102,13 @@ static void lineage_legend(cairo_t *cr, const struct plot *p, const struct axis 
 static void lineage_curve(cairo_t *cr, const struct plot *p, double right, double emax)
 {
 	struct axis x = {.p0 = 80, .p1 = right, .integer = 1}, y = {.p0 = HEIGHT - 60, .p1 = TOP + 50};
-	const cJSON *curve = cli_get(p->lineage, "curve"), *r;
+	const cJSON *curve = query_get(p->lineage, "curve"), *r;
 	double lo = INFINITY, hi = -INFINITY;
 	char title[128];
 
 	cJSON_ArrayForEach(r, curve) {
-		lo = fmin(lo, cli_num(r, "value", NAN));
-		hi = fmax(hi, cli_num(r, "value", NAN));
+		lo = fmin(lo, query_num(r, "value", NAN));
+		hi = fmax(hi, query_num(r, "value", NAN));
 	}
 	axis_fit(&x, 0, emax, 0);
 	axis_fit(&y, lo, hi, 0);
@@ -1116,9 +1116,9 @@ static void lineage_curve(cairo_t *cr, const struct plot *p, double right, doubl
 	draw_frame(cr, &x, &y, "epoch", p->metric, title, NULL);
 	fork_lines(cr, p->lineage, &x, &y);
 	cJSON_ArrayForEach(r, curve) {
-		double px = axis_map(&x, cli_num(r, "epoch", 0)), py = axis_map(&y, cli_num(r, "value", 0));
+		double px = axis_map(&x, query_num(r, "epoch", 0)), py = axis_map(&y, query_num(r, "value", 0));
 
-		set_chain_colour(cr, chain_index(p->lineage, cli_num(r, "from_trial_id", 0)));
+		set_chain_colour(cr, chain_index(p->lineage, query_num(r, "from_trial_id", 0)));
 		if (r != curve->child)
 			cairo_line_to(cr, px, py);
 		cairo_stroke(cr);
@@ -1137,7 +1137,7 @@ static void lineage_curve(cairo_t *cr, const struct plot *p, double right, doubl
 static const struct spec_param *lineage_axis(const struct plot *p, const cJSON *param,
 					     struct axis *y)
 {
-	int k = spec_param_index(&p->spec, cJSON_GetStringValue(cli_get(param, "name")));
+	int k = spec_param_index(&p->spec, cJSON_GetStringValue(query_get(param, "name")));
 	const struct spec_param *sp = k >= 0 ? &p->spec.params[k] : NULL;
 	double lo = INFINITY, hi = -INFINITY;
 	const cJSON *s;
@@ -1146,9 +1146,9 @@ static const struct spec_param *lineage_axis(const struct plot *p, const cJSON *
 		param_axis(y, sp);
 		return sp;
 	}
-	cJSON_ArrayForEach(s, cli_get(param, "segments")) {
-		lo = fmin(lo, cli_num(s, "value", NAN));
-		hi = fmax(hi, cli_num(s, "value", NAN));
+	cJSON_ArrayForEach(s, query_get(param, "segments")) {
+		lo = fmin(lo, query_num(s, "value", NAN));
+		hi = fmax(hi, query_num(s, "value", NAN));
 	}
 	axis_fit(y, lo, hi, 0);
 	return NULL;
@@ -1159,7 +1159,7 @@ static const struct spec_param *lineage_axis(const struct plot *p, const cJSON *
 static int lineage_param(cairo_t *cr, const struct plot *p, const cJSON *param, struct axis x,
 			 struct axis y, double emax)
 {
-	const char *name = cJSON_GetStringValue(cli_get(param, "name"));
+	const char *name = cJSON_GetStringValue(query_get(param, "name"));
 	const struct spec_param *sp;
 	const cJSON *s;
 	char label[128];
@@ -1174,9 +1174,9 @@ static int lineage_param(cairo_t *cr, const struct plot *p, const cJSON *param, 
 		snprintf(label, sizeof label, "%s", name);
 	draw_frame(cr, &x, &y, "epoch", label, "", NULL);
 	fork_lines(cr, p->lineage, &x, &y);
-	cJSON_ArrayForEach(s, cli_get(param, "segments")) {
-		double v = sp ? param_x(sp, cli_get(s, "value")) : cli_num(s, "value", NAN);
-		double x0 = axis_map(&x, cli_num(s, "from_epoch", 0));
+	cJSON_ArrayForEach(s, query_get(param, "segments")) {
+		double v = sp ? param_x(sp, query_get(s, "value")) : query_num(s, "value", NAN);
+		double x0 = axis_map(&x, query_num(s, "from_epoch", 0));
 
 		if (isnan(v) || (y.log && !(v > 0)))
 			continue;
@@ -1188,9 +1188,9 @@ static int lineage_param(cairo_t *cr, const struct plot *p, const cJSON *param, 
 			cairo_stroke(cr);
 		}
 		prev = axis_map(&y, v);
-		set_chain_colour(cr, chain_index(p->lineage, cli_num(s, "trial_id", 0)));
+		set_chain_colour(cr, chain_index(p->lineage, query_num(s, "trial_id", 0)));
 		cairo_move_to(cr, x0, prev);
-		cairo_line_to(cr, fmax(axis_map(&x, cli_num(s, "to_epoch", 0)), x0 + 2), prev);
+		cairo_line_to(cr, fmax(axis_map(&x, query_num(s, "to_epoch", 0)), x0 + 2), prev);
 		cairo_stroke(cr);
 		n++;
 	}
@@ -1201,17 +1201,17 @@ static int lineage_param(cairo_t *cr, const struct plot *p, const cJSON *param, 
  * hyperparameter's schedule against the epoch on the right. */
 static void render_lineage(cairo_t *cr, const struct plot *p)
 {
-	const cJSON *params = cli_get(p->lineage, "params"), *param, *m;
+	const cJSON *params = query_get(p->lineage, "params"), *param, *m;
 	int n = cJSON_GetArraySize(params), cols = n > 3 ? 2 : 1, rows = (n + cols - 1) / cols;
 	double left = WIDTH * 0.52, w = (WIDTH - left) / cols, h, emax = 1;
 	cJSON *panels = cJSON_AddArrayToObject(p->report, "panels");
 	char what[160];
 	int k = 0;
 
-	cJSON_ArrayForEach(m, cli_get(p->lineage, "chain"))
-		emax = fmax(emax, cli_num(m, "to_epoch", 0));
-	snprintf(what, sizeof what, "trial %.0f's lineage, %d trials", cli_num(p->lineage, "trial_id", 0),
-		 cJSON_GetArraySize(cli_get(p->lineage, "chain")));
+	cJSON_ArrayForEach(m, query_get(p->lineage, "chain"))
+		emax = fmax(emax, query_num(m, "to_epoch", 0));
+	snprintf(what, sizeof what, "trial %.0f's lineage, %d trials", query_num(p->lineage, "trial_id", 0),
+		 cJSON_GetArraySize(query_get(p->lineage, "chain")));
 	plot_title(cr, p, what);
 	lineage_curve(cr, p, n ? WIDTH * 0.46 : WIDTH - 30, emax);
 	h = (HEIGHT - TOP - 20) / (rows ? rows : 1);
@@ -1222,8 +1222,8 @@ static void render_lineage(cairo_t *cr, const struct plot *p)
 				 .p1 = TOP + 20 + (k / cols) * h + 15};
 		cJSON *panel = cJSON_CreateObject();
 
-		cJSON_AddItemToObject(panel, "param", cJSON_Duplicate(cli_get(param, "name"), 1));
-		cJSON_AddItemToObject(panel, "scale", cJSON_Duplicate(cli_get(param, "scale"), 1));
+		cJSON_AddItemToObject(panel, "param", cJSON_Duplicate(query_get(param, "name"), 1));
+		cJSON_AddItemToObject(panel, "scale", cJSON_Duplicate(query_get(param, "scale"), 1));
 		cJSON_AddNumberToObject(panel, "segments",
 					lineage_param(cr, p, param, x, y, emax));
 		cJSON_AddItemToArray(panels, panel);
@@ -1231,7 +1231,7 @@ static void render_lineage(cairo_t *cr, const struct plot *p)
 	}
 	cJSON_AddStringToObject(p->report, "kind", "lineage");
 	snprintf(what, sizeof what, "trial %.0f: %d trials in its lineage, %d parameter panels",
-		 cli_num(p->lineage, "trial_id", 0), cJSON_GetArraySize(cli_get(p->lineage, "chain")),
+		 query_num(p->lineage, "trial_id", 0), cJSON_GetArraySize(query_get(p->lineage, "chain")),
 		 n);
 	cJSON_AddStringToObject(p->report, "summary", what);
 }
@@ -1275,12 +1275,12 @@ static int load(struct cli *cli, struct store *st, struct plot *p, long long id,
 		cJSON_Delete(sweep);
 		return cli_fail(cli, EXIT_FAILED, "no sweep %lld", id);
 	}
-	if (spec_parse(&p->spec, cli_get(sweep->child, "spec"), err, sizeof err) < 0)
+	if (spec_parse(&p->spec, query_get(sweep->child, "spec"), err, sizeof err) < 0)
 		code = cli_fail(cli, EXIT_FAILED, "sweep %lld: its spec: %s", id, err);
 	p->metric = p->spec.objective_metric;
 	p->sweep = id;
-	p->name = xstrdup(cJSON_IsString(cli_get(sweep->child, "name"))
-				  ? cli_get(sweep->child, "name")->valuestring : "");
+	p->name = xstrdup(cJSON_IsString(query_get(sweep->child, "name"))
+				  ? query_get(sweep->child, "name")->valuestring : "");
 	cJSON_Delete(sweep);
 	if (code)
 		return code;
@@ -1292,8 +1292,8 @@ static int load(struct cli *cli, struct store *st, struct plot *p, long long id,
 		return cli_fail(cli, EXIT_FAILED, "%s", err);
 	cJSON_ArrayForEach(r, leader)
 		if (p->n_top < k && p->n_top < (int)(sizeof p->top / sizeof p->top[0])) {
-			p->rank[p->n_top] = (int)cli_num(r, "rank", 0);
-			p->top[p->n_top] = (long long)cli_num(r, "trial_id", 0);
+			p->rank[p->n_top] = (int)query_num(r, "rank", 0);
+			p->top[p->n_top] = (long long)query_num(r, "trial_id", 0);
 			p->adjustments[p->n_top] = query_run(&st->query, err, sizeof err,
 							     QUERY_ADJUSTMENTS, "i",
 							     p->top[p->n_top]);
@@ -1311,7 +1311,7 @@ static int load_lineage(struct cli *cli, struct store *st, struct plot *p, long 
 	p->lineage = lineage_load(st, *id, err, sizeof err);
 	if (!p->lineage)
 		return cli_fail(cli, EXIT_FAILED, "%s", err);
-	*id = (long long)cli_num(p->lineage, "sweep_id", 0);
+	*id = (long long)query_num(p->lineage, "sweep_id", 0);
 	return EXIT_OK;
 }
 
@@ -1353,11 +1353,11 @@ static int write_plot(struct cli *cli, struct plot *p, const char *path)
 		cli_print_json(p->report);
 		p->report = NULL;
 	} else if (p->kind != PLOT_SWEEP) {
-		printf("wrote %s: %s\n", path, cJSON_GetStringValue(cli_get(p->report, "summary")));
+		printf("wrote %s: %s\n", path, cJSON_GetStringValue(query_get(p->report, "summary")));
 	} else {
 		printf("wrote %s: %.0f curves (best %d in colour, %.0f pruned), %d parameter panels\n",
-		       path, cli_num(p->report, "curves", 0), p->n_top,
-		       cli_num(p->report, "pruned", 0), cJSON_GetArraySize(cli_get(p->report, "panels")));
+		       path, query_num(p->report, "curves", 0), p->n_top,
+		       query_num(p->report, "pruned", 0), cJSON_GetArraySize(query_get(p->report, "panels")));
 	}
 	return EXIT_OK;
 }

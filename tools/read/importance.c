@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "query.h"
 #include "errbuf.h"
 #include "sample.h"
 #include "xalloc.h"
@@ -81,10 +81,10 @@ static double value_at(const cJSON *points, long long trial, long long e, const 
 
 	for (int pass = 0; pass < 2; pass++, r = points->child)
 		for (; r; r = r->next)
-			if ((long long)cli_num(r, "trial_id", 0) == trial &&
-			    (long long)cli_num(r, "epoch", 0) == e) {
+			if ((long long)query_num(r, "trial_id", 0) == trial &&
+			    (long long)query_num(r, "epoch", 0) == e) {
 				*cursor = r;
-				return cli_num(r, "value", NAN);
+				return query_num(r, "value", NAN);
 			}
 	return NAN;
 }
@@ -100,9 +100,9 @@ static int load_spec(struct importance *im, struct store *st, long long id, char
 		return -1;
 	if (!sweep->child)
 		rc = err_set(err, errlen, "no sweep %lld", id);
-	else if (spec_parse(&im->spec, cli_get(sweep->child, "spec"), err, errlen) < 0)
+	else if (spec_parse(&im->spec, query_get(sweep->child, "spec"), err, errlen) < 0)
 		rc = err_prefix(err, errlen, "sweep %lld: its spec", id);
-	name = sweep->child ? cJSON_GetStringValue(cli_get(sweep->child, "name")) : NULL;
+	name = sweep->child ? cJSON_GetStringValue(query_get(sweep->child, "name")) : NULL;
 	im->name = xstrdup(name ? name : "");
 	cJSON_Delete(sweep);
 	return rc;
@@ -148,20 +148,20 @@ static int load_trials(struct importance *im, struct store *st, long long id,
 	im->y = xmalloc((size_t)cap * sizeof *im->y);
 	im->trial = xmalloc((size_t)cap * sizeof *im->trial);
 	cJSON_ArrayForEach(t, trials) {
-		const char *status = cJSON_GetStringValue(cli_get(t, "status"));
-		long long tid = (long long)cli_num(t, "id", 0);
+		const char *status = cJSON_GetStringValue(query_get(t, "status"));
+		long long tid = (long long)query_num(t, "id", 0);
 		double y = points ? value_at(points, tid, o->by_epoch, &cursor)
-				  : cli_num(t, "best_value", NAN);
+				  : query_num(t, "best_value", NAN);
 
 		if (!status || (strcmp(status, "done") && strcmp(status, "pruned")) || !isfinite(y))
 			continue;
-		if (cJSON_IsNumber(cli_get(t, "parent_trial_id"))) {
+		if (cJSON_IsNumber(query_get(t, "parent_trial_id"))) {
 			im->forks++;
 			continue;
 		}
 		for (int k = 0; k < im->d; k++) {
 			const struct spec_param *p = &im->spec.params[im->param[k]];
-			double v = to_dim(p, &im->dims[k], cli_get(cli_get(t, "params"), p->name));
+			double v = to_dim(p, &im->dims[k], query_get(query_get(t, "params"), p->name));
 
 			im->x[(size_t)im->n * im->d + k] = v;
 			im->present[k] += !isnan(v);

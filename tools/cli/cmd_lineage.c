@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_store.h"
 #include "errbuf.h"
 #include "lineage.h"
 #include "xalloc.h"
@@ -37,14 +38,14 @@ static void print_chain(const cJSON *chain)
 	cJSON_ArrayForEach(m, chain) {
 		char fork[96] = "-";
 
-		if (cJSON_IsNumber(cli_get(m, "parent_trial_id")))
+		if (cJSON_IsNumber(query_get(m, "parent_trial_id")))
 			snprintf(fork, sizeof fork, "trial %.0f after epoch %.0f",
-				 cli_num(m, "parent_trial_id", 0), cli_num(m, "parent_epoch", 0));
-		cli_table_add_owned(&t, cli_cell(cli_get(m, "trial_id")));
-		cli_table_add_owned(&t, cli_cell(cli_get(m, "number")));
-		cli_table_add_owned(&t, cli_cell(cli_get(m, "status")));
-		cli_table_add_owned(&t, epochs_text(cli_num(m, "from_epoch", 0),
-						    cli_num(m, "to_epoch", 0)));
+				 query_num(m, "parent_trial_id", 0), query_num(m, "parent_epoch", 0));
+		cli_table_add_owned(&t, cli_cell(query_get(m, "trial_id")));
+		cli_table_add_owned(&t, cli_cell(query_get(m, "number")));
+		cli_table_add_owned(&t, cli_cell(query_get(m, "status")));
+		cli_table_add_owned(&t, epochs_text(query_num(m, "from_epoch", 0),
+						    query_num(m, "to_epoch", 0)));
 		cli_table_add(&t, fork);
 	}
 	cli_table_print(&t);
@@ -53,9 +54,9 @@ static void print_chain(const cJSON *chain)
 /* Is segment s at or before (from, step)? */
 static int starts_by(const cJSON *s, double from, double step)
 {
-	double f = cli_num(s, "from_epoch", 0);
+	double f = query_num(s, "from_epoch", 0);
 
-	return f < from || (f == from && cli_num(s, "step", 0) <= step);
+	return f < from || (f == from && query_num(s, "step", 0) <= step);
 }
 
 /* The segment of parameter p that holds in trial at (from, step), or NULL. */
@@ -63,8 +64,8 @@ static const cJSON *segment_at(const cJSON *p, double trial, double from, double
 {
 	const cJSON *s, *found = NULL;
 
-	cJSON_ArrayForEach(s, cli_get(p, "segments"))
-		if (cli_num(s, "trial_id", 0) == trial && starts_by(s, from, step))
+	cJSON_ArrayForEach(s, query_get(p, "segments"))
+		if (query_num(s, "trial_id", 0) == trial && starts_by(s, from, step))
 			found = s;
 	return found;
 }
@@ -78,10 +79,10 @@ static int next_change(const cJSON *params, double trial, double *from, double *
 	const cJSON *p, *s;
 
 	cJSON_ArrayForEach(p, params)
-		cJSON_ArrayForEach(s, cli_get(p, "segments")) {
-			double f = cli_num(s, "from_epoch", 0), st = cli_num(s, "step", 0);
+		cJSON_ArrayForEach(s, query_get(p, "segments")) {
+			double f = query_num(s, "from_epoch", 0), st = query_num(s, "step", 0);
 
-			if (cli_num(s, "trial_id", 0) != trial || starts_by(s, *from, *step))
+			if (query_num(s, "trial_id", 0) != trial || starts_by(s, *from, *step))
 				continue;
 			if (!found || f < bf || (f == bf && st < bs))
 				bf = f, bs = st, found = 1;
@@ -101,13 +102,13 @@ static char *change_text(const cJSON *params, const cJSON *m, int first, double 
 	char buf[128];
 
 	cJSON_ArrayForEach(p, params)
-		cJSON_ArrayForEach(s, cli_get(p, "segments"))
-			if (cli_num(s, "trial_id", 0) == cli_num(m, "trial_id", 0) &&
-			    cli_num(s, "from_epoch", 0) == from && cli_num(s, "step", 0) == step &&
-			    strcmp(cJSON_GetStringValue(cli_get(s, "source")), "fork") != 0 &&
-			    strcmp(cJSON_GetStringValue(cli_get(s, "source")), "start") != 0)
-				source = cJSON_GetStringValue(cli_get(s, "source"));
-	if (from == cli_num(m, "from_epoch", 0) && step == 0)
+		cJSON_ArrayForEach(s, query_get(p, "segments"))
+			if (query_num(s, "trial_id", 0) == query_num(m, "trial_id", 0) &&
+			    query_num(s, "from_epoch", 0) == from && query_num(s, "step", 0) == step &&
+			    strcmp(cJSON_GetStringValue(query_get(s, "source")), "fork") != 0 &&
+			    strcmp(cJSON_GetStringValue(query_get(s, "source")), "start") != 0)
+				source = cJSON_GetStringValue(query_get(s, "source"));
+	if (from == query_num(m, "from_epoch", 0) && step == 0)
 		snprintf(buf, sizeof buf, "%s%s%s%s", first ? "start" : "fork",
 			 source ? " (" : "", source ? source : "", source ? ")" : "");
 	else if (step > 0)
@@ -127,12 +128,12 @@ static void schedule_row(struct cli_table *t, const cJSON *params, const cJSON *
 	const cJSON *p;
 
 	cli_table_add_owned(t, epochs_text(from, to));
-	cli_table_add_owned(t, cli_cell(cli_get(m, "trial_id")));
+	cli_table_add_owned(t, cli_cell(query_get(m, "trial_id")));
 	cli_table_add_owned(t, change_text(params, m, first, from, step));
 	cJSON_ArrayForEach(p, params) {
-		const char *name = cJSON_GetStringValue(cli_get(p, "name"));
-		const cJSON *s = segment_at(p, cli_num(m, "trial_id", 0), from, step);
-		const cJSON *v = s ? cli_get(s, "value") : NULL, *was = cli_get(prev, name);
+		const char *name = cJSON_GetStringValue(query_get(p, "name"));
+		const cJSON *s = segment_at(p, query_num(m, "trial_id", 0), from, step);
+		const cJSON *v = s ? query_get(s, "value") : NULL, *was = query_get(prev, name);
 		char *cell = v ? cli_cell(v) : xstrdup("-");
 
 		if (v && (!was || !cJSON_Compare(was, v, 1))) {
@@ -159,10 +160,10 @@ static void print_schedule(const cJSON *chain, const cJSON *params)
 	cli_table_init(&t, cols);
 	cli_table_header(&t, "EPOCHS|TRIAL|CHANGE");
 	cJSON_ArrayForEach(p, params)
-		cli_table_add(&t, cJSON_GetStringValue(cli_get(p, "name")));
+		cli_table_add(&t, cJSON_GetStringValue(query_get(p, "name")));
 	cJSON_ArrayForEach(m, chain) {
-		double trial = cli_num(m, "trial_id", 0), to = cli_num(m, "to_epoch", 0);
-		double from = cli_num(m, "from_epoch", 0), step = 0, nf = from, ns = 0;
+		double trial = query_num(m, "trial_id", 0), to = query_num(m, "to_epoch", 0);
+		double from = query_num(m, "from_epoch", 0), step = 0, nf = from, ns = 0;
 
 		do {
 			int more = next_change(params, trial, &nf, &ns);
@@ -211,11 +212,11 @@ static int run_lineage(struct cli *cli, int argc, char **argv)
 		return EXIT_OK;
 	}
 	printf("trial %lld (sweep %.0f): %d trial%s in its lineage\n", id,
-	       cli_num(lin, "sweep_id", 0), cJSON_GetArraySize(cli_get(lin, "chain")),
-	       cJSON_GetArraySize(cli_get(lin, "chain")) == 1 ? "" : "s");
-	print_chain(cli_get(lin, "chain"));
+	       query_num(lin, "sweep_id", 0), cJSON_GetArraySize(query_get(lin, "chain")),
+	       cJSON_GetArraySize(query_get(lin, "chain")) == 1 ? "" : "s");
+	print_chain(query_get(lin, "chain"));
 	printf("\nhyperparameters by epoch (* where a value changed)\n");
-	print_schedule(cli_get(lin, "chain"), cli_get(lin, "params"));
+	print_schedule(query_get(lin, "chain"), query_get(lin, "params"));
 	cJSON_Delete(lin);
 	return EXIT_OK;
 }

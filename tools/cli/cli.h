@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "query.h" /* query_get, query_num: how commands read replies */
 #include "spec.h"
 
 /* Exit codes, documented in `caviar --help` and the README. */
@@ -108,10 +109,6 @@ int cli_parse_changes(const struct cli *cli, int argc, char **argv, cJSON *set);
 /* Sends `adjust` of trial with set (taken) and prints what was applied.
  * Returns the exit code. (cmd_steer.c) */
 int cli_adjust(struct cli *cli, long long trial, cJSON *set, int force);
-
-/* o[key], or NULL; and its number, or dflt when it is not a number. */
-const cJSON *cli_get(const cJSON *o, const char *key);
-double cli_num(const cJSON *o, const char *key, double dflt);
 
 #define CLI_DONE (-2) /* cli_options: --help was printed; exit 0 */
 

@@ -19,7 +19,7 @@
 #include "client.h"
 #include "errbuf.h"
 #include "proto.h"
-#include "store.h"
+#include "cli_store.h"
 #include "term.h"
 #include "watch.h"
 
@@ -133,7 +133,7 @@ static void draw_trial(struct viewer *v, const struct watch_sweep *sw,
 		       const struct watch_trial *t, double now)
 {
 	struct term_line *l = &v->line;
-	const cJSON *obj = cli_get(t->metrics, sw->metric);
+	const cJSON *obj = query_get(t->metrics, sw->metric);
 	char eta[32];
 	int col = 0, best = t->number == sw->best;
 
@@ -271,15 +271,15 @@ static void print_event(struct viewer *v, const struct watch_change *ch, const c
 	} else if (ch->kind == PROTO_EV_PROGRESS) {
 		const cJSON *m;
 
-		term_line_add(l, "epoch %d/%d:", (int)cli_num(e, "epoch", 0), t->epochs);
-		cJSON_ArrayForEach(m, cli_get(e, "metrics"))
+		term_line_add(l, "epoch %d/%d:", (int)query_num(e, "epoch", 0), t->epochs);
+		cJSON_ArrayForEach(m, query_get(e, "metrics"))
 			term_line_add(l, " %s=%.4g", m->string, m->valuedouble);
 	} else if (ch->kind == PROTO_EV_ADJUSTED) {
 		const cJSON *c;
 
-		term_line_add(l, "adjusted after epoch %d by %s:", (int)cli_num(e, "epoch", 0),
-			      cJSON_GetStringValue(cli_get(e, "source")));
-		cJSON_ArrayForEach(c, cli_get(e, "changes")) {
+		term_line_add(l, "adjusted after epoch %d by %s:", (int)query_num(e, "epoch", 0),
+			      cJSON_GetStringValue(query_get(e, "source")));
+		cJSON_ArrayForEach(c, query_get(e, "changes")) {
 			char *old = cli_cell(cJSON_GetArrayItem(c, 0));
 			char *new = cli_cell(cJSON_GetArrayItem(c, 1));
 
@@ -288,8 +288,8 @@ static void print_event(struct viewer *v, const struct watch_change *ch, const c
 			free(new);
 		}
 	} else {
-		term_line_add(l, "%s: %s", cJSON_GetStringValue(cli_get(e, "status")),
-			      cJSON_GetStringValue(cli_get(e, "reason")));
+		term_line_add(l, "%s: %s", cJSON_GetStringValue(query_get(e, "status")),
+			      cJSON_GetStringValue(query_get(e, "reason")));
 	}
 	if (!isnan(t->best))
 		term_line_add(l, "; best %s %.4f", ch->sweep->metric, t->best);
@@ -302,7 +302,7 @@ static void on_event(struct viewer *v, const cJSON *e)
 	struct watch_change ch =
 		watch_apply(&v->w, &v->st, e, v->only == 0, clock_now(CLOCK_REALTIME));
 
-	if (v->only && (long long)cli_num(e, "sweep", 0) != v->only)
+	if (v->only && (long long)query_num(e, "sweep", 0) != v->only)
 		return;
 	if (v->cli->json) {
 		char *text = cJSON_PrintUnformatted(e);
@@ -458,10 +458,10 @@ static int subscribe(struct viewer *v)
 	if (client_open(&v->conn, v->cli->socket, err, sizeof err) < 0 ||
 	    !(reply = client_call(&v->conn, req, err, sizeof err)))
 		code = cli_fail(v->cli, EXIT_NODAEMON, "%s", err);
-	else if (!cJSON_IsTrue(cli_get(reply, "ok")))
+	else if (!cJSON_IsTrue(query_get(reply, "ok")))
 		code = cli_fail(v->cli, EXIT_FAILED, "%s",
-				cJSON_IsString(cli_get(reply, "error"))
-					? cli_get(reply, "error")->valuestring
+				cJSON_IsString(query_get(reply, "error"))
+					? query_get(reply, "error")->valuestring
 					: "the daemon refused to subscribe");
 	cJSON_Delete(req);
 	cJSON_Delete(reply);
@@ -486,10 +486,10 @@ static int snapshot(struct viewer *v)
 	if (!(rows = query_run(&v->st.query, err, sizeof err, QUERY_SWEEPS, "")))
 		return cli_fail(v->cli, EXIT_FAILED, "%s", err);
 	cJSON_ArrayForEach(r, rows) {
-		const char *status = cJSON_GetStringValue(cli_get(r, "status"));
+		const char *status = cJSON_GetStringValue(query_get(r, "status"));
 
 		if (status && (!strcmp(status, "running") || !strcmp(status, "paused")) &&
-		    !watch_load(&v->w, &v->st, (long long)cli_num(r, "id", 0), err, sizeof err))
+		    !watch_load(&v->w, &v->st, (long long)query_num(r, "id", 0), err, sizeof err))
 			break;
 	}
 	cJSON_Delete(rows);
