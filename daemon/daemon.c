@@ -502,11 +502,11 @@ static void steer_adjusted(void *data, int64_t trial, int64_t client, const stru
 }
 
 /* The program's answer to one of our control lines (trial_host). */
-static void trial_control(struct trial *t, const struct worker_line *l)
+static int trial_control(struct trial *t, const struct worker_line *l, char *err, size_t errlen)
 {
 	struct daemon *d = t->host->data;
 
-	steer_answer(&d->steer, t->row.id, l);
+	return steer_answer(&d->steer, t->row.id, l, err, errlen);
 }
 
 /* ---- search pbt: the hub acts on sweeps_epoch ---- */
