@@ -45,7 +45,8 @@ struct steer {
 	uv_timer_t timer;   /* armed for the nearest deadline of a waiting client */
 	struct steer_control *controls;
 	int n_controls, cap_controls;
-	int64_t next_id;
+	int64_t next_id;    /* the last id used: its owner starts it past every earlier
+			     * life's (a resumed program's curve log echoes them) */
 	int stopped;        /* steer_stop: the timer is no longer armed */
 };
 

@@ -52,7 +52,7 @@ check "2: the true answer is found among the garbage" $? 0
 check "2: it alone is recorded" "$(sql "SELECT group_concat(name || '=' || new_value) FROM adjustments WHERE trial_id = $garbage")" lr=0.3
 rss=$(vmrss_kb "$DAEMON_PID")
 check_true "2: the daemon stayed small (VmRSS $rss0 -> $rss kB)" test "$rss" -lt $((rss0 + 20 * 1024))
-check_true "2: the daemon still answers others" "$CAVIAR" status
+check_true "2: the daemon still answers others" "$CAVIAR" status >/dev/null
 check "2: the unprompted answers are logged a few times, not 5,000" \
 	"$(grep -c "trial $garbage: line rejected: \"adjusted\" answers no control line sent to it" "$TMP/daemon.log")" 3
 expect 1 "not the names control line [0-9]+ asked for: nothing recorded" "$CAVIAR" adjust "$garbage" lr=0.4
@@ -76,5 +76,79 @@ check "2: every bad line counted in the trial's record" \
 check "1, 3: the others' records are clean" \
 	"$(sql "SELECT group_concat(reason, '|') FROM trials WHERE id IN ($silent, $closes)")" \
 	"finished|finished"
+stop_daemon
+
+# 5. kill -9 of caviard while an adjust waits for its answer, then a
+# restart. held.py (the sdk) holds a control line unread at epoch 1 until
+# told: in A it applies it while caviard is stopped (SIGSTOP), saves epoch 2
+# with it and caviard is killed before reading the answer; in B caviard is
+# killed before the program read the line. A: applied, recorded once (from
+# the curve log the resumed program prints again); B: applied nowhere,
+# recorded nowhere. Either way every epoch's lr is the one recorded.
+export PYTHONPATH=$ROOT/sdk
+cat >"$TMP/held.py" <<'PY'
+import os, select, sys, time
+import caviar
+
+mark = os.path.join(sys.argv[1], os.environ["CAVIAR_TRIAL_ID"] + ".")
+p = caviar.params(lr=0.1)
+start, state = caviar.resume()
+lr = state["lr"] if state else p["lr"]
+for epoch in range(start + 1, 5):
+    if epoch == 2 and start == 0:  # the first run: hold the control line unread
+        while not select.select([0], [], [], 0.05)[0] and not caviar.should_stop():
+            pass
+        open(mark + "arrived", "w").close()
+        while not os.path.exists(mark + "go") and not caviar.should_stop():
+            time.sleep(0.02)
+        if caviar.should_stop():
+            sys.exit(0)
+    lr = caviar.adjustments().get("lr", lr)
+    caviar.report(epoch, step=10 * epoch, val_loss=1.0 / epoch, lr=lr)
+    caviar.save_checkpoint(epoch, {"lr": lr})
+    if epoch == 2 and start == 0:
+        open(mark + "saved", "w").close()
+        while not caviar.should_stop():
+            time.sleep(0.02)
+        sys.exit(0)
+PY
+held() { # held NAME: a one-trial sweep of held.py, started; its trial's id
+	cat >"$TMP/$1.json" <<JSON
+{"name": "$1", "trials": 1, "command": ["python3", "$TMP/held.py", "$TMP"], "seed": 1,
+ "objective": {"metric": "val_loss", "mode": "min"}, "params": {"lr": {"log": [0.01, 0.1]}}}
+JSON
+	trial_of "$("$CAVIAR" submit "$TMP/$1.json")"
+}
+kill9() { kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=; }
+lrs() { sql "SELECT group_concat(epoch || ':' || value, ' ') FROM (SELECT epoch, value FROM points WHERE trial_id = $1 AND metric = 'lr' ORDER BY epoch)"; }
+pending_adjust() { # pending_adjust TRIAL: caviar adjust in the background, held by the program
+	("$CAVIAR" adjust "$1" lr=0.05 >/dev/null 2>&1 &)
+	until_true "trial $1's program has the control line waiting" test -e "$TMP/$1.arrived"
+}
+
+start_daemon --answer-wait 60
+a=$(held applied)
+pending_adjust "$a"
+kill -STOP "$DAEMON_PID"
+touch "$TMP/$a.go"
+until_true "A: the program applied it and saved epoch 2" test -e "$TMP/$a.saved"
+kill9
+start_daemon --answer-wait 60
+until_true "A: the resumed trial ends" ended "$a"
+check "A: applied once, recorded once, where it was applied" \
+	"$(sql "SELECT group_concat(epoch || ':' || name || '=' || new_value) FROM adjustments WHERE trial_id = $a")" \
+	"1:lr=0.05"
+check "A: every epoch after it ran with it" "$(lrs "$a")" \
+	"1:$(sql "SELECT json_extract(params, '$.lr') FROM trials WHERE id = $a") 2:0.05 3:0.05 4:0.05"
+check_true "A: said in the log" grep -q "trial $a: its curve log holds an adjustment made before caviard stopped and never recorded: recorded now" "$TMP/daemon.log"
+
+b=$(held refused)
+pending_adjust "$b"
+kill9
+start_daemon --answer-wait 60
+until_true "B: the resumed trial ends" ended "$b"
+check "B: never applied, recorded nowhere" "$(adjustments "$b")" 0
+lr_b=$(sql "SELECT json_extract(params, '$.lr') FROM trials WHERE id = $b")
+check "B: every epoch at its own lr" "$(lrs "$b")" "1:$lr_b 2:$lr_b 3:$lr_b 4:$lr_b"
 stop_daemon
 finish

@@ -53,7 +53,9 @@ check "python: every epoch at the new lr" "$(grep -c '"lr": 0.5}' "$TMP/py.out")
 for k in 1 2 3 4; do
 	check_true "python: epoch-$k kept" test -f "$TMP/py/epoch-$k/caviar.ckpt"
 done
-check "python: epoch-2's curve ends at epoch 2" "$(wc -l <"$TMP/py/epoch-2/curve.jsonl")" 2
+check "python: epoch-2's curve ends at epoch 2, the adjustment applied kept in it" \
+	"$(cut -c1-22 "$TMP/py/epoch-2/curve.jsonl" | tr '\n' ' ')" \
+	'{"event": "adjusted",  {"epoch": 1, "step": 1 {"epoch": 2, "step": 2 '
 
 # 2. Resumed for 2 more epochs: the adjusted lr survives.
 CAVIAR_PARAMS='{"lr": 0.25, "epochs": 6}' CAVIAR_CHECKPOINT_DIR=$TMP/py \
