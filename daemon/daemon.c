@@ -605,13 +605,17 @@ static void pbt_exploit(struct daemon *d, struct trial *member, const struct tri
 	}
 	if (flush(d) < 0)
 		return; /* decided again at its next interval */
+	if (fork_stage(d->opt.state_dir, src->cmd != NULL, src->row.id, f.epoch, err,
+		       sizeof err) < 0) {
+		log_msg("trial %lld: pbt: %s; it trains on", (long long)member->row.id, err);
+		return;
+	}
 	f.step = fork_step_at(&d->db.query, src->row.id, f.epoch);
 	f.params = cJSON_PrintUnformatted(rep->params);
 	if (!sweeps_fork(&d->sweeps, &f, &revived, &child, err, sizeof err)) {
 		log_msg("trial %lld: pbt: %s; it trains on", (long long)member->row.id, err);
 	} else {
-		fork_materialize(d->opt.state_dir, src->cmd != NULL, src_path, src->row.id, f.epoch,
-				 child);
+		fork_materialize(d->opt.state_dir, src->cmd != NULL, src_path, src->row.id, child);
 		log_msg("trial %lld: %s (a fork of trial %lld at epoch %d)",
 			(long long)member->row.id, f.reason, (long long)src->row.id, f.epoch);
 		trial_stop(member, "pruned", f.reason);
