@@ -100,8 +100,9 @@
  *                           epoch-K.tmp, then renamed; caviar.save_checkpoint
  *                           does it, a C program calls caviar_keep_epoch);
  *                           caviard deletes the ones its policy drops.
- * An "adjusted" line printed again at a resume (caviar.py keeps its answers
- * in curve.jsonl with the metrics lines) is an answer caviard may never have
+ * An "adjusted" line printed again at a resume (the built-in worker and the
+ * helpers keep their answers in the curve log with the metrics lines, and
+ * print them again with it) is an answer caviard may never have
  * read: it is recorded then unless it already is (same epoch, step, name and
  * new value), and one of the checkpoint's own epoch is sent again.
  * The helpers read the control lines from stdin without blocking and answer
