@@ -71,10 +71,16 @@ void steer_finish(struct steer *s)
 int steer_send(struct steer *s, int64_t trial, const cJSON *set, int64_t client, char *err,
 	       size_t errlen)
 {
-	cJSON *line = cJSON_CreateObject();
+	cJSON *line;
 	char *text;
-	int rc;
+	int rc, waiting = 0;
 
+	for (int i = 0; i < s->n_controls; i++)
+		waiting += s->controls[i].trial == trial;
+	if (waiting >= STEER_MAX_WAITING) /* a program that reads none: bounded */
+		return err_set(err, errlen, "trial %lld has not answered its last %d control lines: "
+			       "no more are sent until it does", (long long)trial, waiting);
+	line = cJSON_CreateObject();
 	cJSON_AddItemToObject(line, WORKER_PROTO_ADJUST, cJSON_Duplicate(set, 1));
 	cJSON_AddNumberToObject(line, WORKER_PROTO_ID, (double)++s->next_id);
 	text = cJSON_PrintUnformatted(line);

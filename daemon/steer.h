@@ -15,6 +15,9 @@
 
 #include "line.h"
 
+/* The most control lines a trial may leave unanswered: more are refused. */
+#define STEER_MAX_WAITING 64
+
 /* What steer is handed by its owner. */
 struct steer_host {
 	void *data; /* the first argument of every callback */
@@ -60,7 +63,8 @@ void steer_finish(struct steer *s);
 
 /* Writes {"adjust": set, "id": N} to trial's program and remembers it until
  * its answer, for client (0: a replay, whose answer is not recorded).
- * Returns 0, or -1 with err (from the host's send). */
+ * Returns 0, or -1 with err (from the host's send, or STEER_MAX_WAITING
+ * lines of trial's wait already). */
 int steer_send(struct steer *s, int64_t trial, const cJSON *set, int64_t client, char *err,
 	       size_t errlen);
 /* The program's answer l ("adjusted" or "adjust_refused") to a line of ours:

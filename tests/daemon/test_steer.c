@@ -204,6 +204,14 @@ static void test_deadline(void)
 	CHECK_CONTAINS(h.told, "trial 7 did not answer within 5 s");
 	steer_expire(&s, log_now() + 20);
 	CHECK(h.n_told == 1); /* told once */
+	/* a program that answers nothing gets STEER_MAX_WAITING lines, no more */
+	for (int i = 1; i < STEER_MAX_WAITING; i++)
+		CHECK(steer_send(&s, 7, set, 42, err, sizeof err) == 0);
+	CHECK(steer_send(&s, 7, set, 42, err, sizeof err) < 0);
+	CHECK_CONTAINS(err, "trial 7 has not answered its last 64 control lines");
+	CHECK(s.n_controls == STEER_MAX_WAITING && h.n_sent == STEER_MAX_WAITING);
+	CHECK(steer_send(&s, 8, set, 42, err, sizeof err) == 0); /* another trial's are its own */
+	steer_trial_ended(&s, 8, "done");
 	answer(&s, 7, WORKER_PROTO_ADJUSTED, 1, ", \"changes\": {\"lr\": [0.1, 0.01]}");
 	CHECK(h.n_adjusted == 1 && h.adjusted_client == 0);
 	cJSON_Delete(set);
