@@ -50,7 +50,9 @@
  * Control lines (version 2): caviard keeps the program's stdin open as a pipe
  * and may write, one JSON object per line,
  *     {"adjust": {"lr": 0.01, "batch": 64}, "id": 3}
- * "id" a positive integer chosen by caviard and echoed back; the values are
+ * "id" a positive integer chosen by caviard and echoed back (below 2^53,
+ * never one of an earlier caviard's: a resumed program may print an old
+ * answer again); the values are
  * numbers, or strings for a choice parameter, which caviard has already
  * checked against the spec's rules. The program answers every control line
  * with exactly one "adjusted" or "adjust_refused" event: all or nothing.
@@ -98,6 +100,11 @@
  *                           epoch-K.tmp, then renamed; caviar.save_checkpoint
  *                           does it, a C program calls caviar_keep_epoch);
  *                           caviard deletes the ones its policy drops.
+ * An "adjusted" line printed again at a resume (the built-in worker and the
+ * helpers keep their answers in the curve log with the metrics lines, and
+ * print them again with it) is an answer caviard may never have
+ * read: it is recorded then unless it already is (same epoch, step, name and
+ * new value), and one of the checkpoint's own epoch is sent again.
  * The helpers read the control lines from stdin without blocking and answer
  * them: caviar.adjustments() / caviar_adjustments() return the changes
  * received since the last call (their "step" is the last reported step; 0 in

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "changes.h"
 #include "command.h"
 #include "errbuf.h"
 #include "fork.h"
@@ -501,12 +502,83 @@ static void steer_adjusted(void *data, int64_t trial, int64_t client, const stru
 	server_reply(c, reply);
 }
 
-/* The program's answer to one of our control lines (trial_host). */
-static void trial_control(struct trial *t, const struct worker_line *l)
+/* Whether rows (QUERY_ADJUSTMENTS) hold every change of changes as applied
+ * at epoch and step. */
+static int recorded(const cJSON *rows, int epoch, int64_t step, const cJSON *changes)
+{
+	const cJSON *c, *row, *new_value, *row_step;
+	const char *name;
+	int e, found;
+
+	cJSON_ArrayForEach(c, changes) {
+		found = 0;
+		cJSON_ArrayForEach(row, rows) {
+			name = changes_row(row, &e, &new_value);
+			row_step = cJSON_GetObjectItemCaseSensitive(row, "step");
+			found |= name && strcmp(name, c->string) == 0 && e == epoch &&
+				 cJSON_IsNumber(row_step) && (int64_t)row_step->valuedouble == step &&
+				 new_value && cJSON_Compare(new_value, cJSON_GetArrayItem(c, 1), 1);
+		}
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+/* An "adjusted" line of the curve a resumed program prints again (the
+ * helpers keep them in its curve log): a change it applied before caviard
+ * stopped, whose answer caviard may never have read (kill -9). Recorded now
+ * unless it is already; one of the checkpoint's own epoch may have come
+ * after the checkpoint was saved, so it is sent again (applied twice, it
+ * sets the same values). Returns -1 with err for one that is no change a
+ * spec allows. */
+static int replayed_adjust(struct daemon *d, struct trial *t, const struct worker_line *l,
+			   char *err, size_t errlen)
+{
+	const cJSON *changes = cJSON_GetObjectItemCaseSensitive(l->json, WORKER_PROTO_CHANGES), *c;
+	cJSON *rows, *set;
+	int known;
+
+	if (!changes_valid(changes))
+		return err_set(err, errlen, "an \"adjusted\" line of its curve without its "
+					    "changes: nothing recorded");
+	cJSON_ArrayForEach(c, changes)
+		if (spec_check_change(t->spec, c->string, cJSON_GetArrayItem(c, 1), 1, err,
+				      errlen) < 0)
+			return -1;
+	rows = query_run(&d->db.query, err, errlen, QUERY_ADJUSTMENTS, "i", (long long)t->row.id);
+	if (!rows)
+		return -1;
+	known = recorded(rows, l->epoch, l->step, changes);
+	cJSON_Delete(rows);
+	if (known)
+		return 0;
+	log_msg("trial %lld: its curve log holds an adjustment made before caviard stopped and "
+		"never recorded: recorded now", (long long)t->row.id);
+	steer_adjusted(d, t->row.id, 0, l, changes);
+	if (l->epoch < t->resumed_from)
+		return 0;
+	set = cJSON_CreateObject();
+	cJSON_ArrayForEach(c, changes)
+		cJSON_AddItemToObject(set, c->string, cJSON_Duplicate(cJSON_GetArrayItem(c, 1), 1));
+	if (steer_send(&d->steer, t->row.id, set, 0, err, errlen) < 0)
+		log_msg("trial %lld: %s", (long long)t->row.id, err);
+	cJSON_Delete(set);
+	return 0;
+}
+
+/* The program's answer to one of our control lines (trial_host), or an
+ * "adjusted" line of the curve it printed again at a resume. */
+static int trial_control(struct trial *t, const struct worker_line *l, char *err, size_t errlen)
 {
 	struct daemon *d = t->host->data;
 
-	steer_answer(&d->steer, t->row.id, l);
+	if (steer_answer(&d->steer, t->row.id, l, err, errlen) == 0)
+		return 0;
+	if (t->resumed_from > 0 && l->epoch >= 0 && l->epoch <= t->resumed_from &&
+	    strcmp(l->event, WORKER_PROTO_ADJUSTED) == 0)
+		return replayed_adjust(d, t, l, err, errlen);
+	return -1;
 }
 
 /* ---- search pbt: the hub acts on sweeps_epoch ---- */
@@ -533,13 +605,17 @@ static void pbt_exploit(struct daemon *d, struct trial *member, const struct tri
 	}
 	if (flush(d) < 0)
 		return; /* decided again at its next interval */
+	if (fork_stage(d->opt.state_dir, src->cmd != NULL, src->row.id, f.epoch, err,
+		       sizeof err) < 0) {
+		log_msg("trial %lld: pbt: %s; it trains on", (long long)member->row.id, err);
+		return;
+	}
 	f.step = fork_step_at(&d->db.query, src->row.id, f.epoch);
 	f.params = cJSON_PrintUnformatted(rep->params);
 	if (!sweeps_fork(&d->sweeps, &f, &revived, &child, err, sizeof err)) {
 		log_msg("trial %lld: pbt: %s; it trains on", (long long)member->row.id, err);
 	} else {
-		fork_materialize(d->opt.state_dir, src->cmd != NULL, src_path, src->row.id, f.epoch,
-				 child);
+		fork_materialize(d->opt.state_dir, src->cmd != NULL, src_path, src->row.id, child);
 		log_msg("trial %lld: %s (a fork of trial %lld at epoch %d)",
 			(long long)member->row.id, f.reason, (long long)src->row.id, f.epoch);
 		trial_stop(member, "pruned", f.reason);
@@ -769,6 +845,9 @@ static void wire(struct daemon *d)
 	d->steer.host = (struct steer_host){.data = d, .send = steer_write, .tell = steer_tell,
 					    .adjusted = steer_adjusted};
 	d->steer.answer_wait = d->opt.answer_wait;
+	/* past every id of an earlier life, which a resumed program's curve log
+	 * may echo (10,000 a second; under 2^53, and printed as an integer) */
+	d->steer.next_id = (int64_t)time(NULL) * 10000;
 	d->host = (struct trial_host){
 		.loop = &d->loop, .launcher = d->opt.launcher, .worker_path = d->opt.worker_path,
 		.self_path = d->self_path, .state_dir = d->opt.state_dir, .grace = d->opt.grace,

@@ -187,28 +187,44 @@ static int copy_files(const char *from, const char *to, char *err, size_t errlen
 	return rc;
 }
 
-/* A command trial's fork: the parent's files of epoch into the child's
- * checkpoint directory (made first). */
-static int copy_epoch(const char *dir, int64_t parent, int epoch, int64_t child, char *err,
-		      size_t errlen)
+/* Where a command trial's fork of parent is staged: STATE/trials/PARENT/fork.tmp. */
+static void staging_dir(const char *dir, int64_t parent, char *buf, size_t n)
 {
-	char from[4200], trial_dir[4200], checkpoint_dir[4200];
+	statedir_trial_path(dir, parent, "fork.tmp", buf, n);
+}
 
+int fork_stage(const char *dir, int command, int64_t parent, int epoch, char *err,
+	       size_t errlen)
+{
+	char from[4200], staged[4200];
+
+	if (!command)
+		return 0; /* a link, made whole or not at all */
 	statedir_epoch_dir(dir, parent, epoch, from, sizeof from);
-	if (statedir_command_dirs(dir, child, trial_dir, checkpoint_dir, sizeof trial_dir, err,
-				  errlen) < 0)
-		return -1;
-	return copy_files(from, checkpoint_dir, err, errlen);
+	staging_dir(dir, parent, staged, sizeof staged);
+	statedir_remove_tree(staged); /* a crash's leftover */
+	if (mkdir(staged, 0700) < 0)
+		return err_set(err, errlen, "%s: %s", staged, strerror(errno));
+	if (copy_files(from, staged, err, errlen) == 0)
+		return 0;
+	statedir_remove_tree(staged);
+	return -1;
 }
 
 void fork_materialize(const char *dir, int command, const char *source, int64_t parent,
-		      int epoch, int64_t child)
+		      int64_t child)
 {
-	char dst[4200], err[ERRBUF_LEN];
+	char dst[4200], staged[4200], trial_dir[4200], err[ERRBUF_LEN];
 
 	if (command) {
-		if (copy_epoch(dir, parent, epoch, child, err, sizeof err) < 0)
+		staging_dir(dir, parent, staged, sizeof staged);
+		if (statedir_command_dirs(dir, child, trial_dir, dst, sizeof dst, err,
+					  sizeof err) < 0)
 			log_msg("trial %lld: %s", (long long)child, err);
+		else if (rename(staged, dst) < 0) /* over the empty directory just made */
+			log_msg("trial %lld: cannot move %s to %s: %s", (long long)child, staged,
+				dst, strerror(errno));
+		statedir_remove_tree(staged);
 		return;
 	}
 	statedir_checkpoint(dir, child, STATEDIR_FORK_SOURCE, dst, sizeof dst);

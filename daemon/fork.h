@@ -39,12 +39,19 @@ int fork_plan(struct fork_plan *plan, struct query *q, const char *dir, int64_t 
 	      int epoch, const cJSON *set, int force, char *err, size_t errlen);
 void fork_plan_finish(struct fork_plan *plan); /* accepts a zeroed plan */
 
-/* Puts the parent's copy of epoch (at source) where fork `child` starts
- * from: a link for the built-in worker (which the parent's keep_checkpoints
- * cannot take away), a copy of the files for a command trial. Logged when it
- * cannot: the child then fails to start, saying why. */
+/* Before a fork of parent's epoch is recorded: a command trial's files of
+ * that epoch are copied into a staging directory, whole (0) or not at all
+ * (-1 with err: the fork is refused; nothing is left). Nothing to do for the
+ * built-in worker's (a link). */
+int fork_stage(const char *dir, int command, int64_t parent, int epoch, char *err,
+	       size_t errlen);
+/* Once fork `child` is recorded: puts the parent's staged copy (at source)
+ * where the child starts from, a link for the built-in worker (which the
+ * parent's keep_checkpoints cannot take away), the staged copy renamed into
+ * its checkpoint directory for a command trial. Logged when it cannot: the
+ * child then fails to start, saying why. */
 void fork_materialize(const char *dir, int command, const char *source, int64_t parent,
-		      int epoch, int64_t child);
+		      int64_t child);
 
 /* The epoch of trial id's newest kept copy before its last epoch (epochs
  * done of epochs_total: its latest, else the one before, which the trial

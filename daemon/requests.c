@@ -669,6 +669,8 @@ static int do_fork(struct daemon *d, struct server_client *c, const struct reque
 	if (fork_plan(&plan, &d->db.query, d->opt.state_dir, req->trial, (int)req->epoch,
 		      req->set, req->force, err, errlen) < 0)
 		goto out;
+	if (fork_stage(d->opt.state_dir, plan.command, req->trial, plan.epoch, err, errlen) < 0)
+		goto out;
 	ptext = cJSON_PrintUnformatted(plan.params);
 	sw = sweeps_fork(&d->sweeps, &(struct sweeps_fork){
 		.sweep_id = plan.sweep_id, .parent = req->trial, .epoch = plan.epoch,
@@ -683,8 +685,7 @@ static int do_fork(struct daemon *d, struct server_client *c, const struct reque
 			d->hub.check_sweep(d, revived);
 		goto out;
 	}
-	fork_materialize(d->opt.state_dir, plan.command, plan.source, req->trial, plan.epoch,
-			 child);
+	fork_materialize(d->opt.state_dir, plan.command, plan.source, req->trial, child);
 	log_msg("trial %lld forked from trial %lld at epoch %d", (long long)child,
 		(long long)req->trial, plan.epoch);
 	cJSON_AddNumberToObject(reply, "trial", (double)child);

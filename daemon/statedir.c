@@ -114,22 +114,17 @@ void statedir_fork_source(const char *dir, int command, int64_t id, int epoch, c
 		statedir_checkpoint(dir, id, epoch, buf, n);
 }
 
-/* Empties and removes a command trial's epoch directory. */
-static void remove_epoch_dir(const char *path)
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
-	char file[4500];
-	struct dirent *e;
-	DIR *dh = opendir(path);
+	(void)st;
+	(void)ftw;
+	return (type == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT;
+}
 
-	if (!dh)
-		return;
-	while ((e = readdir(dh)))
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
-			snprintf(file, sizeof file, "%s/%s", path, e->d_name);
-			unlink(file);
-		}
-	closedir(dh);
-	rmdir(path);
+int statedir_remove_tree(const char *path)
+{
+	return access(path, F_OK) == 0 && nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0
+		       ? -1 : 0;
 }
 
 int statedir_drop_epoch(const char *dir, int command, int64_t id, int epoch, char *err,
@@ -138,9 +133,10 @@ int statedir_drop_epoch(const char *dir, int command, int64_t id, int epoch, cha
 	char path[4200];
 
 	statedir_fork_source(dir, command, id, epoch, path, sizeof path);
-	if (command)
-		remove_epoch_dir(path);
-	else if (unlink(path) < 0 && errno != ENOENT)
+	if (command) {
+		if (statedir_remove_tree(path) < 0)
+			return err_set(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+	} else if (unlink(path) < 0 && errno != ENOENT)
 		return err_set(err, errlen, "cannot remove %s: %s", path, strerror(errno));
 	return 0;
 }
@@ -184,12 +180,6 @@ void statedir_kept_epochs(const char *dir, int command, int64_t id, char *buf, s
 		used += (size_t)snprintf(buf + used, n - used, "%s%d", i ? ", " : "", epochs[i]);
 }
 
-static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return (type == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT;
-}
 
 int statedir_remove_trial(const char *dir, int64_t id, char *err, size_t errlen)
 {
@@ -199,7 +189,7 @@ int statedir_remove_trial(const char *dir, int64_t id, char *err, size_t errlen)
 	int failed = 0;
 
 	snprintf(path, sizeof path, "%s/trials/%lld", dir, (long long)id);
-	if (access(path, F_OK) == 0 && nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+	if (statedir_remove_tree(path) < 0) {
 		err_set(err, errlen, "cannot remove %s: %s", path, strerror(errno));
 		failed = -1;
 	}

@@ -53,6 +53,10 @@ void statedir_remove_server_log(const char *dir, int64_t sweep_id);
  * file, or a command trial's (command) epoch-K directory. */
 void statedir_fork_source(const char *dir, int command, int64_t id, int epoch, char *buf,
 			  size_t n);
+/* Removes path and everything under it (subdirectories too; symbolic links
+ * are removed, never followed); one already gone is no error. Returns 0, or
+ * -1 with errno. */
+int statedir_remove_tree(const char *path);
 /* Removes that copy (the sweep's "keep_checkpoints" no longer keeps it);
  * one already gone is no error. Returns 0, or -1 with err. */
 int statedir_drop_epoch(const char *dir, int command, int64_t id, int epoch, char *err,

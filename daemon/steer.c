@@ -37,6 +37,7 @@ static void on_timer(uv_timer_t *timer)
 
 static void remove_control(struct steer *s, int i)
 {
+	cJSON_Delete(s->controls[i].set);
 	s->controls[i] = s->controls[--s->n_controls];
 	arm(s);
 }
@@ -60,6 +61,8 @@ void steer_close(struct steer *s)
 
 void steer_finish(struct steer *s)
 {
+	for (int i = 0; i < s->n_controls; i++)
+		cJSON_Delete(s->controls[i].set);
 	free(s->controls);
 	s->controls = NULL;
 	s->n_controls = s->cap_controls = 0;
@@ -68,10 +71,16 @@ void steer_finish(struct steer *s)
 int steer_send(struct steer *s, int64_t trial, const cJSON *set, int64_t client, char *err,
 	       size_t errlen)
 {
-	cJSON *line = cJSON_CreateObject();
+	cJSON *line;
 	char *text;
-	int rc;
+	int rc, waiting = 0;
 
+	for (int i = 0; i < s->n_controls; i++)
+		waiting += s->controls[i].trial == trial;
+	if (waiting >= STEER_MAX_WAITING) /* a program that reads none: bounded */
+		return err_set(err, errlen, "trial %lld has not answered its last %d control lines: "
+			       "no more are sent until it does", (long long)trial, waiting);
+	line = cJSON_CreateObject();
 	cJSON_AddItemToObject(line, WORKER_PROTO_ADJUST, cJSON_Duplicate(set, 1));
 	cJSON_AddNumberToObject(line, WORKER_PROTO_ID, (double)++s->next_id);
 	text = cJSON_PrintUnformatted(line);
@@ -86,68 +95,94 @@ int steer_send(struct steer *s, int64_t trial, const cJSON *set, int64_t client,
 	}
 	s->controls[s->n_controls++] = (struct steer_control){
 		.id = s->next_id, .trial = trial, .client = client, .replay = !client,
-		.deadline = log_now() + s->answer_wait};
+		.deadline = log_now() + s->answer_wait, .set = cJSON_Duplicate(set, 1)};
 	arm(s);
 	return 0;
 }
 
-/* The index of trial's line that l answers, or -1. */
+/* The index of trial's line that l answers, or -1: its "id" is one of ours
+ * (a whole number we sent; any other, 1e300 or 2.5, answers none). */
 static int find_line(const struct steer *s, int64_t trial, const struct worker_line *l)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(l->json, WORKER_PROTO_ID);
 
+	if (!cJSON_IsNumber(id) || !(id->valuedouble >= 1 && id->valuedouble <= s->next_id) ||
+	    id->valuedouble != (double)(int64_t)id->valuedouble)
+		return -1;
 	for (int i = 0; i < s->n_controls; i++)
-		if (s->controls[i].trial == trial && cJSON_IsNumber(id) &&
-		    s->controls[i].id == (int64_t)id->valuedouble)
+		if (s->controls[i].trial == trial && s->controls[i].id == (int64_t)id->valuedouble)
 			return i;
 	return -1;
 }
 
-/* An "adjusted" answer for client: its changes to the host, checked first. */
-static void applied(struct steer *s, int64_t trial, int64_t client, const struct worker_line *l)
+/* Whether changes names exactly the parameters set asked for: the program
+ * answers a control line all or nothing, and says nothing of others. */
+static int names_asked(const cJSON *changes, const cJSON *set)
+{
+	const cJSON *c;
+
+	if (cJSON_GetArraySize(changes) != cJSON_GetArraySize(set))
+		return 0;
+	cJSON_ArrayForEach(c, changes)
+		if (!cJSON_GetObjectItemCaseSensitive(set, c->string))
+			return 0;
+	return 1;
+}
+
+/* An "adjusted" answer to k (removed by the caller after): its changes to
+ * the host, checked first; -1 with err when they are not what k asked. */
+static int applied(struct steer *s, const struct steer_control *k, const struct worker_line *l,
+		   char *err, size_t errlen)
 {
 	const cJSON *changes = cJSON_GetObjectItemCaseSensitive(l->json, WORKER_PROTO_CHANGES);
 
-	if (!changes_valid(changes)) {
-		log_msg("trial %lld: an \"adjusted\" line without its changes: ignored",
-			(long long)trial);
-		if (client)
-			s->host.tell(s->host.data, client, "the trial's program answered without "
-							   "saying what it changed");
-		return;
+	if (!changes_valid(changes))
+		err_set(err, errlen, "an \"adjusted\" line without its changes ({\"name\": "
+				     "[old, new]}): nothing recorded");
+	else if (!names_asked(changes, k->set))
+		err_set(err, errlen, "an \"adjusted\" line whose changes are not the names "
+				     "control line %lld asked for: nothing recorded", (long long)k->id);
+	else {
+		s->host.adjusted(s->host.data, k->trial, k->client, l, changes);
+		return 0;
 	}
-	s->host.adjusted(s->host.data, trial, client, l, changes);
+	if (k->client)
+		s->host.tell(s->host.data, k->client, err);
+	return -1;
 }
 
-void steer_answer(struct steer *s, int64_t trial, const struct worker_line *l)
+int steer_answer(struct steer *s, int64_t trial, const struct worker_line *l, char *err,
+		 size_t errlen)
 {
 	const cJSON *why = cJSON_GetObjectItemCaseSensitive(l->json, WORKER_PROTO_ERROR);
-	int i = find_line(s, trial, l);
-	int64_t client;
+	int i = find_line(s, trial, l), rc;
+	struct steer_control k;
 	char msg[512];
 
-	if (i < 0) {
-		log_msg("trial %lld: \"%s\" answers no control line of ours: ignored",
-			(long long)trial, l->event);
-		return;
-	}
-	client = s->controls[i].client;
-	if (s->controls[i].replay) {
-		remove_control(s, i);
+	if (i < 0)
+		return err_set(err, errlen, "\"%s\" answers no control line sent to it: nothing "
+					    "recorded", l->event);
+	k = s->controls[i];
+	s->controls[i].set = NULL; /* k's now, freed below */
+	remove_control(s, i);
+	if (k.replay) {
 		log_msg("trial %lld: adjustments made after its checkpoint %s", (long long)trial,
 			strcmp(l->event, WORKER_PROTO_ADJUSTED) == 0 ? "applied again" : "refused");
-		return;
+		cJSON_Delete(k.set);
+		return 0;
 	}
-	remove_control(s, i);
 	if (strcmp(l->event, WORKER_PROTO_ADJUSTED) == 0) {
-		applied(s, trial, client, l);
-		return;
+		rc = applied(s, &k, l, err, errlen);
+		cJSON_Delete(k.set);
+		return rc;
 	}
+	cJSON_Delete(k.set);
 	snprintf(msg, sizeof msg, "trial %lld refused: %s", (long long)trial,
 		 cJSON_IsString(why) ? why->valuestring : "no reason given");
 	log_msg("%s", msg);
-	if (client)
-		s->host.tell(s->host.data, client, msg);
+	if (k.client)
+		s->host.tell(s->host.data, k.client, msg);
+	return 0;
 }
 
 void steer_trial_ended(struct steer *s, int64_t trial, const char *status)

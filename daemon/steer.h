@@ -15,6 +15,9 @@
 
 #include "line.h"
 
+/* The most control lines a trial may leave unanswered: more are refused. */
+#define STEER_MAX_WAITING 64
+
 /* What steer is handed by its owner. */
 struct steer_host {
 	void *data; /* the first argument of every callback */
@@ -36,6 +39,7 @@ struct steer_control {
 	int64_t client;  /* who waits for the answer; 0: told it timed out */
 	double deadline; /* when the client is told there was no answer */
 	int replay;      /* adjustments sent again at a resume: not recorded */
+	cJSON *set;      /* what was asked, name -> value (owned): an answer names these */
 };
 
 struct steer {
@@ -44,7 +48,8 @@ struct steer {
 	uv_timer_t timer;   /* armed for the nearest deadline of a waiting client */
 	struct steer_control *controls;
 	int n_controls, cap_controls;
-	int64_t next_id;
+	int64_t next_id;    /* the last id used: its owner starts it past every earlier
+			     * life's (a resumed program's curve log echoes them) */
 	int stopped;        /* steer_stop: the timer is no longer armed */
 };
 
@@ -58,14 +63,18 @@ void steer_finish(struct steer *s);
 
 /* Writes {"adjust": set, "id": N} to trial's program and remembers it until
  * its answer, for client (0: a replay, whose answer is not recorded).
- * Returns 0, or -1 with err (from the host's send). */
+ * Returns 0, or -1 with err (from the host's send, or STEER_MAX_WAITING
+ * lines of trial's wait already). */
 int steer_send(struct steer *s, int64_t trial, const cJSON *set, int64_t client, char *err,
 	       size_t errlen);
 /* The program's answer l ("adjusted" or "adjust_refused") to a line of ours:
- * an applied change goes to the host's adjusted, a refusal or an answer
- * without its changes to the waiting client's tell; one that answers no
- * line of ours, or a replay, is logged. */
-void steer_answer(struct steer *s, int64_t trial, const struct worker_line *l);
+ * an applied change goes to the host's adjusted, a refusal to the waiting
+ * client's tell, a replay's answer to the log. Returns 0, or -1 with err
+ * for a line that is no answer of ours (no id of a line sent to trial and
+ * not yet answered) or an "adjusted" whose changes are not the names asked
+ * (the waiting client is told): nothing is recorded, the caller rejects it. */
+int steer_answer(struct steer *s, int64_t trial, const struct worker_line *l, char *err,
+		 size_t errlen);
 /* Trial ended (status): the clients waiting on its answers are told. */
 void steer_trial_ended(struct steer *s, int64_t trial, const char *status);
 /* Trial resumed from its checkpoint of epoch from: the adjustments rows

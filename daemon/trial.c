@@ -350,17 +350,29 @@ static void diverged(struct trial *t, const struct worker_line *l, const char *m
 	trial_stop(t, "failed", buf);
 }
 
-static void record_event(struct trial *t, const struct worker_line *l)
+static void reject(struct trial *t, const char *why, const char *text, size_t len)
+{
+	t->rejected++;
+	if (t->rejected <= MAX_LOGGED_REJECTS) /* text is not NUL-terminated */
+		log_msg("trial %lld: line rejected: %s: %.*s%s", (long long)t->row.id, why,
+			text ? (int)(len < 60 ? len : 60) : 0, text ? text : "",
+			text && len > 60 ? "..." : "");
+}
+
+static void record_event(struct trial *t, const struct worker_line *l, const char *text,
+			 size_t len)
 {
 	const cJSON *metric = cJSON_GetObjectItemCaseSensitive(l->json, "metric");
 	const cJSON *value = cJSON_GetObjectItemCaseSensitive(l->json, "value");
+	char err[ERRBUF_LEN];
 
 	if (strcmp(l->event, WORKER_PROTO_RESUMED) == 0 ||
 	    strcmp(l->event, WORKER_PROTO_FORKED) == 0)
 		return; /* first_line() has dealt with it */
 	if (strcmp(l->event, WORKER_PROTO_ADJUSTED) == 0 ||
 	    strcmp(l->event, WORKER_PROTO_ADJUST_REFUSED) == 0) {
-		t->host->on_control(t, l);
+		if (t->host->on_control(t, l, err, sizeof err) < 0)
+			reject(t, err, text, len);
 		return;
 	}
 	if (strcmp(l->event, WORKER_PROTO_DIVERGED) != 0) {
@@ -414,15 +426,6 @@ static const char *metrics_part(const struct trial *t, const char *text, size_t 
 	while (skip < *len && (text[skip] == ' ' || text[skip] == '\t'))
 		skip++;
 	return skip < *len && text[skip] == '{' ? text : NULL;
-}
-
-static void reject(struct trial *t, const char *why, const char *text, size_t len)
-{
-	t->rejected++;
-	if (t->rejected <= MAX_LOGGED_REJECTS) /* text is not NUL-terminated */
-		log_msg("trial %lld: line rejected: %s: %.*s%s", (long long)t->row.id, why,
-			text ? (int)(len < 60 ? len : 60) : 0, text ? text : "",
-			text && len > 60 ? "..." : "");
 }
 
 /* A metrics line's NaN and infinite values are no points: the objective's is
@@ -520,7 +523,7 @@ static void on_line(void *ctx, const char *text, size_t len)
 	if (!t->first_line_seen)
 		first_line(t, &l);
 	if (l.kind == LINE_EVENT) {
-		record_event(t, &l);
+		record_event(t, &l, text, len);
 	} else if (curve_open(t)) {
 		known_metrics(t, &l, text, len);
 		if (l.n_metrics)
@@ -621,29 +624,50 @@ static void on_written(uv_write_t *req, int status)
 		free(req);
 }
 
+/* Why t's program takes no control line now, or NULL. */
+static const char *no_input(const struct trial *t)
+{
+	if (t->host->launcher == LAUNCHER_SLURM)
+		return "takes no control lines under Slurm";
+	if (t->exited || t->stop_status)
+		return "has ended or is being stopped";
+	return t->in_open ? NULL : "closed its stdin: it reads no control lines";
+}
+
 int trial_send(struct trial *t, const char *text, char *err, size_t errlen)
 {
 	size_t len = strlen(text);
 	uv_write_t *req;
 	uv_buf_t buf;
+	const char *why = no_input(t);
+	int n = 0;
 
-	if (!t->in_open || t->exited || t->stop_status)
-		return err_set(err, errlen, "trial %lld's program takes no more input%s",
-			       (long long)t->row.id,
-			       t->host->launcher == LAUNCHER_SLURM ? " (under Slurm)" : "");
+	if (why)
+		return err_set(err, errlen, "trial %lld's program %s", (long long)t->row.id, why);
 	/* the request, then the line and its newline: freed together */
 	req = xmalloc(sizeof *req + len + 1);
 	memcpy((char *)(req + 1), text, len);
 	((char *)(req + 1))[len] = '\n';
 	req->data = t;
 	buf = uv_buf_init((char *)(req + 1), (unsigned)(len + 1));
-	if (uv_write(req, (uv_stream_t *)&t->in, &buf, 1, on_written) < 0) {
-		free(req);
-		t->in_open = 0;
-		return err_set(err, errlen, "trial %lld's program takes no more input",
-			       (long long)t->row.id);
+	/* Written now when the pipe takes it, so that a program that closed its
+	 * stdin is said to at once; the rest, if any, queued. */
+	if (t->in.write_queue_size == 0)
+		n = uv_try_write((uv_stream_t *)&t->in, &buf, 1);
+	if (n == UV_EAGAIN)
+		n = 0;
+	if (n >= 0 && (size_t)n < len + 1) {
+		buf = uv_buf_init(buf.base + n, buf.len - (unsigned)n);
+		n = uv_write(req, (uv_stream_t *)&t->in, &buf, 1, on_written);
+		if (n == 0)
+			return 0;
 	}
-	return 0;
+	free(req);
+	if (n >= 0)
+		return 0; /* all written at once */
+	t->in_open = 0;
+	log_msg("trial %lld: its stdin is closed: %s", (long long)t->row.id, uv_strerror(n));
+	return err_set(err, errlen, "trial %lld's program %s", (long long)t->row.id, no_input(t));
 }
 
 /* Signals the program's process group (see child.h); the program alone when

@@ -53,8 +53,9 @@ struct trial_host {
 	 * line lacks the sweep's objective metric. */
 	void (*on_metrics)(struct trial *t, const struct worker_line *l, double objective);
 	/* The program's answer to a control line (trial_send): an "adjusted" or
-	 * "adjust_refused" event line. */
-	void (*on_control)(struct trial *t, const struct worker_line *l);
+	 * "adjust_refused" event line. Returns 0, or -1 with err when it answers
+	 * no line sent: the line is rejected. */
+	int (*on_control)(struct trial *t, const struct worker_line *l, char *err, size_t errlen);
 	/* A command trial's output line that is not for the daemon (its log). */
 	void (*on_log)(struct trial *t, const char *text, size_t len);
 	/* The program is gone (or never started): row.status and row.reason say

@@ -33,10 +33,11 @@ run continues from the parent's epoch (CAVIAR_FORK_EPOCH); with
 CAVIAR_KEEP_EPOCHS=1, save_checkpoint() also keeps each epoch's files in
 checkpoint_dir()/epoch-K/ for forks of earlier epochs.
 
-Under caviard, the lines report() prints are also kept in checkpoint_dir()'s
-curve.jsonl, made durable with each save_checkpoint; resume() (or resumed())
-prints them again up to the checkpoint's epoch, so a daemon killed before it
-recorded the last lines it was sent still gets the whole curve (a line it sees
+Under caviard, the lines report() prints and the "adjusted" answers of
+adjustments() are also kept in checkpoint_dir()'s curve.jsonl, made durable
+with each save_checkpoint; resume() (or resumed()) prints them again up to the
+checkpoint's epoch, so a daemon killed before it recorded the last lines it
+was sent still gets the whole curve and every change applied (a line it sees
 twice counts once).
 
 Copy this file next to your script or put its directory on PYTHONPATH. Run
@@ -237,7 +238,7 @@ def _answer(line, check):
     record.update(epoch=_epoch, step=_step,
                   changes={n: [_values.get(n), v] for n, v in changes.items()})
     _values.update(changes)
-    _emit(record)
+    _emit(record, keep=True)  # printed again at a resume: caviard records it if it missed it
     return dict(changes)
 
 

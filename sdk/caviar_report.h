@@ -33,13 +33,15 @@
  * (CAVIAR_KEEP_EPOCHS=1), for forks of earlier epochs.
  *
  * Checkpoints are the program's own (in $CAVIAR_CHECKPOINT_DIR, which survives
- * restarts). Under caviard the lines caviar_report prints are also kept in
+ * restarts). Under caviard the lines caviar_report prints and the changes
+ * caviar_adjustments applies ("adjusted") are also kept in
  * $CAVIAR_CHECKPOINT_DIR/curve.jsonl: call caviar_curve_sync() when you save
  * a checkpoint, before it replaces the last one, and caviar_resumed(epoch)
  * when you resume from one; it prints the kept curve again up to that epoch,
  * so a daemon killed before it recorded the last lines it was sent still gets
- * the whole curve (a line it sees twice counts once). Needs POSIX (fsync,
- * fileno): with gcc -std=c11, define _POSIX_C_SOURCE=200809L.
+ * the whole curve and every change (a line it sees twice counts once). Needs
+ * POSIX (fsync, fileno, open_memstream): with gcc -std=c11, define
+ * _POSIX_C_SOURCE=200809L.
  *
  * The lines follow caviar's worker line protocol, defined in
  * common/worker_proto.h of caviar's source; this header speaks version
@@ -407,19 +409,19 @@ static inline int caviar_parse_(const char *p, struct caviar_change *ch, int max
 }
 
 /* Writes s as a JSON string. */
-static inline void caviar_put_str_(const char *s)
+static inline void caviar_put_str_(FILE *f, const char *s)
 {
-	putchar('"');
+	putc('"', f);
 	for (; *s; s++) {
 		if (*s == '"' || *s == '\\')
-			putchar('\\');
-		putchar(*s);
+			putc('\\', f);
+		putc(*s, f);
 	}
-	putchar('"');
+	putc('"', f);
 }
 
 /* Writes x with the fewest digits that read back as x. */
-static inline void caviar_put_num_(double x)
+static inline void caviar_put_num_(FILE *f, double x)
 {
 	char buf[32];
 
@@ -428,15 +430,15 @@ static inline void caviar_put_num_(double x)
 		if (strtod(buf, NULL) == x)
 			break;
 	}
-	fputs(buf, stdout);
+	fputs(buf, f);
 }
 
-static inline void caviar_put_value_(const struct caviar_change *c)
+static inline void caviar_put_value_(FILE *f, const struct caviar_change *c)
 {
 	if (c->is_string)
-		caviar_put_str_(c->string);
+		caviar_put_str_(f, c->string);
 	else
-		caviar_put_num_(c->value);
+		caviar_put_num_(f, c->value);
 }
 
 /* Answers one control line; with `refuse` refuses it with that message.
@@ -445,9 +447,11 @@ static inline int caviar_answer_(const char *line, struct caviar_change *ch, int
 				 const char *refuse)
 {
 	const char *prefix = getenv("CAVIAR_METRICS_PREFIX");
-	char err[256] = "";
+	char err[256] = "", *text = NULL;
+	size_t len = 0;
 	double id;
 	int n = caviar_parse_(line, ch, max, &id, err, sizeof err);
+	FILE *out, *curve;
 
 	if (n >= 0 && refuse) {
 		snprintf(err, sizeof err, "%s", refuse);
@@ -458,45 +462,53 @@ static inline int caviar_answer_(const char *line, struct caviar_change *ch, int
 				"caviard's adjustments are refused\n");
 		}
 	}
-	printf("%s{\"event\": \"%s\"", prefix ? prefix : "", n < 0 ? "adjust_refused" : "adjusted");
-	if (id > 0)
-		printf(", \"id\": %.0f", id);
-	if (n < 0) {
-		printf(", \"error\": ");
-		caviar_put_str_(err);
-		printf("}\n");
-		fflush(stdout);
+	if (!(out = open_memstream(&text, &len)))
 		return 0;
+	fprintf(out, "{\"event\": \"%s\"", n < 0 ? "adjust_refused" : "adjusted");
+	if (id > 0)
+		fprintf(out, ", \"id\": %.0f", id);
+	if (n < 0) {
+		fprintf(out, ", \"error\": ");
+		caviar_put_str_(out, err);
+	} else {
+		fprintf(out, ", \"epoch\": %d, \"step\": 0, \"changes\": {", caviar_epoch_);
 	}
-	printf(", \"epoch\": %d, \"step\": 0, \"changes\": {", caviar_epoch_);
 	for (int i = 0; i < n; i++) {
 		struct caviar_change *old = NULL;
 		for (int k = 0; k < caviar_n_values_; k++)
 			if (strcmp(caviar_values_[k].name, ch[i].name) == 0)
 				old = &caviar_values_[k];
-		printf("%s", i ? ", " : "");
-		caviar_put_str_(ch[i].name);
-		printf(": [");
+		fprintf(out, "%s", i ? ", " : "");
+		caviar_put_str_(out, ch[i].name);
+		fprintf(out, ": [");
 		if (old) {
-			caviar_put_value_(old);
+			caviar_put_value_(out, old);
 		} else {
 			double v = caviar_param(ch[i].name, NAN);
 			if (isnan(v))
-				printf("null");
+				fprintf(out, "null");
 			else
-				caviar_put_num_(v);
+				caviar_put_num_(out, v);
 		}
-		printf(", ");
-		caviar_put_value_(&ch[i]);
-		printf("]");
+		fprintf(out, ", ");
+		caviar_put_value_(out, &ch[i]);
+		fprintf(out, "]");
 		if (!old && caviar_n_values_ < CAVIAR_MAX_VALUES)
 			old = &caviar_values_[caviar_n_values_++];
 		if (old)
 			*old = ch[i];
 	}
-	printf("}}\n");
+	fprintf(out, n < 0 ? "}" : "}}");
+	fclose(out);
+	printf("%s%s\n", prefix ? prefix : "", text);
 	fflush(stdout);
-	return n;
+	/* a change applied is kept with the curve: a resumed run prints it again */
+	if (n >= 0 && (curve = caviar_curve_open_(-1)) != NULL) {
+		fprintf(curve, "%s\n", text);
+		fflush(curve);
+	}
+	free(text);
+	return n < 0 ? 0 : n;
 }
 
 /* Reads what stdin holds (never blocks) and answers its whole lines; returns

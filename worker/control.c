@@ -202,6 +202,7 @@ static double line_id(const cJSON *line)
 
 struct poll_ctx {
 	const struct control_task *task;
+	struct report_log *log; /* where "adjusted" answers are kept too */
 	int epoch;
 	long step;
 	int applied;
@@ -243,7 +244,7 @@ static void on_line(void *arg, const char *text, size_t n)
 		cJSON_AddItemToObject(ev, WORKER_PROTO_CHANGES, changes);
 		p->applied++;
 	}
-	report_emit(ev);
+	report_emit_logged(err[0] ? NULL : p->log, ev);
 	cJSON_Delete(line);
 }
 
@@ -264,9 +265,10 @@ static void on_any(void *arg, const char *text, size_t n)
 	on_line(arg, text, n);
 }
 
-int control_poll(struct control *c, const struct control_task *task, int epoch, long step)
+int control_poll(struct control *c, const struct control_task *task, struct report_log *log,
+		 int epoch, long step)
 {
-	struct poll_ctx p = {task, epoch, step, 0};
+	struct poll_ctx p = {task, log, epoch, step, 0};
 	struct pollfd pfd;
 	char buf[4096];
 	double now;

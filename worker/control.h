@@ -53,9 +53,13 @@ void control_finish(struct control *c); /* frees; does not close fd; accepts zer
 /* When c is open and WORKER_PROTO_CONTROL_MS passed since the last poll,
  * reads what stdin holds without blocking and answers every complete control
  * line: "adjusted" (epoch and step are where training is: epochs completed,
- * optimizer steps taken) or "adjust_refused". End of file closes c quietly.
- * c may be NULL (no control lines). Returns the number of lines applied. */
-int control_poll(struct control *c, const struct control_task *task, int epoch, long step);
+ * optimizer steps taken; also kept in log, the curve log, when it is open,
+ * so that a resumed run prints it again for a caviard that missed it) or
+ * "adjust_refused". End of file closes c quietly. c may be NULL (no control
+ * lines). Returns the number of lines applied. */
+struct report_log;
+int control_poll(struct control *c, const struct control_task *task, struct report_log *log,
+		 int epoch, long step);
 
 /* The current values of the names the task lets change, as one line of JSON
  * (malloc'd), for its checkpoint. */

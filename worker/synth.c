@@ -235,11 +235,11 @@ static int synth_sleep(struct synth *s, int epoch, int ms)
 
 		if (stop_requested())
 			return 1;
-		control_poll(s->ctl, &s->ctask, epoch, 100L * epoch);
+		control_poll(s->ctl, &s->ctask, &s->log, epoch, 100L * epoch);
 		nanosleep(&ts, NULL);
 		ms -= slice;
 	}
-	control_poll(s->ctl, &s->ctask, epoch, 100L * epoch);
+	control_poll(s->ctl, &s->ctask, &s->log, epoch, 100L * epoch);
 	return stop_requested() != 0;
 }
 

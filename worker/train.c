@@ -492,7 +492,7 @@ static int run_epoch(struct trainer *t, double *loss, long *right)
 		double l;
 		if (stop_requested())
 			return trainer_stopped(t);
-		if (control_poll(t->ctl, &t->task, t->epoch_done, t->step) > 0)
+		if (control_poll(t->ctl, &t->task, &t->log, t->epoch_done, t->step) > 0)
 			b = n - off < t->bmax ? n - off : t->bmax;
 		gather_rows(t->xb, t->yb, t->d->train.x, t->d->train.y, t->perm + off, b,
 			    t->d->train.dim);

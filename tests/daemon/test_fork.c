@@ -112,12 +112,13 @@ static void test_plan(void)
 
 static void test_materialize(void)
 {
-	char src[4200], dst[4200], file[4300];
+	char src[4200], dst[4200], file[4300], err[ERRBUF_LEN];
 	struct stat a, b;
 
 	statedir_checkpoint(state, parent, 1, src, sizeof src);
 	touch(src);
-	fork_materialize(state, 0, src, parent, 1, 50);
+	CHECK(fork_stage(state, 0, parent, 1, file, sizeof file) == 0);
+	fork_materialize(state, 0, src, parent, 50);
 	statedir_checkpoint(state, 50, STATEDIR_FORK_SOURCE, dst, sizeof dst);
 	CHECK(stat(src, &a) == 0 && stat(dst, &b) == 0 && a.st_ino == b.st_ino); /* a link */
 
@@ -126,9 +127,19 @@ static void test_materialize(void)
 	CHECK(mkdir(src, 0700) == 0);
 	snprintf(file, sizeof file, "%s/model.pt", src);
 	touch(file);
-	fork_materialize(state, 1, src, 7, 2, 51);
+	CHECK(fork_stage(state, 1, 7, 2, file, sizeof file) == 0);
+	fork_materialize(state, 1, src, 7, 51);
 	statedir_trial_path(state, 51, "checkpoint/model.pt", dst, sizeof dst);
 	CHECK(stat(dst, &b) == 0 && b.st_size == 7);
+	statedir_trial_path(state, 7, "fork.tmp", dst, sizeof dst);
+	CHECK(access(dst, F_OK) < 0); /* moved into place */
+
+	/* a file that cannot be read (as a failing disk): refused, nothing left */
+	snprintf(file, sizeof file, "%s/unreadable", src);
+	CHECK(symlink("/proc/self/mem", file) == 0);
+	CHECK(fork_stage(state, 1, 7, 2, err, sizeof err) < 0);
+	CHECK_CONTAINS(err, "unreadable");
+	CHECK(access(dst, F_OK) < 0);
 }
 
 static void test_newest_source(void)

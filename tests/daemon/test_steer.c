@@ -77,16 +77,31 @@ static void stop(struct steer *s)
 	steer_finish(s);
 }
 
-/* The program's answer: event, the id it answers, and more JSON fields. */
-static void answer(struct steer *s, int64_t trial, const char *event, int id, const char *more)
+static char answer_err[ERRBUF_LEN]; /* why the last answer() was no answer */
+
+/* The program's answer: event, the id it answers (as written), and more
+ * JSON fields; steer_answer's code. */
+static int answer_id(struct steer *s, int64_t trial, const char *event, const char *id,
+		     const char *more)
 {
 	char text[512];
 	struct worker_line l = {.event = event, .epoch = 3, .step = 120};
+	int rc;
 
-	snprintf(text, sizeof text, "{\"event\": \"%s\", \"id\": %d%s}", event, id, more);
+	snprintf(text, sizeof text, "{\"event\": \"%s\", \"id\": %s%s}", event, id, more);
 	l.json = cJSON_Parse(text);
-	steer_answer(s, trial, &l);
+	answer_err[0] = 0;
+	rc = steer_answer(s, trial, &l, answer_err, sizeof answer_err);
 	cJSON_Delete(l.json);
+	return rc;
+}
+
+static int answer(struct steer *s, int64_t trial, const char *event, int id, const char *more)
+{
+	char text[32];
+
+	snprintf(text, sizeof text, "%d", id);
+	return answer_id(s, trial, event, text, more);
 }
 
 static void test_send_and_answer(void)
@@ -99,14 +114,17 @@ static void test_send_and_answer(void)
 	CHECK(steer_send(&s, 7, set, 42, err, sizeof err) == 0);
 	CHECK_STR(h.sent, "{\"adjust\":{\"lr\":0.01},\"id\":1}");
 	CHECK(h.sent_trial == 7 && s.n_controls == 1);
-	answer(&s, 8, WORKER_PROTO_ADJUSTED, 1, ", \"changes\": {\"lr\": [0.1, 0.01]}");
-	CHECK(h.n_adjusted == 0 && s.n_controls == 1); /* another trial's line: not this one */
-	answer(&s, 7, WORKER_PROTO_ADJUSTED, 1, ", \"changes\": {\"lr\": [0.1, 0.01]}");
+	/* another trial's line: not this one */
+	CHECK(answer(&s, 8, WORKER_PROTO_ADJUSTED, 1, ", \"changes\": {\"lr\": [0.1, 0.01]}") < 0);
+	CHECK(h.n_adjusted == 0 && s.n_controls == 1);
+	CHECK_CONTAINS(answer_err, "answers no control line sent to it");
+	CHECK(answer(&s, 7, WORKER_PROTO_ADJUSTED, 1, ", \"changes\": {\"lr\": [0.1, 0.01]}") == 0);
 	CHECK(h.n_adjusted == 1 && h.adjusted_trial == 7 && h.adjusted_client == 42);
 	CHECK_STR(h.changes, "{\"lr\":[0.1,0.01]}");
 	CHECK(s.n_controls == 0);
-	answer(&s, 7, WORKER_PROTO_ADJUSTED, 1, ", \"changes\": {\"lr\": [0.1, 0.01]}");
-	CHECK(h.n_adjusted == 1 && h.n_told == 0); /* answered already: ignored */
+	/* answered already: no answer */
+	CHECK(answer(&s, 7, WORKER_PROTO_ADJUSTED, 1, ", \"changes\": {\"lr\": [0.1, 0.01]}") < 0);
+	CHECK(h.n_adjusted == 1 && h.n_told == 0);
 
 	h.fail_send = 1;
 	CHECK(steer_send(&s, 7, set, 42, err, sizeof err) < 0);
@@ -128,13 +146,44 @@ static void test_refused_and_malformed(void)
 	CHECK(h.n_told == 1 && h.told_client == 42);
 	CHECK_STR(h.told, "trial 7 refused: lr: no such parameter");
 	CHECK(steer_send(&s, 7, set, 43, err, sizeof err) == 0);
-	answer(&s, 7, WORKER_PROTO_ADJUSTED, 2, ", \"changes\": {\"lr\": 0.01}");
+	CHECK(answer(&s, 7, WORKER_PROTO_ADJUSTED, 2, ", \"changes\": {\"lr\": 0.01}") < 0);
 	CHECK(h.n_told == 2 && h.told_client == 43 && h.n_adjusted == 0);
-	CHECK_CONTAINS(h.told, "without saying what it changed");
+	CHECK_CONTAINS(h.told, "without its changes");
 	/* a replay's answer (client 0) is nobody's to hear */
 	CHECK(steer_send(&s, 7, set, 0, err, sizeof err) == 0);
 	answer(&s, 7, WORKER_PROTO_ADJUSTED, 3, ", \"changes\": {\"lr\": [0.1, 0.01]}");
 	CHECK(h.n_told == 2 && h.n_adjusted == 0 && s.n_controls == 0);
+	cJSON_Delete(set);
+	stop(&s);
+}
+
+/* Ids that are none of ours (not whole, huge, a string, never sent) and
+ * changes of parameters not asked for record nothing; the line sent stays
+ * until its own answer. */
+static void test_bogus_answers(void)
+{
+	struct steer s;
+	char err[ERRBUF_LEN];
+	cJSON *set = cJSON_Parse("{\"lr\": 0.01}");
+	const char *lr = ", \"changes\": {\"lr\": [0.1, 0.01]}";
+	const char *ids[] = {"1e300", "-1e300", "1.5", "0", "-1", "2", "\"1\"", "null", "true"};
+
+	start(&s);
+	CHECK(steer_send(&s, 7, set, 42, err, sizeof err) == 0);
+	for (size_t i = 0; i < sizeof ids / sizeof *ids; i++)
+		CHECK(answer_id(&s, 7, WORKER_PROTO_ADJUSTED, ids[i], lr) < 0);
+	CHECK(h.n_adjusted == 0 && h.n_told == 0 && s.n_controls == 1);
+	CHECK(answer(&s, 7, WORKER_PROTO_ADJUSTED, 1,
+		     ", \"changes\": {\"layers\": [1, 8]}") < 0);
+	CHECK_CONTAINS(answer_err, "not the names control line 1 asked for");
+	CHECK(h.n_adjusted == 0 && h.n_told == 1 && h.told_client == 42 && s.n_controls == 0);
+	CHECK(steer_send(&s, 7, set, 43, err, sizeof err) == 0);
+	CHECK(answer(&s, 7, WORKER_PROTO_ADJUSTED, 2,
+		     ", \"changes\": {\"lr\": [0.1, 0.01], \"layers\": [1, 8]}") < 0);
+	CHECK(h.n_adjusted == 0 && h.n_told == 2 && h.told_client == 43);
+	CHECK(steer_send(&s, 7, set, 44, err, sizeof err) == 0);
+	CHECK(answer(&s, 7, WORKER_PROTO_ADJUSTED, 3, lr) == 0);
+	CHECK(h.n_adjusted == 1 && h.adjusted_client == 44);
 	cJSON_Delete(set);
 	stop(&s);
 }
@@ -155,6 +204,14 @@ static void test_deadline(void)
 	CHECK_CONTAINS(h.told, "trial 7 did not answer within 5 s");
 	steer_expire(&s, log_now() + 20);
 	CHECK(h.n_told == 1); /* told once */
+	/* a program that answers nothing gets STEER_MAX_WAITING lines, no more */
+	for (int i = 1; i < STEER_MAX_WAITING; i++)
+		CHECK(steer_send(&s, 7, set, 42, err, sizeof err) == 0);
+	CHECK(steer_send(&s, 7, set, 42, err, sizeof err) < 0);
+	CHECK_CONTAINS(err, "trial 7 has not answered its last 64 control lines");
+	CHECK(s.n_controls == STEER_MAX_WAITING && h.n_sent == STEER_MAX_WAITING);
+	CHECK(steer_send(&s, 8, set, 42, err, sizeof err) == 0); /* another trial's are its own */
+	steer_trial_ended(&s, 8, "done");
 	answer(&s, 7, WORKER_PROTO_ADJUSTED, 1, ", \"changes\": {\"lr\": [0.1, 0.01]}");
 	CHECK(h.n_adjusted == 1 && h.adjusted_client == 0);
 	cJSON_Delete(set);
@@ -204,6 +261,7 @@ int main(int argc, char **argv)
 	static const struct test_case cases[] = {
 		{"send_and_answer", test_send_and_answer},
 		{"refused_and_malformed", test_refused_and_malformed},
+		{"bogus_answers", test_bogus_answers},
 		{"deadline", test_deadline}, {"trial_ended", test_trial_ended},
 		{"replay", test_replay}, {0}};
 

@@ -78,6 +78,13 @@ expect() {
 	else fail "message '$err' does not match '$pattern'"; fi
 }
 
+# until_true WHAT COMMAND...: waits (60 s at most: a busy machine is slow, never that slow) for the command to succeed.
+until_true() {
+	local what=$1; shift
+	for _ in $(seq 1200); do "$@" && return 0; sleep 0.05; done
+	fail "waited in vain for: $what"; return 1
+}
+
 finish() {
 	[ "$FAILS" -eq 0 ] || { echo "$FAILS check(s) failed"; exit 1; }
 	exit 0

@@ -14,12 +14,6 @@ spec() {
 	  "objective": {"metric": "val_loss", "mode": "min"},
 	  "params": {"lr": {"log": [0.01, 1]}}}' "$1" "$2" "$3" >"$TMP/$1.json"
 }
-# until_true WHAT COMMAND...: waits (60 s at most) for the command to succeed.
-until_true() {
-	local what=$1; shift
-	for _ in $(seq 1200); do "$@" && return 0; sleep 0.05; done
-	fail "waited in vain for: $what"; return 1
-}
 start_daemon --slots 2 --grace 2
 
 # 1. fail_fast: the first trial succeeds, every later one raises KeyError.

@@ -53,7 +53,9 @@ check "python: every epoch at the new lr" "$(grep -c '"lr": 0.5}' "$TMP/py.out")
 for k in 1 2 3 4; do
 	check_true "python: epoch-$k kept" test -f "$TMP/py/epoch-$k/caviar.ckpt"
 done
-check "python: epoch-2's curve ends at epoch 2" "$(wc -l <"$TMP/py/epoch-2/curve.jsonl")" 2
+check "python: epoch-2's curve ends at epoch 2, the adjustment applied kept in it" \
+	"$(cut -c1-22 "$TMP/py/epoch-2/curve.jsonl" | tr '\n' ' ')" \
+	'{"event": "adjusted",  {"epoch": 1, "step": 1 {"epoch": 2, "step": 2 '
 
 # 2. Resumed for 2 more epochs: the adjusted lr survives.
 CAVIAR_PARAMS='{"lr": 0.25, "epochs": 6}' CAVIAR_CHECKPOINT_DIR=$TMP/py \
@@ -98,6 +100,8 @@ check "C: not a control line" "$(line 4 "$TMP/c.out")" \
 	'{"event": "adjust_refused", "error": "control line: expected a JSON object"}'
 check "C: every epoch at the new lr" "$(grep -c '"lr": 0.69999999999999996}' "$TMP/c.out")" 4
 check_true "C: epoch-2 kept" test -f "$TMP/c/epoch-2/c_trial.ckpt"
+check "C: the changes applied kept in the curve log, the refusal not" \
+	"$(grep -c '"event": "adjust' "$TMP/c/curve.jsonl")" 2
 mkdir "$TMP/cfork" && cp "$TMP/c/epoch-2/"* "$TMP/cfork/"
 CAVIAR_PARAMS='{"lr": 0.125, "epochs": 4}' CAVIAR_CHECKPOINT_DIR=$TMP/cfork CAVIAR_FORK_EPOCH=2 \
 	"$C_TRIAL" </dev/null >"$TMP/cfork.out"

@@ -410,11 +410,13 @@ static void test_adjust_mlp(void)
 	CHECK_CONTAINS(line, "\"lr\":0.002,");
 }
 
+#define ADJUSTED_1 "{\"event\":\"adjusted\",\"id\":1,\"epoch\":0,"
+
 /* A configuration over two lines, then control lines: the lines after it
  * are answered at epoch 0; an invalid one ends where its brackets balance. */
 static void test_stdin_lines(void)
 {
-	char *out, *err, *rest;
+	char *out, *err, *rest, path[PATH_MAX + 256];
 	int in, ws;
 	pid_t pid;
 	FILE *f;
@@ -427,6 +429,18 @@ static void test_stdin_lines(void)
 		       "by task bowl, cannot change while training\"}");
 	CHECK_STR(err, "");
 	free(out), free(err);
+	/* with a checkpoint, the change applied is kept in its curve log with the
+	 * metrics (printed again at a resume, for a caviard that missed it) */
+	snprintf(path, sizeof path, "{\"task\": \"bowl\", \"epochs\": 2, \"checkpoint\": "
+		 "\"%s/adj.ckpt\"}\n{\"adjust\": {\"beta\": 0.99}, \"id\": 1}\n"
+		 "{\"adjust\": {\"layers\": 1}, \"id\": 2}\n", dir);
+	CHECK(run_stdin(path, &out, &err) == 0);
+	free(out), free(err);
+	snprintf(path, sizeof path, "%s/adj.ckpt.curve", dir);
+	out = read_file(path);
+	CHECK(out && strncmp(out, ADJUSTED_1, strlen(ADJUSTED_1)) == 0);
+	CHECK(out && !strstr(out, "adjust_refused") && wt_count_lines(out, "\"epoch\":") == 3);
+	free(out);
 	/* an invalid configuration on a stdin left open: an error at once, not a
 	 * wait for more */
 	pid = start_live("{\"task\": \"bowl\", \"note\": \"}{\", \"epochs\": x}\n", &in, &f);
