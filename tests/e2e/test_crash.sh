@@ -138,6 +138,10 @@ for t in $(sql "SELECT id FROM trials WHERE sweep_id = $pbt"); do
 		fail "caviar lineage $t: $(head -1 <<<"$out")"
 done
 echo "ok   caviar lineage answers for each of the $(sql "SELECT count(*) FROM trials WHERE sweep_id = $pbt") pbt trials"
+most=$(ls "$DB.d/checkpoints" | sed -n 's/^trial-\([0-9]*\)\.ckpt\.epoch-[0-9]*$/\1/p' | sort | uniq -c |
+	sort -n | tail -1 | awk '{print $1}')
+check_true "after the kills no trial keeps more than keep_checkpoints' 2 copies (${most:-0})" \
+	test "${most:-0}" -le 2
 check "integrity" "$(sql 'PRAGMA integrity_check')" ok
 stop_daemon
 finish
