@@ -956,6 +956,14 @@ static int parse_keep_checkpoints(struct spec *s, const cJSON *v, char *err, siz
 	return 0;
 }
 
+void spec_checkpoints_kept(const struct spec *s, int *running, int *ended)
+{
+	int policy = s->keep_checkpoints;
+
+	*running = policy == SPEC_KEEP_ALL ? 0 : policy == SPEC_KEEP_BEST ? 3 : policy + 2;
+	*ended = policy == SPEC_KEEP_ALL ? 0 : policy == SPEC_KEEP_BEST ? 1 : policy + 1;
+}
+
 /* The adjustable hyperparameters' names, "lr, batch, ...", into buf. */
 static const char *adjustable_names(char *buf, size_t n)
 {

@@ -184,6 +184,13 @@ int spec_parse_text(struct spec *s, const char *text, size_t len, char *err, siz
  * like sample_check_grid; spec_parse does not (a recorded sweep stays readable). */
 int spec_check_objective(const struct spec *s, char *err, size_t errlen);
 
+/* The bound keep_checkpoints puts on a trial's per-epoch checkpoint copies
+ * (the ones a fork starts from), as the daemon keeps them (daemon/trial.c):
+ * while it runs, the latest N, the best, and the one being saved (N + 2;
+ * "best": the best, the newest and the one being saved, 3); once it has
+ * ended, N + 1 ("best": 1). Both 0 for "all": one per epoch it trains. */
+void spec_checkpoints_kept(const struct spec *s, int *running, int *ended);
+
 /* Frees what s owns; s may be zeroed or already finished. */
 void spec_finish(struct spec *s);
 

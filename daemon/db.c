@@ -467,6 +467,21 @@ static int write_point(struct db *db, const struct db_point *p, char *err, size_
 	return run(db, st, err, errlen, "inserting point");
 }
 
+/* A flush's error names the database file, and a full disk says where to
+ * make room: "DB: database or disk is full (no space left where DB is)". */
+static int flush_error(struct db *db, char *err, size_t errlen)
+{
+	char why[ERRBUF_LEN];
+	const char *path = sqlite3_db_filename(db->h, "main");
+	int full = (sqlite3_extended_errcode(db->h) & 0xff) == SQLITE_FULL;
+
+	snprintf(why, sizeof why, "%s", err);
+	db_rollback(db);
+	return err_set(err, errlen, "%s: %s%s", path && *path ? path : "the database", why,
+		       full ? " (no space left where it is: free some and caviard writes "
+			      "what it holds)" : "");
+}
+
 int db_flush(struct db *db, char *err, size_t errlen)
 {
 	if (!db_pending(db))
@@ -495,8 +510,7 @@ int db_flush(struct db *db, char *err, size_t errlen)
 	db->n_rows = 0;
 	return 0;
 error:
-	db_rollback(db);
-	return -1;
+	return flush_error(db, err, errlen);
 }
 
 int db_recover(struct db *db, char *err, size_t errlen)

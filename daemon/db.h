@@ -133,7 +133,8 @@ void db_log_add(struct db *db, int64_t trial_id, int attempt, int seq, const cha
 size_t db_pending(const struct db *db); /* points + logs + rows queued */
 
 /* Writes everything queued in one transaction. On failure nothing queued is
- * lost; returns -1 with the SQLite message. */
+ * lost; returns -1 with the file's path and the SQLite message ("DB:
+ * database or disk is full (no space left where it is: ...)"). */
 int db_flush(struct db *db, char *err, size_t errlen);
 
 /* Crash recovery at start: trials left 'running' by a dead daemon go back to

@@ -261,6 +261,21 @@ int64_t fork_step_at(struct query *q, int64_t id, int epoch)
 	return step;
 }
 
+/* A fork recorded just before caviard was killed may lack its link to the
+ * parent's copy (fork_materialize comes after the commit): made again from
+ * the parent's copy, if the parent still keeps it. */
+static void relink_source(const char *dir, int64_t parent, int epoch, int64_t child,
+			  const char *link_path)
+{
+	char source[4200];
+
+	if (access(link_path, F_OK) == 0 || errno != ENOENT)
+		return;
+	statedir_checkpoint(dir, parent, epoch, source, sizeof source);
+	if (access(source, R_OK) == 0)
+		fork_materialize(dir, 0, source, parent, child);
+}
+
 cJSON *fork_start_overrides(struct query *q, const char *dir, int64_t id, int attempts,
 			    int command, int64_t *parent_id, int *fork_epoch)
 {
@@ -287,6 +302,7 @@ cJSON *fork_start_overrides(struct query *q, const char *dir, int64_t id, int at
 	}
 	if (cJSON_IsNumber(parent) && !command) {
 		statedir_checkpoint(dir, id, STATEDIR_FORK_SOURCE, path, sizeof path);
+		relink_source(dir, *parent_id, *fork_epoch, id, path);
 		cJSON_AddStringToObject(o, WORKER_PROTO_FORK_FROM, path);
 	}
 	cJSON_Delete(rows);

@@ -66,7 +66,8 @@ int64_t fork_step_at(struct query *q, int64_t id, int epoch);
  * command trial) takes over its params at its start: the values adjusted
  * while it ran before (its checkpoint may be older than the last
  * adjustment), and for a built-in worker's fork the parent's copy it starts
- * from ("fork_from": used while it has none of its own). *parent and
+ * from ("fork_from": used while it has none of its own; a link that a kill
+ * left unmade is made again while the parent keeps that copy). *parent and
  * *fork_epoch: its parent and the epoch it was forked at (0: not a fork).
  * Returns a new object the caller deletes, or NULL: nothing. */
 cJSON *fork_start_overrides(struct query *q, const char *dir, int64_t id, int attempts,

@@ -192,6 +192,8 @@ int checkpoint_keep(const char *path, int epoch, char *err, size_t errlen)
 {
 	char kept[4096], tmp[4200];
 
+	if (epoch < 1)
+		return 0; /* stopped before its first epoch: nothing a fork could start from */
 	if ((size_t)snprintf(kept, sizeof kept, "%s" WORKER_PROTO_EPOCH_SUFFIX "%d", path,
 				   epoch) >= sizeof kept)
 		return bad(err, errlen, path, "path too long");

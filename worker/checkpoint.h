@@ -42,7 +42,9 @@ int checkpoint_save(const char *path, const struct ckpt_state *s, const struct c
 
 /* Keeps the checkpoint file path (just saved after epoch) as
  * PATH.epoch-EPOCH too (worker_proto.h, keep_epochs): a hard link, else a
- * copy, created under a temporary name and renamed. Returns 0, or
+ * copy, created under a temporary name and renamed; none of epoch 0 (a
+ * trial stopped before its first epoch), which no fork starts from and
+ * caviard's keep_checkpoints never removes. Returns 0, or
  * WORKER_EXIT_IO with the message in err. Works on any file. */
 int checkpoint_keep(const char *path, int epoch, char *err, size_t errlen);
 

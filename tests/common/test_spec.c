@@ -421,6 +421,7 @@ static void test_pbt(void)
 {
 	struct spec s;
 	char err[ERRBUF_LEN] = "";
+	int running, ended;
 
 	CHECK(parse(&s, PBT("\"population\": 4, \"interval\": 2", ""), err) == 0);
 	CHECK(s.search == SEARCH_PBT && s.pbt.population == 4 && s.pbt.interval == 2);
@@ -450,6 +451,14 @@ static void test_pbt(void)
 	spec_finish(&s);
 	CHECK(parse(&s, "{\"keep_checkpoints\": 3}", err) == 0);
 	CHECK(s.keep_checkpoints == 3);
+	spec_checkpoints_kept(&s, &running, &ended);
+	CHECK(running == 5 && ended == 4); /* the latest 3, the best, the one being saved */
+	s.keep_checkpoints = SPEC_KEEP_BEST;
+	spec_checkpoints_kept(&s, &running, &ended);
+	CHECK(running == 3 && ended == 1);
+	s.keep_checkpoints = SPEC_KEEP_ALL;
+	spec_checkpoints_kept(&s, &running, &ended);
+	CHECK(running == 0 && ended == 0);
 	spec_finish(&s);
 
 	/* a command explores every sampled parameter, or the ones named */

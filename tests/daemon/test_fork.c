@@ -160,7 +160,8 @@ static void test_newest_source(void)
 
 static void test_overrides(void)
 {
-	char err[ERRBUF_LEN], path[4200], *text;
+	char err[ERRBUF_LEN], path[4200], source[4200], *text;
+	struct stat a, b;
 	int64_t child, p;
 	int epoch;
 	cJSON *o;
@@ -180,6 +181,12 @@ static void test_overrides(void)
 	CHECK(p == parent && epoch == 2);
 	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, WORKER_PROTO_FORK_FROM)), path);
 	cJSON_Delete(o);
+	/* killed between the fork's commit and its link: made again at its start */
+	statedir_checkpoint(state, parent, 2, source, sizeof source);
+	touch(source);
+	unlink(path);
+	cJSON_Delete(fork_start_overrides(&db.query, state, child, 0, 0, &p, &epoch));
+	CHECK(stat(source, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino);
 	CHECK(fork_start_overrides(&db.query, state, child, 0, 1, &p, &epoch) == NULL);
 	CHECK(p == parent && epoch == 2); /* a command trial's: CAVIAR_FORK_EPOCH only */
 }

@@ -52,6 +52,16 @@ stop_daemon() {
 	[ "$rc" -eq 0 ] || fail "caviard exited with $rc"
 }
 
+# workers: how many caviar-worker processes this test's daemons started are alive.
+workers() {
+	local n=0 p
+	for p in /proc/[0-9]*; do
+		grep -qa caviar-worker "$p/cmdline" 2>/dev/null &&
+			grep -qa "CAVIAR_CACHE_DIR=$TMP/cache" "$p/environ" 2>/dev/null && n=$((n + 1))
+	done
+	echo "$n"
+}
+
 sql() { sqlite3 -batch -noheader "$DB" "$@"; }
 
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }

@@ -26,7 +26,8 @@ printf '{"search": "pbt", "task": "bowl", "train": {"epochs": 9}, "pbt": {"popul
   "params": {"lr": {"log": [1e-3, 1e-1]}, "layers": {"int": [1, 3]}}}' >"$TMP/pbt.json"
 check "validate: a pbt spec" "$("$CAVIAR" validate "$TMP/pbt.json")" \
 	"$TMP/pbt.json: ok: \"sweep\", pbt search over 2 parameters, population 3, a decision every 2 epochs, 20 trials, objective max val_acc
-  explores lr; a fork keeps its parent's other values"
+  explores lr; a fork keeps its parent's other values
+  keeps at most 3 epoch checkpoints a trial while it runs, 2 once it ends (keep_checkpoints 1), besides its latest"
 check "sample: a pbt spec's first population" "$("$CAVIAR" sample "$TMP/pbt.json" --csv | wc -l)" 4
 sed 's/"search": "pbt"/"search": "random"/; s/, "pbt": {[^}]*}//' "$TMP/pbt.json" >"$TMP/random.json"
 check "sample -n: the same draws as random search" "$("$CAVIAR" sample "$TMP/pbt.json" --csv -n 5 |

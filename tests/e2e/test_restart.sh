@@ -11,15 +11,6 @@ cat >"$TMP/spec.json" <<'JSON'
   "train": {"epochs": 6, "epoch_ms": 120},
   "params": { "lr": {"log": [1e-4, 1e-1]} } }
 JSON
-# workers: the caviar-worker processes started by this test's daemons.
-workers() {
-	local n=0 p
-	for p in /proc/[0-9]*; do
-		grep -qa caviar-worker "$p/cmdline" 2>/dev/null &&
-			grep -qa "CAVIAR_CACHE_DIR=$TMP/cache" "$p/environ" 2>/dev/null && n=$((n + 1))
-	done
-	echo "$n"
-}
 
 start_daemon --slots 2
 id=$("$CAVIAR" submit "$TMP/spec.json")

@@ -1,7 +1,9 @@
 /* test_checkpoint: round trip of state and arrays, the atomic write (no .tmp
  * left), and every way a load must refuse: missing (not an error), another
- * configuration, another model shape, truncation, a flipped byte. */
+ * configuration, another model shape, truncation, a flipped byte; an
+ * epoch's copy kept, none of epoch 0. */
 #include <limits.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "exitcodes.h"
@@ -151,6 +153,20 @@ static void test_flipped_byte(void)
 	CHECK_CONTAINS(err, "not a caviar checkpoint");
 }
 
+/* An epoch's copy is kept beside the checkpoint; none of epoch 0. */
+static void test_keep(void)
+{
+	char err[256] = "", kept[PATH_MAX + 16];
+
+	save_default();
+	CHECK(checkpoint_keep(path, 3, err, sizeof err) == 0);
+	snprintf(kept, sizeof kept, "%s.epoch-3", path);
+	CHECK(access(kept, R_OK) == 0);
+	CHECK(checkpoint_keep(path, 0, err, sizeof err) == 0);
+	snprintf(kept, sizeof kept, "%s.epoch-0", path);
+	CHECK(access(kept, F_OK) != 0);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -160,6 +176,7 @@ int main(int argc, char **argv)
 		{"other_shape", test_other_shape},
 		{"truncated", test_truncated},
 		{"flipped_byte", test_flipped_byte},
+		{"keep", test_keep},
 		{0},
 	};
 	int rc;

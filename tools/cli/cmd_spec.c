@@ -10,6 +10,40 @@
 #include "search.h"
 #include "xalloc.h"
 
+/* keep_checkpoints' bound (spec_checkpoints_kept), for --json: "checkpoints":
+ * {"running": 3, "ended": 2}, or "all". */
+static void add_checkpoints(const struct spec *spec, cJSON *out)
+{
+	int running, ended;
+	cJSON *o;
+
+	spec_checkpoints_kept(spec, &running, &ended);
+	if (!running) {
+		cJSON_AddStringToObject(out, "checkpoints", "all");
+		return;
+	}
+	o = cJSON_AddObjectToObject(out, "checkpoints");
+	cJSON_AddNumberToObject(o, "running", running);
+	cJSON_AddNumberToObject(o, "ended", ended);
+}
+
+/* The same as a line: "  keeps at most 3 epoch checkpoints a trial while it
+ * runs, 2 once it ends (keep_checkpoints 1), besides its latest". */
+static void print_checkpoints(const struct spec *spec)
+{
+	char policy[16] = "\"best\"";
+	int running, ended;
+
+	spec_checkpoints_kept(spec, &running, &ended);
+	if (spec->keep_checkpoints > 0)
+		snprintf(policy, sizeof policy, "%d", spec->keep_checkpoints);
+	if (!running)
+		printf("  keeps every epoch's checkpoint of every trial (keep_checkpoints \"all\")\n");
+	else
+		printf("  keeps at most %d epoch checkpoints a trial while it runs, %d once it ends "
+		       "(keep_checkpoints %s), besides its latest\n", running, ended, policy);
+}
+
 static int run_validate(struct cli *cli, int argc, char **argv)
 {
 	char text[1024];
@@ -29,10 +63,12 @@ static int run_validate(struct cli *cli, int argc, char **argv)
 	cJSON_AddStringToObject(out, "search", spec_search_name(spec.search));
 	cJSON_AddNumberToObject(out, "params", spec.n_params);
 	search_describe(&spec, out, text, sizeof text);
+	add_checkpoints(&spec, out);
 	if (cli->json) {
 		cli_print_json(out);
 	} else {
 		printf("%s: ok: \"%s\", %s\n", argv[args], spec.name, text);
+		print_checkpoints(&spec);
 		cJSON_Delete(out);
 	}
 	cJSON_Delete(json);
