@@ -33,11 +33,21 @@ static const char *const builtin_vars[] = {
 	"trial_id", "seed", "trial_dir", "checkpoint_dir", "workdir", NULL,
 };
 
-static const char *const kind_names[] = {
-	/* indexed by enum param_kind; PARAM_FIXED has no key (spec_kind_name: "fixed") */
-	NULL, "uniform", "int", "log", "log_int", "reverse_log", "choice",
+/* The parameter kinds, indexed by enum param_kind: the key a spec writes (a
+ * plain value is "fixed" and has none) and the scale its axis is drawn on. */
+static const struct {
+	const char *name;
+	const char *scale;
+} kinds[] = {
+	[PARAM_FIXED] = {"fixed", "linear"},
+	[PARAM_UNIFORM] = {"uniform", "linear"},
+	[PARAM_INT] = {"int", "int"},
+	[PARAM_LOG] = {"log", "log"},
+	[PARAM_LOG_INT] = {"log_int", "log"},
+	[PARAM_REVERSE_LOG] = {"reverse_log", "reverse_log"},
+	[PARAM_CHOICE] = {"choice", "choice"},
 };
-#define N_KINDS ((int)(sizeof kind_names / sizeof kind_names[0]))
+#define N_KINDS ((int)(sizeof kinds / sizeof kinds[0]))
 
 const char *spec_search_name(enum spec_search search)
 {
@@ -53,7 +63,12 @@ const char *const *spec_top_keys(void)
 
 const char *spec_kind_name(enum param_kind kind)
 {
-	return kind == PARAM_FIXED || (int)kind >= N_KINDS ? "fixed" : kind_names[kind];
+	return (int)kind < N_KINDS ? kinds[kind].name : NULL;
+}
+
+const char *spec_kind_scale(enum param_kind kind)
+{
+	return (int)kind < N_KINDS ? kinds[kind].scale : NULL;
 }
 
 /* ---- small helpers ---- */
@@ -574,7 +589,7 @@ static int unknown_kind(const char *key, const char *path, char *err, size_t err
 				       kind_aliases[i][1],
 				       strcmp(kind_aliases[i][1], "choice") ? "[lo, hi]" : "[v, ...]");
 	for (int i = 1; i < N_KINDS; i++)
-		suggest_try(&sg, kind_names[i]);
+		suggest_try(&sg, kinds[i].name);
 	suggest_try(&sg, "when");
 	suggest_try(&sg, "steer");
 	return err_set(err, errlen, "%s: unknown key%s (expected a kind: uniform, int, log, "
@@ -616,13 +631,13 @@ static int parse_param_object(struct spec_param *p, const struct hparam *h, cons
 			continue;
 		}
 		for (int i = 1; i < N_KINDS; i++)
-			if (strcmp(item->string, kind_names[i]) == 0)
+			if (strcmp(item->string, kinds[i].name) == 0)
 				k = i;
 		if (k < 0)
 			return unknown_kind(item->string, sub, err, errlen);
 		if (kind_val)
 			return err_set(err, errlen, "%s: more than one kind (%s and %s)", path,
-				       kind_names[p->kind], item->string);
+				       kinds[p->kind].name, item->string);
 		p->kind = (enum param_kind)k;
 		kind_val = item;
 	}
@@ -1634,12 +1649,12 @@ int spec_check_change(const struct spec *s, const char *name, const cJSON *v, in
 	}
 	if (!cJSON_IsNumber(v))
 		return err_set(err, errlen, "%s: expected a number (a %s parameter)", name,
-			       kind_names[p->kind]);
+			       kinds[p->kind].name);
 	if ((p->kind == PARAM_INT || p->kind == PARAM_LOG_INT) && x != floor(x))
 		return err_set(err, errlen, "%s: expected a whole number", name);
 	if ((p->kind == PARAM_LOG || p->kind == PARAM_LOG_INT) && !(x > 0))
 		return err_set(err, errlen, "%s: expected a number > 0 (a %s parameter), got %g",
-			       name, kind_names[p->kind], x);
+			       name, kinds[p->kind].name, x);
 	if (p->kind == PARAM_REVERSE_LOG && !(x > 0 && x < 1))
 		return err_set(err, errlen, "%s: expected a number in (0, 1) (a reverse_log "
 			       "parameter), got %g", name, x);

@@ -202,8 +202,14 @@ int spec_param_index(const struct spec *s, const char *name);
 
 /* A parameter kind's key as a spec writes it ("log", "reverse_log", "choice"),
  * "fixed" for a plain value: the one list of the kind names, which the spec's
- * parsing reads too. A static string. */
+ * parsing reads too, and the dashboard's KINDS copies (tests/e2e/test_vocab.sh
+ * compares them). A static string; NULL past the last kind. */
 const char *spec_kind_name(enum param_kind kind);
+
+/* The scale a kind's axis is drawn on, as plots name it: "linear" (uniform,
+ * fixed), "int", "log" (log and log_int), "reverse_log" or "choice". A static
+ * string; NULL past the last kind. */
+const char *spec_kind_scale(enum param_kind kind);
 
 /* A search's name as a spec writes it ("random", "coarse_to_fine"); NULL
  * past the last search (search.h: the table). */

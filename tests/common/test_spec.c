@@ -770,13 +770,27 @@ static void test_kind_names(void)
 	}
 	CHECK_STR(spec_kind_name(PARAM_UNIFORM), "uniform");
 	CHECK_STR(spec_kind_name(PARAM_FIXED), "fixed");
+	CHECK(spec_kind_name(PARAM_CHOICE + 1) == NULL);
 	spec_finish(&s);
+}
+
+/* The axis each kind is drawn on: log_int on a log axis like log, a plain
+ * value and a uniform one on a linear one. */
+static void test_kind_scales(void)
+{
+	static const char *const drawn[] = {"linear", "linear", "int", "log", "log", "reverse_log",
+					    "choice"};
+
+	for (int k = PARAM_FIXED; k <= PARAM_CHOICE; k++)
+		CHECK_STR(spec_kind_scale((enum param_kind)k), drawn[k]);
+	CHECK(spec_kind_scale(PARAM_CHOICE + 1) == NULL);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
 		{"example", test_example},
+		{"kind_scales", test_kind_scales},
 		{"defaults", test_defaults},
 		{"conditions_order", test_conditions_order},
 		{"syntax_errors", test_syntax_errors},

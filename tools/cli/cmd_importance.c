@@ -110,7 +110,7 @@ static cJSON *to_json(const struct importance *im, long long id, const struct im
 		char *place = course_place(im, k);
 
 		cJSON_AddStringToObject(p, "name", pname(im, k));
-		cJSON_AddStringToObject(p, "scale", importance_scale(&im->spec.params[im->param[k]]));
+		cJSON_AddStringToObject(p, "scale", spec_kind_name(im->spec.params[im->param[k]].kind));
 		cJSON_AddNumberToObject(p, "share", im->fa.share[k]);
 		cJSON_AddNumberToObject(p, "std", im->fa.share_std[k]);
 		cJSON_AddNumberToObject(p, "variance_fraction", im->fa.frac[k]);
@@ -168,7 +168,7 @@ static void print_text(const struct importance *im, long long id, const struct i
 		char *place = course_place(im, k), rank[16];
 
 		cli_table_add(&t, pname(im, k));
-		cli_table_add(&t, importance_scale(&im->spec.params[im->param[k]]));
+		cli_table_add(&t, spec_kind_name(im->spec.params[im->param[k]].kind));
 		cli_table_add_owned(&t, percent(im->fa.share[k]));
 		cli_table_add_owned(&t, percent(im->fa.share_std[k]));
 		snprintf(rank, sizeof rank, "%d", r + 1);

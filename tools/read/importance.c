@@ -10,18 +10,6 @@
 #include "sample.h"
 #include "xalloc.h"
 
-const char *importance_scale(const struct spec_param *p)
-{
-	switch (p->kind) {
-	case PARAM_LOG: return "log";
-	case PARAM_LOG_INT: return "log_int";
-	case PARAM_REVERSE_LOG: return "reverse_log";
-	case PARAM_INT: return "int";
-	case PARAM_CHOICE: return "choice";
-	default: return "uniform";
-	}
-}
-
 /* Whether p is analysed: sampled, and a choice of at least two values. */
 static int analysed(const struct spec_param *p)
 {

@@ -45,9 +45,6 @@ struct importance {
 int importance_load(struct importance *im, struct store *st, long long id,
 		    const struct importance_opts *o, char *err, size_t errlen);
 
-/* "log", "log_int", "reverse_log", "int", "uniform" or "choice". */
-const char *importance_scale(const struct spec_param *p);
-
 void importance_finish(struct importance *im); /* accepts a zeroed or finished one */
 
 #endif

@@ -330,7 +330,7 @@ static void get_importance(struct web *w, long long id, struct httpd_reply *out)
 			cJSON *row = cJSON_CreateObject();
 
 			cJSON_AddStringToObject(row, "name", p->name);
-			cJSON_AddStringToObject(row, "scale", importance_scale(p));
+			cJSON_AddStringToObject(row, "scale", spec_kind_name(p->kind));
 			cJSON_AddNumberToObject(row, "share", im.fa.share[k]);
 			cJSON_AddNumberToObject(row, "std", im.fa.share_std[k]);
 			cJSON_AddItemToArray(params, row);
