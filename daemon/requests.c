@@ -646,7 +646,8 @@ static int do_adjust(struct daemon *d, struct server_client *c, const struct req
 	if (!t)
 		return err_set(err, errlen, "trial %lld is not running", (long long)req->trial);
 	cJSON_ArrayForEach(v, req->set)
-		if (spec_check_change(t->spec, v->string, v, req->force, err, errlen) < 0)
+		if (spec_check_change(t->spec, v->string, v, SPEC_CHANGE_RUNNING, req->force, err,
+				      errlen) < 0)
 			return -1;
 	return steer_send(&d->steer, t->row.id, req->set, server_client_id(c), err, errlen) < 0
 		       ? -1 : 1;
