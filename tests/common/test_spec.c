@@ -580,15 +580,6 @@ static void test_check_adjust(void)
 	CHECK_STR(err, "width: \"steer\": false in the spec (structural): a running trial or a "
 		  "fork keeps its value");
 	spec_finish(&s);
-
-	/* pbt explores by default only what a running trial may change: not x1 of mlp */
-	CHECK(parse(&s, "{\"search\": \"pbt\", \"trials\": 8, \"train\": {\"epochs\": 8}, "
-			"\"pbt\": "
-			"{\"population\": 4, \"interval\": 2}, \"params\": {\"lr\": "
-			"{\"log\": [1e-4, 1e-1]}, \"x1\": {\"uniform\": [0, 1]}}}", err) == 0);
-	CHECK(s.params[spec_param_index(&s, "lr")].explore == 1);
-	CHECK(s.params[spec_param_index(&s, "x1")].explore == 0);
-	spec_finish(&s);
 }
 
 /* What adjust and fork may set: the worker's rules for the built-in worker;
@@ -669,19 +660,29 @@ static void test_check_change(void)
 	spec_finish(&s);
 }
 
-/* pbt explores the steerable parameters only: by default, and when named. */
-static void test_explore_steer(void)
+/* The pbt spec text parses, and by default explores yes but not no. */
+static void check_explored(const char *text, const char *yes, const char *no)
 {
 	struct spec s;
 	char err[ERRBUF_LEN];
 
-	CHECK(parse(&s, "{\"command\": [\"train\"], \"search\": \"pbt\", \"trials\": 8, "
-			"\"pbt\": {\"population\": 4, \"interval\": 2}, \"params\": {"
-			"\"lr\": {\"log\": [1e-4, 1e-1]}, "
-			"\"width\": {\"choice\": [64, 128], \"steer\": false}}}", err) == 0);
-	CHECK(s.params[spec_param_index(&s, "lr")].explore == 1);
-	CHECK(s.params[spec_param_index(&s, "width")].explore == 0);
+	CHECK(parse(&s, text, err) == 0);
+	CHECK(s.params[spec_param_index(&s, yes)].explore == 1);
+	CHECK(s.params[spec_param_index(&s, no)].explore == 0);
 	spec_finish(&s);
+}
+
+/* pbt explores the steerable parameters only: by default, and when named;
+ * for the built-in worker, what a running trial may change (not x1 of mlp). */
+static void test_explore_steer(void)
+{
+	check_explored("{\"command\": [\"train\"], \"search\": \"pbt\", \"trials\": 8, "
+		       "\"pbt\": {\"population\": 4, \"interval\": 2}, \"params\": {"
+		       "\"lr\": {\"log\": [1e-4, 1e-1]}, "
+		       "\"width\": {\"choice\": [64, 128], \"steer\": false}}}", "lr", "width");
+	check_explored("{\"search\": \"pbt\", \"trials\": 8, \"train\": {\"epochs\": 8}, "
+		       "\"pbt\": {\"population\": 4, \"interval\": 2}, \"params\": {\"lr\": "
+		       "{\"log\": [1e-4, 1e-1]}, \"x1\": {\"uniform\": [0, 1]}}}", "lr", "x1");
 	expect_error("{\"command\": [\"train\"], \"search\": \"pbt\", \"trials\": 8, "
 		     "\"pbt\": {\"population\": 4, \"interval\": 2, \"explore\": [\"width\"]}, "
 		     "\"params\": {\"width\": {\"choice\": [64, 128], \"steer\": false}}}",
