@@ -34,6 +34,11 @@ static const char *const datasets[HP_N_DATASET + 1] = {
 	[HP_DATASET_CSV] = "csv",
 };
 
+/* A test function's coordinate xN: adjustable, read by the test functions only. */
+#define TESTFN_COORD(n)                                                                  \
+	{"x" #n, HP_FLOAT, "0", -BIG, BIG, HP_ADJUSTABLE | HP_TESTFN, NULL,                \
+	 "test-function tasks: coordinate " #n}
+
 const struct hparam hparams[] = {
 	{"task", HP_STRING, "mlp", 0, 0, 0, tasks,
 	 "what to train: the MLP on the data set, or a synthetic task with a known optimum"},
@@ -80,12 +85,8 @@ const struct hparam hparams[] = {
 	 "trial seed (set by the daemon from the sweep's seed)"},
 	{"epoch_ms", HP_INT, "0", 0, 3600000, 0, NULL,
 	 "synthetic tasks: milliseconds each epoch takes"},
-	{"x1", HP_FLOAT, "0", -BIG, BIG, HP_ADJUSTABLE, NULL, "test-function tasks: coordinate 1"},
-	{"x2", HP_FLOAT, "0", -BIG, BIG, HP_ADJUSTABLE, NULL, "test-function tasks: coordinate 2"},
-	{"x3", HP_FLOAT, "0", -BIG, BIG, HP_ADJUSTABLE, NULL, "test-function tasks: coordinate 3"},
-	{"x4", HP_FLOAT, "0", -BIG, BIG, HP_ADJUSTABLE, NULL, "test-function tasks: coordinate 4"},
-	{"x5", HP_FLOAT, "0", -BIG, BIG, HP_ADJUSTABLE, NULL, "test-function tasks: coordinate 5"},
-	{"x6", HP_FLOAT, "0", -BIG, BIG, HP_ADJUSTABLE, NULL, "test-function tasks: coordinate 6"},
+	TESTFN_COORD(1), TESTFN_COORD(2), TESTFN_COORD(3),
+	TESTFN_COORD(4), TESTFN_COORD(5), TESTFN_COORD(6),
 	{"checkpoint", HP_STRING, NULL, 0, 0, HP_NO_DEFAULT, NULL,
 	 "checkpoint file: saved after every epoch, resumed from when present"},
 	{"fork_from", HP_STRING, NULL, 0, 0, HP_NO_DEFAULT, NULL,
@@ -123,6 +124,15 @@ const struct hparam *hparam_find(const struct hparam *table, size_t n, const cha
 		if (strcmp(table[i].name, name) == 0)
 			return &table[i];
 	return NULL;
+}
+
+enum hp_adjust hparam_adjust(const struct hparam *h, int task)
+{
+	if (!h || !(h->flags & HP_ADJUSTABLE))
+		return HP_ADJUST_STRUCTURAL;
+	if (task == HP_TASK_MLP && (h->flags & HP_TESTFN))
+		return HP_ADJUST_NOT_READ;
+	return HP_ADJUST_OK;
 }
 
 int hparam_course_rank(const char *name)

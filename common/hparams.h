@@ -25,7 +25,8 @@ enum {
 	HP_ADJUSTABLE = 8, /* may change while a trial trains (worker protocol 2's
 	                    * "adjust", a fork's own value); the checkpoint hash leaves
 	                    * it out. The others are structural: a fork keeps its
-	                    * parent's */
+	                    * parent's. Read through hparam_adjust, the one list */
+	HP_TESTFN = 16,    /* a test function's coordinate: task mlp does not read it */
 };
 
 /* The values of the string hyperparameters that take one of a fixed list, as
@@ -90,6 +91,19 @@ int hparam_course_rank(const char *name);
 
 /* Looks name up in table (hparams or data_keys); NULL when unknown. */
 const struct hparam *hparam_find(const struct hparam *table, size_t n, const char *name);
+
+/* Whether the built-in worker running task (enum hp_task) may change h while
+ * it trains: the one list of what can change, the rows flagged HP_ADJUSTABLE
+ * (and for task mlp, not a test function's coordinate). Task mlp's control
+ * lines (worker/train.c) and caviard's adjust, fork and pbt
+ * (spec_check_adjust) both ask it; a synthetic task reads fewer still
+ * (worker/synth.c). h may be NULL (structural). */
+enum hp_adjust {
+	HP_ADJUST_OK,
+	HP_ADJUST_STRUCTURAL, /* not adjustable: the model or the run is built with it */
+	HP_ADJUST_NOT_READ,   /* adjustable, but not read by this task */
+};
+enum hp_adjust hparam_adjust(const struct hparam *h, int task);
 
 /* Checks that value has h's type and lies in its range / choices.
  * Returns 0, or -1 with a message like "expected a number > 0, got -1". */

@@ -33,11 +33,21 @@ static const char *const builtin_vars[] = {
 	"trial_id", "seed", "trial_dir", "checkpoint_dir", "workdir", NULL,
 };
 
-static const char *const kind_names[] = {
-	/* indexed by enum param_kind; PARAM_FIXED has no key (spec_kind_name: "fixed") */
-	NULL, "uniform", "int", "log", "log_int", "reverse_log", "choice",
+/* The parameter kinds, indexed by enum param_kind: the key a spec writes (a
+ * plain value is "fixed" and has none) and the scale its axis is drawn on. */
+static const struct {
+	const char *name;
+	const char *scale;
+} kinds[] = {
+	[PARAM_FIXED] = {"fixed", "linear"},
+	[PARAM_UNIFORM] = {"uniform", "linear"},
+	[PARAM_INT] = {"int", "int"},
+	[PARAM_LOG] = {"log", "log"},
+	[PARAM_LOG_INT] = {"log_int", "log"},
+	[PARAM_REVERSE_LOG] = {"reverse_log", "reverse_log"},
+	[PARAM_CHOICE] = {"choice", "choice"},
 };
-#define N_KINDS ((int)(sizeof kind_names / sizeof kind_names[0]))
+#define N_KINDS ((int)(sizeof kinds / sizeof kinds[0]))
 
 const char *spec_search_name(enum spec_search search)
 {
@@ -53,7 +63,12 @@ const char *const *spec_top_keys(void)
 
 const char *spec_kind_name(enum param_kind kind)
 {
-	return kind == PARAM_FIXED || (int)kind >= N_KINDS ? "fixed" : kind_names[kind];
+	return (int)kind < N_KINDS ? kinds[kind].name : NULL;
+}
+
+const char *spec_kind_scale(enum param_kind kind)
+{
+	return (int)kind < N_KINDS ? kinds[kind].scale : NULL;
 }
 
 /* ---- small helpers ---- */
@@ -574,7 +589,7 @@ static int unknown_kind(const char *key, const char *path, char *err, size_t err
 				       kind_aliases[i][1],
 				       strcmp(kind_aliases[i][1], "choice") ? "[lo, hi]" : "[v, ...]");
 	for (int i = 1; i < N_KINDS; i++)
-		suggest_try(&sg, kind_names[i]);
+		suggest_try(&sg, kinds[i].name);
 	suggest_try(&sg, "when");
 	suggest_try(&sg, "steer");
 	return err_set(err, errlen, "%s: unknown key%s (expected a kind: uniform, int, log, "
@@ -586,7 +601,8 @@ static int unknown_kind(const char *key, const char *path, char *err, size_t err
  * ones, and epochs (how long it trains, not what it builds). */
 static int builtin_steerable(const struct hparam *h)
 {
-	return (h->flags & HP_ADJUSTABLE) || strcmp(h->name, "epochs") == 0;
+	return hparam_adjust(h, HP_TASK_MLP) != HP_ADJUST_STRUCTURAL ||
+	       strcmp(h->name, "epochs") == 0;
 }
 
 /* An object value: exactly one kind key, plus an optional "when" and "steer". */
@@ -616,13 +632,13 @@ static int parse_param_object(struct spec_param *p, const struct hparam *h, cons
 			continue;
 		}
 		for (int i = 1; i < N_KINDS; i++)
-			if (strcmp(item->string, kind_names[i]) == 0)
+			if (strcmp(item->string, kinds[i].name) == 0)
 				k = i;
 		if (k < 0)
 			return unknown_kind(item->string, sub, err, errlen);
 		if (kind_val)
 			return err_set(err, errlen, "%s: more than one kind (%s and %s)", path,
-				       kind_names[p->kind], item->string);
+				       kinds[p->kind].name, item->string);
 		p->kind = (enum param_kind)k;
 		kind_val = item;
 	}
@@ -964,37 +980,37 @@ void spec_checkpoints_kept(const struct spec *s, int *running, int *ended)
 	*ended = policy == SPEC_KEEP_ALL ? 0 : policy == SPEC_KEEP_BEST ? 1 : policy + 1;
 }
 
-/* The adjustable hyperparameters' names, "lr, batch, ...", into buf. */
-static const char *adjustable_names(char *buf, size_t n)
+/* The names the built-in worker running s's task may change (hparam_adjust),
+ * "lr, batch, ...", into buf. */
+static const char *adjustable_names(const struct spec *s, char *buf, size_t n)
 {
+	int task = spec_task(s);
 	size_t len = 0;
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < n_hparams && len < n; i++)
-		if (hparams[i].flags & HP_ADJUSTABLE)
+		if (hparam_adjust(&hparams[i], task) == HP_ADJUST_OK)
 			len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "",
 						hparams[i].name);
 	return buf;
 }
 
-/* Whether parameter p may be explored: sampled, and for the built-in worker
- * adjustable. Returns 0, or -1 with err naming path. */
+/* Whether parameter p may be explored: sampled, and changeable in a running
+ * trial (spec_check_adjust, as adjust checks it). Returns 0, or -1 with err
+ * naming path. */
 static int check_explorable(const struct spec *s, const struct spec_param *p, const char *path,
 			    char *err, size_t errlen)
 {
-	const struct hparam *h = hparam_find(hparams, n_hparams, p->name);
-	char names[256];
+	char why[ERRBUF_LEN], names[256];
 
 	if (p->kind == PARAM_FIXED)
 		return err_set(err, errlen, "%s: params.%s is a plain value: nothing to explore",
 			       path, p->name);
-	if (!s->command && h && !(h->flags & HP_ADJUSTABLE))
-		return err_set(err, errlen, "%s: %s is structural: a fork keeps its parent's "
-			       "(adjustable: %s)", path, p->name,
-			       adjustable_names(names, sizeof names));
-	if (!p->steer)
-		return err_set(err, errlen, "%s: params.%s is \"steer\": false: a fork keeps its "
-			       "parent's", path, p->name);
+	if (spec_check_adjust(s, p->name, SPEC_CHANGE_RUNNING, why, sizeof why) < 0)
+		return err_set(err, errlen, "%s: %s%s%s%s", path, why,
+			       s->command ? "" : " (adjustable: ",
+			       s->command ? "" : adjustable_names(s, names, sizeof names),
+			       s->command ? "" : ")");
 	return 0;
 }
 
@@ -1030,7 +1046,7 @@ static int set_explore(struct spec *s, const cJSON *pbt, char *err, size_t errle
 	if (n == 0)
 		return err_set(err, errlen, "pbt: no parameter to explore: sample one in params%s%s",
 			       s->command ? "" : " among the adjustable ones: ",
-			       s->command ? "" : adjustable_names(names, sizeof names));
+			       s->command ? "" : adjustable_names(s, names, sizeof names));
 	return 0;
 }
 
@@ -1550,8 +1566,7 @@ int spec_parse_text(struct spec *s, const char *text, size_t len, char *err, siz
 
 int spec_check_objective(const struct spec *s, char *err, size_t errlen)
 {
-	int task = s->task ? hparam_choice(hparam_find(hparams, n_hparams, "task"), s->task)
-			   : HP_TASK_MLP;
+	int task = spec_task(s);
 
 	if (s->command || !s->objective_metric)
 		return 0;
@@ -1604,32 +1619,58 @@ int spec_param_index(const struct spec *s, const char *name)
 	return -1;
 }
 
-int spec_check_change(const struct spec *s, const char *name, const cJSON *v, int force,
-		      char *err, size_t errlen)
+int spec_task(const struct spec *s)
+{
+	return s->task ? hparam_choice(hparam_find(hparams, n_hparams, "task"), s->task)
+		       : HP_TASK_MLP;
+}
+
+int spec_check_adjust(const struct spec *s, const char *name, enum spec_change when, char *err,
+		      size_t errlen)
+{
+	int i = spec_param_index(s, name);
+	const struct hparam *h = s->command ? NULL : hparam_find(hparams, n_hparams, name);
+
+	if (!s->command && !h)
+		return err_set(err, errlen, "%s: not a hyperparameter of the built-in worker", name);
+	if (h && strcmp(name, "epochs") == 0) {
+		if (when == SPEC_CHANGE_RUNNING)
+			return err_set(err, errlen, "epochs: a running trial trains as long as it "
+				       "started to (a fork may set its own)");
+	} else if (h) {
+		switch (hparam_adjust(h, spec_task(s))) {
+		case HP_ADJUST_OK:
+			break;
+		case HP_ADJUST_NOT_READ:
+			return err_set(err, errlen, "%s: not read by task %s: a running trial or a "
+				       "fork keeps its value", name, s->task ? s->task : "mlp");
+		default:
+			return err_set(err, errlen, "%s: structural (the model is built with it): "
+				       "a running trial or a fork keeps its value", name);
+		}
+	}
+	if (i >= 0 && !s->params[i].steer)
+		return err_set(err, errlen, "%s: \"steer\": false in the spec (structural): a "
+			       "running trial or a fork keeps its value", name);
+	return 0;
+}
+
+int spec_check_change(const struct spec *s, const char *name, const cJSON *v,
+		      enum spec_change when, int force, char *err, size_t errlen)
 {
 	int i = spec_param_index(s, name);
 	const struct spec_param *p = i >= 0 ? &s->params[i] : NULL;
-	const struct hparam *h;
+	const struct hparam *h = s->command ? NULL : hparam_find(hparams, n_hparams, name);
 	double x = cJSON_IsNumber(v) ? v->valuedouble : NAN;
 
-	if (!s->command) {
-		h = hparam_find(hparams, n_hparams, name);
-		if (!h)
-			return err_set(err, errlen,
-				       "%s: not a hyperparameter of the built-in worker", name);
-		if (!builtin_steerable(h))
-			return err_set(err, errlen, "%s: structural (the model is built with it): "
-				       "a running trial or a fork keeps its value", name);
-		if (hparam_check(h, v, err, errlen) < 0)
-			return err_prefix(err, errlen, "%s", name);
-	}
+	if (spec_check_adjust(s, name, when, err, errlen) < 0)
+		return -1;
+	if (h && hparam_check(h, v, err, errlen) < 0)
+		return err_prefix(err, errlen, "%s", name);
 	if (!cJSON_IsNumber(v) && !cJSON_IsString(v) && !cJSON_IsBool(v))
 		return err_set(err, errlen, "%s: expected a number, a string or a boolean", name);
 	if (!p)
 		return 0; /* a name the spec does not know is the program's to refuse */
-	if (!p->steer)
-		return err_set(err, errlen, "%s: \"steer\": false in the spec (structural): a "
-			       "running trial or a fork keeps its value", name);
 	switch (p->kind) {
 	case PARAM_FIXED:
 		return 0;
@@ -1642,12 +1683,12 @@ int spec_check_change(const struct spec *s, const char *name, const cJSON *v, in
 	}
 	if (!cJSON_IsNumber(v))
 		return err_set(err, errlen, "%s: expected a number (a %s parameter)", name,
-			       kind_names[p->kind]);
+			       kinds[p->kind].name);
 	if ((p->kind == PARAM_INT || p->kind == PARAM_LOG_INT) && x != floor(x))
 		return err_set(err, errlen, "%s: expected a whole number", name);
 	if ((p->kind == PARAM_LOG || p->kind == PARAM_LOG_INT) && !(x > 0))
 		return err_set(err, errlen, "%s: expected a number > 0 (a %s parameter), got %g",
-			       name, kind_names[p->kind], x);
+			       name, kinds[p->kind].name, x);
 	if (p->kind == PARAM_REVERSE_LOG && !(x > 0 && x < 1))
 		return err_set(err, errlen, "%s: expected a number in (0, 1) (a reverse_log "
 			       "parameter), got %g", name, x);

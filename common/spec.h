@@ -98,7 +98,7 @@ struct spec_param {
 	                         * worker's non-adjustable ones are, by default. */
 	int explore;            /* search "pbt": perturbed at each exploit. Set on every
 	                         * sampled parameter of a command trial, and on the
-	                         * built-in worker's adjustable ones (HP_ADJUSTABLE);
+	                         * built-in worker's adjustable ones (spec_check_adjust);
 	                         * "pbt": {"explore": [...]} names them instead. The
 	                         * others are inherited unchanged by a fork. */
 };
@@ -209,8 +209,14 @@ int spec_param_index(const struct spec *s, const char *name);
 
 /* A parameter kind's key as a spec writes it ("log", "reverse_log", "choice"),
  * "fixed" for a plain value: the one list of the kind names, which the spec's
- * parsing reads too. A static string. */
+ * parsing reads too, and the dashboard's KINDS copies (tests/e2e/test_vocab.sh
+ * compares them). A static string; NULL past the last kind. */
 const char *spec_kind_name(enum param_kind kind);
+
+/* The scale a kind's axis is drawn on, as plots name it: "linear" (uniform,
+ * fixed), "int", "log" (log and log_int), "reverse_log" or "choice". A static
+ * string; NULL past the last kind. */
+const char *spec_kind_scale(enum param_kind kind);
 
 /* A search's name as a spec writes it ("random", "coarse_to_fine"); NULL
  * past the last search (search.h: the table). */
@@ -241,15 +247,29 @@ const char *const *spec_top_keys(void);
 /* Index of v among a choice parameter's values (compared as JSON), or -1
  * (v absent, or not one of them). */
 int spec_choice_index(const struct spec_param *p, const cJSON *v);
-/* Whether v may become parameter name's value in a running or forked trial
- * of s (`caviar adjust`, `caviar fork`): for the built-in worker, an
- * adjustable hyperparameter of its table within its rules (hparams.h); for
- * any, not a "steer": false parameter, one of a choice's values, and a value
- * of a numeric parameter's kind (int: whole, log: > 0, reverse_log: in
- * (0, 1)) within its range unless force. A name the spec does not sample is
- * the program's to refuse. Returns 0, or -1 with
- * "lr: expected a number > 0, got -1". */
-int spec_check_change(const struct spec *s, const char *name, const cJSON *v, int force,
-		      char *err, size_t errlen);
+/* The built-in worker's task of s (enum hp_task; mlp when s names none). */
+int spec_task(const struct spec *s);
+
+/* Where a change goes: a running trial (`caviar adjust`, and pbt's explored
+ * parameters) or a fork's start (`caviar fork`, which may also set epochs). */
+enum spec_change { SPEC_CHANGE_RUNNING, SPEC_CHANGE_FORK };
+
+/* Whether parameter name of s may change at all, the one check adjust, fork
+ * and pbt make, so caviard refuses what the built-in worker would, without
+ * asking it: for the built-in worker, a hyperparameter its task may change
+ * (hparam_adjust: "units: structural (the model is built with it): ...",
+ * "x1: not read by task mlp: ..."; epochs only in a fork); for any, not a
+ * "steer": false parameter. Returns 0, or -1 with the reason in err. */
+int spec_check_adjust(const struct spec *s, const char *name, enum spec_change when, char *err,
+		      size_t errlen);
+
+/* Whether v may become parameter name's value when: spec_check_adjust, then
+ * for the built-in worker its table's rules for the value (hparams.h); for
+ * any, one of a choice's values, and a value of a numeric parameter's kind
+ * (int: whole, log: > 0, reverse_log: in (0, 1)) within its range unless
+ * force. A name the spec does not sample is the program's to refuse. Returns
+ * 0, or -1 with "lr: expected a number > 0, got -1". */
+int spec_check_change(const struct spec *s, const char *name, const cJSON *v,
+		      enum spec_change when, int force, char *err, size_t errlen);
 
 #endif

@@ -59,10 +59,10 @@
  * The built-in worker reads its configuration as the first JSON object on
  * stdin (`--config -`) and the control lines after it; it polls stdin
  * between optimizer steps (every WORKER_PROTO_CONTROL_MS at most), so a
- * change takes effect within one step of that. Task "mlp" accepts lr,
- * lr_decay, beta, beta1, beta2, eps, l2, dropout and batch; a synthetic task
- * the parameters its function reads (x1.. for a test function), from its next
- * epoch: all are hparams rows flagged HP_ADJUSTABLE. stdin at end of file (caviard gone,
+ * change takes effect within one step of that. What it accepts is the hparams
+ * rows flagged adjustable (common/hparams.c, hparam_adjust): task "mlp" all
+ * but the test functions' coordinates; a synthetic task those its function
+ * reads, from its next epoch. stdin at end of file (caviard gone,
  * or a program run by hand) is not an error: the program trains on. The
  * adjusted values are part of the checkpoint: a trial resumed from its own
  * checkpoint keeps them.

@@ -543,8 +543,8 @@ static int replayed_adjust(struct daemon *d, struct trial *t, const struct worke
 		return err_set(err, errlen, "an \"adjusted\" line of its curve without its "
 					    "changes: nothing recorded");
 	cJSON_ArrayForEach(c, changes)
-		if (spec_check_change(t->spec, c->string, cJSON_GetArrayItem(c, 1), 1, err,
-				      errlen) < 0)
+		if (spec_check_change(t->spec, c->string, cJSON_GetArrayItem(c, 1),
+				      SPEC_CHANGE_RUNNING, 1, err, errlen) < 0)
 			return -1;
 	rows = query_run(&d->db.query, err, errlen, QUERY_ADJUSTMENTS, "i", (long long)t->row.id);
 	if (!rows)

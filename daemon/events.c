@@ -27,15 +27,38 @@ static void add_best(cJSON *e, const struct trial *t)
 		cJSON_AddNumberToObject(e, "best", t->row.best_value);
 }
 
+cJSON *events_running_json(const struct trial *t)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "sweep", (double)t->sweep_id);
+	cJSON_AddNumberToObject(o, "trial", (double)t->row.id);
+	cJSON_AddNumberToObject(o, "number", t->number);
+	cJSON_AddNumberToObject(o, "pid", t->row.pid);
+	cJSON_AddNumberToObject(o, "epoch", t->row.epochs);
+	cJSON_AddNumberToObject(o, "epochs", t->epochs_total);
+	cJSON_AddStringToObject(o, "state", t->slurm_queued ? "queued in Slurm" : "running");
+	add_best(o, t);
+	cJSON_AddNumberToObject(o, "started_at", t->row.started_at);
+	cJSON_AddItemToObject(o, "params", cJSON_Duplicate(t->params, 1));
+	return o;
+}
+
 void events_trial_started(const struct events *ev, const struct trial *t)
 {
-	cJSON *e;
+	cJSON *e, *o;
 
 	if (!ev->listening(ev->ctx, t->sweep_id))
 		return;
-	e = trial_event(PROTO_EV_TRIAL_STARTED, t);
-	cJSON_AddNumberToObject(e, "epochs", t->epochs_total);
-	cJSON_AddItemToObject(e, "params", cJSON_Duplicate(t->params, 1));
+	e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "event", proto_event_name(PROTO_EV_TRIAL_STARTED));
+	o = events_running_json(t);
+	while (o->child) { /* the event's name first, then the trial's fields */
+		cJSON *item = cJSON_DetachItemViaPointer(o, o->child);
+
+		cJSON_AddItemToObject(e, item->string, item);
+	}
+	cJSON_Delete(o);
 	ev->publish(ev->ctx, t->sweep_id, e);
 }
 

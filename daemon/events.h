@@ -1,7 +1,7 @@
 /* events: the live event stream of `caviar watch`. A client subscribes
  * ({"cmd": "subscribe", "sweep": ID} or all sweeps without "sweep") and then
  * receives one JSON line per event, as it happens:
- *   {"event": "trial_started", "sweep": 1, "trial": 7, "number": 6, "epochs": 10, "params": {...}}
+ *   {"event": "trial_started", RUNNING...}
  *   {"event": "progress", "sweep": 1, "trial": 7, "epoch": 3, "step": 1266,
  *    "metrics": {"val_acc": 0.86, ...}, "best": 0.86}
  *   {"event": "trial_ended", "sweep": 1, "trial": 7, "status": "done", "reason": "finished",
@@ -15,8 +15,9 @@
  *   {"event": "note", "sweep": 1, "trial": 7 (null: the sweep's), "text": "..." ("": cleared)}
  * The first line after the subscribe's reply is a snapshot of the trials
  * running then, built by the hub (daemon.c, the server's on_subscribe):
- *   {"event": "snapshot", "sweep": 1 (null: all), "running": [{"sweep", "trial", "number",
- *    "epoch", "epochs", "best", "params"}, ...]}
+ *   {"event": "snapshot", "sweep": 1 (null: all), "running": [RUNNING, ...]}
+ * RUNNING is a running trial as events_running_json says it, the one
+ * encoder of it (status's "running" is a list of them too). 
  * This module builds the events; it is handed its publisher (the server's
  * subscribers, by the hub) and knows nothing of sockets. Building an event
  * costs nothing when nobody listens. */
@@ -37,6 +38,12 @@ struct events {
 	void (*publish)(void *ctx, int64_t sweep_id, cJSON *event);
 	void *ctx;
 };
+
+/* A running trial: {"sweep", "trial", "number", "pid", "epoch" (epochs
+ * recorded), "epochs" (to run), "state" ("running", or "queued in Slurm"
+ * before srun starts it), "best" (once it has one), "started_at" (unix
+ * seconds), "params"}. The caller frees it. */
+cJSON *events_running_json(const struct trial *t);
 
 void events_trial_started(const struct events *ev, const struct trial *t);
 void events_progress(const struct events *ev, const struct trial *t, const struct worker_line *l);

@@ -64,7 +64,7 @@ static int plan_params(struct fork_plan *plan, struct query *q, const cJSON *row
 	cJSON_Delete(rows);
 	plan->changes = cJSON_CreateObject();
 	cJSON_ArrayForEach(v, set) {
-		if (spec_check_change(spec, v->string, v, force, err, errlen) < 0)
+		if (spec_check_change(spec, v->string, v, SPEC_CHANGE_FORK, force, err, errlen) < 0)
 			return -1;
 		changes_add(plan->changes, v->string,
 			    cJSON_GetObjectItemCaseSensitive(plan->params, v->string), v);

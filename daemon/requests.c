@@ -1,7 +1,6 @@
 /* requests: the handlers of caviard's requests, in one table (see requests.h). */
 #include "requests.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,23 +212,6 @@ static int do_top(struct daemon *d, struct server_client *c, const struct reques
 	return query_top(&d->db.query, req->sweep, req->n ? req->n : 10, reply, err, errlen);
 }
 
-static cJSON *running_json(const struct trial *t)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddNumberToObject(o, "trial", (double)t->row.id);
-	cJSON_AddNumberToObject(o, "sweep", (double)t->sweep_id);
-	cJSON_AddNumberToObject(o, "number", t->number);
-	cJSON_AddNumberToObject(o, "pid", t->row.pid);
-	cJSON_AddNumberToObject(o, "epoch", t->row.epochs);
-	cJSON_AddNumberToObject(o, "epochs", t->epochs_total);
-	cJSON_AddStringToObject(o, "state", t->slurm_queued ? "queued in Slurm" : "running");
-	if (!isnan(t->row.best_value))
-		cJSON_AddNumberToObject(o, "best", t->row.best_value);
-	cJSON_AddNumberToObject(o, "started_at", t->row.started_at);
-	return o;
-}
-
 static int do_status(struct daemon *d, struct server_client *c, const struct request *req,
 		     cJSON *reply, char *err, size_t errlen)
 {
@@ -243,7 +225,7 @@ static int do_status(struct daemon *d, struct server_client *c, const struct req
 	(void)err;
 	(void)errlen;
 	for (struct trial *t = d->running; t; t = t->next) {
-		cJSON_AddItemToArray(running, running_json(t));
+		cJSON_AddItemToArray(running, events_running_json(t));
 		rejected += t->rejected;
 	}
 	for (struct sweep *sw = d->sweeps.list; sw; sw = sw->next) {
@@ -600,22 +582,9 @@ void requests_subscribed(void *ctx, struct server_client *c, int64_t sweep_id)
 	else
 		cJSON_AddNullToObject(e, "sweep");
 	running = cJSON_AddArrayToObject(e, "running");
-	for (struct trial *t = d->running; t; t = t->next) {
-		cJSON *o;
-
-		if (sweep_id && t->sweep_id != sweep_id)
-			continue;
-		o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "sweep", (double)t->sweep_id);
-		cJSON_AddNumberToObject(o, "trial", (double)t->row.id);
-		cJSON_AddNumberToObject(o, "number", t->number);
-		cJSON_AddNumberToObject(o, "epoch", t->row.epochs);
-		cJSON_AddNumberToObject(o, "epochs", t->epochs_total);
-		if (!isnan(t->row.best_value))
-			cJSON_AddNumberToObject(o, "best", t->row.best_value);
-		cJSON_AddItemToObject(o, "params", cJSON_Duplicate(t->params, 1));
-		cJSON_AddItemToArray(running, o);
-	}
+	for (struct trial *t = d->running; t; t = t->next)
+		if (!sweep_id || t->sweep_id == sweep_id)
+			cJSON_AddItemToArray(running, events_running_json(t));
 	server_reply(c, e);
 }
 
@@ -646,7 +615,8 @@ static int do_adjust(struct daemon *d, struct server_client *c, const struct req
 	if (!t)
 		return err_set(err, errlen, "trial %lld is not running", (long long)req->trial);
 	cJSON_ArrayForEach(v, req->set)
-		if (spec_check_change(t->spec, v->string, v, req->force, err, errlen) < 0)
+		if (spec_check_change(t->spec, v->string, v, SPEC_CHANGE_RUNNING, req->force, err,
+				      errlen) < 0)
 			return -1;
 	return steer_send(&d->steer, t->row.id, req->set, server_client_id(c), err, errlen) < 0
 		       ? -1 : 1;

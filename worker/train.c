@@ -285,23 +285,20 @@ static void trainer_size(struct trainer *t)
 	t->yb = xrealloc(t->yb, (size_t)t->bmax * sizeof(int32_t));
 }
 
-/* control_task.allowed of task "mlp": the adjustable settings it reads, those
- * of train_config_values (all hparams rows flagged HP_ADJUSTABLE but the test
- * functions' coordinates). */
+/* control_task.allowed of task "mlp": hparam_adjust's list for it, which
+ * train_config_values reads. */
 static int mlp_allowed(void *ctx, const char *name, char *err, size_t errlen)
 {
-	static const char *const reads[] = {"lr", "lr_decay", "beta", "beta1", "beta2", "eps",
-					    "l2", "dropout", "batch"};
-	const struct hparam *h = hparam_find(hparams, n_hparams, name);
-
 	(void)ctx;
-	for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++)
-		if (strcmp(reads[i], name) == 0)
-			return 0;
-	if (h && (h->flags & HP_ADJUSTABLE))
+	switch (hparam_adjust(hparam_find(hparams, n_hparams, name), HP_TASK_MLP)) {
+	case HP_ADJUST_OK:
+		return 0;
+	case HP_ADJUST_NOT_READ:
 		return err_set(err, errlen, "%s: not read by task mlp, cannot change while "
 			       "training", name);
-	return err_set(err, errlen, "%s: structural, cannot change while training", name);
+	default:
+		return err_set(err, errlen, "%s: structural, cannot change while training", name);
+	}
 }
 
 /* control_task.apply: the adjusted values from the next step on. */

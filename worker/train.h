@@ -44,8 +44,8 @@ int train_config_check(const cJSON *cfg, char *err, size_t errlen);
 
 /* Reads a checked configuration into tc (defaults from the table). */
 void train_config_init(struct train_config *tc, const cJSON *cfg);
-/* Reads only the adjustable settings (hparams rows flagged HP_ADJUSTABLE:
- * lr, lr_decay, beta, beta1, beta2, eps, l2, dropout, batch) into tc. */
+/* Reads only the adjustable settings into tc: those hparam_adjust lets task
+ * mlp change (common/hparams.c). */
 void train_config_values(struct train_config *tc, const cJSON *cfg);
 void train_config_finish(struct train_config *tc); /* accepts zeroed or finished */
 

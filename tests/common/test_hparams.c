@@ -166,6 +166,31 @@ static void test_choices(void)
 	cJSON_Delete(cfg);
 }
 
+/* The one list of what may change while training: task mlp reads the
+ * adjustable rows but the test functions' coordinates, which a test
+ * function reads; the rest (and an unknown name) are structural. */
+static void test_adjust(void)
+{
+	static const char *const mlp_reads[] = {"lr", "lr_decay", "beta", "beta1", "beta2",
+						"eps", "l2", "dropout", "batch"};
+	int n = 0;
+
+	for (size_t i = 0; i < n_hparams; i++)
+		n += hparam_adjust(&hparams[i], HP_TASK_MLP) == HP_ADJUST_OK;
+	CHECK(n == (int)(sizeof mlp_reads / sizeof mlp_reads[0]));
+	for (size_t i = 0; i < sizeof mlp_reads / sizeof mlp_reads[0]; i++)
+		CHECK(hparam_adjust(hparam_find(hparams, n_hparams, mlp_reads[i]), HP_TASK_MLP) ==
+		      HP_ADJUST_OK);
+	CHECK(hparam_adjust(hparam_find(hparams, n_hparams, "x1"), HP_TASK_MLP) ==
+	      HP_ADJUST_NOT_READ);
+	CHECK(hparam_adjust(hparam_find(hparams, n_hparams, "x1"), HP_TASK_BRANIN) == HP_ADJUST_OK);
+	CHECK(hparam_adjust(hparam_find(hparams, n_hparams, "units"), HP_TASK_MLP) ==
+	      HP_ADJUST_STRUCTURAL);
+	CHECK(hparam_adjust(hparam_find(hparams, n_hparams, "epochs"), HP_TASK_BOWL) ==
+	      HP_ADJUST_STRUCTURAL);
+	CHECK(hparam_adjust(NULL, HP_TASK_MLP) == HP_ADJUST_STRUCTURAL);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -173,6 +198,7 @@ int main(int argc, char **argv)
 		{"check", test_check},
 		{"reads", test_reads},
 		{"choices", test_choices},
+		{"adjust", test_adjust},
 		{0},
 	};
 

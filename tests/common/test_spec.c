@@ -526,7 +526,8 @@ static void test_pbt_errors(void)
 		     "params.epochs: every member of a pbt population trains the same epochs", NULL);
 	/* explore */
 	expect_error(PBT("\"population\": 4, \"interval\": 2, \"explore\": [\"layers\"]", ""),
-		     "pbt.explore[0]: layers is structural: a fork keeps its parent's", "lr, ");
+		     "pbt.explore[0]: layers: structural (the model is built with it): a running "
+		     "trial or a fork keeps its value (adjustable: batch, lr, ", NULL);
 	expect_error(PBT("\"population\": 4, \"interval\": 2, \"explore\": [\"beta\"]", ""),
 		     "pbt.explore[0]: params.beta is a plain value: nothing to explore", NULL);
 	expect_error(PBT("\"population\": 4, \"interval\": 2, \"explore\": [\"lrr\"]", ""),
@@ -548,6 +549,48 @@ static void test_pbt_errors(void)
 		     "\"tpe\" or \"pbt\"");
 }
 
+/* Which names adjust, fork and pbt may change: caviard refuses what the
+ * built-in worker's task would refuse, a name at a time, before any trial
+ * hears of it. */
+static void test_check_adjust(void)
+{
+	struct spec s;
+	char err[ERRBUF_LEN];
+
+	CHECK(parse(&s, "{\"params\": {\"lr\": {\"log\": [1e-4, 1e-1]}, \"x1\": "
+			"{\"uniform\": [0, 1]}, \"units\": {\"int\": [8, 64]}}}", err) == 0);
+	CHECK(spec_task(&s) == HP_TASK_MLP);
+	CHECK(spec_check_adjust(&s, "lr", SPEC_CHANGE_RUNNING, err, sizeof err) == 0);
+	CHECK(spec_check_adjust(&s, "units", SPEC_CHANGE_RUNNING, err, sizeof err) < 0);
+	CHECK_STR(err, "units: structural (the model is built with it): a running trial or a "
+		  "fork keeps its value");
+	CHECK(spec_check_adjust(&s, "units", SPEC_CHANGE_FORK, err, sizeof err) < 0);
+	CHECK(spec_check_adjust(&s, "x1", SPEC_CHANGE_RUNNING, err, sizeof err) < 0);
+	CHECK_STR(err, "x1: not read by task mlp: a running trial or a fork keeps its value");
+	CHECK(spec_check_adjust(&s, "epochs", SPEC_CHANGE_FORK, err, sizeof err) == 0);
+	CHECK(spec_check_adjust(&s, "epochs", SPEC_CHANGE_RUNNING, err, sizeof err) < 0);
+	CHECK(spec_check_adjust(&s, "frobs", SPEC_CHANGE_FORK, err, sizeof err) < 0);
+	CHECK_STR(err, "frobs: not a hyperparameter of the built-in worker");
+	spec_finish(&s);
+
+	/* a test function reads its coordinates */
+	CHECK(parse(&s, "{\"task\": \"branin\", \"objective\": {\"metric\": \"val_loss\"}, "
+			"\"params\": {\"x1\": {\"uniform\": [-5, 10]}}}", err) == 0);
+	CHECK(spec_task(&s) == HP_TASK_BRANIN);
+	CHECK(spec_check_adjust(&s, "x1", SPEC_CHANGE_RUNNING, err, sizeof err) == 0);
+	spec_finish(&s);
+
+	/* a command's: "steer" alone decides, a name it does not sample is its own */
+	CHECK(parse(&s, "{\"command\": [\"train\"], \"params\": {\"units\": {\"int\": [1, 9]}, "
+			"\"width\": {\"choice\": [64, 128], \"steer\": false}}}", err) == 0);
+	CHECK(spec_check_adjust(&s, "units", SPEC_CHANGE_RUNNING, err, sizeof err) == 0);
+	CHECK(spec_check_adjust(&s, "anything", SPEC_CHANGE_RUNNING, err, sizeof err) == 0);
+	CHECK(spec_check_adjust(&s, "width", SPEC_CHANGE_FORK, err, sizeof err) < 0);
+	CHECK_STR(err, "width: \"steer\": false in the spec (structural): a running trial or a "
+		  "fork keeps its value");
+	spec_finish(&s);
+}
+
 /* What adjust and fork may set: the worker's rules for the built-in worker;
  * for any trial, the spec's kinds, ranges (unless forced) and "steer". */
 static void test_check_change(void)
@@ -561,25 +604,29 @@ static void test_check_change(void)
 			"\"layers\": {\"int\": [1, 4]}}}",
 		    err) == 0);
 	v = cJSON_CreateNumber(0.5);
-	CHECK(spec_check_change(&s, "lr", v, 0, err, sizeof err) < 0);
+	CHECK(spec_check_change(&s, "lr", v, SPEC_CHANGE_RUNNING, 0, err, sizeof err) < 0);
 	CHECK_STR(err, "lr: 0.5 is outside the spec's range [0.0001, 0.1] (--force to set it "
 		  "anyway)");
-	CHECK(spec_check_change(&s, "lr", v, 1, err, sizeof err) == 0);
-	CHECK(spec_check_change(&s, "frobs", v, 0, err, sizeof err) < 0);
+	CHECK(spec_check_change(&s, "lr", v, SPEC_CHANGE_RUNNING, 1, err, sizeof err) == 0);
+	CHECK(spec_check_change(&s, "frobs", v, SPEC_CHANGE_RUNNING, 0, err, sizeof err) < 0);
 	CHECK_STR(err, "frobs: not a hyperparameter of the built-in worker");
-	CHECK(spec_check_change(&s, "batch", v, 0, err, sizeof err) < 0);
+	CHECK(spec_check_change(&s, "batch", v, SPEC_CHANGE_RUNNING, 0, err, sizeof err) < 0);
 	CHECK_CONTAINS(err, "batch: ");
 	cJSON_SetNumberValue(v, 2);
-	CHECK(spec_check_change(&s, "layers", v, 1, err, sizeof err) < 0);
+	CHECK(spec_check_change(&s, "layers", v, SPEC_CHANGE_RUNNING, 1, err, sizeof err) < 0);
 	CHECK_STR(err, "layers: structural (the model is built with it): a running trial or a "
 		  "fork keeps its value");
-	CHECK(spec_check_change(&s, "epochs", v, 0, err, sizeof err) == 0); /* a fork's length */
+	CHECK(spec_check_change(&s, "epochs", v, SPEC_CHANGE_FORK, 0, err, sizeof err) == 0);
+	/* a fork's length, not a running trial's */
+	CHECK(spec_check_change(&s, "epochs", v, SPEC_CHANGE_RUNNING, 0, err, sizeof err) < 0);
+	CHECK_STR(err, "epochs: a running trial trains as long as it started to (a fork may set "
+		  "its own)");
 	cJSON_SetNumberValue(v, -1);
-	CHECK(spec_check_change(&s, "lr", v, 1, err, sizeof err) < 0);
+	CHECK(spec_check_change(&s, "lr", v, SPEC_CHANGE_RUNNING, 1, err, sizeof err) < 0);
 	CHECK_STR(err, "lr: expected a number > 0, got -1");
 	cJSON_Delete(v);
 	v = cJSON_CreateString("momentum");
-	CHECK(spec_check_change(&s, "optimizer", v, 0, err, sizeof err) < 0);
+	CHECK(spec_check_change(&s, "optimizer", v, SPEC_CHANGE_RUNNING, 0, err, sizeof err) < 0);
 	CHECK_STR(err, "optimizer: structural (the model is built with it): a running trial or "
 		  "a fork keeps its value");
 	cJSON_Delete(v);
@@ -593,52 +640,63 @@ static void test_check_change(void)
 			"\"width\": {\"choice\": [64, 128], \"steer\": false}, "
 			"\"act\": {\"choice\": [\"relu\", \"tanh\"]}}}", err) == 0);
 	v = cJSON_CreateString("gelu");
-	CHECK(spec_check_change(&s, "act", v, 1, err, sizeof err) < 0);
+	CHECK(spec_check_change(&s, "act", v, SPEC_CHANGE_RUNNING, 1, err, sizeof err) < 0);
 	CHECK_STR(err, "act: not one of the spec's choices");
 	cJSON_Delete(v);
 	v = cJSON_CreateNumber(2.5);
-	CHECK(spec_check_change(&s, "x", v, 0, err, sizeof err) < 0);
+	CHECK(spec_check_change(&s, "x", v, SPEC_CHANGE_RUNNING, 0, err, sizeof err) < 0);
 	CHECK_STR(err, "x: expected a whole number");
 	/* a name the spec does not know is the program's to refuse */
-	CHECK(spec_check_change(&s, "anything", v, 0, err, sizeof err) == 0);
+	CHECK(spec_check_change(&s, "anything", v, SPEC_CHANGE_RUNNING, 0, err, sizeof err) == 0);
 	cJSON_SetNumberValue(v, -1);
-	CHECK(spec_check_change(&s, "lr", v, 1, err, sizeof err) < 0);
+	CHECK(spec_check_change(&s, "lr", v, SPEC_CHANGE_RUNNING, 1, err, sizeof err) < 0);
 	CHECK_STR(err, "lr: expected a number > 0 (a log parameter), got -1");
-	CHECK(spec_check_change(&s, "mom", v, 1, err, sizeof err) < 0);
+	CHECK(spec_check_change(&s, "mom", v, SPEC_CHANGE_RUNNING, 1, err, sizeof err) < 0);
 	CHECK_STR(err, "mom: expected a number in (0, 1) (a reverse_log parameter), got -1");
 	cJSON_SetNumberValue(v, 0.2);
-	CHECK(spec_check_change(&s, "lr", v, 0, err, sizeof err) < 0);
+	CHECK(spec_check_change(&s, "lr", v, SPEC_CHANGE_RUNNING, 0, err, sizeof err) < 0);
 	CHECK_CONTAINS(err, "lr: 0.2 is outside the spec's range");
-	CHECK(spec_check_change(&s, "lr", v, 1, err, sizeof err) == 0);
+	CHECK(spec_check_change(&s, "lr", v, SPEC_CHANGE_RUNNING, 1, err, sizeof err) == 0);
 	cJSON_SetNumberValue(v, 128);
-	CHECK(spec_check_change(&s, "width", v, 1, err, sizeof err) < 0);
+	CHECK(spec_check_change(&s, "width", v, SPEC_CHANGE_RUNNING, 1, err, sizeof err) < 0);
 	CHECK_STR(err, "width: \"steer\": false in the spec (structural): a running trial or a "
 		  "fork keeps its value");
 	cJSON_Delete(v);
 	v = cJSON_CreateString("fast");
-	CHECK(spec_check_change(&s, "x", v, 1, err, sizeof err) < 0);
+	CHECK(spec_check_change(&s, "x", v, SPEC_CHANGE_RUNNING, 1, err, sizeof err) < 0);
 	CHECK_STR(err, "x: expected a number (a int parameter)");
 	cJSON_Delete(v);
 	spec_finish(&s);
 }
 
-/* pbt explores the steerable parameters only: by default, and when named. */
-static void test_explore_steer(void)
+/* The pbt spec text parses, and by default explores yes but not no. */
+static void check_explored(const char *text, const char *yes, const char *no)
 {
 	struct spec s;
 	char err[ERRBUF_LEN];
 
-	CHECK(parse(&s, "{\"command\": [\"train\"], \"search\": \"pbt\", \"trials\": 8, "
-			"\"pbt\": {\"population\": 4, \"interval\": 2}, \"params\": {"
-			"\"lr\": {\"log\": [1e-4, 1e-1]}, "
-			"\"width\": {\"choice\": [64, 128], \"steer\": false}}}", err) == 0);
-	CHECK(s.params[spec_param_index(&s, "lr")].explore == 1);
-	CHECK(s.params[spec_param_index(&s, "width")].explore == 0);
+	CHECK(parse(&s, text, err) == 0);
+	CHECK(s.params[spec_param_index(&s, yes)].explore == 1);
+	CHECK(s.params[spec_param_index(&s, no)].explore == 0);
 	spec_finish(&s);
+}
+
+/* pbt explores the steerable parameters only: by default, and when named;
+ * for the built-in worker, what a running trial may change (not x1 of mlp). */
+static void test_explore_steer(void)
+{
+	check_explored("{\"command\": [\"train\"], \"search\": \"pbt\", \"trials\": 8, "
+		       "\"pbt\": {\"population\": 4, \"interval\": 2}, \"params\": {"
+		       "\"lr\": {\"log\": [1e-4, 1e-1]}, "
+		       "\"width\": {\"choice\": [64, 128], \"steer\": false}}}", "lr", "width");
+	check_explored("{\"search\": \"pbt\", \"trials\": 8, \"train\": {\"epochs\": 8}, "
+		       "\"pbt\": {\"population\": 4, \"interval\": 2}, \"params\": {\"lr\": "
+		       "{\"log\": [1e-4, 1e-1]}, \"x1\": {\"uniform\": [0, 1]}}}", "lr", "x1");
 	expect_error("{\"command\": [\"train\"], \"search\": \"pbt\", \"trials\": 8, "
 		     "\"pbt\": {\"population\": 4, \"interval\": 2, \"explore\": [\"width\"]}, "
 		     "\"params\": {\"width\": {\"choice\": [64, 128], \"steer\": false}}}",
-		     "pbt.explore[0]: params.width is \"steer\": false: a fork keeps its parent's", "");
+		     "pbt.explore[0]: width: \"steer\": false in the spec (structural): a running "
+		     "trial or a fork keeps its value", "");
 }
 
 /* "env": literal strings for a command's trials; caviard's own names refused. */
@@ -779,13 +837,27 @@ static void test_kind_names(void)
 	}
 	CHECK_STR(spec_kind_name(PARAM_UNIFORM), "uniform");
 	CHECK_STR(spec_kind_name(PARAM_FIXED), "fixed");
+	CHECK(spec_kind_name(PARAM_CHOICE + 1) == NULL);
 	spec_finish(&s);
+}
+
+/* The axis each kind is drawn on: log_int on a log axis like log, a plain
+ * value and a uniform one on a linear one. */
+static void test_kind_scales(void)
+{
+	static const char *const drawn[] = {"linear", "linear", "int", "log", "log", "reverse_log",
+					    "choice"};
+
+	for (int k = PARAM_FIXED; k <= PARAM_CHOICE; k++)
+		CHECK_STR(spec_kind_scale((enum param_kind)k), drawn[k]);
+	CHECK(spec_kind_scale(PARAM_CHOICE + 1) == NULL);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
 		{"example", test_example},
+		{"kind_scales", test_kind_scales},
 		{"defaults", test_defaults},
 		{"conditions_order", test_conditions_order},
 		{"syntax_errors", test_syntax_errors},
@@ -796,6 +868,7 @@ int main(int argc, char **argv)
 		{"objective_metric", test_objective_metric},
 		{"pbt", test_pbt},
 		{"pbt_errors", test_pbt_errors},
+		{"check_adjust", test_check_adjust},
 		{"check_change", test_check_change},
 		{"explore_steer", test_explore_steer},
 		{"env", test_env},

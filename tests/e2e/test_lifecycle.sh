@@ -113,7 +113,7 @@ check "watch --json starts with a snapshot of the running trials" "$(head -1 "$T
 import json, sys
 e = json.load(sys.stdin)
 print(e["event"], e["sweep"], len(e["running"]), sorted(e["running"][0]))')" \
-	"snapshot $slow 2 ['epoch', 'epochs', 'number', 'params', 'sweep', 'trial']"
+	"snapshot $slow 2 ['epoch', 'epochs', 'number', 'params', 'pid', 'started_at', 'state', 'sweep', 'trial']"
 sleep 0.3
 "$CAVIAR" pause "$slow" >/dev/null
 check_true "watch shows the sweep paused" wait_for "$TMP/watch.txt" "^sweep $slow \"slow\" paused$"

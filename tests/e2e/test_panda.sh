@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Panda by hand on a running daemon and the synthetic task bowl: `caviar
 # adjust` is applied from the trial's next step, recorded once and published;
-# bad values are refused at once and structural ones by the worker; the
+# bad values and names the built-in worker would refuse (structural, epochs)
+# are refused by caviard itself, with code "refused", never sent; the
 # adjusted value survives a kill -9 of the daemon and the trial's resume, also
 # when the checkpoint is older than the adjustment; `caviar fork` continues
 # a trial's epoch K bit for bit, records its parent and changes, and refuses
@@ -32,6 +33,22 @@ wait_epochs 1 2
 expect 1 'lr: expected a number > 0, got -1' "$CAVIAR" adjust 1 lr=-1
 expect 1 'lr: expected a number' "$CAVIAR" adjust 1 lr=fast
 expect 1 'layers: structural \(the model is built with it\)' "$CAVIAR" adjust 1 layers=3
+# The reply itself: caviard's own reason and code, not "trial 1 refused: ..."
+# (the worker's answer, after a round trip).
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+refusal() {
+	PYTHONPATH=$ROOT/sdk /usr/bin/python3 -c '
+import sys, caviar_client
+try:
+    caviar_client.Client(sys.argv[1]).call("adjust", trial=1, set={sys.argv[2]: 100})
+    print("accepted")
+except caviar_client.CaviarError as e:
+    print("%s|%s" % (e.daemon_code, e))' "$SOCK" "$1"
+}
+check "units: refused by caviard, with its code and reason" "$(refusal units)" \
+	"refused|adjust: units: structural (the model is built with it): a running trial or a fork keeps its value"
+check "epochs: refused by caviard (a fork may set it)" "$(refusal epochs)" \
+	"refused|adjust: epochs: a running trial trains as long as it started to (a fork may set its own)"
 expect 1 "lr: 0.5 is outside the spec's range \\[0.0001, 0.05\\] \\(--force to set it anyway\\)" \
 	"$CAVIAR" adjust 1 lr=0.5
 expect 1 'trial 9 is not running' "$CAVIAR" adjust 9 lr=0.01

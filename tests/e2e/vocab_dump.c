@@ -1,8 +1,10 @@
 /* vocab_dump: prints the socket vocabulary of common/proto.h (request names
  * and fields, event names, error codes) and the SQL of the reads that
- * sdk/caviar_client.py copies from common/query.c, as one JSON object, for the
- * Python checks that compare them with the Python client and with
- * docs/protocol.md (vocab_check.py, protocol_check.py). */
+ * sdk/caviar_client.py copies from common/query.c, and the parameter kinds of
+ * common/spec.c with the scale each is drawn on, as one JSON object, for the
+ * Python checks that compare them with the Python client, with
+ * docs/protocol.md and with the dashboard's KINDS (vocab_check.py,
+ * protocol_check.py, kinds_check.py). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -10,6 +12,7 @@
 
 #include "proto.h"
 #include "query.h"
+#include "spec.h"
 
 /* The reads the Python client copies, by the names it gives them. */
 static const struct {
@@ -53,6 +56,10 @@ int main(void)
 	list = cJSON_AddArrayToObject(out, "codes");
 	for (int i = PROTO_E_REFUSED; i < PROTO_E_COUNT; i++)
 		cJSON_AddItemToArray(list, cJSON_CreateString(proto_error_name(i)));
+	list = cJSON_AddObjectToObject(out, "kinds");
+	for (int i = 0; spec_kind_name((enum param_kind)i); i++)
+		cJSON_AddStringToObject(list, spec_kind_name((enum param_kind)i),
+					spec_kind_scale((enum param_kind)i));
 	sql = cJSON_AddObjectToObject(out, "sql");
 	for (size_t i = 0; i < sizeof copied / sizeof copied[0]; i++)
 		cJSON_AddStringToObject(sql, copied[i].name, query_text(copied[i].id));

@@ -12,131 +12,14 @@
 #include "cli.h"
 #include "cli_store.h"
 #include "errbuf.h"
-#include "hparams.h"
 #include "importance.h"
+#include "query.h"
 #include "xalloc.h"
-
-#define TOP_PAIRS 5
 
 struct imp_opts {
 	const char *db;
 	struct importance_opts o;
 };
-
-/* order[0..d-1]: the parameters by share, largest first (ties by spec order). */
-static void rank_params(const struct importance *im, int *order)
-{
-	for (int k = 0; k < im->d; k++) {
-		int j = k;
-
-		for (; j > 0 && im->fa.share[order[j - 1]] < im->fa.share[k]; j--)
-			order[j] = order[j - 1];
-		order[j] = k;
-	}
-}
-
-/* The course's expected place of parameter k among the sweep's parameters
- * it ranks: "1", or "2-4" for a tier shared by three; NULL when unranked. */
-static char *course_place(const struct importance *im, int k)
-{
-	int tier = hparam_course_rank(im->spec.params[im->param[k]].name), before = 0, same = 0;
-	char buf[32];
-
-	if (!tier)
-		return NULL;
-	for (int j = 0; j < im->d; j++) {
-		int t = hparam_course_rank(im->spec.params[im->param[j]].name);
-
-		before += t && t < tier;
-		same += t == tier;
-	}
-	if (same > 1)
-		snprintf(buf, sizeof buf, "%d-%d", before + 1, before + same);
-	else
-		snprintf(buf, sizeof buf, "%d", before + 1);
-	return xstrdup(buf);
-}
-
-/* The TOP_PAIRS largest interactions: pairs (i, j) into pi, pj; returns how many. */
-static int top_pairs(const struct importance *im, int *pi, int *pj)
-{
-	int n = 0, d = im->d;
-
-	for (int i = 0; i < d; i++)
-		for (int j = i + 1; j < d; j++) {
-			double v = im->fa.pair[i * d + j];
-			int at = n < TOP_PAIRS ? n++ : TOP_PAIRS;
-
-			if (at == TOP_PAIRS && !(v > im->fa.pair[pi[TOP_PAIRS - 1] * d + pj[TOP_PAIRS - 1]]))
-				continue;
-			if (at == TOP_PAIRS)
-				at = TOP_PAIRS - 1;
-			for (; at > 0 && im->fa.pair[pi[at - 1] * d + pj[at - 1]] < v; at--) {
-				pi[at] = pi[at - 1];
-				pj[at] = pj[at - 1];
-			}
-			pi[at] = i;
-			pj[at] = j;
-		}
-	return n;
-}
-
-static const char *pname(const struct importance *im, int k)
-{
-	return im->spec.params[im->param[k]].name;
-}
-
-static cJSON *to_json(const struct importance *im, long long id, const struct imp_opts *io,
-		      const int *order)
-{
-	cJSON *out = cJSON_CreateObject(), *params, *pairs;
-	int pi[TOP_PAIRS], pj[TOP_PAIRS], np = top_pairs(im, pi, pj);
-	double total = 0;
-
-	cJSON_AddNumberToObject(out, "sweep", (double)id);
-	cJSON_AddStringToObject(out, "name", im->name);
-	cJSON_AddStringToObject(out, "metric", im->spec.objective_metric);
-	cJSON_AddStringToObject(out, "mode", im->spec.objective_max ? "max" : "min");
-	if (io->o.by_epoch > 0)
-		cJSON_AddNumberToObject(out, "by_epoch", (double)io->o.by_epoch);
-	cJSON_AddNumberToObject(out, "trials", im->n);
-	cJSON_AddNumberToObject(out, "forks_left_out", im->forks);
-	cJSON_AddNumberToObject(out, "trees", im->fa.trees);
-	cJSON_AddNumberToObject(out, "seed", (double)io->o.seed);
-	params = cJSON_AddArrayToObject(out, "params");
-	for (int r = 0; r < im->d; r++) {
-		int k = order[r];
-		cJSON *p = cJSON_CreateObject();
-		char *place = course_place(im, k);
-
-		cJSON_AddStringToObject(p, "name", pname(im, k));
-		cJSON_AddStringToObject(p, "scale", importance_scale(&im->spec.params[im->param[k]]));
-		cJSON_AddNumberToObject(p, "share", im->fa.share[k]);
-		cJSON_AddNumberToObject(p, "std", im->fa.share_std[k]);
-		cJSON_AddNumberToObject(p, "variance_fraction", im->fa.frac[k]);
-		cJSON_AddNumberToObject(p, "rank", r + 1);
-		if (place)
-			cJSON_AddStringToObject(p, "course_rank", place);
-		else
-			cJSON_AddNullToObject(p, "course_rank");
-		cJSON_AddNumberToObject(p, "present", im->present[k]);
-		cJSON_AddItemToArray(params, p);
-		total += im->fa.frac[k];
-		free(place);
-	}
-	pairs = cJSON_AddArrayToObject(out, "interactions");
-	for (int i = 0; i < np; i++) {
-		cJSON *p = cJSON_CreateObject(), *names = cJSON_AddArrayToObject(p, "params");
-
-		cJSON_AddItemToArray(names, cJSON_CreateString(pname(im, pi[i])));
-		cJSON_AddItemToArray(names, cJSON_CreateString(pname(im, pj[i])));
-		cJSON_AddNumberToObject(p, "variance_fraction", im->fa.pair[pi[i] * im->d + pj[i]]);
-		cJSON_AddNumberToObject(p, "std", im->fa.pair_std[pi[i] * im->d + pj[i]]);
-		cJSON_AddItemToArray(pairs, p);
-	}
-	cJSON_AddNumberToObject(out, "main_effects", total);
-	return out;
-}
 
 static char *percent(double v)
 {
@@ -146,48 +29,61 @@ static char *percent(double v)
 	return xstrdup(buf);
 }
 
-static void print_text(const struct importance *im, long long id, const struct imp_opts *io,
-		       const int *order)
+/* A whole-number field of o (0 when absent). */
+static long long count(const cJSON *o, const char *key)
 {
-	struct cli_table t;
-	int pi[TOP_PAIRS], pj[TOP_PAIRS], np = top_pairs(im, pi, pj), conditional = 0;
-	double total = 0;
+	return (long long)query_int(query_get(o, key), 0);
+}
 
-	printf("sweep %lld \"%s\": what mattered for %s", id, im->name, im->spec.objective_metric);
-	if (io->o.by_epoch > 0)
-		printf(" at epoch %lld", io->o.by_epoch);
-	printf(" (%d trials; fANOVA, %d trees, seed %llu)\n", im->n, im->fa.trees,
-	       (unsigned long long)io->o.seed);
-	if (im->forks)
-		printf("computed over %d independent trials; %d fork%s left out (a fork inherits "
-		       "its parent's values)\n", im->n, im->forks, im->forks == 1 ? "" : "s");
+/* The text of importance_to_json's j (the one encoder, read back). */
+static void print_text(const cJSON *j)
+{
+	const cJSON *p, *pair;
+	struct cli_table t;
+	long long trials = count(j, "trials");
+	long long forks = count(j, "forks_left_out");
+	int conditional = 0;
+
+	printf("sweep %lld \"%s\": what mattered for %s", count(j, "sweep"),
+	       cJSON_GetStringValue(query_get(j, "name")),
+	       cJSON_GetStringValue(query_get(j, "metric")));
+	if (query_get(j, "by_epoch"))
+		printf(" at epoch %lld", count(j, "by_epoch"));
+	printf(" (%lld trials; fANOVA, %lld trees, seed %llu)\n", trials,
+	       count(j, "trees"),
+	       (unsigned long long)query_num(j, "seed", 0));
+	if (forks)
+		printf("computed over %lld independent trials; %lld fork%s left out (a fork "
+		       "inherits its parent's values)\n", trials, forks, forks == 1 ? "" : "s");
 	cli_table_init(&t, 6);
 	cli_table_header(&t, "PARAM|SCALE|SHARE|+-STD|RANK|COURSE");
-	for (int r = 0; r < im->d; r++) {
-		int k = order[r];
-		char *place = course_place(im, k), rank[16];
+	cJSON_ArrayForEach(p, query_get(j, "params")) {
+		const char *place = cJSON_GetStringValue(query_get(p, "course_rank"));
+		char rank[16];
 
-		cli_table_add(&t, pname(im, k));
-		cli_table_add(&t, importance_scale(&im->spec.params[im->param[k]]));
-		cli_table_add_owned(&t, percent(im->fa.share[k]));
-		cli_table_add_owned(&t, percent(im->fa.share_std[k]));
-		snprintf(rank, sizeof rank, "%d", r + 1);
+		cli_table_add(&t, cJSON_GetStringValue(query_get(p, "name")));
+		cli_table_add(&t, cJSON_GetStringValue(query_get(p, "scale")));
+		cli_table_add_owned(&t, percent(query_num(p, "share", NAN)));
+		cli_table_add_owned(&t, percent(query_num(p, "std", NAN)));
+		snprintf(rank, sizeof rank, "%lld", count(p, "rank"));
 		cli_table_add(&t, rank);
-		cli_table_add_owned(&t, place ? place : xstrdup("-"));
-		total += im->fa.frac[k];
-		conditional += im->present[k] < im->n;
+		cli_table_add(&t, place ? place : "-");
+		conditional += count(p, "present") < trials;
 	}
 	cli_table_print(&t);
-	if (np > 0) {
+	if (cJSON_GetArraySize(query_get(j, "interactions")) > 0) {
 		printf("\nlargest interactions (share of the variance):\n");
 		cli_table_init(&t, 3);
-		for (int i = 0; i < np; i++) {
-			char pair[256], sd[32];
+		cJSON_ArrayForEach(pair, query_get(j, "interactions")) {
+			const cJSON *names = query_get(pair, "params");
+			char text[256], sd[32];
 
-			snprintf(pair, sizeof pair, "  %s x %s", pname(im, pi[i]), pname(im, pj[i]));
-			snprintf(sd, sizeof sd, "+-%.1f%%", 100 * im->fa.pair_std[pi[i] * im->d + pj[i]]);
-			cli_table_add(&t, pair);
-			cli_table_add_owned(&t, percent(im->fa.pair[pi[i] * im->d + pj[i]]));
+			snprintf(text, sizeof text, "  %s x %s",
+				 cJSON_GetStringValue(cJSON_GetArrayItem(names, 0)),
+				 cJSON_GetStringValue(cJSON_GetArrayItem(names, 1)));
+			snprintf(sd, sizeof sd, "+-%.1f%%", 100 * query_num(pair, "std", NAN));
+			cli_table_add(&t, text);
+			cli_table_add_owned(&t, percent(query_num(pair, "variance_fraction", NAN)));
 			cli_table_add(&t, sd);
 		}
 		cli_table_print(&t);
@@ -195,7 +91,7 @@ static void print_text(const struct importance *im, long long id, const struct i
 	printf("\nmain effects explain %.1f%% of the variance; SHARE is each one's part of them.\n"
 	       "COURSE: where the course's ranking puts it (lr; then beta, units, batch; then\n"
 	       "layers, lr_decay; Adam's beta1, beta2, eps last): a prior, not a measurement.\n",
-	       100 * total);
+	       100 * query_num(j, "main_effects", NAN));
 	if (conditional)
 		printf("conditional parameters count only where they exist (see caviar(1)).\n");
 }
@@ -234,7 +130,7 @@ static int run_importance(struct cli *cli, int argc, char **argv)
 	struct store st;
 	char err[ERRBUF_LEN];
 	long long id;
-	int args, code, *order;
+	int args, code;
 
 	if ((code = cli_options(cli, &cmd_importance, argc, argv, imp_opt, &io, &args)) ||
 	    (code = cli_operands(cli, argc - args, 1, 1)))
@@ -246,13 +142,14 @@ static int run_importance(struct cli *cli, int argc, char **argv)
 	if (importance_load(&im, &st, id, &io.o, err, sizeof err) < 0) {
 		code = cli_fail(cli, EXIT_FAILED, "%s", err);
 	} else {
-		order = xmalloc((size_t)im.d * sizeof *order);
-		rank_params(&im, order);
-		if (cli->json)
-			cli_print_json(to_json(&im, id, &io, order));
-		else
-			print_text(&im, id, &io, order);
-		free(order);
+		cJSON *j = importance_to_json(&im, id, &io.o);
+
+		if (cli->json) {
+			cli_print_json(j); /* frees j */
+		} else {
+			print_text(j);
+			cJSON_Delete(j);
+		}
 	}
 	importance_finish(&im);
 	store_close(&st);

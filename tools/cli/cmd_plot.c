@@ -562,41 +562,37 @@ static int param_dots(cairo_t *cr, const struct plot *p, const struct spec_param
 	return n;
 }
 
-static const char *param_scale(const struct spec_param *sp)
+/* A parameter's axis on its own scale (spec_kind_scale's): a reverse_log
+ * one is drawn as 1 - x on a log axis. */
+static void param_axis(struct axis *a, const struct spec_param *sp)
 {
-	switch (sp->kind) {
-	case PARAM_LOG:
-	case PARAM_LOG_INT: return "log";
-	case PARAM_REVERSE_LOG: return "reverse_log";
-	case PARAM_CHOICE: return "choice";
-	case PARAM_INT: return "int";
-	default: return "linear";
+	const char *scale = spec_kind_scale(sp->kind);
+	int reverse = strcmp(scale, "reverse_log") == 0;
+
+	if (strcmp(scale, "choice") == 0) {
+		axis_fit_cats(a, sp->values);
+		return;
 	}
+	a->integer = sp->kind == PARAM_INT || sp->kind == PARAM_LOG_INT;
+	axis_fit(a, reverse ? 1 - sp->hi : sp->lo, reverse ? 1 - sp->lo : sp->hi,
+		 reverse || strcmp(scale, "log") == 0);
 }
 
 static void draw_param(cairo_t *cr, const struct plot *p, const struct spec_param *sp,
 		       struct axis x, struct axis y, double ylo, double yhi)
 {
-	int log_scale = sp->kind == PARAM_LOG || sp->kind == PARAM_LOG_INT ||
-			sp->kind == PARAM_REVERSE_LOG;
 	cJSON *panel = cJSON_CreateObject(), *ticks;
 	char label[128];
 	int n;
 
-	if (sp->kind == PARAM_CHOICE) {
-		axis_fit_cats(&x, sp->values);
-	} else {
-		x.integer = sp->kind == PARAM_INT || sp->kind == PARAM_LOG_INT;
-		axis_fit(&x, sp->kind == PARAM_REVERSE_LOG ? 1 - sp->hi : sp->lo,
-			 sp->kind == PARAM_REVERSE_LOG ? 1 - sp->lo : sp->hi, log_scale);
-	}
+	param_axis(&x, sp);
 	axis_fit(&y, ylo, yhi, 0);
 	if (sp->kind == PARAM_REVERSE_LOG)
 		snprintf(label, sizeof label, "1 - %s (log scale)", sp->name);
 	else
-		snprintf(label, sizeof label, "%s%s", sp->name, log_scale ? " (log scale)" : "");
+		snprintf(label, sizeof label, "%s%s", sp->name, x.log ? " (log scale)" : "");
 	cJSON_AddStringToObject(panel, "param", sp->name);
-	cJSON_AddStringToObject(panel, "scale", param_scale(sp));
+	cJSON_AddStringToObject(panel, "scale", spec_kind_scale(sp->kind));
 	ticks = cJSON_AddArrayToObject(panel, "ticks");
 	draw_frame(cr, &x, &y, label, p->metric, "", ticks);
 	n = param_dots(cr, p, sp, &x, &y, 0);
@@ -721,21 +717,6 @@ static const cJSON **finished_by_objective(const struct plot *p, int *n)
 		t[j] = r;
 	}
 	return t;
-}
-
-/* A parameter's axis on its own scale (as the sweep plot's panels). */
-static void param_axis(struct axis *a, const struct spec_param *sp)
-{
-	int log_scale = sp->kind == PARAM_LOG || sp->kind == PARAM_LOG_INT ||
-			sp->kind == PARAM_REVERSE_LOG;
-
-	if (sp->kind == PARAM_CHOICE) {
-		axis_fit_cats(a, sp->values);
-		return;
-	}
-	a->integer = sp->kind == PARAM_INT || sp->kind == PARAM_LOG_INT;
-	axis_fit(a, sp->kind == PARAM_REVERSE_LOG ? 1 - sp->hi : sp->lo,
-		 sp->kind == PARAM_REVERSE_LOG ? 1 - sp->lo : sp->hi, log_scale);
 }
 
 static void axis_label(char *buf, size_t n, const struct spec_param *sp)
@@ -952,7 +933,7 @@ static void render_parallel(cairo_t *cr, const struct plot *p)
 
 		if (a < na) {
 			axis_label(buf, sizeof buf, &p->spec.params[idx[a]]);
-			parallel_axis(cr, &ax[a], px, buf, axes, param_scale(&p->spec.params[idx[a]]));
+			parallel_axis(cr, &ax[a], px, buf, axes, spec_kind_scale(p->spec.params[idx[a]].kind));
 		} else {
 			parallel_axis(cr, &ax[a], px, p->metric, axes, "objective");
 		}

@@ -120,8 +120,8 @@ const struct command cmd_adjust = {
 	"(up to caviard's --answer-wait, 30 s by default). A value must be of its parameter's kind "
 	"(int: whole, log: > 0, reverse_log: in (0, 1)) and within its range in the spec (--force: "
 	"outside it too); a parameter marked \"steer\": false is structural and refused, as are the "
-	"built-in worker's layers, units and the like (it takes lr, lr_decay, beta, beta1, beta2, "
-	"eps, l2, dropout and batch). Applied changes are recorded (the adjustments table, 'caviar show TRIAL') and "
+	"names the built-in worker's task does not adjust (layers, units, epochs and the like: "
+	"caviard refuses them itself; README.md lists the adjustable ones). Applied changes are recorded (the adjustments table, 'caviar show TRIAL') and "
 	"kept if the trial is interrupted and resumed. A value that reads as a number is one; "
 	"true and false are booleans; anything else is a string.",
 	run_adjust,

@@ -2,25 +2,15 @@
 #include "importance.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "query.h"
 #include "errbuf.h"
+#include "hparams.h"
 #include "sample.h"
 #include "xalloc.h"
-
-const char *importance_scale(const struct spec_param *p)
-{
-	switch (p->kind) {
-	case PARAM_LOG: return "log";
-	case PARAM_LOG_INT: return "log_int";
-	case PARAM_REVERSE_LOG: return "reverse_log";
-	case PARAM_INT: return "int";
-	case PARAM_CHOICE: return "choice";
-	default: return "uniform";
-	}
-}
 
 /* Whether p is analysed: sampled, and a choice of at least two values. */
 static int analysed(const struct spec_param *p)
@@ -199,6 +189,128 @@ int importance_load(struct importance *im, struct store *st, long long id,
 	rc = fanova_compute(&im->fa, &f, o->pairs, err, errlen);
 	forest_finish(&f);
 	return rc;
+}
+
+/* ---- the result as JSON ---- */
+
+#define TOP_PAIRS 5 /* the interactions said */
+
+/* order[0..d-1]: the parameters by share, largest first (ties by spec order). */
+static void rank_params(const struct importance *im, int *order)
+{
+	for (int k = 0; k < im->d; k++) {
+		int j = k;
+
+		for (; j > 0 && im->fa.share[order[j - 1]] < im->fa.share[k]; j--)
+			order[j] = order[j - 1];
+		order[j] = k;
+	}
+}
+
+/* The course's expected place of parameter k among the sweep's parameters
+ * it ranks: "1", or "2-4" for a tier shared by three; NULL when unranked. */
+static char *course_place(const struct importance *im, int k)
+{
+	int tier = hparam_course_rank(im->spec.params[im->param[k]].name), before = 0, same = 0;
+	char buf[32];
+
+	if (!tier)
+		return NULL;
+	for (int j = 0; j < im->d; j++) {
+		int t = hparam_course_rank(im->spec.params[im->param[j]].name);
+
+		before += t && t < tier;
+		same += t == tier;
+	}
+	if (same > 1)
+		snprintf(buf, sizeof buf, "%d-%d", before + 1, before + same);
+	else
+		snprintf(buf, sizeof buf, "%d", before + 1);
+	return xstrdup(buf);
+}
+
+/* The TOP_PAIRS largest interactions: pairs (i, j) into pi, pj; returns how many. */
+static int top_pairs(const struct importance *im, int *pi, int *pj)
+{
+	int n = 0, d = im->d;
+
+	for (int i = 0; i < d; i++)
+		for (int j = i + 1; j < d; j++) {
+			double v = im->fa.pair[i * d + j];
+			int at = n < TOP_PAIRS ? n++ : TOP_PAIRS;
+
+			if (at == TOP_PAIRS && !(v > im->fa.pair[pi[TOP_PAIRS - 1] * d + pj[TOP_PAIRS - 1]]))
+				continue;
+			if (at == TOP_PAIRS)
+				at = TOP_PAIRS - 1;
+			for (; at > 0 && im->fa.pair[pi[at - 1] * d + pj[at - 1]] < v; at--) {
+				pi[at] = pi[at - 1];
+				pj[at] = pj[at - 1];
+			}
+			pi[at] = i;
+			pj[at] = j;
+		}
+	return n;
+}
+
+static const char *pname(const struct importance *im, int k)
+{
+	return im->spec.params[im->param[k]].name;
+}
+
+cJSON *importance_to_json(const struct importance *im, long long id,
+			  const struct importance_opts *o)
+{
+	cJSON *out = cJSON_CreateObject(), *params, *pairs;
+	int pi[TOP_PAIRS], pj[TOP_PAIRS], np = im->fa.pair ? top_pairs(im, pi, pj) : 0;
+	int *order = xmalloc((size_t)(im->d > 0 ? im->d : 1) * sizeof *order);
+	double total = 0;
+
+	cJSON_AddNumberToObject(out, "sweep", (double)id);
+	cJSON_AddStringToObject(out, "name", im->name);
+	cJSON_AddStringToObject(out, "metric", im->spec.objective_metric);
+	cJSON_AddStringToObject(out, "mode", im->spec.objective_max ? "max" : "min");
+	if (o->by_epoch > 0)
+		cJSON_AddNumberToObject(out, "by_epoch", (double)o->by_epoch);
+	cJSON_AddNumberToObject(out, "trials", im->n);
+	cJSON_AddNumberToObject(out, "forks_left_out", im->forks);
+	cJSON_AddNumberToObject(out, "trees", im->fa.trees);
+	cJSON_AddNumberToObject(out, "seed", (double)o->seed);
+	params = cJSON_AddArrayToObject(out, "params");
+	rank_params(im, order);
+	for (int r = 0; r < im->d; r++) {
+		int k = order[r];
+		cJSON *p = cJSON_CreateObject();
+		char *place = course_place(im, k);
+
+		cJSON_AddStringToObject(p, "name", pname(im, k));
+		cJSON_AddStringToObject(p, "scale", spec_kind_name(im->spec.params[im->param[k]].kind));
+		cJSON_AddNumberToObject(p, "share", im->fa.share[k]);
+		cJSON_AddNumberToObject(p, "std", im->fa.share_std[k]);
+		cJSON_AddNumberToObject(p, "variance_fraction", im->fa.frac[k]);
+		cJSON_AddNumberToObject(p, "rank", r + 1);
+		if (place)
+			cJSON_AddStringToObject(p, "course_rank", place);
+		else
+			cJSON_AddNullToObject(p, "course_rank");
+		cJSON_AddNumberToObject(p, "present", im->present[k]);
+		cJSON_AddItemToArray(params, p);
+		total += im->fa.frac[k];
+		free(place);
+	}
+	pairs = cJSON_AddArrayToObject(out, "interactions");
+	for (int i = 0; i < np; i++) {
+		cJSON *p = cJSON_CreateObject(), *names = cJSON_AddArrayToObject(p, "params");
+
+		cJSON_AddItemToArray(names, cJSON_CreateString(pname(im, pi[i])));
+		cJSON_AddItemToArray(names, cJSON_CreateString(pname(im, pj[i])));
+		cJSON_AddNumberToObject(p, "variance_fraction", im->fa.pair[pi[i] * im->d + pj[i]]);
+		cJSON_AddNumberToObject(p, "std", im->fa.pair_std[pi[i] * im->d + pj[i]]);
+		cJSON_AddItemToArray(pairs, p);
+	}
+	cJSON_AddNumberToObject(out, "main_effects", total);
+	free(order);
+	return out;
 }
 
 void importance_finish(struct importance *im)

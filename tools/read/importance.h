@@ -45,8 +45,16 @@ struct importance {
 int importance_load(struct importance *im, struct store *st, long long id,
 		    const struct importance_opts *o, char *err, size_t errlen);
 
-/* "log", "log_int", "reverse_log", "int", "uniform" or "choice". */
-const char *importance_scale(const struct spec_param *p);
+/* im's result as `caviar importance --json` and GET /api/sweep/ID/importance
+ * say it: {sweep: id, name, metric, mode, by_epoch (when o->by_epoch > 0),
+ * trials, forks_left_out, trees, seed, params: [{name, scale (spec_kind_name),
+ * share, std, variance_fraction, rank, course_rank (hparam_course_rank's
+ * place among the sweep's ranked ones, "2-4"; null), present}, ...] largest
+ * share first, interactions: the 5 largest [{params: [a, b],
+ * variance_fraction, std}] (none unless o->pairs), main_effects}. The one
+ * encoder: the CLI's text is read from it. The caller frees it. */
+cJSON *importance_to_json(const struct importance *im, long long id,
+			  const struct importance_opts *o);
 
 void importance_finish(struct importance *im); /* accepts a zeroed or finished one */
 

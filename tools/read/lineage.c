@@ -178,8 +178,8 @@ static int add_scales(struct store *st, cJSON *out, long long sweep, char *err, 
 	cJSON_ArrayForEach(p, query_get(out, "params")) {
 		int k = spec_param_index(&spec, cJSON_GetStringValue(query_get(p, "name")));
 
-		cJSON_AddStringToObject(p, "scale", k >= 0 && spec.params[k].kind != PARAM_FIXED ?
-						    importance_scale(&spec.params[k]) : "fixed");
+		cJSON_AddStringToObject(p, "scale", spec_kind_name(k >= 0 ? spec.params[k].kind :
+									PARAM_FIXED));
 	}
 	spec_finish(&spec);
 	return 0;

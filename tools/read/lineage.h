@@ -24,8 +24,8 @@
  * from_epoch+1 .. to_epoch of the lineage (an ancestor up to the epoch its
  * child was forked at, the trial up to its last epoch reported).
  * params: every hyperparameter the chain's params or adjustments name, the
- * spec's scale of each (importance_scale, or "fixed" for one the spec does
- * not sample). A segment holds one value over epochs from_epoch+1 ..
+ * spec's scale of each (spec_kind_name: "fixed" for one the spec does not
+ * sample). A segment holds one value over epochs from_epoch+1 ..
  * to_epoch within one trial of the chain, set after `step` optimizer steps
  * (0: at the epoch's start) by source: "start" (the first ancestor's
  * params), "fork" (a fork's own params), or the adjustment's source ("user",

@@ -308,33 +308,24 @@ static void get_lineage(struct web *w, long long id, struct httpd_reply *out)
 
 #define IMPORTANCE_TREES 32 /* half of `caviar importance`'s: the page asks often */
 
-/* GET /api/sweep/ID/importance: each parameter's share of the objective's
- * variance, as `caviar importance` computes it (fANOVA on a random forest),
- * with its std over the trees. A sweep with too few finished trials is not a
- * bad request: the reply then has no params and says why in "note". */
+/* GET /api/sweep/ID/importance: `caviar importance --json`'s object
+ * (importance_to_json; without interactions, over fewer trees). A sweep
+ * with too few finished trials is not a bad request: the reply then has no
+ * params and says why in "note". */
 static void get_importance(struct web *w, long long id, struct httpd_reply *out)
 {
 	struct importance_opts o = {.trees = IMPORTANCE_TREES};
 	struct importance im;
 	char err[ERRBUF_LEN];
-	cJSON *reply = cJSON_CreateObject(), *params = cJSON_AddArrayToObject(reply, "params");
+	cJSON *reply;
 
 	memset(&im, 0, sizeof im);
 	if (importance_load(&im, w->st, id, &o, err, sizeof err) < 0) {
+		reply = cJSON_CreateObject();
+		cJSON_AddArrayToObject(reply, "params");
 		cJSON_AddStringToObject(reply, "note", err);
 	} else {
-		cJSON_AddNumberToObject(reply, "trials", im.n);
-		cJSON_AddNumberToObject(reply, "forks_left_out", im.forks);
-		for (int k = 0; k < im.d; k++) {
-			const struct spec_param *p = &im.spec.params[im.param[k]];
-			cJSON *row = cJSON_CreateObject();
-
-			cJSON_AddStringToObject(row, "name", p->name);
-			cJSON_AddStringToObject(row, "scale", importance_scale(p));
-			cJSON_AddNumberToObject(row, "share", im.fa.share[k]);
-			cJSON_AddNumberToObject(row, "std", im.fa.share_std[k]);
-			cJSON_AddItemToArray(params, row);
-		}
+		reply = importance_to_json(&im, id, &o);
 	}
 	importance_finish(&im);
 	reply_json(out, 200, reply);

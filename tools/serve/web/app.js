@@ -12,6 +12,11 @@ const ROWS_SHOWN = 200;
 const REDRAW_MS = 250;
 const LINEAGE_MS = 1000;
 const EPOCH_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
+/* Each parameter kind, as the API names it, and the scale its axis is drawn
+   on: common/spec.c's table (spec_kind_name, spec_kind_scale), copied;
+   tests/e2e/test_vocab.sh fails when the two differ. */
+const KINDS = {fixed: "linear", uniform: "linear", int: "int", log: "log", log_int: "log",
+	reverse_log: "reverse_log", choice: "choice"};
 const PALETTE = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
 	"#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
 
@@ -124,31 +129,31 @@ function noteEditor(what, id, text) {
 /* A parameter's axis on its own scale. p is what GET /api/sweep/ID says of
    it ({kind, range} or {kind, values}, the kind as spec_kind_name names it;
    {kind} alone as the lineage gives it; null when not known) and values are
-   those it takes: log10 for log and log_int, -log10(1-x) for reverse_log
-   (0.9, 0.99, 0.999 evenly apart), linear for uniform and int (whole ticks
-   for int), and a choice's values (or any that are not numbers) evenly
-   apart, in the spec's order. Returns {kind (the scale drawn), f (a value's
-   place on the axis), lo, hi, whole, label, cats}. */
+   those it takes, on the kind's scale (KINDS): log10 for log (log and
+   log_int), -log10(1-x) for reverse_log (0.9, 0.99, 0.999 evenly apart),
+   linear and int (whole ticks), and a choice's values (or any that are not
+   numbers) evenly apart, in the spec's order. Returns {kind (the scale
+   drawn), f (a value's place on the axis), lo, hi, whole, label, cats}. */
 function paramScale(p, values) {
-	const kind = p ? p.kind : null;
-	if (kind === "choice" || values.some(v => typeof v !== "number")) {
-		const cats = kind === "choice" && p.values ? p.values.map(String) :
+	const scale = p ? KINDS[p.kind] : null;
+	if (scale === "choice" || values.some(v => typeof v !== "number")) {
+		const cats = scale === "choice" && p.values ? p.values.map(String) :
 			[...new Set(values.map(String))].sort();
 		return {kind: "choice", cats, f: v => cats.indexOf(String(v)), lo: -0.5,
 			hi: cats.length - 0.5, label: v => cats[Math.round(v)] ?? ""};
 	}
 	const all = values.concat(p && Array.isArray(p.range) ? p.range : []);
-	let f = v => v, inv = v => v, drawn = kind === "int" ? "int" : "linear";
-	if ((kind === "log" || kind === "log_int") && all.every(v => v > 0)) {
+	let f = v => v, inv = v => v, drawn = scale === "int" ? "int" : "linear";
+	if (scale === "log" && all.every(v => v > 0)) {
 		f = v => Math.log10(v);
 		inv = v => Math.pow(10, v);
-		drawn = kind;
-	} else if (kind === "reverse_log" && all.every(v => v < 1)) {
+		drawn = scale;
+	} else if (scale === "reverse_log" && all.every(v => v < 1)) {
 		f = v => -Math.log10(1 - v);
 		inv = v => 1 - Math.pow(10, -v);
-		drawn = kind;
+		drawn = scale;
 	}
-	const e = extent(all.map(f)), log = drawn === "log" || drawn === "log_int";
+	const e = extent(all.map(f)), log = drawn === "log";
 	/* Decades (or 0.9, 0.99, ...) on an axis that spans one or more. */
 	return {kind: drawn, f, lo: e.lo, hi: e.hi,
 		whole: drawn === "int" || (drawn !== "linear" && e.hi - e.lo >= 1),
@@ -157,7 +162,7 @@ function paramScale(p, values) {
 
 /* An axis title for a parameter: its name, and its scale when not linear. */
 function paramTitle(name, sc) {
-	return name + (["log", "log_int", "reverse_log"].includes(sc.kind) ?
+	return name + (["log", "reverse_log"].includes(sc.kind) ?
 		" (" + sc.kind + ")" : "");
 }
 
