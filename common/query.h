@@ -14,7 +14,7 @@
 
 /* The schema version these reads are written for: schema/'s newest (test_query
  * checks). A file of an older version is the daemon's to migrate first. */
-#define QUERY_SCHEMA_VERSION 7
+#define QUERY_SCHEMA_VERSION 8
 
 /* Each read, with its arguments (see query_run) and its columns. */
 enum query_id {

@@ -1691,6 +1691,11 @@ int spec_check_objective(const struct spec *s, char *err, size_t errlen)
 	return 0;
 }
 
+int spec_has_goals(const struct spec *s)
+{
+	return s->n_objectives > 1 || s->n_constraints > 0;
+}
+
 cJSON *spec_goals_json(const struct spec *s)
 {
 	cJSON *out = cJSON_CreateObject();

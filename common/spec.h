@@ -208,6 +208,10 @@ int spec_parse_text(struct spec *s, const char *text, size_t len, char *err, siz
  * like sample_check_grid; spec_parse does not (a recorded sweep stays readable). */
 int spec_check_objective(const struct spec *s, char *err, size_t errlen);
 
+/* 1 when s has goals beyond the one objective: several objectives or a
+ * constraint, so its trials are ranked by common/pareto.h. */
+int spec_has_goals(const struct spec *s);
+
 /* s's objectives and constraints as JSON, the spec's own shape:
  * {"objectives": [{"metric", "mode"}, ...], "constraints": [{"metric", "max",
  * "min"}, ...]} (a bound absent when not given). The caller deletes it. */
