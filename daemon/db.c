@@ -59,6 +59,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RM_TRIALS] = "DELETE FROM trials WHERE sweep_id = ?1 RETURNING id",
 	[ST_RM_ROUNDS] = "DELETE FROM rounds WHERE sweep_id = ?1",
 	[ST_RM_TAGS] = "DELETE FROM tags WHERE sweep_id = ?1",
+	[ST_RM_GOALS] = "DELETE FROM goals WHERE sweep_id = ?1",
 	[ST_RM_SWEEP] = "DELETE FROM sweeps WHERE id = ?1",
 	[ST_SUGGESTION] = "UPDATE trials SET suggestion = ?2 WHERE id = ?1",
 	[ST_INSERT_ADJUSTMENT] =
@@ -814,7 +815,8 @@ int db_delete_sweep(struct db *db, int64_t sweep_id, int64_t **trials, size_t *n
 		    char *err, size_t errlen)
 {
 	static const enum db_stmt order[] = {ST_RM_POINTS, ST_RM_LOGS, ST_RM_ADJUSTMENTS,
-					     ST_RM_TRIALS, ST_RM_ROUNDS, ST_RM_TAGS, ST_RM_SWEEP};
+					     ST_RM_TRIALS, ST_RM_ROUNDS, ST_RM_TAGS, ST_RM_GOALS,
+					     ST_RM_SWEEP};
 
 	*trials = NULL;
 	*n_trials = 0;

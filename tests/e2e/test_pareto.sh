@@ -117,5 +117,9 @@ import sys
 rows = [tuple(map(float, l.split())) for l in sys.stdin if l.strip()]
 dom = lambda a, b: a[1] >= b[1] and a[2] <= b[2] and (a[1] > b[1] or a[2] < b[2])
 print(" ".join(str(int(r[0])) for r in sorted(rows) if not any(dom(o, r) for o in rows)) + " ")')"
+# rm takes a sweep's goals with it.
+check "rm a sweep with goals" "$("$CAVIAR" rm "$id")" "sweep $id removed"
+check "rm: its goals and ranks are gone" \
+	"$(sql "SELECT (SELECT count(*) FROM goals WHERE sweep_id = $id) + (SELECT count(*) FROM pareto WHERE sweep_id = $id)")" 0
 stop_daemon
 exit $((FAILS > 0))
