@@ -282,6 +282,8 @@ const char *const hp_metric_names[HP_N_METRIC] = {
 	[HP_METRIC_VAL_LOSS] = "val_loss",     [HP_METRIC_VAL_ACC] = "val_acc",
 	[HP_METRIC_LR] = "lr",                 [HP_METRIC_ELAPSED] = "elapsed",
 	[HP_METRIC_TEST_LOSS] = "test_loss",   [HP_METRIC_TEST_ACC] = "test_acc",
+	[HP_METRIC_PARAMS] = "params",         [HP_METRIC_TRAIN_SECONDS] = "train_seconds",
+	[HP_METRIC_INFER_US] = "infer_us",
 };
 
 #define BIT(m) (1u << (m))

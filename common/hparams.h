@@ -127,12 +127,19 @@ enum hp_metric {
 	HP_METRIC_ELAPSED,
 	HP_METRIC_TEST_LOSS,
 	HP_METRIC_TEST_ACC,
+	HP_METRIC_PARAMS,        /* trainable parameters (weights, biases, BN's gamma, beta) */
+	HP_METRIC_TRAIN_SECONDS, /* wall seconds spent in optimizer steps, summed over the
+	                          * epochs this process ran (a resumed trial counts from
+	                          * its resume) */
+	HP_METRIC_INFER_US,      /* microseconds per example of the validation pass (the
+	                          * forward pass alone, in evaluation's batches) */
 	HP_N_METRIC
 };
 extern const char *const hp_metric_names[HP_N_METRIC];
 
 /* Whether the built-in worker running task (enum hp_task) reports metric m:
- * mlp reports them all (val_* with a validation set, test_* with a test set),
+ * mlp reports them all (val_* and infer_us with a validation set, test_* with a
+ * test set),
  * the synthetic tasks train_loss, val_loss, val_acc, lr and elapsed. */
 int hp_task_reports(int task, enum hp_metric m);
 

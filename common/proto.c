@@ -58,6 +58,7 @@ static const struct {
 	[PROTO_UNTAG] = {"untag", PROTO_NEED_SWEEP | PROTO_NEED_TAGS},
 	[PROTO_ADJUST] = {"adjust", PROTO_NEED_TRIAL | PROTO_NEED_SET | PROTO_OPT_FORCE},
 	[PROTO_FORK] = {"fork", PROTO_NEED_TRIAL | PROTO_OPT_SET | PROTO_OPT_EPOCH | PROTO_OPT_FORCE},
+	[PROTO_PARETO] = {"pareto", PROTO_NEED_SWEEP},
 };
 
 static const char *const events[PROTO_EV_COUNT] = {

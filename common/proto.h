@@ -44,6 +44,7 @@ enum proto_cmd {
 	PROTO_UNTAG,     /* sweep, tags */
 	PROTO_ADJUST,    /* trial, set (an object of name -> value), force */
 	PROTO_FORK,      /* trial, epoch (optional), set (optional), force */
+	PROTO_PARETO,    /* sweep: its goals and its Pareto front (query_pareto) */
 	PROTO_CMD_COUNT
 };
 

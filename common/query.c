@@ -55,6 +55,12 @@ static const char *const query_sql[QUERY_COUNT] = {
 	[QUERY_SWEEP_BRIEF] =
 		"SELECT id, name, status, metric, mode, budget, search, seed, created_at,"
 		" finished_at, ended_reason FROM sweeps WHERE id = ?1",
+	[QUERY_GOALS] = "SELECT idx, kind, metric, mode, lo, hi FROM goals WHERE sweep_id = ?1"
+			" ORDER BY idx",
+	[QUERY_PARETO] = "SELECT rank, trial_id, number, status, crowding, violation, feasible,"
+			 " objectives, constraints, params FROM pareto"
+			 " WHERE sweep_id = ?1 AND (?2 < 0 OR rank = ?2)"
+			 " ORDER BY rank, crowding DESC, number",
 	[QUERY_LEADERBOARD] =
 		"SELECT rank, trial_id, number, status, objective, best_epoch, epochs, params"
 		" FROM leaderboard WHERE sweep_id = ?1 ORDER BY rank, number LIMIT ?2",
@@ -125,7 +131,8 @@ static const char *const query_sql[QUERY_COUNT] = {
 };
 
 /* The schema's columns that hold JSON text (see schema/001-init.sql, 003, 005). */
-static const char *const json_columns[] = {"params", "ranges", "spec", "tags", "suggestion", NULL};
+static const char *const json_columns[] = {"params", "ranges", "spec", "tags", "suggestion",
+					   "objectives", "constraints", NULL};
 
 const char *query_text(enum query_id id)
 {
@@ -384,5 +391,26 @@ int query_top(struct query *q, long long sweep, long long limit, cJSON *reply, c
 	cJSON_AddItemToObject(reply, "sweep", cJSON_DetachItemViaPointer(brief, brief->child));
 	cJSON_AddItemToObject(reply, "trials", rows);
 	cJSON_Delete(brief);
+	return 0;
+}
+
+int query_pareto(struct query *q, long long sweep, cJSON *reply, char *err, size_t errlen)
+{
+	cJSON *goals, *rows;
+
+	if (query_top(q, sweep, 0, reply, err, errlen) < 0)
+		return -1;
+	cJSON_DeleteItemFromObject(reply, "trials");
+	goals = query_run(q, err, errlen, QUERY_GOALS, "i", sweep);
+	if (!goals)
+		return -1;
+	cJSON_AddItemToObject(reply, "goals", goals);
+	if (!goals->child)
+		return err_set(err, errlen, "sweep %lld has one objective and no constraint: it has no "
+			       "Pareto front", sweep);
+	rows = query_run(q, err, errlen, QUERY_PARETO, "ii", sweep, 0LL);
+	if (!rows)
+		return -1;
+	cJSON_AddItemToObject(reply, "trials", rows);
 	return 0;
 }

@@ -14,7 +14,7 @@
 
 /* The schema version these reads are written for: schema/'s newest (test_query
  * checks). A file of an older version is the daemon's to migrate first. */
-#define QUERY_SCHEMA_VERSION 7
+#define QUERY_SCHEMA_VERSION 8
 
 /* Each read, with its arguments (see query_run) and its columns. */
 enum query_id {
@@ -84,6 +84,12 @@ enum query_id {
 				   created_at of its adjustments, in the order applied */
 	QUERY_CHILDREN,         /* (trial): id, number, parent_epoch of the trials forked
 				   from it */
+	QUERY_GOALS,            /* (sweep): idx, kind, metric, mode, lo, hi of its goals
+				   (schema 008: objectives, then constraints); none for a
+				   sweep with one objective and no constraint */
+	QUERY_PARETO,           /* (sweep, rank; -1: every rank): the pareto view's rows
+				   (rank, trial_id, number, status, crowding, violation,
+				   feasible, objectives, constraints, params), front first */
 	QUERY_COUNT
 };
 
@@ -125,7 +131,7 @@ void query_end(struct query *q, enum query_id id);
  *     read it with query_int);
  *   a real -> a number;
  *   text -> a string, except the schema's JSON columns, named exactly params,
- *     ranges, spec, tags or suggestion, whose text is parsed into its value (kept a string if
+ *     ranges, spec, tags, suggestion, objectives or constraints, whose text is parsed into its value (kept a string if
  *     it does not parse).
  * Returns a new object the caller deletes. */
 cJSON *query_row(sqlite3_stmt *st);
@@ -158,5 +164,12 @@ long long query_queued(const char *status, long long budget, long long running,
 cJSON *query_ls(struct query *q, char *err, size_t errlen);
 int query_top(struct query *q, long long sweep, long long limit, cJSON *reply, char *err,
 	      size_t errlen);
+
+/* `top --pareto`'s reply: "sweep" (its brief row), "goals" (QUERY_GOALS) and
+ * "trials", its Pareto front (the pareto view's rank 0, lonelier first; a
+ * crowding of null is infinite: an objective's extreme). -1 with err ("no
+ * sweep 42", or "sweep 3 has one objective and no constraint: it has no
+ * Pareto front"). */
+int query_pareto(struct query *q, long long sweep, cJSON *reply, char *err, size_t errlen);
 
 #endif

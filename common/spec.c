@@ -25,7 +25,7 @@ static const char *const top_keys[] = {
 	"shrink", "objective", "task", "data", "train", "params", "parallel", "retries",
 	"fail_fast", "timeout", "stall_timeout", "memory_mb", "early_stop", "command",
 	"metrics_prefix", "workdir", "slurm", "budget", "tpe", "pbt", "keep_checkpoints",
-	"fork_server", "env", NULL,
+	"fork_server", "env", "objectives", "constraints", NULL,
 };
 
 /* Placeholders every command trial can use besides its parameters. */
@@ -245,6 +245,139 @@ static int parse_objective(struct spec *s, const cJSON *obj, char *err, size_t e
 	    (strcmp(mode->valuestring, "min") != 0 && strcmp(mode->valuestring, "max") != 0))
 		return err_set(err, errlen, "objective.mode: expected \"min\" or \"max\"");
 	s->objective_max = strcmp(mode->valuestring, "max") == 0;
+	return 0;
+}
+
+/* "objectives"[i]: {"metric": M, "mode": "min"|"max"}, both required. */
+static int parse_objective_entry(struct spec_objective *o, const cJSON *obj, int i,
+				 char *err, size_t errlen)
+{
+	const cJSON *metric = cJSON_GetObjectItemCaseSensitive(obj, "metric");
+	const cJSON *mode = cJSON_GetObjectItemCaseSensitive(obj, "mode"), *item;
+	char path[48];
+
+	snprintf(path, sizeof path, "objectives[%d].metric", i);
+	if (!cJSON_IsObject(obj))
+		return err_set(err, errlen, "objectives[%d]: expected an object {\"metric\", "
+			       "\"mode\"}", i);
+	cJSON_ArrayForEach(item, obj)
+		if (strcmp(item->string, "metric") != 0 && strcmp(item->string, "mode") != 0)
+			return err_set(err, errlen, "objectives[%d].%s: unknown key (expected "
+				       "metric or mode)", i, item->string);
+	if (get_string(metric, path, &o->metric, err, errlen) < 0)
+		return -1;
+	if (!cJSON_IsString(mode))
+		return err_set(err, errlen, "objectives[%d].mode: expected \"max\" or \"min\"", i);
+	if (strcmp(mode->valuestring, "min") != 0 && strcmp(mode->valuestring, "max") != 0)
+		return err_set(err, errlen, "objectives[%d].mode: \"%s\" is not max or min", i,
+			       mode->valuestring);
+	o->max = strcmp(mode->valuestring, "max") == 0;
+	return 0;
+}
+
+/* "objectives": [{...}, ...], one to SPEC_MAX_OBJECTIVES distinct metrics;
+ * the first also becomes objective_metric and objective_max. */
+static int parse_objectives(struct spec *s, const cJSON *arr, char *err, size_t errlen)
+{
+	int n = cJSON_GetArraySize(arr);
+
+	if (!cJSON_IsArray(arr) || n < 1 || n > SPEC_MAX_OBJECTIVES)
+		return err_set(err, errlen, "objectives: expected an array of 1 to %d objects "
+			       "{\"metric\", \"mode\"}", SPEC_MAX_OBJECTIVES);
+	s->objectives = xcalloc((size_t)n, sizeof *s->objectives);
+	for (int i = 0; i < n; i++) {
+		s->n_objectives = i + 1;
+		if (parse_objective_entry(&s->objectives[i], cJSON_GetArrayItem(arr, i), i, err,
+					  errlen) < 0)
+			return -1;
+		for (int k = 0; k < i; k++)
+			if (strcmp(s->objectives[k].metric, s->objectives[i].metric) == 0)
+				return err_set(err, errlen, "objectives[%d].metric: \"%s\" is "
+					       "objectives[%d] already", i, s->objectives[i].metric, k);
+	}
+	free(s->objective_metric);
+	s->objective_metric = xstrdup(s->objectives[0].metric);
+	s->objective_max = s->objectives[0].max;
+	return 0;
+}
+
+/* "constraints"[i]: {"metric": M, "max": X, "min": Y}, a bound at least. */
+static int parse_constraint(struct spec_constraint *c, const cJSON *obj, int i, char *err,
+			    size_t errlen)
+{
+	const cJSON *item;
+	char path[48];
+
+	c->lo = c->hi = NAN;
+	if (!cJSON_IsObject(obj))
+		return err_set(err, errlen, "constraints[%d]: expected an object {\"metric\", "
+			       "\"max\" or \"min\"}", i);
+	cJSON_ArrayForEach(item, obj) {
+		int is_max = strcmp(item->string, "max") == 0;
+		if (strcmp(item->string, "metric") == 0) {
+			snprintf(path, sizeof path, "constraints[%d].metric", i);
+			if (get_string(item, path, &c->metric, err, errlen) < 0)
+				return -1;
+		} else if (is_max || strcmp(item->string, "min") == 0) {
+			if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
+				return err_set(err, errlen, "constraints[%d].%s: expected a number",
+					       i, item->string);
+			*(is_max ? &c->hi : &c->lo) = item->valuedouble;
+		} else {
+			return err_set(err, errlen, "constraints[%d].%s: unknown key (expected "
+				       "metric, max or min)", i, item->string);
+		}
+	}
+	if (!c->metric)
+		return err_set(err, errlen, "constraints[%d].metric: missing", i);
+	if (isnan(c->lo) && isnan(c->hi))
+		return err_set(err, errlen, "constraints[%d]: expected \"max\" or \"min\"", i);
+	if (c->lo > c->hi)
+		return err_set(err, errlen, "constraints[%d]: min %g is above max %g", i, c->lo,
+			       c->hi);
+	return 0;
+}
+
+static int parse_constraints(struct spec *s, const cJSON *arr, char *err, size_t errlen)
+{
+	int n = cJSON_GetArraySize(arr);
+
+	if (!cJSON_IsArray(arr) || n > SPEC_MAX_CONSTRAINTS)
+		return err_set(err, errlen, "constraints: expected an array of at most %d objects "
+			       "{\"metric\", \"max\" or \"min\"}", SPEC_MAX_CONSTRAINTS);
+	s->constraints = xcalloc((size_t)n, sizeof *s->constraints);
+	for (int i = 0; i < n; i++) {
+		s->n_constraints = i + 1;
+		if (parse_constraint(&s->constraints[i], cJSON_GetArrayItem(arr, i), i, err,
+				     errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* "objective" or "objectives" (not both), then "constraints". Without
+ * "objectives", the one objective is objectives[0]. */
+static int parse_goals(struct spec *s, const cJSON *json, char *err, size_t errlen)
+{
+	const cJSON *one = cJSON_GetObjectItemCaseSensitive(json, "objective");
+	const cJSON *many = cJSON_GetObjectItemCaseSensitive(json, "objectives"), *v;
+
+	if (one && many)
+		return err_set(err, errlen, "objective, objectives: give one, not both (the first "
+			       "of objectives is the main one)");
+	if (one && parse_objective(s, one, err, errlen) < 0)
+		return -1;
+	if (many && parse_objectives(s, many, err, errlen) < 0)
+		return -1;
+	if (!many) {
+		s->objectives = xcalloc(1, sizeof *s->objectives);
+		s->objectives[0] = (struct spec_objective){xstrdup(s->objective_metric),
+							   s->objective_max};
+		s->n_objectives = 1;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(json, "constraints")) &&
+	    parse_constraints(s, v, err, errlen) < 0)
+		return -1;
 	return 0;
 }
 
@@ -1401,8 +1534,7 @@ static int parse_sections(struct spec *s, const cJSON *json, char *err, size_t e
 {
 	const cJSON *v;
 
-	if ((v = cJSON_GetObjectItemCaseSensitive(json, "objective")) &&
-	    parse_objective(s, v, err, errlen) < 0)
+	if (parse_goals(s, json, err, errlen) < 0)
 		return -1;
 	if ((v = cJSON_GetObjectItemCaseSensitive(json, "early_stop")) &&
 	    parse_early_stop(s, v, err, errlen) < 0)
@@ -1571,8 +1703,45 @@ int spec_check_objective(const struct spec *s, char *err, size_t errlen)
 	if (s->command || !s->objective_metric)
 		return 0;
 	if (hp_metric_check(task, s->objective_metric, err, errlen) < 0)
-		return err_prefix(err, errlen, "objective.metric");
+		return err_prefix(err, errlen, cJSON_GetObjectItemCaseSensitive(s->json, "objectives")
+					       ? "objectives[0].metric" : "objective.metric");
+	for (int i = 1; i < s->n_objectives; i++)
+		if (hp_metric_check(task, s->objectives[i].metric, err, errlen) < 0)
+			return err_prefix(err, errlen, "objectives[%d].metric", i);
+	for (int i = 0; i < s->n_constraints; i++)
+		if (hp_metric_check(task, s->constraints[i].metric, err, errlen) < 0)
+			return err_prefix(err, errlen, "constraints[%d].metric", i);
 	return 0;
+}
+
+int spec_has_goals(const struct spec *s)
+{
+	return s->n_objectives > 1 || s->n_constraints > 0;
+}
+
+cJSON *spec_goals_json(const struct spec *s)
+{
+	cJSON *out = cJSON_CreateObject();
+	cJSON *objs = cJSON_AddArrayToObject(out, "objectives");
+	cJSON *cons = cJSON_AddArrayToObject(out, "constraints");
+
+	for (int i = 0; i < s->n_objectives; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "metric", s->objectives[i].metric);
+		cJSON_AddStringToObject(o, "mode", s->objectives[i].max ? "max" : "min");
+		cJSON_AddItemToArray(objs, o);
+	}
+	for (int i = 0; i < s->n_constraints; i++) {
+		const struct spec_constraint *c = &s->constraints[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "metric", c->metric);
+		if (!isnan(c->hi))
+			cJSON_AddNumberToObject(o, "max", c->hi);
+		if (!isnan(c->lo))
+			cJSON_AddNumberToObject(o, "min", c->lo);
+		cJSON_AddItemToArray(cons, o);
+	}
+	return out;
 }
 
 void spec_finish(struct spec *s)
@@ -1581,6 +1750,12 @@ void spec_finish(struct spec *s)
 		return;
 	free(s->name);
 	free(s->objective_metric);
+	for (int i = 0; i < s->n_objectives; i++)
+		free(s->objectives[i].metric);
+	free(s->objectives);
+	for (int i = 0; i < s->n_constraints; i++)
+		free(s->constraints[i].metric);
+	free(s->constraints);
 	free(s->task);
 	free(s->metrics_prefix);
 	free(s->workdir);

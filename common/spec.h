@@ -103,6 +103,23 @@ struct spec_param {
 	                         * others are inherited unchanged by a fork. */
 };
 
+#define SPEC_MAX_OBJECTIVES 8  /* "objectives": at most this many */
+#define SPEC_MAX_CONSTRAINTS 8 /* "constraints": at most this many */
+
+/* One objective: "objective", or an entry of "objectives". */
+struct spec_objective {
+	char *metric;
+	int max; /* 1: "max", 0: "min" (default max for *acc*, else min) */
+};
+
+/* An entry of "constraints": {"metric": M, "max": X} and/or "min": a trial
+ * whose last reported value of M lies outside the bounds, or that never
+ * reported M, is infeasible (pareto.h's violation measures by how much). */
+struct spec_constraint {
+	char *metric;
+	double lo, hi; /* "min", "max"; NaN when absent (one at least is given) */
+};
+
 enum early_stop_kind { EARLY_STOP_NONE, EARLY_STOP_MEDIAN, EARLY_STOP_ASHA };
 
 struct spec {
@@ -120,6 +137,13 @@ struct spec {
 	char *objective_metric;       /* default "val_acc" */
 	char *task;                   /* top-level "task" (a value of hparam "task"), or NULL */
 	int objective_max;            /* 1: "max", 0: "min" (default max for *acc*, else min) */
+	struct spec_objective *objectives; /* "objectives", or the one "objective": at least
+	                               * one, and objectives[0] is objective_metric and
+	                               * objective_max, which single-objective search,
+	                               * early stopping and best_value use */
+	int n_objectives;
+	struct spec_constraint *constraints; /* "constraints"; NULL when none */
+	int n_constraints;
 	cJSON *data;                  /* the "data" object, checked against data_keys (owned) */
 	cJSON *train;                 /* fixed hyperparameters, checked against hparams (owned) */
 	struct spec_param *params;    /* sampled (and fixed) ones, in an order where a
@@ -190,6 +214,14 @@ int spec_check_objective(const struct spec *s, char *err, size_t errlen);
  * "best": the best, the newest and the one being saved, 3); once it has
  * ended, N + 1 ("best": 1). Both 0 for "all": one per epoch it trains. */
 void spec_checkpoints_kept(const struct spec *s, int *running, int *ended);
+/* 1 when s has goals beyond the one objective: several objectives or a
+ * constraint, so its trials are ranked by common/pareto.h. */
+int spec_has_goals(const struct spec *s);
+
+/* s's objectives and constraints as JSON, the spec's own shape:
+ * {"objectives": [{"metric", "mode"}, ...], "constraints": [{"metric", "max",
+ * "min"}, ...]} (a bound absent when not given). The caller deletes it. */
+cJSON *spec_goals_json(const struct spec *s);
 
 /* Frees what s owns; s may be zeroed or already finished. */
 void spec_finish(struct spec *s);

@@ -406,6 +406,9 @@ static void trial_ended(struct trial *t)
 	log_msg("trial %lld (sweep %lld no. %d): %s: %s", (long long)t->row.id, (long long)sw->id,
 		t->number, t->row.status, t->row.reason);
 	db_trial_update(&d->db, &t->row);
+	if (spec_has_goals(&sw->spec) &&
+	    (strcmp(t->row.status, "done") == 0 || strcmp(t->row.status, "pruned") == 0))
+		db_rank_queue(&d->db, sw->id);
 	dirty(d);
 	events_trial_ended(&d->events, t);
 	unlink_running(d, t);

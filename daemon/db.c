@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "errbuf.h"
+#include "pareto.h"
 #include "schema.h"
 #include "xalloc.h"
 
@@ -58,6 +59,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_RM_TRIALS] = "DELETE FROM trials WHERE sweep_id = ?1 RETURNING id",
 	[ST_RM_ROUNDS] = "DELETE FROM rounds WHERE sweep_id = ?1",
 	[ST_RM_TAGS] = "DELETE FROM tags WHERE sweep_id = ?1",
+	[ST_RM_GOALS] = "DELETE FROM goals WHERE sweep_id = ?1",
 	[ST_RM_SWEEP] = "DELETE FROM sweeps WHERE id = ?1",
 	[ST_SUGGESTION] = "UPDATE trials SET suggestion = ?2 WHERE id = ?1",
 	[ST_INSERT_ADJUSTMENT] =
@@ -65,6 +67,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" source, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_SET_PARENT] = "UPDATE trials SET parent_trial_id = ?2, parent_epoch = ?3 WHERE id = ?1",
 	[ST_SET_REPLACED] = "UPDATE trials SET status = 'pruned', reason = ?2 WHERE id = ?1",
+	[ST_INSERT_GOAL] = "INSERT INTO goals (sweep_id, idx, kind, metric, mode, lo, hi)"
+			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_GOALS] = "SELECT kind, mode, lo, hi FROM goals WHERE sweep_id = ?1 ORDER BY idx",
+	[ST_GOAL_VALUES] = "SELECT trial_id, idx, value FROM goal_values WHERE sweep_id = ?1"
+			   " ORDER BY number, idx",
+	[ST_SET_RANK] = "UPDATE trials SET pareto_rank = ?2, crowding = ?3, violation = ?4"
+			" WHERE id = ?1",
 	[ST_BEST] = "SELECT value, epoch FROM points WHERE trial_id = ?1 AND metric = ?2"
 		    " ORDER BY CASE WHEN ?3 THEN -value ELSE value END, epoch LIMIT 1",
 };
@@ -257,6 +266,7 @@ void db_close(struct db *db)
 	free(db->logs);
 	free(db->rows);
 	free(db->points);
+	free(db->rank_sweeps);
 	memset(db, 0, sizeof *db);
 }
 
@@ -411,7 +421,7 @@ void db_log_add(struct db *db, int64_t trial_id, int attempt, int seq, const cha
 
 size_t db_pending(const struct db *db)
 {
-	return db->n_points + db->n_logs + db->n_rows;
+	return db->n_points + db->n_logs + db->n_rows + db->n_rank;
 }
 
 static int write_log(struct db *db, const struct db_log *l, char *err, size_t errlen)
@@ -482,6 +492,175 @@ static int flush_error(struct db *db, char *err, size_t errlen)
 			      "what it holds)" : "");
 }
 
+int db_insert_goals(struct db *db, int64_t sweep_id, const struct spec *s, char *err,
+		    size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_INSERT_GOAL];
+
+	if (!spec_has_goals(s))
+		return 0;
+	for (int i = 0; i < s->n_objectives + s->n_constraints; i++) {
+		int obj = i < s->n_objectives;
+		const struct spec_constraint *c = obj ? NULL : &s->constraints[i - s->n_objectives];
+		sqlite3_bind_int64(st, 1, sweep_id);
+		sqlite3_bind_int(st, 2, i);
+		sqlite3_bind_text(st, 3, obj ? "objective" : "constraint", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, obj ? s->objectives[i].metric : c->metric, -1,
+				  SQLITE_STATIC);
+		if (obj)
+			sqlite3_bind_text(st, 5, s->objectives[i].max ? "max" : "min", -1,
+					  SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 5);
+		bind_opt_double(st, 6, c ? c->lo : 0, c && !isnan(c->lo));
+		bind_opt_double(st, 7, c ? c->hi : 0, c && !isnan(c->hi));
+		if (run(db, st, err, errlen, "recording the sweep's goals") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void db_rank_queue(struct db *db, int64_t sweep_id)
+{
+	for (size_t i = 0; i < db->n_rank; i++)
+		if (db->rank_sweeps[i] == sweep_id)
+			return;
+	if (db->n_rank == db->cap_rank) {
+		db->cap_rank = db->cap_rank ? 2 * db->cap_rank : 4;
+		db->rank_sweeps = xrealloc(db->rank_sweeps, db->cap_rank * sizeof *db->rank_sweeps);
+	}
+	db->rank_sweeps[db->n_rank++] = sweep_id;
+}
+
+/* A sweep's goals, read from table goals: m objectives' senses, k
+ * constraints' bounds (NaN where absent), and each goal's place. */
+struct goals {
+	enum pareto_sense sense[SPEC_MAX_OBJECTIVES];
+	double lo[SPEC_MAX_CONSTRAINTS], hi[SPEC_MAX_CONSTRAINTS];
+	int m, k;
+	int is_obj[SPEC_MAX_OBJECTIVES + SPEC_MAX_CONSTRAINTS]; /* by idx */
+};
+
+static double column_or_nan(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+static int read_goals(struct db *db, int64_t sweep_id, struct goals *g, char *err,
+		      size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_GOALS];
+	int rc;
+
+	memset(g, 0, sizeof *g);
+	sqlite3_bind_int64(st, 1, sweep_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 0);
+		int obj = kind && strcmp(kind, "objective") == 0;
+		const char *mode = (const char *)sqlite3_column_text(st, 1);
+		if (g->m + g->k == SPEC_MAX_OBJECTIVES + SPEC_MAX_CONSTRAINTS ||
+		    (obj ? g->m == SPEC_MAX_OBJECTIVES : g->k == SPEC_MAX_CONSTRAINTS))
+			break; /* more than a spec may give: keep what fits */
+		g->is_obj[g->m + g->k] = obj;
+		if (obj) {
+			g->sense[g->m++] = mode && strcmp(mode, "max") == 0 ? PARETO_MAX : PARETO_MIN;
+		} else {
+			g->lo[g->k] = column_or_nan(st, 2);
+			g->hi[g->k++] = column_or_nan(st, 3);
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sql_error(db, err, errlen, "reading the sweep's goals");
+	return 0;
+}
+
+/* The trials that count, with their goals' values: ids (n), objective values
+ * (n x m) and constraint values (n x k), malloc'd; the caller frees them. */
+struct goal_rows {
+	int64_t *id;
+	double *obj, *con;
+	size_t n, cap;
+};
+
+static int read_goal_values(struct db *db, int64_t sweep_id, const struct goals *g,
+			    struct goal_rows *r, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_GOAL_VALUES];
+	size_t mk = (size_t)(g->m + g->k);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, sweep_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		int idx = sqlite3_column_int(st, 1), o = 0, c = 0;
+		if (idx < 0 || (size_t)idx >= mk)
+			continue;
+		if (r->n == 0 || r->id[r->n - 1] != id) {
+			if (r->n == r->cap) {
+				r->cap = r->cap ? 2 * r->cap : 64;
+				r->id = xrealloc(r->id, r->cap * sizeof *r->id);
+				r->obj = xrealloc(r->obj, r->cap * (size_t)g->m * sizeof *r->obj);
+				r->con = xrealloc(r->con, r->cap * (size_t)g->k * sizeof *r->con);
+			}
+			r->id[r->n] = id;
+			for (int j = 0; j < g->m; j++)
+				r->obj[r->n * (size_t)g->m + (size_t)j] = NAN;
+			for (int j = 0; j < g->k; j++)
+				r->con[r->n * (size_t)g->k + (size_t)j] = NAN;
+			r->n++;
+		}
+		for (int j = 0; j < idx; j++) /* the goal's place among its kind */
+			*(g->is_obj[j] ? &o : &c) += 1;
+		if (g->is_obj[idx])
+			r->obj[(r->n - 1) * (size_t)g->m + (size_t)o] = column_or_nan(st, 2);
+		else
+			r->con[(r->n - 1) * (size_t)g->k + (size_t)c] = column_or_nan(st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sql_error(db, err, errlen, "reading the goals' values");
+	return 0;
+}
+
+/* Rewrites the Pareto rank, crowding and violation of sweep_id's trials. */
+static int rank_sweep(struct db *db, int64_t sweep_id, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = db->st[ST_SET_RANK];
+	struct goals g;
+	struct goal_rows r = {0};
+	double *viol = NULL, *crowd = NULL;
+	int *rank = NULL, rc = -1;
+
+	if (read_goals(db, sweep_id, &g, err, errlen) < 0 ||
+	    read_goal_values(db, sweep_id, &g, &r, err, errlen) < 0)
+		goto out;
+	viol = xmalloc(r.n * sizeof *viol);
+	crowd = xmalloc(r.n * sizeof *crowd);
+	rank = xmalloc(r.n * sizeof *rank);
+	for (size_t i = 0; i < r.n; i++)
+		viol[i] = pareto_violation(r.con + i * (size_t)g.k, g.lo, g.hi, (size_t)g.k);
+	pareto_rank(r.obj, viol, r.n, (size_t)g.m, g.sense, rank);
+	pareto_crowding(r.obj, rank, r.n, (size_t)g.m, crowd);
+	for (size_t i = 0; i < r.n; i++) {
+		sqlite3_bind_int64(st, 1, r.id[i]);
+		sqlite3_bind_int(st, 2, rank[i]);
+		sqlite3_bind_double(st, 3, crowd[i]);
+		sqlite3_bind_double(st, 4, viol[i]);
+		if (run(db, st, err, errlen, "writing the Pareto ranks") < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(r.id);
+	free(r.obj);
+	free(r.con);
+	free(viol);
+	free(crowd);
+	free(rank);
+	return rc;
+}
+
 int db_flush(struct db *db, char *err, size_t errlen)
 {
 	if (!db_pending(db))
@@ -497,6 +676,9 @@ int db_flush(struct db *db, char *err, size_t errlen)
 	for (size_t i = 0; i < db->n_rows; i++)
 		if (write_row(db, &db->rows[i], err, errlen) < 0)
 			goto error;
+	for (size_t i = 0; i < db->n_rank; i++)
+		if (rank_sweep(db, db->rank_sweeps[i], err, errlen) < 0)
+			goto error;
 	if (db_commit(db, err, errlen) < 0)
 		goto error;
 	db->points_written += (int64_t)db->n_points;
@@ -508,6 +690,7 @@ int db_flush(struct db *db, char *err, size_t errlen)
 	for (size_t i = 0; i < db->n_rows; i++)
 		row_free(&db->rows[i]);
 	db->n_rows = 0;
+	db->n_rank = 0;
 	return 0;
 error:
 	return flush_error(db, err, errlen);
@@ -646,7 +829,8 @@ int db_delete_sweep(struct db *db, int64_t sweep_id, int64_t **trials, size_t *n
 		    char *err, size_t errlen)
 {
 	static const enum db_stmt order[] = {ST_RM_POINTS, ST_RM_LOGS, ST_RM_ADJUSTMENTS,
-					     ST_RM_TRIALS, ST_RM_ROUNDS, ST_RM_TAGS, ST_RM_SWEEP};
+					     ST_RM_TRIALS, ST_RM_ROUNDS, ST_RM_TAGS, ST_RM_GOALS,
+					     ST_RM_SWEEP};
 
 	*trials = NULL;
 	*n_trials = 0;

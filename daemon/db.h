@@ -17,6 +17,7 @@
 #include "strset.h"
 
 #include "query.h"
+#include "spec.h"
 
 enum db_stmt {
 	ST_INSERT_SWEEP,
@@ -41,11 +42,16 @@ enum db_stmt {
 	ST_RM_TRIALS,
 	ST_RM_ROUNDS,
 	ST_RM_TAGS,
+	ST_RM_GOALS,
 	ST_RM_SWEEP,
 	ST_SUGGESTION,
 	ST_INSERT_ADJUSTMENT,
 	ST_SET_PARENT,
 	ST_SET_REPLACED,
+	ST_INSERT_GOAL,
+	ST_GOALS,
+	ST_GOAL_VALUES,
+	ST_SET_RANK,
 	ST_COUNT
 };
 
@@ -97,6 +103,8 @@ struct db {
 	size_t n_rows, cap_rows;
 	struct strset names;     /* metric names of the queued points, interned; emptied
 	                          * by each flush that writes them all */
+	int64_t *rank_sweeps;    /* sweeps whose Pareto ranks to rewrite at the flush */
+	size_t n_rank, cap_rank;
 	int64_t points_written;  /* since open */
 	struct query query;      /* the reads on this connection (query_run) */
 };
@@ -130,7 +138,17 @@ void db_trial_update(struct db *db, const struct trial_row *row);
 /* Queues one output line of a command trial (copied). */
 void db_log_add(struct db *db, int64_t trial_id, int attempt, int seq, const char *line,
 		size_t len, double wall_time);
-size_t db_pending(const struct db *db); /* points + logs + rows queued */
+size_t db_pending(const struct db *db); /* points + logs + rows + rankings queued */
+
+/* Records a sweep's goals (its objectives, then its constraints) in table
+ * goals, when it has any (spec_has_goals). Part of the submit's transaction. */
+int db_insert_goals(struct db *db, int64_t sweep_id, const struct spec *s, char *err,
+		    size_t errlen);
+/* Queues a rewrite of the Pareto ranks of sweep_id's trials (trials.pareto_rank,
+ * crowding, violation, from the goal_values view through common/pareto.h),
+ * done by the next db_flush after the queued points and trial updates, in the
+ * same transaction, so a trial's end and its rank are written together. */
+void db_rank_queue(struct db *db, int64_t sweep_id);
 
 /* Writes everything queued in one transaction. On failure nothing queued is
  * lost; returns -1 with the file's path and the SQLite message ("DB:

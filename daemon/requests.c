@@ -204,6 +204,14 @@ static int do_ls(struct daemon *d, struct server_client *c, const struct request
 	return 0;
 }
 
+static int do_pareto(struct daemon *d, struct server_client *c, const struct request *req,
+		     cJSON *reply, char *err, size_t errlen)
+{
+	(void)c;
+	flush_for_read(d);
+	return query_pareto(&d->db.query, req->sweep, reply, err, errlen);
+}
+
 static int do_top(struct daemon *d, struct server_client *c, const struct request *req,
 		  cJSON *reply, char *err, size_t errlen)
 {
@@ -698,7 +706,7 @@ static const request_fn handlers[PROTO_CMD_COUNT] = {
 	[PROTO_PAUSE] = do_pause,       [PROTO_RESUME] = do_pause,  [PROTO_SHUTDOWN] = do_shutdown,
 	[PROTO_SLOTS] = do_slots,       [PROTO_EXTEND] = do_extend, [PROTO_RM] = do_rm,
 	[PROTO_NOTE] = do_note,         [PROTO_TAG] = do_label,     [PROTO_UNTAG] = do_label,
-	[PROTO_ADJUST] = do_adjust,     [PROTO_FORK] = do_fork,
+	[PROTO_ADJUST] = do_adjust,     [PROTO_FORK] = do_fork,     [PROTO_PARETO] = do_pareto,
 };
 
 int requests_handle(void *ctx, struct server_client *c, const struct request *req,

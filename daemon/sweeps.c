@@ -200,6 +200,7 @@ struct sweep *sweeps_submit(struct sweeps *s, struct spec *spec, int64_t *repeat
 	if (db_insert_sweep(s->db, sw->spec.name, text, spec_search_name(sw->spec.search),
 			    sw->spec.seed, sw->spec.objective_metric, sw->spec.objective_max,
 			    sw->budget, sw->created_at, &sw->id, err, errlen) < 0 ||
+	    db_insert_goals(s->db, sw->id, &sw->spec, err, errlen) < 0 ||
 	    insert_round(s, sw, 0, err, errlen) < 0 || db_commit(s->db, err, errlen) < 0) {
 		db_rollback(s->db);
 		goto error;

@@ -60,7 +60,7 @@ _BAD_VERSION = "bad_version"
 _NOT_SPEC = ("db_error", "unavailable")
 
 # The schema's columns that hold JSON text (query_row in common/query.c).
-_JSON_COLUMNS = ("params", "ranges", "spec", "tags", "suggestion")
+_JSON_COLUMNS = ("params", "ranges", "spec", "tags", "suggestion", "objectives", "constraints")
 
 # The reads, copied from common/query.c under its names (this module links no
 # C): tests/e2e/vocab_check.py checks each copy is the text query.c has.
@@ -86,6 +86,12 @@ _SQL = {
     "QUERY_LEADERBOARD": "SELECT rank, trial_id, number, status, objective, best_epoch, epochs,"
                          " params FROM leaderboard WHERE sweep_id = ?1 ORDER BY rank, number"
                          " LIMIT ?2",
+    "QUERY_GOALS": "SELECT idx, kind, metric, mode, lo, hi FROM goals WHERE sweep_id = ?1"
+                   " ORDER BY idx",
+    "QUERY_PARETO": "SELECT rank, trial_id, number, status, crowding, violation, feasible,"
+                    " objectives, constraints, params FROM pareto"
+                    " WHERE sweep_id = ?1 AND (?2 < 0 OR rank = ?2)"
+                    " ORDER BY rank, crowding DESC, number",
 }
 
 
@@ -452,3 +458,17 @@ class Client:
         or pruned trials only, best objective first."""
         self._sweep_row(sweep)
         return _frame(self._query("QUERY_LEADERBOARD", sweep, k), as_frame)
+
+    def pareto(self, sweep, rank=0, as_frame=False):
+        """The sweep's Pareto ranking, the pareto view's rows (rank, trial_id,
+        number, status, crowding, violation, feasible, objectives,
+        constraints, params; objectives and constraints are dicts of each
+        goal's last value): rank 0, the front, by default; rank=None for
+        every rank, the front first. A sweep with one objective and no
+        constraint has none: CaviarError."""
+        self._sweep_row(sweep)
+        if not self._query("QUERY_GOALS", sweep):
+            raise CaviarError("sweep %d has one objective and no constraint: it has no "
+                              "Pareto front" % sweep)
+        return _frame(self._query("QUERY_PARETO", sweep, -1 if rank is None else rank),
+                      as_frame)

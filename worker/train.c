@@ -253,6 +253,7 @@ struct trainer {
 	long step;           /* optimizer steps so far */
 	double lr;           /* learning rate of the current epoch */
 	double t0;           /* monotonic start time */
+	double train_seconds; /* time in run_epoch, summed over this process's epochs */
 	struct report_log log; /* the records so far, saved beside the checkpoint */
 	double win_loss;     /* report_every window (since the last record or the
 	                      * epoch's start): summed loss and examples */
@@ -506,8 +507,9 @@ static int run_epoch(struct trainer *t, double *loss, long *right)
 	return 0;
 }
 
-/* The epoch record: train metrics, validation metrics (when there is a
- * validation set), lr and elapsed seconds. */
+/* The epoch record: train metrics, validation metrics and the time per
+ * validation example (when there is a validation set), lr, elapsed seconds,
+ * the parameter count and the training seconds. */
 static void report_epoch(struct trainer *t, double loss, long right)
 {
 	const struct data *d = t->d;
@@ -517,12 +519,17 @@ static void report_epoch(struct trainer *t, double loss, long right)
 	report_add(rec, hp_metric_names[HP_METRIC_TRAIN_LOSS], loss / d->train.n);
 	report_add(rec, hp_metric_names[HP_METRIC_TRAIN_ACC], (double)right / d->train.n);
 	if (d->val.n > 0) {
+		double t1 = now_seconds();
 		evaluate(t, &d->val, &vloss, &vacc);
+		report_add(rec, hp_metric_names[HP_METRIC_INFER_US],
+			   (now_seconds() - t1) * 1e6 / d->val.n);
 		report_add(rec, hp_metric_names[HP_METRIC_VAL_LOSS], vloss);
 		report_add(rec, hp_metric_names[HP_METRIC_VAL_ACC], vacc);
 	}
 	report_add(rec, hp_metric_names[HP_METRIC_LR], t->lr);
 	report_add(rec, hp_metric_names[HP_METRIC_ELAPSED], now_seconds() - t->t0);
+	report_add(rec, hp_metric_names[HP_METRIC_PARAMS], (double)t->m.n_params);
+	report_add(rec, hp_metric_names[HP_METRIC_TRAIN_SECONDS], t->train_seconds);
 	report_emit_logged(&t->log, rec);
 }
 
@@ -544,11 +551,12 @@ static void report_test(struct trainer *t)
 static int train_epochs(struct trainer *t, char *err, size_t errlen)
 {
 	while (t->epoch_done < t->tc->epochs) {
-		double loss;
+		double loss, t1 = now_seconds();
 		long right, bad;
 		int rc;
 		t->lr = lr_at(&t->tc->sched, t->epoch_done);
 		rc = run_epoch(t, &loss, &right);
+		t->train_seconds += now_seconds() - t1;
 		if (rc != 0)
 			return rc;
 		bad = mlp_find_nonfinite(&t->m);

@@ -397,7 +397,7 @@ static void test_objective_metric(void)
 	CHECK(check_objective("{\"objective\": {\"metric\": \"val_accuracy\"}}", err) == -1);
 	CHECK_STR(err, "objective.metric: \"val_accuracy\" is not reported by the built-in worker"
 		       " (it reports train_loss, train_acc, val_loss, val_acc, lr, elapsed, test_loss,"
-		       " test_acc)");
+		       " test_acc, params, train_seconds, infer_us)");
 	CHECK(check_objective("{\"task\": \"bowl\", \"objective\": {\"metric\": \"test_acc\"}}",
 			      err) == -1);
 	CHECK_STR(err, "objective.metric: \"test_acc\" is not reported by the synthetic task \"bowl\""
@@ -410,6 +410,81 @@ static void test_objective_metric(void)
 	CHECK(check_objective("{\"command\": [\"./train\"], \"objective\": {\"metric\": \"bleu\"}}",
 			      err) == 0);
 }
+
+/* "objectives" and "constraints": parsed in order, the first objective
+ * mirrored into objective_metric; errors name the field and the index. */
+static void test_objectives(void)
+{
+	struct spec s;
+	char err[ERRBUF_LEN] = "";
+	cJSON *g;
+	char *text;
+
+	CHECK(parse(&s, "{\"objectives\": [{\"metric\": \"val_loss\", \"mode\": \"min\"}, "
+		       "{\"metric\": \"params\", \"mode\": \"min\"}], \"constraints\": "
+		       "[{\"metric\": \"infer_us\", \"max\": 5}, {\"metric\": \"train_seconds\", "
+		       "\"min\": 1, \"max\": 9}]}", err) == 0);
+	CHECK(s.n_objectives == 2 && s.n_constraints == 2);
+	CHECK_STR(s.objective_metric, "val_loss");
+	CHECK(s.objective_max == 0);
+	CHECK_STR(s.objectives[1].metric, "params");
+	CHECK(isnan(s.constraints[0].lo) && s.constraints[0].hi == 5);
+	CHECK(s.constraints[1].lo == 1 && s.constraints[1].hi == 9);
+	CHECK(spec_check_objective(&s, err, ERRBUF_LEN) == 0);
+	g = spec_goals_json(&s);
+	text = cJSON_PrintUnformatted(g);
+	CHECK_STR(text, "{\"objectives\":[{\"metric\":\"val_loss\",\"mode\":\"min\"},"
+		  "{\"metric\":\"params\",\"mode\":\"min\"}],\"constraints\":[{\"metric\":"
+		  "\"infer_us\",\"max\":5},{\"metric\":\"train_seconds\",\"max\":9,\"min\":1}]}");
+	free(text);
+	cJSON_Delete(g);
+	spec_finish(&s);
+
+	/* one objective reads as today, and is objectives[0] */
+	CHECK(parse(&s, "{\"objective\": {\"metric\": \"val_loss\"}}", err) == 0);
+	CHECK(s.n_objectives == 1 && s.n_constraints == 0);
+	CHECK_STR(s.objectives[0].metric, "val_loss");
+	CHECK(s.objectives[0].max == 0);
+	spec_finish(&s);
+
+	expect_error("{\"objective\": {\"metric\": \"val_acc\"}, \"objectives\": "
+		     "[{\"metric\": \"val_acc\", \"mode\": \"max\"}]}", "objective, objectives:",
+		     "not both");
+	expect_error("{\"objectives\": [{\"metric\": \"val_acc\", \"mode\": \"max\"}, "
+		     "{\"metric\": \"params\", \"mode\": \"maximize\"}]}",
+		     "objectives[1].mode: \"maximize\" is not max or min", NULL);
+	expect_error("{\"objectives\": [{\"metric\": \"val_acc\"}]}",
+		     "objectives[0].mode: expected", NULL);
+	expect_error("{\"objectives\": []}", "objectives: expected an array of 1 to 8", NULL);
+	expect_error("{\"objectives\": [{\"metric\": \"a\", \"mode\": \"max\"}, "
+		     "{\"metric\": \"a\", \"mode\": \"min\"}]}",
+		     "objectives[1].metric: \"a\" is objectives[0] already", NULL);
+	expect_error("{\"objectives\": [{\"metric\": \"a\", \"mode\": \"max\", \"w\": 1}]}",
+		     "objectives[0].w: unknown key", NULL);
+	expect_error("{\"constraints\": [{\"metric\": \"latency_ms\"}]}",
+		     "constraints[0]: expected \"max\" or \"min\"", NULL);
+	expect_error("{\"constraints\": [{\"metric\": \"x\", \"max\": 1}, {\"max\": 1}]}",
+		     "constraints[1].metric: missing", NULL);
+	expect_error("{\"constraints\": [{\"metric\": \"x\", \"max\": \"5\"}]}",
+		     "constraints[0].max: expected a number", NULL);
+	expect_error("{\"constraints\": [{\"metric\": \"x\", \"min\": 6, \"max\": 5}]}",
+		     "constraints[0]: min 6 is above max 5", NULL);
+	expect_error("{\"constraints\": {\"metric\": \"x\"}}", "constraints: expected an array",
+		     NULL);
+	CHECK(check_objective("{\"objectives\": [{\"metric\": \"val_acc\", \"mode\": \"max\"}, "
+			      "{\"metric\": \"latency_ms\", \"mode\": \"min\"}]}", err) == -1);
+	CHECK_CONTAINS(err, "objectives[1].metric: \"latency_ms\" is not reported by the built-in");
+	CHECK(check_objective("{\"objectives\": [{\"metric\": \"val_accuracy\", \"mode\": "
+			      "\"max\"}]}", err) == -1);
+	CHECK_CONTAINS(err, "objectives[0].metric: \"val_accuracy\"");
+	CHECK(check_objective("{\"constraints\": [{\"metric\": \"latency_ms\", \"max\": 5}]}",
+			      err) == -1);
+	CHECK_CONTAINS(err, "constraints[0].metric: \"latency_ms\"");
+	CHECK(check_objective("{\"command\": [\"true\"], \"objectives\": [{\"metric\": \"a\", "
+			      "\"mode\": \"max\"}, {\"metric\": \"b\", \"mode\": \"min\"}], "
+			      "\"constraints\": [{\"metric\": \"c\", \"max\": 5}]}", err) == 0);
+}
+
 
 /* A pbt spec on the synthetic task bowl: pbt's keys, then extra top-level keys. */
 #define PBT(pbt, extra)                                                                    \
@@ -866,6 +941,7 @@ int main(int argc, char **argv)
 		{"data_train_errors", test_data_train_errors},
 		{"param_errors", test_param_errors},
 		{"objective_metric", test_objective_metric},
+		{"objectives", test_objectives},
 		{"pbt", test_pbt},
 		{"pbt_errors", test_pbt_errors},
 		{"check_adjust", test_check_adjust},

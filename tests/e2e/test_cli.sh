@@ -37,7 +37,7 @@ printf '{"search": "pbt", "task": "bowl", "pbt": {"population": 3, "interval": 2
   "params": {"lr": {"log": [1e-3, 1e-1]}, "layers": {"int": [1, 3]}}}' >"$TMP/pbt-bad.json"
 expect 4 "^caviar: validate: $TMP/pbt-bad.json: pbt.explore\[0\]: layers: structural \(the model is built with it\)" "$CAVIAR" validate "$TMP/pbt-bad.json"
 check "--help exits 0" "$("$CAVIAR" --help >/dev/null; echo $?)" 0
-check "COMMAND --help exits 0" "$("$CAVIAR" top --help | head -1)" "usage: caviar top SWEEP [-n K] [--db FILE]"
+check "COMMAND --help exits 0" "$("$CAVIAR" top --help | head -1)" "usage: caviar top SWEEP [-n K] [--pareto] [--db FILE]"
 
 # Help: every command listed with its whole first sentence; text wrapped
 # between words within 80 columns; `caviar help [CMD]`; the nearest command.

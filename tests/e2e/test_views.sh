@@ -9,7 +9,7 @@
 printf '{"objective": {"metric": "val_accuracy"}, "params": {"lr": {"log": [1e-4, 1e-1]}}}' \
 	>"$TMP/metric.json"
 printf '{"task": "bowl", "objective": {"metric": "test_acc"}}' >"$TMP/metric-bowl.json"
-built_in='\(it reports train_loss, train_acc, val_loss, val_acc, lr, elapsed, test_loss, test_acc\)'
+built_in='\(it reports train_loss, train_acc, val_loss, val_acc, lr, elapsed, test_loss, test_acc, params, train_seconds, infer_us\)'
 for cmd in validate submit; do
 	expect 4 "^caviar: $cmd: $TMP/metric.json: objective.metric: \"val_accuracy\" is not reported by the built-in worker $built_in$" \
 		"$CAVIAR" $cmd "$TMP/metric.json"

@@ -198,6 +198,9 @@ static void test_learns(void)
 	CHECK_CONTAINS(out, "\"lr\":0.000625,"); /* epoch 5: 0.01 * 0.5^4 */
 	CHECK_CONTAINS(out, "\"val_loss\":");
 	CHECK_CONTAINS(out, "\"elapsed\":");
+	CHECK(wt_count_lines(out, "\"params\":") == 5);
+	CHECK(wt_count_lines(out, "\"train_seconds\":") == 5);
+	CHECK(wt_count_lines(out, "\"infer_us\":") == 5);
 	last = strstr(out, "{\"epoch\":5,\"test_loss\":");
 	CHECK(last != NULL);
 	if (last) {

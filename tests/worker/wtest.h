@@ -129,18 +129,22 @@ static inline void wt_fill(float *p, size_t n, struct rng *r)
 /* Scratch directories and captured children: tmp_make, tmp_remove, tmp_capture
  * and tmp_slurp from tests/tmpdir.h. */
 
-/* Removes every ,"elapsed":NUMBER from JSON lines in place (the one field
- * that differs between identical runs). */
+/* Removes every ,"elapsed":NUMBER from JSON lines in place, and the other
+ * wall-clock fields, "train_seconds" and "infer_us": the ones that differ
+ * between identical runs. */
 static inline void wt_strip_elapsed(char *s)
 {
+	static const char *const keys[] = {",\"elapsed\":", ",\"train_seconds\":",
+					   ",\"infer_us\":"};
 	char *p;
 
-	while ((p = strstr(s, ",\"elapsed\":")) != NULL) {
-		char *end = p + strlen(",\"elapsed\":");
-		while (*end && *end != ',' && *end != '}')
-			end++;
-		memmove(p, end, strlen(end) + 1);
-	}
+	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+		while ((p = strstr(s, keys[k])) != NULL) {
+			char *end = p + strlen(keys[k]);
+			while (*end && *end != ',' && *end != '}')
+				end++;
+			memmove(p, end, strlen(end) + 1);
+		}
 }
 
 /* Number of lines of s containing needle. */

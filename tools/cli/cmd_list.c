@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "client.h"
 #include "errbuf.h"
+#include "proto.h"
 #include "cli_store.h"
 #include "xalloc.h"
 
@@ -28,12 +29,12 @@ static char *fmt(const char *f, ...)
 	return xstrdup(buf);
 }
 
-/* Sends {"cmd": name} plus an optional sweep id and n. */
-static cJSON *ask(struct cli *cli, long long sweep, long long n, int *code)
+/* Sends {"cmd": cmd} plus an optional sweep id and n. */
+static cJSON *ask(struct cli *cli, const char *cmd, long long sweep, long long n, int *code)
 {
 	cJSON *req = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(req, "cmd", cli->cmd);
+	cJSON_AddStringToObject(req, "cmd", cmd);
 	if (sweep > 0)
 		cJSON_AddNumberToObject(req, "sweep", (double)sweep);
 	if (n > 0)
@@ -48,10 +49,11 @@ static int no_operands(struct cli *cli, const struct command *cmd, int argc, cha
 	return code ? code : cli_operands(cli, argc - args, 0, 0);
 }
 
-/* ls's and top's options: --db, and top's -n. */
+/* ls's and top's options: --db, and top's -n and --pareto. */
 struct list_opts {
 	long long n;
 	const char *db;
+	int pareto; /* top --pareto: the front instead of the leaderboard */
 };
 
 static int list_opt(void *ctx, int c, const char *arg)
@@ -60,6 +62,10 @@ static int list_opt(void *ctx, int c, const char *arg)
 
 	if (c == 'd') {
 		o->db = arg;
+		return 0;
+	}
+	if (c == 'P') {
+		o->pareto = 1;
 		return 0;
 	}
 	o->n = cli_parse_id(arg);
@@ -72,13 +78,16 @@ static int list_opt(void *ctx, int c, const char *arg)
 
 /* The reply of ls (sweep 0) or top from the database: {"sweeps": [...]} or
  * {"sweep": {...}, "trials": [...]}, built as the daemon builds it. */
-static cJSON *read_reply(struct cli *cli, struct store *st, long long sweep, long long n, int *code)
+static cJSON *read_reply(struct cli *cli, struct store *st, const struct list_opts *o,
+			 long long sweep, long long n, int *code)
 {
 	char err[ERRBUF_LEN];
 	cJSON *reply = cJSON_CreateObject(), *rows;
 	int rc;
 
-	if (sweep) {
+	if (sweep && o->pareto) {
+		rc = query_pareto(&st->query, sweep, reply, err, sizeof err);
+	} else if (sweep) {
 		rc = query_top(&st->query, sweep, n, reply, err, sizeof err);
 	} else {
 		rows = query_ls(&st->query, err, sizeof err);
@@ -105,12 +114,14 @@ static cJSON *list_reply(struct cli *cli, const struct list_opts *o, long long s
 
 	if (!o->db && client_open(&c, cli->socket, err, sizeof err) == 0) {
 		client_close(&c);
-		return ask(cli, sweep, o->n, code);
+		/* top --pareto asks "pareto" */
+		return ask(cli, o->pareto ? proto_cmd_name(PROTO_PARETO) : cli->cmd, sweep, o->n,
+			   code);
 	}
 	*code = o->db ? store_open_cli(&st, cli, o->db) : store_open_offline(&st, cli, err);
 	if (*code)
 		return NULL;
-	reply = read_reply(cli, &st, sweep, o->n > 0 ? o->n : -1, code);
+	reply = read_reply(cli, &st, o, sweep, o->n > 0 ? o->n : -1, code);
 	store_close(&st);
 	return reply;
 }
@@ -144,7 +155,7 @@ static char *labels_cell(const cJSON *row)
 
 static int run_ls(struct cli *cli, int argc, char **argv)
 {
-	struct list_opts o = {0, NULL};
+	struct list_opts o = {0, NULL, 0};
 	struct cli_table t;
 	cJSON *reply, *row;
 	int args, code;
@@ -242,9 +253,84 @@ static void print_top(const cJSON *reply)
 	cli_table_print(&t);
 }
 
+/* "val_acc (max), params (min); constraints: latency_ms <= 5": the goals rows
+ * of a pareto reply, into buf. */
+static void goals_line(const cJSON *goals, char *buf, size_t n)
+{
+	const cJSON *g;
+	size_t len = 0;
+	int cons = 0;
+
+	buf[0] = '\0';
+	cJSON_ArrayForEach(g, goals) {
+		const char *metric = cJSON_GetStringValue(query_get(g, "metric"));
+		int obj = strcmp(cJSON_GetStringValue(query_get(g, "kind")), "objective") == 0;
+		if (len >= n)
+			break;
+		if (obj) {
+			len += (size_t)snprintf(buf + len, n - len, "%s%s (%s)", len ? ", " : "", metric,
+						cJSON_GetStringValue(query_get(g, "mode")));
+			continue;
+		}
+		len += (size_t)snprintf(buf + len, n - len, "%s", cons++ ? ", " : "; constraints: ");
+		if (len < n && cJSON_IsNumber(query_get(g, "lo")))
+			len += (size_t)snprintf(buf + len, n - len, "%g <= ", query_num(g, "lo", 0));
+		if (len < n)
+			len += (size_t)snprintf(buf + len, n - len, "%s", metric);
+		if (len < n && cJSON_IsNumber(query_get(g, "hi")))
+			len += (size_t)snprintf(buf + len, n - len, " <= %g", query_num(g, "hi", 0));
+	}
+}
+
+/* The front: a column per objective (named by its metric), the violation when
+ * the sweep has constraints, crowding ("inf" at an objective's extreme). */
+static void print_pareto(const cJSON *reply)
+{
+	const cJSON *sweep = query_get(reply, "sweep"), *goals = query_get(reply, "goals"), *row, *g;
+	char line[512], header[512] = "TRIAL|NO.|STATUS";
+	struct cli_table t;
+	int cols = 5, cons = 0;
+
+	goals_line(goals, line, sizeof line);
+	printf("sweep %.0f \"%s\" (%s): the Pareto front of %s\n", query_num(sweep, "id", 0),
+	       cJSON_GetStringValue(query_get(sweep, "name")),
+	       cJSON_GetStringValue(query_get(sweep, "status")), line);
+	cJSON_ArrayForEach(g, goals) {
+		size_t len = strlen(header);
+		if (strcmp(cJSON_GetStringValue(query_get(g, "kind")), "objective") != 0) {
+			cons = 1;
+			continue;
+		}
+		snprintf(header + len, sizeof header - len, "|%s",
+			 cJSON_GetStringValue(query_get(g, "metric")));
+		cols++;
+	}
+	snprintf(header + strlen(header), sizeof header - strlen(header), "%s|CROWDING|PARAMS",
+		 cons ? "|VIOLATION" : "");
+	cli_table_init(&t, cols + cons);
+	cli_table_header(&t, header);
+	cJSON_ArrayForEach(row, query_get(reply, "trials")) {
+		const cJSON *crowd = query_get(row, "crowding");
+		cli_table_add_owned(&t, cli_cell(query_get(row, "trial_id")));
+		cli_table_add_owned(&t, cli_cell(query_get(row, "number")));
+		cli_table_add_owned(&t, cli_cell(query_get(row, "status")));
+		cJSON_ArrayForEach(g, goals)
+			if (strcmp(cJSON_GetStringValue(query_get(g, "kind")), "objective") == 0)
+				cli_table_add_owned(&t, cli_cell(query_get(
+					query_get(row, "objectives"),
+					cJSON_GetStringValue(query_get(g, "metric")))));
+		if (cons)
+			cli_table_add_owned(&t, cli_cell(query_get(row, "violation")));
+		cli_table_add_owned(&t, cJSON_IsNumber(crowd) ? fmt("%.4g", crowd->valuedouble)
+							      : xstrdup("inf"));
+		cli_table_add_owned(&t, params_cell(query_get(row, "params")));
+	}
+	cli_table_print(&t);
+}
+
 static int run_top(struct cli *cli, int argc, char **argv)
 {
-	struct list_opts o = {10, NULL};
+	struct list_opts o = {10, NULL, 0};
 	long long sweep;
 	cJSON *reply;
 	int args, code;
@@ -262,23 +348,30 @@ static int run_top(struct cli *cli, int argc, char **argv)
 		cli_print_json(reply);
 		return EXIT_OK;
 	}
-	print_top(reply);
+	if (o.pareto)
+		print_pareto(reply);
+	else
+		print_top(reply);
 	cJSON_Delete(reply);
 	return EXIT_OK;
 }
 
 static const struct cli_option top_options[] = {
 	{'n', NULL, 'n', "K", "Show the K best (default 10)."},
+	{0, "pareto", 'P', NULL, "Show the Pareto front instead (a sweep with \"objectives\" or "
+	 "\"constraints\"): every trial of rank 0, a column per objective."},
 	LIST_DB_OPTION,
 	{0, NULL, 0, NULL, NULL},
 };
 
 const struct command cmd_top = {
-	"top", "SWEEP [-n K] [--db FILE]",
+	"top", "SWEEP [-n K] [--pareto] [--db FILE]",
 	"Shows the K best trials of a sweep.\n"
 	"Its finished trials, each with its rank, its id (TRIAL) and its number in the sweep (NO.), "
 	"objective, the epoch of its best value (BEST@), the epochs it\n"
-	"ran (EPOCHS) and its params. Only done and pruned trials are ranked, never failed ones.",
+	"ran (EPOCHS) and its params. Only done and pruned trials are ranked, never failed ones.\n"
+	"With --pareto: the trials no other dominates (feasible ones first), each objective's\n"
+	"last value, the violation of the constraints and the crowding distance.",
 	run_top,
 	top_options,
 };
@@ -290,7 +383,7 @@ static int run_status(struct cli *cli, int argc, char **argv)
 	int code = no_operands(cli, &cmd_status, argc, argv);
 	double now = (double)time(NULL);
 
-	if (code || !(reply = ask(cli, 0, 0, &code)))
+	if (code || !(reply = ask(cli, cli->cmd, 0, 0, &code)))
 		return code == CLI_DONE ? EXIT_OK : code;
 	if (cli->json) {
 		cli_print_json(reply);

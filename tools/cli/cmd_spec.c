@@ -1,6 +1,7 @@
 /* cmd_spec: commands that work on a spec file without a daemon: validate
  * (check it, with errors naming the JSON path) and sample (print the trials it
  * would produce, as a table, CSV or JSON). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +45,34 @@ static void print_checkpoints(const struct spec *spec)
 		       "(keep_checkpoints %s), besides its latest\n", running, ended, policy);
 }
 
+/* "objectives: val_acc (max), params (min); constraints: 0.5 <= latency_ms <= 5"
+ * into buf, for a spec with several objectives or any constraint; else "". */
+static void format_goals(const struct spec *s, char *buf, size_t n)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (s->n_objectives < 2 && s->n_constraints == 0)
+		return;
+	len += (size_t)snprintf(buf, n, "objectives:");
+	for (int i = 0; i < s->n_objectives && len < n; i++)
+		len += (size_t)snprintf(buf + len, n - len, "%s %s (%s)", i ? "," : "",
+					s->objectives[i].metric, s->objectives[i].max ? "max" : "min");
+	for (int i = 0; i < s->n_constraints && len < n; i++) {
+		const struct spec_constraint *c = &s->constraints[i];
+		len += (size_t)snprintf(buf + len, n - len, "%s ", i ? "," : "; constraints:");
+		if (!isnan(c->lo) && len < n)
+			len += (size_t)snprintf(buf + len, n - len, "%g <= ", c->lo);
+		if (len < n)
+			len += (size_t)snprintf(buf + len, n - len, "%s", c->metric);
+		if (!isnan(c->hi) && len < n)
+			len += (size_t)snprintf(buf + len, n - len, " <= %g", c->hi);
+	}
+}
+
 static int run_validate(struct cli *cli, int argc, char **argv)
 {
+	char goals[512];
 	char text[1024];
 	struct spec spec = {0};
 	cJSON *json, *out;
@@ -64,11 +91,18 @@ static int run_validate(struct cli *cli, int argc, char **argv)
 	cJSON_AddNumberToObject(out, "params", spec.n_params);
 	search_describe(&spec, out, text, sizeof text);
 	add_checkpoints(&spec, out);
+	format_goals(&spec, goals, sizeof goals);
 	if (cli->json) {
+		cJSON *g = spec_goals_json(&spec);
+		cJSON_AddItemToObject(out, "objectives", cJSON_DetachItemFromObject(g, "objectives"));
+		cJSON_AddItemToObject(out, "constraints", cJSON_DetachItemFromObject(g, "constraints"));
+		cJSON_Delete(g);
 		cli_print_json(out);
 	} else {
 		printf("%s: ok: \"%s\", %s\n", argv[args], spec.name, text);
 		print_checkpoints(&spec);
+		if (goals[0])
+			printf("  %s\n", goals);
 		cJSON_Delete(out);
 	}
 	cJSON_Delete(json);
