@@ -55,8 +55,14 @@
 
 void tpe_history_init(struct tpe_history *h, int n_params)
 {
+	tpe_history_init_goals(h, n_params, 1);
+}
+
+void tpe_history_init_goals(struct tpe_history *h, int n_params, int n_goals)
+{
 	memset(h, 0, sizeof *h);
 	h->n_params = n_params;
+	h->n_goals = n_goals > 1 ? n_goals : 1;
 }
 
 void tpe_history_finish(struct tpe_history *h)
@@ -71,6 +77,8 @@ void tpe_history_finish(struct tpe_history *h)
 	free(h->epochs);
 	free(h->value);
 	free(h->x);
+	free(h->goals);
+	free(h->viol);
 	memset(h, 0, sizeof *h);
 }
 
@@ -87,6 +95,8 @@ static void history_grow(struct tpe_history *h, int number)
 		h->epochs = xrealloc(h->epochs, (size_t)cap * sizeof *h->epochs);
 		h->value = xrealloc(h->value, (size_t)cap * sizeof *h->value);
 		h->x = xrealloc(h->x, (size_t)cap * (size_t)np * sizeof *h->x);
+		h->goals = xrealloc(h->goals, (size_t)cap * (size_t)h->n_goals * sizeof *h->goals);
+		h->viol = xrealloc(h->viol, (size_t)cap * sizeof *h->viol);
 		if (!h->by_x) {
 			h->by_x = xcalloc((size_t)np, sizeof *h->by_x);
 			h->n_by_x = xcalloc((size_t)np, sizeof *h->n_by_x);
@@ -99,6 +109,9 @@ static void history_grow(struct tpe_history *h, int number)
 		h->state[h->n] = TPE_NONE;
 		h->epochs[h->n] = 0;
 		h->value[h->n] = NAN;
+		h->viol[h->n] = 0;
+		for (int j = 0; j < h->n_goals; j++)
+			h->goals[(size_t)h->n * (size_t)h->n_goals + (size_t)j] = NAN;
 		for (int k = 0; k < np; k++)
 			h->x[(size_t)h->n * (size_t)np + (size_t)k] = NAN;
 	}
@@ -182,6 +195,22 @@ void tpe_history_set(struct tpe_history *h, int number, enum tpe_state state, in
 	h->state[number] = (signed char)state;
 	h->epochs[number] = epochs;
 	h->value[number] = value;
+}
+
+void tpe_history_set_goals(struct tpe_history *h, int number, const double *goals,
+			   double viol)
+{
+	if (number < 0 || number >= h->n)
+		return;
+	memcpy(&h->goals[(size_t)number * (size_t)h->n_goals], goals,
+	       (size_t)h->n_goals * sizeof *goals);
+	h->viol[number] = viol;
+}
+
+double tpe_history_goal(const struct tpe_history *h, int i, int j)
+{
+	return h->n_goals > 1 ? h->goals[(size_t)i * (size_t)h->n_goals + (size_t)j]
+			      : h->value[i];
 }
 
 int tpe_history_finished(const struct tpe_history *h)

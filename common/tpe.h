@@ -34,10 +34,18 @@ struct tpe_history {
 	                      * value, ordered by (value, number): kept as trials are
 	                      * added, so that a suggestion need not sort (tpe.c) */
 	int *n_by_x;         /* per param, entries in by_x */
+	int n_goals;         /* objectives per trial: 1, or the spec's several */
+	double *goals;       /* n x n_goals: with several objectives, each one's
+	                      * value (in its own sense; NAN: none), set by
+	                      * tpe_history_set_goals; unused with one (value is it) */
+	double *viol;        /* per trial, its constraint violation (pareto.h; 0:
+	                      * feasible, and when no constraints) */
 };
 
-/* Memory the caller provides; finish accepts a zeroed or finished history. */
+/* Memory the caller provides; finish accepts a zeroed or finished history.
+ * init_goals: a history of n_goals objectives per trial (init: one). */
 void tpe_history_init(struct tpe_history *h, int n_params);
+void tpe_history_init_goals(struct tpe_history *h, int n_params, int n_goals);
 void tpe_history_finish(struct tpe_history *h);
 
 /* Records trial number's params (an object as sample_trial or tpe_suggest
@@ -49,6 +57,15 @@ void tpe_history_add(struct tpe_history *h, const struct spec *s, int number,
 /* Sets how trial number stands (a number the history has; others are ignored). */
 void tpe_history_set(struct tpe_history *h, int number, enum tpe_state state, int epochs,
 		     double value);
+
+/* With several objectives: trial number's n_goals values (in the spec's
+ * objectives' order and senses) and its constraint violation (0: feasible).
+ * A number the history does not have is ignored. */
+void tpe_history_set_goals(struct tpe_history *h, int number, const double *goals,
+			   double viol);
+
+/* Trial i's objective j (j < n_goals; with one, value[i]). */
+double tpe_history_goal(const struct tpe_history *h, int i, int j);
 
 /* Trials done or pruned: the model starts once there are spec->tpe.startup. */
 int tpe_history_finished(const struct tpe_history *h);
