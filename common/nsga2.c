@@ -101,7 +101,7 @@ static void pool_goals(const struct pool *p, const struct spec *s, const struct 
 	for (int a = 0; a < p->n; a++) {
 		for (int j = 0; j < m; j++)
 			vals[(size_t)a * (size_t)m + (size_t)j] = tpe_history_goal(h, p->idx[a], j);
-		viol[a] = h->viol[p->idx[a]];
+		viol[a] = tpe_history_violation(h, s, p->idx[a]);
 	}
 }
 

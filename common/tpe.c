@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pareto.h"
 #include "rng.h"
 #include "sample.h"
 #include "xalloc.h"
@@ -53,16 +54,22 @@
 
 /* ---- history ---- */
 
-void tpe_history_init(struct tpe_history *h, int n_params)
-{
-	tpe_history_init_goals(h, n_params, 1);
-}
-
-void tpe_history_init_goals(struct tpe_history *h, int n_params, int n_goals)
+static void history_init(struct tpe_history *h, int n_params, int n_goals, int n_cons)
 {
 	memset(h, 0, sizeof *h);
 	h->n_params = n_params;
 	h->n_goals = n_goals > 1 ? n_goals : 1;
+	h->n_cons = n_cons;
+}
+
+void tpe_history_init(struct tpe_history *h, int n_params)
+{
+	history_init(h, n_params, 1, 0);
+}
+
+void tpe_history_init_goals(struct tpe_history *h, const struct spec *s)
+{
+	history_init(h, s->n_params, s->n_objectives, s->n_constraints);
 }
 
 void tpe_history_finish(struct tpe_history *h)
@@ -78,7 +85,7 @@ void tpe_history_finish(struct tpe_history *h)
 	free(h->value);
 	free(h->x);
 	free(h->goals);
-	free(h->viol);
+	free(h->cons);
 	memset(h, 0, sizeof *h);
 }
 
@@ -96,7 +103,7 @@ static void history_grow(struct tpe_history *h, int number)
 		h->value = xrealloc(h->value, (size_t)cap * sizeof *h->value);
 		h->x = xrealloc(h->x, (size_t)cap * (size_t)np * sizeof *h->x);
 		h->goals = xrealloc(h->goals, (size_t)cap * (size_t)h->n_goals * sizeof *h->goals);
-		h->viol = xrealloc(h->viol, (size_t)cap * sizeof *h->viol);
+		h->cons = xrealloc(h->cons, ((size_t)cap * (size_t)h->n_cons + 1) * sizeof *h->cons);
 		if (!h->by_x) {
 			h->by_x = xcalloc((size_t)np, sizeof *h->by_x);
 			h->n_by_x = xcalloc((size_t)np, sizeof *h->n_by_x);
@@ -109,9 +116,10 @@ static void history_grow(struct tpe_history *h, int number)
 		h->state[h->n] = TPE_NONE;
 		h->epochs[h->n] = 0;
 		h->value[h->n] = NAN;
-		h->viol[h->n] = 0;
 		for (int j = 0; j < h->n_goals; j++)
 			h->goals[(size_t)h->n * (size_t)h->n_goals + (size_t)j] = NAN;
+		for (int j = 0; j < h->n_cons; j++)
+			h->cons[(size_t)h->n * (size_t)h->n_cons + (size_t)j] = NAN;
 		for (int k = 0; k < np; k++)
 			h->x[(size_t)h->n * (size_t)np + (size_t)k] = NAN;
 	}
@@ -197,14 +205,28 @@ void tpe_history_set(struct tpe_history *h, int number, enum tpe_state state, in
 	h->value[number] = value;
 }
 
-void tpe_history_set_goals(struct tpe_history *h, int number, const double *goals,
-			   double viol)
+void tpe_history_note(struct tpe_history *h, const struct spec *s, int number,
+		      const char *metric, double value)
 {
 	if (number < 0 || number >= h->n)
 		return;
-	memcpy(&h->goals[(size_t)number * (size_t)h->n_goals], goals,
-	       (size_t)h->n_goals * sizeof *goals);
-	h->viol[number] = viol;
+	for (int j = 0; h->n_goals > 1 && j < h->n_goals && j < s->n_objectives; j++)
+		if (strcmp(s->objectives[j].metric, metric) == 0)
+			h->goals[(size_t)number * (size_t)h->n_goals + (size_t)j] = value;
+	for (int j = 0; j < h->n_cons && j < s->n_constraints; j++)
+		if (strcmp(s->constraints[j].metric, metric) == 0)
+			h->cons[(size_t)number * (size_t)h->n_cons + (size_t)j] = value;
+}
+
+double tpe_history_violation(const struct tpe_history *h, const struct spec *s, int i)
+{
+	double lo[SPEC_MAX_CONSTRAINTS], hi[SPEC_MAX_CONSTRAINTS];
+	int k = h->n_cons < s->n_constraints ? h->n_cons : s->n_constraints;
+
+	for (int j = 0; j < k; j++)
+		lo[j] = s->constraints[j].lo, hi[j] = s->constraints[j].hi;
+	return k ? pareto_violation(&h->cons[(size_t)i * (size_t)h->n_cons], lo, hi, (size_t)k)
+		 : 0;
 }
 
 double tpe_history_goal(const struct tpe_history *h, int i, int j)

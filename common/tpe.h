@@ -34,18 +34,18 @@ struct tpe_history {
 	                      * value, ordered by (value, number): kept as trials are
 	                      * added, so that a suggestion need not sort (tpe.c) */
 	int *n_by_x;         /* per param, entries in by_x */
-	int n_goals;         /* objectives per trial: 1, or the spec's several */
-	double *goals;       /* n x n_goals: with several objectives, each one's
-	                      * value (in its own sense; NAN: none), set by
-	                      * tpe_history_set_goals; unused with one (value is it) */
-	double *viol;        /* per trial, its constraint violation (pareto.h; 0:
-	                      * feasible, and when no constraints) */
+	int n_goals;         /* objectives kept per trial: the spec's when several, else
+	                      * 1 and unused (value is the objective) */
+	int n_cons;          /* the spec's constraints */
+	double *goals;       /* n x n_goals: each objective's last reported value */
+	double *cons;        /* n x n_cons: each constraint metric's; NAN: none yet */
 };
 
 /* Memory the caller provides; finish accepts a zeroed or finished history.
- * init_goals: a history of n_goals objectives per trial (init: one). */
+ * init: one objective, no constraints; init_goals: s's objectives and
+ * constraints, and s's params. */
 void tpe_history_init(struct tpe_history *h, int n_params);
-void tpe_history_init_goals(struct tpe_history *h, int n_params, int n_goals);
+void tpe_history_init_goals(struct tpe_history *h, const struct spec *s);
 void tpe_history_finish(struct tpe_history *h);
 
 /* Records trial number's params (an object as sample_trial or tpe_suggest
@@ -58,14 +58,18 @@ void tpe_history_add(struct tpe_history *h, const struct spec *s, int number,
 void tpe_history_set(struct tpe_history *h, int number, enum tpe_state state, int epochs,
 		     double value);
 
-/* With several objectives: trial number's n_goals values (in the spec's
- * objectives' order and senses) and its constraint violation (0: feasible).
- * A number the history does not have is ignored. */
-void tpe_history_set_goals(struct tpe_history *h, int number, const double *goals,
-			   double viol);
+/* Trial number reported metric = value: kept when it is one of several
+ * objectives or a constraint's metric of s (the last report wins). A number
+ * the history does not have is ignored. */
+void tpe_history_note(struct tpe_history *h, const struct spec *s, int number,
+		      const char *metric, double value);
 
-/* Trial i's objective j (j < n_goals; with one, value[i]). */
+/* Trial i's objective j (j < n_goals; with one, value[i]), in its own sense. */
 double tpe_history_goal(const struct tpe_history *h, int i, int j);
+
+/* Trial i's constraint violation (pareto_violation over s's constraints, its
+ * last reports): 0 when feasible or without constraints. */
+double tpe_history_violation(const struct tpe_history *h, const struct spec *s, int i);
 
 /* Trials done or pruned: the model starts once there are spec->tpe.startup. */
 int tpe_history_finished(const struct tpe_history *h);

@@ -90,11 +90,22 @@ static void test_unit_round_trip(void)
 #define BI "\"objectives\": [{\"metric\": \"f1\", \"mode\": \"min\"}, " \
 	   "{\"metric\": \"f2\", \"mode\": \"min\"}]"
 
+/* Trial i reports f1, f2 = g[0], g[1] and lat. */
+static void report(struct tpe_history *h, const struct spec *s, int i, const double *g,
+		   double lat)
+{
+	tpe_history_set(h, i, TPE_DONE, 1, g[0]);
+	tpe_history_note(h, s, i, "f1", g[0]);
+	tpe_history_note(h, s, i, "f2", g[1]);
+	tpe_history_note(h, s, i, "lat", lat);
+}
+
 /* Eight done trials of a population of 4: the even ones form the front (the
- * odd ones are each dominated); with infeasible set, the even ones violate. */
+ * odd ones are each dominated); with infeasible set, the even ones violate
+ * the constraint lat <= 0.5. */
 static void elite_history(struct tpe_history *h, const struct spec *s, int infeasible)
 {
-	tpe_history_init_goals(h, s->n_params, 2);
+	tpe_history_init_goals(h, s);
 	for (int i = 0; i < 8; i++) {
 		cJSON *p = cJSON_CreateObject();
 		double g[2] = {i / 8.0, 1 - i / 8.0};
@@ -103,8 +114,7 @@ static void elite_history(struct tpe_history *h, const struct spec *s, int infea
 			g[0] += 0.2, g[1] += 0.2;
 		cJSON_AddNumberToObject(p, "x", i / 8.0);
 		tpe_history_add(h, s, i, p);
-		tpe_history_set(h, i, TPE_DONE, 1, g[0]);
-		tpe_history_set_goals(h, i, g, infeasible && i % 2 == 0 ? 1.0 : 0);
+		report(h, s, i, g, infeasible && i % 2 == 0 ? 1.0 : 0);
 		cJSON_Delete(p);
 	}
 }
@@ -115,6 +125,7 @@ static void test_parents_are_elite(void)
 	struct tpe_history h;
 
 	parse(&s, "{\"search\": \"nsga2\", \"nsga2\": {\"population\": 4}, " BI ", "
+		  "\"constraints\": [{\"metric\": \"lat\", \"max\": 0.5}], "
 		  "\"command\": [\"t\", \"{x}\"], \"params\": {\"x\": {\"uniform\": [0, 1]}}}");
 	for (int infeasible = 0; infeasible < 2; infeasible++) {
 		elite_history(&h, &s, infeasible);
@@ -126,6 +137,7 @@ static void test_parents_are_elite(void)
 			for (int j = 0; j < 2; j++)
 				CHECK((int)cJSON_GetArrayItem(pa, j)->valuedouble % 2 == infeasible);
 			CHECK(cJSON_GetObjectItemCaseSensitive(why, "front")->valuedouble == 4);
+			CHECK(tpe_history_violation(&h, &s, 0) == (infeasible ? 0.5 : 0));
 			cJSON_Delete(t);
 			cJSON_Delete(why);
 		}
@@ -146,7 +158,7 @@ static void test_children(void)
 		  "\"command\": [\"t\", \"{x}\", \"{n}\", \"{c}\"], \"params\": {"
 		  "\"x\": {\"uniform\": [0, 1]}, \"n\": {\"int\": [1, 5]}, "
 		  "\"c\": {\"choice\": [\"p\", \"q\"]}}}");
-	tpe_history_init_goals(&h, s.n_params, 2);
+	tpe_history_init_goals(&h, &s);
 	a = nsga2_suggest(&s, &h, 2, NULL);
 	b = sample_trial(&s, NULL, 2);
 	CHECK(cJSON_Compare(a, b, 1));
@@ -159,8 +171,7 @@ static void test_children(void)
 		g[0] = cJSON_GetObjectItemCaseSensitive(t, "x")->valuedouble;
 		g[1] = 1 - g[0] + cJSON_GetObjectItemCaseSensitive(t, "n")->valuedouble;
 		tpe_history_add(&h, &s, i, t);
-		tpe_history_set(&h, i, TPE_DONE, 1, g[0]);
-		tpe_history_set_goals(&h, i, g, 0);
+		report(&h, &s, i, g, 0);
 		cJSON_Delete(t);
 	}
 	for (int number = 8; number < 60; number++) {
@@ -196,14 +207,13 @@ static double zdt1_hv(int bred, int trials)
 	snprintf(text, sizeof text, "{\"search\": \"nsga2\", \"seed\": 3, " BI ", "
 		 "\"command\": [\"t\", \"{x1}\"], \"params\": %s}", fn->space);
 	parse(&s, text);
-	tpe_history_init_goals(&h, s.n_params, 2);
+	tpe_history_init_goals(&h, &s);
 	for (int i = 0; i < trials; i++) {
 		cJSON *t = bred ? nsga2_suggest(&s, &h, i, NULL) : sample_trial(&s, NULL, i);
 
 		fn->f(t, v + 2 * i);
 		tpe_history_add(&h, &s, i, t);
-		tpe_history_set(&h, i, TPE_DONE, 1, v[2 * i]);
-		tpe_history_set_goals(&h, i, v + 2 * i, 0);
+		report(&h, &s, i, v + 2 * i, 0);
 		cJSON_Delete(t);
 	}
 	hv = pareto_hypervolume(v, (size_t)trials, 2, sense, fn->ref);
