@@ -14,7 +14,7 @@
 static cJSON *point(const double *x, int d)
 {
 	cJSON *p = cJSON_CreateObject();
-	char name[8];
+	char name[16];
 
 	for (int j = 0; j < d; j++) {
 		snprintf(name, sizeof name, "x%d", j + 1);
