@@ -5,6 +5,10 @@ formulas and spaces, written again here), for bench/run beside search_bench:
   regret: --seeds seeds x --trials trials, TPESampler(seed=s) with its
           defaults, one trial after another; the best regret f - f* per run,
           median and quartiles (numpy's linear percentiles) per function.
+  hypervolume: the functions of several objectives (ZDT1-3 and DTLZ2, 5
+          variables): TPESampler(seed=s) over several directions (3.1's
+          MOTPE) and NSGAIISampler(seed=s), both with their defaults; the
+          hypervolume of all --trials trials from testfn.h's reference point.
   speed:  the milliseconds one suggestion (ask + suggest every param) takes
           with --history finished trials of --params params (even ones
           uniform in [0, 1], odd ones log in [1e-5, 1]), in-memory storage.
@@ -63,6 +67,56 @@ FUNCTIONS = {"branin": branin, "hartmann6": hartmann6, "rosenbrock": rosenbrock,
              "cond": cond}
 
 
+def x5(t):
+    return [t.suggest_float("x%d" % (j + 1), 0, 1) for j in range(5)]
+
+
+def zdt(t, which):
+    x = x5(t)
+    g = 1 + 9 * sum(x[1:]) / 4
+    r = x[0] / g
+    if which == 1:
+        return x[0], g * (1 - math.sqrt(r))
+    if which == 2:
+        return x[0], g * (1 - r * r)
+    return x[0], g * (1 - math.sqrt(r) - r * math.sin(10 * math.pi * x[0]))
+
+
+def dtlz2(t):
+    x = x5(t)
+    g = sum((v - 0.5) ** 2 for v in x[2:])
+    a, b = x[0] * math.pi / 2, x[1] * math.pi / 2
+    return ((1 + g) * math.cos(a) * math.cos(b), (1 + g) * math.cos(a) * math.sin(b),
+            (1 + g) * math.sin(a))
+
+
+MO_FUNCTIONS = {"zdt1": (lambda t: zdt(t, 1), [1.1, 1.1]),
+                "zdt2": (lambda t: zdt(t, 2), [1.1, 1.1]),
+                "zdt3": (lambda t: zdt(t, 3), [1.1, 1.1]),
+                "dtlz2": (dtlz2, [1.1, 1.1, 1.1])}
+MO_SAMPLERS = {"optuna_tpe": optuna.samplers.TPESampler,
+               "optuna_nsga2": optuna.samplers.NSGAIISampler}
+
+
+def hypervolume(seeds, trials):
+    from optuna._hypervolume import WFG
+    out = {}
+    for name, (fn, ref) in MO_FUNCTIONS.items():
+        out[name] = {}
+        for sname, sampler in MO_SAMPLERS.items():
+            hv = []
+            for seed in range(1, seeds + 1):
+                study = optuna.create_study(directions=["minimize"] * len(ref),
+                                            sampler=sampler(seed=seed))
+                study.optimize(fn, n_trials=trials)
+                pts = np.asarray([t.values for t in study.trials])
+                pts = pts[np.all(pts < np.asarray(ref), axis=1)]
+                hv.append(float(WFG().compute(pts, np.asarray(ref))) if len(pts) else 0.0)
+            q1, med, q3 = np.percentile(hv, [25, 50, 75])
+            out[name][sname] = {"q1": q1, "median": med, "q3": q3, "hv": hv}
+    return {"functions": out, "seeds": seeds, "trials": trials}
+
+
 def regret(seeds, trials):
     out = {}
     for name, fn in FUNCTIONS.items():
@@ -99,7 +153,7 @@ def speed(history, n_params, repeat):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["regret", "speed"])
+    ap.add_argument("mode", choices=["regret", "hypervolume", "speed"])
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--trials", type=int, default=100)
     ap.add_argument("--history", type=int, default=1000)
@@ -109,6 +163,8 @@ def main():
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if args.mode == "regret":
         result = regret(args.seeds, args.trials)
+    elif args.mode == "hypervolume":
+        result = hypervolume(args.seeds, args.trials)
     else:
         result = speed(args.history, args.params, args.repeat)
     result["optuna"] = optuna.__version__

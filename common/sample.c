@@ -93,6 +93,31 @@ static cJSON *value_at(const struct spec_param *p, double lo, double hi, double 
 	return cJSON_CreateNumber(map_unit(p->kind, lo, hi, u));
 }
 
+double sample_unit_of(const struct spec_param *p, double t)
+{
+	double a, b;
+
+	if (isnan(t))
+		return NAN;
+	switch (p->kind) {
+	case PARAM_CHOICE:
+		return (t + 0.5) / cJSON_GetArraySize(p->values);
+	case PARAM_INT:
+		return (t - p->lo + 0.5) / (p->hi - p->lo + 1.0);
+	case PARAM_LOG_INT: /* the cell [ln n, ln(n+1)) of map_unit's */
+		a = log(p->lo), b = log(p->hi + 1.0);
+		return (0.5 * (log(pow(10.0, t)) + log(pow(10.0, t) + 1.0)) - a) / (b - a);
+	default:
+		a = sample_to_scale(p->kind, p->lo), b = sample_to_scale(p->kind, p->hi);
+		return clamp((t - a) / (b - a), 0, 1);
+	}
+}
+
+cJSON *sample_value_at(const struct spec_param *p, double u)
+{
+	return value_at(p, p->lo, p->hi, clamp(u, 0, 1));
+}
+
 /* ---- conditions ---- */
 
 /* Does p's every condition hold, given the trial's params so far? A condition

@@ -135,6 +135,15 @@ int sample_narrow(const struct spec *s, const struct sample_box *prev,
 double sample_to_scale(enum param_kind k, double x);
 double sample_from_scale(enum param_kind k, double t);
 
+/* A param's place in the unit cube, the one every sampler maps from: for a
+ * sampled p (numeric or choice), u in [0, 1] for its value t in the internal
+ * coordinate tpe's history keeps (tpe.h: the scale, a choice's index), the
+ * middle of the cell of u's that sample_value_at maps to it; NAN for NAN. */
+double sample_unit_of(const struct spec_param *p, double t);
+/* p's value at u in [0, 1] over its spec range, as random search maps its
+ * draws (a new value the caller deletes). */
+cJSON *sample_value_at(const struct spec_param *p, double u);
+
 /* Whether p's every "when" condition holds, given the trial's params so far
  * (trial: an object of the params sampled before p; a condition on a train
  * key compares the spec's fixed value). */

@@ -12,7 +12,7 @@
 static const struct search_ops *const table[] = {
 	[SEARCH_RANDOM] = &search_random, [SEARCH_GRID] = &search_grid,
 	[SEARCH_SOBOL] = &search_sobol, [SEARCH_COARSE_TO_FINE] = &search_coarse_to_fine,
-	[SEARCH_TPE] = &search_tpe, [SEARCH_PBT] = &search_pbt,
+	[SEARCH_TPE] = &search_tpe, [SEARCH_PBT] = &search_pbt, [SEARCH_NSGA2] = &search_nsga2,
 };
 #define N_SEARCHES ((int)(sizeof table / sizeof table[0]))
 
@@ -48,6 +48,13 @@ int search_budget(struct spec *s, int given, char *err, size_t errlen)
 	if (!given)
 		s->trials = 20;
 	return 0;
+}
+
+int search_ahead_first(int first, int next_number, int round_end)
+{
+	if (first < round_end)
+		return first > next_number ? first : next_number;
+	return round_end;
 }
 
 void search_describe(const struct spec *s, cJSON *json, char *text, size_t n)

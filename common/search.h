@@ -25,6 +25,7 @@ enum spec_search {
 	SEARCH_COARSE_TO_FINE, /* `rounds`, `keep`, `shrink` */
 	SEARCH_TPE,            /* tree-structured Parzen estimator, options in "tpe" */
 	SEARCH_PBT,            /* population based training, options in "pbt" */
+	SEARCH_NSGA2,          /* NSGA-II for several objectives, options in "nsga2" */
 };
 
 /* One strategy. A NULL function is the common case written beside it. */
@@ -102,7 +103,7 @@ struct search_ops {
 
 /* The rows, one per search_*.c file. */
 extern const struct search_ops search_random, search_grid, search_sobol,
-	search_coarse_to_fine, search_tpe, search_pbt;
+	search_coarse_to_fine, search_tpe, search_pbt, search_nsga2;
 
 /* The row of search (a static row), or NULL past the last one. */
 const struct search_ops *search_ops(enum spec_search search);
@@ -116,6 +117,10 @@ int search_find(const char *name, enum spec_search *search, char *err, size_t er
 
 /* The common budget rule: 20 trials unless given. Returns 0. */
 int search_budget(struct spec *s, int given, char *err, size_t errlen);
+
+/* The ahead rule of a search whose first `first` trials are sampled ahead
+ * and the rest proposed (tpe's startup, nsga2's first generation). */
+int search_ahead_first(int first, int next_number, int round_end);
 
 /* What `caviar validate` says of s's search: the row's describe, or the
  * common "20 trials, random search over 2 parameters, objective max val_acc". */

@@ -72,9 +72,7 @@ static int tpe_options(struct spec *s, const cJSON *obj, char *err, size_t errle
 /* Only the startup trials are sampled ahead. */
 static int tpe_ahead(const struct spec *s, int next_number, int round_end)
 {
-	if (s->tpe.startup < round_end)
-		return s->tpe.startup > next_number ? s->tpe.startup : next_number;
-	return round_end;
+	return search_ahead_first(s->tpe.startup, next_number, round_end);
 }
 
 const struct search_ops search_tpe = {

@@ -25,7 +25,7 @@ static const char *const top_keys[] = {
 	"shrink", "objective", "task", "data", "train", "params", "parallel", "retries",
 	"fail_fast", "timeout", "stall_timeout", "memory_mb", "early_stop", "command",
 	"metrics_prefix", "workdir", "slurm", "budget", "tpe", "pbt", "keep_checkpoints",
-	"fork_server", "env", "objectives", "constraints", NULL,
+	"fork_server", "env", "objectives", "constraints", "nsga2", NULL,
 };
 
 /* Placeholders every command trial can use besides its parameters. */

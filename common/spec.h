@@ -38,6 +38,13 @@ struct spec_tpe {
 	uint64_t seed;       /* "seed": the model's draws (default: the sweep's seed) */
 };
 
+/* "nsga2": {...}: the options of search "nsga2" (common/nsga2.h). */
+struct spec_nsga2 {
+	int population; /* "population": trials per generation, and the parents kept
+	                 * (20); the first generation is Sobol' points */
+	uint64_t seed;  /* "seed": the draws (default: the sweep's seed) */
+};
+
 /* "pbt": {...}: the options of search "pbt" (common/pbt.h). A population of
  * `population` members trains at once; every `interval` epochs a member in
  * the bottom `quantile` copies a top member's checkpoint and hyperparameters
@@ -133,6 +140,7 @@ struct spec {
 	double shrink;                /* coarse_to_fine: range factor per round (default 0.5) */
 	struct spec_tpe tpe;          /* search "tpe" */
 	struct spec_pbt pbt;          /* search "pbt" */
+	struct spec_nsga2 nsga2;      /* search "nsga2" */
 	int keep_checkpoints;         /* SPEC_KEEP_ALL, SPEC_KEEP_BEST, or N >= 1 (default 1) */
 	char *objective_metric;       /* default "val_acc" */
 	char *task;                   /* top-level "task" (a value of hparam "task"), or NULL */

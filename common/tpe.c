@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pareto.h"
 #include "rng.h"
 #include "sample.h"
 #include "xalloc.h"
@@ -50,13 +51,26 @@
 #define FAR_Z 9.0   /* a component this many sigmas inside both bounds: mass 1 */
 #define SIGMA0_MAGNITUDE 0.2
 #define TPE_SALT 0x7e5eedull
+#define TPE_EPS 1e-12 /* Optuna's EPS: a weight's floor, a zero reference's value */
 
 /* ---- history ---- */
 
-void tpe_history_init(struct tpe_history *h, int n_params)
+static void history_init(struct tpe_history *h, int n_params, int n_goals, int n_cons)
 {
 	memset(h, 0, sizeof *h);
 	h->n_params = n_params;
+	h->n_goals = n_goals > 1 ? n_goals : 1;
+	h->n_cons = n_cons;
+}
+
+void tpe_history_init(struct tpe_history *h, int n_params)
+{
+	history_init(h, n_params, 1, 0);
+}
+
+void tpe_history_init_goals(struct tpe_history *h, const struct spec *s)
+{
+	history_init(h, s->n_params, s->n_objectives, s->n_constraints);
 }
 
 void tpe_history_finish(struct tpe_history *h)
@@ -71,6 +85,8 @@ void tpe_history_finish(struct tpe_history *h)
 	free(h->epochs);
 	free(h->value);
 	free(h->x);
+	free(h->goals);
+	free(h->cons);
 	memset(h, 0, sizeof *h);
 }
 
@@ -87,6 +103,8 @@ static void history_grow(struct tpe_history *h, int number)
 		h->epochs = xrealloc(h->epochs, (size_t)cap * sizeof *h->epochs);
 		h->value = xrealloc(h->value, (size_t)cap * sizeof *h->value);
 		h->x = xrealloc(h->x, (size_t)cap * (size_t)np * sizeof *h->x);
+		h->goals = xrealloc(h->goals, (size_t)cap * (size_t)h->n_goals * sizeof *h->goals);
+		h->cons = xrealloc(h->cons, ((size_t)cap * (size_t)h->n_cons + 1) * sizeof *h->cons);
 		if (!h->by_x) {
 			h->by_x = xcalloc((size_t)np, sizeof *h->by_x);
 			h->n_by_x = xcalloc((size_t)np, sizeof *h->n_by_x);
@@ -99,6 +117,10 @@ static void history_grow(struct tpe_history *h, int number)
 		h->state[h->n] = TPE_NONE;
 		h->epochs[h->n] = 0;
 		h->value[h->n] = NAN;
+		for (int j = 0; j < h->n_goals; j++)
+			h->goals[(size_t)h->n * (size_t)h->n_goals + (size_t)j] = NAN;
+		for (int j = 0; j < h->n_cons; j++)
+			h->cons[(size_t)h->n * (size_t)h->n_cons + (size_t)j] = NAN;
 		for (int k = 0; k < np; k++)
 			h->x[(size_t)h->n * (size_t)np + (size_t)k] = NAN;
 	}
@@ -182,6 +204,36 @@ void tpe_history_set(struct tpe_history *h, int number, enum tpe_state state, in
 	h->state[number] = (signed char)state;
 	h->epochs[number] = epochs;
 	h->value[number] = value;
+}
+
+void tpe_history_note(struct tpe_history *h, const struct spec *s, int number,
+		      const char *metric, double value)
+{
+	if (number < 0 || number >= h->n)
+		return;
+	for (int j = 0; h->n_goals > 1 && j < h->n_goals && j < s->n_objectives; j++)
+		if (strcmp(s->objectives[j].metric, metric) == 0)
+			h->goals[(size_t)number * (size_t)h->n_goals + (size_t)j] = value;
+	for (int j = 0; j < h->n_cons && j < s->n_constraints; j++)
+		if (strcmp(s->constraints[j].metric, metric) == 0)
+			h->cons[(size_t)number * (size_t)h->n_cons + (size_t)j] = value;
+}
+
+double tpe_history_violation(const struct tpe_history *h, const struct spec *s, int i)
+{
+	double lo[SPEC_MAX_CONSTRAINTS], hi[SPEC_MAX_CONSTRAINTS];
+	int k = h->n_cons < s->n_constraints ? h->n_cons : s->n_constraints;
+
+	for (int j = 0; j < k; j++)
+		lo[j] = s->constraints[j].lo, hi[j] = s->constraints[j].hi;
+	return k ? pareto_violation(&h->cons[(size_t)i * (size_t)h->n_cons], lo, hi, (size_t)k)
+		 : 0;
+}
+
+double tpe_history_goal(const struct tpe_history *h, int i, int j)
+{
+	return h->n_goals > 1 ? h->goals[(size_t)i * (size_t)h->n_goals + (size_t)j]
+			      : h->value[i];
 }
 
 int tpe_history_finished(const struct tpe_history *h)
@@ -278,12 +330,16 @@ void tpe_weights(double *w, int m)
 		w[i] = 1.0;
 }
 
-/* The m observation weights and the prior's, normalized: m + 1 entries. */
-static double *side_weights(int m, double prior_weight)
+/* The m observation weights and the prior's, normalized: m + 1 entries;
+ * given (m entries): the observations' own, else by place (tpe_weights). */
+static double *side_weights(int m, double prior_weight, const double *given)
 {
 	double *w = xcalloc((size_t)m + 2, sizeof *w), sum = 0;
 
-	tpe_weights(w, m);
+	if (given)
+		memcpy(w, given, (size_t)m * sizeof *w);
+	else
+		tpe_weights(w, m);
 	w[m] = prior_weight;
 	for (int i = 0; i <= m; i++)
 		sum += w[i];
@@ -386,7 +442,7 @@ void tpe_pe_fit(struct tpe_pe *pe, const double *obs, int m, double lo, double h
 {
 	int n = m + 1;
 	struct comp *c = xmalloc((size_t)n * sizeof *c);
-	double *w = side_weights(m, prior_weight);
+	double *w = side_weights(m, prior_weight, NULL);
 
 	for (int i = 0; i < m; i++)
 		c[i] = (struct comp){obs[i], w[i], 0, i};
@@ -504,9 +560,10 @@ static int n_choices(const struct spec_param *p)
 
 /* Optuna's categorical estimator, marginalized: prob[c] of each of the K
  * values from m observed indices (chronological). */
-static void cat_fit(double *prob, int K, const double *obs, int m, double prior_weight)
+static void cat_fit(double *prob, int K, const double *obs, int m, double prior_weight,
+		    const double *given)
 {
-	double *w = side_weights(m, prior_weight), fill = prior_weight / (m + 1);
+	double *w = side_weights(m, prior_weight, given), fill = prior_weight / (m + 1);
 	double norm = 1.0 + K * fill;
 
 	for (int c = 0; c < K; c++)
@@ -580,6 +637,8 @@ struct split {
 	int n, liars, finished;
 	signed char *side; /* per trial: SIDE_GOOD, SIDE_BAD or 0 (not modelled) */
 	int *rank;         /* scratch, per trial */
+	double *wgood;     /* several objectives: per trial, a good one's weight
+	                    * (its hypervolume contribution); NULL with one */
 };
 
 enum { SIDE_GOOD = 1, SIDE_BAD = 2 };
@@ -599,6 +658,9 @@ static struct ranked rank_of(const struct spec *s, const struct tpe_history *h, 
 		return (struct ranked){1, 0, i};
 	return (struct ranked){-(double)h->epochs[i], v, i};
 }
+
+static void split_goals(struct split *sp, const struct spec *s, const struct tpe_history *h,
+			int n_good);
 
 static void split_init(struct split *sp, const struct spec *s, const struct tpe_history *h)
 {
@@ -622,7 +684,9 @@ static void split_init(struct split *sp, const struct spec *s, const struct tpe_
 	sp->bad = xcalloc((size_t)m + 1, sizeof *sp->bad);
 	sp->side = xcalloc((size_t)h->n + 1, sizeof *sp->side);
 	sp->rank = xmalloc(((size_t)h->n + 1) * sizeof *sp->rank);
-	for (int i = 0; i < n_good && i < m; i++)
+	if (h->n_goals > 1)
+		split_goals(sp, s, h, n_good);
+	for (int i = 0; h->n_goals == 1 && i < n_good && i < m; i++)
 		sp->side[r[i].index] = SIDE_GOOD;
 	for (int i = 0; i < h->n; i++) { /* each side in chronological order */
 		if (h->state[i] == TPE_NONE)
@@ -637,12 +701,205 @@ static void split_init(struct split *sp, const struct spec *s, const struct tpe_
 	free(r);
 }
 
+/* ---- the split with several objectives ---- */
+
+/* Minimised goals of the done trials of a history (n x m, max ones negated). */
+struct goals {
+	int n, m, *idx; /* the trials' numbers */
+	double *v;      /* n x m */
+	double *buf;    /* n x m: scratch for hypervolumes */
+};
+
+/* Optuna's reference point from the worst of the points list (cnt of them):
+ * max(1.1 w, 0.9 w) per objective, EPS for 0; the finite values only. */
+static void goals_ref(const struct goals *g, const int *list, int cnt, double *ref)
+{
+	for (int j = 0; j < g->m; j++) {
+		double w = -INFINITY;
+
+		for (int a = 0; a < cnt; a++) {
+			double x = g->v[(size_t)list[a] * (size_t)g->m + (size_t)j];
+
+			w = isfinite(x) && x > w ? x : w;
+		}
+		w = isfinite(w) ? w : 0;
+		ref[j] = fmax(1.1 * w, 0.9 * w);
+		ref[j] = ref[j] == 0 ? TPE_EPS : ref[j];
+	}
+}
+
+/* The hypervolume of the points list (cnt), skipping entry skip (-1: none). */
+static double goals_hv(const struct goals *g, const int *list, int cnt, int skip,
+		       const double *ref)
+{
+	static const enum pareto_sense mins[SPEC_MAX_OBJECTIVES]; /* all PARETO_MIN */
+	size_t k = 0;
+
+	for (int a = 0; a < cnt; a++)
+		if (a != skip)
+			memcpy(&g->buf[k++ * (size_t)g->m], &g->v[(size_t)list[a] * (size_t)g->m],
+			       (size_t)g->m * sizeof *g->buf);
+	return pareto_hypervolume(g->buf, k, (size_t)g->m, mins, ref);
+}
+
+/* Greedy hypervolume subset selection (Optuna's _solve_hssp; each step the
+ * point adding most to the ones chosen so far, ties to the first): want of
+ * the cnt points list, appended to out after its n_out entries (out must not
+ * alias list). Returns want. */
+static int goals_hssp(const struct goals *g, const int *list, int cnt, int want, int *out,
+		      int n_out)
+{
+	double ref[SPEC_MAX_OBJECTIVES], hv = 0;
+	signed char *taken = xcalloc((size_t)cnt + 1, 1);
+
+	goals_ref(g, list, cnt, ref);
+	for (int k = 0; k < want; k++) {
+		int best = -1;
+		double gain = -INFINITY, with;
+
+		for (int a = 0; a < cnt; a++) {
+			if (taken[a])
+				continue;
+			out[n_out + k] = list[a];
+			with = goals_hv(g, out + n_out, k + 1, -1, ref) - hv;
+			if (best < 0 || with > gain)
+				gain = with, best = a;
+		}
+		taken[best] = 1;
+		out[n_out + k] = list[best];
+		hv += gain;
+	}
+	free(taken);
+	return want;
+}
+
+/* Each good trial's weight (Optuna's _calculate_weights_below_for_multi_
+ * objective): its hypervolume contribution among the feasible good ones
+ * plus EPS, over the largest, clipped to [0, 1]; one alone: 1; an
+ * infeasible one: EPS. good: entries of g, n_good of them. */
+static void goals_weights(const struct goals *g, const int *good, int n_good,
+			  const double *viol, double *wgood)
+{
+	int *feas = xcalloc((size_t)n_good + 1, sizeof *feas), nf = 0;
+	double ref[SPEC_MAX_OBJECTIVES], hv, *contrib, top = 0;
+
+	for (int a = 0; a < n_good; a++) {
+		wgood[g->idx[good[a]]] = TPE_EPS;
+		if (viol[good[a]] == 0)
+			feas[nf++] = good[a];
+	}
+	if (nf == 1)
+		wgood[g->idx[feas[0]]] = 1;
+	if (nf > 1) {
+		goals_ref(g, feas, nf, ref);
+		hv = goals_hv(g, feas, nf, -1, ref);
+		contrib = xcalloc((size_t)nf, sizeof *contrib);
+		for (int a = 0; a < nf; a++) {
+			contrib[a] = hv - goals_hv(g, feas, nf, a, ref) + TPE_EPS;
+			top = fmax(top, contrib[a]);
+		}
+		for (int a = 0; a < nf; a++)
+			wgood[g->idx[feas[a]]] = fmin(fmax(contrib[a] / top, 0), 1);
+		free(contrib);
+	}
+	free(feas);
+}
+
+/* Several objectives, as Optuna 3.1's TPESampler splits them: the done
+ * trials by non-dominated rank (pareto_rank, Deb's rule with constraints),
+ * whole ranks while they fit in n_good, then of the next rank the greedy
+ * hypervolume subset when it is feasible (an infeasible one: by number);
+ * weights by goals_weights. Pruned and running trials are bad (Optuna's MO
+ * TPE ignores steps). Marks sp->side and fills sp->wgood. */
+static void split_goals(struct split *sp, const struct spec *s, const struct tpe_history *h,
+			int n_good)
+{
+	enum pareto_sense sense[SPEC_MAX_OBJECTIVES];
+	struct goals g = {.m = h->n_goals};
+	int *rank, *good, *members, filled = 0;
+	double *viol;
+
+	g.idx = xcalloc((size_t)h->n + 1, sizeof *g.idx);
+	for (int i = 0; i < h->n; i++)
+		if (h->state[i] == TPE_DONE)
+			g.idx[g.n++] = i;
+	g.v = xcalloc((size_t)g.n * (size_t)g.m + 1, sizeof *g.v);
+	g.buf = xcalloc((size_t)g.n * (size_t)g.m + 1, sizeof *g.buf);
+	viol = xcalloc((size_t)g.n + 1, sizeof *viol);
+	for (int a = 0; a < g.n; a++) {
+		for (int j = 0; j < g.m; j++) {
+			double x = tpe_history_goal(h, g.idx[a], j);
+
+			g.v[(size_t)a * (size_t)g.m + (size_t)j] = s->objectives[j].max ? -x : x;
+		}
+		viol[a] = tpe_history_violation(h, s, g.idx[a]);
+	}
+	for (int j = 0; j < g.m; j++)
+		sense[j] = PARETO_MIN;
+	rank = xcalloc((size_t)g.n + 1, sizeof *rank);
+	pareto_rank(g.v, viol, (size_t)g.n, (size_t)g.m, sense, rank);
+	n_good = n_good < g.n ? n_good : g.n;
+	good = xcalloc((size_t)g.n + 1, sizeof *good);
+	members = xcalloc((size_t)g.n + 1, sizeof *members);
+	for (int r = 0; filled < n_good; r++) {
+		int c = 0;
+
+		for (int a = 0; a < g.n; a++)
+			if (rank[a] == r)
+				members[c++] = a;
+		if (filled + c <= n_good) {
+			memcpy(&good[filled], members, (size_t)c * sizeof *members);
+			filled += c;
+		} else if (viol[members[0]] == 0) {
+			filled += goals_hssp(&g, members, c, n_good - filled, good, filled);
+		} else {
+			memcpy(&good[filled], members, (size_t)(n_good - filled) * sizeof *members);
+			filled = n_good;
+		}
+	}
+	sp->wgood = xcalloc((size_t)h->n + 1, sizeof *sp->wgood);
+	for (int a = 0; a < n_good; a++)
+		sp->side[g.idx[good[a]]] = SIDE_GOOD;
+	goals_weights(&g, good, n_good, viol, sp->wgood);
+	free(g.idx);
+	free(g.v);
+	free(g.buf);
+	free(viol);
+	free(rank);
+	free(good);
+	free(members);
+}
+
 static void split_finish(struct split *sp)
 {
 	free(sp->good);
 	free(sp->bad);
 	free(sp->side);
 	free(sp->rank);
+	free(sp->wgood);
+}
+
+/* The weights given to the observations of one side (trials idx, in order)
+ * where the nk params ks are all active, or NULL: by place. Only the good
+ * side with several objectives has its own (split_goals). The caller frees. */
+static double *given_weights(const struct split *sp, const struct tpe_history *h, int which,
+			     const int *idx, int n_idx, const int *ks, int nk)
+{
+	double *w;
+	int m = 0;
+
+	if (which != SIDE_GOOD || !sp->wgood)
+		return NULL;
+	w = xcalloc((size_t)n_idx + 1, sizeof *w);
+	for (int i = 0; i < n_idx; i++) {
+		int ok = 1;
+
+		for (int j = 0; j < nk; j++)
+			ok &= !isnan(h->x[(size_t)idx[i] * (size_t)h->n_params + (size_t)ks[j]]);
+		if (ok)
+			w[m++] = sp->wgood[idx[i]];
+	}
+	return w;
 }
 
 /* The internal values of param k on one side where it is active: m of them. */
@@ -670,14 +927,16 @@ static void side_fit(struct tpe_pe *pe, const struct tpe_history *h, const struc
 		     double prior_weight)
 {
 	const int *order = h->by_x[k];
-	double mid = 0.5 * (ax.lo + ax.hi), *w;
+	double mid = 0.5 * (ax.lo + ax.hi), *w, *gw;
 	struct comp *c, prior;
 	int m = 0, n = 0, placed = 0;
 
 	for (int i = 0; i < n_idx; i++)
 		if (!isnan(h->x[(size_t)idx[i] * (size_t)h->n_params + (size_t)k]))
 			sp->rank[idx[i]] = m++;
-	w = side_weights(m, prior_weight);
+	gw = given_weights(sp, h, which, idx, n_idx, &k, 1);
+	w = side_weights(m, prior_weight, gw);
+	free(gw);
 	c = xmalloc(((size_t)m + 1) * sizeof *c);
 	prior = (struct comp){mid, w[m], 1, m};
 	for (int j = 0; j < h->n_by_x[k]; j++) {
@@ -710,9 +969,11 @@ static cJSON *suggest_param(const struct spec *s, int k, const struct tpe_histor
 		double *pl = xcalloc((size_t)K, sizeof *pl), *pg = xcalloc((size_t)K, sizeof *pg);
 		double *tl = side_values(h, sp->good, sp->n_good, k, &ml);
 		double *tg = side_values(h, sp->bad, sp->n_bad, k, &mg);
+		double *gw = given_weights(sp, h, SIDE_GOOD, sp->good, sp->n_good, &k, 1);
 
-		cat_fit(pl, K, tl, ml, s->tpe.prior_weight);
-		cat_fit(pg, K, tg, mg, s->tpe.prior_weight);
+		cat_fit(pl, K, tl, ml, s->tpe.prior_weight, gw);
+		cat_fit(pg, K, tg, mg, s->tpe.prior_weight, NULL);
+		free(gw);
 		for (int i = 0; i < s->tpe.candidates; i++) {
 			int c = cat_sample(pl, K, r);
 			double ll = log(pl[c]), lg = log(pg[c]);
@@ -767,7 +1028,7 @@ struct mpe {
 };
 
 static void mpe_fit(struct mpe *e, const struct spec *s, const int *group, int d,
-		    const struct tpe_history *h, const int *idx, int n_idx)
+		    const struct tpe_history *h, const int *idx, int n_idx, const double *given)
 {
 	int m = 0;
 
@@ -787,7 +1048,7 @@ static void mpe_fit(struct mpe *e, const struct spec *s, const int *group, int d
 		m += ok;
 	}
 	e->n = m + 1;
-	e->w = side_weights(m, s->tpe.prior_weight);
+	e->w = side_weights(m, s->tpe.prior_weight, given);
 	e->fill = s->tpe.prior_weight / (m + 1);
 	e->sigma = xcalloc((size_t)d, sizeof *e->sigma);
 	e->logm = xcalloc((size_t)e->n * (size_t)d, sizeof *e->logm);
@@ -905,8 +1166,11 @@ static void suggest_joint(const struct spec *s, const int *group, int d,
 	double best = -INFINITY, best_l = 0, best_g = 0;
 	cJSON *joint;
 
-	mpe_fit(&l, s, group, d, h, sp->good, sp->n_good);
-	mpe_fit(&g, s, group, d, h, sp->bad, sp->n_bad);
+	double *gw = given_weights(sp, h, SIDE_GOOD, sp->good, sp->n_good, group, d);
+
+	mpe_fit(&l, s, group, d, h, sp->good, sp->n_good, gw);
+	mpe_fit(&g, s, group, d, h, sp->bad, sp->n_bad, NULL);
+	free(gw);
 	for (int i = 0; i < s->tpe.candidates; i++) {
 		double ll, lg;
 

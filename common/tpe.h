@@ -34,10 +34,18 @@ struct tpe_history {
 	                      * value, ordered by (value, number): kept as trials are
 	                      * added, so that a suggestion need not sort (tpe.c) */
 	int *n_by_x;         /* per param, entries in by_x */
+	int n_goals;         /* objectives kept per trial: the spec's when several, else
+	                      * 1 and unused (value is the objective) */
+	int n_cons;          /* the spec's constraints */
+	double *goals;       /* n x n_goals: each objective's last reported value */
+	double *cons;        /* n x n_cons: each constraint metric's; NAN: none yet */
 };
 
-/* Memory the caller provides; finish accepts a zeroed or finished history. */
+/* Memory the caller provides; finish accepts a zeroed or finished history.
+ * init: one objective, no constraints; init_goals: s's objectives and
+ * constraints, and s's params. */
 void tpe_history_init(struct tpe_history *h, int n_params);
+void tpe_history_init_goals(struct tpe_history *h, const struct spec *s);
 void tpe_history_finish(struct tpe_history *h);
 
 /* Records trial number's params (an object as sample_trial or tpe_suggest
@@ -49,6 +57,19 @@ void tpe_history_add(struct tpe_history *h, const struct spec *s, int number,
 /* Sets how trial number stands (a number the history has; others are ignored). */
 void tpe_history_set(struct tpe_history *h, int number, enum tpe_state state, int epochs,
 		     double value);
+
+/* Trial number reported metric = value: kept when it is one of several
+ * objectives or a constraint's metric of s (the last report wins). A number
+ * the history does not have is ignored. */
+void tpe_history_note(struct tpe_history *h, const struct spec *s, int number,
+		      const char *metric, double value);
+
+/* Trial i's objective j (j < n_goals; with one, value[i]), in its own sense. */
+double tpe_history_goal(const struct tpe_history *h, int i, int j);
+
+/* Trial i's constraint violation (pareto_violation over s's constraints, its
+ * last reports): 0 when feasible or without constraints. */
+double tpe_history_violation(const struct tpe_history *h, const struct spec *s, int i);
 
 /* Trials done or pruned: the model starts once there are spec->tpe.startup. */
 int tpe_history_finished(const struct tpe_history *h);
@@ -65,6 +86,12 @@ int tpe_history_finished(const struct tpe_history *h);
  * bandwidths, magic clip, prior and weights); `candidates` draws from the good
  * density l, the one with the best l/g kept. With tpe.multivariate, the
  * params without a condition are modelled jointly.
+ * With several objectives (the history's n_goals > 1), as Optuna 3.1's
+ * TPESampler with several directions (its MOTPE): the good trials are the
+ * gamma(n) best done ones by non-dominated rank (Deb's rule with
+ * constraints), the last rank cut by greedy hypervolume subset selection,
+ * and they weigh by their hypervolume contributions (tpe.c: split_goals);
+ * pruned and running trials are bad. With one, nothing of this runs.
  * *why (when why is not NULL) is set to a new object saying why: for a startup
  * point {"startup": true, "finished": k}; else {"finished", "good", "bad",
  * "liars", "log_l", "log_g", "params": {name: {"log_l", "log_g"}}}, the log

@@ -268,9 +268,11 @@ static void trial_metrics(struct trial *t, const struct worker_line *l, double o
 	double now = log_now();
 	char reason[512];
 
-	for (int i = 0; i < l->n_metrics; i++)
+	for (int i = 0; i < l->n_metrics; i++) {
 		db_point_add(&d->db, t->row.id, l->metrics[i].name, l->epoch, l->step,
 			     l->metrics[i].value, now);
+		sweeps_trial_metric(t->owner, t->number, l->metrics[i].name, l->metrics[i].value);
+	}
 	db_trial_update(&d->db, &t->row);
 	dirty(d);
 	events_progress(&d->events, t, l);

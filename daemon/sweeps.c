@@ -192,7 +192,7 @@ struct sweep *sweeps_submit(struct sweeps *s, struct spec *spec, int64_t *repeat
 	sw->created_at = log_now();
 	sample_box_init(&sw->box, &sw->spec);
 	stopping_init(&sw->stopping, &sw->spec);
-	tpe_history_init(&sw->tpe, sw->spec.n_params);
+	tpe_history_init_goals(&sw->tpe, &sw->spec);
 	text = cJSON_PrintUnformatted(sw->spec.json);
 	*repeats = same_spec(s, text);
 	if (db_begin(s->db, err, errlen) < 0)
@@ -254,7 +254,7 @@ static int load_tpe(struct sweeps *s, struct sweep *sw, char *err, size_t errlen
 {
 	cJSON *rows, *row;
 
-	tpe_history_init(&sw->tpe, sw->spec.n_params);
+	tpe_history_init_goals(&sw->tpe, &sw->spec);
 	if (!search_of(&sw->spec)->propose)
 		return 0;
 	rows = query_run(&s->db->query, err, errlen, QUERY_TPE_HISTORY, "i", (long long)sw->id);
@@ -526,6 +526,11 @@ void sweeps_trial_result(struct sweep *sw, int number, const char *status, doubl
 		tpe_history_set(&sw->tpe, number, TPE_PRUNED, epochs, last);
 	else
 		tpe_history_set(&sw->tpe, number, TPE_NONE, 0, NAN);
+}
+
+void sweeps_trial_metric(struct sweep *sw, int number, const char *metric, double value)
+{
+	tpe_history_note(&sw->tpe, &sw->spec, number, metric, value);
 }
 
 int sweeps_should_stop(struct sweep *sw, int number, int epoch, int last, double value,

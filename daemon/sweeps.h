@@ -194,6 +194,11 @@ void sweeps_trial_ended(struct sweep *sw, const struct sweep_pick *again);
  * out of the model. Call before sweeps_trial_ended. */
 void sweeps_trial_result(struct sweep *sw, int number, const char *status, double best_value);
 
+/* Trial number of sw reported metric = value: with several objectives or
+ * constraints, the history keeps each one's last value for the search
+ * (nsga2's ranks, its violation). */
+void sweeps_trial_metric(struct sweep *sw, int number, const char *metric, double value);
+
 /* A trial that ran before starts over from epoch `from` (its checkpoint; 0:
  * from nothing): its recorded curve is cut back to match, and row's best
  * value and epochs with it. */

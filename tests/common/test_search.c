@@ -46,7 +46,7 @@ static void test_rows(void)
 					CHECK(strcmp(o->keys[a], p->keys[b]) != 0);
 		}
 	}
-	CHECK(n == 6);
+	CHECK(n == 7);
 	CHECK(search_ops(SEARCH_RANDOM) == &search_random);
 	CHECK(search_ops(SEARCH_PBT) == &search_pbt);
 	CHECK(spec_search_name((enum spec_search)n) == NULL);
@@ -54,8 +54,8 @@ static void test_rows(void)
 
 static void test_find(void)
 {
-	const char *known = "expected \"random\", \"grid\", \"sobol\", \"coarse_to_fine\", \"tpe\" "
-			    "or \"pbt\"";
+	const char *known = "expected \"random\", \"grid\", \"sobol\", \"coarse_to_fine\", \"tpe\", "
+			    "\"pbt\" or \"nsga2\"";
 	enum spec_search id = SEARCH_RANDOM;
 	struct spec s;
 	char err[512];

@@ -552,6 +552,25 @@ static void test_pbt(void)
 	spec_finish(&s);
 }
 
+static void test_nsga2(void)
+{
+	struct spec s;
+	char err[ERRBUF_LEN] = "";
+
+	CHECK(parse(&s, "{\"search\": \"nsga2\", \"seed\": 5, \"params\": {}}", err) == 0);
+	CHECK(s.search == SEARCH_NSGA2 && s.nsga2.population == 20 && s.nsga2.seed == 5);
+	spec_finish(&s);
+	CHECK(parse(&s, "{\"search\": \"nsga2\", \"nsga2\": {\"population\": 8, \"seed\": 2}, "
+			"\"params\": {}}", err) == 0);
+	CHECK(s.nsga2.population == 8 && s.nsga2.seed == 2);
+	spec_finish(&s);
+	expect_error("{\"search\": \"nsga2\", \"nsga2\": {\"population\": 1}}",
+		     "nsga2.population", NULL);
+	expect_error("{\"search\": \"nsga2\", \"nsga2\": {\"size\": 4}}",
+		     "nsga2.size: unknown key", NULL);
+	expect_error("{\"nsga2\": {}}", "nsga2: only for search \"nsga2\"", NULL);
+}
+
 static void test_pbt_errors(void)
 {
 	expect_error("{\"search\": \"pbt\"}", "pbt: missing", "population");
@@ -621,7 +640,7 @@ static void test_pbt_errors(void)
 	expect_error("{\"keep_checkpoints\": \"latest\"}", "keep_checkpoints: expected", NULL);
 	expect_error("{\"keep_checkpoints\": 1.5}", "keep_checkpoints: expected", NULL);
 	expect_error("{\"search\": \"bayes\"}", "search: expected \"random\", \"grid\"",
-		     "\"tpe\" or \"pbt\"");
+		     "\"pbt\" or \"nsga2\"");
 }
 
 /* Which names adjust, fork and pbt may change: caviard refuses what the
@@ -945,6 +964,7 @@ int main(int argc, char **argv)
 		{"pbt", test_pbt},
 		{"pbt_errors", test_pbt_errors},
 		{"check_adjust", test_check_adjust},
+		{"nsga2", test_nsga2},
 		{"check_change", test_check_change},
 		{"explore_steer", test_explore_steer},
 		{"env", test_env},
