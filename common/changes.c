@@ -2,6 +2,8 @@
  * adjustment history gives at an epoch (see changes.h). */
 #include "changes.h"
 
+#include <string.h>
+
 void changes_add(cJSON *changes, const char *name, const cJSON *old_value,
 		 const cJSON *new_value)
 {
@@ -45,4 +47,25 @@ void changes_values_at(cJSON *into, const cJSON *rows, int min_epoch, int max_ep
 		cJSON_DeleteItemFromObjectCaseSensitive(into, name);
 		cJSON_AddItemToObject(into, name, cJSON_Duplicate(v, 1));
 	}
+}
+
+int changes_recorded(const cJSON *rows, int epoch, int64_t step, const cJSON *changes)
+{
+	const cJSON *c, *row, *new_value, *row_step;
+	const char *name;
+	int e, found;
+
+	cJSON_ArrayForEach(c, changes) {
+		found = 0;
+		cJSON_ArrayForEach(row, rows) {
+			name = changes_row(row, &e, &new_value);
+			row_step = cJSON_GetObjectItemCaseSensitive(row, "step");
+			found |= name && strcmp(name, c->string) == 0 && e == epoch &&
+				 cJSON_IsNumber(row_step) && (int64_t)row_step->valuedouble == step &&
+				 new_value && cJSON_Compare(new_value, cJSON_GetArrayItem(c, 1), 1);
+		}
+		if (!found)
+			return 0;
+	}
+	return 1;
 }

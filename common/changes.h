@@ -6,6 +6,8 @@
 #ifndef CAVIAR_CHANGES_H
 #define CAVIAR_CHANGES_H
 
+#include <stdint.h>
+
 #include <cjson/cJSON.h>
 
 /* Adds name: [old, new] to changes, both copied (old NULL: null). */
@@ -23,5 +25,9 @@ const char *changes_row(const cJSON *row, int *epoch, const cJSON **new_value);
 /* Sets into[name] to a copy of each row's new value, for the rows of epochs
  * min_epoch to max_epoch, in order: the last one of a name wins. */
 void changes_values_at(cJSON *into, const cJSON *rows, int min_epoch, int max_epoch);
+
+/* Whether rows (QUERY_ADJUSTMENTS) hold every change of changes as applied
+ * at epoch and step: the same name, epoch, step and new value. */
+int changes_recorded(const cJSON *rows, int epoch, int64_t step, const cJSON *changes);
 
 #endif

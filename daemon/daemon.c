@@ -507,29 +507,6 @@ static void steer_adjusted(void *data, int64_t trial, int64_t client, const stru
 	server_reply(c, reply);
 }
 
-/* Whether rows (QUERY_ADJUSTMENTS) hold every change of changes as applied
- * at epoch and step. */
-static int recorded(const cJSON *rows, int epoch, int64_t step, const cJSON *changes)
-{
-	const cJSON *c, *row, *new_value, *row_step;
-	const char *name;
-	int e, found;
-
-	cJSON_ArrayForEach(c, changes) {
-		found = 0;
-		cJSON_ArrayForEach(row, rows) {
-			name = changes_row(row, &e, &new_value);
-			row_step = cJSON_GetObjectItemCaseSensitive(row, "step");
-			found |= name && strcmp(name, c->string) == 0 && e == epoch &&
-				 cJSON_IsNumber(row_step) && (int64_t)row_step->valuedouble == step &&
-				 new_value && cJSON_Compare(new_value, cJSON_GetArrayItem(c, 1), 1);
-		}
-		if (!found)
-			return 0;
-	}
-	return 1;
-}
-
 /* An "adjusted" line of the curve a resumed program prints again (the
  * helpers keep them in its curve log): a change it applied before caviard
  * stopped, whose answer caviard may never have read (kill -9). Recorded now
@@ -554,7 +531,7 @@ static int replayed_adjust(struct daemon *d, struct trial *t, const struct worke
 	rows = query_run(&d->db.query, err, errlen, QUERY_ADJUSTMENTS, "i", (long long)t->row.id);
 	if (!rows)
 		return -1;
-	known = recorded(rows, l->epoch, l->step, changes);
+	known = changes_recorded(rows, l->epoch, l->step, changes);
 	cJSON_Delete(rows);
 	if (known)
 		return 0;

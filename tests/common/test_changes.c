@@ -47,10 +47,27 @@ static void test_values_at(void)
 	cJSON_Delete(rows);
 }
 
+static void test_recorded(void)
+{
+	cJSON *rows = cJSON_Parse("[{\"epoch\": 3, \"step\": 0, \"name\": \"lr\", \"new_value\": 0.5},"
+				  " {\"epoch\": 3, \"step\": 0, \"name\": \"beta\", \"new_value\": 0.8}]");
+	cJSON *both = cJSON_Parse("{\"lr\": [0.1, 0.5], \"beta\": [0.9, 0.8]}");
+	cJSON *other = cJSON_Parse("{\"lr\": [0.1, 0.4]}");
+
+	CHECK(changes_recorded(rows, 3, 0, both));
+	CHECK(!changes_recorded(rows, 3, 1, both)); /* another step */
+	CHECK(!changes_recorded(rows, 2, 0, both)); /* another epoch */
+	CHECK(!changes_recorded(rows, 3, 0, other)); /* another value */
+	cJSON_Delete(rows);
+	cJSON_Delete(both);
+	cJSON_Delete(other);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
-		{"pairs", test_pairs}, {"values_at", test_values_at}, {0}};
+		{"pairs", test_pairs}, {"values_at", test_values_at}, {"recorded", test_recorded},
+		{0}};
 
 	return test_main(argc, argv, cases);
 }
