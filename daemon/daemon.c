@@ -29,90 +29,12 @@
 #include "worker_proto.h"
 #include "xalloc.h"
 
-#define FLUSH_NOW 50000  /* queued writes that trigger a flush without waiting */
-#define HOLD_MAX 500000  /* queued writes past which workers' pipes are no longer read */
-#define RETRY_MS 1000    /* after a failed flush */
-
 static void schedule(struct daemon *d);
 static void finish_shutdown(struct daemon *d);
-static void on_flush_timer(uv_timer_t *timer);
 static void fill_soon(struct daemon *d);
 static void arm_budget(struct daemon *d);
 static void pbt_step(struct daemon *d, struct trial *t, int epoch);
 static void sweep_stopping(struct daemon *d, struct sweep *sw);
-
-/* ---- writing the database ---- */
-
-/* While the database cannot be written and the queue is full, stop reading
- * the workers' pipes: they block on their next line instead of our memory
- * growing, and nothing is lost. */
-static void hold_reads(struct daemon *d, int hold)
-{
-	if (d->reads_held == hold)
-		return;
-	d->reads_held = hold;
-	log_msg(hold ? "holding %zu writes: workers' output paused until the database works"
-		     : "resuming workers' output (%zu writes held)",
-		db_pending(&d->db));
-	for (struct trial *t = d->running; t; t = t->next)
-		trial_hold_reading(t, hold);
-}
-
-/* Removes the checkpoints of trials whose end is now committed. */
-static void discard_checkpoints(struct daemon *d)
-{
-	for (int i = 0; i < d->n_discard; i++) {
-		statedir_checkpoint_remove(d->discard[i]);
-		free(d->discard[i]);
-	}
-	d->n_discard = 0;
-}
-
-/* Writes the queued writes now. On failure they stay queued, no new trial
- * starts, the error shows in status and a retry is armed; returns -1. */
-static int flush(struct daemon *d)
-{
-	char err[sizeof d->db_error];
-
-	if (db_flush(&d->db, err, sizeof err) < 0) {
-		if (!d->db_failing || strcmp(err, d->db_error) != 0)
-			log_msg("cannot write the database (%zu writes held, no new trials "
-				"until it works): %s",
-				db_pending(&d->db), err);
-		d->db_failing = 1;
-		snprintf(d->db_error, sizeof d->db_error, "%s", err);
-		if (!d->shutting_down)
-			uv_timer_start(&d->flush_timer, on_flush_timer, RETRY_MS, 0);
-		return -1;
-	}
-	discard_checkpoints(d);
-	if (d->db_failing) {
-		log_msg("database writable again");
-		d->db_failing = 0;
-		d->db_error[0] = '\0';
-		/* What waited on the database resumes from the timer, never inside
-		 * a caller of this function (a sweep being checked, a request). */
-		d->db_recovered = 1;
-		if (!d->shutting_down)
-			uv_timer_start(&d->flush_timer, on_flush_timer, 0, 0);
-	}
-	return 0;
-}
-
-/* Queues the database's pending writes for a flush soon (arms the timer). */
-static void dirty(struct daemon *d)
-{
-	if (db_pending(&d->db) >= FLUSH_NOW && !d->db_failing) {
-		flush(d);
-		return;
-	}
-	if (d->db_failing && db_pending(&d->db) >= HOLD_MAX)
-		hold_reads(d, 1);
-	if (!uv_is_active((uv_handle_t *)&d->flush_timer) &&
-	    !uv_is_closing((uv_handle_t *)&d->flush_timer))
-		uv_timer_start(&d->flush_timer, on_flush_timer,
-			       (uint64_t)(d->opt.flush_interval * 1000), 0);
-}
 
 /* ---- sweeps' decisions ---- */
 
@@ -123,7 +45,7 @@ static void check_sweep(struct daemon *d, struct sweep *sw)
 {
 	const char *status = NULL;
 
-	if (!sweeps_idle(sw) || flush(d) < 0)
+	if (!sweeps_idle(sw) || writer_flush(&d->writer) < 0)
 		return;
 	switch (sweeps_advance(&d->sweeps, sw, &status)) {
 	case SWEEP_ROUND:
@@ -157,16 +79,20 @@ static void check_all(struct daemon *d)
 	}
 }
 
-static void on_flush_timer(uv_timer_t *timer)
+/* writer's hold: every running trial's pipe is read (0) or not (1). */
+static void hold_reads(void *data, int hold)
 {
-	struct daemon *d = timer->data;
+	struct daemon *d = data;
 
-	if (flush(d) < 0 || !d->db_recovered)
-		return;
-	d->db_recovered = 0;
-	hold_reads(d, 0);
-	check_all(d);
-	schedule(d);
+	for (struct trial *t = d->running; t; t = t->next)
+		trial_hold_reading(t, hold);
+}
+
+/* writer's recovered: the sweeps and the slots that waited on the database. */
+static void writes_recovered(void *data)
+{
+	check_all(data);
+	schedule(data);
 }
 
 static void on_fill_retry(uv_timer_t *timer);
@@ -181,7 +107,7 @@ static void on_fill(uv_idle_t *idle)
 	if (left <= 0)
 		uv_idle_stop(idle);
 	if (left < 0)
-		uv_timer_start(&d->fill_retry, on_fill_retry, RETRY_MS, 0);
+		uv_timer_start(&d->fill_retry, on_fill_retry, WRITER_RETRY_MS, 0);
 	schedule(d);
 }
 
@@ -210,7 +136,7 @@ static void schedule(struct daemon *d)
 	if (d->scheduling)
 		return; /* a trial that failed to start ends inside the loop below */
 	d->scheduling = 1;
-	while (!d->db_failing && d->n_running < d->opt.slots && sweeps_next(&d->sweeps, &p)) {
+	while (!d->writer.failing && d->n_running < d->opt.slots && sweeps_next(&d->sweeps, &p)) {
 		int fork_epoch;
 		int64_t parent;
 		cJSON *overrides = fork_start_overrides(&d->db.query, d->opt.state_dir, p.id,
@@ -238,7 +164,7 @@ static void schedule(struct daemon *d)
 			continue; /* recorded as failed by trial_ended */
 		d->trials_started++;
 		db_trial_update(&d->db, &t->row);
-		dirty(d);
+		writer_dirty(&d->writer);
 		events_trial_started(&d->events, t);
 	}
 	d->scheduling = 0;
@@ -274,7 +200,7 @@ static void trial_metrics(struct trial *t, const struct worker_line *l, double o
 		sweeps_trial_metric(t->owner, t->number, l->metrics[i].name, l->metrics[i].value);
 	}
 	db_trial_update(&d->db, &t->row);
-	dirty(d);
+	writer_dirty(&d->writer);
 	events_progress(&d->events, t, l);
 	if (!isnan(objective) && sweeps_should_stop(t->owner, t->number, l->epoch, t->epochs_total,
 						    objective, reason, sizeof reason))
@@ -288,7 +214,7 @@ static void trial_log(struct trial *t, const char *text, size_t len)
 	struct daemon *d = t->host->data;
 
 	db_log_add(&d->db, t->row.id, t->row.attempts, t->log_lines, text, len, log_now());
-	dirty(d);
+	writer_dirty(&d->writer);
 }
 
 /* A crash or stall within the sweep's `retries` runs again. */
@@ -329,7 +255,7 @@ static void fail_sweep(struct daemon *d, struct sweep *sw, const char *why,
 		log_msg("sweep %lld: %s", (long long)sw->id, err);
 		return;
 	}
-	dirty(d);
+	writer_dirty(&d->writer);
 	for (struct trial *o = d->running; o; o = o->next)
 		if (o->owner == sw && o != except)
 			trial_stop(o, "cancelled", why);
@@ -411,7 +337,7 @@ static void trial_ended(struct trial *t)
 	if (spec_has_goals(&sw->spec) &&
 	    (strcmp(t->row.status, "done") == 0 || strcmp(t->row.status, "pruned") == 0))
 		db_rank_queue(&d->db, sw->id);
-	dirty(d);
+	writer_dirty(&d->writer);
 	events_trial_ended(&d->events, t);
 	unlink_running(d, t);
 	d->trials_finished++;
@@ -419,13 +345,8 @@ static void trial_ended(struct trial *t)
 	sweeps_trial_result(sw, t->number, t->row.status, t->row.best_value);
 	/* Runs again now (a retry), or at the next start (a shutdown). */
 	sweeps_trial_ended(sw, queued && !d->shutting_down ? &again : NULL);
-	if (!queued && t->checkpoint) {
-		if (d->n_discard == d->cap_discard) {
-			d->cap_discard = d->cap_discard ? 2 * d->cap_discard : 8;
-			d->discard = xrealloc(d->discard, (size_t)d->cap_discard * sizeof *d->discard);
-		}
-		d->discard[d->n_discard++] = xstrdup(t->checkpoint);
-	}
+	if (!queued && t->checkpoint)
+		writer_discard(&d->writer, t->checkpoint);
 	if (!queued && !d->shutting_down)
 		check_sweep(d, sw);
 	schedule(d);
@@ -585,7 +506,7 @@ static void pbt_exploit(struct daemon *d, struct trial *member, const struct tri
 			(long long)member->row.id, (long long)src->row.id);
 		return;
 	}
-	if (flush(d) < 0)
+	if (writer_flush(&d->writer) < 0)
 		return; /* decided again at its next interval */
 	if (fork_stage(d->opt.state_dir, src->cmd != NULL, src->row.id, f.epoch, err,
 		       sizeof err) < 0) {
@@ -696,27 +617,9 @@ static void arm_budget(struct daemon *d)
 
 /* ---- start and stop ---- */
 
-/* The last flush: a database locked by a reader is waited for, up to
- * flush_wait seconds; what still cannot be written is said, and the daemon
- * then exits 1 (the trials it concerns run again at the next start). */
-static void final_flush(struct daemon *d)
-{
-	struct timespec pause = {0, 100 * 1000 * 1000};
-	double give_up = log_now() + d->opt.flush_wait;
-
-	while (flush(d) < 0 && log_now() < give_up)
-		nanosleep(&pause, NULL);
-	if (!d->db_failing)
-		return;
-	log_msg("giving up after %g s: %zu points, %zu trial updates and %zu log lines not "
-		"written: %s",
-		d->opt.flush_wait, d->db.n_points, d->db.n_rows, d->db.n_logs, d->db_error);
-	d->exit_code = 1;
-}
-
 static void close_handles(struct daemon *d)
 {
-	uv_close((uv_handle_t *)&d->flush_timer, NULL);
+	writer_close(&d->writer);
 	uv_close((uv_handle_t *)&d->fill, NULL);
 	uv_close((uv_handle_t *)&d->fill_retry, NULL);
 	uv_close((uv_handle_t *)&d->budget_timer, NULL);
@@ -728,10 +631,11 @@ static void close_handles(struct daemon *d)
 
 static void finish_shutdown(struct daemon *d)
 {
-	if (uv_is_closing((uv_handle_t *)&d->flush_timer))
+	if (uv_is_closing((uv_handle_t *)&d->writer.timer))
 		return;
 	forkserver_pool_finish(&d->forkservers);
-	final_flush(d);
+	if (writer_final(&d->writer, d->opt.flush_wait) < 0)
+		d->exit_code = 1;
 	server_drop_clients(&d->server);
 	close_handles(d);
 }
@@ -742,6 +646,7 @@ static void shutdown_daemon(struct daemon *d)
 	if (d->shutting_down)
 		return;
 	d->shutting_down = 1;
+	writer_stop(&d->writer);
 	uv_timer_stop(&d->budget_timer);
 	steer_stop(&d->steer);
 	log_msg("shutting down: stopping %d running trial%s", d->n_running,
@@ -806,7 +711,7 @@ static void forkserver_started(void *data, int64_t trial, pid_t pid)
 	}
 	trial_forked(t, pid);
 	db_trial_update(&d->db, &t->row);
-	dirty(d);
+	writer_dirty(&d->writer);
 	if (reaper_take(&d->reaper, pid, &status)) /* it ended before we heard of it */
 		trial_exited(t, status);
 }
@@ -823,6 +728,10 @@ static void forkserver_failed(void *data, int64_t trial, const char *why, int se
 static void wire(struct daemon *d)
 {
 	d->sweeps.db = &d->db;
+	d->writer = (struct writer){.host = {.data = d, .hold = hold_reads,
+					     .recovered = writes_recovered},
+				    .db = &d->db, .interval = d->opt.flush_interval};
+	writer_init(&d->writer, &d->loop);
 	d->sweeps.epoch_max = TRIAL_MAX_EPOCH;
 	d->steer.host = (struct steer_host){.data = d, .send = steer_write, .tell = steer_tell,
 					    .adjusted = steer_adjusted};
@@ -844,17 +753,16 @@ static void wire(struct daemon *d)
 				    .handler = requests_handle, .ctx = d,
 				    .on_subscribe = requests_subscribed};
 	d->hub = (struct requests_hub){
-		.flush = flush, .dirty = dirty, .schedule = schedule, .fill_soon = fill_soon,
+		.schedule = schedule, .fill_soon = fill_soon,
 		.arm_budget = arm_budget, .check_sweep = check_sweep,
 		.sweep_stopping = sweep_stopping, .shutdown = shutdown_daemon,
 		.find_running = find_running};
 	d->events = (struct events){.listening = server_listening, .publish = server_publish,
 				    .ctx = &d->server};
-	uv_timer_init(&d->loop, &d->flush_timer);
 	uv_idle_init(&d->loop, &d->fill);
 	uv_timer_init(&d->loop, &d->fill_retry);
 	uv_timer_init(&d->loop, &d->budget_timer);
-	d->flush_timer.data = d->fill.data = d->fill_retry.data = d->budget_timer.data = d;
+	d->fill.data = d->fill_retry.data = d->budget_timer.data = d;
 	steer_init(&d->steer, &d->loop);
 	uv_signal_init(&d->loop, &d->sigint);
 	uv_signal_init(&d->loop, &d->sigterm);
@@ -945,9 +853,7 @@ int daemon_run(const struct daemon_options *opt)
 out:
 	db_close(&d->db);
 	sweeps_free_all(&d->sweeps);
-	for (int i = 0; i < d->n_discard; i++) /* the last flush failed: they are kept */
-		free(d->discard[i]);
-	free(d->discard);
+	writer_finish(&d->writer); /* the last flush failed: its checkpoints are kept */
 	free(d->rms);
 	steer_finish(&d->steer);
 	free(d->members);

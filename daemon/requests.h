@@ -2,9 +2,9 @@
  * vocabulary (common/proto.h) in one table: the server's handler and its
  * subscribe hook. It is the hub's other half rather than a spoke: it reads
  * the daemon's state (struct daemon, daemon.h) and acts through the spokes
- * (sweeps, db, query, events, server), but what only the hub does (flush,
- * schedule, check a sweep, find a running trial, shut down) it asks through the
- * struct requests_hub daemon.c fills, never by a daemon.c name. */
+ * (sweeps, db, query, events, server, writer), but what only the hub does
+ * (schedule, check a sweep, find a running trial, shut down) it asks through
+ * the struct requests_hub daemon.c fills, never by a daemon.c name. */
 #ifndef CAVIAR_REQUESTS_H
 #define CAVIAR_REQUESTS_H
 
@@ -22,9 +22,6 @@ struct trial;
 
 /* What the handlers ask of the hub (daemon.c's wire sets each). */
 struct requests_hub {
-	/* Writes what is queued; returns 0, or -1 with the daemon's db_error set. */
-	int (*flush)(struct daemon *d);
-	void (*dirty)(struct daemon *d);          /* writes were queued: flush soon */
 	void (*schedule)(struct daemon *d);       /* starts trials into free slots */
 	void (*fill_soon)(struct daemon *d);      /* samples the sweeps' next trials */
 	void (*arm_budget)(struct daemon *d);     /* the sweeps' wall-clock deadlines changed */
