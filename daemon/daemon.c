@@ -19,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "changes.h"
 #include "command.h"
 #include "errbuf.h"
 #include "fork.h"
@@ -393,95 +392,25 @@ static void steer_tell(void *data, int64_t client, const char *msg)
 		server_error(c, msg);
 }
 
-/* steer's adjusted: the program applied an adjustment; recorded at once,
- * published, and the client that asked (if it still waits) gets the reply. */
-static void steer_adjusted(void *data, int64_t trial, int64_t client, const struct worker_line *l,
-			   const cJSON *changes)
-{
-	struct daemon *d = data;
-	struct trial *t = find_running(d, trial);
-	struct server_client *c = client ? server_find(&d->server, client) : NULL;
-	char err[ERRBUF_LEN];
-	cJSON *reply;
-
-	if (db_insert_adjustments(&d->db, trial, l->epoch, l->step, changes, "user", log_now(),
-				  err, sizeof err) < 0) {
-		log_msg("trial %lld: adjusted, but the database refused it: %s", (long long)trial,
-			err);
-		if (c)
-			server_error(c, "applied by the trial, but it cannot be recorded: the "
-					"database cannot be written");
-		return;
-	}
-	log_msg("trial %lld: adjusted after epoch %d step %lld", (long long)trial, l->epoch,
-		(long long)l->step);
-	if (t)
-		events_adjusted(&d->events, t, l->epoch, l->step, changes, "user");
-	if (!c)
-		return;
-	reply = cJSON_CreateObject();
-	cJSON_AddTrueToObject(reply, "ok");
-	cJSON_AddNumberToObject(reply, "trial", (double)trial);
-	cJSON_AddNumberToObject(reply, "epoch", l->epoch);
-	cJSON_AddNumberToObject(reply, "step", (double)l->step);
-	cJSON_AddItemToObject(reply, "changes", cJSON_Duplicate(changes, 1));
-	server_reply(c, reply);
-}
-
-/* An "adjusted" line of the curve a resumed program prints again (the
- * helpers keep them in its curve log): a change it applied before caviard
- * stopped, whose answer caviard may never have read (kill -9). Recorded now
- * unless it is already; one of the checkpoint's own epoch may have come
- * after the checkpoint was saved, so it is sent again (applied twice, it
- * sets the same values). Returns -1 with err for one that is no change a
- * spec allows. */
-static int replayed_adjust(struct daemon *d, struct trial *t, const struct worker_line *l,
-			   char *err, size_t errlen)
-{
-	const cJSON *changes = cJSON_GetObjectItemCaseSensitive(l->json, WORKER_PROTO_CHANGES), *c;
-	cJSON *rows, *set;
-	int known;
-
-	if (!changes_valid(changes))
-		return err_set(err, errlen, "an \"adjusted\" line of its curve without its "
-					    "changes: nothing recorded");
-	cJSON_ArrayForEach(c, changes)
-		if (spec_check_change(t->spec, c->string, cJSON_GetArrayItem(c, 1),
-				      SPEC_CHANGE_RUNNING, 1, err, errlen) < 0)
-			return -1;
-	rows = query_run(&d->db.query, err, errlen, QUERY_ADJUSTMENTS, "i", (long long)t->row.id);
-	if (!rows)
-		return -1;
-	known = changes_recorded(rows, l->epoch, l->step, changes);
-	cJSON_Delete(rows);
-	if (known)
-		return 0;
-	log_msg("trial %lld: its curve log holds an adjustment made before caviard stopped and "
-		"never recorded: recorded now", (long long)t->row.id);
-	steer_adjusted(d, t->row.id, 0, l, changes);
-	if (l->epoch < t->resumed_from)
-		return 0;
-	set = cJSON_CreateObject();
-	cJSON_ArrayForEach(c, changes)
-		cJSON_AddItemToObject(set, c->string, cJSON_Duplicate(cJSON_GetArrayItem(c, 1), 1));
-	if (steer_send(&d->steer, t->row.id, set, 0, err, errlen) < 0)
-		log_msg("trial %lld: %s", (long long)t->row.id, err);
-	cJSON_Delete(set);
-	return 0;
-}
-
 /* The program's answer to one of our control lines (trial_host), or an
- * "adjusted" line of the curve it printed again at a resume. */
+ * "adjusted" line of the curve it printed again at a resume (steer_replayed). */
 static int trial_control(struct trial *t, const struct worker_line *l, char *err, size_t errlen)
 {
 	struct daemon *d = t->host->data;
+	cJSON *rows;
+	int rc;
 
 	if (steer_answer(&d->steer, t->row.id, l, err, errlen) == 0)
 		return 0;
-	if (t->resumed_from > 0 && l->epoch >= 0 && l->epoch <= t->resumed_from &&
-	    strcmp(l->event, WORKER_PROTO_ADJUSTED) == 0)
-		return replayed_adjust(d, t, l, err, errlen);
-	return -1;
+	if (t->resumed_from <= 0 || l->epoch < 0 || l->epoch > t->resumed_from ||
+	    strcmp(l->event, WORKER_PROTO_ADJUSTED) != 0)
+		return -1;
+	rows = query_run(&d->db.query, err, errlen, QUERY_ADJUSTMENTS, "i", (long long)t->row.id);
+	if (!rows)
+		return -1;
+	rc = steer_replayed(&d->steer, t->row.id, t->spec, rows, t->resumed_from, l, err, errlen);
+	cJSON_Delete(rows);
+	return rc;
 }
 
 /* ---- search pbt: the hub acts on sweeps_epoch ---- */
@@ -734,7 +663,7 @@ static void wire(struct daemon *d)
 	writer_init(&d->writer, &d->loop);
 	d->sweeps.epoch_max = TRIAL_MAX_EPOCH;
 	d->steer.host = (struct steer_host){.data = d, .send = steer_write, .tell = steer_tell,
-					    .adjusted = steer_adjusted};
+					    .adjusted = requests_adjusted};
 	d->steer.answer_wait = d->opt.answer_wait;
 	/* past every id of an earlier life, which a resumed program's curve log
 	 * may echo (10,000 a second; under 2^53, and printed as an integer) */

@@ -630,6 +630,41 @@ static int do_adjust(struct daemon *d, struct server_client *c, const struct req
 		       ? -1 : 1;
 }
 
+/* The answer a `caviar adjust` waits for, or a replayed adjustment (steer's
+ * adjusted: see requests.h). */
+void requests_adjusted(void *ctx, int64_t trial, int64_t client, const struct worker_line *l,
+		       const cJSON *changes)
+{
+	struct daemon *d = ctx;
+	struct trial *t = d->hub.find_running(d, trial);
+	struct server_client *c = client ? server_find(&d->server, client) : NULL;
+	char err[ERRBUF_LEN];
+	cJSON *reply;
+
+	if (db_insert_adjustments(&d->db, trial, l->epoch, l->step, changes, "user", log_now(),
+				  err, sizeof err) < 0) {
+		log_msg("trial %lld: adjusted, but the database refused it: %s", (long long)trial,
+			err);
+		if (c)
+			server_error(c, "applied by the trial, but it cannot be recorded: the "
+					"database cannot be written");
+		return;
+	}
+	log_msg("trial %lld: adjusted after epoch %d step %lld", (long long)trial, l->epoch,
+		(long long)l->step);
+	if (t)
+		events_adjusted(&d->events, t, l->epoch, l->step, changes, "user");
+	if (!c)
+		return;
+	reply = cJSON_CreateObject();
+	cJSON_AddTrueToObject(reply, "ok");
+	cJSON_AddNumberToObject(reply, "trial", (double)trial);
+	cJSON_AddNumberToObject(reply, "epoch", l->epoch);
+	cJSON_AddNumberToObject(reply, "step", (double)l->step);
+	cJSON_AddItemToObject(reply, "changes", cJSON_Duplicate(changes, 1));
+	server_reply(c, reply);
+}
+
 /* `caviar fork`: a new trial of the parent's sweep, started from the
  * parent's checkpoint of an epoch with the given changes (fork_plan). */
 static int do_fork(struct daemon *d, struct server_client *c, const struct request *req,

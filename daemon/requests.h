@@ -19,6 +19,7 @@ struct daemon;
 struct server_client;
 struct sweep;
 struct trial;
+struct worker_line;
 
 /* What the handlers ask of the hub (daemon.c's wire sets each). */
 struct requests_hub {
@@ -40,6 +41,13 @@ int requests_handle(void *ctx, struct server_client *c, const struct request *re
 /* The server's on_subscribe (ctx is the daemon): the subscriber's first event,
  * a snapshot of the trials of its sweeps (0: all) running now. */
 void requests_subscribed(void *ctx, struct server_client *c, int64_t sweep_id);
+
+/* steer's adjusted (ctx is the daemon): trial's program applied changes
+ * with its "adjusted" line l; recorded at once (a replayed one too: it was
+ * a client's), published, and client, the `caviar adjust` that asked (0:
+ * nobody waits), gets its reply, or an error when it cannot be recorded. */
+void requests_adjusted(void *ctx, int64_t trial, int64_t client, const struct worker_line *l,
+		       const cJSON *changes);
 
 /* sweep_id ended: an `rm --force` waiting on it removes it now and replies. */
 void requests_sweep_ended(struct daemon *d, int64_t sweep_id);
