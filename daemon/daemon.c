@@ -8,14 +8,11 @@
  * under the state directory statedir.c's. */
 #include "daemon.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,7 +20,6 @@
 #include "errbuf.h"
 #include "fork.h"
 #include "log.h"
-#include "statedir.h"
 #include "query.h"
 #include "worker_proto.h"
 #include "xalloc.h"
@@ -699,32 +695,6 @@ static void wire(struct daemon *d)
 	d->sigint.data = d->sigterm.data = d->sigchld.data = d;
 }
 
-/* Holds DB.lock, so that two daemons never share one database (both would
- * run its trials on the same checkpoints); the file names the holder. */
-static int lock_state(struct daemon *d, char *err, size_t errlen)
-{
-	char path[4200], pid[32] = "";
-	ssize_t n;
-
-	snprintf(path, sizeof path, "%s.lock", d->opt.db_path);
-	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (d->lock_fd < 0)
-		return err_set(err, errlen, "%s: %s", path, strerror(errno));
-	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		n = pread(d->lock_fd, pid, sizeof pid - 1, 0);
-		pid[n > 0 ? n : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
-		return err_set(err, errlen,
-			       "%s is in use by another caviard (pid %s); stop it first, or give "
-			       "this one another --db",
-			       d->opt.db_path, pid[0] ? pid : "unknown");
-	}
-	snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-	if (ftruncate(d->lock_fd, 0) < 0 || pwrite(d->lock_fd, pid, strlen(pid), 0) < 0)
-		log_msg("%s: %s", path, strerror(errno)); /* the lock holds regardless */
-	return 0;
-}
-
 static int start(struct daemon *d, char *err, size_t errlen)
 {
 	int requeued, rc;
@@ -732,7 +702,8 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	/* Locally, caviard adopts its trials' orphans: a fork server's trials. */
 	if (d->opt.launcher == LAUNCHER_LOCAL && (rc = reaper_init(&d->reaper)) < 0)
 		return err_set(err, errlen, "prctl(PR_SET_CHILD_SUBREAPER): %s", strerror(-rc));
-	if (lock_state(d, err, errlen) < 0 || db_open(&d->db, d->opt.db_path, err, errlen) < 0)
+	if ((d->lock_fd = db_lock(d->opt.db_path, err, errlen)) < 0 ||
+	    db_open(&d->db, d->opt.db_path, err, errlen) < 0)
 		return -1;
 	if (!realpath(d->opt.db_path, d->db_realpath))
 		snprintf(d->db_realpath, sizeof d->db_realpath, "%s", d->opt.db_path);
