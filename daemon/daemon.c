@@ -1,11 +1,15 @@
-/* daemon: caviard's hub (see daemon.h). What is left in it: start-up and
- * recovery, the flush timer, scheduling trials into free slots, acting on
- * what trials report (trial_host) and what sweeps decide (a round, an end, a
- * member replaced: sweeps_epoch), the wall-clock budgets, the event stream,
- * steer's and the fork servers' callbacks, and an orderly shutdown. Clients
- * are answered by requests.c, which asks the hub through d->hub (set in
- * wire); control lines are steer.c's, forks' plans and files fork.c's, paths
- * under the state directory statedir.c's. */
+/* daemon: caviard's hub (see daemon.h). What is left in it: wiring the
+ * spokes (wire), start-up and recovery (start), sampling the sweeps' trials
+ * a slice per loop iteration and scheduling them into free slots, acting on
+ * what trials report (trial_host: metrics, logs, control lines, an end and
+ * what follows it: a retry, a failed fork, a sweep failed), on what sweeps
+ * decide (a round, an end, a pbt member replaced: sweeps_epoch) and on what
+ * the writer says (hold reads, writes work again), the wall-clock budgets,
+ * steer's and the fork servers' callbacks, signals and children's exits,
+ * and an orderly shutdown. Clients are answered by requests.c, which asks
+ * the hub through d->hub (set in wire); when the database is written is
+ * writer.c's, control lines and replayed adjustments steer.c's, forks'
+ * plans and files fork.c's, DB.lock db.c's. */
 #include "daemon.h"
 
 #include <math.h>

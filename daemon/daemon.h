@@ -14,9 +14,10 @@
  *                        -> sweeps -> sample, stopping, pbt, db
  *                        -> trial  -> child, launcher, command, line, forkserver
  *                        -> forkserver -> child, launcher, command
- *                        -> steer (control lines; host callbacks)
+ *                        -> steer (control lines, replayed adjustments; host callbacks)
+ *                        -> writer (when the db is written; host callbacks) -> db, statedir
  *                        -> fork -> statedir, query, trialcfg
- *                        -> events, probe, reaper, statedir, db, query
+ *                        -> events, probe, reaper, db, query
  */
 #ifndef CAVIAR_DAEMON_H
 #define CAVIAR_DAEMON_H
