@@ -1,118 +1,39 @@
-/* daemon: caviard's hub (see daemon.h). What is left in it: start-up and
- * recovery, the flush timer, scheduling trials into free slots, acting on
- * what trials report (trial_host) and what sweeps decide (a round, an end, a
- * member replaced: sweeps_epoch), the wall-clock budgets, the event stream,
- * steer's and the fork servers' callbacks, and an orderly shutdown. Clients
- * are answered by requests.c, which asks the hub through d->hub (set in
- * wire); control lines are steer.c's, forks' plans and files fork.c's, paths
- * under the state directory statedir.c's. */
+/* daemon: caviard's hub (see daemon.h). What is left in it: wiring the
+ * spokes (wire), start-up and recovery (start), sampling the sweeps' trials
+ * a slice per loop iteration and scheduling them into free slots, acting on
+ * what trials report (trial_host: metrics, logs, control lines, an end and
+ * what follows it: a retry, a failed fork, a sweep failed), on what sweeps
+ * decide (a round, an end, a pbt member replaced: sweeps_epoch) and on what
+ * the writer says (hold reads, writes work again), the wall-clock budgets,
+ * steer's and the fork servers' callbacks, signals and children's exits,
+ * and an orderly shutdown. Clients are answered by requests.c, which asks
+ * the hub through d->hub (set in wire); when the database is written is
+ * writer.c's, control lines and replayed adjustments steer.c's, forks'
+ * plans and files fork.c's, DB.lock db.c's. */
 #include "daemon.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "changes.h"
 #include "command.h"
 #include "errbuf.h"
 #include "fork.h"
 #include "log.h"
-#include "statedir.h"
 #include "query.h"
 #include "worker_proto.h"
 #include "xalloc.h"
 
-#define FLUSH_NOW 50000  /* queued writes that trigger a flush without waiting */
-#define HOLD_MAX 500000  /* queued writes past which workers' pipes are no longer read */
-#define RETRY_MS 1000    /* after a failed flush */
-
 static void schedule(struct daemon *d);
 static void finish_shutdown(struct daemon *d);
-static void on_flush_timer(uv_timer_t *timer);
 static void fill_soon(struct daemon *d);
 static void arm_budget(struct daemon *d);
 static void pbt_step(struct daemon *d, struct trial *t, int epoch);
 static void sweep_stopping(struct daemon *d, struct sweep *sw);
-
-/* ---- writing the database ---- */
-
-/* While the database cannot be written and the queue is full, stop reading
- * the workers' pipes: they block on their next line instead of our memory
- * growing, and nothing is lost. */
-static void hold_reads(struct daemon *d, int hold)
-{
-	if (d->reads_held == hold)
-		return;
-	d->reads_held = hold;
-	log_msg(hold ? "holding %zu writes: workers' output paused until the database works"
-		     : "resuming workers' output (%zu writes held)",
-		db_pending(&d->db));
-	for (struct trial *t = d->running; t; t = t->next)
-		trial_hold_reading(t, hold);
-}
-
-/* Removes the checkpoints of trials whose end is now committed. */
-static void discard_checkpoints(struct daemon *d)
-{
-	for (int i = 0; i < d->n_discard; i++) {
-		statedir_checkpoint_remove(d->discard[i]);
-		free(d->discard[i]);
-	}
-	d->n_discard = 0;
-}
-
-/* Writes the queued writes now. On failure they stay queued, no new trial
- * starts, the error shows in status and a retry is armed; returns -1. */
-static int flush(struct daemon *d)
-{
-	char err[sizeof d->db_error];
-
-	if (db_flush(&d->db, err, sizeof err) < 0) {
-		if (!d->db_failing || strcmp(err, d->db_error) != 0)
-			log_msg("cannot write the database (%zu writes held, no new trials "
-				"until it works): %s",
-				db_pending(&d->db), err);
-		d->db_failing = 1;
-		snprintf(d->db_error, sizeof d->db_error, "%s", err);
-		if (!d->shutting_down)
-			uv_timer_start(&d->flush_timer, on_flush_timer, RETRY_MS, 0);
-		return -1;
-	}
-	discard_checkpoints(d);
-	if (d->db_failing) {
-		log_msg("database writable again");
-		d->db_failing = 0;
-		d->db_error[0] = '\0';
-		/* What waited on the database resumes from the timer, never inside
-		 * a caller of this function (a sweep being checked, a request). */
-		d->db_recovered = 1;
-		if (!d->shutting_down)
-			uv_timer_start(&d->flush_timer, on_flush_timer, 0, 0);
-	}
-	return 0;
-}
-
-/* Queues the database's pending writes for a flush soon (arms the timer). */
-static void dirty(struct daemon *d)
-{
-	if (db_pending(&d->db) >= FLUSH_NOW && !d->db_failing) {
-		flush(d);
-		return;
-	}
-	if (d->db_failing && db_pending(&d->db) >= HOLD_MAX)
-		hold_reads(d, 1);
-	if (!uv_is_active((uv_handle_t *)&d->flush_timer) &&
-	    !uv_is_closing((uv_handle_t *)&d->flush_timer))
-		uv_timer_start(&d->flush_timer, on_flush_timer,
-			       (uint64_t)(d->opt.flush_interval * 1000), 0);
-}
 
 /* ---- sweeps' decisions ---- */
 
@@ -123,7 +44,7 @@ static void check_sweep(struct daemon *d, struct sweep *sw)
 {
 	const char *status = NULL;
 
-	if (!sweeps_idle(sw) || flush(d) < 0)
+	if (!sweeps_idle(sw) || writer_flush(&d->writer) < 0)
 		return;
 	switch (sweeps_advance(&d->sweeps, sw, &status)) {
 	case SWEEP_ROUND:
@@ -157,16 +78,20 @@ static void check_all(struct daemon *d)
 	}
 }
 
-static void on_flush_timer(uv_timer_t *timer)
+/* writer's hold: every running trial's pipe is read (0) or not (1). */
+static void hold_reads(void *data, int hold)
 {
-	struct daemon *d = timer->data;
+	struct daemon *d = data;
 
-	if (flush(d) < 0 || !d->db_recovered)
-		return;
-	d->db_recovered = 0;
-	hold_reads(d, 0);
-	check_all(d);
-	schedule(d);
+	for (struct trial *t = d->running; t; t = t->next)
+		trial_hold_reading(t, hold);
+}
+
+/* writer's recovered: the sweeps and the slots that waited on the database. */
+static void writes_recovered(void *data)
+{
+	check_all(data);
+	schedule(data);
 }
 
 static void on_fill_retry(uv_timer_t *timer);
@@ -181,7 +106,7 @@ static void on_fill(uv_idle_t *idle)
 	if (left <= 0)
 		uv_idle_stop(idle);
 	if (left < 0)
-		uv_timer_start(&d->fill_retry, on_fill_retry, RETRY_MS, 0);
+		uv_timer_start(&d->fill_retry, on_fill_retry, WRITER_RETRY_MS, 0);
 	schedule(d);
 }
 
@@ -210,7 +135,7 @@ static void schedule(struct daemon *d)
 	if (d->scheduling)
 		return; /* a trial that failed to start ends inside the loop below */
 	d->scheduling = 1;
-	while (!d->db_failing && d->n_running < d->opt.slots && sweeps_next(&d->sweeps, &p)) {
+	while (!d->writer.failing && d->n_running < d->opt.slots && sweeps_next(&d->sweeps, &p)) {
 		int fork_epoch;
 		int64_t parent;
 		cJSON *overrides = fork_start_overrides(&d->db.query, d->opt.state_dir, p.id,
@@ -238,7 +163,7 @@ static void schedule(struct daemon *d)
 			continue; /* recorded as failed by trial_ended */
 		d->trials_started++;
 		db_trial_update(&d->db, &t->row);
-		dirty(d);
+		writer_dirty(&d->writer);
 		events_trial_started(&d->events, t);
 	}
 	d->scheduling = 0;
@@ -274,7 +199,7 @@ static void trial_metrics(struct trial *t, const struct worker_line *l, double o
 		sweeps_trial_metric(t->owner, t->number, l->metrics[i].name, l->metrics[i].value);
 	}
 	db_trial_update(&d->db, &t->row);
-	dirty(d);
+	writer_dirty(&d->writer);
 	events_progress(&d->events, t, l);
 	if (!isnan(objective) && sweeps_should_stop(t->owner, t->number, l->epoch, t->epochs_total,
 						    objective, reason, sizeof reason))
@@ -288,7 +213,7 @@ static void trial_log(struct trial *t, const char *text, size_t len)
 	struct daemon *d = t->host->data;
 
 	db_log_add(&d->db, t->row.id, t->row.attempts, t->log_lines, text, len, log_now());
-	dirty(d);
+	writer_dirty(&d->writer);
 }
 
 /* A crash or stall within the sweep's `retries` runs again. */
@@ -329,7 +254,7 @@ static void fail_sweep(struct daemon *d, struct sweep *sw, const char *why,
 		log_msg("sweep %lld: %s", (long long)sw->id, err);
 		return;
 	}
-	dirty(d);
+	writer_dirty(&d->writer);
 	for (struct trial *o = d->running; o; o = o->next)
 		if (o->owner == sw && o != except)
 			trial_stop(o, "cancelled", why);
@@ -411,7 +336,7 @@ static void trial_ended(struct trial *t)
 	if (spec_has_goals(&sw->spec) &&
 	    (strcmp(t->row.status, "done") == 0 || strcmp(t->row.status, "pruned") == 0))
 		db_rank_queue(&d->db, sw->id);
-	dirty(d);
+	writer_dirty(&d->writer);
 	events_trial_ended(&d->events, t);
 	unlink_running(d, t);
 	d->trials_finished++;
@@ -419,13 +344,8 @@ static void trial_ended(struct trial *t)
 	sweeps_trial_result(sw, t->number, t->row.status, t->row.best_value);
 	/* Runs again now (a retry), or at the next start (a shutdown). */
 	sweeps_trial_ended(sw, queued && !d->shutting_down ? &again : NULL);
-	if (!queued && t->checkpoint) {
-		if (d->n_discard == d->cap_discard) {
-			d->cap_discard = d->cap_discard ? 2 * d->cap_discard : 8;
-			d->discard = xrealloc(d->discard, (size_t)d->cap_discard * sizeof *d->discard);
-		}
-		d->discard[d->n_discard++] = xstrdup(t->checkpoint);
-	}
+	if (!queued && t->checkpoint)
+		writer_discard(&d->writer, t->checkpoint);
 	if (!queued && !d->shutting_down)
 		check_sweep(d, sw);
 	schedule(d);
@@ -472,95 +392,25 @@ static void steer_tell(void *data, int64_t client, const char *msg)
 		server_error(c, msg);
 }
 
-/* steer's adjusted: the program applied an adjustment; recorded at once,
- * published, and the client that asked (if it still waits) gets the reply. */
-static void steer_adjusted(void *data, int64_t trial, int64_t client, const struct worker_line *l,
-			   const cJSON *changes)
-{
-	struct daemon *d = data;
-	struct trial *t = find_running(d, trial);
-	struct server_client *c = client ? server_find(&d->server, client) : NULL;
-	char err[ERRBUF_LEN];
-	cJSON *reply;
-
-	if (db_insert_adjustments(&d->db, trial, l->epoch, l->step, changes, "user", log_now(),
-				  err, sizeof err) < 0) {
-		log_msg("trial %lld: adjusted, but the database refused it: %s", (long long)trial,
-			err);
-		if (c)
-			server_error(c, "applied by the trial, but it cannot be recorded: the "
-					"database cannot be written");
-		return;
-	}
-	log_msg("trial %lld: adjusted after epoch %d step %lld", (long long)trial, l->epoch,
-		(long long)l->step);
-	if (t)
-		events_adjusted(&d->events, t, l->epoch, l->step, changes, "user");
-	if (!c)
-		return;
-	reply = cJSON_CreateObject();
-	cJSON_AddTrueToObject(reply, "ok");
-	cJSON_AddNumberToObject(reply, "trial", (double)trial);
-	cJSON_AddNumberToObject(reply, "epoch", l->epoch);
-	cJSON_AddNumberToObject(reply, "step", (double)l->step);
-	cJSON_AddItemToObject(reply, "changes", cJSON_Duplicate(changes, 1));
-	server_reply(c, reply);
-}
-
-/* An "adjusted" line of the curve a resumed program prints again (the
- * helpers keep them in its curve log): a change it applied before caviard
- * stopped, whose answer caviard may never have read (kill -9). Recorded now
- * unless it is already; one of the checkpoint's own epoch may have come
- * after the checkpoint was saved, so it is sent again (applied twice, it
- * sets the same values). Returns -1 with err for one that is no change a
- * spec allows. */
-static int replayed_adjust(struct daemon *d, struct trial *t, const struct worker_line *l,
-			   char *err, size_t errlen)
-{
-	const cJSON *changes = cJSON_GetObjectItemCaseSensitive(l->json, WORKER_PROTO_CHANGES), *c;
-	cJSON *rows, *set;
-	int known;
-
-	if (!changes_valid(changes))
-		return err_set(err, errlen, "an \"adjusted\" line of its curve without its "
-					    "changes: nothing recorded");
-	cJSON_ArrayForEach(c, changes)
-		if (spec_check_change(t->spec, c->string, cJSON_GetArrayItem(c, 1),
-				      SPEC_CHANGE_RUNNING, 1, err, errlen) < 0)
-			return -1;
-	rows = query_run(&d->db.query, err, errlen, QUERY_ADJUSTMENTS, "i", (long long)t->row.id);
-	if (!rows)
-		return -1;
-	known = changes_recorded(rows, l->epoch, l->step, changes);
-	cJSON_Delete(rows);
-	if (known)
-		return 0;
-	log_msg("trial %lld: its curve log holds an adjustment made before caviard stopped and "
-		"never recorded: recorded now", (long long)t->row.id);
-	steer_adjusted(d, t->row.id, 0, l, changes);
-	if (l->epoch < t->resumed_from)
-		return 0;
-	set = cJSON_CreateObject();
-	cJSON_ArrayForEach(c, changes)
-		cJSON_AddItemToObject(set, c->string, cJSON_Duplicate(cJSON_GetArrayItem(c, 1), 1));
-	if (steer_send(&d->steer, t->row.id, set, 0, err, errlen) < 0)
-		log_msg("trial %lld: %s", (long long)t->row.id, err);
-	cJSON_Delete(set);
-	return 0;
-}
-
 /* The program's answer to one of our control lines (trial_host), or an
- * "adjusted" line of the curve it printed again at a resume. */
+ * "adjusted" line of the curve it printed again at a resume (steer_replayed). */
 static int trial_control(struct trial *t, const struct worker_line *l, char *err, size_t errlen)
 {
 	struct daemon *d = t->host->data;
+	cJSON *rows;
+	int rc;
 
 	if (steer_answer(&d->steer, t->row.id, l, err, errlen) == 0)
 		return 0;
-	if (t->resumed_from > 0 && l->epoch >= 0 && l->epoch <= t->resumed_from &&
-	    strcmp(l->event, WORKER_PROTO_ADJUSTED) == 0)
-		return replayed_adjust(d, t, l, err, errlen);
-	return -1;
+	if (t->resumed_from <= 0 || l->epoch < 0 || l->epoch > t->resumed_from ||
+	    strcmp(l->event, WORKER_PROTO_ADJUSTED) != 0)
+		return -1;
+	rows = query_run(&d->db.query, err, errlen, QUERY_ADJUSTMENTS, "i", (long long)t->row.id);
+	if (!rows)
+		return -1;
+	rc = steer_replayed(&d->steer, t->row.id, t->spec, rows, t->resumed_from, l, err, errlen);
+	cJSON_Delete(rows);
+	return rc;
 }
 
 /* ---- search pbt: the hub acts on sweeps_epoch ---- */
@@ -585,7 +435,7 @@ static void pbt_exploit(struct daemon *d, struct trial *member, const struct tri
 			(long long)member->row.id, (long long)src->row.id);
 		return;
 	}
-	if (flush(d) < 0)
+	if (writer_flush(&d->writer) < 0)
 		return; /* decided again at its next interval */
 	if (fork_stage(d->opt.state_dir, src->cmd != NULL, src->row.id, f.epoch, err,
 		       sizeof err) < 0) {
@@ -696,27 +546,9 @@ static void arm_budget(struct daemon *d)
 
 /* ---- start and stop ---- */
 
-/* The last flush: a database locked by a reader is waited for, up to
- * flush_wait seconds; what still cannot be written is said, and the daemon
- * then exits 1 (the trials it concerns run again at the next start). */
-static void final_flush(struct daemon *d)
-{
-	struct timespec pause = {0, 100 * 1000 * 1000};
-	double give_up = log_now() + d->opt.flush_wait;
-
-	while (flush(d) < 0 && log_now() < give_up)
-		nanosleep(&pause, NULL);
-	if (!d->db_failing)
-		return;
-	log_msg("giving up after %g s: %zu points, %zu trial updates and %zu log lines not "
-		"written: %s",
-		d->opt.flush_wait, d->db.n_points, d->db.n_rows, d->db.n_logs, d->db_error);
-	d->exit_code = 1;
-}
-
 static void close_handles(struct daemon *d)
 {
-	uv_close((uv_handle_t *)&d->flush_timer, NULL);
+	writer_close(&d->writer);
 	uv_close((uv_handle_t *)&d->fill, NULL);
 	uv_close((uv_handle_t *)&d->fill_retry, NULL);
 	uv_close((uv_handle_t *)&d->budget_timer, NULL);
@@ -728,10 +560,11 @@ static void close_handles(struct daemon *d)
 
 static void finish_shutdown(struct daemon *d)
 {
-	if (uv_is_closing((uv_handle_t *)&d->flush_timer))
+	if (uv_is_closing((uv_handle_t *)&d->writer.timer))
 		return;
 	forkserver_pool_finish(&d->forkservers);
-	final_flush(d);
+	if (writer_final(&d->writer, d->opt.flush_wait) < 0)
+		d->exit_code = 1;
 	server_drop_clients(&d->server);
 	close_handles(d);
 }
@@ -742,6 +575,7 @@ static void shutdown_daemon(struct daemon *d)
 	if (d->shutting_down)
 		return;
 	d->shutting_down = 1;
+	writer_stop(&d->writer);
 	uv_timer_stop(&d->budget_timer);
 	steer_stop(&d->steer);
 	log_msg("shutting down: stopping %d running trial%s", d->n_running,
@@ -806,7 +640,7 @@ static void forkserver_started(void *data, int64_t trial, pid_t pid)
 	}
 	trial_forked(t, pid);
 	db_trial_update(&d->db, &t->row);
-	dirty(d);
+	writer_dirty(&d->writer);
 	if (reaper_take(&d->reaper, pid, &status)) /* it ended before we heard of it */
 		trial_exited(t, status);
 }
@@ -823,9 +657,13 @@ static void forkserver_failed(void *data, int64_t trial, const char *why, int se
 static void wire(struct daemon *d)
 {
 	d->sweeps.db = &d->db;
+	d->writer = (struct writer){.host = {.data = d, .hold = hold_reads,
+					     .recovered = writes_recovered},
+				    .db = &d->db, .interval = d->opt.flush_interval};
+	writer_init(&d->writer, &d->loop);
 	d->sweeps.epoch_max = TRIAL_MAX_EPOCH;
 	d->steer.host = (struct steer_host){.data = d, .send = steer_write, .tell = steer_tell,
-					    .adjusted = steer_adjusted};
+					    .adjusted = requests_adjusted};
 	d->steer.answer_wait = d->opt.answer_wait;
 	/* past every id of an earlier life, which a resumed program's curve log
 	 * may echo (10,000 a second; under 2^53, and printed as an integer) */
@@ -844,48 +682,21 @@ static void wire(struct daemon *d)
 				    .handler = requests_handle, .ctx = d,
 				    .on_subscribe = requests_subscribed};
 	d->hub = (struct requests_hub){
-		.flush = flush, .dirty = dirty, .schedule = schedule, .fill_soon = fill_soon,
+		.schedule = schedule, .fill_soon = fill_soon,
 		.arm_budget = arm_budget, .check_sweep = check_sweep,
 		.sweep_stopping = sweep_stopping, .shutdown = shutdown_daemon,
 		.find_running = find_running};
 	d->events = (struct events){.listening = server_listening, .publish = server_publish,
 				    .ctx = &d->server};
-	uv_timer_init(&d->loop, &d->flush_timer);
 	uv_idle_init(&d->loop, &d->fill);
 	uv_timer_init(&d->loop, &d->fill_retry);
 	uv_timer_init(&d->loop, &d->budget_timer);
-	d->flush_timer.data = d->fill.data = d->fill_retry.data = d->budget_timer.data = d;
+	d->fill.data = d->fill_retry.data = d->budget_timer.data = d;
 	steer_init(&d->steer, &d->loop);
 	uv_signal_init(&d->loop, &d->sigint);
 	uv_signal_init(&d->loop, &d->sigterm);
 	uv_signal_init(&d->loop, &d->sigchld);
 	d->sigint.data = d->sigterm.data = d->sigchld.data = d;
-}
-
-/* Holds DB.lock, so that two daemons never share one database (both would
- * run its trials on the same checkpoints); the file names the holder. */
-static int lock_state(struct daemon *d, char *err, size_t errlen)
-{
-	char path[4200], pid[32] = "";
-	ssize_t n;
-
-	snprintf(path, sizeof path, "%s.lock", d->opt.db_path);
-	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (d->lock_fd < 0)
-		return err_set(err, errlen, "%s: %s", path, strerror(errno));
-	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		n = pread(d->lock_fd, pid, sizeof pid - 1, 0);
-		pid[n > 0 ? n : 0] = '\0';
-		pid[strcspn(pid, "\n")] = '\0';
-		return err_set(err, errlen,
-			       "%s is in use by another caviard (pid %s); stop it first, or give "
-			       "this one another --db",
-			       d->opt.db_path, pid[0] ? pid : "unknown");
-	}
-	snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-	if (ftruncate(d->lock_fd, 0) < 0 || pwrite(d->lock_fd, pid, strlen(pid), 0) < 0)
-		log_msg("%s: %s", path, strerror(errno)); /* the lock holds regardless */
-	return 0;
 }
 
 static int start(struct daemon *d, char *err, size_t errlen)
@@ -895,7 +706,8 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	/* Locally, caviard adopts its trials' orphans: a fork server's trials. */
 	if (d->opt.launcher == LAUNCHER_LOCAL && (rc = reaper_init(&d->reaper)) < 0)
 		return err_set(err, errlen, "prctl(PR_SET_CHILD_SUBREAPER): %s", strerror(-rc));
-	if (lock_state(d, err, errlen) < 0 || db_open(&d->db, d->opt.db_path, err, errlen) < 0)
+	if ((d->lock_fd = db_lock(d->opt.db_path, err, errlen)) < 0 ||
+	    db_open(&d->db, d->opt.db_path, err, errlen) < 0)
 		return -1;
 	if (!realpath(d->opt.db_path, d->db_realpath))
 		snprintf(d->db_realpath, sizeof d->db_realpath, "%s", d->opt.db_path);
@@ -945,9 +757,7 @@ int daemon_run(const struct daemon_options *opt)
 out:
 	db_close(&d->db);
 	sweeps_free_all(&d->sweeps);
-	for (int i = 0; i < d->n_discard; i++) /* the last flush failed: they are kept */
-		free(d->discard[i]);
-	free(d->discard);
+	writer_finish(&d->writer); /* the last flush failed: its checkpoints are kept */
 	free(d->rms);
 	steer_finish(&d->steer);
 	free(d->members);

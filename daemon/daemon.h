@@ -14,9 +14,10 @@
  *                        -> sweeps -> sample, stopping, pbt, db
  *                        -> trial  -> child, launcher, command, line, forkserver
  *                        -> forkserver -> child, launcher, command
- *                        -> steer (control lines; host callbacks)
+ *                        -> steer (control lines, replayed adjustments; host callbacks)
+ *                        -> writer (when the db is written; host callbacks) -> db, statedir
  *                        -> fork -> statedir, query, trialcfg
- *                        -> events, probe, reaper, statedir, db, query
+ *                        -> events, probe, reaper, db, query
  */
 #ifndef CAVIAR_DAEMON_H
 #define CAVIAR_DAEMON_H
@@ -35,6 +36,7 @@
 #include "steer.h"
 #include "sweeps.h"
 #include "trial.h"
+#include "writer.h"
 
 struct daemon_options {
 	const char *db_path;
@@ -58,7 +60,7 @@ struct daemon {
 	struct trial_host host;  /* what every trial is started with */
 	struct events events;    /* published to the server's subscribers */
 	struct requests_hub hub; /* what the request handlers ask of the hub */
-	uv_timer_t flush_timer;  /* armed while writes are queued */
+	struct writer writer;    /* when the database is written, and what waits meanwhile */
 	uv_idle_t fill;          /* active while sweeps have trials still to sample: a
 	                          * slice per loop iteration (a 0 ms timer would not
 	                          * let the loop poll in between) */
@@ -82,13 +84,6 @@ struct daemon {
 	char db_realpath[4096];  /* the database's absolute path, for clients */
 	double slurm_checked_at; /* when the Slurm reachability probe last passed */
 	int shutting_down;       /* no new trials; exit when the last trial is gone */
-	int db_failing;          /* the last flush failed: no new trials until one succeeds */
-	int reads_held;          /* workers' pipes are not read (see daemon.c hold_reads) */
-	int db_recovered;        /* writes work again: resume what waited (flush timer) */
-	char db_error[512];      /* why */
-	char **discard;          /* checkpoints of ended trials, removed once their end is
-	                          * committed (a crash before that resumes from them) */
-	int n_discard, cap_discard;
 	int lock_fd;             /* DB.lock, held (flock) while the daemon runs; -1: none */
 	int exit_code;           /* 1 when writes were given up at shutdown */
 	int64_t trials_started, trials_finished, lines_rejected;

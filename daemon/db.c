@@ -2,13 +2,18 @@
  * batched writes (see db.h). */
 #include "db.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "errbuf.h"
+#include "log.h"
 #include "pareto.h"
 #include "schema.h"
 #include "xalloc.h"
@@ -197,6 +202,32 @@ static int check_intact(struct db *db, const char *path, char *err, size_t errle
 		       "recover what it holds with `sqlite3 %s .recover | sqlite3 NEW.db`, "
 		       "or start from a backup",
 		       found, path);
+}
+
+int db_lock(const char *path, char *err, size_t errlen)
+{
+	char lock[4200], pid[32] = "";
+	int fd;
+	ssize_t n;
+
+	snprintf(lock, sizeof lock, "%s.lock", path);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return err_set(err, errlen, "%s: %s", lock, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		n = pread(fd, pid, sizeof pid - 1, 0);
+		close(fd);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		return err_set(err, errlen,
+			       "%s is in use by another caviard (pid %s); stop it first, or give "
+			       "this one another --db",
+			       path, pid[0] ? pid : "unknown");
+	}
+	snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0)
+		log_msg("%s: %s", lock, strerror(errno)); /* the lock holds regardless */
+	return fd;
 }
 
 int db_open(struct db *db, const char *path, char *err, size_t errlen)

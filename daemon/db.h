@@ -109,6 +109,11 @@ struct db {
 	struct query query;      /* the reads on this connection (query_run) */
 };
 
+/* Holds path.lock (flock), so that two daemons never share one database
+ * (both would run its trials on the same checkpoints); the file names the
+ * holder's pid. Returns the descriptor, which holds the lock until it is
+ * closed, or -1 with err (naming the holder when another has it). */
+int db_lock(const char *path, char *err, size_t errlen);
 /* Opens (creating) path, migrates it, prepares statements. Returns 0 or -1. */
 int db_open(struct db *db, const char *path, char *err, size_t errlen);
 /* Flushes what it can, finalizes, closes. Accepts a zeroed db. */

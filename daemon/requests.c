@@ -26,10 +26,10 @@ static int coded(int code, int rc)
 	return rc < 0 ? -code : rc;
 }
 
-/* The database cannot be written (the hub's flush failed): -PROTO_E_DB. */
+/* The database cannot be written (writer_flush failed): -PROTO_E_DB. */
 static int db_failing(struct daemon *d, char *err, size_t errlen)
 {
-	err_set(err, errlen, "the database cannot be written: %s", d->db_error);
+	err_set(err, errlen, "the database cannot be written: %s", d->writer.error);
 	return -PROTO_E_DB;
 }
 
@@ -50,7 +50,7 @@ static int submit_now(struct daemon *d, struct spec *spec, cJSON *reply, char *e
 	struct sweep *sw;
 	int64_t repeats;
 
-	if (d->hub.flush(d) < 0)
+	if (writer_flush(&d->writer) < 0)
 		return db_failing(d, err, errlen);
 	sw = sweeps_submit(&d->sweeps, spec, &repeats, err, errlen);
 	if (!sw)
@@ -168,7 +168,7 @@ static int do_submit(struct daemon *d, struct server_client *c, const struct req
 static void flush_for_read(struct daemon *d)
 {
 	if (db_pending(&d->db))
-		d->hub.flush(d);
+		writer_flush(&d->writer);
 }
 
 /* What the database cannot say: a sweep whose trials are being stopped
@@ -268,8 +268,8 @@ static int do_status(struct daemon *d, struct server_client *c, const struct req
 	cJSON_AddNumberToObject(reply, "trials_started", (double)d->trials_started);
 	cJSON_AddNumberToObject(reply, "points_written", (double)d->db.points_written);
 	cJSON_AddNumberToObject(reply, "lines_rejected", (double)rejected);
-	if (d->db_failing)
-		cJSON_AddStringToObject(reply, "db_error", d->db_error);
+	if (d->writer.failing)
+		cJSON_AddStringToObject(reply, "db_error", d->writer.error);
 	return 0;
 }
 
@@ -345,7 +345,7 @@ static int cancel_trial(struct daemon *d, int64_t id, char *err, size_t errlen)
 	sw = sweeps_cancel_queued(&d->sweeps, id);
 	if (!sw)
 		return err_set(err, errlen, "trial %lld is neither running nor queued", (long long)id);
-	d->hub.dirty(d);
+	writer_dirty(&d->writer);
 	d->hub.check_sweep(d, sw);
 	return 1;
 }
@@ -401,7 +401,7 @@ static int do_extend(struct daemon *d, struct server_client *c, const struct req
 	if (req->n > SPEC_MAX_TRIALS)
 		return coded(PROTO_E_BAD_REQUEST,
 			     err_set(err, errlen, "\"n\": at most %d trials", SPEC_MAX_TRIALS));
-	if (d->hub.flush(d) < 0)
+	if (writer_flush(&d->writer) < 0)
 		return db_failing(d, err, errlen);
 	sw = sweeps_extend(&d->sweeps, req->sweep, (int)req->n, &revived, err, errlen);
 	if (!sw)
@@ -427,7 +427,7 @@ static int remove_sweep(struct daemon *d, int64_t id, char *err, size_t errlen)
 	size_t n, kept = 0;
 	char why[ERRBUF_LEN];
 
-	if (d->hub.flush(d) < 0)
+	if (writer_flush(&d->writer) < 0)
 		return db_failing(d, err, errlen);
 	if (db_delete_sweep(&d->db, id, &trials, &n, err, errlen) < 0)
 		return -1;
@@ -630,6 +630,41 @@ static int do_adjust(struct daemon *d, struct server_client *c, const struct req
 		       ? -1 : 1;
 }
 
+/* The answer a `caviar adjust` waits for, or a replayed adjustment (steer's
+ * adjusted: see requests.h). */
+void requests_adjusted(void *ctx, int64_t trial, int64_t client, const struct worker_line *l,
+		       const cJSON *changes)
+{
+	struct daemon *d = ctx;
+	struct trial *t = d->hub.find_running(d, trial);
+	struct server_client *c = client ? server_find(&d->server, client) : NULL;
+	char err[ERRBUF_LEN];
+	cJSON *reply;
+
+	if (db_insert_adjustments(&d->db, trial, l->epoch, l->step, changes, "user", log_now(),
+				  err, sizeof err) < 0) {
+		log_msg("trial %lld: adjusted, but the database refused it: %s", (long long)trial,
+			err);
+		if (c)
+			server_error(c, "applied by the trial, but it cannot be recorded: the "
+					"database cannot be written");
+		return;
+	}
+	log_msg("trial %lld: adjusted after epoch %d step %lld", (long long)trial, l->epoch,
+		(long long)l->step);
+	if (t)
+		events_adjusted(&d->events, t, l->epoch, l->step, changes, "user");
+	if (!c)
+		return;
+	reply = cJSON_CreateObject();
+	cJSON_AddTrueToObject(reply, "ok");
+	cJSON_AddNumberToObject(reply, "trial", (double)trial);
+	cJSON_AddNumberToObject(reply, "epoch", l->epoch);
+	cJSON_AddNumberToObject(reply, "step", (double)l->step);
+	cJSON_AddItemToObject(reply, "changes", cJSON_Duplicate(changes, 1));
+	server_reply(c, reply);
+}
+
 /* `caviar fork`: a new trial of the parent's sweep, started from the
  * parent's checkpoint of an epoch with the given changes (fork_plan). */
 static int do_fork(struct daemon *d, struct server_client *c, const struct request *req,
@@ -642,7 +677,7 @@ static int do_fork(struct daemon *d, struct server_client *c, const struct reque
 	int rc = -1;
 
 	(void)c;
-	if (d->hub.flush(d) < 0)
+	if (writer_flush(&d->writer) < 0)
 		return db_failing(d, err, errlen);
 	if (fork_plan(&plan, &d->db.query, d->opt.state_dir, req->trial, (int)req->epoch,
 		      req->set, req->force, err, errlen) < 0)

@@ -213,6 +213,35 @@ void steer_replay(struct steer *s, int64_t trial, const cJSON *rows, int from)
 	cJSON_Delete(set);
 }
 
+int steer_replayed(struct steer *s, int64_t trial, const struct spec *spec, const cJSON *rows,
+		   int from, const struct worker_line *l, char *err, size_t errlen)
+{
+	const cJSON *changes = cJSON_GetObjectItemCaseSensitive(l->json, WORKER_PROTO_CHANGES), *c;
+	cJSON *set;
+
+	if (!changes_valid(changes))
+		return err_set(err, errlen, "an \"adjusted\" line of its curve without its "
+					    "changes: nothing recorded");
+	cJSON_ArrayForEach(c, changes)
+		if (spec_check_change(spec, c->string, cJSON_GetArrayItem(c, 1),
+				      SPEC_CHANGE_RUNNING, 1, err, errlen) < 0)
+			return -1;
+	if (changes_recorded(rows, l->epoch, l->step, changes))
+		return 0;
+	log_msg("trial %lld: its curve log holds an adjustment made before caviard stopped and "
+		"never recorded: recorded now", (long long)trial);
+	s->host.adjusted(s->host.data, trial, 0, l, changes);
+	if (l->epoch < from)
+		return 0;
+	set = cJSON_CreateObject();
+	cJSON_ArrayForEach(c, changes)
+		cJSON_AddItemToObject(set, c->string, cJSON_Duplicate(cJSON_GetArrayItem(c, 1), 1));
+	if (steer_send(s, trial, set, 0, err, errlen) < 0)
+		log_msg("trial %lld: %s", (long long)trial, err);
+	cJSON_Delete(set);
+	return 0;
+}
+
 void steer_expire(struct steer *s, double now)
 {
 	char msg[256];

@@ -1,9 +1,10 @@
 /* steer: the control lines caviard sends a running trial's program
  * (`caviar adjust`, and the adjustments sent again at a resume) until their
- * answer comes, the client's deadline passes or the trial ends. It knows no
- * server, no database and no trial struct: it writes through its host's
+ * answer comes, the client's deadline passes or the trial ends, and what
+ * becomes of an adjustment a resumed program's curve log replays. It knows
+ * no server, no database and no trial struct: it writes through its host's
  * send, and tells its owner through the host's callbacks who waits on what
- * (a client by its server id). */
+ * (a client by its server id) and what is to be recorded. */
 #ifndef CAVIAR_STEER_H
 #define CAVIAR_STEER_H
 
@@ -14,6 +15,7 @@
 #include <uv.h>
 
 #include "line.h"
+#include "spec.h"
 
 /* The most control lines a trial may leave unanswered: more are refused. */
 #define STEER_MAX_WAITING 64
@@ -82,6 +84,16 @@ void steer_trial_ended(struct steer *s, int64_t trial, const char *status);
  * are: the worker was killed) are sent again; their answer is not recorded
  * again. */
 void steer_replay(struct steer *s, int64_t trial, const cJSON *rows, int from);
+/* An "adjusted" line l of the curve a program resumed from its checkpoint
+ * of epoch from prints again (the helpers keep them in its curve log): a
+ * change it applied before caviard stopped, whose answer caviard may never
+ * have read (kill -9). Unless rows (trial's QUERY_ADJUSTMENTS) hold it
+ * already, it goes to the host's adjusted (no client waits), and one of the
+ * checkpoint's own epoch or later, which may have come after the checkpoint
+ * was saved, is sent again (applied twice, it sets the same values).
+ * Returns 0, or -1 with err for one that is no change spec allows. */
+int steer_replayed(struct steer *s, int64_t trial, const struct spec *spec, const cJSON *rows,
+		   int from, const struct worker_line *l, char *err, size_t errlen);
 /* The clients whose deadline is past now are told; their lines stay known,
  * so that a late answer is still recorded. The timer calls it. */
 void steer_expire(struct steer *s, double now);

@@ -1,6 +1,6 @@
 /* test_db: schema migration, batched writes that survive a failed flush,
- * crash recovery, cancelling queued trials, notes, the documented views, and
- * damaged files refused untouched. */
+ * crash recovery, cancelling queued trials, notes, the documented views,
+ * damaged files refused untouched, and DB.lock held by one daemon at a time. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,6 +348,29 @@ static void test_damaged(void)
 	cleanup(&db);
 }
 
+/* A second holder is refused, naming the first's pid (flock locks each
+ * open file, so one process can play both); once closed, it is free. */
+static void test_lock(void)
+{
+	char err[512], lock[80], pid[64];
+	int fd, fd2;
+
+	snprintf(path, sizeof path, "/tmp/caviar-test-db.XXXXXX");
+	close(mkstemp(path));
+	fd = db_lock(path, err, sizeof err);
+	CHECK(fd >= 0);
+	CHECK(db_lock(path, err, sizeof err) < 0);
+	snprintf(pid, sizeof pid, "in use by another caviard (pid %ld)", (long)getpid());
+	CHECK_CONTAINS(err, pid);
+	close(fd);
+	fd2 = db_lock(path, err, sizeof err);
+	CHECK(fd2 >= 0);
+	close(fd2);
+	snprintf(lock, sizeof lock, "%s.lock", path);
+	unlink(lock);
+	unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -359,6 +382,7 @@ int main(int argc, char **argv)
 		{"cancel_queued", test_cancel_queued},
 		{"notes", test_notes},
 		{"damaged", test_damaged},
+		{"lock", test_lock},
 		{NULL, NULL},
 	};
 	return test_main(argc, argv, cases);

@@ -1,7 +1,8 @@
 /* test_steer: control lines through a fake host: what is written, who is
  * told when an answer comes (applied, refused, malformed, unknown, a
  * replay's), when a deadline passes (the clock is given, not waited for)
- * and when a trial ends first; a resume sends the later adjustments again. */
+ * and when a trial ends first; a resume sends the later adjustments again,
+ * and an adjustment its curve log replays is recorded unless it is already. */
 #include <stdlib.h>
 
 #include "errbuf.h"
@@ -256,6 +257,60 @@ static void test_replay(void)
 	stop(&s);
 }
 
+/* Replayed "adjusted" lines of a program resumed from epoch 3's checkpoint. */
+static int replayed(struct steer *s, const struct spec *spec, const cJSON *rows, int epoch,
+		    const char *changes)
+{
+	char text[256];
+	struct worker_line l = {.event = WORKER_PROTO_ADJUSTED, .epoch = epoch, .step = 10 * epoch};
+	int rc;
+
+	snprintf(text, sizeof text, "{\"event\": \"adjusted\", \"changes\": %s}", changes);
+	l.json = cJSON_Parse(text);
+	answer_err[0] = 0;
+	rc = steer_replayed(s, 7, spec, rows, 3, &l, answer_err, sizeof answer_err);
+	cJSON_Delete(l.json);
+	return rc;
+}
+
+/* One recorded already (the same name, epoch, step and value) is left; one
+ * never recorded goes to adjusted with no client, and is sent again when it
+ * is of the checkpoint's epoch or later; a malformed one, or one the spec
+ * refuses, is rejected with nothing recorded. */
+static void test_replayed(void)
+{
+	static const char text[] =
+		"{\"name\": \"s\", \"trials\": 1, \"task\": \"bowl\", \"train\": {\"epochs\": 6},"
+		" \"params\": {\"lr\": {\"log\": [1e-4, 1e-1]}}}";
+	char err[ERRBUF_LEN];
+	struct spec spec;
+	struct steer s;
+	cJSON *rows = cJSON_Parse("[{\"name\": \"lr\", \"epoch\": 2, \"step\": 20,"
+				  " \"old_value\": 0.1, \"new_value\": 0.01}]");
+
+	CHECK(spec_parse_text(&spec, text, strlen(text), err, sizeof err) == 0);
+	start(&s);
+	CHECK(replayed(&s, &spec, rows, 2, "{\"lr\": [0.1, 0.01]}") == 0);
+	CHECK(h.n_adjusted == 0 && h.n_sent == 0); /* recorded already */
+	CHECK(replayed(&s, &spec, rows, 2, "{\"lr\": [0.1, 0.02]}") == 0);
+	CHECK(h.n_adjusted == 1 && h.adjusted_trial == 7 && h.adjusted_client == 0);
+	CHECK_STR(h.changes, "{\"lr\":[0.1,0.02]}");
+	CHECK(h.n_sent == 0); /* before the checkpoint: the program has it */
+	CHECK(replayed(&s, &spec, rows, 3, "{\"lr\": [0.02, 0.03]}") == 0);
+	CHECK(h.n_adjusted == 2);
+	CHECK(h.n_sent == 1 && h.sent_trial == 7);
+	CHECK_STR(h.sent, "{\"adjust\":{\"lr\":0.03},\"id\":1}");
+	CHECK(s.n_controls == 1 && s.controls[0].replay);
+	CHECK(replayed(&s, &spec, rows, 3, "{\"lr\": 0.03}") < 0);
+	CHECK_CONTAINS(answer_err, "without its changes");
+	CHECK(replayed(&s, &spec, rows, 3, "{\"lr\": [0.03, -1]}") < 0);
+	CHECK_CONTAINS(answer_err, "lr:");
+	CHECK(h.n_adjusted == 2 && h.n_sent == 1);
+	cJSON_Delete(rows);
+	spec_finish(&spec);
+	stop(&s);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -263,7 +318,7 @@ int main(int argc, char **argv)
 		{"refused_and_malformed", test_refused_and_malformed},
 		{"bogus_answers", test_bogus_answers},
 		{"deadline", test_deadline}, {"trial_ended", test_trial_ended},
-		{"replay", test_replay}, {0}};
+		{"replay", test_replay}, {"replayed", test_replayed}, {0}};
 
 	return test_main(argc, argv, cases);
 }
