@@ -156,8 +156,9 @@ static cJSON *param_kinds(const cJSON *spec_json)
 }
 
 /* GET /api/sweep/ID: the sweep's row with its spec (and "params", each
- * parameter's kind: param_kinds), every trial, its rounds and the metrics its
- * trials reported. */
+ * parameter's kind: param_kinds), every trial, its rounds, its goals
+ * (QUERY_GOALS: none for one objective without a constraint) and the
+ * metrics its trials reported. */
 static void get_sweep(struct web *w, long long id, struct httpd_reply *out)
 {
 	char err[ERRBUF_LEN];
@@ -181,6 +182,7 @@ static void get_sweep(struct web *w, long long id, struct httpd_reply *out)
 	cJSON_Delete(rows);
 	if (!rows || add_rows(w, o, "trials", QUERY_TRIALS, id, err, sizeof err) < 0 ||
 	    add_rows(w, o, "rounds", QUERY_ROUNDS, id, err, sizeof err) < 0 ||
+	    add_rows(w, o, "goals", QUERY_GOALS, id, err, sizeof err) < 0 ||
 	    !(rows = query_run(w->q, err, sizeof err, QUERY_SWEEP_METRICS, "i", id))) {
 		cJSON_Delete(o);
 		reply_error(out, 500, err);
