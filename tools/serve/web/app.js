@@ -228,6 +228,24 @@ function axes(ctx, w, h, xs, ys, xlabel, ylabel) {
 	return {X, Y, xticks, yticks};
 }
 
+/* An axis of parallel coordinates at x from top to bottom: its title above,
+   the values at its ends (top and bottom, as text). */
+function verticalAxis(ctx, x, top, bottom, title, topText, bottomText) {
+	ctx.font = "11px system-ui, sans-serif";
+	ctx.textAlign = "center";
+	ctx.strokeStyle = "#394152";
+	ctx.lineWidth = 1;
+	ctx.beginPath();
+	ctx.moveTo(x, top);
+	ctx.lineTo(x, bottom);
+	ctx.stroke();
+	ctx.fillStyle = "#1d2330";
+	ctx.fillText(title, x, top - 20);
+	ctx.fillStyle = "#6b7383";
+	ctx.fillText(topText, x, top - 6);
+	ctx.fillText(bottomText, x, bottom + 13);
+}
+
 /* What a chart drawn by axes shows, on its canvas for whoever reads the page
    (the browser test): its axis titles and tick labels, and n, what it
    counts (dots, points). */
@@ -875,20 +893,8 @@ function sweepPage(main, id) {
 			}
 			ctx.stroke();
 		}
-		ctx.font = "11px system-ui, sans-serif";
-		ctx.textAlign = "center";
-		axesList.forEach((a, i) => {
-			ctx.strokeStyle = "#394152";
-			ctx.beginPath();
-			ctx.moveTo(ax(i), top);
-			ctx.lineTo(ax(i), bottom);
-			ctx.stroke();
-			ctx.fillStyle = "#1d2330";
-			ctx.fillText(a.name, ax(i), top - 20);
-			ctx.fillStyle = "#6b7383";
-			ctx.fillText(a.sc.label(a.sc.hi), ax(i), top - 6);
-			ctx.fillText(a.sc.label(a.sc.lo), ax(i), bottom + 13);
-		});
+		axesList.forEach((a, i) => verticalAxis(ctx, ax(i), top, bottom, a.name,
+			a.sc.label(a.sc.hi), a.sc.label(a.sc.lo)));
 		parallel.replaceChildren(c);
 	}
 
@@ -1028,21 +1034,10 @@ function sweepPage(main, id) {
 			ctx.stroke();
 		});
 		ctx.setLineDash([]);
-		ctx.font = "11px system-ui, sans-serif";
-		ctx.textAlign = "center";
 		goals.forEach((g, i) => {
-			const better = goalSense(g) > 0 ? scales[i].hi : scales[i].lo;
-			const worse = goalSense(g) > 0 ? scales[i].lo : scales[i].hi;
-			ctx.strokeStyle = "#394152";
-			ctx.beginPath();
-			ctx.moveTo(ax(i), top);
-			ctx.lineTo(ax(i), bottom);
-			ctx.stroke();
-			ctx.fillStyle = "#1d2330";
-			ctx.fillText(g.metric + " (" + (g.mode || "constraint") + ")", ax(i), top - 22);
-			ctx.fillStyle = "#6b7383";
-			ctx.fillText(fmt(Number(better.toPrecision(3))), ax(i), top - 8);
-			ctx.fillText(fmt(Number(worse.toPrecision(3))), ax(i), bottom + 14);
+			const e = scales[i], up = goalSense(g) > 0, label = v => fmt(Number(v.toPrecision(3)));
+			verticalAxis(ctx, ax(i), top, bottom, g.metric + " (" + (g.mode || "constraint") +
+				")", label(up ? e.hi : e.lo), label(up ? e.lo : e.hi));
 		});
 		Object.assign(c.dataset, {lines: front.length, faint: others.length,
 			axes: goals.map(g => g.metric).join("|")});
