@@ -541,6 +541,8 @@ def pareto(d, base, shots, db, two, three, gate, one):
           not d.find_elements(By.ID, "pareto-panel"))
     d.get(base + "/#/sweep/%s" % two)
     check("two objectives: the page becomes ready", wait(d, ready))
+    check("its header names its goals (%s)" % kv_text(d, "goals"),
+          kv_text(d, "goals") == "f1 (min), f2 (min), c (constraint \u2264 1.2)")
     check("it has a Pareto panel, nothing ranked yet (its trials wait)",
           wait(d, lambda d: attr_of(d, "#pareto", "data-points") == "0") and
           pareto_rows(db, two)[1] == 0)

@@ -402,7 +402,7 @@ function sweepPage(main, id) {
 	const msg = h("div", {class: "msg"});
 	const st = {sweep: null, trials: new Map(), metric: null, max: true, sortKey: "rank",
 		sortDir: 1, showAll: false, dirty: false, timer: null, params: [], lower: null,
-		pareto: null, paretoDirty: false, paretoTries: 0};
+		goals: [], pareto: null, paretoDirty: false, paretoTries: 0};
 	main.append(h("div", {class: "small"}, "loading sweep " + id + "..."));
 
 	function better(a, b) { return st.max ? a > b : a < b; }
@@ -911,13 +911,14 @@ function sweepPage(main, id) {
 	function goalSense(g) {
 		return g.kind === "objective" ? (g.mode === "max" ? 1 : -1) : (g.hi !== null ? -1 : 1);
 	}
-	function goalTitle(g, across) {
+	/* axis: "x" or "y" adds the way that is better along it. */
+	function goalTitle(g, axis) {
 		if (g.kind !== "objective")
 			return g.metric + " (constraint" + (g.lo !== null ? " \u2265 " + fmt(g.lo) : "") +
 				(g.hi !== null ? " \u2264 " + fmt(g.hi) : "") + ")";
-		const up = g.mode === "max";
-		return g.metric + " (" + g.mode + ", better " + (across ? (up ? "\u2192" : "\u2190") :
-			(up ? "\u2191" : "\u2193")) + ")";
+		const up = g.mode === "max", arrows = {x: up ? "\u2192" : "\u2190",
+			y: up ? "\u2191" : "\u2193"};
+		return g.metric + " (" + g.mode + (axis ? ", better " + arrows[axis] : "") + ")";
 	}
 	function paretoText(d) {
 		const t = d[2], vals = st.pareto.goals.map(g => g.metric + " " + fmt(goalValue(t, g)));
@@ -947,7 +948,7 @@ function sweepPage(main, id) {
 		const gx = goals[names.indexOf(paretoX.value)], gy = goals[names.indexOf(paretoY.value)];
 		const rows = st.pareto.trials.filter(t => goalValue(t, gx) !== null &&
 			goalValue(t, gy) !== null);
-		const xlabel = goalTitle(gx, true), ylabel = goalTitle(gy, false);
+		const xlabel = goalTitle(gx, "x"), ylabel = goalTitle(gy, "y");
 		const drawn = axes(ctx, w, hh, extent(rows.map(t => goalValue(t, gx))),
 			extent(rows.map(t => goalValue(t, gy))), xlabel, ylabel);
 		const dots = rows.map(t => Object.assign([drawn.X(goalValue(t, gx)),
@@ -1036,8 +1037,8 @@ function sweepPage(main, id) {
 		ctx.setLineDash([]);
 		goals.forEach((g, i) => {
 			const e = scales[i], up = goalSense(g) > 0, label = v => fmt(Number(v.toPrecision(3)));
-			verticalAxis(ctx, ax(i), top, bottom, g.metric + " (" + (g.mode || "constraint") +
-				")", label(up ? e.hi : e.lo), label(up ? e.lo : e.hi));
+			verticalAxis(ctx, ax(i), top, bottom, goalTitle(g), label(up ? e.hi : e.lo),
+				label(up ? e.lo : e.hi));
 		});
 		Object.assign(c.dataset, {lines: front.length, faint: others.length,
 			axes: goals.map(g => g.metric).join("|")});
@@ -1057,7 +1058,7 @@ function sweepPage(main, id) {
 		st.pareto = await getJSON("/api/sweep/" + id + "/pareto");
 		for (const t of st.pareto.trials) t.id = t.trial_id; /* as hoverDots names trials */
 		if (st.pareto.trials.length < counted() && st.paretoTries++ < 20) {
-			st.paretoDirty = true;
+			st.paretoDirty = st.dirtyAll = true; /* redraw(all) asks */
 			schedule();
 		} else if (st.pareto.trials.length >= counted()) {
 			st.paretoTries = 0;
@@ -1096,7 +1097,8 @@ function sweepPage(main, id) {
 			h("h1", {}, "Sweep " + s.id + " \u201c" + s.name + "\u201d ",
 				h("span", {id: "status", class: "status " + s.status}, s.status)),
 			h("div", {class: "row card"},
-				kv("objective", s.metric + " (" + s.mode + ")"),
+				st.goals.length ? kv("goals", st.goals.map(g => goalTitle(g)).join(", ")) :
+					kv("objective", s.metric + " (" + s.mode + ")"),
 				kv("search", s.search),
 				kv("trials", h("span", {id: "sweep-trials"}, trials)),
 				kv("best", h("span", {id: "sweep-best"}, best ? h("a", {href: "#/trial/" +
@@ -1157,6 +1159,7 @@ function sweepPage(main, id) {
 		mark("sweep");
 		st.sweep = r.sweep;
 		st.params = r.params || [];
+		st.goals = r.goals || [];
 		st.max = r.sweep.mode === "max";
 		st.metric = st.metric || r.sweep.metric;
 		for (const t of r.trials) addTrial(t);
@@ -1322,7 +1325,7 @@ function sweepPage(main, id) {
 				st.sweep.status = ev.status;
 				st.dirtyAll = true;
 				if (ev.event === "sweep_ended") {
-					st.paretoDirty = !!(st.pareto && st.pareto.goals.length);
+					st.paretoDirty = st.goals.length > 0;
 					loadImportance().catch(e => { importance.textContent = e.message; });
 					loadLineage().catch(e => { lineage.textContent = e.message; });
 				}
@@ -1348,8 +1351,8 @@ function sweepPage(main, id) {
 				t.objective = (ev.status === "done" || ev.status === "pruned") &&
 					typeof ev.best === "number" ? ev.best : null;
 				st.dirtyAll = true;
-				st.paretoDirty = st.paretoDirty || (st.pareto && st.pareto.goals.length &&
-					t.objective !== null);
+				st.paretoDirty = st.paretoDirty || (st.goals.length > 0 &&
+					(ev.status === "done" || ev.status === "pruned")); /* ranked */
 			} else if (ev.event === "note") {
 				if (ev.trial === null) note.set(ev.text);
 				return;
