@@ -402,7 +402,7 @@ function sweepPage(main, id) {
 	const msg = h("div", {class: "msg"});
 	const st = {sweep: null, trials: new Map(), metric: null, max: true, sortKey: "rank",
 		sortDir: 1, showAll: false, dirty: false, timer: null, params: [], lower: null,
-		goals: [], pareto: null, paretoDirty: false, paretoTries: 0};
+		goals: [], pareto: null, paretoDirty: false, paretoBusy: false, paretoTries: 0};
 	main.append(h("div", {class: "small"}, "loading sweep " + id + "..."));
 
 	function better(a, b) { return st.max ? a > b : a < b; }
@@ -1054,10 +1054,22 @@ function sweepPage(main, id) {
 	const counted = () => [...st.trials.values()].filter(t => t.status === "done" ||
 		t.status === "pruned").length;
 	async function loadPareto() {
+		if (st.paretoBusy) { /* one at a time: an older reply must not come last */
+			st.paretoDirty = true;
+			return;
+		}
 		st.paretoDirty = false;
-		st.pareto = await getJSON("/api/sweep/" + id + "/pareto");
+		st.paretoBusy = true;
+		try {
+			st.pareto = await getJSON("/api/sweep/" + id + "/pareto");
+		} finally {
+			st.paretoBusy = false;
+		}
 		for (const t of st.pareto.trials) t.id = t.trial_id; /* as hoverDots names trials */
-		if (st.pareto.trials.length < counted() && st.paretoTries++ < 20) {
+		if (st.paretoDirty) { /* asked for again meanwhile */
+			st.dirtyAll = true;
+			schedule();
+		} else if (st.pareto.trials.length < counted() && st.paretoTries++ < 20) {
 			st.paretoDirty = st.dirtyAll = true; /* redraw(all) asks */
 			schedule();
 		} else if (st.pareto.trials.length >= counted()) {
