@@ -396,6 +396,12 @@ int query_top(struct query *q, long long sweep, long long limit, cJSON *reply, c
 
 int query_pareto(struct query *q, long long sweep, cJSON *reply, char *err, size_t errlen)
 {
+	return query_pareto_ranks(q, sweep, 0, reply, err, errlen);
+}
+
+int query_pareto_ranks(struct query *q, long long sweep, long long rank, cJSON *reply, char *err,
+		       size_t errlen)
+{
 	cJSON *goals, *rows;
 
 	if (query_top(q, sweep, 0, reply, err, errlen) < 0)
@@ -408,7 +414,7 @@ int query_pareto(struct query *q, long long sweep, cJSON *reply, char *err, size
 	if (!goals->child)
 		return err_set(err, errlen, "sweep %lld has one objective and no constraint: it has no "
 			       "Pareto front", sweep);
-	rows = query_run(q, err, errlen, QUERY_PARETO, "ii", sweep, 0LL);
+	rows = query_run(q, err, errlen, QUERY_PARETO, "ii", sweep, rank);
 	if (!rows)
 		return -1;
 	cJSON_AddItemToObject(reply, "trials", rows);

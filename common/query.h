@@ -171,5 +171,9 @@ int query_top(struct query *q, long long sweep, long long limit, cJSON *reply, c
  * sweep 42", or "sweep 3 has one objective and no constraint: it has no
  * Pareto front"). */
 int query_pareto(struct query *q, long long sweep, cJSON *reply, char *err, size_t errlen);
+/* The same with the trials of one rank (-1: every ranked trial, the front
+ * first): the dashboard's Pareto panel draws them all. */
+int query_pareto_ranks(struct query *q, long long sweep, long long rank, cJSON *reply, char *err,
+		       size_t errlen);
 
 #endif

@@ -3,7 +3,7 @@
 chromium-driver, through python3-selenium) through `caviar serve`'s pages,
 for tests/e2e/test_dashboard.sh and bench/dashboard.py.
 
-  dashboard_browser.py live URL SHOTS SWEEP OTHER PBT BEST MEMBERS MAX STEP STEPDIR DB
+  dashboard_browser.py live URL SHOTS SWEEP OTHER PBT BEST MEMBERS MAX STEP STEPDIR DB MO
       the live test: the sweeps page lists SWEEP; its sweep page draws more
       points as it runs, without a reload; a trial page and the comparison
       of OTHER and SWEEP load; a running trial of SWEEP is adjusted from its
@@ -23,6 +23,10 @@ for tests/e2e/test_dashboard.sh and bench/dashboard.py.
       categories and an int on whole numbers, and its history's best is its
       highest. A note typed on OTHER's page shows on another open page of
       it and after a reload, as does its best trial's; both are in DB.
+      MO is "TWO,THREE,GATE": the Pareto panel of TWO (two objectives and a
+      constraint, its trials waiting for the file GATE) follows their ends
+      and draws the database's ranks; THREE's (three objectives) parallel
+      coordinates of its front; OTHER has none (see pareto()).
       Saves a screenshot of each page in SHOTS.
   dashboard_browser.py scale URL SWEEP LOADS
       opens SWEEP's page LOADS times; prints each load's time to interactive
@@ -499,7 +503,125 @@ def lineage(d, base, shots, pbt, best, deep):
     shot(d, shots, "lineage")
 
 
-def live(url, shots, sweep, other, pbt, best, deep, maxsweep, step, gate, dbpath):
+def pareto_rows(db, sweep):
+    """(trial ids of the pareto view's rank 0, sorted; ranked trials;
+    infeasible ones) of sweep."""
+    front = [r[0] for r in db.execute("SELECT trial_id FROM pareto WHERE sweep_id = ? AND "
+                                      "rank = 0 ORDER BY trial_id", (sweep,))]
+    ranked, infeasible = db.execute("SELECT count(*), coalesce(sum(NOT feasible), 0) FROM "
+                                    "pareto WHERE sweep_id = ?", (sweep,)).fetchone()
+    return front, ranked, infeasible
+
+
+def pareto_hover(d):
+    """Moves the mouse onto the Pareto scatter's first front dot; returns
+    (that trial's id, the tip's text)."""
+    return js(d, """(() => {
+        const c = document.getElementById('pareto'), b = c.getBoundingClientRect();
+        const dot = c._dots.find(x => x[2].rank === 0);
+        c.dispatchEvent(new MouseEvent('mousemove', {clientX: b.left + dot[0],
+            clientY: b.top + dot[1], bubbles: true}));
+        return [dot[2].id, c.parentNode.querySelector('.tip').textContent];
+    })()""")
+
+
+def pareto(d, base, shots, db, two, three, gate, one):
+    """The Pareto panel. two: a sweep of two objectives and a constraint
+    whose trials wait for the file gate; three: a finished sweep of three
+    objectives; one: a sweep of one objective, which has no panel. On two's
+    page, opened before its trials end, the panel follows their ends live
+    and then draws a dot per ranked trial, the front (the pareto view's rank
+    0) opaque and joined by its step line, the dominated faint, infeasible
+    ones counted; its axes are the goals chosen, titled with their modes; a
+    dot's tip names its trial and values. three's draws the front in
+    parallel coordinates, a line per front trial, the others on a toggle."""
+    d.set_window_size(1280, 800)
+    d.get(base + "/#/sweep/%s" % one)
+    check("a sweep of one objective has no Pareto panel", wait(d, ready) and
+          not d.find_elements(By.ID, "pareto-panel"))
+    d.get(base + "/#/sweep/%s" % two)
+    check("two objectives: the page becomes ready", wait(d, ready))
+    check("its header names its goals (%s)" % kv_text(d, "goals"),
+          kv_text(d, "goals") == "f1 (min), f2 (min), c (constraint \u2264 1.2)")
+    check("it has a Pareto panel, nothing ranked yet (its trials wait)",
+          wait(d, lambda d: attr_of(d, "#pareto", "data-points") == "0") and
+          pareto_rows(db, two)[1] == 0)
+    open(gate, "w").close()
+    n = db.execute("SELECT budget FROM sweeps WHERE id = ?", (two,)).fetchone()[0]
+    got = wait(d, lambda d: attr_of(d, "#pareto", "data-points") == str(n), 60)
+    front, ranked, infeasible = pareto_rows(db, two)
+    check("the panel follows the trials' ends, live: a dot per ranked trial (%s of %d)"
+          % (attr_of(d, "#pareto", "data-points"), ranked), got and ranked == n)
+    got = attr_of(d, "#pareto", "data-front-ids")
+    check("the front drawn is the pareto view's rank 0 (%s)" % got,
+          got == ",".join(map(str, front)) and
+          attr_of(d, "#pareto", "data-front") == str(len(front)), str(front))
+    check("the step line joins front dots",
+          1 <= int(attr_of(d, "#pareto", "data-step")) <= len(front))
+    check("dominated dots are fainter than the front's",
+          float(attr_of(d, "#pareto", "data-faint-alpha")) <
+          float(attr_of(d, "#pareto", "data-front-alpha")))
+    check("the infeasible ones are counted (%d)" % infeasible,
+          infeasible > 0 and attr_of(d, "#pareto", "data-infeasible") == str(infeasible))
+    axes = (data(d, "pareto", "xaxis"), data(d, "pareto", "yaxis"))
+    check("its axes: f1 across, f2 up, each with its mode (%s)" % str(axes),
+          axes == ("f1 (min, better ←)", "f2 (min, better ↓)"))
+    check("no parallel coordinates for two objectives",
+          not d.find_elements(By.ID, "pareto-parallel-canvas"))
+    trial, tip = pareto_hover(d)
+    check("a front dot's tip names its trial and its values (%s)" % tip,
+          tip.startswith("trial %s (no. " % trial) and "f1 " in tip and "f2 " in tip and
+          "rank 0" in tip)
+    d.execute_script("document.getElementById('pareto-panel').scrollIntoView()")
+    time.sleep(0.2)
+    shot(d, shots, "pareto-2")
+    ticks = data(d, "pareto", "xticks")
+    Select(d.find_element(By.ID, "pareto-x")).select_by_value("c")
+    Select(d.find_element(By.ID, "pareto-y")).select_by_value("f1")
+    axes = (data(d, "pareto", "xaxis"), data(d, "pareto", "yaxis"))
+    check("the selects draw it again on the goals chosen (%s)" % str(axes),
+          axes == ("c (constraint ≤ 1.2)", "f1 (min, better ↓)") and
+          data(d, "pareto", "xticks") != ticks and data(d, "pareto", "points") == str(n))
+    d.set_window_size(700, 900)
+    d.refresh()
+    check("at a narrow width too", wait(d, lambda d: attr_of(d, "#pareto", "data-points") ==
+                                         str(n)))
+    d.execute_script("document.getElementById('pareto-panel').scrollIntoView()")
+    shot(d, shots, "pareto-narrow")
+    d.set_window_size(1280, 800)
+    d.refresh()
+    wait(d, lambda d: attr_of(d, "#pareto", "data-points") == str(n))
+    js(d, """(() => {
+        const c = document.getElementById('pareto'), b = c.getBoundingClientRect();
+        const dot = c._dots.find(x => x[2].rank === 0);
+        c.dispatchEvent(new MouseEvent('click', {clientX: b.left + dot[0],
+            clientY: b.top + dot[1], bubbles: true}));
+        return true;
+    })()""")
+    check("a click on a dot opens its trial", wait(
+        d, lambda d: "#/trial/" in d.current_url and ready(d)))
+
+    d.get(base + "/#/sweep/%s" % three)
+    front, ranked, _ = pareto_rows(db, three)
+    check("three objectives: the page draws its Pareto panel",
+          wait(d, lambda d: attr_of(d, "#pareto", "data-points") == str(ranked)))
+    check("parallel coordinates: a line per front trial (%d), an axis per objective" %
+          len(front), attr_of(d, "#pareto-parallel-canvas", "data-lines") == str(len(front)) and
+          attr_of(d, "#pareto-parallel-canvas", "data-axes") == "f1|f2|f3" and
+          attr_of(d, "#pareto-parallel-canvas", "data-faint") == "0")
+    check("its scatter's front is the pareto view's rank 0 too",
+          attr_of(d, "#pareto", "data-front-ids") == ",".join(map(str, front)))
+    d.find_element(By.ID, "pareto-all").click()
+    check("the toggle adds the dominated trials, faint (%d)" % (ranked - len(front)),
+          attr_of(d, "#pareto-parallel-canvas", "data-faint") == str(ranked - len(front)) and
+          attr_of(d, "#pareto-parallel-canvas", "data-lines") == str(len(front)))
+    d.execute_script("document.getElementById('pareto-parallel').scrollIntoView(false)")
+    time.sleep(0.2)
+    shot(d, shots, "pareto-3")
+    d.set_window_size(1400, 1000)
+
+
+def live(url, shots, sweep, other, pbt, best, deep, maxsweep, step, gate, dbpath, mo):
     base = url.split("/?")[0]
     db = sqlite3.connect("file:%s?mode=ro" % dbpath, uri=True)
     with tempfile.TemporaryDirectory() as profile:
@@ -514,6 +636,7 @@ def live(url, shots, sweep, other, pbt, best, deep, maxsweep, step, gate, dbpath
             check("live events reach the page",
                   wait(d, lambda d: d.find_element(By.ID, "live").text == "live"))
             shot(d, shots, "sweeps")
+            pareto(d, base, shots, db, *mo.split(","), other)
 
             d.get(base + "/#/sweep/%s" % sweep)
             check("the sweep page becomes ready", wait(d, ready))
@@ -617,7 +740,7 @@ def scale(url, sweep, loads):
 
 def main():
     if sys.argv[1] == "live":
-        live(*sys.argv[2:13])
+        live(*sys.argv[2:14])
     else:
         scale(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     sys.exit(1 if FAILS else 0)

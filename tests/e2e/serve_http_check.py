@@ -4,7 +4,8 @@ tests/e2e/test_serve_http.sh): the token, the cookie, the Host (loopback
 names only: DNS rebinding), the same-origin check on actions, and bad requests (oversized, malformed, unknown paths, path
 traversal, a trial's adjust or fork or a note with a bad body) answered 4xx
 while the server keeps serving; the daemon's refusals as 409; a trial's
-lineage; notes set through the API read back; each parameter's kind.
+lineage; notes set through the API read back; each parameter's kind; a
+sweep of one objective's Pareto ranks (none, said).
 Prints "ok   ..." per check and "FAIL: ..." otherwise; exits 1 on any
 failure."""
 import http.client
@@ -106,6 +107,13 @@ check("/api/sweep/1/importance: over how many trials, and how many forks left ou
 status, _, body = request("GET", "/api/sweep/99/importance", AUTH)
 check("no importance is said, not refused", (status, json.loads(body)),
       (200, {"params": [], "note": "no sweep 99"}))
+
+status, _, body = request("GET", "/api/sweep/1/pareto", AUTH)
+check("a sweep of one objective has no Pareto ranks, said, not refused",
+      (status, json.loads(body)["goals"], json.loads(body)["trials"], json.loads(body)["note"]),
+      (200, [], [], "sweep 1 has one objective and no constraint: it has no Pareto front"))
+check("no Pareto ranks of a sweep that is not there: 404",
+      request("GET", "/api/sweep/99/pareto", AUTH)[0], 404)
 
 # Another name for this address (a DNS-rebinding page's), even with the token.
 check("a Host that is not this machine's loopback: 403, token or not",

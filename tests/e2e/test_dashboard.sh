@@ -12,6 +12,8 @@
 # The optimization history, slice and contour panels show what the database
 # holds, each parameter on its own scale; notes typed on the sweep and trial
 # pages are saved through the daemon (and read back by caviar ls and show).
+# The Pareto panel of sweeps of two and three objectives draws the ranks the
+# database holds, and follows trials' ends.
 # Screenshots of each page go to build/screenshots/ (README's
 # come from there). Skips only when Chromium, its driver or selenium is not
 # installed (CI installs them).
@@ -76,6 +78,28 @@ JSON
 sed -e 's/"dash-max", "trials": 8/"dash-step", "trials": 1/' -e 's|score.sh", "{x}"|step.sh", "'"$TMP/step"'"|' \
 	"$TMP/max.json" >"$TMP/step.json"
 
+# dash-mo2: two objectives and a constraint (some trials break it), its
+# trials held until $TMP/mo-go exists (the browser test makes it once the
+# page is open: the panel then follows their ends); dash-mo3: three.
+cat >"$TMP/mo.sh" <<'SH'
+#!/bin/sh
+while [ -n "$4" ] && [ ! -e "$4" ]; do sleep 0.05; done
+awk -v x="$1" -v y="$2" -v z="$3" 'BEGIN { printf "{\"epoch\": 1, \"f1\": %.6f, \"f2\": %.6f, \"f3\": %.6f, \"c\": %.6f}\n", x, 1 - sqrt(x) + y, x + y - z, x + y }'
+SH
+chmod +x "$TMP/mo.sh"
+cat >"$TMP/mo2.json" <<JSON
+{ "name": "dash-mo2", "trials": 16, "seed": 11, "command": ["$TMP/mo.sh", "{x}", "{y}", "0", "$TMP/mo-go"],
+  "objectives": [{"metric": "f1", "mode": "min"}, {"metric": "f2", "mode": "min"}],
+  "constraints": [{"metric": "c", "max": 1.2}],
+  "params": { "x": {"uniform": [0, 1]}, "y": {"uniform": [0, 1]} } }
+JSON
+cat >"$TMP/mo3.json" <<JSON
+{ "name": "dash-mo3", "trials": 20, "seed": 12, "command": ["$TMP/mo.sh", "{x}", "{y}", "{z}"],
+  "objectives": [{"metric": "f1", "mode": "min"}, {"metric": "f2", "mode": "min"},
+                 {"metric": "f3", "mode": "max"}],
+  "params": { "x": {"uniform": [0, 1]}, "y": {"uniform": [0, 1]}, "z": {"uniform": [0, 1]} } }
+JSON
+
 start_daemon --slots 5
 quick=$("$CAVIAR" submit "$TMP/quick.json")
 pbt=$("$CAVIAR" submit "$TMP/pbt.json")
@@ -100,6 +124,9 @@ best=$(sql "$chain_sql WHERE top = (SELECT trial_id FROM leaderboard WHERE sweep
 deep=$(sql "$chain_sql GROUP BY top ORDER BY max(n) DESC, top LIMIT 1")
 deep="$deep|$(sql "SELECT count(DISTINCT epoch) FROM lineage_points
 	WHERE trial_id = ${deep%|*} AND metric = 'val_loss'")"
+mo3=$("$CAVIAR" submit "$TMP/mo3.json")
+"$CAVIAR" wait "$mo3" >/dev/null
+mo2=$("$CAVIAR" submit "$TMP/mo2.json")
 live=$("$CAVIAR" submit "$TMP/live.json")
 
 "$CAVIAR" serve --port 0 >"$TMP/serve.out" 2>"$TMP/serve.err" &
@@ -118,7 +145,7 @@ check "the file holds the URL's token" "$(cat "$token_file")" "${url##*token=}"
 
 start=$(date +%s)
 /usr/bin/python3 "$(dirname "$0")/dashboard_browser.py" live "$url" "$SHOTS" "$live" "$quick" \
-	"$pbt" "$best" "$deep" "$max" "$step" "$TMP/step" "$DB" ||
+	"$pbt" "$best" "$deep" "$max" "$step" "$TMP/step" "$DB" "$mo2,$mo3,$TMP/mo-go" ||
 	fail "the browser test"
 echo "browser test: $(($(date +%s) - start)) s"
 
@@ -138,6 +165,7 @@ check "the fork made from the page is recorded: the best trial's, from epoch 6" 
 		WHERE sweep_id = $quick ORDER BY rank LIMIT 1)), min(parent_epoch)
 		FROM trials WHERE sweep_id = $quick AND parent_trial_id IS NOT NULL")" "1|1|6"
 for e in 1 2 3 4 5 6; do touch "$TMP/step/go-$e"; done # if the browser test stopped early
+touch "$TMP/mo-go"
 "$CAVIAR" wait "$step" >/dev/null
 check "the held trial ran all 6 epochs" "$(sql "SELECT epochs, best_epoch FROM trials WHERE sweep_id = $step")" "6|4"
 check "the sweep cancelled from the page is cancelled in the database" \

@@ -156,8 +156,9 @@ static cJSON *param_kinds(const cJSON *spec_json)
 }
 
 /* GET /api/sweep/ID: the sweep's row with its spec (and "params", each
- * parameter's kind: param_kinds), every trial, its rounds and the metrics its
- * trials reported. */
+ * parameter's kind: param_kinds), every trial, its rounds, its goals
+ * (QUERY_GOALS: none for one objective without a constraint) and the
+ * metrics its trials reported. */
 static void get_sweep(struct web *w, long long id, struct httpd_reply *out)
 {
 	char err[ERRBUF_LEN];
@@ -181,6 +182,7 @@ static void get_sweep(struct web *w, long long id, struct httpd_reply *out)
 	cJSON_Delete(rows);
 	if (!rows || add_rows(w, o, "trials", QUERY_TRIALS, id, err, sizeof err) < 0 ||
 	    add_rows(w, o, "rounds", QUERY_ROUNDS, id, err, sizeof err) < 0 ||
+	    add_rows(w, o, "goals", QUERY_GOALS, id, err, sizeof err) < 0 ||
 	    !(rows = query_run(w->q, err, sizeof err, QUERY_SWEEP_METRICS, "i", id))) {
 		cJSON_Delete(o);
 		reply_error(out, 500, err);
@@ -329,6 +331,32 @@ static void get_importance(struct web *w, long long id, struct httpd_reply *out)
 	}
 	importance_finish(&im);
 	reply_json(out, 200, reply);
+}
+
+/* GET /api/sweep/ID/pareto: `caviar top --pareto --json`'s object
+ * (query_pareto_ranks: "sweep", "goals" and "trials") with every ranked
+ * trial, the front (rank 0) first, for the page's Pareto panel. A sweep with
+ * one objective and no constraint is not a bad request: its goals and
+ * trials are empty, and "note" says why. */
+static void get_pareto(struct web *w, long long id, struct httpd_reply *out)
+{
+	char err[ERRBUF_LEN];
+	cJSON *o = cJSON_CreateObject();
+	const cJSON *goals;
+
+	if (query_pareto_ranks(w->q, id, -1, o, err, sizeof err) == 0) {
+		reply_json(out, 200, o);
+		return;
+	}
+	goals = cJSON_GetObjectItemCaseSensitive(o, "goals");
+	if (cJSON_IsArray(goals) && !goals->child) {
+		cJSON_AddArrayToObject(o, "trials");
+		cJSON_AddStringToObject(o, "note", err);
+		reply_json(out, 200, o);
+		return;
+	}
+	cJSON_Delete(o);
+	reply_error(out, strncmp(err, "no sweep ", 9) == 0 ? 404 : 500, err);
 }
 
 static void get_sweeps(struct web *w, struct httpd_reply *out)
@@ -617,6 +645,10 @@ static void get(struct web *w, const struct httpd_request *rq, struct httpd_repl
 		}
 		if (strcmp(rest, "/importance") == 0) {
 			get_importance(w, id, out);
+			return;
+		}
+		if (strcmp(rest, "/pareto") == 0) {
+			get_pareto(w, id, out);
 			return;
 		}
 	} else if (path_id(rq->path, "/api/trial/", &id, &rest) == 0) {

@@ -2,7 +2,8 @@
  * its origin; answers the page's files (embedded, tools/serve/web/assets.h), the
  * JSON API read from the database (common/query.h; importance through
  * tools/read/importance.h, as `caviar importance`; a trial's lineage through
- * tools/read/lineage.h, as `caviar lineage`) and a sweep's points as binary; asks
+ * tools/read/lineage.h, as `caviar lineage`; a sweep's Pareto ranks as
+ * `caviar top --pareto`, query_pareto_ranks) and a sweep's points as binary; asks
  * for an event stream; and turns actions (cancel, pause, resume, slots, a
  * trial's adjust and fork, a sweep's or a trial's note) into the daemon's own
  * requests, sent through its owner's callback.

@@ -228,6 +228,24 @@ function axes(ctx, w, h, xs, ys, xlabel, ylabel) {
 	return {X, Y, xticks, yticks};
 }
 
+/* An axis of parallel coordinates at x from top to bottom: its title above,
+   the values at its ends (top and bottom, as text). */
+function verticalAxis(ctx, x, top, bottom, title, topText, bottomText) {
+	ctx.font = "11px system-ui, sans-serif";
+	ctx.textAlign = "center";
+	ctx.strokeStyle = "#394152";
+	ctx.lineWidth = 1;
+	ctx.beginPath();
+	ctx.moveTo(x, top);
+	ctx.lineTo(x, bottom);
+	ctx.stroke();
+	ctx.fillStyle = "#1d2330";
+	ctx.fillText(title, x, top - 20);
+	ctx.fillStyle = "#6b7383";
+	ctx.fillText(topText, x, top - 6);
+	ctx.fillText(bottomText, x, bottom + 13);
+}
+
 /* What a chart drawn by axes shows, on its canvas for whoever reads the page
    (the browser test): its axis titles and tick labels, and n, what it
    counts (dots, points). */
@@ -237,9 +255,10 @@ function describe(c, drawn, xlabel, ylabel, n) {
 }
 
 /* Hovering a canvas of dots names the one nearest the mouse (within 8
-   pixels) in tip; a click opens its trial. c._dots holds the dots drawn
-   last, each [x, y (pixels), trial, value]. */
-function hoverDots(c, tip) {
+   pixels) in tip (text(dot) when given: its trial and value otherwise); a
+   click opens its trial. c._dots holds the dots drawn last, each [x, y
+   (pixels), trial, value]. */
+function hoverDots(c, tip, text) {
 	const nearest = e => {
 		const b = c.getBoundingClientRect(), mx = e.clientX - b.left, my = e.clientY - b.top;
 		let best = 64, hit = null;
@@ -254,8 +273,8 @@ function hoverDots(c, tip) {
 		tip.style.display = hit ? "block" : "none";
 		if (!hit) return;
 		const t = hit[2], b = c.getBoundingClientRect();
-		tip.textContent = "trial " + t.id + " (no. " + t.number + ", " + t.status + "): " +
-			fmt(hit[3]);
+		tip.textContent = text ? text(hit) : "trial " + t.id + " (no. " + t.number + ", " +
+			t.status + "): " + fmt(hit[3]);
 		tip.style.left = (e.clientX - b.left + c.offsetLeft + 14) + "px";
 		tip.style.top = (e.clientY - b.top + c.offsetTop + 8) + "px";
 	});
@@ -382,7 +401,8 @@ function sweepsPage(main) {
 function sweepPage(main, id) {
 	const msg = h("div", {class: "msg"});
 	const st = {sweep: null, trials: new Map(), metric: null, max: true, sortKey: "rank",
-		sortDir: 1, showAll: false, dirty: false, timer: null, params: [], lower: null};
+		sortDir: 1, showAll: false, dirty: false, timer: null, params: [], lower: null,
+		goals: [], pareto: null, paretoDirty: false, paretoBusy: false, paretoTries: 0};
 	main.append(h("div", {class: "small"}, "loading sweep " + id + "..."));
 
 	function better(a, b) { return st.max ? a > b : a < b; }
@@ -428,6 +448,7 @@ function sweepPage(main, id) {
 
 	let curves, tip, board, slice, parallel, header, rounds, importance, lineage, note;
 	let history, historyX, contour, contourX, contourY;
+	let paretoCanvas, paretoX, paretoY, paretoParallel = null, paretoAll;
 
 	function drawCurves() {
 		const c = curves, w = parseFloat(c.style.width), hh = parseFloat(c.style.height);
@@ -872,21 +893,195 @@ function sweepPage(main, id) {
 			}
 			ctx.stroke();
 		}
-		ctx.font = "11px system-ui, sans-serif";
-		ctx.textAlign = "center";
-		axesList.forEach((a, i) => {
-			ctx.strokeStyle = "#394152";
-			ctx.beginPath();
-			ctx.moveTo(ax(i), top);
-			ctx.lineTo(ax(i), bottom);
-			ctx.stroke();
-			ctx.fillStyle = "#1d2330";
-			ctx.fillText(a.name, ax(i), top - 20);
-			ctx.fillStyle = "#6b7383";
-			ctx.fillText(a.sc.label(a.sc.hi), ax(i), top - 6);
-			ctx.fillText(a.sc.label(a.sc.lo), ax(i), bottom + 13);
-		});
+		axesList.forEach((a, i) => verticalAxis(ctx, ax(i), top, bottom, a.name,
+			a.sc.label(a.sc.hi), a.sc.label(a.sc.lo)));
 		parallel.replaceChildren(c);
+	}
+
+	/* ---- the Pareto panel (a sweep with goals: several objectives or a
+	   constraint) ---- */
+
+	/* A goal's value for a row of GET /api/sweep/ID/pareto (null: never
+	   reported), its sense (1: larger is better) and its axis title. A
+	   constraint is better away from its bound: smaller under a max. */
+	function goalValue(row, g) {
+		const v = (g.kind === "objective" ? row.objectives : row.constraints) || {};
+		return typeof v[g.metric] === "number" ? v[g.metric] : null;
+	}
+	function goalSense(g) {
+		return g.kind === "objective" ? (g.mode === "max" ? 1 : -1) : (g.hi !== null ? -1 : 1);
+	}
+	/* axis: "x" or "y" adds the way that is better along it. */
+	function goalTitle(g, axis) {
+		if (g.kind !== "objective")
+			return g.metric + " (constraint" + (g.lo !== null ? " \u2265 " + fmt(g.lo) : "") +
+				(g.hi !== null ? " \u2264 " + fmt(g.hi) : "") + ")";
+		const up = g.mode === "max", arrows = {x: up ? "\u2192" : "\u2190",
+			y: up ? "\u2191" : "\u2193"};
+		return g.metric + " (" + g.mode + (axis ? ", better " + arrows[axis] : "") + ")";
+	}
+	function paretoText(d) {
+		const t = d[2], vals = st.pareto.goals.map(g => g.metric + " " + fmt(goalValue(t, g)));
+		return "trial " + t.id + " (no. " + t.number + ", " + t.status + "): " + vals.join(", ") +
+			"; rank " + t.rank + (t.feasible ? "" : "; infeasible by " + fmt(t.violation));
+	}
+	/* Of the dots ([x, y, row] with values vx, vy), those no other beats on
+	   both axes (sx, sy: each one's sense), sorted across: the step line. */
+	function front2d(dots, sx, sy) {
+		const beats = (a, b) => sx * (a.vx - b.vx) >= 0 && sy * (a.vy - b.vy) >= 0 &&
+			(a.vx !== b.vx || a.vy !== b.vy);
+		return dots.filter(a => !dots.some(b => beats(b, a))).sort((a, b) => a[0] - b[0]);
+	}
+
+	const PARETO_FAINT = 0.4; /* the alpha of dominated trials */
+	/* Every ranked trial (the pareto view's: done or pruned) as a dot at its
+	   values of the two goals chosen, the front (rank 0) opaque and joined by
+	   a step line (the corner between two is the worse of each: what the
+	   front dominates lies beyond it), the others faint, infeasible ones
+	   hollow. */
+	function drawParetoScatter() {
+		const goals = st.pareto.goals, c = paretoCanvas, ctx = c.getContext("2d");
+		const w = parseFloat(c.style.width), hh = parseFloat(c.style.height);
+		const names = goals.map(g => g.metric);
+		fillSelect(paretoX, names, 0);
+		fillSelect(paretoY, names, 1);
+		const gx = goals[names.indexOf(paretoX.value)], gy = goals[names.indexOf(paretoY.value)];
+		const rows = st.pareto.trials.filter(t => goalValue(t, gx) !== null &&
+			goalValue(t, gy) !== null);
+		const xlabel = goalTitle(gx, "x"), ylabel = goalTitle(gy, "y");
+		const drawn = axes(ctx, w, hh, extent(rows.map(t => goalValue(t, gx))),
+			extent(rows.map(t => goalValue(t, gy))), xlabel, ylabel);
+		const dots = rows.map(t => Object.assign([drawn.X(goalValue(t, gx)),
+			drawn.Y(goalValue(t, gy)), t], {vx: goalValue(t, gx), vy: goalValue(t, gy)}));
+		const front = dots.filter(d => d[2].rank === 0);
+		const step = front2d(front, goalSense(gx), goalSense(gy));
+		ctx.strokeStyle = PALETTE[0];
+		ctx.lineWidth = 1.5;
+		ctx.beginPath();
+		step.forEach((d, i) => {
+			if (!i) { ctx.moveTo(d[0], d[1]); return; }
+			const p = step[i - 1], worseY = goalSense(gy) * (d.vy - p.vy) < 0 ? d[1] : p[1];
+			ctx.lineTo(goalSense(gx) * (d.vx - p.vx) < 0 ? d[0] : p[0], worseY);
+			ctx.lineTo(d[0], d[1]);
+		});
+		ctx.stroke();
+		for (const d of dots.filter(d => d[2].rank !== 0).concat(front)) {
+			const on = d[2].rank === 0, r = on ? 4 : 3.5;
+			ctx.globalAlpha = on ? 1 : PARETO_FAINT;
+			ctx.beginPath();
+			ctx.arc(d[0], d[1], r, 0, 2 * Math.PI);
+			if (d[2].feasible) {
+				ctx.fillStyle = on ? PALETTE[0] : PALETTE[1];
+				ctx.fill();
+			} else {
+				ctx.strokeStyle = on ? PALETTE[0] : "#394152";
+				ctx.lineWidth = 1.5;
+				ctx.stroke();
+			}
+		}
+		ctx.globalAlpha = 1;
+		c._dots = dots;
+		describe(c, drawn, xlabel, ylabel, dots.length);
+		const infeasible = dots.filter(d => !d[2].feasible).length;
+		Object.assign(c.dataset, {front: front.length, step: step.length, infeasible,
+			frontIds: front.map(d => d[2].id).sort((a, b) => a - b).join(","),
+			frontAlpha: 1, faintAlpha: PARETO_FAINT});
+		const left = st.pareto.trials.length - rows.length;
+		document.getElementById("pareto-legend").replaceChildren(
+			h("span", {}, h("i", {class: "dot front"}), "the front (rank 0): " + front.length),
+			h("span", {}, h("i", {class: "dot faint"}), "dominated: " + (dots.length -
+				front.length)),
+			h("span", {}, h("i", {class: "dot ring"}), "infeasible (hollow): " + infeasible),
+			h("span", {}, "; " + dots.length + " ranked trials (done or pruned)" +
+				(left ? ", " + left + " without both values left out" : "")));
+	}
+
+	/* Three objectives or more: parallel coordinates of the front, one axis
+	   per goal (better up), each front trial a polyline; the others faint
+	   when paretoAll is checked. */
+	function drawParetoParallel() {
+		const goals = st.pareto.goals, rows = st.pareto.trials;
+		const w = Math.max(400, (paretoParallel.clientWidth || 930) - 30), hh = 300;
+		const c = makeCanvas(w, hh, "pareto-parallel-canvas"), ctx = c.getContext("2d");
+		const scales = goals.map(g => extent(rows.map(t => goalValue(t, g))));
+		const top = 40, bottom = hh - 24, n = goals.length;
+		const ax = i => 60 + i * (w - 120) / Math.max(1, n - 1);
+		const ay = (i, v) => {
+			const s = scales[i], q = (v - s.lo) / (s.hi - s.lo);
+			return bottom - (goalSense(goals[i]) > 0 ? q : 1 - q) * (bottom - top);
+		};
+		const line = t => {
+			let pen = false;
+			goals.forEach((g, i) => {
+				const v = goalValue(t, g);
+				if (v === null) { pen = false; return; }
+				if (pen) ctx.lineTo(ax(i), ay(i, v)); else ctx.moveTo(ax(i), ay(i, v));
+				pen = true;
+			});
+		};
+		const others = paretoAll.checked ? rows.filter(t => t.rank !== 0) : [];
+		const front = rows.filter(t => t.rank === 0);
+		ctx.lineWidth = 1;
+		ctx.strokeStyle = "rgba(107,115,131,0.25)";
+		ctx.beginPath();
+		others.forEach(line);
+		ctx.stroke();
+		ctx.lineWidth = 1.5;
+		front.forEach((t, k) => {
+			ctx.strokeStyle = PALETTE[k % PALETTE.length];
+			ctx.setLineDash(t.feasible ? [] : [4, 3]);
+			ctx.beginPath();
+			line(t);
+			ctx.stroke();
+		});
+		ctx.setLineDash([]);
+		goals.forEach((g, i) => {
+			const e = scales[i], up = goalSense(g) > 0, label = v => fmt(Number(v.toPrecision(3)));
+			verticalAxis(ctx, ax(i), top, bottom, goalTitle(g), label(up ? e.hi : e.lo),
+				label(up ? e.lo : e.hi));
+		});
+		Object.assign(c.dataset, {lines: front.length, faint: others.length,
+			axes: goals.map(g => g.metric).join("|")});
+		paretoParallel.replaceChildren(c, h("div", {class: "small legend"},
+			"each trial of the front a line (dashed: infeasible), better up on every axis" +
+			(others.length ? "; the " + others.length + " dominated trials faint" : "")));
+	}
+
+	/* Asks the ranks again once trials have ended (the page is told of an
+	   end before caviard's next write records its rank: while the reply has
+	   fewer ranked trials than the page counts, once more at the next
+	   redraw, a few times at most). */
+	const counted = () => [...st.trials.values()].filter(t => t.status === "done" ||
+		t.status === "pruned").length;
+	async function loadPareto() {
+		if (st.paretoBusy) { /* one at a time: an older reply must not come last */
+			st.paretoDirty = true;
+			return;
+		}
+		st.paretoDirty = false;
+		st.paretoBusy = true;
+		try {
+			st.pareto = await getJSON("/api/sweep/" + id + "/pareto");
+		} finally {
+			st.paretoBusy = false;
+		}
+		for (const t of st.pareto.trials) t.id = t.trial_id; /* as hoverDots names trials */
+		if (st.paretoDirty) { /* asked for again meanwhile */
+			st.dirtyAll = true;
+			schedule();
+		} else if (st.pareto.trials.length < counted() && st.paretoTries++ < 20) {
+			st.paretoDirty = st.dirtyAll = true; /* redraw(all) asks */
+			schedule();
+		} else if (st.pareto.trials.length >= counted()) {
+			st.paretoTries = 0;
+		}
+		drawPareto();
+	}
+	function drawPareto() {
+		if (!st.pareto || !st.pareto.goals.length) return;
+		drawParetoScatter();
+		if (paretoParallel) drawParetoParallel();
+		document.body.dataset.pareto = st.pareto.trials.length;
 	}
 
 	/* The header: made again only when the sweep's status changes (its
@@ -914,7 +1109,8 @@ function sweepPage(main, id) {
 			h("h1", {}, "Sweep " + s.id + " \u201c" + s.name + "\u201d ",
 				h("span", {id: "status", class: "status " + s.status}, s.status)),
 			h("div", {class: "row card"},
-				kv("objective", s.metric + " (" + s.mode + ")"),
+				st.goals.length ? kv("goals", st.goals.map(g => goalTitle(g)).join(", ")) :
+					kv("objective", s.metric + " (" + s.mode + ")"),
 				kv("search", s.search),
 				kv("trials", h("span", {id: "sweep-trials"}, trials)),
 				kv("best", h("span", {id: "sweep-best"}, best ? h("a", {href: "#/trial/" +
@@ -940,6 +1136,8 @@ function sweepPage(main, id) {
 		if (all) {
 			drawHistory();
 			mark("history");
+			if (st.paretoDirty)
+				loadPareto().catch(e => { msg.textContent = e.message; });
 			if (!st.lower) drawLower();
 		}
 	}
@@ -973,6 +1171,7 @@ function sweepPage(main, id) {
 		mark("sweep");
 		st.sweep = r.sweep;
 		st.params = r.params || [];
+		st.goals = r.goals || [];
 		st.max = r.sweep.mode === "max";
 		st.metric = st.metric || r.sweep.metric;
 		for (const t of r.trials) addTrial(t);
@@ -1011,6 +1210,9 @@ function sweepPage(main, id) {
 						h("th", {}, "ranges"))),
 					h("tbody", {}, roundRows))) : null;
 		const historyTip = h("div", {class: "tip"}), contourTip = h("div", {class: "tip"});
+		/* narrower than wide: a scrollbar may come once the page is drawn */
+		const paretoPanel = r.goals.length ? paretoPanelOf(r.goals,
+			Math.max(320, main.clientWidth - 90)) : "";
 		main.replaceChildren(header, note.el,
 			h("h2", {}, "Learning curves ", select),
 			h("div", {class: "card chart"}, curves, tip,
@@ -1019,6 +1221,7 @@ function sweepPage(main, id) {
 			h("h2", {}, "Optimization history ", historyX),
 			h("div", {class: "card chart"}, history, historyTip,
 				h("div", {class: "small legend", id: "history-legend"})),
+			paretoPanel,
 			h("h2", {}, "Leaderboard"),
 			h("div", {class: "row card", id: "board-filter"}, "show", filter.status,
 				"with", filter.param, "from", filter.lo, "to", filter.hi, filter.count),
@@ -1059,10 +1262,39 @@ function sweepPage(main, id) {
 			document.body.dataset.drawn = Math.round(performance.now());
 		}, 0);
 		redraw(true);
+		if (r.goals.length) loadPareto().catch(e => { msg.textContent = e.message; });
 		document.body.dataset.timings = JSON.stringify(marks);
 		document.body.dataset.ready = Math.round(performance.now());
 		loadImportance().catch(e => { importance.textContent = e.message; });
 		loadLineage().catch(e => { lineage.textContent = e.message; });
+	}
+
+	/* The Pareto panel's elements: the scatter of two goals chosen, and
+	   parallel coordinates for three objectives or more. */
+	function paretoPanelOf(goals, wide) {
+		const tipEl = h("div", {class: "tip"});
+		paretoCanvas = makeCanvas(Math.min(wide, 760), 420, "pareto");
+		paretoX = h("select", {id: "pareto-x", "aria-label": "the goal across",
+			onchange: drawParetoScatter});
+		paretoY = h("select", {id: "pareto-y", "aria-label": "the goal up",
+			onchange: drawParetoScatter});
+		hoverDots(paretoCanvas, tipEl, paretoText);
+		paretoCanvas.setAttribute("role", "img");
+		paretoCanvas.setAttribute("aria-label", "each ranked trial at its values of the two " +
+			"goals chosen, the Pareto front joined by a step line");
+		const objectives = goals.filter(g => g.kind === "objective").length;
+		const out = [h("h2", {}, "Pareto front: ", paretoX, " across, ", paretoY, " up"),
+			h("div", {class: "card chart", id: "pareto-card"}, paretoCanvas, tipEl,
+				h("div", {class: "small legend", id: "pareto-legend"}))];
+		if (objectives >= 3) {
+			paretoAll = h("input", {type: "checkbox", id: "pareto-all",
+				onchange: drawParetoParallel});
+			paretoParallel = h("div", {id: "pareto-parallel"});
+			out.push(h("h2", {}, "The front on every goal ",
+				h("label", {class: "small"}, paretoAll, " dominated trials too")),
+			h("div", {class: "card"}, paretoParallel));
+		}
+		return h("section", {id: "pareto-panel"}, out);
 	}
 
 	/* A pbt sweep's best trial so far: its lineage, its schedule of
@@ -1105,6 +1337,7 @@ function sweepPage(main, id) {
 				st.sweep.status = ev.status;
 				st.dirtyAll = true;
 				if (ev.event === "sweep_ended") {
+					st.paretoDirty = st.goals.length > 0;
 					loadImportance().catch(e => { importance.textContent = e.message; });
 					loadLineage().catch(e => { lineage.textContent = e.message; });
 				}
@@ -1130,6 +1363,8 @@ function sweepPage(main, id) {
 				t.objective = (ev.status === "done" || ev.status === "pruned") &&
 					typeof ev.best === "number" ? ev.best : null;
 				st.dirtyAll = true;
+				st.paretoDirty = st.paretoDirty || (st.goals.length > 0 &&
+					(ev.status === "done" || ev.status === "pruned")); /* ranked */
 			} else if (ev.event === "note") {
 				if (ev.trial === null) note.set(ev.text);
 				return;
