@@ -42,6 +42,8 @@ static const char *const query_sql[QUERY_COUNT] = {
 		"  ORDER BY p.epoch DESC, p.step DESC LIMIT 1) AS last"
 		" FROM trials t WHERE t.sweep_id = ?1 AND t.status IN ('done', 'pruned')"
 		" ORDER BY t.number",
+	[QUERY_GOAL_VALUES] = "SELECT trial_id, number, idx, kind, metric, value FROM goal_values"
+			      " WHERE sweep_id = ?1 ORDER BY number, idx",
 	[QUERY_FORK_POINT] =
 		"SELECT sweep_id, (SELECT spec FROM sweeps s WHERE s.id = sweep_id) AS spec,"
 		" status, params, seed, epochs,"

@@ -35,6 +35,9 @@ enum query_id {
 	QUERY_TPE_HISTORY,      /* (sweep): number, status, params, epochs, best_value and
 				   last (the objective's value at its last epoch) of the
 				   trials that ran: search tpe's history */
+	QUERY_GOAL_VALUES,      /* (sweep): trial_id, number, idx, kind, metric, value of the
+				   goal_values view (schema 008: each goal's last value for
+				   the trials done or pruned), by number, idx */
 	QUERY_FORK_POINT,       /* (trial, epoch): sweep_id, its spec, status, params, seed,
 				   epochs, step (its last step of that epoch; null: none):
 				   what a fork of it needs */

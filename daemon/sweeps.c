@@ -248,6 +248,29 @@ static int replay_stopping(struct sweeps *s, struct sweep *sw, char *err, size_t
 	return 0;
 }
 
+/* Search tpe with several goals after a restart: each ended trial's last
+ * value of each objective and constraint (schema 008's goal_values), as
+ * sweeps_trial_metric kept them before. */
+static int load_tpe_goals(struct sweeps *s, struct sweep *sw, char *err, size_t errlen)
+{
+	cJSON *rows, *row;
+
+	if (!spec_has_goals(&sw->spec))
+		return 0;
+	rows = query_run(&s->db->query, err, errlen, QUERY_GOAL_VALUES, "i", (long long)sw->id);
+	if (!rows)
+		return -1;
+	cJSON_ArrayForEach(row, rows) {
+		const char *metric = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "metric"));
+		double v = num(row, "value");
+
+		if (metric && !isnan(v))
+			tpe_history_note(&sw->tpe, &sw->spec, (int)num(row, "number"), metric, v);
+	}
+	cJSON_Delete(rows);
+	return 0;
+}
+
 /* Search tpe after a restart: the history of the trials that ended, as
  * recorded (the queued ones are added by load_queue). */
 static int load_tpe(struct sweeps *s, struct sweep *sw, char *err, size_t errlen)
@@ -271,7 +294,7 @@ static int load_tpe(struct sweeps *s, struct sweep *sw, char *err, size_t errlen
 				(int)num(row, "epochs"), num(row, done ? "best_value" : "last"));
 	}
 	cJSON_Delete(rows);
-	return 0;
+	return load_tpe_goals(s, sw, err, errlen);
 }
 
 /* Queues sw's trials recorded as queued, with their params as recorded. */
