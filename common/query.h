@@ -35,6 +35,9 @@ enum query_id {
 	QUERY_TPE_HISTORY,      /* (sweep): number, status, params, epochs, best_value and
 				   last (the objective's value at its last epoch) of the
 				   trials that ran: search tpe's history */
+	QUERY_GOAL_POINTS,      /* (sweep): number, epoch, step, metric, value of every point
+				   of its goals' metrics (its objective, and the goals
+				   table's), by number, epoch, step: early stopping's replay */
 	QUERY_GOAL_VALUES,      /* (sweep): trial_id, number, idx, kind, metric, value of the
 				   goal_values view (schema 008: each goal's last value for
 				   the trials done or pruned), by number, idx */
