@@ -79,12 +79,7 @@ start_daemon --slots 1
 "$CAVIAR" wait "$rs" >/dev/null
 st=$("$CAVIAR" submit "$TMP/straight.json")
 "$CAVIAR" wait "$st" >/dev/null
-check "tpe restart: 24 trials, numbers 0-23 once each, all done" \
-	"$(sql "SELECT count(*), count(DISTINCT number), min(number), max(number), sum(status = 'done')
-	        FROM trials WHERE sweep_id = $rs")" "24|24|0|23|24"
-check_true "tpe restart: the first trial proposed after it saw the $ended that had ended" \
-	test "$(sql "SELECT json_extract(suggestion, '\$.finished') FROM trials
-	             WHERE sweep_id = $rs AND id > $last_id ORDER BY id LIMIT 1")" -ge "$ended"
+check_tpe_restart "$rs" 24 "$ended" "$last_id"
 params() { sql "SELECT group_concat(params, ' ') FROM (SELECT params FROM trials WHERE sweep_id = $1 ORDER BY number)"; }
 check "tpe restart: every trial's params are those of the sweep run without a restart" \
 	"$(params "$rs")" "$(params "$st")"
