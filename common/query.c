@@ -44,10 +44,10 @@ static const char *const query_sql[QUERY_COUNT] = {
 		" ORDER BY t.number",
 	[QUERY_GOAL_POINTS] =
 		"SELECT t.number, p.epoch, p.step, p.metric, p.value FROM trials t"
-		" JOIN points p ON p.trial_id = t.id"
-		" WHERE t.sweep_id = ?1 AND (p.metric = (SELECT metric FROM sweeps WHERE id = ?1)"
-		"  OR p.metric IN (SELECT metric FROM goals WHERE sweep_id = ?1))"
-		" ORDER BY t.number, p.epoch, p.step, p.metric",
+		" JOIN points p ON p.trial_id = t.id AND p.metric IN"
+		"  (SELECT metric FROM sweeps WHERE id = ?1"
+		"   UNION SELECT metric FROM goals WHERE sweep_id = ?1)"
+		" WHERE t.sweep_id = ?1 ORDER BY t.number, p.epoch, p.step, p.metric",
 	[QUERY_GOAL_VALUES] = "SELECT trial_id, number, idx, kind, metric, value FROM goal_values"
 			      " WHERE sweep_id = ?1 ORDER BY number, idx",
 	[QUERY_FORK_POINT] =
