@@ -164,7 +164,7 @@ static int run_importance(struct cli *cli, int argc, char **argv)
 static const struct cli_option importance_options[] = {
 	{0, "by-epoch", 'e', "E", "The objective's value at epoch E, for the trials that reached it, "
 	 "instead of their best."},
-	{0, "objective", 'o', "NAME", "The objective analysed, by metric, for a sweep of several "
+	{0, "objective", 'o', "M", "The objective analysed, by metric, for a sweep of several "
 	 "(default the first)."},
 	{0, "trees", 't', "N", "Trees in the forest (default 64)."},
 	{0, "seed", 's', "S", "The forest's seed (default 0)."},
@@ -173,13 +173,13 @@ static const struct cli_option importance_options[] = {
 };
 
 const struct command cmd_importance = {
-	"importance", "SWEEP [--objective NAME] [--by-epoch E] [--trees N] [--seed S] [--db FILE]",
+	"importance", "SWEEP [--objective M] [--by-epoch E] [--trees N] [--seed S]",
 	"Which hyperparameters mattered, by fANOVA.\n"
 	"Fits a random forest (N trees, default 64, as Optuna's fANOVA) from the\n"
 	"parameters of the sweep's finished trials (done or pruned; not forks, whose\n"
 	"values are their parents': pbt's forks, caviar fork's) to their best\n"
 	"objective (with --by-epoch E: its value at epoch E, for trials that reached\n"
-	"it; with --objective NAME, that objective's instead: the first one's best,\n"
+	"it; with --objective M, that objective's instead: the first one's best,\n"
 	"another's last reported value, as the Pareto ranking reads it), and prints each parameter's share of the variance, in its own scale (log10\n"
 	"for log and log_int, log10(1-x) for reverse_log, categories for a choice), with\n"
 	"its std over the trees, the five largest pairwise interactions, and the rank the\n"
