@@ -26,10 +26,6 @@ static const char *const query_sql[QUERY_COUNT] = {
 		"SELECT t.params, o.objective AS best_value FROM trials t"
 		" LEFT JOIN objectives o ON o.trial_id = t.id"
 		" WHERE t.sweep_id = ?1 AND t.round = ?2 ORDER BY t.number",
-	[QUERY_OBJECTIVE_POINTS] =
-		"SELECT t.number, p.epoch, p.value FROM trials t"
-		" JOIN points p ON p.trial_id = t.id AND p.metric = (SELECT metric FROM sweeps WHERE id = ?1)"
-		" WHERE t.sweep_id = ?1 ORDER BY t.number, p.epoch, p.step",
 	[QUERY_SWEEP_RESULTS] =
 		"SELECT params, best_value FROM trials WHERE sweep_id = ?1 ORDER BY number",
 	[QUERY_SWEEP_OUTCOME] = "SELECT count(*) AS n, coalesce(sum(status = 'failed'), 0) AS failed"

@@ -28,7 +28,6 @@ enum query_id {
 	QUERY_ROUND_RESULTS,    /* (sweep, round): params, best_value of its trials; best_value
 				   is the objective of the objectives view: null for a trial
 				   that does not count (failed, cancelled) */
-	QUERY_OBJECTIVE_POINTS, /* (sweep): number, epoch, value of every objective point */
 	QUERY_SWEEP_RESULTS,    /* (sweep): params, best_value of all its trials */
 	QUERY_SWEEP_OUTCOME,    /* (sweep): n trials, how many failed */
 	QUERY_SAME_SPEC,        /* (spec text): id of the newest sweep with exactly that spec */
