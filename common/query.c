@@ -26,10 +26,6 @@ static const char *const query_sql[QUERY_COUNT] = {
 		"SELECT t.params, o.objective AS best_value FROM trials t"
 		" LEFT JOIN objectives o ON o.trial_id = t.id"
 		" WHERE t.sweep_id = ?1 AND t.round = ?2 ORDER BY t.number",
-	[QUERY_OBJECTIVE_POINTS] =
-		"SELECT t.number, p.epoch, p.value FROM trials t"
-		" JOIN points p ON p.trial_id = t.id AND p.metric = (SELECT metric FROM sweeps WHERE id = ?1)"
-		" WHERE t.sweep_id = ?1 ORDER BY t.number, p.epoch, p.step",
 	[QUERY_SWEEP_RESULTS] =
 		"SELECT params, best_value FROM trials WHERE sweep_id = ?1 ORDER BY number",
 	[QUERY_SWEEP_OUTCOME] = "SELECT count(*) AS n, coalesce(sum(status = 'failed'), 0) AS failed"
@@ -42,6 +38,14 @@ static const char *const query_sql[QUERY_COUNT] = {
 		"  ORDER BY p.epoch DESC, p.step DESC LIMIT 1) AS last"
 		" FROM trials t WHERE t.sweep_id = ?1 AND t.status IN ('done', 'pruned')"
 		" ORDER BY t.number",
+	[QUERY_GOAL_POINTS] =
+		"SELECT t.number, p.epoch, p.step, p.metric, p.value FROM trials t"
+		" JOIN points p ON p.trial_id = t.id AND p.metric IN"
+		"  (SELECT metric FROM sweeps WHERE id = ?1"
+		"   UNION SELECT metric FROM goals WHERE sweep_id = ?1)"
+		" WHERE t.sweep_id = ?1 ORDER BY t.number, p.epoch, p.step, p.metric",
+	[QUERY_GOAL_VALUES] = "SELECT trial_id, number, idx, kind, metric, value FROM goal_values"
+			      " WHERE sweep_id = ?1 ORDER BY number, idx",
 	[QUERY_FORK_POINT] =
 		"SELECT sweep_id, (SELECT spec FROM sweeps s WHERE s.id = sweep_id) AS spec,"
 		" status, params, seed, epochs,"

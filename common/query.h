@@ -28,13 +28,18 @@ enum query_id {
 	QUERY_ROUND_RESULTS,    /* (sweep, round): params, best_value of its trials; best_value
 				   is the objective of the objectives view: null for a trial
 				   that does not count (failed, cancelled) */
-	QUERY_OBJECTIVE_POINTS, /* (sweep): number, epoch, value of every objective point */
 	QUERY_SWEEP_RESULTS,    /* (sweep): params, best_value of all its trials */
 	QUERY_SWEEP_OUTCOME,    /* (sweep): n trials, how many failed */
 	QUERY_SAME_SPEC,        /* (spec text): id of the newest sweep with exactly that spec */
 	QUERY_TPE_HISTORY,      /* (sweep): number, status, params, epochs, best_value and
 				   last (the objective's value at its last epoch) of the
 				   trials that ran: search tpe's history */
+	QUERY_GOAL_POINTS,      /* (sweep): number, epoch, step, metric, value of every point
+				   of its goals' metrics (its objective, and the goals
+				   table's), by number, epoch, step: early stopping's replay */
+	QUERY_GOAL_VALUES,      /* (sweep): trial_id, number, idx, kind, metric, value of the
+				   goal_values view (schema 008: each goal's last value for
+				   the trials done or pruned), by number, idx */
 	QUERY_FORK_POINT,       /* (trial, epoch): sweep_id, its spec, status, params, seed,
 				   epochs, step (its last step of that epoch; null: none):
 				   what a fork of it needs */

@@ -392,9 +392,30 @@ static int parse_es_kind(struct spec *s, const cJSON *v, char *err, size_t errle
 	return 0;
 }
 
+/* early_stop.objective: the name of one of the objectives (parsed before). */
+static int parse_es_objective(struct spec *s, const cJSON *v, char *err, size_t errlen)
+{
+	char names[512];
+	size_t len = 0;
+
+	if (!cJSON_IsString(v))
+		return err_set(err, errlen, "early_stop.objective: expected the name of an objective");
+	for (int i = 0; i < s->n_objectives; i++)
+		if (strcmp(s->objectives[i].metric, v->valuestring) == 0) {
+			s->es_objective = i;
+			return 0;
+		}
+	names[0] = '\0';
+	for (int i = 0; i < s->n_objectives && len < sizeof names; i++)
+		len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", i ? ", " : "",
+					s->objectives[i].metric);
+	return err_set(err, errlen, "early_stop.objective: \"%s\" is not one of the objectives (%s)",
+		       v->valuestring, names);
+}
+
 static int parse_early_stop(struct spec *s, const cJSON *obj, char *err, size_t errlen)
 {
-	const cJSON *item, *eta = NULL;
+	const cJSON *item, *eta = NULL, *objective = NULL;
 	char path[256];
 
 	if (!cJSON_IsObject(obj))
@@ -414,9 +435,12 @@ static int parse_early_stop(struct spec *s, const cJSON *obj, char *err, size_t 
 			rc = get_int_field(item, path, 2, INT_MAX, &s->es_eta, err, errlen);
 		else if (strcmp(k, "min_trials") == 0)
 			rc = get_int_field(item, path, 1, INT_MAX, &s->es_min_trials, err, errlen);
+		else if (strcmp(k, "objective") == 0 && (objective = item) != NULL)
+			rc = parse_es_objective(s, item, err, errlen);
 		else
 			rc = err_set(err, errlen,
-				     "%s: unknown key (expected kind, warmup, min_epochs, min_trials or eta)",
+				     "%s: unknown key (expected kind, warmup, min_epochs, min_trials, "
+				     "eta or objective)",
 				     path);
 		if (rc < 0)
 			return -1;
@@ -425,6 +449,9 @@ static int parse_early_stop(struct spec *s, const cJSON *obj, char *err, size_t 
 		return err_set(err, errlen, "early_stop.kind: missing (\"median\" or \"asha\")");
 	if (eta && s->early_stop != EARLY_STOP_ASHA)
 		return err_set(err, errlen, "early_stop.eta: only for kind \"asha\"");
+	if (objective && s->early_stop != EARLY_STOP_MEDIAN)
+		return err_set(err, errlen, "early_stop.objective: only for kind \"median\" (asha "
+			       "ranks by every objective)");
 	return 0;
 }
 

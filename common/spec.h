@@ -173,6 +173,8 @@ struct spec {
 	int es_min_epochs; /* asha: the first rung (default 1); rungs at min_epochs * eta^k */
 	int es_eta;        /* asha: reduction factor (default 3) */
 	int es_min_trials; /* median: other trials needed at an epoch to judge (default 3) */
+	int es_objective;  /* median: "objective", the index in objectives of the one it
+	                    * judges (default 0); asha ranks by all of them */
 	cJSON *json;                  /* the whole spec as submitted (owned) */
 	cJSON *command;               /* a command trial: ["python3", "train.py", "{lr}"];
 	                               * NULL runs the built-in worker. Its params and

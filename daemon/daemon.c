@@ -196,13 +196,14 @@ static void trial_metrics(struct trial *t, const struct worker_line *l, double o
 	for (int i = 0; i < l->n_metrics; i++) {
 		db_point_add(&d->db, t->row.id, l->metrics[i].name, l->epoch, l->step,
 			     l->metrics[i].value, now);
-		sweeps_trial_metric(t->owner, t->number, l->metrics[i].name, l->metrics[i].value);
+		sweeps_trial_metric(t->owner, t->number, l->epoch, l->metrics[i].name,
+				    l->metrics[i].value);
 	}
 	db_trial_update(&d->db, &t->row);
 	writer_dirty(&d->writer);
 	events_progress(&d->events, t, l);
-	if (!isnan(objective) && sweeps_should_stop(t->owner, t->number, l->epoch, t->epochs_total,
-						    objective, reason, sizeof reason))
+	if (sweeps_should_stop(t->owner, t->number, l->epoch, t->epochs_total, objective, reason,
+			       sizeof reason))
 		trial_stop(t, "pruned", reason);
 	else if (!isnan(objective))
 		pbt_step(d, t, l->epoch);

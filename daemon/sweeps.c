@@ -229,8 +229,15 @@ static double num(const cJSON *row, const char *key)
 	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
-/* Early stopping after a restart: the rule sees again every objective value
- * recorded so far, without stopping anything. */
+/* Whether rows a and b are points of one line: one trial, epoch and step. */
+static int same_line(const cJSON *a, const cJSON *b)
+{
+	return b && num(a, "number") == num(b, "number") && num(a, "epoch") == num(b, "epoch") &&
+	       num(a, "step") == num(b, "step");
+}
+
+/* Early stopping after a restart: the rule sees again every goal value
+ * recorded so far, a line at a time, without stopping anything. */
 static int replay_stopping(struct sweeps *s, struct sweep *sw, char *err, size_t errlen)
 {
 	char reason[512];
@@ -238,12 +245,41 @@ static int replay_stopping(struct sweeps *s, struct sweep *sw, char *err, size_t
 
 	if (sw->stopping.kind == EARLY_STOP_NONE)
 		return 0;
-	rows = query_run(&s->db->query, err, errlen, QUERY_OBJECTIVE_POINTS, "i", (long long)sw->id);
+	rows = query_run(&s->db->query, err, errlen, QUERY_GOAL_POINTS, "i", (long long)sw->id);
 	if (!rows)
 		return -1;
-	cJSON_ArrayForEach(row, rows)
-		stopping_report(&sw->stopping, (int)num(row, "number"), (int)num(row, "epoch"), 0,
-				num(row, "value"), reason, sizeof reason);
+	cJSON_ArrayForEach(row, rows) {
+		const cJSON *metric = cJSON_GetObjectItemCaseSensitive(row, "metric");
+		int number = (int)num(row, "number"), epoch = (int)num(row, "epoch");
+
+		stopping_note(&sw->stopping, number, epoch, cJSON_GetStringValue(metric),
+			      num(row, "value"));
+		if (!same_line(row, row->next))
+			stopping_judge(&sw->stopping, number, epoch, 0, reason, sizeof reason);
+	}
+	cJSON_Delete(rows);
+	return 0;
+}
+
+/* Search tpe with several goals after a restart: each ended trial's last
+ * value of each objective and constraint (schema 008's goal_values), as
+ * sweeps_trial_metric kept them before. */
+static int load_tpe_goals(struct sweeps *s, struct sweep *sw, char *err, size_t errlen)
+{
+	cJSON *rows, *row;
+
+	if (!spec_has_goals(&sw->spec))
+		return 0;
+	rows = query_run(&s->db->query, err, errlen, QUERY_GOAL_VALUES, "i", (long long)sw->id);
+	if (!rows)
+		return -1;
+	cJSON_ArrayForEach(row, rows) {
+		const char *metric = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "metric"));
+		double v = num(row, "value");
+
+		if (metric && !isnan(v))
+			tpe_history_note(&sw->tpe, &sw->spec, (int)num(row, "number"), metric, v);
+	}
 	cJSON_Delete(rows);
 	return 0;
 }
@@ -271,7 +307,7 @@ static int load_tpe(struct sweeps *s, struct sweep *sw, char *err, size_t errlen
 				(int)num(row, "epochs"), num(row, done ? "best_value" : "last"));
 	}
 	cJSON_Delete(rows);
-	return 0;
+	return load_tpe_goals(s, sw, err, errlen);
 }
 
 /* Queues sw's trials recorded as queued, with their params as recorded. */
@@ -528,18 +564,20 @@ void sweeps_trial_result(struct sweep *sw, int number, const char *status, doubl
 		tpe_history_set(&sw->tpe, number, TPE_NONE, 0, NAN);
 }
 
-void sweeps_trial_metric(struct sweep *sw, int number, const char *metric, double value)
+void sweeps_trial_metric(struct sweep *sw, int number, int epoch, const char *metric,
+			 double value)
 {
 	tpe_history_note(&sw->tpe, &sw->spec, number, metric, value);
+	stopping_note(&sw->stopping, number, epoch, metric, value);
 }
 
 int sweeps_should_stop(struct sweep *sw, int number, int epoch, int last, double value,
 		       char *reason, size_t n)
 {
-	if (number >= 0 && number < sw->tpe.n && sw->tpe.state[number] == TPE_RUNNING &&
-	    epoch >= sw->tpe.epochs[number])
+	if (!isnan(value) && number >= 0 && number < sw->tpe.n &&
+	    sw->tpe.state[number] == TPE_RUNNING && epoch >= sw->tpe.epochs[number])
 		tpe_history_set(&sw->tpe, number, TPE_RUNNING, epoch, value);
-	return stopping_report(&sw->stopping, number, epoch, last, value, reason, n);
+	return stopping_judge(&sw->stopping, number, epoch, last, reason, n);
 }
 
 /* The results the next round narrows around: the last round's, or for a

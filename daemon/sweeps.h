@@ -194,10 +194,12 @@ void sweeps_trial_ended(struct sweep *sw, const struct sweep_pick *again);
  * out of the model. Call before sweeps_trial_ended. */
 void sweeps_trial_result(struct sweep *sw, int number, const char *status, double best_value);
 
-/* Trial number of sw reported metric = value: with several objectives or
- * constraints, the history keeps each one's last value for the search
- * (nsga2's ranks, its violation). */
-void sweeps_trial_metric(struct sweep *sw, int number, const char *metric, double value);
+/* Trial number of sw reported metric = value at epoch: with several
+ * objectives or constraints, the history keeps each one's last value for the
+ * search (nsga2's ranks, its violation); the early-stopping rule keeps the
+ * values it judges. Call for each metric of a line, then sweeps_should_stop. */
+void sweeps_trial_metric(struct sweep *sw, int number, int epoch, const char *metric,
+			 double value);
 
 /* A trial that ran before starts over from epoch `from` (its checkpoint; 0:
  * from nothing): its recorded curve is cut back to match, and row's best
@@ -205,8 +207,9 @@ void sweeps_trial_metric(struct sweep *sw, int number, const char *metric, doubl
 void sweeps_trial_resume(struct sweeps *s, const struct sweep *sw, struct trial_row *row,
 			 int from);
 
-/* Feeds the early-stopping rule with trial `number`'s objective at epoch (of
- * last); 1 when the trial should stop (reason set). */
+/* Trial `number`'s line at epoch (of last) was noted (sweeps_trial_metric),
+ * with value its objective (NAN: the line has none): the early-stopping rule
+ * judges it; 1 when the trial should stop (reason set). Call for every line. */
 int sweeps_should_stop(struct sweep *sw, int number, int epoch, int last, double value,
 		       char *reason, size_t n);
 

@@ -145,8 +145,8 @@ static void test_daemon_reads(void)
 	CHECK(get(rows->child, "number")->valuedouble == 1); /* maximizing: 0.9 first */
 	CHECK(get(rows->child, "rank")->valuedouble == 1);
 	cJSON_Delete(rows);
-	rows = query_run(&q, err, sizeof err, QUERY_OBJECTIVE_POINTS, "i", 1LL);
-	CHECK(cJSON_GetArraySize(rows) == 4); /* every step of val_acc, none of loss */
+	rows = query_run(&q, err, sizeof err, QUERY_GOAL_POINTS, "i", 1LL);
+	CHECK(cJSON_GetArraySize(rows) == 4); /* every step of val_acc, none of loss (no goals) */
 	cJSON_Delete(rows);
 	rows = query_run(&q, err, sizeof err, QUERY_PROGRESS, "");
 	CHECK(get(rows->child, "done")->valuedouble == 2);

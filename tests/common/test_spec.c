@@ -249,6 +249,28 @@ static void test_top_level_errors(void)
 		     "early_stop.min_epochs", NULL);
 	expect_error("{\"early_stop\": {\"kind\": \"median\", \"patience\": 3}}",
 		     "early_stop.patience: unknown key", NULL);
+	/* the median rule judges one objective, named among the spec's */
+#define TWO "\"objectives\": [{\"metric\": \"val_acc\", \"mode\": \"max\"}, {\"metric\": \"params\", \"mode\": \"min\"}]"
+	expect_error("{" TWO ", \"early_stop\": {\"kind\": \"median\", \"objective\": \"loss\"}}",
+		     "early_stop.objective: \"loss\" is not one of the objectives (val_acc, params)",
+		     NULL);
+	expect_error("{" TWO ", \"early_stop\": {\"kind\": \"asha\", \"objective\": \"params\"}}",
+		     "early_stop.objective: only for kind \"median\"", NULL);
+	expect_error("{\"early_stop\": {\"kind\": \"median\", \"objective\": 1}}",
+		     "early_stop.objective: expected the name", NULL);
+	{
+		struct spec s;
+		char err[ERRBUF_LEN];
+
+		CHECK(parse(&s, "{" TWO ", \"early_stop\": {\"objective\": \"params\", "
+			       "\"kind\": \"median\"}}", err) == 0);
+		CHECK(s.early_stop == EARLY_STOP_MEDIAN && s.es_objective == 1);
+		spec_finish(&s);
+		CHECK(parse(&s, "{" TWO ", \"early_stop\": {\"kind\": \"median\"}}", err) == 0);
+		CHECK(s.es_objective == 0);
+		spec_finish(&s);
+	}
+#undef TWO
 }
 
 /* "budget": a wall-clock budget, bounded, with an optional stop. */

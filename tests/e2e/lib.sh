@@ -95,6 +95,19 @@ until_true() {
 	fail "waited in vain for: $what"; return 1
 }
 
+# check_tpe_restart SWEEP TRIALS ENDED LAST_ID: a tpe sweep kill -9'd and
+# restarted has its TRIALS trials, numbers 0 to TRIALS-1 once each, all done,
+# and the first trial proposed after the restart (an id past LAST_ID) saw the
+# ENDED trials that had ended before the kill.
+check_tpe_restart() {
+	check "after the restart: $2 trials, numbers 0-$(($2 - 1)) once each, all done" \
+		"$(sql "SELECT count(*), count(DISTINCT number), min(number), max(number), sum(status = 'done')
+		        FROM trials WHERE sweep_id = $1")" "$2|$2|0|$(($2 - 1))|$2"
+	check_true "the first trial proposed after the restart saw the $3 that had ended" \
+		test "$(sql "SELECT json_extract(suggestion, '\$.finished') FROM trials
+		             WHERE sweep_id = $1 AND id > $4 ORDER BY id LIMIT 1")" -ge "$3"
+}
+
 finish() {
 	[ "$FAILS" -eq 0 ] || { echo "$FAILS check(s) failed"; exit 1; }
 	exit 0

@@ -17,7 +17,7 @@ commands=$("$CAVIAR" --help | sed -n 's/^  \([a-z]\+\) .*/\1/p' | sort | paste -
 check "completion: every command of --help" "$(complete_words caviar '' | tr ' ' '\n' | grep -v '^-' | sort | paste -sd ' ')" "$commands"
 check "completion: a prefix" "$(complete_words caviar w)" "wait watch"
 check "completion: plot's options" "$(complete_words caviar plot -)" "--db --help --importance --json --lineage --output --pair --parallel --socket -k -o"
-check "completion: importance's options" "$(complete_words caviar importance --)" "--by-epoch --db --help --json --seed --socket --trees"
+check "completion: importance's options" "$(complete_words caviar importance --)" "--by-epoch --db --help --json --objective --seed --socket --trees"
 check "completion: lineage's options" "$(complete_words caviar lineage -)" "--db --help --json --socket"
 check "completion: fork's options, --force too" "$(complete_words caviar fork --)" "--epoch --force --help --json --socket"
 check "completion: note's options (a trial's note)" "$(complete_words caviar note -)" "--help --json --socket --trial"

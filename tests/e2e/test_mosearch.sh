@@ -41,5 +41,47 @@ echo "near the front past x 0.4: nsga2 $(near "$both"), nsga2 on f1 $(near "$one
 check_true "nsga2, two objectives: the front reached across x" test "$(near "$both")" -ge 8
 check_true "nsga2, one objective: not there" test "$(near "$one")" -le 2
 check_true "tpe, two objectives: the front reached across x" test "$(near "$tpe")" -ge 8
+
+# tpe over two objectives and a constraint, kill -9'd mid-sweep and restarted:
+# the history is rebuilt with every goal of every ended trial (goal_values),
+# so the trials proposed after the restart are exactly those of the same
+# sweep run without a restart (one slot: each proposed once the one before
+# ended, from the same history). The 16th trial to start holds until the
+# daemon is gone, so the kill always comes mid-sweep.
+cat >"$TMP/tri.sh" <<'SH'
+awk -v x="$1" -v y="$2" 'BEGIN { printf "{\"epoch\": 1, \"f1\": %.9f, \"f2\": %.9f, \"c\": %.9f}\n", x, 1 - x + 2 * y, x + y }'
+SH
+cat >"$TMP/held.sh" <<SH
+n=\$(cat "$TMP/starts" 2>/dev/null || echo 0); echo \$((n + 1)) >"$TMP/starts"
+if [ "\$n" = 15 ]; then
+	touch "$TMP/held"
+	while [ ! -e "$TMP/release" ] && [ -e "$TMP/starts" ]; do sleep 0.05; done
+fi
+exec sh "$TMP/tri.sh" "\$@"
+SH
+mo3() { # name, script
+	printf '{"name": "%s", "trials": 24, "seed": 5, "search": "tpe",
+	  "command": ["sh", "%s", "{x}", "{y}"], %s, "constraints": [{"metric": "c", "max": 1.2}],
+	  "params": {"x": {"uniform": [0, 1]}, "y": {"uniform": [0, 1]}}}\n' "$1" "$2" "$both" >"$TMP/$1.json"
+}
+both='"objectives": [{"metric": "f1", "mode": "min"}, {"metric": "f2", "mode": "min"}]'
+mo3 restarted held.sh
+mo3 straight tri.sh
+rs=$("$CAVIAR" submit "$TMP/restarted.json")
+held() { test -e "$TMP/held" && test "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $rs AND status = 'done'")" = 15; }
+until_true "the 16th trial holds, the 15 before it recorded done" held
+kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+touch "$TMP/release"
+ended=$(sql "SELECT count(*) FROM trials WHERE sweep_id = $rs AND status = 'done'")
+last_id=$(sql "SELECT max(id) FROM trials WHERE sweep_id = $rs")
+check "tpe restart: the kill came with 15 trials done" "$ended" 15
+start_daemon --slots 1
+"$CAVIAR" wait "$rs" >/dev/null
+st=$("$CAVIAR" submit "$TMP/straight.json")
+"$CAVIAR" wait "$st" >/dev/null
+check_tpe_restart "$rs" 24 "$ended" "$last_id"
+params() { sql "SELECT group_concat(params, ' ') FROM (SELECT params FROM trials WHERE sweep_id = $1 ORDER BY number)"; }
+check "tpe restart: every trial's params are those of the sweep run without a restart" \
+	"$(params "$rs")" "$(params "$st")"
 stop_daemon
 finish

@@ -60,12 +60,7 @@ last_id=$(sql "SELECT max(id) FROM trials WHERE sweep_id = $rs")
 check_true "the kill came mid-sweep ($ended of 40 done)" test "$ended" -ge 16 -a "$ended" -lt 40
 start_daemon --slots 2
 "$CAVIAR" wait "$rs" >/dev/null
-check "after the restart: 40 trials, numbers 0-39 once each, all done" \
-	"$(sql "SELECT count(*), count(DISTINCT number), min(number), max(number), sum(status = 'done')
-	        FROM trials WHERE sweep_id = $rs")" "40|40|0|39|40"
-check_true "the first trial proposed after the restart saw the $ended that had ended" \
-	test "$(sql "SELECT json_extract(suggestion, '\$.finished') FROM trials
-	             WHERE sweep_id = $rs AND id > $last_id ORDER BY id LIMIT 1")" -ge "$ended"
+check_tpe_restart "$rs" 40 "$ended" "$last_id"
 # extend continues the model from everything the sweep has seen
 "$CAVIAR" extend "$rs" 4 >/dev/null
 "$CAVIAR" wait "$rs" >/dev/null

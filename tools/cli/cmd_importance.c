@@ -2,8 +2,9 @@
  * each sampled parameter's share of the objective's variance by fANOVA over a
  * random forest (tools/read/importance.h, common/fanova.h), with its std over the
  * trees, the largest pairwise interactions, and beside them the course's
- * expected rank (hparam_course_rank) for the parameters it names. Reads the
- * database only (store.h). */
+ * expected rank (hparam_course_rank) for the parameters it names; with
+ * --objective, for another of the sweep's objectives. Reads the database only
+ * (store.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,10 @@ static int imp_opt(void *ctx, int c, const char *arg)
 		io->db = arg;
 		return 0;
 	}
+	if (c == 'o') {
+		io->o.objective = arg;
+		return 0;
+	}
 	v = strtoll(arg, &end, 10);
 	if (*arg == '\0' || *end != '\0' || v < (c == 's' ? 0 : 1) || v > (c == 't' ? 4096 : 1LL << 62)) {
 		fprintf(stderr, "caviar: importance: --%s: expected a %s number\n"
@@ -159,6 +164,8 @@ static int run_importance(struct cli *cli, int argc, char **argv)
 static const struct cli_option importance_options[] = {
 	{0, "by-epoch", 'e', "E", "The objective's value at epoch E, for the trials that reached it, "
 	 "instead of their best."},
+	{0, "objective", 'o', "M", "The objective analysed, by metric, for a sweep of several "
+	 "(default the first)."},
 	{0, "trees", 't', "N", "Trees in the forest (default 64)."},
 	{0, "seed", 's', "S", "The forest's seed (default 0)."},
 	{0, "db", 'd', "FILE", "Read that database (else the daemon's)."},
@@ -166,13 +173,14 @@ static const struct cli_option importance_options[] = {
 };
 
 const struct command cmd_importance = {
-	"importance", "SWEEP [--by-epoch E] [--trees N] [--seed S] [--db FILE]",
+	"importance", "SWEEP [--objective M] [--by-epoch E] [--trees N] [--seed S]",
 	"Which hyperparameters mattered, by fANOVA.\n"
 	"Fits a random forest (N trees, default 64, as Optuna's fANOVA) from the\n"
 	"parameters of the sweep's finished trials (done or pruned; not forks, whose\n"
 	"values are their parents': pbt's forks, caviar fork's) to their best\n"
 	"objective (with --by-epoch E: its value at epoch E, for trials that reached\n"
-	"it), and prints each parameter's share of the variance, in its own scale (log10\n"
+	"it; with --objective M, that objective's instead: the first one's best,\n"
+	"another's last reported value, as the Pareto ranking reads it), and prints each parameter's share of the variance, in its own scale (log10\n"
 	"for log and log_int, log10(1-x) for reverse_log, categories for a choice), with\n"
 	"its std over the trees, the five largest pairwise interactions, and the rank the\n"
 	"course gives it. The same seed gives the same result.",

@@ -79,6 +79,46 @@ static double value_at(const cJSON *points, long long trial, long long e, const 
 	return NAN;
 }
 
+/* trial id's value of metric in QUERY_GOAL_VALUES rows (ordered by trial). */
+static double goal_value(const cJSON *rows, long long trial, const char *metric,
+			 const cJSON **cursor)
+{
+	const cJSON *r = *cursor ? *cursor : rows->child;
+
+	for (int pass = 0; pass < 2; pass++, r = rows->child)
+		for (; r; r = r->next) {
+			const char *m = cJSON_GetStringValue(query_get(r, "metric"));
+
+			if ((long long)query_num(r, "trial_id", 0) == trial && m &&
+			    strcmp(m, metric) == 0) {
+				*cursor = r;
+				return query_num(r, "value", NAN);
+			}
+		}
+	return NAN;
+}
+
+/* im->objective from the name asked (NULL: the first). */
+static int pick_objective(struct importance *im, long long id, const char *name, char *err,
+			  size_t errlen)
+{
+	char names[512] = "";
+	size_t len = 0;
+
+	for (int j = 0; name && j < im->spec.n_objectives; j++)
+		if (strcmp(im->spec.objectives[j].metric, name) == 0) {
+			im->objective = j;
+			return 0;
+		}
+	if (!name)
+		return 0;
+	for (int j = 0; j < im->spec.n_objectives && len < sizeof names; j++)
+		len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", j ? ", " : "",
+					im->spec.objectives[j].metric);
+	return err_set(err, errlen, "sweep %lld has no objective \"%s\" (its objective%s: %s)",
+		       id, name, im->spec.n_objectives == 1 ? "" : "s", names);
+}
+
 static int load_spec(struct importance *im, struct store *st, long long id, char *err,
 		     size_t errlen)
 {
@@ -123,13 +163,15 @@ static int load_trials(struct importance *im, struct store *st, long long id,
 {
 	cJSON *trials = query_run(&st->query, err, errlen, QUERY_TRIALS, "i", id), *points = NULL;
 	const cJSON *t, *cursor = NULL;
+	const char *metric = im->spec.objectives[im->objective].metric;
 	int cap;
 
 	if (!trials)
 		return -1;
-	if (o->by_epoch > 0 &&
-	    !(points = query_run(&st->query, err, errlen, QUERY_METRIC, "is", id,
-				 im->spec.objective_metric))) {
+	if ((o->by_epoch > 0 &&
+	     !(points = query_run(&st->query, err, errlen, QUERY_METRIC, "is", id, metric))) ||
+	    (o->by_epoch <= 0 && im->objective > 0 &&
+	     !(points = query_run(&st->query, err, errlen, QUERY_GOAL_VALUES, "i", id)))) {
 		cJSON_Delete(trials);
 		return -1;
 	}
@@ -140,8 +182,9 @@ static int load_trials(struct importance *im, struct store *st, long long id,
 	cJSON_ArrayForEach(t, trials) {
 		const char *status = cJSON_GetStringValue(query_get(t, "status"));
 		long long tid = (long long)query_num(t, "id", 0);
-		double y = points ? value_at(points, tid, o->by_epoch, &cursor)
-				  : query_num(t, "best_value", NAN);
+		double y = o->by_epoch > 0 ? value_at(points, tid, o->by_epoch, &cursor)
+			   : points	   ? goal_value(points, tid, metric, &cursor)
+					   : query_num(t, "best_value", NAN);
 
 		if (!status || (strcmp(status, "done") && strcmp(status, "pruned")) || !isfinite(y))
 			continue;
@@ -181,7 +224,8 @@ int importance_load(struct importance *im, struct store *st, long long id,
 	int rc;
 
 	memset(im, 0, sizeof *im);
-	if (load_spec(im, st, id, err, errlen) < 0 || load_dims(im, err, errlen) < 0 ||
+	if (load_spec(im, st, id, err, errlen) < 0 ||
+	    pick_objective(im, id, o->objective, err, errlen) < 0 || load_dims(im, err, errlen) < 0 ||
 	    load_trials(im, st, id, o, err, errlen) < 0)
 		return -1;
 	if (forest_fit(&f, im->dims, im->d, im->x, im->y, im->n, &fo, err, errlen) < 0)
@@ -268,8 +312,8 @@ cJSON *importance_to_json(const struct importance *im, long long id,
 
 	cJSON_AddNumberToObject(out, "sweep", (double)id);
 	cJSON_AddStringToObject(out, "name", im->name);
-	cJSON_AddStringToObject(out, "metric", im->spec.objective_metric);
-	cJSON_AddStringToObject(out, "mode", im->spec.objective_max ? "max" : "min");
+	cJSON_AddStringToObject(out, "metric", im->spec.objectives[im->objective].metric);
+	cJSON_AddStringToObject(out, "mode", im->spec.objectives[im->objective].max ? "max" : "min");
 	if (o->by_epoch > 0)
 		cJSON_AddNumberToObject(out, "by_epoch", (double)o->by_epoch);
 	cJSON_AddNumberToObject(out, "trials", im->n);
