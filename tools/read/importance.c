@@ -64,38 +64,35 @@ static double to_dim(const struct spec_param *p, const struct forest_dim *dim, c
 	return fmin(dim->hi, fmax(dim->lo, sample_to_scale(p->kind, v->valuedouble)));
 }
 
-/* trial id -> value at epoch e, from QUERY_METRIC rows (ordered by trial). */
-static double value_at(const cJSON *points, long long trial, long long e, const cJSON **cursor)
+/* The "value" of trial id's first row in rows (ordered by trial) that match
+ * accepts, searched from *cursor on, then from the start. */
+static double row_value(const cJSON *rows, long long trial,
+			int (*match)(const cJSON *r, const void *arg), const void *arg,
+			const cJSON **cursor)
 {
-	const cJSON *r = *cursor ? *cursor : points->child;
+	const cJSON *r = *cursor ? *cursor : rows->child;
 
-	for (int pass = 0; pass < 2; pass++, r = points->child)
+	for (int pass = 0; pass < 2; pass++, r = rows->child)
 		for (; r; r = r->next)
-			if ((long long)query_num(r, "trial_id", 0) == trial &&
-			    (long long)query_num(r, "epoch", 0) == e) {
+			if ((long long)query_num(r, "trial_id", 0) == trial && match(r, arg)) {
 				*cursor = r;
 				return query_num(r, "value", NAN);
 			}
 	return NAN;
 }
 
-/* trial id's value of metric in QUERY_GOAL_VALUES rows (ordered by trial). */
-static double goal_value(const cJSON *rows, long long trial, const char *metric,
-			 const cJSON **cursor)
+/* QUERY_METRIC rows: the point at epoch *(const long long *)e. */
+static int at_epoch(const cJSON *r, const void *e)
 {
-	const cJSON *r = *cursor ? *cursor : rows->child;
+	return (long long)query_num(r, "epoch", 0) == *(const long long *)e;
+}
 
-	for (int pass = 0; pass < 2; pass++, r = rows->child)
-		for (; r; r = r->next) {
-			const char *m = cJSON_GetStringValue(query_get(r, "metric"));
+/* QUERY_GOAL_VALUES rows: the value of metric (a string). */
+static int of_metric(const cJSON *r, const void *metric)
+{
+	const char *m = cJSON_GetStringValue(query_get(r, "metric"));
 
-			if ((long long)query_num(r, "trial_id", 0) == trial && m &&
-			    strcmp(m, metric) == 0) {
-				*cursor = r;
-				return query_num(r, "value", NAN);
-			}
-		}
-	return NAN;
+	return m && strcmp(m, metric) == 0;
 }
 
 /* im->objective from the name asked (NULL: the first). */
@@ -182,8 +179,8 @@ static int load_trials(struct importance *im, struct store *st, long long id,
 	cJSON_ArrayForEach(t, trials) {
 		const char *status = cJSON_GetStringValue(query_get(t, "status"));
 		long long tid = (long long)query_num(t, "id", 0);
-		double y = o->by_epoch > 0 ? value_at(points, tid, o->by_epoch, &cursor)
-			   : points	   ? goal_value(points, tid, metric, &cursor)
+		double y = o->by_epoch > 0 ? row_value(points, tid, at_epoch, &o->by_epoch, &cursor)
+			   : points	   ? row_value(points, tid, of_metric, metric, &cursor)
 					   : query_num(t, "best_value", NAN);
 
 		if (!status || (strcmp(status, "done") && strcmp(status, "pruned")) || !isfinite(y))
