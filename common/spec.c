@@ -187,7 +187,7 @@ static int get_int(const cJSON *v, const char *path, double min, double max, dou
 static int get_int_field(const cJSON *v, const char *path, int min, int max, int *out,
 			 char *err, size_t errlen)
 {
-	double d;
+	double d = 0; /* set by get_int on success; gcc -O3 cannot see it */
 
 	if (get_int(v, path, min, max, &d, err, errlen) < 0)
 		return -1;
@@ -1103,7 +1103,7 @@ int spec_get_fraction(const cJSON *v, const char *path, int closed_hi, double *o
 
 int spec_get_seed(const cJSON *v, const char *path, uint64_t *out, char *err, size_t errlen)
 {
-	double d;
+	double d = 0; /* as in get_int_field */
 
 	if (get_int(v, path, 0, MAX_SEED, &d, err, errlen) < 0)
 		return -1;
