@@ -106,7 +106,7 @@ def query_rows(details):
     return rows
 
 
-def met(row, ours, ratio):
+def met(row, ours, ratio, details):
     if not row["target_on"]:
         return "-"
     value = ratio if row["target_on"] == "ratio" else ours
@@ -115,7 +115,10 @@ def met(row, ours, ratio):
     target = float(row["target_val"])
     ok = {">=": value >= target, ">": value > target, "<=": value <= target,
           "<": value < target, "~": abs(value - 1) <= target}[row["target_op"]]
-    if row["extra_ok"] == "0":
+    extra = row["extra_ok"]
+    if extra.startswith("@"):  # a flag one of the measuring programs computed
+        extra = {True: "1", False: "0"}.get(lookup(details, extra), "")
+    if extra == "0":
         ok = False
     return "yes" if ok else "NO"
 
@@ -146,7 +149,7 @@ def build_row(raw, details):
             "baseline": base, "baseline_name": resolve_text(details, raw["baseline_name"]),
             "ratio": ratio, "ratio_kind": kind, "target": target,
             "target_value": float(raw["target_val"]) if raw["target_val"] else None,
-            "met": met(raw, ours, ratio), "note": note}
+            "met": met(raw, ours, ratio, details), "note": note}
 
 
 def read_rows(path, details):

@@ -3,12 +3,21 @@ TPESampler and against caviar's random search, per test function, from the
 per-seed results of bench/search_bench.c and bench/search_optuna.py.
 
     search_compare.py OURS.json OPTUNA.json  > compare.json
+    search_compare.py --hypervolume OURS.json OPTUNA.json  > compare.json
 
 For each function: the ratio of medians (ours over Optuna's: below 1 is
 better), its 90% bootstrap interval (2,000 resamples of the seeds, fixed
 seed), the two-sided p-value of the Mann-Whitney rank-sum test (normal
 approximation with ties corrected: small p means the two differ), and tpe's
-median over random's. Numbers only from the standard library and numpy."""
+median over random's.
+
+With --hypervolume (search_bench hypervolume against search_optuna.py
+hypervolume; a larger hypervolume is better, so above 1 is better): caviar's
+tpe against the better of Optuna's two samplers on that function (the larger
+median), named in "best", and caviar's nsga2 against Optuna's NSGA-II, each
+with "not_worse" (p >= 0.05, or the median at least Optuna's). Where Optuna's
+median is 0 (no run reached the reference box) the ratio is null.
+Numbers only from the standard library and numpy."""
 import json
 import math
 import sys
@@ -36,24 +45,67 @@ def rank_sum_p(a, b):
     return math.erfc(abs(z) / math.sqrt(2))
 
 
-def main():
-    ours = json.load(open(sys.argv[1]))["functions"]
-    optuna = json.load(open(sys.argv[2]))["functions"]
-    rng = np.random.default_rng(1)
+def compare(a, b, rng):
+    """The ratio of a's median over b's, its bootstrap interval and p."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    row = {"p": rank_sum_p(a, b)}
+    if np.median(b) > 0:
+        boot = []
+        for _ in range(2000):
+            ma, mb = np.median(rng.choice(a, len(a))), np.median(rng.choice(b, len(b)))
+            boot.append(ma / mb if mb > 0 else math.inf)
+        lo, hi = np.percentile(boot, [5, 95])
+        row.update({"ratio": float(np.median(a) / np.median(b)), "ci_lo": float(lo),
+                    "ci_hi": float(hi)})
+    else:
+        row.update({"ratio": None, "ci_lo": None, "ci_hi": None})
+    return row
+
+
+def not_worse(row, higher_is_better):
+    """Not significantly worse: the rank-sum test sees no difference at 5%,
+    or the median is on the better side."""
+    if row["p"] >= 0.05 or row["ratio"] is None:
+        return True
+    return row["ratio"] >= 1 if higher_is_better else row["ratio"] <= 1
+
+
+def regret(ours, optuna, rng):
     out = {}
     for name, strategies in ours.items():
-        a = np.asarray(strategies["tpe"]["best"], dtype=float)
-        rand = np.asarray(strategies["random"]["best"], dtype=float)
+        a = strategies["tpe"]["best"]
+        rand = strategies["random"]["best"]
         row = {"tpe_vs_random": float(np.median(a) / np.median(rand))}
         if name in optuna:
-            b = np.asarray(optuna[name]["optuna_tpe"]["best"], dtype=float)
-            boot = [np.median(rng.choice(a, len(a))) / np.median(rng.choice(b, len(b)))
-                    for _ in range(2000)]
-            lo, hi = np.percentile(boot, [5, 95])
-            row.update({"ratio": float(np.median(a) / np.median(b)), "ci_lo": float(lo),
-                        "ci_hi": float(hi), "p": rank_sum_p(a, b)})
+            row.update(compare(a, optuna[name]["optuna_tpe"]["best"], rng))
         out[name] = row
-    json.dump({"functions": out}, sys.stdout)
+    return out
+
+
+def hypervolume(ours, optuna, rng):
+    out = {}
+    for name, samplers in ours.items():
+        if name not in optuna:
+            continue
+        theirs = optuna[name]
+        best = max(("optuna_tpe", "optuna_nsga2"), key=lambda k: theirs[k]["median"])
+        row = {"best": best, "best_median": theirs[best]["median"],
+               "tpe": compare(samplers["tpe"]["hv"], theirs[best]["hv"], rng),
+               "nsga2": compare(samplers["nsga2"]["hv"], theirs["optuna_nsga2"]["hv"], rng)}
+        for k in ("tpe", "nsga2"):
+            row[k]["not_worse"] = not_worse(row[k], True)
+        out[name] = row
+    return out
+
+
+def main():
+    args = sys.argv[1:]
+    mode = regret
+    if args and args[0] == "--hypervolume":
+        mode, args = hypervolume, args[1:]
+    ours = json.load(open(args[0]))["functions"]
+    optuna = json.load(open(args[1]))["functions"]
+    json.dump({"functions": mode(ours, optuna, np.random.default_rng(1))}, sys.stdout)
     print()
 
 

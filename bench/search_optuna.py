@@ -8,10 +8,13 @@ formulas and spaces, written again here), for bench/run beside search_bench:
   hypervolume: the functions of several objectives (ZDT1-3 and DTLZ2, 5
           variables): TPESampler(seed=s) over several directions (3.1's
           MOTPE) and NSGAIISampler(seed=s), both with their defaults; the
-          hypervolume of all --trials trials from testfn.h's reference point.
-  speed:  the milliseconds one suggestion (ask + suggest every param) takes
-          with --history finished trials of --params params (even ones
-          uniform in [0, 1], odd ones log in [1e-5, 1]), in-memory storage.
+          hypervolume of all --trials trials from testfn.h's reference point;
+          --cache FILE keeps each run's result (see hypervolume()).
+  speed:  the milliseconds one suggestion (ask + suggest every param) of
+          --sampler (TPESampler or NSGAIISampler) takes with --history
+          finished trials of --params params (even ones uniform in [0, 1], odd
+          ones log in [1e-5, 1]) and --objectives objectives (random values),
+          in-memory storage.
 
 Prints one JSON object. Run by Debian's /usr/bin/python3 with python3-optuna."""
 import argparse
@@ -98,23 +101,65 @@ MO_SAMPLERS = {"optuna_tpe": optuna.samplers.TPESampler,
                "optuna_nsga2": optuna.samplers.NSGAIISampler}
 
 
-def hypervolume(seeds, trials):
+def hypervolume_run(task):
+    """The hypervolume of one (function, sampler, seed, trials) run."""
     from optuna._hypervolume import WFG
+    name, sname, seed, trials = task
+    fn, ref = MO_FUNCTIONS[name]
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(directions=["minimize"] * len(ref),
+                                sampler=MO_SAMPLERS[sname](seed=seed))
+    study.optimize(fn, n_trials=trials)
+    pts = np.asarray([t.values for t in study.trials])
+    pts = pts[np.all(pts < np.asarray(ref), axis=1)]
+    return float(WFG().compute(pts, np.asarray(ref))) if len(pts) else 0.0
+
+
+def read_cache(path):
+    """The cached runs: {(function, sampler, seed, trials): hypervolume} of
+    this Optuna version (a line of another version is not used)."""
+    runs = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                r = json.loads(line)
+                if r["optuna"] == optuna.__version__:
+                    runs[(r["function"], r["sampler"], r["seed"], r["trials"])] = r["hv"]
+    except FileNotFoundError:
+        pass
+    return runs
+
+
+def hypervolume(seeds, trials, cache, jobs):
+    """Every run not in the cache is computed (on --jobs processes) and, with
+    --cache, appended to it: one run of MOTPE takes about a minute, so the 20
+    seeds of the four functions take over an hour, while each run's result is
+    a fixed function of its seed and Optuna's version."""
+    import multiprocessing
+    runs = read_cache(cache) if cache else {}
+    tasks = [(name, sname, seed, trials) for name in MO_FUNCTIONS for sname in MO_SAMPLERS
+             for seed in range(1, seeds + 1)]
+    todo = [t for t in tasks if t not in runs]
+    computed = 0
+    if todo:
+        with multiprocessing.Pool(jobs) as pool:
+            for task, hv in zip(todo, pool.imap(hypervolume_run, todo)):
+                runs[task] = hv
+                computed += 1
+                if cache:
+                    with open(cache, "a") as f:
+                        f.write(json.dumps({"function": task[0], "sampler": task[1],
+                                            "seed": task[2], "trials": task[3], "hv": hv,
+                                            "optuna": optuna.__version__}) + "\n")
     out = {}
-    for name, (fn, ref) in MO_FUNCTIONS.items():
+    for name in MO_FUNCTIONS:
         out[name] = {}
-        for sname, sampler in MO_SAMPLERS.items():
-            hv = []
-            for seed in range(1, seeds + 1):
-                study = optuna.create_study(directions=["minimize"] * len(ref),
-                                            sampler=sampler(seed=seed))
-                study.optimize(fn, n_trials=trials)
-                pts = np.asarray([t.values for t in study.trials])
-                pts = pts[np.all(pts < np.asarray(ref), axis=1)]
-                hv.append(float(WFG().compute(pts, np.asarray(ref))) if len(pts) else 0.0)
+        for sname in MO_SAMPLERS:
+            hv = [runs[(name, sname, seed, trials)] for seed in range(1, seeds + 1)]
             q1, med, q3 = np.percentile(hv, [25, 50, 75])
             out[name][sname] = {"q1": q1, "median": med, "q3": q3, "hv": hv}
-    return {"functions": out, "seeds": seeds, "trials": trials}
+    return {"functions": out, "seeds": seeds, "trials": trials,
+            "cached": len(tasks) - computed, "computed": computed}
 
 
 def regret(seeds, trials):
@@ -130,17 +175,20 @@ def regret(seeds, trials):
     return {"functions": out, "seeds": seeds, "trials": trials}
 
 
-def speed(history, n_params, repeat):
+def speed(history, n_params, repeat, objectives=1, sampler="tpe"):
     dists = {}
     for k in range(n_params):
         dists["p%d" % (k + 1)] = (optuna.distributions.FloatDistribution(1e-5, 1, log=True)
                                   if k % 2 else optuna.distributions.FloatDistribution(0, 1))
     rng = np.random.RandomState(7)
-    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=1))
+    make = {"tpe": optuna.samplers.TPESampler, "nsga2": optuna.samplers.NSGAIISampler}[sampler]
+    study = optuna.create_study(sampler=make(seed=1), directions=["minimize"] * objectives)
     study.add_trials([optuna.trial.create_trial(
         params={n: (10 ** rng.uniform(-5, 0) if d.log else rng.uniform(0, 1))
                 for n, d in dists.items()},
-        distributions=dists, value=rng.uniform()) for _ in range(history)])
+        distributions=dists,
+        **({"value": rng.uniform()} if objectives == 1
+           else {"values": list(rng.uniform(size=objectives))})) for _ in range(history)])
     t0 = time.perf_counter()
     for _ in range(repeat):
         trial = study.ask()
@@ -148,7 +196,8 @@ def speed(history, n_params, repeat):
             trial._suggest(n, d)
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
     dt = (time.perf_counter() - t0) / repeat
-    return {"history": history, "params": n_params, "ms": dt * 1e3}
+    return {"history": history, "params": n_params, "objectives": objectives,
+            "sampler": sampler, "ms": dt * 1e3}
 
 
 def main():
@@ -159,14 +208,18 @@ def main():
     ap.add_argument("--history", type=int, default=1000)
     ap.add_argument("--params", type=int, default=10)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--objectives", type=int, default=1, help="speed: objectives (random values)")
+    ap.add_argument("--sampler", choices=["tpe", "nsga2"], default="tpe", help="speed: sampler")
+    ap.add_argument("--cache", help="hypervolume: a JSON-lines file of runs, read and extended")
+    ap.add_argument("--jobs", type=int, default=1, help="hypervolume: processes")
     args = ap.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if args.mode == "regret":
         result = regret(args.seeds, args.trials)
     elif args.mode == "hypervolume":
-        result = hypervolume(args.seeds, args.trials)
+        result = hypervolume(args.seeds, args.trials, args.cache, args.jobs)
     else:
-        result = speed(args.history, args.params, args.repeat)
+        result = speed(args.history, args.params, args.repeat, args.objectives, args.sampler)
     result["optuna"] = optuna.__version__
     print(json.dumps(result))
 
