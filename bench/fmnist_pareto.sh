@@ -16,7 +16,7 @@
 #
 # --keep copies the sweeps' database to DB, for `caviar top --pareto` and sqlite3.
 #
-# About 8 minutes a seed on 2 idle cores. Needs dataset-fashion-mnist
+# About a minute a seed on 2 idle cores (a release build). Needs dataset-fashion-mnist
 # (scripts/setup.sh installs it).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
