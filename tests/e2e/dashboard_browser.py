@@ -28,6 +28,10 @@ for tests/e2e/test_dashboard.sh and bench/dashboard.py.
       and draws the database's ranks; THREE's (three objectives) parallel
       coordinates of its front; OTHER has none (see pareto()).
       Saves a screenshot of each page in SHOTS.
+  dashboard_browser.py pareto-shot URL SWEEP X Y PNG
+      opens SWEEP's page, sets the Pareto panel's axes to the goals X and Y,
+      checks the panel drew a dot per ranked trial and saves the panel's
+      part of the page as PNG (the README's figure of a real sweep).
   dashboard_browser.py scale URL SWEEP LOADS
       opens SWEEP's page LOADS times; prints each load's time to interactive
       (the page's own measure, and the wall time from navigation) and the
@@ -582,6 +586,10 @@ def pareto(d, base, shots, db, two, three, gate, one):
     check("the selects draw it again on the goals chosen (%s)" % str(axes),
           axes == ("c (constraint ≤ 1.2)", "f1 (min, better ↓)") and
           data(d, "pareto", "xticks") != ticks and data(d, "pareto", "points") == str(n))
+    check("a goal spanning two decades or more is drawn on a log axis, others linear",
+          js(d, "[goalScale([12, 5000, 800000]).kind, goalScale([0.2, 0.9]).kind, "
+                "goalScale([-1, 500]).kind, goalScale([5, 9, 11]).kind].join()") ==
+          "log,linear,linear,linear")
     d.set_window_size(700, 900)
     d.refresh()
     check("at a narrow width too", wait(d, lambda d: attr_of(d, "#pareto", "data-points") ==
@@ -738,9 +746,36 @@ def scale(url, sweep, loads):
     print(json.dumps(out))
 
 
+def pareto_shot(url, sweep, x, y, png):
+    base = url.split("/?")[0]
+    with tempfile.TemporaryDirectory() as profile:
+        d = browser(profile)
+        try:
+            d.set_window_size(1280, 1000)
+            d.get(url)
+            d.get(base + "/#/sweep/%s" % sweep)
+            check("the sweep's page becomes ready", wait(d, ready))
+            check("it has a Pareto panel", wait(d, lambda d: d.find_elements(By.ID, "pareto")))
+            Select(d.find_element(By.ID, "pareto-x")).select_by_value(x)
+            Select(d.find_element(By.ID, "pareto-y")).select_by_value(y)
+            points = attr_of(d, "#pareto", "data-points")
+            print("axes: %s across, %s up" % (data(d, "pareto", "xaxis"), data(d, "pareto", "yaxis")))
+            check("it drew %s dots and a front of %s" % (points, attr_of(d, "#pareto", "data-front")),
+                  points not in (None, "0"))
+            card = d.find_element(By.ID, "pareto-card")
+            d.execute_script("arguments[0].scrollIntoView()", card)
+            card.screenshot(png)  # the chart and its legend, within the window
+            bad = errors(d)
+            check("no error in the browser console", not bad, json.dumps(bad))
+        finally:
+            d.quit()
+
+
 def main():
     if sys.argv[1] == "live":
         live(*sys.argv[2:14])
+    elif sys.argv[1] == "pareto-shot":
+        pareto_shot(*sys.argv[2:7])
     else:
         scale(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     sys.exit(1 if FAILS else 0)

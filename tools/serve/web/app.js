@@ -160,6 +160,17 @@ function paramScale(p, values) {
 		label: v => fmt(Number(inv(v).toPrecision(log ? 2 : 4)))};
 }
 
+/* A goal's axis (the Pareto panel's): log10 when its values are all positive
+   and span two decades or more (a parameter count, a latency: the small
+   models, where a front usually bends, would sit in one pixel column on a
+   linear axis), linear otherwise. As paramScale returns it. */
+function goalScale(values) {
+	const v = values.filter(Number.isFinite);
+	const lo = Math.min(...v), hi = Math.max(...v);
+	if (v.length && lo > 0 && hi / lo >= 100) return paramScale({kind: "log"}, v);
+	return Object.assign(extent(v), {kind: "linear", f: x => x});
+}
+
 /* An axis title for a parameter: its name, and its scale when not linear. */
 function paramTitle(name, sc) {
 	return name + (["log", "reverse_log"].includes(sc.kind) ?
@@ -948,11 +959,13 @@ function sweepPage(main, id) {
 		const gx = goals[names.indexOf(paretoX.value)], gy = goals[names.indexOf(paretoY.value)];
 		const rows = st.pareto.trials.filter(t => goalValue(t, gx) !== null &&
 			goalValue(t, gy) !== null);
-		const xlabel = goalTitle(gx, "x"), ylabel = goalTitle(gy, "y");
-		const drawn = axes(ctx, w, hh, extent(rows.map(t => goalValue(t, gx))),
-			extent(rows.map(t => goalValue(t, gy))), xlabel, ylabel);
-		const dots = rows.map(t => Object.assign([drawn.X(goalValue(t, gx)),
-			drawn.Y(goalValue(t, gy)), t], {vx: goalValue(t, gx), vy: goalValue(t, gy)}));
+		const sx = goalScale(rows.map(t => goalValue(t, gx)));
+		const sy = goalScale(rows.map(t => goalValue(t, gy)));
+		const logged = (title, sc) => sc.kind === "log" ? title.replace(/\)$/, ", log)") : title;
+		const xlabel = logged(goalTitle(gx, "x"), sx), ylabel = logged(goalTitle(gy, "y"), sy);
+		const drawn = axes(ctx, w, hh, sx, sy, xlabel, ylabel);
+		const dots = rows.map(t => Object.assign([drawn.X(sx.f(goalValue(t, gx))),
+			drawn.Y(sy.f(goalValue(t, gy))), t], {vx: goalValue(t, gx), vy: goalValue(t, gy)}));
 		const front = dots.filter(d => d[2].rank === 0);
 		const step = front2d(front, goalSense(gx), goalSense(gy));
 		ctx.strokeStyle = PALETTE[0];
