@@ -13,18 +13,19 @@
 # reference point (1, 1): an error of 1 and a million parameters.
 #
 #   bench/fmnist_pareto.sh [--build DIR] [--seeds "1 2"] [--slots N] [--trials N]
-#                          [--asha-trials N] [--keep DB]
+#                          [--asha-trials N] [--keep DB] [--json PATH]
 #
 # --asha-trials gives the MO-ASHA sweep another number of trials than the
 # other (--trials): 3x as many spends about the epochs of the sweep without
 # stopping, for the front each reaches at equal cost. --keep copies the
-# sweeps' database to DB, for `caviar top --pareto` and sqlite3.
+# sweeps' database to DB, for `caviar top --pareto` and sqlite3; --json
+# writes each seed's numbers and their medians (for bench/run's row 12fm).
 #
 # About a minute a seed on 2 idle cores (a release build). Needs dataset-fashion-mnist
 # (scripts/setup.sh installs it).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$REPO/build SEEDS=1 SLOTS=$(nproc) TRIALS=60 ASHA_TRIALS= KEEP=
+BUILD=$REPO/build SEEDS=1 SLOTS=$(nproc) TRIALS=60 ASHA_TRIALS= KEEP= JSON=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) BUILD=$2; shift ;;
@@ -33,7 +34,8 @@ while [ $# -gt 0 ]; do
 	--trials) TRIALS=$2; shift ;;
 	--asha-trials) ASHA_TRIALS=$2; shift ;;
 	--keep) KEEP=$2; shift ;;
-	*) echo "usage: bench/fmnist_pareto.sh [--build DIR] [--seeds \"1 2 ...\"] [--slots N] [--trials N] [--asha-trials N] [--keep DB]" >&2
+	--json) JSON=$2; shift ;;
+	*) echo "usage: bench/fmnist_pareto.sh [--build DIR] [--seeds \"1 2 ...\"] [--slots N] [--trials N] [--asha-trials N] [--keep DB] [--json PATH]" >&2
 	   exit 2 ;;
 	esac
 	shift
@@ -80,8 +82,8 @@ done
 "$BUILD/tools/caviar" shutdown >/dev/null
 wait "$DAEMON"; DAEMON=
 [ -n "$KEEP" ] && cp "$TMP/fm.db" "$KEEP"
-/usr/bin/python3 - "$TMP/fm.db" "$SEEDS" <<'PY'
-import json, math, sqlite3, sys
+/usr/bin/python3 - "$TMP/fm.db" "$SEEDS" "$JSON" <<'PY'
+import json, math, sqlite3, statistics, sys
 db = sqlite3.connect(sys.argv[1])
 ids = {name: i for name, i in db.execute("SELECT name, id FROM sweeps")}
 
@@ -137,6 +139,18 @@ for seed in sys.argv[2].split():
     summary.append((seed, row["asha"][2], row["none"][2], hypervolume(seen), spent,
                     row["asha"][1], row["none"][1]))
 print()
+if sys.argv[3]:
+    keys = ("seed", "hv_asha", "hv_none", "hv_none_equal", "epochs_none_equal",
+            "epochs_asha", "epochs_none")
+    seeds = [dict(zip(keys, row)) for row in summary]
+    med = {k: statistics.median(r[k] for r in seeds) for k in keys[1:]}
+    med["epochs_ratio"] = statistics.median(r["epochs_asha"] / r["epochs_none"] for r in seeds)
+    med["hv_ratio_equal"] = statistics.median(r["hv_asha"] / r["hv_none_equal"]
+                                              if r["hv_none_equal"] else 0 for r in seeds)
+    med["hv_ratio_full"] = statistics.median(r["hv_asha"] / r["hv_none"] for r in seeds)
+    med["asha_wins_equal"] = sum(r["hv_asha"] > r["hv_none_equal"] for r in seeds)
+    with open(sys.argv[3], "w") as f:
+        json.dump({"seeds": seeds, "median": med, "n": len(seeds)}, f)
 for seed, hv_a, hv_n, hv_eq, spent, ep_a, ep_n in summary:
     print("seed %s: MO-ASHA reached hypervolume %.4f in %d epochs (%.2fx the epochs of no"
           " stopping, which reached %.4f in %d; %.4f within %d epochs)" % (

@@ -86,6 +86,8 @@ def fmt_ratio(x, kind):
         return "-"
     if kind == "%":
         return f"{x * 100:.2f}%" if x < 0.1 else f"{x * 100:.1f}%"
+    if x < 0.01:  # a suggestion 1,000 times cheaper reads 0.0017x, not 0.00x
+        return f"{x:.2g}x"
     return f"{x:.2f}x" if x < 100 else f"{x:,.0f}x"
 
 
