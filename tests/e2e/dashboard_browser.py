@@ -586,6 +586,12 @@ def pareto(d, base, shots, db, two, three, gate, one):
     check("the selects draw it again on the goals chosen (%s)" % str(axes),
           axes == ("c (constraint ≤ 1.2)", "f1 (min, better ↓)") and
           data(d, "pareto", "xticks") != ticks and data(d, "pareto", "points") == str(n))
+    imp = lambda d: attr_of(d, "#importance", "data-objective")
+    check("its importance is the first objective's (%s)" % imp(d),
+          wait(d, lambda d: imp(d) == "f1") and d.find_elements(By.ID, "importance-table"))
+    Select(d.find_element(By.ID, "importance-objective")).select_by_value("f2")
+    check("the importance select analyses the other objective (%s)" % imp(d),
+          wait(d, lambda d: imp(d) == "f2") and d.find_elements(By.ID, "importance-table"))
     check("a goal spanning two decades or more is drawn on a log axis, others linear",
           js(d, "[goalScale([12, 5000, 800000]).kind, goalScale([0.2, 0.9]).kind, "
                 "goalScale([-1, 500]).kind, goalScale([5, 9, 11]).kind].join()") ==

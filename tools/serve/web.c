@@ -310,13 +310,15 @@ static void get_lineage(struct web *w, long long id, struct httpd_reply *out)
 
 #define IMPORTANCE_TREES 32 /* half of `caviar importance`'s: the page asks often */
 
-/* GET /api/sweep/ID/importance: `caviar importance --json`'s object
- * (importance_to_json; without interactions, over fewer trees). A sweep
- * with too few finished trials is not a bad request: the reply then has no
- * params and says why in "note". */
-static void get_importance(struct web *w, long long id, struct httpd_reply *out)
+/* GET /api/sweep/ID/importance[?metric=M]: `caviar importance --json
+ * [--objective M]`'s object (importance_to_json; without interactions, over
+ * fewer trees). A sweep with too few finished trials, or without objective
+ * M, is not a bad request: the reply then has no params and says why in
+ * "note". */
+static void get_importance(struct web *w, long long id, const char *objective,
+			   struct httpd_reply *out)
 {
-	struct importance_opts o = {.trees = IMPORTANCE_TREES};
+	struct importance_opts o = {.trees = IMPORTANCE_TREES, .objective = objective};
 	struct importance im;
 	char err[ERRBUF_LEN];
 	cJSON *reply;
@@ -644,7 +646,7 @@ static void get(struct web *w, const struct httpd_request *rq, struct httpd_repl
 			return;
 		}
 		if (strcmp(rest, "/importance") == 0) {
-			get_importance(w, id, out);
+			get_importance(w, id, rq->arg_metric, out);
 			return;
 		}
 		if (strcmp(rest, "/pareto") == 0) {

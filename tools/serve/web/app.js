@@ -457,7 +457,8 @@ function sweepPage(main, id) {
 		}
 	}
 
-	let curves, tip, board, slice, parallel, header, rounds, importance, lineage, note;
+	let curves, tip, board, slice, parallel, header, rounds, importance, importanceOf, lineage,
+		note;
 	let history, historyX, contour, contourX, contourY;
 	let paretoCanvas, paretoX, paretoY, paretoParallel = null, paretoAll;
 
@@ -1213,6 +1214,15 @@ function sweepPage(main, id) {
 		note = noteEditor("sweep", id, r.sweep.note);
 		parallel = h("div", {class: "card", id: "parallel"});
 		importance = h("div", {class: "card", id: "importance"}, "computing...");
+		/* several objectives: which one's variance, as --objective chooses */
+		const objectives = st.goals.filter(g => g.kind === "objective").map(g => g.metric);
+		importanceOf = objectives.length > 1 ? h("select", {id: "importance-objective",
+			"aria-label": "the objective analysed"}) : null;
+		if (importanceOf) {
+			fillSelect(importanceOf, objectives, 0);
+			importanceOf.addEventListener("change", () =>
+				loadImportance().catch(e => { importance.textContent = e.message; }));
+		}
 		lineage = h("div", {id: "best-lineage"});
 		const roundRows = r.rounds.map(x => h("tr", {}, h("td", {}, x.round),
 			h("td", {}, JSON.stringify(x.ranges))));
@@ -1247,7 +1257,8 @@ function sweepPage(main, id) {
 			h("div", {class: "card chart", id: "contour-card"}, contour, contourTip,
 				h("div", {class: "small legend", id: "contour-legend"})),
 			h("h2", {}, "Parallel coordinates"), parallel,
-			h("h2", {}, "Importance (fANOVA, as caviar importance)"), importance,
+			h("h2", {}, "Importance (fANOVA, as caviar importance)",
+				importanceOf ? [" of ", importanceOf] : ""), importance,
 			rounds || "", lineage);
 		curves.addEventListener("mousemove", e => {
 			const b = curves.getBoundingClientRect(), hit = nearest(e.clientX - b.left,
@@ -1325,7 +1336,9 @@ function sweepPage(main, id) {
 	/* Each parameter's share of the objective's variance, as bars; asked
 	   once the page is drawn, and again when the sweep ends. */
 	async function loadImportance() {
-		const r = await getJSON("/api/sweep/" + id + "/importance");
+		const r = await getJSON("/api/sweep/" + id + "/importance" + (importanceOf ?
+			"?metric=" + encodeURIComponent(importanceOf.value) : ""));
+		importance.dataset.objective = r.metric || "";
 		if (!r.params.length) {
 			importance.replaceChildren(h("span", {class: "small"}, r.note));
 			return;
