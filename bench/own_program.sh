@@ -16,17 +16,21 @@
 #           time per trial, and the memory of the server and its children
 #           (the sum of their PSS, so pages they share count once), sampled
 #           every 0.1 s, at its peak.
+#   steer   what caviar.steer(opt) costs a call with nothing pending (no
+#           caviard: stdin an empty pipe, as a trial's), beside one training
+#           step of the example's MLP (Adam, batch 128).
 #
 # Prints one line per measurement, "KEY VALUE ...", for bench/run (row 11) or
 # a reader:
 #   start FORK_SERVER_S SPAWN_S                                    (medians)
 #   task CAVIAR_S OPTUNA_S CAVIAR_BEST OPTUNA_BEST CAVIAR_EPOCHS OPTUNA_EPOCHS   (medians)
 #   trivial TRIALS WALL_S DAEMON_CPU_MS_PER_TRIAL PEAK_PSS_MB SERVER_RSS_MB CHILDREN_AT_PEAK
-#   bench/own_program.sh [--build DIR] [--only "start task trivial"] [--start-trials N]
+#   steer STEER_US_PER_CALL STEP_US
+#   bench/own_program.sh [--build DIR] [--only "start task trivial steer"] [--start-trials N]
 #                        [--slots N] [--trials N] [--reps N] [--trivial N]
 set -uo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$REPO/build ONLY="start task trivial" START_TRIALS=8 SLOTS=1 TRIALS='' REPS=1 TRIVIAL=1000
+BUILD=$REPO/build ONLY="start task trivial steer" START_TRIALS=8 SLOTS=1 TRIALS='' REPS=1 TRIVIAL=1000
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) BUILD=$(cd "$2" && pwd); shift 2 ;;
@@ -36,7 +40,7 @@ while [ $# -gt 0 ]; do
 	--trials) TRIALS=$2; shift 2 ;;
 	--reps) REPS=$2; shift 2 ;;
 	--trivial) TRIVIAL=$2; shift 2 ;;
-	*) echo "usage: bench/own_program.sh [--build DIR] [--only \"start task trivial\"] [--start-trials N] [--slots N] [--trials N] [--reps N] [--trivial N]" >&2; exit 2 ;;
+	*) echo "usage: bench/own_program.sh [--build DIR] [--only \"start task trivial steer\"] [--start-trials N] [--slots N] [--trials N] [--reps N] [--trivial N]" >&2; exit 2 ;;
 	esac
 done
 PY=/usr/bin/python3
@@ -173,4 +177,41 @@ EOF
 	stop
 	echo "trivial $done_n $wall $(awk "BEGIN {print ($u1 + $s1 - $u0 - $s0) * 1000 / $tick / $done_n}")" \
 		"$(awk "BEGIN {print $peak / 1024}") $(awk "BEGIN {print ${server_rss:-0} / 1024}") $kids"
+fi
+
+if [[ " $ONLY " == *" steer "* ]]; then
+	# caviar.steer(opt) as the example calls it every 20 steps, with nothing
+	# pending (the common case): its stdin a pipe held open and empty, as
+	# caviard's; timeit's best of 5 runs of 20,000 calls. Beside it, one step
+	# of the example's own model and optimizer (batch 128), the median of 5
+	# runs of 50 steps.
+	"$PY" - "$REPO" <<'PY' || exit 1
+import os, sys, timeit
+sys.path[:0] = [os.path.join(sys.argv[1], "sdk"), os.path.join(sys.argv[1], "examples", "pytorch")]
+import caviar
+import torch
+import train_fmnist as ex
+torch.set_num_threads(1)
+caviar._keep_freed_memory()  # as a forked trial has it (README, row 1: else faults dominate a step)
+read_end, write_end = os.pipe()
+os.dup2(read_end, 0)
+torch.manual_seed(1)
+model = ex.model_for(torch.nn, [256, 128])
+opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+loss_fn = torch.nn.CrossEntropyLoss()
+x, y = torch.rand(128, 784), torch.randint(0, 10, (128,))
+
+def step():
+    loss = loss_fn(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+n = 20000
+steer_us = min(timeit.repeat(lambda: caviar.steer(opt), number=n, repeat=5)) / n * 1e6
+assert caviar.steer(opt) == {}
+step()
+runs = sorted(timeit.repeat(step, number=50, repeat=5))
+print("steer %.3f %.1f" % (steer_us, runs[2] / 50 * 1e6))
+PY
 fi

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Optuna 3.1 in-process on the new-user task of bench/pytorch_task.sh: the
+"""Optuna 3.1 in-process on the new-user task of bench/own_program.sh: the
 PyTorch MLP of examples/pytorch/train_fmnist.py (its own setup, split,
 model_for, train_epoch and evaluate: the same code caviar's trials run),
 the same space as examples/pytorch/sweep.json, TPE with a successive-halving

@@ -51,7 +51,8 @@ static void describe_end(const struct forkserver *fs, const char *what, char *bu
 	    WTERMSIG(fs->exit_status) == SIGKILL)
 		len = snprintf(buf, n, "was not ready after its setup_timeout of %g s (caviard "
 			       "killed it)", fs->setup_timeout);
-	else if (fs->hung_up && WIFSIGNALED(fs->exit_status) && WTERMSIG(fs->exit_status) == SIGKILL)
+	else if (fs->hangup_killed && WIFSIGNALED(fs->exit_status) &&
+		 WTERMSIG(fs->exit_status) == SIGKILL)
 		len = snprintf(buf, n, "closed its socket but lived on (caviard killed it)");
 	else if (WIFEXITED(fs->exit_status) && fs->pid == 0)
 		len = snprintf(buf, n, "exited with status %d", WEXITSTATUS(fs->exit_status));
@@ -178,9 +179,15 @@ static void handle_message(struct forkserver *fs, const char *text, size_t len)
 	cJSON_Delete(msg);
 }
 
-/* It closed its end of the socket: as a rule because it is exiting, and its
- * exit (forkserver_exited) says how; the end of file often comes first, so
- * the exit is waited for, nothing more sent. One that lives on is killed. */
+static void on_timer(uv_timer_t *timer);
+
+/* Its end of the socket closed (or reset: it died holding a request): as a
+ * rule because it is exiting, and its exit (forkserver_exited) says how. The
+ * end of file comes before the exit can be reaped (a process's files close
+ * before it becomes a zombie; Python closes the socket before finalizing),
+ * so the exit is waited for, nothing more sent; only one still there after
+ * FORKSERVER_HANGUP_GRACE is killed, and said to be (killed at once, one only
+ * exiting, after a refusal or another's SIGKILL, looked as if it lived on). */
 static void hang_up(struct forkserver *fs)
 {
 	int status;
@@ -196,7 +203,13 @@ static void hang_up(struct forkserver *fs)
 	fs->hung_up = 1;
 	fs->ready = 0;
 	uv_poll_stop(&fs->poll);
-	kill(fs->pid, SIGKILL); /* no effect on an exit under way: its status stays */
+	uv_timer_start(&fs->setup_timer, on_timer, FORKSERVER_HANGUP_GRACE * 1000, 0);
+}
+
+/* A socket error that means the server's end is gone. */
+static int peer_gone(int err)
+{
+	return err == ECONNRESET || err == EPIPE || err == ENOTCONN;
 }
 
 /* Reads every message waiting; 0, or -1 when the server is gone or going. */
@@ -208,6 +221,10 @@ static int read_messages(struct forkserver *fs)
 	while (!fs->gone && (n = recv(fs->fd, buf, FORKSERVER_MAX_MSG, MSG_DONTWAIT)) != 0) {
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
+		if (n < 0 && peer_gone(errno)) {
+			hang_up(fs);
+			break;
+		}
 		if (n < 0) {
 			gone(fs, strerror(errno));
 			break;
@@ -239,7 +256,10 @@ static int send_request(struct forkserver *fs, struct forkserver_request *r)
 		return 1;
 	if (errno == EAGAIN || errno == EINTR || errno == ENOBUFS)
 		return 0;
-	gone(fs, strerror(errno));
+	if (peer_gone(errno))
+		hang_up(fs);
+	else
+		gone(fs, strerror(errno));
 	return -1;
 }
 
@@ -269,7 +289,12 @@ static void on_poll(uv_poll_t *poll, int status, int events)
 	struct forkserver *fs = poll->data;
 
 	if (status < 0) {
-		gone(fs, uv_strerror(status));
+		/* libuv's UV_EBADF for POLLERR: the server died with a request
+		 * unread (ECONNRESET on our end); its exit says how */
+		if (status == UV_EBADF)
+			hang_up(fs);
+		else
+			gone(fs, uv_strerror(status));
 		return;
 	}
 	if ((events & UV_READABLE) && read_messages(fs) < 0)
@@ -311,15 +336,22 @@ static int spawn_server(struct forkserver *fs, const struct command_run *run, in
 }
 
 /* Its setup took longer than its setup_timeout: killed, and as it would
- * not serve the next time either, the sweep runs a process per trial. */
-static void on_setup_timeout(uv_timer_t *timer)
+ * not serve the next time either, the sweep runs a process per trial. Or
+ * it closed its socket FORKSERVER_HANGUP_GRACE ago and lives on: killed, as
+ * it cannot serve again. */
+static void on_timer(uv_timer_t *timer)
 {
 	struct forkserver *fs = timer->data;
 
-	if (fs->ready || fs->gone || fs->pid <= 0)
+	if (fs->gone || fs->pid <= 0)
 		return;
-	fs->setup_timed_out = 1;
-	kill(fs->pid, SIGKILL);
+	if (fs->hung_up)
+		fs->hangup_killed = 1;
+	else if (!fs->ready)
+		fs->setup_timed_out = 1;
+	else
+		return;
+	kill(fs->pid, SIGKILL); /* no effect on an exit under way: its status stays */
 }
 
 static struct forkserver *create(struct forkserver_pool *pool, int64_t sweep_id,
@@ -354,7 +386,7 @@ static struct forkserver *create(struct forkserver_pool *pool, int64_t sweep_id,
 	fs->setup_timer.data = fs;
 	fs->open_handles = 2;
 	fs->setup_timeout = setup_timeout;
-	uv_timer_start(&fs->setup_timer, on_setup_timeout, (uint64_t)(setup_timeout * 1000), 0);
+	uv_timer_start(&fs->setup_timer, on_timer, (uint64_t)(setup_timeout * 1000), 0);
 	watch(fs);
 	log_msg("sweep %lld: started its fork server %s (pid %ld; its output: %s)",
 		(long long)sweep_id, run->argv[0], (long)fs->pid, fs->log_path);

@@ -36,6 +36,8 @@ struct forkserver_host {
 };
 
 #define FORKSERVER_MAX_CRASHES 3 /* then the sweep runs a process per trial */
+/* Seconds a server that closed its socket has to exit before it is killed. */
+#define FORKSERVER_HANGUP_GRACE 2
 
 /* The servers of every sweep that has one, and what became of those before:
  * a server that is gone is started again at the sweep's next trial, until it
@@ -65,15 +67,17 @@ struct forkserver {
 	pid_t server_pid;       /* the server's pid, kept for the log */
 	int fd;                 /* our end of the socket; -1 once closed */
 	uv_poll_t poll;
-	uv_timer_t setup_timer; /* its setup_timeout, until it is ready */
+	uv_timer_t setup_timer; /* its setup_timeout, until it is ready; then
+	                         * FORKSERVER_HANGUP_GRACE once it hung up */
 	int open_handles;       /* poll and setup_timer: fs is freed when both closed */
 	double setup_timeout;   /* seconds */
 	int setup_timed_out;    /* killed for it */
 	int ready;              /* it said "ready": requests may go */
 	int gone;               /* on_gone was called */
 	int hung_up;            /* its end of the socket closed before its exit was
-	                         * seen: it is gone once that exit is (it is killed,
-	                         * as one that lives on cannot serve again) */
+	                         * seen: it is gone once that exit is (killed if it
+	                         * lives on, as it cannot serve again) */
+	int hangup_killed;      /* so killed: it lived on after it hung up */
 	int exit_status;        /* as waitpid gives it, once reaped */
 	char *refusal;          /* its "error" message, or NULL */
 	char log_path[4200];    /* its stdout and stderr */

@@ -306,6 +306,40 @@ class Client:
         """n more trials for the sweep (an ended one runs again); returns its new budget."""
         return self.call("extend", sweep=sweep, n=n)["trials"]
 
+    def adjust(self, trial, changes=None, /, *, force=False, **values):
+        """Changes a running trial's hyperparameters from its next step, as
+        `caviar adjust` does: adjust(7, lr=0.01, batch=64), or with a dict for
+        a name that is not a Python keyword, or is force: adjust(7, {"force":
+        2}). caviard checks each value against the spec (its kind: a log
+        parameter's must be > 0; its range, unless force=True; a "steer":
+        false parameter is structural) and the program applies all or none.
+        Returns the reply: trial, epoch and step (where the trial was) and
+        changes ({name: [old, new]}). A refusal, and a trial that is not
+        running, raises CaviarError with the daemon's message and .daemon_code
+        "refused"."""
+        return self._steer("adjust", trial, changes, values, force)
+
+    def fork(self, trial, changes=None, /, *, epoch=None, force=False, **values):
+        """A new trial of the trial's sweep from its checkpoint after epoch
+        (None: its latest), with its values as they were then and the changes
+        given (checked as adjust's are; a dict as for adjust, also for a
+        parameter named epoch), as `caviar fork` does. Returns the
+        reply: trial (the new one's id), sweep, parent, epoch and params. An
+        epoch whose checkpoint was not kept, a structural parameter, a command
+        trial: CaviarError, .daemon_code "refused"."""
+        return self._steer("fork", trial, changes, values, force, epoch)
+
+    def _steer(self, cmd, trial, changes, values, force, epoch=None):
+        values = dict(changes or {}, **values)
+        if cmd == "adjust":
+            reply = self.call("adjust", trial=trial, set=values, force=bool(force))
+        elif epoch is None:
+            reply = self.call("fork", trial=trial, set=values, force=bool(force))
+        else:
+            reply = self.call("fork", trial=trial, epoch=epoch, set=values, force=bool(force))
+        reply.pop("ok", None)
+        return reply
+
     # ---- the event stream ----
 
     def events(self, sweep, reconnect=30.0):

@@ -124,6 +124,59 @@ raises("cancel() of an ended sweep", 1, r"^cancel: sweep \d+ is already cancelle
 raises("pause() of no sweep", 1, r"^pause: no sweep 99$", c.pause, 99)
 raises("trials() of no sweep", 1, r"^no sweep 99$", c.trials, 99)
 
+# 3b. adjust() and fork(): checked against the spec by caviard, refusals with
+# its message and code, an accepted change recorded.
+steered = spec("py-steer", trials=1, epochs=200, epoch_ms=100)
+steered["params"]["beta"]["steer"] = False
+steered = c.submit(steered)
+for _ in range(600):  # until its trial has a checkpoint to fork (30 s at most)
+    running = [t for t in c.trials(steered) if t["status"] == "running" and t["epochs"] >= 2]
+    if running:
+        break
+    time.sleep(0.05)
+check("adjust(): a running trial to steer", len(running), 1)
+t = running[0]["trial_id"] if running else 0
+
+
+def refusal(fn, *args, **kw):
+    try:
+        fn(*args, **kw)
+    except CaviarError as e:
+        return e.code, e.daemon_code, str(e)
+    return "accepted"
+
+
+check("adjust(lr=-1) of a log parameter: refused", refusal(c.adjust, t, lr=-1),
+      (1, "refused", "adjust: lr: expected a number > 0, got -1"))
+check("adjust() of a structural parameter: refused", refusal(c.adjust, t, beta=0.9),
+      (1, "refused", 'adjust: beta: "steer": false in the spec (structural): a running trial '
+       "or a fork keeps its value"))
+check("adjust() outside the range: refused without force", refusal(c.adjust, t, lr=0.5)[:2],
+      (1, "refused"))
+check("adjust() of a trial not running", refusal(c.adjust, 999, lr=0.01),
+      (1, "refused", "adjust: trial 999 is not running"))
+check("a refused change is not recorded",
+      db.execute("SELECT count(*) FROM adjustments WHERE trial_id = ?", (t,)).fetchone()[0], 0)
+reply = c.adjust(t, lr=0.02)
+check("adjust(lr=0.02): applied, [old, new]", (reply["trial"], reply["changes"]["lr"][1]), (t, 0.02))
+for _ in range(200):  # caviard commits in batches, at most a second behind
+    recorded = db.execute("SELECT name, new_value, source FROM adjustments WHERE trial_id = ?",
+                          (t,)).fetchall()
+    if recorded:
+        break
+    time.sleep(0.05)
+check("adjust(): the change is recorded", recorded, [("lr", 0.02, "user")])
+check("adjust(force=True): outside the range too", c.adjust(t, lr=0.5, force=True)["changes"]["lr"][1], 0.5)
+check("fork() of a structural parameter: refused", refusal(c.fork, t, beta=0.9)[:2], (1, "refused"))
+check("fork() of an epoch not kept: refused", refusal(c.fork, t, epoch=150)[:2], (1, "refused"))
+child = c.fork(t, lr=0.003)
+check("fork(lr=0.003): a new trial of the sweep, from its parent",
+      (child["sweep"], child["parent"], child["params"]["lr"]), (steered, t, 0.003))
+check("fork(): trials() shows its parent",
+      [r["parent_trial_id"] for r in c.trials(steered) if r["trial_id"] == child["trial"]], [t])
+c.cancel(steered)
+c.wait(steered)
+
 # 4. errors: a bad spec (code 4, the JSON path), an unreadable file, a version mismatch.
 bad = spec("bad")
 bad["params"]["lr"] = {"log": [0.1]}

@@ -8,7 +8,12 @@
 # setup_timeout; a server that closes its socket but
 # lives on is killed, and its end said as such); the server's spare trial
 # processes; a forked trial keeps the memory it frees for its next
-# allocation; adjust and cancel work on a forked trial; a spec that puts a trial's value in a fork server's command is refused.
+# allocation; adjust and cancel work on a forked trial; a forked trial leads
+# its own process group, has the sweep's memory limit and is stopped past its
+# timeout as a spawned one; a server killed while its trial runs leaves the
+# trial running, and the next gets a new server; one that always crashes (in
+# setup, or when handed a trial) falls back after three; a spec that puts a
+# trial's value in a fork server's command is refused.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export PYTHONPATH=$ROOT/sdk
@@ -23,6 +28,11 @@ MODE = os.environ.get("MODE", "")
 def setup():
     if MODE == "thread":  # a thread pool left running: the server must refuse
         threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+    if MODE == "crashsetup" and os.environ.get("CAVIAR_FORK_SERVER") == "1":
+        os._exit(4)  # every server dies in its setup; a trial's own run does not
+    if MODE == "crashserve" and os.environ.get("CAVIAR_FORK_SERVER") == "1":
+        # every server says it is ready, then dies when handed a trial
+        caviar._Spares.start_trial = lambda self, req, fds: os._exit(5)
     if MODE == "crash" and not os.path.exists(os.environ["MARK"]):
         open(os.environ["MARK"], "w").close()
         os._exit(3)  # the first server dies in setup; the next one serves
@@ -46,8 +56,24 @@ def refaults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
 
 
+def group():
+    """The process group this process is in, as /proc says."""
+    with open("/proc/self/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[2])
+
+
+def address_limit_mb():
+    """Its address-space limit (the soft one) in MB, 0 for none."""
+    with open("/proc/self/limits") as f:
+        for line in f:
+            if line.startswith("Max address space"):
+                soft = line.split()[3]
+                return 0 if soft == "unlimited" else int(soft) >> 20
+    return -1
+
+
 def train(state):
-    p = caviar.params(lr=0.1, epochs=3, crash=0, wait="")
+    p = caviar.params(lr=0.1, epochs=3, crash=0, wait="", hold="")
     faults = refaults()
     if p["crash"]:
         os._exit(9)
@@ -61,7 +87,14 @@ def train(state):
         lr = caviar.adjustments().get("lr", lr)
         caviar.report(epoch, val_loss=1.0 / (epoch * lr), lr=lr,
                       server=state["server"] if state else 0, pid=os.getpid(),
-                      parent=os.getppid(), refaults=faults)
+                      parent=os.getppid(), refaults=faults, group=group(),
+                      limit_mb=address_limit_mb())
+        said = False
+        while p["hold"] and not os.path.exists(p["hold"]):  # held, deaf to SIGTERM
+            if caviar.should_stop() and not said:
+                print("asked to stop; staying", flush=True)
+                said = True
+            time.sleep(0.01)
 
 
 sys.exit(caviar.serve(train, setup=setup))
@@ -178,6 +211,89 @@ done
 check "no spare outlives its server" "$(pgrep -P "$DAEMON_PID" -f "$TMP/trial.py" | wc -l)" 0
 stop_daemon
 
+# A forked trial is stopped and limited as a spawned one: it leads its own
+# process group (caviard signals the group), has the sweep's memory_mb as its
+# address-space limit, and past its timeout gets SIGTERM, then SIGKILL after
+# the grace period when it stays.
+start_daemon --slots 2 --grace 1
+spec limits 1 '"memory_mb": 1500, "train": {"epochs": 1},' >"$TMP/li.json"
+s=$("$CAVIAR" submit "$TMP/li.json")
+"$CAVIAR" wait "$s" >/dev/null
+t=$(sql "SELECT id FROM trials WHERE sweep_id = $s")
+at1() { sql "SELECT value FROM points WHERE trial_id = $1 AND epoch = 1 AND metric = '$2'"; }
+check "a forked trial (not its server's process) is done" \
+	"$(sql "SELECT status FROM trials WHERE id = $t") $(test "$(at1 "$t" server)" != "$(at1 "$t" pid)" && echo forked)" "done forked"
+check "it leads its own process group" "$(at1 "$t" group)" "$(at1 "$t" pid)"
+check "its address space is limited to the sweep's memory_mb" "$(at1 "$t" limit_mb)" 1500.0
+rm -f "$TMP/never"
+spec late 1 "\"timeout\": 3, \"train\": {\"epochs\": 1, \"hold\": \"$TMP/never\"}," >"$TMP/la.json"
+s=$("$CAVIAR" submit "$TMP/la.json")
+"$CAVIAR" wait "$s" >/dev/null
+t=$(sql "SELECT id FROM trials WHERE sweep_id = $s")
+check "a forked trial past its timeout is stopped, failed" \
+	"$(sql "SELECT status || ': ' || reason FROM trials WHERE id = $t")" "failed: timed out after 3 s"
+check "it was forked" "$(test "$(at1 "$t" server)" != "$(at1 "$t" pid)" && echo forked)" forked
+check "SIGTERM reached it first (it stayed)" \
+	"$(sql "SELECT count(*) FROM logs WHERE trial_id = $t AND line = 'asked to stop; staying'")" 1
+check "then SIGKILL after the grace period, said in the log" \
+	"$(grep -c "trial $t: no exit 1 s after its stop signal, sending SIGKILL" "$TMP/daemon.log" | tr -d ' ')" 1
+check "and recorded" "$(sql "SELECT exit_signal FROM trials WHERE id = $t")" 9
+check "its process is gone" "$(p=$(at1 "$t" pid); test -e "/proc/${p%.0}" && echo alive || echo gone)" gone
+stop_daemon
+
+# kill -9 of a server while one of its trials runs: that trial, caviard's
+# child, finishes and is recorded; the next trial gets a new server.
+start_daemon --slots 1
+rm -f "$TMP/go4"
+spec killed 2 "\"train\": {\"epochs\": 1, \"wait\": \"$TMP/go4\"}," >"$TMP/ki.json"
+s=$("$CAVIAR" submit "$TMP/ki.json")
+for _ in $(seq 600); do # the first trial runs (held): caviard knows its pid
+	[ "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'running' AND pid > 0")" = 1 ] && break
+	sleep 0.05
+done
+t=$(sql "SELECT id FROM trials WHERE sweep_id = $s AND status = 'running' AND pid > 0")
+server=$(sed -n "s/.*sweep $s: its fork server (pid \([0-9]*\)) is ready.*/\1/p" "$TMP/daemon.log")
+check_true "the server of a running trial is known (${server:-none}, trial ${t:-none})" test -n "$server" -a -n "$t"
+kill -9 "$server"
+said=0
+for _ in $(seq 600); do
+	said=$(grep "sweep $s: its fork server (pid $server) " "$TMP/daemon.log" | grep -vc ") is ready after")
+	[ "$said" -ge 1 ] && break
+	sleep 0.05
+done
+check "its end is said as what it was" \
+	"$(grep "sweep $s: its fork server (pid $server) " "$TMP/daemon.log" | grep -v ") is ready after" |
+		sed 's/.*(pid [0-9]*) //; s/ (its output.*//')" \
+	"was killed by signal 9 (SIGKILL)"
+check "its running trial runs on" "$(sql "SELECT status FROM trials WHERE id = ${t:-0}")" running
+touch "$TMP/go4"
+"$CAVIAR" wait "$s" >/dev/null
+check "that trial finished and is recorded" \
+	"$(sql "SELECT status || ' ' || epochs FROM trials WHERE id = ${t:-0}") $(at1 "${t:-0}" server)" "done 1 $server.0"
+check "so did the next" "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'done'")" 2
+check "a new server was started for it" \
+	"$(grep -c "sweep $s: started its fork server" "$TMP/daemon.log" | tr -d ' ') $(distinct "$s" server)" "2 2"
+stop_daemon
+
+# A server that always crashes, in its setup or once it serves: after three
+# the sweep runs a process per trial, said so, and every trial is done.
+for how in crashsetup:4 crashserve:5; do
+	MODE=${how%:*} start_daemon --slots 2
+	spec "${how%:*}" 4 '' >"$TMP/${how%:*}.json"
+	s=$("$CAVIAR" submit "$TMP/${how%:*}.json")
+	"$CAVIAR" wait "$s" >/dev/null
+	check "${how%:*}: each server's end is said" \
+		"$(grep -c "sweep $s: its fork server (pid [0-9]*) exited with status ${how#*:}" "$TMP/daemon.log" | tr -d ' ')" 3
+	check "${how%:*}: then the fallback" \
+		"$(grep -c "sweep $s: one process per trial from now on: its fork server crashed 3 times" "$TMP/daemon.log" | tr -d ' ')" 1
+	check "${how%:*}: no fourth server" "$(grep -c "sweep $s: started its fork server" "$TMP/daemon.log" | tr -d ' ')" 3
+	check "${how%:*}: every trial is done, each its own program" \
+		"$(sql "SELECT count(*) FROM trials t JOIN points s ON s.trial_id = t.id AND s.epoch = 1 AND
+			s.metric = 'server' JOIN points p ON p.trial_id = t.id AND p.epoch = 1 AND p.metric = 'pid'
+			WHERE t.sweep_id = $s AND t.status = 'done' AND s.value = p.value")" 4
+	stop_daemon
+done
+
 MODE=crash MARK=$TMP/crashed start_daemon --slots 2
 spec crash 4 '' >"$TMP/cr.json"
 s=$("$CAVIAR" submit "$TMP/cr.json")
@@ -229,6 +345,8 @@ check "a server whose setup left a thread refuses; the trials run one process ea
 	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'done'")" 3
 check "the refusal says why" \
 	"$(grep -c "sweep $s: its fork server .*setup left 2 threads running.*set_num_threads(1)" "$TMP/daemon.log" | tr -d ' ')" 1
+check "and how it ended: it exited (it closed its socket first, not to live on)" \
+	"$(grep -c "sweep $s: its fork server (pid [0-9]*) exited with status 1: setup left 2 threads" "$TMP/daemon.log" | tr -d ' ')" 1
 check "and the fallback is said" \
 	"$(grep -c "sweep $s: one process per trial from now on: its program cannot serve" "$TMP/daemon.log" | tr -d ' ')" 1
 check "each trial its own program, which ran setup itself" \

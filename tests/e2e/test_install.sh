@@ -29,6 +29,9 @@ installed "$BINDIR/caviard" "$BINDIR/caviar" "$BINDIR/caviar-worker" \
 check_true "installed: the example command is executable" test -x "$DEST$EXAMPLEDIR/command/train.py"
 outside=$(cd "$DEST" && find . -type f ! -path ".$PREFIX/*")
 check "nothing installed outside the prefix" "$outside" ""
+# a checkpoint left by running the example alone is neither committed nor shipped
+check "no example's checkpoint installed" \
+	"$(find "$DEST$EXAMPLEDIR" -name checkpoint -o -name '*.ckpt' -o -name .gitignore)" ""
 
 unit=$DEST$UNITDIR/caviard.service
 check "unit: ExecStart runs the installed caviard" \
@@ -36,6 +39,11 @@ check "unit: ExecStart runs the installed caviard" \
 check "unit: no @variable@ left" "$(grep -c '@[a-z_]*@' "$unit")" 0
 check "unit: Restart=on-failure" "$(grep -c '^Restart=on-failure$' "$unit")" 1
 check "unit: wanted by default.target" "$(grep -c '^WantedBy=default.target$' "$unit")" 1
+# systemd gives trials a short PATH and no PYTHONPATH: the unit shows where to set them
+check "unit: a commented Environment= line for PATH" \
+	"$(grep -c '^#Environment=PATH=%h/.local/bin:.*/usr/bin' "$unit")" 1
+check "unit: a commented Environment= line for PYTHONPATH, the SDK's place under --prefix ~/.local" \
+	"$(grep -c "^#Environment=PYTHONPATH=%h/.local${SDKDIR#"$PREFIX"}\$" "$unit")" 1
 for opt in $(sed -n 's/^ExecStart=[^ ]* //p' "$unit" | grep -o -- '--[a-z-]*'); do
 	check_true "unit: caviard knows $opt" grep -q -- "$opt" <<<"$("$CAVIARD" --help)"
 done
