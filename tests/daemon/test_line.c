@@ -1,10 +1,12 @@
 /* test_line: the worker-line parser accepts the protocol and rejects the rest
  * with a reason; every example worker line in README.md parses; the report
- * helpers (sdk/) state the protocol version of worker_proto.h. */
+ * helpers (sdk/) state the protocol version of worker_proto.h, and
+ * caviar_report.h the fork server's names of forkserver_proto.h. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "caviar_report.h"
+#include "forkserver_proto.h"
 #include "line.h"
 #include "test.h"
 #include "tmpdir.h"
@@ -322,6 +324,8 @@ static void test_helper_versions(void)
 	const char *v = py ? strstr(py, assign) : NULL;
 
 	CHECK(CAVIAR_REPORT_PROTOCOL_VERSION == WORKER_PROTO_VERSION);
+	CHECK(strcmp(CAVIAR_FORK_SERVER_ENV, FORKSERVER_ENV) == 0);
+	CHECK(CAVIAR_FORK_SERVER_MAX_MSG == FORKSERVER_MAX_MSG);
 	CHECK(v != NULL);
 	if (v)
 		CHECK(atoi(v + sizeof assign - 1) == WORKER_PROTO_VERSION);
