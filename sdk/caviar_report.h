@@ -631,7 +631,7 @@ static inline const char *caviar_jstr_(const char *p, char **out)
 	char *o;
 
 	*out = NULL;
-	if (!end || (o = *out = malloc((size_t)(end - p))) == NULL)
+	if (!end || (o = *out = (char *)malloc((size_t)(end - p))) == NULL)
 		return NULL;
 	for (p++; p < end - 1; p++) {
 		long u;
@@ -753,7 +753,7 @@ static inline int caviar_request_parse_(const char *p, struct caviar_request_ *r
 			p = caviar_jstr_(p, &r->cwd);
 		} else if (strcmp(key, "env") == 0 && *p == '[') {
 			for (p = caviar_ws_(p + 1); p && *p == '"';) {
-				char **env = realloc(r->env, (size_t)(r->n_env + 1) * sizeof *env);
+				char **env = (char **)realloc(r->env, (size_t)(r->n_env + 1) * sizeof *env);
 				if (!env)
 					break;
 				r->env = env;
@@ -1090,15 +1090,19 @@ static inline void caviar_until_asked_(struct caviar_server_ *s)
 		int conns[CAVIAR_SPARES + 1], n = 0, asked;
 
 		caviar_reap_(s);
-		pfd[0] = (struct pollfd){s->sock, POLLIN, 0};
+		memset(pfd, 0, sizeof pfd); /* no compound literal: C++ includes this too */
+		pfd[0].fd = s->sock;
+		pfd[0].events = POLLIN;
 		if (s->n_ready + s->n_coming < CAVIAR_SPARES) {
 			if (poll(pfd, 1, 0) > 0)
 				return;
 			if (caviar_fork_spare_(s) == 0)
 				continue;
 		}
-		for (int i = 0; i < s->n_coming; i++)
-			pfd[i + 1] = (struct pollfd){s->coming[i], POLLIN, 0};
+		for (int i = 0; i < s->n_coming; i++) {
+			pfd[i + 1].fd = s->coming[i];
+			pfd[i + 1].events = POLLIN;
+		}
 		if (poll(pfd, (nfds_t)s->n_coming + 1, -1) < 0)
 			continue; /* EINTR */
 		asked = pfd[0].revents != 0;
@@ -1175,7 +1179,7 @@ static inline int caviar_serve_forever_(int (*setup)(void *ctx), int (*train)(vo
 	s.ctx = ctx;
 	s.held[0] = s.held[1] = s.held[2] = -1;
 	if ((s.sock = fcntl(0, F_DUPFD_CLOEXEC, 3)) < 0 ||
-	    (s.buf = malloc(CAVIAR_FORK_SERVER_MAX_MSG + 1)) == NULL) {
+	    (s.buf = (char *)malloc(CAVIAR_FORK_SERVER_MAX_MSG + 1)) == NULL) {
 		fprintf(stderr, "caviar: fork server: %s\n", strerror(errno));
 		return 1;
 	}
