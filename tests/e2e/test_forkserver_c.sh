@@ -5,7 +5,9 @@
 # environment and memory limit; each trial's points are recorded; a crashing
 # child fails its trial alone; adjust reaches a forked trial; a setup that
 # leaves a thread is refused and the sweep runs a process per trial (each
-# running setup itself); and README.md's C example compiles and serves.
+# running setup itself); spares are forked ahead, adopted, and passed over
+# when dead; nothing outlives caviard; and README.md's C example compiles
+# and serves.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
@@ -86,6 +88,40 @@ check "each trial its own program, which ran setup itself" \
 check "setups: the refused server's and each trial's" "$(wc -l <"$TMP/setups" | tr -d ' ')" 4
 stop_daemon
 
+# Spares (as sdk/caviar.py's): trial processes forked ahead, each caviard's
+# child before its trial comes; one that dies first is passed over.
+rm -f "$TMP/setups"
+C_SERVE_MARK=$TMP/setups start_daemon --slots 1
+spec spare 3 "\"train\": {\"epochs\": 1}, \"env\": {\"C_SERVE_WAIT\": \"$TMP/go3\"}," >"$TMP/sp.json"
+s=$("$CAVIAR" submit "$TMP/sp.json")
+one_running() { [ "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'running' AND pid > 0")" = 1 ]; }
+until_true "the first trial running (held)" one_running
+server_pid() { sed -n "s/.*sweep $s: its fork server (pid \([0-9]*\)) is ready.*/\1/p" "$TMP/daemon.log"; }
+until_true "its server ready" test -n "$(server_pid)"
+server=$(server_pid)
+spares() { # caviard's c_serve children that are neither a trial nor the server
+	for p in $(pgrep -P "$DAEMON_PID" -x c_serve); do
+		[ "$p" = "$server" ] || [ -n "$(sql "SELECT id FROM trials WHERE pid = $p AND status = 'running'")" ] ||
+			echo "$p"
+	done
+}
+two_spares() { [ "$(spares | wc -l)" -ge 2 ]; }
+until_true "two spares" two_spares
+check "the server keeps two spares, adopted by caviard" "$(spares | wc -l)" 2
+sockets() { for p in $(spares); do find "/proc/$p/fd" -lname 'socket:*' | wc -l; done | paste -sd ' '; }
+one_each() { [ "$(sockets)" = "1 1" ]; } # a spare just adopted may not have closed the rest yet
+until_true "each spare with one socket" one_each
+check "each holds its own socket only, none of the other's" "$(sockets)" "1 1"
+kill -9 $(spares) 2>/dev/null
+touch "$TMP/go3"
+"$CAVIAR" wait "$s" >/dev/null
+check "spares that died before their trial are passed over: every trial ran" \
+	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'done'")" 3
+check "each forked, in its own process adopted by caviard" \
+	"$(distinct "$s" pid) $(values "$s" parent) $(values "$s" server)" "3 $DAEMON_PID.0 $server.0"
+check "by one server" "$(wc -l <"$TMP/setups" | tr -d ' ')" 1
+stop_daemon
+
 # README.md's C example, compiled as it says (plain C11 with POSIX), serves.
 awk '/^### A fork server/ {on = 1} on && /^```c$/ {code = 1; next} code && /^```$/ {exit}
 	code' "$ROOT/README.md" >"$TMP/train.c"
@@ -104,4 +140,31 @@ check "its setup ran once, in its server (its log)" \
 check "and its trials were forked" \
 	"$(grep -c "sweep $s: its fork server (pid [0-9]*) is ready" "$TMP/daemon.log")|$(grep -c "sweep $s: one process per trial" "$TMP/daemon.log")" "1|0"
 stop_daemon
+
+# Nothing of a sweep outlives caviard: its trials (asked to die with it, and
+# c_serve stops on SIGTERM), its server and its spares.
+start_daemon --slots 2
+spec orphans 2 "\"env\": {\"C_SERVE_WAIT\": \"$TMP/never\"}," >"$TMP/o.json"
+s=$("$CAVIAR" submit "$TMP/o.json")
+two_running() { [ "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'running' AND pid > 0")" = 2 ]; }
+until_true "both trials running" two_running
+check "both forked" "$(grep -c "sweep $s: its fork server (pid [0-9]*) is ready" "$TMP/daemon.log")" 1
+our_pids() { # live processes of c_serve under this test's daemons
+	local p
+	for p in $(pgrep -f "^$C_SERVE"); do
+		grep -qa "CAVIAR_CACHE_DIR=$TMP/cache" "/proc/$p/environ" 2>/dev/null &&
+			[ "$(cut -d ' ' -f 3 "/proc/$p/stat" 2>/dev/null)" != Z ] && echo "$p"
+	done
+}
+ours() { our_pids | wc -l | tr -d ' '; }
+cleanup_extra() { for p in $(our_pids); do kill -9 "$p"; done; } # left when the check fails
+five() { [ "$(ours)" = 5 ]; }
+until_true "the trials, the server and its two spares" five
+check "the trials, the server and its spares run" "$(ours)" 5
+kill -9 "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+DAEMON_PID=
+none_left() { [ "$(ours)" = 0 ]; }
+until_true "no process of the sweep left" none_left
+check "caviard killed: none of them outlives it" "$(ours)" 0
 finish
