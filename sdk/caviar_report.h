@@ -43,6 +43,16 @@
  * POSIX (fsync, fileno, open_memstream): with gcc -std=c11, define
  * _POSIX_C_SOURCE=200809L.
  *
+ * A fork server ("fork_server": true in the spec): the program does its slow
+ * setup once per sweep, then every trial is a process forked from it. Put
+ * the setup and the training in two functions and end main with
+ *
+ *   return caviar_serve(setup, train, &data);   // int setup(void *), int train(void *)
+ *
+ * Under a fork server it runs setup once and train in a child per trial;
+ * otherwise (one trial, or outside caviar) setup then train once. Linux only
+ * (it speaks common/forkserver_proto.h over a Unix socket).
+ *
  * The lines follow caviar's worker line protocol, defined in
  * common/worker_proto.h of caviar's source; this header speaks version
  * CAVIAR_REPORT_PROTOCOL_VERSION of it. */
