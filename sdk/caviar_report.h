@@ -1253,9 +1253,11 @@ static inline int caviar_serve_forever_(int (*setup)(void *ctx), int (*train)(vo
  * once, then every trial is a process forked from it, which inherits what
  * setup made copy-on-write and runs train as its own program (its own pid
  * and process group, stdin, stdout and stderr, environment, directory and
- * memory limit; it exits with train's status). setup must not start
- * threads: fork copies only the calling thread (the server refuses to serve
- * if more than one runs). */
+ * memory limit). A trial's process ends with _exit(train's status) once
+ * stdout and stderr are flushed: atexit handlers are the server's, not run,
+ * so close the files train writes. setup must not start threads: fork
+ * copies only the calling thread (the server refuses to serve if more than
+ * one runs). */
 static inline int caviar_serve(int (*setup)(void *ctx), int (*train)(void *ctx), void *ctx)
 {
 	const char *env = getenv(CAVIAR_FORK_SERVER_ENV);

@@ -6,7 +6,8 @@
  * environment and the server it came from. $C_SERVE_WAIT holds each epoch
  * until that file exists (reading adjustments meanwhile); the first trial
  * to create $C_SERVE_CRASH kills itself after its first epoch;
- * C_SERVE_MODE=thread leaves a thread running after setup. */
+ * C_SERVE_MODE=thread leaves a thread running after setup, and
+ * C_SERVE_MODE=fail fails the setup of a fork server (status 3). */
 #include <pthread.h>
 
 #include "caviar_report.h"
@@ -38,6 +39,8 @@ static int setup(void *ctx)
 		fprintf(f, "%ld\n", d->setup_pid);
 		fclose(f);
 	}
+	if (mode && strcmp(mode, "fail") == 0 && getenv(CAVIAR_FORK_SERVER_ENV))
+		return 3; /* the server says so and exits; the trials run without it */
 	if (mode && strcmp(mode, "thread") == 0) { /* the server must refuse */
 		pthread_t t;
 		if (pthread_create(&t, NULL, sleeper, NULL) == 0)

@@ -4,8 +4,8 @@
 # forked from it, adopted by caviard, in its own process group, directory,
 # environment and memory limit; each trial's points are recorded; a crashing
 # child fails its trial alone; adjust reaches a forked trial; a setup that
-# leaves a thread is refused and the sweep runs a process per trial (each
-# running setup itself); spares are forked ahead, adopted, and passed over
+# leaves a thread, or fails, is refused and the sweep runs a process per
+# trial (each running setup itself); spares are forked ahead, adopted, and passed over
 # when dead; nothing outlives caviard; and README.md's C example compiles
 # and serves.
 . "$(dirname "$0")/lib.sh"
@@ -86,6 +86,19 @@ check "each trial its own program, which ran setup itself" \
 		p.epoch = s.epoch AND p.metric = 'pid' JOIN trials t ON t.id = s.trial_id
 		WHERE t.sweep_id = $s AND s.metric = 'server' AND s.epoch = 1 AND s.value = p.value")" 3
 check "setups: the refused server's and each trial's" "$(wc -l <"$TMP/setups" | tr -d ' ')" 4
+stop_daemon
+
+# A setup that fails (a nonzero status) refuses too.
+C_SERVE_MODE=fail start_daemon --slots 2
+spec fail 2 '' >"$TMP/f.json"
+s=$("$CAVIAR" submit "$TMP/f.json")
+"$CAVIAR" wait "$s" >/dev/null
+check "a server whose setup failed refuses; the trials run one process each" \
+	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'done'")|$(distinct "$s" server)" 2\|2
+check "the refusal says why" \
+	"$(grep -c "sweep $s: its fork server (pid [0-9]*) exited with status 3: setup failed: it returned 3" "$TMP/daemon.log")" 1
+check "and the fallback is said" \
+	"$(grep -c "sweep $s: one process per trial from now on: its program cannot serve" "$TMP/daemon.log")" 1
 stop_daemon
 
 # Spares (as sdk/caviar.py's): trial processes forked ahead, each caviard's
