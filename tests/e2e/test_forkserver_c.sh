@@ -3,7 +3,7 @@
 # tests/e2e/c_serve.c): setup runs once per sweep and every trial is a child
 # forked from it, adopted by caviard, in its own process group, directory,
 # environment and memory limit; each trial's points are recorded; a crashing
-# child fails its trial alone; adjust reaches a forked trial; a setup that
+# child fails its trial alone; adjust and cancel reach a forked trial; a setup that
 # leaves a thread, or fails, is refused and the sweep runs a process per
 # trial (each running setup itself); spares are forked ahead, adopted, and passed over
 # when dead; nothing outlives caviard; and README.md's C example compiles
@@ -67,6 +67,16 @@ check "and it trained with the new lr" \
 check "it was a forked trial" \
 	"$(sql "SELECT value FROM points WHERE trial_id = $t AND metric = 'parent' AND epoch = 2")" "$DAEMON_PID.0"
 check "that sweep had its own server: two setups in all" "$(wc -l <"$TMP/setups" | tr -d ' ')" 2
+
+spec cancel 1 "\"env\": {\"C_SERVE_WAIT\": \"$TMP/go2\"}," >"$TMP/k.json"
+s=$("$CAVIAR" submit "$TMP/k.json")
+t=$(sql "SELECT id FROM trials WHERE sweep_id = $s")
+until_true "trial $t running" running "$t"
+pid=$(sql "SELECT pid FROM trials WHERE id = $t")
+"$CAVIAR" cancel "$s" >/dev/null
+"$CAVIAR" wait "$s" >/dev/null
+check "cancel stops a forked trial" "$(sql "SELECT status FROM trials WHERE id = $t")" cancelled
+check "its process is gone (and reaped)" "$(test -e "/proc/$pid" && echo alive || echo gone)" gone
 stop_daemon
 
 # A setup that leaves a thread: the server refuses, every trial runs setup itself.
