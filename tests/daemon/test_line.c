@@ -1,10 +1,12 @@
 /* test_line: the worker-line parser accepts the protocol and rejects the rest
  * with a reason; every example worker line in README.md parses; the report
- * helpers (sdk/) state the protocol version of worker_proto.h. */
+ * helpers (sdk/) state the protocol version of worker_proto.h, and
+ * caviar_report.h the fork server's names of forkserver_proto.h. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "caviar_report.h"
+#include "forkserver_proto.h"
 #include "line.h"
 #include "test.h"
 #include "tmpdir.h"
@@ -322,10 +324,37 @@ static void test_helper_versions(void)
 	const char *v = py ? strstr(py, assign) : NULL;
 
 	CHECK(CAVIAR_REPORT_PROTOCOL_VERSION == WORKER_PROTO_VERSION);
+	CHECK(strcmp(CAVIAR_FORK_SERVER_ENV, FORKSERVER_ENV) == 0);
+	CHECK(CAVIAR_FORK_SERVER_MAX_MSG == FORKSERVER_MAX_MSG);
 	CHECK(v != NULL);
 	if (v)
 		CHECK(atoi(v + sizeof assign - 1) == WORKER_PROTO_VERSION);
 	free(py);
+}
+
+/* caviar_serve reads caviard's requests as cJSON prints them: every escape
+ * decoded, keys it does not read skipped; what is not a request is refused. */
+static void test_serve_request(void)
+{
+	struct caviar_request_ r;
+	const char *text = "{\"trial\":7,\"env\":[\"A=x\\\"y\\\\\",\"B=\\u00e9\\n\\t\","
+			   "\"C=\\ud83d\\ude00/\\/\"],\"extra\":{\"a\":[1,{\"b\":null}],"
+			   "\"c\":\"}\"},\"cwd\":\"/tmp/a dir\",\"memory_mb\":512}";
+
+	CHECK(caviar_request_parse_(text, &r) == 0);
+	CHECK(r.trial == 7 && r.memory_mb == 512);
+	CHECK(r.n_env == 3);
+	if (r.n_env == 3) {
+		CHECK(strcmp(r.env[0], "A=x\"y\\") == 0);
+		CHECK(strcmp(r.env[1], "B=\xc3\xa9\n\t") == 0);
+		CHECK(strcmp(r.env[2], "C=\xf0\x9f\x98\x80//") == 0);
+	}
+	CHECK(r.cwd && strcmp(r.cwd, "/tmp/a dir") == 0);
+	caviar_request_free_(&r);
+	CHECK(caviar_request_parse_("{\"env\":[],\"cwd\":\"/\"}", &r) < 0); /* no trial */
+	CHECK(caviar_request_parse_("{\"trial\":1,\"env\":[\"A=\\u0000\"]}", &r) < 0);
+	CHECK(caviar_request_parse_("{\"trial\":1,\"cwd\":\"/", &r) < 0);
+	CHECK(caviar_request_parse_("{\"trial\":1,\"x\":[1,2}", &r) < 0);
 }
 
 int main(int argc, char **argv)
@@ -339,6 +368,7 @@ int main(int argc, char **argv)
 		{"readme", test_readme},
 		{"helper_versions", test_helper_versions},
 		{"helper_curve", test_helper_curve},
+		{"serve_request", test_serve_request},
 		{NULL, NULL},
 	};
 	return test_main(argc, argv, cases);
