@@ -1,7 +1,7 @@
 /* forkserver_proto: the messages between caviard and a fork server, defined
- * once. daemon/forkserver.c speaks it on caviard's side; the Python SDK,
- * sdk/caviar.py (caviar.serve), on the program's (caviar_report.h, the C
- * SDK, has no server: a C program runs a process per trial).
+ * once. daemon/forkserver.c speaks it on caviard's side; on the program's,
+ * the Python SDK (sdk/caviar.py, caviar.serve) and the C SDK
+ * (sdk/caviar_report.h, caviar_serve).
  *
  * A command sweep with "fork_server": true starts its program once, with
  * FORKSERVER_ENV=1 in its environment and its stdin a Unix socket
