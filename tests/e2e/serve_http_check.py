@@ -248,6 +248,42 @@ check("the lineage of no such trial: 404",
       (request("GET", "/api/trial/99/lineage", AUTH)[0]), 404)
 check("the server still serves after all that", request("GET", "/api/sweeps", AUTH)[0], 200)
 
+# A client that opens 40 connections and sends nothing, or half a request line,
+# holds more than the 32 an address gets: the user's own browser, from the
+# same address, is still served, since a connection past the limit closes the
+# one that waited longest for a request; an open event stream is not one.
+stream = http.client.HTTPConnection(HOST, PORT, timeout=10)
+stream.request("GET", "/api/events", headers=AUTH)
+stream_reply = stream.getresponse()
+stream_reply.readline()
+idle = [socket.create_connection((HOST, PORT), timeout=10) for _ in range(40)]
+for s in idle[::2]:
+    s.sendall(b"GET / HTTP/1.1\r\nHo")
+try:
+    status = request("GET", "/api/sweeps", AUTH)[0]
+except OSError as e:  # refused: the address had its 32
+    status = repr(e)
+check("after 40 connections that send nothing, a page's request is served", status, 200)
+
+
+def is_open(sock):
+    """Whether the server still holds sock's connection (EOF: it closed it)."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(1, socket.MSG_PEEK) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.setblocking(True)
+
+
+check("... and the event stream opened before them is open", is_open(stream.sock), True)
+stream.close()
+for s in idle:
+    s.close()
+
 # Event streams whose page went away are closed at once: more of them than the
 # server takes connections (64) do not lock it up.
 for _ in range(80):
@@ -295,4 +331,83 @@ if len(sys.argv) > 3:
     grew = rss_kb() - rss0
     check("... and its memory (%+d kB, at most %d)" % (grew, SLACK_KB), grew <= SLACK_KB, True)
     check("... and it still serves", request("GET", "/api/sweeps", AUTH)[0], 200)
+
+    # A subscriber that never reads: once 4 MiB wait for it (HTTPD_STREAM_MAX),
+    # its stream is cut off and what waited freed, while another that reads
+    # gets every event. A sweep's trial prints 200 lines of 60 KB (12 MB of
+    # events); the server's memory grows by no more than the bound.
+    import os
+    import subprocess
+    import tempfile
+    import threading
+    MAX = 4 << 20
+    FLOOD = 200 * 59000  # bytes of events at least
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # the kernel holds little
+    slow.settimeout(10)
+    slow.connect((HOST, PORT))
+    slow.sendall(b"GET /api/events HTTP/1.1\r\nHost: %s:%d\r\nCookie: %s\r\n\r\n"
+                 % (HOST.encode(), PORT, COOKIE.encode()))
+    head = b""
+    while b"caviar events" not in head:  # subscribed; from now on it reads nothing
+        head += slow.recv(4096)
+    fast = http.client.HTTPConnection(HOST, PORT, timeout=30)
+    fast.request("GET", "/api/events", headers=AUTH)
+    fast_reply = fast.getresponse()
+    fast_reply.readline()
+    got = {"bytes": 0, "ended": False}
+
+    def read_fast():
+        for line in iter(fast_reply.readline, b""):
+            got["bytes"] += len(line)
+            if b'"trial_ended"' in line:
+                got["ended"] = True
+                break
+    reader = threading.Thread(target=read_fast)
+    reader.start()
+    fds0, rss0 = fds(), rss_kb()
+    tmp = tempfile.mkdtemp()
+    with open(tmp + "/flood.py", "w") as f:
+        f.write("import json\n"
+                "pad = {'m%d_' % k + 'x' * 5980: 1.0 for k in range(10)}\n"
+                "for i in range(200):\n"
+                "    print(json.dumps(dict(pad, epoch=i + 1, val_loss=0.5)), flush=True)\n")
+    with open(tmp + "/flood.json", "w") as f:
+        json.dump({"name": "flood", "trials": 1, "command": ["python3", tmp + "/flood.py"],
+                   "objective": {"metric": "val_loss", "mode": "min"},
+                   "params": {"lr": {"log": [0.01, 1]}}}, f)
+    sweep = subprocess.run([os.environ["CAVIAR"], "submit", tmp + "/flood.json"],
+                           capture_output=True, text=True).stdout.strip()
+    peak = 0
+    while reader.is_alive():
+        peak = max(peak, rss_kb() - rss0)
+        reader.join(0.01)
+    subprocess.run([os.environ["CAVIAR"], "wait", sweep], capture_output=True)
+    check("a subscriber that reads gets every event (%d bytes)" % got["bytes"],
+          (got["ended"], got["bytes"] >= FLOOD), (True, True))
+    for _ in range(200):  # the slow one's connection is closed as it is cut off
+        if fds() < fds0:
+            break
+        time.sleep(0.05)
+    check("one that reads nothing is cut off: the server closed its connection",
+          fds() < fds0, True)
+    grew = rss_kb() - rss0
+    check("the server's memory grew by at most the bound, and that went (%+d kB at the peak, "
+          "%+d kB now)" % (peak, grew), (peak <= MAX // 1024 + SLACK_KB, grew <= SLACK_KB),
+          (True, True))
+    left, data = b"", None
+    while True:
+        try:
+            data = slow.recv(65536)
+        except socket.timeout:
+            data = None
+            break
+        if not data:
+            break
+        left += data
+    check("it reads what was sent before the cut (%d bytes), then the end" % len(left),
+          (0 < len(left) < FLOOD, data), (True, b""))
+    slow.close()
+    fast.close()
+    check("... and the server still serves", request("GET", "/api/sweeps", AUTH)[0], 200)
 sys.exit(1 if FAILS else 0)
