@@ -5,7 +5,9 @@ names only: DNS rebinding), the same-origin check on actions, and bad requests (
 traversal, a trial's adjust or fork or a note with a bad body) answered 4xx
 while the server keeps serving; the daemon's refusals as 409; a trial's
 lineage; notes set through the API read back; each parameter's kind; a
-sweep of one objective's Pareto ranks (none, said).
+sweep of one objective's Pareto ranks (none, said); slow clients: 40
+connections that send nothing do not lock a page out, and, with the server's
+pid, a subscriber that reads nothing is cut off at 4 MiB, its memory freed.
 Prints "ok   ..." per check and "FAIL: ..." otherwise; exits 1 on any
 failure."""
 import http.client
