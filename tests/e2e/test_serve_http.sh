@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # caviar serve over plain HTTP (serve_http_check.py): the token and its
-# cookie, the same-origin check on actions, bad requests answered 4xx; the
+# cookie, the same-origin check on actions, bad requests answered 4xx, slow
+# clients (idle connections, a subscriber that reads nothing); the
 # command's own errors (--port, --no-token on a non-loopback host, a port in
 # use); and serve without a daemon (it reads --db, says live events are off,
 # and subscribes once a daemon starts, and again after it restarted).
