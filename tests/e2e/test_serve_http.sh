@@ -21,7 +21,10 @@ serve_start() {
 		sleep 0.05
 	done
 	URL=$(grep -o 'http://[^ ]*' "$TMP/serve.out" | head -1)
-	[ -n "$URL" ] || { fail "caviar serve $* printed no URL: $(cat "$TMP/serve.err")"; finish; }
+	if [ -z "$URL" ]; then # how it ended, if it did, says why
+		kill -0 "$SERVE_PID" 2>/dev/null || { wait "$SERVE_PID"; echo "caviar serve exited $?"; }
+		fail "caviar serve $* printed no URL: $(cat "$TMP/serve.err")"; finish
+	fi
 }
 
 serve_stop() {
