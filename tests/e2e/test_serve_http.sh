@@ -13,7 +13,10 @@ cleanup_extra() { [ -z "$SERVE_PID" ] || kill "$SERVE_PID" 2>/dev/null; }
 # serve_start ARGS...: starts caviar serve, sets URL once it printed it (on
 # a busy machine that takes seconds); a serve that exits instead fails.
 serve_start() {
-	"$CAVIAR" serve --port 0 "$@" >"$TMP/serve.out" 2>"$TMP/serve.err" &
+	# emptied here, not by the & job's redirection: that may come after the
+	# loop below read the last serve's URL
+	: >"$TMP/serve.out"; : >"$TMP/serve.err"
+	"$CAVIAR" serve --port 0 "$@" >>"$TMP/serve.out" 2>>"$TMP/serve.err" &
 	SERVE_PID=$!
 	for _ in $(seq 1200); do
 		grep -q 'dashboard is at' "$TMP/serve.out" && break
