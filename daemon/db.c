@@ -212,8 +212,9 @@ int db_lock(const char *path, char *err, size_t errlen)
 
 	snprintf(lock, sizeof lock, "%s.lock", path);
 	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return err_set(err, errlen, "%s: %s", lock, strerror(errno));
+	if (fd < 0) /* a read-only directory, or another user's */
+		return err_set(err, errlen, "cannot open %s, the database's lock file: %s", lock,
+			       strerror(errno));
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		n = pread(fd, pid, sizeof pid - 1, 0);
 		close(fd);

@@ -5,7 +5,9 @@ names only: DNS rebinding), the same-origin check on actions, and bad requests (
 traversal, a trial's adjust or fork or a note with a bad body) answered 4xx
 while the server keeps serving; the daemon's refusals as 409; a trial's
 lineage; notes set through the API read back; each parameter's kind; a
-sweep of one objective's Pareto ranks (none, said).
+sweep of one objective's Pareto ranks (none, said); slow clients: 40
+connections that send nothing do not lock a page out, and, with the server's
+pid, a subscriber that reads nothing is cut off at 4 MiB, its memory freed.
 Prints "ok   ..." per check and "FAIL: ..." otherwise; exits 1 on any
 failure."""
 import http.client
@@ -248,6 +250,45 @@ check("the lineage of no such trial: 404",
       (request("GET", "/api/trial/99/lineage", AUTH)[0]), 404)
 check("the server still serves after all that", request("GET", "/api/sweeps", AUTH)[0], 200)
 
+# A client that opens 40 connections and sends nothing, or half a request line,
+# holds more than the 32 an address gets: the user's own browser, from the
+# same address, is still served, since a connection past the limit closes the
+# one that waited longest for a request; an open event stream is not one.
+stream = http.client.HTTPConnection(HOST, PORT, timeout=10)
+stream.request("GET", "/api/events", headers=AUTH)
+stream_reply = stream.getresponse()
+stream_reply.readline()
+idle = [socket.create_connection((HOST, PORT), timeout=10) for _ in range(40)]
+for s in idle[::2]:
+    try:
+        s.sendall(b"GET / HTTP/1.1\r\nHo")
+    except OSError:
+        pass  # closed already, to make room
+try:
+    status = request("GET", "/api/sweeps", AUTH)[0]
+except OSError as e:  # refused: the address had its 32
+    status = repr(e)
+check("after 40 connections that send nothing, a page's request is served", status, 200)
+
+
+def is_open(sock):
+    """Whether the server still holds sock's connection (EOF: it closed it)."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(1, socket.MSG_PEEK) != b""
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        sock.setblocking(True)
+
+
+check("... and the event stream opened before them is open", is_open(stream.sock), True)
+stream.close()
+for s in idle:
+    s.close()
+
 # Event streams whose page went away are closed at once: more of them than the
 # server takes connections (64) do not lock it up.
 for _ in range(80):
@@ -295,4 +336,89 @@ if len(sys.argv) > 3:
     grew = rss_kb() - rss0
     check("... and its memory (%+d kB, at most %d)" % (grew, SLACK_KB), grew <= SLACK_KB, True)
     check("... and it still serves", request("GET", "/api/sweeps", AUTH)[0], 200)
+
+    # A subscriber that never reads: once 4 MiB wait for it (HTTPD_STREAM_MAX),
+    # its stream is cut off and what waited freed, while another that reads
+    # gets every event. A sweep's trial prints lines of 60 KB (12 MB of events,
+    # more if the kernel may hold more for the socket); the server's memory
+    # grows by no more than the bound.
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+    import threading
+    MAX = 4 << 20
+    with open("/proc/sys/net/ipv4/tcp_wmem") as f:
+        wmem = int(f.read().split()[2])  # what the kernel may hold unsent, at most
+    LINES = max(200, (MAX + wmem + (2 << 20)) // 59000)
+    FLOOD = LINES * 59000  # bytes of events at least
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # the kernel holds little
+    slow.settimeout(10)
+    slow.connect((HOST, PORT))
+    slow.sendall(b"GET /api/events HTTP/1.1\r\nHost: %s:%d\r\nCookie: %s\r\n\r\n"
+                 % (HOST.encode(), PORT, COOKIE.encode()))
+    head = b""
+    while b"caviar events" not in head:  # subscribed; from now on it reads nothing
+        head += slow.recv(4096)
+    fast = http.client.HTTPConnection(HOST, PORT, timeout=30)
+    fast.request("GET", "/api/events", headers=AUTH)
+    fast_reply = fast.getresponse()
+    fast_reply.readline()
+    got = {"bytes": 0, "ended": False}
+
+    def read_fast():
+        for line in iter(fast_reply.readline, b""):
+            got["bytes"] += len(line)
+            if b'"trial_ended"' in line:
+                got["ended"] = True
+                break
+    reader = threading.Thread(target=read_fast, daemon=True)  # a failure must not wait for it
+    reader.start()
+    fds0, rss0 = fds(), rss_kb()
+    tmp = tempfile.mkdtemp()
+    with open(tmp + "/flood.py", "w") as f:
+        f.write("import json\n"
+                "pad = {'m%d_' % k + 'x' * 5980: 1.0 for k in range(10)}\n"
+                "for i in range(" + str(LINES) + "):\n"
+                "    print(json.dumps(dict(pad, epoch=i + 1, val_loss=0.5)), flush=True)\n")
+    with open(tmp + "/flood.json", "w") as f:
+        json.dump({"name": "flood", "trials": 1, "command": ["python3", tmp + "/flood.py"],
+                   "objective": {"metric": "val_loss", "mode": "min"},
+                   "params": {"lr": {"log": [0.01, 1]}}}, f)
+    sweep = subprocess.run([os.environ["CAVIAR"], "submit", tmp + "/flood.json"],
+                           capture_output=True, text=True).stdout.strip()
+    peak, deadline = 0, time.monotonic() + 120  # a busy machine is slow, never that slow
+    while reader.is_alive() and time.monotonic() < deadline:
+        peak = max(peak, rss_kb() - rss0)
+        reader.join(0.01)
+    subprocess.run([os.environ["CAVIAR"], "wait", sweep], capture_output=True)
+    shutil.rmtree(tmp)
+    check("a subscriber that reads gets every event (%d bytes)" % got["bytes"],
+          (got["ended"], got["bytes"] >= FLOOD), (True, True))
+    for _ in range(200):  # the slow one's connection is closed as it is cut off
+        if fds() < fds0:
+            break
+        time.sleep(0.05)
+    check("one that reads nothing is cut off: the server closed its connection",
+          fds() < fds0, True)
+    grew = rss_kb() - rss0
+    check("the server's memory grew by at most the bound, and that went (%+d kB at the peak, "
+          "%+d kB now)" % (peak, grew), (peak <= MAX // 1024 + SLACK_KB, grew <= SLACK_KB),
+          (True, True))
+    left, data = b"", None
+    while True:
+        try:
+            data = slow.recv(65536)
+        except socket.timeout:
+            data = None
+            break
+        if not data:
+            break
+        left += data
+    check("it reads what was sent before the cut (%d bytes), then the end" % len(left),
+          (0 < len(left) < FLOOD, data), (True, b""))
+    slow.close()
+    fast.close()
+    check("... and the server still serves", request("GET", "/api/sweeps", AUTH)[0], 200)
 sys.exit(1 if FAILS else 0)

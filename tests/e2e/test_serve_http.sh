@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # caviar serve over plain HTTP (serve_http_check.py): the token and its
-# cookie, the same-origin check on actions, bad requests answered 4xx; the
+# cookie, the same-origin check on actions, bad requests answered 4xx, slow
+# clients (idle connections, a subscriber that reads nothing); the
 # command's own errors (--port, --no-token on a non-loopback host, a port in
 # use); and serve without a daemon (it reads --db, says live events are off,
 # and subscribes once a daemon starts, and again after it restarted).
@@ -12,7 +13,10 @@ cleanup_extra() { [ -z "$SERVE_PID" ] || kill "$SERVE_PID" 2>/dev/null; }
 # serve_start ARGS...: starts caviar serve, sets URL once it printed it (on
 # a busy machine that takes seconds); a serve that exits instead fails.
 serve_start() {
-	"$CAVIAR" serve --port 0 "$@" >"$TMP/serve.out" 2>"$TMP/serve.err" &
+	# emptied here, not by the & job's redirection: that may come after the
+	# loop below read the last serve's URL
+	: >"$TMP/serve.out"; : >"$TMP/serve.err"
+	"$CAVIAR" serve --port 0 "$@" >>"$TMP/serve.out" 2>>"$TMP/serve.err" &
 	SERVE_PID=$!
 	for _ in $(seq 1200); do
 		grep -q 'dashboard is at' "$TMP/serve.out" && break
@@ -20,7 +24,10 @@ serve_start() {
 		sleep 0.05
 	done
 	URL=$(grep -o 'http://[^ ]*' "$TMP/serve.out" | head -1)
-	[ -n "$URL" ] || { fail "caviar serve $* printed no URL: $(cat "$TMP/serve.err")"; finish; }
+	if [ -z "$URL" ]; then # how it ended, if it did, says why
+		kill -0 "$SERVE_PID" 2>/dev/null || { wait "$SERVE_PID"; echo "caviar serve exited $?"; }
+		fail "caviar serve $* printed no URL: $(cat "$TMP/serve.err")"; finish
+	fi
 }
 
 serve_stop() {

@@ -2,6 +2,7 @@
 #include "httpd.h"
 
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +15,26 @@
 
 #define CONN_MAX 64           /* connections at once */
 #define CONN_PER_IP 32
+#define CONN_SPARE 64         /* more that MHD takes: those shut to make room, until it closes them */
 #define CONN_TIMEOUT 30       /* seconds an idle connection is kept */
 #define CONN_MEMORY (64 << 10) /* per connection: request line and headers must fit */
 #define PING_MS 15000         /* a comment on every stream this often */
+
+/* One client connection. MHD refuses a connection past its limits outright,
+ * so a client that opened CONN_PER_IP connections and sent nothing on them
+ * would lock out the user's own browser, from the same address, until they
+ * timed out. We count them instead (MHD's limit has room to spare): a
+ * connection past a limit makes room by shutting the one that has waited
+ * longest for a request, never one being answered (an event stream, a reply
+ * to come), so a client that idles does not outlast one that asks. */
+struct httpd_conn {
+	int fd;
+	struct sockaddr_storage addr;
+	int busy;                 /* its request's headers are in, its reply not done */
+	int shut;                 /* shut down to make room: MHD is closing it */
+	unsigned long long since; /* h->conn_seq when it last began to wait for a request */
+	struct httpd_conn *next;
+};
 
 /* One event stream: bytes waiting for the client, and whether MHD's reader
  * callback found none and suspended the connection. MHD does not watch a
@@ -92,6 +110,90 @@ static void arm(struct httpd *h)
 		uv_timer_stop(&h->timer);
 }
 
+static int conn_fd(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	return info ? info->connect_fd : -1;
+}
+
+static struct httpd_conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info ? info->socket_context : NULL;
+}
+
+static int same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			      &((const struct sockaddr_in6 *)b)->sin6_addr,
+			      sizeof(struct in6_addr)) == 0;
+	return 1; /* httpd_add_connection's: all one address */
+}
+
+/* Past max connections (of k's address when by_address): shuts the one that
+ * has waited longest for a request; k itself when every other is answered. */
+static void make_room(struct httpd *h, struct httpd_conn *k, int by_address, int max)
+{
+	struct httpd_conn *oldest = k;
+	int n = 0;
+
+	for (struct httpd_conn *c = h->conns; c; c = c->next) {
+		if (c->shut || (by_address && !same_address(&c->addr, &k->addr)))
+			continue;
+		n++;
+		if (!c->busy && c->since < oldest->since)
+			oldest = c;
+	}
+	if (n > max && !oldest->shut) {
+		oldest->shut = 1;
+		shutdown(oldest->fd, SHUT_RDWR); /* MHD reads its end and closes it */
+	}
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct httpd *h = cls;
+	struct httpd_conn *k = *socket_context, **p;
+	const union MHD_ConnectionInfo *addr;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		k = xcalloc(1, sizeof *k);
+		k->fd = conn_fd(c);
+		addr = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (addr && addr->client_addr && addr->client_addr->sa_family == AF_INET)
+			memcpy(&k->addr, addr->client_addr, sizeof(struct sockaddr_in));
+		else if (addr && addr->client_addr && addr->client_addr->sa_family == AF_INET6)
+			memcpy(&k->addr, addr->client_addr, sizeof(struct sockaddr_in6));
+		k->since = ++h->conn_seq;
+		k->next = h->conns;
+		h->conns = k;
+		*socket_context = k;
+		make_room(h, k, 1, CONN_PER_IP);
+		make_room(h, k, 0, CONN_MAX);
+		return;
+	}
+	if (!k)
+		return;
+	for (p = &h->conns; *p; p = &(*p)->next)
+		if (*p == k) {
+			*p = k->next;
+			break;
+		}
+	free(k);
+	*socket_context = NULL;
+}
+
 static void stream_resume(struct httpd_stream *s)
 {
 	if (s->suspended) {
@@ -114,12 +216,11 @@ static void on_stream_peer(uv_poll_t *p, int status, int events)
 
 static void stream_suspend(struct httpd_stream *s)
 {
-	const union MHD_ConnectionInfo *info =
-		MHD_get_connection_info(s->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	int fd = conn_fd(s->conn);
 
 	s->suspended = 1;
 	MHD_suspend_connection(s->conn);
-	if (!s->watch_init && info && uv_poll_init(s->h->loop, &s->watch, info->connect_fd) == 0) {
+	if (!s->watch_init && fd >= 0 && uv_poll_init(s->h->loop, &s->watch, fd) == 0) {
 		s->watch_init = 1;
 		s->watch.data = s;
 	}
@@ -135,7 +236,14 @@ static void stream_push(struct httpd_stream *s, const char *data, size_t len)
 	if (s->off == s->len)
 		s->off = s->len = 0;
 	if (s->len - s->off + len > HTTPD_STREAM_MAX) {
+		/* What waits goes now, and the socket is shut: MHD, waiting for it
+		 * to take bytes, would keep it and this buffer until the client
+		 * read or the idle timeout. */
 		s->ended = 1;
+		free(s->buf);
+		s->buf = NULL;
+		s->len = s->off = s->cap = 0;
+		shutdown(conn_fd(s->conn), SHUT_RDWR);
 	} else {
 		if (s->len + len > s->cap && s->off) { /* room at the front first */
 			memmove(s->buf, s->buf + s->off, s->len - s->off);
@@ -395,6 +503,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct pending *p = *con_cls;
 
 	if (!p) {
+		struct httpd_conn *k = conn_of(c);
+
+		if (k)
+			k->busy = 1; /* being answered: never shut to make room */
 		*con_cls = xcalloc(1, sizeof *p);
 		return MHD_YES;
 	}
@@ -414,7 +526,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct httpd *h = cls;
 	struct pending *p = *con_cls;
+	struct httpd_conn *k = conn_of(c);
+
+	if (k) { /* waits for its next request from now */
+		k->busy = 0;
+		k->since = ++h->conn_seq;
+	}
 
 	if (p && p->deferred) { /* resumed with its reply, but the client had gone */
 		struct httpd_deferred *d = p->deferred;
@@ -463,8 +582,8 @@ static struct MHD_Daemon *mhd_start(struct httpd *h, const char *host, int port,
 	}
 	d = MHD_start_daemon(flags, (uint16_t)(port < 0 ? 0 : port), NULL, NULL, on_request, h,
 			     MHD_OPTION_SOCK_ADDR, port < 0 ? NULL : (struct sockaddr *)&sa,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_MAX,
-			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONN_PER_IP,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)(CONN_MAX + CONN_SPARE),
+			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,

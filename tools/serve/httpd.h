@@ -53,6 +53,7 @@ typedef void (*httpd_handler)(void *ctx, const struct httpd_request *rq,
 
 struct httpd_stream;
 struct httpd_deferred;
+struct httpd_conn;
 
 struct httpd {
 	uv_loop_t *loop;
@@ -65,6 +66,8 @@ struct httpd {
 	char cookie[64];          /* the token cookie's name */
 	struct httpd_stream *streams;
 	struct httpd_deferred *deferred; /* replies still to come */
+	struct httpd_conn *conns;  /* every open connection, newest first */
+	unsigned long long conn_seq; /* counts connections left waiting (oldest: lowest) */
 	int closing;              /* httpd_close was called */
 };
 
