@@ -60,6 +60,9 @@ static int submit_now(struct daemon *d, struct spec *spec, cJSON *reply, char *e
 	d->hub.arm_budget(d);
 	log_msg("sweep %lld \"%s\" submitted: %d trials, %s search", (long long)sw->id,
 		sw->spec.name, sw->spec.trials, spec_search_name(sw->spec.search));
+	if (sw->spec.fork_server && sw->spec.command && d->opt.launcher != LAUNCHER_LOCAL)
+		log_msg("sweep %lld: fork_server is not used with --launcher slurm: each trial is "
+			"its own job step, its program started afresh", (long long)sw->id);
 	d->hub.fill_soon(d);
 	events_sweep(&d->events, sw->id, proto_event_name(PROTO_EV_SWEEP_STARTED), sw->spec.name,
 		     "running", NULL);

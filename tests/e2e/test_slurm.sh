@@ -71,7 +71,22 @@ id=$("$CAVIAR" submit "$TMP/asha.json")
 check_true "early stopping prunes trials" \
 	test "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $id AND status = 'pruned'")" -gt 0
 
-# 5. The daemon is killed mid-sweep: its steps end with it, the restart resumes.
+# 5. A fork server is a local thing: under slurm each trial is its own step,
+# its program started afresh, and the log says so.
+printf '#!/bin/sh\necho "{\\"epoch\\": 1, \\"val_loss\\": 0.5}"\n' >"$TMP/fs.sh"
+chmod +x "$TMP/fs.sh"
+cat >"$TMP/fs.json" <<JSON
+{"name": "fs", "trials": 2, "seed": 3, "fork_server": true, "command": ["$TMP/fs.sh"],
+ "objective": {"metric": "val_loss", "mode": "min"}, "params": {"x": {"uniform": [0, 1]}}}
+JSON
+id=$("$CAVIAR" submit "$TMP/fs.json")
+"$CAVIAR" wait "$id" >/dev/null
+check "fork_server under slurm: the trials ran as steps" \
+	"$(sql "SELECT count(*) FROM trials WHERE sweep_id = $id AND status = 'done'")" 2
+check_true "fork_server under slurm: the log says it is not used" \
+	grep -q "sweep $id: fork_server is not used with --launcher slurm" "$TMP/daemon.log"
+
+# 6. The daemon is killed mid-sweep: its steps end with it, the restart resumes.
 spec restart 8 250 ""
 id=$("$CAVIAR" submit "$TMP/restart.json")
 for _ in $(seq 100); do
