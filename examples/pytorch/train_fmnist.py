@@ -6,7 +6,7 @@ mini-batches) made for caviar in four places:
 
 - caviar.serve(train, setup): under "fork_server": true, setup (import torch,
   read the data) runs once per sweep and every trial is a fork of it, at its
-  first epoch in milliseconds (0.007 s against 0.83 s as a process of its
+  first epoch in milliseconds (0.008 s against 0.78 s as a process of its
   own: README's bench/run row 11a); alone, or without the fork server, the
   same script runs one trial.
 - caviar.steer(opt) every `steer_every` steps: `caviar adjust`, a fork's or
