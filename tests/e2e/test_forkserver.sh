@@ -106,6 +106,12 @@ spec() { # spec NAME TRIALS EXTRA
  "params": {"lr": {"log": [0.1, 1]}}}
 JSON
 }
+held_running() { # held_running SWEEP: its first trial runs (held), caviard knows its pid
+	for _ in $(seq 600); do
+		[ "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $1 AND status = 'running' AND pid > 0")" = 1 ] && return
+		sleep 0.05
+	done
+}
 distinct() { sql "SELECT count(DISTINCT value) FROM points p JOIN trials t ON t.id = p.trial_id
 	WHERE t.sweep_id = $1 AND metric = '$2'"; }
 
@@ -169,10 +175,7 @@ start_daemon --slots 1
 rm -f "$TMP/go3"
 spec spare 3 "\"train\": {\"epochs\": 1, \"wait\": \"$TMP/go3\"}," >"$TMP/sp.json"
 s=$("$CAVIAR" submit "$TMP/sp.json")
-for _ in $(seq 600); do # the first trial runs (held): caviard knows its pid
-	[ "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'running' AND pid > 0")" = 1 ] && break
-	sleep 0.05
-done
+held_running "$s"
 server=
 for _ in $(seq 600); do
 	server=$(sed -n "s/.*sweep $s: its fork server (pid \([0-9]*\)) is ready.*/\1/p" "$TMP/daemon.log")
@@ -247,10 +250,7 @@ start_daemon --slots 1
 rm -f "$TMP/go4"
 spec killed 2 "\"train\": {\"epochs\": 1, \"wait\": \"$TMP/go4\"}," >"$TMP/ki.json"
 s=$("$CAVIAR" submit "$TMP/ki.json")
-for _ in $(seq 600); do # the first trial runs (held): caviard knows its pid
-	[ "$(sql "SELECT count(*) FROM trials WHERE sweep_id = $s AND status = 'running' AND pid > 0")" = 1 ] && break
-	sleep 0.05
-done
+held_running "$s"
 t=$(sql "SELECT id FROM trials WHERE sweep_id = $s AND status = 'running' AND pid > 0")
 server=$(sed -n "s/.*sweep $s: its fork server (pid \([0-9]*\)) is ready.*/\1/p" "$TMP/daemon.log")
 check_true "the server of a running trial is known (${server:-none}, trial ${t:-none})" test -n "$server" -a -n "$t"
