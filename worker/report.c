@@ -135,6 +135,7 @@ int report_log_open(struct report_log *log, const char *checkpoint, int upto, ch
 	if (fflush(log->f) != 0 || rename(tmp, path) < 0) {
 		err_set(err, errlen, "%s: %s", path, strerror(errno));
 		report_log_finish(log);
+		unlink(tmp); /* a disk full here would leave it half-written */
 		return WORKER_EXIT_IO;
 	}
 	return 0;

@@ -1,12 +1,15 @@
 /* test_checkpoint: round trip of state and arrays, the atomic write (no .tmp
  * left), and every way a load must refuse: missing (not an error), another
  * configuration, another model shape, truncation, a flipped byte; an
- * epoch's copy kept, none of epoch 0. */
+ * epoch's copy kept, none of epoch 0; the curve log beside it, whose rewrite
+ * on a full disk fails and leaves no half-written .tmp. */
 #include <limits.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
 #include "exitcodes.h"
+#include "report.h"
 #include "wtest.h"
 
 static char dir[PATH_MAX], path[PATH_MAX];
@@ -167,6 +170,31 @@ static void test_keep(void)
 	CHECK(access(kept, F_OK) != 0);
 }
 
+/* A resumed trial rewrites its curve log through CURVE.tmp; on a full disk
+ * (the .tmp is /dev/full here) it fails naming the log and removes the .tmp,
+ * which a sweep's checkpoint directory would otherwise keep (e2e_disk saw one
+ * under load). */
+static void test_curve_full(void)
+{
+	char curve[PATH_MAX + 16], tmp[PATH_MAX + 32], err[256] = "";
+	struct report_log log;
+	struct stat st;
+	FILE *f;
+
+	snprintf(curve, sizeof curve, "%s.curve", path);
+	snprintf(tmp, sizeof tmp, "%s.tmp", curve);
+	f = fopen(curve, "w");
+	CHECK(f != NULL);
+	fputs("{\"epoch\": 1, \"val_loss\": 0.5}\n", f);
+	fclose(f);
+	CHECK(symlink("/dev/full", tmp) == 0);
+	CHECK(report_log_open(&log, path, 1, err, sizeof err) == WORKER_EXIT_IO);
+	CHECK_CONTAINS(err, "No space left on device");
+	CHECK(lstat(tmp, &st) != 0);
+	unlink(tmp);
+	unlink(curve);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
@@ -177,6 +205,7 @@ int main(int argc, char **argv)
 		{"truncated", test_truncated},
 		{"flipped_byte", test_flipped_byte},
 		{"keep", test_keep},
+		{"curve_full", test_curve_full},
 		{0},
 	};
 	int rc;
