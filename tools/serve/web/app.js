@@ -1220,8 +1220,7 @@ function sweepPage(main, id) {
 			"aria-label": "the objective analysed"}) : null;
 		if (importanceOf) {
 			fillSelect(importanceOf, objectives, 0);
-			importanceOf.addEventListener("change", () =>
-				loadImportance().catch(e => { importance.textContent = e.message; }));
+			importanceOf.addEventListener("change", () => loadImportance());
 		}
 		lineage = h("div", {id: "best-lineage"});
 		const roundRows = r.rounds.map(x => h("tr", {}, h("td", {}, x.round),
@@ -1289,7 +1288,7 @@ function sweepPage(main, id) {
 		if (r.goals.length) loadPareto().catch(e => { msg.textContent = e.message; });
 		document.body.dataset.timings = JSON.stringify(marks);
 		document.body.dataset.ready = Math.round(performance.now());
-		loadImportance().catch(e => { importance.textContent = e.message; });
+		loadImportance();
 		loadLineage().catch(e => { lineage.textContent = e.message; });
 	}
 
@@ -1333,9 +1332,13 @@ function sweepPage(main, id) {
 		lineage.dataset.trial = best.id;
 	}
 
-	/* Each parameter's share of the objective's variance, as bars; asked
-	   once the page is drawn, and again when the sweep ends. */
-	async function loadImportance() {
+	/* Each parameter's share of the objective's variance, as bars (a failure
+	   said in the card); asked once the page is drawn, again when the sweep
+	   ends, and when another objective is chosen. */
+	function loadImportance() {
+		fetchImportance().catch(e => { importance.textContent = e.message; });
+	}
+	async function fetchImportance() {
 		const r = await getJSON("/api/sweep/" + id + "/importance" + (importanceOf ?
 			"?metric=" + encodeURIComponent(importanceOf.value) : ""));
 		importance.dataset.objective = r.metric || "";
@@ -1364,7 +1367,7 @@ function sweepPage(main, id) {
 				st.dirtyAll = true;
 				if (ev.event === "sweep_ended") {
 					st.paretoDirty = st.goals.length > 0;
-					loadImportance().catch(e => { importance.textContent = e.message; });
+					loadImportance();
 					loadLineage().catch(e => { lineage.textContent = e.message; });
 				}
 			} else if (ev.event === "trial_started") {
