@@ -15,6 +15,7 @@
 # setup, or when handed a trial) falls back after three; a spec that puts a
 # trial's value in a fork server's command is refused.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/forkserver_lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export PYTHONPATH=$ROOT/sdk
 
@@ -112,8 +113,6 @@ held_running() { # held_running SWEEP: its first trial runs (held), caviard know
 		sleep 0.05
 	done
 }
-distinct() { sql "SELECT count(DISTINCT value) FROM points p JOIN trials t ON t.id = p.trial_id
-	WHERE t.sweep_id = $1 AND metric = '$2'"; }
 
 start_daemon --slots 2
 spec basic 6 '' >"$TMP/basic.json"
@@ -327,7 +326,7 @@ check "a server stuck in its setup past setup_timeout: the trials run one proces
 check "it is said so" \
 	"$(grep -c "sweep $s: its fork server (pid $stuck) was not ready after its setup_timeout of 1 s (caviard killed it)" "$TMP/daemon.log" | tr -d ' ')" 1
 check "with the fallback" \
-	"$(grep -c "sweep $s: one process per trial from now on: its program cannot serve" "$TMP/daemon.log" | tr -d ' ')" 1
+	"$(fell_back "$s")" 1
 check "and it is gone" "$(test -n "$stuck" && test ! -e "/proc/$stuck" && echo gone)" gone
 expect 4 'fork_server: expected true, false or \{"setup_timeout": seconds\}' \
 	"$CAVIAR" validate <(spec bad 1 '' | sed 's/"fork_server": true/"fork_server": 1/')
@@ -348,11 +347,9 @@ check "the refusal says why" \
 check "and how it ended: it exited (it closed its socket first, not to live on)" \
 	"$(grep -c "sweep $s: its fork server (pid [0-9]*) exited with status 1: setup left 2 threads" "$TMP/daemon.log" | tr -d ' ')" 1
 check "and the fallback is said" \
-	"$(grep -c "sweep $s: one process per trial from now on: its program cannot serve" "$TMP/daemon.log" | tr -d ' ')" 1
+	"$(fell_back "$s")" 1
 check "each trial its own program, which ran setup itself" \
-	"$(sql "SELECT count(*) FROM points s JOIN points p ON p.trial_id = s.trial_id AND
-		p.epoch = s.epoch AND p.metric = 'pid' JOIN trials t ON t.id = s.trial_id
-		WHERE t.sweep_id = $s AND s.metric = 'server' AND s.epoch = 1 AND s.value = p.value")" 3
+	"$(own_setups "$s")" 3
 cat >"$TMP/bad.json" <<JSON
 {"command": ["python3", "$TMP/trial.py", "--lr", "{lr}"], "fork_server": true, "trials": 1,
  "objective": {"metric": "val_loss", "mode": "min"}, "params": {"lr": {"log": [0.1, 1]}}}

@@ -9,6 +9,7 @@
 # when dead; nothing outlives caviard; and README.md's C example compiles
 # and serves.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/forkserver_lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
 spec() { # spec NAME TRIALS EXTRA [COMMAND]
@@ -18,8 +19,6 @@ spec() { # spec NAME TRIALS EXTRA [COMMAND]
  "params": {"lr": {"log": [0.1, 1]}}}
 JSON
 }
-distinct() { sql "SELECT count(DISTINCT value) FROM points p JOIN trials t ON t.id = p.trial_id
-	WHERE t.sweep_id = $1 AND metric = '$2'"; }
 values() { sql "SELECT group_concat(DISTINCT value) FROM points p JOIN trials t ON t.id = p.trial_id
 	WHERE t.sweep_id = $1 AND metric = '$2'"; }
 running() { [ "$(sql "SELECT pid > 0 FROM trials WHERE id = $1")" = 1 ]; } # with a pid caviard knows
@@ -90,11 +89,9 @@ check "a server whose setup left a thread refuses; the trials run one process ea
 check "the refusal says why" \
 	"$(grep -c "sweep $s: its fork server .*setup left 2 threads running; a fork server must fork with one" "$TMP/daemon.log")" 1
 check "and the fallback is said" \
-	"$(grep -c "sweep $s: one process per trial from now on: its program cannot serve" "$TMP/daemon.log")" 1
+	"$(fell_back "$s")" 1
 check "each trial its own program, which ran setup itself" \
-	"$(sql "SELECT count(*) FROM points s JOIN points p ON p.trial_id = s.trial_id AND
-		p.epoch = s.epoch AND p.metric = 'pid' JOIN trials t ON t.id = s.trial_id
-		WHERE t.sweep_id = $s AND s.metric = 'server' AND s.epoch = 1 AND s.value = p.value")" 3
+	"$(own_setups "$s")" 3
 check "setups: the refused server's and each trial's" "$(wc -l <"$TMP/setups" | tr -d ' ')" 4
 stop_daemon
 
@@ -108,7 +105,7 @@ check "a server whose setup failed refuses; the trials run one process each" \
 check "the refusal says why" \
 	"$(grep -c "sweep $s: its fork server (pid [0-9]*) exited with status 3: setup failed: it returned 3" "$TMP/daemon.log")" 1
 check "and the fallback is said" \
-	"$(grep -c "sweep $s: one process per trial from now on: its program cannot serve" "$TMP/daemon.log")" 1
+	"$(fell_back "$s")" 1
 stop_daemon
 
 # Spares (as sdk/caviar.py's): trial processes forked ahead, each caviard's
