@@ -10,7 +10,8 @@
  *       tpe sees every finished trial before suggesting the next.
  *   search_bench hypervolume [--seeds 20] [--trials 200]
  *       for each function of several objectives (ZDT1-3, DTLZ2) and each of
- *       sobol, nsga2 and tpe: the hypervolume of all trials after --trials
+ *       sobol, nsga2, tpe and tpe_hv (tpe with "hypervolume_weight": 1,
+ *       Optuna 3.1's weights): the hypervolume of all trials after --trials
  *       (from the function's reference point), over --seeds seeds: median,
  *       quartiles and each seed's ("hv"), and the true front's ("front").
  *   search_bench speed [--history 1000] [--params 10] [--repeat 50]
@@ -74,8 +75,10 @@ static cJSON *objectives_json(int m)
 
 /* The spec of a run: the function's space, a strategy, a seed, and m
  * objectives (1: val_loss; more: f1..fm). */
-static void make_spec_m(struct spec *s, const char *space, const char *search, int trials,
-			int seed, int m)
+/* The spec of a sweep of search (with its options object, or NULL) over
+ * space for m objectives f1..fm (one: val_loss). */
+static void make_spec_opts(struct spec *s, const char *space, const char *search,
+			   const char *options, int trials, int seed, int m)
 {
 	char err[512];
 	cJSON *json = cJSON_CreateObject(), *params = cJSON_Parse(space);
@@ -91,9 +94,17 @@ static void make_spec_m(struct spec *s, const char *space, const char *search, i
 		cJSON_AddItemToObject(json, "objective",
 				      cJSON_Parse("{\"metric\": \"val_loss\", \"mode\": \"min\"}"));
 	cJSON_AddItemToObject(json, "params", params);
+	if (options)
+		cJSON_AddItemToObject(json, search, cJSON_Parse(options));
 	if (spec_parse(s, json, err, sizeof err) < 0)
 		die(err);
 	cJSON_Delete(json);
+}
+
+static void make_spec_m(struct spec *s, const char *space, const char *search, int trials,
+			int seed, int m)
+{
+	make_spec_opts(s, space, search, NULL, trials, seed, m);
 }
 
 static void make_spec(struct spec *s, const char *space, const char *search, int trials,
@@ -186,15 +197,28 @@ static double quantile(const double *x, int n, double q)
 	return i + 1 < n ? x[i] + (pos - i) * (x[i + 1] - x[i]) : x[n - 1];
 }
 
+/* The samplers of `search_bench hypervolume`: a name, its search, options. */
+struct mo_sampler {
+	const char *name, *search, *options;
+};
+
+static const struct mo_sampler mo_samplers[] = {
+	{"sobol", "sobol", NULL},
+	{"nsga2", "nsga2", NULL},
+	{"tpe", "tpe", NULL},
+	{"tpe_hv", "tpe", "{\"hypervolume_weight\": 1}"},
+};
+
 /* The hypervolume of one run of a function of several objectives. */
-static double run_mo(const struct testfn_mo *fn, const char *search, int trials, int seed)
+static double run_mo(const struct testfn_mo *fn, const struct mo_sampler *ms, int trials,
+		     int seed)
 {
 	static const enum pareto_sense mins[3] = {PARETO_MIN, PARETO_MIN, PARETO_MIN};
 	struct spec s;
 	struct tpe_history h;
 	double *v = calloc((size_t)trials * 3, sizeof *v), hv;
 
-	make_spec_m(&s, fn->space, search, trials, seed, fn->m);
+	make_spec_opts(&s, fn->space, ms->search, ms->options, trials, seed, fn->m);
 	tpe_history_init_goals(&h, &s);
 	for (int i = 0; i < trials; i++) {
 		cJSON *p = search_of(&s)->propose ? search_of(&s)->propose(&s, &h, i, NULL)
@@ -223,7 +247,6 @@ static void add_quartiles(cJSON *q, double *x, int n)
 
 static void hypervolume(int seeds, int trials)
 {
-	static const char *const mo[] = {"sobol", "nsga2", "tpe"};
 	cJSON *out = cJSON_CreateObject(), *fns = cJSON_AddObjectToObject(out, "functions");
 	double *hv = calloc((size_t)seeds, sizeof *hv);
 
@@ -233,11 +256,11 @@ static void hypervolume(int seeds, int trials)
 		cJSON *row = cJSON_AddObjectToObject(fns, testfns_mo[f].name);
 
 		cJSON_AddNumberToObject(row, "front", testfns_mo[f].hv);
-		for (int k = 0; k < 3; k++) {
-			cJSON *q = cJSON_AddObjectToObject(row, mo[k]);
+		for (size_t k = 0; k < sizeof mo_samplers / sizeof *mo_samplers; k++) {
+			cJSON *q = cJSON_AddObjectToObject(row, mo_samplers[k].name);
 
 			for (int seed = 1; seed <= seeds; seed++)
-				hv[seed - 1] = run_mo(&testfns_mo[f], mo[k], trials, seed);
+				hv[seed - 1] = run_mo(&testfns_mo[f], &mo_samplers[k], trials, seed);
 			cJSON_AddItemToObject(q, "hv", cJSON_CreateDoubleArray(hv, seeds));
 			add_quartiles(q, hv, seeds);
 		}

@@ -14,9 +14,13 @@ median over random's.
 With --hypervolume (search_bench hypervolume against search_optuna.py
 hypervolume; a larger hypervolume is better, so above 1 is better): caviar's
 tpe against the better of Optuna's two samplers on that function (the larger
-median), named in "best", and caviar's nsga2 against Optuna's NSGA-II, each
-with "not_worse" (p >= 0.05, or the median at least Optuna's). Where Optuna's
-median is 0 (no run reached the reference box) the ratio is null.
+median), named in "best"; caviar's tpe_hv (Optuna's hypervolume weights)
+against Optuna's TPESampler (MOTPE), the same algorithm; caviar's nsga2
+against Optuna's NSGA-II. Each with "not_worse" (p >= 0.05, or on the better
+side) and "better" (p < 0.05 and on the better side), and "in_box": the runs
+of each side with a hypervolume above 0. The side is the ratio of medians;
+where Optuna's median is 0 (most runs never reached the reference box) the
+ratio is null and the side is the ratio of means ("mean_ratio").
 Numbers only from the standard library and numpy."""
 import json
 import math
@@ -48,7 +52,8 @@ def rank_sum_p(a, b):
 def compare(a, b, rng):
     """The ratio of a's median over b's, its bootstrap interval and p."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    row = {"p": rank_sum_p(a, b)}
+    row = {"p": rank_sum_p(a, b), "in_box": [int((a > 0).sum()), int((b > 0).sum())],
+           "mean_ratio": float(a.mean() / b.mean()) if b.mean() > 0 else None}
     if np.median(b) > 0:
         boot = []
         for _ in range(2000):
@@ -62,12 +67,24 @@ def compare(a, b, rng):
     return row
 
 
+def on_better_side(row, higher_is_better):
+    """The ratio of medians (of means where the median ratio is null) at or
+    past 1 on the better side; None when neither exists."""
+    r = row["ratio"] if row["ratio"] is not None else row.get("mean_ratio")
+    if r is None:
+        return None
+    return r >= 1 if higher_is_better else r <= 1
+
+
 def not_worse(row, higher_is_better):
     """Not significantly worse: the rank-sum test sees no difference at 5%,
     or the median is on the better side."""
-    if row["p"] >= 0.05 or row["ratio"] is None:
-        return True
-    return row["ratio"] >= 1 if higher_is_better else row["ratio"] <= 1
+    return row["p"] >= 0.05 or on_better_side(row, higher_is_better) is not False
+
+
+def better(row, higher_is_better):
+    """Significantly better: a difference at 5%, on the better side."""
+    return row["p"] < 0.05 and on_better_side(row, higher_is_better) is True
 
 
 def regret(ours, optuna, rng):
@@ -92,8 +109,12 @@ def hypervolume(ours, optuna, rng):
         row = {"best": best, "best_median": theirs[best]["median"],
                "tpe": compare(samplers["tpe"]["hv"], theirs[best]["hv"], rng),
                "nsga2": compare(samplers["nsga2"]["hv"], theirs["optuna_nsga2"]["hv"], rng)}
-        for k in ("tpe", "nsga2"):
-            row[k]["not_worse"] = not_worse(row[k], True)
+        if "tpe_hv" in samplers:
+            row["tpe_hv"] = compare(samplers["tpe_hv"]["hv"], theirs["optuna_tpe"]["hv"], rng)
+        for k in ("tpe", "tpe_hv", "nsga2"):
+            if k in row:
+                row[k]["not_worse"] = not_worse(row[k], True)
+                row[k]["better"] = better(row[k], True)
         out[name] = row
     return out
 

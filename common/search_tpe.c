@@ -11,11 +11,12 @@
 
 static const char *const keys[] = {"tpe", NULL};
 
-/* Optuna's TPESampler's defaults. */
+/* Optuna's TPESampler's defaults; hypervolume_weight is caviar's (tpe.c:
+ * goals_weights says why 0.5). */
 static void tpe_defaults(struct spec *s)
 {
 	s->tpe = (struct spec_tpe){.startup = 10, .candidates = 24, .gamma = 0.1,
-				   .gamma_max = 25, .prior_weight = 1.0};
+				   .gamma_max = 25, .prior_weight = 1.0, .hypervolume_weight = 0.5};
 }
 
 /* One key of "tpe" (see struct spec_tpe). */
@@ -44,10 +45,16 @@ static int parse_tpe_key(struct spec *s, const cJSON *v, const char *path, char 
 		s->tpe.multivariate = cJSON_IsTrue(v);
 		return 0;
 	}
+	if (strcmp(k, "hypervolume_weight") == 0) {
+		if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1))
+			return err_set(err, errlen, "%s: expected a number in [0, 1]", path);
+		s->tpe.hypervolume_weight = v->valuedouble;
+		return 0;
+	}
 	if (strcmp(k, "seed") == 0)
 		return spec_get_seed(v, path, &s->tpe.seed, err, errlen);
 	return err_set(err, errlen, "%s: unknown key (expected startup, candidates, gamma, "
-		       "gamma_max, prior_weight, multivariate or seed)", path);
+		       "gamma_max, prior_weight, multivariate, hypervolume_weight or seed)", path);
 }
 
 /* "tpe": {...}; absent keys keep Optuna's defaults, the seed the sweep's. */

@@ -23,7 +23,7 @@
 #define SPEC_MAX_ENV 32 /* "env": variables a command spec may set */
 
 /* "tpe": {...}: the options of search "tpe" (common/tpe.h), named after
- * Optuna's TPESampler's and with its defaults. */
+ * Optuna's TPESampler's and with its defaults (hypervolume_weight excepted). */
 struct spec_tpe {
 	int startup;         /* "startup": trials before the model, from Sobol (10;
 	                      * Optuna's n_startup_trials) */
@@ -35,6 +35,10 @@ struct spec_tpe {
 	double prior_weight; /* "prior_weight": the prior component's weight (1.0) */
 	int multivariate;    /* "multivariate": model unconditional parameters jointly
 	                      * (false) */
+	double hypervolume_weight; /* "hypervolume_weight": with several objectives, the
+	                            * share of a good trial's weight that is its
+	                            * hypervolume contribution (0.5; 0: all weigh 1; 1:
+	                            * Optuna 3.1's weights) */
 	uint64_t seed;       /* "seed": the model's draws (default: the sweep's seed) */
 };
 

@@ -89,9 +89,11 @@ int tpe_history_finished(const struct tpe_history *h);
  * With several objectives (the history's n_goals > 1), as Optuna 3.1's
  * TPESampler with several directions (its MOTPE): the good trials are the
  * gamma(n) best done ones by non-dominated rank (Deb's rule with
- * constraints), the last rank cut by greedy hypervolume subset selection,
- * and they weigh by their hypervolume contributions (tpe.c: split_goals);
- * pruned and running trials are bad. With one, nothing of this runs.
+ * constraints), the last rank cut by greedy hypervolume subset selection;
+ * each weighs (1 - c) + c x its hypervolume contribution over the largest,
+ * c = tpe.hypervolume_weight (0.5; Optuna's weights are c = 1: tpe.c's
+ * goals_weights says why not); pruned and running trials are bad. With one,
+ * nothing of this runs.
  * *why (when why is not NULL) is set to a new object saying why: for a startup
  * point {"startup": true, "finished": k}; else {"finished", "good", "bad",
  * "liars", "log_l", "log_g", "params": {name: {"log_l", "log_g"}}}, the log

@@ -128,6 +128,13 @@ static void test_rules(void)
 	spec_finish(&s);
 	CHECK(parse(&s, "{\"search\": \"tpe\", \"tpe\": {\"gamma\": 1}}", err) == -1);
 	CHECK_STR(err, "tpe.gamma: expected a number in (0, 1)");
+	CHECK(parse(&s, "{\"search\": \"tpe\", \"tpe\": {\"hypervolume_weight\": 1}}", err) == 0);
+	CHECK(s.tpe.hypervolume_weight == 1);
+	spec_finish(&s);
+	CHECK(parse(&s, "{\"search\": \"tpe\", \"tpe\": {\"hypervolume_weight\": 1.5}}", err) == -1);
+	CHECK_STR(err, "tpe.hypervolume_weight: expected a number in [0, 1]");
+	CHECK(parse(&s, "{\"search\": \"tpe\", \"tpe\": {\"hypervolume_weight\": \"all\"}}", err) == -1);
+	CHECK_STR(err, "tpe.hypervolume_weight: expected a number in [0, 1]");
 
 	snprintf(buf, sizeof buf, "{\"search\": \"pbt\", \"trials\": 9, \"pbt\": {\"population\": "
 		 "4, \"interval\": 2}, %s}", lr);
@@ -149,6 +156,7 @@ static void test_rules(void)
 	CHECK(s.trials == 20 && !search_of(&s)->propose && !search_of(&s)->forks);
 	CHECK(s.points == 5 && s.rounds == 3 && s.keep == 0.25 && s.shrink == 0.5);
 	CHECK(s.tpe.startup == 10 && s.tpe.candidates == 24 && s.tpe.seed == 9);
+	CHECK(s.tpe.hypervolume_weight == 0.5);
 	CHECK(s.pbt.quantile == 0.25 && s.pbt.perturb[1] == 1.2 && s.pbt.seed == 9);
 	json = cJSON_CreateObject();
 	search_describe(&s, json, text, sizeof text);
