@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,11 +153,11 @@ static void sort_epochs(int *epochs, int k)
 		}
 }
 
-void statedir_kept_epochs(const char *dir, int command, int64_t id, char *buf, size_t n)
+void statedir_each_epoch(const char *dir, int command, int64_t id,
+			 void (*each)(int epoch, void *ctx), void *ctx)
 {
 	char path[4200], *prefix, *end;
-	int epochs[KEPT_MAX], k = 0;
-	size_t used = 0, plen;
+	size_t plen;
 	struct dirent *e;
 	DIR *dh;
 
@@ -165,19 +166,39 @@ void statedir_kept_epochs(const char *dir, int command, int64_t id, char *buf, s
 	*prefix++ = '\0';
 	plen = strlen(prefix) - 1;
 	dh = opendir(path);
-	while (dh && (e = readdir(dh)) && k < KEPT_MAX) {
+	while (dh && (e = readdir(dh))) {
 		long epoch = strncmp(e->d_name, prefix, plen) == 0
 				     ? strtol(e->d_name + plen, &end, 10) : 0;
 
-		if (epoch > 0 && *end == '\0')
-			epochs[k++] = (int)epoch;
+		if (epoch > 0 && epoch <= INT_MAX && *end == '\0')
+			each((int)epoch, ctx);
 	}
 	if (dh)
 		closedir(dh);
-	sort_epochs(epochs, k);
+}
+
+struct kept {
+	int epochs[KEPT_MAX], k;
+};
+
+static void keep_one(int epoch, void *ctx)
+{
+	struct kept *kp = ctx;
+
+	if (kp->k < KEPT_MAX)
+		kp->epochs[kp->k++] = epoch;
+}
+
+void statedir_kept_epochs(const char *dir, int command, int64_t id, char *buf, size_t n)
+{
+	struct kept kp = {.k = 0};
+	size_t used = 0;
+
+	statedir_each_epoch(dir, command, id, keep_one, &kp);
+	sort_epochs(kp.epochs, kp.k);
 	snprintf(buf, n, "none");
-	for (int i = 0; i < k && used < n; i++)
-		used += (size_t)snprintf(buf + used, n - used, "%s%d", i ? ", " : "", epochs[i]);
+	for (int i = 0; i < kp.k && used < n; i++)
+		used += (size_t)snprintf(buf + used, n - used, "%s%d", i ? ", " : "", kp.epochs[i]);
 }
 
 

@@ -61,8 +61,12 @@ int statedir_remove_tree(const char *path);
  * one already gone is no error. Returns 0, or -1 with err. */
 int statedir_drop_epoch(const char *dir, int command, int64_t id, int epoch, char *err,
 			size_t errlen);
+/* Calls each(epoch, ctx) for every copy of trial id kept for forks, in the
+ * directory's order; each may remove the copy it is given. */
+void statedir_each_epoch(const char *dir, int command, int64_t id,
+			 void (*each)(int epoch, void *ctx), void *ctx);
 /* The epochs of trial id's copies kept for forks, ascending, as "4, 5" (or
- * "none") into buf. */
+ * "none") into buf: the first 64 found. */
 void statedir_kept_epochs(const char *dir, int command, int64_t id, char *buf, size_t n);
 
 /* Removes every file of trial id under the state directory: STATE/trials/ID

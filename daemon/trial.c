@@ -261,12 +261,28 @@ static void drop_epoch(const struct trial *t, int e, int latest, int best)
 		log_msg("trial %lld: %s", (long long)t->row.id, err);
 }
 
+struct unkept {
+	const struct trial *t;
+	int latest, best;
+};
+
+static void drop_unkept(int epoch, void *ctx)
+{
+	const struct unkept *u = ctx;
+
+	drop_epoch(u->t, epoch, u->latest, u->best);
+}
+
 /* Epoch `latest` is done (was_best: the best epoch before it): the copies
  * the policy no longer keeps go. While the trial runs, the copy of epoch
  * latest may still be being written (the worker saves after its line): the
  * policy counts from latest - 1, whose copy is there, and keeps latest too,
  * so a fork of a running trial's newest epoch can fall back on the one
- * before; at the end (ended) it counts from latest. */
+ * before; at the end (ended) it counts from latest. Each epoch's copy is
+ * judged once, at one line; a trial that ran before (a restart's resume or
+ * rerun) may have missed that line, the daemon gone before reading it (the
+ * copy of epoch L - 3 with keep_checkpoints 2, when it resumes from L + 1),
+ * so at its end every copy it holds is judged. */
 static void settle_epochs(const struct trial *t, int latest, int was_best, int ended)
 {
 	int best = t->row.best_epoch, policy = t->spec->keep_checkpoints;
@@ -279,6 +295,11 @@ static void settle_epochs(const struct trial *t, int latest, int was_best, int e
 	for (int i = 0; i < 4; i++)
 		if (ended || drop[i] != latest)
 			drop_epoch(t, drop[i], newest, best);
+	if (ended && (t->row.attempts > 1 || t->resumed_from > 0)) {
+		struct unkept u = {t, newest, best};
+
+		statedir_each_epoch(t->host->state_dir, t->cmd != NULL, t->row.id, drop_unkept, &u);
+	}
 }
 
 /* The row takes the line in (points, best value, epochs); the owner records it. */

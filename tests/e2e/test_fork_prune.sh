@@ -5,6 +5,9 @@
 # half directory a fork would copy nothing from); a copy that fails midway
 # (a file that cannot be read, as on a failing disk) refuses the fork and
 # records nothing, leaves nothing; the epoch kept is then served whole.
+# And a trial resumed after a kill -9 of caviard that came before it read a
+# line (the copy that line would have pruned is never judged at a line)
+# ends holding only what keep_checkpoints keeps.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export PYTHONPATH=$ROOT/sdk
@@ -50,5 +53,42 @@ child=$("$CAVIAR" --json fork "$p" --epoch 1 | sed -n 's/^[[:space:]]*"trial":[[
 check "the kept epoch is served: the fork ran from it" \
 	"$(sql "SELECT status, parent_epoch, (SELECT min(epoch) FROM points WHERE trial_id = $child) FROM trials WHERE id = $child")" \
 	"done|1|2"
+
+# Its first run saves epoch 5 without a line, as when caviard dies before
+# reading it, and waits for caviard to be gone; resumed from 5, it ends at 8.
+# With keep_checkpoints 2, epoch 2's copy is judged at line 5 only.
+cat >"$TMP/held.py" <<PY
+import os
+import time
+import caviar
+
+start, state = caviar.resume()
+for epoch in range(start + 1, 9):
+    if start == 0 and epoch == 5:
+        caviar.save_checkpoint(5, {"epoch": 5})
+        parent = os.getppid()
+        open("$TMP/held", "w").close()
+        while os.getppid() == parent:
+            time.sleep(0.05)
+        raise SystemExit(1)
+    caviar.report(epoch, val_loss=1.0 / epoch)  # the best: the latest
+    caviar.save_checkpoint(epoch, {"epoch": epoch})
+PY
+cat >"$TMP/resumed.json" <<JSON
+{"name": "resumed", "trials": 1, "command": ["python3", "$TMP/held.py"], "keep_checkpoints": 2,
+ "objective": {"metric": "val_loss", "mode": "min"}, "params": {"lr": {"log": [0.01, 1]}}}
+JSON
+r=$("$CAVIAR" submit "$TMP/resumed.json")
+rt=$(sql "SELECT id FROM trials WHERE sweep_id = $r")
+held() { test -e "$TMP/held" && test "$(sql "SELECT max(epoch) FROM points WHERE trial_id = $rt")" = 4; }
+until_true "the trial holds at epoch 5 with 4 lines recorded" held
+kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+start_daemon
+"$CAVIAR" wait "$r" >/dev/null
+check "resumed after a kill -9: done on its second run, from epoch 5" \
+	"$(sql "SELECT status, attempts, (SELECT max(epoch) FROM points WHERE trial_id = $rt) FROM trials WHERE id = $rt")" \
+	"done|2|8"
+check "resumed after a kill -9: keep_checkpoints 2 leaves the latest 2, epoch 2's copy gone too" \
+	"$(cd "$DB.d/trials/$rt/checkpoint" && ls -d epoch-* | sort -V | tr '\n' ' ')" "epoch-7 epoch-8 "
 stop_daemon
 finish
