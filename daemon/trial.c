@@ -279,10 +279,10 @@ static void drop_unkept(int epoch, void *ctx)
  * policy counts from latest - 1, whose copy is there, and keeps latest too,
  * so a fork of a running trial's newest epoch can fall back on the one
  * before; at the end (ended) it counts from latest. Each epoch's copy is
- * judged once, at one line; a trial that ran before (a restart's resume or
- * rerun) may have missed that line, the daemon gone before reading it (the
- * copy of epoch L - 3 with keep_checkpoints 2, when it resumes from L + 1),
- * so at its end every copy it holds is judged. */
+ * judged once, at one line (with keep_checkpoints 2, line L judges epoch
+ * L - 3's); a trial that ran before (a restart's resume or rerun) may have
+ * missed that line, the daemon gone before reading it (resumed from epoch
+ * L, line L was never read), so at its end every copy it holds is judged. */
 static void settle_epochs(const struct trial *t, int latest, int was_best, int ended)
 {
 	int best = t->row.best_epoch, policy = t->spec->keep_checkpoints;
