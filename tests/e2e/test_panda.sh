@@ -12,7 +12,7 @@
 cat >"$TMP/slow.json" <<'JSON'
 { "name": "panda", "trials": 1, "seed": 5, "task": "bowl",
   "objective": {"metric": "val_loss", "mode": "min"},
-  "train": {"epochs": 12, "epoch_ms": 250},
+  "train": {"epochs": 24, "epoch_ms": 250},
   "params": { "lr": {"log": [1e-4, 5e-2]} } }
 JSON
 # wait_epochs TRIAL N: until the trial has recorded N epochs.
@@ -30,6 +30,12 @@ sweep=$("$CAVIAR" submit "$TMP/slow.json")
 "$CAVIAR" watch "$sweep" --json >"$TMP/events" 2>&1 &
 WATCH=$!
 wait_epochs 1 2
+# The worker is held (SIGSTOP) while the test does what needs only caviard,
+# and let go for what needs it, so the trial is still running at the second
+# adjustment however slow the machine (under ASan and a busy machine it once
+# ended first).
+wpid=$(sql "SELECT pid FROM trials WHERE id = 1")
+kill -STOP "$wpid"
 expect 1 'lr: expected a number > 0, got -1' "$CAVIAR" adjust 1 lr=-1
 expect 1 'lr: expected a number' "$CAVIAR" adjust 1 lr=fast
 expect 1 'layers: structural \(the model is built with it\)' "$CAVIAR" adjust 1 layers=3
@@ -54,6 +60,7 @@ expect 1 "lr: 0.5 is outside the spec's range \\[0.0001, 0.05\\] \\(--force to s
 expect 1 'trial 9 is not running' "$CAVIAR" adjust 9 lr=0.01
 expect 2 'expected name=value' "$CAVIAR" adjust 1 lr
 check "a refused change is not recorded" "$(sql "SELECT count(*) FROM adjustments")" 0
+kill -CONT "$wpid"
 out=$("$CAVIAR" adjust 1 lr=0.02)
 check "adjust exits 0" $? 0
 echo "$out"
@@ -62,6 +69,7 @@ check "recorded once, as the worker applied it" \
 	"$(sql "SELECT count(*), name, new_value, source FROM adjustments")" "1|lr|0.02|user"
 check_true "the reply says where it was applied" grep -q "after epoch $at" <<<"$out"
 wait_epochs 1 $((at + 2))
+kill -STOP "$wpid"
 check "epochs up to $at kept the sampled lr" \
 	"$(sql "SELECT count(*) FROM points WHERE trial_id = 1 AND metric = 'lr' AND epoch <= $at
 		AND value = (SELECT old_value FROM adjustments)")" "$at"
@@ -72,8 +80,8 @@ check_true "watch saw the adjusted event" grep -q '"event": *"adjusted"' "$TMP/e
 # before the trial checkpoints another epoch: its checkpoint is older than
 # the change, which the resumed trial must keep all the same (caviard sends
 # it again, and does not record it twice).
-wpid=$(sql "SELECT pid FROM trials WHERE id = 1")
-"$CAVIAR" adjust 1 lr=0.03 >/dev/null
+kill -CONT "$wpid"
+check "the second adjustment is accepted" "$("$CAVIAR" adjust 1 lr=0.03 >/dev/null; echo $?)" 0
 at2=$(sql "SELECT max(epoch) FROM adjustments WHERE trial_id = 1")
 kill -9 "$DAEMON_PID" "$wpid"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
 kill "$WATCH" 2>/dev/null
