@@ -1140,6 +1140,17 @@ void spec_checkpoints_kept(const struct spec *s, int *running, int *ended)
 	*ended = policy == SPEC_KEEP_ALL ? 0 : policy == SPEC_KEEP_BEST ? 1 : policy + 1;
 }
 
+int spec_keeps_epoch(const struct spec *s, int e, int latest, int best)
+{
+	int policy = s->keep_checkpoints;
+
+	if (policy == SPEC_KEEP_ALL)
+		return 1;
+	if (policy == SPEC_KEEP_BEST)
+		return e == best;
+	return e > latest - policy || e == best; /* the latest N and the best */
+}
+
 /* The names the built-in worker running s's task may change (hparam_adjust),
  * "lr, batch, ...", into buf. */
 static const char *adjustable_names(const struct spec *s, char *buf, size_t n)

@@ -228,6 +228,10 @@ int spec_check_objective(const struct spec *s, char *err, size_t errlen);
  * "best": the best, the newest and the one being saved, 3); once it has
  * ended, N + 1 ("best": 1). Both 0 for "all": one per epoch it trains. */
 void spec_checkpoints_kept(const struct spec *s, int *running, int *ended);
+/* Whether keep_checkpoints keeps a trial's copy of epoch e once epoch latest
+ * is done and best is its best: "all" every one, "best" the best, N the
+ * latest N and the best. */
+int spec_keeps_epoch(const struct spec *s, int e, int latest, int best);
 /* 1 when s has goals beyond the one objective: several objectives or a
  * constraint, so its trials are ranked by common/pareto.h. */
 int spec_has_goals(const struct spec *s);

@@ -700,6 +700,17 @@ static void wire(struct daemon *d)
 	d->sigint.data = d->sigterm.data = d->sigchld.data = d;
 }
 
+/* db_unfinished's each: the trial's copies judged as at its end. */
+static void settle_unfinished(int64_t id, int64_t sweep_id, int epochs, int best, void *ctx)
+{
+	const struct daemon *d = ctx;
+	const struct sweep *sw = sweeps_find(&d->sweeps, sweep_id);
+
+	if (sw)
+		trial_settle_copies(d->opt.state_dir, &sw->spec, sw->spec.command != NULL, id, epochs,
+				    best);
+}
+
 static int start(struct daemon *d, char *err, size_t errlen)
 {
 	int requeued, rc;
@@ -718,7 +729,8 @@ static int start(struct daemon *d, char *err, size_t errlen)
 	if (requeued > 0)
 		log_msg("%d trial%s interrupted by the last stop queued again", requeued,
 			requeued == 1 ? "" : "s");
-	if (sweeps_load(&d->sweeps, err, errlen) < 0)
+	if (sweeps_load(&d->sweeps, err, errlen) < 0 ||
+	    db_unfinished(&d->db, settle_unfinished, d, err, errlen) < 0)
 		return -1;
 	check_all(d);
 	fill_soon(d);

@@ -728,6 +728,31 @@ error:
 	return flush_error(db, err, errlen);
 }
 
+int db_unfinished(struct db *db,
+		  void (*each)(int64_t id, int64_t sweep_id, int epochs, int best_epoch, void *ctx),
+		  void *ctx, char *err, size_t errlen)
+{
+	static const char *const where = "pid IS NOT NULL AND status NOT IN ('running', 'queued')";
+	char sql[256];
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	snprintf(sql, sizeof sql, "SELECT id, sweep_id, epochs, best_epoch FROM trials WHERE %s",
+		 where);
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return sql_error(db, err, errlen, "finding trials that ended unseen");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		each(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+		     sqlite3_column_int(st, 2), sqlite3_column_int(st, 3), ctx);
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sql_error(db, err, errlen, "finding trials that ended unseen");
+	snprintf(sql, sizeof sql, "UPDATE trials SET pid = NULL WHERE %s", where);
+	return n && exec(db, sql, err, errlen) < 0 ? -1 : n;
+}
+
 int db_recover(struct db *db, char *err, size_t errlen)
 {
 	if (exec(db, "UPDATE trials SET status = 'queued', pid = NULL WHERE status = 'running'", err,

@@ -164,6 +164,13 @@ int db_flush(struct db *db, char *err, size_t errlen);
  * 'queued'. Their curves stay until they run again (see db_trial_truncate).
  * Returns the number of trials requeued, or -1. */
 int db_recover(struct db *db, char *err, size_t errlen);
+/* Also at start: trials a dead daemon started that the database already
+ * calls ended, though no caviard saw them end (a pbt member is 'pruned' in
+ * the fork's transaction, before it stops): each(id, sweep, epochs, best
+ * epoch, ctx) for each, then their pid is cleared. Returns how many, or -1. */
+int db_unfinished(struct db *db,
+		  void (*each)(int64_t id, int64_t sweep_id, int epochs, int best_epoch, void *ctx),
+		  void *ctx, char *err, size_t errlen);
 
 /* A trial starting over from epoch `from` (0: from nothing; else from its
  * checkpoint): deletes its points after that epoch, at once, and drops those

@@ -237,40 +237,42 @@ void trial_fork_failed(struct trial *t, const char *why, int requeue)
 	maybe_finish(t);
 }
 
-/* Whether the built-in worker's copy of epoch e stays, by the sweep's
- * "keep_checkpoints", once epoch `latest` is done (its best so far: best). */
-static int keep_epoch(const struct trial *t, int e, int latest, int best)
-{
-	int policy = t->spec->keep_checkpoints;
+/* Trial id's copies, as the sweep's "keep_checkpoints" judges them once
+ * epoch `latest` is done (its best so far: best). */
+struct copies {
+	const char *state_dir;
+	const struct spec *spec;
+	int command;
+	int64_t id;
+	int latest, best;
+};
 
-	if (policy == SPEC_KEEP_ALL)
-		return 1;
-	if (policy == SPEC_KEEP_BEST)
-		return e == best;
-	return e > latest - policy || e == best; /* the latest N and the best */
+/* Removes the copy of epoch e unless the policy keeps it. */
+static void drop_copy(int e, void *ctx)
+{
+	const struct copies *c = ctx;
+	char err[ERRBUF_LEN];
+
+	if (e < 1 || spec_keeps_epoch(c->spec, e, c->latest, c->best))
+		return;
+	if (statedir_drop_epoch(c->state_dir, c->command, c->id, e, err, sizeof err) < 0)
+		log_msg("trial %lld: %s", (long long)c->id, err);
 }
 
 static void drop_epoch(const struct trial *t, int e, int latest, int best)
 {
-	char err[ERRBUF_LEN];
+	struct copies c = {t->host->state_dir, t->spec, t->cmd != NULL, t->row.id, latest, best};
 
-	if (e < 1 || keep_epoch(t, e, latest, best))
-		return;
-	if (statedir_drop_epoch(t->host->state_dir, t->cmd != NULL, t->row.id, e, err,
-				sizeof err) < 0)
-		log_msg("trial %lld: %s", (long long)t->row.id, err);
+	drop_copy(e, &c);
 }
 
-struct unkept {
-	const struct trial *t;
-	int latest, best;
-};
-
-static void drop_unkept(int epoch, void *ctx)
+void trial_settle_copies(const char *state_dir, const struct spec *spec, int command,
+			 int64_t id, int latest, int best)
 {
-	const struct unkept *u = ctx;
+	struct copies c = {state_dir, spec, command, id, latest, best};
 
-	drop_epoch(u->t, epoch, u->latest, u->best);
+	if (spec->keep_checkpoints != SPEC_KEEP_ALL)
+		statedir_each_epoch(state_dir, command, id, drop_copy, &c);
 }
 
 /* Epoch `latest` is done (was_best: the best epoch before it): the copies
@@ -295,11 +297,9 @@ static void settle_epochs(const struct trial *t, int latest, int was_best, int e
 	for (int i = 0; i < 4; i++)
 		if (ended || drop[i] != latest)
 			drop_epoch(t, drop[i], newest, best);
-	if (ended && (t->row.attempts > 1 || t->resumed_from > 0)) {
-		struct unkept u = {t, newest, best};
-
-		statedir_each_epoch(t->host->state_dir, t->cmd != NULL, t->row.id, drop_unkept, &u);
-	}
+	if (ended && (t->row.attempts > 1 || t->resumed_from > 0))
+		trial_settle_copies(t->host->state_dir, t->spec, t->cmd != NULL, t->row.id, newest,
+				    best);
 }
 
 /* The row takes the line in (points, best value, epochs); the owner records it. */

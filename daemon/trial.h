@@ -189,4 +189,12 @@ void trial_hold_reading(struct trial *t, int hold);
 /* t's objective at epoch (NAN when it has none there). */
 double trial_objective_at(const struct trial *t, int epoch);
 
+/* Every copy kept for forks of trial id (command: a command trial's) that
+ * spec's keep_checkpoints does not keep once epoch latest is done, its best
+ * epoch best, is removed: what a trial's end does when it may have missed
+ * the line that judged one (a resume), and what start-up does for a trial
+ * that ended with no caviard to see it (db_unfinished). */
+void trial_settle_copies(const char *state_dir, const struct spec *spec, int command,
+			 int64_t id, int latest, int best);
+
 #endif

@@ -7,7 +7,8 @@
 # records nothing, leaves nothing; the epoch kept is then served whole.
 # And a trial resumed after a kill -9 of caviard that came before it read a
 # line (the copy that line would have pruned is never judged at a line)
-# ends holding only what keep_checkpoints keeps.
+# ends holding only what keep_checkpoints keeps; so does one the database
+# already called ended (a pbt member replaced) when caviard was killed.
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export PYTHONPATH=$ROOT/sdk
@@ -57,8 +58,9 @@ check "the kept epoch is served: the fork ran from it" \
 # Its first run saves epoch 5 without a line, as when caviard dies before
 # reading it, and waits for caviard to be gone; resumed from 5, it ends at 8.
 # With keep_checkpoints 2, epoch 2's copy is judged at line 5 only.
-cat >"$TMP/held.py" <<PY
+cat >"$TMP/held.py" <<'PY'
 import os
+import sys
 import time
 import caviar
 
@@ -67,7 +69,7 @@ for epoch in range(start + 1, 9):
     if start == 0 and epoch == 5:
         caviar.save_checkpoint(5, {"epoch": 5})
         parent = os.getppid()
-        open("$TMP/held", "w").close()
+        open(sys.argv[1], "w").close()
         while os.getppid() == parent:
             time.sleep(0.05)
         raise SystemExit(1)
@@ -75,7 +77,7 @@ for epoch in range(start + 1, 9):
     caviar.save_checkpoint(epoch, {"epoch": epoch})
 PY
 cat >"$TMP/resumed.json" <<JSON
-{"name": "resumed", "trials": 1, "command": ["python3", "$TMP/held.py"], "keep_checkpoints": 2,
+{"name": "resumed", "trials": 1, "command": ["python3", "$TMP/held.py", "$TMP/held"], "keep_checkpoints": 2,
  "objective": {"metric": "val_loss", "mode": "min"}, "params": {"lr": {"log": [0.01, 1]}}}
 JSON
 r=$("$CAVIAR" submit "$TMP/resumed.json")
@@ -90,5 +92,28 @@ check "resumed after a kill -9: done on its second run, from epoch 5" \
 	"done|2|8"
 check "resumed after a kill -9: keep_checkpoints 2 leaves the latest 2, epoch 2's copy gone too" \
 	"$(cd "$DB.d/trials/$rt/checkpoint" && ls -d epoch-* | sort -V | tr '\n' ' ')" "epoch-7 epoch-8 "
+
+# The same program held at epoch 5 (4 lines read; copies of 3, 4 and 5), then
+# kill -9 and the row made 'pruned' as a pbt fork's transaction makes its
+# member's before the member stops: no caviard sees it end. The next one,
+# at start-up, judges its copies by its recorded epochs (4, the best too)
+# and keep_checkpoints 1: epoch 3's goes, 4 and the unread 5 stay.
+sed "s/\"resumed\"/\"unseen\"/; s/\"keep_checkpoints\": 2/\"keep_checkpoints\": 1/; s|$TMP/held\"|$TMP/held2\"|" \
+	"$TMP/resumed.json" >"$TMP/unseen.json"
+u=$("$CAVIAR" submit "$TMP/unseen.json")
+ut=$(sql "SELECT id FROM trials WHERE sweep_id = $u")
+held2() { test -e "$TMP/held2" && test "$(sql "SELECT max(epoch) FROM points WHERE trial_id = $ut")" = 4 &&
+	test -d "$DB.d/trials/$ut/checkpoint/epoch-5"; }
+until_true "the second trial holds at epoch 5 with 4 lines recorded" held2
+kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
+sqlite3 "$DB" "UPDATE trials SET status = 'pruned', reason = 'pbt: replaced by trial 0' WHERE id = $ut"
+check "before the restart: copies of 3, 4 and 5, a pid" \
+	"$(cd "$DB.d/trials/$ut/checkpoint" && ls -d epoch-* | sort -V | tr '\n' ' ')|$(sql "SELECT pid IS NOT NULL FROM trials WHERE id = $ut")" \
+	"epoch-3 epoch-4 epoch-5 |1"
+start_daemon
+check "ended unseen: at start-up keep_checkpoints 1 leaves epoch 4 (latest and best) and 5" \
+	"$(cd "$DB.d/trials/$ut/checkpoint" && ls -d epoch-* | sort -V | tr '\n' ' ')" "epoch-4 epoch-5 "
+check "ended unseen: its pid is cleared, its status kept" \
+	"$(sql "SELECT pid IS NULL, status FROM trials WHERE id = $ut")" "1|pruned"
 stop_daemon
 finish
